@@ -1,0 +1,359 @@
+/*
+ * config.c: the configuration table, the file parser and the
+ * environment overrides.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+
+enum key_type {
+	KEY_STRING,
+	KEY_INT,
+	KEY_OCTAL,
+	KEY_BOOL,
+	KEY_SIZE,	/* integer with optional k/M/G suffix */
+};
+
+struct key {
+	const char	*name;
+	enum key_type	 type;
+	size_t		 off;
+	const char	*def;		/* default as text, NULL = unset */
+	long		 min, max;	/* for numbers */
+};
+
+#define O(f) offsetof(struct config, f)
+
+static const struct key keys[] = {
+	{ "listen", KEY_STRING, O(listen), "/run/rosterd/rosterd.sock", 0, 0 },
+	{ "listen_mode", KEY_OCTAL, O(listen_mode), "0660", 0, 0777 },
+	{ "listen_backlog", KEY_INT, O(listen_backlog), "1024", 1, 65535 },
+	{ "workers", KEY_INT, O(workers), "0", 0, 1024 },
+	{ "db_conninfo", KEY_STRING, O(db_conninfo), "dbname=rosterd", 0, 0 },
+	{ "db_connect_timeout", KEY_INT, O(db_connect_timeout), "3", 1, 600 },
+	{ "statement_timeout_ms", KEY_INT, O(statement_timeout_ms), "30000",
+	    0, 86400000 },
+	{ "max_body_bytes", KEY_SIZE, O(max_body_bytes), "1048576", 1,
+	    1073741824 },
+	{ "request_memory_bytes", KEY_SIZE, O(request_memory_bytes),
+	    "67108864", 65536, 4294967295L },
+	{ "jwt_hs256_secret_file", KEY_STRING, O(jwt_hs256_secret_file), NULL,
+	    0, 0 },
+	{ "jwt_issuer", KEY_STRING, O(jwt_issuer), NULL, 0, 0 },
+	{ "jwt_audience", KEY_STRING, O(jwt_audience), NULL, 0, 0 },
+	{ "jwt_leeway_seconds", KEY_INT, O(jwt_leeway_seconds), "60", 0, 3600 },
+	{ "jwt_require_exp", KEY_BOOL, O(jwt_require_exp), "true", 0, 1 },
+	{ "log_level", KEY_STRING, O(log_level), "info", 0, 0 },
+	{ "sql_dir", KEY_STRING, O(sql_dir), PKGDATADIR "/sql", 0, 0 },
+	{ "shutdown_timeout", KEY_INT, O(shutdown_timeout), "30", 1, 3600 },
+};
+
+static const struct key *
+find_key(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < RS_ARRAY_LEN(keys); i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+static int
+parse_number(const struct key *k, const char *s, long *out)
+{
+	char *end;
+	long long v, mul = 1;
+
+	if (k->type == KEY_BOOL) {
+		if (!strcasecmp(s, "true") || !strcasecmp(s, "yes") ||
+		    !strcmp(s, "1") || !strcasecmp(s, "on"))
+			*out = 1;
+		else if (!strcasecmp(s, "false") || !strcasecmp(s, "no") ||
+		    !strcmp(s, "0") || !strcasecmp(s, "off"))
+			*out = 0;
+		else
+			return -1;
+		return 0;
+	}
+	if (*s == '\0' || (!isdigit((unsigned char)*s) && *s != '-'))
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, k->type == KEY_OCTAL ? 8 : 10);
+	if (errno != 0)
+		return -1;
+	if (k->type == KEY_SIZE && *end != '\0' && end[1] == '\0') {
+		switch (*end) {
+		case 'k': case 'K': mul = 1024; end++; break;
+		case 'm': case 'M': mul = 1024 * 1024; end++; break;
+		case 'g': case 'G': mul = 1024 * 1024 * 1024; end++; break;
+		default: break;
+		}
+	}
+	if (*end != '\0' || __builtin_mul_overflow(v, mul, &v))
+		return -1;
+	if (v < k->min || v > k->max)
+		return -1;
+	*out = (long)v;
+	return 0;
+}
+
+/* Stores value text s into the field of k; -1 when s is not valid. */
+static int
+set_value(struct config *cfg, const struct key *k, const char *s)
+{
+	char **sp;
+	long *lp;
+
+	if (k->type == KEY_STRING) {
+		sp = (char **)((char *)cfg + k->off);
+		free(*sp);
+		*sp = *s != '\0' ? xstrdup(s) : NULL;
+		return 0;
+	}
+	lp = (long *)((char *)cfg + k->off);
+	return parse_number(k, s, lp);
+}
+
+static void
+range_hint(const struct key *k, char *hint, size_t n)
+{
+	switch (k->type) {
+	case KEY_BOOL:
+		snprintf(hint, n, "true or false");
+		break;
+	case KEY_OCTAL:
+		snprintf(hint, n, "an octal mode such as 0660");
+		break;
+	case KEY_STRING:
+		snprintf(hint, n, "text");
+		break;
+	default:
+		snprintf(hint, n, "an integer from %ld to %ld", k->min, k->max);
+		break;
+	}
+}
+
+static int
+bad_value(const struct key *k, const char *where, char *err, size_t errsz)
+{
+	char hint[64];
+
+	range_hint(k, hint, sizeof(hint));
+	snprintf(err, errsz, "%s: invalid value for \"%s\": expected %s",
+	    where, k->name, hint);
+	return -1;
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+/* Parses one "key = value" line; -1 with err set on a bad line. */
+static int
+parse_line(struct config *cfg, char *line, const char *file, int lineno,
+    char *err, size_t errsz)
+{
+	char where[PATH_MAX + 32], *eq, *name, *val, *hash;
+	const struct key *k;
+
+	snprintf(where, sizeof(where), "%s:%d", file, lineno);
+	if ((hash = strchr(line, '#')) != NULL)
+		*hash = '\0';
+	name = trim(line);
+	if (*name == '\0')
+		return 0;
+	if ((eq = strchr(name, '=')) == NULL) {
+		snprintf(err, errsz, "%s: expected \"key = value\"", where);
+		return -1;
+	}
+	*eq = '\0';
+	name = trim(name);
+	val = trim(eq + 1);
+	if ((k = find_key(name)) == NULL) {
+		snprintf(err, errsz, "%s: unknown key \"%s\"", where, name);
+		return -1;
+	}
+	if (set_value(cfg, k, val) != 0)
+		return bad_value(k, where, err, errsz);
+	return 0;
+}
+
+static int
+read_file(struct config *cfg, const char *path, int explicit, char *err,
+    size_t errsz)
+{
+	char line[4096];
+	FILE *f;
+	int lineno = 0, rc = 0;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		if (!explicit && errno == ENOENT)
+			return 0;
+		snprintf(err, errsz, "%s: cannot open: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	cfg->path = xstrdup(path);
+	while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
+		lineno++;
+		if (strchr(line, '\n') == NULL && !feof(f)) {
+			snprintf(err, errsz, "%s:%d: line too long", path,
+			    lineno);
+			rc = -1;
+			break;
+		}
+		rc = parse_line(cfg, line, path, lineno, err, errsz);
+	}
+	fclose(f);
+	return rc;
+}
+
+/* ROSTERD_<KEY> variables override the file. */
+static int
+read_env(struct config *cfg, char *err, size_t errsz)
+{
+	char var[128], where[160];
+	size_t i, j;
+
+	for (i = 0; i < RS_ARRAY_LEN(keys); i++) {
+		const char *v;
+
+		snprintf(var, sizeof(var), "ROSTERD_");
+		for (j = 0; keys[i].name[j] != '\0' && j + 9 < sizeof(var); j++)
+			var[8 + j] = (char)toupper(
+			    (unsigned char)keys[i].name[j]);
+		var[8 + j] = '\0';
+		if ((v = getenv(var)) == NULL)
+			continue;
+		snprintf(where, sizeof(where), "environment %s", var);
+		if (set_value(cfg, &keys[i], v) != 0)
+			return bad_value(&keys[i], where, err, errsz);
+	}
+	return 0;
+}
+
+/* Reads the HS256 secret: the file's bytes less one trailing newline. */
+static int
+load_secret(struct config *cfg, char *err, size_t errsz)
+{
+	unsigned char tmp[4096];
+	ssize_t n;
+	int fd;
+
+	if (cfg->jwt_hs256_secret_file == NULL)
+		return 0;
+	fd = open(cfg->jwt_hs256_secret_file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errsz, "jwt_hs256_secret_file: cannot open "
+		    "\"%s\": %s", cfg->jwt_hs256_secret_file, strerror(errno));
+		return -1;
+	}
+	n = read(fd, tmp, sizeof(tmp));
+	close(fd);
+	if (n > 0 && tmp[n - 1] == '\n')
+		n--;
+	if (n > 0 && tmp[n - 1] == '\r')
+		n--;
+	if (n < 32) {
+		explicit_bzero(tmp, sizeof(tmp));
+		snprintf(err, errsz, "jwt_hs256_secret_file: \"%s\" must hold "
+		    "at least 32 bytes", cfg->jwt_hs256_secret_file);
+		return -1;
+	}
+	cfg->jwt_secret = xmalloc((size_t)n);
+	memcpy(cfg->jwt_secret, tmp, (size_t)n);
+	cfg->jwt_secret_len = (size_t)n;
+	explicit_bzero(tmp, sizeof(tmp));
+	return 0;
+}
+
+static int
+check_values(struct config *cfg, char *err, size_t errsz)
+{
+	if (cfg->log_level == NULL ||
+	    log_level_parse(cfg->log_level, &cfg->log_lvl) != 0) {
+		snprintf(err, errsz, "invalid value for \"log_level\": "
+		    "expected error, warn, info or debug");
+		return -1;
+	}
+	if (cfg->listen == NULL) {
+		snprintf(err, errsz, "\"listen\" must not be empty");
+		return -1;
+	}
+	if (cfg->db_conninfo == NULL) {
+		snprintf(err, errsz, "\"db_conninfo\" must not be empty");
+		return -1;
+	}
+	return load_secret(cfg, err, errsz);
+}
+
+/*
+ * Loads the configuration.  See config.h.
+ */
+int
+config_load(const char *path, struct config *cfg, char *err, size_t errsz)
+{
+	size_t i;
+
+	memset(cfg, 0, sizeof(*cfg));
+	for (i = 0; i < RS_ARRAY_LEN(keys); i++)
+		if (keys[i].def != NULL &&
+		    set_value(cfg, &keys[i], keys[i].def) != 0)
+			abort();	/* a bad default is a bug */
+	if (read_file(cfg, path != NULL ? path : CONFIG_DEFAULT_PATH,
+	    path != NULL, err, errsz) != 0 ||
+	    read_env(cfg, err, errsz) != 0 ||
+	    check_values(cfg, err, errsz) != 0) {
+		config_free(cfg);
+		return -1;
+	}
+	return 0;
+}
+
+/* Releases everything config_load() allocated. */
+void
+config_free(struct config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < RS_ARRAY_LEN(keys); i++)
+		if (keys[i].type == KEY_STRING)
+			free(*(char **)((char *)cfg + keys[i].off));
+	if (cfg->jwt_secret != NULL) {
+		explicit_bzero(cfg->jwt_secret, cfg->jwt_secret_len);
+		free(cfg->jwt_secret);
+	}
+	free(cfg->path);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+/* Returns the number of workers to run. */
+long
+config_workers(const struct config *cfg)
+{
+	long n;
+
+	if (cfg->workers > 0)
+		return cfg->workers;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? n : 1;
+}

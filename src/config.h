@@ -1,0 +1,60 @@
+/*
+ * config.h: rosterd.conf, "key = value" lines with '#' comments, every
+ * key overridable by ROSTERD_<KEY> in the environment.
+ */
+#ifndef ROSTERD_CONFIG_H
+#define ROSTERD_CONFIG_H
+
+#include <stddef.h>
+
+#include "util/util.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+#ifndef PKGDATADIR
+#define PKGDATADIR "/usr/share/rosterd"
+#endif
+#define CONFIG_DEFAULT_PATH SYSCONFDIR "/rosterd/rosterd.conf"
+
+struct config {
+	char		*listen;		/* path, host:port or fd:N */
+	long		 listen_mode;		/* unix socket mode */
+	long		 listen_backlog;
+	long		 workers;		/* 0 = number of CPUs */
+	char		*db_conninfo;
+	long		 db_connect_timeout;	/* seconds */
+	long		 statement_timeout_ms;
+	long		 max_body_bytes;
+	long		 request_memory_bytes;	/* arena budget per request */
+	char		*jwt_hs256_secret_file;
+	char		*jwt_issuer;
+	char		*jwt_audience;
+	long		 jwt_leeway_seconds;
+	long		 jwt_require_exp;	/* boolean */
+	char		*log_level;
+	char		*sql_dir;
+	long		 shutdown_timeout;	/* seconds a drain may take */
+
+	/* derived at load time */
+	enum log_level	 log_lvl;
+	unsigned char	*jwt_secret;		/* NULL if no secret file */
+	size_t		 jwt_secret_len;
+	char		*path;			/* the file read, or NULL */
+};
+
+/*
+ * Loads path (or the default path; a missing default file is not an
+ * error, a missing explicit one is), applies ROSTERD_* overrides and
+ * checks every value and the files they name.  Returns 0, or -1 with a
+ * message naming the key and line in err.  *cfg is heap memory: free it
+ * with config_free().
+ */
+int config_load(const char *path, struct config *cfg, char *err,
+    size_t errsz) RS_MUSTCHECK;
+void config_free(struct config *cfg);
+
+/* Effective worker count (workers, or the number of CPUs). */
+long config_workers(const struct config *cfg);
+
+#endif

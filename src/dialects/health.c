@@ -1,0 +1,78 @@
+/*
+ * health.c: liveness and readiness, and the plain RFC 9457 error shape
+ * used where no vendor dialect applies.
+ */
+#include "dialect.h"
+
+/* Fills c from the request: the worker's db, the arena, the caller. */
+void
+dialect_core_ctx(const struct http_req *req, struct core_ctx *c)
+{
+	const struct app *app = req->ctx;
+
+	c->db = app->db;
+	c->a = req->arena;
+	c->actor = req->authenticated ? req->principal.sub : "anonymous";
+	c->request_id = req->request_id;
+}
+
+static void
+send_json(struct http_req *req, struct http_resp *resp, int status,
+    const char *ctype, struct value *v)
+{
+	resp->status = status;
+	resp->content_type = ctype;
+	buf_reset(&resp->body);
+	json_encode(&resp->body, v);
+	(void)req;
+}
+
+/* GET /healthz: 200 while the process serves requests. */
+void
+health_healthz(struct http_req *req, struct http_resp *resp)
+{
+	struct value *o = value_object(req->arena);
+
+	value_set(req->arena, o, "status", value_cstr(req->arena, "ok"));
+	send_json(req, resp, 200, "application/json", o);
+}
+
+/* GET /readyz: 200 when the database answers, else 503. */
+void
+health_readyz(struct http_req *req, struct http_resp *resp)
+{
+	const struct app *app = req->ctx;
+	struct value *o = value_object(req->arena);
+	enum db_status st;
+	int ok;
+
+	ok = db_exec(app->db, req->arena, STMT_PING, NULL, &st, NULL) != NULL;
+
+	value_set(req->arena, o, "status", value_cstr(req->arena,
+	    ok ? "ready" : "unavailable"));
+	value_set(req->arena, o, "database", value_cstr(req->arena,
+	    ok ? "up" : "down"));
+	send_json(req, resp, ok ? 200 : 503, "application/json", o);
+	if (!ok)
+		http_resp_header(resp, "Retry-After", "5");
+}
+
+static void
+plain_error(struct http_req *req, struct http_resp *resp, int status,
+    const char *message)
+{
+	struct arena *a = req->arena;
+	struct value *o = value_object(a);
+
+	value_set(a, o, "type", value_cstr(a, "about:blank"));
+	value_set(a, o, "title", value_cstr(a, http_status_text(status)));
+	value_set(a, o, "status", value_int(a, status));
+	value_set(a, o, "detail", value_cstr(a, message));
+	send_json(req, resp, status, "application/problem+json", o);
+	if (status == 401)
+		http_resp_header(resp, "WWW-Authenticate", "Bearer");
+	if (status == 503)
+		http_resp_header(resp, "Retry-After", "5");
+}
+
+const struct dialect dialect_plain = { "plain", plain_error };

@@ -1,0 +1,379 @@
+/*
+ * json.c: JSON <-> value tree, with yajl.
+ *
+ * Decoding uses yajl's callback parser so that every limit is checked
+ * as the input arrives, before memory is spent on it, and so that
+ * strings keep their length (an escaped NUL is refused rather than
+ * silently truncating a C string).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_parse.h>
+
+#include "formats.h"
+
+struct frame {
+	struct value	*v;	/* the array or object being filled */
+	const char	*key;	/* object: the pending member name */
+};
+
+struct jctx {
+	struct arena	*a;
+	const struct fmt_limits *lim;
+	struct frame	*stack;	/* lim->max_depth + 1 frames */
+	size_t		 depth;	/* frames in use */
+	size_t		 nodes;
+	struct value	*root;
+	enum fmt_status	 st;	/* set by a callback that cancels */
+	struct fmt_error *err;
+};
+
+static void
+set_error(struct jctx *c, enum fmt_status st, const char *msg)
+{
+	c->st = st;
+	snprintf(c->err->msg, sizeof(c->err->msg), "%s", msg);
+}
+
+/* Renders the path of the value being read, Json.NET style. */
+static void
+render_path(const struct jctx *c, char *out, size_t outsz)
+{
+	struct buf b;
+	size_t i;
+
+	buf_init(&b, c->a);
+	for (i = 0; i < c->depth; i++) {
+		const struct value *v = c->stack[i].v;
+
+		if (v->type == VALUE_ARRAY) {
+			buf_printf(&b, "[%zu]", v->u.arr.n > 0 ?
+			    v->u.arr.n - (i + 1 < c->depth ? 1 : 0) : 0);
+		} else if (c->stack[i].key != NULL) {
+			if (b.len > 0)
+				buf_putc(&b, '.');
+			buf_puts(&b, c->stack[i].key);
+		}
+	}
+	snprintf(out, outsz, "%s", b.failed ? "" : b.p);
+}
+
+/* Attaches a new node to the current container (or makes it the root). */
+static int
+attach(struct jctx *c, struct value *v)
+{
+	struct frame *f;
+
+	if (++c->nodes > c->lim->max_nodes) {
+		set_error(c, FMT_LIMIT, "The document has too many values.");
+		return 0;
+	}
+	if (c->depth == 0) {
+		c->root = v;
+		return 1;
+	}
+	f = &c->stack[c->depth - 1];
+	if (f->v->type == VALUE_ARRAY) {
+		if (f->v->u.arr.n >= c->lim->max_items) {
+			set_error(c, FMT_LIMIT, "The array has too many items.");
+			return 0;
+		}
+		value_push(c->a, f->v, v);
+		return 1;
+	}
+	if (f->v->u.obj.n >= c->lim->max_items) {
+		set_error(c, FMT_LIMIT, "The object has too many members.");
+		return 0;
+	}
+	value_set(c->a, f->v, f->key, v);
+	return 1;
+}
+
+static int
+open_container(struct jctx *c, struct value *v)
+{
+	if (!attach(c, v))
+		return 0;
+	if (c->depth >= c->lim->max_depth) {
+		set_error(c, FMT_LIMIT, "The document is nested too deeply.");
+		return 0;
+	}
+	c->stack[c->depth].v = v;
+	c->stack[c->depth].key = NULL;
+	c->depth++;
+	return 1;
+}
+
+static int
+cb_null(void *ctx)
+{
+	struct jctx *c = ctx;
+
+	return attach(c, value_null(c->a));
+}
+
+static int
+cb_boolean(void *ctx, int b)
+{
+	struct jctx *c = ctx;
+
+	return attach(c, value_bool(c->a, b));
+}
+
+static int
+cb_number(void *ctx, const char *s, size_t n)
+{
+	struct jctx *c = ctx;
+	struct value *v;
+
+	if (n > 64) {
+		set_error(c, FMT_LIMIT, "A number is too long.");
+		return 0;
+	}
+	v = value_string(c->a, s, n);
+	v->type = VALUE_NUMBER;
+	return attach(c, v);
+}
+
+static int
+check_string(struct jctx *c, const unsigned char *s, size_t n)
+{
+	if (n > c->lim->max_string) {
+		set_error(c, FMT_LIMIT, "A string is too long.");
+		return 0;
+	}
+	if (memchr(s, '\0', n) != NULL) {
+		set_error(c, FMT_ENCODING, "A string contains a NUL character.");
+		return 0;
+	}
+	return 1;
+}
+
+static int
+cb_string(void *ctx, const unsigned char *s, size_t n)
+{
+	struct jctx *c = ctx;
+
+	if (!check_string(c, s, n))
+		return 0;
+	return attach(c, value_string(c->a, (const char *)s, n));
+}
+
+static int
+cb_start_map(void *ctx)
+{
+	struct jctx *c = ctx;
+
+	return open_container(c, value_object(c->a));
+}
+
+static int
+cb_map_key(void *ctx, const unsigned char *s, size_t n)
+{
+	struct jctx *c = ctx;
+	struct frame *f = &c->stack[c->depth - 1];
+	size_t i;
+
+	if (!check_string(c, s, n))
+		return 0;
+	for (i = 0; i < f->v->u.obj.n; i++) {
+		if (f->v->u.obj.members[i].klen == n &&
+		    memcmp(f->v->u.obj.members[i].key, s, n) == 0) {
+			f->key = arena_strndup(c->a, (const char *)s, n);
+			set_error(c, FMT_DUPLICATE,
+			    "The same property appears twice in one object.");
+			return 0;
+		}
+	}
+	f->key = arena_strndup(c->a, (const char *)s, n);
+	return 1;
+}
+
+static int
+cb_end(void *ctx)
+{
+	struct jctx *c = ctx;
+
+	c->depth--;
+	return 1;
+}
+
+static int
+cb_start_array(void *ctx)
+{
+	struct jctx *c = ctx;
+
+	return open_container(c, value_array(c->a));
+}
+
+static const yajl_callbacks callbacks = {
+	.yajl_null = cb_null,
+	.yajl_boolean = cb_boolean,
+	.yajl_number = cb_number,
+	.yajl_string = cb_string,
+	.yajl_start_map = cb_start_map,
+	.yajl_map_key = cb_map_key,
+	.yajl_end_map = cb_end,
+	.yajl_start_array = cb_start_array,
+	.yajl_end_array = cb_end,
+};
+
+static void
+yajl_handle_free(void *p)
+{
+	yajl_free(p);
+}
+
+static int
+all_space(const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r' && p[i] != '\n')
+			return 0;
+	return 1;
+}
+
+/* Fills err from yajl's own diagnosis of a syntax or encoding error. */
+static enum fmt_status
+syntax_error(struct jctx *c, yajl_handle h, const char *p, size_t n)
+{
+	unsigned char *m;
+	enum fmt_status st = FMT_SYNTAX;
+
+	m = yajl_get_error(h, 0, (const unsigned char *)p, n);
+	if (m != NULL && strstr((const char *)m, "UTF8") != NULL)
+		st = FMT_ENCODING;
+	c->err->offset = yajl_get_bytes_consumed(h);
+	snprintf(c->err->msg, sizeof(c->err->msg),
+	    "Invalid JSON at byte %zu: %s.", c->err->offset,
+	    m != NULL ? (const char *)m : "parse error");
+	if (m != NULL)
+		yajl_free_error(h, m);
+	/* yajl's messages end in a newline sometimes; drop it */
+	c->err->msg[strcspn(c->err->msg, "\n")] = '\0';
+	return st;
+}
+
+/*
+ * Decodes one JSON document.  See formats.h.
+ */
+enum fmt_status
+json_decode(struct arena *a, const char *p, size_t n,
+    const struct fmt_limits *lim, struct value **out, struct fmt_error *err)
+{
+	struct jctx c;
+	yajl_handle h;
+	yajl_status ys;
+
+	memset(err, 0, sizeof(*err));
+	*out = NULL;
+	if (lim == NULL)
+		lim = &fmt_default_limits;
+	if (p == NULL || all_space(p, n)) {
+		snprintf(err->msg, sizeof(err->msg),
+		    "A non-empty request body is required.");
+		return FMT_EMPTY;
+	}
+	memset(&c, 0, sizeof(c));
+	c.a = a;
+	c.lim = lim;
+	c.err = err;
+	c.stack = arena_allocarray(a, lim->max_depth + 1, sizeof(*c.stack));
+	h = yajl_alloc(&callbacks, NULL, &c);
+	if (h == NULL)
+		xoom(sizeof(h));
+	arena_defer(a, yajl_handle_free, h);
+
+	ys = yajl_parse(h, (const unsigned char *)p, n);
+	if (ys == yajl_status_ok)
+		ys = yajl_complete_parse(h);
+	if (ys == yajl_status_client_canceled) {
+		render_path(&c, err->path, sizeof(err->path));
+		err->offset = yajl_get_bytes_consumed(h);
+		return c.st;
+	}
+	if (ys != yajl_status_ok) {
+		render_path(&c, err->path, sizeof(err->path));
+		return syntax_error(&c, h, p, n);
+	}
+	*out = c.root;
+	return FMT_OK;
+}
+
+static void
+gen_print(void *ctx, const char *s, size_t n)
+{
+	buf_put(ctx, s, n);
+}
+
+static void
+gen_free(void *p)
+{
+	yajl_gen_free(p);
+}
+
+static void
+gen_value(yajl_gen g, const struct value *v)
+{
+	size_t i;
+
+	switch (v->type) {
+	case VALUE_NULL:
+		yajl_gen_null(g);
+		break;
+	case VALUE_BOOL:
+		yajl_gen_bool(g, v->u.boolean);
+		break;
+	case VALUE_NUMBER:
+		yajl_gen_number(g, v->u.str.p, v->u.str.len);
+		break;
+	case VALUE_STRING:
+		yajl_gen_string(g, (const unsigned char *)v->u.str.p,
+		    v->u.str.len);
+		break;
+	case VALUE_ARRAY:
+		yajl_gen_array_open(g);
+		for (i = 0; i < v->u.arr.n; i++)
+			gen_value(g, v->u.arr.items[i]);
+		yajl_gen_array_close(g);
+		break;
+	case VALUE_OBJECT:
+		yajl_gen_map_open(g);
+		for (i = 0; i < v->u.obj.n; i++) {
+			const struct member *m = &v->u.obj.members[i];
+
+			yajl_gen_string(g, (const unsigned char *)m->key,
+			    m->klen);
+			gen_value(g, m->val);
+		}
+		yajl_gen_map_close(g);
+		break;
+	default:
+		abort();
+	}
+}
+
+/*
+ * Appends the compact JSON text of v to b.  See formats.h.
+ */
+void
+json_encode(struct buf *b, const struct value *v)
+{
+	struct arena *owner = b->a;
+	yajl_gen g;
+
+	g = yajl_gen_alloc(NULL);
+	if (g == NULL)
+		xoom(sizeof(g));
+	yajl_gen_config(g, yajl_gen_print_callback, gen_print, b);
+	if (owner != NULL)
+		arena_defer(owner, gen_free, g);
+	gen_value(g, v);
+	if (owner == NULL)
+		yajl_gen_free(g);
+}

@@ -1,0 +1,212 @@
+/*
+ * request.c: the request model, built from FastCGI parameters, and the
+ * bounded body read.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+
+/* Returns the FastCGI parameter `name`, or NULL. */
+const char *
+http_req_env(const struct http_req *req, const char *name)
+{
+	size_t n = strlen(name);
+	char **e;
+
+	if (req->envp == NULL)
+		return NULL;
+	for (e = req->envp; *e != NULL; e++)
+		if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
+			return *e + n + 1;
+	return NULL;
+}
+
+/*
+ * Returns the request header `name` as passed by the web server
+ * ("X-Tenant-Id" is the parameter HTTP_X_TENANT_ID), or NULL.
+ */
+const char *
+http_req_header(const struct http_req *req, const char *name)
+{
+	char key[128];
+	size_t i, n = strlen(name);
+
+	if (n + 5 >= sizeof(key))
+		return NULL;
+	memcpy(key, "HTTP_", 5);
+	for (i = 0; i < n; i++)
+		key[5 + i] = name[i] == '-' ? '_' :
+		    (char)toupper((unsigned char)name[i]);
+	key[5 + n] = '\0';
+	return http_req_env(req, key);
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Percent-decodes s[0..n) into a NUL-terminated arena string.  Returns
+ * NULL on a malformed escape or an encoded NUL.  '+' stays '+' (paths).
+ */
+char *
+http_percent_decode(struct arena *a, const char *s, size_t n)
+{
+	char *out, *o;
+	size_t i;
+
+	out = o = arena_alloc(a, n + 1);
+	for (i = 0; i < n; i++) {
+		int hi, lo;
+
+		if (s[i] != '%') {
+			*o++ = s[i];
+			continue;
+		}
+		if (n - i < 3)
+			return NULL;
+		hi = hexval((unsigned char)s[i + 1]);
+		lo = hexval((unsigned char)s[i + 2]);
+		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+			return NULL;
+		*o++ = (char)(hi << 4 | lo);
+		i += 2;
+	}
+	*o = '\0';
+	return out;
+}
+
+static int
+valid_request_id(const char *s)
+{
+	size_t n;
+
+	if (s == NULL || (n = strlen(s)) == 0 || n > HTTP_REQUEST_ID_MAX)
+		return 0;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:-") == n;
+}
+
+/* Takes X-Request-Id from the client or nginx when sane, else makes one. */
+static void
+set_request_id(struct http_req *req)
+{
+	const char *id;
+	char u[UUID_STR_LEN + 1];
+	size_t i, j;
+
+	id = http_req_header(req, "X-Request-Id");
+	if (!valid_request_id(id))
+		id = http_req_env(req, "REQUEST_ID");
+	if (valid_request_id(id)) {
+		strcpy(req->request_id, id);
+		return;
+	}
+	uuid_new(u);
+	for (i = j = 0; u[i] != '\0'; i++)
+		if (u[i] != '-')
+			req->request_id[j++] = u[i];
+	req->request_id[j] = '\0';
+}
+
+static long long
+parse_length(const char *s)
+{
+	char *end;
+	long long v;
+
+	if (s == NULL || *s == '\0')
+		return -1;
+	if (!isdigit((unsigned char)*s))
+		return -2;
+	v = strtoll(s, &end, 10);
+	if (*end != '\0' || v < 0)
+		return -2;
+	return v;
+}
+
+/*
+ * Builds req from the FastCGI parameters envp.  Returns 0, or 400 when
+ * the method or path is missing or malformed (the request id is set
+ * either way, so the error can be logged and returned with it).
+ */
+int
+http_req_init(struct http_req *req, struct arena *a, char **envp)
+{
+	const char *uri, *q, *ct;
+
+	memset(req, 0, sizeof(*req));
+	req->arena = a;
+	req->envp = envp;
+	req->start_us = time_mono_us();
+	req->query = "";
+	set_request_id(req);
+	req->method = http_req_env(req, "REQUEST_METHOD");
+	uri = http_req_env(req, "REQUEST_URI");
+	if (uri == NULL)
+		uri = http_req_env(req, "DOCUMENT_URI");
+	req->uri = uri;
+	ct = http_req_env(req, "CONTENT_TYPE");
+	req->content_type = ct != NULL && *ct != '\0' ? ct : NULL;
+	req->content_length = parse_length(http_req_env(req,
+	    "CONTENT_LENGTH"));
+	if (req->method == NULL || uri == NULL || uri[0] != '/' ||
+	    req->content_length == -2)
+		return 400;
+	q = strchr(uri, '?');
+	req->path = http_percent_decode(a, uri, q ? (size_t)(q - uri) :
+	    strlen(uri));
+	if (q != NULL)
+		req->query = q + 1;
+	else if (http_req_env(req, "QUERY_STRING") != NULL)
+		req->query = http_req_env(req, "QUERY_STRING");
+	if (req->path == NULL)
+		return 400;
+	return 0;
+}
+
+/*
+ * Reads the request body with fn, never more than max bytes.  See
+ * http.h.
+ */
+int
+http_req_read_body(struct http_req *req, http_read_fn fn, void *ctx,
+    size_t max)
+{
+	struct buf b;
+	char chunk[8192];
+	ssize_t r;
+
+	if (req->content_length > 0 && (unsigned long long)req->content_length
+	    > max)
+		return 413;
+	buf_init(&b, req->arena);
+	for (;;) {
+		r = fn(ctx, chunk, sizeof(chunk));
+		if (r < 0)
+			return 400;
+		if (r == 0)
+			break;
+		if (b.len + (size_t)r > max)
+			return 413;
+		buf_put(&b, chunk, (size_t)r);
+	}
+	if (b.failed)
+		return 413;
+	if (req->content_length >= 0 &&
+	    (unsigned long long)req->content_length != b.len)
+		return 400;
+	req->body = b.p != NULL ? b.p : "";
+	req->body_len = b.len;
+	return 0;
+}

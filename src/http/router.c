@@ -1,0 +1,184 @@
+/*
+ * router.c: matches a method and path against the route table.
+ *
+ * Patterns are absolute paths whose segments are literals or {name}
+ * parameters.  Matching works on the raw (still percent-encoded) path,
+ * segment by segment, so an encoded '/' stays inside its parameter;
+ * parameters are decoded after the match.  One trailing '/' is ignored,
+ * as ASP.NET and ServiceStack do.
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "http.h"
+
+struct seg {
+	const char	*p;
+	size_t		 n;
+};
+
+/* Splits a path into at most max segments; -1 when there are more. */
+static int
+split(const char *path, size_t len, struct seg *segs, int max)
+{
+	int n = 0;
+	size_t i = 0;
+
+	if (len > 1 && path[len - 1] == '/')
+		len--;
+	while (i < len) {
+		size_t start;
+
+		if (path[i] != '/')
+			return -1;
+		start = ++i;
+		while (i < len && path[i] != '/')
+			i++;
+		if (n >= max)
+			return -1;
+		segs[n].p = path + start;
+		segs[n].n = i - start;
+		n++;
+	}
+	return n;
+}
+
+static int
+is_param(const struct seg *s)
+{
+	return s->n > 2 && s->p[0] == '{' && s->p[s->n - 1] == '}';
+}
+
+/* Returns 1 when the path segments match the pattern segments. */
+static int
+segs_match(const struct route *r, const struct seg *ps, int np,
+    const struct seg *qs, int nq)
+{
+	int i;
+
+	if (np != nq)
+		return 0;
+	for (i = 0; i < np; i++) {
+		if (is_param(&ps[i])) {
+			if (qs[i].n == 0)
+				return 0;
+			continue;
+		}
+		if (ps[i].n != qs[i].n)
+			return 0;
+		if ((r->flags & ROUTE_CI) ?
+		    strncasecmp(ps[i].p, qs[i].p, qs[i].n) != 0 :
+		    strncmp(ps[i].p, qs[i].p, qs[i].n) != 0)
+			return 0;
+	}
+	return 1;
+}
+
+#define MAX_SEGS 16
+
+/* Decodes the parameters of the matched route into req->params. */
+static int
+take_params(struct http_req *req, const struct seg *ps, int np,
+    const struct seg *qs)
+{
+	int i;
+
+	req->nparams = 0;
+	for (i = 0; i < np; i++) {
+		char *v;
+
+		if (!is_param(&ps[i]))
+			continue;
+		if (req->nparams >= HTTP_MAX_PARAMS)
+			return 0;
+		v = http_percent_decode(req->arena, qs[i].p, qs[i].n);
+		if (v == NULL)
+			return 0;
+		req->params[req->nparams++] = v;
+	}
+	return 1;
+}
+
+static void
+add_allow(char *allow, size_t allowsz, const char *method)
+{
+	size_t len = strlen(allow);
+
+	if (strstr(allow, method) != NULL)
+		return;
+	if (len > 0 && len + 2 < allowsz) {
+		strcat(allow, ", ");
+		len += 2;
+	}
+	if (len + strlen(method) < allowsz)
+		strcat(allow, method);
+}
+
+/*
+ * Matches req against routes[0..n).  See http.h.
+ */
+enum route_match
+router_match(const struct route *routes, size_t n, struct http_req *req,
+    char *allow, size_t allowsz)
+{
+	struct seg ps[MAX_SEGS], qs[MAX_SEGS];
+	const char *raw = req->uri, *q;
+	int np, nq, path_seen = 0;
+	size_t i;
+
+	if (allowsz > 0)
+		allow[0] = '\0';
+	q = strchr(raw, '?');
+	nq = split(raw, q ? (size_t)(q - raw) : strlen(raw), qs, MAX_SEGS);
+	if (nq < 0)
+		return ROUTE_NOT_FOUND;
+	for (i = 0; i < n; i++) {
+		np = split(routes[i].pattern, strlen(routes[i].pattern), ps,
+		    MAX_SEGS);
+		if (np < 0 || !segs_match(&routes[i], ps, np, qs, nq))
+			continue;
+		if (strcmp(routes[i].method, req->method) != 0) {
+			path_seen = 1;
+			add_allow(allow, allowsz, routes[i].method);
+			continue;
+		}
+		if (!take_params(req, ps, np, qs))
+			return ROUTE_NOT_FOUND;
+		req->route = &routes[i];
+		return ROUTE_FOUND;
+	}
+	return path_seen ? ROUTE_BAD_METHOD : ROUTE_NOT_FOUND;
+}
+
+/* Returns the position of {name} among r's parameters, or -1. */
+int
+router_param_index(const struct route *r, const char *name)
+{
+	struct seg ps[MAX_SEGS];
+	int i, np, k = 0;
+	size_t n = strlen(name);
+
+	np = split(r->pattern, strlen(r->pattern), ps, MAX_SEGS);
+	for (i = 0; i < np; i++) {
+		if (!is_param(&ps[i]))
+			continue;
+		if (ps[i].n == n + 2 && strncmp(ps[i].p + 1, name, n) == 0)
+			return k;
+		k++;
+	}
+	return -1;
+}
+
+/* Returns the value of path parameter `name`, or NULL. */
+const char *
+http_req_param(const struct http_req *req, const char *name)
+{
+	int i;
+
+	if (req->route == NULL)
+		return NULL;
+	i = router_param_index(req->route, name);
+	if (i < 0 || (size_t)i >= req->nparams)
+		return NULL;
+	return req->params[i];
+}

@@ -1,0 +1,165 @@
+/*
+ * rosterctl.c: the admin command line: migrate, bootstrap, token,
+ * check-config.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "auth/auth.h"
+#include "config.h"
+#include "core/core.h"
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: rosterctl [-c config] migrate [--sql-dir DIR]\n"
+	    "       rosterctl [-c config] bootstrap --tenant NAME\n"
+	    "       rosterctl [-c config] token --sub S [--tid T] "
+	    "[--roles R1,R2] [--ttl SECONDS]\n"
+	    "       rosterctl [-c config] check-config\n");
+	exit(2);
+}
+
+static int
+cmd_migrate(const struct config *cfg, int argc, char **argv)
+{
+	const char *dir = cfg->sql_dir;
+	char err[1024];
+
+	if (argc == 3 && strcmp(argv[1], "--sql-dir") == 0)
+		dir = argv[2];
+	else if (argc != 1)
+		usage();
+	if (db_migrate(cfg->db_conninfo, dir, err, sizeof(err)) != 0) {
+		fprintf(stderr, "rosterctl: migrate: %s\n", err);
+		return 1;
+	}
+	return 0;
+}
+
+static int
+cmd_bootstrap(const struct config *cfg, int argc, char **argv)
+{
+	char id[UUID_STR_LEN + 1];
+	struct core_errors errs = { 0 };
+	struct core_ctx c;
+	enum core_status st;
+	int rc = 1;
+
+	if (argc != 3 || strcmp(argv[1], "--tenant") != 0)
+		usage();
+	c.db = db_new(cfg->db_conninfo, cfg->db_connect_timeout,
+	    cfg->statement_timeout_ms);
+	c.a = arena_new(0);
+	c.actor = "rosterctl";
+	c.request_id = NULL;
+	st = core_tenant_bootstrap(&c, argv[2], id, &errs);
+	if (st == CORE_OK) {
+		printf("%s\n", id);
+		rc = 0;
+	} else if (st == CORE_CONFLICT) {
+		fprintf(stderr, "rosterctl: a tenant named \"%s\" exists\n",
+		    argv[2]);
+	} else {
+		fprintf(stderr, "rosterctl: bootstrap: %s\n",
+		    core_status_str(st));
+	}
+	arena_free(c.a);
+	db_free(c.db);
+	return rc;
+}
+
+static int
+cmd_token(const struct config *cfg, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "sub", required_argument, NULL, 's' },
+		{ "tid", required_argument, NULL, 't' },
+		{ "roles", required_argument, NULL, 'r' },
+		{ "ttl", required_argument, NULL, 'l' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *sub = NULL, *tid = NULL, *roles[16] = { NULL };
+	char *rl = NULL, *tok, canon[UUID_STR_LEN + 1];
+	long ttl = 3600;
+	struct arena *a;
+	int ch, n = 0;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 's': sub = optarg; break;
+		case 't': tid = optarg; break;
+		case 'r': rl = optarg; break;
+		case 'l': ttl = strtol(optarg, NULL, 10); break;
+		default: usage();
+		}
+	}
+	if (sub == NULL || optind != argc)
+		usage();
+	if (cfg->jwt_secret == NULL) {
+		fprintf(stderr, "rosterctl: token: no jwt_hs256_secret_file "
+		    "configured\n");
+		return 1;
+	}
+	if (tid != NULL) {
+		if (uuid_normalize(tid, strlen(tid), canon) != 0) {
+			fprintf(stderr, "rosterctl: token: --tid is not a "
+			    "uuid\n");
+			return 1;
+		}
+		tid = canon;
+	}
+	for (char *r = rl ? strtok(rl, ",") : NULL; r != NULL && n < 15;
+	    r = strtok(NULL, ","))
+		roles[n++] = r;
+	a = arena_new(0);
+	tok = jwt_mint_hs256(a, cfg->jwt_secret, cfg->jwt_secret_len, sub,
+	    tid, roles, cfg->jwt_issuer, cfg->jwt_audience, time(NULL), ttl);
+	if (tok != NULL)
+		printf("%s\n", tok);
+	arena_free(a);
+	return tok != NULL ? 0 : 1;
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char *path = NULL;
+	struct config cfg;
+	char err[1024];
+	int rc;
+
+	if (argc > 2 && strcmp(argv[1], "-c") == 0) {
+		path = argv[2];
+		argc -= 2;
+		argv += 2;
+	}
+	if (argc < 2)
+		usage();
+	if (config_load(path, &cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "rosterctl: %s\n", err);
+		return 1;
+	}
+	log_set_process("rosterctl");
+	log_set_level(cfg.log_lvl);
+	argc--;
+	argv++;
+	if (strcmp(argv[0], "migrate") == 0)
+		rc = cmd_migrate(&cfg, argc, argv);
+	else if (strcmp(argv[0], "bootstrap") == 0)
+		rc = cmd_bootstrap(&cfg, argc, argv);
+	else if (strcmp(argv[0], "token") == 0)
+		rc = cmd_token(&cfg, argc, argv);
+	else if (strcmp(argv[0], "check-config") == 0) {
+		printf("%s: ok\n", cfg.path ? cfg.path : "(defaults)");
+		rc = 0;
+	} else
+		usage();
+	config_free(&cfg);
+	return rc;
+}

@@ -1,0 +1,357 @@
+/*
+ * supervisor.c: the master process.  It owns the listening socket and
+ * the configuration, keeps `workers` worker processes alive, drains
+ * them on SIGTERM and replaces them one by one on SIGHUP.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "daemon.h"
+
+#define MAX_WORKERS 1024
+
+struct master {
+	struct config	 cfg;
+	int		 lfd;
+	int		 sfd;		/* signalfd */
+	pid_t		 pids[MAX_WORKERS];
+	long		 n;		/* slots in use */
+	char		*unix_path;	/* socket we created, to unlink */
+	int		 draining;	/* SIGTERM seen: replace nobody */
+};
+
+static int
+open_unix(const char *path, long mode, long backlog, char *err, size_t errsz)
+{
+	struct sockaddr_un sa;
+	struct stat st;
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		snprintf(err, errsz, "listen: socket path too long");
+		return -1;
+	}
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+		unlink(path);	/* a stale socket from an earlier run */
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    chmod(path, (mode_t)mode) != 0 || listen(fd, (int)backlog) != 0) {
+		snprintf(err, errsz, "listen: %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int
+open_tcp(const char *spec, long backlog, char *err, size_t errsz)
+{
+	struct addrinfo hints, *res = NULL;
+	char host[256];
+	const char *colon = strrchr(spec, ':');
+	int fd = -1, one = 1, rc;
+
+	if (colon == NULL || (size_t)(colon - spec) >= sizeof(host)) {
+		snprintf(err, errsz, "listen: expected host:port in \"%s\"",
+		    spec);
+		return -1;
+	}
+	memcpy(host, spec, (size_t)(colon - spec));
+	host[colon - spec] = '\0';
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST;
+	rc = getaddrinfo(*host ? host : NULL, colon + 1, &hints, &res);
+	if (rc != 0) {
+		snprintf(err, errsz, "listen: \"%s\": %s", spec,
+		    gai_strerror(rc));
+		return -1;
+	}
+	fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+	    sizeof(one)) != 0 || bind(fd, res->ai_addr, res->ai_addrlen) != 0 ||
+	    listen(fd, (int)backlog) != 0) {
+		snprintf(err, errsz, "listen: %s: %s", spec, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	return fd;
+}
+
+/*
+ * Opens the socket named by cfg->listen: "fd:N" (inherited, as from
+ * spawn-fcgi or systemd), "host:port", or a unix socket path (with an
+ * optional "unix:" prefix).  The socket is made non-blocking (see
+ * worker_run).  Returns the descriptor, or -1 with err set.
+ */
+int
+listen_open(const struct config *cfg, char *err, size_t errsz)
+{
+	const char *l = cfg->listen;
+	struct stat st;
+	int fd;
+
+	if (strncmp(l, "fd:", 3) == 0) {
+		fd = atoi(l + 3);
+		if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) {
+			snprintf(err, errsz, "listen: fd %d is not a socket",
+			    fd);
+			return -1;
+		}
+	} else if (strncmp(l, "unix:", 5) == 0 || l[0] == '/') {
+		fd = open_unix(l[0] == '/' ? l : l + 5, cfg->listen_mode,
+		    cfg->listen_backlog, err, errsz);
+	} else {
+		fd = open_tcp(l, cfg->listen_backlog, err, errsz);
+	}
+	if (fd >= 0 && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0) {
+		snprintf(err, errsz, "listen: %s", strerror(errno));
+		return -1;
+	}
+	return fd;
+}
+
+static pid_t
+spawn(struct master *m)
+{
+	sigset_t all;
+	pid_t pid;
+
+	pid = fork();
+	if (pid < 0) {
+		log_error("cannot fork a worker: %s", strerror(errno));
+		return -1;
+	}
+	if (pid > 0)
+		return pid;
+	close(m->sfd);
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	log_set_process("worker");
+	worker_run(&m->cfg, m->lfd);
+}
+
+static int
+slot_of(const struct master *m, pid_t pid)
+{
+	long i;
+
+	for (i = 0; i < m->n; i++)
+		if (m->pids[i] == pid)
+			return (int)i;
+	return -1;
+}
+
+/* Reaps dead children; a worker that died unasked is replaced at once. */
+static void
+reap(struct master *m, pid_t *waited, int *waited_done)
+{
+	pid_t pid;
+	int status, i;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (waited != NULL && pid == *waited) {
+			*waited_done = 1;
+			continue;
+		}
+		if ((i = slot_of(m, pid)) < 0)
+			continue;
+		if (m->draining) {
+			m->pids[i] = 0;
+			continue;
+		}
+		if (WIFSIGNALED(status))
+			log_warn("worker %ld killed by signal %d; replacing it",
+			    (long)pid, WTERMSIG(status));
+		else
+			log_warn("worker %ld exited with status %d; replacing "
+			    "it", (long)pid, WEXITSTATUS(status));
+		m->pids[i] = spawn(m);
+	}
+}
+
+/* Waits for pid to exit (reaping others meanwhile); kills it late. */
+static void
+wait_for(struct master *m, pid_t pid)
+{
+	long waited_ms = 0, limit = m->cfg.shutdown_timeout * 1000;
+	int done = 0;
+
+	while (!done) {
+		reap(m, &pid, &done);
+		if (done)
+			break;
+		if (waited_ms >= limit) {
+			log_warn("worker %ld did not stop in time; killing it",
+			    (long)pid);
+			kill(pid, SIGKILL);
+			limit += 5000;
+		}
+		usleep(10000);
+		waited_ms += 10;
+	}
+}
+
+/* SIGHUP: read the config again and replace the workers one by one. */
+static void
+reload(struct master *m)
+{
+	struct config ncfg;
+	char err[512];
+	long i, want;
+
+	if (config_load(m->cfg.path, &ncfg, err, sizeof(err)) != 0) {
+		log_error("reload refused, keeping the running config: %s",
+		    err);
+		return;
+	}
+	if (strcmp(ncfg.listen, m->cfg.listen) != 0)
+		log_warn("reload: a new \"listen\" takes effect at restart");
+	config_free(&m->cfg);
+	m->cfg = ncfg;
+	log_set_level(m->cfg.log_lvl);
+	want = config_workers(&m->cfg);
+	if (want > MAX_WORKERS)
+		want = MAX_WORKERS;
+	for (i = 0; i < m->n; i++) {
+		pid_t old = m->pids[i];
+
+		m->pids[i] = spawn(m);	/* the new one serves at once */
+		if (old > 0) {
+			kill(old, SIGTERM);
+			wait_for(m, old);
+		}
+	}
+	while (m->n < want)
+		m->pids[m->n++] = spawn(m);
+	while (m->n > want) {
+		pid_t old = m->pids[--m->n];
+
+		kill(old, SIGTERM);
+		wait_for(m, old);
+	}
+	log_info("configuration reloaded; %ld workers", m->n);
+}
+
+static void
+drain(struct master *m)
+{
+	long i;
+
+	log_info("shutting down: draining %ld workers", m->n);
+	m->draining = 1;
+	for (i = 0; i < m->n; i++)
+		if (m->pids[i] > 0)
+			kill(m->pids[i], SIGTERM);
+	for (i = 0; i < m->n; i++) {
+		pid_t pid = m->pids[i];
+
+		if (pid > 0)
+			wait_for(m, pid);
+		m->pids[i] = 0;
+	}
+}
+
+static int
+loop(struct master *m)
+{
+	struct signalfd_siginfo si;
+	struct pollfd pfd;
+
+	for (;;) {
+		pfd.fd = m->sfd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 1000) <= 0) {
+			reap(m, NULL, NULL);
+			continue;
+		}
+		if (read(m->sfd, &si, sizeof(si)) != sizeof(si))
+			continue;
+		switch (si.ssi_signo) {
+		case SIGCHLD:
+			reap(m, NULL, NULL);
+			break;
+		case SIGHUP:
+			reload(m);
+			break;
+		case SIGTERM:
+		case SIGINT:
+			drain(m);
+			return 0;
+		default:
+			break;
+		}
+	}
+}
+
+/*
+ * Runs the master.  See daemon.h.
+ */
+int
+supervisor_run(const char *path)
+{
+	static struct master m;
+	sigset_t set;
+	char err[512];
+	int rc;
+	long i;
+
+	log_set_process("master");
+	if (config_load(path, &m.cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "rosterd: %s\n", err);
+		return 1;
+	}
+	log_set_level(m.cfg.log_lvl);
+	if (m.cfg.jwt_secret == NULL)
+		log_warn("no jwt key configured: every authenticated request "
+		    "will be refused");
+	if ((m.lfd = listen_open(&m.cfg, err, sizeof(err))) < 0) {
+		fprintf(stderr, "rosterd: %s\n", err);
+		config_free(&m.cfg);
+		return 1;
+	}
+	if (m.cfg.listen[0] == '/' || strncmp(m.cfg.listen, "unix:", 5) == 0)
+		m.unix_path = xstrdup(m.cfg.listen[0] == '/' ? m.cfg.listen :
+		    m.cfg.listen + 5);
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	m.sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	m.n = config_workers(&m.cfg);
+	if (m.n > MAX_WORKERS)
+		m.n = MAX_WORKERS;
+	for (i = 0; i < m.n; i++)
+		m.pids[i] = spawn(&m);
+	log_info("rosterd started: %ld workers on %s", m.n, m.cfg.listen);
+	rc = loop(&m);
+	if (m.unix_path != NULL) {
+		unlink(m.unix_path);
+		free(m.unix_path);
+	}
+	close(m.lfd);
+	config_free(&m.cfg);
+	log_info("rosterd stopped");
+	return rc;
+}

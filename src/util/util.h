@@ -1,0 +1,134 @@
+/*
+ * util.h: the pieces every other module uses: the request arena,
+ * length-carrying buffers, logging, uuids, base64 and time.
+ *
+ * OOM policy: every allocator here aborts on allocation failure (one
+ * place, util/xalloc.c); callers never see NULL from them.
+ */
+#ifndef ROSTERD_UTIL_H
+#define ROSTERD_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define RS_MUSTCHECK __attribute__((warn_unused_result))
+#define RS_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define RS_NORETURN __attribute__((noreturn))
+#define RS_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* xalloc.c: allocation that never returns NULL. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t sz);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+RS_NORETURN void xoom(size_t n);
+
+/*
+ * arena.c: per-request region allocator.  Everything allocated from an
+ * arena is released by arena_reset() or arena_free().  Cleanups for
+ * foreign objects (PGresult, yajl handles) are registered with
+ * arena_defer() and run, newest first, at reset.
+ *
+ * The arena has a budget: once more than `budget` bytes have been
+ * handed out, arena_exceeded() turns true (the allocation itself still
+ * succeeds, so callers need no NULL paths); the request layer answers
+ * 413 for such a request.
+ */
+struct arena;
+typedef void (*arena_cleanup_fn)(void *);
+
+struct arena *arena_new(size_t budget);
+void arena_free(struct arena *a);
+void arena_reset(struct arena *a);
+void *arena_alloc(struct arena *a, size_t n);
+void *arena_zalloc(struct arena *a, size_t n);
+void *arena_allocarray(struct arena *a, size_t n, size_t sz);
+char *arena_strdup(struct arena *a, const char *s);
+char *arena_strndup(struct arena *a, const char *s, size_t n);
+char *arena_sprintf(struct arena *a, const char *fmt, ...) RS_PRINTF(2, 3);
+void arena_defer(struct arena *a, arena_cleanup_fn fn, void *p);
+int arena_exceeded(const struct arena *a);
+size_t arena_used(const struct arena *a);
+
+/*
+ * buf.c: a growable byte string, always NUL-terminated.  Memory comes
+ * from the arena when one is given, else from the heap (buf_release()
+ * frees it then).  After a failure (size overflow, budget) `failed`
+ * stays set and every put is a no-op, so encoders check once at the end.
+ */
+struct buf {
+	char		*p;	/* bytes, NUL-terminated */
+	size_t		 len;	/* bytes used, without the NUL */
+	size_t		 cap;	/* bytes allocated */
+	struct arena	*a;	/* owner of p, or NULL for the heap */
+	int		 failed;/* sticky error flag */
+};
+
+void buf_init(struct buf *b, struct arena *a);
+void buf_release(struct buf *b);
+void buf_reset(struct buf *b);
+void buf_put(struct buf *b, const void *p, size_t n);
+void buf_puts(struct buf *b, const char *s);
+void buf_putc(struct buf *b, char c);
+void buf_printf(struct buf *b, const char *fmt, ...) RS_PRINTF(2, 3);
+void buf_vprintf(struct buf *b, const char *fmt, va_list ap) RS_PRINTF(2, 0);
+/* Appends s[0..n) as the inside of a JSON string (no quotes). */
+void buf_put_json_escaped(struct buf *b, const char *s, size_t n);
+
+/* log.c: one JSON line per event on stderr. */
+enum log_level {
+	LOG_LVL_ERROR = 0,
+	LOG_LVL_WARN,
+	LOG_LVL_INFO,
+	LOG_LVL_DEBUG,
+	LOG_LVL__MAX
+};
+
+void log_set_level(enum log_level lvl);
+void log_set_process(const char *role);
+int log_level_parse(const char *s, enum log_level *out) RS_MUSTCHECK;
+void log_msg(enum log_level lvl, const char *fmt, ...) RS_PRINTF(2, 3);
+#define log_error(...) log_msg(LOG_LVL_ERROR, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_LVL_WARN, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_LVL_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg(LOG_LVL_DEBUG, __VA_ARGS__)
+/* Writes a prepared JSON object (without newline) as one log line. */
+void log_line(const char *json, size_t len);
+
+/* uuid.c: canonical lower-case "D" form, 36 characters. */
+#define UUID_STR_LEN 36
+int uuid_valid(const char *s, size_t n) RS_MUSTCHECK;
+/* Normalises s (any case, optional braces) into out[37]; 0 on success. */
+int uuid_normalize(const char *s, size_t n, char out[UUID_STR_LEN + 1])
+    RS_MUSTCHECK;
+void uuid_new(char out[UUID_STR_LEN + 1]);
+int uuid_is_nil(const char *canon);
+
+/*
+ * base64.c: RFC 4648 base64 and base64url.  Encoders return a
+ * NUL-terminated string from the arena.  Decoders return 0 and set
+ * *out and *outlen (arena memory, NUL-terminated for convenience) or -1 on
+ * malformed input.  base64url decoding accepts input without padding
+ * and refuses '=' padding, whitespace and the standard alphabet.
+ */
+char *base64_encode(struct arena *a, const void *p, size_t n);
+char *base64url_encode(struct arena *a, const void *p, size_t n);
+int base64_decode(struct arena *a, const char *s, size_t n,
+    unsigned char **out, size_t *outlen) RS_MUSTCHECK;
+int base64url_decode(struct arena *a, const char *s, size_t n,
+    unsigned char **out, size_t *outlen) RS_MUSTCHECK;
+
+/* time.c */
+int64_t time_now_ms(void);
+/* Monotonic clock in microseconds, for durations. */
+int64_t time_mono_us(void);
+/* RFC 3339 UTC with milliseconds into out[32]. */
+void time_rfc3339(int64_t ms, char out[32]);
+
+/* Constant-time comparison: 0 when equal. */
+int ct_memcmp(const void *a, const void *b, size_t n);
+
+#endif

@@ -1,0 +1,295 @@
+/*
+ * worker.c: a worker process.  It accepts FastCGI requests on the
+ * shared listening socket and runs each through the request path:
+ * build -> route -> bounded body -> authenticate -> authorize ->
+ * handler -> render -> log.  Everything a request allocates comes from
+ * one arena that is reset when the request is finished.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+
+#include "daemon.h"
+#include "dialects/dialect.h"
+
+static volatile sig_atomic_t stopping;
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+struct worker {
+	struct app	 app;
+	struct jwt_key	 key;
+	struct jwt_verifier jwt;
+	struct arena	*arena;
+};
+
+static ssize_t
+fcgi_read(void *ctx, char *p, size_t n)
+{
+	FCGX_Stream *in = ctx;
+	int r;
+
+	r = FCGX_GetStr(p, (int)(n > 65536 ? 65536 : n), in);
+	if (r < 0 || FCGX_GetError(in) != 0)
+		return -1;
+	return r;
+}
+
+/* 401 unless the request carries a valid bearer token. */
+static int
+authenticate(struct worker *w, struct http_req *req)
+{
+	const char *h = http_req_header(req, "Authorization");
+	enum jwt_status st;
+
+	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
+		return 401;
+	h += 7;
+	while (*h == ' ')
+		h++;
+	st = jwt_verify(&w->jwt, h, strlen(h), time(NULL), req->arena,
+	    &req->principal);
+	if (st != JWT_OK) {
+		log_debug("token refused: %s", jwt_status_str(st));
+		return 401;
+	}
+	req->authenticated = 1;
+	return 0;
+}
+
+/* The tenant a request targets: its path, else X-Tenant-Id, else tid. */
+static void
+target_tenant(struct http_req *req)
+{
+	char canon[UUID_STR_LEN + 1];
+	const char *t = NULL;
+
+	if (req->route->tenant_param != NULL)
+		t = http_req_param(req, req->route->tenant_param);
+	else if ((t = http_req_header(req, "X-Tenant-Id")) == NULL)
+		t = req->principal.tid;
+	if (t != NULL && uuid_normalize(t, strlen(t), canon) == 0)
+		t = arena_strdup(req->arena, canon);
+	req->tenant = t;
+}
+
+/* Everything before the handler; returns 0 or the refusing status. */
+static int
+front_line(struct worker *w, struct http_req *req, FCGX_Stream *in)
+{
+	int rc;
+
+	if (req->content_length > w->app.cfg->max_body_bytes)
+		return 413;
+	if (req->route->right != AUTHZ_PUBLIC) {
+		if ((rc = authenticate(w, req)) != 0)
+			return rc;
+		target_tenant(req);
+		switch (authz_check(&req->principal, req->route->right,
+		    req->tenant)) {
+		case AUTHZ_ALLOW:
+			break;
+		case AUTHZ_NO_TENANT:
+			return 400;
+		default:
+			return 403;
+		}
+	}
+	return http_req_read_body(req, fcgi_read, in,
+	    (size_t)w->app.cfg->max_body_bytes);
+}
+
+static const char *
+front_message(int status)
+{
+	switch (status) {
+	case 400:
+		return "The request is invalid.";
+	case 401:
+	case 403:
+		return "Authorization has been denied for this request.";
+	case 413:
+		return "The request body is too large.";
+	default:
+		return http_status_text(status);
+	}
+}
+
+static void
+process(struct worker *w, struct http_req *req, struct http_resp *resp,
+    FCGX_Stream *in)
+{
+	const struct dialect *d;
+	char allow[64];
+	int rc;
+
+	switch (router_match(routes, nroutes, req, allow, sizeof(allow))) {
+	case ROUTE_FOUND:
+		break;
+	case ROUTE_BAD_METHOD:
+		d = routes_dialect_for_path(req->path);
+		d->error(req, resp, 405, arena_sprintf(req->arena, "The "
+		    "requested resource does not support http method '%.16s'.",
+		    req->method));
+		http_resp_header(resp, "Allow", arena_strdup(req->arena,
+		    allow));
+		return;
+	default:
+		d = routes_dialect_for_path(req->path);
+		d->error(req, resp, 404, "No HTTP resource was found that "
+		    "matches the request URI.");
+		return;
+	}
+	if ((rc = front_line(w, req, in)) != 0) {
+		req->route->dialect->error(req, resp, rc, front_message(rc));
+		return;
+	}
+	req->route->handler(req, resp);
+	if (resp->status == 0)
+		req->route->dialect->error(req, resp, 500,
+		    "An error has occurred.");
+}
+
+/* One JSON log line per request; never a token or a body. */
+static void
+log_request(const struct http_req *req, const struct http_resp *resp)
+{
+	char ts[32];
+	struct buf b;
+	const char *f[][2] = {
+		{ "request_id", req->request_id },
+		{ "method", req->method ? req->method : "-" },
+		{ "route", req->route ? req->route->pattern : "-" },
+		{ "tenant", req->tenant ? req->tenant : "" },
+		{ "subject", req->authenticated ? req->principal.sub : "" },
+	};
+	size_t i;
+
+	buf_init(&b, NULL);
+	time_rfc3339(time_now_ms(), ts);
+	buf_printf(&b, "{\"time\":\"%s\",\"level\":\"info\",\"msg\":"
+	    "\"request\",\"pid\":%ld", ts, (long)getpid());
+	for (i = 0; i < RS_ARRAY_LEN(f); i++) {
+		buf_printf(&b, ",\"%s\":\"", f[i][0]);
+		buf_put_json_escaped(&b, f[i][1], strlen(f[i][1]));
+		buf_putc(&b, '"');
+	}
+	buf_printf(&b, ",\"status\":%d,\"duration_ms\":%.3f,\"bytes\":%zu}",
+	    resp->status, (double)(time_mono_us() - req->start_us) / 1000.0,
+	    resp->body.len);
+	if (!b.failed)
+		log_line(b.p, b.len);
+	buf_release(&b);
+}
+
+static void
+handle(struct worker *w, FCGX_Request *r)
+{
+	struct http_req req;
+	struct http_resp resp;
+	struct buf out;
+
+	http_resp_init(&resp, w->arena);
+	if (http_req_init(&req, w->arena, r->envp) != 0) {
+		req.ctx = &w->app;
+		dialect_plain.error(&req, &resp, 400, "Malformed request.");
+	} else {
+		req.ctx = &w->app;
+		process(w, &req, &resp, r->in);
+	}
+	if (arena_exceeded(w->arena)) {
+		/* the budget is spent: render the refusal from the heap */
+		http_resp_init(&resp, NULL);
+		http_resp_set(&resp, 413, "application/json",
+		    "{\"Message\":\"The request is too large.\"}", 39);
+	}
+	http_resp_header(&resp, "X-Request-Id", req.request_id);
+	buf_init(&out, NULL);
+	http_resp_serialize(&resp, &out);
+	if (!out.failed)
+		FCGX_PutStr(out.p, (int)out.len, r->out);
+	buf_release(&out);
+	log_request(&req, &resp);
+	if (resp.body.a == NULL)
+		buf_release(&resp.body);
+}
+
+static void
+setup(struct worker *w, const struct config *cfg)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;	/* no SA_RESTART: wake poll(2) */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+
+	memset(w, 0, sizeof(*w));
+	w->app.cfg = cfg;
+	w->app.db = db_new(cfg->db_conninfo, cfg->db_connect_timeout,
+	    cfg->statement_timeout_ms);
+	w->key.secret = cfg->jwt_secret;
+	w->key.secret_len = cfg->jwt_secret_len;
+	w->jwt.keys = &w->key;
+	w->jwt.nkeys = cfg->jwt_secret != NULL ? 1 : 0;
+	w->jwt.issuer = cfg->jwt_issuer;
+	w->jwt.audience = cfg->jwt_audience;
+	w->jwt.leeway = cfg->jwt_leeway_seconds;
+	w->jwt.require_exp = (int)cfg->jwt_require_exp;
+	w->arena = arena_new((size_t)cfg->request_memory_bytes);
+}
+
+/*
+ * The accept loop.  The listening socket is non-blocking: workers wait
+ * in poll(2) (which SIGTERM interrupts), and a worker that loses the
+ * race for a connection gets EAGAIN and waits again.  A request in
+ * progress always runs to its end before the worker exits.
+ */
+void
+worker_run(const struct config *cfg, int lfd)
+{
+	struct worker w;
+	FCGX_Request r;
+	struct pollfd pfd;
+
+	setup(&w, cfg);
+	if (FCGX_Init() != 0 || FCGX_InitRequest(&r, lfd,
+	    FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+		log_error("cannot initialise libfcgi");
+		_exit(1);
+	}
+	(void)db_ready(w.app.db);	/* connect and prepare up front */
+	log_info("worker ready");
+	while (!stopping) {
+		pfd.fd = lfd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 1000) <= 0)
+			continue;
+		if (stopping)
+			break;
+		if (FCGX_Accept_r(&r) < 0)
+			continue;
+		handle(&w, &r);
+		FCGX_Finish_r(&r);
+		arena_reset(w.arena);
+	}
+	FCGX_Free(&r, 0);
+	db_free(w.app.db);
+	arena_free(w.arena);
+	log_info("worker stopped");
+	_exit(0);
+}

@@ -1,0 +1,1148 @@
+#!/usr/bin/python3
+"""rosterd integration tests: real HTTP through nginx to rosterd and PostgreSQL.
+
+Run by tests/http/run, which prepares PostgreSQL (migrated, tenants "acme" and
+"globex" bootstrapped), nginx and a config file, and passes them in RT_*
+variables. This program starts rosterd itself (it owns the process: the
+process-model tests signal it), runs every test in order, prints
+"ok - name" or "not ok - name: reason" per test and last "N passed, N failed".
+
+Only the standard library and PyJWT (python3-jwt), the independent check of
+rosterd's tokens. Tests that need the database look at it with psql.
+"""
+
+import base64
+import http.client
+import json
+import os
+import re
+import signal
+import ssl
+import subprocess
+import sys
+import threading
+import time
+import traceback
+import uuid
+
+import jwt
+
+ENV = os.environ
+TMP = ENV["RT_TMP"]
+BUILD = ENV["RT_BUILD"]
+CONF = ENV["RT_CONF"]
+ROSTERD = os.path.join(BUILD, "rosterd")
+ROSTERCTL = os.path.join(BUILD, "rosterctl")
+URL = ENV["RT_URL"]
+HTTP_URL = ENV["RT_HTTP_URL"]
+TENANT_A = ENV["RT_TENANT_A"]
+TENANT_B = ENV["RT_TENANT_B"]
+ISSUER = ENV["RT_ISSUER"]
+AUDIENCE = ENV["RT_AUDIENCE"]
+PG_BIN = ENV["RT_PG_BIN"]
+PG_DIR = ENV["RT_PG_DIR"]
+PG_PORT = ENV["RT_PG_PORT"]
+PG_USER = ENV.get("RT_PG_USER", "")
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
+
+with open(ENV["RT_SECRET_FILE"], "rb") as f:
+    SECRET = f.read().rstrip(b"\n")
+
+WORKERS = 2  # workers = 2 in the test config
+MAX_BODY = 65536  # max_body_bytes in the test config
+TIMEOUT = 10  # seconds; no request may take longer
+DENIED = "Authorization has been denied for this request."
+INVALID = "The request is invalid."
+ZERO_UUID = "00000000-0000-0000-0000-000000000000"
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+TLS = ssl.create_default_context(cafile=ENV["RT_CA"])
+_host_port = URL.split("//", 1)[1]
+HOST, PORT = _host_port.rsplit(":", 1)
+
+
+class Fail(Exception):
+    """A test's assertion did not hold."""
+
+
+def check(cond, msg):
+    if not cond:
+        raise Fail(msg)
+
+
+def eq(got, want, what):
+    if got != want:
+        raise Fail(f"{what}: expected {want!r}, got {got!r}")
+
+
+# --------------------------------------------------------------------------
+# HTTP
+
+
+class Resp:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def header(self, name):
+        return self.headers.get(name)
+
+    def json(self):
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            raise Fail(f"body is not JSON (status {self.status}): {self.body[:200]!r}")
+
+    def __repr__(self):
+        return f"{self.status} {self.body[:300]!r}"
+
+
+def request(method, path, body=None, token="default", ctype="application/json",
+            headers=None, timeout=TIMEOUT):
+    """One HTTPS request on a fresh connection. token: a JWT, None for no
+    Authorization header, or "default" for a SystemAdmin token of tenant A."""
+    h = {}
+    if token == "default":
+        token = default_token()
+    if token is not None:
+        h["Authorization"] = "Bearer " + token
+    if body is not None:
+        if not isinstance(body, (bytes, str)):
+            body = json.dumps(body)
+        if isinstance(body, str):
+            body = body.encode()
+        if ctype:
+            h["Content-Type"] = ctype
+    h.update(headers or {})
+    conn = http.client.HTTPSConnection(HOST, int(PORT), context=TLS, timeout=timeout)
+    try:
+        conn.request(method, path, body=body, headers=h)
+        r = conn.getresponse()
+        return Resp(r.status, r.headers, r.read())
+    finally:
+        conn.close()
+
+
+def users_path(org):
+    return f"/api/organizations/{org}/users"
+
+
+def post_user(body, org=None, **kw):
+    return request("POST", users_path(org or TENANT_A), body, **kw)
+
+
+def is_uuid(s):
+    return isinstance(s, str) and bool(UUID_RE.match(s))
+
+
+def model_state(r, key):
+    """Asserts a 400 ASP.NET ModelState error body naming KEY."""
+    eq(r.status, 400, f"status ({r!r})")
+    b = r.json()
+    eq(b.get("Message"), INVALID, "Message")
+    ms = b.get("ModelState")
+    check(isinstance(ms, dict), f"no ModelState object: {b}")
+    check(key in ms, f"ModelState has no key {key!r}: {sorted(ms)}")
+    msgs = ms[key]
+    check(isinstance(msgs, list) and msgs and all(isinstance(m, str) and m for m in msgs),
+          f"ModelState[{key!r}] is not a list of messages: {msgs!r}")
+    return ms
+
+
+def message_body(r, status, message=None):
+    eq(r.status, status, f"status ({r!r})")
+    b = r.json()
+    check(isinstance(b.get("Message"), str) and b["Message"], f"no Message: {b}")
+    if message is not None:
+        eq(b["Message"], message, "Message")
+    return b
+
+
+# --------------------------------------------------------------------------
+# PostgreSQL
+
+
+def psql(sql, user="rosterd", db="rosterd"):
+    """Runs SQL (given on stdin, so :'vars' would work) and returns the
+    unaligned, tuples-only output lines."""
+    p = subprocess.run(
+        [os.path.join(PG_BIN, "psql"), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
+         "-h", PG_DIR, "-p", PG_PORT, "-U", user, "-d", db],
+        input=sql, capture_output=True, text=True, timeout=30)
+    if p.returncode != 0:
+        raise Fail(f"psql: {p.stderr.strip()} (SQL: {sql.strip()})")
+    return [l for l in p.stdout.splitlines() if l != ""]
+
+
+def sql_one(sql):
+    rows = psql(sql)
+    check(len(rows) == 1, f"expected one row from {sql!r}, got {rows!r}")
+    return rows[0]
+
+
+def lit(s):
+    """A SQL string literal (for ids and names this test made up)."""
+    return "'" + str(s).replace("'", "''") + "'"
+
+
+WRITE_TABLES = ("users", "role_assignments", "group_members", "audit_log")
+
+
+def snapshot():
+    """Row counts of every table a user create writes, over all tenants."""
+    sql = "SELECT " + ", ".join(f"(SELECT count(*) FROM {t})" for t in WRITE_TABLES)
+    return dict(zip(WRITE_TABLES, sql_one(sql).split("|")))
+
+
+class NothingWritten:
+    """with NothingWritten(): …  asserts that no row was added or removed."""
+
+    def __enter__(self):
+        self.before = snapshot()
+
+    def __exit__(self, et, ev, tb):
+        if et is None:
+            after = snapshot()
+            check(after == self.before, f"rows changed: {self.before} -> {after}")
+        return False
+
+
+def user_row(tenant, user_id):
+    rows = psql(f"SELECT row_to_json(u) FROM users u WHERE tenant_id = {lit(tenant)} "
+                f"AND id = {lit(user_id)}")
+    check(len(rows) == 1, f"users has {len(rows)} rows for {user_id}")
+    return json.loads(rows[0])
+
+
+def role_ids(tenant):
+    """{role name: id} of a tenant."""
+    out = {}
+    for line in psql(f"SELECT id, name FROM roles WHERE tenant_id = {lit(tenant)}"):
+        rid, name = line.split("|", 1)
+        out[name] = rid
+    return out
+
+
+def assignments(tenant, user_id):
+    return psql(f"SELECT role_id FROM role_assignments WHERE tenant_id = {lit(tenant)} "
+                f"AND user_id = {lit(user_id)}")
+
+
+def audit_rows_mentioning(tenant, text):
+    return int(sql_one(f"SELECT count(*) FROM audit_log a WHERE tenant_id = {lit(tenant)} "
+                       f"AND row_to_json(a)::text LIKE {lit('%' + text + '%')}"))
+
+
+def pg_ctl(*args):
+    cmd = [os.path.join(PG_BIN, "pg_ctl"), "-D", os.path.join(PG_DIR, "data"), *args]
+    if PG_USER:
+        cmd = ["runuser", "-u", PG_USER, "--", *cmd]
+    subprocess.run(cmd, cwd="/", check=True, stdout=subprocess.DEVNULL, timeout=90)
+
+
+def pg_dump():
+    p = subprocess.run([os.path.join(PG_BIN, "pg_dump"), "-h", PG_DIR, "-p", PG_PORT,
+                        "-U", "postgres", "rosterd"],
+                       capture_output=True, text=True, timeout=60)
+    if p.returncode != 0:
+        raise Fail(f"pg_dump: {p.stderr.strip()}")
+    # \restrict and \unrestrict carry a random key on every run.
+    return "".join(l for l in p.stdout.splitlines(True)
+                   if not l.startswith(("\\restrict ", "\\unrestrict ")))
+
+
+# --------------------------------------------------------------------------
+# Tokens
+
+ALL_TOKENS = []  # every token used; none may appear in a log
+
+
+def rosterctl(*args, conf=CONF, env=None, timeout=30):
+    with open(os.path.join(TMP, "rosterctl.log"), "ab") as log:
+        return subprocess.run([ROSTERCTL, "-c", conf, *args], stdout=subprocess.PIPE,
+                              stderr=log, stdin=subprocess.DEVNULL, env=env,
+                              timeout=timeout)
+
+
+_token_cache = {}
+
+
+def ctl_token(sub, roles, tid=None, ttl=3600):
+    """A token minted by `rosterctl token`."""
+    key = (sub, tuple(roles), tid, ttl)
+    if key not in _token_cache:
+        args = ["token", "--sub", sub, "--roles", ",".join(roles), "--ttl", str(ttl)]
+        if tid:
+            args += ["--tid", tid]
+        p = rosterctl(*args)
+        if p.returncode != 0:
+            raise Fail(f"rosterctl token exited {p.returncode}")
+        tok = p.stdout.decode().strip()
+        check(tok.count(".") == 2, f"rosterctl token printed {tok!r}")
+        ALL_TOKENS.append(tok)
+        _token_cache[key] = tok
+    return _token_cache[key]
+
+
+def default_token():
+    return ctl_token("it-sysadmin", ["SystemAdmin"], TENANT_A)
+
+
+def py_token(sub="it-py", roles=("SystemAdmin",), tid=TENANT_A, key=None, **claims):
+    """A token made by PyJWT, independent of rosterd's code."""
+    now = int(time.time())
+    payload = {"sub": sub, "roles": list(roles), "iat": now, "exp": now + 600,
+               "iss": ISSUER, "aud": AUDIENCE}
+    if tid:
+        payload["tid"] = tid
+    payload.update(claims)
+    payload = {k: v for k, v in payload.items() if v is not None}
+    tok = jwt.encode(payload, key if key is not None else SECRET, algorithm="HS256")
+    ALL_TOKENS.append(tok)
+    return tok
+
+
+def b64url(b):
+    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+
+# --------------------------------------------------------------------------
+# rosterd processes
+
+INSTANCES = []
+
+
+class Rosterd:
+    """A rosterd master started by this program, output to TMP/NAME.log."""
+
+    def __init__(self, name, conf=CONF, env_extra=None):
+        self.log_path = os.path.join(TMP, name + ".log")
+        env = dict(os.environ)
+        env.update(env_extra or {})
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen([ROSTERD, "-c", conf], stdin=subprocess.DEVNULL,
+                                         stdout=log, stderr=log, env=env,
+                                         start_new_session=True)
+        self.pid = self.proc.pid
+        INSTANCES.append(self)
+
+    def workers(self):
+        p = subprocess.run(["pgrep", "-P", str(self.pid)], capture_output=True, text=True)
+        return sorted(int(x) for x in p.stdout.split())
+
+    def wait_workers(self, n, timeout, exclude=()):
+        """Waits until there are exactly n workers, none of them in exclude."""
+        deadline = time.monotonic() + timeout
+        while True:
+            w = self.workers()
+            if len(w) == n and not set(w) & set(exclude):
+                return w
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                return w
+            time.sleep(0.05)
+
+    def log_size(self):
+        return os.path.getsize(self.log_path)
+
+    def log_text(self, start=0):
+        with open(self.log_path, "rb") as f:
+            f.seek(start)
+            return f.read().decode("utf-8", "replace")
+
+    def log_records(self, start=0):
+        out = []
+        for line in self.log_text(start).splitlines():
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(rec, dict):
+                out.append(rec)
+        return out
+
+    def stop(self, timeout=20):
+        """SIGTERM; returns the exit status, or kills everything after timeout."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            return None
+
+    def kill(self):
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait()
+
+
+def stop_all():
+    for inst in INSTANCES:
+        if inst.proc.poll() is None:
+            inst.kill()
+
+
+def pid_alive(pid):
+    """True if pid exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"
+
+
+MAIN = None
+
+
+def wait_ready(timeout=30):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        if MAIN.proc.poll() is not None:
+            raise Fail(f"rosterd exited with {MAIN.proc.returncode}: "
+                       f"{MAIN.log_text()[-800:]}")
+        try:
+            r = request("GET", "/healthz", token=None, timeout=2)
+            if r.status == 200:
+                return
+            last = r
+        except OSError as e:
+            last = e
+        time.sleep(0.1)
+    raise Fail(f"rosterd not healthy within {timeout} s: {last!r}")
+
+
+# --------------------------------------------------------------------------
+# Request bodies
+
+_seq = [0]
+
+
+def unique(prefix="u"):
+    _seq[0] += 1
+    return f"{prefix}{_seq[0]}-{uuid.uuid4().hex[:8]}"
+
+
+def new_user(**fields):
+    """A valid request body: unique Username and Email, no roles."""
+    name = unique("user")
+    body = {"Username": name, "FirstName": "Ada", "LastName": "Lovelace",
+            "Title": "Engineer", "Email": f"{name}@example.com", "Phone": "+44 20 7946 0000",
+            "ExternalId": "ext-" + name, "Roles": []}
+    body.update(fields)
+    return {k: v for k, v in body.items() if v is not ...}
+
+
+def seed_sample():
+    with open(os.path.join(FIXTURES, "seed004_request.json"), "rb") as f:
+        return f.read()
+
+
+# --------------------------------------------------------------------------
+# Tests, in the order they run
+
+TESTS = []
+
+
+def test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+@test
+def health_and_readiness():
+    r = request("GET", "/healthz", token=None)
+    eq(r.status, 200, "/healthz status")
+    r = request("GET", "/readyz", token=None)
+    eq(r.status, 200, "/readyz status")
+
+
+@test
+def seed_sample_body_as_is_reports_unknown_roles():
+    with NothingWritten():
+        r = post_user(seed_sample())
+        model_state(r, "user.Roles[0].Id")
+
+
+@test
+def seed_sample_with_real_values_creates_user():
+    roles = role_ids(TENANT_A)
+    check("Member" in roles and "Administrator" in roles, f"bootstrap roles: {roles}")
+    sample = json.loads(seed_sample())
+    uid = str(uuid.uuid4())
+    name = unique("sample")
+    sample.update({"Id": uid, "Username": name, "FirstName": "Grace", "LastName": "Hopper",
+                   "Title": "Rear Admiral", "Email": f"{name}@example.com",
+                   "Phone": "+1 555 0100", "ExternalId": "ext-" + name})
+    for role in sample["Roles"]:
+        role.update({"Id": roles["Member"], "Name": "Member", "OrganizationId": TENANT_A})
+    before = snapshot()
+    r = post_user(sample)
+    eq(r.status, 200, f"status ({r!r})")
+    ct = (r.header("Content-Type") or "").replace(" ", "").lower()
+    eq(ct, "application/json;charset=utf-8", "Content-Type")
+    check(b"$id" not in r.body, "response contains $id")
+    pairs = json.loads(r.body, object_pairs_hook=lambda p: p)
+    eq([k for k, _ in pairs], ["Id", "Username", "FirstName", "LastName", "Title", "Email",
+                               "Phone", "ExternalId", "Roles"], "response keys in order")
+    b = r.json()
+    eq(b["Id"], uid, "Id (the one given is kept)")
+    for k in ("Username", "FirstName", "LastName", "Title", "Email", "Phone", "ExternalId"):
+        eq(b[k], sample[k], k)
+    eq(b["Roles"], [{"Id": roles["Member"], "Name": "Member", "OrganizationId": TENANT_A}],
+       "Roles (two identical entries are one role)")
+    role_pairs = json.loads(r.body, object_pairs_hook=lambda p: p)[8][1][0]
+    eq([k for k, _ in role_pairs], ["Id", "Name", "OrganizationId"], "role keys in order")
+    row = user_row(TENANT_A, uid)
+    for col, k in (("username", "Username"), ("email", "Email"), ("first_name", "FirstName"),
+                   ("last_name", "LastName"), ("title", "Title"), ("phone", "Phone"),
+                   ("external_id", "ExternalId")):
+        eq(row.get(col), sample[k], f"users.{col}")
+    eq(assignments(TENANT_A, uid), [roles["Member"]], "role_assignments rows")
+    eq(audit_rows_mentioning(TENANT_A, uid), 1, "audit_log rows for the user")
+    after = snapshot()
+    eq(int(after["users"]) - int(before["users"]), 1, "users rows added")
+    eq(int(after["role_assignments"]) - int(before["role_assignments"]), 1,
+       "role_assignments rows added")
+    eq(int(after["audit_log"]) - int(before["audit_log"]), 1, "audit_log rows added")
+
+
+@test
+def missing_or_zero_id_gets_new_uuid():
+    for label, body in (("missing Id", new_user()), ("zero Id", new_user(Id=ZERO_UUID))):
+        r = post_user(body)
+        eq(r.status, 200, f"{label}: status ({r!r})")
+        uid = r.json()["Id"]
+        check(is_uuid(uid) and uid != ZERO_UUID, f"{label}: Id {uid!r}")
+        eq(user_row(TENANT_A, uid)["username"], body["Username"], f"{label}: users.username")
+
+
+@test
+def role_by_name_case_insensitive():
+    roles = role_ids(TENANT_A)
+    for given in ("Member", "member", "MEMBER"):
+        r = post_user(new_user(Roles=[{"Name": given}]))
+        eq(r.status, 200, f"Name {given!r}: status ({r!r})")
+        b = r.json()
+        eq(b["Roles"], [{"Id": roles["Member"], "Name": "Member", "OrganizationId": TENANT_A}],
+           f"Name {given!r}: Roles")
+        eq(assignments(TENANT_A, b["Id"]), [roles["Member"]], "role_assignments rows")
+
+
+@test
+def absent_fields_are_null():
+    r = post_user(new_user(Title=..., Phone=..., ExternalId=..., FirstName=..., LastName=...))
+    eq(r.status, 200, f"status ({r!r})")
+    b = r.json()
+    for k in ("FirstName", "LastName", "Title", "Phone", "ExternalId"):
+        check(k in b, f"{k} missing from the response (nulls are written)")
+        eq(b[k], None, k)
+    eq(b["Roles"], [], "Roles")
+    row = user_row(TENANT_A, b["Id"])
+    for col in ("title", "phone", "external_id"):
+        eq(row.get(col), None, f"users.{col}")
+
+
+@test
+def accepts_text_json_and_charset():
+    for ct in ("text/json", "application/json; charset=utf-8"):
+        r = post_user(new_user(), ctype=ct)
+        eq(r.status, 200, f"Content-Type {ct}: status ({r!r})")
+
+
+@test
+def error_unknown_organization_404():
+    with NothingWritten():
+        message_body(post_user(new_user(), org=str(uuid.uuid4())), 404)
+
+
+@test
+def error_malformed_organization_id_400():
+    with NothingWritten():
+        b = message_body(post_user(new_user(), org="not-a-guid"), 400, INVALID)
+        check("ModelState" not in b, f"unexpected ModelState: {b}")
+
+
+@test
+def error_invalid_email():
+    with NothingWritten():
+        model_state(post_user(new_user(Email="nope")), "user.Email")
+
+
+@test
+def error_over_long_first_name():
+    with NothingWritten():
+        model_state(post_user(new_user(FirstName="x" * 300)), "user.FirstName")
+
+
+@test
+def error_missing_username():
+    with NothingWritten():
+        model_state(post_user(new_user(Username=...)), "user.Username")
+
+
+@test
+def error_role_of_another_organization():
+    member_a = role_ids(TENANT_A)["Member"]
+    with NothingWritten():
+        r = post_user(new_user(Roles=[{"Id": member_a, "Name": "Member",
+                                       "OrganizationId": TENANT_B}]))
+        model_state(r, "user.Roles[0].OrganizationId")
+
+
+@test
+def error_unknown_role_name():
+    with NothingWritten():
+        model_state(post_user(new_user(Roles=[{"Name": "NoSuchRole"}])), "user.Roles[0].Name")
+
+
+@test
+def error_username_taken_409():
+    first = new_user(Username=unique("Taken"))
+    eq(post_user(first).status, 200, "first create")
+    with NothingWritten():
+        dup = new_user(Username=first["Username"].upper())
+        message_body(post_user(dup), 409)
+
+
+@test
+def error_email_taken_409():
+    first = new_user()
+    eq(post_user(first).status, 200, "first create")
+    with NothingWritten():
+        dup = new_user(Email=first["Email"].upper())
+        message_body(post_user(dup), 409)
+
+
+@test
+def error_malformed_json():
+    with NothingWritten():
+        r = post_user(b'{"Username":')
+        b = message_body(r, 400)
+        check(isinstance(b.get("ModelState"), dict) and b["ModelState"],
+              f"no ModelState: {b}")
+
+
+@test
+def error_json_array():
+    with NothingWritten():
+        message_body(post_user(b"[]"), 400)
+        message_body(post_user(json.dumps([new_user()])), 400)
+
+
+@test
+def error_wrong_types_name_the_field():
+    with NothingWritten():
+        # Json.NET reads a number or a bool into a string member as its
+        # text, so the wrong types here are ones no reader converts.
+        for field, value in (("Username", {"x": 1}), ("Username", ["a"]),
+                             ("Roles", "x"), ("Roles", 5)):
+            r = post_user(new_user(**{field: value}))
+            eq(r.status, 400, f"{field}={value!r}: status ({r!r})")
+            ms = r.json().get("ModelState") or {}
+            check(any(k.lower().endswith(field.lower()) for k in ms),
+                  f"{field}={value!r}: ModelState keys {sorted(ms)} do not name it")
+
+
+@test
+def error_unsupported_media_type_415():
+    with NothingWritten():
+        r = post_user(json.dumps(new_user()), ctype="text/plain")
+        message_body(r, 415, "The request entity's media type 'text/plain' is not "
+                             "supported for this resource.")
+
+
+@test
+def auth_missing_token_401():
+    with NothingWritten():
+        r = post_user(new_user(), token=None)
+        message_body(r, 401, DENIED)
+        www = r.header("WWW-Authenticate") or ""
+        check(www.startswith("Bearer"), f"WWW-Authenticate: {www!r}")
+
+
+@test
+def auth_bad_tokens_401():
+    now = int(time.time())
+    good_claims = {"sub": "it-bad", "tid": TENANT_A, "roles": ["SystemAdmin"],
+                   "iat": now, "exp": now + 600, "iss": ISSUER, "aud": AUDIENCE}
+    none_tok = (b64url(json.dumps({"alg": "none", "typ": "JWT"}).encode()) + "." +
+                b64url(json.dumps(good_claims).encode()) + ".")
+    cases = {
+        "wrong secret": py_token(key=b"not-the-secret-" + os.urandom(16).hex().encode()),
+        "expired beyond leeway": py_token(exp=now - 3600, iat=now - 7200),
+        "not yet valid (nbf)": py_token(nbf=now + 3600),
+        "no exp": py_token(exp=None),
+        "alg none": none_tok,
+        "garbage": "garbage",
+        "three garbage parts": "abc.def.ghi",
+        "wrong iss": py_token(iss="someone-else"),
+        "wrong aud": py_token(aud="someone-else"),
+        "tampered payload": tamper(default_token()),
+    }
+    ALL_TOKENS.append(none_tok)
+    with NothingWritten():
+        for label, tok in cases.items():
+            r = post_user(new_user(), token=tok)
+            check(r.status == 401, f"{label}: expected 401, got {r!r}")
+            eq(r.json().get("Message"), DENIED, f"{label}: Message")
+
+
+def tamper(tok):
+    """The token with its roles changed but the old signature."""
+    h, p, s = tok.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)))
+    claims["roles"] = ["SystemAdmin", "TenantAdmin"]
+    claims["sub"] = "mallory"
+    return h + "." + b64url(json.dumps(claims).encode()) + "." + s
+
+
+@test
+def auth_rosterctl_token_verifies_with_pyjwt():
+    tok = ctl_token("it-check", ["TenantAdmin"], TENANT_A, ttl=120)
+    claims = jwt.decode(tok, SECRET, algorithms=["HS256"], issuer=ISSUER, audience=AUDIENCE)
+    eq(claims.get("sub"), "it-check", "sub")
+    eq(claims.get("tid"), TENANT_A, "tid")
+    eq(claims.get("roles"), ["TenantAdmin"], "roles")
+    check(abs(claims["exp"] - time.time() - 120) < 30, f"exp {claims['exp']} not now + 120")
+    eq(jwt.get_unverified_header(tok).get("alg"), "HS256", "alg")
+
+
+@test
+def auth_pyjwt_system_admin_creates():
+    r = post_user(new_user(), token=py_token())
+    eq(r.status, 200, f"status ({r!r})")
+
+
+@test
+def auth_tenant_admin_of_org_creates():
+    r = post_user(new_user(), token=ctl_token("it-tadmin-a", ["TenantAdmin"], TENANT_A))
+    eq(r.status, 200, f"status ({r!r})")
+    user_row(TENANT_A, r.json()["Id"])
+
+
+@test
+def auth_tenant_admin_of_other_org_403():
+    with NothingWritten():
+        r = post_user(new_user(), token=ctl_token("it-tadmin-b", ["TenantAdmin"], TENANT_B))
+        message_body(r, 403, DENIED)
+
+
+@test
+def auth_tenant_reader_403():
+    with NothingWritten():
+        r = post_user(new_user(), token=ctl_token("it-reader-a", ["TenantReader"], TENANT_A))
+        message_body(r, 403, DENIED)
+
+
+@test
+def auth_system_admin_of_other_tid_allowed():
+    r = post_user(new_user(), token=ctl_token("it-sys-b", ["SystemAdmin"], TENANT_B))
+    eq(r.status, 200, f"status ({r!r})")
+    user_row(TENANT_A, r.json()["Id"])
+
+
+@test
+def route_matching_is_case_insensitive():
+    r = request("POST", f"/API/Organizations/{TENANT_A}/USERS", new_user())
+    eq(r.status, 200, f"status ({r!r})")
+    user_row(TENANT_A, r.json()["Id"])
+
+
+@test
+def route_wrong_method_405():
+    r = request("GET", users_path(TENANT_A))
+    eq(r.status, 405, f"status ({r!r})")
+    allow = r.header("Allow") or ""
+    check("POST" in [m.strip() for m in allow.split(",")], f"Allow: {allow!r}")
+
+
+@test
+def route_unknown_api_path_404_json():
+    for path in ("/api/no-such-thing", f"/api/organizations/{TENANT_A}/nothing"):
+        r = request("GET", path)
+        message_body(r, 404)
+        check((r.header("Content-Type") or "").startswith("application/json"),
+              f"{path}: Content-Type {r.header('Content-Type')!r}")
+
+
+@test
+def route_outside_api_prefixes_404_from_nginx():
+    before = MAIN.log_size()
+    for path in ("/etc/passwd", "/index.html", "/", "/apix/organizations",
+                 "/api", "/metrics", "/.env"):
+        r = request("GET", path)
+        eq(r.status, 404, f"{path}: status")
+        check(b"nginx" in r.body and b"<html>" in r.body,
+              f"{path}: not nginx's own 404: {r.body[:120]!r}")
+    time.sleep(0.3)
+    seen = [r for r in MAIN.log_records(before) if "method" in r]
+    check(not seen, f"rosterd served requests nginx should have refused: {seen[:2]}")
+
+
+@test
+def http_redirects_to_https():
+    host, port = HTTP_URL.split("//", 1)[1].rsplit(":", 1)
+    conn = http.client.HTTPConnection(host, int(port), timeout=TIMEOUT)
+    try:
+        conn.request("GET", "/healthz")
+        r = conn.getresponse()
+        r.read()
+        eq(r.status, 301, "status")
+        check((r.getheader("Location") or "").startswith("https://"),
+              f"Location {r.getheader('Location')!r}")
+    finally:
+        conn.close()
+
+
+@test
+def body_over_max_body_bytes_413():
+    # Just under the limit is fine (JSON may be padded with whitespace) …
+    body = json.dumps(new_user()).encode()
+    r = post_user(body + b" " * (MAX_BODY - len(body) - 16))
+    eq(r.status, 200, f"body under the limit: status ({r!r})")
+    # … one byte over is not, although nginx would let 1m through.
+    with NothingWritten():
+        body = json.dumps(new_user()).encode()
+        r = post_user(body + b" " * (MAX_BODY + 1 - len(body)))
+        eq(r.status, 413, f"status ({r!r})")
+        r = post_user(json.dumps(new_user(ExternalId="x" * (4 * MAX_BODY))))
+        eq(r.status, 413, f"256 KiB body: status ({r!r})")
+
+
+@test
+def request_id_echoed_and_logged():
+    tok = ctl_token("it-logger", ["TenantAdmin"], TENANT_A)
+    start = MAIN.log_size()
+    r = post_user(new_user(), token=tok, headers={"X-Request-Id": "test-abc-123"})
+    eq(r.status, 200, f"status ({r!r})")
+    eq(r.header("X-Request-Id"), "test-abc-123", "X-Request-Id echoed")
+    rec = wait_log_record(start, "test-abc-123")
+    eq(rec.get("method"), "POST", "log method")
+    eq(rec.get("status"), 200, "log status")
+    eq(rec.get("tenant"), TENANT_A, "log tenant")
+    eq(rec.get("subject"), "it-logger", "log subject")
+    check(isinstance(rec.get("route"), str) and "organizations" in rec["route"].lower(),
+          f"log route {rec.get('route')!r}")
+    check(isinstance(rec.get("duration_ms"), (int, float)) and rec["duration_ms"] >= 0,
+          f"log duration_ms {rec.get('duration_ms')!r}")
+    check(isinstance(rec.get("time"), str) and rec["time"], f"log time {rec.get('time')!r}")
+    check(tok not in MAIN.log_text(), "the bearer token is in the log")
+
+    r = request("GET", "/healthz", token=None)
+    rid = r.header("X-Request-Id") or ""
+    check(rid.strip(), "no X-Request-Id made")
+    rec = wait_log_record(start, rid)
+    check("healthz" in str(rec.get("route")), f"log route of /healthz: {rec.get('route')!r}")
+
+
+def wait_log_record(start, rid, timeout=3):
+    deadline = time.monotonic() + timeout
+    while True:
+        recs = [x for x in MAIN.log_records(start) if x.get("request_id") == rid]
+        if recs:
+            check(len(recs) == 1, f"{len(recs)} log lines with request_id {rid!r}")
+            return recs[0]
+        if time.monotonic() > deadline:
+            raise Fail(f"no log line with request_id {rid!r}")
+        time.sleep(0.1)
+
+
+@test
+def concurrent_identical_creates_one_wins():
+    body = new_user()
+    results = []
+
+    def go():
+        try:
+            results.append(post_user(body).status)
+        except Exception as e:  # noqa: BLE001 - reported below
+            results.append(repr(e))
+
+    threads = [threading.Thread(target=go) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    eq(sorted(results, key=str), [200] + [409] * 7, "statuses")
+    eq(sql_one(f"SELECT count(*) FROM users WHERE tenant_id = {lit(TENANT_A)} "
+               f"AND lower(username) = lower({lit(body['Username'])})"), "1", "users rows")
+
+
+@test
+def worker_killed_is_replaced():
+    before = MAIN.wait_workers(WORKERS, 2)
+    eq(len(before), WORKERS, "workers before")
+    start = MAIN.log_size()
+    victim = before[0]
+    os.kill(victim, signal.SIGKILL)
+    t0 = time.monotonic()
+    after = MAIN.wait_workers(WORKERS, 2, exclude=[victim])
+    check(len(after) == WORKERS and victim not in after,
+          f"workers 2 s after the kill: {after} (killed {victim})")
+    check(time.monotonic() - t0 <= 2.0, "replacement took over 2 s")
+    time.sleep(0.2)
+    msgs = [str(r.get("msg", "")) for r in MAIN.log_records(start)]
+    check(any("worker" in m.lower() for m in msgs), f"no log line about the worker: {msgs}")
+    for i in range(6):
+        r = post_user(new_user()) if i % 2 else request("GET", "/healthz", token=None)
+        eq(r.status, 200, f"request {i} after the kill ({r!r})")
+
+
+@test
+def sighup_under_load_drops_nothing():
+    before = MAIN.wait_workers(WORKERS, 2)
+    eq(len(before), WORKERS, "workers before")
+    stop = threading.Event()
+    lock = threading.Lock()
+    stats = {"ok": 0, "failed": []}
+
+    def client(n):
+        i = 0
+        while not stop.is_set():
+            i += 1
+            try:
+                if i % 2:
+                    r = request("GET", "/healthz", token=None)
+                else:
+                    r = post_user(new_user())
+                good = r.status == 200
+                what = repr(r)
+            except Exception as e:  # noqa: BLE001 - counted as a failure
+                good, what = False, repr(e)
+            with lock:
+                if good:
+                    stats["ok"] += 1
+                else:
+                    stats["failed"].append(what)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    try:
+        time.sleep(1.0)
+        os.kill(MAIN.pid, signal.SIGHUP)
+        time.sleep(1.0)
+        os.kill(MAIN.pid, signal.SIGHUP)
+        time.sleep(1.0)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    check(not stats["failed"],
+          f"{len(stats['failed'])} of {stats['ok'] + len(stats['failed'])} requests failed, "
+          f"first: {stats['failed'][:3]}")
+    check(stats["ok"] >= 20, f"only {stats['ok']} requests in 3 s")
+    after = MAIN.wait_workers(WORKERS, 10, exclude=before)
+    check(len(after) == WORKERS and not set(after) & set(before),
+          f"workers before {before}, after {after}: not all replaced")
+    check(MAIN.proc.poll() is None, "master exited")
+
+
+@test
+def postgres_restart_503_then_recovery():
+    pg_ctl("-m", "fast", "-w", "stop")
+    try:
+        t0 = time.monotonic()
+        r = post_user(new_user())
+        took = time.monotonic() - t0
+        eq(r.status, 503, f"create while PostgreSQL is down ({r!r})")
+        check(r.header("Retry-After"), "no Retry-After header")
+        check(took < TIMEOUT, f"503 took {took:.1f} s")
+        r = request("GET", "/readyz", token=None)
+        eq(r.status, 503, "/readyz while down")
+        r = request("GET", "/healthz", token=None)
+        eq(r.status, 200, "/healthz while down")
+        check(MAIN.proc.poll() is None, "master exited")
+        eq(len(MAIN.workers()), WORKERS, "workers while down")
+    finally:
+        pg_ctl("-l", os.path.join(PG_DIR, "postgresql.log"), "-w", "start")
+    # Every worker must notice the new server on its own.
+    for i in range(2 * WORKERS):
+        r = post_user(new_user())
+        eq(r.status, 200, f"create {i + 1} after the restart ({r!r})")
+        user_row(TENANT_A, r.json()["Id"])
+    eq(request("GET", "/readyz", token=None).status, 200, "/readyz after the restart")
+
+
+def write_conf(path, lines):
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def good_conf_lines(listen):
+    out = []
+    with open(CONF) as f:
+        for line in f.read().splitlines():
+            if line.split("=", 1)[0].strip() == "listen":
+                line = f"listen = {listen}"
+            out.append(line)
+    return out
+
+
+def run_rosterd_expecting_refusal(conf, env_extra=None):
+    """Runs rosterd -c conf; returns (exit status, stderr). A rosterd that is
+    still running after 10 s is killed and reported."""
+    env = dict(os.environ)
+    env.update(env_extra or {})
+    p = subprocess.Popen([ROSTERD, "-c", conf], stdin=subprocess.DEVNULL,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                         start_new_session=True)
+    try:
+        out, err = p.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.communicate()
+        raise Fail(f"rosterd -c {os.path.basename(conf)} is still running after 10 s")
+    err = err.decode("utf-8", "replace")
+    with open(os.path.join(TMP, "rosterd-refused.log"), "a") as log:
+        log.write(err)
+    return p.returncode, err
+
+
+@test
+def config_unknown_key_and_bad_value_refused():
+    listen = os.path.join(TMP, "refused.sock")
+    good = good_conf_lines(listen)
+    bogus = os.path.join(TMP, "bogus.conf")
+    write_conf(bogus, ["# line 1", "bogus_key = 1"] + good)
+    rc, err = run_rosterd_expecting_refusal(bogus)
+    check(rc not in (0, None), f"exit status {rc}")
+    lines = [l for l in err.splitlines() if "bogus_key" in l]
+    check(lines, f"stderr does not name bogus_key: {err.strip()!r}")
+    check(any(re.search(r"(?<![0-9])2(?![0-9])", l) for l in lines),
+          f"stderr does not name line 2: {lines}")
+
+    many = os.path.join(TMP, "many.conf")
+    write_conf(many, ["# line 1", "# line 2", "workers = many"] +
+               [l for l in good if not l.startswith("workers")])
+    rc, err = run_rosterd_expecting_refusal(many)
+    check(rc not in (0, None), f"workers = many: exit status {rc}")
+    lines = [l for l in err.splitlines() if "workers" in l]
+    check(lines, f"stderr does not name workers: {err.strip()!r}")
+    check(any(re.search(r"(?<![0-9])3(?![0-9])", l) for l in lines),
+          f"stderr does not name line 3: {lines}")
+
+    rc, err = run_rosterd_expecting_refusal(CONF, {"ROSTERD_WORKERS": "many",
+                                                   "ROSTERD_LISTEN": listen})
+    check(rc not in (0, None), f"ROSTERD_WORKERS=many: exit status {rc}")
+    check("workers" in err.lower(), f"ROSTERD_WORKERS=many: stderr {err.strip()!r}")
+
+    eq(rosterctl("check-config", conf=bogus).returncode != 0, True,
+       "rosterctl check-config of the bogus_key file fails")
+    eq(rosterctl("check-config", conf=many).returncode != 0, True,
+       "rosterctl check-config of the workers = many file fails")
+    eq(rosterctl("check-config").returncode, 0, "rosterctl check-config of the good file")
+
+
+@test
+def migrate_again_changes_nothing():
+    before = pg_dump()
+    for n in (2, 3):
+        eq(rosterctl("migrate").returncode, 0, f"migrate run {n} exit status")
+    after = pg_dump()
+    check(before == after, "the database changed on migrate")
+
+
+@test
+def workers_from_env_and_sigterm_exits_0():
+    conf = os.path.join(TMP, "second.conf")
+    write_conf(conf, good_conf_lines(os.path.join(TMP, "second.sock")))
+    inst = Rosterd("rosterd-second", conf, {"ROSTERD_WORKERS": "3"})
+    workers = inst.wait_workers(3, 10)
+    eq(len(workers), 3, f"workers with ROSTERD_WORKERS=3 (exit {inst.proc.poll()})")
+    time.sleep(0.5)
+    eq(len(inst.workers()), 3, "workers half a second later")
+    rc = inst.stop(20)
+    eq(rc, 0, "exit status after SIGTERM")
+    left = [p for p in workers if pid_alive(p)]
+    eq(left, [], "workers left after the master exited")
+
+
+@test
+def main_instance_sigterm_exits_0():
+    workers = MAIN.workers()
+    check(workers, "no workers")
+    rc = MAIN.stop(20)
+    eq(rc, 0, "exit status after SIGTERM")
+    eq([p for p in workers if pid_alive(p)], [], "workers left after the master exited")
+
+
+@test
+def no_secret_in_any_log():
+    logs = {}
+    for name in os.listdir(TMP):
+        if name.startswith(("rosterd", "rosterctl")) and name.endswith(".log"):
+            with open(os.path.join(TMP, name), "rb") as f:
+                logs[name] = f.read()
+    check(logs, "no logs found")
+    secrets = [t.encode() for t in ALL_TOKENS] + [t.rsplit(".", 1)[1].encode()
+                                                 for t in ALL_TOKENS if t.rsplit(".", 1)[1]]
+    secrets.append(SECRET)
+    for name, text in logs.items():
+        for s in secrets:
+            check(s not in text, f"{name} contains a token or the signing secret")
+
+
+@test
+def no_sanitizer_report():
+    for name in sorted(os.listdir(TMP)):
+        if not name.endswith(".log") or not name.startswith(("rosterd", "rosterctl")):
+            continue
+        with open(os.path.join(TMP, name), "rb") as f:
+            text = f.read().decode("utf-8", "replace")
+        for pat in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+            i = text.find(pat)
+            check(i < 0, f"{name}: {text[i:i + 300]!r}")
+
+
+# --------------------------------------------------------------------------
+# Runner
+
+
+def main():
+    global MAIN
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
+    signal.signal(signal.SIGINT, lambda *a: sys.exit(130))
+    passed = failed = 0
+    only = set(sys.argv[1:])
+    try:
+        MAIN = Rosterd("rosterd")
+        try:
+            wait_ready()
+        except Exception as e:  # noqa: BLE001 - reported as a failed setup
+            print(f"not ok - start rosterd: {one_line(e)}", flush=True)
+            print("0 passed, 1 failed", flush=True)
+            return 1
+        for fn in TESTS:
+            if only and fn.__name__ not in only:
+                continue
+            try:
+                fn()
+            except Fail as e:
+                failed += 1
+                print(f"not ok - {fn.__name__}: {one_line(e)}", flush=True)
+            except Exception as e:  # noqa: BLE001 - a test must not stop the run
+                failed += 1
+                where = traceback.extract_tb(e.__traceback__)[-1]
+                print(f"not ok - {fn.__name__}: {type(e).__name__}: {one_line(e)} "
+                      f"(line {where.lineno})", flush=True)
+            else:
+                passed += 1
+                print(f"ok - {fn.__name__}", flush=True)
+    finally:
+        stop_all()
+    print(f"{passed} passed, {failed} failed", flush=True)
+    return 1 if failed else 0
+
+
+def one_line(e):
+    return " ".join(str(e).split())[:600]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
