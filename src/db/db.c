@@ -170,7 +170,7 @@ pgres_free(void *p)
 }
 
 static enum db_status
-classify(struct db *db, PGresult *r, const char **constraint)
+classify(struct db *db, struct arena *a, PGresult *r, const char **constraint)
 {
 	const char *state, *msg;
 	enum db_status st;
@@ -179,8 +179,11 @@ classify(struct db *db, PGresult *r, const char **constraint)
 		return DB_UNAVAILABLE;
 	state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
 	st = db_sqlstate_status(state);
-	if (constraint != NULL)
-		*constraint = PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME);
+	/* copied: the result is cleared before the caller looks */
+	if (constraint != NULL &&
+	    PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME) != NULL)
+		*constraint = arena_strdup(a,
+		    PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME));
 	if (st == DB_INTERNAL || st == DB_UNAVAILABLE) {
 		/* primary text only: DETAIL may hold the row's values */
 		msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
@@ -191,7 +194,7 @@ classify(struct db *db, PGresult *r, const char **constraint)
 }
 
 static PGresult *
-exec_once(struct db *db, enum stmt id, const char *const *params,
+exec_once(struct db *db, struct arena *a, enum stmt id, const char *const *params,
     enum db_status *st, const char **constraint)
 {
 	PGresult *r;
@@ -208,7 +211,7 @@ exec_once(struct db *db, enum stmt id, const char *const *params,
 		*st = DB_OK;
 		return r;
 	}
-	*st = classify(db, r, constraint);
+	*st = classify(db, a, r, constraint);
 	PQclear(r);
 	if (*st == DB_UNAVAILABLE && PQstatus(db->conn) != CONNECTION_OK)
 		disconnect(db);
@@ -228,10 +231,10 @@ db_exec(struct db *db, struct arena *a, enum stmt id,
 
 	if (constraint != NULL)
 		*constraint = NULL;
-	r = exec_once(db, id, params, st, constraint);
+	r = exec_once(db, a, id, params, st, constraint);
 	if (r == NULL && (*st == DB_RETRY ||
 	    (*st == DB_UNAVAILABLE && db_statements[id].readonly)))
-		r = exec_once(db, id, params, st, constraint);
+		r = exec_once(db, a, id, params, st, constraint);
 	if (r == NULL && *st == DB_RETRY)
 		*st = DB_UNAVAILABLE;
 	if (r != NULL)
