@@ -176,8 +176,13 @@ parse_line(struct config *cfg, char *line, const char *file, int lineno,
 	const struct key *k;
 
 	snprintf(where, sizeof(where), "%s:%d", file, lineno);
-	if ((hash = strchr(line, '#')) != NULL)
-		*hash = '\0';
+	/* '#' starts a comment at the start or after blanks, so that a
+	 * value such as a password in db_conninfo may contain one */
+	for (hash = line; (hash = strchr(hash, '#')) != NULL; hash++)
+		if (hash == line || isspace((unsigned char)hash[-1])) {
+			*hash = '\0';
+			break;
+		}
 	name = trim(line);
 	if (*name == '\0')
 		return 0;

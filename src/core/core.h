@@ -129,7 +129,7 @@ struct core_user_new {
 
 /* validate.c */
 int core_valid_email(const char *s) RS_MUSTCHECK;
-/* Validates and normalises (trims) a new user; adds to errs. */
+/* Validates a new user (a blank e-mail becomes NULL); adds to errs. */
 void core_user_validate(struct arena *a, struct core_user_new *u,
     const char *tenant_id, struct core_errors *errs);
 

@@ -15,6 +15,13 @@
 
 #include "formats.h"
 
+/*
+ * Members of one object.  Objects are records, not lists: no dialect
+ * has more than a few dozen members, and the duplicate check is linear
+ * per key, so this keeps a hostile body's cost small.
+ */
+#define JSON_MAX_MEMBERS 1024
+
 struct frame {
 	struct value	*v;	/* the array or object being filled */
 	const char	*key;	/* object: the pending member name */
@@ -28,6 +35,7 @@ struct jctx {
 	size_t		 nodes;
 	struct value	*root;
 	enum fmt_status	 st;	/* set by a callback that cancels */
+	int		 at_end;	/* failed in yajl_complete_parse */
 	struct fmt_error *err;
 };
 
@@ -84,7 +92,8 @@ attach(struct jctx *c, struct value *v)
 		value_push(c->a, f->v, v);
 		return 1;
 	}
-	if (f->v->u.obj.n >= c->lim->max_items) {
+	if (f->v->u.obj.n >= c->lim->max_items ||
+	    f->v->u.obj.n >= JSON_MAX_MEMBERS) {
 		set_error(c, FMT_LIMIT, "The object has too many members.");
 		return 0;
 	}
@@ -138,6 +147,47 @@ cb_number(void *ctx, const char *s, size_t n)
 	return attach(c, v);
 }
 
+/*
+ * Strict UTF-8 (RFC 3629): yajl checks only the byte structure, so
+ * overlong forms and encoded surrogates would pass without this.
+ */
+static int
+utf8_valid(const unsigned char *s, size_t n)
+{
+	size_t i = 0, k, len;
+	unsigned cp;
+
+	while (i < n) {
+		unsigned char b = s[i];
+
+		if (b < 0x80) {
+			i++;
+			continue;
+		}
+		if (b >= 0xc2 && b <= 0xdf)
+			len = 2, cp = b & 0x1f;
+		else if (b >= 0xe0 && b <= 0xef)
+			len = 3, cp = b & 0x0f;
+		else if (b >= 0xf0 && b <= 0xf4)
+			len = 4, cp = b & 0x07;
+		else
+			return 0;
+		if (n - i < len)
+			return 0;
+		for (k = 1; k < len; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return 0;
+			cp = cp << 6 | (s[i + k] & 0x3f);
+		}
+		if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 &&
+		    cp <= 0xdfff))) || (len == 4 && (cp < 0x10000 ||
+		    cp > 0x10ffff)))
+			return 0;
+		i += len;
+	}
+	return 1;
+}
+
 static int
 check_string(struct jctx *c, const unsigned char *s, size_t n)
 {
@@ -147,6 +197,10 @@ check_string(struct jctx *c, const unsigned char *s, size_t n)
 	}
 	if (memchr(s, '\0', n) != NULL) {
 		set_error(c, FMT_ENCODING, "A string contains a NUL character.");
+		return 0;
+	}
+	if (!utf8_valid(s, n)) {
+		set_error(c, FMT_ENCODING, "A string is not valid UTF-8.");
 		return 0;
 	}
 	return 1;
@@ -248,7 +302,8 @@ syntax_error(struct jctx *c, yajl_handle h, const char *p, size_t n)
 	m = yajl_get_error(h, 0, (const unsigned char *)p, n);
 	if (m != NULL && strstr((const char *)m, "UTF8") != NULL)
 		st = FMT_ENCODING;
-	c->err->offset = yajl_get_bytes_consumed(h);
+	/* complete_parse counts only its own (empty) input */
+	c->err->offset = c->at_end ? n : yajl_get_bytes_consumed(h);
 	snprintf(c->err->msg, sizeof(c->err->msg),
 	    "Invalid JSON at byte %zu: %s.", c->err->offset,
 	    m != NULL ? (const char *)m : "parse error");
@@ -290,8 +345,10 @@ json_decode(struct arena *a, const char *p, size_t n,
 	arena_defer(a, yajl_handle_free, h);
 
 	ys = yajl_parse(h, (const unsigned char *)p, n);
-	if (ys == yajl_status_ok)
+	if (ys == yajl_status_ok) {
 		ys = yajl_complete_parse(h);
+		c.at_end = 1;
+	}
 	if (ys == yajl_status_client_canceled) {
 		render_path(&c, err->path, sizeof(err->path));
 		err->offset = yajl_get_bytes_consumed(h);

@@ -50,7 +50,7 @@ value_string(struct arena *a, const char *s, size_t n)
 
 	v = value_new(a, VALUE_STRING);
 	v->u.str.p = arena_strndup(a, s, n);
-	v->u.str.len = n;
+	v->u.str.len = strlen(v->u.str.p);	/* strings hold no NUL */
 	return v;
 }
 

@@ -102,16 +102,18 @@ take_params(struct http_req *req, const struct seg *ps, int np,
 static void
 add_allow(char *allow, size_t allowsz, const char *method)
 {
-	size_t len = strlen(allow);
+	size_t len = strlen(allow), mlen = strlen(method);
+	const char *p;
 
-	if (strstr(allow, method) != NULL)
+	for (p = allow; (p = strstr(p, method)) != NULL; p += mlen)
+		if ((p == allow || p[-1] == ' ') &&
+		    (p[mlen] == ',' || p[mlen] == '\0'))
+			return;
+	if (len + 2 + mlen >= allowsz)
 		return;
-	if (len > 0 && len + 2 < allowsz) {
+	if (len > 0)
 		strcat(allow, ", ");
-		len += 2;
-	}
-	if (len + strlen(method) < allowsz)
-		strcat(allow, method);
+	strcat(allow, method);
 }
 
 /*
