@@ -1139,9 +1139,20 @@ arena_suite(int forking)
 	tcase_add_test_raise_signal(tc, test_arena_alloc_overflow_aborts,
 	    SIGABRT);
 #ifdef TEST_ASAN
-	tcase_add_exit_test(tc, test_arena_asan_padding, 1);
-	tcase_add_exit_test(tc, test_arena_asan_after_reset, 1);
-	tcase_add_exit_test(tc, test_arena_asan_big_overrun, 1);
+	/* ASan reports then exits 1, or aborts with abort_on_error=1 */
+	if (getenv("ASAN_OPTIONS") != NULL &&
+	    strstr(getenv("ASAN_OPTIONS"), "abort_on_error=1") != NULL) {
+		tcase_add_test_raise_signal(tc, test_arena_asan_padding,
+		    SIGABRT);
+		tcase_add_test_raise_signal(tc, test_arena_asan_after_reset,
+		    SIGABRT);
+		tcase_add_test_raise_signal(tc, test_arena_asan_big_overrun,
+		    SIGABRT);
+	} else {
+		tcase_add_exit_test(tc, test_arena_asan_padding, 1);
+		tcase_add_exit_test(tc, test_arena_asan_after_reset, 1);
+		tcase_add_exit_test(tc, test_arena_asan_big_overrun, 1);
+	}
 #endif
 	suite_add_tcase(s, tc);
 	return s;
