@@ -17,6 +17,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "unit.h"
 #include "../../src/auth/auth.h"
 
 #define NOW		((time_t)1800000000)
@@ -34,7 +35,6 @@
 #define C_STD		C_SUB "," C_ISS "," C_AUD "," C_EXP
 #define H_STD		"{\"alg\":\"HS256\",\"typ\":\"JWT\"}"
 
-static struct arena *ta;	/* per test, reset by the fixture */
 
 static const unsigned char tsecret[] = "rosterd-unit-test-secret-32bytes";
 #define TSECRET_LEN	(sizeof(tsecret) - 1)
@@ -44,19 +44,6 @@ static const unsigned char osecret[] = "some-other-secret-of-32-bytes!!!";
 static const struct jwt_key tkey = {
 	.kid = NULL, .secret = tsecret, .secret_len = TSECRET_LEN,
 };
-
-static void
-setup(void)
-{
-	ta = arena_new(1 << 20);
-}
-
-static void
-teardown(void)
-{
-	arena_free(ta);
-	ta = NULL;
-}
 
 static struct jwt_verifier
 std_verifier(void)
@@ -1150,13 +1137,9 @@ int
 main(void)
 {
 	SRunner	*sr;
-	int	 failed;
 
 	sr = srunner_create(base64_suite());
 	srunner_add_suite(sr, jwt_suite());
 	srunner_add_suite(sr, authz_suite());
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(sr);
 }

@@ -11,22 +11,9 @@
 
 #include <check.h>
 
+#include "unit.h"
 #include "../../src/formats/formats.h"
 
-static struct arena *ta;	/* per test, reset by the fixture */
-
-static void
-setup(void)
-{
-	ta = arena_new(1 << 24);
-}
-
-static void
-teardown(void)
-{
-	arena_free(ta);
-	ta = NULL;
-}
 
 /* Decodes a string literal (sizeof - 1 keeps embedded NULs). */
 #define DEC(doc, lim, out, err) \
@@ -419,11 +406,7 @@ int
 main(void)
 {
 	SRunner	*sr;
-	int	 failed;
 
 	sr = srunner_create(json_suite());
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(sr);
 }

@@ -12,26 +12,13 @@
 
 #include <check.h>
 
+#include "unit.h"
 #include "../../src/config.h"
 #include "../../src/core/core.h"
 #include "../../src/http/http.h"
 
 #define MAX_ENV 8
 
-static struct arena *ta;	/* per test, reset by the fixture */
-
-static void
-setup(void)
-{
-	ta = arena_new(1 << 20);
-}
-
-static void
-teardown(void)
-{
-	arena_free(ta);
-	ta = NULL;
-}
 
 /* ---- http_req_init ---- */
 
@@ -708,13 +695,9 @@ int
 main(void)
 {
 	SRunner	*sr;
-	int	 failed;
 
 	sr = srunner_create(http_suite());
 	srunner_add_suite(sr, config_suite());
 	srunner_add_suite(sr, validate_suite());
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(sr);
 }

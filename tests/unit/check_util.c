@@ -19,6 +19,7 @@
 
 #include <check.h>
 
+#include "unit.h"
 #include "../../src/util/util.h"
 
 #if defined(__has_feature)
@@ -1242,7 +1243,7 @@ int
 main(void)
 {
 	SRunner	*sr;
-	int	 failed, forking;
+	int	 forking;
 
 	sr = srunner_create(NULL);
 	forking = srunner_fork_status(sr) != CK_NOFORK;
@@ -1251,8 +1252,5 @@ main(void)
 	srunner_add_suite(sr, buf_suite());
 	srunner_add_suite(sr, uuid_suite());
 	srunner_add_suite(sr, misc_suite());
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(sr);
 }
