@@ -108,15 +108,14 @@ CREATE TABLE role_assignments (
 	user_id		uuid		NOT NULL,
 	role_id		uuid		NOT NULL,
 	scope_type	text		NOT NULL DEFAULT '',	-- '' = the whole tenant
-	scope_id	uuid,
+	scope_id	uuid		NOT NULL	-- nil uuid = the whole tenant
+	    DEFAULT '00000000-0000-0000-0000-000000000000',
 	created_at	timestamptz	NOT NULL DEFAULT now(),
 	created_by	text,
+	PRIMARY KEY (tenant_id, user_id, role_id, scope_type, scope_id),
 	FOREIGN KEY (tenant_id, user_id) REFERENCES users ON DELETE CASCADE,
 	FOREIGN KEY (tenant_id, role_id) REFERENCES roles ON DELETE CASCADE
 );
-CREATE UNIQUE INDEX role_assignments_key ON role_assignments
-	(tenant_id, user_id, role_id, scope_type,
-	 coalesce(scope_id, '00000000-0000-0000-0000-000000000000'));
 CREATE INDEX role_assignments_role_idx ON role_assignments (tenant_id, role_id);
 
 CREATE TABLE invites (
