@@ -873,6 +873,45 @@ def concurrent_identical_creates_one_wins():
                f"AND lower(username) = lower({lit(body['Username'])})"), "1", "users rows")
 
 
+def worker_rss_kb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+@test
+def worker_memory_flat_across_requests():
+    """DESIGN §2: a worker's memory must not grow with the number of
+    requests.  Warm up, then 2,000 more creates over one kept-alive TLS
+    connection; each worker's RSS may not grow by more than 256 KiB.  (Under
+    ASan the allocator's quarantine grows by design: only the statuses count
+    there, and LeakSanitizer covers leaks.)"""
+    conn = http.client.HTTPSConnection(HOST, int(PORT), context=TLS, timeout=TIMEOUT)
+    hdr = {"Authorization": "Bearer " + default_token(), "Content-Type": "application/json"}
+
+    def burst(n):
+        for _ in range(n):
+            conn.request("POST", users_path(TENANT_A), json.dumps(new_user()), hdr)
+            r = conn.getresponse()
+            r.read()
+            eq(r.status, 200, "create in the soak")
+    try:
+        burst(400)
+        workers = MAIN.wait_workers(WORKERS, 2)
+        before = {p: worker_rss_kb(p) for p in workers}
+        burst(2000)
+        after = {p: worker_rss_kb(p) for p in workers}
+    finally:
+        conn.close()
+    print(f"# worker RSS (KiB) before {before} after {after}")
+    if "ASAN_OPTIONS" not in os.environ:
+        for p in workers:
+            check(after[p] - before[p] <= 256,
+                  f"worker {p} grew from {before[p]} to {after[p]} KiB")
+
+
 @test
 def worker_killed_is_replaced():
     before = MAIN.wait_workers(WORKERS, 2)
