@@ -48,6 +48,9 @@ static const struct key keys[] = {
 	    "67108864", 65536, 4294967295L },
 	{ "jwt_hs256_secret_file", KEY_STRING, O(jwt_hs256_secret_file), NULL,
 	    0, 0 },
+	{ "jwt_public_key_file", KEY_STRING, O(jwt_public_key_file), NULL,
+	    0, 0 },
+	{ "jwt_jwks_file", KEY_STRING, O(jwt_jwks_file), NULL, 0, 0 },
 	{ "jwt_issuer", KEY_STRING, O(jwt_issuer), NULL, 0, 0 },
 	{ "jwt_audience", KEY_STRING, O(jwt_audience), NULL, 0, 0 },
 	{ "jwt_leeway_seconds", KEY_INT, O(jwt_leeway_seconds), "60", 0, 3600 },
@@ -291,6 +294,49 @@ load_secret(struct config *cfg, char *err, size_t errsz)
 	return 0;
 }
 
+/*
+ * Assembles every verification key: the HS256 secret, the PEM public
+ * key and the JWKS keys.  Read at start-up and again on SIGHUP, so keys
+ * rotate without a restart.
+ */
+static int
+load_keys(struct config *cfg, char *err, size_t errsz)
+{
+	struct jwt_key pem, *jwks = NULL, *all;
+	size_t njwks = 0, n = 0;
+	char e[400];
+
+	memset(&pem, 0, sizeof(pem));
+	if (cfg->jwt_public_key_file != NULL && jwt_key_from_pem(
+	    cfg->jwt_public_key_file, &pem, e, sizeof(e)) != 0) {
+		snprintf(err, errsz, "jwt_public_key_file: %s", e);
+		return -1;
+	}
+	if (cfg->jwt_jwks_file != NULL && jwt_keys_from_jwks(
+	    cfg->jwt_jwks_file, &jwks, &njwks, e, sizeof(e)) != 0) {
+		jwt_key_clear(&pem);
+		snprintf(err, errsz, "jwt_jwks_file: %s", e);
+		return -1;
+	}
+	all = xcalloc(njwks + 2, sizeof(*all));
+	if (cfg->jwt_secret != NULL) {
+		unsigned char *s = xmalloc(cfg->jwt_secret_len);
+
+		memcpy(s, cfg->jwt_secret, cfg->jwt_secret_len);
+		all[n].secret = s;
+		all[n++].secret_len = cfg->jwt_secret_len;
+	}
+	if (pem.pkey != NULL)
+		all[n++] = pem;
+	if (njwks > 0)
+		memcpy(&all[n], jwks, njwks * sizeof(*jwks));
+	n += njwks;
+	free(jwks);	/* the keys moved into all[] */
+	cfg->jwt_keys = all;
+	cfg->jwt_nkeys = n;
+	return 0;
+}
+
 static int
 check_values(struct config *cfg, char *err, size_t errsz)
 {
@@ -308,7 +354,9 @@ check_values(struct config *cfg, char *err, size_t errsz)
 		snprintf(err, errsz, "\"db_conninfo\" must not be empty");
 		return -1;
 	}
-	return load_secret(cfg, err, errsz);
+	if (load_secret(cfg, err, errsz) != 0)
+		return -1;
+	return load_keys(cfg, err, errsz);
 }
 
 /*
@@ -343,6 +391,7 @@ config_free(struct config *cfg)
 	for (i = 0; i < RS_ARRAY_LEN(keys); i++)
 		if (keys[i].type == KEY_STRING)
 			free(*(char **)((char *)cfg + keys[i].off));
+	jwt_keys_free(cfg->jwt_keys, cfg->jwt_nkeys);
 	if (cfg->jwt_secret != NULL) {
 		explicit_bzero(cfg->jwt_secret, cfg->jwt_secret_len);
 		free(cfg->jwt_secret);

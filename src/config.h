@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 
+#include "auth/auth.h"
 #include "util/util.h"
 
 #ifndef SYSCONFDIR
@@ -28,6 +29,8 @@ struct config {
 	long		 max_body_bytes;
 	long		 request_memory_bytes;	/* arena budget per request */
 	char		*jwt_hs256_secret_file;
+	char		*jwt_public_key_file;	/* one PEM public key */
+	char		*jwt_jwks_file;		/* a JWKS document */
 	char		*jwt_issuer;
 	char		*jwt_audience;
 	long		 jwt_leeway_seconds;
@@ -40,6 +43,8 @@ struct config {
 	enum log_level	 log_lvl;
 	unsigned char	*jwt_secret;		/* NULL if no secret file */
 	size_t		 jwt_secret_len;
+	struct jwt_key	*jwt_keys;		/* every verification key */
+	size_t		 jwt_nkeys;
 	char		*path;			/* the file read, or NULL */
 };
 

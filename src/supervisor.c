@@ -320,7 +320,7 @@ supervisor_run(const char *path)
 		return 1;
 	}
 	log_set_level(m.cfg.log_lvl);
-	if (m.cfg.jwt_secret == NULL)
+	if (m.cfg.jwt_nkeys == 0)
 		log_warn("no jwt key configured: every authenticated request "
 		    "will be refused");
 	if ((m.lfd = listen_open(&m.cfg, err, sizeof(err))) < 0) {

@@ -29,7 +29,6 @@ on_term(int sig)
 
 struct worker {
 	struct app	 app;
-	struct jwt_key	 key;
 	struct jwt_verifier jwt;
 	struct arena	*arena;
 };
@@ -242,10 +241,8 @@ setup(struct worker *w, const struct config *cfg)
 	w->app.cfg = cfg;
 	w->app.db = db_new(cfg->db_conninfo, cfg->db_connect_timeout,
 	    cfg->statement_timeout_ms);
-	w->key.secret = cfg->jwt_secret;
-	w->key.secret_len = cfg->jwt_secret_len;
-	w->jwt.keys = &w->key;
-	w->jwt.nkeys = cfg->jwt_secret != NULL ? 1 : 0;
+	w->jwt.keys = cfg->jwt_keys;
+	w->jwt.nkeys = cfg->jwt_nkeys;
 	w->jwt.issuer = cfg->jwt_issuer;
 	w->jwt.audience = cfg->jwt_audience;
 	w->jwt.leeway = cfg->jwt_leeway_seconds;

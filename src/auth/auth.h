@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <time.h>
 
+#include <openssl/types.h>
+
 #include "../util/util.h"
 
 /* Roles a token can carry (DESIGN §4).  Bit flags in principal.roles. */
@@ -45,13 +47,17 @@ enum jwt_status {
 
 /*
  * Verification settings, built once at start-up (config) and read-only
- * afterwards.  Keys are a list so that public keys (RS/ES/EdDSA, JWKS
- * with kid) slot in next to the HS256 secret later.
+ * afterwards.  A key is either an HMAC secret (pkey NULL, secret set:
+ * HS256/384/512) or a public key (pkey set: RSA for RS* and PS*, EC
+ * for the ES* of its curve, Ed25519 for EdDSA).  alg, when set,
+ * restricts the key to that one algorithm (the JWK "alg" member).
  */
 struct jwt_key {
-	const char	*kid;		/* NULL: matches tokens without kid */
-	const unsigned char *secret;	/* HS256 shared secret */
+	const char	*kid;		/* NULL: see jwt_verify() */
+	const unsigned char *secret;	/* HMAC shared secret, or NULL */
 	size_t		 secret_len;
+	EVP_PKEY	*pkey;		/* public key, NULL for HMAC */
+	const char	*alg;		/* NULL: any alg of the key's type */
 };
 
 struct jwt_verifier {
@@ -67,10 +73,51 @@ struct jwt_verifier {
  * Verifies a compact JWS token (the bytes after "Bearer ") against v at
  * time `now`.  On JWT_OK fills *p with strings from the arena.  Never
  * logs the token.
+ *
+ * Key selection: a token with a kid is checked against the keys with
+ * that kid (or, when none has it, the keys without kid), among those
+ * that fit its alg; several such keys are all tried.  A token without
+ * kid is accepted only when exactly one configured key fits its alg
+ * (JWT_NO_KEY when several do).  No key of the right type for the alg:
+ * JWT_BAD_ALG; no key for the kid at all: JWT_NO_KEY.
  */
 enum jwt_status jwt_verify(const struct jwt_verifier *v, const char *token,
     size_t len, time_t now, struct arena *a, struct principal *p)
     RS_MUSTCHECK;
+
+/*
+ * Loads one public key (RSA of at least 2048 bits, EC P-256/P-384/
+ * P-521 or Ed25519) from the PEM file at path (PEM_read_PUBKEY) into
+ * *out, which the caller releases with jwt_key_clear().  kid and
+ * alg are left NULL.  Returns 0, or -1 with a message in err.
+ */
+int jwt_key_from_pem(const char *path, struct jwt_key *out, char *err,
+    size_t errsz) RS_MUSTCHECK;
+
+/*
+ * Loads a JWKS document (RFC 7517) from path: the "keys" array, with
+ * kty "RSA" (n, e), "EC" (crv, x, y), "OKP" (crv "Ed25519", x) or
+ * "oct" (k), and optional "kid", "alg" and "use".  Keys whose "use" is
+ * not "sig" are skipped.  Any malformed key fails the whole document
+ * with a message naming its kid or index.  On success *out is a heap
+ * array of *n keys (possibly zero), released with jwt_keys_free().
+ * Returns 0, or -1 with a message in err.
+ */
+int jwt_keys_from_jwks(const char *path, struct jwt_key **out, size_t *n,
+    char *err, size_t errsz) RS_MUSTCHECK;
+
+/*
+ * Releases what a loader allocated in k (kid, alg, secret, pkey) and
+ * zeroes it; the struct itself stays the caller's.  For the result of
+ * jwt_key_from_pem().
+ */
+void jwt_key_clear(struct jwt_key *k);
+
+/*
+ * Releases keys[0..n) as jwt_key_clear() does, then the array (the
+ * result of jwt_keys_from_jwks()).  NULL is a no-op.
+ */
+void jwt_keys_free(struct jwt_key *keys, size_t n);
 
 /* Short lower-case text for a status, for logs and error details. */
 const char *jwt_status_str(enum jwt_status s);

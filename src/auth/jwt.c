@@ -1,21 +1,35 @@
 /*
- * jwt.c: compact JWS bearer tokens (RFC 7515, RFC 7519), HS256 only
- * for now.
+ * jwt.c: compact JWS bearer tokens (RFC 7515, RFC 7519, RFC 7518):
+ * HS256/384/512, RS256/384/512, PS256/384/512, ES256/384/512 and
+ * EdDSA (Ed25519), verified with OpenSSL 3; key loaders for one PEM
+ * public key and for a JWKS document (RFC 7517).
  *
- * The algorithm is taken from the key configuration, never from the
- * token: a token must say "HS256" and a configured key must hold a
- * shared secret.  The signature is checked before the claims are
- * parsed.  Nothing here logs the token or any part of it.
+ * The token's "alg" only picks among what the keys allow: each key
+ * takes the algorithms of its own type (an HMAC secret HS*, an RSA key
+ * RS* and PS*, an EC key the ES* of its curve, an Ed25519 key EdDSA),
+ * so neither "none" nor HS-with-a-public-key can get through.  The
+ * signature is checked before the claims are parsed.  Nothing here logs the token or any part of it.
  */
+#include <errno.h>
 #include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
 
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/objects.h>
+#include <openssl/param_build.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
 #include <yajl/yajl_tree.h>
 
 #include "auth.h"
@@ -244,6 +258,97 @@ jwt_hs256(const unsigned char *key, size_t keylen, const void *data,
 	return JWT_OK;
 }
 
+enum jwt_kind {
+	JWT_KIND_HMAC,
+	JWT_KIND_RSA,		/* RSASSA-PKCS1-v1_5 */
+	JWT_KIND_PSS,		/* RSASSA-PSS, salt = hash length */
+	JWT_KIND_EC,		/* ECDSA, raw R || S */
+	JWT_KIND_ED25519,
+};
+
+/* The JWS algorithms we verify (RFC 7518 section 3, RFC 8037). */
+struct jwt_alg {
+	const char	*name;
+	enum jwt_kind	 kind;
+	const char	*md;		/* digest name, NULL for EdDSA */
+	int		 curve;		/* EC: curve NID */
+	size_t		 size;		/* HMAC: min secret; EC: bytes of R */
+};
+
+static const struct jwt_alg jwt_algs[] = {
+	/* HS256 keeps any secret the config accepts (>= 32 bytes). */
+	{ "HS256", JWT_KIND_HMAC, "SHA256", 0, 1 },
+	{ "HS384", JWT_KIND_HMAC, "SHA384", 0, 48 },
+	{ "HS512", JWT_KIND_HMAC, "SHA512", 0, 64 },
+	{ "RS256", JWT_KIND_RSA, "SHA256", 0, 0 },
+	{ "RS384", JWT_KIND_RSA, "SHA384", 0, 0 },
+	{ "RS512", JWT_KIND_RSA, "SHA512", 0, 0 },
+	{ "PS256", JWT_KIND_PSS, "SHA256", 0, 0 },
+	{ "PS384", JWT_KIND_PSS, "SHA384", 0, 0 },
+	{ "PS512", JWT_KIND_PSS, "SHA512", 0, 0 },
+	{ "ES256", JWT_KIND_EC, "SHA256", NID_X9_62_prime256v1, 32 },
+	{ "ES384", JWT_KIND_EC, "SHA384", NID_secp384r1, 48 },
+	{ "ES512", JWT_KIND_EC, "SHA512", NID_secp521r1, 66 },
+	{ "EdDSA", JWT_KIND_ED25519, NULL, 0, 0 },
+};
+
+#define JWT_RSA_MIN_BITS 2048
+
+/* The algorithm named s (exact, case-sensitive), or NULL. */
+static const struct jwt_alg *
+jwt_alg_find(const char *s)
+{
+	size_t	i;
+
+	for (i = 0; i < RS_ARRAY_LEN(jwt_algs); i++)
+		if (strcmp(jwt_algs[i].name, s) == 0)
+			return &jwt_algs[i];
+	return NULL;
+}
+
+/* The curve NID of an EC key, or NID_undef. */
+static int
+jwt_ec_curve(const EVP_PKEY *pk)
+{
+	char	name[64];
+	size_t	len = 0;
+
+	if (EVP_PKEY_get_group_name(pk, name, sizeof(name), &len) != 1)
+		return NID_undef;
+	return OBJ_txt2nid(name);
+}
+
+/*
+ * Could key k verify alg al?  HMAC secrets take HS* only, RSA keys
+ * RS* and PS*, EC keys the ES* of their curve, Ed25519 keys EdDSA; a
+ * key with an "alg" takes that one only.
+ */
+static int
+jwt_key_fits(const struct jwt_key *k, const struct jwt_alg *al)
+{
+	if (k->alg != NULL && strcmp(k->alg, al->name) != 0)
+		return 0;
+	if (al->kind == JWT_KIND_HMAC)
+		return k->pkey == NULL && k->secret != NULL &&
+		    k->secret_len > 0 && k->secret_len >= al->size;
+	if (k->pkey == NULL)
+		return 0;
+	switch (al->kind) {
+	case JWT_KIND_RSA:
+	case JWT_KIND_PSS:
+		return EVP_PKEY_get_base_id(k->pkey) == EVP_PKEY_RSA &&
+		    EVP_PKEY_get_bits(k->pkey) >= JWT_RSA_MIN_BITS;
+	case JWT_KIND_EC:
+		return EVP_PKEY_get_base_id(k->pkey) == EVP_PKEY_EC &&
+		    jwt_ec_curve(k->pkey) == al->curve;
+	case JWT_KIND_ED25519:
+		return EVP_PKEY_get_base_id(k->pkey) == EVP_PKEY_ED25519;
+	case JWT_KIND_HMAC:
+		break;
+	}
+	return 0;
+}
+
 /* Does configured key k apply to a token with header kid (or NULL)? */
 static int
 jwt_key_matches(const struct jwt_key *k, const char *kid)
@@ -253,18 +358,79 @@ jwt_key_matches(const struct jwt_key *k, const char *kid)
 	return kid != NULL && strcmp(k->kid, kid) == 0;
 }
 
+/* What the header asks for: an algorithm and maybe a kid. */
+struct jwt_sel {
+	const struct jwt_alg *alg;
+	const char	*kid;		/* NULL: the token has none */
+};
+
 /*
- * Checks the header: an object with "alg" "HS256", no "crit", "kid" a
- * string if present, and at least one key for that kid holding a
- * secret.  Sets *kid (tree memory) for the signature step.
+ * Is k a candidate for sel by kid?  exact: some key holds sel->kid
+ * exactly, and then only those keys are; otherwise keys without kid
+ * stand in for any kid.  A token without kid considers every key.
+ */
+static int
+jwt_key_candidate(const struct jwt_key *k, const struct jwt_sel *sel,
+    int exact)
+{
+	if (sel->kid == NULL)
+		return 1;
+	if (exact)
+		return k->kid != NULL && strcmp(k->kid, sel->kid) == 0;
+	return jwt_key_matches(k, sel->kid);
+}
+
+/*
+ * Finds the keys a token may be checked against: the candidates by
+ * kid that fit the algorithm.  *first is the first of them, *count
+ * their number.  Without a kid exactly one key must fit.  Returns
+ * JWT_OK, JWT_NO_KEY (no candidate for the kid, or several keys fit a
+ * token without kid) or JWT_BAD_ALG (candidates, none of this type).
+ */
+static enum jwt_status
+jwt_select(const struct jwt_verifier *v, const struct jwt_sel *sel,
+    size_t *first, size_t *count, int *exact)
+{
+	size_t	i, cand = 0, fit = 0;
+
+	*exact = 0;
+	if (sel->kid != NULL)
+		for (i = 0; i < v->nkeys; i++)
+			if (v->keys[i].kid != NULL &&
+			    strcmp(v->keys[i].kid, sel->kid) == 0)
+				*exact = 1;
+	*first = v->nkeys;
+	for (i = 0; i < v->nkeys; i++) {
+		if (!jwt_key_candidate(&v->keys[i], sel, *exact))
+			continue;
+		cand++;
+		if (!jwt_key_fits(&v->keys[i], sel->alg))
+			continue;
+		if (fit++ == 0)
+			*first = i;
+	}
+	*count = fit;
+	if (cand == 0)
+		return JWT_NO_KEY;	/* nothing for this kid */
+	if (fit == 0)
+		return JWT_BAD_ALG;	/* keys there, none of this type */
+	if (sel->kid == NULL && fit > 1)
+		return JWT_NO_KEY;	/* ambiguous without kid */
+	return JWT_OK;
+}
+
+/*
+ * Checks the header: an object with a known "alg", no "crit", "kid" a
+ * string if present, and a key that fits (jwt_select).  Fills *sel
+ * (tree memory) for the signature step.
  */
 static enum jwt_status
 jwt_check_header(const struct jwt_verifier *v, yajl_val hdr,
-    const char **kid)
+    struct jwt_sel *sel)
 {
 	yajl_val	 alg, k;
-	size_t		 i;
-	int		 matched = 0;
+	size_t		 first, count;
+	int		 exact;
 
 	/* We understand no extensions, so any "crit" must be refused. */
 	if (jwt_obj_get(hdr, "crit") != NULL)
@@ -273,52 +439,132 @@ jwt_check_header(const struct jwt_verifier *v, yajl_val hdr,
 	if (!YAJL_IS_STRING(alg))
 		return JWT_MALFORMED;
 
-	*kid = NULL;
+	sel->kid = NULL;
 	if ((k = jwt_obj_get(hdr, "kid")) != NULL) {
 		if (!YAJL_IS_STRING(k))
 			return JWT_MALFORMED;
-		*kid = k->u.string;
+		sel->kid = k->u.string;
 	}
 
-	/* "none", HS384, RS256, ...: nothing configured accepts them. */
-	if (strcmp(alg->u.string, "HS256") != 0)
+	/* "none", "hs256", "ES256K", ...: never accepted. */
+	if ((sel->alg = jwt_alg_find(alg->u.string)) == NULL)
 		return JWT_BAD_ALG;
+	return jwt_select(v, sel, &first, &count, &exact);
+}
 
-	for (i = 0; i < v->nkeys; i++) {
-		if (!jwt_key_matches(&v->keys[i], *kid))
-			continue;
-		matched = 1;
-		if (v->keys[i].secret != NULL && v->keys[i].secret_len > 0)
-			return JWT_OK;
-	}
-	/* A key for this kid exists but is not an HS256 secret. */
-	return matched ? JWT_BAD_ALG : JWT_NO_KEY;
+/* HMAC under k: exact length, constant-time compare. */
+static int
+jwt_verify_hmac(const struct jwt_key *k, const struct jwt_alg *al,
+    const void *data, size_t n, const unsigned char *sig, size_t siglen)
+{
+	unsigned char	 mac[EVP_MAX_MD_SIZE];
+	size_t		 maclen = 0;
+
+	if (EVP_Q_mac(NULL, "HMAC", NULL, al->md, NULL, k->secret,
+	    k->secret_len, data, n, mac, sizeof(mac), &maclen) == NULL)
+		return 0;
+	return siglen == maclen && CRYPTO_memcmp(mac, sig, maclen) == 0;
 }
 
 /*
- * Tries every HS256 key that matches kid (several kid-less secrets
- * allow rotation).  signing_input is "header.payload" as sent.
+ * The raw R || S of a JWS ECDSA signature (each half exactly
+ * al->size bytes) as a DER ECDSA-Sig-Value.  Returns its length, 0 on
+ * failure; *der is OPENSSL_free'd by the caller.
+ */
+static size_t
+jwt_ecdsa_der(const struct jwt_alg *al, const unsigned char *sig,
+    size_t siglen, unsigned char **der)
+{
+	ECDSA_SIG	*es;
+	BIGNUM		*r, *s;
+	int		 n;
+
+	*der = NULL;
+	if (siglen != 2 * al->size)
+		return 0;
+	r = BN_bin2bn(sig, (int)al->size, NULL);
+	s = BN_bin2bn(sig + al->size, (int)al->size, NULL);
+	if ((es = ECDSA_SIG_new()) == NULL || r == NULL || s == NULL ||
+	    ECDSA_SIG_set0(es, r, s) != 1) {
+		BN_free(r);
+		BN_free(s);
+		ECDSA_SIG_free(es);
+		return 0;
+	}
+	n = i2d_ECDSA_SIG(es, der);
+	ECDSA_SIG_free(es);
+	if (n <= 0) {
+		OPENSSL_free(*der);
+		*der = NULL;
+		return 0;
+	}
+	return (size_t)n;
+}
+
+/* A public-key signature under k with al: 1 valid, 0 not. */
+static int
+jwt_verify_pkey(const struct jwt_key *k, const struct jwt_alg *al,
+    const void *data, size_t n, const unsigned char *sig, size_t siglen)
+{
+	EVP_MD_CTX	*ctx;
+	EVP_PKEY_CTX	*pctx = NULL;
+	unsigned char	*der = NULL;
+	int		 ok = 0;
+
+	if (al->kind == JWT_KIND_EC) {
+		if ((siglen = jwt_ecdsa_der(al, sig, siglen, &der)) == 0)
+			return 0;
+		sig = der;
+	}
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		goto out;
+	if (EVP_DigestVerifyInit_ex(ctx, &pctx, al->md, NULL, NULL,
+	    k->pkey, NULL) != 1)
+		goto out;
+	if (al->kind == JWT_KIND_RSA &&
+	    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1)
+		goto out;
+	if (al->kind == JWT_KIND_PSS &&
+	    (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
+	    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx,
+	    RSA_PSS_SALTLEN_DIGEST) != 1 ||
+	    EVP_PKEY_CTX_set_rsa_mgf1_md_name(pctx, al->md, NULL) != 1))
+		goto out;
+	ok = EVP_DigestVerify(ctx, sig, siglen, data, n) == 1;
+out:
+	EVP_MD_CTX_free(ctx);
+	OPENSSL_free(der);
+	ERR_clear_error();
+	return ok;
+}
+
+/*
+ * Tries the selected keys (several with one kid allow a rotation
+ * overlap).  signing_input is "header.payload" as sent.
  */
 static enum jwt_status
-jwt_check_signature(const struct jwt_verifier *v, const char *kid,
+jwt_check_signature(const struct jwt_verifier *v, const struct jwt_sel *sel,
     const char *signing_input, size_t silen, const unsigned char *sig,
     size_t siglen)
 {
-	unsigned char	 mac[JWT_HS256_LEN];
 	const struct jwt_key *k;
-	size_t		 i;
+	size_t		 i, first, count;
+	int		 exact, ok;
 
-	if (siglen != JWT_HS256_LEN)
+	if (jwt_select(v, sel, &first, &count, &exact) != JWT_OK)
 		return JWT_BAD_SIGNATURE;
-	for (i = 0; i < v->nkeys; i++) {
+	for (i = first; i < v->nkeys; i++) {
 		k = &v->keys[i];
-		if (!jwt_key_matches(k, kid) || k->secret == NULL ||
-		    k->secret_len == 0)
+		if (!jwt_key_candidate(k, sel, exact) ||
+		    !jwt_key_fits(k, sel->alg))
 			continue;
-		if (jwt_hs256(k->secret, k->secret_len, signing_input, silen,
-		    mac) != JWT_OK)
-			continue;
-		if (CRYPTO_memcmp(mac, sig, JWT_HS256_LEN) == 0)
+		if (sel->alg->kind == JWT_KIND_HMAC)
+			ok = jwt_verify_hmac(k, sel->alg, signing_input, silen,
+			    sig, siglen);
+		else
+			ok = jwt_verify_pkey(k, sel->alg, signing_input, silen,
+			    sig, siglen);
+		if (ok)
 			return JWT_OK;
 	}
 	return JWT_BAD_SIGNATURE;
@@ -327,11 +573,11 @@ jwt_check_signature(const struct jwt_verifier *v, const char *kid,
 /*
  * Verifies the compact JWS token[0..len) (token need not be
  * NUL-terminated) against v at time now.  Checks, in order: size,
- * shape (three base64url parts), header (alg HS256 with a configured
- * secret, kid, no crit), the HMAC, then the claims (exp, nbf, iat, iss,
- * aud, sub, tid, roles).  On JWT_OK fills *p with strings allocated
- * from a; on any other status *p is left untouched.  Parser memory is
- * released when a is reset.  Returns JWT_OK or the first problem found:
+ * shape (three base64url parts), header (an alg that a configured key
+ * of its type fits, kid, no crit), the signature, then the claims
+ * (exp, nbf, iat, iss, aud, sub, tid, roles).  On JWT_OK fills *p
+ * with strings allocated from a; on any other status *p is left
+ * untouched.  Parser memory is released when a is reset.  Returns JWT_OK or the first problem found:
  * JWT_TOO_LARGE, JWT_NO_KEY (no key configured, or none for the kid),
  * JWT_MALFORMED, JWT_BAD_ALG, JWT_BAD_SIGNATURE, JWT_MISSING_EXP,
  * JWT_EXPIRED, JWT_NOT_YET_VALID, JWT_BAD_ISSUER, JWT_BAD_AUDIENCE or
@@ -341,7 +587,8 @@ enum jwt_status
 jwt_verify(const struct jwt_verifier *v, const char *token, size_t len,
     time_t now, struct arena *a, struct principal *p)
 {
-	const char	*dot1, *dot2, *kid = NULL;
+	const char	*dot1, *dot2;
+	struct jwt_sel	 sel;
 	unsigned char	*hdr_json, *claims_json, *sig;
 	size_t		 hdr_len, claims_len, sig_len;
 	yajl_val	 hdr, claims;
@@ -380,9 +627,9 @@ jwt_verify(const struct jwt_verifier *v, const char *token, size_t len,
 		return JWT_MALFORMED;
 
 	if ((rc = jwt_parse_object(a, hdr_json, hdr_len, &hdr)) != JWT_OK ||
-	    (rc = jwt_check_header(v, hdr, &kid)) != JWT_OK)
+	    (rc = jwt_check_header(v, hdr, &sel)) != JWT_OK)
 		return rc;
-	if ((rc = jwt_check_signature(v, kid, token, (size_t)(dot2 - token),
+	if ((rc = jwt_check_signature(v, &sel, token, (size_t)(dot2 - token),
 	    sig, sig_len)) != JWT_OK)
 		return rc;
 
@@ -490,4 +737,426 @@ jwt_mint_hs256(struct arena *a, const unsigned char *secret,
 	if (tok.failed)
 		return NULL;
 	return tok.p;
+}
+
+
+/*
+ * Key loaders.
+ */
+
+#define JWKS_MAX_FILE	(1024 * 1024)
+
+/* Is pk a key type and size we verify with? Sets err when not. */
+static int
+jwt_pkey_usable(EVP_PKEY *pk, const char *what, char *err, size_t errsz)
+{
+	int	nid;
+
+	switch (EVP_PKEY_get_base_id(pk)) {
+	case EVP_PKEY_RSA:
+		if (EVP_PKEY_get_bits(pk) < JWT_RSA_MIN_BITS) {
+			snprintf(err, errsz, "%s: RSA key of %d bits, at "
+			    "least %d needed", what, EVP_PKEY_get_bits(pk),
+			    JWT_RSA_MIN_BITS);
+			return 0;
+		}
+		return 1;
+	case EVP_PKEY_EC:
+		nid = jwt_ec_curve(pk);
+		if (nid == NID_X9_62_prime256v1 || nid == NID_secp384r1 ||
+		    nid == NID_secp521r1)
+			return 1;
+		snprintf(err, errsz, "%s: EC curve not P-256, P-384 or P-521",
+		    what);
+		return 0;
+	case EVP_PKEY_ED25519:
+		return 1;
+	default:
+		snprintf(err, errsz, "%s: key type not RSA, EC or Ed25519",
+		    what);
+		return 0;
+	}
+}
+
+int
+jwt_key_from_pem(const char *path, struct jwt_key *out, char *err,
+    size_t errsz)
+{
+	EVP_PKEY	*pk;
+	FILE		*fp;
+	char		 what[256];
+
+	memset(out, 0, sizeof(*out));
+	snprintf(what, sizeof(what), "\"%s\"", path);
+	if ((fp = fopen(path, "re")) == NULL) {
+		snprintf(err, errsz, "%s: cannot open: %s", what,
+		    strerror(errno));
+		return -1;
+	}
+	pk = PEM_read_PUBKEY(fp, NULL, NULL, NULL);
+	fclose(fp);
+	ERR_clear_error();
+	if (pk == NULL) {
+		snprintf(err, errsz, "%s: no PEM public key", what);
+		return -1;
+	}
+	if (!jwt_pkey_usable(pk, what, err, errsz)) {
+		EVP_PKEY_free(pk);
+		return -1;
+	}
+	out->pkey = pk;
+	return 0;
+}
+
+void
+jwt_key_clear(struct jwt_key *k)
+{
+	if (k == NULL)
+		return;
+	free((char *)k->kid);
+	free((char *)k->alg);
+	if (k->secret != NULL) {
+		OPENSSL_cleanse((void *)k->secret, k->secret_len);
+		free((void *)k->secret);
+	}
+	EVP_PKEY_free(k->pkey);
+	memset(k, 0, sizeof(*k));
+}
+
+void
+jwt_keys_free(struct jwt_key *keys, size_t n)
+{
+	size_t	i;
+
+	if (keys == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		jwt_key_clear(&keys[i]);
+	free(keys);
+}
+
+/* Member name of JWK o as a string, NULL when absent; -1 if not a string. */
+static int
+jwk_str(yajl_val o, const char *name, const char **out)
+{
+	yajl_val	v = jwt_obj_get(o, name);
+
+	*out = NULL;
+	if (v == NULL)
+		return 0;
+	if (!YAJL_IS_STRING(v))
+		return -1;
+	*out = v->u.string;
+	return 0;
+}
+
+/*
+ * The base64url member name of JWK o, decoded into arena memory.
+ * want > 0 demands exactly that many bytes.  Returns 0 or -1.
+ */
+static int
+jwk_bytes(struct arena *a, yajl_val o, const char *name, size_t want,
+    unsigned char **out, size_t *outlen)
+{
+	const char	*s;
+
+	if (jwk_str(o, name, &s) != 0 || s == NULL || s[0] == '\0' ||
+	    base64url_decode(a, s, strlen(s), out, outlen) != 0 ||
+	    *outlen == 0 || (want > 0 && *outlen != want))
+		return -1;
+	return 0;
+}
+
+/* EVP_PKEY_fromdata for a public key of type name. */
+static EVP_PKEY *
+jwk_fromdata(const char *name, OSSL_PARAM_BLD *bld)
+{
+	OSSL_PARAM	*params;
+	EVP_PKEY_CTX	*ctx = NULL;
+	EVP_PKEY	*pk = NULL;
+
+	if ((params = OSSL_PARAM_BLD_to_param(bld)) == NULL)
+		return NULL;
+	if ((ctx = EVP_PKEY_CTX_new_from_name(NULL, name, NULL)) == NULL ||
+	    EVP_PKEY_fromdata_init(ctx) != 1 ||
+	    EVP_PKEY_fromdata(ctx, &pk, EVP_PKEY_PUBLIC_KEY, params) != 1)
+		pk = NULL;
+	EVP_PKEY_CTX_free(ctx);
+	OSSL_PARAM_free(params);
+	if (pk != NULL) {
+		/* On-curve and range checks for what fromdata took. */
+		ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pk, NULL);
+		if (ctx == NULL || EVP_PKEY_public_check(ctx) != 1) {
+			EVP_PKEY_free(pk);
+			pk = NULL;
+		}
+		EVP_PKEY_CTX_free(ctx);
+	}
+	return pk;
+}
+
+static EVP_PKEY *
+jwk_rsa(struct arena *a, yajl_val o, const char **why)
+{
+	OSSL_PARAM_BLD	*bld;
+	BIGNUM		*n = NULL, *e = NULL;
+	EVP_PKEY	*pk = NULL;
+	unsigned char	*nb, *eb;
+	size_t		 nlen, elen;
+
+	if (jwk_bytes(a, o, "n", 0, &nb, &nlen) != 0 || nlen > 2048) {
+		*why = "bad \"n\"";
+		return NULL;
+	}
+	if (jwk_bytes(a, o, "e", 0, &eb, &elen) != 0 || elen > 8) {
+		*why = "bad \"e\"";
+		return NULL;
+	}
+	*why = "not a valid RSA public key";
+	n = BN_bin2bn(nb, (int)nlen, NULL);
+	e = BN_bin2bn(eb, (int)elen, NULL);
+	if (n != NULL && e != NULL && (bld = OSSL_PARAM_BLD_new()) != NULL) {
+		if (OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) &&
+		    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e))
+			pk = jwk_fromdata("RSA", bld);
+		OSSL_PARAM_BLD_free(bld);
+	}
+	BN_free(n);
+	BN_free(e);
+	return pk;
+}
+
+static EVP_PKEY *
+jwk_ec(struct arena *a, yajl_val o, const char **why)
+{
+	static const struct {
+		const char *crv, *group;
+		size_t	 len;
+	} curves[] = {
+		{ "P-256", "prime256v1", 32 },
+		{ "P-384", "secp384r1", 48 },
+		{ "P-521", "secp521r1", 66 },
+	};
+	OSSL_PARAM_BLD	*bld;
+	EVP_PKEY	*pk = NULL;
+	const char	*crv;
+	unsigned char	*x, *y, *pt;
+	size_t		 i, xl, yl, cl;
+
+	if (jwk_str(o, "crv", &crv) != 0 || crv == NULL) {
+		*why = "missing \"crv\"";
+		return NULL;
+	}
+	for (i = 0; i < RS_ARRAY_LEN(curves); i++)
+		if (strcmp(crv, curves[i].crv) == 0)
+			break;
+	if (i == RS_ARRAY_LEN(curves)) {
+		*why = "unsupported \"crv\"";
+		return NULL;
+	}
+	/*
+	 * RFC 7518 6.2.1.2 wants the full coordinate size, but some
+	 * issuers (PyJWT before 2.8) drop leading zero bytes: shorter
+	 * values are left-padded; the point is checked on the curve.
+	 */
+	if (jwk_bytes(a, o, "x", 0, &x, &xl) != 0 || xl > curves[i].len ||
+	    jwk_bytes(a, o, "y", 0, &y, &yl) != 0 || yl > curves[i].len) {
+		*why = "bad \"x\" or \"y\"";
+		return NULL;
+	}
+	cl = curves[i].len;
+	pt = arena_zalloc(a, 1 + 2 * cl);
+	pt[0] = 0x04;	/* uncompressed point */
+	memcpy(pt + 1 + cl - xl, x, xl);
+	memcpy(pt + 1 + 2 * cl - yl, y, yl);
+	*why = "not a valid EC public key";
+	if ((bld = OSSL_PARAM_BLD_new()) == NULL)
+		return NULL;
+	if (OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
+	    curves[i].group, 0) &&
+	    OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY,
+	    pt, 1 + 2 * cl))
+		pk = jwk_fromdata("EC", bld);
+	OSSL_PARAM_BLD_free(bld);
+	return pk;
+}
+
+static EVP_PKEY *
+jwk_okp(struct arena *a, yajl_val o, const char **why)
+{
+	OSSL_PARAM_BLD	*bld;
+	EVP_PKEY	*pk = NULL;
+	const char	*crv;
+	unsigned char	*x;
+	size_t		 xl;
+
+	if (jwk_str(o, "crv", &crv) != 0 || crv == NULL ||
+	    strcmp(crv, "Ed25519") != 0) {
+		*why = "\"crv\" is not \"Ed25519\"";
+		return NULL;
+	}
+	if (jwk_bytes(a, o, "x", 32, &x, &xl) != 0) {
+		*why = "bad \"x\"";
+		return NULL;
+	}
+	*why = "not a valid Ed25519 public key";
+	if ((bld = OSSL_PARAM_BLD_new()) == NULL)
+		return NULL;
+	if (OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY,
+	    x, xl))
+		pk = jwk_fromdata("ED25519", bld);
+	OSSL_PARAM_BLD_free(bld);
+	return pk;
+}
+
+/*
+ * One JWK into *k (heap strings).  Returns 1 loaded, 0 skipped (use
+ * not "sig"), -1 malformed with the reason in *why.
+ */
+static int
+jwk_load(struct arena *a, yajl_val o, struct jwt_key *k, const char **why)
+{
+	const struct jwt_alg *al = NULL;
+	const char	*kty, *kid, *alg, *use;
+	unsigned char	*sec;
+	size_t		 seclen;
+	char		 dummy[8];
+
+	memset(k, 0, sizeof(*k));
+	if (!YAJL_IS_OBJECT(o)) {
+		*why = "not an object";
+		return -1;
+	}
+	if (jwk_str(o, "kty", &kty) != 0 || kty == NULL) {
+		*why = "missing \"kty\"";
+		return -1;
+	}
+	if (jwk_str(o, "kid", &kid) != 0 || jwk_str(o, "alg", &alg) != 0 ||
+	    jwk_str(o, "use", &use) != 0) {
+		*why = "\"kid\", \"alg\" or \"use\" is not a string";
+		return -1;
+	}
+	if (use != NULL && strcmp(use, "sig") != 0)
+		return 0;
+	if (alg != NULL && (al = jwt_alg_find(alg)) == NULL) {
+		*why = "unsupported \"alg\"";
+		return -1;
+	}
+
+	if (strcmp(kty, "oct") == 0) {
+		if (jwk_bytes(a, o, "k", 0, &sec, &seclen) != 0 ||
+		    seclen < 32) {
+			*why = "\"k\" missing or shorter than 32 bytes";
+			return -1;
+		}
+		k->secret = xmalloc(seclen);
+		memcpy((void *)k->secret, sec, seclen);
+		k->secret_len = seclen;
+		OPENSSL_cleanse(sec, seclen);
+	} else {
+		if (strcmp(kty, "RSA") == 0)
+			k->pkey = jwk_rsa(a, o, why);
+		else if (strcmp(kty, "EC") == 0)
+			k->pkey = jwk_ec(a, o, why);
+		else if (strcmp(kty, "OKP") == 0)
+			k->pkey = jwk_okp(a, o, why);
+		else {
+			*why = "unsupported \"kty\"";
+			return -1;
+		}
+		ERR_clear_error();
+		if (k->pkey == NULL)
+			return -1;
+		if (!jwt_pkey_usable(k->pkey, "key", dummy, sizeof(dummy))) {
+			*why = "key type or size not accepted";
+			jwt_key_clear(k);
+			return -1;
+		}
+	}
+	/* An "alg" the key's type cannot have is a configuration error. */
+	if (al != NULL && !jwt_key_fits(k, al)) {
+		*why = "\"alg\" does not match the key";
+		jwt_key_clear(k);
+		return -1;
+	}
+	if (kid != NULL)
+		k->kid = xstrdup(kid);
+	if (alg != NULL)
+		k->alg = xstrdup(alg);
+	return 1;
+}
+
+int
+jwt_keys_from_jwks(const char *path, struct jwt_key **out, size_t *n,
+    char *err, size_t errsz)
+{
+	struct arena	*a = NULL;
+	struct jwt_key	*keys = NULL;
+	yajl_val	 tree = NULL, arr, o, kidv;
+	const char	*why;
+	char		*text, perr[128];
+	size_t		 i, nk = 0, len = 0;
+	FILE		*fp;
+	int		 rc = -1, r;
+
+	*out = NULL;
+	*n = 0;
+	if ((fp = fopen(path, "re")) == NULL) {
+		snprintf(err, errsz, "\"%s\": cannot open: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	text = xmalloc(JWKS_MAX_FILE + 1);
+	len = fread(text, 1, JWKS_MAX_FILE + 1, fp);
+	r = ferror(fp);
+	fclose(fp);
+	if (r || len > JWKS_MAX_FILE) {
+		snprintf(err, errsz, "\"%s\": %s", path, r ?
+		    "read error" : "larger than 1 MiB");
+		goto out;
+	}
+	text[len] = '\0';
+	if (memchr(text, '\0', len) != NULL ||
+	    (tree = yajl_tree_parse(text, perr, sizeof(perr))) == NULL ||
+	    !YAJL_IS_OBJECT(tree)) {
+		snprintf(err, errsz, "\"%s\": not a JSON object", path);
+		goto out;
+	}
+	arr = jwt_obj_get(tree, "keys");
+	if (!YAJL_IS_ARRAY(arr)) {
+		snprintf(err, errsz, "\"%s\": no \"keys\" array", path);
+		goto out;
+	}
+	a = arena_new(4 * JWKS_MAX_FILE);
+	keys = xmalloc((arr->u.array.len + 1) * sizeof(*keys));
+	for (i = 0; i < arr->u.array.len; i++) {
+		o = arr->u.array.values[i];
+		why = "malformed";
+		r = jwk_load(a, o, &keys[nk], &why);
+		if (r < 0) {
+			kidv = YAJL_IS_OBJECT(o) ? jwt_obj_get(o, "kid") :
+			    NULL;
+			if (YAJL_IS_STRING(kidv))
+				snprintf(err, errsz, "\"%s\": key %zu (kid "
+				    "\"%.64s\"): %s", path, i, kidv->u.string,
+				    why);
+			else
+				snprintf(err, errsz, "\"%s\": key %zu: %s",
+				    path, i, why);
+			goto out;
+		}
+		nk += (size_t)r;
+	}
+	*out = keys;
+	*n = nk;
+	keys = NULL;
+	rc = 0;
+out:
+	jwt_keys_free(keys, nk);
+	if (a != NULL)
+		arena_free(a);
+	yajl_tree_free(tree);
+	OPENSSL_cleanse(text, len < JWKS_MAX_FILE ? len : JWKS_MAX_FILE);
+	free(text);
+	return rc;
 }

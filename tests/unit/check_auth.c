@@ -13,9 +13,17 @@
 #include <string.h>
 #include <time.h>
 
+#include <unistd.h>
+
 #include <check.h>
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
 
 #include "unit.h"
 #include "../../src/auth/auth.h"
@@ -592,7 +600,7 @@ START_TEST(test_jwt_no_usable_key)
 	ck_assert_int_eq(verify_with(&v, t, &p), JWT_NO_KEY);
 	v.keys = NULL;
 	ck_assert_int_eq(verify_with(&v, t, &p), JWT_NO_KEY);
-	/* A key exists but holds no HS256 secret (a future public key). */
+	/* A key exists but holds no HS256 secret. */
 	v.keys = &pub;
 	v.nkeys = 1;
 	ck_assert_int_eq(verify_with(&v, t, &p), JWT_BAD_ALG);
@@ -1068,6 +1076,796 @@ START_TEST(test_authz_table)
 }
 END_TEST
 
+/*
+ * jwt: public-key algorithms.  Keys are generated once per test case
+ * (unchecked fixture, before the fork), signed here with EVP and
+ * checked by jwt_verify.
+ */
+
+enum { PK_RSA, PK_EC256, PK_EC384, PK_EC521, PK_ED, PK__MAX };
+static EVP_PKEY *pks[PK__MAX];
+
+/* 64 bytes: long enough for HS512. */
+static const unsigned char hsecret[] =
+    "rosterd-unit-test-hmac-secret-of-sixty-four-bytes-for-hs512-ok!!";
+#define HSECRET_LEN	(sizeof(hsecret) - 1)
+
+static void
+pk_setup(void)
+{
+	pks[PK_RSA] = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+	pks[PK_EC256] = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	pks[PK_EC384] = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
+	pks[PK_EC521] = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-521");
+	pks[PK_ED] = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	for (size_t i = 0; i < PK__MAX; i++)
+		ck_assert_ptr_nonnull(pks[i]);
+}
+
+static void
+pk_teardown(void)
+{
+	for (size_t i = 0; i < PK__MAX; i++) {
+		EVP_PKEY_free(pks[i]);
+		pks[i] = NULL;
+	}
+}
+
+/* Digest name and EC half-length for alg, as the signer needs them. */
+static const char *
+alg_md(const char *alg, size_t *ec_half)
+{
+	*ec_half = 0;
+	if (strcmp(alg, "EdDSA") == 0)
+		return NULL;
+	if (alg[0] == 'E')
+		*ec_half = strcmp(alg, "ES256") == 0 ? 32 :
+		    strcmp(alg, "ES384") == 0 ? 48 : 66;
+	return strstr(alg, "256") ? "SHA256" : strstr(alg, "384") ?
+	    "SHA384" : "SHA512";
+}
+
+/* The JWS signature (raw R || S for ES*) of input under pk for alg. */
+static unsigned char *
+pk_sign(const char *alg, EVP_PKEY *pk, const char *input, size_t *siglen)
+{
+	EVP_MD_CTX	*ctx = EVP_MD_CTX_new();
+	EVP_PKEY_CTX	*pctx = NULL;
+	unsigned char	*sig, *raw;
+	const unsigned char *p;
+	ECDSA_SIG	*es;
+	const char	*md;
+	size_t		 half, len = 0;
+
+	md = alg_md(alg, &half);
+	ck_assert_ptr_nonnull(ctx);
+	ck_assert_int_eq(EVP_DigestSignInit_ex(ctx, &pctx, md, NULL, NULL,
+	    pk, NULL), 1);
+	if (alg[0] == 'P') {
+		ck_assert_int_eq(EVP_PKEY_CTX_set_rsa_padding(pctx,
+		    RSA_PKCS1_PSS_PADDING), 1);
+		ck_assert_int_eq(EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx,
+		    RSA_PSS_SALTLEN_DIGEST), 1);
+	}
+	ck_assert_int_eq(EVP_DigestSign(ctx, NULL, &len,
+	    (const unsigned char *)input, strlen(input)), 1);
+	sig = arena_alloc(ta, len);
+	ck_assert_int_eq(EVP_DigestSign(ctx, sig, &len,
+	    (const unsigned char *)input, strlen(input)), 1);
+	EVP_MD_CTX_free(ctx);
+	if (half == 0) {
+		*siglen = len;
+		return sig;
+	}
+	/* DER ECDSA-Sig-Value -> fixed-width R || S. */
+	p = sig;
+	es = d2i_ECDSA_SIG(NULL, &p, (long)len);
+	ck_assert_ptr_nonnull(es);
+	raw = arena_alloc(ta, 2 * half);
+	ck_assert_int_eq(BN_bn2binpad(ECDSA_SIG_get0_r(es), raw, (int)half),
+	    (int)half);
+	ck_assert_int_eq(BN_bn2binpad(ECDSA_SIG_get0_s(es), raw + half,
+	    (int)half), (int)half);
+	ECDSA_SIG_free(es);
+	*siglen = 2 * half;
+	return raw;
+}
+
+/* HMAC with the digest of alg over input under key. */
+static unsigned char *
+hs_sign(const char *alg, const unsigned char *key, size_t keylen,
+    const char *input, size_t *siglen)
+{
+	unsigned char	*mac = arena_alloc(ta, EVP_MAX_MD_SIZE);
+	size_t		 half;
+
+	ck_assert_ptr_nonnull(EVP_Q_mac(NULL, "HMAC", NULL,
+	    alg_md(alg, &half), NULL, key, keylen,
+	    (const unsigned char *)input, strlen(input), mac,
+	    EVP_MAX_MD_SIZE, siglen));
+	return mac;
+}
+
+/* Header {"alg":alg[,"kid":kid]}, claims, signed as sig_alg. */
+static char *
+pk_tok(const char *alg, const char *kid, const char *claims,
+    const char *sig_alg, EVP_PKEY *pk)
+{
+	unsigned char	*sig;
+	size_t		 siglen;
+	char		*input;
+
+	input = fmt("%s.%s", b64u(kid != NULL ?
+	    fmt("{\"alg\":\"%s\",\"kid\":\"%s\"}", alg, kid) :
+	    fmt("{\"alg\":\"%s\"}", alg)), b64u(claims));
+	if (sig_alg[0] == 'H')
+		sig = hs_sign(sig_alg, hsecret, HSECRET_LEN, input, &siglen);
+	else
+		sig = pk_sign(sig_alg, pk, input, &siglen);
+	return fmt("%s.%s", input, base64url_encode(ta, sig, siglen));
+}
+
+static enum jwt_status
+verify_keys(const struct jwt_key *keys, size_t n, const char *t)
+{
+	struct jwt_verifier	v = std_verifier();
+	struct principal	p;
+
+	v.keys = keys;
+	v.nkeys = n;
+	return verify_with(&v, t, &p);
+}
+
+struct pk_case {
+	const char	*alg;
+	int		 key;	/* PK_*, or -1 for the HMAC secret */
+};
+
+static const struct pk_case pk_cases[] = {
+	{ "HS256", -1 }, { "HS384", -1 }, { "HS512", -1 },
+	{ "RS256", PK_RSA }, { "RS384", PK_RSA }, { "RS512", PK_RSA },
+	{ "PS256", PK_RSA }, { "PS384", PK_RSA }, { "PS512", PK_RSA },
+	{ "ES256", PK_EC256 }, { "ES384", PK_EC384 }, { "ES512", PK_EC521 },
+	{ "EdDSA", PK_ED },
+};
+
+START_TEST(test_jwt_pk_algs)
+{
+	const struct pk_case	*c = &pk_cases[_i];
+	struct jwt_key		 k = { .kid = NULL };
+	struct jwt_verifier	 v = std_verifier();
+	struct principal	 p;
+	EVP_PKEY		*pk = c->key >= 0 ? pks[c->key] : NULL;
+	const char		*claims =
+	    "{" C_STD ",\"roles\":[\"TenantAdmin\"]}";
+	char			*t, *forged, *sig;
+	size_t			 i;
+
+	if (pk != NULL)
+		k.pkey = pk;
+	else {
+		k.secret = hsecret;
+		k.secret_len = HSECRET_LEN;
+	}
+	v.keys = &k;
+	v.nkeys = 1;
+	t = pk_tok(c->alg, NULL, claims, c->alg, pk);
+	memset(&p, 0, sizeof(p));
+	ck_assert_msg(verify_with(&v, t, &p) == JWT_OK, "%s: %s", c->alg,
+	    jwt_status_str(verify_with(&v, t, &p)));
+	ck_assert_str_eq(p.sub, "user-1");
+	ck_assert_uint_eq(p.roles, AUTH_ROLE_TENANT_ADMIN);
+
+	/* With a kid, against a key with that kid and that alg. */
+	k.kid = "k1";
+	k.alg = c->alg;
+	ck_assert_int_eq(verify_with(&v, pk_tok(c->alg, "k1", claims, c->alg,
+	    pk), &p), JWT_OK);
+	k.kid = NULL;
+	k.alg = NULL;
+
+	/* Same signature, payload promoted. */
+	forged = fmt("%.*s.%s%s", (int)(strchr(t, '.') - t), t,
+	    b64u("{" C_STD ",\"roles\":[\"SystemAdmin\"]}"), strrchr(t, '.'));
+	ck_assert_int_eq(verify_with(&v, forged, &p), JWT_BAD_SIGNATURE);
+
+	/* Each signature symbol flipped in turn (a sample of them). */
+	sig = strrchr(t, '.') + 1;
+	for (i = 0; i + 1 < strlen(sig); i += 7) {
+		char	save = sig[i];
+
+		sig[i] = save == 'A' ? 'B' : 'A';
+		ck_assert_int_eq(verify_with(&v, t, &p), JWT_BAD_SIGNATURE);
+		sig[i] = save;
+	}
+	ck_assert_int_eq(verify_with(&v, t, &p), JWT_OK);
+
+	/* The signature one byte short, and one byte long. */
+	{
+		unsigned char	*raw, *longer;
+		size_t		 rawlen;
+
+		ck_assert_int_eq(base64url_decode(ta, sig, strlen(sig), &raw,
+		    &rawlen), 0);
+		longer = arena_alloc(ta, rawlen + 1);
+		memcpy(longer, raw, rawlen);
+		longer[rawlen] = 0;
+		sig[-1] = '\0';
+		ck_assert_int_eq(verify_with(&v, fmt("%s.%s", t,
+		    base64url_encode(ta, raw, rawlen - 1)), &p),
+		    JWT_BAD_SIGNATURE);
+		ck_assert_int_eq(verify_with(&v, fmt("%s.%s", t,
+		    base64url_encode(ta, longer, rawlen + 1)), &p),
+		    JWT_BAD_SIGNATURE);
+	}
+}
+END_TEST
+
+/* The PEM (SubjectPublicKeyInfo) text of pk, NUL-terminated. */
+static char *
+pk_pem(EVP_PKEY *pk, size_t *len)
+{
+	BIO	*bio = BIO_new(BIO_s_mem());
+	char	*data, *out;
+	long	 n;
+
+	ck_assert_ptr_nonnull(bio);
+	ck_assert_int_eq(PEM_write_bio_PUBKEY(bio, pk), 1);
+	n = BIO_get_mem_data(bio, &data);
+	ck_assert_int_gt(n, 0);
+	out = arena_strndup(ta, data, (size_t)n);
+	*len = (size_t)n;
+	BIO_free(bio);
+	return out;
+}
+
+START_TEST(test_jwt_pk_confusion)
+{
+	const char	*c = "{" C_STD ",\"roles\":[\"SystemAdmin\"]}";
+	struct jwt_key	 rsa = { .pkey = pks[PK_RSA] };
+	struct jwt_key	 two[2], mixed[2];
+	unsigned char	*sig;
+	size_t		 pemlen, siglen;
+	char		*pem, *input, *t;
+
+	/* HS256 keyed with the RSA public key's PEM bytes. */
+	pem = pk_pem(pks[PK_RSA], &pemlen);
+	input = fmt("%s.%s", b64u("{\"alg\":\"HS256\"}"), b64u(c));
+	sig = hs_sign("HS256", (const unsigned char *)pem, pemlen, input,
+	    &siglen);
+	t = fmt("%s.%s", input, base64url_encode(ta, sig, siglen));
+	ck_assert_int_eq(verify_keys(&rsa, 1, t), JWT_BAD_ALG);
+	/* ... and with the trailing newline stripped, and as HS512. */
+	sig = hs_sign("HS256", (const unsigned char *)pem, pemlen - 1, input,
+	    &siglen);
+	ck_assert_int_eq(verify_keys(&rsa, 1, fmt("%s.%s", input,
+	    base64url_encode(ta, sig, siglen))), JWT_BAD_ALG);
+	input = fmt("%s.%s", b64u("{\"alg\":\"HS512\"}"), b64u(c));
+	sig = hs_sign("HS512", (const unsigned char *)pem, pemlen, input,
+	    &siglen);
+	ck_assert_int_eq(verify_keys(&rsa, 1, fmt("%s.%s", input,
+	    base64url_encode(ta, sig, siglen))), JWT_BAD_ALG);
+
+	/* An HMAC secret never verifies public-key algorithms. */
+	ck_assert_int_eq(verify_keys(&tkey, 1, pk_tok("RS256", NULL, c,
+	    "RS256", pks[PK_RSA])), JWT_BAD_ALG);
+	/* HS512 needs a 64-byte secret, HS384 48 (RFC 7518 3.2). */
+	ck_assert_int_eq(verify_keys(&tkey, 1, pk_tok("HS512", NULL, c,
+	    "HS512", NULL)), JWT_BAD_ALG);
+
+	/* ES256 against a P-384 key, and P-384 signatures called ES256. */
+	{
+		struct jwt_key	ec384 = { .pkey = pks[PK_EC384] };
+
+		ck_assert_int_eq(verify_keys(&ec384, 1, pk_tok("ES256", NULL,
+		    c, "ES256", pks[PK_EC256])), JWT_BAD_ALG);
+		ck_assert_int_eq(verify_keys(&ec384, 1, pk_tok("ES256", NULL,
+		    c, "ES384", pks[PK_EC384])), JWT_BAD_ALG);
+		ck_assert_int_eq(verify_keys(&ec384, 1, pk_tok("ES512", NULL,
+		    c, "ES384", pks[PK_EC384])), JWT_BAD_ALG);
+		ck_assert_int_eq(verify_keys(&ec384, 1, pk_tok("ES384", NULL,
+		    c, "ES384", pks[PK_EC384])), JWT_OK);
+		/* A DER signature where R || S is expected. */
+		ck_assert_int_eq(verify_keys(&ec384, 1, pk_tok("ES384", NULL,
+		    c, "RS384", pks[PK_EC384])), JWT_BAD_SIGNATURE);
+	}
+
+	/* RS256 signature presented as PS256, and the reverse. */
+	ck_assert_int_eq(verify_keys(&rsa, 1, pk_tok("PS256", NULL, c,
+	    "RS256", pks[PK_RSA])), JWT_BAD_SIGNATURE);
+	ck_assert_int_eq(verify_keys(&rsa, 1, pk_tok("RS256", NULL, c,
+	    "PS256", pks[PK_RSA])), JWT_BAD_SIGNATURE);
+	ck_assert_int_eq(verify_keys(&rsa, 1, pk_tok("RS384", NULL, c,
+	    "RS256", pks[PK_RSA])), JWT_BAD_SIGNATURE);
+
+	/* Types that do not go together. */
+	ck_assert_int_eq(verify_keys(&rsa, 1, pk_tok("EdDSA", NULL, c,
+	    "EdDSA", pks[PK_ED])), JWT_BAD_ALG);
+	ck_assert_int_eq(verify_keys(&rsa, 1, pk_tok("ES256", NULL, c,
+	    "ES256", pks[PK_EC256])), JWT_BAD_ALG);
+
+	/* alg none, with and without a signature. */
+	ck_assert_int_eq(verify_keys(&rsa, 1, fmt("%s.%s.",
+	    b64u("{\"alg\":\"none\"}"), b64u(c))), JWT_BAD_ALG);
+	ck_assert_int_eq(verify_keys(&rsa, 1, pk_tok("none", NULL, c,
+	    "RS256", pks[PK_RSA])), JWT_BAD_ALG);
+	ck_assert_int_eq(verify_keys(&rsa, 1, pk_tok("Ed25519", NULL, c,
+	    "EdDSA", pks[PK_ED])), JWT_BAD_ALG);
+
+	/* A key restricted by "alg" takes that one only. */
+	rsa.alg = "RS256";
+	ck_assert_int_eq(verify_keys(&rsa, 1, pk_tok("RS256", NULL, c,
+	    "RS256", pks[PK_RSA])), JWT_OK);
+	ck_assert_int_eq(verify_keys(&rsa, 1, pk_tok("PS256", NULL, c,
+	    "PS256", pks[PK_RSA])), JWT_BAD_ALG);
+	rsa.alg = NULL;
+
+	/* kid: wrong kid, and no kid with two keys that fit. */
+	memset(two, 0, sizeof(two));
+	two[0].kid = "r1";
+	two[0].pkey = pks[PK_RSA];
+	two[1].kid = "r2";
+	two[1].pkey = pks[PK_RSA];
+	ck_assert_int_eq(verify_keys(two, 2, pk_tok("RS256", "r2", c, "RS256",
+	    pks[PK_RSA])), JWT_OK);
+	ck_assert_int_eq(verify_keys(two, 2, pk_tok("RS256", "r3", c, "RS256",
+	    pks[PK_RSA])), JWT_NO_KEY);
+	ck_assert_int_eq(verify_keys(two, 2, pk_tok("RS256", NULL, c, "RS256",
+	    pks[PK_RSA])), JWT_NO_KEY);
+	/* Without kid, where only one key fits the alg: accepted. */
+	memset(mixed, 0, sizeof(mixed));
+	mixed[0].kid = "r1";
+	mixed[0].pkey = pks[PK_RSA];
+	mixed[1].kid = "e1";
+	mixed[1].pkey = pks[PK_EC256];
+	ck_assert_int_eq(verify_keys(mixed, 2, pk_tok("ES256", NULL, c,
+	    "ES256", pks[PK_EC256])), JWT_OK);
+	ck_assert_int_eq(verify_keys(mixed, 2, pk_tok("RS512", NULL, c,
+	    "RS512", pks[PK_RSA])), JWT_OK);
+	/* The kid names the RSA key, the alg is EC. */
+	ck_assert_int_eq(verify_keys(mixed, 2, pk_tok("ES256", "r1", c,
+	    "ES256", pks[PK_EC256])), JWT_BAD_ALG);
+	/* The right kid, signed by another key of the same curve. */
+	{
+		EVP_PKEY *other = EVP_PKEY_Q_keygen(NULL, NULL, "EC",
+		    "P-256");
+
+		ck_assert_ptr_nonnull(other);
+		t = pk_tok("ES256", "e1", c, "ES256", other);
+		EVP_PKEY_free(other);
+		ck_assert_int_eq(verify_keys(mixed, 2, t), JWT_BAD_SIGNATURE);
+	}
+	/* crit is refused whatever the key. */
+	ck_assert_int_eq(verify_keys(&rsa, 1, fmt("%s.%s.AAAA",
+	    b64u("{\"alg\":\"RS256\",\"crit\":[\"b64\"],\"b64\":false}"),
+	    b64u(c))), JWT_MALFORMED);
+}
+END_TEST
+
+/* Writes text to a fresh temporary file; returns its arena path. */
+static char *
+tmpfile_with(const char *text)
+{
+	char	*path = arena_strdup(ta, "/tmp/check_auth.XXXXXX");
+	int	 fd = mkstemp(path);
+	size_t	 len = strlen(text);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq((int)write(fd, text, len), (int)len);
+	close(fd);
+	return path;
+}
+
+/* base64url of a BIGNUM parameter of pk. */
+static char *
+bn_param(EVP_PKEY *pk, const char *name)
+{
+	BIGNUM		*bn = NULL;
+	unsigned char	*raw;
+	int		 n;
+	char		*out;
+
+	ck_assert_int_eq(EVP_PKEY_get_bn_param(pk, name, &bn), 1);
+	n = BN_num_bytes(bn);
+	raw = arena_alloc(ta, (size_t)n);
+	BN_bn2bin(bn, raw);
+	out = base64url_encode(ta, raw, (size_t)n);
+	BN_free(bn);
+	return out;
+}
+
+/* "x":"..","y":".." of an EC key, each half of width bytes. */
+static char *
+ec_xy(EVP_PKEY *pk, size_t width)
+{
+	unsigned char	 pt[1 + 2 * 66];
+	size_t		 len = 0;
+
+	ck_assert_int_eq(EVP_PKEY_get_octet_string_param(pk,
+	    OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, pt, sizeof(pt), &len), 1);
+	ck_assert_uint_eq(len, 1 + 2 * width);
+	ck_assert_uint_eq(pt[0], 4);
+	return fmt("\"x\":\"%s\",\"y\":\"%s\"",
+	    base64url_encode(ta, pt + 1, width),
+	    base64url_encode(ta, pt + 1 + width, width));
+}
+
+static char *
+ed_x(EVP_PKEY *pk)
+{
+	unsigned char	 pub[32];
+	size_t		 len = 0;
+
+	ck_assert_int_eq(EVP_PKEY_get_octet_string_param(pk,
+	    OSSL_PKEY_PARAM_PUB_KEY, pub, sizeof(pub), &len), 1);
+	ck_assert_uint_eq(len, 32);
+	return base64url_encode(ta, pub, 32);
+}
+
+START_TEST(test_jwt_jwks_load)
+{
+	const char	*c = "{" C_STD "}";
+	struct jwt_key	*keys = NULL;
+	size_t		 n = 99;
+	char		 err[256] = "";
+	char		*doc, *path;
+
+	doc = fmt("{\"keys\":["
+	    "{\"kty\":\"RSA\",\"kid\":\"r1\",\"use\":\"sig\",\"alg\":\"RS256\","
+	    "\"n\":\"%s\",\"e\":\"%s\"},"
+	    "{\"kty\":\"EC\",\"kid\":\"e1\",\"crv\":\"P-256\",%s},"
+	    "{\"kty\":\"EC\",\"kid\":\"e5\",\"crv\":\"P-521\",%s},"
+	    "{\"kty\":\"OKP\",\"kid\":\"d1\",\"crv\":\"Ed25519\",\"x\":\"%s\"},"
+	    "{\"kty\":\"RSA\",\"kid\":\"enc\",\"use\":\"enc\",\"n\":\"x\"},"
+	    "{\"kty\":\"oct\",\"kid\":\"h1\",\"k\":\"%s\"}"
+	    "]}",
+	    bn_param(pks[PK_RSA], OSSL_PKEY_PARAM_RSA_N),
+	    bn_param(pks[PK_RSA], OSSL_PKEY_PARAM_RSA_E),
+	    ec_xy(pks[PK_EC256], 32), ec_xy(pks[PK_EC521], 66),
+	    ed_x(pks[PK_ED]), base64url_encode(ta, hsecret, HSECRET_LEN));
+	path = tmpfile_with(doc);
+	ck_assert_msg(jwt_keys_from_jwks(path, &keys, &n, err,
+	    sizeof(err)) == 0, "%s", err);
+	unlink(path);
+	ck_assert_uint_eq(n, 5);	/* the "enc" key skipped */
+	ck_assert_str_eq(keys[0].kid, "r1");
+	ck_assert_str_eq(keys[0].alg, "RS256");
+	ck_assert_ptr_null(keys[1].alg);
+
+	ck_assert_int_eq(verify_keys(keys, n, pk_tok("RS256", "r1", c,
+	    "RS256", pks[PK_RSA])), JWT_OK);
+	ck_assert_int_eq(verify_keys(keys, n, pk_tok("PS256", "r1", c,
+	    "PS256", pks[PK_RSA])), JWT_BAD_ALG);	/* "alg":"RS256" */
+	ck_assert_int_eq(verify_keys(keys, n, pk_tok("ES256", "e1", c,
+	    "ES256", pks[PK_EC256])), JWT_OK);
+	ck_assert_int_eq(verify_keys(keys, n, pk_tok("ES512", "e5", c,
+	    "ES512", pks[PK_EC521])), JWT_OK);
+	ck_assert_int_eq(verify_keys(keys, n, pk_tok("EdDSA", "d1", c,
+	    "EdDSA", pks[PK_ED])), JWT_OK);
+	ck_assert_int_eq(verify_keys(keys, n, pk_tok("HS512", "h1", c,
+	    "HS512", NULL)), JWT_OK);
+	/* Only one key fits ES256: no kid needed. */
+	ck_assert_int_eq(verify_keys(keys, n, pk_tok("ES256", NULL, c,
+	    "ES256", pks[PK_EC256])), JWT_OK);
+	/* A kid of another key, and an unknown kid. */
+	ck_assert_int_eq(verify_keys(keys, n, pk_tok("ES256", "r1", c,
+	    "ES256", pks[PK_EC256])), JWT_BAD_ALG);
+	ck_assert_int_eq(verify_keys(keys, n, pk_tok("ES256", "e9", c,
+	    "ES256", pks[PK_EC256])), JWT_NO_KEY);
+	ck_assert_int_eq(verify_keys(keys, n, pk_tok("HS256", "r1", c,
+	    "HS256", NULL)), JWT_BAD_ALG);
+	jwt_keys_free(keys, n);
+
+	/* An empty set loads (nothing verifies with it). */
+	path = tmpfile_with("{\"keys\":[]}");
+	ck_assert_int_eq(jwt_keys_from_jwks(path, &keys, &n, err,
+	    sizeof(err)), 0);
+	unlink(path);
+	ck_assert_uint_eq(n, 0);
+	jwt_keys_free(keys, n);
+
+	ck_assert_int_eq(jwt_keys_from_jwks("/nonexistent/jwks.json", &keys,
+	    &n, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "cannot open"));
+}
+END_TEST
+
+struct jwks_bad {
+	const char	*doc;
+	const char	*msg;	/* expected in the error */
+};
+
+static const struct jwks_bad jwks_bad_cases[] = {
+	{ "", "not a JSON object" },
+	{ "[]", "not a JSON object" },
+	{ "{\"keys\":{}}", "no \"keys\" array" },
+	{ "{\"keys\":[1]}", "key 0: not an object" },
+	{ "{\"keys\":[{\"kid\":\"a\"}]}", "key 0 (kid \"a\"): missing" },
+	{ "{\"keys\":[{\"kty\":\"XYZ\",\"kid\":\"a\"}]}", "unsupported" },
+	{ "{\"keys\":[{\"kty\":\"RSA\",\"kid\":\"a\",\"e\":\"AQAB\"}]}",
+	    "bad \"n\"" },
+	{ "{\"keys\":[{\"kty\":\"RSA\",\"n\":\"AQAB\",\"e\":\"AQAB\"}]}",
+	    "key 0:" },				/* far too short */
+	{ "{\"keys\":[{\"kty\":\"RSA\",\"n\":\"A+B\",\"e\":\"AQAB\"}]}",
+	    "bad \"n\"" },			/* not base64url */
+	{ "{\"keys\":[{\"kty\":\"EC\",\"kid\":\"a\",\"crv\":\"P-192\"}]}",
+	    "unsupported \"crv\"" },
+	{ "{\"keys\":[{\"kty\":\"EC\",\"kid\":\"e\",\"crv\":\"P-256\","
+	    "\"x\":\"AAAA\",\"y\":\"AAAA\"}]}", "not a valid EC public key" },
+	/* 33 bytes for a 32-byte coordinate. */
+	{ "{\"keys\":[{\"kty\":\"EC\",\"kid\":\"e\",\"crv\":\"P-256\","
+	    "\"x\":\"AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\","
+	    "\"y\":\"AAAA\"}]}", "bad \"x\" or \"y\"" },
+	{ "{\"keys\":[{\"kty\":\"EC\",\"kid\":\"e\",\"crv\":\"P-256\","
+	    "\"x\":\"AAAA\"}]}", "bad \"x\" or \"y\"" },
+	/* Right sizes, not a point on the curve. */
+	{ "{\"keys\":[{\"kty\":\"EC\",\"kid\":\"e\",\"crv\":\"P-256\","
+	    "\"x\":\"AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\","
+	    "\"y\":\"AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}]}",
+	    "not a valid EC public key" },
+	{ "{\"keys\":[{\"kty\":\"OKP\",\"crv\":\"X25519\",\"x\":\"AA\"}]}",
+	    "Ed25519" },
+	{ "{\"keys\":[{\"kty\":\"oct\",\"kid\":\"h\",\"k\":\"c2hvcnQ\"}]}",
+	    "shorter than 32" },
+	{ "{\"keys\":[{\"kty\":\"oct\",\"kid\":\"h\",\"alg\":\"RS256\","
+	    "\"k\":\"MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE\"}]}",
+	    "does not match" },
+	{ "{\"keys\":[{\"kty\":\"oct\",\"alg\":\"none\","
+	    "\"k\":\"MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE\"}]}",
+	    "unsupported \"alg\"" },
+	{ "{\"keys\":[{\"kty\":\"oct\",\"kid\":7,"
+	    "\"k\":\"MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE\"}]}",
+	    "not a string" },
+};
+
+START_TEST(test_jwt_jwks_malformed)
+{
+	const struct jwks_bad	*c = &jwks_bad_cases[_i];
+	struct jwt_key		*keys = (struct jwt_key *)1;
+	size_t			 n = 99;
+	char			 err[256] = "";
+	char			*path;
+
+	path = tmpfile_with(c->doc);
+	ck_assert_int_eq(jwt_keys_from_jwks(path, &keys, &n, err,
+	    sizeof(err)), -1);
+	unlink(path);
+	ck_assert_ptr_null(keys);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_msg(strstr(err, c->msg) != NULL, "doc %s: err \"%s\"",
+	    c->doc, err);
+}
+END_TEST
+
+/* An EC key in the middle of a valid set fails the whole set. */
+START_TEST(test_jwt_jwks_one_bad_key)
+{
+	struct jwt_key	*keys = NULL;
+	size_t		 n = 0;
+	char		 err[256] = "";
+	char		*path;
+
+	path = tmpfile_with(fmt("{\"keys\":["
+	    "{\"kty\":\"EC\",\"kid\":\"good\",\"crv\":\"P-384\",%s},"
+	    "{\"kty\":\"EC\",\"kid\":\"bad\",\"crv\":\"P-256\",%s}]}",
+	    ec_xy(pks[PK_EC384], 48), ec_xy(pks[PK_EC384], 48)));
+	ck_assert_int_eq(jwt_keys_from_jwks(path, &keys, &n, err,
+	    sizeof(err)), -1);
+	unlink(path);
+	ck_assert_ptr_nonnull(strstr(err, "key 1 (kid \"bad\")"));
+}
+END_TEST
+
+START_TEST(test_jwt_pem_load)
+{
+	struct jwt_key	 k;
+	size_t		 len, i;
+	char		 err[256] = "";
+	char		*path;
+
+	for (i = 0; i < PK__MAX; i++) {
+		path = tmpfile_with(pk_pem(pks[i], &len));
+		ck_assert_msg(jwt_key_from_pem(path, &k, err,
+		    sizeof(err)) == 0, "%s", err);
+		unlink(path);
+		ck_assert_ptr_nonnull(k.pkey);
+		ck_assert_ptr_null(k.secret);
+		jwt_key_clear(&k);
+	}
+	path = tmpfile_with(pk_pem(pks[PK_RSA], &len));
+	ck_assert_int_eq(jwt_key_from_pem(path, &k, err, sizeof(err)), 0);
+	unlink(path);
+	ck_assert_int_eq(verify_keys(&k, 1, pk_tok("PS512", NULL,
+	    "{" C_STD "}", "PS512", pks[PK_RSA])), JWT_OK);
+	jwt_key_clear(&k);
+
+	path = tmpfile_with("not a key\n");
+	ck_assert_int_eq(jwt_key_from_pem(path, &k, err, sizeof(err)), -1);
+	unlink(path);
+	ck_assert_ptr_nonnull(strstr(err, "no PEM public key"));
+	ck_assert_ptr_null(k.pkey);
+
+	/* A 1024-bit RSA key is refused. */
+	{
+		EVP_PKEY *small = EVP_PKEY_Q_keygen(NULL, NULL, "RSA",
+		    (size_t)1024);
+
+		ck_assert_ptr_nonnull(small);
+		path = tmpfile_with(pk_pem(small, &len));
+		EVP_PKEY_free(small);
+		ck_assert_int_eq(jwt_key_from_pem(path, &k, err, sizeof(err)),
+		    -1);
+		unlink(path);
+		ck_assert_ptr_nonnull(strstr(err, "1024 bits"));
+	}
+}
+END_TEST
+
+/*
+ * Generated with PyJWT 2.6.0 and python3-cryptography 38.0.4:
+ *   k = ec.generate_private_key(ec.SECP256R1())
+ *   jwt.encode(claims, k, algorithm="ES256", headers={"kid": "ec-1"})
+ * claims = {"sub": "bob@example.org",
+ *   "tid": "3f2504e0-4f89-11d3-9a0c-0305e82c3301",
+ *   "roles": ["SystemAdmin"], "iss": "https://idp.example.org",
+ *   "aud": "rosterd", "iat": 1700000000, "exp": 1700003600}
+ */
+static const char pyjwt_es256_pem[] =
+    "-----BEGIN PUBLIC KEY-----\n"
+    "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEAIv0UsMvN8hadQ7CkRgVrenkHzFy\n"
+    "qT4UAPa+FHYF6nH4oGI8Fu4wid1wVnuDpPInhHu7i/AtmrAhNbJXVuVSDQ==\n"
+    "-----END PUBLIC KEY-----\n";
+static const char pyjwt_es256_token[] =
+    "eyJhbGciOiJFUzI1NiIsImtpZCI6ImVjLTEiLCJ0eXAiOiJKV1QifQ."
+    "eyJzdWIiOiJib2JAZXhhbXBsZS5vcmciLCJ0aWQiOiIzZjI1MDRlMC00Zjg5LTExZDMt"
+    "OWEwYy0wMzA1ZTgyYzMzMDEiLCJyb2xlcyI6WyJTeXN0ZW1BZG1pbiJdLCJpc3MiOiJo"
+    "dHRwczovL2lkcC5leGFtcGxlLm9yZyIsImF1ZCI6InJvc3RlcmQiLCJpYXQiOjE3MDAw"
+    "MDAwMDAsImV4cCI6MTcwMDAwMzYwMH0."
+    "841eMeGVgx0aZNgQMAb3xMB1ZJCKuLRHhfAK9iHX8oGflR7zTNUa5otOf5ZrHB2qwcaK"
+    "GAPHiaylNrO59DP19Q";
+
+START_TEST(test_jwt_pyjwt_es256)
+{
+	struct jwt_key		 k;
+	struct jwt_verifier	 v = {
+		.nkeys = 1, .issuer = "https://idp.example.org",
+		.audience = "rosterd", .leeway = 0, .require_exp = 1,
+	};
+	struct principal	 p;
+	char			 err[256] = "";
+	char			*path, *t;
+	size_t			 len = strlen(pyjwt_es256_token);
+
+	path = tmpfile_with(pyjwt_es256_pem);
+	ck_assert_msg(jwt_key_from_pem(path, &k, err, sizeof(err)) == 0,
+	    "%s", err);
+	unlink(path);
+	v.keys = &k;
+	memset(&p, 0, sizeof(p));
+	ck_assert_int_eq(jwt_verify(&v, pyjwt_es256_token, len, 1700001000,
+	    ta, &p), JWT_OK);
+	ck_assert_str_eq(p.sub, "bob@example.org");
+	ck_assert_str_eq(p.tid, TID);
+	ck_assert_uint_eq(p.roles, AUTH_ROLE_SYSTEM_ADMIN);
+	ck_assert_int_eq(jwt_verify(&v, pyjwt_es256_token, len, 1700003600,
+	    ta, &p), JWT_EXPIRED);
+
+	/* Last signature symbol changed; same token called ES384. */
+	t = arena_strdup(ta, pyjwt_es256_token);
+	t[len - 2] = t[len - 2] == 'A' ? 'B' : 'A';
+	ck_assert_int_eq(jwt_verify(&v, t, len, 1700001000, ta, &p),
+	    JWT_BAD_SIGNATURE);
+	k.alg = "ES384";
+	ck_assert_int_eq(jwt_verify(&v, pyjwt_es256_token, len, 1700001000,
+	    ta, &p), JWT_BAD_ALG);
+	k.alg = NULL;
+	jwt_key_clear(&k);
+}
+END_TEST
+
+/*
+ * Independent vectors for the public-key algorithms and the JWKS
+ * loader, generated with PyJWT 2.6.0 and python3-cryptography 38.0.4:
+ * an RSA 2048, a P-521 and an Ed25519 key, exported with
+ * RSAAlgorithm/ECAlgorithm/OKPAlgorithm.to_jwk (kid added), and
+ *   jwt.encode(claims, key, algorithm=alg, headers={"kid": kid})
+ * (this PyJWT drops a leading zero byte: the P-521 "x" is 65 bytes)
+ * claims = {"sub": "carol", "roles": ["TenantReader"],
+ *   "iss": "https://idp.example.org", "aud": "rosterd",
+ *   "iat": 1700000000, "exp": 1700003600}
+ */
+static const char pyjwt_jwks[] =
+    "{\"keys\":[{\"kty\":\"RSA\",\"key_ops\":[\"verify\"],\"n\":\"nyEo0pHIWQDGzd3d"
+    "RzdJkXnVkugcdk6KWdWWtKGV8n8jFq0mL7stK89hwRbwBqL79wx22Pm7iIHh6r92"
+    "-fCMCte4l8CvHbIsKhNYACwG4dlzGMaH79BoEaLRgoniFKlGH0NnR7gRh-Ll-9ru"
+    "rODbK4XI4C55YATp6zu0TnGTrRYoX5DIvl9Czc45qeP1h_y_06xKXeuoEkjGornM"
+    "nM5W2nFkG_DN5jxo2FCVCduc7t9bS3I6CCp8qSk7Zf_HIVF9LXBvrrqqUWl8pZ2X"
+    "uV0ibPf_pYPkpyVAOdP0DDts39CPLSHRtFSkApms_mnW5W6EU0FHioOFsftAgRmc"
+    "VEnipw\",\"e\":\"AQAB\",\"kid\":\"rsa-1\"},{\"kty\":\"EC\",\"crv\":\"P-521\",\"x\":"
+    "\"-OdK6PPTJ7kEdOZeQ_FwqaQaFfI8t6T8S7wjZPigyx-HsAlhQxAbWys5BJpiMgy"
+    "zMdMdx56b7VEUznz4jRoDILY\",\"y\":\"AVsKGjtYDWlRuUzcWpYArfqmYcekj58PG"
+    "jlWzNZvUrcIeWlGBg1FI-3fDbvN4RePYiU6zmWT-bvlwZByAzcQoj67\",\"kid\":\""
+    "ec-5\"},{\"x\":\"3pB2MtCpMTKbu7TVgsKjrWZhW4NoJVFNa12flx7hLCM\",\"kty\":"
+    "\"OKP\",\"crv\":\"Ed25519\",\"kid\":\"ed-1\"}]}";
+
+static const struct {
+	const char	*alg;
+	const char	*token;
+} pyjwt_pk_vecs[] = {
+	{ "PS256",
+	    "eyJhbGciOiJQUzI1NiIsImtpZCI6InJzYS0xIiwidHlwIjoiSldUIn0.eyJzdWIi"
+	    "OiJjYXJvbCIsInJvbGVzIjpbIlRlbmFudFJlYWRlciJdLCJpc3MiOiJodHRwczov"
+	    "L2lkcC5leGFtcGxlLm9yZyIsImF1ZCI6InJvc3RlcmQiLCJpYXQiOjE3MDAwMDAw"
+	    "MDAsImV4cCI6MTcwMDAwMzYwMH0.jbt9BzXrtiyMBiYpo2c4_i8DvZqLwb5XRoYV"
+	    "AUeVAfwlCxQSyTqfkDylXYvQUhte_KeDG81b648c8FgVT6ob6l7GUR6xbAT-iIck"
+	    "7ZeC4DjDFXsz4MfO-Sn9-X-aJBL9_w5541DXrn47IfjqzTUkEElkBpex7gKW5Tz-"
+	    "Xin8hEnm-a6UiUGRVj941B5azqO4IWK-eD9QKVGwG9TXHL4bvcF1XGOWEaYeO8Vv"
+	    "0Lz6MzU_dhBwBuRl1UbjtPpNGsw6Tv_nSPIr4gLWIrV3UwMGbpU5W8PbwaXdctIg"
+	    "5lCW_pCWIu5S0ZrdAlrWttnu6L0jfWNxKdLd3glCEl7RQvhCTg" },
+	{ "RS512",
+	    "eyJhbGciOiJSUzUxMiIsImtpZCI6InJzYS0xIiwidHlwIjoiSldUIn0.eyJzdWIi"
+	    "OiJjYXJvbCIsInJvbGVzIjpbIlRlbmFudFJlYWRlciJdLCJpc3MiOiJodHRwczov"
+	    "L2lkcC5leGFtcGxlLm9yZyIsImF1ZCI6InJvc3RlcmQiLCJpYXQiOjE3MDAwMDAw"
+	    "MDAsImV4cCI6MTcwMDAwMzYwMH0.L2wz0zzzkTBHee9WPqRnvjYN2XBX_IgAyvaI"
+	    "uwZ0pfk7eHZkXNFEpk25r8zfoNxlEsPzTtYbpH8ua11iYHHVCXeBj2scFiLUk8UN"
+	    "RAOjL8u6KM_ZgjW3bnRHmDvhC1yxG5iWhfSE4wTpKCS39KnRIpbVu5J1SX8q0tdP"
+	    "qsE0lm6VBaci7oo9_3I42Ou-wS-XnyRa036b8prYDfBcMAlBc_Q5PNrQJ7vdhdQk"
+	    "lhgpJNnLauTL_ZPKehAHCJ1jFESvmXbge0otxfbYSm10rSBzCjrUjFKlPCMUEZ-8"
+	    "0SDerM1J_tEa_yRgag6Mwo_2uiIyQTxAYnUvVhLLILZBu3nDKg" },
+	{ "ES512",
+	    "eyJhbGciOiJFUzUxMiIsImtpZCI6ImVjLTUiLCJ0eXAiOiJKV1QifQ.eyJzdWIiO"
+	    "iJjYXJvbCIsInJvbGVzIjpbIlRlbmFudFJlYWRlciJdLCJpc3MiOiJodHRwczovL"
+	    "2lkcC5leGFtcGxlLm9yZyIsImF1ZCI6InJvc3RlcmQiLCJpYXQiOjE3MDAwMDAwM"
+	    "DAsImV4cCI6MTcwMDAwMzYwMH0.AfyS3QDC5mn6Xi7poQKA44q17gQOJEH8B-K7E"
+	    "MVrA0G-_g998GYnXMv6UOIkkOuru4uYsvofJ-OSTArkcj8Kz1nmAJIUFFDzGXMP4"
+	    "LwVFG-_7cu_53Y0wTHjp-VlnE0gbV9hjo8WTCh72QL6WYMUtxYV7vi-nwjGfLel-"
+	    "fvAzZIJj6SL" },
+	{ "EdDSA",
+	    "eyJhbGciOiJFZERTQSIsImtpZCI6ImVkLTEiLCJ0eXAiOiJKV1QifQ.eyJzdWIiO"
+	    "iJjYXJvbCIsInJvbGVzIjpbIlRlbmFudFJlYWRlciJdLCJpc3MiOiJodHRwczovL"
+	    "2lkcC5leGFtcGxlLm9yZyIsImF1ZCI6InJvc3RlcmQiLCJpYXQiOjE3MDAwMDAwM"
+	    "DAsImV4cCI6MTcwMDAwMzYwMH0.WYZcoatMzt5c86uxPldmaaRCO830NRaFdbHQh"
+	    "RQra40WYN34fdujmE2s0OV97NNwM-ztQsOm8uMHVIhc7sslAw" },
+};
+
+START_TEST(test_jwt_pyjwt_jwks)
+{
+	struct jwt_key		*keys = NULL;
+	struct jwt_verifier	 v = {
+		.issuer = "https://idp.example.org", .audience = "rosterd",
+		.leeway = 0, .require_exp = 1,
+	};
+	struct principal	 p;
+	size_t			 n = 0, i, len;
+	char			 err[256] = "";
+	char			*path, *t;
+
+	path = tmpfile_with(pyjwt_jwks);
+	ck_assert_msg(jwt_keys_from_jwks(path, &keys, &n, err,
+	    sizeof(err)) == 0, "%s", err);
+	unlink(path);
+	ck_assert_uint_eq(n, 3);
+	v.keys = keys;
+	v.nkeys = n;
+	for (i = 0; i < RS_ARRAY_LEN(pyjwt_pk_vecs); i++) {
+		len = strlen(pyjwt_pk_vecs[i].token);
+		memset(&p, 0, sizeof(p));
+		ck_assert_msg(jwt_verify(&v, pyjwt_pk_vecs[i].token, len,
+		    1700001000, ta, &p) == JWT_OK, "%s",
+		    pyjwt_pk_vecs[i].alg);
+		ck_assert_str_eq(p.sub, "carol");
+		ck_assert_uint_eq(p.roles, AUTH_ROLE_TENANT_READER);
+
+		/* One signature symbol changed. */
+		t = arena_strdup(ta, pyjwt_pk_vecs[i].token);
+		t[len - 3] = t[len - 3] == 'A' ? 'B' : 'A';
+		ck_assert_msg(jwt_verify(&v, t, len, 1700001000, ta, &p) ==
+		    JWT_BAD_SIGNATURE, "%s tampered", pyjwt_pk_vecs[i].alg);
+	}
+	jwt_keys_free(keys, n);
+}
+END_TEST
+
 static Suite *
 base64_suite(void)
 {
@@ -1117,6 +1915,23 @@ jwt_suite(void)
 	tcase_add_test(tc, test_jwt_padding);
 	tcase_add_test(tc, test_jwt_deep_nesting);
 	tcase_add_test(tc, test_jwt_status_str);
+	suite_add_tcase(s, tc);
+
+	/* Public keys: generated once, before the per-test fork. */
+	tc = tcase_create("jwt-pk");
+	tcase_set_timeout(tc, 60);
+	tcase_add_unchecked_fixture(tc, pk_setup, pk_teardown);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_loop_test(tc, test_jwt_pk_algs, 0,
+	    (int)RS_ARRAY_LEN(pk_cases));
+	tcase_add_test(tc, test_jwt_pk_confusion);
+	tcase_add_test(tc, test_jwt_jwks_load);
+	tcase_add_loop_test(tc, test_jwt_jwks_malformed, 0,
+	    (int)RS_ARRAY_LEN(jwks_bad_cases));
+	tcase_add_test(tc, test_jwt_jwks_one_bad_key);
+	tcase_add_test(tc, test_jwt_pem_load);
+	tcase_add_test(tc, test_jwt_pyjwt_es256);
+	tcase_add_test(tc, test_jwt_pyjwt_jwks);
 	suite_add_tcase(s, tc);
 	return s;
 }
