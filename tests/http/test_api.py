@@ -983,6 +983,53 @@ def sighup_under_load_drops_nothing():
 
 
 @test
+def auth_jwks_es256_keys_rotate_on_sighup():
+    """ES256 tokens verified against jwt_jwks_file, chosen by kid; a SIGHUP
+    re-reads the file: a new kid works, a kid still listed stays valid, a
+    removed kid is refused.  An HS256 token keyed with the public JWK's bytes
+    (alg confusion) is refused."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+    path = os.path.join(TMP, "jwks.json")
+    k1, k2 = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+
+    def jwk(k, kid):
+        n = k.public_key().public_numbers()
+        return {"kty": "EC", "crv": "P-256", "use": "sig", "alg": "ES256", "kid": kid,
+                "x": b64url(n.x.to_bytes(32, "big")), "y": b64url(n.y.to_bytes(32, "big"))}
+
+    def tok(k, kid):
+        claims = {"sub": "it-es256", "tid": TENANT_A, "roles": ["SystemAdmin"],
+                  "iss": "rosterd-test", "aud": "rosterd-api", "exp": int(time.time()) + 600}
+        t = jwt.encode(claims, k, algorithm="ES256", headers={"kid": kid})
+        ALL_TOKENS.append(t)
+        return t
+
+    def publish(*keys):
+        with open(path + ".new", "w") as f:
+            json.dump({"keys": list(keys)}, f)
+        os.replace(path + ".new", path)
+        old = MAIN.wait_workers(WORKERS, 2)
+        os.kill(MAIN.pid, signal.SIGHUP)
+        eq(len(MAIN.wait_workers(WORKERS, 15, exclude=old)), WORKERS, "workers after reload")
+
+    publish(jwk(k1, "k1"))
+    eq(post_user(new_user(), token=tok(k1, "k1")).status, 200, "k1 after first publish")
+    eq(post_user(new_user(), token=tok(k2, "k2")).status, 401, "k2 before it is published")
+    publish(jwk(k1, "k1"), jwk(k2, "k2"))
+    eq(post_user(new_user(), token=tok(k2, "k2")).status, 200, "k2 after rotation")
+    eq(post_user(new_user(), token=tok(k1, "k1")).status, 200, "k1 still listed")
+    publish(jwk(k2, "k2"))
+    eq(post_user(new_user(), token=tok(k1, "k1")).status, 401, "k1 after removal")
+    eq(post_user(new_user(), token=tok(k2, "k2")).status, 200, "k2 after k1's removal")
+    confused = jwt.encode({"sub": "x", "tid": TENANT_A, "roles": ["SystemAdmin"],
+                           "iss": "rosterd-test", "aud": "rosterd-api",
+                           "exp": int(time.time()) + 600},
+                          json.dumps(jwk(k2, "k2")).encode(), algorithm="HS256",
+                          headers={"kid": "k2"})
+    eq(post_user(new_user(), token=confused).status, 401, "HS256 keyed with the public JWK")
+
+
+@test
 def postgres_restart_503_then_recovery():
     pg_ctl("-m", "fast", "-w", "stop")
     try:
