@@ -143,7 +143,12 @@ spawn(struct master *m)
 	if (pid > 0)
 		return pid;
 	close(m->sfd);
+	/* SIGTERM, SIGINT and SIGHUP stay blocked until the worker has
+	 * its handlers (worker_run lets SIGTERM in only while it waits) */
 	sigemptyset(&all);
+	sigaddset(&all, SIGTERM);
+	sigaddset(&all, SIGINT);
+	sigaddset(&all, SIGHUP);
 	sigprocmask(SIG_SETMASK, &all, NULL);
 	log_set_process("worker");
 	worker_run(&m->cfg, m->lfd);

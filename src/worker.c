@@ -225,17 +225,31 @@ handle(struct worker *w, FCGX_Request *r)
 }
 
 static void
-setup(struct worker *w, const struct config *cfg)
+setup(struct worker *w, const struct config *cfg, sigset_t *waitmask)
 {
 	struct sigaction sa;
+	sigset_t term;
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_term;	/* no SA_RESTART: wake poll(2) */
+	/*
+	 * SIGTERM and SIGINT stay blocked except inside ppoll(2), so they
+	 * never interrupt libfcgi: after accept(2) it waits for the first
+	 * bytes in select(2), and an EINTR there makes it close the
+	 * connection it just took (nginx answers 502).
+	 */
+	sa.sa_handler = on_term;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
+	sa.sa_flags = 0;
 	sigaction(SIGPIPE, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigaddset(&term, SIGINT);
+	sigprocmask(SIG_BLOCK, &term, waitmask);
+	sigdelset(waitmask, SIGTERM);
+	sigdelset(waitmask, SIGINT);
 
 	memset(w, 0, sizeof(*w));
 	w->app.cfg = cfg;
@@ -252,18 +266,20 @@ setup(struct worker *w, const struct config *cfg)
 
 /*
  * The accept loop.  The listening socket is non-blocking: workers wait
- * in poll(2) (which SIGTERM interrupts), and a worker that loses the
+ * in ppoll(2), the only place SIGTERM is let in, and a worker that loses the
  * race for a connection gets EAGAIN and waits again.  A request in
  * progress always runs to its end before the worker exits.
  */
 void
 worker_run(const struct config *cfg, int lfd)
 {
+	struct timespec tick = { 1, 0 };
 	struct worker w;
 	FCGX_Request r;
 	struct pollfd pfd;
+	sigset_t waitmask;
 
-	setup(&w, cfg);
+	setup(&w, cfg, &waitmask);
 	if (FCGX_Init() != 0 || FCGX_InitRequest(&r, lfd,
 	    FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
 		log_error("cannot initialise libfcgi");
@@ -274,7 +290,7 @@ worker_run(const struct config *cfg, int lfd)
 	while (!stopping) {
 		pfd.fd = lfd;
 		pfd.events = POLLIN;
-		if (poll(&pfd, 1, 1000) <= 0)
+		if (ppoll(&pfd, 1, &tick, &waitmask) <= 0)
 			continue;
 		if (stopping)
 			break;
