@@ -13,7 +13,6 @@
 const struct aspnet_app aspnet_app_004 = {
 	.param = "user",
 	.camel_case = 0,
-	.ref_ids = 0,
 };
 
 /* Json.NET's camel-casing: only the leading run of capitals is lowered. */
@@ -33,30 +32,6 @@ app_name(const struct aspnet_app *app, struct arena *a, const char *name)
 		s[i] = (char)tolower((unsigned char)s[i]);
 	}
 	return s;
-}
-
-/* Prefixes every object with "$id": "n" in write order (Json.NET). */
-static void
-add_ref_ids(struct arena *a, struct value *v, int *next)
-{
-	size_t i;
-
-	if (v->type == VALUE_ARRAY) {
-		for (i = 0; i < v->u.arr.n; i++)
-			add_ref_ids(a, v->u.arr.items[i], next);
-		return;
-	}
-	if (v->type != VALUE_OBJECT)
-		return;
-	value_set(a, v, "$id", value_int(a, 0));
-	memmove(&v->u.obj.members[1], &v->u.obj.members[0],
-	    (v->u.obj.n - 1) * sizeof(v->u.obj.members[0]));
-	v->u.obj.members[0].key = "$id";
-	v->u.obj.members[0].klen = 3;
-	v->u.obj.members[0].val = value_cstr(a, arena_sprintf(a, "%d",
-	    (*next)++));
-	for (i = 1; i < v->u.obj.n; i++)
-		add_ref_ids(a, v->u.obj.members[i].val, next);
 }
 
 /* The JSON media type to answer with: text/json when that is asked. */
@@ -79,10 +54,6 @@ void
 aspnet_send(const struct aspnet_app *app, struct http_req *req,
     struct http_resp *resp, int status, struct value *body)
 {
-	int next = 1;
-
-	if (app->ref_ids)
-		add_ref_ids(req->arena, body, &next);
 	resp->status = status;
 	resp->content_type = json_type(req);
 	buf_reset(&resp->body);

@@ -28,7 +28,6 @@ void health_readyz(struct http_req *req, struct http_resp *resp);
 struct aspnet_app {
 	const char	*param;		/* action parameter: ModelState prefix */
 	int		 camel_case;	/* Json.NET CamelCasePropertyNames */
-	int		 ref_ids;	/* PreserveReferencesHandling.Objects */
 };
 
 extern const struct aspnet_app aspnet_app_004;
