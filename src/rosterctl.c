@@ -1,6 +1,6 @@
 /*
  * rosterctl.c: the admin command line: migrate, bootstrap, token,
- * check-config.
+ * check-config, routes.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -11,6 +11,7 @@
 #include "auth/auth.h"
 #include "config.h"
 #include "core/core.h"
+#include "dialects/dialect.h"
 
 static void
 usage(void)
@@ -20,7 +21,8 @@ usage(void)
 	    "       rosterctl [-c config] bootstrap --tenant NAME\n"
 	    "       rosterctl [-c config] token --sub S [--tid T] "
 	    "[--roles R1,R2] [--ttl SECONDS]\n"
-	    "       rosterctl [-c config] check-config\n");
+	    "       rosterctl [-c config] check-config\n"
+	    "       rosterctl routes\n");
 	exit(2);
 }
 
@@ -126,6 +128,27 @@ cmd_token(const struct config *cfg, int argc, char **argv)
 	return tok != NULL ? 0 : 1;
 }
 
+/*
+ * The route table, one route a line: method, pattern, right, tenant
+ * parameter ("-" when none) and dialect, tab-separated.  The refusal
+ * table of the integration tests is driven by it.
+ */
+static int
+cmd_routes(void)
+{
+	const char *right;
+	size_t i;
+
+	for (i = 0; i < nroutes; i++) {
+		right = authz_right_name(routes[i].right);
+		printf("%s\t%s\t%s\t%s\t%s\n", routes[i].method,
+		    routes[i].pattern, right ? right : "UNSET",
+		    routes[i].tenant_param ? routes[i].tenant_param : "-",
+		    routes[i].dialect->name);
+	}
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -139,6 +162,8 @@ main(int argc, char *argv[])
 		argc -= 2;
 		argv += 2;
 	}
+	if (argc == 2 && strcmp(argv[1], "routes") == 0)
+		return cmd_routes();	/* needs no configuration */
 	if (argc < 2)
 		usage();
 	if (config_load(path, &cfg, err, sizeof(err)) != 0) {

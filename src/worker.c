@@ -67,25 +67,45 @@ authenticate(struct worker *w, struct http_req *req)
 	return 0;
 }
 
-/* The tenant a request targets: its path, else X-Tenant-Id, else tid. */
-static void
-target_tenant(struct http_req *req)
+/*
+ * The tenant a request targets (DESIGN §4): the path's tenant parameter,
+ * else X-Tenant-Id, else the token's tid.  An X-Tenant-Id that is not a
+ * uuid, or that names another tenant than the path, is a 400: the caller
+ * is confused about where it acts, and guessing for it is how a request
+ * lands in the wrong tenant.  Returns 0 or 400.
+ */
+static int
+target_tenant(struct http_req *req, const char **msg)
 {
-	char canon[UUID_STR_LEN + 1];
-	const char *t = NULL;
+	char canon[UUID_STR_LEN + 1], hcanon[UUID_STR_LEN + 1];
+	const char *t = NULL, *h;
 
+	h = http_req_header(req, "X-Tenant-Id");
+	if (h != NULL && uuid_normalize(h, strlen(h), hcanon) != 0) {
+		*msg = "The X-Tenant-Id header is not a valid tenant id.";
+		return 400;
+	}
 	if (req->route->tenant_param != NULL)
 		t = http_req_param(req, req->route->tenant_param);
-	else if ((t = http_req_header(req, "X-Tenant-Id")) == NULL)
+	else if (h != NULL)
+		t = hcanon;
+	else
 		t = req->principal.tid;
 	if (t != NULL && uuid_normalize(t, strlen(t), canon) == 0)
 		t = arena_strdup(req->arena, canon);
+	if (h != NULL && t != NULL && strcmp(t, hcanon) != 0) {
+		*msg = "The X-Tenant-Id header names another tenant than "
+		    "the request's path.";
+		return 400;
+	}
 	req->tenant = t;
+	return 0;
 }
 
 /* Everything before the handler; returns 0 or the refusing status. */
 static int
-front_line(struct worker *w, struct http_req *req, FCGX_Stream *in)
+front_line(struct worker *w, struct http_req *req, FCGX_Stream *in,
+    const char **msg)
 {
 	int rc;
 
@@ -94,12 +114,14 @@ front_line(struct worker *w, struct http_req *req, FCGX_Stream *in)
 	if (req->route->right != AUTHZ_PUBLIC) {
 		if ((rc = authenticate(w, req)) != 0)
 			return rc;
-		target_tenant(req);
+		if ((rc = target_tenant(req, msg)) != 0)
+			return rc;
 		switch (authz_check(&req->principal, req->route->right,
 		    req->tenant)) {
 		case AUTHZ_ALLOW:
 			break;
 		case AUTHZ_NO_TENANT:
+			*msg = "The request names no tenant: send X-Tenant-Id.";
 			return 400;
 		default:
 			return 403;
@@ -130,6 +152,7 @@ process(struct worker *w, struct http_req *req, struct http_resp *resp,
     FCGX_Stream *in)
 {
 	const struct dialect *d;
+	const char *msg = NULL;
 	char allow[64];
 	int rc;
 
@@ -150,8 +173,9 @@ process(struct worker *w, struct http_req *req, struct http_resp *resp,
 		    "matches the request URI.");
 		return;
 	}
-	if ((rc = front_line(w, req, in)) != 0) {
-		req->route->dialect->error(req, resp, rc, front_message(rc));
+	if ((rc = front_line(w, req, in, &msg)) != 0) {
+		req->route->dialect->error(req, resp, rc,
+		    msg != NULL ? msg : front_message(rc));
 		return;
 	}
 	req->route->handler(req, resp);

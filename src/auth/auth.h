@@ -133,8 +133,14 @@ char *jwt_mint_hs256(struct arena *a, const unsigned char *secret,
     time_t now, long ttl);
 
 /* authz.c */
+/*
+ * The zero value is deliberately no right at all: a route table entry
+ * that forgets its right is refused for everybody (and fails the unit
+ * test that walks the table), never left open.
+ */
 enum authz_right {
-	AUTHZ_PUBLIC = 0,	/* no token needed (health, readiness) */
+	AUTHZ_UNSET = 0,	/* a forgotten right: denied to everybody */
+	AUTHZ_PUBLIC,		/* no token needed (health, readiness) */
 	AUTHZ_SYSTEM_ADMIN,	/* SystemAdmin only */
 	AUTHZ_TENANT_ADMIN,	/* SystemAdmin, or TenantAdmin of the tenant */
 	AUTHZ_TENANT_READ,	/* the above, or TenantReader of the tenant */
@@ -155,5 +161,8 @@ enum authz_result {
  */
 enum authz_result authz_check(const struct principal *p,
     enum authz_right right, const char *tenant) RS_MUSTCHECK;
+
+/* "public", "SystemAdmin", "TenantAdmin", "TenantReader"; NULL if unset. */
+const char *authz_right_name(enum authz_right right);
 
 #endif

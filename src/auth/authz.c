@@ -57,3 +57,20 @@ authz_check(const struct principal *p, enum authz_right right,
 		return AUTHZ_DENY;
 	}
 }
+
+const char *
+authz_right_name(enum authz_right right)
+{
+	switch (right) {
+	case AUTHZ_PUBLIC:
+		return "public";
+	case AUTHZ_SYSTEM_ADMIN:
+		return "SystemAdmin";
+	case AUTHZ_TENANT_ADMIN:
+		return "TenantAdmin";
+	case AUTHZ_TENANT_READ:
+		return "TenantReader";
+	default:
+		return NULL;
+	}
+}

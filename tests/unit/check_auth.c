@@ -1059,7 +1059,9 @@ static const struct authz_case authz_cases[] = {
 	{ "rd/read-null", &pr_rd, AUTHZ_TENANT_READ, NULL, AUTHZ_DENY },
 	{ "rd/read-junk", &pr_rd, AUTHZ_TENANT_READ, "x", AUTHZ_DENY },
 	{ "none/read", &pr_none, AUTHZ_TENANT_READ, TID, AUTHZ_DENY },
-	/* rights outside the enum */
+	/* a forgotten right (the zero value) and rights outside the enum */
+	{ "sys/unset", &pr_sys, AUTHZ_UNSET, TID, AUTHZ_DENY },
+	{ "null/unset", NULL, AUTHZ_UNSET, NULL, AUTHZ_DENY },
 	{ "sys/max", &pr_sys, AUTHZ__MAX, TID, AUTHZ_DENY },
 	{ "sys/99", &pr_sys, (enum authz_right)99, TID, AUTHZ_DENY },
 	{ "sys/-1", &pr_sys, (enum authz_right)-1, TID, AUTHZ_DENY },
