@@ -3,9 +3,11 @@
  * the right it requires (checked before the handler, in one place), the
  * path parameter naming its tenant, and its dialect.
  */
+#include <string.h>
 #include <strings.h>
 
 #include "dialects/dialect.h"
+#include "dialects/v1.h"
 
 const struct route routes[] = {
 	{ "GET", "/healthz", 0, AUTHZ_PUBLIC, NULL, &dialect_plain,
@@ -15,6 +17,28 @@ const struct route routes[] = {
 	{ "POST", "/api/organizations/{organizationId}/users", ROUTE_CI,
 	    AUTHZ_TENANT_ADMIN, "organizationId", &dialect_aspnet_004,
 	    aspnet_org_users_post },
+
+	/* rosterd's own API */
+	{ "POST", "/v1/tenants", 0, AUTHZ_SYSTEM_ADMIN, NULL, &dialect_v1,
+	    v1_tenants_create },
+	{ "GET", "/v1/tenants", 0, AUTHZ_SYSTEM_ADMIN, NULL, &dialect_v1,
+	    v1_tenants_list },
+	{ "GET", "/v1/tenants/{tenantId}", 0, AUTHZ_TENANT_READ, "tenantId",
+	    &dialect_v1, v1_tenants_get },
+	{ "PATCH", "/v1/tenants/{tenantId}", 0, AUTHZ_TENANT_ADMIN,
+	    "tenantId", &dialect_v1, v1_tenants_patch },
+	{ "DELETE", "/v1/tenants/{tenantId}", 0, AUTHZ_SYSTEM_ADMIN, NULL,
+	    &dialect_v1, v1_tenants_delete },
+	{ "POST", "/v1/tenants/{tenantId}/users", 0, AUTHZ_TENANT_ADMIN,
+	    "tenantId", &dialect_v1, v1_users_create },
+	{ "GET", "/v1/tenants/{tenantId}/users", 0, AUTHZ_TENANT_READ,
+	    "tenantId", &dialect_v1, v1_users_list },
+	{ "GET", "/v1/tenants/{tenantId}/users/{userId}", 0,
+	    AUTHZ_TENANT_READ, "tenantId", &dialect_v1, v1_users_get },
+	{ "PATCH", "/v1/tenants/{tenantId}/users/{userId}", 0,
+	    AUTHZ_TENANT_ADMIN, "tenantId", &dialect_v1, v1_users_patch },
+	{ "DELETE", "/v1/tenants/{tenantId}/users/{userId}", 0,
+	    AUTHZ_TENANT_ADMIN, "tenantId", &dialect_v1, v1_users_delete },
 };
 
 const size_t nroutes = RS_ARRAY_LEN(routes);
@@ -25,5 +49,7 @@ routes_dialect_for_path(const char *path)
 {
 	if (strncasecmp(path, "/api/", 5) == 0)
 		return &dialect_aspnet_004;
+	if (strncmp(path, "/v1/", 4) == 0)
+		return &dialect_v1;
 	return &dialect_plain;
 }

@@ -157,6 +157,8 @@ enum core_status core_user_create(const struct core_ctx *c,
 enum core_status core_tenant_bootstrap(const struct core_ctx *c,
     const char *name, char id_out[UUID_STR_LEN + 1],
     struct core_errors *errs) RS_MUSTCHECK;
+/* A URL-safe slug from a display name ("Acme Corp." -> "acme-corp"). */
+char *core_slug_from_name(struct arena *a, const char *name);
 /* CORE_OK when the tenant exists, CORE_NOT_FOUND when not. */
 enum core_status core_tenant_exists(const struct core_ctx *c,
     const char *tenant_id) RS_MUSTCHECK;

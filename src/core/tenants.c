@@ -7,8 +7,8 @@
 #include "core.h"
 
 /* A URL-safe slug from a display name: "Acme Corp." -> "acme-corp". */
-static char *
-make_slug(struct arena *a, const char *name)
+char *
+core_slug_from_name(struct arena *a, const char *name)
 {
 	char *s = arena_alloc(a, 64), *o = s;
 	const char *p;
@@ -35,7 +35,7 @@ enum core_status
 core_tenant_bootstrap(const struct core_ctx *c, const char *name,
     char id_out[UUID_STR_LEN + 1], struct core_errors *errs)
 {
-	const char *params[4];
+	const char *params[6];
 	enum db_status st;
 	char *slug;
 	PGresult *r;
@@ -46,7 +46,7 @@ core_tenant_bootstrap(const struct core_ctx *c, const char *name,
 		    256, NULL);
 		return CORE_INVALID;
 	}
-	slug = make_slug(c->a, name);
+	slug = core_slug_from_name(c->a, name);
 	if (*slug == '\0') {
 		core_error_add(c->a, errs, CF_TENANT_NAME, -1, CE_INVALID, 0,
 		    name);
@@ -57,6 +57,8 @@ core_tenant_bootstrap(const struct core_ctx *c, const char *name,
 	params[1] = name;
 	params[2] = slug;
 	params[3] = c->actor;
+	params[4] = NULL;
+	params[5] = c->request_id;
 	r = db_exec(c->db, c->a, STMT_TENANT_CREATE, params, &st, NULL);
 	if (r == NULL) {
 		if (st == DB_CONFLICT)

@@ -16,13 +16,15 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	/*
 	 * Creates a tenant with its two standard roles and its default user
 	 * group, and audits it: one round trip, all or nothing.
-	 * $1 id, $2 name, $3 slug, $4 actor.  A taken slug is a
-	 * unique violation of tenants_slug_key.
+	 * $1 id, $2 name, $3 slug, $4 actor, $5 attributes (jsonb, NULL for
+	 * none), $6 request id.  A taken slug is a unique violation of
+	 * tenants_slug_key.  Returns id, json (the resource) and version.
 	 */
 	[STMT_TENANT_CREATE] = { "tenant_create",
 	    "WITH t AS ("
-	    " INSERT INTO tenants (id, name, slug)"
-	    " VALUES ($1::uuid, $2::text, $3::text) RETURNING id"
+	    " INSERT INTO tenants (id, name, slug, attrs)"
+	    " VALUES ($1::uuid, $2::text, $3::text,"
+	    "  coalesce($5::jsonb, '{}')) RETURNING *"
 	    "), r AS ("
 	    " INSERT INTO roles (tenant_id, id, name, description)"
 	    " SELECT t.id, gen_random_uuid(), x.name, x.descr"
@@ -37,10 +39,12 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	    "  true, $4::text FROM t"
 	    "), a AS ("
 	    " INSERT INTO audit_log (tenant_id, actor, action, target_type,"
-	    "  target_id, detail)"
+	    "  target_id, request_id, detail)"
 	    " SELECT t.id, $4::text, 'tenant.create', 'tenant', t.id,"
-	    "  jsonb_build_object('name', $2::text) FROM t"
-	    ") SELECT id FROM t", 4, 0 },
+	    "  $6::text, jsonb_build_object('name', $2::text, 'slug', $3::text)"
+	    " FROM t"
+	    ") SELECT t.id, rosterd_tenant_json(t) AS json, t.version FROM t",
+	    6, 0 },
 
 	/*
 	 * Creates a user with its role assignments and its audit row in one
@@ -116,6 +120,227 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	    "  WHERE ro.tenant_id = $1::uuid AND CASE WHEN r.rid IS NOT NULL"
 	    "  THEN ro.id = r.rid ELSE lower(ro.name) = lower(r.rname) END)",
 	    3, 1 },
+
+	/* ---- /v1: tenants ---- */
+
+	/* $1 id.  json, version of the tenant (no row: none).  Read-only. */
+	[STMT_TENANT_GET] = { "tenant_get",
+	    "SELECT rosterd_tenant_json(t) AS json, t.version"
+	    " FROM tenants t WHERE t.id = $1::uuid", 1, 1 },
+
+	/*
+	 * A page of tenants in (created_at, id) order after the cursor
+	 * ($1 microseconds, $2 id; both NULL for the first page), at most
+	 * $3 rows: json and cur (the row's cursor).  Read-only.
+	 */
+	[STMT_TENANT_LIST] = { "tenant_list",
+	    "SELECT rosterd_tenant_json(t) AS json,"
+	    " rosterd_cursor(t.created_at, t.id) AS cur"
+	    " FROM tenants t"
+	    " WHERE $1::bigint IS NULL OR (t.created_at, t.id) >"
+	    "  (rosterd_cursor_ts($1::bigint), $2::uuid)"
+	    " ORDER BY t.created_at, t.id LIMIT $3::int", 3, 1 },
+
+	/*
+	 * Changes tenant $1 by $2 (a validated jsonb object holding only the
+	 * fields to change: name, slug, attributes) when its version is $3
+	 * (NULL: any), and audits it.  $4 actor, $5 request id.  One row:
+	 * found, json and version (NULL when the version did not match:
+	 * nothing changed), current_version.
+	 */
+	[STMT_TENANT_PATCH] = { "tenant_patch",
+	    "WITH cur AS ("
+	    " SELECT * FROM tenants WHERE id = $1::uuid"
+	    "), b AS (SELECT $2::jsonb AS b), upd AS ("
+	    " UPDATE tenants t SET"
+	    "  name = CASE WHEN b ? 'name' THEN b->>'name' ELSE t.name END,"
+	    "  slug = CASE WHEN b ? 'slug' THEN b->>'slug' ELSE t.slug END,"
+	    "  attrs = CASE WHEN b ? 'attributes' THEN b->'attributes'"
+	    "   ELSE t.attrs END,"
+	    "  updated_at = now(), version = t.version + 1"
+	    " FROM b WHERE t.id = $1::uuid"
+	    "  AND ($3::bigint IS NULL OR t.version = $3::bigint)"
+	    " RETURNING t.*"
+	    "), au AS ("
+	    " INSERT INTO audit_log (tenant_id, actor, action, target_type,"
+	    "  target_id, request_id, detail)"
+	    " SELECT upd.id, $4::text, 'tenant.update', 'tenant', upd.id,"
+	    "  $5::text, jsonb_build_object('changed', (SELECT"
+	    "  jsonb_agg(k ORDER BY k) FROM jsonb_object_keys($2::jsonb) k))"
+	    " FROM upd"
+	    ") SELECT EXISTS (SELECT 1 FROM cur) AS found,"
+	    " (SELECT rosterd_tenant_json(upd) FROM upd) AS json,"
+	    " (SELECT version FROM upd) AS version,"
+	    " (SELECT version FROM cur) AS current_version", 5, 0 },
+
+	/*
+	 * Deletes tenant $1 and, by its foreign keys, every row of it, when
+	 * $2 is its slug and its version is $3 (NULL: any); the tenant's
+	 * audit and idempotency rows go too, and one audit row records the
+	 * deletion.  $4 actor, $5 request id.  One row: found, slug_ok,
+	 * deleted, current_version.
+	 */
+	[STMT_TENANT_DELETE] = { "tenant_delete",
+	    "WITH cur AS ("
+	    " SELECT * FROM tenants WHERE id = $1::uuid"
+	    "), del AS ("
+	    " DELETE FROM tenants t USING cur"
+	    " WHERE t.id = cur.id AND cur.slug = $2::text"
+	    "  AND ($3::bigint IS NULL OR cur.version = $3::bigint)"
+	    " RETURNING t.id, t.slug"
+	    "), da AS ("
+	    " DELETE FROM audit_log WHERE tenant_id IN (SELECT id FROM del)"
+	    "), di AS ("
+	    " DELETE FROM idempotency WHERE tenant_id IN (SELECT id FROM del)"
+	    "), au AS ("
+	    " INSERT INTO audit_log (tenant_id, actor, action, target_type,"
+	    "  target_id, request_id, detail)"
+	    " SELECT del.id, $4::text, 'tenant.delete', 'tenant', del.id,"
+	    "  $5::text, jsonb_build_object('slug', del.slug) FROM del"
+	    ") SELECT EXISTS (SELECT 1 FROM cur) AS found,"
+	    " EXISTS (SELECT 1 FROM cur WHERE slug = $2::text) AS slug_ok,"
+	    " EXISTS (SELECT 1 FROM del) AS deleted,"
+	    " (SELECT version FROM cur) AS current_version", 5, 0 },
+
+	/* ---- /v1: users ---- */
+
+	/*
+	 * Creates a user of tenant $1 from $2 (a validated jsonb object:
+	 * username, email, firstName, lastName, displayName, title, phone,
+	 * externalId, locale, timeZone, active, attributes) and audits it.
+	 * $3 actor, $4 request id.  One row: tenant_ok, id, json, version
+	 * (NULL when the tenant does not exist).  A taken username or e-mail is a
+	 * unique violation (users_username_key, users_email_key).
+	 */
+	[STMT_USER_CREATE_V1] = { "user_create_v1",
+	    "WITH b AS (SELECT $2::jsonb AS b), ins AS ("
+	    " INSERT INTO users (tenant_id, id, username, email, first_name,"
+	    "  last_name, display_name, title, phone, external_id, locale,"
+	    "  time_zone, is_active, attrs, created_by, updated_by)"
+	    " SELECT $1::uuid, gen_random_uuid(), b->>'username', b->>'email',"
+	    "  b->>'firstName', b->>'lastName', b->>'displayName', b->>'title',"
+	    "  b->>'phone', b->>'externalId', b->>'locale', b->>'timeZone',"
+	    "  coalesce((b->>'active')::boolean, true),"
+	    "  coalesce(b->'attributes', '{}'), $3::text, $3::text"
+	    " FROM b WHERE EXISTS (SELECT 1 FROM tenants WHERE id = $1::uuid)"
+	    " RETURNING *"
+	    "), au AS ("
+	    " INSERT INTO audit_log (tenant_id, actor, action, target_type,"
+	    "  target_id, request_id, detail)"
+	    " SELECT $1::uuid, $3::text, 'user.create', 'user', ins.id,"
+	    "  $4::text, jsonb_build_object('username', ins.username) FROM ins"
+	    ") SELECT EXISTS (SELECT 1 FROM tenants WHERE id = $1::uuid)"
+	    "  AS tenant_ok,"
+	    " (SELECT id FROM ins) AS id,"
+	    " (SELECT rosterd_user_json(ins) FROM ins) AS json,"
+	    " (SELECT version FROM ins) AS version", 4, 0 },
+
+	/* $1 tenant, $2 id.  json, version (no row: none).  Read-only. */
+	[STMT_USER_GET] = { "user_get",
+	    "SELECT rosterd_user_json(u) AS json, u.version FROM users u"
+	    " WHERE u.tenant_id = $1::uuid AND u.id = $2::uuid", 2, 1 },
+
+	/*
+	 * A page of users of tenant $1 after the cursor ($2 microseconds,
+	 * $3 id), at most $4 rows, filtered by $5 (a prefix of username,
+	 * e-mail, first, last or display name, case-insensitive), $6
+	 * (external id) and $7 (active); NULL filters are off.  Every row
+	 * says tenant_ok; an empty page is one row with json NULL.
+	 * Read-only.
+	 */
+	[STMT_USER_LIST] = { "user_list",
+	    "SELECT t.ok AS tenant_ok, p.json, p.cur FROM"
+	    " (SELECT EXISTS (SELECT 1 FROM tenants WHERE id = $1::uuid) AS ok)"
+	    "  AS t LEFT JOIN LATERAL ("
+	    " SELECT rosterd_user_json(u) AS json,"
+	    "  rosterd_cursor(u.created_at, u.id) AS cur,"
+	    "  u.created_at, u.id"
+	    " FROM users u WHERE u.tenant_id = $1::uuid"
+	    "  AND ($2::bigint IS NULL OR (u.created_at, u.id) >"
+	    "   (rosterd_cursor_ts($2::bigint), $3::uuid))"
+	    "  AND ($5::text IS NULL"
+	    "   OR starts_with(lower(u.username), lower($5::text))"
+	    "   OR starts_with(lower(u.email), lower($5::text))"
+	    "   OR starts_with(lower(u.first_name), lower($5::text))"
+	    "   OR starts_with(lower(u.last_name), lower($5::text))"
+	    "   OR starts_with(lower(u.display_name), lower($5::text)))"
+	    "  AND ($6::text IS NULL OR u.external_id = $6::text)"
+	    "  AND ($7::boolean IS NULL OR u.is_active = $7::boolean)"
+	    " ORDER BY u.created_at, u.id LIMIT $4::int"
+	    ") AS p ON t.ok ORDER BY p.created_at, p.id", 7, 1 },
+
+	/*
+	 * Changes user $2 of tenant $1 by $3 (a validated jsonb object of
+	 * the fields to change) when its version is $4 (NULL: any), and
+	 * audits it.  $5 actor, $6 request id.  One row: found, json and
+	 * version (NULL when the version did not match), current_version.
+	 * A taken username or e-mail is a unique violation.
+	 */
+	[STMT_USER_PATCH] = { "user_patch",
+	    "WITH cur AS ("
+	    " SELECT * FROM users WHERE tenant_id = $1::uuid AND id = $2::uuid"
+	    "), b AS (SELECT $3::jsonb AS b), upd AS ("
+	    " UPDATE users u SET"
+	    "  username = CASE WHEN b ? 'username' THEN b->>'username'"
+	    "   ELSE u.username END,"
+	    "  email = CASE WHEN b ? 'email' THEN b->>'email' ELSE u.email END,"
+	    "  first_name = CASE WHEN b ? 'firstName' THEN b->>'firstName'"
+	    "   ELSE u.first_name END,"
+	    "  last_name = CASE WHEN b ? 'lastName' THEN b->>'lastName'"
+	    "   ELSE u.last_name END,"
+	    "  display_name = CASE WHEN b ? 'displayName'"
+	    "   THEN b->>'displayName' ELSE u.display_name END,"
+	    "  title = CASE WHEN b ? 'title' THEN b->>'title' ELSE u.title END,"
+	    "  phone = CASE WHEN b ? 'phone' THEN b->>'phone' ELSE u.phone END,"
+	    "  external_id = CASE WHEN b ? 'externalId' THEN b->>'externalId'"
+	    "   ELSE u.external_id END,"
+	    "  locale = CASE WHEN b ? 'locale' THEN b->>'locale'"
+	    "   ELSE u.locale END,"
+	    "  time_zone = CASE WHEN b ? 'timeZone' THEN b->>'timeZone'"
+	    "   ELSE u.time_zone END,"
+	    "  is_active = CASE WHEN b ? 'active'"
+	    "   THEN (b->>'active')::boolean ELSE u.is_active END,"
+	    "  attrs = CASE WHEN b ? 'attributes' THEN b->'attributes'"
+	    "   ELSE u.attrs END,"
+	    "  updated_at = now(), updated_by = $5::text,"
+	    "  version = u.version + 1"
+	    " FROM b WHERE u.tenant_id = $1::uuid AND u.id = $2::uuid"
+	    "  AND ($4::bigint IS NULL OR u.version = $4::bigint)"
+	    " RETURNING u.*"
+	    "), au AS ("
+	    " INSERT INTO audit_log (tenant_id, actor, action, target_type,"
+	    "  target_id, request_id, detail)"
+	    " SELECT $1::uuid, $5::text, 'user.update', 'user', upd.id,"
+	    "  $6::text, jsonb_build_object('changed', (SELECT"
+	    "  jsonb_agg(k ORDER BY k) FROM jsonb_object_keys($3::jsonb) k))"
+	    " FROM upd"
+	    ") SELECT EXISTS (SELECT 1 FROM cur) AS found,"
+	    " (SELECT rosterd_user_json(upd) FROM upd) AS json,"
+	    " (SELECT version FROM upd) AS version,"
+	    " (SELECT version FROM cur) AS current_version", 6, 0 },
+
+	/*
+	 * Deletes user $2 of tenant $1 (its memberships, role assignments
+	 * and invites go by their foreign keys, in this statement) when its
+	 * version is $3 (NULL: any), and audits it.  $4 actor, $5 request
+	 * id.  One row: found, deleted, current_version.
+	 */
+	[STMT_USER_DELETE] = { "user_delete",
+	    "WITH cur AS ("
+	    " SELECT * FROM users WHERE tenant_id = $1::uuid AND id = $2::uuid"
+	    "), del AS ("
+	    " DELETE FROM users u WHERE u.tenant_id = $1::uuid"
+	    "  AND u.id = $2::uuid"
+	    "  AND ($3::bigint IS NULL OR u.version = $3::bigint)"
+	    " RETURNING u.id, u.username"
+	    "), au AS ("
+	    " INSERT INTO audit_log (tenant_id, actor, action, target_type,"
+	    "  target_id, request_id, detail)"
+	    " SELECT $1::uuid, $4::text, 'user.delete', 'user', del.id,"
+	    "  $5::text, jsonb_build_object('username', del.username) FROM del"
+	    ") SELECT EXISTS (SELECT 1 FROM cur) AS found,"
+	    " EXISTS (SELECT 1 FROM del) AS deleted,"
+	    " (SELECT version FROM cur) AS current_version", 5, 0 },
 };
 
 _Static_assert(sizeof(db_statements) / sizeof(db_statements[0]) == STMT__MAX,

@@ -198,7 +198,8 @@ def lit(s):
     return "'" + str(s).replace("'", "''") + "'"
 
 
-WRITE_TABLES = ("users", "role_assignments", "group_members", "audit_log")
+WRITE_TABLES = ("tenants", "users", "groups", "roles", "role_assignments", "group_members",
+                "invites", "audit_log", "idempotency")
 
 
 def snapshot():
@@ -992,6 +993,23 @@ ROUTE_CALLS = {
     ("GET", "/readyz"): lambda t: ("GET", "/readyz", None, 200),
     ("POST", "/api/organizations/{organizationId}/users"):
         lambda t: ("POST", users_path(t), new_user(), 200),
+    ("POST", "/v1/tenants"): lambda t: ("POST", "/v1/tenants", {"name": unique("T")}, 201),
+    ("GET", "/v1/tenants"): lambda t: ("GET", "/v1/tenants", None, 200),
+    ("GET", "/v1/tenants/{tenantId}"): lambda t: ("GET", f"/v1/tenants/{t}", None, 200),
+    ("PATCH", "/v1/tenants/{tenantId}"):
+        lambda t: ("PATCH", f"/v1/tenants/{t}", {"attributes": {"touched": True}}, 200),
+    ("DELETE", "/v1/tenants/{tenantId}"): lambda t: (lambda x: (
+        "DELETE", f"/v1/tenants/{x['id']}?confirm={x['slug']}", None, 204))(v1_tenant()),
+    ("POST", "/v1/tenants/{tenantId}/users"):
+        lambda t: ("POST", f"/v1/tenants/{t}/users", {"username": unique("rt")}, 201),
+    ("GET", "/v1/tenants/{tenantId}/users"):
+        lambda t: ("GET", f"/v1/tenants/{t}/users?limit=1", None, 200),
+    ("GET", "/v1/tenants/{tenantId}/users/{userId}"):
+        lambda t: ("GET", f"/v1/tenants/{t}/users/{v1_user(t)['id']}", None, 200),
+    ("PATCH", "/v1/tenants/{tenantId}/users/{userId}"):
+        lambda t: ("PATCH", f"/v1/tenants/{t}/users/{v1_user(t)['id']}", {"title": "x"}, 200),
+    ("DELETE", "/v1/tenants/{tenantId}/users/{userId}"):
+        lambda t: ("DELETE", f"/v1/tenants/{t}/users/{v1_user(t)['id']}", None, 204),
 }
 
 
@@ -1125,6 +1143,286 @@ def authz_refusal_table_every_route():
                 m, path, body, ok = ROUTE_CALLS[(method, pattern)](TENANT_A)
                 r = request(m, path, body, token=tok, headers={"X-Tenant-Id": TENANT_A.upper()})
                 eq(r.status, ok, f"{name}: {label} with a matching X-Tenant-Id ({r!r})")
+
+
+# --------------------------------------------------------------------------
+# /v1: rosterd's own API
+
+
+def v1(method, path, body=None, token="default", **kw):
+    return request(method, "/v1" + path, body, token=token, **kw)
+
+
+def v1_tenant(name=None):
+    name = name or unique("Tenant ")
+    r = v1("POST", "/tenants", {"name": name})
+    eq(r.status, 201, f"create tenant ({r!r})")
+    return r.json()
+
+
+def v1_user(tenant=None, **fields):
+    body = {"username": unique("v1u"), "email": unique("v1u") + "@example.com"}
+    body.update(fields)
+    r = v1("POST", f"/tenants/{tenant or TENANT_A}/users", body)
+    eq(r.status, 201, f"create user ({r!r})")
+    return r.json()
+
+
+def problem(r, status, field=None, code=None):
+    eq(r.status, status, f"status ({r!r})")
+    eq(r.header("Content-Type"), "application/problem+json", "Content-Type")
+    p = r.json()
+    eq(p.get("status"), status, "problem status")
+    check(isinstance(p.get("title"), str) and p["title"], f"problem title {p!r}")
+    if field is not None:
+        errs = p.get("errors") or []
+        check(any(e.get("field") == field and (code is None or e.get("code") == code)
+                  for e in errs), f"no error for field {field!r} code {code!r}: {errs!r}")
+    return p
+
+
+@test
+def v1_tenant_create_get_patch_delete():
+    r = v1("POST", "/tenants", {"name": "Initech Ltd.", "attributes": {"tier": "gold"}})
+    eq(r.status, 201, f"create ({r!r})")
+    t = r.json()
+    check(is_uuid(t["id"]), f"id {t['id']!r}")
+    eq(t["slug"], "initech-ltd", "slug made from the name")
+    eq(t["attributes"], {"tier": "gold"}, "attributes")
+    eq(t["version"], 1, "version")
+    eq(r.header("Location"), f"/v1/tenants/{t['id']}", "Location")
+    eq(r.header("ETag"), '"1"', "ETag")
+    check(re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$", t["createdAt"]),
+          f"createdAt {t['createdAt']!r}")
+    eq(list(t), ["id", "name", "slug", "attributes", "createdAt", "updatedAt", "version"],
+       "member order")
+    # The new tenant has the standard roles and its default group.
+    eq(sql_one(f"SELECT count(*) FROM roles WHERE tenant_id = {lit(t['id'])}"), "2", "roles")
+    eq(sql_one(f"SELECT count(*) FROM groups WHERE tenant_id = {lit(t['id'])} AND is_default"),
+       "1", "default group")
+    g = v1("GET", f"/tenants/{t['id']}")
+    eq(g.status, 200, "get")
+    eq(g.json(), t, "get = create")
+    # A stale If-Match changes nothing.
+    with NothingWritten():
+        r = v1("PATCH", f"/tenants/{t['id']}", {"name": "Initrode"}, headers={"If-Match": '"7"'})
+        problem(r, 412)
+    r = v1("PATCH", f"/tenants/{t['id']}", {"name": "Initrode"}, headers={"If-Match": '"1"'})
+    eq(r.status, 200, f"patch ({r!r})")
+    eq(r.json()["name"], "Initrode", "patched name")
+    eq(r.json()["slug"], "initech-ltd", "slug kept")
+    eq(r.json()["version"], 2, "version bumped")
+    eq(r.header("ETag"), '"2"', "ETag after patch")
+    eq(audit_count(t["id"], "tenant.update"), 1, "audit row of the patch")
+    # Deleting needs the slug.
+    with NothingWritten():
+        problem(v1("DELETE", f"/tenants/{t['id']}"), 400, "confirm", "required")
+        problem(v1("DELETE", f"/tenants/{t['id']}?confirm=nope"), 400, "confirm", "mismatch")
+    u = v1_user(t["id"])
+    r = v1("DELETE", f"/tenants/{t['id']}?confirm=initech-ltd")
+    eq(r.status, 204, f"delete ({r!r})")
+    eq(r.body, b"", "204 body")
+    for table in ("users", "roles", "groups", "group_members", "role_assignments"):
+        eq(sql_one(f"SELECT count(*) FROM {table} WHERE tenant_id = {lit(t['id'])}"), "0",
+           f"{table} rows left")
+    eq(sql_one(f"SELECT string_agg(action, ',') FROM audit_log WHERE tenant_id = {lit(t['id'])}"),
+       "tenant.delete", "audit rows left: only the deletion's")
+    problem(v1("GET", f"/tenants/{t['id']}"), 404)
+    problem(v1("GET", f"/tenants/{t['id']}/users/{u['id']}"), 404)
+
+
+def audit_count(tenant, action):
+    return int(sql_one(f"SELECT count(*) FROM audit_log WHERE tenant_id = {lit(tenant)} "
+                       f"AND action = {lit(action)}"))
+
+
+@test
+def v1_tenant_errors():
+    with NothingWritten():
+        problem(v1("POST", "/tenants", {}), 400, "name", "required")
+        problem(v1("POST", "/tenants", {"name": ""}), 400, "name", "required")
+        problem(v1("POST", "/tenants", {"name": "x" * 257}), 400, "name", "tooLong")
+        problem(v1("POST", "/tenants", {"name": "A", "slug": "Not A Slug"}), 400, "slug",
+                "invalid")
+        problem(v1("POST", "/tenants", {"name": "A", "colour": "red"}), 400, "colour", "unknown")
+        problem(v1("POST", "/tenants", {"name": 5}), 400, "name", "type")
+        problem(v1("POST", "/tenants", {"name": "A", "attributes": [1]}), 400, "attributes",
+                "type")
+        problem(v1("POST", "/tenants", "[1,2]"), 400)
+        problem(v1("POST", "/tenants", "{\"name\": "), 400)
+        problem(v1("POST", "/tenants", "{\"name\":\"a\",\"name\":\"b\"}"), 400)
+        problem(v1("POST", "/tenants", {"name": "A"}, ctype="text/plain"), 415)
+        problem(v1("POST", "/tenants", None), 400)
+        problem(v1("POST", "/tenants", {"name": "!!!"}), 400, "slug", "required")
+        problem(v1("GET", "/tenants/not-a-uuid"), 404)
+        problem(v1("GET", f"/tenants/{uuid.uuid4()}"), 404)
+        problem(v1("PATCH", f"/tenants/{uuid.uuid4()}", {"name": "x"}), 404)
+        problem(v1("DELETE", f"/tenants/{uuid.uuid4()}?confirm=x"), 404)
+        problem(v1("GET", "/tenants?limit=0"), 400, "limit", "invalid")
+        problem(v1("GET", "/tenants?limit=1001"), 400, "limit", "invalid")
+        problem(v1("GET", "/tenants?cursor=bm9wZQ"), 400, "cursor", "invalid")
+        problem(v1("PUT", "/tenants"), 405)
+        problem(v1("GET", "/nothing-here"), 404)
+    slug = unique("dup").lower()
+    eq(v1("POST", "/tenants", {"name": "Dup", "slug": slug}).status, 201, "first")
+    with NothingWritten():
+        problem(v1("POST", "/tenants", {"name": "Dup", "slug": slug}), 409, "slug", "taken")
+
+
+@test
+def v1_user_create_get_patch_delete():
+    body = {"username": unique("ada"), "email": unique("ada") + "@example.com",
+            "firstName": "Ada", "lastName": "Lovelace", "displayName": "Ada L.",
+            "title": "Countess", "phone": "+44 20 7946 0000", "externalId": unique("ext"),
+            "locale": "en-GB", "timeZone": "Europe/London", "active": True,
+            "attributes": {"team": "engines"}}
+    r = v1("POST", f"/tenants/{TENANT_A}/users", body)
+    eq(r.status, 201, f"create ({r!r})")
+    u = r.json()
+    for k, v in body.items():
+        eq(u[k], v, f"field {k}")
+    eq(u["tenantId"], TENANT_A, "tenantId")
+    eq(u["hasPassword"], False, "hasPassword")
+    eq(u["createdBy"], "it-sysadmin", "createdBy")
+    check("password" not in u, "password in the resource")
+    eq(r.header("Location"), f"/v1/tenants/{TENANT_A}/users/{u['id']}", "Location")
+    eq(audit_count(TENANT_A, "user.create") > 0, True, "audit row")
+    g = v1("GET", f"/tenants/{TENANT_A}/users/{u['id'].upper()}")
+    eq(g.status, 200, "get by upper-case id")
+    eq(g.json(), u, "get = create")
+    # Another tenant's path does not reveal the user.
+    problem(v1("GET", f"/tenants/{TENANT_B}/users/{u['id']}"), 404)
+    r = v1("PATCH", f"/tenants/{TENANT_A}/users/{u['id']}",
+           {"title": None, "active": False}, headers={"If-Match": r.header("ETag")})
+    eq(r.status, 200, f"patch ({r!r})")
+    eq(r.json()["title"], None, "title cleared")
+    eq(r.json()["active"], False, "deactivated")
+    eq(r.json()["firstName"], "Ada", "untouched field kept")
+    eq(r.json()["version"], 2, "version")
+    with NothingWritten():
+        problem(v1("PATCH", f"/tenants/{TENANT_A}/users/{u['id']}", {"title": "x"},
+                   headers={"If-Match": '"1"'}), 412)
+        problem(v1("PATCH", f"/tenants/{TENANT_A}/users/{u['id']}", {"username": None}), 400,
+                "username", "required")
+        problem(v1("PATCH", f"/tenants/{TENANT_A}/users/{u['id']}", {"email": "nope"}), 400,
+                "email", "invalid")
+        problem(v1("PATCH", f"/tenants/{TENANT_A}/users/{u['id']}", {"id": str(uuid.uuid4())}),
+                400, "id", "unknown")
+        problem(v1("DELETE", f"/tenants/{TENANT_A}/users/{u['id']}",
+                   headers={"If-Match": '"1"'}), 412)
+    # Memberships and role assignments go with the user.
+    psql(f"INSERT INTO group_members (tenant_id, group_id, user_id) SELECT tenant_id, id, "
+         f"{lit(u['id'])} FROM groups WHERE tenant_id = {lit(TENANT_A)} AND is_default")
+    r = v1("DELETE", f"/tenants/{TENANT_A}/users/{u['id']}", headers={"If-Match": '"2"'})
+    eq(r.status, 204, f"delete ({r!r})")
+    eq(sql_one(f"SELECT count(*) FROM group_members WHERE user_id = {lit(u['id'])}"), "0",
+       "memberships left")
+    problem(v1("GET", f"/tenants/{TENANT_A}/users/{u['id']}"), 404)
+    problem(v1("DELETE", f"/tenants/{TENANT_A}/users/{u['id']}"), 404)
+
+
+@test
+def v1_user_errors():
+    taken = v1_user()
+    with NothingWritten():
+        problem(v1("POST", f"/tenants/{TENANT_A}/users", {"email": "a@example.com"}), 400,
+                "username", "required")
+        p = problem(v1("POST", f"/tenants/{TENANT_A}/users",
+                       {"username": "", "email": "bad", "phone": "1" * 65, "active": "yes"}), 400)
+        fields = sorted(e["field"] for e in p["errors"])
+        eq(fields, ["active", "email", "phone", "username"], "every bad field named at once")
+        problem(v1("POST", f"/tenants/{TENANT_A}/users",
+                   {"username": taken["username"].upper()}), 409, "username", "taken")
+        problem(v1("POST", f"/tenants/{TENANT_A}/users",
+                   {"username": unique("x"), "email": taken["email"].upper()}), 409, "email",
+                "taken")
+        problem(v1("POST", f"/tenants/{uuid.uuid4()}/users", {"username": "x"}), 404)
+        problem(v1("GET", f"/tenants/{TENANT_A}/users?active=maybe"), 400, "active")
+        problem(v1("GET", f"/tenants/{TENANT_A}/users/{uuid.uuid4()}"), 404)
+        problem(v1("POST", f"/tenants/{TENANT_A}/users",
+                   "{\"username\":\"x\",\"attributes\":" + "[" * 40 + "]" * 40 + "}"), 400)
+    r = v1("GET", f"/tenants/{TENANT_A}/users?q=%27%3B%20DROP%20TABLE%20users%3B--")
+    eq(r.status, 200, "q with SQL metacharacters")
+    eq(r.json()["items"], [], "nothing matches")
+
+
+@test
+def v1_user_list_filters_and_pages():
+    t = v1_tenant()["id"]
+    made = [v1_user(t, username=f"page{i:02d}-" + unique("p"), externalId=f"x{i % 3}",
+                    active=(i % 2 == 0)) for i in range(25)]
+    seen, cursor, pages = [], None, 0
+    while True:
+        r = v1("GET", f"/tenants/{t}/users?limit=7" + (f"&cursor={cursor}" if cursor else ""))
+        eq(r.status, 200, f"page ({r!r})")
+        body = r.json()
+        eq(list(body), ["items", "nextCursor"], "list shape")
+        seen += [u["id"] for u in body["items"]]
+        pages += 1
+        cursor = body["nextCursor"]
+        if cursor is None:
+            break
+    eq(pages, 4, "pages of 7 for 25 users")
+    eq(seen, [u["id"] for u in made], "every user once, in creation order")
+    r = v1("GET", f"/tenants/{t}/users?limit=25")
+    eq(r.json()["nextCursor"], None, "exactly the limit: no next page")
+    eq(len(r.json()["items"]), 25, "all on one page")
+    r = v1("GET", f"/tenants/{t}/users?q=PAGE1")
+    eq(sorted(u["username"][:6] for u in r.json()["items"]), [f"page1{i}" for i in range(10)],
+       "q: case-insensitive prefix")
+    r = v1("GET", f"/tenants/{t}/users?externalId=x1&active=false&limit=1000")
+    want = [u["id"] for i, u in enumerate(made) if i % 3 == 1 and i % 2 == 1]
+    eq([u["id"] for u in r.json()["items"]], want, "externalId and active filters")
+    reader = ctl_token("it-reader-list", ["TenantReader"], t)
+    eq(v1("GET", f"/tenants/{t}/users", token=reader).status, 200, "TenantReader lists")
+    tl = v1("GET", "/tenants?limit=1000")
+    check(t in [x["id"] for x in tl.json()["items"]], "tenant list has the new tenant")
+
+
+@test
+def v1_user_list_walk_while_writing():
+    """8 writers insert and delete users while a reader walks the list page
+    by page: every user that existed for the whole walk is seen exactly once."""
+    t = v1_tenant()["id"]
+    stable = [v1_user(t)["id"] for _ in range(60)]
+    doomed = [v1_user(t)["id"] for _ in range(40)]
+    stop = threading.Event()
+    errors = []
+
+    def writer(n):
+        i = 0
+        try:
+            while not stop.is_set():
+                u = v1_user(t)
+                if i < len(doomed) // 8:
+                    d = doomed[n * (len(doomed) // 8) + i]
+                    eq(v1("DELETE", f"/tenants/{t}/users/{d}").status, 204, "delete")
+                v1("DELETE", f"/tenants/{t}/users/{u['id']}")
+                i += 1
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
+    for th in threads:
+        th.start()
+    seen, cursor = [], None
+    try:
+        while True:
+            r = v1("GET", f"/tenants/{t}/users?limit=5" + (f"&cursor={cursor}" if cursor else ""))
+            eq(r.status, 200, f"page ({r!r})")
+            seen += [u["id"] for u in r.json()["items"]]
+            cursor = r.json()["nextCursor"]
+            if cursor is None:
+                break
+            time.sleep(0.01)
+    finally:
+        stop.set()
+        for th in threads:
+            th.join()
+    check(not errors, f"writer failed: {errors[:1]}")
+    eq(len(seen), len(set(seen)), "a user seen twice")
+    missing = [s for s in stable if s not in seen]
+    eq(missing, [], "users that existed throughout but were not seen")
 
 
 @test

@@ -1,0 +1,71 @@
+-- 0002_v1.sql: what rosterd's own API (/v1) needs of the schema.
+--
+-- * Keyset pagination walks (created_at, id): both immutable, so a walk
+--   sees every row that exists throughout it exactly once, however rows
+--   are inserted and deleted meanwhile; these indexes make each page an
+--   index range scan, never an OFFSET.
+-- * The rosterd_*_json functions are THE representation of each resource
+--   (camelCase, RFC 3339 UTC timestamps): every statement that returns a
+--   resource returns it through them, so a create, a get and a list can
+--   never disagree. json, not jsonb: jsonb would reorder the members.
+--   Secrets (users.password) are not in them.
+
+CREATE INDEX tenants_created_idx ON tenants (created_at, id);
+CREATE INDEX users_created_idx ON users (tenant_id, created_at, id);
+CREATE INDEX groups_created_idx ON groups (tenant_id, created_at, id);
+
+CREATE FUNCTION rosterd_ts(t timestamptz) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+	SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+$$;
+
+-- The opaque position of a row in a (created_at, id) walk: microseconds
+-- since the epoch and the id. The API base64url-encodes it.
+CREATE FUNCTION rosterd_cursor(t timestamptz, id uuid) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+	SELECT (extract(epoch FROM t) * 1000000)::bigint::text || ',' || id::text
+$$;
+
+CREATE FUNCTION rosterd_cursor_ts(us bigint) RETURNS timestamptz
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+	SELECT timestamptz 'epoch' + us * interval '1 microsecond'
+$$;
+
+CREATE FUNCTION rosterd_tenant_json(t tenants) RETURNS json
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+	SELECT json_build_object(
+	    'id', t.id, 'name', t.name, 'slug', t.slug,
+	    'attributes', t.attrs,
+	    'createdAt', rosterd_ts(t.created_at),
+	    'updatedAt', rosterd_ts(t.updated_at),
+	    'version', t.version)
+$$;
+
+CREATE FUNCTION rosterd_user_json(u users) RETURNS json
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+	SELECT json_build_object(
+	    'id', u.id, 'tenantId', u.tenant_id, 'username', u.username,
+	    'email', u.email, 'firstName', u.first_name,
+	    'lastName', u.last_name, 'displayName', u.display_name,
+	    'title', u.title, 'phone', u.phone, 'externalId', u.external_id,
+	    'locale', u.locale, 'timeZone', u.time_zone,
+	    'active', u.is_active, 'verified', u.verified,
+	    'locked', u.locked, 'mustChangePassword', u.must_change_password,
+	    'hasPassword', u.password IS NOT NULL,
+	    'attributes', u.attrs,
+	    'createdAt', rosterd_ts(u.created_at), 'createdBy', u.created_by,
+	    'updatedAt', rosterd_ts(u.updated_at), 'updatedBy', u.updated_by,
+	    'version', u.version)
+$$;
+
+CREATE FUNCTION rosterd_group_json(g groups) RETURNS json
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+	SELECT json_build_object(
+	    'id', g.id, 'tenantId', g.tenant_id, 'kind', g.kind,
+	    'code', g.code, 'name', g.name, 'description', g.description,
+	    'scopeIds', to_json(g.scope_ids), 'isDefault', g.is_default,
+	    'attributes', g.attrs,
+	    'createdAt', rosterd_ts(g.created_at), 'createdBy', g.created_by,
+	    'updatedAt', rosterd_ts(g.updated_at), 'updatedBy', g.updated_by,
+	    'version', g.version)
+$$;
