@@ -44,6 +44,8 @@ static const struct key keys[] = {
 	    0, 86400000 },
 	{ "max_body_bytes", KEY_SIZE, O(max_body_bytes), "1048576", 1,
 	    1073741824 },
+	{ "max_bulk_body_bytes", KEY_SIZE, O(max_bulk_body_bytes), "2097152",
+	    1, 1073741824 },
 	{ "request_memory_bytes", KEY_SIZE, O(request_memory_bytes),
 	    "67108864", 65536, 4294967295L },
 	{ "jwt_hs256_secret_file", KEY_STRING, O(jwt_hs256_secret_file), NULL,

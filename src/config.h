@@ -27,6 +27,7 @@ struct config {
 	long		 db_connect_timeout;	/* seconds */
 	long		 statement_timeout_ms;
 	long		 max_body_bytes;
+	long		 max_bulk_body_bytes;	/* routes flagged ROUTE_BULK */
 	long		 request_memory_bytes;	/* arena budget per request */
 	char		*jwt_hs256_secret_file;
 	char		*jwt_public_key_file;	/* one PEM public key */

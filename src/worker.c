@@ -107,10 +107,15 @@ static int
 front_line(struct worker *w, struct http_req *req, FCGX_Stream *in,
     const char **msg)
 {
+	long max = (req->route->flags & ROUTE_BULK) ?
+	    w->app.cfg->max_bulk_body_bytes : w->app.cfg->max_body_bytes;
 	int rc;
 
-	if (req->content_length > w->app.cfg->max_body_bytes)
+	if (req->content_length > max) {
+		*msg = arena_sprintf(req->arena, "The request body is larger "
+		    "than this route accepts (%ld bytes).", max);
 		return 413;
+	}
 	if (req->route->right != AUTHZ_PUBLIC) {
 		if ((rc = authenticate(w, req)) != 0)
 			return rc;
@@ -127,8 +132,11 @@ front_line(struct worker *w, struct http_req *req, FCGX_Stream *in,
 			return 403;
 		}
 	}
-	return http_req_read_body(req, fcgi_read, in,
-	    (size_t)w->app.cfg->max_body_bytes);
+	rc = http_req_read_body(req, fcgi_read, in, (size_t)max);
+	if (rc == 413)
+		*msg = arena_sprintf(req->arena, "The request body is larger "
+		    "than this route accepts (%ld bytes).", max);
+	return rc;
 }
 
 static const char *

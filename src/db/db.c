@@ -69,10 +69,15 @@ setup_session(struct db *db)
 	size_t i;
 	int ok;
 
+	/*
+	 * JIT off: it pays only for long analytical queries, and compiling a
+	 * bulk statement (estimated expensive by its 10,000-element arrays)
+	 * was seen to cost seconds on a first run.
+	 */
 	r = PQexecParams(db->conn, "SELECT set_config('search_path', "
 	    "'public', false), set_config('TimeZone', 'UTC', false), "
-	    "set_config('statement_timeout', $1, false)", 1, NULL, p, NULL,
-	    NULL, 0);
+	    "set_config('statement_timeout', $1, false), "
+	    "set_config('jit', 'off', false)", 1, NULL, p, NULL, NULL, 0);
 	ok = PQresultStatus(r) == PGRES_TUPLES_OK;
 	PQclear(r);
 	if (!ok)

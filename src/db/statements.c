@@ -341,6 +341,233 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	    ") SELECT EXISTS (SELECT 1 FROM cur) AS found,"
 	    " EXISTS (SELECT 1 FROM del) AS deleted,"
 	    " (SELECT version FROM cur) AS current_version", 5, 0 },
+
+	/* ---- /v1: groups ---- */
+
+	/*
+	 * Creates a group of tenant $1 from $2 (a validated jsonb object:
+	 * kind, code, name, description, attributes) and audits it.  $3
+	 * actor, $4 request id.  One row: tenant_ok, id, json, version.  A
+	 * taken code (per kind) is a unique violation of groups_code_key.
+	 */
+	[STMT_GROUP_CREATE] = { "group_create",
+	    "WITH b AS (SELECT $2::jsonb AS b), ins AS ("
+	    " INSERT INTO groups (tenant_id, id, kind, code, name, description,"
+	    "  attrs, created_by, updated_by)"
+	    " SELECT $1::uuid, gen_random_uuid(), b->>'kind', b->>'code',"
+	    "  b->>'name', b->>'description', coalesce(b->'attributes', '{}'),"
+	    "  $3::text, $3::text"
+	    " FROM b WHERE EXISTS (SELECT 1 FROM tenants WHERE id = $1::uuid)"
+	    " RETURNING *"
+	    "), au AS ("
+	    " INSERT INTO audit_log (tenant_id, actor, action, target_type,"
+	    "  target_id, request_id, detail)"
+	    " SELECT $1::uuid, $3::text, 'group.create', 'group', ins.id,"
+	    "  $4::text, jsonb_build_object('kind', ins.kind, 'code', ins.code)"
+	    " FROM ins"
+	    ") SELECT EXISTS (SELECT 1 FROM tenants WHERE id = $1::uuid)"
+	    "  AS tenant_ok,"
+	    " (SELECT id FROM ins) AS id,"
+	    " (SELECT rosterd_group_json(ins) FROM ins) AS json,"
+	    " (SELECT version FROM ins) AS version", 4, 0 },
+
+	/* $1 tenant, $2 id.  json, version (no row: none).  Read-only. */
+	[STMT_GROUP_GET] = { "group_get",
+	    "SELECT rosterd_group_json(g) AS json, g.version FROM groups g"
+	    " WHERE g.tenant_id = $1::uuid AND g.id = $2::uuid", 2, 1 },
+
+	/*
+	 * A page of groups of tenant $1 after the cursor ($2, $3), at most
+	 * $4 rows, filtered by $5 (kind) and $6 (code, case-insensitive).
+	 * Every row says tenant_ok; an empty page is one row with json NULL.
+	 * Read-only.
+	 */
+	[STMT_GROUP_LIST] = { "group_list",
+	    "SELECT t.ok AS tenant_ok, p.json, p.cur FROM"
+	    " (SELECT EXISTS (SELECT 1 FROM tenants WHERE id = $1::uuid) AS ok)"
+	    "  AS t LEFT JOIN LATERAL ("
+	    " SELECT rosterd_group_json(g) AS json,"
+	    "  rosterd_cursor(g.created_at, g.id) AS cur, g.created_at, g.id"
+	    " FROM groups g WHERE g.tenant_id = $1::uuid"
+	    "  AND ($2::bigint IS NULL OR (g.created_at, g.id) >"
+	    "   (rosterd_cursor_ts($2::bigint), $3::uuid))"
+	    "  AND ($5::text IS NULL OR g.kind = $5::text)"
+	    "  AND ($6::text IS NULL OR lower(g.code) = lower($6::text))"
+	    " ORDER BY g.created_at, g.id LIMIT $4::int"
+	    ") AS p ON t.ok ORDER BY p.created_at, p.id", 6, 1 },
+
+	/*
+	 * Changes group $2 of tenant $1 by $3 (code, name, description,
+	 * attributes) when its version is $4 (NULL: any), and audits it.
+	 * $5 actor, $6 request id.  One row: found, json, version,
+	 * current_version.
+	 */
+	[STMT_GROUP_PATCH] = { "group_patch",
+	    "WITH cur AS ("
+	    " SELECT * FROM groups WHERE tenant_id = $1::uuid AND id = $2::uuid"
+	    "), b AS (SELECT $3::jsonb AS b), upd AS ("
+	    " UPDATE groups g SET"
+	    "  code = CASE WHEN b ? 'code' THEN b->>'code' ELSE g.code END,"
+	    "  name = CASE WHEN b ? 'name' THEN b->>'name' ELSE g.name END,"
+	    "  description = CASE WHEN b ? 'description'"
+	    "   THEN b->>'description' ELSE g.description END,"
+	    "  attrs = CASE WHEN b ? 'attributes' THEN b->'attributes'"
+	    "   ELSE g.attrs END,"
+	    "  updated_at = now(), updated_by = $5::text,"
+	    "  version = g.version + 1"
+	    " FROM b WHERE g.tenant_id = $1::uuid AND g.id = $2::uuid"
+	    "  AND ($4::bigint IS NULL OR g.version = $4::bigint)"
+	    " RETURNING g.*"
+	    "), au AS ("
+	    " INSERT INTO audit_log (tenant_id, actor, action, target_type,"
+	    "  target_id, request_id, detail)"
+	    " SELECT $1::uuid, $5::text, 'group.update', 'group', upd.id,"
+	    "  $6::text, jsonb_build_object('changed', (SELECT"
+	    "  jsonb_agg(k ORDER BY k) FROM jsonb_object_keys($3::jsonb) k))"
+	    " FROM upd"
+	    ") SELECT EXISTS (SELECT 1 FROM cur) AS found,"
+	    " (SELECT rosterd_group_json(upd) FROM upd) AS json,"
+	    " (SELECT version FROM upd) AS version,"
+	    " (SELECT version FROM cur) AS current_version", 6, 0 },
+
+	/*
+	 * Deletes group $2 of tenant $1 (its memberships and invites go by
+	 * their foreign keys) when its version is $3 (NULL: any), and
+	 * audits it.  $4 actor, $5 request id.  One row: found, deleted,
+	 * current_version.
+	 */
+	[STMT_GROUP_DELETE] = { "group_delete",
+	    "WITH cur AS ("
+	    " SELECT * FROM groups WHERE tenant_id = $1::uuid AND id = $2::uuid"
+	    "), del AS ("
+	    " DELETE FROM groups g WHERE g.tenant_id = $1::uuid"
+	    "  AND g.id = $2::uuid"
+	    "  AND ($3::bigint IS NULL OR g.version = $3::bigint)"
+	    " RETURNING g.id, g.kind, g.code"
+	    "), au AS ("
+	    " INSERT INTO audit_log (tenant_id, actor, action, target_type,"
+	    "  target_id, request_id, detail)"
+	    " SELECT $1::uuid, $4::text, 'group.delete', 'group', del.id,"
+	    "  $5::text, jsonb_build_object('kind', del.kind, 'code', del.code)"
+	    " FROM del"
+	    ") SELECT EXISTS (SELECT 1 FROM cur) AS found,"
+	    " EXISTS (SELECT 1 FROM del) AS deleted,"
+	    " (SELECT version FROM cur) AS current_version", 5, 0 },
+
+	/* ---- /v1: group members ---- */
+
+	/*
+	 * A page of the members of group $2 of tenant $1 in user id order
+	 * after $3 (a user id, NULL for the first page), at most $4 rows.
+	 * Every row says group_ok; an empty page is one row with json NULL.
+	 * Read-only.
+	 */
+	[STMT_MEMBER_LIST] = { "member_list",
+	    "SELECT t.ok AS group_ok, p.json, p.cur FROM"
+	    " (SELECT EXISTS (SELECT 1 FROM groups WHERE tenant_id = $1::uuid"
+	    "  AND id = $2::uuid) AS ok) AS t LEFT JOIN LATERAL ("
+	    " SELECT json_build_object('userId', u.id, 'username', u.username,"
+	    "  'email', u.email, 'displayName', u.display_name,"
+	    "  'active', u.is_active, 'addedAt', rosterd_ts(m.added_at),"
+	    "  'addedBy', m.added_by) AS json,"
+	    "  '0,' || m.user_id::text AS cur, m.user_id"
+	    " FROM group_members m JOIN users u ON u.tenant_id = m.tenant_id"
+	    "  AND u.id = m.user_id"
+	    " WHERE m.tenant_id = $1::uuid AND m.group_id = $2::uuid"
+	    "  AND ($3::uuid IS NULL OR m.user_id > $3::uuid)"
+	    " ORDER BY m.user_id LIMIT $4::int"
+	    ") AS p ON t.ok ORDER BY p.user_id", 4, 1 },
+
+	/*
+	 * Adds the users $3 (uuid[], up to 10,000; repeats count once) to
+	 * group $2 of tenant $1 in one statement, all or nothing, with one
+	 * audit row.  The users are key-share locked so that none can be
+	 * deleted half-way.  $4 actor, $5 request id.  One row: group_ok,
+	 * json {"added", "alreadyMember", "notFound"} (ids in request order).
+	 */
+	[STMT_MEMBER_ADD] = { "member_add",
+	    "WITH g AS ("
+	    " SELECT id FROM groups WHERE tenant_id = $1::uuid AND id = $2::uuid"
+	    "), req AS ("
+	    " SELECT r.uid, min(r.ord) AS ord"
+	    " FROM unnest($3::uuid[]) WITH ORDINALITY AS r(uid, ord)"
+	    " GROUP BY r.uid"
+	    "), known AS ("
+	    " SELECT req.uid, req.ord FROM req JOIN users u"
+	    "  ON u.tenant_id = $1::uuid AND u.id = req.uid"
+	    " WHERE EXISTS (SELECT 1 FROM g) FOR KEY SHARE OF u"
+	    "), ins AS ("
+	    " INSERT INTO group_members (tenant_id, group_id, user_id, added_by)"
+	    " SELECT $1::uuid, g.id, k.uid, $4::text FROM g, known k"
+	    " ORDER BY k.uid ON CONFLICT DO NOTHING RETURNING user_id"
+	    "), au AS ("
+	    " INSERT INTO audit_log (tenant_id, actor, action, target_type,"
+	    "  target_id, request_id, detail)"
+	    " SELECT $1::uuid, $4::text, 'group.members.add', 'group', g.id,"
+	    "  $5::text, jsonb_build_object('added',"
+	    "  (SELECT jsonb_agg(user_id) FROM ins)) FROM g"
+	    " WHERE EXISTS (SELECT 1 FROM ins)"
+	    ") SELECT EXISTS (SELECT 1 FROM g) AS group_ok,"
+	    " json_build_object("
+	    "  'added', coalesce((SELECT json_agg(k.uid ORDER BY k.ord)"
+	    "   FROM known k WHERE k.uid IN (SELECT user_id FROM ins)), '[]'),"
+	    "  'alreadyMember', coalesce((SELECT json_agg(k.uid ORDER BY k.ord)"
+	    "   FROM known k WHERE k.uid NOT IN (SELECT user_id FROM ins)),"
+	    "   '[]'),"
+	    "  'notFound', coalesce((SELECT json_agg(req.uid ORDER BY req.ord)"
+	    "   FROM req WHERE req.uid NOT IN (SELECT uid FROM known)), '[]'))"
+	    " AS json", 5, 0 },
+
+	/*
+	 * Removes the users $3 (uuid[]) from group $2 of tenant $1 in one
+	 * statement with one audit row.  $4 actor, $5 request id.  One row:
+	 * group_ok, json {"removed", "notMember"} (ids in request order),
+	 * removed (their number).
+	 */
+	[STMT_MEMBER_REMOVE] = { "member_remove",
+	    "WITH g AS ("
+	    " SELECT id FROM groups WHERE tenant_id = $1::uuid AND id = $2::uuid"
+	    "), req AS ("
+	    " SELECT r.uid, min(r.ord) AS ord"
+	    " FROM unnest($3::uuid[]) WITH ORDINALITY AS r(uid, ord)"
+	    " GROUP BY r.uid"
+	    "), del AS ("
+	    " DELETE FROM group_members m USING g"
+	    " WHERE m.tenant_id = $1::uuid AND m.group_id = g.id"
+	    "  AND m.user_id IN (SELECT uid FROM req) RETURNING m.user_id"
+	    "), au AS ("
+	    " INSERT INTO audit_log (tenant_id, actor, action, target_type,"
+	    "  target_id, request_id, detail)"
+	    " SELECT $1::uuid, $4::text, 'group.members.remove', 'group', g.id,"
+	    "  $5::text, jsonb_build_object('removed',"
+	    "  (SELECT jsonb_agg(user_id) FROM del)) FROM g"
+	    " WHERE EXISTS (SELECT 1 FROM del)"
+	    ") SELECT EXISTS (SELECT 1 FROM g) AS group_ok,"
+	    " json_build_object("
+	    "  'removed', coalesce((SELECT json_agg(req.uid ORDER BY req.ord)"
+	    "   FROM req WHERE req.uid IN (SELECT user_id FROM del)), '[]'),"
+	    "  'notMember', coalesce((SELECT json_agg(req.uid ORDER BY req.ord)"
+	    "   FROM req WHERE req.uid NOT IN (SELECT user_id FROM del)), '[]'))"
+	    " AS json, (SELECT count(*) FROM del) AS removed", 5, 0 },
+
+	/*
+	 * A page of the groups user $2 of tenant $1 belongs to, after the
+	 * cursor ($3, $4), at most $5 rows.  Every row says user_ok.
+	 * Read-only.
+	 */
+	[STMT_USER_GROUPS] = { "user_groups",
+	    "SELECT t.ok AS user_ok, p.json, p.cur FROM"
+	    " (SELECT EXISTS (SELECT 1 FROM users WHERE tenant_id = $1::uuid"
+	    "  AND id = $2::uuid) AS ok) AS t LEFT JOIN LATERAL ("
+	    " SELECT rosterd_group_json(g) AS json,"
+	    "  rosterd_cursor(g.created_at, g.id) AS cur, g.created_at, g.id"
+	    " FROM group_members m JOIN groups g ON g.tenant_id = m.tenant_id"
+	    "  AND g.id = m.group_id"
+	    " WHERE m.tenant_id = $1::uuid AND m.user_id = $2::uuid"
+	    "  AND ($3::bigint IS NULL OR (g.created_at, g.id) >"
+	    "   (rosterd_cursor_ts($3::bigint), $4::uuid))"
+	    " ORDER BY g.created_at, g.id LIMIT $5::int"
+	    ") AS p ON t.ok ORDER BY p.created_at, p.id", 5, 1 },
 };
 
 _Static_assert(sizeof(db_statements) / sizeof(db_statements[0]) == STMT__MAX,

@@ -241,6 +241,16 @@ v1_check_field(struct arena *a, const struct v1_field *f,
 		if (v->type == VALUE_BOOL)
 			return 0;
 		break;
+	case VT_ENUM:
+		if (v->type != VALUE_STRING)
+			break;
+		for (len = 0; f->choices[len] != NULL; len++)
+			if (strcmp(f->choices[len], v->u.str.p) == 0)
+				return 0;
+		v1_errors_add(a, errors, f->name, "invalid",
+		    arena_sprintf(a, "%s is not one of the allowed values.",
+		    f->name));
+		return -1;
 	case VT_OBJECT:
 		if (v->type != VALUE_OBJECT)
 			break;

@@ -17,6 +17,7 @@ enum v1_type {
 	VT_SLUG,		/* a-z, 0-9, '-', 1..63, not starting with '-' */
 	VT_BOOL,
 	VT_OBJECT,		/* free-form attributes; max = encoded bytes */
+	VT_ENUM,		/* one of the strings in choices */
 };
 
 enum v1_field_flags {
@@ -30,6 +31,7 @@ struct v1_field {
 	enum v1_type	 type;
 	long		 max;		/* bytes */
 	unsigned	 flags;
+	const char *const *choices;	/* VT_ENUM: NULL-terminated */
 };
 
 enum v1_mode {
@@ -93,6 +95,18 @@ void v1_tenants_list(struct http_req *req, struct http_resp *resp);
 void v1_tenants_get(struct http_req *req, struct http_resp *resp);
 void v1_tenants_patch(struct http_req *req, struct http_resp *resp);
 void v1_tenants_delete(struct http_req *req, struct http_resp *resp);
+
+/* v1_groups.c */
+void v1_groups_create(struct http_req *req, struct http_resp *resp);
+void v1_groups_list(struct http_req *req, struct http_resp *resp);
+void v1_groups_get(struct http_req *req, struct http_resp *resp);
+void v1_groups_patch(struct http_req *req, struct http_resp *resp);
+void v1_groups_delete(struct http_req *req, struct http_resp *resp);
+void v1_members_list(struct http_req *req, struct http_resp *resp);
+void v1_members_add(struct http_req *req, struct http_resp *resp);
+void v1_members_remove(struct http_req *req, struct http_resp *resp);
+void v1_member_delete(struct http_req *req, struct http_resp *resp);
+void v1_users_groups(struct http_req *req, struct http_resp *resp);
 
 /* v1_users.c */
 void v1_users_create(struct http_req *req, struct http_resp *resp);

@@ -31,6 +31,7 @@ typedef void (*route_handler)(struct http_req *req, struct http_resp *resp);
 
 enum route_flags {
 	ROUTE_CI = 1u << 0,	/* literal segments match without case */
+	ROUTE_BULK = 1u << 1,	/* bodies up to max_bulk_body_bytes */
 };
 
 struct route {

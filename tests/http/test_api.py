@@ -1010,6 +1010,32 @@ ROUTE_CALLS = {
         lambda t: ("PATCH", f"/v1/tenants/{t}/users/{v1_user(t)['id']}", {"title": "x"}, 200),
     ("DELETE", "/v1/tenants/{tenantId}/users/{userId}"):
         lambda t: ("DELETE", f"/v1/tenants/{t}/users/{v1_user(t)['id']}", None, 204),
+    ("GET", "/v1/tenants/{tenantId}/users/{userId}/groups"):
+        lambda t: ("GET", f"/v1/tenants/{t}/users/{v1_user(t)['id']}/groups", None, 200),
+    ("POST", "/v1/tenants/{tenantId}/groups"):
+        lambda t: ("POST", f"/v1/tenants/{t}/groups",
+                   {"kind": "user", "code": unique("c"), "name": "n"}, 201),
+    ("GET", "/v1/tenants/{tenantId}/groups"):
+        lambda t: ("GET", f"/v1/tenants/{t}/groups?limit=1", None, 200),
+    ("GET", "/v1/tenants/{tenantId}/groups/{groupId}"):
+        lambda t: ("GET", f"/v1/tenants/{t}/groups/{v1_group(t)['id']}", None, 200),
+    ("PATCH", "/v1/tenants/{tenantId}/groups/{groupId}"):
+        lambda t: ("PATCH", f"/v1/tenants/{t}/groups/{v1_group(t)['id']}", {"name": "m"}, 200),
+    ("DELETE", "/v1/tenants/{tenantId}/groups/{groupId}"):
+        lambda t: ("DELETE", f"/v1/tenants/{t}/groups/{v1_group(t)['id']}", None, 204),
+    ("GET", "/v1/tenants/{tenantId}/groups/{groupId}/members"):
+        lambda t: ("GET", f"/v1/tenants/{t}/groups/{v1_group(t)['id']}/members", None, 200),
+    ("POST", "/v1/tenants/{tenantId}/groups/{groupId}/members"):
+        lambda t: ("POST", f"/v1/tenants/{t}/groups/{v1_group(t)['id']}/members",
+                   {"userIds": [v1_user(t)["id"]]}, 200),
+    ("POST", "/v1/tenants/{tenantId}/groups/{groupId}/members:remove"):
+        lambda t: ("POST", f"/v1/tenants/{t}/groups/{v1_group(t)['id']}/members:remove",
+                   {"userIds": [v1_user(t)["id"]]}, 200),
+    ("DELETE", "/v1/tenants/{tenantId}/groups/{groupId}/members/{userId}"):
+        lambda t: (lambda g, u: (
+            v1("POST", f"/tenants/{t}/groups/{g}/members", {"userIds": [u]}),
+            ("DELETE", f"/v1/tenants/{t}/groups/{g}/members/{u}", None, 204))[1])(
+            v1_group(t)["id"], v1_user(t)["id"]),
 }
 
 
@@ -1423,6 +1449,151 @@ def v1_user_list_walk_while_writing():
     eq(len(seen), len(set(seen)), "a user seen twice")
     missing = [s for s in stable if s not in seen]
     eq(missing, [], "users that existed throughout but were not seen")
+
+
+def v1_group(tenant=None, kind="security", **fields):
+    body = {"kind": kind, "code": unique("g"), "name": "Group " + unique("n")}
+    body.update(fields)
+    r = v1("POST", f"/tenants/{tenant or TENANT_A}/groups", body)
+    eq(r.status, 201, f"create group ({r!r})")
+    return r.json()
+
+
+@test
+def v1_group_create_get_patch_delete():
+    r = v1("POST", f"/tenants/{TENANT_A}/groups",
+           {"kind": "privilege", "code": "Ops-" + unique("c"), "name": "Operators",
+            "description": "Run things", "attributes": {"level": 3}})
+    eq(r.status, 201, f"create ({r!r})")
+    g = r.json()
+    eq(g["kind"], "privilege", "kind")
+    eq(g["isDefault"], False, "isDefault")
+    eq(g["scopeIds"], [], "scopeIds")
+    eq(r.header("Location"), f"/v1/tenants/{TENANT_A}/groups/{g['id']}", "Location")
+    eq(v1("GET", f"/tenants/{TENANT_A}/groups/{g['id']}").json(), g, "get = create")
+    with NothingWritten():
+        problem(v1("POST", f"/tenants/{TENANT_A}/groups",
+                   {"kind": "privilege", "code": g["code"].upper(), "name": "x"}), 409, "code",
+                "taken")
+        problem(v1("POST", f"/tenants/{TENANT_A}/groups", {"kind": "team", "code": "x",
+                                                           "name": "x"}), 400, "kind", "invalid")
+        problem(v1("POST", f"/tenants/{TENANT_A}/groups", {"kind": "user"}), 400, "code",
+                "required")
+        problem(v1("PATCH", f"/tenants/{TENANT_A}/groups/{g['id']}", {"kind": "user"}), 400,
+                "kind", "readOnly")
+        problem(v1("GET", f"/tenants/{TENANT_A}/groups?kind=team"), 400, "kind")
+        problem(v1("GET", f"/tenants/{TENANT_B}/groups/{g['id']}"), 404)
+    # The same code in another kind is another group.
+    eq(v1("POST", f"/tenants/{TENANT_A}/groups", {"kind": "admin", "code": g["code"],
+                                                  "name": "x"}).status, 201, "same code, other kind")
+    r = v1("GET", f"/tenants/{TENANT_A}/groups?kind=privilege&code={g['code'].lower()}")
+    eq([x["id"] for x in r.json()["items"]], [g["id"]], "filter by kind and code")
+    r = v1("PATCH", f"/tenants/{TENANT_A}/groups/{g['id']}", {"name": "Operators 2",
+                                                             "description": None},
+           headers={"If-Match": '"1"'})
+    eq(r.status, 200, f"patch ({r!r})")
+    eq((r.json()["name"], r.json()["description"], r.json()["version"]), ("Operators 2", None, 2),
+       "patched")
+    u = v1_user()
+    eq(v1("POST", f"/tenants/{TENANT_A}/groups/{g['id']}/members",
+          {"userIds": [u["id"]]}).status, 200, "add member")
+    r = v1("DELETE", f"/tenants/{TENANT_A}/groups/{g['id']}")
+    eq(r.status, 204, f"delete a group in use ({r!r})")
+    eq(sql_one(f"SELECT count(*) FROM group_members WHERE group_id = {lit(g['id'])}"), "0",
+       "memberships left")
+    eq(v1("GET", f"/tenants/{TENANT_A}/users/{u['id']}").status, 200, "the user stays")
+
+
+@test
+def v1_members_add_list_remove():
+    g = v1_group()
+    users = [v1_user() for _ in range(5)]
+    ids = [u["id"] for u in users]
+    ghost = str(uuid.uuid4())
+    other = v1_user(TENANT_B)["id"]
+    r = v1("POST", f"/tenants/{TENANT_A}/groups/{g['id']}/members",
+           {"userIds": [ids[0], ids[1], ghost, ids[0].upper(), other]})
+    eq(r.status, 200, f"add ({r!r})")
+    eq(r.json(), {"added": [ids[0], ids[1]], "alreadyMember": [], "notFound": [ghost, other]},
+       "per-id results")
+    eq(audit_count(TENANT_A, "group.members.add") > 0, True, "audit row")
+    with NothingWritten():
+        r = v1("POST", f"/tenants/{TENANT_A}/groups/{g['id']}/members",
+               {"userIds": [ids[1], ids[0]]})
+        eq(r.json(), {"added": [], "alreadyMember": [ids[1], ids[0]], "notFound": []},
+           "again: nothing changes")
+    r = v1("POST", f"/tenants/{TENANT_A}/groups/{g['id']}/members", {"userIds": ids})
+    eq(r.json()["added"], ids[2:], "the rest added")
+    r = v1("GET", f"/tenants/{TENANT_A}/groups/{g['id']}/members?limit=2")
+    page = r.json()
+    eq(len(page["items"]), 2, "page size")
+    check(page["nextCursor"], "next cursor")
+    eq(set(page["items"][0]), {"userId", "username", "email", "displayName", "active",
+                               "addedAt", "addedBy"}, "member fields")
+    walked, cur = [], None
+    while True:
+        r = v1("GET", f"/tenants/{TENANT_A}/groups/{g['id']}/members?limit=2"
+               + (f"&cursor={cur}" if cur else ""))
+        walked += [m["userId"] for m in r.json()["items"]]
+        cur = r.json()["nextCursor"]
+        if not cur:
+            break
+    eq(sorted(walked), sorted(ids), "walk of the members")
+    r = v1("GET", f"/tenants/{TENANT_A}/users/{ids[0]}/groups")
+    eq([x["id"] for x in r.json()["items"]], [g["id"]], "groups of a user")
+    r = v1("DELETE", f"/tenants/{TENANT_A}/groups/{g['id']}/members/{ids[0]}")
+    eq(r.status, 204, f"remove one ({r!r})")
+    with NothingWritten():
+        problem(v1("DELETE", f"/tenants/{TENANT_A}/groups/{g['id']}/members/{ids[0]}"), 404)
+    r = v1("POST", f"/tenants/{TENANT_A}/groups/{g['id']}/members:remove",
+           {"userIds": [ids[1], ids[0], ghost]})
+    eq(r.status, 200, f"bulk remove ({r!r})")
+    eq(r.json(), {"removed": [ids[1]], "notMember": [ids[0], ghost]}, "bulk remove results")
+    with NothingWritten():
+        problem(v1("POST", f"/tenants/{TENANT_A}/groups/{uuid.uuid4()}/members",
+                   {"userIds": ids}), 404)
+        problem(v1("POST", f"/tenants/{TENANT_A}/groups/{g['id']}/members",
+                   {"userIds": [ids[2], "nope", 7]}), 400, "userIds[1]", "invalid")
+        problem(v1("POST", f"/tenants/{TENANT_A}/groups/{g['id']}/members", {"userIds": []}),
+                400, "userIds", "required")
+        problem(v1("POST", f"/tenants/{TENANT_A}/groups/{g['id']}/members", {"ids": ids}),
+                400, "userIds", "required")
+        problem(v1("POST", f"/tenants/{TENANT_A}/groups/{g['id']}/members",
+                   {"userIds": [str(uuid.uuid4()) for _ in range(10001)]}), 413, "userIds",
+                "tooMany")
+        problem(v1("GET", f"/tenants/{TENANT_B}/groups/{g['id']}/members"), 404)
+
+
+@test
+def v1_members_bulk_10000():
+    t = v1_tenant()["id"]
+    g = v1_group(t)
+    psql(f"INSERT INTO users (tenant_id, id, username) SELECT {lit(t)}, gen_random_uuid(), "
+         f"'bulk' || i FROM generate_series(1, 9000) i")
+    ids = psql(f"SELECT id FROM users WHERE tenant_id = {lit(t)} ORDER BY username")
+    eq(len(ids), 9000, "users made")
+    already = ids[:500]
+    eq(v1("POST", f"/tenants/{t}/groups/{g['id']}/members", {"userIds": already}).status, 200,
+       "first 500")
+    absent = [str(uuid.uuid4()) for _ in range(1000)]
+    req = ids + absent
+    start = time.monotonic()
+    r = v1("POST", f"/tenants/{t}/groups/{g['id']}/members", {"userIds": req})
+    took = time.monotonic() - start
+    eq(r.status, 200, f"bulk add ({r.status})")
+    res = r.json()
+    eq(res["added"], ids[500:], "added: the 8,500 new ones, in request order")
+    eq(res["alreadyMember"], already, "alreadyMember: the first 500")
+    eq(res["notFound"], absent, "notFound: the 1,000 absent")
+    eq(sql_one(f"SELECT count(*) FROM group_members WHERE group_id = {lit(g['id'])}"), "9000",
+       "membership rows")
+    with NothingWritten():
+        r = v1("POST", f"/tenants/{t}/groups/{g['id']}/members", {"userIds": req})
+        eq((len(r.json()["added"]), len(r.json()["alreadyMember"]), len(r.json()["notFound"])),
+           (0, 9000, 1000), "the same request again")
+    print(f"# bulk add of 10,000 ids (8,500 new): {took * 1000:.0f} ms", flush=True)
+    r = v1("GET", f"/tenants/{t}/groups/{g['id']}/members?limit=1000")
+    eq(len(r.json()["items"]), 1000, "a page of 1,000 members")
 
 
 @test
