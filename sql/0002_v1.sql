@@ -69,3 +69,48 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
 	    'updatedAt', rosterd_ts(g.updated_at), 'updatedBy', g.updated_by,
 	    'version', g.version)
 $$;
+
+CREATE INDEX roles_created_idx ON roles (tenant_id, created_at, id);
+CREATE INDEX invites_created_idx ON invites (tenant_id, created_at, id);
+
+CREATE FUNCTION rosterd_role_json(r roles) RETURNS json
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+	SELECT json_build_object(
+	    'id', r.id, 'tenantId', r.tenant_id, 'number', r.num,
+	    'name', r.name, 'description', r.description,
+	    'isSystemAdmin', r.is_system_admin, 'isGroupAdmin', r.is_group_admin,
+	    'attributes', r.attrs,
+	    'createdAt', rosterd_ts(r.created_at),
+	    'updatedAt', rosterd_ts(r.updated_at),
+	    'version', r.version)
+$$;
+
+-- An invite's state is derived, so it can never disagree with its times.
+CREATE FUNCTION rosterd_invite_state(i invites) RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+	SELECT CASE WHEN i.accepted_at IS NOT NULL THEN 'accepted'
+	    WHEN i.revoked_at IS NOT NULL THEN 'revoked'
+	    WHEN i.expires_at <= now() THEN 'expired'
+	    ELSE 'pending' END
+$$;
+
+CREATE FUNCTION rosterd_invite_json(i invites) RETURNS json
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+	SELECT json_build_object(
+	    'id', i.id, 'tenantId', i.tenant_id, 'email', i.email,
+	    'groupId', i.group_id, 'userId', i.user_id,
+	    'state', rosterd_invite_state(i),
+	    'expiresAt', rosterd_ts(i.expires_at),
+	    'acceptedAt', rosterd_ts(i.accepted_at),
+	    'revokedAt', rosterd_ts(i.revoked_at),
+	    'createdAt', rosterd_ts(i.created_at), 'createdBy', i.created_by)
+$$;
+
+CREATE FUNCTION rosterd_audit_json(a audit_log) RETURNS json
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+	SELECT json_build_object(
+	    'id', a.id::text, 'at', rosterd_ts(a.at), 'actor', a.actor,
+	    'action', a.action, 'targetType', a.target_type,
+	    'targetId', a.target_id, 'requestId', a.request_id,
+	    'detail', a.detail)
+$$;

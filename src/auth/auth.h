@@ -132,6 +132,14 @@ char *jwt_mint_hs256(struct arena *a, const unsigned char *secret,
     const char *const *roles, const char *iss, const char *aud,
     time_t now, long ttl);
 
+/* password.c: Argon2id password hashes; single-use tokens. */
+#define PASSWORD_PHC_MAX	128
+int password_hash(const char *pw, size_t n, char *out, size_t outsz)
+    RS_MUSTCHECK;
+int password_verify(const char *phc, const char *pw, size_t n) RS_MUSTCHECK;
+void token_sha256_hex(const char *s, size_t n, char out[65]);
+char *token_new(struct arena *a, char hash_hex[65]);
+
 /* authz.c */
 /*
  * The zero value is deliberately no right at all: a route table entry

@@ -209,8 +209,12 @@ exec_once(struct db *db, struct arena *a, enum stmt id, const char *const *param
 		*st = DB_UNAVAILABLE;
 		return NULL;
 	}
-	r = PQexecPrepared(db->conn, db_statements[id].name,
-	    db_statements[id].nparams, params, NULL, NULL, 0);
+	if (db_statements[id].replan)
+		r = PQexecParams(db->conn, db_statements[id].sql,
+		    db_statements[id].nparams, NULL, params, NULL, NULL, 0);
+	else
+		r = PQexecPrepared(db->conn, db_statements[id].name,
+		    db_statements[id].nparams, params, NULL, NULL, 0);
 	es = PQresultStatus(r);
 	if (r != NULL && (es == PGRES_TUPLES_OK || es == PGRES_COMMAND_OK)) {
 		*st = DB_OK;

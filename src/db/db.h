@@ -34,6 +34,19 @@ enum stmt {
 	STMT_MEMBER_ADD,
 	STMT_MEMBER_REMOVE,
 	STMT_USER_GROUPS,
+	STMT_ROLE_CREATE,
+	STMT_ROLE_GET,
+	STMT_ROLE_LIST,
+	STMT_ROLE_PATCH,
+	STMT_ROLE_DELETE,
+	STMT_USER_ROLE_PUT,
+	STMT_USER_ROLE_DELETE,
+	STMT_USER_ROLES,
+	STMT_INVITE_CREATE,
+	STMT_INVITE_LIST,
+	STMT_INVITE_REVOKE,
+	STMT_INVITE_ACCEPT,
+	STMT_AUDIT_LIST,
 	STMT__MAX
 };
 
@@ -42,6 +55,14 @@ struct stmt_def {
 	const char	*sql;
 	int		 nparams;
 	int		 readonly;	/* safe to retry after a lost connection */
+	/*
+	 * Planned afresh on every run, with the parameters' values: for
+	 * bulk statements, whose good plan (hash joins over 10,000 ids)
+	 * depends on the size of their arrays.  A cached generic plan
+	 * assumes a few rows and nests loops: seconds instead of
+	 * milliseconds.  Still one round trip.
+	 */
+	int		 replan;
 };
 
 extern const struct stmt_def db_statements[STMT__MAX];

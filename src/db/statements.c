@@ -516,7 +516,7 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	    "   '[]'),"
 	    "  'notFound', coalesce((SELECT json_agg(req.uid ORDER BY req.ord)"
 	    "   FROM req WHERE req.uid NOT IN (SELECT uid FROM known)), '[]'))"
-	    " AS json", 5, 0 },
+	    " AS json", 5, 0, 1 },
 
 	/*
 	 * Removes the users $3 (uuid[]) from group $2 of tenant $1 in one
@@ -548,7 +548,7 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	    "   FROM req WHERE req.uid IN (SELECT user_id FROM del)), '[]'),"
 	    "  'notMember', coalesce((SELECT json_agg(req.uid ORDER BY req.ord)"
 	    "   FROM req WHERE req.uid NOT IN (SELECT user_id FROM del)), '[]'))"
-	    " AS json, (SELECT count(*) FROM del) AS removed", 5, 0 },
+	    " AS json, (SELECT count(*) FROM del) AS removed", 5, 0, 1 },
 
 	/*
 	 * A page of the groups user $2 of tenant $1 belongs to, after the
@@ -568,6 +568,340 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	    "   (rosterd_cursor_ts($3::bigint), $4::uuid))"
 	    " ORDER BY g.created_at, g.id LIMIT $5::int"
 	    ") AS p ON t.ok ORDER BY p.created_at, p.id", 5, 1 },
+
+	/* ---- /v1: roles ---- */
+
+	/*
+	 * Creates a role of tenant $1 from $2 (name, description,
+	 * isSystemAdmin, isGroupAdmin, attributes) and audits it.  $3 actor,
+	 * $4 request id.  One row: tenant_ok, id, json, version.  A taken
+	 * name is a unique violation of roles_name_key.
+	 */
+	[STMT_ROLE_CREATE] = { "role_create",
+	    "WITH b AS (SELECT $2::jsonb AS b), ins AS ("
+	    " INSERT INTO roles (tenant_id, id, name, description,"
+	    "  is_system_admin, is_group_admin, attrs)"
+	    " SELECT $1::uuid, gen_random_uuid(), b->>'name', b->>'description',"
+	    "  coalesce((b->>'isSystemAdmin')::boolean, false),"
+	    "  coalesce((b->>'isGroupAdmin')::boolean, false),"
+	    "  coalesce(b->'attributes', '{}')"
+	    " FROM b WHERE EXISTS (SELECT 1 FROM tenants WHERE id = $1::uuid)"
+	    " RETURNING *"
+	    "), au AS ("
+	    " INSERT INTO audit_log (tenant_id, actor, action, target_type,"
+	    "  target_id, request_id, detail)"
+	    " SELECT $1::uuid, $3::text, 'role.create', 'role', ins.id,"
+	    "  $4::text, jsonb_build_object('name', ins.name) FROM ins"
+	    ") SELECT EXISTS (SELECT 1 FROM tenants WHERE id = $1::uuid)"
+	    "  AS tenant_ok,"
+	    " (SELECT id FROM ins) AS id,"
+	    " (SELECT rosterd_role_json(ins) FROM ins) AS json,"
+	    " (SELECT version FROM ins) AS version", 4, 0 },
+
+	/* $1 tenant, $2 id.  json, version (no row: none).  Read-only. */
+	[STMT_ROLE_GET] = { "role_get",
+	    "SELECT rosterd_role_json(r) AS json, r.version FROM roles r"
+	    " WHERE r.tenant_id = $1::uuid AND r.id = $2::uuid", 2, 1 },
+
+	/*
+	 * A page of roles of tenant $1 after the cursor ($2, $3), at most
+	 * $4 rows.  Every row says tenant_ok.  Read-only.
+	 */
+	[STMT_ROLE_LIST] = { "role_list",
+	    "SELECT t.ok AS tenant_ok, p.json, p.cur FROM"
+	    " (SELECT EXISTS (SELECT 1 FROM tenants WHERE id = $1::uuid) AS ok)"
+	    "  AS t LEFT JOIN LATERAL ("
+	    " SELECT rosterd_role_json(r) AS json,"
+	    "  rosterd_cursor(r.created_at, r.id) AS cur, r.created_at, r.id"
+	    " FROM roles r WHERE r.tenant_id = $1::uuid"
+	    "  AND ($2::bigint IS NULL OR (r.created_at, r.id) >"
+	    "   (rosterd_cursor_ts($2::bigint), $3::uuid))"
+	    " ORDER BY r.created_at, r.id LIMIT $4::int"
+	    ") AS p ON t.ok ORDER BY p.created_at, p.id", 4, 1 },
+
+	/*
+	 * Changes role $2 of tenant $1 by $3 when its version is $4 (NULL:
+	 * any), and audits it.  $5 actor, $6 request id.  One row: found,
+	 * json, version, current_version.
+	 */
+	[STMT_ROLE_PATCH] = { "role_patch",
+	    "WITH cur AS ("
+	    " SELECT * FROM roles WHERE tenant_id = $1::uuid AND id = $2::uuid"
+	    "), b AS (SELECT $3::jsonb AS b), upd AS ("
+	    " UPDATE roles r SET"
+	    "  name = CASE WHEN b ? 'name' THEN b->>'name' ELSE r.name END,"
+	    "  description = CASE WHEN b ? 'description'"
+	    "   THEN b->>'description' ELSE r.description END,"
+	    "  is_system_admin = CASE WHEN b ? 'isSystemAdmin'"
+	    "   THEN (b->>'isSystemAdmin')::boolean ELSE r.is_system_admin END,"
+	    "  is_group_admin = CASE WHEN b ? 'isGroupAdmin'"
+	    "   THEN (b->>'isGroupAdmin')::boolean ELSE r.is_group_admin END,"
+	    "  attrs = CASE WHEN b ? 'attributes' THEN b->'attributes'"
+	    "   ELSE r.attrs END,"
+	    "  updated_at = now(), version = r.version + 1"
+	    " FROM b WHERE r.tenant_id = $1::uuid AND r.id = $2::uuid"
+	    "  AND ($4::bigint IS NULL OR r.version = $4::bigint)"
+	    " RETURNING r.*"
+	    "), au AS ("
+	    " INSERT INTO audit_log (tenant_id, actor, action, target_type,"
+	    "  target_id, request_id, detail)"
+	    " SELECT $1::uuid, $5::text, 'role.update', 'role', upd.id,"
+	    "  $6::text, jsonb_build_object('changed', (SELECT"
+	    "  jsonb_agg(k ORDER BY k) FROM jsonb_object_keys($3::jsonb) k))"
+	    " FROM upd"
+	    ") SELECT EXISTS (SELECT 1 FROM cur) AS found,"
+	    " (SELECT rosterd_role_json(upd) FROM upd) AS json,"
+	    " (SELECT version FROM upd) AS version,"
+	    " (SELECT version FROM cur) AS current_version", 6, 0 },
+
+	/*
+	 * Deletes role $2 of tenant $1 (its assignments go by their foreign
+	 * key) when its version is $3 (NULL: any), and audits it.  $4
+	 * actor, $5 request id.  One row: found, deleted, current_version.
+	 */
+	[STMT_ROLE_DELETE] = { "role_delete",
+	    "WITH cur AS ("
+	    " SELECT * FROM roles WHERE tenant_id = $1::uuid AND id = $2::uuid"
+	    "), del AS ("
+	    " DELETE FROM roles r WHERE r.tenant_id = $1::uuid"
+	    "  AND r.id = $2::uuid"
+	    "  AND ($3::bigint IS NULL OR r.version = $3::bigint)"
+	    " RETURNING r.id, r.name"
+	    "), au AS ("
+	    " INSERT INTO audit_log (tenant_id, actor, action, target_type,"
+	    "  target_id, request_id, detail)"
+	    " SELECT $1::uuid, $4::text, 'role.delete', 'role', del.id,"
+	    "  $5::text, jsonb_build_object('name', del.name) FROM del"
+	    ") SELECT EXISTS (SELECT 1 FROM cur) AS found,"
+	    " EXISTS (SELECT 1 FROM del) AS deleted,"
+	    " (SELECT version FROM cur) AS current_version", 5, 0 },
+
+	/*
+	 * Assigns role $3 to user $2 of tenant $1 in scope ($4 type, '' for
+	 * the whole tenant; $5 id, NULL for the whole tenant), auditing a
+	 * new assignment.  $6 actor, $7 request id.  One row: user_ok,
+	 * role_ok, created (a new assignment), json (the assignment).
+	 */
+	[STMT_USER_ROLE_PUT] = { "user_role_put",
+	    "WITH u AS ("
+	    " SELECT id FROM users WHERE tenant_id = $1::uuid AND id = $2::uuid"
+	    " FOR KEY SHARE"
+	    "), r AS ("
+	    " SELECT id, name FROM roles"
+	    " WHERE tenant_id = $1::uuid AND id = $3::uuid FOR KEY SHARE"
+	    "), ins AS ("
+	    " INSERT INTO role_assignments (tenant_id, user_id, role_id,"
+	    "  scope_type, scope_id, created_by)"
+	    " SELECT $1::uuid, u.id, r.id, $4::text,"
+	    "  coalesce($5::uuid, '00000000-0000-0000-0000-000000000000'),"
+	    "  $6::text FROM u, r"
+	    " ON CONFLICT DO NOTHING RETURNING *"
+	    "), au AS ("
+	    " INSERT INTO audit_log (tenant_id, actor, action, target_type,"
+	    "  target_id, request_id, detail)"
+	    " SELECT $1::uuid, $6::text, 'user.role.assign', 'user', ins.user_id,"
+	    "  $7::text, jsonb_build_object('role', ins.role_id, 'scopeType',"
+	    "  ins.scope_type, 'scopeId', $5::uuid) FROM ins"
+	    ") SELECT EXISTS (SELECT 1 FROM u) AS user_ok,"
+	    " EXISTS (SELECT 1 FROM r) AS role_ok,"
+	    " EXISTS (SELECT 1 FROM ins) AS created,"
+	    " json_build_object('roleId', $3::uuid,"
+	    "  'name', (SELECT name FROM r), 'scopeType', nullif($4::text, ''),"
+	    "  'scopeId', $5::uuid) AS json", 7, 0 },
+
+	/*
+	 * Removes the assignment of role $3 to user $2 of tenant $1 in scope
+	 * ($4, $5 as above), auditing it.  $6 actor, $7 request id.  One
+	 * row: user_ok, removed.
+	 */
+	[STMT_USER_ROLE_DELETE] = { "user_role_delete",
+	    "WITH del AS ("
+	    " DELETE FROM role_assignments WHERE tenant_id = $1::uuid"
+	    "  AND user_id = $2::uuid AND role_id = $3::uuid"
+	    "  AND scope_type = $4::text AND scope_id ="
+	    "   coalesce($5::uuid, '00000000-0000-0000-0000-000000000000')"
+	    " RETURNING user_id, role_id"
+	    "), au AS ("
+	    " INSERT INTO audit_log (tenant_id, actor, action, target_type,"
+	    "  target_id, request_id, detail)"
+	    " SELECT $1::uuid, $6::text, 'user.role.unassign', 'user',"
+	    "  del.user_id, $7::text, jsonb_build_object('role', del.role_id,"
+	    "  'scopeType', $4::text, 'scopeId', $5::uuid) FROM del"
+	    ") SELECT EXISTS (SELECT 1 FROM users WHERE tenant_id = $1::uuid"
+	    "  AND id = $2::uuid) AS user_ok,"
+	    " EXISTS (SELECT 1 FROM del) AS removed", 7, 0 },
+
+	/*
+	 * The role assignments of user $2 of tenant $1 (a user has few:
+	 * one unpaged list).  Every row says user_ok.  Read-only.
+	 */
+	[STMT_USER_ROLES] = { "user_roles",
+	    "SELECT t.ok AS user_ok, p.json FROM"
+	    " (SELECT EXISTS (SELECT 1 FROM users WHERE tenant_id = $1::uuid"
+	    "  AND id = $2::uuid) AS ok) AS t LEFT JOIN LATERAL ("
+	    " SELECT json_build_object('roleId', r.id, 'name', r.name,"
+	    "  'scopeType', nullif(a.scope_type, ''), 'scopeId',"
+	    "  nullif(a.scope_id, '00000000-0000-0000-0000-000000000000'),"
+	    "  'assignedAt', rosterd_ts(a.created_at),"
+	    "  'assignedBy', a.created_by) AS json, r.name AS rname,"
+	    "  a.scope_type, a.scope_id"
+	    " FROM role_assignments a JOIN roles r ON r.tenant_id = a.tenant_id"
+	    "  AND r.id = a.role_id"
+	    " WHERE a.tenant_id = $1::uuid AND a.user_id = $2::uuid"
+	    ") AS p ON t.ok ORDER BY lower(p.rname), p.scope_type, p.scope_id",
+	    2, 1 },
+
+	/* ---- /v1: invites ---- */
+
+	/*
+	 * Invites $2 (e-mail) into group $3 (NULL: the tenant's default user
+	 * group) of tenant $1; the token's SHA-256 is $4 (hex), the invite
+	 * lives $5 seconds.  $6 actor, $7 request id.  One row: tenant_ok,
+	 * group_ok, id, json.
+	 */
+	[STMT_INVITE_CREATE] = { "invite_create",
+	    "WITH g AS ("
+	    " SELECT id FROM groups WHERE tenant_id = $1::uuid AND CASE"
+	    "  WHEN $3::uuid IS NULL THEN kind = 'user' AND is_default"
+	    "  ELSE id = $3::uuid END"
+	    "), ins AS ("
+	    " INSERT INTO invites (tenant_id, id, group_id, user_id, email,"
+	    "  token_hash, expires_at, created_by)"
+	    " SELECT $1::uuid, gen_random_uuid(), g.id, (SELECT u.id FROM users u"
+	    "  WHERE u.tenant_id = $1::uuid AND lower(u.email) = lower($2::text)),"
+	    "  $2::text, decode($4::text, 'hex'),"
+	    "  now() + $5::bigint * interval '1 second', $6::text"
+	    " FROM g RETURNING *"
+	    "), au AS ("
+	    " INSERT INTO audit_log (tenant_id, actor, action, target_type,"
+	    "  target_id, request_id, detail)"
+	    " SELECT $1::uuid, $6::text, 'invite.create', 'invite', ins.id,"
+	    "  $7::text, jsonb_build_object('email', ins.email, 'group',"
+	    "  ins.group_id) FROM ins"
+	    ") SELECT EXISTS (SELECT 1 FROM tenants WHERE id = $1::uuid)"
+	    "  AS tenant_ok, EXISTS (SELECT 1 FROM g) AS group_ok,"
+	    " (SELECT id FROM ins) AS id,"
+	    " (SELECT rosterd_invite_json(ins) FROM ins) AS json", 7, 0 },
+
+	/*
+	 * A page of invites of tenant $1 after the cursor ($2, $3), at most
+	 * $4 rows, in state $5 (NULL: any).  Every row says tenant_ok.
+	 * Read-only.
+	 */
+	[STMT_INVITE_LIST] = { "invite_list",
+	    "SELECT t.ok AS tenant_ok, p.json, p.cur FROM"
+	    " (SELECT EXISTS (SELECT 1 FROM tenants WHERE id = $1::uuid) AS ok)"
+	    "  AS t LEFT JOIN LATERAL ("
+	    " SELECT rosterd_invite_json(i) AS json,"
+	    "  rosterd_cursor(i.created_at, i.id) AS cur, i.created_at, i.id"
+	    " FROM invites i WHERE i.tenant_id = $1::uuid"
+	    "  AND ($2::bigint IS NULL OR (i.created_at, i.id) >"
+	    "   (rosterd_cursor_ts($2::bigint), $3::uuid))"
+	    "  AND ($5::text IS NULL OR rosterd_invite_state(i) = $5::text)"
+	    " ORDER BY i.created_at, i.id LIMIT $4::int"
+	    ") AS p ON t.ok ORDER BY p.created_at, p.id", 5, 1 },
+
+	/*
+	 * Revokes pending invite $2 of tenant $1.  $3 actor, $4 request id.
+	 * One row: found, revoked, state (before).
+	 */
+	[STMT_INVITE_REVOKE] = { "invite_revoke",
+	    "WITH cur AS ("
+	    " SELECT rosterd_invite_state(i) AS state FROM invites i"
+	    " WHERE i.tenant_id = $1::uuid AND i.id = $2::uuid"
+	    "), upd AS ("
+	    " UPDATE invites i SET revoked_at = now()"
+	    " WHERE i.tenant_id = $1::uuid AND i.id = $2::uuid"
+	    "  AND i.accepted_at IS NULL AND i.revoked_at IS NULL"
+	    " RETURNING i.id"
+	    "), au AS ("
+	    " INSERT INTO audit_log (tenant_id, actor, action, target_type,"
+	    "  target_id, request_id)"
+	    " SELECT $1::uuid, $3::text, 'invite.revoke', 'invite', upd.id,"
+	    "  $4::text FROM upd"
+	    ") SELECT EXISTS (SELECT 1 FROM cur) AS found,"
+	    " EXISTS (SELECT 1 FROM upd) AS revoked,"
+	    " (SELECT state FROM cur) AS state", 4, 0 },
+
+	/*
+	 * Accepts the invite whose token hashes to $1 (hex): creates the
+	 * user (username $3, else the e-mail) or activates the one with its
+	 * e-mail, sets its password to $2 (a PHC string), adds it to the
+	 * invite's group, marks the invite accepted, audits it: one
+	 * statement.  $4 first name, $5 last name, $6 request id.  One row:
+	 * state (of the invite before; NULL: no such token), tenant_id,
+	 * user_id, json (the user).  The invite row is locked first, so two
+	 * concurrent accepts of one token cannot both succeed.
+	 */
+	[STMT_INVITE_ACCEPT] = { "invite_accept",
+	    "WITH inv AS ("
+	    " SELECT i.*, rosterd_invite_state(i) AS state FROM invites i"
+	    " WHERE i.token_hash = decode($1::text, 'hex') FOR UPDATE"
+	    "), ok AS (SELECT * FROM inv WHERE state = 'pending'"
+	    "), existing AS ("
+	    " SELECT u.id FROM users u, ok WHERE u.tenant_id = ok.tenant_id"
+	    "  AND (u.id = ok.user_id OR lower(u.email) = lower(ok.email))"
+	    " ORDER BY u.id = ok.user_id DESC LIMIT 1"
+	    "), ins AS ("
+	    " INSERT INTO users (tenant_id, id, username, email, first_name,"
+	    "  last_name, is_active, verified, password, created_by, updated_by)"
+	    " SELECT ok.tenant_id, gen_random_uuid(),"
+	    "  coalesce($3::text, ok.email), ok.email, $4::text, $5::text,"
+	    "  true, true, $2::text, 'invite:' || ok.id, 'invite:' || ok.id"
+	    " FROM ok WHERE NOT EXISTS (SELECT 1 FROM existing)"
+	    " RETURNING *"
+	    "), upd AS ("
+	    " UPDATE users u SET is_active = true, verified = true,"
+	    "  password = $2::text,"
+	    "  first_name = coalesce($4::text, u.first_name),"
+	    "  last_name = coalesce($5::text, u.last_name),"
+	    "  updated_at = now(), updated_by = 'invite:' || ok.id,"
+	    "  version = u.version + 1"
+	    " FROM ok, existing WHERE u.tenant_id = ok.tenant_id"
+	    "  AND u.id = existing.id RETURNING u.*"
+	    "), usr AS (SELECT * FROM ins UNION ALL SELECT * FROM upd"
+	    "), gm AS ("
+	    " INSERT INTO group_members (tenant_id, group_id, user_id, added_by)"
+	    " SELECT ok.tenant_id, ok.group_id, usr.id, 'invite:' || ok.id"
+	    " FROM ok, usr WHERE ok.group_id IS NOT NULL"
+	    " ON CONFLICT DO NOTHING"
+	    "), acc AS ("
+	    " UPDATE invites i SET accepted_at = now(), user_id = usr.id"
+	    " FROM ok, usr WHERE i.tenant_id = ok.tenant_id AND i.id = ok.id"
+	    "), au AS ("
+	    " INSERT INTO audit_log (tenant_id, actor, action, target_type,"
+	    "  target_id, request_id, detail)"
+	    " SELECT ok.tenant_id, 'invite:' || ok.id, 'invite.accept', 'user',"
+	    "  usr.id, $6::text, jsonb_build_object('invite', ok.id,"
+	    "  'group', ok.group_id) FROM ok, usr"
+	    ") SELECT (SELECT state FROM inv) AS state,"
+	    " (SELECT tenant_id FROM inv) AS tenant_id,"
+	    " (SELECT id FROM usr) AS user_id,"
+	    " (SELECT rosterd_user_json(usr) FROM usr) AS json", 6, 0 },
+
+	/* ---- /v1: audit ---- */
+
+	/*
+	 * A page of tenant $1's audit rows, newest first, before row id $2
+	 * (NULL for the first page), at most $3 rows, filtered by $4 actor,
+	 * $5 action, $6 target id, $7 from, $8 until (timestamps; NULLs are
+	 * off).  Every row says tenant_ok.  Read-only.
+	 */
+	[STMT_AUDIT_LIST] = { "audit_list",
+	    "SELECT t.ok AS tenant_ok, p.json, p.cur FROM"
+	    " (SELECT EXISTS (SELECT 1 FROM tenants WHERE id = $1::uuid) AS ok)"
+	    "  AS t LEFT JOIN LATERAL ("
+	    " SELECT rosterd_audit_json(a) AS json,"
+	    "  a.id::text || ',00000000-0000-0000-0000-000000000000' AS cur, a.id"
+	    " FROM audit_log a WHERE a.tenant_id = $1::uuid"
+	    "  AND ($2::bigint IS NULL OR a.id < $2::bigint)"
+	    "  AND ($4::text IS NULL OR a.actor = $4::text)"
+	    "  AND ($5::text IS NULL OR a.action = $5::text)"
+	    "  AND ($6::uuid IS NULL OR a.target_id = $6::uuid)"
+	    "  AND ($7::timestamptz IS NULL OR a.at >= $7::timestamptz)"
+	    "  AND ($8::timestamptz IS NULL OR a.at < $8::timestamptz)"
+	    " ORDER BY a.id DESC LIMIT $3::int"
+	    ") AS p ON t.ok ORDER BY p.id DESC", 8, 1 },
 };
 
 _Static_assert(sizeof(db_statements) / sizeof(db_statements[0]) == STMT__MAX,

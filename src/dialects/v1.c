@@ -241,6 +241,21 @@ v1_check_field(struct arena *a, const struct v1_field *f,
 		if (v->type == VALUE_BOOL)
 			return 0;
 		break;
+	case VT_INT: {
+		char *end;
+		long long n;
+
+		if (v->type != VALUE_NUMBER)
+			break;
+		errno = 0;
+		n = strtoll(v->u.str.p, &end, 10);
+		if (errno == 0 && *end == '\0' && n >= 0 && n <= f->max)
+			return 0;
+		v1_errors_add(a, errors, f->name, "invalid", arena_sprintf(a,
+		    "%s must be a whole number from 0 to %ld.", f->name,
+		    f->max));
+		return -1;
+	}
 	case VT_ENUM:
 		if (v->type != VALUE_STRING)
 			break;
@@ -267,6 +282,7 @@ v1_check_field(struct arena *a, const struct v1_field *f,
 	v1_errors_add(a, errors, f->name, "type", arena_sprintf(a,
 	    "%s must be %s, not %s.", f->name,
 	    f->type == VT_BOOL ? "a boolean" :
+	    f->type == VT_INT ? "a number" :
 	    f->type == VT_OBJECT ? "an object" : "a string",
 	    value_type_name(v->type)));
 	return -1;
@@ -455,7 +471,7 @@ v1_send_page(struct http_req *req, struct http_resp *resp,
 		if (items++ > 0)
 			buf_putc(b, ',');
 		buf_puts(b, PQgetvalue(r, i, jc));
-		last = PQgetvalue(r, i, cc);
+		last = cc >= 0 ? PQgetvalue(r, i, cc) : NULL;
 	}
 	buf_puts(b, "],\"nextCursor\":");
 	if (items == pg->limit && i < n && !PQgetisnull(r, i, jc) &&

@@ -18,6 +18,7 @@ enum v1_type {
 	VT_BOOL,
 	VT_OBJECT,		/* free-form attributes; max = encoded bytes */
 	VT_ENUM,		/* one of the strings in choices */
+	VT_INT,			/* a whole number from 0 to max */
 };
 
 enum v1_field_flags {
@@ -107,6 +108,25 @@ void v1_members_add(struct http_req *req, struct http_resp *resp);
 void v1_members_remove(struct http_req *req, struct http_resp *resp);
 void v1_member_delete(struct http_req *req, struct http_resp *resp);
 void v1_users_groups(struct http_req *req, struct http_resp *resp);
+
+/* v1_roles.c */
+void v1_roles_create(struct http_req *req, struct http_resp *resp);
+void v1_roles_list(struct http_req *req, struct http_resp *resp);
+void v1_roles_get(struct http_req *req, struct http_resp *resp);
+void v1_roles_patch(struct http_req *req, struct http_resp *resp);
+void v1_roles_delete(struct http_req *req, struct http_resp *resp);
+void v1_user_role_put(struct http_req *req, struct http_resp *resp);
+void v1_user_role_delete(struct http_req *req, struct http_resp *resp);
+void v1_user_roles(struct http_req *req, struct http_resp *resp);
+
+/* v1_invites.c */
+void v1_invites_create(struct http_req *req, struct http_resp *resp);
+void v1_invites_list(struct http_req *req, struct http_resp *resp);
+void v1_invites_revoke(struct http_req *req, struct http_resp *resp);
+void v1_invites_accept(struct http_req *req, struct http_resp *resp);
+
+/* v1_audit.c */
+void v1_audit_list(struct http_req *req, struct http_resp *resp);
 
 /* v1_users.c */
 void v1_users_create(struct http_req *req, struct http_resp *resp);

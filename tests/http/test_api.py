@@ -1036,6 +1036,37 @@ ROUTE_CALLS = {
             v1("POST", f"/tenants/{t}/groups/{g}/members", {"userIds": [u]}),
             ("DELETE", f"/v1/tenants/{t}/groups/{g}/members/{u}", None, 204))[1])(
             v1_group(t)["id"], v1_user(t)["id"]),
+    ("POST", "/v1/tenants/{tenantId}/roles"):
+        lambda t: ("POST", f"/v1/tenants/{t}/roles", {"name": unique("R")}, 201),
+    ("GET", "/v1/tenants/{tenantId}/roles"):
+        lambda t: ("GET", f"/v1/tenants/{t}/roles", None, 200),
+    ("GET", "/v1/tenants/{tenantId}/roles/{roleId}"):
+        lambda t: ("GET", f"/v1/tenants/{t}/roles/{v1_role(t)['id']}", None, 200),
+    ("PATCH", "/v1/tenants/{tenantId}/roles/{roleId}"):
+        lambda t: ("PATCH", f"/v1/tenants/{t}/roles/{v1_role(t)['id']}", {"description": "d"},
+                   200),
+    ("DELETE", "/v1/tenants/{tenantId}/roles/{roleId}"):
+        lambda t: ("DELETE", f"/v1/tenants/{t}/roles/{v1_role(t)['id']}", None, 204),
+    ("GET", "/v1/tenants/{tenantId}/users/{userId}/roles"):
+        lambda t: ("GET", f"/v1/tenants/{t}/users/{v1_user(t)['id']}/roles", None, 200),
+    ("PUT", "/v1/tenants/{tenantId}/users/{userId}/roles/{roleId}"):
+        lambda t: ("PUT", f"/v1/tenants/{t}/users/{v1_user(t)['id']}/roles/{v1_role(t)['id']}",
+                   None, 201),
+    ("DELETE", "/v1/tenants/{tenantId}/users/{userId}/roles/{roleId}"):
+        lambda t: (lambda p: (v1("PUT", p[3:]), ("DELETE", p, None, 204))[1])(
+            f"/v1/tenants/{t}/users/{v1_user(t)['id']}/roles/{v1_role(t)['id']}"),
+    ("POST", "/v1/tenants/{tenantId}/invites"):
+        lambda t: ("POST", f"/v1/tenants/{t}/invites", {"email": unique("i") + "@example.com"},
+                   201),
+    ("GET", "/v1/tenants/{tenantId}/invites"):
+        lambda t: ("GET", f"/v1/tenants/{t}/invites?limit=1", None, 200),
+    ("DELETE", "/v1/tenants/{tenantId}/invites/{inviteId}"):
+        lambda t: ("DELETE", f"/v1/tenants/{t}/invites/{v1_invite(t)['id']}", None, 204),
+    ("POST", "/v1/invites/accept"):
+        lambda t: ("POST", "/v1/invites/accept",
+                   {"token": v1_invite(t)["token"], "password": "pw-123456"}, 200),
+    ("GET", "/v1/tenants/{tenantId}/audit"):
+        lambda t: ("GET", f"/v1/tenants/{t}/audit?limit=1", None, 200),
 }
 
 
@@ -1143,6 +1174,7 @@ def authz_refusal_table_every_route():
         if right == "public":
             m, path, body, ok = ROUTE_CALLS[(method, pattern)](TENANT_A)
             eq(request(m, path, body, token=None).status, ok, f"{name}: without a token")
+            m, path, body, ok = ROUTE_CALLS[(method, pattern)](TENANT_A)
             eq(request(m, path, body, token="garbage").status, ok, f"{name}: garbage token")
             continue
         check(right in ("SystemAdmin", "TenantAdmin", "TenantReader"),
@@ -1594,6 +1626,182 @@ def v1_members_bulk_10000():
     print(f"# bulk add of 10,000 ids (8,500 new): {took * 1000:.0f} ms", flush=True)
     r = v1("GET", f"/tenants/{t}/groups/{g['id']}/members?limit=1000")
     eq(len(r.json()["items"]), 1000, "a page of 1,000 members")
+
+
+def v1_role(tenant=None, **fields):
+    body = {"name": unique("Role ")}
+    body.update(fields)
+    r = v1("POST", f"/tenants/{tenant or TENANT_A}/roles", body)
+    eq(r.status, 201, f"create role ({r!r})")
+    return r.json()
+
+
+def v1_invite(tenant=None, **fields):
+    body = {"email": unique("inv") + "@example.com"}
+    body.update(fields)
+    r = v1("POST", f"/tenants/{tenant or TENANT_A}/invites", body)
+    eq(r.status, 201, f"create invite ({r!r})")
+    return r.json()
+
+
+@test
+def v1_roles_and_assignments():
+    r = v1("POST", f"/tenants/{TENANT_A}/roles", {"name": "Auditor", "description": "Reads",
+                                                  "isGroupAdmin": True})
+    if r.status == 409:  # a rerun against a kept database
+        r = v1("POST", f"/tenants/{TENANT_A}/roles", {"name": unique("Auditor")})
+    eq(r.status, 201, f"create ({r!r})")
+    role = r.json()
+    check(isinstance(role["number"], int), f"number {role['number']!r}")
+    eq(v1("GET", f"/tenants/{TENANT_A}/roles/{role['id']}").json(), role, "get = create")
+    with NothingWritten():
+        problem(v1("POST", f"/tenants/{TENANT_A}/roles", {"name": role["name"].lower()}), 409,
+                "name", "taken")
+        problem(v1("POST", f"/tenants/{TENANT_A}/roles", {"name": "x", "isGroupAdmin": 1}),
+                400, "isGroupAdmin", "type")
+    names = [x["name"] for x in v1("GET", f"/tenants/{TENANT_A}/roles?limit=1000").json()["items"]]
+    check({"Administrator", "Member", role["name"]} <= set(names), f"role list {names}")
+    r = v1("PATCH", f"/tenants/{TENANT_A}/roles/{role['id']}", {"description": "Reads all"},
+           headers={"If-Match": '"1"'})
+    eq((r.status, r.json()["description"]), (200, "Reads all"), "patch")
+    u = v1_user()
+    path = f"/tenants/{TENANT_A}/users/{u['id']}/roles/{role['id']}"
+    r = v1("PUT", path)
+    eq(r.status, 201, f"assign ({r!r})")
+    eq(r.json(), {"roleId": role["id"], "name": role["name"], "scopeType": None,
+                  "scopeId": None}, "assignment")
+    with NothingWritten():
+        eq(v1("PUT", path).status, 200, "assign again: nothing new")
+    scope = str(uuid.uuid4())
+    eq(v1("PUT", path, {"scopeType": "store", "scopeId": scope}).status, 201, "scoped")
+    with NothingWritten():
+        problem(v1("PUT", path, {"scopeType": "store"}), 400, "scopeId", "required")
+        problem(v1("PUT", path, {"scopeType": "store", "scopeId": "x"}), 400, "scopeId",
+                "invalid")
+        problem(v1("PUT", f"/tenants/{TENANT_A}/users/{u['id']}/roles/{uuid.uuid4()}"), 404)
+        problem(v1("PUT", f"/tenants/{TENANT_A}/users/{uuid.uuid4()}/roles/{role['id']}"), 404)
+    r = v1("GET", f"/tenants/{TENANT_A}/users/{u['id']}/roles")
+    got = [(x["roleId"], x["scopeType"], x["scopeId"]) for x in r.json()["items"]]
+    eq(sorted(got, key=str), sorted([(role["id"], None, None), (role["id"], "store", scope)],
+                                    key=str), "the user's roles")
+    eq(v1("DELETE", path, {"scopeType": "store", "scopeId": scope}).status, 204, "unassign scoped")
+    with NothingWritten():
+        problem(v1("DELETE", path, {"scopeType": "store", "scopeId": scope}), 404)
+    # Deleting a role in use removes its assignments.
+    eq(v1("DELETE", f"/tenants/{TENANT_A}/roles/{role['id']}").status, 204, "delete role")
+    eq(v1("GET", f"/tenants/{TENANT_A}/users/{u['id']}/roles").json()["items"], [],
+       "assignments after the role's deletion")
+
+
+@test
+def v1_invites_create_accept_revoke():
+    g = v1_group(kind="user")
+    email = unique("Invitee") + "@Example.com"
+    r = v1("POST", f"/tenants/{TENANT_A}/invites", {"email": email, "groupId": g["id"],
+                                                    "expiresIn": 3600})
+    eq(r.status, 201, f"create ({r!r})")
+    inv = r.json()
+    token = inv.pop("token")
+    ALL_TOKENS.append(token)
+    check(re.match(r"^[A-Za-z0-9_-]{43}$", token), f"token {token!r}")
+    eq(inv["state"], "pending", "state")
+    eq(inv["groupId"], g["id"], "groupId")
+    stored = sql_one(f"SELECT encode(token_hash, 'hex') FROM invites WHERE id = {lit(inv['id'])}")
+    check(token not in stored and len(stored) == 64, "only a hash is stored")
+    listed = v1("GET", f"/tenants/{TENANT_A}/invites?state=pending&limit=1000").json()["items"]
+    check(inv["id"] in [x["id"] for x in listed], "listed as pending")
+    check(all("token" not in x for x in listed), "a token in the list")
+    with NothingWritten():
+        problem(request("POST", "/v1/invites/accept", {"token": token, "password": "short"},
+                        token=None), 400, "password", "tooShort")
+        problem(request("POST", "/v1/invites/accept", {"token": "nope" * 10,
+                                                       "password": "long enough"}, token=None),
+                410)
+    r = request("POST", "/v1/invites/accept", {"token": token, "password": "correct horse",
+                                               "firstName": "Ivy"}, token=None)
+    eq(r.status, 200, f"accept ({r!r})")
+    u = r.json()
+    eq((u["email"], u["username"], u["firstName"], u["active"], u["verified"], u["hasPassword"]),
+       (email, email, "Ivy", True, True, True), "the new user")
+    phc = sql_one(f"SELECT password FROM users WHERE id = {lit(u['id'])}")
+    check(phc.startswith("$argon2id$v=19$m=19456,t=2,p=1$"), f"password hash {phc[:32]!r}")
+    check(b"correct horse" not in r.body, "password in the response")
+    eq(sql_one(f"SELECT count(*) FROM group_members WHERE group_id = {lit(g['id'])} "
+               f"AND user_id = {lit(u['id'])}"), "1", "membership")
+    with NothingWritten():
+        p = problem(request("POST", "/v1/invites/accept",
+                            {"token": token, "password": "again and again"}, token=None), 410)
+        check("accepted" in p.get("detail", ""), f"detail {p!r}")
+    # An existing user (by e-mail) is activated, not duplicated.
+    existing = v1_user(email=unique("known") + "@example.com", active=False)
+    inv2 = v1_invite(email=existing["email"].upper())
+    ALL_TOKENS.append(inv2["token"])
+    r = request("POST", "/v1/invites/accept", {"token": inv2["token"], "password": "pw-123456"},
+                token=None)
+    eq((r.status, r.json()["id"], r.json()["active"]), (200, existing["id"], True),
+       "existing user activated")
+    # Revoked and expired invites are gone.
+    inv3 = v1_invite()
+    ALL_TOKENS.append(inv3["token"])
+    eq(v1("DELETE", f"/tenants/{TENANT_A}/invites/{inv3['id']}").status, 204, "revoke")
+    with NothingWritten():
+        problem(v1("DELETE", f"/tenants/{TENANT_A}/invites/{inv3['id']}"), 409)
+        problem(request("POST", "/v1/invites/accept",
+                        {"token": inv3["token"], "password": "pw-123456"}, token=None), 410)
+    inv4 = v1_invite()
+    ALL_TOKENS.append(inv4["token"])
+    psql(f"UPDATE invites SET expires_at = now() - interval '1 second' "
+         f"WHERE id = {lit(inv4['id'])}")
+    with NothingWritten():
+        p = problem(request("POST", "/v1/invites/accept",
+                            {"token": inv4["token"], "password": "pw-123456"}, token=None), 410)
+        check("expired" in p.get("detail", ""), f"detail {p!r}")
+        problem(v1("POST", f"/tenants/{TENANT_A}/invites", {"email": "x@example.com",
+                                                            "groupId": str(uuid.uuid4())}),
+                400, "groupId", "unknown")
+        problem(v1("POST", f"/tenants/{TENANT_A}/invites", {"email": "x@example.com",
+                                                            "expiresIn": 10}), 400, "expiresIn")
+        problem(v1("POST", f"/tenants/{TENANT_A}/invites", {"email": "nope"}), 400, "email")
+        problem(v1("GET", f"/tenants/{TENANT_A}/invites?state=lost"), 400, "state")
+    # Two concurrent accepts of one token: exactly one succeeds.
+    inv5 = v1_invite()
+    ALL_TOKENS.append(inv5["token"])
+    results = []
+
+    def accept():
+        results.append(request("POST", "/v1/invites/accept",
+                               {"token": inv5["token"], "password": "pw-123456"},
+                               token=None).status)
+    threads = [threading.Thread(target=accept) for _ in range(6)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    eq(sorted(results), [200] + [410] * 5, "concurrent accepts")
+
+
+@test
+def v1_audit_list_filters():
+    t = v1_tenant()["id"]
+    u = v1_user(t)
+    v1("PATCH", f"/tenants/{t}/users/{u['id']}", {"title": "x"})
+    r = v1("GET", f"/tenants/{t}/audit")
+    eq(r.status, 200, f"list ({r!r})")
+    items = r.json()["items"]
+    eq([x["action"] for x in items], ["user.update", "user.create", "tenant.create"],
+       "newest first")
+    eq(items[0]["targetId"], u["id"], "targetId")
+    eq(items[0]["actor"], "it-sysadmin", "actor")
+    eq(items[0]["detail"], {"changed": ["title"]}, "detail")
+    r = v1("GET", f"/tenants/{t}/audit?targetId={u['id']}&action=user.create")
+    eq([x["action"] for x in r.json()["items"]], ["user.create"], "filters")
+    r = v1("GET", f"/tenants/{t}/audit?limit=1")
+    r2 = v1("GET", f"/tenants/{t}/audit?limit=5&cursor={r.json()['nextCursor']}")
+    eq([x["action"] for x in r2.json()["items"]], ["user.create", "tenant.create"], "next page")
+    r = v1("GET", f"/tenants/{t}/audit?from=2999-01-01T00:00:00Z")
+    eq(r.json()["items"], [], "from in the future")
+    problem(v1("GET", f"/tenants/{t}/audit?from=yesterday"), 400, "from")
+    problem(v1("GET", f"/tenants/{t}/audit?targetId=x"), 400, "targetId")
 
 
 @test

@@ -1,0 +1,228 @@
+/*
+ * v1_invites.c: invitations.  An invite's token is made here, returned
+ * once (in the 201 of the create) and stored only as its SHA-256; the
+ * token alone is the credential of POST /v1/invites/accept, which needs
+ * no bearer token, is single use, and expires.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../auth/auth.h"
+#include "v1.h"
+
+#define INVITE_DEFAULT_TTL	(7L * 24 * 3600)
+#define INVITE_MAX_TTL		(90L * 24 * 3600)
+
+static const struct v1_field invite_fields[] = {
+	{ "email", VT_EMAIL, 254, VF_REQUIRED | VF_NOT_NULL, NULL },
+	{ "groupId", VT_STRING, 64, 0, NULL },
+	{ "expiresIn", VT_INT, INVITE_MAX_TTL, VF_NOT_NULL, NULL },
+};
+
+/* POST /v1/tenants/{tenantId}/invites */
+void
+v1_invites_create(struct http_req *req, struct http_resp *resp)
+{
+	struct arena *a = req->arena;
+	const char *params[7], *constraint;
+	char hash[65], canon[UUID_STR_LEN + 1], *token;
+	struct value *o, *v;
+	struct buf b;
+	enum db_status st;
+	PGresult *r;
+	long long ttl = INVITE_DEFAULT_TTL;
+
+	if (v1_checked_body(req, resp, invite_fields,
+	    RS_ARRAY_LEN(invite_fields), V1_CREATE, &o) == NULL)
+		return;
+	if ((v = value_get(o, "expiresIn")) != NULL &&
+	    (ttl = strtoll(v->u.str.p, NULL, 10)) < 60) {
+		v1_field_error(req, resp, 400, "expiresIn", "invalid",
+		    "expiresIn is at least 60 seconds.");
+		return;
+	}
+	params[0] = req->tenant;
+	params[1] = value_get(o, "email")->u.str.p;
+	params[2] = NULL;
+	if ((v = value_get(o, "groupId")) != NULL &&
+	    v->type == VALUE_STRING) {
+		if (uuid_normalize(v->u.str.p, v->u.str.len, canon) != 0) {
+			v1_field_error(req, resp, 400, "groupId", "invalid",
+			    "groupId is not a uuid.");
+			return;
+		}
+		params[2] = arena_strdup(a, canon);
+	}
+	if ((token = token_new(a, hash)) == NULL) {
+		v1_problem(req, resp, 500, "An internal error occurred.");
+		return;
+	}
+	params[3] = hash;
+	params[4] = arena_sprintf(a, "%lld", ttl);
+	params[5] = v1_actor(req);
+	params[6] = req->request_id;
+	if ((r = v1_exec(req, STMT_INVITE_CREATE, params, &st,
+	    &constraint)) == NULL) {
+		v1_db_error(req, resp, st, constraint, NULL);
+		return;
+	}
+	if (!v1_true(r, "tenant_ok")) {
+		v1_problem(req, resp, 404, "No tenant has this id.");
+		return;
+	}
+	if (!v1_true(r, "group_ok")) {
+		v1_field_error(req, resp, params[2] ? 400 : 409, "groupId",
+		    params[2] ? "unknown" : "required", params[2] ?
+		    "No group of this tenant has this id." : "The tenant has "
+		    "no default user group: name one.");
+		return;
+	}
+	/* The resource, plus the token this once. */
+	buf_init(&b, a);
+	buf_put(&b, db_get(r, 0, "json"), strlen(db_get(r, 0, "json")) - 1);
+	buf_puts(&b, ",\"token\":\"");
+	buf_puts(&b, token);
+	buf_puts(&b, "\"}");
+	v1_send_resource(req, resp, 201, b.p, NULL);
+	http_resp_header(resp, "Location", arena_sprintf(a,
+	    "/v1/tenants/%s/invites/%s", req->tenant, db_get(r, 0, "id")));
+}
+
+/* GET /v1/tenants/{tenantId}/invites?state= */
+void
+v1_invites_list(struct http_req *req, struct http_resp *resp)
+{
+	static const char *const states[] = {
+		"pending", "accepted", "revoked", "expired", NULL
+	};
+	struct v1_page pg;
+	const char *params[5], *constraint;
+	enum db_status st;
+	PGresult *r;
+	size_t i;
+	int bad = 0;
+
+	if (v1_page(req, resp, &pg) != 0)
+		return;
+	params[0] = req->tenant;
+	params[1] = pg.has_cursor ? pg.cur_us : NULL;
+	params[2] = pg.has_cursor ? pg.cur_id : NULL;
+	params[3] = pg.limit_plus_one;
+	params[4] = v1_query(req, "state", &bad);
+	for (i = 0; params[4] != NULL && states[i] != NULL; i++)
+		if (strcmp(params[4], states[i]) == 0)
+			break;
+	if (bad || (params[4] != NULL && states[i] == NULL)) {
+		v1_field_error(req, resp, 400, "state", "invalid", "state must "
+		    "be pending, accepted, revoked or expired.");
+		return;
+	}
+	if ((r = v1_exec(req, STMT_INVITE_LIST, params, &st,
+	    &constraint)) == NULL) {
+		v1_db_error(req, resp, st, constraint, NULL);
+		return;
+	}
+	if (!v1_true(r, "tenant_ok")) {
+		v1_problem(req, resp, 404, "No tenant has this id.");
+		return;
+	}
+	v1_send_page(req, resp, r, &pg);
+}
+
+/* DELETE /v1/tenants/{tenantId}/invites/{inviteId}: revoke. */
+void
+v1_invites_revoke(struct http_req *req, struct http_resp *resp)
+{
+	const char *params[4], *constraint;
+	enum db_status st;
+	PGresult *r;
+
+	params[0] = req->tenant;
+	if ((params[1] = v1_path_id(req, resp, "inviteId", "invite")) == NULL)
+		return;
+	params[2] = v1_actor(req);
+	params[3] = req->request_id;
+	if ((r = v1_exec(req, STMT_INVITE_REVOKE, params, &st,
+	    &constraint)) == NULL) {
+		v1_db_error(req, resp, st, constraint, NULL);
+		return;
+	}
+	if (!v1_true(r, "found")) {
+		v1_problem(req, resp, 404, "No invite has this id.");
+		return;
+	}
+	if (!v1_true(r, "revoked")) {
+		v1_problem(req, resp, 409, arena_sprintf(req->arena, "The "
+		    "invite is %s already.", db_get(r, 0, "state")));
+		return;
+	}
+	v1_send_empty(resp);
+}
+
+static const struct v1_field accept_fields[] = {
+	{ "token", VT_STRING, 128, VF_REQUIRED | VF_NOT_NULL, NULL },
+	{ "password", VT_STRING, 1024, VF_REQUIRED | VF_NOT_NULL, NULL },
+	{ "username", VT_STRING, 256, VF_NOT_NULL, NULL },
+	{ "firstName", VT_STRING, 256, 0, NULL },
+	{ "lastName", VT_STRING, 256, 0, NULL },
+};
+
+static const char *
+opt_str(const struct value *o, const char *key)
+{
+	const struct value *v = value_get(o, key);
+
+	return v != NULL && v->type == VALUE_STRING ? v->u.str.p : NULL;
+}
+
+/* POST /v1/invites/accept: the token is the credential. */
+void
+v1_invites_accept(struct http_req *req, struct http_resp *resp)
+{
+	const char *params[6], *constraint, *state;
+	char hash[65], phc[PASSWORD_PHC_MAX];
+	struct value *o, *pw, *tok;
+	enum db_status st;
+	PGresult *r;
+
+	if (v1_checked_body(req, resp, accept_fields,
+	    RS_ARRAY_LEN(accept_fields), V1_CREATE, &o) == NULL)
+		return;
+	tok = value_get(o, "token");
+	pw = value_get(o, "password");
+	if (pw->u.str.len < 8) {
+		v1_field_error(req, resp, 400, "password", "tooShort",
+		    "password must have at least 8 characters.");
+		return;
+	}
+	token_sha256_hex(tok->u.str.p, tok->u.str.len, hash);
+	if (password_hash(pw->u.str.p, pw->u.str.len, phc, sizeof(phc)) != 0) {
+		v1_problem(req, resp, 500, "An internal error occurred.");
+		return;
+	}
+	params[0] = hash;
+	params[1] = phc;
+	params[2] = opt_str(o, "username");
+	params[3] = opt_str(o, "firstName");
+	params[4] = opt_str(o, "lastName");
+	params[5] = req->request_id;
+	r = v1_exec(req, STMT_INVITE_ACCEPT, params, &st, &constraint);
+	explicit_bzero(phc, sizeof(phc));
+	if (r == NULL) {
+		static const char *const conflicts[] = {
+			"users_username_key", "username", NULL
+		};
+
+		v1_db_error(req, resp, st, constraint, conflicts);
+		return;
+	}
+	state = db_get(r, 0, "state");
+	if (state == NULL || strcmp(state, "pending") != 0) {
+		v1_problem(req, resp, 410, state == NULL ? "This invitation "
+		    "is not valid." : arena_sprintf(req->arena, "This "
+		    "invitation is %s.", state));
+		return;
+	}
+	req->tenant = db_get(r, 0, "tenant_id");
+	v1_send_resource(req, resp, 200, db_get(r, 0, "json"), NULL);
+}

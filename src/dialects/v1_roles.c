@@ -1,0 +1,271 @@
+/*
+ * v1_roles.c: /v1/tenants/{tenantId}/roles and the role assignments of
+ * users (PUT and DELETE .../users/{userId}/roles/{roleId}, with an
+ * optional scope in the body).
+ */
+#include <string.h>
+
+#include "v1.h"
+
+static const struct v1_field role_fields[] = {
+	{ "name", VT_STRING, 256, VF_REQUIRED | VF_NOT_NULL, NULL },
+	{ "description", VT_STRING, 4096, 0, NULL },
+	{ "isSystemAdmin", VT_BOOL, 0, VF_NOT_NULL, NULL },
+	{ "isGroupAdmin", VT_BOOL, 0, VF_NOT_NULL, NULL },
+	{ "attributes", VT_OBJECT, 16384, VF_NOT_NULL, NULL },
+};
+
+static const char *const role_conflicts[] = {
+	"roles_name_key", "name", NULL
+};
+
+/* POST /v1/tenants/{tenantId}/roles */
+void
+v1_roles_create(struct http_req *req, struct http_resp *resp)
+{
+	const char *params[4], *constraint;
+	enum db_status st;
+	PGresult *r;
+
+	params[0] = req->tenant;
+	if ((params[1] = v1_checked_body(req, resp, role_fields,
+	    RS_ARRAY_LEN(role_fields), V1_CREATE, NULL)) == NULL)
+		return;
+	params[2] = v1_actor(req);
+	params[3] = req->request_id;
+	if ((r = v1_exec(req, STMT_ROLE_CREATE, params, &st,
+	    &constraint)) == NULL) {
+		v1_db_error(req, resp, st, constraint, role_conflicts);
+		return;
+	}
+	if (!v1_true(r, "tenant_ok")) {
+		v1_problem(req, resp, 404, "No tenant has this id.");
+		return;
+	}
+	v1_send_resource(req, resp, 201, db_get(r, 0, "json"),
+	    db_get(r, 0, "version"));
+	http_resp_header(resp, "Location", arena_sprintf(req->arena,
+	    "/v1/tenants/%s/roles/%s", req->tenant, db_get(r, 0, "id")));
+}
+
+/* GET /v1/tenants/{tenantId}/roles */
+void
+v1_roles_list(struct http_req *req, struct http_resp *resp)
+{
+	struct v1_page pg;
+	const char *params[4], *constraint;
+	enum db_status st;
+	PGresult *r;
+
+	if (v1_page(req, resp, &pg) != 0)
+		return;
+	params[0] = req->tenant;
+	params[1] = pg.has_cursor ? pg.cur_us : NULL;
+	params[2] = pg.has_cursor ? pg.cur_id : NULL;
+	params[3] = pg.limit_plus_one;
+	if ((r = v1_exec(req, STMT_ROLE_LIST, params, &st,
+	    &constraint)) == NULL) {
+		v1_db_error(req, resp, st, constraint, NULL);
+		return;
+	}
+	if (!v1_true(r, "tenant_ok")) {
+		v1_problem(req, resp, 404, "No tenant has this id.");
+		return;
+	}
+	v1_send_page(req, resp, r, &pg);
+}
+
+/* GET /v1/tenants/{tenantId}/roles/{roleId} */
+void
+v1_roles_get(struct http_req *req, struct http_resp *resp)
+{
+	const char *params[2], *constraint;
+	enum db_status st;
+	PGresult *r;
+
+	params[0] = req->tenant;
+	if ((params[1] = v1_path_id(req, resp, "roleId", "role")) == NULL)
+		return;
+	if ((r = v1_exec(req, STMT_ROLE_GET, params, &st,
+	    &constraint)) == NULL) {
+		v1_db_error(req, resp, st, constraint, NULL);
+		return;
+	}
+	v1_send_got(req, resp, r, "role");
+}
+
+/* PATCH /v1/tenants/{tenantId}/roles/{roleId} */
+void
+v1_roles_patch(struct http_req *req, struct http_resp *resp)
+{
+	const char *params[6], *constraint;
+	enum db_status st;
+	PGresult *r;
+
+	params[0] = req->tenant;
+	if ((params[1] = v1_path_id(req, resp, "roleId", "role")) == NULL)
+		return;
+	if ((params[2] = v1_checked_body(req, resp, role_fields,
+	    RS_ARRAY_LEN(role_fields), V1_PATCH, NULL)) == NULL)
+		return;
+	params[3] = v1_if_match(req);
+	params[4] = v1_actor(req);
+	params[5] = req->request_id;
+	if ((r = v1_exec(req, STMT_ROLE_PATCH, params, &st,
+	    &constraint)) == NULL) {
+		v1_db_error(req, resp, st, constraint, role_conflicts);
+		return;
+	}
+	v1_send_patched(req, resp, r, "role");
+}
+
+/* DELETE /v1/tenants/{tenantId}/roles/{roleId} */
+void
+v1_roles_delete(struct http_req *req, struct http_resp *resp)
+{
+	const char *params[5], *constraint;
+	enum db_status st;
+	PGresult *r;
+
+	params[0] = req->tenant;
+	if ((params[1] = v1_path_id(req, resp, "roleId", "role")) == NULL)
+		return;
+	params[2] = v1_if_match(req);
+	params[3] = v1_actor(req);
+	params[4] = req->request_id;
+	if ((r = v1_exec(req, STMT_ROLE_DELETE, params, &st,
+	    &constraint)) == NULL) {
+		v1_db_error(req, resp, st, constraint, NULL);
+		return;
+	}
+	v1_send_deleted(req, resp, r, "role");
+}
+
+static const struct v1_field scope_fields[] = {
+	{ "scopeType", VT_STRING, 64, VF_NOT_NULL, NULL },
+	{ "scopeId", VT_STRING, 64, VF_NOT_NULL, NULL },
+};
+
+/*
+ * The scope of an assignment: an optional body {"scopeType", "scopeId"}
+ * (both or neither; none is the whole tenant).  Fills params[0..1];
+ * returns 0, or -1 with a 400 sent.
+ */
+static int
+assignment_scope(struct http_req *req, struct http_resp *resp,
+    const char **params)
+{
+	struct value *o, *type, *id;
+	char canon[UUID_STR_LEN + 1];
+
+	params[0] = "";
+	params[1] = NULL;
+	if (req->body_len == 0)
+		return 0;
+	if (v1_checked_body(req, resp, scope_fields,
+	    RS_ARRAY_LEN(scope_fields), V1_CREATE, &o) == NULL)
+		return -1;
+	type = value_get(o, "scopeType");
+	id = value_get(o, "scopeId");
+	if ((type == NULL) != (id == NULL) || (type != NULL &&
+	    type->u.str.len == 0)) {
+		v1_field_error(req, resp, 400, type == NULL ? "scopeType" :
+		    "scopeId", "required", "scopeType and scopeId go "
+		    "together.");
+		return -1;
+	}
+	if (id == NULL)
+		return 0;
+	if (uuid_normalize(id->u.str.p, id->u.str.len, canon) != 0) {
+		v1_field_error(req, resp, 400, "scopeId", "invalid",
+		    "scopeId is not a uuid.");
+		return -1;
+	}
+	params[0] = type->u.str.p;
+	params[1] = arena_strdup(req->arena, canon);
+	return 0;
+}
+
+/* PUT /v1/tenants/{tenantId}/users/{userId}/roles/{roleId} */
+void
+v1_user_role_put(struct http_req *req, struct http_resp *resp)
+{
+	const char *params[7], *constraint;
+	enum db_status st;
+	PGresult *r;
+
+	params[0] = req->tenant;
+	if ((params[1] = v1_path_id(req, resp, "userId", "user")) == NULL ||
+	    (params[2] = v1_path_id(req, resp, "roleId", "role")) == NULL)
+		return;
+	if (assignment_scope(req, resp, &params[3]) != 0)
+		return;
+	params[5] = v1_actor(req);
+	params[6] = req->request_id;
+	if ((r = v1_exec(req, STMT_USER_ROLE_PUT, params, &st,
+	    &constraint)) == NULL) {
+		v1_db_error(req, resp, st, constraint, NULL);
+		return;
+	}
+	if (!v1_true(r, "user_ok") || !v1_true(r, "role_ok")) {
+		v1_problem(req, resp, 404, v1_true(r, "user_ok") ?
+		    "No role has this id." : "No user has this id.");
+		return;
+	}
+	v1_send_resource(req, resp, v1_true(r, "created") ? 201 : 200,
+	    db_get(r, 0, "json"), NULL);
+}
+
+/* DELETE /v1/tenants/{tenantId}/users/{userId}/roles/{roleId} */
+void
+v1_user_role_delete(struct http_req *req, struct http_resp *resp)
+{
+	const char *params[7], *constraint;
+	enum db_status st;
+	PGresult *r;
+
+	params[0] = req->tenant;
+	if ((params[1] = v1_path_id(req, resp, "userId", "user")) == NULL ||
+	    (params[2] = v1_path_id(req, resp, "roleId", "role")) == NULL)
+		return;
+	if (assignment_scope(req, resp, &params[3]) != 0)
+		return;
+	params[5] = v1_actor(req);
+	params[6] = req->request_id;
+	if ((r = v1_exec(req, STMT_USER_ROLE_DELETE, params, &st,
+	    &constraint)) == NULL) {
+		v1_db_error(req, resp, st, constraint, NULL);
+		return;
+	}
+	if (!v1_true(r, "removed")) {
+		v1_problem(req, resp, 404, v1_true(r, "user_ok") ?
+		    "The user does not have this role in this scope." :
+		    "No user has this id.");
+		return;
+	}
+	v1_send_empty(resp);
+}
+
+/* GET /v1/tenants/{tenantId}/users/{userId}/roles */
+void
+v1_user_roles(struct http_req *req, struct http_resp *resp)
+{
+	const char *params[2], *constraint;
+	struct v1_page pg = { .limit = 1 << 30 };
+	enum db_status st;
+	PGresult *r;
+
+	params[0] = req->tenant;
+	if ((params[1] = v1_path_id(req, resp, "userId", "user")) == NULL)
+		return;
+	if ((r = v1_exec(req, STMT_USER_ROLES, params, &st,
+	    &constraint)) == NULL) {
+		v1_db_error(req, resp, st, constraint, NULL);
+		return;
+	}
+	if (!v1_true(r, "user_ok")) {
+		v1_problem(req, resp, 404, "No user has this id.");
+		return;
+	}
+	v1_send_page(req, resp, r, &pg);
+}

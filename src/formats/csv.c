@@ -1,0 +1,107 @@
+/*
+ * csv.c: ServiceStack's CSV for one DTO: a header row and a data row.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "csv.h"
+#include "jsv.h"
+
+/* RFC 4180's reasons to quote, plus ServiceStack's leading '[' or '{'. */
+static int
+csv_needs_quotes(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n > 0 && (s[0] == '[' || s[0] == '{'))
+		return 1;
+	for (i = 0; i < n; i++)
+		if (s[i] == '"' || s[i] == ',' || s[i] == '\r' || s[i] == '\n')
+			return 1;
+	return 0;
+}
+
+/* Appends one field, quoted with every '"' doubled when it must be. */
+static void
+csv_put_field(struct buf *b, const char *s, size_t n)
+{
+	const char *q;
+
+	if (!csv_needs_quotes(s, n)) {
+		buf_put(b, s, n);
+		return;
+	}
+	buf_putc(b, '"');
+	while ((q = memchr(s, '"', n)) != NULL) {
+		buf_put(b, s, (size_t)(q - s) + 1);
+		buf_putc(b, '"');
+		n -= (size_t)(q - s) + 1;
+		s = q + 1;
+	}
+	buf_put(b, s, n);
+	buf_putc(b, '"');
+}
+
+/* Appends a nested array or object as a field holding its JSV. */
+static void
+csv_put_jsv(struct buf *b, const struct value *v)
+{
+	struct buf jb;
+
+	buf_init(&jb, b->a);
+	jsv_encode(&jb, v);
+	if (jb.failed)
+		b->failed = 1;	/* the same sticky contract as b's own */
+	else
+		csv_put_field(b, jb.p, jb.len);
+	buf_release(&jb);
+}
+
+static void
+csv_put_value(struct buf *b, const struct value *v)
+{
+	switch (v->type) {
+	case VALUE_NULL:
+		break;
+	case VALUE_BOOL:
+		buf_puts(b, v->u.boolean ? "True" : "False");
+		break;
+	case VALUE_NUMBER:
+	case VALUE_STRING:
+		csv_put_field(b, v->u.str.p, v->u.str.len);
+		break;
+	case VALUE_ARRAY:
+	case VALUE_OBJECT:
+		csv_put_jsv(b, v);
+		break;
+	default:
+		abort();
+	}
+}
+
+/*
+ * Appends the CSV header and data rows of dto.  See csv.h.
+ */
+enum fmt_status
+csv_encode(struct buf *b, const struct value *dto)
+{
+	const struct member *m;
+	size_t i;
+
+	if (dto == NULL || dto->type != VALUE_OBJECT)
+		return FMT_SYNTAX;
+	for (i = 0; i < dto->u.obj.n; i++) {
+		m = &dto->u.obj.members[i];
+		if (i > 0)
+			buf_putc(b, ',');
+		csv_put_field(b, m->key, m->klen);
+	}
+	buf_put(b, "\r\n", 2);
+	for (i = 0; i < dto->u.obj.n; i++) {
+		if (i > 0)
+			buf_putc(b, ',');
+		csv_put_value(b, dto->u.obj.members[i].val);
+	}
+	buf_put(b, "\r\n", 2);
+	return FMT_OK;
+}

@@ -1,0 +1,29 @@
+/*
+ * csv.h: ServiceStack's CSV for one DTO (FORMATS.md 2.6).  Encoder
+ * only: ServiceStack's CSV is a response format here, never a request
+ * body.
+ */
+#ifndef ROSTERD_FORMATS_CSV_H
+#define ROSTERD_FORMATS_CSV_H
+
+#include "formats.h"
+
+/*
+ * Appends dto, an object, to b (sticky errors: check b->failed) as
+ * ServiceStack's CsvSerializer writes a single object: a header row of
+ * the member names, in order and as they are (pass the CLR PascalCase
+ * names: ServiceStack does not re-case CSV headers), and one data row,
+ * each row ending in CR LF.  Members that are null stay in the header
+ * with an empty cell.  Cells: strings and number text as they are;
+ * booleans True/False; arrays and objects as their JSV (jsv_encode()).
+ * A cell or name is quoted, with every '"' doubled, when it contains
+ * '"' ',' CR or LF (RFC 4180) or starts with '[' or '{' (ServiceStack's
+ * rule, so a JSV list or map is always quoted).
+ *
+ * Returns FMT_OK, or FMT_SYNTAX (nothing written) when dto is NULL or
+ * not an object.
+ */
+enum fmt_status csv_encode(struct buf *b, const struct value *dto)
+    RS_MUSTCHECK;
+
+#endif
