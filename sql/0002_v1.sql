@@ -114,3 +114,8 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
 	    'targetId', a.target_id, 'requestId', a.request_id,
 	    'detail', a.detail)
 $$;
+
+-- Idempotency-Key: a replay returns the first response's Location and
+-- ETag as well as its status and body. status 0 marks a request still
+-- in progress.
+ALTER TABLE idempotency ADD COLUMN location text, ADD COLUMN etag text;

@@ -19,4 +19,18 @@ int listen_open(const struct config *cfg, char *err, size_t errsz);
 /* Serves requests on lfd until SIGTERM; never returns. */
 RS_NORETURN void worker_run(const struct config *cfg, int lfd);
 
+/* idempotency.c: Idempotency-Key on POST, around the handler. */
+struct db;
+struct http_req;
+struct http_resp;
+struct idem {
+	const char	*tenant;	/* the key's scope */
+	const char	*key;
+	int		 reserved;	/* this request owns the key */
+};
+int idem_begin(struct db *db, struct http_req *req, struct http_resp *resp,
+    struct idem *t);
+void idem_end(struct db *db, struct http_req *req,
+    const struct http_resp *resp, const struct idem *t);
+
 #endif

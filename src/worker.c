@@ -162,6 +162,7 @@ process(struct worker *w, struct http_req *req, struct http_resp *resp,
 {
 	const struct dialect *d;
 	const char *msg = NULL;
+	struct idem idem;
 	char allow[64];
 	int rc;
 
@@ -187,10 +188,13 @@ process(struct worker *w, struct http_req *req, struct http_resp *resp,
 		    msg != NULL ? msg : front_message(rc));
 		return;
 	}
+	if (idem_begin(w->app.db, req, resp, &idem))
+		return;
 	req->route->handler(req, resp);
 	if (resp->status == 0)
 		req->route->dialect->error(req, resp, 500,
 		    "An error has occurred.");
+	idem_end(w->app.db, req, resp, &idem);
 }
 
 /* One JSON log line per request; never a token or a body. */

@@ -24,7 +24,7 @@ void
 v1_invites_create(struct http_req *req, struct http_resp *resp)
 {
 	struct arena *a = req->arena;
-	const char *params[7], *constraint;
+	const char *params[7], *constraint, *json;
 	char hash[65], canon[UUID_STR_LEN + 1], *token;
 	struct value *o, *v;
 	struct buf b;
@@ -77,13 +77,19 @@ v1_invites_create(struct http_req *req, struct http_resp *resp)
 		    "no default user group: name one.");
 		return;
 	}
-	/* The resource, plus the token this once. */
+	/*
+	 * The resource, plus the token this once.  An Idempotency-Key
+	 * replay gets "token": null: the token is stored nowhere.
+	 */
+	json = db_get(r, 0, "json");
 	buf_init(&b, a);
-	buf_put(&b, db_get(r, 0, "json"), strlen(db_get(r, 0, "json")) - 1);
+	buf_put(&b, json, strlen(json) - 1);
 	buf_puts(&b, ",\"token\":\"");
 	buf_puts(&b, token);
 	buf_puts(&b, "\"}");
 	v1_send_resource(req, resp, 201, b.p, NULL);
+	resp->replay_body = arena_sprintf(a, "%.*s,\"token\":null}",
+	    (int)strlen(json) - 1, json);
 	http_resp_header(resp, "Location", arena_sprintf(a,
 	    "/v1/tenants/%s/invites/%s", req->tenant, db_get(r, 0, "id")));
 }

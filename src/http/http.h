@@ -86,6 +86,12 @@ struct http_resp {
 		const char *value;
 	}		 headers[HTTP_MAX_RESP_HEADERS];
 	size_t		 nheaders;
+	/*
+	 * What an Idempotency-Key replay may return instead of body, when
+	 * body holds a secret shown only once (an invite's token); NULL:
+	 * the body itself.
+	 */
+	const char	*replay_body;
 };
 
 /* request.c */

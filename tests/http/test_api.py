@@ -1804,6 +1804,96 @@ def v1_audit_list_filters():
     problem(v1("GET", f"/tenants/{t}/audit?targetId=x"), 400, "targetId")
 
 
+# Every write family: (label, a function returning (method, path, body) of a
+# fresh POST, and a second body for the same path that differs).
+def idem_families():
+    g = v1_group()
+    return [
+        ("tenants", lambda: ("/v1/tenants", {"name": unique("Idem ")}), {"name": "Other"}),
+        ("users", lambda: (f"/v1/tenants/{TENANT_A}/users", {"username": unique("idem")}),
+         {"username": "someone-else"}),
+        ("groups", lambda: (f"/v1/tenants/{TENANT_A}/groups",
+                            {"kind": "user", "code": unique("c"), "name": "n"}),
+         {"kind": "user", "code": "zz", "name": "n"}),
+        ("members", lambda: (f"/v1/tenants/{TENANT_A}/groups/{g['id']}/members",
+                             {"userIds": [v1_user()["id"]]}), {"userIds": [str(uuid.uuid4())]}),
+        ("members:remove", lambda: (f"/v1/tenants/{TENANT_A}/groups/{g['id']}/members:remove",
+                                    {"userIds": [str(uuid.uuid4())]}),
+         {"userIds": [str(uuid.uuid4())]}),
+        ("roles", lambda: (f"/v1/tenants/{TENANT_A}/roles", {"name": unique("R")}),
+         {"name": "other"}),
+        ("invites", lambda: (f"/v1/tenants/{TENANT_A}/invites",
+                             {"email": unique("i") + "@example.com"}),
+         {"email": "other@example.com"}),
+        ("invite accept", lambda: ("/v1/invites/accept",
+                                   {"token": v1_invite()["token"], "password": "pw-123456"}),
+         {"token": "x" * 43, "password": "pw-123456"}),
+        ("seed 004", lambda: (users_path(TENANT_A), new_user()), new_user()),
+    ]
+
+
+@test
+def idempotency_key_every_post_family():
+    for label, make, other in idem_families():
+        path, body = make()
+        key = "idem-" + unique(label.replace(" ", "-").replace(":", "-"))
+        tok = None if path == "/v1/invites/accept" else "default"
+        first = request("POST", path, body, token=tok, headers={"Idempotency-Key": key})
+        check(first.status < 300, f"{label}: first ({first!r})")
+        check(first.header("Idempotent-Replayed") is None, f"{label}: first marked replayed")
+        with NothingWritten():
+            again = request("POST", path, body, token=tok, headers={"Idempotency-Key": key})
+            eq(again.status, first.status, f"{label}: replayed status")
+            eq(again.header("Idempotent-Replayed"), "true", f"{label}: Idempotent-Replayed")
+            if label == "invites":
+                want = dict(first.json(), token=None)
+                eq(again.json(), want, f"{label}: replay without the token")
+            else:
+                eq(again.body, first.body, f"{label}: replayed body")
+            eq(again.header("Location"), first.header("Location"), f"{label}: Location")
+            eq(again.header("ETag"), first.header("ETag"), f"{label}: ETag")
+            r = request("POST", path, other, token=tok, headers={"Idempotency-Key": key})
+            eq(r.status, 422, f"{label}: same key, other body ({r!r})")
+        if tok is not None:
+            ALL_TOKENS.extend([first.json().get("token", "")] if label == "invites" else [])
+    with NothingWritten():
+        r = v1("POST", "/tenants", {"name": "x"}, headers={"Idempotency-Key": "bad key"})
+        problem(r, 400)
+    # A failed request (4xx) is replayed too; a new key runs again.
+    key = "idem-" + unique("bad")
+    r1 = v1("POST", f"/tenants/{TENANT_A}/users", {"email": "x"}, headers={"Idempotency-Key": key})
+    r2 = v1("POST", f"/tenants/{TENANT_A}/users", {"email": "x"}, headers={"Idempotency-Key": key})
+    eq((r1.status, r2.status, r2.body == r1.body), (400, 400, True), "4xx replayed")
+    stored = sql_one("SELECT count(*) FROM idempotency WHERE convert_from(response, 'UTF8') "
+                     "LIKE '%\"token\":\"%'")
+    eq(stored, "0", "an invite token stored in the idempotency table")
+
+
+@test
+def if_match_every_versioned_family():
+    t = v1_tenant()
+    fams = [
+        ("tenants", f"/v1/tenants/{t['id']}", {"name": "Renamed"},
+         f"?confirm={t['slug']}"),
+        ("users", f"/v1/tenants/{TENANT_A}/users/{v1_user()['id']}", {"title": "t"}, ""),
+        ("groups", f"/v1/tenants/{TENANT_A}/groups/{v1_group()['id']}", {"name": "g"}, ""),
+        ("roles", f"/v1/tenants/{TENANT_A}/roles/{v1_role()['id']}", {"description": "d"}, ""),
+    ]
+    for label, path, patch, dq in fams:
+        with NothingWritten():
+            problem(request("PATCH", path, patch, headers={"If-Match": '"2"'}), 412)
+            problem(request("PATCH", path, patch, headers={"If-Match": "garbage"}), 412)
+            problem(request("DELETE", path + dq, headers={"If-Match": '"2"'}), 412)
+        r = request("PATCH", path, patch, headers={"If-Match": '"1"'})
+        eq((r.status, r.header("ETag")), (200, '"2"'), f"{label}: PATCH with the right ETag")
+        r = request("PATCH", path, patch, headers={"If-Match": "*"})
+        eq((r.status, r.header("ETag")), (200, '"3"'), f"{label}: If-Match: *")
+        with NothingWritten():
+            problem(request("DELETE", path + dq, headers={"If-Match": '"2"'}), 412)
+        eq(request("DELETE", path + dq, headers={"If-Match": 'W/"3"'}).status, 204,
+           f"{label}: DELETE with the right ETag")
+
+
 @test
 def body_over_max_body_bytes_413():
     # Just under the limit is fine (JSON may be padded with whitespace) …
