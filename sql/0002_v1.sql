@@ -119,3 +119,12 @@ $$;
 -- ETag as well as its status and body. status 0 marks a request still
 -- in progress.
 ALTER TABLE idempotency ADD COLUMN location text, ADD COLUMN etag text;
+
+CREATE FUNCTION rosterd_assignment_json(a role_assignments, role_name text)
+RETURNS json LANGUAGE sql STABLE PARALLEL SAFE AS $$
+	SELECT json_build_object(
+	    'roleId', a.role_id, 'name', role_name,
+	    'scopeType', nullif(a.scope_type, ''),
+	    'scopeId', nullif(a.scope_id, '00000000-0000-0000-0000-000000000000'),
+	    'assignedAt', rosterd_ts(a.created_at), 'assignedBy', a.created_by)
+$$;

@@ -80,6 +80,8 @@ const struct route routes[] = {
 	    "tenantId", &dialect_v1, v1_invites_create },
 	{ "GET", "/v1/tenants/{tenantId}/invites", 0, AUTHZ_TENANT_READ,
 	    "tenantId", &dialect_v1, v1_invites_list },
+	{ "GET", "/v1/tenants/{tenantId}/invites/{inviteId}", 0,
+	    AUTHZ_TENANT_READ, "tenantId", &dialect_v1, v1_invites_get },
 	{ "DELETE", "/v1/tenants/{tenantId}/invites/{inviteId}", 0,
 	    AUTHZ_TENANT_ADMIN, "tenantId", &dialect_v1, v1_invites_revoke },
 	{ "POST", "/v1/invites/accept", 0, AUTHZ_PUBLIC, NULL, &dialect_v1,

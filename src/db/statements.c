@@ -705,9 +705,13 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	    ") SELECT EXISTS (SELECT 1 FROM u) AS user_ok,"
 	    " EXISTS (SELECT 1 FROM r) AS role_ok,"
 	    " EXISTS (SELECT 1 FROM ins) AS created,"
-	    " json_build_object('roleId', $3::uuid,"
-	    "  'name', (SELECT name FROM r), 'scopeType', nullif($4::text, ''),"
-	    "  'scopeId', $5::uuid) AS json", 7, 0 },
+	    " (SELECT rosterd_assignment_json(a, r.name) FROM r, ("
+	    "  SELECT * FROM ins UNION ALL SELECT x.* FROM role_assignments x"
+	    "  WHERE x.tenant_id = $1::uuid AND x.user_id = $2::uuid"
+	    "  AND x.role_id = $3::uuid AND x.scope_type = $4::text"
+	    "  AND x.scope_id = coalesce($5::uuid,"
+	    "   '00000000-0000-0000-0000-000000000000')) AS a LIMIT 1)"
+	    " AS json", 7, 0 },
 
 	/*
 	 * Removes the assignment of role $3 to user $2 of tenant $1 in scope
@@ -739,11 +743,7 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	    "SELECT t.ok AS user_ok, p.json FROM"
 	    " (SELECT EXISTS (SELECT 1 FROM users WHERE tenant_id = $1::uuid"
 	    "  AND id = $2::uuid) AS ok) AS t LEFT JOIN LATERAL ("
-	    " SELECT json_build_object('roleId', r.id, 'name', r.name,"
-	    "  'scopeType', nullif(a.scope_type, ''), 'scopeId',"
-	    "  nullif(a.scope_id, '00000000-0000-0000-0000-000000000000'),"
-	    "  'assignedAt', rosterd_ts(a.created_at),"
-	    "  'assignedBy', a.created_by) AS json, r.name AS rname,"
+	    " SELECT rosterd_assignment_json(a, r.name) AS json, r.name AS rname,"
 	    "  a.scope_type, a.scope_id"
 	    " FROM role_assignments a JOIN roles r ON r.tenant_id = a.tenant_id"
 	    "  AND r.id = a.role_id"
@@ -782,6 +782,12 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	    "  AS tenant_ok, EXISTS (SELECT 1 FROM g) AS group_ok,"
 	    " (SELECT id FROM ins) AS id,"
 	    " (SELECT rosterd_invite_json(ins) FROM ins) AS json", 7, 0 },
+
+	/* $1 tenant, $2 id.  json (no row: none).  Read-only. */
+	[STMT_INVITE_GET] = { "invite_get",
+	    "SELECT rosterd_invite_json(i) AS json, NULL AS version"
+	    " FROM invites i WHERE i.tenant_id = $1::uuid AND i.id = $2::uuid",
+	    2, 1 },
 
 	/*
 	 * A page of invites of tenant $1 after the cursor ($2, $3), at most

@@ -489,6 +489,8 @@ v1_send_page(struct http_req *req, struct http_resp *resp,
 /*
  * The version an If-Match header demands: NULL when there is none or
  * it is "*"; "-1" (never matches) when it is not one of our ETags.
+ * If-Match compares strongly (RFC 9110 §13.1.1): a weak tag W/"n"
+ * never matches.
  */
 const char *
 v1_if_match(const struct http_req *req)
@@ -498,8 +500,6 @@ v1_if_match(const struct http_req *req)
 
 	if (h == NULL || strcmp(h, "*") == 0)
 		return NULL;
-	if (strncmp(h, "W/", 2) == 0)
-		h += 2;
 	n = strlen(h);
 	if (n < 3 || n > 22 || h[0] != '"' || h[n - 1] != '"')
 		return "-1";
@@ -614,6 +614,8 @@ v1_send_deleted(struct http_req *req, struct http_resp *resp,
 		v1_problem(req, resp, 412, arena_sprintf(req->arena,
 		    "If-Match does not match: the %s is at version %s.",
 		    what, db_get(r, 0, "current_version")));
+		http_resp_header(resp, "ETag", arena_sprintf(req->arena,
+		    "\"%s\"", db_get(r, 0, "current_version")));
 		return;
 	}
 	v1_send_empty(resp);

@@ -122,6 +122,7 @@ void v1_user_roles(struct http_req *req, struct http_resp *resp);
 /* v1_invites.c */
 void v1_invites_create(struct http_req *req, struct http_resp *resp);
 void v1_invites_list(struct http_req *req, struct http_resp *resp);
+void v1_invites_get(struct http_req *req, struct http_resp *resp);
 void v1_invites_revoke(struct http_req *req, struct http_resp *resp);
 void v1_invites_accept(struct http_req *req, struct http_resp *resp);
 

@@ -66,8 +66,9 @@ v1_audit_list(struct http_req *req, struct http_resp *resp)
 	if ((r = v1_exec(req, STMT_AUDIT_LIST, params, &st,
 	    &constraint)) == NULL) {
 		if (st == DB_INVALID)
-			v1_problem(req, resp, 400, "from or until is not a "
-			    "valid timestamp.");
+			v1_field_error(req, resp, 400, params[6] ? "from" :
+			    "until", "invalid", "from or until is not a valid "
+			    "timestamp.");
 		else
 			v1_db_error(req, resp, st, constraint, NULL);
 		return;

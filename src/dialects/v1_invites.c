@@ -135,6 +135,25 @@ v1_invites_list(struct http_req *req, struct http_resp *resp)
 	v1_send_page(req, resp, r, &pg);
 }
 
+/* GET /v1/tenants/{tenantId}/invites/{inviteId} */
+void
+v1_invites_get(struct http_req *req, struct http_resp *resp)
+{
+	const char *params[2], *constraint;
+	enum db_status st;
+	PGresult *r;
+
+	params[0] = req->tenant;
+	if ((params[1] = v1_path_id(req, resp, "inviteId", "invite")) == NULL)
+		return;
+	if ((r = v1_exec(req, STMT_INVITE_GET, params, &st,
+	    &constraint)) == NULL) {
+		v1_db_error(req, resp, st, constraint, NULL);
+		return;
+	}
+	v1_send_got(req, resp, r, "invite");
+}
+
 /* DELETE /v1/tenants/{tenantId}/invites/{inviteId}: revoke. */
 void
 v1_invites_revoke(struct http_req *req, struct http_resp *resp)

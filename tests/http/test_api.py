@@ -1060,6 +1060,8 @@ ROUTE_CALLS = {
                    201),
     ("GET", "/v1/tenants/{tenantId}/invites"):
         lambda t: ("GET", f"/v1/tenants/{t}/invites?limit=1", None, 200),
+    ("GET", "/v1/tenants/{tenantId}/invites/{inviteId}"):
+        lambda t: ("GET", f"/v1/tenants/{t}/invites/{v1_invite(t)['id']}", None, 200),
     ("DELETE", "/v1/tenants/{tenantId}/invites/{inviteId}"):
         lambda t: ("DELETE", f"/v1/tenants/{t}/invites/{v1_invite(t)['id']}", None, 204),
     ("POST", "/v1/invites/accept"):
@@ -1668,8 +1670,11 @@ def v1_roles_and_assignments():
     path = f"/tenants/{TENANT_A}/users/{u['id']}/roles/{role['id']}"
     r = v1("PUT", path)
     eq(r.status, 201, f"assign ({r!r})")
-    eq(r.json(), {"roleId": role["id"], "name": role["name"], "scopeType": None,
-                  "scopeId": None}, "assignment")
+    a = r.json()
+    eq({k: a[k] for k in ("roleId", "name", "scopeType", "scopeId", "assignedBy")},
+       {"roleId": role["id"], "name": role["name"], "scopeType": None, "scopeId": None,
+        "assignedBy": "it-sysadmin"}, "assignment")
+    eq(v1("PUT", path).json(), a, "the same assignment when it exists")
     with NothingWritten():
         eq(v1("PUT", path).status, 200, "assign again: nothing new")
     scope = str(uuid.uuid4())
@@ -1728,6 +1733,8 @@ def v1_invites_create_accept_revoke():
     check(b"correct horse" not in r.body, "password in the response")
     eq(sql_one(f"SELECT count(*) FROM group_members WHERE group_id = {lit(g['id'])} "
                f"AND user_id = {lit(u['id'])}"), "1", "membership")
+    got = v1("GET", f"/tenants/{TENANT_A}/invites/{inv['id']}").json()
+    eq((got["state"], got["userId"]), ("accepted", u["id"]), "the invite after acceptance")
     with NothingWritten():
         p = problem(request("POST", "/v1/invites/accept",
                             {"token": token, "password": "again and again"}, token=None), 410)
@@ -1890,7 +1897,9 @@ def if_match_every_versioned_family():
         eq((r.status, r.header("ETag")), (200, '"3"'), f"{label}: If-Match: *")
         with NothingWritten():
             problem(request("DELETE", path + dq, headers={"If-Match": '"2"'}), 412)
-        eq(request("DELETE", path + dq, headers={"If-Match": 'W/"3"'}).status, 204,
+        with NothingWritten():
+            problem(request("DELETE", path + dq, headers={"If-Match": 'W/"3"'}), 412)
+        eq(request("DELETE", path + dq, headers={"If-Match": '"3"'}).status, 204,
            f"{label}: DELETE with the right ETag")
 
 

@@ -380,7 +380,7 @@ START_TEST(test_resp_serialize)
 	    "X-Request-Id: r1\r\nContent-Length: 0\r\n\r\n");
 
 	ck_assert_str_eq(http_status_text(405), "Method Not Allowed");
-	ck_assert_str_eq(http_status_text(413), "Payload Too Large");
+	ck_assert_str_eq(http_status_text(413), "Content Too Large");
 	ck_assert_str_eq(http_status_text(599), "Unknown");
 }
 END_TEST
