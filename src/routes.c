@@ -17,6 +17,9 @@ const struct route routes[] = {
 	{ "POST", "/api/organizations/{organizationId}/users", ROUTE_CI,
 	    AUTHZ_TENANT_ADMIN, "organizationId", &dialect_aspnet_004,
 	    aspnet_org_users_post },
+	/* ASP.NET seeds 000 and 003 (issue 5): below this line. */
+
+	/* ServiceStack seed 001 and Kibo seed 002 (issue 6): below this line. */
 
 	/* rosterd's own API */
 	{ "POST", "/v1/tenants", 0, AUTHZ_SYSTEM_ADMIN, NULL, &dialect_v1,
@@ -98,6 +101,8 @@ routes_dialect_for_path(const char *path)
 {
 	if (strncasecmp(path, "/api/", 5) == 0)
 		return &dialect_aspnet_004;
+	/* ASP.NET /Application/ (issue 5): here. */
+	/* ServiceStack and Kibo prefixes (issue 6): here. */
 	if (strncmp(path, "/v1/", 4) == 0)
 		return &dialect_v1;
 	return &dialect_plain;

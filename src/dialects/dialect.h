@@ -55,6 +55,10 @@ void aspnet_core_error(const struct aspnet_app *app, struct http_req *req,
 /* aspnet_organization_users.c: seed 004. */
 void aspnet_org_users_post(struct http_req *req, struct http_resp *resp);
 
+/* Seeds 000 and 003 (issue 5): declarations below this line. */
+
+/* Seeds 001 and 002 (issue 6): declarations below this line. */
+
 /* routes.c: the route table. */
 extern const struct route routes[];
 extern const size_t nroutes;

@@ -1903,6 +1903,18 @@ def if_match_every_versioned_family():
            f"{label}: DELETE with the right ETag")
 
 
+# --------------------------------------------------------------------------
+# The dialects' own test files: tests/http/t_*.py, run here in name order,
+# with this module's helpers and their own rows for ROUTE_CALLS (the
+# refusal table). They run before the process-lifecycle tests below.
+
+for _name in sorted(os.listdir(os.path.dirname(os.path.abspath(__file__)))):
+    if _name.startswith("t_") and _name.endswith(".py"):
+        _path = os.path.join(os.path.dirname(os.path.abspath(__file__)), _name)
+        with open(_path) as _f:
+            exec(compile(_f.read(), _path, "exec"), globals())  # noqa: S102
+
+
 @test
 def body_over_max_body_bytes_413():
     # Just under the limit is fine (JSON may be padded with whitespace) …
