@@ -120,35 +120,6 @@ pct_decode(const char *s, size_t n, char *out)
 	out[o] = '\0';
 }
 
-/*
- * Strict UTF-8 (RFC 3629: no overlong forms, surrogates or code points
- * above U+10FFFF) without NUL.  Returns 1 when s[0..n) is.
- */
-static int
-utf8_ok(const unsigned char *s, size_t n)
-{
-	size_t i = 0, k, len;
-	unsigned char lo, hi;
-
-	while (i < n) {
-		if (s[i] == 0)
-			return 0;
-		if (s[i] < 0x80) {
-			i++;
-			continue;
-		}
-		if (s[i] < 0xc2 || s[i] > 0xf4)
-			return 0;
-		len = s[i] < 0xe0 ? 2 : s[i] < 0xf0 ? 3 : 4;
-		lo = s[i] == 0xe0 ? 0xa0 : s[i] == 0xf0 ? 0x90 : 0x80;
-		hi = s[i] == 0xed ? 0x9f : s[i] == 0xf4 ? 0x8f : 0xbf;
-		for (k = 1; k < len; k++, lo = 0x80, hi = 0xbf)
-			if (i + k >= n || s[i + k] < lo || s[i + k] > hi)
-				return 0;
-		i += len;
-	}
-	return 1;
-}
 
 /*
  * Decodes one key or value into *out (arena).  max bounds the decoded
@@ -167,7 +138,7 @@ decode_part(struct fctx *c, const char *s, size_t n, size_t max,
 		return fail(c, FMT_LIMIT, "%s is too long.", what);
 	*out = arena_alloc(c->a, len + 1);
 	pct_decode(s, n, *out);
-	if (!utf8_ok((const unsigned char *)*out, len))
+	if (utf8_check(*out, len) != len)
 		return fail(c, FMT_ENCODING, "%s is not valid UTF-8 or "
 		    "contains a NUL.", what);
 	return FMT_OK;

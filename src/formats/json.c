@@ -147,46 +147,6 @@ cb_number(void *ctx, const char *s, size_t n)
 	return attach(c, v);
 }
 
-/*
- * Strict UTF-8 (RFC 3629): yajl checks only the byte structure, so
- * overlong forms and encoded surrogates would pass without this.
- */
-static int
-utf8_valid(const unsigned char *s, size_t n)
-{
-	size_t i = 0, k, len;
-	unsigned cp;
-
-	while (i < n) {
-		unsigned char b = s[i];
-
-		if (b < 0x80) {
-			i++;
-			continue;
-		}
-		if (b >= 0xc2 && b <= 0xdf)
-			len = 2, cp = b & 0x1f;
-		else if (b >= 0xe0 && b <= 0xef)
-			len = 3, cp = b & 0x0f;
-		else if (b >= 0xf0 && b <= 0xf4)
-			len = 4, cp = b & 0x07;
-		else
-			return 0;
-		if (n - i < len)
-			return 0;
-		for (k = 1; k < len; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return 0;
-			cp = cp << 6 | (s[i + k] & 0x3f);
-		}
-		if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 &&
-		    cp <= 0xdfff))) || (len == 4 && (cp < 0x10000 ||
-		    cp > 0x10ffff)))
-			return 0;
-		i += len;
-	}
-	return 1;
-}
 
 static int
 check_string(struct jctx *c, const unsigned char *s, size_t n)
@@ -199,7 +159,9 @@ check_string(struct jctx *c, const unsigned char *s, size_t n)
 		set_error(c, FMT_ENCODING, "A string contains a NUL character.");
 		return 0;
 	}
-	if (!utf8_valid(s, n)) {
+	/* yajl checks only the byte structure: overlong forms and encoded
+	 * surrogates would pass without this. */
+	if (utf8_check((const char *)s, n) != n) {
 		set_error(c, FMT_ENCODING, "A string is not valid UTF-8.");
 		return 0;
 	}

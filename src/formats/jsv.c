@@ -128,38 +128,6 @@ syntax(struct jctx *c, size_t off, const char *what)
 	    what);
 }
 
-/*
- * Returns the length of the well-formed UTF-8 sequence at s[0..n)
- * (s[0] >= 0x80), or 0: overlong forms, surrogates and code points
- * above U+10FFFF are ill-formed (RFC 3629).
- */
-static size_t
-utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t len, k;
-
-	if (s[0] < 0xc2 || s[0] > 0xf4)
-		return 0;
-	len = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
-	if (s[0] == 0xe0)
-		lo = 0xa0;		/* overlong */
-	else if (s[0] == 0xed)
-		hi = 0x9f;		/* surrogates */
-	else if (s[0] == 0xf0)
-		lo = 0x90;		/* overlong */
-	else if (s[0] == 0xf4)
-		hi = 0x8f;		/* above U+10FFFF */
-	if (n < len)
-		return 0;
-	for (k = 1; k < len; k++) {
-		if (s[k] < lo || s[k] > hi)
-			return 0;
-		lo = 0x80;
-		hi = 0xbf;
-	}
-	return len;
-}
 
 /*
  * Checks the bytes p[off..off+len) of one key or scalar: no NUL, valid
@@ -184,7 +152,7 @@ check_text(struct jctx *c, size_t off, size_t len, enum text_kind kind)
 			i++;
 			continue;
 		}
-		if ((k = utf8_len(s + i, len - i)) == 0)
+		if ((k = utf8_seq_len(s + i, len - i, NULL)) == 0)
 			return fail(c, FMT_ENCODING, off + i,
 			    "Invalid JSV at byte %zu: not valid UTF-8.",
 			    off + i);

@@ -26,61 +26,7 @@
 
 /* ---- UTF-8, shared by the decoder's check and the encoder's escaping */
 
-/*
- * Returns the length (2 to 4) of the well-formed UTF-8 sequence at s[0]
- * >= 0x80, or 0 with *bad set to the length of its maximal ill-formed
- * subpart.  Overlong forms, surrogates and code points above U+10FFFF
- * are ill-formed (RFC 3629).
- */
-static size_t
-utf8_len(const unsigned char *s, size_t n, size_t *bad)
-{
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t len, i;
 
-	if (s[0] < 0xc2 || s[0] > 0xf4) {
-		*bad = 1;
-		return 0;
-	}
-	len = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
-	if (s[0] == 0xe0)
-		lo = 0xa0;
-	else if (s[0] == 0xed)
-		hi = 0x9f;
-	else if (s[0] == 0xf0)
-		lo = 0x90;
-	else if (s[0] == 0xf4)
-		hi = 0x8f;
-	for (i = 1; i < len; i++) {
-		if (i >= n || s[i] < lo || s[i] > hi) {
-			*bad = i;
-			return 0;
-		}
-		lo = 0x80;
-		hi = 0xbf;
-	}
-	return len;
-}
-
-/* Returns the offset of the first NUL or ill-formed byte, or n. */
-static size_t
-utf8_check(const unsigned char *s, size_t n)
-{
-	size_t i = 0, len, bad;
-
-	while (i < n) {
-		if (s[i] == 0)
-			return i;
-		if (s[i] < 0x80) {
-			i++;
-			continue;
-		}
-		if ((len = utf8_len(s + i, n - i, &bad)) == 0)
-			return i;
-		i += len;
-	}
-	return n;
-}
 
 static int
 all_space(const char *p, size_t n)
@@ -553,7 +499,7 @@ pre_check(const char *p, size_t n, struct fmt_error *err)
 		    "The document is too large.");
 		return FMT_LIMIT;
 	}
-	if ((bad = utf8_check((const unsigned char *)p, n)) < n) {
+	if ((bad = utf8_check(p, n)) < n) {
 		err->offset = bad;
 		snprintf(err->msg, sizeof(err->msg), "The document is not "
 		    "valid UTF-8 (byte %zu).", bad);
@@ -662,7 +608,7 @@ put_text(struct buf *b, const char *s, size_t n, int quot)
 		rep = NULL;
 		bad = 1;
 		if (u[i] >= 0x80) {
-			len = utf8_len(u + i, n - i, &bad);
+			len = utf8_seq_len(u + i, n - i, &bad);
 			if (len == 3 && u[i] == 0xef && u[i + 1] == 0xbf &&
 			    u[i + 2] >= 0xbe)
 				bad = 3;
@@ -1019,7 +965,7 @@ put_local_name(struct buf *b, const char *s, size_t n)
 		len = 1;
 		cp = u[i];
 		if (u[i] >= 0x80) {
-			len = utf8_len(u + i, n - i, &bad);
+			len = utf8_seq_len(u + i, n - i, &bad);
 			cp = len != 0 ? utf8_decode(u + i, len) : 0xfffd;
 			if (len == 0)
 				len = bad;

@@ -213,44 +213,6 @@ buf_printf(struct buf *b, const char *fmt, ...)
 }
 
 /*
- * Returns the length of the well-formed UTF-8 sequence (2 to 4 bytes)
- * starting at s[0] >= 0x80, or 0 with *bad set to the length of its
- * maximal ill-formed subpart (Unicode 15, section 3.9, U+FFFD
- * substitution), so that one U+FFFD replaces each such subpart.
- * Overlong forms, surrogates and code points above U+10FFFF are
- * ill-formed.
- */
-static size_t
-utf8_seq_len(const unsigned char *s, size_t n, size_t *bad)
-{
-	unsigned char	 lo = 0x80, hi = 0xbf;
-	size_t		 len, i;
-
-	if (s[0] < 0xc2 || s[0] > 0xf4) {
-		*bad = 1;
-		return 0;
-	}
-	len = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
-	if (s[0] == 0xe0)
-		lo = 0xa0;		/* overlong */
-	else if (s[0] == 0xed)
-		hi = 0x9f;		/* surrogates */
-	else if (s[0] == 0xf0)
-		lo = 0x90;		/* overlong */
-	else if (s[0] == 0xf4)
-		hi = 0x8f;		/* above U+10FFFF */
-	for (i = 1; i < len; i++) {
-		if (i >= n || s[i] < lo || s[i] > hi) {
-			*bad = i;
-			return 0;
-		}
-		lo = 0x80;
-		hi = 0xbf;
-	}
-	return len;
-}
-
-/*
  * Appends s[0..n) as the inside of a JSON string, without quotes.
  * This one function decides what needs escaping and writes it: '"',
  * '\\', every control character (short forms where JSON has them,

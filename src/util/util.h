@@ -121,6 +121,10 @@ int base64_decode(struct arena *a, const char *s, size_t n,
 int base64url_decode(struct arena *a, const char *s, size_t n,
     unsigned char **out, size_t *outlen) RS_MUSTCHECK;
 
+/* utf8.c: strict UTF-8 (RFC 3629). */
+size_t utf8_seq_len(const unsigned char *s, size_t n, size_t *bad);
+size_t utf8_check(const char *s, size_t n);
+
 /* time.c */
 int64_t time_now_ms(void);
 /* Monotonic clock in microseconds, for durations. */
