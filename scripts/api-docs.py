@@ -326,6 +326,7 @@ def run():
     inv2 = call("POST", v1t(acme_id, "/invites"), {"email": "maybe@partner.example"}, admin,
                 expect=201, show=False).json()
     call("GET", v1t(acme_id, "/invites?state=pending"), token=reader)
+    call("GET", v1t(acme_id, f"/invites/{inv['id']}"), token=reader)
     call("DELETE", v1t(acme_id, f"/invites/{inv2['id']}"), token=admin, expect=204)
     call("POST", "/v1/invites/accept",
          {"token": inv["token"], "password": "correct horse battery staple",
@@ -348,6 +349,7 @@ def run():
     # API description, once the router has it
     if has_route("GET", "/openapi.json"):
         call("GET", "/openapi.json")
+    call("GET", "/metrics", title="Metrics (after the requests above)")
 
     # Errors
     E = "errors"
@@ -433,13 +435,14 @@ FAMILIES = [
     ("Invites", "invites", lambda p: "/invites" in p),
     ("Audit", "audit", lambda p: p.endswith("/audit")),
     ("API description", "openapi", lambda p: p == "/openapi.json"),
-    ("Health", "health", lambda p: p in ("/healthz", "/readyz")),
+    ("Health and metrics", "health", lambda p: p in ("/healthz", "/readyz", "/metrics")),
     ("ASP.NET compatibility (seed 004)", "aspnet", lambda p: p.startswith("/api/")),
 ]
 
 SUMMARIES = {
     ("GET", "/healthz"): "200 while the process serves.",
     ("GET", "/readyz"): "200 when the database answers, else 503. Only from this host.",
+    ("GET", "/metrics"): "Prometheus text format, summed over every worker. Only from this host.",
     ("POST", "/api/organizations/{organizationId}/users"):
         "The ASP.NET Web API endpoint rosterd reproduces field for field "
         "(PascalCase, `{\"Message\", \"ModelState\"}` errors; see docs/compat.md).",
@@ -740,9 +743,19 @@ def render(ctx):
     return "\n".join(out).rstrip() + "\n"
 
 
+# The vendor dialects other than seed 004 have their own pages
+# (docs/seed-000.md ... seed-003.md), recorded from real runs by their tests.
+OWN_PAGES = {("POST", "/Application/PostSecurityGroupUsers"), ("POST", "/api/users"),
+             ("POST", "/usergroupuserinvite"),
+             ("POST", "/platform/adminuser/groups/{groupCode}/addusers"),
+             ("POST", "/platform/adminuser/groups/{groupCode}/removeusers")}
+
+
 def check_coverage():
     missing = []
     for rt in ROUTES:
+        if (rt.method, rt.pattern) in OWN_PAGES:
+            continue
         if not any(ex.show and ex.route is rt and 200 <= ex.status < 300 for ex in EXCHANGES):
             missing.append(f"{rt.method} {rt.pattern}")
     if missing:

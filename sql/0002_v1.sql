@@ -13,6 +13,8 @@
 CREATE INDEX tenants_created_idx ON tenants (created_at, id);
 CREATE INDEX users_created_idx ON users (tenant_id, created_at, id);
 CREATE INDEX groups_created_idx ON groups (tenant_id, created_at, id);
+CREATE INDEX group_members_added_idx
+	ON group_members (tenant_id, group_id, added_at, user_id);
 
 CREATE FUNCTION rosterd_ts(t timestamptz) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
@@ -103,7 +105,12 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
 	    'expiresAt', rosterd_ts(i.expires_at),
 	    'acceptedAt', rosterd_ts(i.accepted_at),
 	    'revokedAt', rosterd_ts(i.revoked_at),
-	    'createdAt', rosterd_ts(i.created_at), 'createdBy', i.created_by)
+	    'createdAt', rosterd_ts(i.created_at), 'createdBy', i.created_by,
+	    'updatedAt', rosterd_ts(greatest(i.created_at, i.accepted_at,
+	        i.revoked_at)),
+	    -- an invite changes at most twice: accepted, or revoked
+	    'version', 1 + (i.accepted_at IS NOT NULL)::int
+	        + (i.revoked_at IS NOT NULL)::int)
 $$;
 
 CREATE FUNCTION rosterd_audit_json(a audit_log) RETURNS json

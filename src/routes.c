@@ -14,12 +14,30 @@ const struct route routes[] = {
 	    health_healthz },
 	{ "GET", "/readyz", 0, AUTHZ_PUBLIC, NULL, &dialect_plain,
 	    health_readyz },
+	{ "GET", "/openapi.json", 0, AUTHZ_PUBLIC, NULL, &dialect_plain,
+	    health_openapi },
+	/* Public to rosterd: nginx lets only this host reach it. */
+	{ "GET", "/metrics", 0, AUTHZ_PUBLIC, NULL, &dialect_plain,
+	    health_metrics },
 	{ "POST", "/api/organizations/{organizationId}/users", ROUTE_CI,
 	    AUTHZ_TENANT_ADMIN, "organizationId", &dialect_aspnet_004,
 	    aspnet_org_users_post },
 	/* ASP.NET seeds 000 and 003 (issue 5): below this line. */
+	{ "POST", "/Application/PostSecurityGroupUsers", ROUTE_CI,
+	    AUTHZ_TENANT_ADMIN, NULL, &dialect_aspnet_000,
+	    aspnet_security_group_users_post },
+	{ "POST", "/api/users", ROUTE_CI, AUTHZ_TENANT_ADMIN, NULL,
+	    &dialect_aspnet_003, aspnet_accounts_post },
 
 	/* ServiceStack seed 001 and Kibo seed 002 (issue 6): below this line. */
+	{ "POST", "/usergroupuserinvite", ROUTE_CI | ROUTE_FMT_SUFFIX,
+	    AUTHZ_SYSTEM_ADMIN, NULL, &dialect_servicestack, ss_invite_post },
+	{ "POST", "/platform/adminuser/groups/{groupCode}/addusers",
+	    ROUTE_CI | ROUTE_BULK, AUTHZ_TENANT_ADMIN, NULL, &dialect_kibo,
+	    kibo_group_addusers },
+	{ "POST", "/platform/adminuser/groups/{groupCode}/removeusers",
+	    ROUTE_CI | ROUTE_BULK, AUTHZ_TENANT_ADMIN, NULL, &dialect_kibo,
+	    kibo_group_removeusers },
 
 	/* rosterd's own API */
 	{ "POST", "/v1/tenants", 0, AUTHZ_SYSTEM_ADMIN, NULL, &dialect_v1,
@@ -102,7 +120,13 @@ routes_dialect_for_path(const char *path)
 	if (strncasecmp(path, "/api/", 5) == 0)
 		return &dialect_aspnet_004;
 	/* ASP.NET /Application/ (issue 5): here. */
+	if (strncasecmp(path, "/Application/", 13) == 0)
+		return &dialect_aspnet_000;
 	/* ServiceStack and Kibo prefixes (issue 6): here. */
+	if (strncasecmp(path, "/usergroupuserinvite", 20) == 0)
+		return &dialect_servicestack;
+	if (strncasecmp(path, "/platform/", 10) == 0)
+		return &dialect_kibo;
 	if (strncmp(path, "/v1/", 4) == 0)
 		return &dialect_v1;
 	return &dialect_plain;

@@ -189,6 +189,7 @@ reap(struct master *m, pid_t *waited, int *waited_done)
 		else
 			log_warn("worker %ld exited with status %d; replacing "
 			    "it", (long)pid, WEXITSTATUS(status));
+		metrics_add(METRIC_WORKER_RESTART);
 		m->pids[i] = spawn(m);
 	}
 }
@@ -253,6 +254,7 @@ reload(struct master *m)
 		kill(old, SIGTERM);
 		wait_for(m, old);
 	}
+	metrics_add(METRIC_RELOAD);
 	log_info("configuration reloaded; %ld workers", m->n);
 }
 
@@ -347,6 +349,8 @@ supervisor_run(const char *path)
 	m.n = config_workers(&m.cfg);
 	if (m.n > MAX_WORKERS)
 		m.n = MAX_WORKERS;
+	if (metrics_init() != 0)
+		log_warn("no shared memory for /metrics: it will be empty");
 	for (i = 0; i < m.n; i++)
 		m.pids[i] = spawn(&m);
 	log_info("rosterd started: %ld workers on %s", m.n, m.cfg.listen);

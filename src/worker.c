@@ -257,6 +257,8 @@ handle(struct worker *w, FCGX_Request *r)
 		FCGX_PutStr(out.p, (int)out.len, r->out);
 	buf_release(&out);
 	log_request(&req, &resp);
+	metrics_request(req.route != NULL ? (int)(req.route - routes) : -1,
+	    resp.status, time_mono_us() - req.start_us);
 	if (resp.body.a == NULL)
 		buf_release(&resp.body);
 }

@@ -156,8 +156,10 @@ ensure_conn(struct db *db)
 {
 	if (conn_alive(db))
 		return 0;
-	if (db->conn != NULL)
+	if (db->conn != NULL) {
 		log_warn("database connection lost; reconnecting");
+		metrics_add(METRIC_DB_RECONNECT);
+	}
 	return db_connect(db);
 }
 
@@ -221,6 +223,7 @@ exec_once(struct db *db, struct arena *a, enum stmt id, const char *const *param
 		return r;
 	}
 	*st = classify(db, a, r, constraint);
+	metrics_add(METRIC_DB_ERROR);
 	PQclear(r);
 	if (*st == DB_UNAVAILABLE && PQstatus(db->conn) != CONNECTION_OK)
 		disconnect(db);

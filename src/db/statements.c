@@ -457,10 +457,10 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	/* ---- /v1: group members ---- */
 
 	/*
-	 * A page of the members of group $2 of tenant $1 in user id order
-	 * after $3 (a user id, NULL for the first page), at most $4 rows.
-	 * Every row says group_ok; an empty page is one row with json NULL.
-	 * Read-only.
+	 * A page of the members of group $2 of tenant $1 in the order they
+	 * were added, after the cursor ($3 microseconds, $4 user id), at
+	 * most $5 rows.  Every row says group_ok; an empty page is one row
+	 * with json NULL.  Read-only.
 	 */
 	[STMT_MEMBER_LIST] = { "member_list",
 	    "SELECT t.ok AS group_ok, p.json, p.cur FROM"
@@ -470,13 +470,15 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	    "  'email', u.email, 'displayName', u.display_name,"
 	    "  'active', u.is_active, 'addedAt', rosterd_ts(m.added_at),"
 	    "  'addedBy', m.added_by) AS json,"
-	    "  '0,' || m.user_id::text AS cur, m.user_id"
+	    "  rosterd_cursor(m.added_at, m.user_id) AS cur, m.added_at,"
+	    "  m.user_id"
 	    " FROM group_members m JOIN users u ON u.tenant_id = m.tenant_id"
 	    "  AND u.id = m.user_id"
 	    " WHERE m.tenant_id = $1::uuid AND m.group_id = $2::uuid"
-	    "  AND ($3::uuid IS NULL OR m.user_id > $3::uuid)"
-	    " ORDER BY m.user_id LIMIT $4::int"
-	    ") AS p ON t.ok ORDER BY p.user_id", 4, 1 },
+	    "  AND ($3::bigint IS NULL OR (m.added_at, m.user_id) >"
+	    "   (rosterd_cursor_ts($3::bigint), $4::uuid))"
+	    " ORDER BY m.added_at, m.user_id LIMIT $5::int"
+	    ") AS p ON t.ok ORDER BY p.added_at, p.user_id", 5, 1 },
 
 	/*
 	 * Adds the users $3 (uuid[], up to 10,000; repeats count once) to
@@ -785,7 +787,9 @@ const struct stmt_def db_statements[STMT__MAX] = {
 
 	/* $1 tenant, $2 id.  json (no row: none).  Read-only. */
 	[STMT_INVITE_GET] = { "invite_get",
-	    "SELECT rosterd_invite_json(i) AS json, NULL AS version"
+	    "SELECT rosterd_invite_json(i) AS json,"
+	    " 1 + (i.accepted_at IS NOT NULL)::int"
+	    "  + (i.revoked_at IS NOT NULL)::int AS version"
 	    " FROM invites i WHERE i.tenant_id = $1::uuid AND i.id = $2::uuid",
 	    2, 1 },
 
@@ -952,6 +956,286 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	    "DELETE FROM idempotency"
 	    " WHERE tenant_id = $1::uuid AND key = $2::text AND status = 0",
 	    2, 0 },
+	/* ---- ServiceStack seed 001 and Kibo seed 002 (issue 6) ---- */
+
+	/*
+	 * POST /usergroupuserinvite: invites e-mail $2 into user group $3
+	 * (by id) or $4 (by code, case-insensitive) of tenant $1, or its
+	 * default user group when both are NULL.  One statement, all or
+	 * nothing, nothing at all when the tenant or the group is unknown:
+	 * the user with that e-mail (any case) is taken, or made in the
+	 * invited state (inactive, no password, username = e-mail); it
+	 * joins the group (once); its pending invite to that group is
+	 * renewed (new token hash $5, hex, expiry $6 seconds from now) or
+	 * one is made; one audit row.  Two users never share an e-mail:
+	 * the upsert locks the existing row.  A username taken by another
+	 * user is a unique violation of users_username_key.  $7 actor,
+	 * $8 request id.  One row: tenant_ok, group_ok, renewed, json
+	 * (the user's fields, roles and permissions, dates in epoch ms).
+	 */
+	[STMT_SS_INVITE] = { "ss_invite",
+	    "WITH t AS (SELECT id FROM tenants WHERE id = $1::uuid"
+	    "), g AS ("
+	    " SELECT gr.id FROM groups gr JOIN t ON gr.tenant_id = t.id"
+	    " WHERE gr.kind = 'user' AND CASE"
+	    "  WHEN $3::uuid IS NOT NULL THEN gr.id = $3::uuid"
+	    "  WHEN $4::text IS NOT NULL THEN lower(gr.code) = lower($4::text)"
+	    "  ELSE gr.is_default END"
+	    "), u AS ("
+	    " INSERT INTO users AS x (tenant_id, id, username, email, is_active,"
+	    "  created_by, updated_by)"
+	    " SELECT $1::uuid, gen_random_uuid(), $2::text, $2::text, false,"
+	    "  $7::text, $7::text FROM g"
+	    " ON CONFLICT (tenant_id, lower(email)) WHERE email IS NOT NULL"
+	    " DO UPDATE SET email = x.email"
+	    " RETURNING x.*, (x.xmax = 0) AS created"
+	    "), cur AS ("
+	    " SELECT i.id FROM invites i JOIN g ON i.group_id = g.id"
+	    " WHERE i.tenant_id = $1::uuid AND lower(i.email) = lower($2::text)"
+	    "  AND i.accepted_at IS NULL AND i.revoked_at IS NULL"
+	    " ORDER BY i.created_at DESC LIMIT 1 FOR UPDATE OF i"
+	    "), upd AS ("
+	    " UPDATE invites i SET token_hash = decode($5::text, 'hex'),"
+	    "  expires_at = now() + $6::bigint * interval '1 second',"
+	    "  user_id = u.id"
+	    " FROM cur, u WHERE i.tenant_id = $1::uuid AND i.id = cur.id"
+	    " RETURNING i.id, i.group_id, i.email"
+	    "), ins AS ("
+	    " INSERT INTO invites (tenant_id, id, group_id, user_id, email,"
+	    "  token_hash, expires_at, created_by)"
+	    " SELECT $1::uuid, gen_random_uuid(), g.id, u.id, u.email,"
+	    "  decode($5::text, 'hex'),"
+	    "  now() + $6::bigint * interval '1 second', $7::text"
+	    " FROM g, u WHERE NOT EXISTS (SELECT 1 FROM cur)"
+	    " RETURNING id, group_id, email"
+	    "), inv AS (SELECT * FROM upd UNION ALL SELECT * FROM ins"
+	    "), gm AS ("
+	    " INSERT INTO group_members (tenant_id, group_id, user_id, added_by)"
+	    " SELECT $1::uuid, g.id, u.id, $7::text FROM g, u"
+	    " ON CONFLICT DO NOTHING"
+	    "), au AS ("
+	    " INSERT INTO audit_log (tenant_id, actor, action, target_type,"
+	    "  target_id, request_id, detail)"
+	    " SELECT $1::uuid, $7::text, CASE WHEN EXISTS (SELECT 1 FROM upd)"
+	    "  THEN 'invite.renew' ELSE 'invite.create' END, 'invite', inv.id,"
+	    "  $8::text, jsonb_build_object('email', inv.email, 'group',"
+	    "  inv.group_id, 'user', u.id, 'userCreated', u.created,"
+	    "  'dialect', 'servicestack') FROM inv, u"
+	    ") SELECT EXISTS (SELECT 1 FROM t) AS tenant_ok,"
+	    " EXISTS (SELECT 1 FROM g) AS group_ok,"
+	    " EXISTS (SELECT 1 FROM upd) AS renewed,"
+	    " (SELECT json_build_object('num', u.num, 'username', u.username,"
+	    "  'email', u.email, 'phone', u.phone, 'firstName', u.first_name,"
+	    "  'lastName', u.last_name, 'displayName', u.display_name,"
+	    "  'locale', u.locale, 'timeZone', u.time_zone,"
+	    "  'failedLogins', u.failed_logins,"
+	    "  'created', (extract(epoch FROM u.created_at) * 1000)::bigint,"
+	    "  'updated', (extract(epoch FROM u.updated_at) * 1000)::bigint,"
+	    "  'roles', array_to_json(array(SELECT DISTINCT r.name"
+	    "   FROM role_assignments a JOIN roles r ON r.tenant_id = a.tenant_id"
+	    "   AND r.id = a.role_id WHERE a.tenant_id = u.tenant_id"
+	    "   AND a.user_id = u.id ORDER BY 1)),"
+	    "  'permissions', array_to_json(array(SELECT DISTINCT p.p"
+	    "   FROM role_assignments a JOIN roles r ON r.tenant_id = a.tenant_id"
+	    "   AND r.id = a.role_id, jsonb_array_elements_text(CASE WHEN"
+	    "   jsonb_typeof(r.attrs->'permissions') = 'array' THEN"
+	    "   r.attrs->'permissions' ELSE '[]'::jsonb END) AS p(p)"
+	    "   WHERE a.tenant_id = u.tenant_id AND a.user_id = u.id"
+	    "   ORDER BY 1))) FROM u) AS json", 8, 0 },
+
+	/*
+	 * Kibo addusers: adds the users $3 (uuid[], up to 10,000; repeats
+	 * count once) to the admin group with code $2 (case-insensitive) of
+	 * tenant $1, in one statement, all or nothing: nothing is written
+	 * unless the group exists, $4 (ids the dialect found malformed) is
+	 * 0 and every id names a user of the tenant.  The users are
+	 * key-share locked.  One audit row when something was added.
+	 * $5 actor, $6 request id.  One row: group_ok, missing (1-based
+	 * positions in $3 of unknown ids, NULL when none), head and audit
+	 * (rosterd_kibo_group_*_json) and users (the members afterwards as
+	 * a json array, NULL unless written).
+	 */
+	[STMT_KIBO_MEMBERS_ADD] = { "kibo_members_add",
+	    "WITH g AS ("
+	    " SELECT * FROM groups WHERE tenant_id = $1::uuid AND kind = 'admin'"
+	    "  AND lower(code) = lower($2::text)"
+	    "), req AS ("
+	    " SELECT r.uid, r.ord"
+	    " FROM unnest($3::uuid[]) WITH ORDINALITY AS r(uid, ord)"
+	    "), known AS ("
+	    " SELECT u.id AS uid FROM users u WHERE u.tenant_id = $1::uuid"
+	    "  AND u.id IN (SELECT uid FROM req)"
+	    "  AND EXISTS (SELECT 1 FROM g) FOR KEY SHARE OF u"
+	    "), missing AS ("
+	    " SELECT array_agg(req.ord ORDER BY req.ord) AS ords FROM req"
+	    " WHERE req.uid NOT IN (SELECT uid FROM known)"
+	    "), ok AS ("
+	    " SELECT 1 FROM g WHERE $4::int = 0"
+	    "  AND (SELECT ords FROM missing) IS NULL"
+	    "), ins AS ("
+	    " INSERT INTO group_members (tenant_id, group_id, user_id, added_by)"
+	    " SELECT $1::uuid, g.id, k.uid, $5::text FROM g, known k, ok"
+	    " ORDER BY k.uid ON CONFLICT DO NOTHING RETURNING user_id"
+	    "), au AS ("
+	    " INSERT INTO audit_log (tenant_id, actor, action, target_type,"
+	    "  target_id, request_id, detail)"
+	    " SELECT $1::uuid, $5::text, 'group.members.add', 'group', g.id,"
+	    "  $6::text, jsonb_build_object('added',"
+	    "  (SELECT jsonb_agg(user_id) FROM ins), 'dialect', 'kibo') FROM g"
+	    " WHERE EXISTS (SELECT 1 FROM ins)"
+	    "), mem AS ("
+	    " SELECT m.user_id FROM group_members m, g, ok"
+	    " WHERE m.tenant_id = $1::uuid AND m.group_id = g.id"
+	    " UNION SELECT k.uid FROM known k, ok"
+	    ") SELECT EXISTS (SELECT 1 FROM g) AS group_ok,"
+	    " (SELECT ords FROM missing) AS missing,"
+	    " (SELECT rosterd_kibo_group_head_json(g) FROM g) AS head,"
+	    " (SELECT rosterd_kibo_group_audit_json(g) FROM g) AS audit,"
+	    " (SELECT coalesce(json_agg(rosterd_kibo_user_json(u)"
+	    "  ORDER BY u.created_at, u.id), '[]') FROM users u JOIN mem"
+	    "  ON u.tenant_id = $1::uuid AND u.id = mem.user_id"
+	    "  WHERE EXISTS (SELECT 1 FROM ok)) AS users", 6, 0, 1 },
+
+	/*
+	 * Kibo removeusers: the same as kibo_members_add, removing: unknown
+	 * ids fail the request, an id that is not a member is fine.
+	 */
+	[STMT_KIBO_MEMBERS_REMOVE] = { "kibo_members_remove",
+	    "WITH g AS ("
+	    " SELECT * FROM groups WHERE tenant_id = $1::uuid AND kind = 'admin'"
+	    "  AND lower(code) = lower($2::text)"
+	    "), req AS ("
+	    " SELECT r.uid, r.ord"
+	    " FROM unnest($3::uuid[]) WITH ORDINALITY AS r(uid, ord)"
+	    "), known AS ("
+	    " SELECT u.id AS uid FROM users u WHERE u.tenant_id = $1::uuid"
+	    "  AND u.id IN (SELECT uid FROM req)"
+	    "  AND EXISTS (SELECT 1 FROM g)"
+	    "), missing AS ("
+	    " SELECT array_agg(req.ord ORDER BY req.ord) AS ords FROM req"
+	    " WHERE req.uid NOT IN (SELECT uid FROM known)"
+	    "), ok AS ("
+	    " SELECT 1 FROM g WHERE $4::int = 0"
+	    "  AND (SELECT ords FROM missing) IS NULL"
+	    "), del AS ("
+	    " DELETE FROM group_members m USING g, ok"
+	    " WHERE m.tenant_id = $1::uuid AND m.group_id = g.id"
+	    "  AND m.user_id IN (SELECT uid FROM known) RETURNING m.user_id"
+	    "), au AS ("
+	    " INSERT INTO audit_log (tenant_id, actor, action, target_type,"
+	    "  target_id, request_id, detail)"
+	    " SELECT $1::uuid, $5::text, 'group.members.remove', 'group', g.id,"
+	    "  $6::text, jsonb_build_object('removed',"
+	    "  (SELECT jsonb_agg(user_id) FROM del), 'dialect', 'kibo') FROM g"
+	    " WHERE EXISTS (SELECT 1 FROM del)"
+	    "), mem AS ("
+	    " SELECT m.user_id FROM group_members m, g, ok"
+	    " WHERE m.tenant_id = $1::uuid AND m.group_id = g.id"
+	    "  AND m.user_id NOT IN (SELECT uid FROM known)"
+	    ") SELECT EXISTS (SELECT 1 FROM g) AS group_ok,"
+	    " (SELECT ords FROM missing) AS missing,"
+	    " (SELECT rosterd_kibo_group_head_json(g) FROM g) AS head,"
+	    " (SELECT rosterd_kibo_group_audit_json(g) FROM g) AS audit,"
+	    " (SELECT coalesce(json_agg(rosterd_kibo_user_json(u)"
+	    "  ORDER BY u.created_at, u.id), '[]') FROM users u JOIN mem"
+	    "  ON u.tenant_id = $1::uuid AND u.id = mem.user_id"
+	    "  WHERE EXISTS (SELECT 1 FROM ok)) AS users", 6, 0, 1 },
+
+	/* ---- ASP.NET seeds 000 and 003 (issue 5) ---- */
+
+	/*
+	 * Creates or updates user $2 of tenant $1 with its group membership,
+	 * role assignments and audit row: one round trip, all or nothing.
+	 * Nothing is written unless the tenant exists, $2 is no other
+	 * tenant's user, group $19 (NULL: none) is a group of kind $20 of
+	 * the tenant and every role of $22 is the tenant's: the row reports
+	 * tenant_ok, other_tenant, group_ok and missing (0-based positions
+	 * of unknown roles).  An update keeps what a NULL leaves unsaid
+	 * (booleans $11-$14, password $15, pin code $16: PHC strings, never
+	 * secrets) and replaces the dialect's attrs member $17 by $18.  With
+	 * $21 the user leaves every other group of kind $20.  Role
+	 * assignments are added, never removed.  A taken username or e-mail
+	 * is a unique violation (users_username_key, users_email_key).
+	 * $3 username, $4 email, $5 first name, $6 last name, $7 display
+	 * name, $8 phone, $9 external id, $10 time zone, $23 actor,
+	 * $24 request id, $25 audit action.  One row: the checks, then id,
+	 * created, username, email, verified, is_active, time_zone, dto (the
+	 * attrs member), group_name.
+	 */
+	[STMT_ASPNET_ACCOUNT_UPSERT] = { "aspnet_account_upsert",
+	    "WITH chk AS ("
+	    " SELECT EXISTS (SELECT 1 FROM tenants WHERE id = $1::uuid)"
+	    "  AS tenant_ok,"
+	    " EXISTS (SELECT 1 FROM users WHERE id = $2::uuid"
+	    "  AND tenant_id <> $1::uuid) AS other_tenant,"
+	    " ($19::uuid IS NULL OR EXISTS (SELECT 1 FROM groups"
+	    "  WHERE tenant_id = $1::uuid AND id = $19::uuid"
+	    "  AND kind = $20::text)) AS group_ok,"
+	    " (SELECT array_agg(r.ord - 1 ORDER BY r.ord)"
+	    "  FROM unnest($22::uuid[]) WITH ORDINALITY AS r(rid, ord)"
+	    "  WHERE NOT EXISTS (SELECT 1 FROM roles ro"
+	    "  WHERE ro.tenant_id = $1::uuid AND ro.id = r.rid)) AS missing"
+	    "), up AS ("
+	    " INSERT INTO users AS u (tenant_id, id, username, email,"
+	    "  first_name, last_name, display_name, phone, external_id,"
+	    "  time_zone, is_active, verified, locked, must_change_password,"
+	    "  password, pin_code, attrs, created_by, updated_by)"
+	    " SELECT $1::uuid, $2::uuid, $3::text, $4::text, $5::text,"
+	    "  $6::text, $7::text, $8::text, $9::text, $10::text,"
+	    "  coalesce($11::boolean, true), coalesce($12::boolean, false),"
+	    "  coalesce($13::boolean, false), coalesce($14::boolean, false),"
+	    "  $15::text, $16::text, jsonb_build_object($17::text, $18::jsonb),"
+	    "  $23::text, $23::text"
+	    " FROM chk WHERE chk.tenant_ok AND NOT chk.other_tenant"
+	    "  AND chk.group_ok AND chk.missing IS NULL"
+	    " ON CONFLICT (tenant_id, id) DO UPDATE SET"
+	    "  username = EXCLUDED.username, email = EXCLUDED.email,"
+	    "  first_name = EXCLUDED.first_name,"
+	    "  last_name = EXCLUDED.last_name,"
+	    "  display_name = EXCLUDED.display_name, phone = EXCLUDED.phone,"
+	    "  external_id = EXCLUDED.external_id,"
+	    "  time_zone = EXCLUDED.time_zone,"
+	    "  is_active = coalesce($11::boolean, u.is_active),"
+	    "  verified = coalesce($12::boolean, u.verified),"
+	    "  locked = coalesce($13::boolean, u.locked),"
+	    "  must_change_password = coalesce($14::boolean,"
+	    "   u.must_change_password),"
+	    "  password = coalesce($15::text, u.password),"
+	    "  pin_code = coalesce($16::text, u.pin_code),"
+	    "  attrs = u.attrs || EXCLUDED.attrs, updated_at = now(),"
+	    "  updated_by = $23::text, version = u.version + 1"
+	    " RETURNING u.id, (u.xmax = 0) AS created, u.username, u.email,"
+	    "  u.verified, u.is_active, u.time_zone, u.attrs -> $17::text AS dto"
+	    "), gd AS ("
+	    " DELETE FROM group_members gm USING up, groups g"
+	    " WHERE $21::boolean AND gm.tenant_id = $1::uuid"
+	    "  AND gm.user_id = up.id AND g.tenant_id = $1::uuid"
+	    "  AND g.id = gm.group_id AND g.kind = $20::text"
+	    "  AND gm.group_id IS DISTINCT FROM $19::uuid"
+	    "), gm AS ("
+	    " INSERT INTO group_members (tenant_id, group_id, user_id,"
+	    "  added_by)"
+	    " SELECT $1::uuid, $19::uuid, up.id, $23::text FROM up"
+	    " WHERE $19::uuid IS NOT NULL ON CONFLICT DO NOTHING"
+	    "), ra AS ("
+	    " INSERT INTO role_assignments (tenant_id, user_id, role_id,"
+	    "  created_by)"
+	    " SELECT DISTINCT $1::uuid, up.id, r.rid, $23::text"
+	    " FROM up, unnest($22::uuid[]) AS r(rid) ON CONFLICT DO NOTHING"
+	    "), au AS ("
+	    " INSERT INTO audit_log (tenant_id, actor, action, target_type,"
+	    "  target_id, request_id, detail)"
+	    " SELECT $1::uuid, $23::text, $25::text, 'user', up.id, $24::text,"
+	    "  jsonb_build_object('username', up.username, 'created',"
+	    "  up.created, 'group', $19::uuid, 'roles',"
+	    "  to_jsonb(coalesce($22::uuid[], '{}')))"
+	    " FROM up"
+	    ") SELECT chk.tenant_ok, chk.other_tenant, chk.group_ok,"
+	    " chk.missing, up.id, up.created, up.username, up.email,"
+	    " up.verified, up.is_active, up.time_zone, up.dto,"
+	    " (SELECT g.name FROM groups g WHERE g.tenant_id = $1::uuid"
+	    "  AND g.id = $19::uuid) AS group_name"
+	    " FROM chk LEFT JOIN up ON true", 25, 0 },
 };
 
 _Static_assert(sizeof(db_statements) / sizeof(db_statements[0]) == STMT__MAX,

@@ -1,7 +1,8 @@
 /*
  * aspnet_organization_users.c: seed 004,
  * POST api/organizations/{organizationId}/users (ASP.NET Web API 2,
- * Json.NET PascalCase, no "$id").  Decode a UserSimple, create the user
+ * Json.NET PascalCase, no "$id"; DataContract XML; forms).  Decode a
+ * UserSimple, create the user
  * with its roles in the organization (a tenant), answer the stored
  * UserSimple.
  */
@@ -251,27 +252,20 @@ encode_user(struct arena *a, const struct core_user *u)
 	return o;
 }
 
-/* Decodes the body into u; on failure sends the 400 and returns -1. */
+/*
+ * Decodes the body (JSON, XML UserSimple or a form) into u; on failure
+ * sends the 400 (or 415) and returns -1.
+ */
 static int
 decode_body(struct http_req *req, struct http_resp *resp,
     struct core_user_new *u)
 {
 	struct decode d = { req->arena, value_object(req->arena), 0 };
-	struct fmt_error ferr;
 	struct value *doc;
-	enum fmt_status fs;
 
-	fs = json_decode(req->arena, req->body, req->body_len,
-	    &fmt_default_limits, &doc, &ferr);
-	if (fs != FMT_OK) {
-		bind_error(&d, ferr.path, ferr.msg);
-	} else if (doc->type != VALUE_OBJECT) {
-		bind_error(&d, "", arena_sprintf(req->arena, "Cannot "
-		    "deserialize a JSON %s into type 'UserSimple'.",
-		    value_type_name(doc->type)));
-	} else {
-		bind_user(&d, doc, u);
-	}
+	if (aspnet_read_body(app, req, resp, &doc) != 0)
+		return -1;
+	bind_user(&d, doc, u);
 	if (d.nerr == 0)
 		return 0;
 	aspnet_error(app, req, resp, 400, "The request is invalid.", d.ms);
@@ -299,16 +293,13 @@ aspnet_org_users_post(struct http_req *req, struct http_resp *resp)
 		    NULL);
 		return;
 	}
-	if (!aspnet_is_json(req)) {
-		aspnet_unsupported_media(app, req, resp);
-		return;
-	}
 	if (decode_body(req, resp, &in) != 0)
 		return;
 	dialect_core_ctx(req, &c);
 	st = core_user_create(&c, org, &in, &out, &errs);
 	if (st == CORE_OK)
-		aspnet_send(app, req, resp, 200, encode_user(req->arena, &out));
+		aspnet_send_dto(app, req, resp, 200,
+		    encode_user(req->arena, &out), &aspnet_user_simple);
 	else if (st == CORE_INVALID && errs.n > 0)
 		send_invalid(req, resp, &errs);
 	else if (st == CORE_CONFLICT)

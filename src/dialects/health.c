@@ -57,6 +57,39 @@ health_readyz(struct http_req *req, struct http_resp *resp)
 		http_resp_header(resp, "Retry-After", "5");
 }
 
+extern const char openapi_doc[];
+extern const size_t openapi_doc_len;
+
+/* GET /openapi.json: docs/openapi.json, compiled in. */
+void
+health_openapi(struct http_req *req, struct http_resp *resp)
+{
+	(void)req;
+	resp->status = 200;
+	resp->content_type = "application/json";
+	buf_reset(&resp->body);
+	buf_put(&resp->body, openapi_doc, openapi_doc_len);
+}
+
+/* GET /metrics: Prometheus text format, every process's counters. */
+void
+health_metrics(struct http_req *req, struct http_resp *resp)
+{
+	const char *(*labels)[2];
+	size_t i;
+
+	labels = arena_allocarray(req->arena, nroutes, sizeof(*labels));
+	for (i = 0; i < nroutes; i++) {
+		labels[i][0] = routes[i].method;
+		labels[i][1] = routes[i].pattern;
+	}
+	resp->status = 200;
+	resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
+	buf_reset(&resp->body);
+	metrics_render(&resp->body, (const char *const (*)[2])labels, nroutes,
+	    PACKAGE_VERSION);
+}
+
 static void
 plain_error(struct http_req *req, struct http_resp *resp, int status,
     const char *message)

@@ -111,6 +111,11 @@ v1_db_error(struct http_req *req, struct http_resp *resp, enum db_status st,
 		    "current state of the resource.");
 		return;
 	case DB_INVALID:
+		if (req->tenant != NULL &&
+		    !uuid_valid(req->tenant, strlen(req->tenant))) {
+			v1_problem(req, resp, 404, "No tenant has this id.");
+			return;
+		}
 		v1_problem(req, resp, 400, "The database refused a value of "
 		    "the request.");
 		return;
@@ -598,6 +603,40 @@ v1_send_patched(struct http_req *req, struct http_resp *resp,
 	}
 	v1_send_resource(req, resp, 200, db_get(r, 0, "json"),
 	    db_get(r, 0, "version"));
+}
+
+/*
+ * A PATCH whose body changes nothing ("{}"): answers the resource as it
+ * is, with the same 404 and 412 as a real change, and writes nothing (no
+ * new version, no audit row).  get_params are the GET statement's.
+ * Returns 1 when it answered, 0 when the body has changes.
+ */
+int
+v1_patch_nothing(struct http_req *req, struct http_resp *resp,
+    const char *patch, enum stmt get, const char *const *get_params,
+    const char *what)
+{
+	const char *constraint, *want = v1_if_match(req), *have;
+	enum db_status st;
+	PGresult *r;
+
+	if (strcmp(patch, "{}") != 0)
+		return 0;
+	if ((r = v1_exec(req, get, get_params, &st, &constraint)) == NULL) {
+		v1_db_error(req, resp, st, constraint, NULL);
+		return 1;
+	}
+	if (PQntuples(r) > 0 && want != NULL &&
+	    strcmp(want, (have = db_get(r, 0, "version"))) != 0) {
+		v1_problem(req, resp, 412, arena_sprintf(req->arena,
+		    "If-Match does not match: the %s is at version %s.",
+		    what, have));
+		http_resp_header(resp, "ETag", arena_sprintf(req->arena,
+		    "\"%s\"", have));
+		return 1;
+	}
+	v1_send_got(req, resp, r, what);
+	return 1;
 }
 
 /* Answers a DELETE from its row (found, deleted, current_version). */

@@ -89,6 +89,32 @@ void v1_send_deleted(struct http_req *req, struct http_resp *resp,
     const PGresult *r, const char *what);
 void v1_send_got(struct http_req *req, struct http_resp *resp,
     const PGresult *r, const char *what);
+int v1_patch_nothing(struct http_req *req, struct http_resp *resp,
+    const char *patch, enum stmt get, const char *const *get_params,
+    const char *what);
+
+/* A tenant-scoped resource: what v1_resource.c needs to serve it. */
+struct v1_resource {
+	const char	*what;		/* "user": in messages */
+	const char	*collection;	/* "users": in Location */
+	const char	*id_param;	/* "userId": the path parameter */
+	const struct v1_field *fields;
+	size_t		 nfields;
+	const char *const *conflicts;	/* constraint, field, ..., NULL */
+	enum stmt	 create, get, patch, del;
+};
+
+void v1_res_create(struct http_req *req, struct http_resp *resp,
+    const struct v1_resource *res);
+void v1_res_get(struct http_req *req, struct http_resp *resp,
+    const struct v1_resource *res);
+void v1_res_patch(struct http_req *req, struct http_resp *resp,
+    const struct v1_resource *res);
+void v1_res_delete(struct http_req *req, struct http_resp *resp,
+    const struct v1_resource *res);
+void v1_res_list(struct http_req *req, struct http_resp *resp, enum stmt id,
+    const char **params, size_t first, const struct v1_page *pg,
+    const char *owner_ok, const char *owner);
 
 /* v1_tenants.c */
 void v1_tenants_create(struct http_req *req, struct http_resp *resp);

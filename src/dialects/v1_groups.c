@@ -28,33 +28,34 @@ static const char *const group_conflicts[] = {
 	"groups_code_key", "code", NULL
 };
 
-/* POST /v1/tenants/{tenantId}/groups */
+static const struct v1_resource groups = {
+	"group", "groups", "groupId", group_fields,
+	RS_ARRAY_LEN(group_fields), group_conflicts, STMT_GROUP_CREATE,
+	STMT_GROUP_GET, STMT_GROUP_PATCH, STMT_GROUP_DELETE,
+};
+
 void
 v1_groups_create(struct http_req *req, struct http_resp *resp)
 {
-	const char *params[4], *constraint;
-	enum db_status st;
-	PGresult *r;
+	v1_res_create(req, resp, &groups);
+}
 
-	params[0] = req->tenant;
-	if ((params[1] = v1_checked_body(req, resp, group_fields,
-	    RS_ARRAY_LEN(group_fields), V1_CREATE, NULL)) == NULL)
-		return;
-	params[2] = v1_actor(req);
-	params[3] = req->request_id;
-	if ((r = v1_exec(req, STMT_GROUP_CREATE, params, &st,
-	    &constraint)) == NULL) {
-		v1_db_error(req, resp, st, constraint, group_conflicts);
-		return;
-	}
-	if (!v1_true(r, "tenant_ok")) {
-		v1_problem(req, resp, 404, "No tenant has this id.");
-		return;
-	}
-	v1_send_resource(req, resp, 201, db_get(r, 0, "json"),
-	    db_get(r, 0, "version"));
-	http_resp_header(resp, "Location", arena_sprintf(req->arena,
-	    "/v1/tenants/%s/groups/%s", req->tenant, db_get(r, 0, "id")));
+void
+v1_groups_get(struct http_req *req, struct http_resp *resp)
+{
+	v1_res_get(req, resp, &groups);
+}
+
+void
+v1_groups_patch(struct http_req *req, struct http_resp *resp)
+{
+	v1_res_patch(req, resp, &groups);
+}
+
+void
+v1_groups_delete(struct http_req *req, struct http_resp *resp)
+{
+	v1_res_delete(req, resp, &groups);
 }
 
 /* GET /v1/tenants/{tenantId}/groups?kind=&code=&limit=&cursor= */
@@ -62,23 +63,18 @@ void
 v1_groups_list(struct http_req *req, struct http_resp *resp)
 {
 	struct v1_page pg;
-	const char *params[6], *constraint;
-	enum db_status st;
-	PGresult *r;
+	const char *params[6];
 	size_t i;
 	int bad = 0;
 
 	if (v1_page(req, resp, &pg) != 0)
 		return;
 	params[0] = req->tenant;
-	params[1] = pg.has_cursor ? pg.cur_us : NULL;
-	params[2] = pg.has_cursor ? pg.cur_id : NULL;
-	params[3] = pg.limit_plus_one;
 	params[4] = v1_query(req, "kind", &bad);
 	params[5] = v1_query(req, "code", &bad);
 	if (bad || (params[5] != NULL && strlen(params[5]) > 128)) {
-		v1_problem(req, resp, 400, "A query parameter is malformed "
-		    "or too long.");
+		v1_field_error(req, resp, 400, bad ? "$query" : "code",
+		    "invalid", "A query parameter is malformed or too long.");
 		return;
 	}
 	for (i = 0; params[4] != NULL && group_kinds[i] != NULL; i++)
@@ -89,110 +85,24 @@ v1_groups_list(struct http_req *req, struct http_resp *resp)
 		    "be security, user, admin or privilege.");
 		return;
 	}
-	if ((r = v1_exec(req, STMT_GROUP_LIST, params, &st,
-	    &constraint)) == NULL) {
-		v1_db_error(req, resp, st, constraint, NULL);
-		return;
-	}
-	if (!v1_true(r, "tenant_ok")) {
-		v1_problem(req, resp, 404, "No tenant has this id.");
-		return;
-	}
-	v1_send_page(req, resp, r, &pg);
+	v1_res_list(req, resp, STMT_GROUP_LIST, params, 1, &pg, "tenant_ok",
+	    "tenant");
 }
 
-/* GET /v1/tenants/{tenantId}/groups/{groupId} */
-void
-v1_groups_get(struct http_req *req, struct http_resp *resp)
-{
-	const char *params[2], *constraint;
-	enum db_status st;
-	PGresult *r;
-
-	params[0] = req->tenant;
-	if ((params[1] = v1_path_id(req, resp, "groupId", "group")) == NULL)
-		return;
-	if ((r = v1_exec(req, STMT_GROUP_GET, params, &st,
-	    &constraint)) == NULL) {
-		v1_db_error(req, resp, st, constraint, NULL);
-		return;
-	}
-	v1_send_got(req, resp, r, "group");
-}
-
-/* PATCH /v1/tenants/{tenantId}/groups/{groupId} */
-void
-v1_groups_patch(struct http_req *req, struct http_resp *resp)
-{
-	const char *params[6], *constraint;
-	enum db_status st;
-	PGresult *r;
-
-	params[0] = req->tenant;
-	if ((params[1] = v1_path_id(req, resp, "groupId", "group")) == NULL)
-		return;
-	if ((params[2] = v1_checked_body(req, resp, group_fields,
-	    RS_ARRAY_LEN(group_fields), V1_PATCH, NULL)) == NULL)
-		return;
-	params[3] = v1_if_match(req);
-	params[4] = v1_actor(req);
-	params[5] = req->request_id;
-	if ((r = v1_exec(req, STMT_GROUP_PATCH, params, &st,
-	    &constraint)) == NULL) {
-		v1_db_error(req, resp, st, constraint, group_conflicts);
-		return;
-	}
-	v1_send_patched(req, resp, r, "group");
-}
-
-/* DELETE /v1/tenants/{tenantId}/groups/{groupId} */
-void
-v1_groups_delete(struct http_req *req, struct http_resp *resp)
-{
-	const char *params[5], *constraint;
-	enum db_status st;
-	PGresult *r;
-
-	params[0] = req->tenant;
-	if ((params[1] = v1_path_id(req, resp, "groupId", "group")) == NULL)
-		return;
-	params[2] = v1_if_match(req);
-	params[3] = v1_actor(req);
-	params[4] = req->request_id;
-	if ((r = v1_exec(req, STMT_GROUP_DELETE, params, &st,
-	    &constraint)) == NULL) {
-		v1_db_error(req, resp, st, constraint, NULL);
-		return;
-	}
-	v1_send_deleted(req, resp, r, "group");
-}
-
-/* GET /v1/tenants/{tenantId}/groups/{groupId}/members */
+/* GET /v1/tenants/{tenantId}/groups/{groupId}/members (by user id) */
 void
 v1_members_list(struct http_req *req, struct http_resp *resp)
 {
 	struct v1_page pg;
-	const char *params[4], *constraint;
-	enum db_status st;
-	PGresult *r;
+	const char *params[5];
 
 	params[0] = req->tenant;
 	if ((params[1] = v1_path_id(req, resp, "groupId", "group")) == NULL)
 		return;
 	if (v1_page(req, resp, &pg) != 0)
 		return;
-	params[2] = pg.has_cursor ? pg.cur_id : NULL;
-	params[3] = pg.limit_plus_one;
-	if ((r = v1_exec(req, STMT_MEMBER_LIST, params, &st,
-	    &constraint)) == NULL) {
-		v1_db_error(req, resp, st, constraint, NULL);
-		return;
-	}
-	if (!v1_true(r, "group_ok")) {
-		v1_problem(req, resp, 404, "No group has this id.");
-		return;
-	}
-	v1_send_page(req, resp, r, &pg);
+	v1_res_list(req, resp, STMT_MEMBER_LIST, params, 2, &pg, "group_ok",
+	    "group");
 }
 
 /* Bulk bodies: {"userIds": [...]}, room for a few more ids than the cap
@@ -343,26 +253,13 @@ void
 v1_users_groups(struct http_req *req, struct http_resp *resp)
 {
 	struct v1_page pg;
-	const char *params[5], *constraint;
-	enum db_status st;
-	PGresult *r;
+	const char *params[5];
 
 	params[0] = req->tenant;
 	if ((params[1] = v1_path_id(req, resp, "userId", "user")) == NULL)
 		return;
 	if (v1_page(req, resp, &pg) != 0)
 		return;
-	params[2] = pg.has_cursor ? pg.cur_us : NULL;
-	params[3] = pg.has_cursor ? pg.cur_id : NULL;
-	params[4] = pg.limit_plus_one;
-	if ((r = v1_exec(req, STMT_USER_GROUPS, params, &st,
-	    &constraint)) == NULL) {
-		v1_db_error(req, resp, st, constraint, NULL);
-		return;
-	}
-	if (!v1_true(r, "user_ok")) {
-		v1_problem(req, resp, 404, "No user has this id.");
-		return;
-	}
-	v1_send_page(req, resp, r, &pg);
+	v1_res_list(req, resp, STMT_USER_GROUPS, params, 2, &pg, "user_ok",
+	    "user");
 }

@@ -102,18 +102,13 @@ v1_invites_list(struct http_req *req, struct http_resp *resp)
 		"pending", "accepted", "revoked", "expired", NULL
 	};
 	struct v1_page pg;
-	const char *params[5], *constraint;
-	enum db_status st;
-	PGresult *r;
+	const char *params[5];
 	size_t i;
 	int bad = 0;
 
 	if (v1_page(req, resp, &pg) != 0)
 		return;
 	params[0] = req->tenant;
-	params[1] = pg.has_cursor ? pg.cur_us : NULL;
-	params[2] = pg.has_cursor ? pg.cur_id : NULL;
-	params[3] = pg.limit_plus_one;
 	params[4] = v1_query(req, "state", &bad);
 	for (i = 0; params[4] != NULL && states[i] != NULL; i++)
 		if (strcmp(params[4], states[i]) == 0)
@@ -123,35 +118,20 @@ v1_invites_list(struct http_req *req, struct http_resp *resp)
 		    "be pending, accepted, revoked or expired.");
 		return;
 	}
-	if ((r = v1_exec(req, STMT_INVITE_LIST, params, &st,
-	    &constraint)) == NULL) {
-		v1_db_error(req, resp, st, constraint, NULL);
-		return;
-	}
-	if (!v1_true(r, "tenant_ok")) {
-		v1_problem(req, resp, 404, "No tenant has this id.");
-		return;
-	}
-	v1_send_page(req, resp, r, &pg);
+	v1_res_list(req, resp, STMT_INVITE_LIST, params, 1, &pg, "tenant_ok",
+	    "tenant");
 }
 
 /* GET /v1/tenants/{tenantId}/invites/{inviteId} */
 void
 v1_invites_get(struct http_req *req, struct http_resp *resp)
 {
-	const char *params[2], *constraint;
-	enum db_status st;
-	PGresult *r;
+	static const struct v1_resource invites = {
+		.what = "invite", .collection = "invites",
+		.id_param = "inviteId", .get = STMT_INVITE_GET,
+	};
 
-	params[0] = req->tenant;
-	if ((params[1] = v1_path_id(req, resp, "inviteId", "invite")) == NULL)
-		return;
-	if ((r = v1_exec(req, STMT_INVITE_GET, params, &st,
-	    &constraint)) == NULL) {
-		v1_db_error(req, resp, st, constraint, NULL);
-		return;
-	}
-	v1_send_got(req, resp, r, "invite");
+	v1_res_get(req, resp, &invites);
 }
 
 /* DELETE /v1/tenants/{tenantId}/invites/{inviteId}: revoke. */

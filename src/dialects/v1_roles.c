@@ -19,33 +19,34 @@ static const char *const role_conflicts[] = {
 	"roles_name_key", "name", NULL
 };
 
-/* POST /v1/tenants/{tenantId}/roles */
+static const struct v1_resource roles = {
+	"role", "roles", "roleId", role_fields, RS_ARRAY_LEN(role_fields),
+	role_conflicts, STMT_ROLE_CREATE, STMT_ROLE_GET, STMT_ROLE_PATCH,
+	STMT_ROLE_DELETE,
+};
+
 void
 v1_roles_create(struct http_req *req, struct http_resp *resp)
 {
-	const char *params[4], *constraint;
-	enum db_status st;
-	PGresult *r;
+	v1_res_create(req, resp, &roles);
+}
 
-	params[0] = req->tenant;
-	if ((params[1] = v1_checked_body(req, resp, role_fields,
-	    RS_ARRAY_LEN(role_fields), V1_CREATE, NULL)) == NULL)
-		return;
-	params[2] = v1_actor(req);
-	params[3] = req->request_id;
-	if ((r = v1_exec(req, STMT_ROLE_CREATE, params, &st,
-	    &constraint)) == NULL) {
-		v1_db_error(req, resp, st, constraint, role_conflicts);
-		return;
-	}
-	if (!v1_true(r, "tenant_ok")) {
-		v1_problem(req, resp, 404, "No tenant has this id.");
-		return;
-	}
-	v1_send_resource(req, resp, 201, db_get(r, 0, "json"),
-	    db_get(r, 0, "version"));
-	http_resp_header(resp, "Location", arena_sprintf(req->arena,
-	    "/v1/tenants/%s/roles/%s", req->tenant, db_get(r, 0, "id")));
+void
+v1_roles_get(struct http_req *req, struct http_resp *resp)
+{
+	v1_res_get(req, resp, &roles);
+}
+
+void
+v1_roles_patch(struct http_req *req, struct http_resp *resp)
+{
+	v1_res_patch(req, resp, &roles);
+}
+
+void
+v1_roles_delete(struct http_req *req, struct http_resp *resp)
+{
+	v1_res_delete(req, resp, &roles);
 }
 
 /* GET /v1/tenants/{tenantId}/roles */
@@ -53,92 +54,13 @@ void
 v1_roles_list(struct http_req *req, struct http_resp *resp)
 {
 	struct v1_page pg;
-	const char *params[4], *constraint;
-	enum db_status st;
-	PGresult *r;
+	const char *params[4];
 
 	if (v1_page(req, resp, &pg) != 0)
 		return;
 	params[0] = req->tenant;
-	params[1] = pg.has_cursor ? pg.cur_us : NULL;
-	params[2] = pg.has_cursor ? pg.cur_id : NULL;
-	params[3] = pg.limit_plus_one;
-	if ((r = v1_exec(req, STMT_ROLE_LIST, params, &st,
-	    &constraint)) == NULL) {
-		v1_db_error(req, resp, st, constraint, NULL);
-		return;
-	}
-	if (!v1_true(r, "tenant_ok")) {
-		v1_problem(req, resp, 404, "No tenant has this id.");
-		return;
-	}
-	v1_send_page(req, resp, r, &pg);
-}
-
-/* GET /v1/tenants/{tenantId}/roles/{roleId} */
-void
-v1_roles_get(struct http_req *req, struct http_resp *resp)
-{
-	const char *params[2], *constraint;
-	enum db_status st;
-	PGresult *r;
-
-	params[0] = req->tenant;
-	if ((params[1] = v1_path_id(req, resp, "roleId", "role")) == NULL)
-		return;
-	if ((r = v1_exec(req, STMT_ROLE_GET, params, &st,
-	    &constraint)) == NULL) {
-		v1_db_error(req, resp, st, constraint, NULL);
-		return;
-	}
-	v1_send_got(req, resp, r, "role");
-}
-
-/* PATCH /v1/tenants/{tenantId}/roles/{roleId} */
-void
-v1_roles_patch(struct http_req *req, struct http_resp *resp)
-{
-	const char *params[6], *constraint;
-	enum db_status st;
-	PGresult *r;
-
-	params[0] = req->tenant;
-	if ((params[1] = v1_path_id(req, resp, "roleId", "role")) == NULL)
-		return;
-	if ((params[2] = v1_checked_body(req, resp, role_fields,
-	    RS_ARRAY_LEN(role_fields), V1_PATCH, NULL)) == NULL)
-		return;
-	params[3] = v1_if_match(req);
-	params[4] = v1_actor(req);
-	params[5] = req->request_id;
-	if ((r = v1_exec(req, STMT_ROLE_PATCH, params, &st,
-	    &constraint)) == NULL) {
-		v1_db_error(req, resp, st, constraint, role_conflicts);
-		return;
-	}
-	v1_send_patched(req, resp, r, "role");
-}
-
-/* DELETE /v1/tenants/{tenantId}/roles/{roleId} */
-void
-v1_roles_delete(struct http_req *req, struct http_resp *resp)
-{
-	const char *params[5], *constraint;
-	enum db_status st;
-	PGresult *r;
-
-	params[0] = req->tenant;
-	if ((params[1] = v1_path_id(req, resp, "roleId", "role")) == NULL)
-		return;
-	params[2] = v1_if_match(req);
-	params[3] = v1_actor(req);
-	params[4] = req->request_id;
-	if ((r = v1_exec(req, STMT_ROLE_DELETE, params, &st,
-	    &constraint)) == NULL) {
-		v1_db_error(req, resp, st, constraint, NULL);
-		return;
-	}
-	v1_send_deleted(req, resp, r, "role");
+	v1_res_list(req, resp, STMT_ROLE_LIST, params, 1, &pg, "tenant_ok",
+	    "tenant");
 }
 
 static const struct v1_field scope_fields[] = {
@@ -147,9 +69,10 @@ static const struct v1_field scope_fields[] = {
 };
 
 /*
- * The scope of an assignment: an optional body {"scopeType", "scopeId"}
- * (both or neither; none is the whole tenant).  Fills params[0..1];
- * returns 0, or -1 with a 400 sent.
+ * The scope of an assignment: an optional body {"scopeType", "scopeId"},
+ * or the same as query parameters (for DELETE, whose body some clients
+ * and proxies drop); both or neither, none being the whole tenant.
+ * Fills params[0..1]; returns 0, or -1 with a 400 sent.
  */
 static int
 assignment_scope(struct http_req *req, struct http_resp *resp,
@@ -157,12 +80,29 @@ assignment_scope(struct http_req *req, struct http_resp *resp,
 {
 	struct value *o, *type, *id;
 	char canon[UUID_STR_LEN + 1];
+	const char *qt, *qi;
+	int bad = 0;
 
 	params[0] = "";
 	params[1] = NULL;
-	if (req->body_len == 0)
+	qt = v1_query(req, "scopeType", &bad);
+	qi = v1_query(req, "scopeId", &bad);
+	if (bad || ((qt != NULL || qi != NULL) && req->body_len > 0)) {
+		v1_problem(req, resp, 400, "Give the scope in the body or in "
+		    "the query, once.");
+		return -1;
+	}
+	if (req->body_len == 0 && qt == NULL && qi == NULL)
 		return 0;
-	if (v1_checked_body(req, resp, scope_fields,
+	if (req->body_len == 0) {
+		o = value_object(req->arena);
+		if (qt != NULL)
+			value_set(req->arena, o, "scopeType",
+			    value_cstr(req->arena, qt));
+		if (qi != NULL)
+			value_set(req->arena, o, "scopeId",
+			    value_cstr(req->arena, qi));
+	} else if (v1_checked_body(req, resp, scope_fields,
 	    RS_ARRAY_LEN(scope_fields), V1_CREATE, &o) == NULL)
 		return -1;
 	type = value_get(o, "scopeType");

@@ -118,6 +118,9 @@ v1_tenants_patch(struct http_req *req, struct http_resp *resp)
 	if ((params[1] = v1_checked_body(req, resp, tenant_fields,
 	    RS_ARRAY_LEN(tenant_fields), V1_PATCH, NULL)) == NULL)
 		return;
+	if (v1_patch_nothing(req, resp, params[1], STMT_TENANT_GET, params,
+	    "tenant"))
+		return;
 	params[2] = v1_if_match(req);
 	params[3] = v1_actor(req);
 	params[4] = req->request_id;

@@ -32,6 +32,12 @@ typedef void (*route_handler)(struct http_req *req, struct http_resp *resp);
 enum route_flags {
 	ROUTE_CI = 1u << 0,	/* literal segments match without case */
 	ROUTE_BULK = 1u << 1,	/* bodies up to max_bulk_body_bytes */
+	/*
+	 * The last segment may end in a format suffix (.json .jsv .xml
+	 * .csv, any case) that matching ignores, as ServiceStack's
+	 * AllowRouteContentTypeExtensions does; the handler reads it.
+	 */
+	ROUTE_FMT_SUFFIX = 1u << 2,
 };
 
 struct route {

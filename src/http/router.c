@@ -49,11 +49,27 @@ is_param(const struct seg *s)
 	return s->n > 2 && s->p[0] == '{' && s->p[s->n - 1] == '}';
 }
 
+/* The length of s without a format suffix (ROUTE_FMT_SUFFIX). */
+static size_t
+strip_fmt_suffix(const struct seg *s)
+{
+	static const char *const sfx[] = { ".json", ".jsv", ".xml", ".csv" };
+	size_t i, n;
+
+	for (i = 0; i < RS_ARRAY_LEN(sfx); i++) {
+		n = strlen(sfx[i]);
+		if (s->n > n && strncasecmp(s->p + s->n - n, sfx[i], n) == 0)
+			return s->n - n;
+	}
+	return s->n;
+}
+
 /* Returns 1 when the path segments match the pattern segments. */
 static int
 segs_match(const struct route *r, const struct seg *ps, int np,
     const struct seg *qs, int nq)
 {
+	struct seg last;
 	int i;
 
 	if (np != nq)
@@ -63,6 +79,16 @@ segs_match(const struct route *r, const struct seg *ps, int np,
 			if (qs[i].n == 0)
 				return 0;
 			continue;
+		}
+		if (ps[i].n != qs[i].n && (r->flags & ROUTE_FMT_SUFFIX) &&
+		    i == np - 1) {
+			last = qs[i];
+			last.n = strip_fmt_suffix(&qs[i]);
+			if (ps[i].n != last.n)
+				return 0;
+			return (r->flags & ROUTE_CI) ?
+			    strncasecmp(ps[i].p, last.p, last.n) == 0 :
+			    strncmp(ps[i].p, last.p, last.n) == 0;
 		}
 		if (ps[i].n != qs[i].n)
 			return 0;

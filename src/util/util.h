@@ -121,6 +121,23 @@ int base64_decode(struct arena *a, const char *s, size_t n,
 int base64url_decode(struct arena *a, const char *s, size_t n,
     unsigned char **out, size_t *outlen) RS_MUSTCHECK;
 
+/* metrics.c: counters shared by master and workers (GET /metrics). */
+#define METRICS_ROUTES	128	/* routes counted one by one */
+#define METRICS_CODES	18	/* statuses counted one by one, + other */
+#define METRICS_BUCKETS	12	/* latency histogram buckets */
+enum metrics_counter {
+	METRIC_DB_ERROR = 0,
+	METRIC_DB_RECONNECT,
+	METRIC_WORKER_RESTART,
+	METRIC_RELOAD,
+};
+int metrics_init(void);
+void metrics_request(int route, int status, int64_t us);
+void metrics_add(enum metrics_counter which);
+struct buf;
+void metrics_render(struct buf *b, const char *const (*labels)[2], size_t n,
+    const char *version);
+
 /* utf8.c: strict UTF-8 (RFC 3629). */
 size_t utf8_seq_len(const unsigned char *s, size_t n, size_t *bad);
 size_t utf8_check(const char *s, size_t n);

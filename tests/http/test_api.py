@@ -991,6 +991,8 @@ def auth_every_algorithm_from_pyjwt_good_and_tampered():
 ROUTE_CALLS = {
     ("GET", "/healthz"): lambda t: ("GET", "/healthz", None, 200),
     ("GET", "/readyz"): lambda t: ("GET", "/readyz", None, 200),
+    ("GET", "/metrics"): lambda t: ("GET", "/metrics", None, 200),
+    ("GET", "/openapi.json"): lambda t: ("GET", "/openapi.json", None, 200),
     ("POST", "/api/organizations/{organizationId}/users"):
         lambda t: ("POST", users_path(t), new_user(), 200),
     ("POST", "/v1/tenants"): lambda t: ("POST", "/v1/tenants", {"name": unique("T")}, 201),
@@ -1090,7 +1092,7 @@ def stray_ec_key():
     return ec.generate_private_key(ec.SECP256R1())
 
 
-def refusal_cases(right, method):
+def refusal_cases(right, method, tenant_param):
     """(label, Authorization header or None, extra headers, expected status)."""
     now = int(time.time())
     base = {"sub": "it-refusal", "tid": TENANT_A, "roles": ["TenantAdmin"],
@@ -1124,15 +1126,37 @@ def refusal_cases(right, method):
         ("unknown kid", "Bearer " + jwt.encode(base, stray_ec_key(), algorithm="ES256",
                                                headers={"kid": "no-such-kid"}), {}, 401),
         ("roles not a list of strings", "Bearer " + hs(roles="SystemAdmin"), {}, 401),
-        ("another tenant's TenantAdmin", "Bearer " + hs(tid=TENANT_B), {}, 403),
-        ("another tenant's TenantAdmin naming it in X-Tenant-Id",
-         "Bearer " + hs(tid=TENANT_B), {"X-Tenant-Id": TENANT_B},
-         400 if right in ("TenantAdmin", "TenantReader") else 403),
-        ("TenantAdmin with X-Tenant-Id of another tenant", "Bearer " + hs(),
-         {"X-Tenant-Id": TENANT_B}, 400 if right in ("TenantAdmin", "TenantReader") else 403),
         ("X-Tenant-Id not a uuid", "Bearer " + hs(), {"X-Tenant-Id": "acme"}, 400),
         ("no roles", "Bearer " + hs(roles=[]), {}, 403),
     ]
+    if right not in ("TenantAdmin", "TenantReader"):
+        # No tenant to act in: every TenantAdmin is refused, header or not.
+        cases += [
+            ("another tenant's TenantAdmin", "Bearer " + hs(tid=TENANT_B), {}, 403),
+            ("another tenant's TenantAdmin naming it in X-Tenant-Id",
+             "Bearer " + hs(tid=TENANT_B), {"X-Tenant-Id": TENANT_B}, 403),
+            ("TenantAdmin with X-Tenant-Id of another tenant", "Bearer " + hs(),
+             {"X-Tenant-Id": TENANT_B}, 403),
+        ]
+    elif tenant_param != "-":
+        # The path names the tenant (A): another tenant's admin is refused,
+        # and a header contradicting the path is a 400.
+        cases += [
+            ("another tenant's TenantAdmin", "Bearer " + hs(tid=TENANT_B), {}, 403),
+            ("another tenant's TenantAdmin naming it in X-Tenant-Id",
+             "Bearer " + hs(tid=TENANT_B), {"X-Tenant-Id": TENANT_B}, 400),
+            ("TenantAdmin with X-Tenant-Id of another tenant", "Bearer " + hs(),
+             {"X-Tenant-Id": TENANT_B}, 400),
+        ]
+    else:
+        # The tenant comes from X-Tenant-Id, else tid (A is the target):
+        # a TenantAdmin of B may act in B, never in A.
+        cases += [
+            ("another tenant's TenantAdmin naming this tenant in X-Tenant-Id",
+             "Bearer " + hs(tid=TENANT_B), {"X-Tenant-Id": TENANT_A}, 403),
+            ("TenantAdmin with X-Tenant-Id of another tenant", "Bearer " + hs(),
+             {"X-Tenant-Id": TENANT_B}, 403),
+        ]
     if method != "GET":
         cases.append(("TenantReader on a write", "Bearer " + hs(roles=["TenantReader"]), {},
                       403))
@@ -1181,7 +1205,7 @@ def authz_refusal_table_every_route():
             continue
         check(right in ("SystemAdmin", "TenantAdmin", "TenantReader"),
               f"{name}: right {right!r}")
-        for label, auth, extra, want in refusal_cases(right, method):
+        for label, auth, extra, want in refusal_cases(right, method, tenant_param):
             m, path, body, _ = ROUTE_CALLS[(method, pattern)](TENANT_A)
             h = dict(extra)
             if auth is not None:
@@ -1398,6 +1422,9 @@ def v1_user_errors():
                 "taken")
         problem(v1("POST", f"/tenants/{uuid.uuid4()}/users", {"username": "x"}), 404)
         problem(v1("GET", f"/tenants/{TENANT_A}/users?active=maybe"), 400, "active")
+        problem(v1("GET", f"/tenants/{TENANT_A}/users?q=" + "x" * 257), 400, "q", "tooLong")
+        problem(v1("GET", "/tenants/not-a-uuid/users"), 404)
+        problem(v1("POST", "/tenants/not-a-uuid/users", {"username": "x"}), 404)
         problem(v1("GET", f"/tenants/{TENANT_A}/users/{uuid.uuid4()}"), 404)
         problem(v1("POST", f"/tenants/{TENANT_A}/users",
                    "{\"username\":\"x\",\"attributes\":" + "[" * 40 + "]" * 40 + "}"), 400)
@@ -1689,9 +1716,12 @@ def v1_roles_and_assignments():
     got = [(x["roleId"], x["scopeType"], x["scopeId"]) for x in r.json()["items"]]
     eq(sorted(got, key=str), sorted([(role["id"], None, None), (role["id"], "store", scope)],
                                     key=str), "the user's roles")
-    eq(v1("DELETE", path, {"scopeType": "store", "scopeId": scope}).status, 204, "unassign scoped")
+    eq(v1("DELETE", path + f"?scopeType=store&scopeId={scope}").status, 204,
+       "unassign scoped (scope in the query)")
     with NothingWritten():
         problem(v1("DELETE", path, {"scopeType": "store", "scopeId": scope}), 404)
+        problem(v1("DELETE", path + f"?scopeType=store&scopeId={scope}",
+                   {"scopeType": "store", "scopeId": scope}), 400)
     # Deleting a role in use removes its assignments.
     eq(v1("DELETE", f"/tenants/{TENANT_A}/roles/{role['id']}").status, 204, "delete role")
     eq(v1("GET", f"/tenants/{TENANT_A}/users/{u['id']}/roles").json()["items"], [],
@@ -1888,6 +1918,9 @@ def if_match_every_versioned_family():
     ]
     for label, path, patch, dq in fams:
         with NothingWritten():
+            r = request("PATCH", path, {})
+            eq((r.status, r.header("ETag")), (200, '"1"'), f"{label}: PATCH {{}} changes nothing")
+            problem(request("PATCH", path, {}, headers={"If-Match": '"9"'}), 412)
             problem(request("PATCH", path, patch, headers={"If-Match": '"2"'}), 412)
             problem(request("PATCH", path, patch, headers={"If-Match": "garbage"}), 412)
             problem(request("DELETE", path + dq, headers={"If-Match": '"2"'}), 412)
@@ -2247,7 +2280,11 @@ def migrate_again_changes_nothing():
     for n in (2, 3):
         eq(rosterctl("migrate").returncode, 0, f"migrate run {n} exit status")
     after = pg_dump()
-    check(before == after, "the database changed on migrate")
+    if before != after:
+        import difflib
+        diff = [d for d in difflib.unified_diff(before.splitlines(), after.splitlines(),
+                                                lineterm="", n=0)][:12]
+        raise Fail("the database changed on migrate:\n" + "\n".join(diff))
 
 
 @test
@@ -2263,6 +2300,53 @@ def workers_from_env_and_sigterm_exits_0():
     eq(rc, 0, "exit status after SIGTERM")
     left = [p for p in workers if pid_alive(p)]
     eq(left, [], "workers left after the master exited")
+
+
+@test
+def openapi_json_is_the_documented_file():
+    r = request("GET", "/openapi.json", token=None)
+    eq(r.status, 200, "status")
+    eq(r.header("Content-Type"), "application/json", "Content-Type")
+    with open(os.path.join(ENV["RT_REPO"], "docs", "openapi.json"), "rb") as f:
+        eq(r.body, f.read(), "the body is docs/openapi.json")
+    doc = r.json()
+    eq(doc["openapi"], "3.1.0", "OpenAPI version")
+
+
+@test
+def metrics_prometheus_text_format():
+    """GET /metrics parses with the Prometheus project's own parser
+    (python3-prometheus-client) and counts what happened in this run."""
+    from prometheus_client.parser import text_string_to_metric_families
+    eq(request("GET", "/healthz", token=None).status, 200, "a request to count")
+    r = request("GET", "/metrics", token=None)
+    eq(r.status, 200, "status")
+    check((r.header("Content-Type") or "").startswith("text/plain; version=0.0.4"),
+          f"Content-Type {r.header('Content-Type')!r}")
+    fams = {f.name: f for f in text_string_to_metric_families(r.body.decode())}
+    for name in ("rosterd_build_info", "rosterd_http_requests", "rosterd_db_errors",
+                 "rosterd_http_request_duration_seconds", "rosterd_worker_restarts",
+                 "rosterd_db_reconnects", "rosterd_reloads"):
+        check(name in fams, f"no metric family {name}: {sorted(fams)}")
+    reqs = {(s.labels["method"], s.labels["route"], s.labels["code"]): s.value
+            for s in fams["rosterd_http_requests"].samples if s.name.endswith("_total")}
+    check(reqs.get(("GET", "/healthz", "200"), 0) >= 1, f"healthz 200 not counted: {reqs}")
+    check(reqs.get(("POST", "/api/organizations/{organizationId}/users", "200"), 0) >= 10,
+          "seed 004 creates not counted")
+    check(reqs.get(("POST", "/api/organizations/{organizationId}/users", "401"), 0) >= 1,
+          "401s not counted")
+    check(reqs.get(("", "unmatched", "404"), 0) >= 1, "unmatched 404s not counted")
+    buckets = [s for s in fams["rosterd_http_request_duration_seconds"].samples
+               if s.name.endswith("_bucket") and s.labels["route"] == "/healthz"]
+    values = [s.value for s in buckets]
+    eq(values, sorted(values), "histogram buckets are cumulative")
+    eq(buckets[-1].labels["le"], "+Inf", "last bucket")
+    restarts = [s.value for s in fams["rosterd_worker_restarts"].samples][0]
+    check(restarts >= 1, f"worker restarts {restarts} (a worker was killed earlier)")
+    reloads = [s.value for s in fams["rosterd_reloads"].samples][0]
+    check(reloads >= 1, f"reloads {reloads} (SIGHUP was sent earlier)")
+    reconnects = [s.value for s in fams["rosterd_db_reconnects"].samples][0]
+    check(reconnects >= 1, f"db reconnects {reconnects} (PostgreSQL was restarted earlier)")
 
 
 @test

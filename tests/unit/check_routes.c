@@ -25,6 +25,7 @@
 static const char *const public_routes[] = {
 	"GET /healthz",
 	"GET /readyz",
+	"GET /metrics",
 	"GET /openapi.json",
 	"POST /v1/invites/accept",
 };
