@@ -46,6 +46,15 @@ static const struct key keys[] = {
 	    1073741824 },
 	{ "max_bulk_body_bytes", KEY_SIZE, O(max_bulk_body_bytes), "2097152",
 	    1, 1073741824 },
+	{ "max_depth", KEY_INT, O(max_depth), "32", 2, 1000 },
+	{ "max_items", KEY_INT, O(max_items), "1024", 1, 1000000 },
+	{ "max_string_bytes", KEY_SIZE, O(max_string_bytes), "65536", 64,
+	    16777216 },
+	{ "max_values", KEY_INT, O(max_values), "50000", 16, 10000000 },
+	{ "max_headers", KEY_INT, O(max_headers), "100", 8, 10000 },
+	{ "max_query_params", KEY_INT, O(max_query_params), "32", 1, 10000 },
+	{ "max_token_bytes", KEY_SIZE, O(max_token_bytes), "8192", 256,
+	    65536 },
 	{ "request_memory_bytes", KEY_SIZE, O(request_memory_bytes),
 	    "67108864", 65536, 4294967295L },
 	{ "jwt_hs256_secret_file", KEY_STRING, O(jwt_hs256_secret_file), NULL,
@@ -342,6 +351,10 @@ load_keys(struct config *cfg, char *err, size_t errsz)
 static int
 check_values(struct config *cfg, char *err, size_t errsz)
 {
+	cfg->body_limits.max_depth = (size_t)cfg->max_depth;
+	cfg->body_limits.max_items = (size_t)cfg->max_items;
+	cfg->body_limits.max_string = (size_t)cfg->max_string_bytes;
+	cfg->body_limits.max_nodes = (size_t)cfg->max_values;
 	if (cfg->log_level == NULL ||
 	    log_level_parse(cfg->log_level, &cfg->log_lvl) != 0) {
 		snprintf(err, errsz, "invalid value for \"log_level\": "

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "auth/auth.h"
+#include "formats/formats.h"
 #include "util/util.h"
 
 #ifndef SYSCONFDIR
@@ -29,6 +30,13 @@ struct config {
 	long		 max_body_bytes;
 	long		 max_bulk_body_bytes;	/* routes flagged ROUTE_BULK */
 	long		 request_memory_bytes;	/* arena budget per request */
+	long		 max_depth;		/* nesting of a body's values */
+	long		 max_items;		/* members or items of one */
+	long		 max_string_bytes;	/* one string or key */
+	long		 max_values;		/* values in one body */
+	long		 max_headers;		/* request header fields */
+	long		 max_query_params;
+	long		 max_token_bytes;	/* a bearer token */
 	char		*jwt_hs256_secret_file;
 	char		*jwt_public_key_file;	/* one PEM public key */
 	char		*jwt_jwks_file;		/* a JWKS document */
@@ -41,6 +49,7 @@ struct config {
 	long		 shutdown_timeout;	/* seconds a drain may take */
 
 	/* derived at load time */
+	struct fmt_limits body_limits;		/* the four body limits above */
 	enum log_level	 log_lvl;
 	unsigned char	*jwt_secret;		/* NULL if no secret file */
 	size_t		 jwt_secret_len;

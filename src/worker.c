@@ -103,6 +103,39 @@ target_tenant(struct http_req *req, const char **msg)
 	return 0;
 }
 
+/*
+ * The request's header fields and query parameters against max_headers
+ * and max_query_params: 431 or 400, before anything reads them.
+ */
+static int
+count_limits(struct worker *w, struct http_req *req, const char **msg)
+{
+	const struct config *cfg = w->app.cfg;
+	const char *q;
+	long n;
+	char **e;
+
+	for (n = 0, e = req->envp; *e != NULL; e++)
+		if (strncmp(*e, "HTTP_", 5) == 0)
+			n++;
+	if (n > cfg->max_headers) {
+		*msg = arena_sprintf(req->arena, "The request has %ld header "
+		    "fields; at most %ld are accepted.", n, cfg->max_headers);
+		return 431;
+	}
+	for (n = 0, q = req->query; q != NULL && *q != '\0'; n++) {
+		q = strchr(q, '&');
+		q = q != NULL ? q + 1 : NULL;
+	}
+	if (n > cfg->max_query_params) {
+		*msg = arena_sprintf(req->arena, "The request has %ld query "
+		    "parameters; at most %ld are accepted.", n,
+		    cfg->max_query_params);
+		return 400;
+	}
+	return 0;
+}
+
 /* Everything before the handler; returns 0 or the refusing status. */
 static int
 front_line(struct worker *w, struct http_req *req, FCGX_Stream *in,
@@ -112,6 +145,8 @@ front_line(struct worker *w, struct http_req *req, FCGX_Stream *in,
 	    w->app.cfg->max_bulk_body_bytes : w->app.cfg->max_body_bytes;
 	int rc;
 
+	if ((rc = count_limits(w, req, msg)) != 0)
+		return rc;
 	if (req->content_length > max) {
 		*msg = arena_sprintf(req->arena, "The request body is larger "
 		    "than this route accepts (%ld bytes).", max);
@@ -300,6 +335,7 @@ setup(struct worker *w, const struct config *cfg, sigset_t *waitmask)
 	w->jwt.audience = cfg->jwt_audience;
 	w->jwt.leeway = cfg->jwt_leeway_seconds;
 	w->jwt.require_exp = (int)cfg->jwt_require_exp;
+	w->jwt.max_token = (size_t)cfg->max_token_bytes;
 	w->arena = arena_new((size_t)cfg->request_memory_bytes);
 }
 

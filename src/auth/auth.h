@@ -67,6 +67,7 @@ struct jwt_verifier {
 	const char	*audience;	/* NULL: not checked */
 	long		 leeway;	/* seconds, for exp/nbf/iat */
 	int		 require_exp;	/* 1: a token without exp is refused */
+	size_t		 max_token;	/* bytes; 0: JWT_MAX_TOKEN */
 };
 
 /*

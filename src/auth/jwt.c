@@ -595,7 +595,7 @@ jwt_verify(const struct jwt_verifier *v, const char *token, size_t len,
 	enum jwt_status	 rc;
 	struct principal tmp;
 
-	if (len > JWT_MAX_TOKEN)
+	if (len > (v->max_token != 0 ? v->max_token : JWT_MAX_TOKEN))
 		return JWT_TOO_LARGE;
 	if (v->keys == NULL || v->nkeys == 0)
 		return JWT_NO_KEY;

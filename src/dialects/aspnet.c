@@ -453,14 +453,14 @@ aspnet_read_body(const struct aspnet_app *app, struct http_req *req,
 	memset(&ferr, 0, sizeof(ferr));
 	if (m == ASPNET_JSON || m == ASPNET_TEXT_JSON)
 		fs = json_decode(req->arena, req->body, req->body_len,
-		    &fmt_default_limits, doc, &ferr);
+		    dialect_limits(req), doc, &ferr);
 	else if ((m == ASPNET_XML || m == ASPNET_TEXT_XML) && app->xml &&
 	    app->contract != NULL)
 		fs = xml_decode(req->arena, req->body, req->body_len,
-		    app->contract, &fmt_default_limits, doc, &ferr);
+		    app->contract, dialect_limits(req), doc, &ferr);
 	else if (m == ASPNET_FORM)
 		fs = form_decode(req->arena, req->body, req->body_len,
-		    &fmt_default_limits, doc, &ferr);
+		    dialect_limits(req), doc, &ferr);
 	else {
 		aspnet_unsupported_media(app, req, resp);
 		return -1;

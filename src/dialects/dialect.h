@@ -16,6 +16,9 @@ struct app {
 	struct db	*db;
 };
 
+/* The configured limits of a request body (max_depth, max_items, ...). */
+const struct fmt_limits *dialect_limits(const struct http_req *req);
+
 /* Builds the core context of a request (db, arena, actor, request id). */
 void dialect_core_ctx(const struct http_req *req, struct core_ctx *c);
 

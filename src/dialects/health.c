@@ -4,6 +4,16 @@
  */
 #include "dialect.h"
 
+/* The body limits of the configuration (config.c fills them). */
+const struct fmt_limits *
+dialect_limits(const struct http_req *req)
+{
+	const struct app *app = req->ctx;
+
+	return app != NULL && app->cfg != NULL ? &app->cfg->body_limits :
+	    &fmt_default_limits;
+}
+
 /* Fills c from the request: the worker's db, the arena, the caller. */
 void
 dialect_core_ctx(const struct http_req *req, struct core_ctx *c)

@@ -524,8 +524,8 @@ xml_root_ns(struct arena *a, const char *p, size_t n)
  * §2.6: the vendor's is unknown).
  */
 static enum fmt_status
-decode_xml(struct arena *a, const char *p, size_t n, struct value **out,
-    struct fmt_error *err)
+decode_xml(struct arena *a, const char *p, size_t n,
+    const struct fmt_limits *lim, struct value **out, struct fmt_error *err)
 {
 	struct xml_contract *c = arena_zalloc(a, sizeof(*c));
 	const char *ns = xml_root_ns(a, p, n);
@@ -537,7 +537,7 @@ decode_xml(struct arena *a, const char *p, size_t n, struct value **out,
 		c->ns = ns;
 	c->members = invite_xml_members;
 	c->nmembers = RS_ARRAY_LEN(invite_xml_members);
-	return xml_decode(a, p, n, c, NULL, out, err);
+	return xml_decode(a, p, n, c, lim, out, err);
 }
 
 /* A scalar member as ServiceStack binds it; other types are skipped. */
@@ -580,17 +580,17 @@ decode_body(struct http_req *req, struct http_resp *resp,
 		doc = value_object(req->arena);
 	else if (ct == NULL || media_is(ct, "application/json") ||
 	    media_is(ct, "text/json"))
-		fs = json_decode(req->arena, req->body, req->body_len, NULL,
-		    &doc, &ferr);
+		fs = json_decode(req->arena, req->body, req->body_len,
+		    dialect_limits(req), &doc, &ferr);
 	else if (media_is(ct, "application/jsv") || media_is(ct, "text/jsv"))
-		fs = jsv_decode(req->arena, req->body, req->body_len, NULL,
-		    &doc, &ferr);
+		fs = jsv_decode(req->arena, req->body, req->body_len,
+		    dialect_limits(req), &doc, &ferr);
 	else if (media_is(ct, "application/xml") || media_is(ct, "text/xml"))
-		fs = decode_xml(req->arena, req->body, req->body_len, &doc,
-		    &ferr);
+		fs = decode_xml(req->arena, req->body, req->body_len,
+		    dialect_limits(req), &doc, &ferr);
 	else if (media_is(ct, "application/x-www-form-urlencoded"))
-		fs = form_decode(req->arena, req->body, req->body_len, NULL,
-		    &doc, &ferr);
+		fs = form_decode(req->arena, req->body, req->body_len,
+		    dialect_limits(req), &doc, &ferr);
 	else {
 		ss_error_fe(req, resp, 415, "UnsupportedMediaType",
 		    "The request's Content-Type is not supported: send JSON, "

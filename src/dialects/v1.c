@@ -132,11 +132,6 @@ v1_db_error(struct http_req *req, struct http_resp *resp, enum db_status st,
 
 /* ---- bodies ---- */
 
-static const struct fmt_limits v1_limits = {
-	.max_depth = 16, .max_items = 1024, .max_string = 65536,
-	.max_nodes = 20000,
-};
-
 /* The body as a JSON value, or NULL with the response sent. */
 struct value *
 v1_json_body(struct http_req *req, struct http_resp *resp,
@@ -159,7 +154,7 @@ v1_json_body(struct http_req *req, struct http_resp *resp,
 		return NULL;
 	}
 	switch (json_decode(req->arena, req->body, req->body_len,
-	    lim != NULL ? lim : &v1_limits, &v, &err)) {
+	    lim != NULL ? lim : dialect_limits(req), &v, &err)) {
 	case FMT_OK:
 		return v;
 	case FMT_LIMIT:

@@ -1949,6 +1949,35 @@ for _name in sorted(os.listdir(os.path.dirname(os.path.abspath(__file__)))):
 
 
 @test
+def limits_refused_before_work_in_each_dialect_shape():
+    """max_headers, max_query_params, max_token_bytes, max_depth and
+    max_items at their defaults (100, 32, 8 KiB, 32, 1024)."""
+    with NothingWritten():
+        h = {f"X-Filler-{i}": "x" for i in range(101)}
+        r = v1("GET", f"/tenants/{TENANT_A}/users", headers=h)
+        problem(r, 431)
+        q = "&".join(f"p{i}=1" for i in range(33))
+        problem(v1("GET", f"/tenants/{TENANT_A}/users?{q}"), 400)
+        eq(v1("GET", f"/tenants/{TENANT_A}/users?" + "&".join(f"p{i}=1" for i in range(32)))
+           .status, 200, "32 query parameters")
+        big = py_token(pad="x" * 9000)
+        eq(v1("GET", f"/tenants/{TENANT_A}/users", token=big).status, 401, "a 9 KB token")
+        deep = "[" * 33 + "]" * 33
+        problem(v1("POST", f"/tenants/{TENANT_A}/users", '{"username":"d","attributes":{"a":'
+                   + deep + "}}"), 400)
+        r = post_user('{"Username":"d","Roles":' + deep + "}")
+        eq(r.status, 400, f"seed 004 depth ({r!r})")
+        check("ModelState" in r.json(), f"seed 004 shape {r!r}")
+        wide = "{" + ",".join(f'"k{i}":1' for i in range(1025)) + "}"
+        problem(v1("POST", f"/tenants/{TENANT_A}/users",
+                   '{"username":"w","attributes":' + wide + "}"), 400)
+    ok_deep = "[" * 30 + "]" * 30
+    r = v1("POST", f"/tenants/{TENANT_A}/users", '{"username":"' + unique("deep")
+           + '","attributes":{"a":' + ok_deep + "}}")
+    eq(r.status, 201, f"depth 32 is accepted ({r!r})")
+
+
+@test
 def body_over_max_body_bytes_413():
     # Just under the limit is fine (JSON may be padded with whitespace) …
     body = json.dumps(new_user()).encode()
