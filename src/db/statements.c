@@ -1236,6 +1236,19 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	    " (SELECT g.name FROM groups g WHERE g.tenant_id = $1::uuid"
 	    "  AND g.id = $19::uuid) AS group_name"
 	    " FROM chk LEFT JOIN up ON true", 25, 0 },
+
+	/*
+	 * Seed 000's person record named by ContactID $2 in tenant $1: the
+	 * Contact stored with the user whose Contact.ID (else ContactID) it
+	 * is, the oldest first.  One row or none.  Read-only.
+	 */
+	[STMT_ASPNET_CONTACT_GET] = { "aspnet_contact_get",
+	    "SELECT u.attrs->'aspnet000'->'Contact' AS contact FROM users u"
+	    " WHERE u.tenant_id = $1::uuid"
+	    "  AND jsonb_typeof(u.attrs->'aspnet000'->'Contact') = 'object'"
+	    "  AND lower(coalesce(u.attrs->'aspnet000'->'Contact'->>'ID',"
+	    "   u.attrs->'aspnet000'->>'ContactID')) = lower($2::text)"
+	    " ORDER BY u.created_at, u.id LIMIT 1", 2, 1 },
 };
 
 _Static_assert(sizeof(db_statements) / sizeof(db_statements[0]) == STMT__MAX,

@@ -409,6 +409,49 @@ answer(struct http_req *req, struct http_resp *resp, const struct value *u,
 		    stored_user(req->arena, r));
 }
 
+/*
+ * A request without a Contact links the person record its ContactID
+ * names (the Contact stored with another user of the tenant).  Returns
+ * 0, or -1 with the answer sent (an envelope NotFound, or a 5xx).
+ */
+static int
+link_contact(struct http_req *req, struct http_resp *resp, struct value *u)
+{
+	const struct value *c = value_get(u, "Contact");
+	const char *params[2], *json, *constraint = NULL;
+	struct app *w = req->ctx;
+	struct fmt_error ferr;
+	struct value *found;
+	enum db_status st;
+	PGresult *r;
+
+	if (c != NULL && c->type == VALUE_OBJECT)
+		return 0;
+	params[0] = req->tenant;
+	params[1] = str_of(u, "ContactID");
+	if (params[1] == NULL)
+		return 0;
+	r = db_exec(w->db, req->arena, STMT_ASPNET_CONTACT_GET, params, &st,
+	    &constraint);
+	if (r == NULL) {
+		aspnet_core_error(&app000, req, resp, core_from_db(st), NULL);
+		return -1;
+	}
+	if (PQntuples(r) == 0 || (json = db_get(r, 0, "contact")) == NULL) {
+		fail(req, resp, "NotFound", arena_sprintf(req->arena, "The "
+		    "contact '%s' was not found.", params[1]));
+		return -1;
+	}
+	if (json_decode(req->arena, json, strlen(json), &fmt_default_limits,
+	    &found, &ferr) != FMT_OK || found->type != VALUE_OBJECT) {
+		aspnet_error(&app000, req, resp, 500, "An error has occurred.",
+		    NULL);
+		return -1;
+	}
+	put(req->arena, u, "Contact", found);
+	return 0;
+}
+
 static void
 run(struct http_req *req, struct http_resp *resp, const struct value *u)
 {
@@ -470,6 +513,8 @@ aspnet_security_group_users_post(struct http_req *req,
 		fail(req, resp, "ValidationFailed", why);
 		return;
 	}
+	if (link_contact(req, resp, u) != 0)
+		return;
 	run(req, resp, u);
 }
 

@@ -203,6 +203,32 @@ def aspnet000_same_id_updates():
 
 
 @test
+def aspnet000_contact_id_links_an_existing_contact():
+    contact_id = str(uuid.uuid4())
+    first = sgu_sample(ContactID=contact_id)
+    first["Contact"]["ID"] = contact_id
+    first["Contact"]["FirstName"] = "Linked"
+    a = envelope(post_sgu(first))
+    second = sgu_sample(ContactID=contact_id.upper(), Contact=None)
+    b = envelope(post_sgu(second))
+    eq(b["Response"]["Contact"]["FirstName"], "Linked", "the linked Contact")
+    eq(b["Response"]["Contact"]["ID"], a["Response"]["Contact"]["ID"], "the same person record")
+    eq(user_row(TENANT_A, second["ID"])["first_name"], "Linked", "users.first_name")
+    with NothingWritten():
+        r = post_sgu(sgu_sample(ContactID=str(uuid.uuid4()), Contact=None))
+        envelope(r, success=False, code="NotFound")
+    # Another tenant's contact is not found.
+    tok = ctl_token("it-000-b", ["TenantAdmin"], TENANT_B)
+    group_b = aspnet_group("security", TENANT_B)["id"]
+    roles_b = role_ids(TENANT_B)
+    with NothingWritten():
+        r = post_sgu(sgu_sample(ContactID=contact_id, Contact=None, SecurityGroupID=group_b,
+                                RoleID=roles_b["Member"], CompanyRoleID=None), token=tok)
+        b = envelope(r, success=False, code="NotFound")
+        check("contact" in b["ErrorMessage"], f"ErrorMessage {b['ErrorMessage']!r}")
+
+
+@test
 def aspnet000_form_body_jquery_and_mvc_keys():
     group = aspnet_group("security")["id"]
     flags = {k: "true" for k in ("CanLogIn", "ChangePassword", "BlockSynch", "Locked",
