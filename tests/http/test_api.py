@@ -333,8 +333,16 @@ class Rosterd:
         self.log_path = os.path.join(TMP, name + ".log")
         env = dict(os.environ)
         env.update(env_extra or {})
+        argv = [ROSTERD, "-c", conf]
+        if ENV.get("RT_VALGRIND") == "1":
+            # Master and workers under memcheck, one log per process; the
+            # test no_valgrind_report reads them. Slow: run a few tests.
+            argv = ["valgrind", "--quiet", "--trace-children=yes", "--leak-check=full",
+                    "--show-leak-kinds=definite,indirect",
+                    "--errors-for-leak-kinds=definite,indirect",
+                    f"--log-file={TMP}/valgrind.{name}.%p.log"] + argv
         with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen([ROSTERD, "-c", conf], stdin=subprocess.DEVNULL,
+            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                                          stdout=log, stderr=log, env=env,
                                          start_new_session=True)
         self.pid = self.proc.pid
@@ -2402,6 +2410,21 @@ def no_secret_in_any_log():
     for name, text in logs.items():
         for s in secrets:
             check(s not in text, f"{name} contains a token or the signing secret")
+
+
+@test
+def no_valgrind_report():
+    """With RT_VALGRIND=1: every process's memcheck log is clean (no
+    invalid access, nothing definitely or indirectly lost)."""
+    logs = sorted(n for n in os.listdir(TMP) if n.startswith("valgrind."))
+    if ENV.get("RT_VALGRIND") != "1":
+        return
+    check(logs, "no valgrind logs")
+    for n in logs:
+        with open(os.path.join(TMP, n), errors="replace") as f:
+            text = f.read()
+        check(not text.strip(), f"{n}:\n{text[:3000]}")
+    print(f"# valgrind: {len(logs)} processes, no report", flush=True)
 
 
 @test
