@@ -276,6 +276,59 @@ syntax_error(struct jctx *c, yajl_handle h, const char *p, size_t n)
 	return st;
 }
 
+static int
+hex4(const char *p, unsigned *cp)
+{
+	unsigned v = 0;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		char ch = p[i];
+
+		v <<= 4;
+		if (ch >= '0' && ch <= '9')
+			v |= (unsigned)(ch - '0');
+		else if (ch >= 'a' && ch <= 'f')
+			v |= (unsigned)(ch - 'a' + 10);
+		else if (ch >= 'A' && ch <= 'F')
+			v |= (unsigned)(ch - 'A' + 10);
+		else
+			return -1;
+	}
+	*cp = v;
+	return 0;
+}
+
+/*
+ * The offset of a \uD800-\uDBFF escape that no \uDC00-\uDFFF escape
+ * follows, or n.  yajl would turn such a lone high surrogate into '?'
+ * (a lone low one it encodes as bytes that the UTF-8 check refuses), so
+ * "\ud800x" would be stored as "?x".  Outside strings a backslash is a
+ * syntax error anyway, so escapes are simply taken pairwise.
+ */
+static size_t
+lone_high_surrogate(const char *p, size_t n)
+{
+	unsigned cp, lo;
+	size_t i;
+
+	for (i = 0; i + 1 < n; i++) {
+		if (p[i] != '\\')
+			continue;
+		if (p[i + 1] == 'u' && n - i >= 6 && hex4(p + i + 2, &cp) == 0 &&
+		    cp >= 0xd800 && cp <= 0xdbff) {
+			if (n - i < 12 || p[i + 6] != '\\' || p[i + 7] != 'u' ||
+			    hex4(p + i + 8, &lo) != 0 || lo < 0xdc00 ||
+			    lo > 0xdfff)
+				return i;
+			i += 11;
+			continue;
+		}
+		i++;		/* the escaped character */
+	}
+	return n;
+}
+
 /*
  * Decodes one JSON document.  See formats.h.
  */
@@ -296,6 +349,13 @@ json_decode(struct arena *a, const char *p, size_t n,
 		    "A non-empty request body is required.");
 		return FMT_EMPTY;
 	}
+	if ((err->offset = lone_high_surrogate(p, n)) != n) {
+		snprintf(err->msg, sizeof(err->msg), "A string is not valid "
+		    "UTF-8: a \\u escape of a high surrogate without its low "
+		    "half.");
+		return FMT_ENCODING;
+	}
+	err->offset = 0;
 	memset(&c, 0, sizeof(c));
 	c.a = a;
 	c.lim = lim;

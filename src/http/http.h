@@ -154,7 +154,10 @@ enum route_match router_match(const struct route *routes, size_t n,
 /* Returns the index of the parameter `name` in r's pattern, or -1. */
 int router_param_index(const struct route *r, const char *name);
 
-/* Percent-decodes s[0..n) into the arena; NULL on a bad escape or NUL. */
+/*
+ * Percent-decodes s[0..n) into the arena; NULL on a bad escape, a NUL or
+ * invalid UTF-8 in the result.
+ */
 char *http_percent_decode(struct arena *a, const char *s, size_t n);
 
 #endif

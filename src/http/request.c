@@ -83,6 +83,9 @@ http_percent_decode(struct arena *a, const char *s, size_t n)
 		i += 2;
 	}
 	*o = '\0';
+	/* names and values are text: invalid UTF-8 is a bad request */
+	if (utf8_check(out, (size_t)(o - out)) != (size_t)(o - out))
+		return NULL;
 	return out;
 }
 

@@ -881,6 +881,35 @@ def edge_probes_loopback_only_and_rate_limit():
 
 
 @test
+def edge_connections_per_address_capped():
+    """32 requests whose bodies are still coming in from one address hold
+    32 connections (and no rosterd worker); the 33rd gets 429."""
+    held = []
+    time.sleep(1)  # the rate limit's bucket refills (an earlier test drained it)
+    eq(request("GET", "/healthz", token=None, source=REMOTE).status, 200,
+       "not rate-limited before the test")
+    try:
+        for _ in range(32):
+            s = socket.create_connection((HOST, int(PORT)), timeout=TIMEOUT,
+                                         source_address=(REMOTE, 0))
+            t = TLS.wrap_socket(s, server_hostname=HOST)
+            t.sendall(f"POST /v1/tenants HTTP/1.1\r\nHost: {HOST}\r\n"
+                      f"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{"
+                      .encode())
+            held.append(t)
+        time.sleep(0.3)
+        r = request("GET", "/healthz", token=None, source=REMOTE)
+        eq(r.status, 429, "the 33rd connection from one address")
+        eq(request("GET", "/healthz", token=None).status, 200, "this host is not capped")
+    finally:
+        for t in held:
+            t.close()
+    time.sleep(0.3)
+    eq(request("GET", "/healthz", token=None, source=REMOTE).status, 200,
+       "served again once the connections are gone")
+
+
+@test
 def edge_body_caps_per_route_family_at_nginx():
     before = MAIN.log_size()
     with NothingWritten():
