@@ -365,6 +365,10 @@ check_values(struct config *cfg, char *err, size_t errsz)
 		snprintf(err, errsz, "\"listen\" must not be empty");
 		return -1;
 	}
+	if (cfg->sql_dir == NULL) {
+		snprintf(err, errsz, "\"sql_dir\" must not be empty");
+		return -1;
+	}
 	if (cfg->db_conninfo == NULL) {
 		snprintf(err, errsz, "\"db_conninfo\" must not be empty");
 		return -1;

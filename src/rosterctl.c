@@ -13,7 +13,7 @@
 #include "core/core.h"
 #include "dialects/dialect.h"
 
-static void
+RS_NORETURN static void
 usage(void)
 {
 	fprintf(stderr,

@@ -369,6 +369,15 @@ set_leaf(struct fctx *c, struct value **slot, size_t i, struct value *leaf)
 		set_path(c, i);
 		return fail(c, FMT_LIMIT, "An array has too many items.");
 	}
+	/*
+	 * A new list (a=1&a=2) nests one level below the key's last
+	 * segment: it must stay within max_depth like any container.
+	 */
+	if (had->type != VALUE_ARRAY && i + 2 > c->lim->max_depth) {
+		set_path(c, i);
+		return fail(c, FMT_LIMIT, "The key '%.64s' is nested too "
+		    "deeply.", c->key);
+	}
 	/* the slots of a list: one more, or two for a new one */
 	if (count_nodes(c, had->type == VALUE_ARRAY ? 1 : 2) != FMT_OK)
 		return FMT_LIMIT;

@@ -33,7 +33,9 @@
  * indices, an index that is never filled (a gap, found at the end), a
  * key used both as a value and as an object or array, the same index
  * twice.  lim (NULL for fmt_default_limits) bounds segments per key
- * (max_depth), members or items per container (max_items), value bytes
+ * (max_depth; the tree's nesting too, so a key repeated at the last
+ * allowed segment, whose list would nest one deeper, is refused),
+ * members or items per container (max_items), value bytes
  * (max_string) and values, counted as the member and item slots they
  * take, unfilled array slots included (max_nodes); pairs and key bytes
  * are bounded by FORM_MAX_PAIRS and FORM_MAX_KEY.

@@ -1,147 +1,72 @@
 /*
- * fuzz_jsv.c: a fuzz target for the JSV decoder (formats/jsv.c) and the
- * encoder's round trip.  Property: whatever jsv_decode() accepts,
- * jsv_encode() writes text that decodes again and re-encodes to the same
- * bytes; nothing crashes, reads out of bounds or leaks (the sanitizer
- * build checks).
+ * fuzz_jsv.c: the JSV decoder (formats/jsv.c) and the encoder's round
+ * trip.  Properties: whatever jsv_decode() accepts keeps the limits it
+ * was given (the defaults, the config's defaults, a tight set), holds
+ * strict UTF-8 without NUL and no duplicate key; jsv_encode() writes
+ * text that decodes again and re-encodes to the same bytes; nothing
+ * crashes, reads out of bounds or leaks (the sanitizer builds check).
  *
- * Built with -DROSTERD_LIBFUZZER and -fsanitize=fuzzer it is a libFuzzer
- * target.  Otherwise main() is a self-contained, deterministic mutation
- * fuzzer over a seed corpus (seed 001's samples and the grammar's edge
- * cases), run by `make check`: FUZZ_JSV_RUNS (default 20000) inputs.
+ * Corpus: tests/fuzz/corpus/jsv (seed 001's samples and the grammar's
+ * edge cases); see fuzz.h for the two ways it runs.
  */
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
+#define FUZZ_NAME "jsv"
+#include "fuzz.h"
 #include "../../src/formats/jsv.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+static const struct fmt_limits sets[] = {
+	/* config.c defaults (dialect_limits()) */
+	{ .max_depth = 32, .max_items = 1024, .max_string = 65536,
+	    .max_nodes = 50000 },
+	{ .max_depth = 3, .max_items = 4, .max_string = 8, .max_nodes = 12 },
+};
 
-static struct arena *fa;
-static long accepted;
+static void
+one(struct arena *a, const char *p, size_t n, const struct fmt_limits *lim)
+{
+	const struct fmt_limits *l = lim != NULL ? lim : &fmt_default_limits;
+	struct value *v, *w;
+	struct fmt_error err;
+	enum fmt_status st;
+	struct buf b1, b2;
+	size_t nodes = 0;
+
+	st = jsv_decode(a, p, n, lim, &v, &err);
+	if (st >= FMT__MAX)
+		fuzz_fail("status %d", (int)st);
+	if (st != FMT_OK) {
+		if (v != NULL || err.msg[0] == '\0')
+			fuzz_fail("refusal %d with a tree or no message",
+			    (int)st);
+		return;
+	}
+	fuzz_accepted++;
+	fuzz_check_tree(v, l, 0, &nodes);
+	if (nodes > l->max_nodes)
+		fuzz_fail("%zu values past max_nodes", nodes);
+	if (!fuzz_no_duplicates(v))
+		fuzz_fail("duplicate key accepted");
+	buf_init(&b1, a);
+	jsv_encode(&b1, v);
+	if (b1.failed)
+		fuzz_fail("jsv_encode failed");
+	if (jsv_decode(a, b1.p, b1.len, lim, &w, &err) != FMT_OK)
+		fuzz_fail("re-decode failed: %s\n%s", err.msg, b1.p);
+	buf_init(&b2, a);
+	jsv_encode(&b2, w);
+	if (b2.failed || b1.len != b2.len || memcmp(b1.p, b2.p, b1.len) != 0)
+		fuzz_fail("round trip differs:\n%s\n%s", b1.p, b2.p);
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct value *v, *w;
-	struct fmt_error err;
-	struct buf b1, b2;
-	char *copy;
+	struct arena *a = fuzz_arena();
+	char *p = fuzz_copy(a, data, size);
+	size_t i;
 
-	if (fa == NULL)
-		fa = arena_new(1u << 26);
-	copy = arena_alloc(fa, size + 1);	/* exact bytes, as a body */
-	memcpy(copy, data, size);
-	if (jsv_decode(fa, copy, size, NULL, &v, &err) == FMT_OK) {
-		accepted++;
-		buf_init(&b1, fa);
-		jsv_encode(&b1, v);
-		if (b1.failed)
-			abort();
-		if (jsv_decode(fa, b1.p, b1.len, NULL, &w, &err) != FMT_OK) {
-			fprintf(stderr, "re-decode failed: %s\n", err.msg);
-			abort();
-		}
-		buf_init(&b2, fa);
-		jsv_encode(&b2, w);
-		if (b2.failed || b1.len != b2.len ||
-		    memcmp(b1.p, b2.p, b1.len) != 0) {
-			fprintf(stderr, "round trip differs:\n%s\n%s\n", b1.p,
-			    b2.p);
-			abort();
-		}
-	}
-	arena_reset(fa);
+	one(a, p, size, NULL);
+	for (i = 0; i < RS_ARRAY_LEN(sets); i++)
+		one(a, p, size, &sets[i]);
+	arena_reset(a);
 	return 0;
 }
-
-#ifndef ROSTERD_LIBFUZZER
-static const char *const seeds[] = {
-	"{eMail:alice@example.com}",
-	"{\neMail: String,\nresponseStatus:\n{\nerrorCode: String,\n"
-	"errors:\n[\n{\nfieldName: String,\nmeta:\n{\nString: String\n}\n}\n"
-	"],\nmeta:\n{\nString: String\n}\n}\n}",
-	"{a:\"x,y\",b:\"say \"\"hi\"\"\",c:[1,,2],d:{},e:[],f:\"\"}",
-	"[a,b,[c,{d:e}]]",
-	"{a:\" lead\",b:\"trail \",c:\"{[]}\",d:\"a:b\"}",
-	"{id:0,birthDate:0001-01-01,createdDate:2023-11-07T05:31:56Z}",
-	"\"\"", "x", "[]", "{}", "[[[[[]]]]]",
-};
-
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
-
-static uint32_t
-rnd(uint32_t n)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return n ? (uint32_t)(rng % n) : 0;
-}
-
-/* One mutation of buf[0..*n) (capacity cap). */
-static void
-mutate(uint8_t *buf, size_t *n, size_t cap)
-{
-	static const char dict[] = "{}[],:\"  \t\r\nab\xc3\xa9\x00\xff";
-	size_t at = *n ? rnd((uint32_t)*n) : 0;
-
-	switch (rnd(5)) {
-	case 0:		/* flip a bit */
-		if (*n)
-			buf[at] ^= (uint8_t)(1u << rnd(8));
-		break;
-	case 1:		/* insert a structural byte */
-		if (*n < cap) {
-			memmove(buf + at + 1, buf + at, *n - at);
-			buf[at] = (uint8_t)dict[rnd(sizeof(dict) - 1)];
-			(*n)++;
-		}
-		break;
-	case 2:		/* delete a byte */
-		if (*n) {
-			memmove(buf + at, buf + at + 1, *n - at - 1);
-			(*n)--;
-		}
-		break;
-	case 3:		/* duplicate a run */
-		if (*n && *n * 2 <= cap) {
-			size_t len = rnd((uint32_t)(*n - at)) + 1;
-
-			memmove(buf + at + len, buf + at, *n - at);
-			(*n) += len;
-		}
-		break;
-	default:	/* truncate */
-		*n = at;
-		break;
-	}
-}
-
-int
-main(void)
-{
-	uint8_t buf[4096];
-	const char *env = getenv("FUZZ_JSV_RUNS");
-	long runs = env ? atol(env) : 20000, i;
-	size_t n, k, s;
-
-	for (s = 0; s < sizeof(seeds) / sizeof(seeds[0]); s++)
-		LLVMFuzzerTestOneInput((const uint8_t *)seeds[s],
-		    strlen(seeds[s]));
-	for (i = 0; i < runs; i++) {
-		s = rnd(sizeof(seeds) / sizeof(seeds[0]));
-		n = strlen(seeds[s]);
-		memcpy(buf, seeds[s], n);
-		for (k = rnd(8) + 1; k > 0; k--)
-			mutate(buf, &n, sizeof(buf));
-		LLVMFuzzerTestOneInput(buf, n);
-	}
-	arena_free(fa);
-	printf("fuzz_jsv: %ld inputs, %ld accepted and round-tripped\n",
-	    runs, accepted);
-	return 0;
-}
-#endif

@@ -488,6 +488,7 @@ static const struct cfg_case cfg_bad_cases[] = {
 	{ "no equals", "workers\n", { "key = value", ":1:" } },
 	{ "bad log level", "log_level = loud\n", { "log_level", NULL } },
 	{ "empty listen", "listen =\n", { "listen", NULL } },
+	{ "empty sql_dir", "sql_dir =\n", { "sql_dir", NULL } },
 };
 
 START_TEST(test_config_bad)

@@ -1,0 +1,113 @@
+/*
+ * fuzz_json.c: the JSON decoder (formats/json.c) under each set of
+ * limits a caller passes it, and the encoder.
+ *
+ * Properties: whatever json_decode() accepts keeps the limits it was
+ * given (depth, items, string bytes, values), holds only strict UTF-8
+ * without NUL and no duplicate key; its json_encode() text decodes
+ * again under the same limits and encodes to the same bytes (a fixed
+ * point); a document accepted under stricter limits is accepted under
+ * looser ones.  A refusal always says why (message).
+ */
+#define FUZZ_NAME "json"
+#include "fuzz.h"
+
+/*
+ * The limits the callers use.  These copy static tables of src/ (kept
+ * in step by hand: a change there that the fuzzer should cover needs
+ * a line here).
+ */
+static const struct {
+	const char		*name;
+	struct fmt_limits	 lim;
+} sets[] = {
+	/* v1.c v1_limits: every v1 JSON body */
+	{ "v1", { .max_depth = 16, .max_items = 1024, .max_string = 65536,
+	    .max_nodes = 20000 } },
+	/* v1_groups.c bulk_limits (V1_BULK_MAX 10000) */
+	{ "v1-bulk", { .max_depth = 4, .max_items = 40000,
+	    .max_string = 4096, .max_nodes = 40016 } },
+	/* kibo_admin_groups.c ids_limits (KIBO_BULK_MAX 10000) */
+	{ "kibo-ids", { .max_depth = 4, .max_items = 40000,
+	    .max_string = 4096, .max_nodes = 40016 } },
+	/* config.c defaults: max_depth, max_items, max_string_bytes,
+	 * max_values (the dialects' dialect_limits()) */
+	{ "config", { .max_depth = 32, .max_items = 1024,
+	    .max_string = 65536, .max_nodes = 50000 } },
+	/* a tight set, so that the limits themselves are reached */
+	{ "tight", { .max_depth = 3, .max_items = 4, .max_string = 8,
+	    .max_nodes = 12 } },
+};
+
+/* a's limits are each at most b's */
+static int
+stricter(const struct fmt_limits *a, const struct fmt_limits *b)
+{
+	return a->max_depth <= b->max_depth && a->max_items <= b->max_items &&
+	    a->max_string <= b->max_string && a->max_nodes <= b->max_nodes;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct arena *a = fuzz_arena();
+	struct fmt_error err;
+	struct value *v, *w;
+	enum fmt_status st[RS_ARRAY_LEN(sets) + 1];
+	const struct fmt_limits *lim;
+	const char *e1, *e2;
+	size_t i, j, nodes;
+	char *p;
+
+	p = fuzz_copy(a, data, size);
+	for (i = 0; i <= RS_ARRAY_LEN(sets); i++) {
+		lim = i < RS_ARRAY_LEN(sets) ? &sets[i].lim :
+		    &fmt_default_limits;
+		st[i] = json_decode(a, p, size, i < RS_ARRAY_LEN(sets) ?
+		    lim : NULL, &v, &err);
+		if (st[i] >= FMT__MAX)
+			fuzz_fail("status %d", (int)st[i]);
+		if (st[i] != FMT_OK) {
+			if (v != NULL)
+				fuzz_fail("refusal with a tree");
+			if (err.msg[0] == '\0')
+				fuzz_fail("refusal %d without a message",
+				    (int)st[i]);
+			continue;
+		}
+		if (v == NULL)
+			fuzz_fail("FMT_OK without a tree");
+		fuzz_accepted++;
+		nodes = 0;
+		fuzz_check_tree(v, lim, 0, &nodes);
+		if (nodes > lim->max_nodes)
+			fuzz_fail("%zu values past max_nodes %zu", nodes,
+			    lim->max_nodes);
+		if (!fuzz_no_duplicates(v))
+			fuzz_fail("duplicate key accepted");
+		e1 = fuzz_json(a, v);
+		if (json_decode(a, e1, strlen(e1), lim, &w, &err) != FMT_OK)
+			fuzz_fail("re-decode of %s failed: %s", e1, err.msg);
+		e2 = fuzz_json(a, w);
+		if (strcmp(e1, e2) != 0)
+			fuzz_fail("round trip differs:\n%s\n%s", e1, e2);
+	}
+	/* monotone in the limits */
+	for (i = 0; i < RS_ARRAY_LEN(sets); i++)
+		for (j = 0; j <= RS_ARRAY_LEN(sets); j++) {
+			lim = j < RS_ARRAY_LEN(sets) ? &sets[j].lim :
+			    &fmt_default_limits;
+			if (st[i] == FMT_OK && st[j] != FMT_OK &&
+			    stricter(&sets[i].lim, lim))
+				fuzz_fail("accepted under %s, refused (%d) "
+				    "under looser limits", sets[i].name,
+				    (int)st[j]);
+			if (st[i] != FMT_OK && st[i] != FMT_LIMIT &&
+			    st[j] != st[i] && st[j] != FMT_LIMIT)
+				fuzz_fail("refusal %d under %s but %d "
+				    "elsewhere", (int)st[i], sets[i].name,
+				    (int)st[j]);
+		}
+	arena_reset(a);
+	return 0;
+}
