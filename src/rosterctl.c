@@ -22,7 +22,8 @@ usage(void)
 	    "       rosterctl [-c config] token --sub S [--tid T] "
 	    "[--roles R1,R2] [--ttl SECONDS]\n"
 	    "       rosterctl [-c config] check-config\n"
-	    "       rosterctl routes\n");
+	    "       rosterctl routes\n"
+	    "       rosterctl statements [NAME]\n");
 	exit(2);
 }
 
@@ -149,6 +150,37 @@ cmd_routes(void)
 	return fflush(stdout) == 0 ? 0 : 1;
 }
 
+/*
+ * The statement table as rosterd prepares it: name, parameter count,
+ * flags and SQL, one statement per line; with NAME, that statement's SQL
+ * alone.  bench/run builds its pgbench scripts from this, so the baseline
+ * runs exactly what rosterd runs.
+ */
+static int
+cmd_statements(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < STMT__MAX; i++) {
+		const struct stmt_def *s = &db_statements[i];
+
+		if (name != NULL) {
+			if (strcmp(s->name, name) != 0)
+				continue;
+			printf("%s\n", s->sql);
+			return fflush(stdout) == 0 ? 0 : 1;
+		}
+		printf("%s\t%d\t%s%s\t%s\n", s->name, s->nparams,
+		    s->readonly ? "r" : "w", s->replan ? "p" : "",
+		    s->sql);
+	}
+	if (name != NULL) {
+		fprintf(stderr, "rosterctl: no statement named %s\n", name);
+		return 1;
+	}
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -164,6 +196,8 @@ main(int argc, char *argv[])
 	}
 	if (argc == 2 && strcmp(argv[1], "routes") == 0)
 		return cmd_routes();	/* needs no configuration */
+	if (argc >= 2 && argc <= 3 && strcmp(argv[1], "statements") == 0)
+		return cmd_statements(argc == 3 ? argv[2] : NULL);
 	if (argc < 2)
 		usage();
 	if (config_load(path, &cfg, err, sizeof(err)) != 0) {

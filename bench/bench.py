@@ -1,0 +1,619 @@
+#!/usr/bin/python3
+"""bench/bench.py: the measuring half of bench/run (which starts the stack).
+
+Loads the tenant, prepares wrk's data files, learns the parameters rosterd
+sends for each endpoint's statement (PostgreSQL logs them while a request of
+each kind is made), writes a pgbench script per statement from
+`rosterctl statements` (the SQL rosterd prepares, not a copy), runs every
+row and its baseline, prints the table and writes bench/out/latest.json.
+Only the standard library.
+"""
+
+import datetime
+import http.client
+import json
+import os
+import platform
+import re
+import ssl
+import statistics
+import subprocess
+import sys
+import time
+
+ENV = os.environ
+REPO = ENV["BENCH_REPO"]
+BUILD = ENV["BENCH_BUILD"]
+TMP = ENV["BENCH_TMP"]
+CONF = ENV["BENCH_CONF"]
+URL = ENV["BENCH_URL"]
+TENANT = ENV["BENCH_TENANT"]
+TOKEN = ENV["BENCH_TOKEN"]
+PG_BIN = ENV["BENCH_PG_BIN"]
+PG_DIR = ENV["BENCH_PG_DIR"]
+PG_PORT = ENV["BENCH_PG_PORT"]
+DURATION = int(ENV["BENCH_DURATION"])
+NUSERS = int(ENV["BENCH_USERS"])
+SMOKE = ENV.get("BENCH_SMOKE") == "1"
+WORKERS = int(ENV["BENCH_WORKERS"])
+ROSTERD_PID = int(ENV["BENCH_ROSTERD_PID"])
+DATA = os.path.join(TMP, "data")
+WRK_LUA = os.path.join(REPO, "bench", "wrk", "request.lua")
+OUT_DIR = os.path.join(REPO, "bench", "out")
+CONNS = (16, 64)
+THREADS = 2
+NGROUPS = 1000
+# Groups 1..600 receive the bulk adds (200 each for 1, 100 and 10,000 ids);
+# the big group holds every user; groups 601..1000 get the load's random
+# memberships.
+BULK_GROUPS = {1: (1, 200), 100: (201, 400), 10000: (401, 600)}
+
+_host, _port = URL.split("//", 1)[1].rsplit(":", 1)
+TLS = ssl.create_default_context(cafile=os.path.join(TMP, "tls", "cert.pem"))
+
+
+def log(msg):
+    print(f"# {msg}", flush=True)
+
+
+def die(msg):
+    print(f"bench: {msg}", file=sys.stderr, flush=True)
+    sys.exit(1)
+
+
+# --------------------------------------------------------------------------
+# PostgreSQL, rosterd
+
+
+def psql(sql, user="rosterd", timing=False):
+    args = [os.path.join(PG_BIN, "psql"), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
+            "-h", PG_DIR, "-p", PG_PORT, "-U", user, "-d", "rosterd"]
+    r = subprocess.run(args, input=(("\\timing on\n" if timing else "") + sql).encode(),
+                       capture_output=True)
+    if r.returncode != 0:
+        die(f"psql failed: {r.stderr.decode(errors='replace')[:2000]}")
+    return r.stdout.decode()
+
+
+def lit(s):
+    return "'" + s.replace("'", "''") + "'"
+
+
+def statement_sql(name):
+    r = subprocess.run([os.path.join(BUILD, "rosterctl"), "statements", name],
+                       capture_output=True, check=True)
+    return r.stdout.decode().rstrip("\n")
+
+
+def request(method, path, body=None, ctype="application/json"):
+    c = http.client.HTTPSConnection(_host, int(_port), context=TLS, timeout=120)
+    h = {"Authorization": "Bearer " + TOKEN}
+    if body is not None:
+        h["Content-Type"] = ctype
+        if isinstance(body, str):
+            body = body.encode()
+    c.request(method, path, body=body, headers=h)
+    r = c.getresponse()
+    data = r.read()
+    c.close()
+    return r.status, data
+
+
+def worker_rss():
+    """{pid: VmRSS in KiB} of rosterd's workers."""
+    out = {}
+    try:
+        kids = open(f"/proc/{ROSTERD_PID}/task/{ROSTERD_PID}/children").read().split()
+    except OSError:
+        return out
+    for pid in kids:
+        try:
+            for line in open(f"/proc/{pid}/status"):
+                if line.startswith("VmRSS:"):
+                    out[int(pid)] = int(line.split()[1])
+        except OSError:
+            pass
+    return out
+
+
+# --------------------------------------------------------------------------
+# The tenant
+
+
+def load():
+    t0 = time.monotonic()
+    t = lit(TENANT)
+    psql(f"""
+BEGIN;
+INSERT INTO users (tenant_id, id, username, email, first_name, last_name,
+    created_by, created_at)
+SELECT {t}, gen_random_uuid(), 'load' || i, 'load' || i || '@example.com',
+    'Load', 'User ' || i, 'bench', now() - (i || ' ms')::interval
+FROM generate_series(1, {NUSERS}) AS i;
+INSERT INTO groups (tenant_id, id, kind, code, name, created_by)
+SELECT {t}, gen_random_uuid(), 'security', 'g' || i, 'Group ' || i, 'bench'
+FROM generate_series(1, {NGROUPS}) AS i;
+INSERT INTO groups (tenant_id, id, kind, code, name, created_by)
+VALUES ({t}, gen_random_uuid(), 'security', 'big', 'Everybody', 'bench');
+CREATE TABLE bench_users (n int PRIMARY KEY, id uuid NOT NULL);
+INSERT INTO bench_users
+SELECT row_number() OVER (ORDER BY created_at DESC), id FROM users
+WHERE tenant_id = {t} AND username LIKE 'load%';
+CREATE TABLE bench_groups (n int PRIMARY KEY, id uuid NOT NULL);
+INSERT INTO bench_groups
+SELECT substr(code, 2)::int, id FROM groups
+WHERE tenant_id = {t} AND code ~ '^g[0-9]+$';
+INSERT INTO group_members (tenant_id, group_id, user_id, added_by, added_at)
+SELECT {t}, g.id, u.id, 'bench', now() - (u.n || ' ms')::interval
+FROM bench_users u, groups g WHERE g.tenant_id = {t} AND g.code = 'big';
+INSERT INTO group_members (tenant_id, group_id, user_id, added_by)
+SELECT DISTINCT {t}::uuid, g.id, u.id, 'bench'
+FROM generate_series(1, {NUSERS * 2}) AS i
+JOIN bench_users u ON u.n = 1 + (i * 7919) % {NUSERS}
+JOIN bench_groups g ON g.n = 601 + (i * 31) % 400
+ON CONFLICT DO NOTHING;
+COMMIT;
+VACUUM ANALYZE;
+""")
+    psql("CHECKPOINT;", user="postgres")
+    n = psql(f"SELECT count(*) FROM group_members WHERE tenant_id = {t}").strip()
+    log(f"loaded {NUSERS} users, {NGROUPS + 1} groups, {n} memberships "
+        f"in {time.monotonic() - t0:.1f} s")
+
+
+def data_files():
+    os.makedirs(DATA, exist_ok=True)
+    users = psql("SELECT id FROM bench_users ORDER BY n").split()
+    groups = psql("SELECT id FROM bench_groups ORDER BY n").split()
+    with open(os.path.join(DATA, "users.txt"), "w") as f:
+        f.write("\n".join(users) + "\n")
+    for n, (lo, hi) in BULK_GROUPS.items():
+        with open(os.path.join(DATA, f"groups-{n}.txt"), "w") as f:
+            f.write("\n".join(groups[lo - 1:hi]) + "\n")
+    big = psql(f"SELECT id FROM groups WHERE tenant_id = {lit(TENANT)} AND code = 'big'").strip()
+    # The big group's page cursors, from the API itself.
+    cursors, cur = [], None
+    while True:
+        q = "?limit=1000" + (f"&cursor={cur}" if cur else "")
+        st, body = request("GET", f"/v1/tenants/{TENANT}/groups/{big}/members{q}")
+        if st != 200:
+            die(f"walking the big group: {st} {body[:300]!r}")
+        cur = json.loads(body).get("nextCursor")
+        if not cur:
+            break
+        cursors.append(cur)
+    with open(os.path.join(DATA, "cursors.txt"), "w") as f:
+        f.write("\n".join(cursors or [""]) + "\n")
+    sec = psql(f"SELECT id FROM groups WHERE tenant_id = {lit(TENANT)} AND code = 'g1'").strip()
+    roles = dict(line.split("|") for line in psql(
+        f"SELECT name, id FROM roles WHERE tenant_id = {lit(TENANT)}").split())
+    log(f"{len(cursors)} page cursors of the big group")
+    return {"users": users, "groups": groups, "big": big, "cursors": cursors,
+            "security_group": sec, "roles": roles}
+
+
+# --------------------------------------------------------------------------
+# The rows
+
+
+def seed000_body(d):
+    with open(os.path.join(REPO, "tests", "http", "fixtures", "seed000_request.json")) as f:
+        s = json.load(f)
+    # Password and PinCode are left out: each is an Argon2id hash (19 MiB,
+    # two passes, tens of milliseconds by design), which would measure
+    # Argon2, not rosterd.
+    for k in ("Password", "PinCode"):
+        s.pop(k)
+    s.update({"ID": "{UUID}", "UserName": "{U}", "SecurityGroupID": d["security_group"],
+              "RoleID": d["roles"]["Member"], "CompanyRoleID": d["roles"]["Administrator"]})
+    return json.dumps(s)
+
+
+def rows(d):
+    t = TENANT
+    org_user = ('{"Username":"{U}","Email":"{U}@example.com","FirstName":"Bench",'
+                '"LastName":"User","Roles":[{"Name":"Administrator"},{"Name":"Member"}]}')
+    r = [
+        dict(name="create_org_user", method="POST", path=f"/api/organizations/{t}/users",
+             body=org_user, stmt="user_create"),
+        dict(name="create_v1_user", method="POST", path=f"/v1/tenants/{t}/users",
+             body='{"username":"{U}","email":"{U}@example.com","firstName":"Bench"}',
+             stmt="user_create_v1"),
+        dict(name="security_group_user_000", method="POST",
+             path="/Application/PostSecurityGroupUsers", body=seed000_body(d),
+             stmt="aspnet_account_upsert"),
+        dict(name="account_003", method="POST", path="/api/users",
+             body='{"email":"{U}@example.com","verified":true,"timeZone":"UTC"}',
+             stmt="aspnet_account_upsert"),
+        dict(name="invite_001", method="POST", path="/usergroupuserinvite.json",
+             body='{"eMail":"{U}@example.com"}', stmt="ss_invite"),
+    ]
+    for n in (1, 100, 10000):
+        r.append(dict(name=f"bulk_add_{n}", method="POST",
+                      path=f"/v1/tenants/{t}/groups/{{GROUP}}/members",
+                      body='{"userIds":[{IDS}]}', n=n,
+                      groups=os.path.join(DATA, f"groups-{n}.txt"),
+                      stmt="member_add" if n < 10000 else None,
+                      conns=(1,) + CONNS if n == 10000 else CONNS,
+                      override={2: "(SELECT id FROM bench_groups WHERE n = :g)::text",
+                                3: f"(SELECT array_agg(id ORDER BY n) FROM bench_users"
+                                   f" WHERE n > :k AND n <= :k + {n})::text"},
+                      sets=[f"\\set g random({BULK_GROUPS[n][0]}, {BULK_GROUPS[n][1]})",
+                            f"\\set k random(0, {NUSERS - n})"]))
+    r += [
+        # Reads: pgbench reads the same user, the same page, each time
+        # (fixed: the first request's parameters); wrk's requests vary.
+        dict(name="get_user", method="GET", path=f"/v1/tenants/{t}/users/{{USER}}",
+             stmt="user_get", fixed=True),
+        dict(name="member_page_1000", method="GET",
+             path=f"/v1/tenants/{t}/groups/{d['big']}/members?limit=1000&cursor={{CURSOR}}",
+             stmt="member_list", conns=(1,) + CONNS, fixed=True),
+        dict(name="healthz", method="GET", path="/healthz", token=False,
+             baseline="nginx"),
+    ]
+    return r
+
+
+_run = [0]
+_seq = {}
+_capture = [0]
+
+
+def fill(t, seq, row, d):
+    """What request.lua does, for the requests bench.py makes itself."""
+    if t is None:
+        return None
+    n = row.get("n", 1)
+    groups = d["groups"][BULK_GROUPS[n][0] - 1:BULK_GROUPS[n][1]] if "groups" in row else []
+
+    def one(m):
+        k = m.group(1)
+        if k == "U":
+            return f"b{_run[0]}x{seq}"
+        if k == "UUID":
+            return "%08x-0000-4000-8000-%012x" % (_run[0], seq)
+        if k == "USER":
+            return d["users"][(seq * 7919) % len(d["users"])]
+        if k == "GROUP":
+            return groups[seq % len(groups)]
+        if k == "IDS":
+            off = (seq // len(groups)) * n % len(d["users"])
+            return ",".join(f'"{u}"' for u in (d["users"] * 2)[off:off + n])
+        if k == "CURSOR":
+            return d["cursors"][seq % len(d["cursors"])] if d["cursors"] else ""
+        return m.group(0)
+    return re.sub(r"\{([A-Z]+)\}", one, t)
+
+
+# --------------------------------------------------------------------------
+# What rosterd sends PostgreSQL: logged while one request of a row is made
+
+
+PG_LOG = os.path.join(PG_DIR, "data", "log", "postgresql.json")
+PARAM_RE = re.compile(r"\$(\d+) = (NULL|'((?:[^']|'')*)')", re.S)
+
+
+def set_log_statement(on):
+    psql(("ALTER SYSTEM SET log_statement = 'all';" if on else
+          "ALTER SYSTEM RESET log_statement;") + "SELECT pg_reload_conf();", user="postgres")
+    time.sleep(0.5)
+
+
+def logged_params(sql, since):
+    """The parameters of every execution of sql logged after offset since."""
+    out = []
+    with open(PG_LOG, "rb") as f:
+        f.seek(since)
+        for line in f:
+            try:
+                e = json.loads(line)
+            except ValueError:
+                continue
+            msg = e.get("message", "")
+            if not msg.startswith("execute ") or msg.split(": ", 1)[-1] != sql:
+                continue
+            det = e.get("detail", "")
+            params = {}
+            for m in PARAM_RE.finditer(det):
+                params[int(m.group(1))] = (None if m.group(2) == "NULL"
+                                           else m.group(3).replace("''", "'"))
+            out.append(params)
+    return out
+
+
+def capture(row, d):
+    """Two requests of the row, and the parameters of its statement."""
+    sql = statement_sql(row["stmt"])
+    since = os.path.getsize(PG_LOG) if os.path.exists(PG_LOG) else 0
+    tokens = []
+    for i in range(2):
+        _capture[0] += 1
+        seq = 900000000 + _capture[0]
+        tokens.append(f"b{_run[0]}x{seq}")
+        st, body = request(row["method"], fill(row["path"], seq, row, d),
+                           fill(row.get("body"), seq, row, d))
+        if st // 100 != 2:
+            die(f"{row['name']}: {st} {body[:400]!r}")
+    time.sleep(0.3)
+    got = logged_params(sql, since)
+    if len(got) < 2:
+        die(f"{row['name']}: PostgreSQL logged {len(got)} executions of {row['stmt']}")
+    return sql, got[-2], got[-1], tokens
+
+
+HEX_RE = re.compile(r"(\\x)?[0-9a-f]+")
+UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def pgbench_script(row, d):
+    """A pgbench script running the row's statement, and its -D options.
+
+    Parameters that were equal in both captured requests are bound from
+    -D variables (so pgbench sends them as parameters, as rosterd does);
+    those that carried the request's unique token get a fresh one
+    (replace(...) of the captured text); fresh uuids and random hex (token
+    hashes) are made by PostgreSQL; `override` replaces a parameter by the
+    row's own expression (the bulk rows pick their group and ids)."""
+    sql, p1, p2, (t1, t2) = capture(row, d)
+    override = row.get("override", {})
+    defs = {}
+
+    def param(m):
+        k = int(m.group(1))
+        if k in override:
+            return "(" + override[k] + ")"
+        a, b = p1.get(k), p2.get(k)
+        if a is None and (b is None or row.get("fixed")):
+            return "NULL"
+        if a == b or row.get("fixed") or (a is not None and a.isdigit()):
+            defs[f"c{k}"] = a
+            return f":c{k}"
+        if a is not None and t1 in a and a.replace(t1, t2) == b:
+            defs[f"c{k}"] = a
+            return f"(replace(:c{k}, '{t1}', 'p' || :u))"
+        # Fresh values are made from :u (a parameter) by immutable
+        # functions, so that they are computed once per execution and an
+        # index can be used where the statement compares them (a volatile
+        # gen_random_uuid() would be evaluated per row: a sequential scan).
+        if a is not None and UUID_RE.fullmatch(a):
+            return f"((lpad(to_hex({k}), 4, '0') || lpad(to_hex(:u::bigint), 28, '0'))::text)"
+        if a is not None and HEX_RE.fullmatch(a):
+            pre = "'\\x' || " if a.startswith("\\x") else ""
+            n = len(a) - (2 if pre else 0)
+            return (f"({pre}substr(repeat(encode(sha256((:u::text || '.{k}')::bytea),"
+                    f" 'hex'), {n // 64 + 1}), 1, {n}))")
+        defs[f"c{k}"] = a  # e.g. the request id: any value will do
+        return f":c{k}"
+
+    body = re.sub(r"\$(\d+)(?!\d)", param, sql)
+    lines = ["\\set n :n + 1", "\\set u :base + :client_id * 100000000 + :n"]
+    lines += row.get("sets", [])
+    path = os.path.join(TMP, f"pgbench-{row['name']}.sql")
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n" + body + ";\n")
+    return path, defs
+
+
+def run_pgbench(script, defs, conns, base):
+    args = [os.path.join(PG_BIN, "pgbench"), "-n", "-M", "prepared", "-c", str(conns),
+            "-j", str(THREADS), "-T", str(DURATION), "-f", script,
+            "-D", "n=0", "-D", f"base={base}",
+            "-h", PG_DIR, "-p", PG_PORT, "-U", "rosterd"]
+    for k, v in defs.items():
+        args += ["-D", f"{k}={v}"]
+    r = subprocess.run(args + ["rosterd"], capture_output=True)
+    out = r.stdout.decode() + r.stderr.decode()
+    m = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", out)
+    failed = re.search(r"number of failed transactions: (\d+)", out)
+    if r.returncode != 0 or m is None or (failed and int(failed.group(1)) > 0):
+        die(f"pgbench on {script}: {out[-2000:]}")
+    return float(m.group(1))
+
+
+def run_wrk(row, conns, path=None, token=True):
+    name = row["name"]
+    key = (name, row.get("n"))
+    seq0 = _seq.get(key, 0)
+    _run[0] += 1
+    out = os.path.join(TMP, f"wrk-{name}-{conns}-{_run[0]}.json")
+    body_file = ""
+    if row.get("body"):
+        body_file = os.path.join(TMP, f"body-{name}.tmpl")
+        with open(body_file, "w") as f:
+            f.write(row["body"])
+    env = dict(ENV, BENCH_METHOD=row["method"], BENCH_PATH=path or row["path"],
+               BENCH_BODY_FILE=body_file, BENCH_TOKEN=TOKEN if token else "",
+               BENCH_CTYPE="application/json" if row.get("body") else "",
+               BENCH_DATA=DATA, BENCH_N=str(row.get("n", 1)), BENCH_RUN=str(_run[0]),
+               BENCH_SEQ0=str(seq0), BENCH_THREADS=str(min(THREADS, conns)),
+               BENCH_OUT=out)
+    if row.get("groups"):
+        env["BENCH_GROUPS"] = row["groups"]
+    r = subprocess.run(["wrk", "-t", str(min(THREADS, conns)), "-c", str(conns),
+                        "-d", f"{DURATION}s", "--timeout", "60s", "-s", WRK_LUA,
+                        URL + "/"], env=env, capture_output=True)
+    if r.returncode != 0 or not os.path.exists(out):
+        die(f"wrk {name}: {r.stdout.decode()[-1500:]} {r.stderr.decode()[-1500:]}")
+    with open(out) as f:
+        s = json.load(f)
+    _seq[key] = seq0 + (s["requests"] + conns) * THREADS
+    s["rps"] = s["requests"] / (s["duration_us"] / 1e6)
+    return s
+
+
+# --------------------------------------------------------------------------
+# The bulk insert alone, in psql
+
+
+def psql_bulk(d, n=10000, times=3):
+    sql = statement_sql("member_add")
+    lo, hi = BULK_GROUPS[n]
+    ms = []
+    for i in range(times):
+        g = d["groups"][hi - 1 - i]  # the row's last groups: wrk reaches them last
+        off = (n * (i + 3)) % len(d["users"])
+        ids = "{" + ",".join((d["users"] * 2)[off:off + n]) + "}"
+        args = ", ".join([lit(TENANT), lit(g), lit(ids), "'bench-psql'", "'psql'"])
+        out = psql(f"PREPARE b AS {sql};\nEXECUTE b({args});\nDEALLOCATE b;\n"
+                   f"DELETE FROM group_members WHERE tenant_id = {lit(TENANT)}"
+                   f" AND group_id = {lit(g)};\n", timing=True)
+        times_ms = [float(x) for x in re.findall(r"^Time: ([0-9.]+) ms", out, re.M)]
+        if len(times_ms) < 2:
+            die(f"psql printed no timing: {out[-500:]}")
+        ms.append(times_ms[1])  # the EXECUTE
+    return statistics.median(ms)
+
+
+# --------------------------------------------------------------------------
+
+
+def machine():
+    def first(cmd):
+        try:
+            r = subprocess.run(cmd, capture_output=True)
+            return (r.stdout.decode() + r.stderr.decode()).strip().splitlines()[0]
+        except (OSError, IndexError):
+            return ""
+    cpu = ""
+    for line in open("/proc/cpuinfo"):
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    mem = 0
+    for line in open("/proc/meminfo"):
+        if line.startswith("MemTotal:"):
+            mem = int(line.split()[1]) // 1024
+    osr = ""
+    try:
+        for line in open("/etc/os-release"):
+            if line.startswith("PRETTY_NAME="):
+                osr = line.split("=", 1)[1].strip().strip('"')
+    except OSError:
+        pass
+    return {"hostname": platform.node(), "cpu": cpu, "cores": os.cpu_count(),
+            "memory_mib": mem, "kernel": platform.release(), "os": osr,
+            "nginx": first(["nginx", "-v"]), "postgresql": first([os.path.join(PG_BIN, "postgres"), "--version"]),
+            "wrk": first(["wrk", "-v"]), "rosterd_workers": WORKERS,
+            "duration_s": DURATION, "users": NUSERS, "smoke": SMOKE}
+
+
+def fmt(v, spec):
+    return "-" if v is None else format(v, spec)
+
+
+def main():
+    started = time.monotonic()
+    load()
+    d = data_files()
+    table = []
+    rss0 = worker_rss()
+
+    specs = rows(d)
+    set_log_statement(True)
+    try:
+        scripts = {r["name"]: pgbench_script(r, d) for r in specs if r.get("stmt")}
+    finally:
+        set_log_statement(False)
+    bulk_ms = psql_bulk(d, times=1 if SMOKE else 3)
+    log(f"psql: the 10,000-id insert alone takes {bulk_ms:.1f} ms (median)")
+
+    base = 0
+    for row in specs:
+        for conns in row.get("conns", CONNS):
+            s = run_wrk(row, conns, token=row.get("token", True))
+            b_name, b_rps = None, None
+            if row.get("stmt") and conns > 1:
+                base += 10 ** 12
+                b_name = f"pgbench -M prepared {row['stmt']}"
+                b_rps = run_pgbench(*scripts[row["name"]], conns, base)
+            elif row.get("baseline") == "nginx":
+                b_name = "nginx return 200"
+                b_rps = run_wrk(dict(name="nginx_return_200", method="GET"), conns,
+                                path="/bench-return-200", token=False)["rps"]
+            elif row["name"] == "bulk_add_10000":
+                b_name = "psql, the insert alone"
+                b_rps = 1000.0 / bulk_ms if conns == 1 else None
+            rec = {"name": row["name"], "connections": conns,
+                   "rps": round(s["rps"], 1), "p50_ms": round(s["p50_us"] / 1000, 2),
+                   "p99_ms": round(s["p99_us"] / 1000, 2), "non2xx": s["status"],
+                   "socket_errors": s["connect"] + s["read"] + s["write"] + s["timeout"],
+                   "requests": s["requests"], "baseline": b_name,
+                   "baseline_rps": None if b_rps is None else round(b_rps, 1),
+                   "ratio": None if not b_rps else round(s["rps"] / b_rps, 3)}
+            table.append(rec)
+            print(f"  {rec['name']:<24} c={conns:<3} {rec['rps']:>9.1f} req/s  p50 "
+                  f"{rec['p50_ms']:>8.2f} ms  p99 {rec['p99_ms']:>8.2f} ms  "
+                  f"ratio {fmt(rec['ratio'], '.3f')}", flush=True)
+
+    rss1 = worker_rss()
+    served = sum(r["requests"] for r in table)
+    print()
+    hdr = (f"{'endpoint':<24} {'conns':>5} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
+           f"{'non2xx':>6}  {'baseline':<38} {'base req/s':>10} {'ratio':>6}")
+    print(hdr)
+    print("-" * len(hdr))
+    for r in table:
+        print(f"{r['name']:<24} {r['connections']:>5} {r['rps']:>9.1f} {r['p50_ms']:>8.2f} "
+              f"{r['p99_ms']:>8.2f} {r['non2xx'] + r['socket_errors']:>6}  "
+              f"{(r['baseline'] or '-'):<38} {fmt(r['baseline_rps'], '10.1f'):>10} "
+              f"{fmt(r['ratio'], '6.3f'):>6}")
+    print()
+    print(f"worker RSS (KiB) before: {sorted(rss0.values())}  after: {sorted(rss1.values())}"
+          f"  ({served} requests through nginx)")
+    bad = sum(r["non2xx"] + r["socket_errors"] for r in table)
+    print(f"non-2xx responses and socket errors: {bad}")
+
+    def row_of(name, conns):
+        return next((r for r in table if r["name"] == name and r["connections"] == conns), None)
+    checks = []
+    c64, c16 = row_of("create_org_user", 64), row_of("create_org_user", 16)
+    if c64 and c64["ratio"]:
+        checks.append(("create_org_user at 64 connections >= 0.85 x pgbench",
+                       f"{c64['ratio']:.3f}", c64["ratio"] >= 0.85))
+    if c16:
+        q = c16["p99_ms"] / c16["p50_ms"] if c16["p50_ms"] else 0
+        checks.append(("create_org_user at 16: p99 <= 3 x p50", f"{q:.2f} x", q <= 3))
+    for conns in CONNS:
+        h = row_of("healthz", conns)
+        if h and h["ratio"]:
+            checks.append((f"healthz at {conns} >= 0.5 x nginx return 200",
+                           f"{h['ratio']:.3f}", h["ratio"] >= 0.5))
+    b1 = row_of("bulk_add_10000", 1)
+    if b1:
+        q = b1["p50_ms"] / bulk_ms
+        checks.append(("bulk_add_10000 alone <= 1.5 x psql and < 1 s",
+                       f"{b1['p50_ms']:.0f} ms = {q:.2f} x psql ({bulk_ms:.0f} ms)",
+                       q <= 1.5 and b1["p50_ms"] < 1000))
+    p1 = row_of("member_page_1000", 1)
+    if p1:
+        checks.append(("member_page_1000 p50 <= 20 ms (1 connection)",
+                       f"{p1['p50_ms']:.2f} ms", p1["p50_ms"] <= 20))
+    if rss0 and rss1:
+        grow = max(rss1.get(p, 0) - v for p, v in rss0.items())
+        checks.append(("worker RSS flat within 1 MiB", f"+{grow} KiB", grow <= 1024))
+    print()
+    for what, got, ok in checks:
+        print(f"target: {what:<52} {got:<36} {'met' if ok else 'MISSED'}")
+
+    doc = {"machine": machine(), "rows": table,
+           "psql_bulk_10000_ms": round(bulk_ms, 1),
+           "worker_rss_kib": {"before": sorted(rss0.values()), "after": sorted(rss1.values())},
+           "requests": served,
+           "targets": [{"target": w, "measured": g, "met": ok} for w, g, ok in checks],
+           "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+           "elapsed_s": round(time.monotonic() - started, 1)}
+    os.makedirs(OUT_DIR, exist_ok=True)
+    name = "smoke.json" if SMOKE else "latest.json"
+    with open(os.path.join(OUT_DIR, name), "w") as f:
+        json.dump(doc, f, indent=1)
+        f.write("\n")
+    if not SMOKE:
+        stamp = datetime.datetime.now().strftime("%Y%m%dT%H%M%S")
+        with open(os.path.join(OUT_DIR, f"run-{stamp}.json"), "w") as f:
+            json.dump(doc, f, indent=1)
+    print(f"wrote bench/out/{name} ({time.monotonic() - started:.0f} s)")
+    if bad:
+        die(f"{bad} requests failed")
+
+
+main()
