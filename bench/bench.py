@@ -509,6 +509,9 @@ def main():
     rss0 = worker_rss()
 
     specs = rows(d)
+    if ENV.get("BENCH_ONLY"):
+        only = ENV["BENCH_ONLY"].split(",")
+        specs = [r for r in specs if r["name"] in only]
     set_log_statement(True)
     try:
         scripts = {r["name"]: pgbench_script(r, d) for r in specs if r.get("stmt")}

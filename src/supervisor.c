@@ -1,7 +1,7 @@
 /*
  * supervisor.c: the master process.  It owns the listening socket and
  * the configuration, keeps `workers` worker processes alive, drains
- * them on SIGTERM and replaces them one by one on SIGHUP.
+ * them on SIGTERM and replaces them on SIGHUP.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -165,16 +165,22 @@ slot_of(const struct master *m, pid_t pid)
 	return -1;
 }
 
-/* Reaps dead children; a worker that died unasked is replaced at once. */
+/*
+ * Reaps dead children; a worker that died unasked is replaced at once.
+ * A pid in waited[0..nwaited) is one being stopped: it is set to 0.
+ */
 static void
-reap(struct master *m, pid_t *waited, int *waited_done)
+reap(struct master *m, pid_t *waited, long nwaited)
 {
 	pid_t pid;
 	int status, i;
+	long j;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		if (waited != NULL && pid == *waited) {
-			*waited_done = 1;
+		for (j = 0; j < nwaited && waited[j] != pid; j++)
+			;
+		if (j < nwaited) {
+			waited[j] = 0;
 			continue;
 		}
 		if ((i = slot_of(m, pid)) < 0)
@@ -194,21 +200,30 @@ reap(struct master *m, pid_t *waited, int *waited_done)
 	}
 }
 
-/* Waits for pid to exit (reaping others meanwhile); kills it late. */
+/*
+ * Waits for the workers pids[0..n) (stopped with SIGTERM) to exit,
+ * reaping others meanwhile; kills those still there after
+ * shutdown_timeout.  Sets each pid to 0.
+ */
 static void
-wait_for(struct master *m, pid_t pid)
+wait_for(struct master *m, pid_t *pids, long n)
 {
-	long waited_ms = 0, limit = m->cfg.shutdown_timeout * 1000;
-	int done = 0;
+	long waited_ms = 0, limit = m->cfg.shutdown_timeout * 1000, j;
 
-	while (!done) {
-		reap(m, &pid, &done);
-		if (done)
+	for (;;) {
+		reap(m, pids, n);
+		for (j = 0; j < n && pids[j] <= 0; j++)
+			;
+		if (j == n)
 			break;
 		if (waited_ms >= limit) {
-			log_warn("worker %ld did not stop in time; killing it",
-			    (long)pid);
-			kill(pid, SIGKILL);
+			for (; j < n; j++) {
+				if (pids[j] <= 0)
+					continue;
+				log_warn("worker %ld did not stop in time; "
+				    "killing it", (long)pids[j]);
+				kill(pids[j], SIGKILL);
+			}
 			limit += 5000;
 		}
 		usleep(10000);
@@ -216,10 +231,11 @@ wait_for(struct master *m, pid_t pid)
 	}
 }
 
-/* SIGHUP: read the config again and replace the workers one by one. */
+/* SIGHUP: read the config again and replace the workers. */
 static void
 reload(struct master *m)
 {
+	pid_t olds[MAX_WORKERS];
 	struct config ncfg;
 	char err[512];
 	long i, want;
@@ -237,22 +253,26 @@ reload(struct master *m)
 	want = config_workers(&m->cfg);
 	if (want > MAX_WORKERS)
 		want = MAX_WORKERS;
+	/*
+	 * Every new worker first (they serve at once), then the old ones
+	 * are stopped together: an old worker goes on serving the FastCGI
+	 * connections nginx keeps open to it until nginx closes them, a
+	 * few seconds (worker.c), and one by one those seconds would add up.
+	 */
 	for (i = 0; i < m->n; i++) {
-		pid_t old = m->pids[i];
-
-		m->pids[i] = spawn(m);	/* the new one serves at once */
-		if (old > 0) {
-			kill(old, SIGTERM);
-			wait_for(m, old);
-		}
+		olds[i] = m->pids[i];
+		m->pids[i] = spawn(m);
+		if (olds[i] > 0)
+			kill(olds[i], SIGTERM);
 	}
+	wait_for(m, olds, m->n);
 	while (m->n < want)
 		m->pids[m->n++] = spawn(m);
 	while (m->n > want) {
 		pid_t old = m->pids[--m->n];
 
 		kill(old, SIGTERM);
-		wait_for(m, old);
+		wait_for(m, &old, 1);
 	}
 	metrics_add(METRIC_RELOAD);
 	log_info("configuration reloaded; %ld workers", m->n);
@@ -268,13 +288,7 @@ drain(struct master *m)
 	for (i = 0; i < m->n; i++)
 		if (m->pids[i] > 0)
 			kill(m->pids[i], SIGTERM);
-	for (i = 0; i < m->n; i++) {
-		pid_t pid = m->pids[i];
-
-		if (pid > 0)
-			wait_for(m, pid);
-		m->pids[i] = 0;
-	}
+	wait_for(m, m->pids, m->n);
 }
 
 static int
@@ -287,14 +301,14 @@ loop(struct master *m)
 		pfd.fd = m->sfd;
 		pfd.events = POLLIN;
 		if (poll(&pfd, 1, 1000) <= 0) {
-			reap(m, NULL, NULL);
+			reap(m, NULL, 0);
 			continue;
 		}
 		if (read(m->sfd, &si, sizeof(si)) != sizeof(si))
 			continue;
 		switch (si.ssi_signo) {
 		case SIGCHLD:
-			reap(m, NULL, NULL);
+			reap(m, NULL, 0);
 			break;
 		case SIGHUP:
 			reload(m);

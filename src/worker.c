@@ -19,6 +19,11 @@
 #include "daemon.h"
 #include "dialects/dialect.h"
 
+/* FastCGI connections a worker keeps open when nginx asks it to. */
+#define WORKER_CONNS	32
+/* A request whose arena grew past this gives the heap back to the system. */
+#define WORKER_TRIM_BYTES (1u << 20)
+
 static volatile sig_atomic_t stopping;
 
 static void
@@ -31,6 +36,7 @@ on_term(int sig)
 struct worker {
 	struct app	 app;
 	struct jwt_verifier jwt;
+	struct jwt_cache jwt_cache;
 	struct arena	*arena;
 };
 
@@ -58,8 +64,8 @@ authenticate(struct worker *w, struct http_req *req)
 	h += 7;
 	while (*h == ' ')
 		h++;
-	st = jwt_verify(&w->jwt, h, strlen(h), time(NULL), req->arena,
-	    &req->principal);
+	st = jwt_verify_cached(&w->jwt_cache, &w->jwt, h, strlen(h),
+	    time(NULL), req->arena, &req->principal);
 	if (st != JWT_OK) {
 		log_debug("token refused: %s", jwt_status_str(st));
 		return 401;
@@ -250,7 +256,7 @@ log_request(const struct http_req *req, const struct http_resp *resp)
 	buf_init(&b, NULL);
 	time_rfc3339(time_now_ms(), ts);
 	buf_printf(&b, "{\"time\":\"%s\",\"level\":\"info\",\"msg\":"
-	    "\"request\",\"pid\":%ld", ts, (long)getpid());
+	    "\"request\",\"pid\":%ld", ts, log_pid());
 	for (i = 0; i < RS_ARRAY_LEN(f); i++) {
 		buf_printf(&b, ",\"%s\":\"", f[i][0]);
 		buf_put_json_escaped(&b, f[i][1], strlen(f[i][1]));
@@ -340,19 +346,86 @@ setup(struct worker *w, const struct config *cfg, sigset_t *waitmask)
 }
 
 /*
- * The accept loop.  The listening socket is non-blocking: workers wait
- * in ppoll(2), the only place SIGTERM is let in, and a worker that loses the
- * race for a connection gets EAGAIN and waits again.  A request in
- * progress always runs to its end before the worker exits.
+ * After the response: what is left of the request body is read and
+ * dropped (a refused request may not have read it), so that the next
+ * request on a kept connection starts at a record boundary.  More than
+ * a body cap's worth: the connection is closed instead.
+ */
+static void
+drain_stdin(FCGX_Request *r)
+{
+	char scratch[16384];
+	size_t total = 0;
+	int n;
+
+	if (!r->keepConnection)
+		return;
+	while ((n = FCGX_GetStr(scratch, (int)sizeof(scratch), r->in)) > 0) {
+		total += (size_t)n;
+		if (total > (8u << 20)) {
+			r->keepConnection = 0;
+			return;
+		}
+	}
+	if (n < 0 || FCGX_GetError(r->in) != 0)
+		r->keepConnection = 0;
+}
+
+/*
+ * Reads the next request on c (a kept connection, or a new one accepted
+ * from the listening socket when c has none), runs it and finishes it.
+ * Returns 0 when a request was served; -1 when there was none: the
+ * listening socket had nothing (another worker won the race), or the
+ * kept connection was closed by nginx.
+ */
+static int
+serve(struct worker *w, FCGX_Request *c)
+{
+	size_t used;
+
+	if (FCGX_Accept_r(c) < 0)
+		return -1;
+	handle(w, c);
+	drain_stdin(c);
+	FCGX_Finish_r(c);
+	used = arena_used(w->arena);
+	arena_reset(w->arena);
+	if (used > WORKER_TRIM_BYTES)
+		(void)malloc_trim(WORKER_TRIM_BYTES);
+	return 0;
+}
+
+/*
+ * The accept loop.  A worker keeps up to WORKER_CONNS FastCGI
+ * connections open (nginx's fastcgi_keep_conn with an upstream keepalive
+ * pool): it polls them and the listening socket together and serves a
+ * request from whichever is ready, so a connection nginx keeps idle
+ * never holds a worker that another connection waits for.  Without
+ * keep_conn every connection is closed after its request, as libfcgi
+ * always did.
+ *
+ * The listening socket is non-blocking: workers wait in ppoll(2), the
+ * only place SIGTERM is let in, and a worker that loses the race for a
+ * connection gets EAGAIN and waits again.  On SIGTERM a worker stops
+ * accepting, finishes what it is doing and goes on serving its kept
+ * connections until nginx has closed them all (the site's upstream
+ * keepalive_time and keepalive_timeout bound that), or shutdown_timeout
+ * is nearly over.  It never closes a kept connection itself: nginx could
+ * be sending a request on it at that moment, and it does not retry a
+ * POST it has sent.
  */
 void
 worker_run(const struct config *cfg, int lfd)
 {
-	struct timespec tick = { 1, 0 };
+	struct timespec tick = { 1, 0 }, drain_tick = { 0, 100000000 };
 	struct worker w;
-	FCGX_Request r;
-	struct pollfd pfd;
+	FCGX_Request conn[WORKER_CONNS];
+	long long drain_until = 0;
+	int draining = 0;
+	struct pollfd pfd[WORKER_CONNS + 1];
+	int slot[WORKER_CONNS + 1];
 	sigset_t waitmask;
+	int i, n, k;
 
 	/*
 	 * A fixed mmap threshold: glibc would otherwise raise it to the
@@ -362,27 +435,69 @@ worker_run(const struct config *cfg, int lfd)
 	 */
 	mallopt(M_MMAP_THRESHOLD, 4 << 20);
 	setup(&w, cfg, &waitmask);
-	if (FCGX_Init() != 0 || FCGX_InitRequest(&r, lfd,
-	    FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+	if (FCGX_Init() != 0) {
 		log_error("cannot initialise libfcgi");
 		_exit(1);
 	}
+	for (i = 0; i < WORKER_CONNS; i++)
+		if (FCGX_InitRequest(&conn[i], lfd,
+		    FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+			log_error("cannot initialise libfcgi");
+			_exit(1);
+		}
 	(void)db_ready(w.app.db);	/* connect and prepare up front */
 	log_info("worker ready");
-	while (!stopping) {
-		pfd.fd = lfd;
-		pfd.events = POLLIN;
-		if (ppoll(&pfd, 1, &tick, &waitmask) <= 0)
-			continue;
-		if (stopping)
+	for (;;) {
+		if (stopping && !draining) {
+			/* nginx closes kept connections at a request boundary
+			 * (keepalive_time, keepalive_timeout); closing one here
+			 * could cut off a request it is sending right now. */
+			draining = 1;
+			drain_until = time_mono_us() +
+			    (cfg->shutdown_timeout > 1 ?
+			    cfg->shutdown_timeout - 1 : 1) * 1000000LL;
+		}
+		n = 0;
+		for (i = 0; i < WORKER_CONNS; i++) {
+			if (conn[i].ipcFd < 0)
+				continue;
+			pfd[n].fd = conn[i].ipcFd;
+			pfd[n].events = POLLIN;
+			slot[n++] = i;
+		}
+		if (draining && (n == 0 || time_mono_us() >= drain_until))
 			break;
-		if (FCGX_Accept_r(&r) < 0)
+		if (!draining && n < WORKER_CONNS) {
+			pfd[n].fd = lfd;
+			pfd[n].events = POLLIN;
+			slot[n++] = -1;
+		}
+		if (ppoll(pfd, (nfds_t)n, draining ? &drain_tick : &tick,
+		    &waitmask) <= 0)
 			continue;
-		handle(&w, &r);
-		FCGX_Finish_r(&r);
-		arena_reset(w.arena);
+		for (k = 0; k < n; k++) {
+			if (pfd[k].revents == 0)
+				continue;
+			if ((i = slot[k]) < 0) {
+				if (stopping)
+					continue;
+				/* a free slot for the new connection */
+				for (i = 0; i < WORKER_CONNS &&
+				    conn[i].ipcFd >= 0; i++)
+					;
+				if (i == WORKER_CONNS)
+					continue;
+			}
+			(void)serve(&w, &conn[i]);
+		}
 	}
-	FCGX_Free(&r, 0);
+	if (n > 0)
+		log_warn("stopping with %d kept FastCGI connections still open "
+		    "(nginx's upstream keepalive_time should be shorter than "
+		    "shutdown_timeout)", n);
+	for (i = 0; i < WORKER_CONNS; i++)
+		FCGX_Free(&conn[i], 1);
+	jwt_cache_clear(&w.jwt_cache);
 	db_free(w.app.db);
 	arena_free(w.arena);
 	log_info("worker stopped");

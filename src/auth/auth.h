@@ -25,6 +25,12 @@ struct principal {
 	const char	*sub;	/* "sub" claim, never NULL once verified */
 	const char	*tid;	/* "tid" claim (canonical uuid) or NULL */
 	unsigned	 roles;	/* enum auth_role bits; unknown names ignored */
+	/*
+	 * When the token is good, leeway included: from not_before (0: any
+	 * time) until not_after (exclusive; 0: no exp claim).
+	 */
+	double		 not_before;
+	double		 not_after;
 };
 
 enum jwt_status {
@@ -85,6 +91,39 @@ struct jwt_verifier {
 enum jwt_status jwt_verify(const struct jwt_verifier *v, const char *token,
     size_t len, time_t now, struct arena *a, struct principal *p)
     RS_MUSTCHECK;
+
+/*
+ * A worker's verified-token cache (jwt_cache.c): a token that verified
+ * is remembered, by its exact bytes, until its exp (leeway included),
+ * so that a client sending the same token again costs a hash and a
+ * constant-time compare instead of a signature check and two JSON
+ * parses.  Only tokens with an exp are kept.  Keys change only when the
+ * workers are replaced (SIGHUP), which empties the cache.  Fixed size;
+ * a colliding token replaces the older one.
+ */
+#define JWT_CACHE_SLOTS	256
+#define JWT_CACHE_MAX_TOKEN 4096	/* longer tokens are not kept */
+
+struct jwt_cache_entry {
+	char		*token;		/* malloc'd copy, or NULL: empty */
+	size_t		 len;
+	struct principal p;		/* strings malloc'd */
+};
+
+struct jwt_cache {
+	struct jwt_cache_entry slot[JWT_CACHE_SLOTS];
+	unsigned long	 hits, misses;
+};
+
+/*
+ * jwt_verify() through cache c (zeroed before first use): the same
+ * result, with *p's strings from a either way.
+ */
+enum jwt_status jwt_verify_cached(struct jwt_cache *c,
+    const struct jwt_verifier *v, const char *token, size_t len, time_t now,
+    struct arena *a, struct principal *p) RS_MUSTCHECK;
+/* Releases every entry. */
+void jwt_cache_clear(struct jwt_cache *c);
 
 /*
  * Loads one public key (RSA of at least 2048 bits, EC P-256/P-384/

@@ -142,9 +142,13 @@ jwt_numeric_date(yajl_val claims, const char *name, int *present,
 	return JWT_OK;
 }
 
-/* exp, nbf and iat against now, with the verifier's leeway. */
+/*
+ * exp, nbf and iat against now, with the verifier's leeway; sets the
+ * principal's window (not_before, not_after) on success.
+ */
 static enum jwt_status
-jwt_check_times(const struct jwt_verifier *v, yajl_val claims, time_t now)
+jwt_check_times(const struct jwt_verifier *v, yajl_val claims, time_t now,
+    struct principal *p)
 {
 	enum jwt_status	 rc;
 	double		 exp = 0, nbf = 0, iat = 0, dnow, leeway;
@@ -167,6 +171,12 @@ jwt_check_times(const struct jwt_verifier *v, yajl_val claims, time_t now)
 		return JWT_NOT_YET_VALID;
 	if (has_iat && dnow + leeway < iat)
 		return JWT_NOT_YET_VALID;
+	p->not_after = has_exp ? exp + leeway : 0;
+	p->not_before = 0;
+	if (has_nbf)
+		p->not_before = nbf - leeway;
+	if (has_iat && iat - leeway > p->not_before)
+		p->not_before = iat - leeway;
 	return JWT_OK;
 }
 
@@ -636,7 +646,7 @@ jwt_verify(const struct jwt_verifier *v, const char *token, size_t len,
 	/* Authentic from here on; now judge what it says. */
 	if ((rc = jwt_parse_object(a, claims_json, claims_len,
 	    &claims)) != JWT_OK ||
-	    (rc = jwt_check_times(v, claims, now)) != JWT_OK ||
+	    (rc = jwt_check_times(v, claims, now, &tmp)) != JWT_OK ||
 	    (rc = jwt_check_iss_aud(v, claims)) != JWT_OK ||
 	    (rc = jwt_read_principal(a, claims, &tmp)) != JWT_OK)
 		return rc;

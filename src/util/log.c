@@ -47,16 +47,32 @@ log_set_level(enum log_level lvl)
 		log_max_level = lvl;
 }
 
+static long log_cached_pid;
+
+/*
+ * The process id for log lines, read once per process: getpid(2) is a
+ * system call (glibc stopped caching it), and workers log every request.
+ * log_set_process(), which every process calls after fork(), reads it.
+ */
+long
+log_pid(void)
+{
+	if (log_cached_pid == 0)
+		log_cached_pid = (long)getpid();
+	return log_cached_pid;
+}
+
 /*
  * Sets the "process" field of later lines (e.g. "supervisor",
  * "worker"); the string is copied, truncated to 63 bytes.  NULL or ""
- * restores the default, "rosterd".
+ * restores the default, "rosterd".  Call it first thing after fork().
  */
 void
 log_set_process(const char *role)
 {
 	size_t	 n;
 
+	log_cached_pid = (long)getpid();
 	if (role == NULL || *role == '\0')
 		role = "rosterd";
 	n = strnlen(role, sizeof(log_process) - 1);
@@ -138,7 +154,7 @@ log_msg(enum log_level lvl, const char *fmt, ...)
 	buf_printf(&line, "{\"time\":\"%s\",\"level\":\"%s\",\"process\":\"",
 	    ts, log_level_names[lvl]);
 	buf_put_json_escaped(&line, log_process, strlen(log_process));
-	buf_printf(&line, "\",\"pid\":%ld,\"msg\":\"", (long)getpid());
+	buf_printf(&line, "\",\"pid\":%ld,\"msg\":\"", log_pid());
 	buf_put_json_escaped(&line, msg.p, msg.len);
 	buf_puts(&line, "\"}\n");
 	if (!line.failed)

@@ -89,6 +89,7 @@ enum log_level {
 
 void log_set_level(enum log_level lvl);
 void log_set_process(const char *role);
+long log_pid(void);
 int log_level_parse(const char *s, enum log_level *out) RS_MUSTCHECK;
 void log_msg(enum log_level lvl, const char *fmt, ...) RS_PRINTF(2, 3);
 #define log_error(...) log_msg(LOG_LVL_ERROR, __VA_ARGS__)

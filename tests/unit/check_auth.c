@@ -421,6 +421,66 @@ static const char pyjwt_token[] =
     "ImF1ZCI6WyJyb3N0ZXJkIiwib3RoZXIiXSwiaWF0IjoxNzAwMDAwMDAwLCJuYmYiOjE3"
     "MDAwMDAwMDAsImV4cCI6MTcwMDAwMzYwMH0."
     "FJQ850JPKnsplfwTgCJ7to3lZ0nbUorpT-hJNsNekYI";
+/*
+ * The verified-token cache serves exactly what jwt_verify() would: the
+ * same principal on a hit, nothing for a token that differs in one byte,
+ * and an expired or not-yet-valid answer once time leaves the window.
+ */
+START_TEST(test_jwt_cache)
+{
+	struct jwt_verifier	 v = std_verifier();
+	struct jwt_cache	*c = calloc(1, sizeof(*c));
+	struct principal	 p, q;
+	char			*t, *bad;
+	size_t			 len;
+
+	ck_assert_ptr_nonnull(c);
+	t = tok(H_STD, "{" C_STD ",\"nbf\":1799999000,\"tid\":\"" TID
+	    "\",\"roles\":[\"TenantAdmin\"]}");
+	len = strlen(t);
+	ck_assert_int_eq(jwt_verify_cached(c, &v, t, len, NOW, ta, &p), JWT_OK);
+	ck_assert_uint_eq(c->misses, 1);
+	ck_assert(p.not_after == 1800000300.0 + LEEWAY);
+	ck_assert(p.not_before == 1799999000.0 - LEEWAY);
+	ck_assert_int_eq(jwt_verify_cached(c, &v, t, len, NOW + 10, ta, &q),
+	    JWT_OK);
+	ck_assert_uint_eq(c->hits, 1);
+	ck_assert_str_eq(q.sub, "user-1");
+	ck_assert_str_eq(q.tid, TID);
+	ck_assert_uint_eq(q.roles, AUTH_ROLE_TENANT_ADMIN);
+	ck_assert_ptr_ne(q.sub, p.sub);	/* a copy in the arena */
+
+	/* one byte of the signature changed: verified again, refused */
+	bad = arena_strdup(ta, t);
+	bad[len - 2] = bad[len - 2] == 'A' ? 'B' : 'A';
+	ck_assert_int_eq(jwt_verify_cached(c, &v, bad, len, NOW, ta, &q),
+	    JWT_BAD_SIGNATURE);
+	/* a prefix of the cached token is not the cached token */
+	ck_assert_int_ne(jwt_verify_cached(c, &v, t, len - 1, NOW, ta, &q),
+	    JWT_OK);
+
+	/* past exp + leeway, and before nbf - leeway: refused, as uncached */
+	ck_assert_int_eq(jwt_verify_cached(c, &v, t, len,
+	    1800000300 + LEEWAY, ta, &q), JWT_EXPIRED);
+	ck_assert_int_eq(jwt_verify_cached(c, &v, t, len, NOW, ta, &q), JWT_OK);
+	ck_assert_int_eq(jwt_verify_cached(c, &v, t, len,
+	    1799999000 - LEEWAY - 1, ta, &q), JWT_NOT_YET_VALID);
+
+	/* no exp (allowed here): verified every time, never kept */
+	v.require_exp = 0;
+	t = tok(H_STD, "{" C_SUB "," C_ISS "," C_AUD "}");
+	ck_assert_int_eq(jwt_verify_cached(c, &v, t, strlen(t), NOW, ta, &p),
+	    JWT_OK);
+	ck_assert(p.not_after == 0);
+	c->hits = 0;
+	ck_assert_int_eq(jwt_verify_cached(c, &v, t, strlen(t), NOW, ta, &p),
+	    JWT_OK);
+	ck_assert_uint_eq(c->hits, 0);
+	jwt_cache_clear(c);
+	free(c);
+}
+END_TEST
+
 static const unsigned char pyjwt_secret[] = "pyjwt-independent-vector-secret!";
 
 START_TEST(test_jwt_pyjwt_vector)
@@ -1898,6 +1958,7 @@ jwt_suite(void)
 	tcase_add_test(tc, test_jwt_mint_minimal);
 	tcase_add_test(tc, test_jwt_mint_escapes);
 	tcase_add_test(tc, test_jwt_pyjwt_vector);
+	tcase_add_test(tc, test_jwt_cache);
 	tcase_add_test(tc, test_jwt_tampered_payload);
 	tcase_add_test(tc, test_jwt_tampered_signature);
 	tcase_add_test(tc, test_jwt_alg_none);
