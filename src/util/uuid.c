@@ -2,18 +2,15 @@
  * uuid.c: uuids as text.  rosterd keeps uuids in the canonical
  * lower-case 36-character form everywhere (paths, JSON, SQL
  * parameters), so validation and normalisation are plain string
- * checks; libuuid is used only to make new random ones.
+ * checks.  New ones take their 122 random bits from OpenSSL's DRBG,
+ * which is fork-safe and makes no system call per uuid (libuuid made
+ * six: getrandom, getpid twice, getppid, getuid, gettid).
  */
 #include <stddef.h>
 #include <string.h>
+#include <sys/random.h>
 
-#include <uuid/uuid.h>
-
-/*
- * libuuid (util-linux >= 2.37) defines UUID_STR_LEN as 37, counting
- * the NUL; ours is 36 and does not.  Only this file sees both.
- */
-#undef UUID_STR_LEN
+#include <openssl/rand.h>
 
 #include "util.h"
 
@@ -103,10 +100,26 @@ uuid_normalize(const char *s, size_t n, char out[UUID_STR_LEN + 1])
 void
 uuid_new(char out[UUID_STR_LEN + 1])
 {
-	uuid_t	 u;
+	static const char hex[] = "0123456789abcdef";
+	unsigned char u[16];
+	size_t i, o;
 
-	uuid_generate_random(u);
-	uuid_unparse_lower(u, out);
+	if (RAND_bytes(u, (int)sizeof(u)) != 1) {
+		/* no DRBG (it cannot fail once seeded): the kernel's */
+		for (o = 0; o < sizeof(u); o += (size_t)i)
+			if ((i = (size_t)getrandom(u + o, sizeof(u) - o,
+			    0)) == (size_t)-1)
+				i = 0;
+	}
+	u[6] = (unsigned char)((u[6] & 0x0f) | 0x40);	/* version 4 */
+	u[8] = (unsigned char)((u[8] & 0x3f) | 0x80);	/* RFC 4122 */
+	for (i = 0, o = 0; i < sizeof(u); i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[o++] = '-';
+		out[o++] = hex[u[i] >> 4];
+		out[o++] = hex[u[i] & 0x0f];
+	}
+	out[o] = '\0';
 }
 
 /*
