@@ -35,7 +35,7 @@ PG_PORT = ENV["BENCH_PG_PORT"]
 DURATION = int(ENV["BENCH_DURATION"])
 NUSERS = int(ENV["BENCH_USERS"])
 SMOKE = ENV.get("BENCH_SMOKE") == "1"
-WORKERS = int(ENV["BENCH_WORKERS"])
+SOAK = int(ENV.get("BENCH_SOAK", "0"))
 ROSTERD_PID = int(ENV["BENCH_ROSTERD_PID"])
 DATA = os.path.join(TMP, "data")
 WRK_LUA = os.path.join(REPO, "bench", "wrk", "request.lua")
@@ -257,6 +257,8 @@ def rows(d):
 _run = [0]
 _seq = {}
 _capture = [0]
+_last_bad = [0]
+soak_bad = [0]
 
 
 def fill(t, seq, row, d):
@@ -438,6 +440,7 @@ def run_wrk(row, conns, path=None, token=True):
         s = json.load(f)
     _seq[key] = seq0 + (s["requests"] + conns) * THREADS
     s["rps"] = s["requests"] / (s["duration_us"] / 1e6)
+    _last_bad[0] = s["status"] + s["connect"] + s["read"] + s["write"] + s["timeout"]
     return s
 
 
@@ -493,7 +496,7 @@ def machine():
     return {"hostname": platform.node(), "cpu": cpu, "cores": os.cpu_count(),
             "memory_mib": mem, "kernel": platform.release(), "os": osr,
             "nginx": first(["nginx", "-v"]), "postgresql": first([os.path.join(PG_BIN, "postgres"), "--version"]),
-            "wrk": first(["wrk", "-v"]), "rosterd_workers": WORKERS,
+            "wrk": first(["wrk", "-v"]), "rosterd_workers": len(worker_rss()),
             "duration_s": DURATION, "users": NUSERS, "smoke": SMOKE}
 
 
@@ -550,6 +553,23 @@ def main():
 
     rss1 = worker_rss()
     served = sum(r["requests"] for r in table)
+
+    # The soak: the main endpoints in turn until SOAK requests are served.
+    soak_rows = [r for r in specs if r["name"] in
+                 ("create_org_user", "get_user", "healthz", "security_group_user_000",
+                  "invite_001", "member_page_1000", "bulk_add_100")]
+    soaked, t_soak = 0, time.monotonic()
+    while soak_rows and soaked < SOAK:
+        for row in soak_rows:
+            conns = 16 if row["name"] in ("member_page_1000", "bulk_add_100") else 64
+            soaked += run_wrk(row, conns, token=row.get("token", True))["requests"]
+            soak_bad[0] += _last_bad[0]
+            if soaked >= SOAK:
+                break
+    rss2 = worker_rss()
+    if SOAK:
+        log(f"soak: {soaked} requests in {time.monotonic() - t_soak:.0f} s, "
+            f"{soak_bad[0]} failed")
     print()
     hdr = (f"{'endpoint':<24} {'conns':>5} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
            f"{'non2xx':>6}  {'baseline':<38} {'base req/s':>10} {'ratio':>6}")
@@ -561,9 +581,12 @@ def main():
               f"{(r['baseline'] or '-'):<38} {fmt(r['baseline_rps'], '10.1f'):>10} "
               f"{fmt(r['ratio'], '6.3f'):>6}")
     print()
-    print(f"worker RSS (KiB) before: {sorted(rss0.values())}  after: {sorted(rss1.values())}"
-          f"  ({served} requests through nginx)")
-    bad = sum(r["non2xx"] + r["socket_errors"] for r in table)
+    print(f"worker RSS (KiB) at the start: {sorted(rss0.values())}  after the table: "
+          f"{sorted(rss1.values())}  ({served} requests)")
+    if SOAK:
+        print(f"worker RSS (KiB) after the soak: {sorted(rss2.values())}  ({soaked} more "
+              f"requests)")
+    bad = sum(r["non2xx"] + r["socket_errors"] for r in table) + soak_bad[0]
     print(f"non-2xx responses and socket errors: {bad}")
 
     def row_of(name, conns):
@@ -591,17 +614,19 @@ def main():
     if p1:
         checks.append(("member_page_1000 p50 <= 20 ms (1 connection)",
                        f"{p1['p50_ms']:.2f} ms", p1["p50_ms"] <= 20))
-    if rss0 and rss1:
-        grow = max(rss1.get(p, 0) - v for p, v in rss0.items())
-        checks.append(("worker RSS flat within 1 MiB", f"+{grow} KiB", grow <= 1024))
+    if SOAK and rss1 and rss2:
+        grow = max(rss2.get(p, 0) - v for p, v in rss1.items())
+        checks.append((f"worker RSS flat within 1 MiB over {soaked} requests",
+                       f"{grow:+d} KiB (largest change)", abs(grow) <= 1024))
     print()
     for what, got, ok in checks:
         print(f"target: {what:<52} {got:<36} {'met' if ok else 'MISSED'}")
 
     doc = {"machine": machine(), "rows": table,
            "psql_bulk_10000_ms": round(bulk_ms, 1),
-           "worker_rss_kib": {"before": sorted(rss0.values()), "after": sorted(rss1.values())},
-           "requests": served,
+           "worker_rss_kib": {"start": sorted(rss0.values()), "after_table": sorted(rss1.values()),
+                              "after_soak": sorted(rss2.values())},
+           "requests": served, "soak_requests": soaked,
            "targets": [{"target": w, "measured": g, "met": ok} for w, g, ok in checks],
            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
            "elapsed_s": round(time.monotonic() - started, 1)}
