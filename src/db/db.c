@@ -14,7 +14,19 @@ struct db {
 	char		*conninfo;
 	char		 connect_timeout[16];
 	char		 statement_timeout[16];
+	int64_t		 plans_at;	/* when cached plans were last dropped */
 };
+
+/*
+ * How long a generic plan is kept.  PostgreSQL plans a prepared statement
+ * for the sizes its tables have then, and keeps that plan: a plan made
+ * while `invites` held a few rows scanned it whole for every invite once
+ * a provisioning burst had made it large (99 invites/s instead of 2,000;
+ * bench/ found it), until autovacuum's next ANALYZE, a minute later at
+ * best.  DISCARD PLANS every DB_REPLAN_US on each connection bounds that
+ * at the cost of one round trip per connection per period.
+ */
+#define DB_REPLAN_US	(2 * 1000000LL)
 
 /* Creates a handle; the connection is made by the first db_exec(). */
 struct db *
@@ -120,8 +132,21 @@ db_connect(struct db *db)
 		disconnect(db);
 		return -1;
 	}
+	db->plans_at = time_mono_us();
 	log_info("database connection established");
 	return 0;
+}
+
+/* Drops the connection's cached plans when they are DB_REPLAN_US old. */
+static void
+refresh_plans(struct db *db)
+{
+	int64_t now = time_mono_us();
+
+	if (now - db->plans_at < DB_REPLAN_US)
+		return;
+	db->plans_at = now;
+	PQclear(PQexec(db->conn, "DISCARD PLANS"));
 }
 
 /*
@@ -211,6 +236,7 @@ exec_once(struct db *db, struct arena *a, enum stmt id, const char *const *param
 		*st = DB_UNAVAILABLE;
 		return NULL;
 	}
+	refresh_plans(db);
 	if (db_statements[id].replan)
 		r = PQexecParams(db->conn, db_statements[id].sql,
 		    db_statements[id].nparams, NULL, params, NULL, NULL, 0);

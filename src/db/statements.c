@@ -3,6 +3,11 @@
  * prepared once per connection; request data only ever reaches the
  * database as parameters.  Each entry says what it guarantees.
  *
+ * "NOT EXISTS", never "NOT IN (SELECT ...)": NOT IN cannot become an
+ * anti-join, and where PostgreSQL expects its subquery not to fit in
+ * memory it runs it once per row: a 10,000-id bulk add took 5 s instead
+ * of 0.2 s when the statistics said so.
+ *
  * Keyset walks compare (created_at, id) > (cursor, or -infinity and the
  * nil uuid on the first page), never "$n IS NULL OR ...": PostgreSQL
  * switches a prepared statement to its generic plan after five runs,
@@ -526,10 +531,12 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	    "  'added', coalesce((SELECT json_agg(k.uid ORDER BY k.ord)"
 	    "   FROM known k WHERE k.uid IN (SELECT user_id FROM ins)), '[]'),"
 	    "  'alreadyMember', coalesce((SELECT json_agg(k.uid ORDER BY k.ord)"
-	    "   FROM known k WHERE k.uid NOT IN (SELECT user_id FROM ins)),"
+	    "   FROM known k WHERE NOT EXISTS"
+	    "   (SELECT 1 FROM ins x WHERE x.user_id = k.uid)),"
 	    "   '[]'),"
 	    "  'notFound', coalesce((SELECT json_agg(req.uid ORDER BY req.ord)"
-	    "   FROM req WHERE req.uid NOT IN (SELECT uid FROM known)), '[]'))"
+	    "   FROM req WHERE NOT EXISTS"
+	    "   (SELECT 1 FROM known x WHERE x.uid = req.uid)), '[]'))"
 	    " AS json", 5, 0, 1 },
 
 	/*
@@ -561,7 +568,8 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	    "  'removed', coalesce((SELECT json_agg(req.uid ORDER BY req.ord)"
 	    "   FROM req WHERE req.uid IN (SELECT user_id FROM del)), '[]'),"
 	    "  'notMember', coalesce((SELECT json_agg(req.uid ORDER BY req.ord)"
-	    "   FROM req WHERE req.uid NOT IN (SELECT user_id FROM del)), '[]'))"
+	    "   FROM req WHERE NOT EXISTS"
+	    "   (SELECT 1 FROM del x WHERE x.user_id = req.uid)), '[]'))"
 	    " AS json, (SELECT count(*) FROM del) AS removed", 5, 0, 1 },
 
 	/*
@@ -1083,7 +1091,7 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	    "  AND EXISTS (SELECT 1 FROM g) FOR KEY SHARE OF u"
 	    "), missing AS ("
 	    " SELECT array_agg(req.ord ORDER BY req.ord) AS ords FROM req"
-	    " WHERE req.uid NOT IN (SELECT uid FROM known)"
+	    " WHERE NOT EXISTS (SELECT 1 FROM known x WHERE x.uid = req.uid)"
 	    "), ok AS ("
 	    " SELECT 1 FROM g WHERE $4::int = 0"
 	    "  AND (SELECT ords FROM missing) IS NULL"
@@ -1128,7 +1136,7 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	    "  AND EXISTS (SELECT 1 FROM g)"
 	    "), missing AS ("
 	    " SELECT array_agg(req.ord ORDER BY req.ord) AS ords FROM req"
-	    " WHERE req.uid NOT IN (SELECT uid FROM known)"
+	    " WHERE NOT EXISTS (SELECT 1 FROM known x WHERE x.uid = req.uid)"
 	    "), ok AS ("
 	    " SELECT 1 FROM g WHERE $4::int = 0"
 	    "  AND (SELECT ords FROM missing) IS NULL"
@@ -1146,7 +1154,7 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	    "), mem AS ("
 	    " SELECT m.user_id FROM group_members m, g, ok"
 	    " WHERE m.tenant_id = $1::uuid AND m.group_id = g.id"
-	    "  AND m.user_id NOT IN (SELECT uid FROM known)"
+	    "  AND NOT EXISTS (SELECT 1 FROM known x WHERE x.uid = m.user_id)"
 	    ") SELECT EXISTS (SELECT 1 FROM g) AS group_ok,"
 	    " (SELECT ords FROM missing) AS missing,"
 	    " (SELECT rosterd_kibo_group_head_json(g) FROM g) AS head,"
