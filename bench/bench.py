@@ -631,11 +631,12 @@ def main():
            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
            "elapsed_s": round(time.monotonic() - started, 1)}
     os.makedirs(OUT_DIR, exist_ok=True)
-    name = "smoke.json" if SMOKE else "latest.json"
+    # a partial run (--only) does not replace the last whole one
+    name = "smoke.json" if SMOKE else "partial.json" if ENV.get("BENCH_ONLY") else "latest.json"
     with open(os.path.join(OUT_DIR, name), "w") as f:
         json.dump(doc, f, indent=1)
         f.write("\n")
-    if not SMOKE:
+    if name == "latest.json":
         stamp = datetime.datetime.now().strftime("%Y%m%dT%H%M%S")
         with open(os.path.join(OUT_DIR, f"run-{stamp}.json"), "w") as f:
             json.dump(doc, f, indent=1)

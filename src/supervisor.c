@@ -235,10 +235,10 @@ wait_for(struct master *m, pid_t *pids, long n)
 static void
 reload(struct master *m)
 {
-	pid_t olds[MAX_WORKERS];
+	pid_t olds[2 * MAX_WORKERS];
 	struct config ncfg;
 	char err[512];
-	long i, want;
+	long i, want, nold;
 
 	if (config_load(m->cfg.path, &ncfg, err, sizeof(err)) != 0) {
 		log_error("reload refused, keeping the running config: %s",
@@ -259,23 +259,23 @@ reload(struct master *m)
 	 * connections nginx keeps open to it until nginx closes them, a
 	 * few seconds (worker.c), and one by one those seconds would add up.
 	 */
+	nold = 0;
 	for (i = 0; i < m->n; i++) {
-		olds[i] = m->pids[i];
+		if (m->pids[i] > 0)
+			olds[nold++] = m->pids[i];
 		m->pids[i] = spawn(m);
-		if (olds[i] > 0)
-			kill(olds[i], SIGTERM);
 	}
-	wait_for(m, olds, m->n);
 	while (m->n < want)
 		m->pids[m->n++] = spawn(m);
-	while (m->n > want) {
-		pid_t old = m->pids[--m->n];
-
-		kill(old, SIGTERM);
-		wait_for(m, &old, 1);
-	}
+	while (m->n > want)
+		olds[nold++] = m->pids[--m->n];
+	for (i = 0; i < nold; i++)
+		kill(olds[i], SIGTERM);
 	metrics_add(METRIC_RELOAD);
-	log_info("configuration reloaded; %ld workers", m->n);
+	log_info("configuration reloaded; %ld workers (the %ld old ones finish "
+	    "their requests and kept connections)", m->n, nold);
+	wait_for(m, olds, nold);
+	log_info("reload done: the old workers have stopped");
 }
 
 static void
