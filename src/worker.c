@@ -20,7 +20,7 @@
 #include "dialects/dialect.h"
 
 /* FastCGI connections a worker keeps open when nginx asks it to. */
-#define WORKER_CONNS	32
+#define WORKER_CONNS	256
 /* A request whose arena grew past this gives the heap back to the system. */
 #define WORKER_TRIM_BYTES (1u << 20)
 
