@@ -540,14 +540,16 @@ def kill9_worker_under_16_writers():
         check(len(after) == 2 and victim not in after and before[1] in after,
               f"workers after the kill {after} (before {before}, killed {victim})")
         # Only what the killed worker held may fail, answered 502 by
-        # nginx: the request it was running and those nginx had already
-        # sent on the FastCGI connections it kept (fastcgi_keep_conn), at
-        # most one per client. Nothing sent after the kill fails.
+        # nginx: the request it was running, those nginx had already sent
+        # on the FastCGI connections it kept (fastcgi_keep_conn), and those
+        # nginx sends on them in the moment before it sees them closed (it
+        # does not retry a POST it has sent) -- at most one per client.
+        # Nothing sent a quarter of a second after the kill fails.
         check(len(failed) <= 16, f"{len(failed)} requests failed: {failed[:5]}")
         for f in failed:
             eq(f[3], 502, "a request the killed worker held")
-            check(f[0] <= t_kill, f"a request sent {f[0] - t_kill:.3f} s after the kill "
-                                  f"failed: {f}")
+            check(f[0] <= t_kill + 0.25, f"a request sent {f[0] - t_kill:.3f} s after the "
+                                         f"kill failed: {f}")
         deaths = rd.worker_deaths()
         note(f"master's lines about dead workers: {deaths}")
         check(len(deaths) == 1 and f"worker {victim} killed by signal 9" in deaths[0],
