@@ -257,8 +257,6 @@ def rows(d):
 _run = [0]
 _seq = {}
 _capture = [0]
-_last_bad = [0]
-soak_bad = [0]
 
 
 def fill(t, seq, row, d):
@@ -440,7 +438,7 @@ def run_wrk(row, conns, path=None, token=True):
         s = json.load(f)
     _seq[key] = seq0 + (s["requests"] + conns) * THREADS
     s["rps"] = s["requests"] / (s["duration_us"] / 1e6)
-    _last_bad[0] = s["status"] + s["connect"] + s["read"] + s["write"] + s["timeout"]
+    s["socket_errors"] = s["connect"] + s["read"] + s["write"] + s["timeout"]
     return s
 
 
@@ -542,7 +540,7 @@ def main():
             rec = {"name": row["name"], "connections": conns,
                    "rps": round(s["rps"], 1), "p50_ms": round(s["p50_us"] / 1000, 2),
                    "p99_ms": round(s["p99_us"] / 1000, 2), "non2xx": s["status"],
-                   "socket_errors": s["connect"] + s["read"] + s["write"] + s["timeout"],
+                   "socket_errors": s["socket_errors"],
                    "requests": s["requests"], "baseline": b_name,
                    "baseline_rps": None if b_rps is None else round(b_rps, 1),
                    "ratio": None if not b_rps else round(s["rps"] / b_rps, 3)}
@@ -558,18 +556,19 @@ def main():
     soak_rows = [r for r in specs if r["name"] in
                  ("create_org_user", "get_user", "healthz", "security_group_user_000",
                   "invite_001", "member_page_1000", "bulk_add_100")]
-    soaked, t_soak = 0, time.monotonic()
+    soaked, soak_bad, t_soak = 0, 0, time.monotonic()
     while soak_rows and soaked < SOAK:
         for row in soak_rows:
             conns = 16 if row["name"] in ("member_page_1000", "bulk_add_100") else 64
-            soaked += run_wrk(row, conns, token=row.get("token", True))["requests"]
-            soak_bad[0] += _last_bad[0]
+            s = run_wrk(row, conns, token=row.get("token", True))
+            soaked += s["requests"]
+            soak_bad += s["status"] + s["socket_errors"]
             if soaked >= SOAK:
                 break
     rss2 = worker_rss()
     if SOAK:
         log(f"soak: {soaked} requests in {time.monotonic() - t_soak:.0f} s, "
-            f"{soak_bad[0]} failed")
+            f"{soak_bad} failed")
     print()
     hdr = (f"{'endpoint':<24} {'conns':>5} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
            f"{'non2xx':>6}  {'baseline':<38} {'base req/s':>10} {'ratio':>6}")
@@ -586,7 +585,7 @@ def main():
     if SOAK:
         print(f"worker RSS (KiB) after the soak: {sorted(rss2.values())}  ({soaked} more "
               f"requests)")
-    bad = sum(r["non2xx"] + r["socket_errors"] for r in table) + soak_bad[0]
+    bad = sum(r["non2xx"] + r["socket_errors"] for r in table) + soak_bad
     print(f"non-2xx responses and socket errors: {bad}")
 
     def row_of(name, conns):

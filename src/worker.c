@@ -374,17 +374,16 @@ drain_stdin(FCGX_Request *r)
 /*
  * Reads the next request on c (a kept connection, or a new one accepted
  * from the listening socket when c has none), runs it and finishes it.
- * Returns 0 when a request was served; -1 when there was none: the
- * listening socket had nothing (another worker won the race), or the
- * kept connection was closed by nginx.
+ * There may be none: another worker won the race for the listening
+ * socket, or nginx closed the kept connection.
  */
-static int
+static void
 serve(struct worker *w, FCGX_Request *c)
 {
 	size_t used;
 
 	if (FCGX_Accept_r(c) < 0)
-		return -1;
+		return;
 	handle(w, c);
 	drain_stdin(c);
 	FCGX_Finish_r(c);
@@ -392,7 +391,6 @@ serve(struct worker *w, FCGX_Request *c)
 	arena_reset(w->arena);
 	if (used > WORKER_TRIM_BYTES)
 		(void)malloc_trim(WORKER_TRIM_BYTES);
-	return 0;
 }
 
 /*
@@ -488,7 +486,7 @@ worker_run(const struct config *cfg, int lfd)
 				if (i == WORKER_CONNS)
 					continue;
 			}
-			(void)serve(&w, &conn[i]);
+			serve(&w, &conn[i]);
 		}
 	}
 	if (n > 0)
