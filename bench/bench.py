@@ -296,15 +296,52 @@ PARAM_RE = re.compile(r"\$(\d+) = (NULL|'((?:[^']|'')*)')", re.S)
 def set_log_statement(on):
     psql(("ALTER SYSTEM SET log_statement = 'all';" if on else
           "ALTER SYSTEM RESET log_statement;") + "SELECT pg_reload_conf();", user="postgres")
-    time.sleep(0.5)
+    if on:
+        # pg_reload_conf() only signals the postmaster.  Once a new session's
+        # statement is logged, the postmaster has reloaded, and it signalled
+        # every backend (rosterd's too) before it started that session; a
+        # backend applies the reload before it runs its next command.
+        log_sentinel(repeat=True)
 
 
-def logged_params(sql, since):
-    """The parameters of every execution of sql logged after offset since."""
+_sentinel = [0]
+LOG_DEADLINE = 120  # seconds; only a guard against a hang
+
+
+def log_sentinel(repeat=False):
+    """Logs a marker statement from a new session and waits until the
+    logging collector has written it; returns its offset in the log.  The
+    collector reads one pipe in order, so whatever a backend logged before
+    (rosterd's statements of the requests already answered) is in the file
+    before the marker.  With repeat, another marker is sent every half
+    second until one is logged (log_statement may not be in effect yet)."""
+    deadline = time.monotonic() + LOG_DEADLINE
+    marks, sent = [], 0.0
+    while True:
+        if not marks or (repeat and time.monotonic() - sent >= 0.5):
+            _sentinel[0] += 1
+            marks.append(f"bench_sentinel_{os.getpid()}_{_sentinel[0]}_end".encode())
+            psql(f"SELECT '{marks[-1].decode()}';", user="postgres")
+            sent = time.monotonic()
+        if os.path.exists(PG_LOG):
+            with open(PG_LOG, "rb") as f:
+                text = f.read()
+            for m in marks:
+                at = text.find(m)
+                if at >= 0:
+                    return at
+        if time.monotonic() > deadline:
+            die(f"PostgreSQL did not log {marks[-1].decode()} within {LOG_DEADLINE} s "
+                f"({PG_LOG})")
+        time.sleep(0.05)
+
+
+def logged_params(sql, since, until):
+    """The parameters of every execution of sql logged between offsets."""
     out = []
     with open(PG_LOG, "rb") as f:
         f.seek(since)
-        for line in f:
+        for line in f.read(until - since).splitlines():
             try:
                 e = json.loads(line)
             except ValueError:
@@ -334,8 +371,7 @@ def capture(row, d):
                            fill(row.get("body"), seq, row, d))
         if st // 100 != 2:
             die(f"{row['name']}: {st} {body[:400]!r}")
-    time.sleep(0.3)
-    got = logged_params(sql, since)
+    got = logged_params(sql, since, log_sentinel())
     if len(got) < 2:
         die(f"{row['name']}: PostgreSQL logged {len(got)} executions of {row['stmt']}")
     return sql, got[-2], got[-1], tokens
@@ -394,9 +430,17 @@ def pgbench_script(row, d):
     return path, defs
 
 
+# --smoke: each pgbench client runs this many transactions, however long
+# that takes (a time window may complete none on a loaded machine).
+SMOKE_TRANSACTIONS = 2
+
+
 def run_pgbench(script, defs, conns, base):
+    """pgbench's rate on the script, or None (no sample) when it completed
+    no transaction; a failed transaction or an error ends the run."""
+    span = ["-t", str(SMOKE_TRANSACTIONS)] if SMOKE else ["-T", str(DURATION)]
     args = [os.path.join(PG_BIN, "pgbench"), "-n", "-M", "prepared", "-c", str(conns),
-            "-j", str(THREADS), "-T", str(DURATION), "-f", script,
+            "-j", str(THREADS), *span, "-f", script,
             "-D", "n=0", "-D", f"base={base}",
             "-h", PG_DIR, "-p", PG_PORT, "-U", "rosterd"]
     for k, v in defs.items():
@@ -404,13 +448,44 @@ def run_pgbench(script, defs, conns, base):
     r = subprocess.run(args + ["rosterd"], capture_output=True)
     out = r.stdout.decode() + r.stderr.decode()
     m = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", out)
+    done = re.search(r"number of transactions actually processed: (\d+)", out)
     failed = re.search(r"number of failed transactions: (\d+)", out)
-    if r.returncode != 0 or m is None or (failed and int(failed.group(1)) > 0):
+    if r.returncode != 0 or (failed and int(failed.group(1)) > 0):
         die(f"pgbench on {script}: {out[-2000:]}")
+    if m is None or (done and int(done.group(1)) == 0) or float(m.group(1)) == 0:
+        log(f"pgbench on {os.path.basename(script)} at {conns} connections completed "
+            f"no transaction: no sample")
+        return None
     return float(m.group(1))
 
 
-def run_wrk(row, conns, path=None, token=True):
+# --smoke: a row whose window completed no request runs again for twice as
+# long, up to this many seconds in all (a guard against a hang, not a rate).
+SMOKE_WINDOW_LIMIT = 127
+
+
+def run_wrk(row, conns, path=None, token=True, baseline=False):
+    """wrk on the row for DURATION seconds.  With --smoke, a window that
+    completed no request is run again, twice as long each time; a row of
+    rosterd's that completes none within SMOKE_WINDOW_LIMIT seconds ends the
+    run (a baseline's is reported as no sample)."""
+    secs, spent = DURATION, 0
+    while True:
+        s = run_wrk_once(row, conns, secs, path, token)
+        spent += secs
+        if s["requests"] > 0 or not SMOKE or s["socket_errors"] or s["status"]:
+            return s
+        if spent + 2 * secs > SMOKE_WINDOW_LIMIT:
+            if baseline:
+                return s
+            die(f"wrk {row['name']} at {conns} connections: no request completed "
+                f"in {spent} s")
+        log(f"{row['name']} at {conns} connections: no request completed in {secs} s; "
+            f"again for {2 * secs} s")
+        secs *= 2
+
+
+def run_wrk_once(row, conns, secs, path, token):
     name = row["name"]
     key = (name, row.get("n"))
     seq0 = _seq.get(key, 0)
@@ -430,7 +505,7 @@ def run_wrk(row, conns, path=None, token=True):
     if row.get("groups"):
         env["BENCH_GROUPS"] = row["groups"]
     r = subprocess.run(["wrk", "-t", str(min(THREADS, conns)), "-c", str(conns),
-                        "-d", f"{DURATION}s", "--timeout", "60s", "-s", WRK_LUA,
+                        "-d", f"{secs}s", "--timeout", "60s", "-s", WRK_LUA,
                         URL + "/"], env=env, capture_output=True)
     if r.returncode != 0 or not os.path.exists(out):
         die(f"wrk {name}: {r.stdout.decode()[-1500:]} {r.stderr.decode()[-1500:]}")
@@ -521,7 +596,7 @@ def main():
     bulk_ms = psql_bulk(d, times=1 if SMOKE else 3)
     log(f"psql: the 10,000-id insert alone takes {bulk_ms:.1f} ms (median)")
 
-    base = 0
+    base, base_bad = 0, 0
     for row in specs:
         for conns in row.get("conns", CONNS):
             s = run_wrk(row, conns, token=row.get("token", True))
@@ -532,11 +607,16 @@ def main():
                 b_rps = run_pgbench(*scripts[row["name"]], conns, base)
             elif row.get("baseline") == "nginx":
                 b_name = "nginx return 200"
-                b_rps = run_wrk(dict(name="nginx_return_200", method="GET"), conns,
-                                path="/bench-return-200", token=False)["rps"]
+                b = run_wrk(dict(name="nginx_return_200", method="GET"), conns,
+                            path="/bench-return-200", token=False, baseline=True)
+                # a failed baseline request is not rosterd's; it is reported
+                base_bad += b["status"] + b["socket_errors"]
+                b_rps = b["rps"] or None
             elif row["name"] == "bulk_add_10000":
                 b_name = "psql, the insert alone"
                 b_rps = 1000.0 / bulk_ms if conns == 1 else None
+            if b_rps is None and b_name and row["name"] != "bulk_add_10000":
+                b_name += ": no sample"  # it completed nothing in its window
             rec = {"name": row["name"], "connections": conns,
                    "rps": round(s["rps"], 1), "p50_ms": round(s["p50_us"] / 1000, 2),
                    "p99_ms": round(s["p99_us"] / 1000, 2), "non2xx": s["status"],
@@ -585,8 +665,9 @@ def main():
     if SOAK:
         print(f"worker RSS (KiB) after the soak: {sorted(rss2.values())}  ({soaked} more "
               f"requests)")
-    bad = sum(r["non2xx"] + r["socket_errors"] for r in table) + soak_bad
-    print(f"non-2xx responses and socket errors: {bad}")
+    bad = sum(r["non2xx"] + r["socket_errors"] for r in table) + soak_bad + base_bad
+    print(f"non-2xx responses and socket errors: {bad}"
+          + (f" ({base_bad} of them nginx's return 200)" if base_bad else ""))
 
     def row_of(name, conns):
         return next((r for r in table if r["name"] == name and r["connections"] == conns), None)

@@ -1,7 +1,9 @@
 /*
  * fuzz_config.c: the configuration parser (config.c), from a temporary
  * file holding the input (config_load() reads a path).  ROSTERD_*
- * variables are cleared first, so only the file counts.
+ * variables are cleared first, so only the file counts.  The file is
+ * unlinked as soon as it is made and read back through /proc/self/fd, so
+ * that no run, not even one that crashes, leaves it behind in /tmp.
  *
  * Properties: config_load() answers 0, or -1 with a message; on 0 every
  * number is within its key's range, the derived body limits are the
@@ -22,7 +24,7 @@
 
 extern char **environ;
 
-static char path[64];
+static char path[64];	/* /proc/self/fd/N once set up */
 static int fd = -1;
 
 static void
@@ -47,6 +49,11 @@ setup(void)
 	snprintf(path, sizeof(path), "/tmp/fuzz_config.XXXXXX");
 	if ((fd = mkstemp(path)) < 0)
 		fuzz_fail("mkstemp failed");
+	if (unlink(path) != 0)
+		fuzz_fail("cannot unlink %s", path);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	if (access(path, R_OK) != 0)
+		fuzz_fail("%s is not readable (is /proc mounted?)", path);
 }
 
 static int
