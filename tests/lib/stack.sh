@@ -156,13 +156,44 @@ stack_tls_cert()
 		stack_die "openssl could not make a certificate"
 }
 
-# Prints a TCP port on 127.0.0.1 that is free right now.
+# Prints a TCP port on 127.0.0.1 that is free right now and that no call of
+# this function handed out in the last 10 minutes, on this machine: the
+# ports given are kept, under a lock, in $TMPDIR/rosterd-stack-ports, so two
+# calls (of one run or of two runs at once) never return the same port
+# before its server has had the time to bind it.
 stack_free_port()
 {
-	"$STACK_PYTHON" -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])'
+	"$STACK_PYTHON" - <<'EOF'
+import fcntl, os, socket, time
+
+path = os.path.join(os.environ.get("TMPDIR") or "/tmp", "rosterd-stack-ports")
+now, recent, fd = time.time(), {}, None
+try:
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    for line in os.read(fd, 1 << 20).decode(errors="replace").split():
+        port, _, t = line.partition(":")
+        if port.isdigit() and now - float(t or 0) < 600:
+            recent[int(port)] = float(t)
+except (OSError, ValueError):
+    pass  # no record: the port is still free, only not remembered
+for _ in range(1000):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    if port not in recent:
+        break
+recent[port] = now
+if fd is not None:
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, "".join(f"{p}:{t:.0f}\n" for p, t in recent.items()).encode(), 0)
+        os.fchmod(fd, 0o666)  # so that runs as root and as a user share it
+    except OSError:
+        pass
+print(port)
+EOF
 }
 
 # stack_nginx_conf DIR HTTPS_PORT HTTP_PORT SOCKET CERT KEY
