@@ -107,12 +107,18 @@ stack_pg_start()
 }
 
 # stack_pg_stop DIR: fast shutdown, if it is up.
+# Returns when the postmaster is gone.
 stack_pg_stop()
 {
-	local dir=$1
+	local dir=$1 pid rc=0
 	stack_pg_running "$dir" || return 0
-	stack_as_pg "$STACK_PG_BIN/pg_ctl" -D "$dir/data" -m fast -w -t 60 \
-		stop >/dev/null
+	pid=$(head -n 1 "$dir/data/postmaster.pid" 2>/dev/null) || true
+	stack_as_pg "$STACK_PG_BIN/pg_ctl" -D "$dir/data" -m fast -w -t 120 \
+		stop >/dev/null || rc=$?
+	if [[ $pid =~ ^[0-9]+$ ]]; then
+		stack_wait_gone "$pid" || rc=1
+	fi
+	return "$rc"
 }
 
 # stack_pg_psql DIR PORT [psql args...]: psql as the superuser.
@@ -258,44 +264,74 @@ stack_nginx_start()
 	nginx "${args[@]}" || stack_die "nginx did not start (log: $dir/error.log)"
 }
 
-# stack_nginx_stop DIR: graceful stop; waits up to 10 s, then kills.
+# stack_nginx_stop DIR: graceful stop; waits up to 30 s, then kills the
+# master and its workers. Returns when they are gone (the ports are free).
 stack_nginx_stop()
 {
 	local dir=$1 pid i
+	local -a kids
 	[[ -s $dir/nginx.pid ]] || return 0
 	pid=$(<"$dir/nginx.pid")
+	mapfile -t kids < <(pgrep -P "$pid" 2>/dev/null || true)
 	kill -QUIT "$pid" 2>/dev/null || return 0
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$pid" 2>/dev/null || return 0
-		sleep 0.1
+	for ((i = 0; i < 300; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1 || true
 	done
-	stack_log "nginx $pid did not quit; killing it"
-	kill -KILL "$pid" 2>/dev/null || true
+	if kill -0 "$pid" 2>/dev/null; then
+		stack_log "nginx $pid did not quit; killing it"
+		pkill -KILL -P "$pid" 2>/dev/null || true
+		kill -KILL "$pid" 2>/dev/null || true
+	fi
+	# the workers close their copies of the listening sockets last
+	stack_wait_gone "$pid" "${kids[@]}"
+}
+
+# stack_wait_gone PID...: returns when none of the processes exists (or, as a
+# guard against a hang, after 60 s, saying so).
+stack_wait_gone()
+{
+	local i p left
+	for ((i = 0; i < 600; i++)); do
+		left=""
+		for p; do
+			kill -0 "$p" 2>/dev/null && left+=" $p"
+		done
+		[[ -z $left ]] && return 0
+		sleep 0.1 || true
+	done
+	stack_log "processes$left are still there after 60 s"
+	return 1
 }
 
 # stack_rosterd_start BIN CONF LOG: starts rosterd in the background with its
-# output appended to LOG; sets STACK_ROSTERD_PID. SIGINT is ignored so that a
-# Ctrl-C reaches only the caller, whose trap stops rosterd in order.
+# output appended to LOG; sets STACK_ROSTERD_PID. rosterd runs in a session
+# of its own (setsid, same pid), so that a terminal's Ctrl-C, sent to the
+# caller's process group, reaches only the caller, whose trap stops rosterd
+# in order.
 stack_rosterd_start()
 {
 	local bin=$1 conf=$2 log=$3
 	(
 		trap '' INT QUIT
-		exec "$bin" -c "$conf" </dev/null >>"$log" 2>&1
+		exec setsid "$bin" -c "$conf" </dev/null >>"$log" 2>&1
 	) &
 	# shellcheck disable=SC2034 # the caller's result
 	STACK_ROSTERD_PID=$!
 }
 
-# stack_rosterd_stop PID: SIGTERM, then waits up to 20 s; if it is still there,
-# kills it and its workers. Returns rosterd's exit status.
+# stack_rosterd_stop PID: SIGTERM, then waits up to 30 s; if it is still there,
+# kills it and its workers. Returns rosterd's exit status once the master and
+# its workers are gone.
 stack_rosterd_stop()
 {
 	local pid=$1 i rc=0
+	local -a kids
+	mapfile -t kids < <(pgrep -P "$pid" 2>/dev/null || true)
 	kill -TERM "$pid" 2>/dev/null || true
-	for ((i = 0; i < 200; i++)); do
+	for ((i = 0; i < 300; i++)); do
 		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
+		sleep 0.1 || true
 	done
 	if kill -0 "$pid" 2>/dev/null; then
 		stack_log "rosterd $pid did not stop on SIGTERM; killing it"
@@ -303,6 +339,7 @@ stack_rosterd_stop()
 		kill -KILL "$pid" 2>/dev/null || true
 	fi
 	wait "$pid" 2>/dev/null || rc=$?
+	stack_wait_gone "${kids[@]}" || true
 	return "$rc"
 }
 
