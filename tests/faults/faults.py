@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""rosterd fault tests (issue 8): real HTTPS through nginx to rosterd and
+"""rosterd fault tests: real HTTPS through nginx to rosterd and
 PostgreSQL, with things going wrong on purpose.
 
 Run by tests/faults/run, which prepares PostgreSQL (migrated, tenants "acme"
