@@ -298,12 +298,14 @@ def all_tables():
 
 def snapshot_sql(tables):
     """Per table: its row count and the sum of its rows' xmin, so that an
-    UPDATE (a new row version) shows as well as an INSERT or a DELETE."""
+    UPDATE (a new row version) shows as well as an INSERT or a DELETE. In
+    table order: a UNION ALL has none of its own (a parallel plan, chosen
+    once the tables are big, returns its rows in any order)."""
     parts = []
     for t in tables:
         parts.append(f"SELECT {lit(t)}, count(*), coalesce(sum(x.xmin::text::bigint), 0) "
                      f"FROM {t} x")
-    return " UNION ALL ".join(parts)
+    return " UNION ALL ".join(parts) + " ORDER BY 1"
 
 
 class Snapshots:
