@@ -949,7 +949,8 @@ def edge_probes_loopback_only_and_rate_limit():
     if not refused:
         raise Skip(f"the clients could not send faster than the limit ({ok} requests "
                    f"in {took:.1f} s)")
-    check(ok >= 100, f"429 after only {ok} requests served (burst is 100)")
+    # The bucket held 101 less the three requests from REMOTE above.
+    check(ok >= 98, f"429 after only {ok} requests served (burst is 100)")
     r = refused[0]
     eq(r.header("Content-Type"), "application/problem+json", "429 Content-Type")
     eq(r.header("Retry-After"), "1", "429 Retry-After")
@@ -1382,6 +1383,87 @@ def rightful_callers(right, method):
     return callers
 
 
+KIBO_ERROR_KEYS = ["message", "errorCode", "applicationName", "additionalErrorData", "items"]
+
+
+def refusal_shape(dialect, pattern, r, status, what):
+    """Asserts that a refusal has its dialect's own error shape."""
+    ctype = (r.header("Content-Type") or "").replace(" ", "").lower()
+    if dialect == "v1":
+        eq(ctype, "application/problem+json", f"{what}: Content-Type")
+        p = r.json()
+        eq(p.get("status"), status, f"{what}: problem status")
+        check(isinstance(p.get("title"), str) and p["title"], f"{what}: problem title {p!r}")
+    elif dialect == "aspnet":
+        check(ctype.startswith("application/json"), f"{what}: Content-Type {ctype}")
+        b = r.json()
+        key = "message" if pattern == "/api/users" else "Message"  # seed 003 is camelCase
+        check(isinstance(b, dict) and isinstance(b.get(key), str) and b[key],
+              f"{what}: no {key} in {b!r}")
+        if status in (401, 403):
+            eq(b[key], DENIED, f"{what}: {key}")
+    elif dialect == "servicestack":
+        check(ctype.startswith("application/json"), f"{what}: Content-Type {ctype}")
+        rs = r.json().get("responseStatus")
+        check(isinstance(rs, dict) and isinstance(rs.get("errorCode"), str)
+              and isinstance(rs.get("message"), str) and rs["message"],
+              f"{what}: no responseStatus with errorCode and message: {r!r}")
+        want = {401: "Unauthorized", 403: "Forbidden"}.get(status)
+        if want:
+            eq(rs["errorCode"], want, f"{what}: errorCode")
+    elif dialect == "kibo":
+        check(ctype.startswith("application/json"), f"{what}: Content-Type {ctype}")
+        b = r.json()
+        eq(list(b), KIBO_ERROR_KEYS, f"{what}: Kibo error members")
+        want = {401: "UNAUTHORIZED", 403: "FORBIDDEN"}.get(status)
+        if want:
+            eq(b["errorCode"], want, f"{what}: errorCode")
+        check(r.header("x-vol-correlation"), f"{what}: x-vol-correlation header")
+    else:
+        raise Fail(f"{what}: no error shape known for dialect {dialect!r}")
+
+
+def rightful_body(dialect, method, pattern, r, what):
+    """A minimal check of a rightful call's body: the shape of a success,
+    never an error."""
+    if r.status == 204:
+        eq(r.body, b"", f"{what}: 204 body")
+        return
+    if dialect == "plain":
+        if pattern == "/openapi.json":
+            eq(r.json().get("openapi"), "3.1.0", f"{what}: the OpenAPI document")
+        elif pattern == "/metrics":
+            check(b"rosterd_http_requests" in r.body, f"{what}: no metrics {r!r}")
+        return
+    ctype = (r.header("Content-Type") or "").replace(" ", "").lower()
+    check(ctype.startswith("application/json"), f"{what}: Content-Type {ctype}")
+    b = r.json()
+    check(isinstance(b, dict), f"{what}: not an object {r!r}")
+    if dialect == "v1":
+        if method == "GET" and "{" not in pattern.rsplit("/", 1)[1]:
+            want = "items"  # a list
+        elif pattern.endswith("/members"):
+            want = "added"
+        elif pattern.endswith("members:remove"):
+            want = "removed"
+        elif pattern.endswith("/roles/{roleId}") and "/users/" in pattern:
+            want = "roleId"
+        else:
+            want = "id"
+        check(want in b, f"{what}: no {want!r} in {b!r}")
+    elif dialect == "aspnet":
+        if pattern == "/Application/PostSecurityGroupUsers":
+            eq(b.get("IsSuccess"), True, f"{what}: IsSuccess")
+        else:
+            key = "id" if pattern == "/api/users" else "Id"
+            check(is_uuid(b.get(key)), f"{what}: {key} {b.get(key)!r}")
+    elif dialect == "servicestack":
+        check(b.get("email") and "responseStatus" not in b, f"{what}: not a UserAuth {b!r}")
+    elif dialect == "kibo":
+        check(b.get("groupCode") and isinstance(b.get("users"), list),
+              f"{what}: not an AdminGroup {b!r}")
+
+
 @test
 def authz_refusal_table_every_route():
     rows = router_routes()
@@ -1389,13 +1471,17 @@ def authz_refusal_table_every_route():
     check(not missing, f"routes without a row in the refusal table: {missing}")
     stale = [k for k in ROUTE_CALLS if k not in {(m, p) for m, p, *_ in rows}]
     check(not stale, f"refusal table rows for routes the router does not have: {stale}")
-    for method, pattern, right, tenant_param, _dialect in rows:
+    for method, pattern, right, tenant_param, dialect in rows:
         name = f"{method} {pattern}"
         if right == "public":
             m, path, body, ok = ROUTE_CALLS[(method, pattern)](TENANT_A)
-            eq(request(m, path, body, token=None).status, ok, f"{name}: without a token")
+            r = request(m, path, body, token=None)
+            eq(r.status, ok, f"{name}: without a token")
+            rightful_body(dialect, method, pattern, r, f"{name}: without a token")
             m, path, body, ok = ROUTE_CALLS[(method, pattern)](TENANT_A)
-            eq(request(m, path, body, token="garbage").status, ok, f"{name}: garbage token")
+            r = request(m, path, body, token="garbage")
+            eq(r.status, ok, f"{name}: garbage token")
+            rightful_body(dialect, method, pattern, r, f"{name}: garbage token")
             continue
         check(right in ("SystemAdmin", "TenantAdmin", "TenantReader"),
               f"{name}: right {right!r}")
@@ -1407,7 +1493,7 @@ def authz_refusal_table_every_route():
             with NothingWritten():
                 r = request(m, path, body, token=None, headers=h)
                 eq(r.status, want, f"{name}: {label} ({r!r})")
-                r.json()  # the dialect's own error shape, JSON
+                refusal_shape(dialect, pattern, r, want, f"{name}: {label}")
                 if want == 401:
                     check((r.header("WWW-Authenticate") or "").startswith("Bearer"),
                           f"{name}: {label}: WWW-Authenticate")
@@ -1416,11 +1502,14 @@ def authz_refusal_table_every_route():
             h = {"X-Tenant-Id": TENANT_A} if tenant_param == "-" else {}
             r = request(m, path, body, token=tok, headers=h)
             eq(r.status, ok, f"{name}: {label} ({r!r})")
+            rightful_body(dialect, method, pattern, r, f"{name}: {label}")
             # The path's tenant agreeing with X-Tenant-Id is fine too.
             if tenant_param != "-":
                 m, path, body, ok = ROUTE_CALLS[(method, pattern)](TENANT_A)
                 r = request(m, path, body, token=tok, headers={"X-Tenant-Id": TENANT_A.upper()})
                 eq(r.status, ok, f"{name}: {label} with a matching X-Tenant-Id ({r!r})")
+                rightful_body(dialect, method, pattern, r,
+                              f"{name}: {label} with a matching X-Tenant-Id")
 
 
 # --------------------------------------------------------------------------
@@ -2658,12 +2747,6 @@ def metrics_prometheus_text_format():
                  "rosterd_http_request_duration_seconds", "rosterd_worker_restarts",
                  "rosterd_db_reconnects", "rosterd_reloads"):
         check(name in fams, f"no metric family {name}: {sorted(fams)}")
-    buckets = [s for s in fams["rosterd_http_request_duration_seconds"].samples
-               if s.name.endswith("_bucket") and s.labels["route"] == "/metrics"]
-    values = [s.value for s in buckets]
-    check(values and values[-1] >= 1, f"/metrics histogram buckets {values}")
-    eq(values, sorted(values), "histogram buckets are cumulative")
-    eq(buckets[-1].labels["le"], "+Inf", "last bucket")
     reqs0, hist0, one0 = counters(fams)
     seed = ("POST", "/api/organizations/{organizationId}/users")
     n_health, n_create, n_401, n_404 = 7, 5, 2, 3
@@ -2693,7 +2776,14 @@ def metrics_prometheus_text_format():
     eq(len(MAIN.wait_workers(WORKERS, 30 * TIME_SCALE, exclude=workers[:1])), WORKERS,
        "workers after the kill")
     reload_main()
-    reqs1, hist1, one1 = counters(scrape())
+    fams = scrape()
+    reqs1, hist1, one1 = counters(fams)
+    buckets = [s for s in fams["rosterd_http_request_duration_seconds"].samples
+               if s.name.endswith("_bucket") and s.labels["route"] == "/healthz"]
+    values = [s.value for s in buckets]
+    check(values and values[-1] == hist1, f"/healthz buckets {values}, count {hist1}")
+    eq(values, sorted(values), "histogram buckets are cumulative")
+    eq(buckets[-1].labels["le"], "+Inf", "last bucket")
 
     def delta(key):
         return reqs1.get(key, 0) - reqs0.get(key, 0)
