@@ -4,8 +4,12 @@
 Run by tests/http/run, which prepares PostgreSQL (migrated, tenants "acme" and
 "globex" bootstrapped), nginx and a config file, and passes them in RT_*
 variables. This program starts rosterd itself (it owns the process: the
-process-model tests signal it), runs every test in order, prints
-"ok - name" or "not ok - name: reason" per test and last "N passed, N failed".
+process-model tests signal it), runs every test in order (those marked
+@test_last after all others), prints "ok - name", "ok - name # SKIP reason"
+or "not ok - name: reason" per test and last "N passed, N failed" (with
+", K skipped" when K > 0). Unknown test names on the command line are refused.
+No test passes or fails on a time window: they wait for conditions, with
+deadlines that only guard against a hang (RT_TIME_SCALE stretches them).
 
 Only the standard library and PyJWT (python3-jwt), the independent check of
 rosterd's tokens. Tests that need the database look at it with psql.
