@@ -2903,6 +2903,9 @@ def metrics_prometheus_text_format():
     eq(len(MAIN.wait_workers(WORKERS, 30 * TIME_SCALE, exclude=workers[:1])), WORKERS,
        "workers after the kill")
     reload_main()
+    # The second scrape is served by a worker of the new generation, which
+    # served none of the requests counted: counters kept per worker, or lost
+    # with a worker, would show here.
     fams = scrape()
     reqs1, hist1, one1 = counters(fams)
     buckets = [s for s in fams["rosterd_http_request_duration_seconds"].samples
