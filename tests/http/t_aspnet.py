@@ -337,11 +337,26 @@ def aspnet_secrets_never_leave():
     sample = sgu_sample(Password=b64["pw"], PinCode=marks["pin"], APIToken=marks["api"],
                         Token=marks["tok"], TokenCacheBits=b64["cache"],
                         RefreshTokenCache=b64["refresh"])
-    bodies = [post_sgu(sample).body]
+    # Every request must have done its work, or the absence checks below
+    # would hold for nothing.
+    r = post_sgu(sample)
+    envelope(r)
+    bodies = [r.body]
     acct = account_sample(password=marks["p003"], confirmPassword=marks["p003"])
     for accept in ("application/json", "application/xml", XLSX):
-        bodies.append(post_account(acct, headers={"Accept": accept}).body)
-    bodies.append(post_account(dict(acct, email="bad"), headers={"Accept": "application/xml"}).body)
+        r = post_account(acct, headers={"Accept": accept})
+        eq(r.status, 200, f"account create or update, Accept {accept} ({r!r})")
+        bodies.append(r.body)
+    r = post_account(dict(acct, email="bad"), headers={"Accept": "application/xml"})
+    xml_error(r, 400, "model.Email")
+    bodies.append(r.body)
+    # The secrets arrived: stored as hashes (and the seed-000 user's other
+    # secret fields were read: its row exists with them).
+    row = user_row(TENANT_A, sample["ID"])
+    check(str(row.get("password")).startswith("$argon2id$"), "seed 000 password not hashed")
+    check(str(row.get("pin_code")).startswith("$argon2id$"), "seed 000 PinCode not hashed")
+    check(str(user_row(TENANT_A, acct["id"]).get("password")).startswith("$argon2id$"),
+          "seed 003 password not hashed")
     dump = pg_dump()
     logs = MAIN.log_text(start)
     for label, m in list(marks.items()) + [("b64 " + k, v) for k, v in b64.items()]:

@@ -4,8 +4,12 @@
 Run by tests/http/run, which prepares PostgreSQL (migrated, tenants "acme" and
 "globex" bootstrapped), nginx and a config file, and passes them in RT_*
 variables. This program starts rosterd itself (it owns the process: the
-process-model tests signal it), runs every test in order, prints
-"ok - name" or "not ok - name: reason" per test and last "N passed, N failed".
+process-model tests signal it), runs every test in order (those marked
+@test_last after all others), prints "ok - name", "ok - name # SKIP reason"
+or "not ok - name: reason" per test and last "N passed, N failed" (with
+", K skipped" when K > 0). Unknown test names on the command line are refused.
+No test passes or fails on a time window: they wait for conditions, with
+deadlines that only guard against a hang (RT_TIME_SCALE stretches them).
 
 Only the standard library and PyJWT (python3-jwt), the independent check of
 rosterd's tokens. Tests that need the database look at it with psql.
@@ -51,7 +55,20 @@ with open(ENV["RT_SECRET_FILE"], "rb") as f:
 
 WORKERS = 2  # workers = 2 in the test config
 MAX_BODY = 65536  # max_body_bytes in the test config
-TIMEOUT = 10  # seconds; no request may take longer
+# Every deadline below only guards against a hang; RT_TIME_SCALE (default 3
+# under ASan, else 1) stretches them for slow builds and loaded machines.
+def sanitized(path):
+    """True when the program at path was built with ASan or UBSan (it
+    carries their runtime's entry points)."""
+    with open(path, "rb") as f:
+        text = f.read()
+    return b"__asan_init" in text or b"__ubsan_handle_" in text
+
+
+SANITIZED = sanitized(ROSTERD)
+TIME_SCALE = float(ENV.get("RT_TIME_SCALE") or (3 if SANITIZED or ENV.get("ASAN_OPTIONS")
+                                                else 1))
+TIMEOUT = 10 * TIME_SCALE  # seconds; no request may take longer
 DENIED = "Authorization has been denied for this request."
 INVALID = "The request is invalid."
 ZERO_UUID = "00000000-0000-0000-0000-000000000000"
@@ -66,6 +83,11 @@ class Fail(Exception):
     """A test's assertion did not hold."""
 
 
+class Skip(Exception):
+    """The test cannot test anything here (reported "# SKIP reason",
+    counted as skipped, never as passed)."""
+
+
 def check(cond, msg):
     if not cond:
         raise Fail(msg)
@@ -74,6 +96,22 @@ def check(cond, msg):
 def eq(got, want, what):
     if got != want:
         raise Fail(f"{what}: expected {want!r}, got {got!r}")
+
+
+def wait_until(cond, what, timeout=30, interval=0.05, tries=None):
+    """Calls cond() until it returns something true, and returns that.
+    Fails after timeout seconds (scaled by RT_TIME_SCALE: a guard against a
+    hang, not a measure) or after `tries` calls."""
+    deadline = time.monotonic() + timeout * TIME_SCALE
+    n = 0
+    while True:
+        got = cond()
+        n += 1
+        if got:
+            return got
+        if time.monotonic() > deadline or (tries is not None and n >= tries):
+            raise Fail(f"{what}: not after {n} tries")
+        time.sleep(interval)
 
 
 # --------------------------------------------------------------------------
@@ -181,7 +219,7 @@ def psql(sql, user="rosterd", db="rosterd"):
     p = subprocess.run(
         [os.path.join(PG_BIN, "psql"), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
          "-h", PG_DIR, "-p", PG_PORT, "-U", user, "-d", db],
-        input=sql, capture_output=True, text=True, timeout=30)
+        input=sql, capture_output=True, text=True, timeout=60 * TIME_SCALE)
     if p.returncode != 0:
         raise Fail(f"psql: {p.stderr.strip()} (SQL: {sql.strip()})")
     return [l for l in p.stdout.splitlines() if l != ""]
@@ -208,16 +246,35 @@ def snapshot():
     return dict(zip(WRITE_TABLES, sql_one(sql).split("|")))
 
 
+_tables = []  # the schema's tables, read once
+
+
+def versions():
+    """Per table of the schema: its row count and the sum of its rows'
+    xmin, so that an UPDATE (a new row version), or an INSERT plus a
+    DELETE, shows as well as a changed count."""
+    if not _tables:
+        _tables.extend(psql("SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                            "ORDER BY tablename"))
+    sql = " UNION ALL ".join(f"SELECT {lit(t)}, count(*), "
+                             f"coalesce(sum(x.xmin::text::bigint), 0) FROM {t} x"
+                             for t in _tables)
+    return {t: (n, x) for t, n, x in (line.split("|") for line in psql(sql))}
+
+
 class NothingWritten:
-    """with NothingWritten(): …  asserts that no row was added or removed."""
+    """with NothingWritten(): …  asserts that no row was added, removed or
+    updated, in any table."""
 
     def __enter__(self):
-        self.before = snapshot()
+        self.before = versions()
 
     def __exit__(self, et, ev, tb):
         if et is None:
-            after = snapshot()
-            check(after == self.before, f"rows changed: {self.before} -> {after}")
+            after = versions()
+            changed = {t: (self.before.get(t), v) for t, v in after.items()
+                       if self.before.get(t) != v}
+            check(not changed, f"rows written (count, sum of xmin): {changed}")
         return False
 
 
@@ -383,11 +440,12 @@ class Rosterd:
         return out
 
     def stop(self, timeout=20):
-        """SIGTERM; returns the exit status, or kills everything after timeout."""
+        """SIGTERM; returns the exit status, or kills everything after timeout
+        (scaled by RT_TIME_SCALE)."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
         try:
-            return self.proc.wait(timeout)
+            return self.proc.wait(timeout * TIME_SCALE)
         except subprocess.TimeoutExpired:
             self.kill()
             return None
@@ -420,6 +478,7 @@ MAIN = None
 
 
 def wait_ready(timeout=30):
+    timeout *= TIME_SCALE
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:
@@ -467,10 +526,18 @@ def seed_sample():
 # Tests, in the order they run
 
 TESTS = []
+LAST = []  # run after every other test, in this order, whatever registers later
 
 
 def test(fn):
     TESTS.append(fn)
+    return fn
+
+
+def test_last(fn):
+    """For the tests that stop the shared rosterd or read what the whole run
+    left behind: they run after every @test, including those of t_*.py."""
+    LAST.append(fn)
     return fn
 
 
@@ -724,12 +791,16 @@ def tamper(tok):
 
 @test
 def auth_rosterctl_token_verifies_with_pyjwt():
+    t0 = int(time.time())
     tok = ctl_token("it-check", ["TenantAdmin"], TENANT_A, ttl=120)
+    t1 = int(time.time()) + 1
     claims = jwt.decode(tok, SECRET, algorithms=["HS256"], issuer=ISSUER, audience=AUDIENCE)
     eq(claims.get("sub"), "it-check", "sub")
     eq(claims.get("tid"), TENANT_A, "tid")
     eq(claims.get("roles"), ["TenantAdmin"], "roles")
-    check(abs(claims["exp"] - time.time() - 120) < 30, f"exp {claims['exp']} not now + 120")
+    # Minted between t0 and t1, whatever the time that took.
+    check(t0 + 120 <= claims["exp"] <= t1 + 120, f"exp {claims['exp']} not in "
+          f"[{t0 + 120}, {t1 + 120}] (the call's start and end + 120)")
     eq(jwt.get_unverified_header(tok).get("alg"), "HS256", "alg")
 
 
@@ -800,7 +871,7 @@ def route_outside_api_prefixes_404_from_nginx():
         eq(r.status, 404, f"{path}: status")
         eq(r.header("Content-Type"), "application/problem+json", f"{path}: Content-Type")
         eq(r.json().get("status"), 404, f"{path}: problem status")
-    time.sleep(0.3)
+    # rosterd logs a request before it answers it: nothing to wait for.
     seen = [r for r in MAIN.log_records(before) if "method" in r]
     check(not seen, f"rosterd served requests nginx should have refused: {seen[:2]}")
 
@@ -821,6 +892,7 @@ def http_redirects_to_https():
 
 
 REMOTE = "127.0.0.2"  # any loopback address but 127.0.0.1 is "remote" to the site
+NGINX_ERROR_LOG = os.path.join(TMP, "nginx", "error.log")
 
 
 @test
@@ -848,29 +920,60 @@ def edge_probes_loopback_only_and_rate_limit():
         r = request("GET", path, token=None, source=REMOTE)
         eq(r.status, 403, f"{path} from {REMOTE}: status")
         eq(r.header("Content-Type"), "application/problem+json", f"{path}: Content-Type")
-    time.sleep(0.3)
     seen = [x for x in MAIN.log_records(before) if "method" in x]
     check(not seen, f"rosterd served a probe from a remote address: {seen[:2]}")
     eq(request("GET", "/readyz", token=None).status, 200, "/readyz from 127.0.0.1")
     eq(request("GET", "/healthz", token=None, source=REMOTE).status, 200,
        "/healthz from a remote address")
-    # 50 r/s with a burst of 100 per address: a tight loop passes the burst.
-    conn = connect(source=REMOTE)
-    statuses = []
-    try:
-        for _ in range(1000):
-            r = request("GET", "/healthz", token=None, conn=conn)
-            statuses.append(r.status)
-            if r.status == 429:
-                break
-    finally:
-        conn.close()
-    check(statuses[-1] == 429, f"no 429 after {len(statuses)} requests")
-    check(len(statuses) > 100, f"429 after only {len(statuses)} requests (burst is 100)")
-    check(set(statuses[:-1]) == {200}, f"statuses before the 429: {set(statuses[:-1])}")
-    eq(r.header("Content-Type"), "application/problem+json", "429 Content-Type")
-    eq(r.header("Retry-After"), "1", "429 Retry-After")
-    check(r.header("Strict-Transport-Security"), "429 without HSTS")
+    # 50 r/s with a burst of 100 per address. Eight clients on kept
+    # connections send at once, so the rate they reach does not hang on one
+    # round trip's latency; they stop at the first 429.
+    log_start = nginx_error_log_size()
+    stop = threading.Event()
+    lock = threading.Lock()
+    statuses, refused, errors = [], [], []
+    served = [0]
+
+    def allowed(t):
+        # The bucket holds at most 101 and refills at 50 a second: no more
+        # than this can be served in t seconds.
+        return 101 + 50 * t + 1
+
+    def client():
+        conn = connect(source=REMOTE)
+        try:
+            while not stop.is_set():
+                r = request("GET", "/healthz", token=None, conn=conn)
+                with lock:
+                    statuses.append(r.status)
+                    if r.status == 429:
+                        refused.append(r)
+                        stop.set()
+                    else:
+                        served[0] += 1
+                        if served[0] > allowed(time.monotonic() - t0):
+                            stop.set()  # the limit is not enforced: fail at once
+        except Exception as e:  # noqa: BLE001 - reported below
+            if not stop.is_set():
+                errors.append(e)
+            stop.set()
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=client) for _ in range(8)]
+    t0 = time.monotonic()
+    for th in threads:
+        th.start()
+    stop.wait(120 * TIME_SCALE)  # a guard against a hang only
+    stop.set()
+    for th in threads:
+        th.join()
+    took = time.monotonic() - t0
+    check(not errors, f"a client failed: {errors[:1]}")
+    check(set(statuses) <= {200, 429}, f"statuses: {set(statuses)}")
+    ok = statuses.count(200)
+    check(ok <= allowed(took),
+          f"{ok} requests served in {took:.1f} s: more than 50 r/s with a burst of 100")
     # This host is exempt: a burst from 127.0.0.1 right after is served.
     conn = connect()
     try:
@@ -878,58 +981,148 @@ def edge_probes_loopback_only_and_rate_limit():
     finally:
         conn.close()
     eq(got, {200}, "statuses from 127.0.0.1")
+    if not refused:
+        raise Skip(f"the clients could not send faster than the limit ({ok} requests "
+                   f"in {took:.1f} s)")
+    # The bucket held 101 less the three requests from REMOTE above.
+    check(ok >= 98, f"429 after only {ok} requests served (burst is 100)")
+    r = refused[0]
+    eq(r.header("Content-Type"), "application/problem+json", "429 Content-Type")
+    eq(r.header("Retry-After"), "1", "429 Retry-After")
+    check(r.header("Strict-Transport-Security"), "429 without HSTS")
+    check("limiting requests" in nginx_error_log(log_start),
+          "nginx logged no \"limiting requests\" for the 429")
+
+
+def nginx_error_log_size():
+    try:
+        return os.path.getsize(NGINX_ERROR_LOG)
+    except FileNotFoundError:
+        return 0
+
+
+def nginx_error_log(start=0):
+    with open(NGINX_ERROR_LOG, "rb") as f:
+        f.seek(start)
+        return f.read().decode("utf-8", "replace")
+
+
+def backoff(tries):
+    """Pauses of 0.05 s doubling up to 1 s: polls that cost requests."""
+    return [min(0.05 * 2 ** i, 1.0) for i in range(tries)]
+
+
+def poll_remote(what, want_status, log_line=None, tries=20):
+    """GET /healthz from REMOTE until it answers want_status (a 429 only
+    counts when nginx logged log_line for it), at most `tries` requests:
+    each served one costs the rate limit's bucket a token. Returns the
+    response."""
+    for pause in backoff(tries):
+        start = nginx_error_log_size()
+        r = request("GET", "/healthz", token=None, source=REMOTE)
+        if r.status == want_status and (log_line is None or log_line in nginx_error_log(start)):
+            return r
+        time.sleep(pause)
+    raise Fail(f"{what}: GET /healthz from {REMOTE} answered {r.status} (last of {tries})")
+
+
+def hold_connections(n):
+    """n TLS connections from REMOTE, each with a POST's headers sent and
+    its body still to come."""
+    held = []
+    try:
+        for _ in range(n):
+            sock = socket.create_connection((HOST, int(PORT)), timeout=TIMEOUT,
+                                            source_address=(REMOTE, 0))
+            t = TLS.wrap_socket(sock, server_hostname=HOST)
+            held.append(t)
+            t.sendall(f"POST /v1/tenants HTTP/1.1\r\nHost: {HOST}\r\n"
+                      f"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{"
+                      .encode())
+    except BaseException:
+        for t in held:
+            t.close()
+        raise
+    return held
 
 
 @test
 def edge_connections_per_address_capped():
     """32 requests whose bodies are still coming in from one address hold
     32 connections (and no rosterd worker); the 33rd gets 429."""
-    held = []
-    time.sleep(1)  # the rate limit's bucket refills (an earlier test drained it)
-    eq(request("GET", "/healthz", token=None, source=REMOTE).status, 200,
-       "not rate-limited before the test")
-    try:
-        for _ in range(32):
-            s = socket.create_connection((HOST, int(PORT)), timeout=TIMEOUT,
-                                         source_address=(REMOTE, 0))
-            t = TLS.wrap_socket(s, server_hostname=HOST)
-            t.sendall(f"POST /v1/tenants HTTP/1.1\r\nHost: {HOST}\r\n"
-                      f"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{"
-                      .encode())
-            held.append(t)
-        time.sleep(0.3)
-        r = request("GET", "/healthz", token=None, source=REMOTE)
-        eq(r.status, 429, "the 33rd connection from one address")
-        eq(request("GET", "/healthz", token=None).status, 200, "this host is not capped")
-    finally:
-        for t in held:
-            t.close()
-    time.sleep(0.3)
-    eq(request("GET", "/healthz", token=None, source=REMOTE).status, 200,
-       "served again once the connections are gone")
+    for attempt in range(10):
+        # A 429 from the rate limit (an earlier test may have emptied the
+        # bucket) costs no token: poll until one is served.
+        wait_until(lambda: request("GET", "/healthz", token=None, source=REMOTE).status == 200,
+                   "rate-limited before the test", interval=0.1)
+        start = nginx_error_log_size()
+        held = hold_connections(32)
+        try:
+            # nginx counts a connection once it has read its headers: poll
+            # until the cap (not the rate limit) refuses one. Each served
+            # poll costs the rate limit's bucket a token.
+            limited = None
+            for pause in backoff(20):
+                since = nginx_error_log_size()
+                r = request("GET", "/healthz", token=None, source=REMOTE)
+                if r.status == 429 and "limiting connections" in nginx_error_log(since):
+                    limited = r
+                    break
+                if any("limiting requests" in line and "POST /v1/tenants" in line
+                       for line in nginx_error_log(start).splitlines()):
+                    break  # the bucket was short: held requests were refused
+                time.sleep(pause)
+            if limited is not None:
+                eq(limited.header("Content-Type"), "application/problem+json",
+                   "429 Content-Type")
+                eq(request("GET", "/healthz", token=None).status, 200,
+                   "this host is not capped")
+        finally:
+            for t in held:
+                t.close()
+        if limited is not None:
+            break
+        check(any("limiting requests" in line and "POST /v1/tenants" in line
+                  for line in nginx_error_log(start).splitlines()),
+              f"no 429 from {REMOTE} with 32 connections held (last: {r!r})")
+        time.sleep(1)  # the held requests met the rate limit: let it refill, try again
+    else:
+        raise Fail("the rate limit refused held requests in 10 attempts")
+    poll_remote("served again once the connections are gone", 200)
 
 
 @test
 def edge_body_caps_per_route_family_at_nginx():
-    before = MAIN.log_size()
+    """nginx's client_max_body_size per route family, at its boundary: a
+    body of exactly the cap reaches rosterd (which logs it, whatever it
+    answers), one byte more is nginx's own 413 and rosterd never sees it."""
+    group = f"/v1/tenants/{TENANT_A}/groups/{uuid.uuid4()}"
+    families = [
+        ("/v1", "/v1/tenants", 64 * 1024),
+        ("the vendor routes", users_path(TENANT_A), 1024 * 1024),
+        ("bulk membership", group + "/members", 2 * 1024 * 1024),
+        ("bulk removal", group + "/members:remove", 2 * 1024 * 1024),
+    ]
     with NothingWritten():
-        # /v1 is small by default (64k) …
-        r = request("POST", "/v1/tenants", b"{" + b" " * (100 * 1024) + b"}")
-        eq(r.status, 413, "100 KiB to /v1/tenants")
-        eq(r.header("Content-Type"), "application/problem+json", "413 Content-Type")
-        # … the vendor routes take up to 1m, …
-        r = post_user(b" " * (1100 * 1024))
-        eq(r.status, 413, "1.1 MiB to the seed 004 route")
-        check(r.json().get("status") == 413, f"nginx's 413 body {r!r}")
-    time.sleep(0.3)
-    seen = [x for x in MAIN.log_records(before) if "method" in x]
-    check(not seen, f"rosterd saw bodies nginx should have refused: {seen[:2]}")
-    # … and bulk membership up to 1m: nginx passes 200 KiB on to rosterd.
-    path = f"/v1/tenants/{TENANT_A}/groups/{uuid.uuid4()}/members"
-    r = request("POST", path, b"{" + b" " * (200 * 1024) + b"}")
-    check(r.status != 413 or r.header("Content-Type") != "application/problem+json"
-          or "larger than this route" not in r.body.decode(errors="replace"),
-          f"nginx refused a bulk body: {r!r}")
+        for family, path, cap in families:
+            for size in (cap, cap + 1):
+                rid = f"cap-{size}-{uuid.uuid4().hex[:12]}"
+                start = MAIN.log_size()
+                r = request("POST", path, b"{" + b" " * (size - 2) + b"}",
+                            headers={"X-Request-Id": rid})
+                seen = [x for x in MAIN.log_records(start) if x.get("request_id") == rid]
+                what = f"{family}: {size} bytes to {path}"
+                if size == cap:
+                    check(seen, f"{what}: rosterd did not see it ({r!r})")
+                    continue
+                eq(r.status, 413, f"{what}: status")
+                eq(r.header("Content-Type"), "application/problem+json",
+                   f"{what}: Content-Type")
+                b = r.json()
+                eq(b.get("status"), 413, f"{what}: problem status")
+                check("larger than this route" in b.get("detail", ""),
+                      f"{what}: not nginx's 413: {b!r}")
+                check(not seen, f"{what}: rosterd saw a body nginx should refuse: {seen}")
 
 
 # Independent keys for every JWS algorithm: PyJWT signs, rosterd verifies.
@@ -972,9 +1165,14 @@ def public_jwk(alg, key, kid):
 
 
 def reload_main():
-    old = MAIN.wait_workers(WORKERS, 2)
+    """SIGHUP; returns once the new workers run and the master has logged
+    that the old ones have stopped (so no reload runs into what follows)."""
+    old = MAIN.wait_workers(WORKERS, 30)
+    mark = MAIN.log_size()
     os.kill(MAIN.pid, signal.SIGHUP)
-    eq(len(MAIN.wait_workers(WORKERS, 15, exclude=old)), WORKERS, "workers after reload")
+    eq(len(MAIN.wait_workers(WORKERS, 30 * TIME_SCALE, exclude=old)), WORKERS,
+       "workers after reload")
+    wait_log_msg(mark, "reload done", what="\"reload done\" logged")
 
 
 @test
@@ -1225,6 +1423,87 @@ def rightful_callers(right, method):
     return callers
 
 
+KIBO_ERROR_KEYS = ["message", "errorCode", "applicationName", "additionalErrorData", "items"]
+
+
+def refusal_shape(dialect, pattern, r, status, what):
+    """Asserts that a refusal has its dialect's own error shape."""
+    ctype = (r.header("Content-Type") or "").replace(" ", "").lower()
+    if dialect == "v1":
+        eq(ctype, "application/problem+json", f"{what}: Content-Type")
+        p = r.json()
+        eq(p.get("status"), status, f"{what}: problem status")
+        check(isinstance(p.get("title"), str) and p["title"], f"{what}: problem title {p!r}")
+    elif dialect == "aspnet":
+        check(ctype.startswith("application/json"), f"{what}: Content-Type {ctype}")
+        b = r.json()
+        key = "message" if pattern == "/api/users" else "Message"  # seed 003 is camelCase
+        check(isinstance(b, dict) and isinstance(b.get(key), str) and b[key],
+              f"{what}: no {key} in {b!r}")
+        if status in (401, 403):
+            eq(b[key], DENIED, f"{what}: {key}")
+    elif dialect == "servicestack":
+        check(ctype.startswith("application/json"), f"{what}: Content-Type {ctype}")
+        rs = r.json().get("responseStatus")
+        check(isinstance(rs, dict) and isinstance(rs.get("errorCode"), str)
+              and isinstance(rs.get("message"), str) and rs["message"],
+              f"{what}: no responseStatus with errorCode and message: {r!r}")
+        want = {401: "Unauthorized", 403: "Forbidden"}.get(status)
+        if want:
+            eq(rs["errorCode"], want, f"{what}: errorCode")
+    elif dialect == "kibo":
+        check(ctype.startswith("application/json"), f"{what}: Content-Type {ctype}")
+        b = r.json()
+        eq(list(b), KIBO_ERROR_KEYS, f"{what}: Kibo error members")
+        want = {401: "UNAUTHORIZED", 403: "FORBIDDEN"}.get(status)
+        if want:
+            eq(b["errorCode"], want, f"{what}: errorCode")
+        check(r.header("x-vol-correlation"), f"{what}: x-vol-correlation header")
+    else:
+        raise Fail(f"{what}: no error shape known for dialect {dialect!r}")
+
+
+def rightful_body(dialect, method, pattern, r, what):
+    """A minimal check of a rightful call's body: the shape of a success,
+    never an error."""
+    if r.status == 204:
+        eq(r.body, b"", f"{what}: 204 body")
+        return
+    if dialect == "plain":
+        if pattern == "/openapi.json":
+            eq(r.json().get("openapi"), "3.1.0", f"{what}: the OpenAPI document")
+        elif pattern == "/metrics":
+            check(b"rosterd_http_requests" in r.body, f"{what}: no metrics {r!r}")
+        return
+    ctype = (r.header("Content-Type") or "").replace(" ", "").lower()
+    check(ctype.startswith("application/json"), f"{what}: Content-Type {ctype}")
+    b = r.json()
+    check(isinstance(b, dict), f"{what}: not an object {r!r}")
+    if dialect == "v1":
+        if method == "GET" and "{" not in pattern.rsplit("/", 1)[1]:
+            want = "items"  # a list
+        elif pattern.endswith("/members"):
+            want = "added"
+        elif pattern.endswith("members:remove"):
+            want = "removed"
+        elif pattern.endswith("/roles/{roleId}") and "/users/" in pattern:
+            want = "roleId"
+        else:
+            want = "id"
+        check(want in b, f"{what}: no {want!r} in {b!r}")
+    elif dialect == "aspnet":
+        if pattern == "/Application/PostSecurityGroupUsers":
+            eq(b.get("IsSuccess"), True, f"{what}: IsSuccess")
+        else:
+            key = "id" if pattern == "/api/users" else "Id"
+            check(is_uuid(b.get(key)), f"{what}: {key} {b.get(key)!r}")
+    elif dialect == "servicestack":
+        check(b.get("email") and "responseStatus" not in b, f"{what}: not a UserAuth {b!r}")
+    elif dialect == "kibo":
+        check(b.get("groupCode") and isinstance(b.get("users"), list),
+              f"{what}: not an AdminGroup {b!r}")
+
+
 @test
 def authz_refusal_table_every_route():
     rows = router_routes()
@@ -1232,13 +1511,17 @@ def authz_refusal_table_every_route():
     check(not missing, f"routes without a row in the refusal table: {missing}")
     stale = [k for k in ROUTE_CALLS if k not in {(m, p) for m, p, *_ in rows}]
     check(not stale, f"refusal table rows for routes the router does not have: {stale}")
-    for method, pattern, right, tenant_param, _dialect in rows:
+    for method, pattern, right, tenant_param, dialect in rows:
         name = f"{method} {pattern}"
         if right == "public":
             m, path, body, ok = ROUTE_CALLS[(method, pattern)](TENANT_A)
-            eq(request(m, path, body, token=None).status, ok, f"{name}: without a token")
+            r = request(m, path, body, token=None)
+            eq(r.status, ok, f"{name}: without a token")
+            rightful_body(dialect, method, pattern, r, f"{name}: without a token")
             m, path, body, ok = ROUTE_CALLS[(method, pattern)](TENANT_A)
-            eq(request(m, path, body, token="garbage").status, ok, f"{name}: garbage token")
+            r = request(m, path, body, token="garbage")
+            eq(r.status, ok, f"{name}: garbage token")
+            rightful_body(dialect, method, pattern, r, f"{name}: garbage token")
             continue
         check(right in ("SystemAdmin", "TenantAdmin", "TenantReader"),
               f"{name}: right {right!r}")
@@ -1250,7 +1533,7 @@ def authz_refusal_table_every_route():
             with NothingWritten():
                 r = request(m, path, body, token=None, headers=h)
                 eq(r.status, want, f"{name}: {label} ({r!r})")
-                r.json()  # the dialect's own error shape, JSON
+                refusal_shape(dialect, pattern, r, want, f"{name}: {label}")
                 if want == 401:
                     check((r.header("WWW-Authenticate") or "").startswith("Bearer"),
                           f"{name}: {label}: WWW-Authenticate")
@@ -1259,11 +1542,14 @@ def authz_refusal_table_every_route():
             h = {"X-Tenant-Id": TENANT_A} if tenant_param == "-" else {}
             r = request(m, path, body, token=tok, headers=h)
             eq(r.status, ok, f"{name}: {label} ({r!r})")
+            rightful_body(dialect, method, pattern, r, f"{name}: {label}")
             # The path's tenant agreeing with X-Tenant-Id is fine too.
             if tenant_param != "-":
                 m, path, body, ok = ROUTE_CALLS[(method, pattern)](TENANT_A)
                 r = request(m, path, body, token=tok, headers={"X-Tenant-Id": TENANT_A.upper()})
                 eq(r.status, ok, f"{name}: {label} with a matching X-Tenant-Id ({r!r})")
+                rightful_body(dialect, method, pattern, r,
+                              f"{name}: {label} with a matching X-Tenant-Id")
 
 
 # --------------------------------------------------------------------------
@@ -1352,9 +1638,11 @@ def v1_tenant_create_get_patch_delete():
     problem(v1("GET", f"/tenants/{t['id']}/users/{u['id']}"), 404)
 
 
-def audit_count(tenant, action):
+def audit_count(tenant, action, target=None):
+    """Audit rows of action in tenant (about target when given)."""
     return int(sql_one(f"SELECT count(*) FROM audit_log WHERE tenant_id = {lit(tenant)} "
-                       f"AND action = {lit(action)}"))
+                       f"AND action = {lit(action)}"
+                       + (f" AND target_id = {lit(target)}" if target else "")))
 
 
 @test
@@ -1407,7 +1695,7 @@ def v1_user_create_get_patch_delete():
     eq(u["createdBy"], "it-sysadmin", "createdBy")
     check("password" not in u, "password in the resource")
     eq(r.header("Location"), f"/v1/tenants/{TENANT_A}/users/{u['id']}", "Location")
-    eq(audit_count(TENANT_A, "user.create") > 0, True, "audit row")
+    eq(audit_count(TENANT_A, "user.create", u["id"]), 1, "audit row of the create")
     g = v1("GET", f"/tenants/{TENANT_A}/users/{u['id'].upper()}")
     eq(g.status, 200, "get by upper-case id")
     eq(g.json(), u, "get = create")
@@ -1506,22 +1794,33 @@ def v1_user_list_filters_and_pages():
 @test
 def v1_user_list_walk_while_writing():
     """8 writers insert and delete users while a reader walks the list page
-    by page: every user that existed for the whole walk is seen exactly once."""
+    by page: every user that existed for the whole walk is seen exactly once.
+    The reader waits after its first page until the writers have written,
+    so the walk does cross their writes."""
     t = v1_tenant()["id"]
     stable = [v1_user(t)["id"] for _ in range(60)]
     doomed = [v1_user(t)["id"] for _ in range(40)]
     stop = threading.Event()
     errors = []
+    writes = [0]  # users created or deleted by the writers
+    lock = threading.Lock()
+
+    def wrote():
+        with lock:
+            writes[0] += 1
 
     def writer(n):
         i = 0
         try:
             while not stop.is_set():
                 u = v1_user(t)
+                wrote()
                 if i < len(doomed) // 8:
                     d = doomed[n * (len(doomed) // 8) + i]
                     eq(v1("DELETE", f"/tenants/{t}/users/{d}").status, 204, "delete")
-                v1("DELETE", f"/tenants/{t}/users/{u['id']}")
+                    wrote()
+                eq(v1("DELETE", f"/tenants/{t}/users/{u['id']}").status, 204, "delete own")
+                wrote()
                 i += 1
         except Exception as e:  # noqa: BLE001 - reported below
             errors.append(e)
@@ -1529,7 +1828,7 @@ def v1_user_list_walk_while_writing():
     threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
     for th in threads:
         th.start()
-    seen, cursor = [], None
+    seen, cursor, during = [], None, None
     try:
         while True:
             r = v1("GET", f"/tenants/{t}/users?limit=5" + (f"&cursor={cursor}" if cursor else ""))
@@ -1538,12 +1837,19 @@ def v1_user_list_walk_while_writing():
             cursor = r.json()["nextCursor"]
             if cursor is None:
                 break
-            time.sleep(0.01)
+            if during is None:
+                first = writes[0]
+                wait_until(lambda: errors or writes[0] >= first + 24,
+                           "the writers wrote nothing while the reader waited")
+                during = first
+        during = writes[0] - during
     finally:
         stop.set()
         for th in threads:
             th.join()
     check(not errors, f"writer failed: {errors[:1]}")
+    check(during is not None and during >= 24,
+          f"writes between the first and the last page: {during}")
     eq(len(seen), len(set(seen)), "a user seen twice")
     missing = [s for s in stable if s not in seen]
     eq(missing, [], "users that existed throughout but were not seen")
@@ -1614,7 +1920,7 @@ def v1_members_add_list_remove():
     eq(r.status, 200, f"add ({r!r})")
     eq(r.json(), {"added": [ids[0], ids[1]], "alreadyMember": [], "notFound": [ghost, other]},
        "per-id results")
-    eq(audit_count(TENANT_A, "group.members.add") > 0, True, "audit row")
+    eq(audit_count(TENANT_A, "group.members.add", g["id"]), 1, "audit row of the add")
     with NothingWritten():
         r = v1("POST", f"/tenants/{TENANT_A}/groups/{g['id']}/members",
                {"userIds": [ids[1], ids[0]]})
@@ -1854,6 +2160,84 @@ def v1_invites_create_accept_revoke():
     eq(sorted(results), [200] + [410] * 5, "concurrent accepts")
 
 
+def walk(path, limit):
+    """Every item of a list route, page by page; (ids, pages)."""
+    seen, cursor, pages = [], None, 0
+    sep = "&" if "?" in path else "?"
+    while True:
+        r = v1("GET", f"{path}{sep}limit={limit}" + (f"&cursor={cursor}" if cursor else ""))
+        eq(r.status, 200, f"{path}: page {pages + 1} ({r!r})")
+        body = r.json()
+        eq(list(body), ["items", "nextCursor"], f"{path}: list shape")
+        check(len(body["items"]) <= limit, f"{path}: {len(body['items'])} items, limit {limit}")
+        seen += [x["id"] for x in body["items"]]
+        pages += 1
+        cursor = body["nextCursor"]
+        if cursor is None:
+            return seen, pages
+        check(body["items"], f"{path}: an empty page with a next cursor")
+        check(pages < 1000, f"{path}: the walk does not end")
+
+
+@test
+def v1_keyset_walks_groups_roles_invites_tenants():
+    """A cursor walk of each list not walked elsewhere sees every row once,
+    in the order of the one-page list, with the pages the count implies."""
+    t = v1_tenant()["id"]
+    made = {
+        "groups": [v1_group(t)["id"] for _ in range(11)],
+        "roles": [v1_role(t)["id"] for _ in range(11)],
+        "invites": [v1_invite(t)["id"] for _ in range(11)],
+    }
+    for family, ids in made.items():
+        path = f"/tenants/{t}/{family}"
+        everything = v1("GET", f"{path}?limit=1000").json()["items"]
+        all_ids = [x["id"] for x in everything]
+        check(set(ids) <= set(all_ids), f"{family}: made ones missing from the list")
+        seen, pages = walk(path, 3)
+        eq(seen, all_ids, f"{family}: the walk in pages of 3 = the one-page list")
+        eq(pages, -(-len(all_ids) // 3), f"{family}: pages of 3 for {len(all_ids)}")
+    everything = [x["id"] for x in v1("GET", "/tenants?limit=1000").json()["items"]]
+    check(t in everything, "tenant list has the new tenant")
+    seen, _ = walk("/tenants", 4)
+    # Other tests do not make tenants meanwhile: the walk sees the same list.
+    eq(seen, everything, "tenants: the walk in pages of 4 = the one-page list")
+
+
+@test
+def v1_refusals_of_reads_and_bulk_remove():
+    """Unknown ids on the reads of a user's groups and roles, of a role and
+    of an invite are 404 problems; a bad bulk-remove body is a 400 naming
+    the field, and changes nothing."""
+    g = v1_group()
+    u = v1_user()
+    eq(v1("POST", f"/tenants/{TENANT_A}/groups/{g['id']}/members",
+          {"userIds": [u["id"]]}).status, 200, "add member")
+    with NothingWritten():
+        for path in (f"/tenants/{TENANT_A}/users/{uuid.uuid4()}/groups",
+                     f"/tenants/{TENANT_A}/users/{uuid.uuid4()}/roles",
+                     f"/tenants/{TENANT_A}/roles/{uuid.uuid4()}",
+                     f"/tenants/{TENANT_A}/invites/{uuid.uuid4()}",
+                     f"/tenants/{TENANT_B}/users/{u['id']}/groups",
+                     f"/tenants/{TENANT_B}/users/{u['id']}/roles",
+                     f"/tenants/{TENANT_A}/roles/not-a-uuid",
+                     f"/tenants/{TENANT_A}/invites/not-a-uuid"):
+            problem(v1("GET", path), 404)
+        rm = f"/tenants/{TENANT_A}/groups/{g['id']}/members:remove"
+        problem(v1("POST", rm, {}), 400, "userIds", "required")
+        problem(v1("POST", rm, {"userIds": []}), 400, "userIds", "required")
+        problem(v1("POST", rm, {"ids": [u["id"]]}), 400, "userIds", "required")
+        problem(v1("POST", rm, {"userIds": [u["id"], "nope"]}), 400, "userIds[1]", "invalid")
+        problem(v1("POST", rm, {"userIds": "x"}), 400, "userIds")
+        problem(v1("POST", rm, "[1]"), 400)
+        problem(v1("POST", rm, "{\"userIds\": "), 400)
+        problem(v1("POST", rm, {"userIds": [u["id"]]}, ctype="text/plain"), 415)
+        problem(v1("POST", f"/tenants/{TENANT_A}/groups/{uuid.uuid4()}/members:remove",
+                   {"userIds": [u["id"]]}), 404)
+    eq(psql(f"SELECT user_id FROM group_members WHERE group_id = {lit(g['id'])}"), [u["id"]],
+       "the member is still there")
+
+
 @test
 def v1_audit_list_filters():
     t = v1_tenant()["id"]
@@ -2055,8 +2439,10 @@ def request_id_echoed_and_logged():
     check("healthz" in str(rec.get("route")), f"log route of /healthz: {rec.get('route')!r}")
 
 
-def wait_log_record(start, rid, timeout=3):
-    deadline = time.monotonic() + timeout
+def wait_log_record(start, rid, timeout=30):
+    """The one request log line with request_id rid. rosterd writes it
+    before it answers, so it is there at once; the wait guards a slow disk."""
+    deadline = time.monotonic() + timeout * TIME_SCALE
     while True:
         recs = [x for x in MAIN.log_records(start) if x.get("request_id") == rid]
         if recs:
@@ -2100,9 +2486,12 @@ def worker_rss_kb(pid):
 def worker_memory_flat_across_requests():
     """DESIGN §2: a worker's memory must not grow with the number of
     requests.  Warm up, then 2,000 more creates over one kept-alive TLS
-    connection; each worker's RSS may not grow by more than 256 KiB.  (Under
-    ASan the allocator's quarantine grows by design: only the statuses count
-    there, and LeakSanitizer covers leaks.)"""
+    connection in five rounds, each worker's RSS read after every round.
+    A leak grows it in every round; the allocator's one-off growth (a new
+    arena, libpq's buffers, code paged in) does not: the RSS of each worker
+    that served requests in every round must stay flat over at least one.  (Under ASan the allocator's
+    quarantine grows by design: there only the statuses count, and
+    LeakSanitizer covers leaks.)"""
     conn = http.client.HTTPSConnection(HOST, int(PORT), context=TLS, timeout=TIMEOUT)
     hdr = {"Authorization": "Bearer " + default_token(), "Content-Type": "application/json"}
 
@@ -2114,34 +2503,77 @@ def worker_memory_flat_across_requests():
             eq(r.status, 200, "create in the soak")
     try:
         burst(400)
-        workers = MAIN.wait_workers(WORKERS, 2)
-        before = {p: worker_rss_kb(p) for p in workers}
-        burst(2000)
-        after = {p: worker_rss_kb(p) for p in workers}
+        workers = MAIN.wait_workers(WORKERS, 30)
+        samples = [{p: worker_rss_kb(p) for p in workers}]
+        served = []  # per round: {pid: requests it logged}
+        for _ in range(5):
+            mark = MAIN.log_size()
+            burst(400)
+            samples.append({p: worker_rss_kb(p) for p in workers})
+            recs = [r for r in MAIN.log_records(mark) if "method" in r]
+            served.append({p: sum(1 for r in recs if r.get("pid") == p) for p in workers})
     finally:
         conn.close()
-    print(f"# worker RSS (KiB) before {before} after {after}")
-    if "ASAN_OPTIONS" not in os.environ:
-        for p in workers:
-            check(after[p] - before[p] <= 256,
-                  f"worker {p} grew from {before[p]} to {after[p]} KiB")
+    eq(MAIN.workers(), workers, "the same workers throughout")
+    growth = {p: [b[p] - a[p] for a, b in zip(samples, samples[1:])] for p in workers}
+    print(f"# worker RSS growth (KiB) per round of 400 requests: {growth}; requests served: "
+          f"{served}", flush=True)
+    if SANITIZED:
+        raise Skip("the RSS check: ASan's quarantine grows by design (statuses checked)")
+    # The workers that served in every round are the ones that can show a leak.
+    busy = [p for p in workers if all(n[p] > 0 for n in served)]
+    check(busy, f"no worker served requests in every round: {served}")
+    for p in busy:
+        check(min(growth[p]) <= 0,
+              f"worker {p} grew in every round of 400 requests: {growth[p]} KiB")
+
+
+def served_by():
+    """GET /healthz on a fresh connection; returns the pid of the worker
+    that logged it."""
+    start = MAIN.log_size()
+    rid = "served-by-" + uuid.uuid4().hex
+    r = request("GET", "/healthz", token=None, headers={"X-Request-Id": rid})
+    eq(r.status, 200, f"/healthz ({r!r})")
+    return wait_log_record(start, rid).get("pid")
+
+
+def wait_served_by(pids, what):
+    """GETs until one is served by a worker in pids (nginx spreads its
+    FastCGI connections over the workers, so this takes a few)."""
+    return wait_until(lambda: served_by() in pids, what, interval=0.01)
+
+
+def wait_log_msg(start, text, n=1, what=None):
+    """Waits until the log from offset start holds n lines whose msg
+    contains text; returns the log size then."""
+    def enough():
+        size = MAIN.log_size()
+        got = [r for r in MAIN.log_records(start) if text in str(r.get("msg", ""))]
+        return size if len(got) >= n else None
+    return wait_until(enough, what or f"{n} log lines with {text!r}", timeout=60, interval=0.05)
 
 
 @test
 def worker_killed_is_replaced():
-    before = MAIN.wait_workers(WORKERS, 2)
+    before = MAIN.wait_workers(WORKERS, 30)
     eq(len(before), WORKERS, "workers before")
     start = MAIN.log_size()
     victim = before[0]
     os.kill(victim, signal.SIGKILL)
     t0 = time.monotonic()
-    after = MAIN.wait_workers(WORKERS, 2, exclude=[victim])
+    after = MAIN.wait_workers(WORKERS, 30 * TIME_SCALE, exclude=[victim])
     check(len(after) == WORKERS and victim not in after,
-          f"workers 2 s after the kill: {after} (killed {victim})")
-    check(time.monotonic() - t0 <= 2.0, "replacement took over 2 s")
-    time.sleep(0.2)
-    msgs = [str(r.get("msg", "")) for r in MAIN.log_records(start)]
-    check(any("worker" in m.lower() for m in msgs), f"no log line about the worker: {msgs}")
+          f"workers after the kill: {after} (killed {victim})")
+    print(f"# worker replaced in {time.monotonic() - t0:.2f} s", flush=True)
+    recs = [r for r in MAIN.log_records(start) if str(victim) in str(r.get("msg", ""))]
+    check(any("replacing" in str(r.get("msg")) for r in recs),
+          f"no log line about replacing worker {victim}: {recs}")
+    # The new worker serves (GETs first: nginx retries an idempotent request
+    # that met a closed FastCGI connection, a POST it does not) …
+    new = set(after) - set(before)
+    wait_served_by(new, "a request served by the new worker")
+    # … and then every request is answered, writes too.
     for i in range(6):
         r = post_user(new_user()) if i % 2 else request("GET", "/healthz", token=None)
         eq(r.status, 200, f"request {i} after the kill ({r!r})")
@@ -2149,51 +2581,70 @@ def worker_killed_is_replaced():
 
 @test
 def sighup_under_load_drops_nothing():
-    before = MAIN.wait_workers(WORKERS, 2)
-    eq(len(before), WORKERS, "workers before")
+    """Two SIGHUPs, each sent once the reload before it is done, while four
+    clients keep sending: no request fails, and each reload's new workers
+    serve requests before the load stops."""
+    gen0 = MAIN.wait_workers(WORKERS, 30)
+    eq(len(gen0), WORKERS, "workers before")
     stop = threading.Event()
     lock = threading.Lock()
-    stats = {"ok": 0, "failed": []}
+    stats = {"ok": [], "failed": []}  # ok: the pids that served successes
 
     def client(n):
         i = 0
         while not stop.is_set():
             i += 1
+            rid = f"hup-{n}-{i}-{uuid.uuid4().hex[:8]}"
             try:
                 if i % 2:
-                    r = request("GET", "/healthz", token=None)
+                    r = request("GET", "/healthz", token=None, headers={"X-Request-Id": rid})
                 else:
-                    r = post_user(new_user())
+                    r = post_user(new_user(), headers={"X-Request-Id": rid})
                 good = r.status == 200
                 what = repr(r)
             except Exception as e:  # noqa: BLE001 - counted as a failure
                 good, what = False, repr(e)
             with lock:
                 if good:
-                    stats["ok"] += 1
+                    stats["ok"].append(rid)
                 else:
                     stats["failed"].append(what)
 
+    def served_since(start, pids):
+        """True when a success of the load was served by one of pids."""
+        with lock:
+            ok = set(stats["ok"])
+        return any(r.get("request_id") in ok and r.get("pid") in pids
+                   for r in MAIN.log_records(start))
+
     threads = [threading.Thread(target=client, args=(n,)) for n in range(4)]
+    start = MAIN.log_size()
     for t in threads:
         t.start()
+    gens = [gen0]
     try:
-        time.sleep(1.0)
-        os.kill(MAIN.pid, signal.SIGHUP)
-        time.sleep(1.0)
-        os.kill(MAIN.pid, signal.SIGHUP)
-        time.sleep(1.0)
+        wait_until(lambda: served_since(start, set(gen0)), "the load served before the reload")
+        for n in (1, 2):
+            mark = MAIN.log_size()
+            os.kill(MAIN.pid, signal.SIGHUP)
+            gen = MAIN.wait_workers(WORKERS, 30 * TIME_SCALE, exclude=gens[-1])
+            check(len(gen) == WORKERS and not set(gen) & set(gens[-1]),
+                  f"reload {n}: workers before {gens[-1]}, after {gen}")
+            gens.append(gen)
+            # The load reaches the new workers, and the old ones have
+            # finished (the master logs it) before the next SIGHUP.
+            wait_until(lambda: served_since(mark, set(gen)),
+                       f"reload {n}: no success served by the new workers {gen}", timeout=60)
+            wait_log_msg(mark, "reload done", what=f"reload {n}: \"reload done\" logged")
     finally:
         stop.set()
         for t in threads:
             t.join()
     check(not stats["failed"],
-          f"{len(stats['failed'])} of {stats['ok'] + len(stats['failed'])} requests failed, "
-          f"first: {stats['failed'][:3]}")
-    check(stats["ok"] >= 20, f"only {stats['ok']} requests in 3 s")
-    after = MAIN.wait_workers(WORKERS, 10, exclude=before)
-    check(len(after) == WORKERS and not set(after) & set(before),
-          f"workers before {before}, after {after}: not all replaced")
+          f"{len(stats['failed'])} of {len(stats['ok']) + len(stats['failed'])} requests "
+          f"failed, first: {stats['failed'][:3]}")
+    eq(MAIN.workers(), sorted(gens[-1]), "workers after both reloads")
+    check(not set(gens[-1]) & (set(gen0) | set(gens[1])), f"generations {gens}")
     check(MAIN.proc.poll() is None, "master exited")
 
 
@@ -2223,10 +2674,20 @@ def auth_jwks_es256_keys_rotate_on_sighup():
         with open(path + ".new", "w") as f:
             json.dump({"keys": list(keys)}, f)
         os.replace(path + ".new", path)
-        old = MAIN.wait_workers(WORKERS, 2)
-        os.kill(MAIN.pid, signal.SIGHUP)
-        eq(len(MAIN.wait_workers(WORKERS, 15, exclude=old)), WORKERS, "workers after reload")
+        reload_main()
 
+    with open(path, "rb") as f:
+        saved = f.read()
+    try:
+        jwks_rotation(publish, jwk, tok, k1, k2)
+    finally:
+        with open(path + ".new", "wb") as f:
+            f.write(saved)
+        os.replace(path + ".new", path)
+        reload_main()
+
+
+def jwks_rotation(publish, jwk, tok, k1, k2):
     publish(jwk(k1, "k1"))
     eq(post_user(new_user(), token=tok(k1, "k1")).status, 200, "k1 after first publish")
     eq(post_user(new_user(), token=tok(k2, "k2")).status, 401, "k2 before it is published")
@@ -2287,18 +2748,19 @@ def good_conf_lines(listen):
 
 def run_rosterd_expecting_refusal(conf, env_extra=None):
     """Runs rosterd -c conf; returns (exit status, stderr). A rosterd that is
-    still running after 10 s is killed and reported."""
+    still running after 10 s (scaled by RT_TIME_SCALE) is killed and reported."""
     env = dict(os.environ)
     env.update(env_extra or {})
     p = subprocess.Popen([ROSTERD, "-c", conf], stdin=subprocess.DEVNULL,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
                          start_new_session=True)
     try:
-        out, err = p.communicate(timeout=10)
+        out, err = p.communicate(timeout=10 * TIME_SCALE)
     except subprocess.TimeoutExpired:
         os.killpg(p.pid, signal.SIGKILL)
         p.communicate()
-        raise Fail(f"rosterd -c {os.path.basename(conf)} is still running after 10 s")
+        raise Fail(f"rosterd -c {os.path.basename(conf)} is still running after "
+                   f"{10 * TIME_SCALE:.0f} s")
     err = err.decode("utf-8", "replace")
     with open(os.path.join(TMP, "rosterd-refused.log"), "a") as log:
         log.write(err)
@@ -2358,7 +2820,7 @@ def workers_from_env_and_sigterm_exits_0():
     conf = os.path.join(TMP, "second.conf")
     write_conf(conf, good_conf_lines(os.path.join(TMP, "second.sock")))
     inst = Rosterd("rosterd-second", conf, {"ROSTERD_WORKERS": "3"})
-    workers = inst.wait_workers(3, 10)
+    workers = inst.wait_workers(3, 30 * TIME_SCALE)
     eq(len(workers), 3, f"workers with ROSTERD_WORKERS=3 (exit {inst.proc.poll()})")
     time.sleep(0.5)
     eq(len(inst.workers()), 3, "workers half a second later")
@@ -2379,43 +2841,101 @@ def openapi_json_is_the_documented_file():
     eq(doc["openapi"], "3.1.0", "OpenAPI version")
 
 
-@test
-def metrics_prometheus_text_format():
-    """GET /metrics parses with the Prometheus project's own parser
-    (python3-prometheus-client) and counts what happened in this run."""
+def scrape():
+    """GET /metrics parsed with the Prometheus project's own parser
+    (python3-prometheus-client): {family name: family}."""
     from prometheus_client.parser import text_string_to_metric_families
-    eq(request("GET", "/healthz", token=None).status, 200, "a request to count")
     r = request("GET", "/metrics", token=None)
     eq(r.status, 200, "status")
     check((r.header("Content-Type") or "").startswith("text/plain; version=0.0.4"),
           f"Content-Type {r.header('Content-Type')!r}")
-    fams = {f.name: f for f in text_string_to_metric_families(r.body.decode())}
+    return {f.name: f for f in text_string_to_metric_families(r.body.decode())}
+
+
+def counters(fams):
+    """The numbers the metrics test compares: requests by (method, route,
+    code), the /healthz histogram's count, and the process counters."""
+    reqs = {(s.labels["method"], s.labels["route"], s.labels["code"]): s.value
+            for s in fams["rosterd_http_requests"].samples if s.name.endswith("_total")}
+    hist = [s.value for s in fams["rosterd_http_request_duration_seconds"].samples
+            if s.name.endswith("_count") and s.labels.get("route") == "/healthz"]
+    one = {n: [s.value for s in fams[n].samples][0]
+           for n in ("rosterd_worker_restarts", "rosterd_reloads", "rosterd_db_reconnects")}
+    return reqs, (hist or [0])[0], one
+
+
+@test
+def metrics_prometheus_text_format():
+    """GET /metrics parses, and counts exactly what this test does between
+    two scrapes, whichever worker served it or scrapes: requests by route
+    and code, a killed worker, a reload, lost database connections."""
+    fams = scrape()
     for name in ("rosterd_build_info", "rosterd_http_requests", "rosterd_db_errors",
                  "rosterd_http_request_duration_seconds", "rosterd_worker_restarts",
                  "rosterd_db_reconnects", "rosterd_reloads"):
         check(name in fams, f"no metric family {name}: {sorted(fams)}")
-    reqs = {(s.labels["method"], s.labels["route"], s.labels["code"]): s.value
-            for s in fams["rosterd_http_requests"].samples if s.name.endswith("_total")}
-    check(reqs.get(("GET", "/healthz", "200"), 0) >= 1, f"healthz 200 not counted: {reqs}")
-    check(reqs.get(("POST", "/api/organizations/{organizationId}/users", "200"), 0) >= 10,
-          "seed 004 creates not counted")
-    check(reqs.get(("POST", "/api/organizations/{organizationId}/users", "401"), 0) >= 1,
-          "401s not counted")
-    check(reqs.get(("", "unmatched", "404"), 0) >= 1, "unmatched 404s not counted")
+    reqs0, hist0, one0 = counters(fams)
+    seed = ("POST", "/api/organizations/{organizationId}/users")
+    n_health, n_create, n_401, n_404 = 7, 5, 2, 3
+    for _ in range(n_health):
+        eq(request("GET", "/healthz", token=None).status, 200, "/healthz")
+    for _ in range(n_create):
+        eq(post_user(new_user()).status, 200, "create")
+    for _ in range(n_401):
+        eq(post_user(new_user(), token=None).status, 401, "create without a token")
+    for _ in range(n_404):
+        eq(request("GET", "/api/no-such-thing").status, 404, "unmatched")
+    # Every rosterd connection to PostgreSQL ends: the workers notice on
+    # their next request and reconnect (once each, at most).
+    gone = psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = 'rosterd' AND usename = 'rosterd' "
+                "AND pid <> pg_backend_pid()", user="postgres")
+    check(gone, "no rosterd connection to end")
+    wait_until(lambda: sql_one("SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                               "'rosterd' AND usename = 'rosterd'") == "1",
+               "rosterd's PostgreSQL sessions ended")  # the one left is psql's own
+    for _ in range(2 * WORKERS):
+        eq(post_user(new_user()).status, 200, "create after the connections ended")
+    n_create += 2 * WORKERS
+    # A killed worker and a reload.
+    workers = MAIN.wait_workers(WORKERS, 30)
+    os.kill(workers[0], signal.SIGKILL)
+    eq(len(MAIN.wait_workers(WORKERS, 30 * TIME_SCALE, exclude=workers[:1])), WORKERS,
+       "workers after the kill")
+    reload_main()
+    # The second scrape is served by a worker of the new generation, which
+    # served none of the requests counted: counters kept per worker, or lost
+    # with a worker, would show here.
+    fams = scrape()
+    reqs1, hist1, one1 = counters(fams)
     buckets = [s for s in fams["rosterd_http_request_duration_seconds"].samples
                if s.name.endswith("_bucket") and s.labels["route"] == "/healthz"]
     values = [s.value for s in buckets]
+    check(values and values[-1] == hist1, f"/healthz buckets {values}, count {hist1}")
     eq(values, sorted(values), "histogram buckets are cumulative")
     eq(buckets[-1].labels["le"], "+Inf", "last bucket")
-    restarts = [s.value for s in fams["rosterd_worker_restarts"].samples][0]
-    check(restarts >= 1, f"worker restarts {restarts} (a worker was killed earlier)")
-    reloads = [s.value for s in fams["rosterd_reloads"].samples][0]
-    check(reloads >= 1, f"reloads {reloads} (SIGHUP was sent earlier)")
-    reconnects = [s.value for s in fams["rosterd_db_reconnects"].samples][0]
-    check(reconnects >= 1, f"db reconnects {reconnects} (PostgreSQL was restarted earlier)")
+
+    def delta(key):
+        return reqs1.get(key, 0) - reqs0.get(key, 0)
+    eq(delta(("GET", "/healthz", "200")), n_health, "GET /healthz 200s counted")
+    eq(hist1 - hist0, n_health, "/healthz histogram count")
+    eq(delta(seed + ("200",)), n_create, "seed 004 creates counted")
+    eq(delta(seed + ("401",)), n_401, "seed 004 401s counted")
+    eq(delta(("", "unmatched", "404")), n_404, "unmatched 404s counted")
+    eq(delta(("GET", "/metrics", "200")), 1, "the first scrape counted (the second is not yet)")
+    eq(one1["rosterd_worker_restarts"] - one0["rosterd_worker_restarts"], 1, "worker restarts")
+    eq(one1["rosterd_reloads"] - one0["rosterd_reloads"], 1, "reloads")
+    reconnects = one1["rosterd_db_reconnects"] - one0["rosterd_db_reconnects"]
+    check(1 <= reconnects <= WORKERS, f"db reconnects {reconnects}: 1 to {WORKERS} expected")
+    others = {k: v - reqs0.get(k, 0) for k, v in reqs1.items()
+              if v != reqs0.get(k, 0) and k not in (("GET", "/healthz", "200"),
+                                                   seed + ("200",), seed + ("401",),
+                                                   ("", "unmatched", "404"),
+                                                   ("GET", "/metrics", "200"))}
+    eq(others, {}, "requests counted that this test did not make")
 
 
-@test
+@test_last
 def main_instance_sigterm_exits_0():
     workers = MAIN.workers()
     check(workers, "no workers")
@@ -2424,14 +2944,29 @@ def main_instance_sigterm_exits_0():
     eq([p for p in workers if pid_alive(p)], [], "workers left after the master exited")
 
 
-@test
+@test_last
 def no_secret_in_any_log():
+    """No token, token signature or the signing secret in any log of the
+    run: rosterd's, rosterctl's, nginx's (access and error) and
+    PostgreSQL's."""
     logs = {}
     for name in os.listdir(TMP):
         if name.startswith(("rosterd", "rosterctl")) and name.endswith(".log"):
             with open(os.path.join(TMP, name), "rb") as f:
                 logs[name] = f.read()
-    check(logs, "no logs found")
+    check(logs, "no logs of rosterd or rosterctl found")
+    for d in (os.path.join(TMP, "nginx"), PG_DIR, os.path.join(PG_DIR, "data", "log")):
+        if not os.path.isdir(d):
+            continue
+        for name in os.listdir(d):
+            path = os.path.join(d, name)
+            if os.path.isfile(path) and (name.endswith(".log") or name.endswith(".json")
+                                         or name.endswith(".csv")):
+                with open(path, "rb") as f:
+                    logs[os.path.relpath(path, TMP)] = f.read()
+    for want in ("nginx/access.log", "nginx/error.log", "pg/postgresql.log"):
+        check(want in logs, f"no {want} to read: {sorted(logs)}")
+    check(logs["nginx/access.log"], "nginx's access log is empty")
     secrets = [t.encode() for t in ALL_TOKENS] + [t.rsplit(".", 1)[1].encode()
                                                  for t in ALL_TOKENS
                                                  if "." in t and t.rsplit(".", 1)[1]]
@@ -2441,13 +2976,13 @@ def no_secret_in_any_log():
             check(s not in text, f"{name} contains a token or the signing secret")
 
 
-@test
+@test_last
 def no_valgrind_report():
     """With RT_VALGRIND=1: every process's memcheck log is clean (no
     invalid access, nothing definitely or indirectly lost)."""
-    logs = sorted(n for n in os.listdir(TMP) if n.startswith("valgrind."))
     if ENV.get("RT_VALGRIND") != "1":
-        return
+        raise Skip("rosterd did not run under valgrind (RT_VALGRIND=1 does that)")
+    logs = sorted(n for n in os.listdir(TMP) if n.startswith("valgrind."))
     check(logs, "no valgrind logs")
     for n in logs:
         with open(os.path.join(TMP, n), errors="replace") as f:
@@ -2456,8 +2991,12 @@ def no_valgrind_report():
     print(f"# valgrind: {len(logs)} processes, no report", flush=True)
 
 
-@test
+@test_last
 def no_sanitizer_report():
+    """In a sanitizer build: no ASan, LeakSanitizer or UBSan report in any
+    log of rosterd or rosterctl."""
+    if not (sanitized(ROSTERD) and sanitized(ROSTERCTL)):
+        raise Skip("rosterd and rosterctl are not built with sanitizers")
     for name in sorted(os.listdir(TMP)):
         if not name.endswith(".log") or not name.startswith(("rosterd", "rosterctl")):
             continue
@@ -2476,8 +3015,14 @@ def main():
     global MAIN
     signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
     signal.signal(signal.SIGINT, lambda *a: sys.exit(130))
-    passed = failed = 0
+    passed = failed = skipped = 0
     only = set(sys.argv[1:])
+    every = TESTS + LAST
+    unknown = sorted(only - {fn.__name__ for fn in every})
+    if unknown:
+        print(f"not ok - unknown tests: {', '.join(unknown)}", flush=True)
+        print("0 passed, 1 failed", flush=True)
+        return 1
     try:
         MAIN = Rosterd("rosterd")
         try:
@@ -2486,11 +3031,14 @@ def main():
             print(f"not ok - start rosterd: {one_line(e)}", flush=True)
             print("0 passed, 1 failed", flush=True)
             return 1
-        for fn in TESTS:
+        for fn in every:
             if only and fn.__name__ not in only:
                 continue
             try:
                 fn()
+            except Skip as e:
+                skipped += 1
+                print(f"ok - {fn.__name__} # SKIP {one_line(e)}", flush=True)
             except Fail as e:
                 failed += 1
                 print(f"not ok - {fn.__name__}: {one_line(e)}", flush=True)
@@ -2504,7 +3052,8 @@ def main():
                 print(f"ok - {fn.__name__}", flush=True)
     finally:
         stop_all()
-    print(f"{passed} passed, {failed} failed", flush=True)
+    print(f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""),
+          flush=True)
     return 1 if failed else 0
 
 
