@@ -10,9 +10,9 @@
 # problem(), ROUTE_CALLS, @test ... are test_api.py's; every top-level
 # name of this file starts with _idem_.
 
-_IDEM_REPLAYED = "Idempotent-Replayed"
-_IDEM_IN_PROGRESS = "A request with this Idempotency-Key is still in progress."
-_IDEM_OTHER = "This Idempotency-Key was used with a different request."
+_idem_REPLAYED = "Idempotent-Replayed"
+_idem_IN_PROGRESS = "A request with this Idempotency-Key is still in progress."
+_idem_OTHER = "This Idempotency-Key was used with a different request."
 
 
 def _idem_snapshot(skip=()):
@@ -24,8 +24,8 @@ def _idem_snapshot(skip=()):
     return {row.split("|")[0]: tuple(row.split("|")[1:]) for row in psql(sql)}
 
 
-class _IdemUnchanged:
-    """with _IdemUnchanged(): … asserts that no row of any table was added,
+class _idem_unchanged:
+    """with _idem_unchanged(): … asserts that no row of any table was added,
     removed or updated."""
 
     def __init__(self, what="", skip=()):
@@ -89,8 +89,8 @@ def _idem_race(n, method, path, body, headers, token="default"):
     return out
 
 
-class _IdemLockUsers:
-    """with _IdemLockUsers(): … holds LOCK TABLE users IN ACCESS EXCLUSIVE
+class _idem_lock_users:
+    """with _idem_lock_users(): … holds LOCK TABLE users IN ACCESS EXCLUSIVE
     MODE in a psql session of its own, so that a write to users blocks
     until the block ends."""
 
@@ -134,13 +134,25 @@ def _idem_wait(cond, what, dead=lambda: None, timeout=60):
         time.sleep(0.05)
 
 
+def _idem_kept_connections():
+    """FastCGI connections open between nginx and rosterd (the server ends
+    of the listening socket's connections, from /proc/net/unix)."""
+    n = 0
+    with open("/proc/net/unix") as f:
+        for line in f.read().splitlines()[1:]:
+            cols = line.split()
+            if len(cols) >= 8 and cols[7] == ENV["RT_SOCK"] and cols[5] == "03":
+                n += 1
+    return n
+
+
 def _idem_blocked_workers():
     """Backends of rosterd waiting for a lock."""
     return psql("SELECT pid FROM pg_stat_activity WHERE application_name = 'rosterd' "
                 "AND wait_event_type = 'Lock'")
 
 
-class _IdemBackground:
+class _idem_background:
     """One request in a thread of its own; .result() waits for its answer."""
 
     def __init__(self, *args, **kw):
@@ -174,21 +186,21 @@ def idempotency_replay_is_the_first_answer_and_writes_nothing():
     h = {"Idempotency-Key": key}
     first = request("POST", path, body, headers=h)
     eq(first.status, 201, f"first ({first!r})")
-    eq(first.header(_IDEM_REPLAYED), None, "first answer marked replayed")
+    eq(first.header(_idem_REPLAYED), None, "first answer marked replayed")
     eq(_idem_rows(TENANT_A, key)[0][0] if _idem_rows(TENANT_A, key) else None, "201",
        "the stored status")
     for n in range(2):
-        with _IdemUnchanged(f"replay {n + 1}"):
+        with _idem_unchanged(f"replay {n + 1}"):
             again = request("POST", path, body, headers=h)
         eq((again.status, again.body), (first.status, first.body), f"replay {n + 1}: answer")
-        eq(again.header(_IDEM_REPLAYED), "true", f"replay {n + 1}: {_IDEM_REPLAYED}")
+        eq(again.header(_idem_REPLAYED), "true", f"replay {n + 1}: {_idem_REPLAYED}")
         for name in ("Location", "ETag", "Content-Type"):
             eq(again.header(name), first.header(name), f"replay {n + 1}: {name}")
     # Another caller of the same tenant gets it too (keys are per tenant).
-    with _IdemUnchanged("replay to another caller"):
+    with _idem_unchanged("replay to another caller"):
         again = request("POST", path, body, headers=h,
                         token=ctl_token("it-idem-tadmin-a", ["TenantAdmin"], TENANT_A))
-    eq((again.status, again.body, again.header(_IDEM_REPLAYED)),
+    eq((again.status, again.body, again.header(_idem_REPLAYED)),
        (201, first.body, "true"), "replay to the tenant's TenantAdmin")
     eq(_idem_users_named(TENANT_A, body["username"]), 1, "users rows")
     # Anything that is not the same request: 422, and nothing written.
@@ -203,47 +215,73 @@ def idempotency_replay_is_the_first_answer_and_writes_nothing():
          "application/json", {}),
     ]
     for label, p, b, ct, extra in others:
-        with _IdemUnchanged(label):
+        with _idem_unchanged(label):
             r = request("POST", p, b, ctype=ct, headers=dict(h, **extra))
         problem(r, 422)
-        eq(r.json().get("detail"), _IDEM_OTHER, f"{label}: detail")
-        eq(r.header(_IDEM_REPLAYED), None, f"{label}: marked replayed")
+        eq(r.json().get("detail"), _idem_OTHER, f"{label}: detail")
+        eq(r.header(_idem_REPLAYED), None, f"{label}: marked replayed")
     eq(_idem_rows(TENANT_A, key)[0][0], "201", "the stored answer after the 422s")
 
 
 @test
 def idempotency_concurrent_same_key_runs_once():
     """2 and then 8 requests with one key and one body, released together:
-    exactly one runs (one user row, one idempotency row); every other one
-    gets the replay (the same answer) or 409 "in progress", never a second
-    execution."""
-    path = f"/v1/tenants/{TENANT_A}/users"
+    exactly one runs (one row, one idempotency row, one audit row); every
+    other one gets the replay (the same answer) or 409 "in progress",
+    never a second execution. Users (where a second run would also meet
+    the username's unique index) and invites (where nothing else stops a
+    second run)."""
     seen = {}
-    for n in (2, 2, 2, 8, 8, 8):
-        key = _idem_key(f"race{n}")
-        body = {"username": unique("idc"), "email": unique("idc") + "@example.com"}
-        out = _idem_race(n, "POST", path, body, {"Idempotency-Key": key})
-        ran = [r for r in out if r.status == 201 and r.header(_IDEM_REPLAYED) is None]
-        eq(len(ran), 1, f"{n} at once: executions ({out})")
-        for r in out:
-            if r is ran[0]:
-                continue
-            if r.status == 409:
-                problem(r, 409)
-                eq(r.json().get("detail"), _IDEM_IN_PROGRESS, f"{n} at once: 409 detail")
-                eq(r.header(_IDEM_REPLAYED), None, "a 409 marked replayed")
-                seen["409"] = seen.get("409", 0) + 1
-            else:
-                eq((r.status, r.header(_IDEM_REPLAYED), r.body),
-                   (201, "true", ran[0].body), f"{n} at once: not the replay ({r!r})")
-                seen["replay"] = seen.get("replay", 0) + 1
-        eq(_idem_users_named(TENANT_A, body["username"]), 1, f"{n} at once: users rows")
-        eq([s for s, _ in _idem_rows(TENANT_A, key)], ["201"], f"{n} at once: idempotency rows")
-        eq(audit_rows_mentioning(TENANT_A, ran[0].json()["id"]), 1, f"{n} at once: audit rows")
-        r = request("POST", path, body, headers={"Idempotency-Key": key})
-        eq((r.status, r.header(_IDEM_REPLAYED), r.body), (201, "true", ran[0].body),
-           f"{n} at once: a later retry")
+    problems = []
+    for n, family in ((2, "users"), (2, "invites"), (2, "users"), (2, "invites"),
+                      (8, "users"), (8, "invites"), (8, "users"), (8, "invites")):
+        try:
+            _idem_race_round(n, family, seen)
+        except Fail as e:
+            problems.append(f"{n} at once, {family}: {e}")
     print(f"# concurrent Idempotency-Key: {seen}", flush=True)
+    for p in problems:
+        print(f"# concurrent Idempotency-Key: {p}", flush=True)
+    check(not problems, f"{len(problems)} of 8 rounds: " + " | ".join(problems))
+
+
+def _idem_race_round(n, family, seen):
+    key = _idem_key(f"race{n}")
+    if family == "users":
+        path = f"/v1/tenants/{TENANT_A}/users"
+        body = {"username": unique("idc"), "email": unique("idc") + "@example.com"}
+        rows = lambda: _idem_users_named(TENANT_A, body["username"])
+        once = ()
+    else:
+        path = f"/v1/tenants/{TENANT_A}/invites"
+        body = {"email": unique("idc") + "@example.com"}
+        rows = lambda: int(sql_one(f"SELECT count(*) FROM invites WHERE tenant_id = "
+                                   f"{lit(TENANT_A)} AND lower(email) = "
+                                   f"lower({lit(body['email'])})"))
+        once = ("token",)
+    out = _idem_race(n, "POST", path, body, {"Idempotency-Key": key})
+    for r in out:
+        if r.status == 201 and once:
+            ALL_TOKENS.extend(str(r.json().get(f)) for f in once if r.json().get(f))
+    ran = [r for r in out if r.status == 201 and r.header(_idem_REPLAYED) is None]
+    others = [r for r in out if r not in ran]
+    eq(rows(), 1, f"rows made (answers {out})")
+    eq(len(ran), 1, f"executions ({out})")
+    for r in others:
+        if r.status == 409:
+            problem(r, 409)
+            eq(r.json().get("detail"), _idem_IN_PROGRESS, "409 detail")
+            eq(r.header(_idem_REPLAYED), None, "a 409 marked replayed")
+            seen["409"] = seen.get("409", 0) + 1
+        else:
+            eq((r.status, r.header(_idem_REPLAYED), _idem_without(r.body, once)),
+               (201, "true", _idem_without(ran[0].body, once)), f"not the replay ({r!r})")
+            seen["replay"] = seen.get("replay", 0) + 1
+    eq([s for s, _ in _idem_rows(TENANT_A, key)], ["201"], "idempotency rows")
+    eq(audit_rows_mentioning(TENANT_A, ran[0].json()["id"]), 1, "audit rows")
+    r = request("POST", path, body, headers={"Idempotency-Key": key})
+    eq((r.status, r.header(_idem_REPLAYED), _idem_without(r.body, once)),
+       (201, "true", _idem_without(ran[0].body, once)), "a later retry")
 
 
 @test
@@ -256,25 +294,37 @@ def idempotency_409_while_the_first_is_running():
     key = _idem_key("held")
     body = {"username": unique("idh")}
     h = {"Idempotency-Key": key}
-    with _IdemLockUsers():
-        first = _IdemBackground("POST", path, body, headers=h)
+    # A worker serves every connection nginx keeps open to it, one request
+    # at a time: a request nginx sends on an idle kept connection of the
+    # worker that holds the first request would wait for it. With none
+    # kept (nginx closes idle ones after its upstream keepalive_timeout),
+    # the first request opens the blocked worker's only connection, and
+    # the others are accepted by the other worker.
+    _idem_wait(lambda: _idem_kept_connections() == 0, "nginx to close its kept connections")
+    with _idem_lock_users():
+        first = _idem_background("POST", path, body, headers=h)
         _idem_wait(lambda: [s for s, _ in _idem_rows(TENANT_A, key)] == ["0"]
                    and _idem_blocked_workers(), "the first request to hold the key")
         # users is locked: its rows are counted once the lock is gone.
-        with _IdemUnchanged("requests while the first runs", skip=("users",)):
-            out = _idem_race(7, "POST", path, body, h)
-            other = request("POST", path, dict(body, title="x"), headers=h, timeout=60)
+        before = _idem_snapshot(skip=("users",))
+        t0 = time.monotonic()
+        out = _idem_race(7, "POST", path, body, h)
+        other = request("POST", path, dict(body, title="x"), headers=h, timeout=60)
+        took = time.monotonic() - t0
         for r in out:
             problem(r, 409)
-            eq(r.json().get("detail"), _IDEM_IN_PROGRESS, "409 detail")
+            eq(r.json().get("detail"), _idem_IN_PROGRESS, "409 detail")
         problem(other, 422)
+        after = _idem_snapshot(skip=("users",))
+        check(after == before, f"rows changed by the 409s and the 422 ({took:.1f} s): "
+              f"{before} -> {after}; keys: {psql('SELECT key, status, xmin FROM idempotency')}")
         eq(first.out, None, "the first request answered while users was locked")
     r = first.result()
-    eq((r.status, r.header(_IDEM_REPLAYED)), (201, None), f"the first request ({r!r})")
+    eq((r.status, r.header(_idem_REPLAYED)), (201, None), f"the first request ({r!r})")
     eq(_idem_users_named(TENANT_A, body["username"]), 1, "users rows")
     eq([s for s, _ in _idem_rows(TENANT_A, key)], ["201"], "idempotency rows")
     again = request("POST", path, body, headers=h)
-    eq((again.status, again.body, again.header(_IDEM_REPLAYED)), (201, r.body, "true"),
+    eq((again.status, again.body, again.header(_idem_REPLAYED)), (201, r.body, "true"),
        "the retry afterwards")
 
 
@@ -304,8 +354,8 @@ def idempotency_5xx_is_not_kept():
     h = {"Idempotency-Key": key}
     _idem_reload_with(["statement_timeout_ms = 2000"])
     try:
-        with _IdemLockUsers():
-            bg = _IdemBackground("POST", path, body, headers=h)
+        with _idem_lock_users():
+            bg = _idem_background("POST", path, body, headers=h)
             _idem_wait(lambda: [s for s, _ in _idem_rows(TENANT_A, key)] == ["0"],
                        "the request to reserve its key")
             r = bg.result()
@@ -316,7 +366,7 @@ def idempotency_5xx_is_not_kept():
     finally:
         _idem_reload_with(None)
     r = request("POST", path, body, headers=h)
-    eq((r.status, r.header(_IDEM_REPLAYED)), (201, None), f"the retry runs ({r!r})")
+    eq((r.status, r.header(_idem_REPLAYED)), (201, None), f"the retry runs ({r!r})")
     eq(_idem_users_named(TENANT_A, body["username"]), 1, "users rows after the retry")
     eq([s for s, _ in _idem_rows(TENANT_A, key)], ["201"], "the retry's answer is kept")
 
@@ -324,8 +374,8 @@ def idempotency_5xx_is_not_kept():
     body = {"username": unique("id5k")}
     key = _idem_key("killed")
     h = {"Idempotency-Key": key}
-    with _IdemLockUsers():
-        bg = _IdemBackground("POST", path, body, headers=h)
+    with _idem_lock_users():
+        bg = _idem_background("POST", path, body, headers=h)
         _idem_wait(lambda: [s for s, _ in _idem_rows(TENANT_A, key)] == ["0"]
                    and _idem_blocked_workers(), "the request to block on users")
         pids = _idem_blocked_workers()
@@ -338,7 +388,7 @@ def idempotency_5xx_is_not_kept():
     eq(_idem_rows(TENANT_A, key), [], "the key of the 503 is still stored")
     eq(_idem_users_named(TENANT_A, body["username"]), 0, "users rows after the 503")
     r = request("POST", path, body, headers=h)
-    eq((r.status, r.header(_IDEM_REPLAYED)), (201, None), f"the retry runs ({r!r})")
+    eq((r.status, r.header(_idem_REPLAYED)), (201, None), f"the retry runs ({r!r})")
     eq(_idem_users_named(TENANT_A, body["username"]), 1, "users rows after the retry")
 
 
@@ -357,27 +407,27 @@ def idempotency_key_expires_after_24_hours():
     age = (f"UPDATE idempotency SET created_at = now() - interval %s "
            f"WHERE tenant_id = {lit(TENANT_A)} AND key = {lit(key)}")
     psql(age % "'23 hours 59 minutes'")
-    with _IdemUnchanged("retry within 24 hours"):
+    with _idem_unchanged("retry within 24 hours"):
         r = request("POST", path, body, headers=h)
-    eq((r.status, r.body, r.header(_IDEM_REPLAYED)), (201, first.body, "true"),
+    eq((r.status, r.body, r.header(_idem_REPLAYED)), (201, first.body, "true"),
        "within 24 hours: the replay")
     eq(_idem_users_named(TENANT_A, body["username"]), 0, "users rows: the replay made none")
     psql(age % "'24 hours 1 minute'")
     r = request("POST", path, body, headers=h)
-    eq((r.status, r.header(_IDEM_REPLAYED)), (201, None), f"after 24 hours: runs ({r!r})")
+    eq((r.status, r.header(_idem_REPLAYED)), (201, None), f"after 24 hours: runs ({r!r})")
     check(r.json()["id"] != uid, "after 24 hours: the old answer")
     eq(_idem_users_named(TENANT_A, body["username"]), 1, "users rows after the new run")
     rows = _idem_rows(TENANT_A, key)
     eq(len(rows), 1, "idempotency rows")
     check(rows[0][0] == "201" and int(rows[0][1]) < 3600, f"the key's row not renewed: {rows}")
     again = request("POST", path, body, headers=h)
-    eq((again.body, again.header(_IDEM_REPLAYED)), (r.body, "true"),
+    eq((again.body, again.header(_idem_REPLAYED)), (r.body, "true"),
        "the renewed key replays the new answer")
     # An expired key with another request: runs (no 422).
     psql(age % "'25 hours'")
     other = {"username": unique("idx2")}
     r = request("POST", path, other, headers=h)
-    eq((r.status, r.header(_IDEM_REPLAYED)), (201, None), f"expired key, other body ({r!r})")
+    eq((r.status, r.header(_idem_REPLAYED)), (201, None), f"expired key, other body ({r!r})")
     eq(_idem_users_named(TENANT_A, other["username"]), 1, "users rows of the other body")
 
 
@@ -398,7 +448,7 @@ def idempotency_keys_are_per_tenant():
     for t in (a, b):
         r = request("POST", "/usergroupuserinvite", {"eMail": email}, token=sys_a,
                     headers=dict(h, **{"X-Tenant-Id": t}))
-        eq((r.status, r.header(_IDEM_REPLAYED)), (200, None), f"seed 001 in {t} ({r!r})")
+        eq((r.status, r.header(_idem_REPLAYED)), (200, None), f"seed 001 in {t} ({r!r})")
         answers[t] = r.body
         eq(sql_one(f"SELECT count(*) FROM users WHERE tenant_id = {lit(t)} "
                    f"AND lower(email) = lower({lit(email)})"), "1", f"seed 001: user in {t}")
@@ -414,7 +464,7 @@ def idempotency_keys_are_per_tenant():
         r = request("POST", f"/platform/adminuser/groups/{code}/addusers", [uid],
                     token=ctl_token("it-idem-tadm-" + t[:8], ["TenantAdmin"], t),
                     headers={"Idempotency-Key": key2})
-        eq((r.status, r.header(_IDEM_REPLAYED)), (200, None), f"seed 002 in {t} ({r!r})")
+        eq((r.status, r.header(_idem_REPLAYED)), (200, None), f"seed 002 in {t} ({r!r})")
         eq(sql_one(f"SELECT count(*) FROM group_members WHERE tenant_id = {lit(t)} "
                    f"AND user_id = {lit(uid)}"), "1", f"seed 002: membership in {t}")
         eq([s for s, _ in _idem_rows(t, key2)], ["200"], f"seed 002: key row of {t}")
@@ -425,7 +475,7 @@ def idempotency_keys_are_per_tenant():
                                   ("no tenant", sys_notid, {}, ZERO_UUID)):
         r = request("POST", "/v1/tenants", {"name": name}, token=tok,
                     headers=dict(h, **hh, **{"Idempotency-Key": key + "-t"}))
-        check(r.header(_IDEM_REPLAYED) is None, f"/v1/tenants, {label}: replayed another "
+        check(r.header(_idem_REPLAYED) is None, f"/v1/tenants, {label}: replayed another "
               f"scope's answer ({r!r})")
         check(r.status in (201, 409), f"/v1/tenants, {label}: status ({r!r})")
         eq(len(_idem_rows(scope, key + "-t")), 1, f"/v1/tenants, {label}: key row")
@@ -433,7 +483,7 @@ def idempotency_keys_are_per_tenant():
     for t in (a, b):
         r = v1("POST", f"/tenants/{t}/roles", {"name": "Idem role"},
                headers={"Idempotency-Key": key + "-role"})
-        eq((r.status, r.header(_IDEM_REPLAYED)), (201, None), f"v1 role in {t} ({r!r})")
+        eq((r.status, r.header(_idem_REPLAYED)), (201, None), f"v1 role in {t} ({r!r})")
         eq([s for s, _ in _idem_rows(t, key + "-role")], ["201"], f"v1 role: key row of {t}")
 
 
@@ -442,7 +492,7 @@ def _idem_post_routes():
 
 
 # What a replay leaves out: secrets handed out once.
-_IDEM_ONCE = {"/v1/tenants/{tenantId}/invites": ("token",),
+_idem_ONCE = {"/v1/tenants/{tenantId}/invites": ("token",),
               "/usergroupuserinvite": ("recoveryToken",)}
 
 
@@ -486,15 +536,15 @@ def _idem_every_post_route_one(method, pattern):
     h = {"Idempotency-Key": key}
     first = request(m, path, body, headers=h)
     eq(first.status, ok, f"{name}: first ({first!r})")
-    eq(first.header(_IDEM_REPLAYED), None, f"{name}: first marked replayed")
-    once = _IDEM_ONCE.get(pattern, ())
+    eq(first.header(_idem_REPLAYED), None, f"{name}: first marked replayed")
+    once = _idem_ONCE.get(pattern, ())
     if once:
         for f in once:
             check(first.json().get(f), f"{name}: no {f} in the first answer")
             ALL_TOKENS.append(first.json()[f])
-    with _IdemUnchanged(f"{name}: replay"):
+    with _idem_unchanged(f"{name}: replay"):
         again = request(m, path, body, headers=h)
-    eq((again.status, again.header(_IDEM_REPLAYED)), (ok, "true"), f"{name}: replay")
+    eq((again.status, again.header(_idem_REPLAYED)), (ok, "true"), f"{name}: replay")
     eq(again.header("Content-Type"), first.header("Content-Type"),
        f"{name}: replay Content-Type")
     if once:
@@ -506,7 +556,7 @@ def _idem_every_post_route_one(method, pattern):
         eq(again.body, first.body, f"{name}: replayed body")
     m2, path2, body2, _ = make(TENANT_A)
     check(path2 != path or body2 != body, f"{name}: ROUTE_CALLS made the same request")
-    with _IdemUnchanged(f"{name}: another request with the key"):
+    with _idem_unchanged(f"{name}: another request with the key"):
         r = request(m2, path2, body2, headers=h)
     eq(r.status, 422, f"{name}: another request with the key ({r!r})")
     r.json()  # the dialect's own error shape, JSON
@@ -525,7 +575,7 @@ def idempotency_bad_keys_400_naming_the_header():
         name = f"POST {pattern}"
         m, path, body, ok = ROUTE_CALLS[(method, pattern)](TENANT_A)
         for label, key in bad:
-            with _IdemUnchanged(f"{name}: {label}"):
+            with _idem_unchanged(f"{name}: {label}"):
                 r = request(m, path, body, headers={"Idempotency-Key": key})
             eq(r.status, 400, f"{name}: key with {label} ({r!r})")
             check("Idempotency-Key" in _idem_text(r),
@@ -533,4 +583,4 @@ def idempotency_bad_keys_400_naming_the_header():
         key = uuid.uuid4().hex + "".join(chr(0x21 + i % 94) for i in range(255 - 32))
         r = request(m, path, body, headers={"Idempotency-Key": key})
         eq(r.status, ok, f"{name}: 255 visible characters ({r!r})")
-        eq(r.header(_IDEM_REPLAYED), None, f"{name}: 255 characters: marked replayed")
+        eq(r.header(_idem_REPLAYED), None, f"{name}: 255 characters: marked replayed")

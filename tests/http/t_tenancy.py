@@ -6,40 +6,49 @@
 # must get the documented refusal in the route's own dialect, and change no
 # row of any table (counts and the sum of xmin, so that an UPDATE shows as
 # well as an INSERT or a DELETE). A write route without a row in
-# _TEN_CASES fails the test, as the refusal table does.
+# _ten_CASES fails the test, as the refusal table does.
 #
 # Exec'd by test_api.py into its globals: request(), v1(), ctl_token(),
 # psql(), problem(), @test ... are test_api.py's; every top-level name
 # of this file starts with _ten_.
 
-_TEN_WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
-_TEN_SGU = "/Application/PostSecurityGroupUsers"
-_TEN_ACCOUNTS = "/api/users"
-_TEN_SS = "/usergroupuserinvite"
+_ten_WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+_ten_SGU = "/Application/PostSecurityGroupUsers"
+_ten_ACCOUNTS = "/api/users"
+_ten_SS = "/usergroupuserinvite"
 
 
-def _ten_tables():
-    return psql("SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                "ORDER BY tablename")
+_ten_sql_cache = {}
+
+
+def _ten_snapshot_sql(tenant):
+    if tenant not in _ten_sql_cache:
+        cols = {}
+        for line in psql("SELECT table_name, column_name FROM information_schema.columns "
+                         "WHERE table_schema = 'public'"):
+            t, c = line.split("|")
+            cols.setdefault(t, set()).add(c)
+        tables = psql("SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                      "ORDER BY tablename")
+        parts = []
+        for t in tables:
+            where = ""
+            if tenant is not None:
+                if t == "tenants":
+                    where = f" WHERE id = {lit(tenant)}"
+                elif "tenant_id" in cols.get(t, ()):
+                    where = f" WHERE tenant_id = {lit(tenant)}"
+            parts.append(f"SELECT {lit(t)}, count(*), coalesce(sum(x.xmin::text::bigint), 0) "
+                         f"FROM {t} x{where}")
+        _ten_sql_cache[tenant] = " UNION ALL ".join(parts)
+    return _ten_sql_cache[tenant]
 
 
 def _ten_snapshot(tenant=None):
     """{table: (rows, sum of xmin)} of every table; with tenant, of that
     tenant's rows only (the tenant's own row for `tenants`)."""
-    parts = []
-    for t in _ten_tables():
-        cols = psql(f"SELECT column_name FROM information_schema.columns "
-                    f"WHERE table_schema = 'public' AND table_name = {lit(t)}")
-        where = ""
-        if tenant is not None:
-            if t == "tenants":
-                where = f" WHERE id = {lit(tenant)}"
-            elif "tenant_id" in cols:
-                where = f" WHERE tenant_id = {lit(tenant)}"
-        parts.append(f"SELECT {lit(t)}, count(*), coalesce(sum(x.xmin::text::bigint), 0) "
-                     f"FROM {t} x{where}")
     return {row.split("|")[0]: tuple(row.split("|")[1:])
-            for row in psql(" UNION ALL ".join(parts))}
+            for row in psql(_ten_snapshot_sql(tenant))}
 
 
 def _ten_diff(before, after):
@@ -47,7 +56,7 @@ def _ten_diff(before, after):
             if before.get(t) != after.get(t)}
 
 
-class _TenWorld:
+class _ten_world:
     """Two fresh tenants, A (the victim, with one of everything) and B (the
     caller's), and the tokens that act in B."""
 
@@ -274,17 +283,17 @@ def _ten_cases_table():
                 ("B's new user, A's roles",
                  _ten_sgu_body(w, str(uuid.uuid4()), w.gb["id"], ra["Member"],
                                ra["Administrator"]))):
-            out.append((f"B's TenantAdmin, {label}", w.tadm_b, "POST", _TEN_SGU, body, {},
+            out.append((f"B's TenantAdmin, {label}", w.tadm_b, "POST", _ten_SGU, body, {},
                         _ten_envelope_refused, "all"))
-            out.append((f"B's SystemAdmin, X-Tenant-Id B, {label}", w.sys_b, "POST", _TEN_SGU,
+            out.append((f"B's SystemAdmin, X-Tenant-Id B, {label}", w.sys_b, "POST", _ten_SGU,
                         body, {"X-Tenant-Id": w.B}, _ten_envelope_refused, "all"))
         # A's user id with B's own group and roles: whatever B gets, A's
         # user is not touched and B's answer carries nothing of A's.
         body = _ten_sgu_body(w, w.ua["id"], w.gb["id"], rb["Member"], rb["Administrator"])
         out.append(("B's TenantAdmin, A's user id, B's group and roles", w.tadm_b, "POST",
-                    _TEN_SGU, body, {}, lambda r: _ten_no_a_data(w, r), "A"))
+                    _ten_SGU, body, {}, lambda r: _ten_no_a_data(w, r), "A"))
         body = _ten_sgu_body(w, str(uuid.uuid4()), w.ga["id"], ra["Member"], ra["Administrator"])
-        out.append(("B's TenantAdmin, X-Tenant-Id A", w.tadm_b, "POST", _TEN_SGU, body,
+        out.append(("B's TenantAdmin, X-Tenant-Id A", w.tadm_b, "POST", _ten_SGU, body,
                     {"X-Tenant-Id": w.A}, _ten_aspnet(403), "all"))
         return out
 
@@ -293,15 +302,15 @@ def _ten_cases_table():
         body = _ten_account_body(str(uuid.uuid4()), w.gpa["id"])
         for who, tok, h in (("TenantAdmin", w.tadm_b, {}),
                             ("SystemAdmin, X-Tenant-Id B", w.sys_b, {"X-Tenant-Id": w.B})):
-            out.append((f"B's {who}, A's privilege group", tok, "POST", _TEN_ACCOUNTS, body, h,
+            out.append((f"B's {who}, A's privilege group", tok, "POST", _ten_ACCOUNTS, body, h,
                         _ten_4xx_json, "all"))
             out.append((f"B's {who}, A's user id, A's privilege group", tok, "POST",
-                        _TEN_ACCOUNTS, _ten_account_body(w.ua["id"], w.gpa["id"]), h,
+                        _ten_ACCOUNTS, _ten_account_body(w.ua["id"], w.gpa["id"]), h,
                         _ten_4xx_json, "all"))
         out.append(("B's TenantAdmin, A's user id, B's privilege group", w.tadm_b, "POST",
-                    _TEN_ACCOUNTS, _ten_account_body(w.ua["id"], w.gpb["id"]), {},
+                    _ten_ACCOUNTS, _ten_account_body(w.ua["id"], w.gpb["id"]), {},
                     lambda r: _ten_no_a_data(w, r), "A"))
-        out.append(("B's TenantAdmin, X-Tenant-Id A", w.tadm_b, "POST", _TEN_ACCOUNTS,
+        out.append(("B's TenantAdmin, X-Tenant-Id A", w.tadm_b, "POST", _ten_ACCOUNTS,
                     _ten_account_body(str(uuid.uuid4()), w.gpa["id"]), {"X-Tenant-Id": w.A},
                     _ten_aspnet(403), "all"))
         return out
@@ -331,14 +340,14 @@ def _ten_cases_table():
                                                    "userGroupId": w.gua["id"]}),
                             ("A's user group code", {"eMail": unique("ts") + "@example.com",
                                                      "groupCode": w.gua["code"]})):
-            out.append((f"B's SystemAdmin, X-Tenant-Id B, {label}", w.sys_b, "POST", _TEN_SS,
+            out.append((f"B's SystemAdmin, X-Tenant-Id B, {label}", w.sys_b, "POST", _ten_SS,
                         body, {"X-Tenant-Id": w.B}, _ten_ss(404), "all"))
-            out.append((f"B's SystemAdmin (tid B), {label}", w.sys_b, "POST", _TEN_SS,
+            out.append((f"B's SystemAdmin (tid B), {label}", w.sys_b, "POST", _ten_SS,
                         body, {}, _ten_ss(404), "all"))
-        out.append(("B's TenantAdmin, X-Tenant-Id A", w.tadm_b, "POST", _TEN_SS,
+        out.append(("B's TenantAdmin, X-Tenant-Id A", w.tadm_b, "POST", _ten_SS,
                     {"eMail": a_email}, {"X-Tenant-Id": w.A}, _ten_ss(403), "all"))
         out.append(("B's SystemAdmin, B's default group, A's user's e-mail", w.sys_b, "POST",
-                    _TEN_SS, {"eMail": a_email}, {"X-Tenant-Id": w.B},
+                    _ten_SS, {"eMail": a_email}, {"X-Tenant-Id": w.B},
                     lambda r: _ten_no_a_data(w, r), "A"))
         return out
 
@@ -415,12 +424,12 @@ def _ten_no_a_data(w, r):
 def tenancy_cross_tenant_writes_every_route():
     rows = router_routes()
     table = _ten_cases_table()
-    writes = {(m, p) for m, p, *_ in rows if m in _TEN_WRITE_METHODS}
+    writes = {(m, p) for m, p, *_ in rows if m in _ten_WRITE_METHODS}
     missing = sorted(f"{m} {p}" for m, p in writes if (m, p) not in table)
     check(not missing, f"write routes without a cross-tenant row: {missing}")
     stale = sorted(f"{m} {p}" for m, p in table if (m, p) not in writes)
     check(not stale, f"cross-tenant rows for routes the router does not have: {stale}")
-    w = _TenWorld()
+    w = _ten_world()
     problems = []
     attempts = 0
     for key in sorted(writes):
@@ -449,7 +458,7 @@ def tenancy_cross_tenant_writes_every_route():
                                 f"({r!r})")
                 # A fresh A and B for the rest, so that one breach does
                 # not hide (or fake) the next.
-                w = _TenWorld()
+                w = _ten_world()
                 todo = row(w)
             elif scope == "A":
                 # B may now hold a user with one of A's ids (ids are per
