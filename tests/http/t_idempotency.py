@@ -328,6 +328,73 @@ def idempotency_409_while_the_first_is_running():
        "the retry afterwards")
 
 
+_idem_HOLD = 7243911  # the advisory lock the trigger below waits for
+
+
+@test
+def idempotency_request_racing_the_first_reservation_does_not_run():
+    """The race of two requests with one key, made certain: a trigger holds
+    the first request's new idempotency row uncommitted (it waits for an
+    advisory lock this test holds) while the second request starts and
+    waits for that row; then the first goes on. The second must not run:
+    it gets 409 or the replay, and one invite is made, not two."""
+    path = f"/v1/tenants/{TENANT_A}/invites"
+    key = _idem_key("hold")
+    body = {"email": unique("idrace") + "@example.com"}
+    h = {"Idempotency-Key": key}
+    psql(f"""CREATE FUNCTION it_idem_hold() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN PERFORM pg_advisory_xact_lock_shared({_idem_HOLD}); RETURN NULL; END $$;
+             CREATE TRIGGER it_idem_hold AFTER INSERT ON idempotency FOR EACH ROW
+             WHEN (NEW.key = {lit(key)}) EXECUTE FUNCTION it_idem_hold();""", user="postgres")
+    holder = None
+    try:
+        env = dict(os.environ, PGAPPNAME="it-idem-hold")
+        holder = subprocess.Popen(
+            [os.path.join(PG_BIN, "psql"), "-X", "-q", "-h", PG_DIR, "-p", PG_PORT,
+             "-U", "rosterd", "-d", "rosterd"], stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+        holder.stdin.write(f"SELECT pg_advisory_lock({_idem_HOLD});\n")
+        holder.stdin.flush()
+        _idem_wait(lambda: sql_one(
+            "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE "
+            f"a.application_name = 'it-idem-hold' AND l.locktype = 'advisory' AND l.granted "
+            f"AND l.objid = {_idem_HOLD}") == "1", "the advisory lock", holder.poll)
+        # No kept FastCGI connection: the two requests reach two workers.
+        _idem_wait(lambda: _idem_kept_connections() == 0,
+                   "nginx to close its kept connections")
+
+        def waiting(event):
+            return int(sql_one("SELECT count(*) FROM pg_stat_activity WHERE "
+                               f"application_name = 'rosterd' AND wait_event = {lit(event)}"))
+
+        first = _idem_background("POST", path, body, headers=h)
+        _idem_wait(lambda: waiting("advisory") == 1, "the first request in the trigger")
+        second = _idem_background("POST", path, body, headers=h)
+        _idem_wait(lambda: waiting("transactionid") == 1,
+                   "the second request to wait for the first's row")
+        holder.stdin.write(f"SELECT pg_advisory_unlock({_idem_HOLD});\n")
+        holder.stdin.close()
+        holder.wait(timeout=30)
+        holder = None
+        a, b = first.result(), second.result()
+    finally:
+        if holder is not None:
+            holder.kill()
+            holder.wait()
+        psql("DROP TRIGGER IF EXISTS it_idem_hold ON idempotency; "
+             "DROP FUNCTION IF EXISTS it_idem_hold();", user="postgres")
+    for r in (a, b):
+        if r.status == 201 and r.json().get("token"):
+            ALL_TOKENS.append(r.json()["token"])
+    eq((a.status, a.header(_idem_REPLAYED)), (201, None), f"the first request ({a!r})")
+    invites = int(sql_one(f"SELECT count(*) FROM invites WHERE tenant_id = {lit(TENANT_A)} "
+                          f"AND lower(email) = lower({lit(body['email'])})"))
+    check(b.status == 409 or b.header(_idem_REPLAYED) == "true",
+          f"the second request ran as well ({b!r}); invites made: {invites}")
+    eq(invites, 1, "invites made")
+    eq([s for s, _ in _idem_rows(TENANT_A, key)], ["201"], "idempotency rows")
+
+
 def _idem_reload_with(extra_lines):
     """Rewrites the test config with extra lines (or restores it, None)
     and reloads the main rosterd."""
