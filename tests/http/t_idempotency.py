@@ -1,0 +1,652 @@
+# t_idempotency.py: every documented Idempotency-Key behaviour
+# (docs/api.md "Idempotency-Key", src/idempotency.c), checked on the
+# database as well as on the answers: a replay is the first answer and
+# writes nothing; another request with the key is 422; requests racing
+# with one key run once (the others get the replay or 409 "in progress");
+# keys are per tenant; a 5xx is not kept; a key expires after 24 hours; a
+# bad key is 400 naming the header; all of it on every POST route.
+#
+# Exec'd by test_api.py into its globals: request(), v1(), psql(),
+# problem(), ROUTE_CALLS, @test ... are test_api.py's; every top-level
+# name of this file starts with _idem_.
+
+_idem_REPLAYED = "Idempotent-Replayed"
+_idem_IN_PROGRESS = "A request with this Idempotency-Key is still in progress."
+_idem_OTHER = "This Idempotency-Key was used with a different request."
+
+
+def _idem_snapshot(skip=()):
+    """{table: (rows, sum of xmin)} of every table of the schema but skip."""
+    tables = [t for t in psql("SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                              "ORDER BY tablename") if t not in skip]
+    sql = " UNION ALL ".join(f"SELECT {lit(t)}, count(*), coalesce(sum(x.xmin::text::bigint), 0)"
+                             f" FROM {t} x" for t in tables)
+    return {row.split("|")[0]: tuple(row.split("|")[1:]) for row in psql(sql)}
+
+
+class _idem_unchanged:
+    """with _idem_unchanged(): … asserts that no row of any table was added,
+    removed or updated."""
+
+    def __init__(self, what="", skip=()):
+        self.what = what
+        self.skip = skip
+
+    def __enter__(self):
+        self.before = _idem_snapshot(self.skip)
+
+    def __exit__(self, et, ev, tb):
+        if et is None:
+            after = _idem_snapshot(self.skip)
+            diff = {t: (self.before.get(t), after.get(t)) for t in set(self.before) | set(after)
+                    if self.before.get(t) != after.get(t)}
+            check(not diff, f"{self.what}: rows changed {diff}")
+        return False
+
+
+def _idem_rows(tenant, key):
+    """The idempotency rows of (tenant, key): [(status, age in seconds)]."""
+    return [tuple(x.split("|")) for x in psql(
+        f"SELECT status, floor(extract(epoch FROM now() - created_at))::bigint "
+        f"FROM idempotency WHERE tenant_id = {lit(tenant)} AND key = {lit(key)}")]
+
+
+def _idem_users_named(tenant, username):
+    return int(sql_one(f"SELECT count(*) FROM users WHERE tenant_id = {lit(tenant)} "
+                       f"AND lower(username) = lower({lit(username)})"))
+
+
+def _idem_key(label="k"):
+    return "it-" + label + "-" + uuid.uuid4().hex
+
+
+def _idem_race(n, method, path, body, headers, token="default"):
+    """n requests sent at once: each on its own connection, opened (TLS
+    handshake done) before a barrier releases them all together."""
+    if token == "default":
+        token = default_token()
+    barrier = threading.Barrier(n)
+    out = [None] * n
+
+    def one(i):
+        conn = connect(timeout=60)
+        try:
+            conn.connect()
+            barrier.wait(timeout=60)
+            out[i] = request(method, path, body, token=token, headers=headers, conn=conn)
+        except Exception as e:  # noqa: BLE001 - reported by the caller
+            out[i] = e
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    bad = [r for r in out if not isinstance(r, Resp)]
+    check(not bad, f"requests failed: {bad[:2]}")
+    return out
+
+
+class _idem_lock_users:
+    """with _idem_lock_users(): … holds LOCK TABLE users IN ACCESS EXCLUSIVE
+    MODE in a psql session of its own, so that a write to users blocks
+    until the block ends."""
+
+    APP = "it-idem-lock"
+
+    def __enter__(self):
+        env = dict(os.environ, PGAPPNAME=self.APP)
+        self.p = subprocess.Popen(
+            [os.path.join(PG_BIN, "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1",
+             "-h", PG_DIR, "-p", PG_PORT, "-U", "rosterd", "-d", "rosterd"],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            text=True, env=env)
+        self.p.stdin.write("BEGIN;\nLOCK TABLE users IN ACCESS EXCLUSIVE MODE;\n")
+        self.p.stdin.flush()
+        _idem_wait(lambda: sql_one(
+            "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
+            f"WHERE a.application_name = {lit(self.APP)} AND l.granted "
+            "AND l.mode = 'AccessExclusiveLock' AND l.relation = 'users'::regclass") == "1",
+            "the lock on users", lambda: self.p.poll())
+        return self
+
+    def __exit__(self, et, ev, tb):
+        try:
+            self.p.stdin.write("COMMIT;\n")
+            self.p.stdin.close()
+            self.p.wait(timeout=30)
+        except Exception:  # noqa: BLE001 - the session must go in any case
+            self.p.kill()
+            self.p.wait()
+        return False
+
+
+def _idem_wait(cond, what, dead=lambda: None, timeout=60):
+    """Polls cond() until it holds; the deadline only guards against a hang."""
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if dead() is not None:
+            raise Fail(f"waiting for {what}: the process died")
+        if time.monotonic() > deadline:
+            raise Fail(f"{what}: not within {timeout} s")
+        time.sleep(0.05)
+
+
+def _idem_kept_connections():
+    """FastCGI connections open between nginx and rosterd (the server ends
+    of the listening socket's connections, from /proc/net/unix)."""
+    n = 0
+    with open("/proc/net/unix") as f:
+        for line in f.read().splitlines()[1:]:
+            cols = line.split()
+            if len(cols) >= 8 and cols[7] == ENV["RT_SOCK"] and cols[5] == "03":
+                n += 1
+    return n
+
+
+def _idem_blocked_workers():
+    """Backends of rosterd waiting for a lock."""
+    return psql("SELECT pid FROM pg_stat_activity WHERE application_name = 'rosterd' "
+                "AND wait_event_type = 'Lock'")
+
+
+class _idem_background:
+    """One request in a thread of its own; .result() waits for its answer."""
+
+    def __init__(self, *args, **kw):
+        self.out = None
+        kw.setdefault("timeout", 60)
+        self.t = threading.Thread(target=self._run, args=args, kwargs=kw)
+        self.t.start()
+
+    def _run(self, *args, **kw):
+        try:
+            self.out = request(*args, **kw)
+        except Exception as e:  # noqa: BLE001 - reported by result()
+            self.out = e
+
+    def result(self):
+        self.t.join(120)
+        check(not self.t.is_alive(), "the background request did not end")
+        check(isinstance(self.out, Resp), f"the background request failed: {self.out!r}")
+        return self.out
+
+
+def _idem_text(r):
+    return r.body.decode("utf-8", "replace")
+
+
+@test
+def idempotency_replay_is_the_first_answer_and_writes_nothing():
+    key = _idem_key("replay")
+    path = f"/v1/tenants/{TENANT_A}/users"
+    body = {"username": unique("idr"), "email": unique("idr") + "@example.com"}
+    h = {"Idempotency-Key": key}
+    first = request("POST", path, body, headers=h)
+    eq(first.status, 201, f"first ({first!r})")
+    eq(first.header(_idem_REPLAYED), None, "first answer marked replayed")
+    eq([s for s, _ in _idem_rows(TENANT_A, key)], ["201"], "the stored status")
+    for n in range(2):
+        with _idem_unchanged(f"replay {n + 1}"):
+            again = request("POST", path, body, headers=h)
+        eq((again.status, again.body), (first.status, first.body), f"replay {n + 1}: answer")
+        eq(again.header(_idem_REPLAYED), "true", f"replay {n + 1}: {_idem_REPLAYED}")
+        for name in ("Location", "ETag", "Content-Type"):
+            eq(again.header(name), first.header(name), f"replay {n + 1}: {name}")
+    # Another caller of the same tenant gets it too (keys are per tenant).
+    with _idem_unchanged("replay to another caller"):
+        again = request("POST", path, body, headers=h,
+                        token=ctl_token("it-idem-tadmin-a", ["TenantAdmin"], TENANT_A))
+    eq((again.status, again.body, again.header(_idem_REPLAYED)),
+       (201, first.body, "true"), "replay to the tenant's TenantAdmin")
+    eq(_idem_users_named(TENANT_A, body["username"]), 1, "users rows")
+    # Anything that is not the same request: 422, and nothing written.
+    others = [
+        ("another body", path, dict(body, firstName="Other"), "application/json", {}),
+        ("the same body, reordered", path,
+         json.dumps({"email": body["email"], "username": body["username"]}),
+         "application/json", {}),
+        ("another media type", path, json.dumps(body), "text/json", {}),
+        ("another query", path + "?x=1", body, "application/json", {}),
+        ("another path", f"/v1/tenants/{TENANT_A}/roles", {"name": unique("idr")},
+         "application/json", {}),
+    ]
+    for label, p, b, ct, extra in others:
+        with _idem_unchanged(label):
+            r = request("POST", p, b, ctype=ct, headers=dict(h, **extra))
+        problem(r, 422)
+        eq(r.json().get("detail"), _idem_OTHER, f"{label}: detail")
+        eq(r.header(_idem_REPLAYED), None, f"{label}: marked replayed")
+    eq(_idem_rows(TENANT_A, key)[0][0], "201", "the stored answer after the 422s")
+
+
+@test
+def idempotency_concurrent_same_key_runs_once():
+    """2 and then 8 requests with one key and one body, released together:
+    exactly one runs (one row, one idempotency row, one audit row); every
+    other one gets the replay (the same answer) or 409 "in progress",
+    never a second execution. Users (where a second run would also meet
+    the username's unique index) and invites (where nothing else stops a
+    second run)."""
+    seen = {}
+    problems = []
+    for n, family in ((2, "users"), (2, "invites"), (2, "users"), (2, "invites"),
+                      (8, "users"), (8, "invites"), (8, "users"), (8, "invites")):
+        try:
+            _idem_race_round(n, family, seen)
+        except Fail as e:
+            problems.append(f"{n} at once, {family}: {e}")
+    print(f"# concurrent Idempotency-Key: {seen}", flush=True)
+    for p in problems:
+        print(f"# concurrent Idempotency-Key: {p}", flush=True)
+    check(not problems, f"{len(problems)} of 8 rounds: " + " | ".join(problems))
+
+
+def _idem_race_round(n, family, seen):
+    key = _idem_key(f"race{n}")
+    if family == "users":
+        path = f"/v1/tenants/{TENANT_A}/users"
+        body = {"username": unique("idc"), "email": unique("idc") + "@example.com"}
+        rows = lambda: _idem_users_named(TENANT_A, body["username"])
+        once = ()
+    else:
+        path = f"/v1/tenants/{TENANT_A}/invites"
+        body = {"email": unique("idc") + "@example.com"}
+        rows = lambda: int(sql_one(f"SELECT count(*) FROM invites WHERE tenant_id = "
+                                   f"{lit(TENANT_A)} AND lower(email) = "
+                                   f"lower({lit(body['email'])})"))
+        once = ("token",)
+    out = _idem_race(n, "POST", path, body, {"Idempotency-Key": key})
+    for r in out:
+        if r.status == 201 and once:
+            ALL_TOKENS.extend(str(r.json().get(f)) for f in once if r.json().get(f))
+    ran = [r for r in out if r.status == 201 and r.header(_idem_REPLAYED) is None]
+    others = [r for r in out if r not in ran]
+    eq(rows(), 1, f"rows made (answers {out})")
+    eq(len(ran), 1, f"executions ({out})")
+    for r in others:
+        if r.status == 409:
+            problem(r, 409)
+            eq(r.json().get("detail"), _idem_IN_PROGRESS, "409 detail")
+            eq(r.header(_idem_REPLAYED), None, "a 409 marked replayed")
+            seen["409"] = seen.get("409", 0) + 1
+        else:
+            eq((r.status, r.header(_idem_REPLAYED), _idem_without(r.body, once)),
+               (201, "true", _idem_without(ran[0].body, once)), f"not the replay ({r!r})")
+            seen["replay"] = seen.get("replay", 0) + 1
+    eq([s for s, _ in _idem_rows(TENANT_A, key)], ["201"], "idempotency rows")
+    eq(audit_rows_mentioning(TENANT_A, ran[0].json()["id"]), 1, "audit rows")
+    r = request("POST", path, body, headers={"Idempotency-Key": key})
+    eq((r.status, r.header(_idem_REPLAYED), _idem_without(r.body, once)),
+       (201, "true", _idem_without(ran[0].body, once)), "a later retry")
+
+
+@test
+def idempotency_409_while_the_first_is_running():
+    """The first request with a key is held inside its write (users is
+    locked); 7 more with the key, released together, are each 409 "in
+    progress" (another body: 422), and write nothing; once the lock goes,
+    the first completes, and only it wrote."""
+    path = f"/v1/tenants/{TENANT_A}/users"
+    key = _idem_key("held")
+    body = {"username": unique("idh")}
+    h = {"Idempotency-Key": key}
+    # A worker serves every connection nginx keeps open to it, one request
+    # at a time: a request nginx sends on an idle kept connection of the
+    # worker that holds the first request would wait for it. With none
+    # kept (nginx closes idle ones after its upstream keepalive_timeout),
+    # the first request opens the blocked worker's only connection, and
+    # the others are accepted by the other worker.
+    _idem_wait(lambda: _idem_kept_connections() == 0, "nginx to close its kept connections")
+    with _idem_lock_users():
+        first = _idem_background("POST", path, body, headers=h)
+        _idem_wait(lambda: [s for s, _ in _idem_rows(TENANT_A, key)] == ["0"]
+                   and _idem_blocked_workers(), "the first request to hold the key")
+        # users is locked: its rows are counted once the lock is gone.
+        before = _idem_snapshot(skip=("users",))
+        t0 = time.monotonic()
+        out = _idem_race(7, "POST", path, body, h)
+        other = request("POST", path, dict(body, title="x"), headers=h, timeout=60)
+        took = time.monotonic() - t0
+        for r in out:
+            problem(r, 409)
+            eq(r.json().get("detail"), _idem_IN_PROGRESS, "409 detail")
+        problem(other, 422)
+        after = _idem_snapshot(skip=("users",))
+        check(after == before, f"rows changed by the 409s and the 422 ({took:.1f} s): "
+              f"{before} -> {after}; keys: {psql('SELECT key, status, xmin FROM idempotency')}")
+        eq(first.out, None, "the first request answered while users was locked")
+    r = first.result()
+    eq((r.status, r.header(_idem_REPLAYED)), (201, None), f"the first request ({r!r})")
+    eq(_idem_users_named(TENANT_A, body["username"]), 1, "users rows")
+    eq([s for s, _ in _idem_rows(TENANT_A, key)], ["201"], "idempotency rows")
+    again = request("POST", path, body, headers=h)
+    eq((again.status, again.body, again.header(_idem_REPLAYED)), (201, r.body, "true"),
+       "the retry afterwards")
+
+
+_idem_HOLD = 7243911  # the advisory lock the trigger below waits for
+
+
+@test
+def idempotency_request_racing_the_first_reservation_does_not_run():
+    """The race of two requests with one key, made certain: a trigger holds
+    the first request's new idempotency row uncommitted (it waits for an
+    advisory lock this test holds) while the second request starts and
+    waits for that row; then the first goes on. The second must not run:
+    it gets 409 or the replay, and one invite is made, not two."""
+    path = f"/v1/tenants/{TENANT_A}/invites"
+    key = _idem_key("hold")
+    body = {"email": unique("idrace") + "@example.com"}
+    h = {"Idempotency-Key": key}
+    psql(f"""CREATE FUNCTION it_idem_hold() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN PERFORM pg_advisory_xact_lock_shared({_idem_HOLD}); RETURN NULL; END $$;
+             CREATE TRIGGER it_idem_hold AFTER INSERT ON idempotency FOR EACH ROW
+             WHEN (NEW.key = {lit(key)}) EXECUTE FUNCTION it_idem_hold();""", user="postgres")
+    holder = None
+    try:
+        env = dict(os.environ, PGAPPNAME="it-idem-hold")
+        holder = subprocess.Popen(
+            [os.path.join(PG_BIN, "psql"), "-X", "-q", "-h", PG_DIR, "-p", PG_PORT,
+             "-U", "rosterd", "-d", "rosterd"], stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+        holder.stdin.write(f"SELECT pg_advisory_lock({_idem_HOLD});\n")
+        holder.stdin.flush()
+        _idem_wait(lambda: sql_one(
+            "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE "
+            f"a.application_name = 'it-idem-hold' AND l.locktype = 'advisory' AND l.granted "
+            f"AND l.objid = {_idem_HOLD}") == "1", "the advisory lock", holder.poll)
+        # No kept FastCGI connection: the two requests reach two workers.
+        _idem_wait(lambda: _idem_kept_connections() == 0,
+                   "nginx to close its kept connections")
+
+        def waiting(event):
+            return int(sql_one("SELECT count(*) FROM pg_stat_activity WHERE "
+                               f"application_name = 'rosterd' AND wait_event = {lit(event)}"))
+
+        first = _idem_background("POST", path, body, headers=h)
+        _idem_wait(lambda: waiting("advisory") == 1, "the first request in the trigger")
+        second = _idem_background("POST", path, body, headers=h)
+        _idem_wait(lambda: waiting("transactionid") == 1,
+                   "the second request to wait for the first's row")
+        holder.stdin.write(f"SELECT pg_advisory_unlock({_idem_HOLD});\n")
+        holder.stdin.close()
+        holder.wait(timeout=30)
+        holder = None
+        a, b = first.result(), second.result()
+    finally:
+        if holder is not None:
+            holder.kill()
+            holder.wait()
+        psql("DROP TRIGGER IF EXISTS it_idem_hold ON idempotency; "
+             "DROP FUNCTION IF EXISTS it_idem_hold();", user="postgres")
+    for r in (a, b):
+        if r.status == 201 and r.json().get("token"):
+            ALL_TOKENS.append(r.json()["token"])
+    eq((a.status, a.header(_idem_REPLAYED)), (201, None), f"the first request ({a!r})")
+    invites = int(sql_one(f"SELECT count(*) FROM invites WHERE tenant_id = {lit(TENANT_A)} "
+                          f"AND lower(email) = lower({lit(body['email'])})"))
+    check(b.status == 409 or b.header(_idem_REPLAYED) == "true",
+          f"the second request ran as well ({b!r}); invites made: {invites}")
+    eq(invites, 1, "invites made")
+    eq([s for s, _ in _idem_rows(TENANT_A, key)], ["201"], "idempotency rows")
+
+
+def _idem_reload_with(extra_lines):
+    """Rewrites the test config with extra lines (or restores it, None)
+    and reloads the main rosterd."""
+    saved = getattr(_idem_reload_with, "saved", None)
+    if saved is None:
+        with open(CONF) as f:
+            saved = _idem_reload_with.saved = f.read()
+    text = saved if extra_lines is None else saved + "".join(l + "\n" for l in extra_lines)
+    with open(CONF + ".new", "w") as f:
+        f.write(text)
+    os.replace(CONF + ".new", CONF)
+    reload_main()
+
+
+@test
+def idempotency_5xx_is_not_kept():
+    """A request whose write runs into statement_timeout_ms (users is
+    locked) is 503, and its key is freed: the retry with the same key
+    runs for real once the lock is gone. The same when the worker's
+    database connection is killed in the middle of the write."""
+    path = f"/v1/tenants/{TENANT_A}/users"
+    body = {"username": unique("id5")}
+    key = _idem_key("timeout")
+    h = {"Idempotency-Key": key}
+    _idem_reload_with(["statement_timeout_ms = 2000"])
+    try:
+        with _idem_lock_users():
+            bg = _idem_background("POST", path, body, headers=h)
+            _idem_wait(lambda: [s for s, _ in _idem_rows(TENANT_A, key)] == ["0"],
+                       "the request to reserve its key")
+            r = bg.result()
+            eq(r.status, 503, f"the write that timed out ({r!r})")
+            problem(r, 503)
+            eq(_idem_rows(TENANT_A, key), [], "the key of the 503 is still stored")
+        eq(_idem_users_named(TENANT_A, body["username"]), 0, "users rows after the 503")
+    finally:
+        _idem_reload_with(None)
+    r = request("POST", path, body, headers=h)
+    eq((r.status, r.header(_idem_REPLAYED)), (201, None), f"the retry runs ({r!r})")
+    eq(_idem_users_named(TENANT_A, body["username"]), 1, "users rows after the retry")
+    eq([s for s, _ in _idem_rows(TENANT_A, key)], ["201"], "the retry's answer is kept")
+
+    # The worker's connection killed while it waits: 503, key freed.
+    body = {"username": unique("id5k")}
+    key = _idem_key("killed")
+    h = {"Idempotency-Key": key}
+    with _idem_lock_users():
+        bg = _idem_background("POST", path, body, headers=h)
+        _idem_wait(lambda: [s for s, _ in _idem_rows(TENANT_A, key)] == ["0"]
+                   and _idem_blocked_workers(), "the request to block on users")
+        pids = _idem_blocked_workers()
+        eq(len(pids), 1, "rosterd backends waiting for the lock")
+        psql(f"SELECT pg_terminate_backend({int(pids[0])})")
+    # (The lock goes at once: the worker's new connection prepares its
+    # statements, and a PREPARE waits for a lock on any table it names.)
+    r = bg.result()
+    eq(r.status, 503, f"the write whose connection was killed ({r!r})")
+    eq(_idem_rows(TENANT_A, key), [], "the key of the 503 is still stored")
+    eq(_idem_users_named(TENANT_A, body["username"]), 0, "users rows after the 503")
+    r = request("POST", path, body, headers=h)
+    eq((r.status, r.header(_idem_REPLAYED)), (201, None), f"the retry runs ({r!r})")
+    eq(_idem_users_named(TENANT_A, body["username"]), 1, "users rows after the retry")
+
+
+@test
+def idempotency_key_expires_after_24_hours():
+    """A key younger than 24 hours replays even when what it made is gone;
+    one older than 24 hours runs the request again."""
+    path = f"/v1/tenants/{TENANT_A}/users"
+    body = {"username": unique("idx")}
+    key = _idem_key("expiry")
+    h = {"Idempotency-Key": key}
+    first = request("POST", path, body, headers=h)
+    eq(first.status, 201, f"first ({first!r})")
+    uid = first.json()["id"]
+    eq(v1("DELETE", f"/tenants/{TENANT_A}/users/{uid}").status, 204, "delete the user")
+    age = (f"UPDATE idempotency SET created_at = now() - interval %s "
+           f"WHERE tenant_id = {lit(TENANT_A)} AND key = {lit(key)}")
+    psql(age % "'23 hours 59 minutes'")
+    with _idem_unchanged("retry within 24 hours"):
+        r = request("POST", path, body, headers=h)
+    eq((r.status, r.body, r.header(_idem_REPLAYED)), (201, first.body, "true"),
+       "within 24 hours: the replay")
+    eq(_idem_users_named(TENANT_A, body["username"]), 0, "users rows: the replay made none")
+    psql(age % "'24 hours 1 minute'")
+    r = request("POST", path, body, headers=h)
+    eq((r.status, r.header(_idem_REPLAYED)), (201, None), f"after 24 hours: runs ({r!r})")
+    check(r.json()["id"] != uid, "after 24 hours: the old answer")
+    eq(_idem_users_named(TENANT_A, body["username"]), 1, "users rows after the new run")
+    rows = _idem_rows(TENANT_A, key)
+    eq(len(rows), 1, "idempotency rows")
+    check(rows[0][0] == "201" and int(rows[0][1]) < 3600, f"the key's row not renewed: {rows}")
+    again = request("POST", path, body, headers=h)
+    eq((again.body, again.header(_idem_REPLAYED)), (r.body, "true"),
+       "the renewed key replays the new answer")
+    # An expired key with another request: runs (no 422).
+    psql(age % "'25 hours'")
+    other = {"username": unique("idx2")}
+    r = request("POST", path, other, headers=h)
+    eq((r.status, r.header(_idem_REPLAYED)), (201, None), f"expired key, other body ({r!r})")
+    eq(_idem_users_named(TENANT_A, other["username"]), 1, "users rows of the other body")
+
+
+@test
+def idempotency_keys_are_per_tenant():
+    """One key, and the very same request (path and body), in tenants A and
+    B: each runs, once, in its own tenant; neither gets the other's
+    answer. The tenant is the path's, else X-Tenant-Id, else the token's
+    tid (the nil uuid when none)."""
+    a, b = v1_tenant()["id"], v1_tenant()["id"]
+    key = _idem_key("tenant")
+    h = {"Idempotency-Key": key}
+    sys_a = ctl_token("it-idem-sys-a", ["SystemAdmin"], TENANT_A)
+    sys_notid = py_token(sub="it-idem-sys-notid", tid=None)
+    # The same e-mail invited (seed 001) into A and into B.
+    email = unique("idt") + "@example.com"
+    answers = {}
+    for t in (a, b):
+        r = request("POST", "/usergroupuserinvite", {"eMail": email}, token=sys_a,
+                    headers=dict(h, **{"X-Tenant-Id": t}))
+        eq((r.status, r.header(_idem_REPLAYED)), (200, None), f"seed 001 in {t} ({r!r})")
+        answers[t] = r.body
+        eq(sql_one(f"SELECT count(*) FROM users WHERE tenant_id = {lit(t)} "
+                   f"AND lower(email) = lower({lit(email)})"), "1", f"seed 001: user in {t}")
+        eq([s for s, _ in _idem_rows(t, key)], ["200"], f"seed 001: key row of {t}")
+    # The same user id and admin group code in both (seed 002).
+    uid, code = str(uuid.uuid4()), unique("IdemAdm")
+    for t in (a, b):
+        psql(f"INSERT INTO users (tenant_id, id, username) VALUES ({lit(t)}, {lit(uid)}, "
+             f"{lit(unique('idk'))})")
+        v1_group(t, kind="admin", code=code)
+    for t in (a, b):
+        key2 = key + "-kibo"
+        r = request("POST", f"/platform/adminuser/groups/{code}/addusers", [uid],
+                    token=ctl_token("it-idem-tadm-" + t[:8], ["TenantAdmin"], t),
+                    headers={"Idempotency-Key": key2})
+        eq((r.status, r.header(_idem_REPLAYED)), (200, None), f"seed 002 in {t} ({r!r})")
+        eq(sql_one(f"SELECT count(*) FROM group_members WHERE tenant_id = {lit(t)} "
+                   f"AND user_id = {lit(uid)}"), "1", f"seed 002: membership in {t}")
+        eq([s for s, _ in _idem_rows(t, key2)], ["200"], f"seed 002: key row of {t}")
+    # POST /v1/tenants: scoped by X-Tenant-Id, else tid, else the nil uuid.
+    name = unique("Idem scope ")
+    for label, tok, hh, scope in (("tid A", sys_a, {}, TENANT_A),
+                                  ("X-Tenant-Id B", sys_a, {"X-Tenant-Id": b}, b),
+                                  ("no tenant", sys_notid, {}, ZERO_UUID)):
+        r = request("POST", "/v1/tenants", {"name": name}, token=tok,
+                    headers=dict(h, **hh, **{"Idempotency-Key": key + "-t"}))
+        check(r.header(_idem_REPLAYED) is None, f"/v1/tenants, {label}: replayed another "
+              f"scope's answer ({r!r})")
+        check(r.status in (201, 409), f"/v1/tenants, {label}: status ({r!r})")
+        eq(len(_idem_rows(scope, key + "-t")), 1, f"/v1/tenants, {label}: key row")
+    # The same path in the v1 dialect names the tenant: A's and B's.
+    for t in (a, b):
+        r = v1("POST", f"/tenants/{t}/roles", {"name": "Idem role"},
+               headers={"Idempotency-Key": key + "-role"})
+        eq((r.status, r.header(_idem_REPLAYED)), (201, None), f"v1 role in {t} ({r!r})")
+        eq([s for s, _ in _idem_rows(t, key + "-role")], ["201"], f"v1 role: key row of {t}")
+
+
+def _idem_post_routes():
+    return [(m, p) for m, p, *_ in router_routes() if m == "POST"]
+
+
+# What a replay leaves out: secrets handed out once.
+_idem_ONCE = {"/v1/tenants/{tenantId}/invites": ("token",),
+              "/usergroupuserinvite": ("recoveryToken",)}
+
+
+def _idem_without(body, fields):
+    try:
+        v = json.loads(body)
+    except ValueError:
+        return body
+    if isinstance(v, dict):
+        for f in fields:
+            v.pop(f, None)
+    return v
+
+
+@test
+def idempotency_key_on_every_post_route():
+    """Every POST of the router (ROUTE_CALLS' rightful call): the key's
+    replay is the first answer and writes nothing; another request with
+    the key is 422 in the dialect's shape and writes nothing. Every route
+    is tried; the failures are listed together."""
+    routes = _idem_post_routes()
+    check(len(routes) >= 10, f"POST routes: {routes}")
+    problems = []
+    for method, pattern in routes:
+        try:
+            _idem_every_post_route_one(method, pattern)
+        except Fail as e:
+            problems.append(f"POST {pattern}: {e}")
+    for p in problems:
+        print(f"# Idempotency-Key: {p}", flush=True)
+    check(not problems, f"{len(problems)} of {len(routes)} POST routes: " + " | ".join(problems))
+
+
+def _idem_every_post_route_one(method, pattern):
+    """One POST route: replay and 422."""
+    name = f"POST {pattern}"
+    make = ROUTE_CALLS.get((method, pattern))
+    check(make is not None, f"{name}: no row in ROUTE_CALLS")
+    m, path, body, ok = make(TENANT_A)
+    key = _idem_key("every")
+    h = {"Idempotency-Key": key}
+    first = request(m, path, body, headers=h)
+    eq(first.status, ok, f"{name}: first ({first!r})")
+    eq(first.header(_idem_REPLAYED), None, f"{name}: first marked replayed")
+    once = _idem_ONCE.get(pattern, ())
+    if once:
+        for f in once:
+            check(first.json().get(f), f"{name}: no {f} in the first answer")
+            ALL_TOKENS.append(first.json()[f])
+    with _idem_unchanged(f"{name}: replay"):
+        again = request(m, path, body, headers=h)
+    eq((again.status, again.header(_idem_REPLAYED)), (ok, "true"), f"{name}: replay")
+    eq(again.header("Content-Type"), first.header("Content-Type"),
+       f"{name}: replay Content-Type")
+    if once:
+        eq(_idem_without(again.body, once), _idem_without(first.body, once),
+           f"{name}: replayed body")
+        for f in once:
+            check(not again.json().get(f), f"{name}: {f} replayed")
+    else:
+        eq(again.body, first.body, f"{name}: replayed body")
+    m2, path2, body2, _ = make(TENANT_A)
+    check(path2 != path or body2 != body, f"{name}: ROUTE_CALLS made the same request")
+    with _idem_unchanged(f"{name}: another request with the key"):
+        r = request(m2, path2, body2, headers=h)
+    eq(r.status, 422, f"{name}: another request with the key ({r!r})")
+    r.json()  # the dialect's own error shape, JSON
+    check("Idempotency-Key" in _idem_text(r), f"{name}: the 422 names no header ({r!r})")
+
+
+@test
+def idempotency_bad_keys_400_naming_the_header():
+    """Empty, over 255 bytes, a space, a control character or a byte
+    outside ASCII: 400 naming Idempotency-Key, in every POST route's
+    dialect, and nothing written; 255 visible characters are a key."""
+    bad = [("empty", ""), ("256 characters", "k" * 256), ("a space", "bad key"),
+           ("a tab", "bad\tkey"), ("a control character", "bad\x01key"),
+           ("DEL", "bad\x7fkey"), ("a byte outside ASCII", "caf\xe9")]
+    for method, pattern in _idem_post_routes():
+        name = f"POST {pattern}"
+        m, path, body, ok = ROUTE_CALLS[(method, pattern)](TENANT_A)
+        for label, key in bad:
+            with _idem_unchanged(f"{name}: {label}"):
+                r = request(m, path, body, headers={"Idempotency-Key": key})
+            eq(r.status, 400, f"{name}: key with {label} ({r!r})")
+            check("Idempotency-Key" in _idem_text(r),
+                  f"{name}: key with {label}: the answer does not name the header ({r!r})")
+        key = uuid.uuid4().hex + "".join(chr(0x21 + i % 94) for i in range(255 - 32))
+        r = request(m, path, body, headers={"Idempotency-Key": key})
+        eq(r.status, ok, f"{name}: 255 visible characters ({r!r})")
+        eq(r.header(_idem_REPLAYED), None, f"{name}: 255 characters: marked replayed")
