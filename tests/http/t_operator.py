@@ -32,16 +32,26 @@ def _op_run(argv, env_extra=None, env=None, user=None, timeout=30):
     return p.returncode, p.stdout.decode("utf-8", "replace"), err
 
 
+class _op_Log:
+    """JSON lines from a text or a file, parsed as Rosterd parses its log."""
+
+    def __init__(self, text=None, path=None):
+        self.text, self.path = text, path
+
+    def log_text(self, start=0):
+        if self.path is None:
+            return self.text[start:]
+        if not os.path.exists(self.path):
+            return ""
+        with open(self.path, "rb") as f:
+            f.seek(start)
+            return f.read().decode("utf-8", "replace")
+
+    log_records = Rosterd.log_records
+
+
 def _op_log_records(text):
-    out = []
-    for line in text.splitlines():
-        try:
-            rec = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(rec, dict):
-            out.append(rec)
-    return out
+    return _op_Log(text=text).log_records()
 
 
 def _op_nginx_site(sock, https_port, http_port, access_log):
@@ -289,19 +299,15 @@ def _op_nginx_record(stack, rid, timeout=30):
     """nginx's access log line with request_id rid (nginx writes it when
     it has finished the request, possibly after the client has the
     answer: polled)."""
+    log = _op_Log(path=stack.access_log)
     deadline = time.monotonic() + timeout
-    while True:
-        text = ""
-        if os.path.exists(stack.access_log):
-            with open(stack.access_log, encoding="utf-8", errors="replace") as f:
-                text = f.read()
-        recs = [r for r in _op_log_records(text) if r.get("request_id") == rid]
-        if recs:
-            eq(len(recs), 1, f"nginx lines with request_id {rid}")
-            return recs[0]
-        if time.monotonic() > deadline:
-            raise Fail(f"no nginx access log line with request_id {rid}: {text[-400:]!r}")
+    while not any(r.get("request_id") == rid for r in log.log_records()):
+        check(time.monotonic() < deadline, f"no nginx access log line with request_id "
+              f"{rid}: {log.log_text()[-400:]!r}")
         time.sleep(0.1)
+    recs = [r for r in log.log_records() if r.get("request_id") == rid]
+    eq(len(recs), 1, f"nginx lines with request_id {rid}")
+    return recs[0]
 
 
 @test
