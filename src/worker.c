@@ -344,8 +344,8 @@ handle(struct worker *w, FCGX_Request *r)
 
 /*
  * The migrations of sql_dir, which the database must have before a
- * route that needs it is served.  An unreadable sql_dir leaves the
- * schema unchecked, as it was before readiness knew migrations.
+ * route that needs it is served.  An unreadable sql_dir is logged and
+ * leaves the schema unchecked: the worker serves whatever it finds.
  */
 static void
 setup_schema_check(struct worker *w, const struct config *cfg)
