@@ -366,19 +366,11 @@ _op_DB = "rosterd_op"
 
 def _op_schema_setup():
     """A database of its own (so the main instance never sees the pending
-    migration), whose default search_path puts another schema first, and
-    a copy of sql/ with one more migration."""
-    _op_psql_admin(f"DROP DATABASE IF EXISTS {_op_DB}")
+    migration), whose default search_path puts another schema first."""
     _op_psql_admin(f"CREATE DATABASE {_op_DB} OWNER rosterd")
     _op_psql_admin("CREATE SCHEMA op_first AUTHORIZATION rosterd", db=_op_DB)
     _op_psql_admin(f"ALTER ROLE rosterd IN DATABASE {_op_DB} "
                    "SET search_path = op_first, public")
-    sql_dir = os.path.join(TMP, "op-sql")
-    _op_shutil.rmtree(sql_dir, ignore_errors=True)
-    _op_shutil.copytree(os.path.join(ENV["RT_REPO"], "sql"), sql_dir)
-    conf_lines = [f"db_conninfo = host={PG_DIR} port={PG_PORT} dbname={_op_DB} user=rosterd",
-                  f"sql_dir = {sql_dir}"]
-    return sql_dir, conf_lines
 
 
 def _op_check_schema(conf):
@@ -388,40 +380,48 @@ def _op_check_schema(conf):
 
 @test
 def operator_schema_readiness_and_check_schema():
-    sql_dir, extra = _op_schema_setup()
+    """The instance starts before its database exists, so that the first
+    request of each worker is the one that connects and finds the schema
+    behind; then readyz, the API, migrate and a newer schema."""
+    _op_psql_admin(f"DROP DATABASE IF EXISTS {_op_DB} WITH (FORCE)")
+    sql_dir = os.path.join(TMP, "op-sql")  # sql/ and one migration more
+    _op_shutil.rmtree(sql_dir, ignore_errors=True)
+    _op_shutil.copytree(os.path.join(ENV["RT_REPO"], "sql"), sql_dir)
+    pending = "9990_op_pending.sql"
+    with open(os.path.join(sql_dir, pending), "w") as f:
+        f.write("CREATE TABLE op_pending (id int PRIMARY KEY);\n")
     conf = os.path.join(TMP, "op-schema.conf")
-    write_conf(conf, good_conf_lines(os.path.join(TMP, "op-schema.sock")) + extra)
+    write_conf(conf, good_conf_lines(os.path.join(TMP, "op-schema.sock")) + [
+        f"db_conninfo = host={PG_DIR} port={PG_PORT} dbname={_op_DB} user=rosterd",
+        f"sql_dir = {sql_dir}"])
+    lines = [l for l in open(conf).read().splitlines()
+             if l.split("=", 1)[0].strip() != "listen"]
     try:
-        rc, out, err = _op_check_schema(conf)
-        names = sorted(n for n in os.listdir(sql_dir) if n.endswith(".sql"))
-        eq((rc, out.split()), (1, names), f"--check-schema on an empty database ({err!r})")
-        # migrate with the workers' session: tables in public whatever
-        # the role's search_path says
-        p = rosterctl("migrate", conf=conf)
-        eq(p.returncode, 0, "rosterctl migrate")
-        eq(_op_psql_admin("SELECT count(*) FROM pg_tables WHERE schemaname = 'op_first'",
-                          db=_op_DB), ["0"], "tables migrate made in the role's first schema")
-        eq(_op_psql_admin("SELECT to_regclass('public.tenants') IS NOT NULL", db=_op_DB),
-           ["t"], "public.tenants exists")
-        eq(_op_check_schema(conf)[:2], (0, ""), "--check-schema after migrate")
-
-        pending = "9990_op_pending.sql"
-        with open(os.path.join(sql_dir, pending), "w") as f:
-            f.write("CREATE TABLE op_pending (id int PRIMARY KEY);\n")
-        rc, out, err = _op_check_schema(conf)
-        eq((rc, out), (1, pending + "\n"), f"--check-schema with {pending} pending ({err!r})")
-        _op_schema_behind_then_ready(conf, sql_dir, pending)
+        with _op_Stack("schema", lines) as s:
+            rc, out, err = _op_check_schema(conf)
+            eq((rc, out), (2, ""), f"--check-schema, no database ({err.strip()!r})")
+            _op_schema_setup()
+            rc, out, err = _op_check_schema(conf)
+            names = sorted(n for n in os.listdir(sql_dir) if n.endswith(".sql"))
+            eq((rc, out.split()), (1, names), f"--check-schema, empty database ({err!r})")
+            # migrate sql/ (not the pending one) with the workers' session:
+            # tables in public whatever the role's search_path says
+            repo_sql = os.path.join(ENV["RT_REPO"], "sql")
+            eq(rosterctl("migrate", "--sql-dir", repo_sql, conf=conf).returncode, 0,
+               "rosterctl migrate")
+            eq(_op_psql_admin("SELECT count(*) FROM pg_tables WHERE schemaname = 'op_first'",
+                              db=_op_DB), ["0"], "tables migrate made in the role's schema")
+            eq(_op_psql_admin("SELECT to_regclass('public.tenants') IS NOT NULL", db=_op_DB),
+               ["t"], "public.tenants exists")
+            rc, out, err = _op_check_schema(conf)
+            eq((rc, out), (1, pending + "\n"), f"--check-schema, {pending} pending ({err!r})")
+            _op_schema_behind_then_ready(s, conf, sql_dir, pending)
     finally:
         _op_psql_admin(f"DROP DATABASE IF EXISTS {_op_DB} WITH (FORCE)")
 
 
-def _op_schema_refused(s, pending):
+def _op_schema_refused(s, pending, readyz=True):
     tok = default_token()
-    r = s.wait_for("/readyz", 503)
-    eq(r.header("Retry-After") is not None, True, "/readyz Retry-After")
-    body = r.json()
-    eq((body.get("database"), body.get("schema"), body.get("missing")),
-       ("up", "behind", [pending]), f"/readyz body {body!r}")
     want = f"database schema is behind: run rosterctl migrate (missing {pending})"
     r = s.request("GET", "/v1/tenants", token=tok)
     problem(r, 503)
@@ -434,52 +434,61 @@ def _op_schema_refused(s, pending):
     eq(s.request("GET", "/healthz", token=None).status, 200, "/healthz while behind")
     eq(s.request("GET", f"/v1/tenants/{TENANT_A}", token=None).status, 401,
        "an unauthenticated request is still refused first")
+    if not readyz:
+        return
+    r = s.request("GET", "/readyz", token=None)
+    eq(r.status, 503, "/readyz while behind")
+    check(r.header("Retry-After"), "/readyz: no Retry-After")
+    body = r.json()
+    eq((body.get("database"), body.get("schema"), body.get("missing")),
+       ("up", "behind", [pending]), f"/readyz body {body!r}")
 
 
-def _op_schema_behind_then_ready(conf, sql_dir, pending):
-    lines = [l for l in open(conf).read().splitlines()
-             if l.split("=", 1)[0].strip() not in ("listen",)]
+def _op_schema_behind_then_ready(s, conf, sql_dir, pending):
     t0 = time.monotonic()
-    with _op_Stack("schema", lines) as s:
-        for _ in range(10):
-            _op_schema_refused(s, pending)
-        workers = s.inst.workers()
-        warns = [x for x in s.inst.log_records() if x.get("level") == "warn"
-                 and "database schema is behind" in str(x.get("msg"))]
-        check(warns and all(pending in x["msg"] for x in warns), f"warnings {warns!r}")
-        # one when each worker connects, then once a minute at most
-        bound = WORKERS * (2 + int((time.monotonic() - t0) // 60))
-        check(len(warns) <= bound, f"{len(warns)} warnings for 50 refused requests")
+    start = s.inst.log_size()
+    # the workers have not connected yet (no database when they started)
+    for _ in range(2 * WORKERS):
+        _op_schema_refused(s, pending, readyz=False)
+    for _ in range(10):
+        _op_schema_refused(s, pending)
+    workers = s.inst.workers()
+    warns = [x for x in s.inst.log_records(start) if x.get("level") == "warn"
+             and "database schema is behind" in str(x.get("msg"))]
+    check(warns and all(pending in x["msg"] for x in warns), f"warnings {warns!r}")
+    # one when each worker connects, then once a minute at most
+    bound = WORKERS * (2 + int((time.monotonic() - t0) // 60))
+    check(len(warns) <= bound, f"{len(warns)} warnings for 70 refused requests")
 
-        p = rosterctl("migrate", "--sql-dir", sql_dir, conf=conf)
-        eq(p.returncode, 0, "rosterctl migrate of the pending migration")
-        check(pending in p.stdout.decode(), f"migrate output {p.stdout!r}")
-        s.wait_for("/readyz", 200)
-        # every worker re-checks on its own, within a second of a request
-        for i in range(4 * WORKERS):
-            r = s.wait_for("/v1/tenants", 200, token=default_token())
-        eq(s.inst.workers(), workers, "the same workers serve (no restart)")
-        eq(_op_check_schema(conf)[:2], (0, ""), "--check-schema once migrated")
+    p = rosterctl("migrate", "--sql-dir", sql_dir, conf=conf)
+    eq(p.returncode, 0, "rosterctl migrate of the pending migration")
+    check(pending in p.stdout.decode(), f"migrate output {p.stdout!r}")
+    s.wait_for("/readyz", 200)
+    # every worker re-checks on its own, within a second of a request
+    for i in range(4 * WORKERS):
+        s.wait_for("/v1/tenants", 200, token=default_token())
+    eq(s.inst.workers(), workers, "the same workers serve (no restart)")
+    eq(_op_check_schema(conf)[:2], (0, ""), "--check-schema once migrated")
 
-        # sql_dir without the migration the database has: a newer schema
-        # under an older build is served, with a warning
-        os.unlink(os.path.join(sql_dir, pending))
-        start = s.inst.log_size()
-        s.inst.proc.send_signal(signal.SIGHUP)
-        s.inst.wait_workers(WORKERS, 60, exclude=workers)
-        deadline = time.monotonic() + 60
-        while True:
-            extra = [x for x in s.inst.log_records(start) if x.get("level") == "warn"
-                     and "does not know" in str(x.get("msg"))]
-            if extra or time.monotonic() > deadline:
-                break
-            s.request("GET", "/readyz", token=None)
-            time.sleep(0.1)
-        check(extra and pending in extra[0]["msg"], "no warning about the unknown migration")
-        eq(s.request("GET", "/readyz", token=None).status, 200, "/readyz with a newer schema")
-        eq(s.request("GET", "/v1/tenants", token=default_token()).status, 200,
-           "API with a newer schema")
-        eq(_op_check_schema(conf)[:2], (0, ""), "--check-schema with a newer schema")
+    # sql_dir without the migration the database has: a newer schema
+    # under an older build is served, with a warning
+    os.unlink(os.path.join(sql_dir, pending))
+    start = s.inst.log_size()
+    s.inst.proc.send_signal(signal.SIGHUP)
+    s.inst.wait_workers(WORKERS, 60, exclude=workers)
+    deadline = time.monotonic() + 60
+    while True:
+        extra = [x for x in s.inst.log_records(start) if x.get("level") == "warn"
+                 and "does not know" in str(x.get("msg"))]
+        if extra or time.monotonic() > deadline:
+            break
+        s.request("GET", "/readyz", token=None)
+        time.sleep(0.1)
+    check(extra and pending in extra[0]["msg"], "no warning about the unknown migration")
+    eq(s.request("GET", "/readyz", token=None).status, 200, "/readyz with a newer schema")
+    eq(s.request("GET", "/v1/tenants", token=default_token()).status, 200,
+       "API with a newer schema")
+    eq(_op_check_schema(conf)[:2], (0, ""), "--check-schema with a newer schema")
 
 
 @test
