@@ -143,20 +143,29 @@ START_TEST(test_redact_conninfo)
 }
 END_TEST
 
+/* environment entries, and whether they are unknown ROSTERD_ variables */
+static const struct {
+	const char	*entry;
+	int		 unknown;
+} env_cases[] = {
+	{ "ROSTERD_WORKERS=4", 0 },
+	{ "ROSTERD_DB_CONNINFO=x=y", 0 },
+	{ "ROSTERD_ACCESS_LOG=off", 0 },
+	{ "ROSTERD_LOG_LEVEL", 0 },
+	{ "ROSTERD_WORKER=4", 1 },
+	{ "ROSTERD_WORKERSS=4", 1 },
+	{ "ROSTERD_workers=4", 1 },	/* names are upper case */
+	{ "ROSTERD_TOKEN=abc", 1 },
+	{ "ROSTERD_=1", 0 },
+	{ "ROSTERDX_WORKER=1", 0 },
+	{ "PATH=/bin", 0 },
+	{ "XROSTERD_WORKER=1", 0 },
+};
+
 START_TEST(test_env_unknown)
 {
-	ck_assert_int_eq(config_env_unknown("ROSTERD_WORKERS=4"), 0);
-	ck_assert_int_eq(config_env_unknown("ROSTERD_DB_CONNINFO=x=y"), 0);
-	ck_assert_int_eq(config_env_unknown("ROSTERD_ACCESS_LOG=off"), 0);
-	ck_assert_int_eq(config_env_unknown("ROSTERD_LOG_LEVEL"), 0);
-	ck_assert_int_eq(config_env_unknown("ROSTERD_WORKER=4"), 1);
-	ck_assert_int_eq(config_env_unknown("ROSTERD_WORKERSS=4"), 1);
-	ck_assert_int_eq(config_env_unknown("ROSTERD_workers=4"), 1);
-	ck_assert_int_eq(config_env_unknown("ROSTERD_TOKEN=abc"), 1);
-	ck_assert_int_eq(config_env_unknown("ROSTERD_=1"), 0);
-	ck_assert_int_eq(config_env_unknown("ROSTERDX_WORKER=1"), 0);
-	ck_assert_int_eq(config_env_unknown("PATH=/bin"), 0);
-	ck_assert_int_eq(config_env_unknown("XROSTERD_WORKER=1"), 0);
+	ck_assert_msg(config_env_unknown(env_cases[_i].entry) ==
+	    env_cases[_i].unknown, "%s", env_cases[_i].entry);
 }
 END_TEST
 
@@ -298,7 +307,8 @@ cli_suite(void)
 	tcase_add_test(tc, test_role_names);
 	tcase_add_loop_test(tc, test_redact_conninfo, 0,
 	    (int)RS_ARRAY_LEN(redact_cases));
-	tcase_add_test(tc, test_env_unknown);
+	tcase_add_loop_test(tc, test_env_unknown, 0,
+	    (int)RS_ARRAY_LEN(env_cases));
 	tcase_add_test(tc, test_config_print_sources);
 	tcase_add_test(tc, test_migrations_diff);
 	tcase_add_test(tc, test_migrations_list);
