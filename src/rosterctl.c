@@ -93,6 +93,7 @@ cmd_bootstrap(const struct config *cfg, int argc, char **argv)
 	return rc;
 }
 
+/* A bad argument of rosterctl token: said on stderr, exit status 2. */
 static int
 token_refusal(const char *why)
 {
@@ -168,11 +169,8 @@ cmd_token(const struct config *cfg, int argc, char **argv)
 		return 1;
 	}
 	if (tid != NULL) {
-		if (uuid_normalize(tid, strlen(tid), canon) != 0) {
-			fprintf(stderr, "rosterctl: token: --tid is not a "
-			    "uuid\n");
-			return 1;
-		}
+		if (uuid_normalize(tid, strlen(tid), canon) != 0)
+			return token_refusal("--tid is not a uuid");
 		tid = canon;
 	}
 	a = arena_new(0);

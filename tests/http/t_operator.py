@@ -523,6 +523,9 @@ def operator_token_refuses_bad_ttl_and_roles():
         rc, out, err = _op_run(base + ["--roles", roles])
         eq((rc, out), (2, ""), f"--roles {roles}")
         check(f'"{bad}"' in err and "TenantReader" in err, f"--roles {roles}: stderr {err!r}")
+    rc, out, err = _op_run(base + ["--tid", "not-a-uuid"])
+    eq((rc, out), (2, ""), "--tid not-a-uuid")
+    check("--tid" in err, f"--tid: stderr {err!r}")
     rc, out, err = _op_run(base + ["--roles", "TenantReader,TenantAdmin", "--ttl", "31536000",
                                    "--tid", TENANT_A])
     eq(rc, 0, f"a year's TenantReader token ({err!r})")
