@@ -67,9 +67,12 @@ static const struct key keys[] = {
 	{ "jwt_leeway_seconds", KEY_INT, O(jwt_leeway_seconds), "60", 0, 3600 },
 	{ "jwt_require_exp", KEY_BOOL, O(jwt_require_exp), "true", 0, 1 },
 	{ "log_level", KEY_STRING, O(log_level), "info", 0, 0 },
+	{ "access_log", KEY_BOOL, O(access_log), "true", 0, 1 },
 	{ "sql_dir", KEY_STRING, O(sql_dir), PKGDATADIR "/sql", 0, 0 },
 	{ "shutdown_timeout", KEY_INT, O(shutdown_timeout), "30", 1, 3600 },
 };
+
+_Static_assert(RS_ARRAY_LEN(keys) <= CONFIG_KEYS_MAX, "CONFIG_KEYS_MAX");
 
 static const struct key *
 find_key(const char *name)
@@ -213,6 +216,7 @@ parse_line(struct config *cfg, char *line, const char *file, int lineno,
 	}
 	if (set_value(cfg, k, val) != 0)
 		return bad_value(k, where, err, errsz);
+	cfg->src[k - keys] = lineno;
 	return 0;
 }
 
@@ -246,28 +250,78 @@ read_file(struct config *cfg, const char *path, int explicit, char *err,
 	return rc;
 }
 
+/* Writes ROSTERD_<NAME> for a key name into var[0..n). */
+static void
+env_name(const char *name, char *var, size_t n)
+{
+	size_t j;
+
+	snprintf(var, n, "ROSTERD_");
+	for (j = 0; name[j] != '\0' && j + 9 < n; j++)
+		var[8 + j] = (char)toupper((unsigned char)name[j]);
+	var[8 + j] = '\0';
+}
+
 /* ROSTERD_<KEY> variables override the file. */
 static int
 read_env(struct config *cfg, char *err, size_t errsz)
 {
 	char var[128], where[160];
-	size_t i, j;
+	const char *v;
+	size_t i;
 
 	for (i = 0; i < RS_ARRAY_LEN(keys); i++) {
-		const char *v;
-
-		snprintf(var, sizeof(var), "ROSTERD_");
-		for (j = 0; keys[i].name[j] != '\0' && j + 9 < sizeof(var); j++)
-			var[8 + j] = (char)toupper(
-			    (unsigned char)keys[i].name[j]);
-		var[8 + j] = '\0';
+		env_name(keys[i].name, var, sizeof(var));
 		if ((v = getenv(var)) == NULL)
 			continue;
 		snprintf(where, sizeof(where), "environment %s", var);
 		if (set_value(cfg, &keys[i], v) != 0)
 			return bad_value(&keys[i], where, err, errsz);
+		cfg->src[i] = -1;
 	}
 	return 0;
+}
+
+/*
+ * Says whether an environment entry is an unknown ROSTERD_ variable.
+ * See config.h.
+ */
+int
+config_env_unknown(const char *entry)
+{
+	char var[128];
+	size_t n = strcspn(entry, "="), i;
+
+	if (n <= 8 || strncmp(entry, "ROSTERD_", 8) != 0)
+		return 0;
+	for (i = 0; i < RS_ARRAY_LEN(keys); i++) {
+		env_name(keys[i].name, var, sizeof(var));
+		if (strlen(var) == n && strncmp(var, entry, n) == 0)
+			return 0;
+	}
+	return 1;
+}
+
+/* One warning naming every ROSTERD_ variable that is no key. */
+static void
+warn_unknown_env(void)
+{
+	extern char **environ;
+	struct buf b;
+	char **e;
+
+	buf_init(&b, NULL);
+	for (e = environ; e != NULL && *e != NULL; e++) {
+		if (!config_env_unknown(*e))
+			continue;
+		if (b.len > 0)
+			buf_puts(&b, ", ");
+		buf_put(&b, *e, strcspn(*e, "="));
+	}
+	if (b.len > 0 && !b.failed)
+		log_warn("ignoring environment variables that name no "
+		    "configuration key: %s", b.p);
+	buf_release(&b);
 }
 
 /* Reads the HS256 secret: the file's bytes less one trailing newline. */
@@ -391,6 +445,7 @@ config_load(const char *path, struct config *cfg, char *err, size_t errsz)
 		if (keys[i].def != NULL &&
 		    set_value(cfg, &keys[i], keys[i].def) != 0)
 			abort();	/* a bad default is a bug */
+	warn_unknown_env();
 	if (read_file(cfg, path != NULL ? path : CONFIG_DEFAULT_PATH,
 	    path != NULL, err, errsz) != 0 ||
 	    read_env(cfg, err, errsz) != 0 ||
@@ -429,4 +484,166 @@ config_workers(const struct config *cfg)
 		return cfg->workers;
 	n = sysconf(_SC_NPROCESSORS_ONLN);
 	return n > 0 ? n : 1;
+}
+
+/* The libpq keywords whose values are secrets. */
+static int
+secret_keyword(const char *k, size_t n)
+{
+	return (n == 8 && strncmp(k, "password", 8) == 0) ||
+	    (n == 11 && strncmp(k, "sslpassword", 11) == 0);
+}
+
+/* Length of a key=value value at s: quoted with '' or up to a blank. */
+static size_t
+conninfo_value_len(const char *s)
+{
+	const char *p = s;
+
+	if (*p == '\'') {
+		for (p++; *p != '\0' && *p != '\''; p++)
+			if (*p == '\\' && p[1] != '\0')
+				p++;
+		return (size_t)(p - s) + (*p == '\'');
+	}
+	for (; *p != '\0' && !isspace((unsigned char)*p); p++)
+		if (*p == '\\' && p[1] != '\0')
+			p++;
+	return (size_t)(p - s);
+}
+
+/* key=value form: copied as written, secret values replaced. */
+static void
+redact_keywords(struct buf *b, const char *s)
+{
+	const char *k;
+	size_t kn, vn;
+
+	while (*s != '\0') {
+		if (isspace((unsigned char)*s) || *s == '=') {
+			buf_putc(b, *s++);
+			continue;
+		}
+		k = s;
+		kn = strcspn(s, "= \t\r\n\f\v");
+		s += kn;
+		buf_put(b, k, kn);
+		while (isspace((unsigned char)*s))
+			buf_putc(b, *s++);
+		if (*s != '=')
+			continue;
+		buf_putc(b, *s++);
+		while (isspace((unsigned char)*s))
+			buf_putc(b, *s++);
+		vn = conninfo_value_len(s);
+		if (secret_keyword(k, kn))
+			buf_puts(b, "*****");
+		else
+			buf_put(b, s, vn);
+		s += vn;
+	}
+}
+
+/* URI form: the password of user:password@ and ?password= parameters. */
+static void
+redact_uri(struct buf *b, const char *s)
+{
+	const char *auth = strstr(s, "://") + 3, *end, *at, *colon, *q;
+	size_t n;
+
+	end = auth + strcspn(auth, "/?");
+	for (at = end; at > auth && at[-1] != '@'; at--)
+		;
+	at = at > auth ? at - 1 : NULL;	/* the last '@' of the authority */
+	colon = at != NULL ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+	if (colon != NULL) {
+		buf_put(b, s, (size_t)(colon + 1 - s));
+		buf_puts(b, "*****");
+		s = at;
+	}
+	if ((q = strchr(s, '?')) == NULL) {
+		buf_puts(b, s);
+		return;
+	}
+	buf_put(b, s, (size_t)(q + 1 - s));
+	for (s = q + 1; *s != '\0'; s += n) {
+		n = strcspn(s, "&");
+		if (secret_keyword(s, strcspn(s, "=&")) && s[strcspn(s, "=&")]
+		    == '=') {
+			buf_put(b, s, strcspn(s, "=") + 1);
+			buf_puts(b, "*****");
+		} else
+			buf_put(b, s, n);
+		if (s[n] == '&')
+			buf_putc(b, s[n++]);
+	}
+}
+
+/*
+ * Redacts a connection string.  See config.h.
+ */
+char *
+config_redact_conninfo(const char *ci)
+{
+	struct buf b;
+	char *out;
+
+	buf_init(&b, NULL);
+	if (strncmp(ci, "postgresql://", 13) == 0 ||
+	    strncmp(ci, "postgres://", 11) == 0)
+		redact_uri(&b, ci);
+	else
+		redact_keywords(&b, ci);
+	out = xstrdup(b.failed || b.p == NULL ? "*****" : b.p);
+	buf_release(&b);
+	return out;
+}
+
+/* One key's value as config_print shows it; heap memory. */
+static char *
+value_text(const struct config *cfg, const struct key *k)
+{
+	const void *f = (const char *)cfg + k->off;
+	char num[32];
+	const char *s;
+
+	switch (k->type) {
+	case KEY_STRING:
+		s = *(char *const *)f;
+		if (s != NULL && k->off == O(db_conninfo))
+			return config_redact_conninfo(s);
+		return xstrdup(s != NULL ? s : "");
+	case KEY_BOOL:
+		return xstrdup(*(const long *)f ? "true" : "false");
+	case KEY_OCTAL:
+		snprintf(num, sizeof(num), "%04lo", *(const long *)f);
+		return xstrdup(num);
+	default:
+		snprintf(num, sizeof(num), "%ld", *(const long *)f);
+		return xstrdup(num);
+	}
+}
+
+/*
+ * Prints the effective configuration.  See config.h.
+ */
+int
+config_print(const struct config *cfg, FILE *f)
+{
+	char var[128], *v;
+	size_t i;
+
+	for (i = 0; i < RS_ARRAY_LEN(keys); i++) {
+		v = value_text(cfg, &keys[i]);
+		fprintf(f, "%s = %s  # ", keys[i].name, v);
+		free(v);
+		if (cfg->src[i] > 0)
+			fprintf(f, "%s:%d\n", cfg->path, cfg->src[i]);
+		else if (cfg->src[i] < 0) {
+			env_name(keys[i].name, var, sizeof(var));
+			fprintf(f, "env %s\n", var);
+		} else
+			fprintf(f, "default\n");
+	}
+	return fflush(f) == 0 && !ferror(f) ? 0 : -1;
 }

@@ -6,6 +6,7 @@
 #define ROSTERD_CONFIG_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "auth/auth.h"
 #include "formats/formats.h"
@@ -18,6 +19,8 @@
 #define PKGDATADIR "/usr/share/rosterd"
 #endif
 #define CONFIG_DEFAULT_PATH SYSCONFDIR "/rosterd/rosterd.conf"
+
+#define CONFIG_KEYS_MAX	64	/* room in struct config's src[] */
 
 struct config {
 	char		*listen;		/* path, host:port or fd:N */
@@ -47,6 +50,7 @@ struct config {
 	char		*log_level;
 	char		*sql_dir;
 	long		 shutdown_timeout;	/* seconds a drain may take */
+	long		 access_log;		/* boolean: a line per request */
 
 	/* derived at load time */
 	struct fmt_limits body_limits;		/* the four body limits above */
@@ -56,6 +60,8 @@ struct config {
 	struct jwt_key	*jwt_keys;		/* every verification key */
 	size_t		 jwt_nkeys;
 	char		*path;			/* the file read, or NULL */
+	int		 src[CONFIG_KEYS_MAX];	/* per key: 0 default, > 0 the
+						 * file's line, -1 environment */
 };
 
 /*
@@ -68,6 +74,28 @@ struct config {
 int config_load(const char *path, struct config *cfg, char *err,
     size_t errsz) RS_MUSTCHECK;
 void config_free(struct config *cfg);
+
+/*
+ * Writes the effective configuration to f, every key in table order,
+ * one a line: "key = value  # source", where source is "default",
+ * "FILE:LINE" or "env ROSTERD_KEY".  A password in db_conninfo is
+ * shown as *****.  Returns 0, or -1 when f reports a write error.
+ */
+int config_print(const struct config *cfg, FILE *f) RS_MUSTCHECK;
+
+/*
+ * Returns a copy of the libpq connection string ci (key=value or URI
+ * form) with the values of password and sslpassword replaced by *****;
+ * everything else is kept as written.  The caller frees the result.
+ */
+char *config_redact_conninfo(const char *ci);
+
+/*
+ * Returns 1 when the environment entry "NAME=value" (or a bare NAME)
+ * is a ROSTERD_ variable that names no key, such as ROSTERD_WORKER;
+ * else 0.  config_load() logs one warning naming every such variable.
+ */
+int config_env_unknown(const char *entry);
 
 /* Effective worker count (workers, or the number of CPUs). */
 long config_workers(const struct config *cfg);

@@ -4,6 +4,8 @@
 #ifndef ROSTERD_DAEMON_H
 #define ROSTERD_DAEMON_H
 
+#include <stdio.h>
+
 #include "config.h"
 
 /*
@@ -18,6 +20,42 @@ int listen_open(const struct config *cfg, char *err, size_t errsz);
 
 /* Serves requests on lfd until SIGTERM; never returns. */
 RS_NORETURN void worker_run(const struct config *cfg, int lfd);
+
+/* cli.c: the command lines. */
+enum rosterd_action {
+	RD_RUN = 0,		/* serve */
+	RD_CHECK_SCHEMA,	/* --check-schema */
+	RD_HELP,		/* -h, --help */
+	RD_VERSION,		/* -V, --version */
+	RD_USAGE,		/* anything else: a usage error */
+};
+
+/*
+ * Parses rosterd's arguments (-c/--config FILE, --check-schema,
+ * -h/--help, -V/--version); *conf gets the -c argument or NULL.  Reads
+ * no file.  Returns what to do; RD_USAGE for an unknown option, a
+ * missing argument or a stray operand.
+ */
+enum rosterd_action rosterd_args(int argc, char *const *argv,
+    const char **conf);
+void rosterd_usage(FILE *f);
+
+/*
+ * rosterd --check-schema: loads the config from path, prints each
+ * migration of sql_dir that the database lacks, one a line, on stdout.
+ * Returns the exit status: 0 none missing, 1 some missing, 2 cannot
+ * tell (config, sql_dir or database unreadable; said on stderr).
+ */
+int rosterd_check_schema(const char *path);
+
+/* The longest token rosterctl token mints: a year, in seconds. */
+#define TOKEN_TTL_MAX	31536000L
+
+/*
+ * Parses a token lifetime: a whole number of seconds from 1 to
+ * TOKEN_TTL_MAX, digits only.  0 with *ttl set, or -1.
+ */
+int token_ttl_parse(const char *s, long *ttl) RS_MUSTCHECK;
 
 /* idempotency.c: Idempotency-Key on POST, around the handler. */
 struct db;

@@ -2,37 +2,27 @@
  * main.c: rosterd, the FastCGI daemon.
  */
 #include <stdio.h>
-#include <stdlib.h>
-#include <unistd.h>
 
 #include "daemon.h"
-
-static void
-usage(void)
-{
-	fprintf(stderr, "usage: rosterd [-c config]\n");
-	exit(2);
-}
 
 int
 main(int argc, char *argv[])
 {
-	const char *path = NULL;
-	int ch;
+	const char *path;
 
-	while ((ch = getopt(argc, argv, "c:hV")) != -1) {
-		switch (ch) {
-		case 'c':
-			path = optarg;
-			break;
-		case 'V':
-			printf("rosterd %s\n", PACKAGE_VERSION);
-			return 0;
-		default:
-			usage();
-		}
+	switch (rosterd_args(argc, argv, &path)) {
+	case RD_RUN:
+		return supervisor_run(path);
+	case RD_CHECK_SCHEMA:
+		return rosterd_check_schema(path);
+	case RD_HELP:
+		rosterd_usage(stdout);
+		return fflush(stdout) == 0 ? 0 : 1;
+	case RD_VERSION:
+		printf("rosterd %s\n", PACKAGE_VERSION);
+		return fflush(stdout) == 0 ? 0 : 1;
+	default:
+		rosterd_usage(stderr);
+		return 2;
 	}
-	if (optind != argc)
-		usage();
-	return supervisor_run(path);
 }

@@ -1,6 +1,6 @@
 /*
  * rosterctl.c: the admin command line: migrate, bootstrap, token,
- * check-config, routes.
+ * check-config, routes, statements.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -10,20 +10,36 @@
 
 #include "auth/auth.h"
 #include "config.h"
+#include "daemon.h"
 #include "core/core.h"
 #include "dialects/dialect.h"
+
+static void
+print_usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: rosterctl [-c FILE] migrate [--sql-dir DIR]\n"
+	    "       rosterctl [-c FILE] bootstrap --tenant NAME\n"
+	    "       rosterctl [-c FILE] token --sub S [--tid T] "
+	    "[--roles R1,R2] [--ttl SECONDS]\n"
+	    "       rosterctl [-c FILE] check-config [--print]\n"
+	    "       rosterctl routes\n"
+	    "       rosterctl statements [NAME]\n"
+	    "       rosterctl --version | --help | help\n"
+	    "\n"
+	    "  -c FILE       configuration file (default %s)\n"
+	    "  token         --roles: SystemAdmin, TenantAdmin, TenantReader;\n"
+	    "                --ttl: 1 to %ld seconds (default 3600)\n"
+	    "  check-config  --print: every key's effective value and where "
+	    "it\n"
+	    "                comes from (default, FILE:LINE, env ROSTERD_KEY)\n",
+	    CONFIG_DEFAULT_PATH, TOKEN_TTL_MAX);
+}
 
 RS_NORETURN static void
 usage(void)
 {
-	fprintf(stderr,
-	    "usage: rosterctl [-c config] migrate [--sql-dir DIR]\n"
-	    "       rosterctl [-c config] bootstrap --tenant NAME\n"
-	    "       rosterctl [-c config] token --sub S [--tid T] "
-	    "[--roles R1,R2] [--ttl SECONDS]\n"
-	    "       rosterctl [-c config] check-config\n"
-	    "       rosterctl routes\n"
-	    "       rosterctl statements [NAME]\n");
+	print_usage(stderr);
 	exit(2);
 }
 
@@ -37,7 +53,8 @@ cmd_migrate(const struct config *cfg, int argc, char **argv)
 		dir = argv[2];
 	else if (argc != 1)
 		usage();
-	if (db_migrate(cfg->db_conninfo, dir, err, sizeof(err)) != 0) {
+	if (db_migrate(cfg->db_conninfo, cfg->db_connect_timeout, dir, err,
+	    sizeof(err)) != 0) {
 		fprintf(stderr, "rosterctl: migrate: %s\n", err);
 		return 1;
 	}
@@ -76,6 +93,42 @@ cmd_bootstrap(const struct config *cfg, int argc, char **argv)
 	return rc;
 }
 
+/* A bad argument of rosterctl token: said on stderr, exit status 2. */
+static int
+token_refusal(const char *why)
+{
+	fprintf(stderr, "rosterctl: token: %s\n", why);
+	return 2;
+}
+
+/*
+ * Splits --roles into roles[0..15), NULL-terminated: every name must be
+ * a role rosterd knows (a token with another name would only be
+ * refused later with 403).  0, or -1 after saying why.
+ */
+static int
+token_roles(char *list, const char *roles[16])
+{
+	char msg[160];
+	int n = 0;
+
+	for (char *r = strtok(list, ","); r != NULL; r = strtok(NULL, ",")) {
+		if (auth_role_bit(r) == 0) {
+			snprintf(msg, sizeof(msg), "unknown role \"%.64s\": "
+			    "expected SystemAdmin, TenantAdmin or TenantReader",
+			    r);
+			(void)token_refusal(msg);
+			return -1;
+		}
+		if (n == 15) {
+			(void)token_refusal("more than 15 roles");
+			return -1;
+		}
+		roles[n++] = r;
+	}
+	return 0;
+}
+
 static int
 cmd_token(const struct config *cfg, int argc, char **argv)
 {
@@ -90,7 +143,7 @@ cmd_token(const struct config *cfg, int argc, char **argv)
 	char *rl = NULL, *tok, canon[UUID_STR_LEN + 1];
 	long ttl = 3600;
 	struct arena *a;
-	int ch, n = 0;
+	int ch;
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -98,28 +151,28 @@ cmd_token(const struct config *cfg, int argc, char **argv)
 		case 's': sub = optarg; break;
 		case 't': tid = optarg; break;
 		case 'r': rl = optarg; break;
-		case 'l': ttl = strtol(optarg, NULL, 10); break;
+		case 'l':
+			if (token_ttl_parse(optarg, &ttl) != 0)
+				return token_refusal("--ttl must be a whole "
+				    "number of seconds from 1 to 31536000");
+			break;
 		default: usage();
 		}
 	}
 	if (sub == NULL || optind != argc)
 		usage();
+	if (rl != NULL && token_roles(rl, roles) != 0)
+		return 2;
 	if (cfg->jwt_secret == NULL) {
 		fprintf(stderr, "rosterctl: token: no jwt_hs256_secret_file "
 		    "configured\n");
 		return 1;
 	}
 	if (tid != NULL) {
-		if (uuid_normalize(tid, strlen(tid), canon) != 0) {
-			fprintf(stderr, "rosterctl: token: --tid is not a "
-			    "uuid\n");
-			return 1;
-		}
+		if (uuid_normalize(tid, strlen(tid), canon) != 0)
+			return token_refusal("--tid is not a uuid");
 		tid = canon;
 	}
-	for (char *r = rl ? strtok(rl, ",") : NULL; r != NULL && n < 15;
-	    r = strtok(NULL, ","))
-		roles[n++] = r;
 	a = arena_new(0);
 	tok = jwt_mint_hs256(a, cfg->jwt_secret, cfg->jwt_secret_len, sub,
 	    tid, roles, cfg->jwt_issuer, cfg->jwt_audience, time(NULL), ttl);
@@ -181,6 +234,37 @@ cmd_statements(const char *name)
 	return fflush(stdout) == 0 ? 0 : 1;
 }
 
+/*
+ * The config has loaded: say so, or with --print show every key's
+ * effective value and its source (the password redacted).
+ */
+static int
+cmd_check_config(const struct config *cfg, int argc, char **argv)
+{
+	if (argc == 2 && strcmp(argv[1], "--print") == 0)
+		return config_print(cfg, stdout) == 0 ? 0 : 1;
+	if (argc != 1)
+		usage();
+	printf("%s: ok\n", cfg->path ? cfg->path : "(defaults)");
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+/* --version, --help and help: answered before any config is read. */
+static int
+info_option(const char *arg)
+{
+	if (strcmp(arg, "--version") == 0 || strcmp(arg, "-V") == 0) {
+		printf("rosterctl %s\n", PACKAGE_VERSION);
+		return 1;
+	}
+	if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0 ||
+	    strcmp(arg, "help") == 0) {
+		print_usage(stdout);
+		return 1;
+	}
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -194,17 +278,19 @@ main(int argc, char *argv[])
 		argc -= 2;
 		argv += 2;
 	}
+	if (argc >= 2 && info_option(argv[1]))
+		return fflush(stdout) == 0 ? 0 : 1;
 	if (argc == 2 && strcmp(argv[1], "routes") == 0)
 		return cmd_routes();	/* needs no configuration */
 	if (argc >= 2 && argc <= 3 && strcmp(argv[1], "statements") == 0)
 		return cmd_statements(argc == 3 ? argv[2] : NULL);
 	if (argc < 2)
 		usage();
+	log_set_process("rosterctl");
 	if (config_load(path, &cfg, err, sizeof(err)) != 0) {
 		fprintf(stderr, "rosterctl: %s\n", err);
 		return 1;
 	}
-	log_set_process("rosterctl");
 	log_set_level(cfg.log_lvl);
 	argc--;
 	argv++;
@@ -214,10 +300,9 @@ main(int argc, char *argv[])
 		rc = cmd_bootstrap(&cfg, argc, argv);
 	else if (strcmp(argv[0], "token") == 0)
 		rc = cmd_token(&cfg, argc, argv);
-	else if (strcmp(argv[0], "check-config") == 0) {
-		printf("%s: ok\n", cfg.path ? cfg.path : "(defaults)");
-		rc = 0;
-	} else
+	else if (strcmp(argv[0], "check-config") == 0)
+		rc = cmd_check_config(&cfg, argc, argv);
+	else
 		usage();
 	config_free(&cfg);
 	return rc;

@@ -10,14 +10,14 @@
 #include "dialects/v1.h"
 
 const struct route routes[] = {
-	{ "GET", "/healthz", 0, AUTHZ_PUBLIC, NULL, &dialect_plain,
+	{ "GET", "/healthz", ROUTE_NO_DB, AUTHZ_PUBLIC, NULL, &dialect_plain,
 	    health_healthz },
-	{ "GET", "/readyz", 0, AUTHZ_PUBLIC, NULL, &dialect_plain,
+	{ "GET", "/readyz", ROUTE_NO_DB, AUTHZ_PUBLIC, NULL, &dialect_plain,
 	    health_readyz },
-	{ "GET", "/openapi.json", 0, AUTHZ_PUBLIC, NULL, &dialect_plain,
+	{ "GET", "/openapi.json", ROUTE_NO_DB, AUTHZ_PUBLIC, NULL, &dialect_plain,
 	    health_openapi },
 	/* Public to rosterd: nginx lets only this host reach it. */
-	{ "GET", "/metrics", 0, AUTHZ_PUBLIC, NULL, &dialect_plain,
+	{ "GET", "/metrics", ROUTE_NO_DB, AUTHZ_PUBLIC, NULL, &dialect_plain,
 	    health_metrics },
 	{ "POST", "/api/organizations/{organizationId}/users", ROUTE_CI,
 	    AUTHZ_TENANT_ADMIN, "organizationId", &dialect_aspnet_004,

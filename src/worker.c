@@ -38,6 +38,8 @@ struct worker {
 	struct jwt_verifier jwt;
 	struct jwt_cache jwt_cache;
 	struct arena	*arena;
+	char		**migrations;	/* sql_dir's, for the schema check */
+	size_t		 nmigrations;
 };
 
 static ssize_t
@@ -197,19 +199,64 @@ front_message(int status)
 	}
 }
 
+/*
+ * While the database lacks a migration of sql_dir, a route that needs
+ * the database answers 503 in its dialect's shape, with Retry-After.
+ */
+static void
+schema_refusal(struct http_req *req, struct http_resp *resp,
+    const char *missing)
+{
+	http_resp_init(resp, req->arena);
+	req->route->dialect->error(req, resp, 503, arena_sprintf(req->arena,
+	    "database schema is behind: run rosterctl migrate (missing %s)",
+	    missing));
+}
+
+/* The route's work once it is matched: front line, schema, handler. */
+static void
+dispatch(struct worker *w, struct http_req *req, struct http_resp *resp,
+    FCGX_Stream *in)
+{
+	const char *msg = NULL, *missing;
+	struct idem idem;
+	int rc;
+
+	if ((rc = front_line(w, req, in, &msg)) != 0) {
+		req->route->dialect->error(req, resp, rc,
+		    msg != NULL ? msg : front_message(rc));
+		return;
+	}
+	if (!(req->route->flags & ROUTE_NO_DB) && db_schema(w->app.db,
+	    &missing) == DB_SCHEMA_BEHIND) {
+		schema_refusal(req, resp, missing);
+		return;
+	}
+	if (idem_begin(w->app.db, req, resp, &idem))
+		goto out;
+	req->route->handler(req, resp);
+	if (resp->status == 0)
+		req->route->dialect->error(req, resp, 500,
+		    "An error has occurred.");
+	idem_end(w->app.db, req, resp, &idem);
+out:
+	/* the connection made for this request found the schema behind */
+	if (resp->status == 503 && !(req->route->flags & ROUTE_NO_DB) &&
+	    db_schema(w->app.db, &missing) == DB_SCHEMA_BEHIND)
+		schema_refusal(req, resp, missing);
+}
+
 static void
 process(struct worker *w, struct http_req *req, struct http_resp *resp,
     FCGX_Stream *in)
 {
 	const struct dialect *d;
-	const char *msg = NULL;
-	struct idem idem;
 	char allow[64];
-	int rc;
 
 	switch (router_match(routes, nroutes, req, allow, sizeof(allow))) {
 	case ROUTE_FOUND:
-		break;
+		dispatch(w, req, resp, in);
+		return;
 	case ROUTE_BAD_METHOD:
 		d = routes_dialect_for_path(req->path);
 		d->error(req, resp, 405, arena_sprintf(req->arena, "The "
@@ -224,18 +271,6 @@ process(struct worker *w, struct http_req *req, struct http_resp *resp,
 		    "matches the request URI.");
 		return;
 	}
-	if ((rc = front_line(w, req, in, &msg)) != 0) {
-		req->route->dialect->error(req, resp, rc,
-		    msg != NULL ? msg : front_message(rc));
-		return;
-	}
-	if (idem_begin(w->app.db, req, resp, &idem))
-		return;
-	req->route->handler(req, resp);
-	if (resp->status == 0)
-		req->route->dialect->error(req, resp, 500,
-		    "An error has occurred.");
-	idem_end(w->app.db, req, resp, &idem);
 }
 
 /* One JSON log line per request; never a token or a body. */
@@ -244,8 +279,10 @@ log_request(const struct http_req *req, const struct http_resp *resp)
 {
 	char ts[32];
 	struct buf b;
+	const char *addr = http_req_env(req, "REMOTE_ADDR");
 	const char *f[][2] = {
 		{ "request_id", req->request_id },
+		{ "remote_addr", addr != NULL ? addr : "" },
 		{ "method", req->method ? req->method : "-" },
 		{ "route", req->route ? req->route->pattern : "-" },
 		{ "tenant", req->tenant ? req->tenant : "" },
@@ -297,11 +334,30 @@ handle(struct worker *w, FCGX_Request *r)
 	if (!out.failed)
 		FCGX_PutStr(out.p, (int)out.len, r->out);
 	buf_release(&out);
-	log_request(&req, &resp);
+	if (w->app.cfg->access_log)
+		log_request(&req, &resp);
 	metrics_request(req.route != NULL ? (int)(req.route - routes) : -1,
 	    resp.status, time_mono_us() - req.start_us);
 	if (resp.body.a == NULL)
 		buf_release(&resp.body);
+}
+
+/*
+ * The migrations of sql_dir, which the database must have before a
+ * route that needs it is served.  An unreadable sql_dir is logged and
+ * leaves the schema unchecked: the worker serves whatever it finds.
+ */
+static void
+setup_schema_check(struct worker *w, const struct config *cfg)
+{
+	char err[512];
+
+	if (db_migrations_list(cfg->sql_dir, &w->migrations,
+	    &w->nmigrations, err, sizeof(err)) != 0) {
+		log_warn("the schema is not checked: sql_dir: %s", err);
+		return;
+	}
+	db_set_migrations(w->app.db, w->migrations, w->nmigrations);
 }
 
 static void
@@ -343,6 +399,7 @@ setup(struct worker *w, const struct config *cfg, sigset_t *waitmask)
 	w->jwt.require_exp = (int)cfg->jwt_require_exp;
 	w->jwt.max_token = (size_t)cfg->max_token_bytes;
 	w->arena = arena_new((size_t)cfg->request_memory_bytes);
+	setup_schema_check(w, cfg);
 }
 
 /*
@@ -497,6 +554,7 @@ worker_run(const struct config *cfg, int lfd)
 		FCGX_Free(&conn[i], 1);
 	jwt_cache_clear(&w.jwt_cache);
 	db_free(w.app.db);
+	db_names_free(w.migrations, w.nmigrations);
 	arena_free(w.arena);
 	log_info("worker stopped");
 	_exit(0);

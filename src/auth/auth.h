@@ -159,6 +159,9 @@ void jwt_key_clear(struct jwt_key *k);
  */
 void jwt_keys_free(struct jwt_key *keys, size_t n);
 
+/* The enum auth_role bit of a role name ("TenantAdmin"), 0 if none. */
+unsigned auth_role_bit(const char *name);
+
 /* Short lower-case text for a status, for logs and error details. */
 const char *jwt_status_str(enum jwt_status s);
 

@@ -63,6 +63,21 @@ static const struct {
 	{ "TenantReader", AUTH_ROLE_TENANT_READER },
 };
 
+/*
+ * Returns the enum auth_role bit of a role claim name (exact, case
+ * sensitive), or 0 when name is no role rosterd knows.
+ */
+unsigned
+auth_role_bit(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < RS_ARRAY_LEN(jwt_roles); i++)
+		if (strcmp(name, jwt_roles[i].name) == 0)
+			return jwt_roles[i].bit;
+	return 0;
+}
+
 /* arena_defer() wants a plain function, not a cast of yajl_tree_free. */
 static void
 yajl_tree_free_cb(void *p)
@@ -218,7 +233,7 @@ jwt_read_principal(struct arena *a, yajl_val claims, struct principal *p)
 {
 	char		 canon[UUID_STR_LEN + 1];
 	yajl_val	 val, r;
-	size_t		 i, j;
+	size_t		 i;
 
 	val = jwt_obj_get(claims, "sub");
 	if (!YAJL_IS_STRING(val) || val->u.string[0] == '\0')
@@ -243,9 +258,7 @@ jwt_read_principal(struct arena *a, yajl_val claims, struct principal *p)
 		if (!YAJL_IS_STRING(r))
 			return JWT_BAD_CLAIMS;
 		/* Unknown role names are ignored (DESIGN §4). */
-		for (j = 0; j < RS_ARRAY_LEN(jwt_roles); j++)
-			if (strcmp(r->u.string, jwt_roles[j].name) == 0)
-				p->roles |= jwt_roles[j].bit;
+		p->roles |= auth_role_bit(r->u.string);
 	}
 	return JWT_OK;
 }

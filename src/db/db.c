@@ -12,10 +12,22 @@
 struct db {
 	PGconn		*conn;		/* NULL when not connected */
 	char		*conninfo;
-	char		 connect_timeout[16];
-	char		 statement_timeout[16];
+	long		 connect_timeout;	/* seconds */
+	long		 statement_timeout_ms;
 	int64_t		 plans_at;	/* when cached plans were last dropped */
+	int		 prepared;	/* the statements exist on conn */
+	char *const	*want;		/* sql_dir's migrations (borrowed) */
+	size_t		 nwant;
+	enum db_schema	 schema;	/* as last checked */
+	int64_t		 schema_at;	/* when (time_mono_us) */
+	int64_t		 warned_at;	/* last "schema is behind" warning */
+	char		 missing[1024];	/* the missing ones, ", "-separated */
 };
+
+/* A schema that is behind is checked again at most this often. */
+#define DB_SCHEMA_RECHECK_US	1000000LL
+/* and said so in the log at most this often per worker. */
+#define DB_SCHEMA_WARN_US	(60 * 1000000LL)
 
 /*
  * How long a generic plan is kept.  PostgreSQL plans a prepared statement
@@ -36,10 +48,9 @@ db_new(const char *conninfo, long connect_timeout, long statement_timeout_ms)
 
 	db = xcalloc(1, sizeof(*db));
 	db->conninfo = xstrdup(conninfo);
-	snprintf(db->connect_timeout, sizeof(db->connect_timeout), "%ld",
-	    connect_timeout);
-	snprintf(db->statement_timeout, sizeof(db->statement_timeout), "%ld",
-	    statement_timeout_ms);
+	db->connect_timeout = connect_timeout;
+	db->statement_timeout_ms = statement_timeout_ms;
+	db->schema = DB_SCHEMA_UNKNOWN;
 	return db;
 }
 
@@ -55,13 +66,62 @@ db_free(struct db *db)
 	free(db);
 }
 
-/* Logs the first line of libpq's message (never the conninfo). */
+/* libpq's first message line for c (never the conninfo) into err. */
 static void
-log_conn_error(const char *what, PGconn *conn)
+conn_error(PGconn *c, const char *what, char *err, size_t errsz)
 {
-	const char *m = conn != NULL ? PQerrorMessage(conn) : "out of memory";
+	const char *m = c != NULL ? PQerrorMessage(c) : "out of memory";
 
-	log_warn("%s: %.*s", what, (int)strcspn(m, "\n"), m);
+	snprintf(err, errsz, "%s: %.*s", what, (int)strcspn(m, "\n"), m);
+}
+
+/*
+ * Opens a connection with rosterd's session settings.  See db.h.
+ * JIT is off: it pays only for long analytical queries, and compiling a
+ * bulk statement (estimated expensive by its 10,000-element arrays) was
+ * seen to cost seconds on a first run.
+ */
+PGconn *
+db_session_open(const char *conninfo, long connect_timeout,
+    const char *application_name, long statement_timeout_ms, char *err,
+    size_t errsz)
+{
+	/* defaults first: the expanded conninfo overrides them */
+	const char *kw[] = { "connect_timeout", "application_name", "dbname",
+	    NULL };
+	const char *val[] = { NULL, application_name, conninfo, NULL };
+	char timeout[24], stmt[24];
+	const char *p[1] = { stmt };
+	PGresult *r;
+	PGconn *c;
+	int ok;
+
+	snprintf(timeout, sizeof(timeout), "%ld", connect_timeout);
+	snprintf(stmt, sizeof(stmt), "%ld", statement_timeout_ms);
+	val[0] = timeout;
+	c = PQconnectdbParams(kw, val, 1);
+	if (c == NULL || PQstatus(c) != CONNECTION_OK) {
+		conn_error(c, "cannot connect", err, errsz);
+		PQfinish(c);
+		return NULL;
+	}
+	r = PQexecParams(c, statement_timeout_ms >= 0 ?
+	    "SELECT set_config('search_path', 'public', false), "
+	    "set_config('TimeZone', 'UTC', false), "
+	    "set_config('jit', 'off', false), "
+	    "set_config('statement_timeout', $1, false)" :
+	    "SELECT set_config('search_path', 'public', false), "
+	    "set_config('TimeZone', 'UTC', false), "
+	    "set_config('jit', 'off', false)",
+	    statement_timeout_ms >= 0 ? 1 : 0, NULL, p, NULL, NULL, 0);
+	ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+	PQclear(r);
+	if (!ok) {
+		conn_error(c, "cannot set up the session", err, errsz);
+		PQfinish(c);
+		return NULL;
+	}
+	return c;
 }
 
 static void
@@ -70,69 +130,112 @@ disconnect(struct db *db)
 	if (db->conn != NULL)
 		PQfinish(db->conn);
 	db->conn = NULL;
+	db->prepared = 0;
+	if (db->schema == DB_SCHEMA_OK)
+		db->schema = DB_SCHEMA_UNKNOWN;	/* the next server may differ */
 }
 
-/* Session settings, then every statement of the table, prepared once. */
+/* Every statement of the table, prepared once per connection. */
 static int
-setup_session(struct db *db)
+prepare_all(struct db *db)
 {
-	const char *p[1] = { db->statement_timeout };
+	const char *m;
 	PGresult *r;
 	size_t i;
 	int ok;
 
-	/*
-	 * JIT off: it pays only for long analytical queries, and compiling a
-	 * bulk statement (estimated expensive by its 10,000-element arrays)
-	 * was seen to cost seconds on a first run.
-	 */
-	r = PQexecParams(db->conn, "SELECT set_config('search_path', "
-	    "'public', false), set_config('TimeZone', 'UTC', false), "
-	    "set_config('statement_timeout', $1, false), "
-	    "set_config('jit', 'off', false)", 1, NULL, p, NULL, NULL, 0);
-	ok = PQresultStatus(r) == PGRES_TUPLES_OK;
-	PQclear(r);
-	if (!ok)
-		return -1;
 	for (i = 0; i < STMT__MAX; i++) {
 		r = PQprepare(db->conn, db_statements[i].name,
 		    db_statements[i].sql, db_statements[i].nparams, NULL);
 		ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-		if (!ok)
+		if (!ok) {
+			m = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
 			log_error("cannot prepare statement %s: %s",
-			    db_statements[i].name,
-			    PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) ?
-			    PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) :
-			    "no result");
+			    db_statements[i].name, m != NULL ? m : "no result");
+		}
 		PQclear(r);
 		if (!ok)
 			return -1;
 	}
+	db->prepared = 1;
+	db->plans_at = time_mono_us();
 	return 0;
+}
+
+/* Logs what a schema check found, when it is news. */
+static void
+schema_log(struct db *db, enum db_schema was, const char *extra,
+    int64_t now)
+{
+	if (extra != NULL && *extra != '\0')
+		log_warn("the database has migrations this build does not "
+		    "know (%s): a newer schema; serving", extra);
+	if (db->schema == DB_SCHEMA_BEHIND && (was != DB_SCHEMA_BEHIND ||
+	    now - db->warned_at >= DB_SCHEMA_WARN_US)) {
+		db->warned_at = now;
+		log_warn("database schema is behind: run rosterctl migrate "
+		    "(missing %s)", db->missing);
+	} else if (db->schema == DB_SCHEMA_OK && was == DB_SCHEMA_BEHIND)
+		log_info("database schema is up to date: serving");
+}
+
+/*
+ * Compares schema_migrations with sql_dir's migrations (when the handle
+ * has them), then prepares the statements if nothing is missing.
+ * 0, or -1 when the connection is of no use.
+ */
+static int
+schema_check(struct db *db, int log_extra)
+{
+	enum db_schema was = db->schema;
+	struct buf miss, extra;
+	char **have = NULL, err[256];
+	size_t nhave = 0, n;
+	int rc = 0;
+
+	db->schema_at = time_mono_us();
+	if (db->nwant > 0 && db_migrations_applied(db->conn, &have, &nhave,
+	    err, sizeof(err)) != 0) {
+		log_warn("%s", err);
+		return -1;
+	}
+	buf_init(&miss, NULL);
+	buf_init(&extra, NULL);
+	n = db_migrations_diff(db->want, db->nwant, have, nhave, &miss,
+	    log_extra ? &extra : NULL);
+	db->schema = n > 0 ? DB_SCHEMA_BEHIND : DB_SCHEMA_OK;
+	snprintf(db->missing, sizeof(db->missing), "%s",
+	    miss.p != NULL && !miss.failed ? miss.p : "");
+	schema_log(db, was, extra.p != NULL && !extra.failed ? extra.p : NULL,
+	    db->schema_at);
+	buf_release(&miss);
+	buf_release(&extra);
+	db_names_free(have, nhave);
+	if (db->schema == DB_SCHEMA_OK && !db->prepared)
+		rc = prepare_all(db);
+	return rc;
 }
 
 static int
 db_connect(struct db *db)
 {
-	/* defaults first: the expanded conninfo overrides them */
-	const char *kw[] = { "connect_timeout", "application_name", "dbname",
-	    NULL };
-	const char *val[] = { db->connect_timeout, "rosterd", db->conninfo,
-	    NULL };
+	char err[512];
 
 	disconnect(db);
-	db->conn = PQconnectdbParams(kw, val, 1);
-	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
-		log_conn_error("database connection failed", db->conn);
-		disconnect(db);
+	db->conn = db_session_open(db->conninfo, db->connect_timeout,
+	    "rosterd", db->statement_timeout_ms, err, sizeof(err));
+	if (db->conn == NULL) {
+		log_warn("database connection failed: %s", err);
+		if (db->schema == DB_SCHEMA_BEHIND)
+			db->schema = DB_SCHEMA_UNKNOWN;
 		return -1;
 	}
-	if (setup_session(db) != 0) {
-		log_conn_error("database session set-up failed", db->conn);
+	if (schema_check(db, 1) != 0) {
+		log_warn("database session set-up failed");
 		disconnect(db);
+		db->schema = DB_SCHEMA_UNKNOWN;
 		return -1;
 	}
-	db->plans_at = time_mono_us();
 	log_info("database connection established");
 	return 0;
 }
@@ -195,6 +298,35 @@ db_ready(struct db *db)
 	return ensure_conn(db) == 0;
 }
 
+/* Gives the handle sql_dir's migrations.  See db.h. */
+void
+db_set_migrations(struct db *db, char *const *names, size_t n)
+{
+	db->want = names;
+	db->nwant = n;
+}
+
+/*
+ * The schema's state, asked again at most once a second while behind.
+ * See db.h.
+ */
+enum db_schema
+db_schema(struct db *db, const char **missing)
+{
+	if (db->schema == DB_SCHEMA_BEHIND &&
+	    time_mono_us() - db->schema_at >= DB_SCHEMA_RECHECK_US) {
+		if (!conn_alive(db))
+			(void)ensure_conn(db);	/* reconnecting checks */
+		else if (schema_check(db, 0) != 0) {
+			disconnect(db);
+			db->schema = DB_SCHEMA_UNKNOWN;
+		}
+	}
+	if (missing != NULL)
+		*missing = db->missing;
+	return db->schema;
+}
+
 static void
 pgres_free(void *p)
 {
@@ -232,7 +364,8 @@ exec_once(struct db *db, struct arena *a, enum stmt id, const char *const *param
 	PGresult *r;
 	ExecStatusType es;
 
-	if (ensure_conn(db) != 0) {
+	if (ensure_conn(db) != 0 || (!db->prepared &&
+	    db_schema(db, NULL) != DB_SCHEMA_OK)) {
 		*st = DB_UNAVAILABLE;
 		return NULL;
 	}

@@ -6,6 +6,8 @@
 #ifndef ROSTERD_DB_H
 #define ROSTERD_DB_H
 
+#include <stdio.h>
+
 #include <libpq-fe.h>
 
 #include "../util/util.h"
@@ -107,6 +109,45 @@ PGresult *db_exec(struct db *db, struct arena *a, enum stmt id,
 int db_ready(struct db *db);
 
 /*
+ * Opens a connection with the session every rosterd connection has:
+ * connect_timeout and application_name as defaults (the conninfo may
+ * override them), search_path 'public', TimeZone UTC, jit off and,
+ * when statement_timeout_ms >= 0, that statement_timeout.  Used by the
+ * workers, rosterctl migrate and rosterd --check-schema.  Returns the
+ * connection, or NULL with libpq's first message line (never the
+ * conninfo) in err.
+ */
+PGconn *db_session_open(const char *conninfo, long connect_timeout,
+    const char *application_name, long statement_timeout_ms, char *err,
+    size_t errsz);
+
+/* Whether the database has every migration the build knows. */
+enum db_schema {
+	DB_SCHEMA_OK = 0,	/* every known migration applied */
+	DB_SCHEMA_BEHIND,	/* some are missing: rosterctl migrate */
+	DB_SCHEMA_UNKNOWN,	/* not connected, or the check failed */
+};
+
+/*
+ * Gives the handle the migrations of sql_dir (names[0..n), borrowed:
+ * they must outlive it).  From then on every connection checks
+ * schema_migrations before it prepares anything; while a migration is
+ * missing nothing is prepared and db_exec() answers DB_UNAVAILABLE.
+ * Without this call the schema is not checked.
+ */
+void db_set_migrations(struct db *db, char *const *names, size_t n);
+
+/*
+ * The schema's state as last seen, and *missing (may be NULL) the
+ * missing migrations, ", "-separated (handle memory, valid until the
+ * next call).  DB_SCHEMA_OK costs nothing.  While behind, the database
+ * is asked again at most once a second, and the statements are
+ * prepared as soon as nothing is missing.  Not connected: UNKNOWN, and
+ * no attempt to connect (db_exec() and db_ready() connect).
+ */
+enum db_schema db_schema(struct db *db, const char **missing);
+
+/*
  * Encodes items[0..n) (NULL = SQL NULL) as a PostgreSQL array literal
  * ({"a",NULL}) for a text or uuid[] parameter.  Arena memory.
  */
@@ -125,7 +166,41 @@ enum db_status db_sqlstate_status(const char *sqlstate);
  * an advisory lock.  Reports progress on stdout.  0 on success, -1 with
  * a message in err.
  */
-int db_migrate(const char *conninfo, const char *dir, char *err,
+int db_migrate(const char *conninfo, long connect_timeout, const char *dir,
+    char *err, size_t errsz) RS_MUSTCHECK;
+
+/*
+ * The *.sql files of dir in name order (the migrations a build knows):
+ * *names is a heap array of *n heap strings, NULL-terminated; free it
+ * with db_names_free().  0, or -1 with a message in err.
+ */
+int db_migrations_list(const char *dir, char ***names, size_t *n, char *err,
     size_t errsz) RS_MUSTCHECK;
+
+/*
+ * The versions schema_migrations records on c (none when the table
+ * does not exist), as db_migrations_list().  0, or -1 with err.
+ */
+int db_migrations_applied(PGconn *c, char ***names, size_t *n, char *err,
+    size_t errsz) RS_MUSTCHECK;
+
+void db_names_free(char **names, size_t n);
+
+/*
+ * Appends to missing (may be NULL) the names of want[] that have[]
+ * lacks and to extra (may be NULL) those of have[] that want[] lacks,
+ * each list ", "-separated.  Returns how many are missing.
+ */
+size_t db_migrations_diff(char *const *want, size_t nwant,
+    char *const *have, size_t nhave, struct buf *missing, struct buf *extra);
+
+/*
+ * rosterd --check-schema: prints each migration of dir that the
+ * database lacks, one a line, on out.  Returns DB_SCHEMA_OK,
+ * DB_SCHEMA_BEHIND, or DB_SCHEMA_UNKNOWN with a message in err (the
+ * directory or the database could not be read).
+ */
+int db_check_schema(const char *conninfo, long connect_timeout,
+    const char *dir, FILE *out, char *err, size_t errsz) RS_MUSTCHECK;
 
 #endif

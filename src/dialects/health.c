@@ -2,6 +2,8 @@
  * health.c: liveness and readiness, and the plain RFC 9457 error shape
  * used where no vendor dialect applies.
  */
+#include <string.h>
+
 #include "dialect.h"
 
 /* The body limits of the configuration (config.c fills them). */
@@ -47,21 +49,43 @@ health_healthz(struct http_req *req, struct http_resp *resp)
 	send_json(req, resp, 200, "application/json", o);
 }
 
-/* GET /readyz: 200 when the database answers, else 503. */
+/*
+ * GET /readyz: 200 when the database answers and has every migration of
+ * sql_dir; else 503 saying which: {"status":"unavailable","database":
+ * "down"}, or "database":"up","schema":"behind","missing":[...] with
+ * the missing migrations' names.
+ */
 void
 health_readyz(struct http_req *req, struct http_resp *resp)
 {
 	const struct app *app = req->ctx;
-	struct value *o = value_object(req->arena);
+	struct arena *a = req->arena;
+	struct value *o = value_object(a), *list;
+	const char *missing, *p;
 	enum db_status st;
-	int ok;
+	size_t n;
+	int ok = 0, behind;
 
-	ok = db_exec(app->db, req->arena, STMT_PING, NULL, &st, NULL) != NULL;
-
-	value_set(req->arena, o, "status", value_cstr(req->arena,
-	    ok ? "ready" : "unavailable"));
-	value_set(req->arena, o, "database", value_cstr(req->arena,
-	    ok ? "up" : "down"));
+	behind = db_ready(app->db) &&
+	    db_schema(app->db, &missing) == DB_SCHEMA_BEHIND;
+	if (!behind)
+		ok = db_exec(app->db, a, STMT_PING, NULL, &st, NULL) != NULL;
+	value_set(a, o, "status", value_cstr(a, ok ? "ready" :
+	    "unavailable"));
+	value_set(a, o, "database", value_cstr(a, ok || behind ? "up" :
+	    "down"));
+	if (behind) {
+		value_set(a, o, "schema", value_cstr(a, "behind"));
+		list = value_array(a);
+		for (p = missing; *p != '\0'; p += n + strspn(p + n, ", ")) {
+			n = strcspn(p, ",");
+			value_push(a, list, value_string(a, p, n));
+		}
+		value_set(a, o, "missing", list);
+		value_set(a, o, "detail", value_cstr(a, arena_sprintf(a,
+		    "database schema is behind: run rosterctl migrate "
+		    "(missing %s)", missing)));
+	}
 	send_json(req, resp, ok ? 200 : 503, "application/json", o);
 	if (!ok)
 		http_resp_header(resp, "Retry-After", "5");

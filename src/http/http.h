@@ -38,6 +38,11 @@ enum route_flags {
 	 * AllowRouteContentTypeExtensions does; the handler reads it.
 	 */
 	ROUTE_FMT_SUFFIX = 1u << 2,
+	/*
+	 * Served without the database's tables (health, metrics, the
+	 * OpenAPI document): answered while the schema is behind.
+	 */
+	ROUTE_NO_DB = 1u << 3,
 };
 
 struct route {

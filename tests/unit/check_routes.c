@@ -75,6 +75,26 @@ START_TEST(test_routes_tenant_param)
 }
 END_TEST
 
+/* Served while the schema is behind: only public, plain health routes. */
+START_TEST(test_routes_no_db)
+{
+	const struct route *r = &routes[_i];
+
+	if (strcmp(r->pattern, "/readyz") == 0 ||
+	    strcmp(r->pattern, "/healthz") == 0)
+		ck_assert_msg(r->flags & ROUTE_NO_DB, "%s needs no database",
+		    r->pattern);
+	if (!(r->flags & ROUTE_NO_DB))
+		return;
+	ck_assert_msg(r->right == AUTHZ_PUBLIC && r->dialect == &dialect_plain,
+	    "%s %s is served without the schema but is not a public health "
+	    "route", r->method, r->pattern);
+	ck_assert_msg(strncmp(r->pattern, "/v1/", 4) != 0 &&
+	    strncmp(r->pattern, "/api/", 5) != 0, "%s %s: an API route",
+	    r->method, r->pattern);
+}
+END_TEST
+
 START_TEST(test_routes_complete)
 {
 	const struct route *r = &routes[_i];
@@ -104,6 +124,7 @@ routes_suite(void)
 	tcase_add_loop_test(tc, test_routes_have_rights, 0, (int)nroutes);
 	tcase_add_loop_test(tc, test_routes_tenant_param, 0, (int)nroutes);
 	tcase_add_loop_test(tc, test_routes_complete, 0, (int)nroutes);
+	tcase_add_loop_test(tc, test_routes_no_db, 0, (int)nroutes);
 	suite_add_tcase(s, tc);
 	return s;
 }
