@@ -28,7 +28,66 @@ import subprocess
 import sys
 import uuid
 
-import jwt
+
+# --------------------------------------------------------------------------
+# --compare OLD NEW: are two generated pages the same apart from what
+# differs from run to run?
+
+UUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+FENCE_RE = re.compile(r"^(`{3,})http\n(.*?)\n\1$", re.S | re.M)
+
+
+def page_structure(text):
+    """The page as a list of comparable lines: headings, and for each
+    exchange its request line, header names, status and the field names
+    of both bodies. Ids, timestamps, tokens, cursors and the source line
+    are left out: they differ from run to run."""
+    out = []
+    items = []
+    for m in re.finditer(r"^(#{1,4}) (.*)$", text, re.M):
+        items.append((m.start(), "h", m.group(0)))
+    for m in FENCE_RE.finditer(text):
+        items.append((m.start(), "x", m.group(2)))
+    items.sort()
+    for _pos, kind, body in items:
+        if kind == "h":
+            out.append(UUID_RE.sub("{id}", body))
+            continue
+        head, _, payload = body.partition("\n\n")
+        lines = head.split("\n")
+        first = UUID_RE.sub("{id}", lines[0])
+        first = re.sub(r"([?&](?:cursor|after|until|from)=)[^&\s]*", r"\1<v>", first)
+        if first.startswith("HTTP/"):
+            first = " ".join(first.split(" ")[:2])
+        names = sorted({ln.split(":", 1)[0] for ln in lines[1:] if ":" in ln})
+        fields = sorted(set(re.findall(r'"([^"\n]{1,80})":', payload)))
+        metrics = sorted(set(re.findall(r"^(rosterd_[a-z_]+)", payload, re.M)))
+        out.append(f"  {first} | headers {', '.join(names)} | fields {', '.join(fields + metrics)}")
+    return out
+
+
+def compare(old_path, new_path):
+    import difflib
+    with open(old_path, encoding="utf-8") as f:
+        old = page_structure(f.read())
+    with open(new_path, encoding="utf-8") as f:
+        new = page_structure(f.read())
+    if old == new:
+        print(f"api-docs: {old_path} is current ({len(old)} headings and exchanges)")
+        return 0
+    diff = list(difflib.unified_diff(old, new, "docs/api.md (committed)", "regenerated",
+                                     lineterm="", n=1))
+    print(f"api-docs: {old_path} is stale; run scripts/api-docs BUILD_DIR and commit it:")
+    print("\n".join(diff[:80]))
+    if len(diff) > 80:
+        print(f"... ({len(diff) - 80} more diff lines)")
+    return 1
+
+
+if __name__ == "__main__" and len(sys.argv) == 4 and sys.argv[1] == "--compare":
+    sys.exit(compare(sys.argv[2], sys.argv[3]))
+
+import jwt  # noqa: E402 (not needed by --compare)
 
 ENV = os.environ
 REPO = ENV["AD_REPO"]
@@ -614,8 +673,9 @@ it), not repeated in the examples.
 
 ### Authentication and roles
 
-Every route except `/healthz`, `/readyz`, `/openapi.json` and
-`POST /v1/invites/accept` needs `Authorization: Bearer <JWT>`. The claims that
+Every route except `/healthz`, `/readyz`, `/metrics`, `/openapi.json` and
+`POST /v1/invites/accept` needs `Authorization: Bearer <JWT>` (the shipped
+nginx site lets only the host itself reach `/readyz` and `/metrics`). The claims that
 matter are `sub` (the caller, written to every audit row), `tid` (the caller's
 tenant) and `roles`. The examples use tokens minted by `rosterctl token`
 (HS256), for instance:
@@ -668,11 +728,15 @@ whatever version is there.
 
 ### Idempotency-Key
 
-Any `POST` may carry `Idempotency-Key: <a unique string>`. The first response
-to a key (status, body, `Location`, `ETag`) is kept for 24 hours; a retry with
-the same key and the same body gets that response again, marked
-`Idempotent-Replayed: true`, and changes nothing. The same key with a different
-body is 422. Keys are per tenant. {idem_example}
+Any `POST` may carry `Idempotency-Key: <a unique string>` (1 to 255 visible
+ASCII characters; anything else is 400). The first response to a key (status,
+body, `Location`, `ETag`) is replayed for 24 hours; a retry with the same key
+and the same request gets that response again, marked `Idempotent-Replayed:
+true`, and changes nothing. The same key with a different request is 422. A
+retry while the first request is still running is 409: wait and retry. A 5xx
+is not stored, so a retry after one runs the request for real. Keys are scoped
+by the tenant the request targets (routes without a tenant share one scope),
+so two tenants may use the same key. {idem_example}
 
 ### Bulk membership
 
