@@ -96,6 +96,7 @@ idem_begin(struct db *db, struct http_req *req, struct http_resp *resp,
 	PGresult *r;
 	size_t i, n;
 	char *body;
+	int attempt;
 
 	memset(t, 0, sizeof(*t));
 	if (strcmp(req->method, "POST") != 0 ||
@@ -114,20 +115,31 @@ idem_begin(struct db *db, struct http_req *req, struct http_resp *resp,
 	params[0] = t->tenant;
 	params[1] = key;
 	params[2] = hash;
-	if ((r = db_exec(db, req->arena, STMT_IDEM_RESERVE, params, &st,
-	    NULL)) == NULL) {
-		req->route->dialect->error(req, resp, 503, "The service is "
-		    "unavailable; try again.");
-		return 1;
-	}
-	if (strcmp(db_get(r, 0, "reserved"), "t") == 0) {
-		t->reserved = 1;
-		return 0;
-	}
-	if (db_get(r, 0, "same") == NULL) {
-		/* Reserved by nobody and not inserted: a race with an
-		 * expiry.  Run without the guarantee rather than fail. */
-		return 0;
+	/*
+	 * A reservation that finds neither its own insert nor a row was
+	 * racing another one: the statement waited for the other's insert
+	 * and its snapshot predates it.  The other's row is committed now;
+	 * a new statement sees it.  Should that race repeat, the key is
+	 * busy: 409, never a second execution.
+	 */
+	for (attempt = 0;; attempt++) {
+		if ((r = db_exec(db, req->arena, STMT_IDEM_RESERVE, params,
+		    &st, NULL)) == NULL) {
+			req->route->dialect->error(req, resp, 503, "The "
+			    "service is unavailable; try again.");
+			return 1;
+		}
+		if (strcmp(db_get(r, 0, "reserved"), "t") == 0) {
+			t->reserved = 1;
+			return 0;
+		}
+		if (db_get(r, 0, "same") != NULL)
+			break;
+		if (attempt == 1) {
+			req->route->dialect->error(req, resp, 409, "A request "
+			    "with this Idempotency-Key is still in progress.");
+			return 1;
+		}
 	}
 	if (strcmp(db_get(r, 0, "same"), "t") != 0) {
 		req->route->dialect->error(req, resp, 422, "This "

@@ -48,7 +48,7 @@ const struct route routes[] = {
 	    &dialect_v1, v1_tenants_get },
 	{ "PATCH", "/v1/tenants/{tenantId}", 0, AUTHZ_TENANT_ADMIN,
 	    "tenantId", &dialect_v1, v1_tenants_patch },
-	{ "DELETE", "/v1/tenants/{tenantId}", 0, AUTHZ_SYSTEM_ADMIN, NULL,
+	{ "DELETE", "/v1/tenants/{tenantId}", 0, AUTHZ_SYSTEM_ADMIN, "tenantId",
 	    &dialect_v1, v1_tenants_delete },
 	{ "POST", "/v1/tenants/{tenantId}/users", 0, AUTHZ_TENANT_ADMIN,
 	    "tenantId", &dialect_v1, v1_users_create },

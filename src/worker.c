@@ -508,6 +508,12 @@ worker_run(const struct config *cfg, int lfd)
 			 * (keepalive_time, keepalive_timeout); closing one here
 			 * could cut off a request it is sending right now. */
 			draining = 1;
+			/* libfcgi accepts a new connection when a kept one
+			 * ends; a draining worker must take none, or under a
+			 * steady load it never finishes (OS_Accept fails on
+			 * -1). */
+			for (i = 0; i < WORKER_CONNS; i++)
+				conn[i].listen_sock = -1;
 			drain_until = time_mono_us() +
 			    (cfg->shutdown_timeout > 1 ?
 			    cfg->shutdown_timeout - 1 : 1) * 1000000LL;

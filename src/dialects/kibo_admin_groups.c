@@ -111,8 +111,15 @@ kibo_front_error(struct http_req *req, struct http_resp *resp, int status,
 		    "service is temporarily unavailable.", NULL);
 		break;
 	default:
-		kibo_error(req, resp, status >= 500 ? status : 500,
-		    "UNEXPECTED_ERROR", "An unexpected error occurred.", NULL);
+		/* Any other refusal of the request (415, 422, 431, ...)
+		 * keeps its status and says why. */
+		if (status >= 400 && status < 500)
+			kibo_error(req, resp, status,
+			    "MISSING_OR_INVALID_PARAMETER", message, NULL);
+		else
+			kibo_error(req, resp, status >= 500 ? status : 500,
+			    "UNEXPECTED_ERROR", "An unexpected error occurred.",
+			    NULL);
 		break;
 	}
 }

@@ -205,7 +205,8 @@ EOF
 # stack_nginx_conf DIR HTTPS_PORT HTTP_PORT SOCKET CERT KEY
 # Writes DIR/nginx.conf: a minimal main config (pid, logs, temp paths in DIR)
 # that includes DIR/rosterd.conf, a copy of nginx/rosterd.conf in which only
-# the listen addresses, the certificate paths and the socket path differ.
+# the listen addresses, the certificate paths, the socket path and the
+# access log's path differ.
 stack_nginx_conf()
 {
 	local dir=$1 https=$2 http=$3 sock=$4 cert=$5 key=$6 s
@@ -221,6 +222,7 @@ stack_nginx_conf()
 		-e "s|/etc/ssl/certs/rosterd.pem|$cert|" \
 		-e "s|/etc/ssl/private/rosterd.key|$key|" \
 		-e "s|unix:/run/rosterd/rosterd.sock|unix:$sock|" \
+		-e "s|/var/log/nginx/rosterd.access.log|$dir/access.log|" \
 		"$STACK_REPO/nginx/rosterd.conf" >"$dir/rosterd.conf"
 	# If the production file changed shape, say so rather than test
 	# something else.
@@ -229,7 +231,7 @@ stack_nginx_conf()
 		grep -qF -- "$s" "$dir/rosterd.conf" ||
 			stack_die "nginx/rosterd.conf: no line to turn into '$s'"
 	done
-	if grep -nE 'listen +(443|80|\[)|/etc/ssl/|/run/rosterd/' \
+	if grep -nE 'listen +(443|80|\[)|/etc/ssl/|/run/rosterd/|/var/log/' \
 		"$dir/rosterd.conf" >&2; then
 		stack_die "nginx/rosterd.conf: lines above were not transformed"
 	fi
