@@ -1365,13 +1365,16 @@ def refusal_cases(right, method, tenant_param):
         ("no roles", "Bearer " + hs(roles=[]), {}, 403),
     ]
     if right not in ("TenantAdmin", "TenantReader"):
-        # No tenant to act in: every TenantAdmin is refused, header or not.
+        # A SystemAdmin route: every TenantAdmin is refused, header or not;
+        # where the path names the tenant, a header contradicting it is
+        # the 400 it is on every such route.
+        contra = 403 if tenant_param == "-" else 400
         cases += [
             ("another tenant's TenantAdmin", "Bearer " + hs(tid=TENANT_B), {}, 403),
             ("another tenant's TenantAdmin naming it in X-Tenant-Id",
-             "Bearer " + hs(tid=TENANT_B), {"X-Tenant-Id": TENANT_B}, 403),
+             "Bearer " + hs(tid=TENANT_B), {"X-Tenant-Id": TENANT_B}, contra),
             ("TenantAdmin with X-Tenant-Id of another tenant", "Bearer " + hs(),
-             {"X-Tenant-Id": TENANT_B}, 403),
+             {"X-Tenant-Id": TENANT_B}, contra),
         ]
     elif tenant_param != "-":
         # The path names the tenant (A): another tenant's admin is refused,
@@ -1546,7 +1549,10 @@ def authz_refusal_table_every_route():
             # The path's tenant agreeing with X-Tenant-Id is fine too.
             if tenant_param != "-":
                 m, path, body, ok = ROUTE_CALLS[(method, pattern)](TENANT_A)
-                r = request(m, path, body, token=tok, headers={"X-Tenant-Id": TENANT_A.upper()})
+                # the tenant the path names (a fresh one for DELETE /v1/tenants/{id})
+                at = pattern.split("/").index("{" + tenant_param + "}")
+                named = path.split("?")[0].split("/")[at]
+                r = request(m, path, body, token=tok, headers={"X-Tenant-Id": named.upper()})
                 eq(r.status, ok, f"{name}: {label} with a matching X-Tenant-Id ({r!r})")
                 rightful_body(dialect, method, pattern, r,
                               f"{name}: {label} with a matching X-Tenant-Id")
@@ -2484,12 +2490,12 @@ def worker_rss_kb(pid):
 
 @test
 def worker_memory_flat_across_requests():
-    """DESIGN §2: a worker's memory must not grow with the number of
+    """A worker's memory must not grow with the number of
     requests.  Warm up, then 2,000 more creates over one kept-alive TLS
     connection in five rounds, each worker's RSS read after every round.
     A leak grows it in every round; the allocator's one-off growth (a new
     arena, libpq's buffers, code paged in) does not: the RSS of each worker
-    that served requests in every round must stay flat over at least one.  (Under ASan the allocator's
+    must stay flat over at least one of the rounds it served.  (Under ASan the allocator's
     quarantine grows by design: there only the statuses count, and
     LeakSanitizer covers leaks.)"""
     conn = http.client.HTTPSConnection(HOST, int(PORT), context=TLS, timeout=TIMEOUT)
@@ -2520,28 +2526,45 @@ def worker_memory_flat_across_requests():
           f"{served}", flush=True)
     if SANITIZED:
         raise Skip("the RSS check: ASan's quarantine grows by design (statuses checked)")
-    # The workers that served in every round are the ones that can show a leak.
-    busy = [p for p in workers if all(n[p] > 0 for n in served)]
-    check(busy, f"no worker served requests in every round: {served}")
-    for p in busy:
-        check(min(growth[p]) <= 0,
-              f"worker {p} grew in every round of 400 requests: {growth[p]} KiB")
+    # nginx may send a whole round to one worker: a worker can show a leak
+    # only in the rounds it served.  With five rounds and two workers one
+    # of them served in at least three; each worker that served in two or
+    # more must have stayed flat over one of those.
+    busy = {p: [g for g, n in zip(growth[p], served) if n[p] > 0] for p in workers}
+    busy = {p: g for p, g in busy.items() if len(g) >= 2}
+    check(busy, f"no worker served requests in two rounds: {served}")
+    for p, g in busy.items():
+        check(min(g) <= 0,
+              f"worker {p} grew in every round it served: {g} KiB")
 
 
-def served_by():
-    """GET /healthz on a fresh connection; returns the pid of the worker
-    that logged it."""
+def served_by(n=8):
+    """n concurrent GETs of /healthz; returns the pids of the workers that
+    logged them.  nginx reuses an idle kept FastCGI connection for
+    requests that come one after another, so only concurrent requests make
+    it open connections that other workers accept."""
     start = MAIN.log_size()
-    rid = "served-by-" + uuid.uuid4().hex
-    r = request("GET", "/healthz", token=None, headers={"X-Request-Id": rid})
-    eq(r.status, 200, f"/healthz ({r!r})")
-    return wait_log_record(start, rid).get("pid")
+    rids = ["served-by-" + uuid.uuid4().hex for _ in range(n)]
+    statuses = [None] * n
+
+    def get(i):
+        try:
+            statuses[i] = request("GET", "/healthz", token=None,
+                                  headers={"X-Request-Id": rids[i]}).status
+        except Exception as e:  # noqa: BLE001 - reported below
+            statuses[i] = repr(e)
+    threads = [threading.Thread(target=get, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    eq(statuses, [200] * n, "/healthz, concurrently")
+    return {wait_log_record(start, rid).get("pid") for rid in rids}
 
 
 def wait_served_by(pids, what):
-    """GETs until one is served by a worker in pids (nginx spreads its
-    FastCGI connections over the workers, so this takes a few)."""
-    return wait_until(lambda: served_by() in pids, what, interval=0.01)
+    """Bursts of concurrent GETs until one is served by a worker in pids."""
+    return wait_until(lambda: served_by() & set(pids), what, interval=0.01)
 
 
 def wait_log_msg(start, text, n=1, what=None):
@@ -2926,7 +2949,10 @@ def metrics_prometheus_text_format():
     eq(one1["rosterd_worker_restarts"] - one0["rosterd_worker_restarts"], 1, "worker restarts")
     eq(one1["rosterd_reloads"] - one0["rosterd_reloads"], 1, "reloads")
     reconnects = one1["rosterd_db_reconnects"] - one0["rosterd_db_reconnects"]
-    check(1 <= reconnects <= WORKERS, f"db reconnects {reconnects}: 1 to {WORKERS} expected")
+    # Each worker that served after the connections ended reconnected;
+    # how often a worker finds its connection gone depends on which of its
+    # statements meets the closed socket first, so only a floor is exact.
+    check(reconnects >= 1, f"db reconnects {reconnects}: at least 1 expected")
     others = {k: v - reqs0.get(k, 0) for k, v in reqs1.items()
               if v != reqs0.get(k, 0) and k not in (("GET", "/healthz", "200"),
                                                    seed + ("200",), seed + ("401",),
