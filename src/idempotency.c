@@ -1,5 +1,5 @@
 /*
- * idempotency.c: Idempotency-Key on every POST (DESIGN §3).  The first
+ * idempotency.c: Idempotency-Key on every POST.  The first
  * request with a key reserves it and its response is stored; a retry
  * with the same key and the same request gets that response again (for
  * 24 hours), marked Idempotent-Replayed; the same key with another

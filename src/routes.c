@@ -22,14 +22,14 @@ const struct route routes[] = {
 	{ "POST", "/api/organizations/{organizationId}/users", ROUTE_CI,
 	    AUTHZ_TENANT_ADMIN, "organizationId", &dialect_aspnet_004,
 	    aspnet_org_users_post },
-	/* ASP.NET seeds 000 and 003 (issue 5): below this line. */
+	/* ASP.NET seeds 000 and 003: below this line. */
 	{ "POST", "/Application/PostSecurityGroupUsers", ROUTE_CI,
 	    AUTHZ_TENANT_ADMIN, NULL, &dialect_aspnet_000,
 	    aspnet_security_group_users_post },
 	{ "POST", "/api/users", ROUTE_CI, AUTHZ_TENANT_ADMIN, NULL,
 	    &dialect_aspnet_003, aspnet_accounts_post },
 
-	/* ServiceStack seed 001 and Kibo seed 002 (issue 6): below this line. */
+	/* ServiceStack seed 001 and Kibo seed 002: below this line. */
 	{ "POST", "/usergroupuserinvite", ROUTE_CI | ROUTE_FMT_SUFFIX,
 	    AUTHZ_SYSTEM_ADMIN, NULL, &dialect_servicestack, ss_invite_post },
 	{ "POST", "/platform/adminuser/groups/{groupCode}/addusers",
@@ -119,10 +119,10 @@ routes_dialect_for_path(const char *path)
 {
 	if (strncasecmp(path, "/api/", 5) == 0)
 		return &dialect_aspnet_004;
-	/* ASP.NET /Application/ (issue 5): here. */
+	/* ASP.NET /Application/: here. */
 	if (strncasecmp(path, "/Application/", 13) == 0)
 		return &dialect_aspnet_000;
-	/* ServiceStack and Kibo prefixes (issue 6): here. */
+	/* ServiceStack and Kibo prefixes: here. */
 	if (strncasecmp(path, "/usergroupuserinvite", 20) == 0)
 		return &dialect_servicestack;
 	if (strncasecmp(path, "/platform/", 10) == 0)

@@ -77,7 +77,7 @@ authenticate(struct worker *w, struct http_req *req)
 }
 
 /*
- * The tenant a request targets (DESIGN §4): the path's tenant parameter,
+ * The tenant a request targets: the path's tenant parameter,
  * else X-Tenant-Id, else the token's tid.  An X-Tenant-Id that is not a
  * uuid, or that names another tenant than the path, is a 400: the caller
  * is confused about where it acts, and guessing for it is how a request

@@ -13,7 +13,7 @@
 
 #include "../util/util.h"
 
-/* Roles a token can carry (DESIGN §4).  Bit flags in principal.roles. */
+/* Roles a token can carry.  Bit flags in principal.roles. */
 enum auth_role {
 	AUTH_ROLE_SYSTEM_ADMIN = 1u << 0,	/* "SystemAdmin" */
 	AUTH_ROLE_TENANT_ADMIN = 1u << 1,	/* "TenantAdmin" */

@@ -1,5 +1,5 @@
 /*
- * authz.c: who may do what (DESIGN §4).  SystemAdmin acts on every
+ * authz.c: who may do what.  SystemAdmin acts on every
  * tenant; TenantAdmin and TenantReader only on the tenant named by
  * their token's tid.  Anything not explicitly allowed is denied.
  */

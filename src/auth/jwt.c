@@ -53,7 +53,7 @@ static const char *const jwt_status_names[] = {
 _Static_assert(RS_ARRAY_LEN(jwt_status_names) == JWT__MAX,
     "jwt_status_names");
 
-/* Role claim names and their bits (DESIGN §4). */
+/* Role claim names and their bits. */
 static const struct {
 	const char	*name;
 	unsigned	 bit;
@@ -257,7 +257,7 @@ jwt_read_principal(struct arena *a, yajl_val claims, struct principal *p)
 		r = val->u.array.values[i];
 		if (!YAJL_IS_STRING(r))
 			return JWT_BAD_CLAIMS;
-		/* Unknown role names are ignored (DESIGN §4). */
+		/* Unknown role names are ignored. */
 		p->roles |= auth_role_bit(r->u.string);
 	}
 	return JWT_OK;

@@ -979,7 +979,7 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	    "DELETE FROM idempotency"
 	    " WHERE tenant_id = $1::uuid AND key = $2::text AND status = 0",
 	    2, 0 },
-	/* ---- ServiceStack seed 001 and Kibo seed 002 (issue 6) ---- */
+	/* ---- ServiceStack seed 001 and Kibo seed 002 ---- */
 
 	/*
 	 * POST /usergroupuserinvite: invites e-mail $2 into user group $3
@@ -1164,7 +1164,7 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	    "  ON u.tenant_id = $1::uuid AND u.id = mem.user_id"
 	    "  WHERE EXISTS (SELECT 1 FROM ok)) AS users", 6, 0, 1 },
 
-	/* ---- ASP.NET seeds 000 and 003 (issue 5) ---- */
+	/* ---- ASP.NET seeds 000 and 003 ---- */
 
 	/*
 	 * Creates or updates user $2 of tenant $1 with its group membership,

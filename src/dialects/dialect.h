@@ -105,7 +105,7 @@ int aspnet_read_body(const struct aspnet_app *app, struct http_req *req,
 /* aspnet_organization_users.c: seed 004. */
 void aspnet_org_users_post(struct http_req *req, struct http_resp *resp);
 
-/* Seeds 000 and 003 (issue 5): declarations below this line. */
+/* Seeds 000 and 003: declarations below this line. */
 
 /*
  * aspnet_bind.c: binding a body to a CLR type described by a table, as
@@ -195,7 +195,7 @@ void aspnet_security_group_users_post(struct http_req *req,
 extern const struct dialect dialect_aspnet_003;
 void aspnet_accounts_post(struct http_req *req, struct http_resp *resp);
 
-/* Seeds 001 and 002 (issue 6): declarations below this line. */
+/* Seeds 001 and 002: declarations below this line. */
 
 /* servicestack_invite.c: seed 001 (ServiceStack). */
 enum ss_format {

@@ -5,7 +5,7 @@
  * ErrorResponse) in JSON, JSV, XML or CSV, chosen by path suffix, then
  * ?format=, then Accept, then JSON.
  *
- * Meaning (DESIGN §3): invite eMail into a user group of the target
+ * Meaning: invite eMail into a user group of the target
  * tenant (its default user group unless userGroupId or groupCode names
  * one): the user is found by e-mail or made in the invited state, joins
  * the group, and gets a pending invite with a fresh single-use token

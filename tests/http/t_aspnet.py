@@ -1,4 +1,4 @@
-# t_aspnet.py: the ASP.NET Web API dialects (issue 5): seeds 000, 003 and
+# t_aspnet.py: the ASP.NET Web API dialects: seeds 000, 003 and
 # 004 with their XML, form and spreadsheet formats.  Exec'd by test_api.py
 # into its globals: request(), post_user(), NothingWritten, psql, v1 ...
 # are that module's.

@@ -1217,7 +1217,7 @@ def auth_every_algorithm_from_pyjwt_good_and_tampered():
         reload_main()
 
 
-# The refusal table (issue 3): every route the router has, against every
+# The refusal table: every route the router has, against every
 # way of calling it wrongly, then rightly. `rosterctl routes` lists the
 # router's table; a route without a row here fails the test, so no route
 # can be added without its authorization being tested.

@@ -21,7 +21,7 @@
 #include "unit.h"
 #include "../../src/dialects/dialect.h"
 
-/* The only routes that need no token (DESIGN §4). */
+/* The only routes that need no token. */
 static const char *const public_routes[] = {
 	"GET /healthz",
 	"GET /readyz",

@@ -1,5 +1,5 @@
 #!/bin/sh
-# The dependency rule of DESIGN §2, checked mechanically: core never
+# The layering rule, checked mechanically: core never
 # includes http/, formats/ or dialects/; formats never includes core/;
 # db never includes http/, formats/ or dialects/.
 top=${top_srcdir:-.}
