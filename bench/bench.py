@@ -250,8 +250,108 @@ def rows(d):
              stmt="member_list", conns=(1,) + CONNS, fixed=True),
         dict(name="healthz", method="GET", path="/healthz", token=False,
              baseline="nginx"),
+        # POST /v1/invites/accept with bogus tokens at FLOOD_CONNS, while
+        # healthz and create_v1_user are measured; see anonymous_flood().
+        dict(name="anonymous_flood", flood=True),
     ]
     return r
+
+
+# --------------------------------------------------------------------------
+# The anonymous flood: what anyone can send without a token must not take
+# the workers from everybody else.
+
+FLOOD_CONNS = 64
+# What gets past nginx: many clients, each within the accept route's limit
+# (1 r/s, a burst of 5), 200 requests a second in all.  One client sending
+# faster is refused by nginx (429) before rosterd sees it.
+FLOOD_RATE = 200
+FLOOD_MEASURED = ("healthz", "create_v1_user")
+FLOOD_CONNS_MEASURED = 16
+FLOOD_TARGET = 0.8
+
+
+def accept_statuses():
+    """rosterd's answers to POST /v1/invites/accept so far, {status: n}
+    (its /metrics; this host may read it)."""
+    st, body = request("GET", "/metrics")
+    if st != 200:
+        die(f"/metrics: {st} {body[:300]!r}")
+    out = {}
+    for line in body.decode().splitlines():
+        if (line.startswith("rosterd_http_requests_total{")
+                and 'route="/v1/invites/accept"' in line):
+            code = re.search(r'code="([^"]*)"', line).group(1)
+            out[code] = out.get(code, 0) + int(float(line.rsplit(" ", 1)[1]))
+    return out
+
+
+def anonymous_flood(d):
+    """healthz and create_v1_user at FLOOD_CONNS_MEASURED connections,
+    unloaded, then again while wrk floods POST /v1/invites/accept with bogus
+    tokens (no Authorization) at FLOOD_RATE requests a second over
+    FLOOD_CONNS connections from this host (which nginx's limits exempt:
+    the rate stands for many clients, each within them).
+    Returns the table's records: each measured route loaded, with its
+    unloaded rate as the baseline, and the flood itself (its non2xx: answers
+    other than 410)."""
+    measured = [r for r in rows(d) if r["name"] in FLOOD_MEASURED]
+    conns = FLOOD_CONNS_MEASURED
+    unloaded = {r["name"]: run_wrk(r, conns, token=r.get("token", True)) for r in measured}
+    flood = dict(name="anonymous_flood", method="POST", path="/v1/invites/accept",
+                 body='{"token":"bogus-{U}","password":"correct horse battery staple"}')
+    before = accept_statuses()
+    _run[0] += 1
+    out = os.path.join(TMP, f"wrk-anonymous_flood-{_run[0]}.json")
+    body_file = os.path.join(TMP, "body-anonymous_flood.tmpl")
+    with open(body_file, "w") as f:
+        f.write(flood["body"])
+    env = dict(ENV, BENCH_METHOD=flood["method"], BENCH_PATH=flood["path"],
+               BENCH_BODY_FILE=body_file, BENCH_TOKEN="", BENCH_CTYPE="application/json",
+               BENCH_DATA=DATA, BENCH_N="1", BENCH_RUN=str(_run[0]), BENCH_SEQ0="0",
+               BENCH_THREADS=str(THREADS), BENCH_OUT=out,
+               BENCH_DELAY_MS=str(FLOOD_CONNS * 1000 // FLOOD_RATE))
+    # Long enough for every measurement (a --smoke window may be retried);
+    # stopped with SIGINT, on which wrk reports what it did.
+    proc = subprocess.Popen(["wrk", "-t", str(THREADS), "-c", str(FLOOD_CONNS), "-d", "3600s",
+                             "--timeout", "60s", "-s", WRK_LUA, URL + "/"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        time.sleep(1)  # the flood's connections open before the measuring starts
+        loaded = {r["name"]: run_wrk(r, conns, token=r.get("token", True)) for r in measured}
+    finally:
+        proc.send_signal(2)  # SIGINT
+        try:
+            _, err = proc.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            _, err = proc.communicate()
+    if not os.path.exists(out):
+        die(f"wrk anonymous_flood: {err.decode()[-1500:]}")
+    with open(out) as f:
+        fs = json.load(f)
+    after = accept_statuses()
+    answers = {k: after.get(k, 0) - before.get(k, 0) for k in after}
+    other = sum(n for k, n in answers.items() if k != "410")
+    log(f"anonymous flood: rosterd's answers {answers}")
+    recs = []
+    for r in measured:
+        s, u = loaded[r["name"]], unloaded[r["name"]]
+        recs.append({"name": f"flood:{r['name']}", "connections": conns,
+                     "rps": round(s["rps"], 1), "p50_ms": round(s["p50_us"] / 1000, 2),
+                     "p99_ms": round(s["p99_us"] / 1000, 2), "non2xx": s["status"],
+                     "socket_errors": s["connect"] + s["read"] + s["write"] + s["timeout"],
+                     "requests": s["requests"], "baseline": f"{r['name']} unloaded",
+                     "baseline_rps": round(u["rps"], 1) if u["rps"] else None,
+                     "ratio": round(s["rps"] / u["rps"], 3) if u["rps"] else None})
+    rps = fs["requests"] / (fs["duration_us"] / 1e6) if fs["duration_us"] else 0.0
+    recs.append({"name": "anonymous_flood", "connections": FLOOD_CONNS, "rps": round(rps, 1),
+                 "p50_ms": round(fs["p50_us"] / 1000, 2), "p99_ms": round(fs["p99_us"] / 1000, 2),
+                 "non2xx": other,
+                 "socket_errors": fs["connect"] + fs["read"] + fs["write"] + fs["timeout"],
+                 "requests": fs["requests"], "baseline": "answers: 410 only",
+                 "baseline_rps": None, "ratio": None})
+    return recs
 
 
 _run = [0]
@@ -501,7 +601,7 @@ def run_wrk_once(row, conns, secs, path, token):
                BENCH_CTYPE="application/json" if row.get("body") else "",
                BENCH_DATA=DATA, BENCH_N=str(row.get("n", 1)), BENCH_RUN=str(_run[0]),
                BENCH_SEQ0=str(seq0), BENCH_THREADS=str(min(THREADS, conns)),
-               BENCH_OUT=out)
+               BENCH_OUT=out, BENCH_DELAY_MS="")
     if row.get("groups"):
         env["BENCH_GROUPS"] = row["groups"]
     r = subprocess.run(["wrk", "-t", str(min(THREADS, conns)), "-c", str(conns),
@@ -598,6 +698,13 @@ def main():
 
     base, base_bad = 0, 0
     for row in specs:
+        if row.get("flood"):
+            for rec in anonymous_flood(d):
+                table.append(rec)
+                print(f"  {rec['name']:<24} c={rec['connections']:<3} {rec['rps']:>9.1f} req/s  "
+                      f"p50 {rec['p50_ms']:>8.2f} ms  p99 {rec['p99_ms']:>8.2f} ms  "
+                      f"ratio {fmt(rec['ratio'], '.3f')}", flush=True)
+            continue
         for conns in row.get("conns", CONNS):
             s = run_wrk(row, conns, token=row.get("token", True))
             b_name, b_rps = None, None
@@ -694,6 +801,11 @@ def main():
     if p1:
         checks.append(("member_page_1000 p50 <= 20 ms (1 connection)",
                        f"{p1['p50_ms']:.2f} ms", p1["p50_ms"] <= 20))
+    for name in FLOOD_MEASURED:
+        f = row_of(f"flood:{name}", FLOOD_CONNS_MEASURED)
+        if f and f["ratio"]:
+            checks.append((f"{name} under the anonymous flood >= {FLOOD_TARGET} x unloaded",
+                           f"{f['ratio']:.3f}", f["ratio"] >= FLOOD_TARGET))
     if SOAK and rss1 and rss2:
         grow = max(rss2.get(p, 0) - v for p, v in rss1.items())
         checks.append((f"worker RSS flat within 1 MiB over {soaked} requests",
