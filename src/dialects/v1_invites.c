@@ -206,7 +206,7 @@ gone(struct http_req *req, struct http_resp *resp, const PGresult *r)
 	}
 	if (!is_true(r, "user_ok")) {
 		v1_problem(req, resp, 410, "This invitation is no longer "
-		    "valid: its user has changed since it was sent.");
+		    "valid.");
 		return -1;
 	}
 	return 0;
