@@ -269,6 +269,7 @@ FLOOD_RATE = 200
 FLOOD_MEASURED = ("healthz", "create_v1_user")
 FLOOD_CONNS_MEASURED = 16
 FLOOD_TARGET = 0.8
+FLOOD_ROUNDS = 3
 
 
 def accept_statuses():
@@ -286,64 +287,96 @@ def accept_statuses():
     return out
 
 
-def anonymous_flood(d):
-    """healthz and create_v1_user at FLOOD_CONNS_MEASURED connections,
-    unloaded, then again while wrk floods POST /v1/invites/accept with bogus
-    tokens (no Authorization) at FLOOD_RATE requests a second over
-    FLOOD_CONNS connections from this host (which nginx's limits exempt:
-    the rate stands for many clients, each within them).
-    Returns the table's records: each measured route loaded, with its
-    unloaded rate as the baseline, and the flood itself (its non2xx: answers
-    other than 410)."""
-    measured = [r for r in rows(d) if r["name"] in FLOOD_MEASURED]
-    conns = FLOOD_CONNS_MEASURED
-    unloaded = {r["name"]: run_wrk(r, conns, token=r.get("token", True)) for r in measured}
-    flood = dict(name="anonymous_flood", method="POST", path="/v1/invites/accept",
-                 body='{"token":"bogus-{U}","password":"correct horse battery staple"}')
-    before = accept_statuses()
+def start_flood():
+    """wrk flooding POST /v1/invites/accept with bogus tokens (no
+    Authorization) at FLOOD_RATE requests a second over FLOOD_CONNS
+    connections; stop_flood() ends it."""
     _run[0] += 1
     out = os.path.join(TMP, f"wrk-anonymous_flood-{_run[0]}.json")
     body_file = os.path.join(TMP, "body-anonymous_flood.tmpl")
     with open(body_file, "w") as f:
-        f.write(flood["body"])
-    env = dict(ENV, BENCH_METHOD=flood["method"], BENCH_PATH=flood["path"],
+        f.write('{"token":"bogus-{U}","password":"correct horse battery staple"}')
+    env = dict(ENV, BENCH_METHOD="POST", BENCH_PATH="/v1/invites/accept",
                BENCH_BODY_FILE=body_file, BENCH_TOKEN="", BENCH_CTYPE="application/json",
                BENCH_DATA=DATA, BENCH_N="1", BENCH_RUN=str(_run[0]), BENCH_SEQ0="0",
                BENCH_THREADS=str(THREADS), BENCH_OUT=out,
                BENCH_DELAY_MS=str(FLOOD_CONNS * 1000 // FLOOD_RATE))
-    # Long enough for every measurement (a --smoke window may be retried);
+    # Long enough for any window (a --smoke window may be retried);
     # stopped with SIGINT, on which wrk reports what it did.
     proc = subprocess.Popen(["wrk", "-t", str(THREADS), "-c", str(FLOOD_CONNS), "-d", "3600s",
                              "--timeout", "60s", "-s", WRK_LUA, URL + "/"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    time.sleep(1)  # its connections open before a measurement starts
+    return proc, out
+
+
+def stop_flood(flood):
+    proc, out = flood
+    proc.send_signal(2)  # SIGINT
     try:
-        time.sleep(1)  # the flood's connections open before the measuring starts
-        loaded = {r["name"]: run_wrk(r, conns, token=r.get("token", True)) for r in measured}
-    finally:
-        proc.send_signal(2)  # SIGINT
-        try:
-            _, err = proc.communicate(timeout=120)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            _, err = proc.communicate()
+        _, err = proc.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, err = proc.communicate()
     if not os.path.exists(out):
         die(f"wrk anonymous_flood: {err.decode()[-1500:]}")
     with open(out) as f:
-        fs = json.load(f)
+        return json.load(f)
+
+
+def anonymous_flood(d):
+    """healthz and create_v1_user at FLOOD_CONNS_MEASURED connections,
+    unloaded and under the flood (start_flood), in turn for FLOOD_ROUNDS
+    rounds, so that what else the machine does weighs on both alike.  The
+    flood comes from this host, which nginx's limits exempt: its rate
+    stands for many clients, each within them.  Returns the table's
+    records: each measured route under the flood, with its unloaded rate
+    as the baseline (requests over time, all rounds together), and the
+    flood itself (its non2xx: rosterd's answers other than 410)."""
+    measured = [r for r in rows(d) if r["name"] in FLOOD_MEASURED]
+    conns = FLOOD_CONNS_MEASURED
+    sums = {(r["name"], k): [0, 0.0, []] for r in measured for k in ("unloaded", "loaded")}
+    fs = {"requests": 0, "duration_us": 0, "connect": 0, "read": 0, "write": 0,
+          "timeout": 0, "p50": [], "p99": []}
+    before = accept_statuses()
+
+    def add(key, s):
+        t = sums[key]
+        t[0] += s["requests"]
+        t[1] += s["duration_us"] / 1e6
+        t[2].append(s)
+    for _ in range(1 if SMOKE else FLOOD_ROUNDS):
+        for r in measured:
+            add((r["name"], "unloaded"), run_wrk(r, conns, token=r.get("token", True)))
+        flood = start_flood()
+        try:
+            for r in measured:
+                add((r["name"], "loaded"), run_wrk(r, conns, token=r.get("token", True)))
+        finally:
+            f = stop_flood(flood)
+        for k in ("requests", "duration_us", "connect", "read", "write", "timeout"):
+            fs[k] += f[k]
+        fs["p50"].append(f["p50_us"])
+        fs["p99"].append(f["p99_us"])
     after = accept_statuses()
     answers = {k: after.get(k, 0) - before.get(k, 0) for k in after}
     other = sum(n for k, n in answers.items() if k != "410")
     log(f"anonymous flood: rosterd's answers {answers}")
     recs = []
     for r in measured:
-        s, u = loaded[r["name"]], unloaded[r["name"]]
+        (ln, lt, ls), (un, ut, _) = sums[(r["name"], "loaded")], sums[(r["name"], "unloaded")]
+        lrps, urps = ln / lt if lt else 0.0, un / ut if ut else 0.0
         recs.append({"name": f"flood:{r['name']}", "connections": conns,
-                     "rps": round(s["rps"], 1), "p50_ms": round(s["p50_us"] / 1000, 2),
-                     "p99_ms": round(s["p99_us"] / 1000, 2), "non2xx": s["status"],
-                     "socket_errors": s["connect"] + s["read"] + s["write"] + s["timeout"],
-                     "requests": s["requests"], "baseline": f"{r['name']} unloaded",
-                     "baseline_rps": round(u["rps"], 1) if u["rps"] else None,
-                     "ratio": round(s["rps"] / u["rps"], 3) if u["rps"] else None})
+                     "rps": round(lrps, 1),
+                     "p50_ms": round(statistics.median(s["p50_us"] for s in ls) / 1000, 2),
+                     "p99_ms": round(max(s["p99_us"] for s in ls) / 1000, 2),
+                     "non2xx": sum(s["status"] for s in ls),
+                     "socket_errors": sum(s["socket_errors"] for s in ls),
+                     "requests": ln, "baseline": f"{r['name']} unloaded",
+                     "baseline_rps": round(urps, 1) if urps else None,
+                     "ratio": round(lrps / urps, 3) if urps else None})
+    fs["p50_us"] = statistics.median(fs["p50"])
+    fs["p99_us"] = max(fs["p99"])
     rps = fs["requests"] / (fs["duration_us"] / 1e6) if fs["duration_us"] else 0.0
     recs.append({"name": "anonymous_flood", "connections": FLOOD_CONNS, "rps": round(rps, 1),
                  "p50_ms": round(fs["p50_us"] / 1000, 2), "p99_ms": round(fs["p99_us"] / 1000, 2),
