@@ -250,8 +250,141 @@ def rows(d):
              stmt="member_list", conns=(1,) + CONNS, fixed=True),
         dict(name="healthz", method="GET", path="/healthz", token=False,
              baseline="nginx"),
+        # POST /v1/invites/accept with bogus tokens at FLOOD_CONNS, while
+        # healthz and create_v1_user are measured; see anonymous_flood().
+        dict(name="anonymous_flood", flood=True),
     ]
     return r
+
+
+# --------------------------------------------------------------------------
+# The anonymous flood: what anyone can send without a token must not take
+# the workers from everybody else.
+
+FLOOD_CONNS = 64
+# What gets past nginx: many clients, each within the accept route's limit
+# (1 r/s, a burst of 5), 200 requests a second in all.  One client sending
+# faster is refused by nginx (429) before rosterd sees it.
+FLOOD_RATE = 200
+FLOOD_MEASURED = ("healthz", "create_v1_user")
+FLOOD_CONNS_MEASURED = 16
+FLOOD_TARGET = 0.8
+FLOOD_ROUNDS = 3
+
+
+def accept_statuses():
+    """rosterd's answers to POST /v1/invites/accept so far, {status: n}
+    (its /metrics; this host may read it)."""
+    st, body = request("GET", "/metrics")
+    if st != 200:
+        die(f"/metrics: {st} {body[:300]!r}")
+    out = {}
+    for line in body.decode().splitlines():
+        if (line.startswith("rosterd_http_requests_total{")
+                and 'route="/v1/invites/accept"' in line):
+            code = re.search(r'code="([^"]*)"', line).group(1)
+            out[code] = out.get(code, 0) + int(float(line.rsplit(" ", 1)[1]))
+    return out
+
+
+def start_flood():
+    """wrk flooding POST /v1/invites/accept with bogus tokens (no
+    Authorization) at FLOOD_RATE requests a second over FLOOD_CONNS
+    connections; stop_flood() ends it."""
+    _run[0] += 1
+    out = os.path.join(TMP, f"wrk-anonymous_flood-{_run[0]}.json")
+    body_file = os.path.join(TMP, "body-anonymous_flood.tmpl")
+    with open(body_file, "w") as f:
+        f.write('{"token":"bogus-{U}","password":"correct horse battery staple"}')
+    env = dict(ENV, BENCH_METHOD="POST", BENCH_PATH="/v1/invites/accept",
+               BENCH_BODY_FILE=body_file, BENCH_TOKEN="", BENCH_CTYPE="application/json",
+               BENCH_DATA=DATA, BENCH_N="1", BENCH_RUN=str(_run[0]), BENCH_SEQ0="0",
+               BENCH_THREADS=str(THREADS), BENCH_OUT=out,
+               BENCH_DELAY_MS=str(FLOOD_CONNS * 1000 // FLOOD_RATE))
+    # Long enough for any window (a --smoke window may be retried);
+    # stopped with SIGINT, on which wrk reports what it did.
+    proc = subprocess.Popen(["wrk", "-t", str(THREADS), "-c", str(FLOOD_CONNS), "-d", "3600s",
+                             "--timeout", "60s", "-s", WRK_LUA, URL + "/"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    time.sleep(1)  # its connections open before a measurement starts
+    return proc, out
+
+
+def stop_flood(flood):
+    proc, out = flood
+    proc.send_signal(2)  # SIGINT
+    try:
+        _, err = proc.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, err = proc.communicate()
+    if not os.path.exists(out):
+        die(f"wrk anonymous_flood: {err.decode()[-1500:]}")
+    with open(out) as f:
+        return json.load(f)
+
+
+def anonymous_flood(d):
+    """healthz and create_v1_user at FLOOD_CONNS_MEASURED connections,
+    unloaded and under the flood (start_flood), in turn for FLOOD_ROUNDS
+    rounds, so that what else the machine does weighs on both alike.  The
+    flood comes from this host, which nginx's limits exempt: its rate
+    stands for many clients, each within them.  Returns the table's
+    records: each measured route under the flood, with its unloaded rate
+    as the baseline (requests over time, all rounds together), and the
+    flood itself (its non2xx: rosterd's answers other than 410)."""
+    measured = [r for r in rows(d) if r["name"] in FLOOD_MEASURED]
+    conns = FLOOD_CONNS_MEASURED
+    sums = {(r["name"], k): [0, 0.0, []] for r in measured for k in ("unloaded", "loaded")}
+    fs = {"requests": 0, "duration_us": 0, "connect": 0, "read": 0, "write": 0,
+          "timeout": 0, "p50": [], "p99": []}
+    before = accept_statuses()
+
+    def add(key, s):
+        t = sums[key]
+        t[0] += s["requests"]
+        t[1] += s["duration_us"] / 1e6
+        t[2].append(s)
+    for _ in range(1 if SMOKE else FLOOD_ROUNDS):
+        for r in measured:
+            add((r["name"], "unloaded"), run_wrk(r, conns, token=r.get("token", True)))
+        flood = start_flood()
+        try:
+            for r in measured:
+                add((r["name"], "loaded"), run_wrk(r, conns, token=r.get("token", True)))
+        finally:
+            f = stop_flood(flood)
+        for k in ("requests", "duration_us", "connect", "read", "write", "timeout"):
+            fs[k] += f[k]
+        fs["p50"].append(f["p50_us"])
+        fs["p99"].append(f["p99_us"])
+    after = accept_statuses()
+    answers = {k: after.get(k, 0) - before.get(k, 0) for k in after}
+    other = sum(n for k, n in answers.items() if k != "410")
+    log(f"anonymous flood: rosterd's answers {answers}")
+    recs = []
+    for r in measured:
+        (ln, lt, ls), (un, ut, _) = sums[(r["name"], "loaded")], sums[(r["name"], "unloaded")]
+        lrps, urps = ln / lt if lt else 0.0, un / ut if ut else 0.0
+        recs.append({"name": f"flood:{r['name']}", "connections": conns,
+                     "rps": round(lrps, 1),
+                     "p50_ms": round(statistics.median(s["p50_us"] for s in ls) / 1000, 2),
+                     "p99_ms": round(max(s["p99_us"] for s in ls) / 1000, 2),
+                     "non2xx": sum(s["status"] for s in ls),
+                     "socket_errors": sum(s["socket_errors"] for s in ls),
+                     "requests": ln, "baseline": f"{r['name']} unloaded",
+                     "baseline_rps": round(urps, 1) if urps else None,
+                     "ratio": round(lrps / urps, 3) if urps else None})
+    fs["p50_us"] = statistics.median(fs["p50"])
+    fs["p99_us"] = max(fs["p99"])
+    rps = fs["requests"] / (fs["duration_us"] / 1e6) if fs["duration_us"] else 0.0
+    recs.append({"name": "anonymous_flood", "connections": FLOOD_CONNS, "rps": round(rps, 1),
+                 "p50_ms": round(fs["p50_us"] / 1000, 2), "p99_ms": round(fs["p99_us"] / 1000, 2),
+                 "non2xx": other,
+                 "socket_errors": fs["connect"] + fs["read"] + fs["write"] + fs["timeout"],
+                 "requests": fs["requests"], "baseline": "answers: 410 only",
+                 "baseline_rps": None, "ratio": None})
+    return recs
 
 
 _run = [0]
@@ -501,7 +634,7 @@ def run_wrk_once(row, conns, secs, path, token):
                BENCH_CTYPE="application/json" if row.get("body") else "",
                BENCH_DATA=DATA, BENCH_N=str(row.get("n", 1)), BENCH_RUN=str(_run[0]),
                BENCH_SEQ0=str(seq0), BENCH_THREADS=str(min(THREADS, conns)),
-               BENCH_OUT=out)
+               BENCH_OUT=out, BENCH_DELAY_MS="")
     if row.get("groups"):
         env["BENCH_GROUPS"] = row["groups"]
     r = subprocess.run(["wrk", "-t", str(min(THREADS, conns)), "-c", str(conns),
@@ -598,6 +731,13 @@ def main():
 
     base, base_bad = 0, 0
     for row in specs:
+        if row.get("flood"):
+            for rec in anonymous_flood(d):
+                table.append(rec)
+                print(f"  {rec['name']:<24} c={rec['connections']:<3} {rec['rps']:>9.1f} req/s  "
+                      f"p50 {rec['p50_ms']:>8.2f} ms  p99 {rec['p99_ms']:>8.2f} ms  "
+                      f"ratio {fmt(rec['ratio'], '.3f')}", flush=True)
+            continue
         for conns in row.get("conns", CONNS):
             s = run_wrk(row, conns, token=row.get("token", True))
             b_name, b_rps = None, None
@@ -694,6 +834,11 @@ def main():
     if p1:
         checks.append(("member_page_1000 p50 <= 20 ms (1 connection)",
                        f"{p1['p50_ms']:.2f} ms", p1["p50_ms"] <= 20))
+    for name in FLOOD_MEASURED:
+        f = row_of(f"flood:{name}", FLOOD_CONNS_MEASURED)
+        if f and f["ratio"]:
+            checks.append((f"{name} under the anonymous flood >= {FLOOD_TARGET} x unloaded",
+                           f"{f['ratio']:.3f}", f["ratio"] >= FLOOD_TARGET))
     if SOAK and rss1 and rss2:
         grow = max(rss2.get(p, 0) - v for p, v in rss1.items())
         checks.append((f"worker RSS flat within 1 MiB over {soaked} requests",

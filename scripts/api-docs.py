@@ -570,9 +570,12 @@ SUMMARIES = {
         "`accepted`, `revoked`, `expired`). Tokens are never listed.",
     ("DELETE", "/v1/tenants/{tenantId}/invites/{inviteId}"): "Revokes a pending invitation.",
     ("POST", "/v1/invites/accept"):
-        "Accepts an invitation: creates the user (or activates the one with that e-mail), "
-        "sets the password (Argon2id), adds the membership and uses up the token, in one "
-        "statement. Needs no bearer token.",
+        "Accepts an invitation: creates the user (or activates the one it is for, which "
+        "must still have no password, not be locked and have the invitation's e-mail: "
+        "else 410), sets the password (Argon2id; at least `password_min_length` "
+        "characters), adds the membership and uses up the token, in one statement. Needs "
+        "no bearer token. The invitation is looked up before the password is hashed; the "
+        "hash waits for no one: 503 with `Retry-After` when every hash slot is busy.",
     ("GET", "/v1/tenants/{tenantId}/audit"):
         "The tenant's audit log, newest first, a page at a time; filters `actor`, "
         "`action`, `targetId`, `from` (inclusive) and `until` (exclusive, RFC 3339).",

@@ -70,6 +70,10 @@ static const struct key keys[] = {
 	{ "access_log", KEY_BOOL, O(access_log), "true", 0, 1 },
 	{ "sql_dir", KEY_STRING, O(sql_dir), PKGDATADIR "/sql", 0, 0 },
 	{ "shutdown_timeout", KEY_INT, O(shutdown_timeout), "30", 1, 3600 },
+	{ "password_min_length", KEY_INT, O(password_min_length), "8", 1,
+	    1024 },
+	{ "password_hash_slots", KEY_INT, O(password_hash_slots), "0", 0,
+	    1024 },
 };
 
 _Static_assert(RS_ARRAY_LEN(keys) <= CONFIG_KEYS_MAX, "CONFIG_KEYS_MAX");
@@ -483,6 +487,16 @@ config_workers(const struct config *cfg)
 	if (cfg->workers > 0)
 		return cfg->workers;
 	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? n : 1;
+}
+
+long
+config_hash_slots(const struct config *cfg)
+{
+	long n = config_workers(cfg) / 2;
+
+	if (cfg->password_hash_slots > 0)
+		return cfg->password_hash_slots;
 	return n > 0 ? n : 1;
 }
 

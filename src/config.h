@@ -51,6 +51,8 @@ struct config {
 	char		*sql_dir;
 	long		 shutdown_timeout;	/* seconds a drain may take */
 	long		 access_log;		/* boolean: a line per request */
+	long		 password_min_length;	/* characters of a new password */
+	long		 password_hash_slots;	/* concurrent hashes; 0: auto */
 
 	/* derived at load time */
 	struct fmt_limits body_limits;		/* the four body limits above */
@@ -99,5 +101,11 @@ int config_env_unknown(const char *entry);
 
 /* Effective worker count (workers, or the number of CPUs). */
 long config_workers(const struct config *cfg);
+
+/*
+ * Effective password_hash_slots: the key, or half the workers (at least
+ * one), so that a burst of password writes leaves workers to the rest.
+ */
+long config_hash_slots(const struct config *cfg);
 
 #endif

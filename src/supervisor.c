@@ -365,6 +365,8 @@ supervisor_run(const char *path)
 		m.n = MAX_WORKERS;
 	if (metrics_init() != 0)
 		log_warn("no shared memory for /metrics: it will be empty");
+	if (password_slots_init() != 0)
+		log_warn("no hash slots: password hashing is not bounded");
 	for (i = 0; i < m.n; i++)
 		m.pids[i] = spawn(&m);
 	log_info("rosterd started: %ld workers on %s", m.n, m.cfg.listen);

@@ -115,6 +115,16 @@ local function fill(t, seq)
 	end))
 end
 
+-- BENCH_DELAY_MS: each connection waits this long before its next
+-- request, which caps a row's rate (the anonymous flood's).  Defined only
+-- when set: wrk times every request of a script that has delay().
+if (os.getenv("BENCH_DELAY_MS") or "") ~= "" then
+	local delay_ms = tonumber(os.getenv("BENCH_DELAY_MS"))
+	function delay()
+		return delay_ms
+	end
+end
+
 function request()
 	local seq = seq0 + count * nthreads + tid
 	count = count + 1

@@ -181,6 +181,20 @@ int password_hash(const char *pw, size_t n, char *out, size_t outsz)
     RS_MUSTCHECK;
 int password_verify(const char *phc, const char *pw, size_t n) RS_MUSTCHECK;
 void token_sha256_hex(const char *s, size_t n, char out[65]);
+/*
+ * Hashing is bounded across the workers: the master calls
+ * password_slots_init() once before it forks (0, or -1: no bound then);
+ * password_hash_slotted() hashes only in a free one of `slots` slots.
+ */
+#define PASSWORD_BUSY		1	/* every slot taken: 503 */
+#define PASSWORD_SLOT_NONE	(-2)
+int password_slots_init(void) RS_MUSTCHECK;
+/* A slot: its index (give it back), -1 (none free) or PASSWORD_SLOT_NONE. */
+int password_slot_take(long slots);
+void password_slot_give(int slot);
+int password_hash_slotted(long slots, const char *pw, size_t n, char *out,
+    size_t outsz) RS_MUSTCHECK;
+size_t password_length(const char *pw, size_t n);
 char *token_new(struct arena *a, char hash_hex[65]);
 
 /* authz.c */

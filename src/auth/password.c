@@ -4,7 +4,11 @@
  * 2 passes, 1 lane); single-use tokens (invites) as 32 random bytes
  * whose SHA-256 alone is stored.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <argon2.h>
 #include <openssl/evp.h>
@@ -34,6 +38,101 @@ password_hash(const char *pw, size_t n, char *out, size_t outsz)
 	    salt, sizeof(salt), PW_HASH_LEN, out, outsz);
 	OPENSSL_cleanse(salt, sizeof(salt));
 	return rc == ARGON2_OK ? 0 : -1;
+}
+
+/*
+ * The hash slots: one file (a memfd) made by the master before it forks,
+ * so that every worker, the ones of a reload included, shares it.  Slot
+ * i is an exclusive fcntl() lock on byte i: the kernel releases it when
+ * its worker exits, however it exits, so a crash never leaks a slot.
+ * POSIX locks belong to the process, and a worker serves one request at
+ * a time, so one worker holds at most one slot.
+ */
+static int slot_fd = -1;
+
+int
+password_slots_init(void)
+{
+	if (slot_fd >= 0)
+		return 0;
+	if ((slot_fd = memfd_create("rosterd-hash-slots", MFD_CLOEXEC)) < 0)
+		return -1;
+	return 0;
+}
+
+static int
+slot_lock(int slot, short type, int cmd)
+{
+	struct flock fl;
+
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = type;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = slot;
+	fl.l_len = 1;
+	return fcntl(slot_fd, cmd, &fl);
+}
+
+/*
+ * Takes one of slots slots: its index, or -1 when every one is taken.
+ * Without the shared file (no init, or slots <= 0) it never refuses:
+ * PASSWORD_SLOT_NONE.  The search starts at the process id, so that
+ * workers do not all probe slot 0 first.
+ */
+int
+password_slot_take(long slots)
+{
+	long i, s;
+
+	if (slot_fd < 0 || slots <= 0)
+		return PASSWORD_SLOT_NONE;
+	for (i = 0; i < slots; i++) {
+		s = ((long)getpid() + i) % slots;
+		if (slot_lock((int)s, F_WRLCK, F_SETLK) == 0)
+			return (int)s;
+		if (errno != EACCES && errno != EAGAIN)
+			return PASSWORD_SLOT_NONE;	/* cannot tell: allow */
+	}
+	return -1;
+}
+
+void
+password_slot_give(int slot)
+{
+	if (slot >= 0)
+		(void)slot_lock(slot, F_UNLCK, F_SETLK);
+}
+
+/*
+ * password_hash() in one of the slots hash slots shared by the workers:
+ * 0, -1 (an error) or PASSWORD_BUSY (every slot taken: nothing hashed).
+ */
+int
+password_hash_slotted(long slots, const char *pw, size_t n, char *out,
+    size_t outsz)
+{
+	int slot, rc;
+
+	if ((slot = password_slot_take(slots)) == -1)
+		return PASSWORD_BUSY;
+	rc = password_hash(pw, n, out, outsz);
+	password_slot_give(slot);
+	return rc;
+}
+
+/*
+ * The length of a password, in characters: the bytes that do not
+ * continue a UTF-8 sequence (for valid UTF-8, its code points).
+ */
+size_t
+password_length(const char *pw, size_t n)
+{
+	size_t i, len = 0;
+
+	for (i = 0; i < n; i++)
+		if (((unsigned char)pw[i] & 0xc0) != 0x80)
+			len++;
+	return len;
 }
 
 /* 1 when pw[0..n) matches the PHC string phc, else 0. */

@@ -858,13 +858,18 @@ const struct stmt_def db_statements[STMT__MAX] = {
 
 	/*
 	 * Accepts the invite whose token hashes to $1 (hex): creates the
-	 * user (username $3, else the e-mail) or activates the one with its
-	 * e-mail, sets its password to $2 (a PHC string), adds it to the
+	 * user (username $3, else the e-mail) or activates the one it is
+	 * for, sets its password to $2 (a PHC string), adds it to the
 	 * invite's group, marks the invite accepted, audits it: one
-	 * statement.  $4 first name, $5 last name, $6 request id.  One row:
-	 * state (of the invite before; NULL: no such token), tenant_id,
-	 * user_id, json (the user).  The invite row is locked first, so two
-	 * concurrent accepts of one token cannot both succeed.
+	 * statement.  The user it is for: its user_id's, else the one with
+	 * its e-mail (any case); that user must still be in the invited
+	 * state: no password, not locked, and the invite's e-mail (any
+	 * case).  Otherwise nothing is written.  $4 first name, $5 last
+	 * name, $6 request id.  One row: state (of the invite before; NULL:
+	 * no such token), tenant_id, user_ok (false: the user is no longer
+	 * in the invited state), user_id, json (the user; NULL when nothing
+	 * was written).  The invite row is locked first, so two concurrent
+	 * accepts of one token cannot both succeed.
 	 */
 	[STMT_INVITE_ACCEPT] = { "invite_accept",
 	    "WITH inv AS ("
@@ -872,9 +877,12 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	    " WHERE i.token_hash = decode($1::text, 'hex') FOR UPDATE"
 	    "), ok AS (SELECT * FROM inv WHERE state = 'pending'"
 	    "), existing AS ("
-	    " SELECT u.id FROM users u, ok WHERE u.tenant_id = ok.tenant_id"
+	    " SELECT u.id, u.password IS NULL AND NOT u.locked"
+	    "  AND lower(u.email) = lower(ok.email)"
+	    "  AND (ok.user_id IS NULL OR u.id = ok.user_id) AS invited"
+	    " FROM users u, ok WHERE u.tenant_id = ok.tenant_id"
 	    "  AND (u.id = ok.user_id OR lower(u.email) = lower(ok.email))"
-	    " ORDER BY u.id = ok.user_id DESC LIMIT 1"
+	    " ORDER BY u.id = ok.user_id DESC LIMIT 1 FOR UPDATE OF u"
 	    "), ins AS ("
 	    " INSERT INTO users (tenant_id, id, username, email, first_name,"
 	    "  last_name, is_active, verified, password, created_by, updated_by)"
@@ -891,7 +899,7 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	    "  updated_at = now(), updated_by = 'invite:' || ok.id,"
 	    "  version = u.version + 1"
 	    " FROM ok, existing WHERE u.tenant_id = ok.tenant_id"
-	    "  AND u.id = existing.id RETURNING u.*"
+	    "  AND u.id = existing.id AND existing.invited RETURNING u.*"
 	    "), usr AS (SELECT * FROM ins UNION ALL SELECT * FROM upd"
 	    "), gm AS ("
 	    " INSERT INTO group_members (tenant_id, group_id, user_id, added_by)"
@@ -909,8 +917,34 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	    "  'group', ok.group_id) FROM ok, usr"
 	    ") SELECT (SELECT state FROM inv) AS state,"
 	    " (SELECT tenant_id FROM inv) AS tenant_id,"
+	    " coalesce((SELECT invited FROM existing), true) AS user_ok,"
 	    " (SELECT id FROM usr) AS user_id,"
 	    " (SELECT rosterd_user_json(usr) FROM usr) AS json", 6, 0 },
+
+	/*
+	 * What an accept of the invite whose token hashes to $1 (hex), with
+	 * username $2 (NULL: the e-mail), would meet, before anything is
+	 * hashed: state (NULL: no such token), user_ok (as in
+	 * STMT_INVITE_ACCEPT), username_taken (a new user would need a
+	 * username another user has).  One row.  Read-only.
+	 */
+	[STMT_INVITE_LOOKUP] = { "invite_lookup",
+	    "WITH inv AS ("
+	    " SELECT i.*, rosterd_invite_state(i) AS state FROM invites i"
+	    " WHERE i.token_hash = decode($1::text, 'hex')"
+	    "), existing AS ("
+	    " SELECT u.id, u.password IS NULL AND NOT u.locked"
+	    "  AND lower(u.email) = lower(inv.email)"
+	    "  AND (inv.user_id IS NULL OR u.id = inv.user_id) AS invited"
+	    " FROM users u, inv WHERE u.tenant_id = inv.tenant_id"
+	    "  AND (u.id = inv.user_id OR lower(u.email) = lower(inv.email))"
+	    " ORDER BY u.id = inv.user_id DESC LIMIT 1"
+	    ") SELECT (SELECT state FROM inv) AS state,"
+	    " coalesce((SELECT invited FROM existing), true) AS user_ok,"
+	    " NOT EXISTS (SELECT 1 FROM existing) AND EXISTS (SELECT 1"
+	    "  FROM users u, inv WHERE u.tenant_id = inv.tenant_id"
+	    "  AND lower(u.username) = lower(coalesce($2::text, inv.email)))"
+	    "  AS username_taken", 2, 1 },
 
 	/* ---- /v1: audit ---- */
 

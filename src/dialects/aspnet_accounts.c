@@ -181,9 +181,12 @@ attrs_json(struct arena *a, const struct value *u)
 	return j.failed ? "{}" : j.p;
 }
 
-/* rosterd's own checks (the page's type has no annotations). */
+/*
+ * rosterd's own checks (the page's type has no annotations); min is
+ * password_min_length.
+ */
 static void
-validate(struct aspnet_binder *b, const struct value *u)
+validate(struct aspnet_binder *b, const struct value *u, long min)
 {
 	const char *email = str_of(u, "Email");
 	const char *pw = str_of(u, "Password");
@@ -202,6 +205,10 @@ validate(struct aspnet_binder *b, const struct value *u)
 	if (pw != NULL && strlen(pw) > 1024)
 		aspnet_bind_error(b, "Password", "The field Password must be "
 		    "a string with a maximum length of 1024.");
+	else if (pw != NULL && password_length(pw, strlen(pw)) < (size_t)min)
+		aspnet_bind_error(b, "Password", arena_sprintf(b->a, "The "
+		    "field Password must be a string or array type with a "
+		    "minimum length of '%ld'.", min));
 	if (tz != NULL && strlen(tz) > 64)
 		aspnet_bind_error(b, "TimeZone", "The field TimeZone must be a "
 		    "string with a maximum length of 64.");
@@ -321,22 +328,33 @@ aspnet_accounts_post(struct http_req *req, struct http_resp *resp)
 {
 	char phc[PASSWORD_PHC_MAX];
 	const char *pw, *hash = NULL;
+	const struct app *app = req->ctx;
 	struct aspnet_binder b;
 	struct value *doc, *u;
+	int rc;
 
 	if (aspnet_read_body(&app003, req, resp, &doc) != 0)
 		return;
 	aspnet_binder_init(&b, req->arena, app003.param);
 	u = aspnet_bind(&b, &account_details, doc, "");
 	if (b.nerr == 0)
-		validate(&b, u);
+		validate(&b, u, app->cfg->password_min_length);
 	if (b.nerr > 0) {
 		aspnet_error(&app003, req, resp, 400, "The request is invalid.",
 		    b.ms);
 		return;
 	}
 	if ((pw = str_of(u, "Password")) != NULL) {
-		if (password_hash(pw, strlen(pw), phc, sizeof(phc)) != 0) {
+		rc = password_hash_slotted(config_hash_slots(app->cfg), pw,
+		    strlen(pw), phc, sizeof(phc));
+		if (rc == PASSWORD_BUSY) {
+			http_resp_header(resp, "Retry-After", "1");
+			aspnet_error(&app003, req, resp, 503, "Too many "
+			    "passwords are being set at once: try again in a "
+			    "moment.", NULL);
+			return;
+		}
+		if (rc != 0) {
 			aspnet_error(&app003, req, resp, 500,
 			    "An error has occurred.", NULL);
 			return;

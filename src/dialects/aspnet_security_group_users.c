@@ -256,6 +256,26 @@ hash_secrets(struct arena *a, const struct value *u, const char **pw,
 	return rc;
 }
 
+/*
+ * password_min_length (min) for Password, counted in characters of its
+ * bytes taken as UTF-8.  PinCode is a PIN, not a password: not checked.
+ */
+static void
+check_password(struct aspnet_binder *b, const struct value *u, long min)
+{
+	const char *s = str_of(u, "Password");
+	unsigned char *bytes;
+	size_t n;
+
+	if (s == NULL || base64_decode(b->a, s, strlen(s), &bytes, &n) != 0)
+		return;
+	if (password_length((const char *)bytes, n) < (size_t)min)
+		aspnet_bind_error(b, "Password", arena_sprintf(b->a, "The "
+		    "field Password must be a string or array type with a "
+		    "minimum length of '%ld'.", min));
+	explicit_bzero(bytes, n);
+}
+
 struct limit {
 	const char	*name;
 	size_t		 max;
@@ -461,8 +481,19 @@ run(struct http_req *req, struct http_resp *resp, const struct value *u)
 	struct upsert x;
 	enum db_status st;
 	PGresult *r;
+	int slot = PASSWORD_SLOT_NONE, rc;
 
-	if (hash_secrets(req->arena, u, &pw, &pin) != 0) {
+	/* both secrets are hashed in one slot */
+	if ((str_of(u, "Password") != NULL || str_of(u, "PinCode") != NULL) &&
+	    (slot = password_slot_take(config_hash_slots(w->cfg))) == -1) {
+		http_resp_header(resp, "Retry-After", "1");
+		aspnet_error(&app000, req, resp, 503, "Too many passwords are "
+		    "being set at once: try again in a moment.", NULL);
+		return;
+	}
+	rc = hash_secrets(req->arena, u, &pw, &pin);
+	password_slot_give(slot);
+	if (rc != 0) {
 		aspnet_error(&app000, req, resp, 500, "An error has occurred.",
 		    NULL);
 		return;
@@ -504,6 +535,9 @@ aspnet_security_group_users_post(struct http_req *req,
 		return;
 	aspnet_binder_init(&b, req->arena, app000.param);
 	u = aspnet_bind(&b, &security_group_user, doc, "");
+	if (b.nerr == 0)
+		check_password(&b, u, ((const struct app *)req->ctx)->cfg->
+		    password_min_length);
 	if (b.nerr > 0) {
 		aspnet_error(&app000, req, resp, 400, "The request is invalid.",
 		    b.ms);

@@ -180,28 +180,93 @@ opt_str(const struct value *o, const char *key)
 	return v != NULL && v->type == VALUE_STRING ? v->u.str.p : NULL;
 }
 
-/* POST /v1/invites/accept: the token is the credential. */
+static int
+is_true(const PGresult *r, const char *col)
+{
+	const char *v = db_get(r, 0, col);
+
+	return v != NULL && strcmp(v, "t") == 0;
+}
+
+/*
+ * 410 unless r (STMT_INVITE_LOOKUP or STMT_INVITE_ACCEPT) says the
+ * invite is pending and its user still in the invited state: 0, or -1
+ * with the answer sent.
+ */
+static int
+gone(struct http_req *req, struct http_resp *resp, const PGresult *r)
+{
+	const char *state = db_get(r, 0, "state");
+
+	if (state == NULL || strcmp(state, "pending") != 0) {
+		v1_problem(req, resp, 410, state == NULL ? "This invitation "
+		    "is not valid." : arena_sprintf(req->arena, "This "
+		    "invitation is %s.", state));
+		return -1;
+	}
+	if (!is_true(r, "user_ok")) {
+		v1_problem(req, resp, 410, "This invitation is no longer "
+		    "valid.");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * POST /v1/invites/accept: the token is the credential.  Anonymous, so
+ * nothing costly happens for a request that will be refused: the body
+ * is checked, then the invite is looked up (a SHA-256 and one indexed
+ * read), and only for a pending invite of a user still in the invited
+ * state is the password hashed, in one of the hash slots the workers
+ * share (none free: 503 with Retry-After).
+ */
 void
 v1_invites_accept(struct http_req *req, struct http_resp *resp)
 {
-	const char *params[6], *constraint, *state;
+	const struct app *app = req->ctx;
+	const char *params[6], *constraint;
 	char hash[65], phc[PASSWORD_PHC_MAX];
 	struct value *o, *pw, *tok;
 	enum db_status st;
 	PGresult *r;
+	long min = app->cfg->password_min_length;
+	int rc;
 
 	if (v1_checked_body(req, resp, accept_fields,
 	    RS_ARRAY_LEN(accept_fields), V1_CREATE, &o) == NULL)
 		return;
 	tok = value_get(o, "token");
 	pw = value_get(o, "password");
-	if (pw->u.str.len < 8) {
+	if (password_length(pw->u.str.p, pw->u.str.len) < (size_t)min) {
 		v1_field_error(req, resp, 400, "password", "tooShort",
-		    "password must have at least 8 characters.");
+		    arena_sprintf(req->arena, "password must have at least "
+		    "%ld characters.", min));
 		return;
 	}
 	token_sha256_hex(tok->u.str.p, tok->u.str.len, hash);
-	if (password_hash(pw->u.str.p, pw->u.str.len, phc, sizeof(phc)) != 0) {
+	params[0] = hash;
+	params[1] = opt_str(o, "username");
+	if ((r = v1_exec(req, STMT_INVITE_LOOKUP, params, &st,
+	    &constraint)) == NULL) {
+		v1_db_error(req, resp, st, constraint, NULL);
+		return;
+	}
+	if (gone(req, resp, r) != 0)
+		return;
+	if (is_true(r, "username_taken")) {
+		v1_field_error(req, resp, 409, "username", "taken",
+		    "This username is already in use.");
+		return;
+	}
+	rc = password_hash_slotted(config_hash_slots(app->cfg), pw->u.str.p,
+	    pw->u.str.len, phc, sizeof(phc));
+	if (rc == PASSWORD_BUSY) {
+		http_resp_header(resp, "Retry-After", "1");
+		v1_problem(req, resp, 503, "Too many passwords are being set "
+		    "at once: try again in a moment.");
+		return;
+	}
+	if (rc != 0) {
 		v1_problem(req, resp, 500, "An internal error occurred.");
 		return;
 	}
@@ -221,13 +286,8 @@ v1_invites_accept(struct http_req *req, struct http_resp *resp)
 		v1_db_error(req, resp, st, constraint, conflicts);
 		return;
 	}
-	state = db_get(r, 0, "state");
-	if (state == NULL || strcmp(state, "pending") != 0) {
-		v1_problem(req, resp, 410, state == NULL ? "This invitation "
-		    "is not valid." : arena_sprintf(req->arena, "This "
-		    "invitation is %s.", state));
+	if (gone(req, resp, r) != 0)
 		return;
-	}
 	req->tenant = db_get(r, 0, "tenant_id");
 	v1_send_resource(req, resp, 200, db_get(r, 0, "json"), NULL);
 }

@@ -117,7 +117,9 @@ def sgu_sample(group=None, **over):
     """The page's JSON sample with ids that exist and a unique UserName."""
     roles = role_ids(TENANT_A)
     s = json.loads(fixture("seed000_request.json"))
+    # the page's Password ("QEA=", two bytes) is below password_min_length
     s.update({"ID": str(uuid.uuid4()), "UserName": unique("sgu"),
+              "Password": base64.b64encode(b"sample password").decode(),
               "SecurityGroupID": group or shared_group("security"),
               "RoleID": roles["Member"], "CompanyRoleID": roles["Administrator"]})
     s.update(over)

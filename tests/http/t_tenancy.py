@@ -135,6 +135,7 @@ def _ten_sgu_body(w, user_id, group_id, role_id, company_role_id):
     with open(os.path.join(FIXTURES, "seed000_request.json")) as f:
         s = json.load(f)
     s.update({"ID": user_id, "UserName": unique("tsgu"), "SecurityGroupID": group_id,
+              "Password": base64.b64encode(b"sample password").decode(),
               "RoleID": role_id, "CompanyRoleID": company_role_id})
     s["Contact"] = None
     s["ContactID"] = None
