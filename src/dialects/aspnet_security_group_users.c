@@ -267,6 +267,8 @@ check_lengths(struct arena *a, const struct value *u)
 {
 	static const struct limit user_limits[] = {
 		{ "UserName", 256 }, { "Name", 256 },
+		/* secrets: 1024 bytes (Password is their base64) */
+		{ "Password", 1368 }, { "PinCode", 1024 },
 	};
 	static const struct limit contact_limits[] = {
 		{ "FirstName", 256 }, { "LastName", 256 },
