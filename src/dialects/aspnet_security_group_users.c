@@ -293,6 +293,18 @@ check_lengths(struct arena *a, const struct value *u)
 	return NULL;
 }
 
+/* 1 when the bound user says Role.IsSystemAdministrator: true. */
+static int
+sets_system_admin(const struct value *u)
+{
+	const struct value *r = value_get(u, "Role"), *f;
+
+	if (r == NULL || r->type != VALUE_OBJECT)
+		return 0;
+	f = value_get(r, "IsSystemAdministrator");
+	return f != NULL && f->type == VALUE_BOOL && f->u.boolean;
+}
+
 /* The roles named by RoleID and CompanyRoleID, in that order. */
 static const char *
 role_list(struct arena *a, const struct value *u, const char *names[2],
@@ -311,7 +323,7 @@ role_list(struct arena *a, const struct value *u, const char *names[2],
 /* ---- the handler ---- */
 
 struct upsert {
-	const char	*params[25];
+	const char	*params[26];
 	const char	*role_names[2];
 	size_t		 nroles;
 };
@@ -358,6 +370,7 @@ params_of(struct http_req *req, const struct value *u, struct upsert *x,
 	p[22] = cc.actor;
 	p[23] = cc.request_id;
 	p[24] = "aspnet000.security_group_user";
+	p[25] = dialect_system_admin(req) ? "true" : "false";
 }
 
 /* The stored SecurityGroupUser: what was kept, secrets null. */
@@ -392,9 +405,11 @@ answer(struct http_req *req, struct http_resp *resp, const struct value *u,
 
 	if (!is_true(r, "tenant_ok"))
 		fail(req, resp, "NotFound", "The tenant was not found.");
-	else if (is_true(r, "other_tenant"))
-		fail(req, resp, "NotFound", arena_sprintf(req->arena, "The "
-		    "user '%s' was not found.", str_of(u, "ID")));
+	else if (is_true(r, "system_role"))
+		aspnet_error(&app000, req, resp, 403, arena_sprintf(req->arena,
+		    "%s names a role flagged IsSystemAdministrator: only a "
+		    "SystemAdmin may assign it.", x->nroles > 1 ?
+		    "RoleID or CompanyRoleID" : x->role_names[0]), NULL);
 	else if (!is_true(r, "group_ok"))
 		fail(req, resp, "NotFound", arena_sprintf(req->arena, "The "
 		    "security group '%s' was not found.",
@@ -513,6 +528,11 @@ aspnet_security_group_users_post(struct http_req *req,
 	}
 	if ((why = check_lengths(req->arena, u)) != NULL) {
 		fail(req, resp, "ValidationFailed", why);
+		return;
+	}
+	if (!dialect_system_admin(req) && sets_system_admin(u)) {
+		aspnet_error(&app000, req, resp, 403, "Role.IsSystemAdministrator "
+		    "may be true only when a SystemAdmin sends it.", NULL);
 		return;
 	}
 	if (link_contact(req, resp, u) != 0)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "dialect.h"
+#include "../auth/auth.h"
 
 /* The body limits of the configuration (config.c fills them). */
 const struct fmt_limits *
@@ -25,7 +26,14 @@ dialect_core_ctx(const struct http_req *req, struct core_ctx *c)
 	c->db = app->db;
 	c->a = req->arena;
 	c->actor = req->authenticated ? req->principal.sub : "anonymous";
-	c->request_id = req->request_id;
+	c->request_id = req->audit_request_id;
+}
+
+int
+dialect_system_admin(const struct http_req *req)
+{
+	return req->authenticated && authz_check(&req->principal,
+	    AUTHZ_SYSTEM_ADMIN, NULL) == AUTHZ_ALLOW;
 }
 
 static void
