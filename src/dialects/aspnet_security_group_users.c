@@ -293,16 +293,25 @@ check_lengths(struct arena *a, const struct value *u)
 	return NULL;
 }
 
-/* 1 when the bound user says Role.IsSystemAdministrator: true. */
-static int
-sets_system_admin(const struct value *u)
+/*
+ * The Role object is the client's description of the user's role, kept
+ * and sent back as it came; RoleID is what assigns.  Only a SystemAdmin
+ * may have it say IsSystemAdministrator: true (the vendor's own sample
+ * says so, hence no refusal): from anyone else it is kept as false, so
+ * that no consumer of the stored user reads a system administrator
+ * into a TenantAdmin's words.
+ */
+static void
+clear_system_admin(struct arena *a, struct value *u)
 {
-	const struct value *r = value_get(u, "Role"), *f;
+	struct value *r = value_get(u, "Role");
+	const struct value *f;
 
 	if (r == NULL || r->type != VALUE_OBJECT)
-		return 0;
+		return;
 	f = value_get(r, "IsSystemAdministrator");
-	return f != NULL && f->type == VALUE_BOOL && f->u.boolean;
+	if (f != NULL && f->type == VALUE_BOOL && f->u.boolean)
+		put(a, r, "IsSystemAdministrator", value_bool(a, 0));
 }
 
 /* The roles named by RoleID and CompanyRoleID, in that order. */
@@ -530,11 +539,8 @@ aspnet_security_group_users_post(struct http_req *req,
 		fail(req, resp, "ValidationFailed", why);
 		return;
 	}
-	if (!dialect_system_admin(req) && sets_system_admin(u)) {
-		aspnet_error(&app000, req, resp, 403, "Role.IsSystemAdministrator "
-		    "may be true only when a SystemAdmin sends it.", NULL);
-		return;
-	}
+	if (!dialect_system_admin(req))
+		clear_system_admin(req->arena, u);
 	if (link_contact(req, resp, u) != 0)
 		return;
 	run(req, resp, u);

@@ -24,26 +24,31 @@ csv_needs_quotes(const char *s, size_t n)
 
 /*
  * 1 when a spreadsheet would read the text as a formula: it starts with
- * '=', '+', '-', '@', TAB or CR (OWASP's CSV injection list).  A '-'
- * followed only by ASCII letters, digits, '-' and '_' is let through:
- * such a cell can name no function, sheet, file or DDE channel, and it
- * is what negative integers and base64url tokens (an invite's
- * RecoveryToken) look like, which a quote would corrupt for programs.
+ * '=', '+', '-', '@', TAB or CR (OWASP's CSV injection list).  A sign
+ * followed only by digits, spaces and ( ) . - / is let through (phone
+ * numbers, "+44 20 7946 0000"), and so is a '-' followed only by ASCII
+ * letters, digits, '-' and '_' (base64url tokens: an invite's
+ * RecoveryToken): such text names no function, sheet, file or DDE
+ * channel, and a quote would corrupt it for the programs that read it.
  */
 static int
 csv_formula_like(const char *s, size_t n)
 {
-	size_t i;
+	size_t i, phone = 1, token = s[0] == '-';
 
 	if (n == 0 || s[0] == '\0' || strchr("=+-@\t\r", s[0]) == NULL)
 		return 0;
-	if (s[0] != '-')
+	if (s[0] != '+' && s[0] != '-')
 		return 1;
-	for (i = 1; i < n; i++)
+	for (i = 1; i < n; i++) {
+		if (!isdigit((unsigned char)s[i]) &&
+		    strchr(" ().-/", s[i]) == NULL)
+			phone = 0;
 		if (!isalnum((unsigned char)s[i]) && s[i] != '-' &&
 		    s[i] != '_')
-			return 1;
-	return 0;
+			token = 0;
+	}
+	return !phone && !token;
 }
 
 /*

@@ -10,9 +10,10 @@
  * as they are, True/False, "" for null, jsv_encode() text for arrays and
  * objects, which decodes again as JSV); a field is quoted exactly when
  * it must be (a '"' ',' CR or LF inside, or a leading '[' or '{'), or
- * when a text starts like a formula ('=', '+', '@', TAB, CR, or '-'
- * with more than letters, digits, '-' and '_' after it): then it is
- * quoted with a single quote before it; numbers are never prefixed.
+ * when a text starts like a formula ('=', '@', TAB, CR, or a sign
+ * before more than a phone number's characters or, after '-', a
+ * token's): then it is quoted with a single quote before it; numbers
+ * are never prefixed.
  * Anything that is not an object is refused with nothing written.
  */
 #define FUZZ_NAME "csv"
@@ -99,26 +100,32 @@ needs_quotes(const char *s, size_t n)
 	    memchr(s, '\r', n) != NULL || memchr(s, '\n', n) != NULL;
 }
 
-/* The OWASP rule, written out independently of csv.c. */
+/* The OWASP rule and its two exceptions, written out apart from csv.c. */
 static int
 formula_like(const char *s, size_t n)
 {
 	size_t i;
+	int phone = 1, token;
 
 	if (n == 0)
 		return 0;
-	if (s[0] == '=' || s[0] == '+' || s[0] == '@' || s[0] == '\t' ||
-	    s[0] == '\r')
+	if (s[0] == '=' || s[0] == '@' || s[0] == '\t' || s[0] == '\r')
 		return 1;
-	if (s[0] != '-')
+	if (s[0] != '+' && s[0] != '-')
 		return 0;
-	for (i = 1; i < n; i++)
+	token = s[0] == '-';
+	for (i = 1; i < n; i++) {
+		if (!(s[i] >= '0' && s[i] <= '9') && s[i] != ' ' &&
+		    s[i] != '(' && s[i] != ')' && s[i] != '.' && s[i] != '-' &&
+		    s[i] != '/')
+			phone = 0;
 		if (!(s[i] >= 'a' && s[i] <= 'z') &&
 		    !(s[i] >= 'A' && s[i] <= 'Z') &&
 		    !(s[i] >= '0' && s[i] <= '9') && s[i] != '-' &&
 		    s[i] != '_')
-			return 1;
-	return 0;
+			token = 0;
+	}
+	return !phone && !token;
 }
 
 static void
