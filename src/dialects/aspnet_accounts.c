@@ -72,6 +72,7 @@ static const struct aspnet_app app003 = {
 	.xlsx = 1,
 	.contract = &account_details_xml,
 	.xlsx_name = "users.xlsx",
+	.secrets = 1,
 };
 
 /* ---- the binding types, in the page's (declaration) order ---- */

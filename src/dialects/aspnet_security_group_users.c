@@ -19,6 +19,7 @@ static const struct aspnet_app app000 = {
 	.camel_case = 0,
 	.dollar_id = 1,
 	.xml = 0,
+	.secrets = 1,
 };
 
 /* ---- the page's types, members in declaration order ---- */

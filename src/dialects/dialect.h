@@ -60,6 +60,9 @@ struct aspnet_app {
 	int		 xlsx;		/* the xlsx formatter registered (003) */
 	const struct xml_contract *contract; /* the request body's, or NULL */
 	const char	*xlsx_name;	/* Content-Disposition file name */
+	int		 secrets;	/* bodies carry secrets: a decoder's
+					 * message quotes nothing of a form or
+					 * XML body */
 };
 
 extern const struct aspnet_app aspnet_app_004;

@@ -119,6 +119,22 @@ def _hard_secret_cases():
         _hard_urlparse.urlencode([("email", unique("hf") + "@example.com"), ("password", m),
                                 ("confirmPassword", "x")]),
         m, ctype="application/x-www-form-urlencoded")
+    # A secret that breaks the body's own syntax: an unescaped '&' in a
+    # form (what follows reads as a key), an entity reference in XML.
+    m = _hard_marker()
+    add("000 form password with a bare &", SGU_PATH,
+        f"UserName={unique('hf')}&Password=x&{m}[y=1", m,
+        ctype="application/x-www-form-urlencoded")
+    m = _hard_marker()
+    add("003 form password with a bare &", ACCOUNTS_PATH,
+        f"email={unique('hf')}%40example.com&password=x&{m}]=1&confirmPassword=x", m,
+        ctype="application/x-www-form-urlencoded")
+    m = _hard_marker()
+    add("003 XML password with an entity", ACCOUNTS_PATH,
+        ('<AccountDetails xmlns="http://schemas.datacontract.org/2004/07/'
+         'EziManager.Models.Tenancies.Accounts"><ConfirmPassword>x</ConfirmPassword>'
+         f'<Email>{unique("hx")}@example.com</Email><Password>a&{m};b</Password>'
+         '</AccountDetails>'), m, ctype="application/xml")
     # /v1: the invite accept's password and token (the only /v1 secrets a
     # request carries).
     acc = "/v1/invites/accept"
