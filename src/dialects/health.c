@@ -80,13 +80,7 @@ metrics_authorized(const struct http_req *req)
 	return strlen(h) == n && ct_memcmp(h, want, n) == 0;
 }
 
-/*
- * GET /readyz: 200 when the database answers and has every migration of
- * sql_dir; else 503.  Everyone gets the status ({"status":"ready"} or
- * {"status":"unavailable"}); a caller with the metrics token also gets
- * why: "database":"up"/"down", and "schema":"behind","missing":[...]
- * with the missing migrations' names.
- */
+/* Why /readyz says what it says, for the metrics token's holder. */
 static void
 readyz_detail(struct arena *a, struct value *o, int ok, int behind,
     const char *missing)
@@ -111,6 +105,13 @@ readyz_detail(struct arena *a, struct value *o, int ok, int behind,
 	    "(missing %s)", missing)));
 }
 
+/*
+ * GET /readyz: 200 when the database answers and has every migration of
+ * sql_dir; else 503.  Everyone gets the status ({"status":"ready"} or
+ * {"status":"unavailable"}); a caller with the metrics token also gets
+ * why: "database":"up"/"down", and "schema":"behind","missing":[...]
+ * with the missing migrations' names.
+ */
 void
 health_readyz(struct http_req *req, struct http_resp *resp)
 {
