@@ -98,6 +98,8 @@ URL = ENV["AD_URL"]
 HOME_TENANT = ENV["AD_HOME_TENANT"]
 OUT = ENV["AD_OUT"]
 ROSTERCTL = os.path.join(BUILD, "rosterctl")
+with open(ENV["AD_METRICS_TOKEN_FILE"]) as _f:
+    METRICS_TOKEN = _f.read().strip()
 with open(ENV["AD_SECRET_FILE"], "rb") as _f:
     SECRET = _f.read().rstrip(b"\n")
 TIMEOUT = 30
@@ -242,7 +244,7 @@ def call(method, path, body=None, token=None, headers=None, expect=200, title=No
     if data is not None:
         h.append(("Content-Type", "application/json", "application/json"))
     for k, v in (headers or {}).items():
-        h.append((k, v, v))
+        h.append((k, v, "Bearer <metrics token>" if v == "Bearer " + METRICS_TOKEN else v))
     conn = http.client.HTTPSConnection(HOST, int(PORT), context=TLS, timeout=TIMEOUT)
     try:
         conn.request(method, path, body=data, headers={k: v for k, v, _ in h})
@@ -408,7 +410,8 @@ def run():
     # API description, once the router has it
     if has_route("GET", "/openapi.json"):
         call("GET", "/openapi.json")
-    call("GET", "/metrics", title="Metrics (after the requests above)")
+    call("GET", "/metrics", title="Metrics (after the requests above)",
+         headers={"Authorization": "Bearer " + METRICS_TOKEN})
 
     # Errors
     E = "errors"
@@ -500,8 +503,10 @@ FAMILIES = [
 
 SUMMARIES = {
     ("GET", "/healthz"): "200 while the process serves.",
-    ("GET", "/readyz"): "200 when the database answers, else 503. Only from this host.",
-    ("GET", "/metrics"): "Prometheus text format, summed over every worker. Only from this host.",
+    ("GET", "/readyz"): "200 when the database answers, else 503. Only from this host. "
+                        "Why (database, schema) only with the metrics token.",
+    ("GET", "/metrics"): "Prometheus text format, summed over every worker. Only from this host, "
+                         "with `Authorization: Bearer <metrics token>` (metrics_token_file).",
     ("POST", "/api/organizations/{organizationId}/users"):
         "The ASP.NET Web API endpoint rosterd reproduces field for field "
         "(PascalCase, `{\"Message\", \"ModelState\"}` errors; see docs/compat.md).",
@@ -677,8 +682,10 @@ it), not repeated in the examples.
 ### Authentication and roles
 
 Every route except `/healthz`, `/readyz`, `/metrics`, `/openapi.json` and
-`POST /v1/invites/accept` needs `Authorization: Bearer <JWT>` (the shipped
-nginx site lets only the host itself reach `/readyz` and `/metrics`). The claims that
+`POST /v1/invites/accept` needs `Authorization: Bearer <JWT>`; `/metrics` needs
+`Authorization: Bearer <metrics token>`, the token of `metrics_token_file`, which
+also makes `/readyz` say why (the shipped nginx site lets only the host itself
+reach `/readyz` and `/metrics`). The claims that
 matter are `sub` (the caller, written to every audit row), `tid` (the caller's
 tenant) and `roles`. The examples use tokens minted by `rosterctl token`
 (HS256), for instance:

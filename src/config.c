@@ -74,6 +74,8 @@ static const struct key keys[] = {
 	    1024 },
 	{ "password_hash_slots", KEY_INT, O(password_hash_slots), "0", 0,
 	    1024 },
+	{ "metrics_token_file", KEY_STRING, O(metrics_token_file), NULL, 0,
+	    0 },
 };
 
 _Static_assert(RS_ARRAY_LEN(keys) <= CONFIG_KEYS_MAX, "CONFIG_KEYS_MAX");
@@ -437,6 +439,48 @@ check_values(struct config *cfg, char *err, size_t errsz)
 }
 
 /*
+ * Reads metrics_token_file: the bearer token /metrics and /readyz's
+ * detail want, the file's bytes less one trailing newline: 32 to 1024
+ * printable ASCII characters, no space (a Prometheus
+ * credentials_file holds the same bytes).
+ */
+static int
+load_metrics_token(struct config *cfg, char *err, size_t errsz)
+{
+	char tmp[1026];
+	ssize_t n;
+	size_t i;
+	int fd;
+
+	if (cfg->metrics_token_file == NULL)
+		return 0;
+	if ((fd = open(cfg->metrics_token_file, O_RDONLY | O_CLOEXEC)) < 0) {
+		snprintf(err, errsz, "metrics_token_file: cannot open \"%s\": "
+		    "%s", cfg->metrics_token_file, strerror(errno));
+		return -1;
+	}
+	n = read(fd, tmp, sizeof(tmp));
+	close(fd);
+	if (n > 0 && tmp[n - 1] == '\n')
+		n--;
+	for (i = 0; n > 0 && i < (size_t)n; i++)
+		if (tmp[i] <= ' ' || tmp[i] > '~')
+			break;
+	if (n < 32 || n > 1024 || i < (size_t)n) {
+		explicit_bzero(tmp, sizeof(tmp));
+		snprintf(err, errsz, "metrics_token_file: \"%s\" must hold 32 "
+		    "to 1024 printable characters without spaces, and a "
+		    "newline at most", cfg->metrics_token_file);
+		return -1;
+	}
+	cfg->metrics_token = xmalloc((size_t)n + 1);
+	memcpy(cfg->metrics_token, tmp, (size_t)n);
+	cfg->metrics_token[n] = '\0';
+	explicit_bzero(tmp, sizeof(tmp));
+	return 0;
+}
+
+/*
  * Loads the configuration.  See config.h.
  */
 int
@@ -457,6 +501,10 @@ config_load(const char *path, struct config *cfg, char *err, size_t errsz)
 		config_free(cfg);
 		return -1;
 	}
+	if (load_metrics_token(cfg, err, errsz) != 0) {
+		config_free(cfg);
+		return -1;
+	}
 	return 0;
 }
 
@@ -470,6 +518,10 @@ config_free(struct config *cfg)
 		if (keys[i].type == KEY_STRING)
 			free(*(char **)((char *)cfg + keys[i].off));
 	jwt_keys_free(cfg->jwt_keys, cfg->jwt_nkeys);
+	if (cfg->metrics_token != NULL) {
+		explicit_bzero(cfg->metrics_token, strlen(cfg->metrics_token));
+		free(cfg->metrics_token);
+	}
 	if (cfg->jwt_secret != NULL) {
 		explicit_bzero(cfg->jwt_secret, cfg->jwt_secret_len);
 		free(cfg->jwt_secret);

@@ -53,6 +53,7 @@ struct config {
 	long		 access_log;		/* boolean: a line per request */
 	long		 password_min_length;	/* characters of a new password */
 	long		 password_hash_slots;	/* concurrent hashes; 0: auto */
+	char		*metrics_token_file;	/* /metrics' bearer token */
 
 	/* derived at load time */
 	struct fmt_limits body_limits;		/* the four body limits above */
@@ -61,6 +62,7 @@ struct config {
 	size_t		 jwt_secret_len;
 	struct jwt_key	*jwt_keys;		/* every verification key */
 	size_t		 jwt_nkeys;
+	char		*metrics_token;		/* NULL: /metrics is closed */
 	char		*path;			/* the file read, or NULL */
 	int		 src[CONFIG_KEYS_MAX];	/* per key: 0 default, > 0 the
 						 * file's line, -1 environment */

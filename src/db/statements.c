@@ -1203,11 +1203,14 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	/*
 	 * Creates or updates user $2 of tenant $1 with its group membership,
 	 * role assignments and audit row: one round trip, all or nothing.
-	 * Nothing is written unless the tenant exists, $2 is no other
-	 * tenant's user, group $19 (NULL: none) is a group of kind $20 of
-	 * the tenant and every role of $22 is the tenant's: the row reports
-	 * tenant_ok, other_tenant, group_ok and missing (0-based positions
-	 * of unknown roles).  An update keeps what a NULL leaves unsaid
+	 * User ids are per tenant: $2 names this tenant's user or a new
+	 * one, whatever other tenants hold, so the answer never depends on
+	 * another tenant's rows.  Nothing is written unless the tenant
+	 * exists, group $19 (NULL: none) is a group of kind $20 of the
+	 * tenant, every role of $22 is the tenant's and none is flagged
+	 * is_system_admin unless $26 (the caller is a SystemAdmin): the row
+	 * reports tenant_ok, group_ok, missing (0-based positions of unknown
+	 * roles) and system_role.  An update keeps what a NULL leaves unsaid
 	 * (booleans $11-$14, password $15, pin code $16: PHC strings, never
 	 * secrets) and replaces the dialect's attrs member $17 by $18.  With
 	 * $21 the user leaves every other group of kind $20.  Role
@@ -1215,7 +1218,8 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	 * is a unique violation (users_username_key, users_email_key).
 	 * $3 username, $4 email, $5 first name, $6 last name, $7 display
 	 * name, $8 phone, $9 external id, $10 time zone, $23 actor,
-	 * $24 request id, $25 audit action.  One row: the checks, then id,
+	 * $24 request id, $25 audit action, $26 may assign system roles.
+	 * One row: the checks, then id,
 	 * created, username, email, verified, is_active, time_zone, dto (the
 	 * attrs member), group_name.
 	 */
@@ -1223,8 +1227,9 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	    "WITH chk AS ("
 	    " SELECT EXISTS (SELECT 1 FROM tenants WHERE id = $1::uuid)"
 	    "  AS tenant_ok,"
-	    " EXISTS (SELECT 1 FROM users WHERE id = $2::uuid"
-	    "  AND tenant_id <> $1::uuid) AS other_tenant,"
+	    " (NOT $26::boolean AND EXISTS (SELECT 1 FROM roles ro"
+	    "  WHERE ro.tenant_id = $1::uuid AND ro.id = ANY ($22::uuid[])"
+	    "  AND ro.is_system_admin)) AS system_role,"
 	    " ($19::uuid IS NULL OR EXISTS (SELECT 1 FROM groups"
 	    "  WHERE tenant_id = $1::uuid AND id = $19::uuid"
 	    "  AND kind = $20::text)) AS group_ok,"
@@ -1243,7 +1248,7 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	    "  coalesce($13::boolean, false), coalesce($14::boolean, false),"
 	    "  $15::text, $16::text, jsonb_build_object($17::text, $18::jsonb),"
 	    "  $23::text, $23::text"
-	    " FROM chk WHERE chk.tenant_ok AND NOT chk.other_tenant"
+	    " FROM chk WHERE chk.tenant_ok AND NOT chk.system_role"
 	    "  AND chk.group_ok AND chk.missing IS NULL"
 	    " ON CONFLICT (tenant_id, id) DO UPDATE SET"
 	    "  username = EXCLUDED.username, email = EXCLUDED.email,"
@@ -1287,12 +1292,12 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	    "  up.created, 'group', $19::uuid, 'roles',"
 	    "  to_jsonb(coalesce($22::uuid[], '{}')))"
 	    " FROM up"
-	    ") SELECT chk.tenant_ok, chk.other_tenant, chk.group_ok,"
+	    ") SELECT chk.tenant_ok, chk.system_role, chk.group_ok,"
 	    " chk.missing, up.id, up.created, up.username, up.email,"
 	    " up.verified, up.is_active, up.time_zone, up.dto,"
 	    " (SELECT g.name FROM groups g WHERE g.tenant_id = $1::uuid"
 	    "  AND g.id = $19::uuid) AS group_name"
-	    " FROM chk LEFT JOIN up ON true", 25, 0 },
+	    " FROM chk LEFT JOIN up ON true", 26, 0 },
 
 	/*
 	 * Seed 000's person record named by ContactID $2 in tenant $1: the
@@ -1306,6 +1311,19 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	    "  AND lower(coalesce(u.attrs->'aspnet000'->'Contact'->>'ID',"
 	    "   u.attrs->'aspnet000'->>'ContactID')) = lower($2::text)"
 	    " ORDER BY u.created_at, u.id LIMIT 1", 2, 1 },
+
+	/*
+	 * Whether any role of tenant $1 named by id ($2) or else by name
+	 * ($3, case-insensitive), as STMT_ROLES_MISSING resolves them, is
+	 * flagged is_system_admin: such roles are created, changed, deleted
+	 * and assigned by SystemAdmins only.  One row (system).  Read-only.
+	 */
+	[STMT_ROLES_SYSTEM] = { "roles_system",
+	    "SELECT EXISTS (SELECT 1"
+	    " FROM unnest($2::uuid[], $3::text[]) AS r(rid, rname)"
+	    " JOIN roles ro ON ro.tenant_id = $1::uuid AND ro.is_system_admin"
+	    "  AND CASE WHEN r.rid IS NOT NULL THEN ro.id = r.rid"
+	    "  ELSE lower(ro.name) = lower(r.rname) END) AS system", 3, 1 },
 };
 
 _Static_assert(sizeof(db_statements) / sizeof(db_statements[0]) == STMT__MAX,

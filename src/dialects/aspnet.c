@@ -440,6 +440,28 @@ aspnet_unsupported_media(const struct aspnet_app *app, struct http_req *req,
 	aspnet_error(app, req, resp, 415, m, NULL);
 }
 
+/*
+ * msg with every '...' quoted run replaced by '…'.  A form's keys and
+ * libxml2's entity names are the body's own bytes: a secret with an
+ * unescaped '&' in it reaches a message that way.
+ */
+static const char *
+unquoted(struct arena *a, const char *msg)
+{
+	struct buf b;
+	const char *p = msg, *q, *e;
+
+	buf_init(&b, a);
+	while ((q = strchr(p, '\'')) != NULL &&
+	    (e = strchr(q + 1, '\'')) != NULL) {
+		buf_put(&b, p, (size_t)(q - p));
+		buf_puts(&b, "'\xe2\x80\xa6'");
+		p = e + 1;
+	}
+	buf_puts(&b, p);
+	return b.failed ? "The request body could not be read." : b.p;
+}
+
 int
 aspnet_read_body(const struct aspnet_app *app, struct http_req *req,
     struct http_resp *resp, struct value **doc)
@@ -473,9 +495,12 @@ aspnet_read_body(const struct aspnet_app *app, struct http_req *req,
 		msg = arena_sprintf(req->arena, "Cannot deserialize a JSON %s "
 		    "into this parameter's type, which needs a JSON object.",
 		    *doc ? value_type_name((*doc)->type) : "null");
+	else if (app->secrets && m != ASPNET_JSON && m != ASPNET_TEXT_JSON)
+		msg = unquoted(req->arena, ferr.msg);
 	else
 		msg = arena_strdup(req->arena, ferr.msg);
-	key = ferr.path[0] != '\0' && fs != FMT_OK && fs != FMT_EMPTY ?
+	key = ferr.path[0] != '\0' && fs != FMT_OK && fs != FMT_EMPTY &&
+	    !(app->secrets && m == ASPNET_FORM) ?
 	    arena_sprintf(req->arena, "%s.%s", app->param, ferr.path) :
 	    app->param;
 	ms = value_object(req->arena);

@@ -72,6 +72,7 @@ static const struct aspnet_app app003 = {
 	.xlsx = 1,
 	.contract = &account_details_xml,
 	.xlsx_name = "users.xlsx",
+	.secrets = 1,
 };
 
 /* ---- the binding types, in the page's (declaration) order ---- */
@@ -251,7 +252,7 @@ answer(struct http_req *req, struct http_resp *resp, const struct value *u,
 {
 	struct value *ms;
 
-	if (!is_true(r, "tenant_ok") || is_true(r, "other_tenant")) {
+	if (!is_true(r, "tenant_ok")) {
 		aspnet_error(&app003, req, resp, 404, arena_sprintf(req->arena,
 		    "The account '%s' was not found.", str_of(u, "ID")),
 		    NULL);
@@ -277,7 +278,7 @@ run(struct http_req *req, struct http_resp *resp, const struct value *u,
     const char *pw_hash)
 {
 	char newid[UUID_STR_LEN + 1];
-	const char *id = str_of(u, "ID"), *p[25], *constraint = NULL;
+	const char *id = str_of(u, "ID"), *p[26], *constraint = NULL;
 	const char *group = str_of(u, "PrivilegeGroup");
 	struct app *w = req->ctx;
 	struct core_ctx cc;
@@ -307,6 +308,7 @@ run(struct http_req *req, struct http_resp *resp, const struct value *u,
 	p[22] = cc.actor;
 	p[23] = cc.request_id;
 	p[24] = "aspnet003.account";
+	p[25] = "false";	/* no roles: the privilege group only */
 	r = db_exec(w->db, req->arena, STMT_ASPNET_ACCOUNT_UPSERT, p, &st,
 	    &constraint);
 	if (r != NULL)

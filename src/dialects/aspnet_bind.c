@@ -53,18 +53,26 @@ join(struct arena *a, const char *path, const char *name)
 	return *path ? arena_sprintf(a, "%s.%s", path, name) : name;
 }
 
+/*
+ * Json.NET's conversion error.  It quotes the value sent; a secret's
+ * value (AF_SECRET) is never quoted, whatever its type, so that a
+ * password sent where bytes were expected is not sent back (nor kept
+ * with a stored answer).
+ */
 static void
 convert_error(struct aspnet_binder *b, const struct value *v,
-    enum aspnet_type t, const char *clr, const char *path)
+    enum aspnet_type t, const char *clr, const char *path, int secret)
 {
 	const char *shown;
 
-	if (v->type == VALUE_STRING || v->type == VALUE_NUMBER)
-		shown = arena_sprintf(b->a, "\"%.64s\"", v->u.str.p);
+	if (secret)
+		shown = "";
+	else if (v->type == VALUE_STRING || v->type == VALUE_NUMBER)
+		shown = arena_sprintf(b->a, "\"%.64s\" ", v->u.str.p);
 	else
-		shown = arena_sprintf(b->a, "{%s}", value_type_name(v->type));
+		shown = arena_sprintf(b->a, "{%s} ", value_type_name(v->type));
 	aspnet_bind_error(b, path, arena_sprintf(b->a, "Error converting "
-	    "value %s to type '%s'. Path '%s'.", shown, clr ? clr :
+	    "value %sto type '%s'. Path '%s'.", shown, clr ? clr :
 	    clr_names[t], path));
 }
 
@@ -234,13 +242,13 @@ scalar(struct aspnet_binder *b, enum aspnet_type t, const struct value *v)
 /* A list: an array, or one string (a form's lone value) as one item. */
 static struct value *
 bind_list(struct aspnet_binder *b, enum aspnet_type item,
-    const struct value *v, const char *path, enum aspnet_type lt)
+    const struct value *v, const char *path, enum aspnet_type lt, int secret)
 {
 	struct value *out = value_array(b->a), *x;
 	size_t i, n = v->type == VALUE_ARRAY ? v->u.arr.n : 1;
 
 	if (v->type != VALUE_ARRAY && v->type != VALUE_STRING) {
-		convert_error(b, v, lt, NULL, path);
+		convert_error(b, v, lt, NULL, path, secret);
 		return NULL;
 	}
 	for (i = 0; i < n; i++) {
@@ -249,7 +257,7 @@ bind_list(struct aspnet_binder *b, enum aspnet_type item,
 		const char *ip = arena_sprintf(b->a, "%s[%zu]", path, i);
 
 		if ((x = scalar(b, item, it)) == NULL)
-			convert_error(b, it, item, NULL, ip);
+			convert_error(b, it, item, NULL, ip, secret);
 		else
 			value_push(b->a, out, x);
 	}
@@ -260,22 +268,24 @@ static struct value *
 bind_member(struct aspnet_binder *b, const struct aspnet_field *f,
     const struct value *v, const char *path)
 {
+	int secret = (f->flags & AF_SECRET) != 0;
 	struct value *x;
 
 	switch (f->type) {
 	case AT_OBJECT:
 		if (v->type != VALUE_OBJECT) {
-			convert_error(b, v, f->type, f->obj->name, path);
+			convert_error(b, v, f->type, f->obj->name, path,
+			    secret);
 			return NULL;
 		}
 		return aspnet_bind(b, f->obj, v, path);
 	case AT_GUID_LIST:
-		return bind_list(b, AT_GUID, v, path, f->type);
+		return bind_list(b, AT_GUID, v, path, f->type, secret);
 	case AT_INT_LIST:
-		return bind_list(b, AT_INT, v, path, f->type);
+		return bind_list(b, AT_INT, v, path, f->type, secret);
 	default:
 		if ((x = scalar(b, f->type, v)) == NULL)
-			convert_error(b, v, f->type, NULL, path);
+			convert_error(b, v, f->type, NULL, path, secret);
 		return x;
 	}
 }

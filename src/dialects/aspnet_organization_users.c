@@ -273,6 +273,48 @@ decode_body(struct http_req *req, struct http_resp *resp,
 }
 
 /*
+ * 0 when the caller may assign the roles of u: a SystemAdmin, or no
+ * role flagged isSystemAdmin among them (resolved as the create
+ * resolves them: by Id, else by Name).  -1 with the answer sent: 403
+ * naming Roles, or the database's error.
+ */
+static int
+roles_check(struct http_req *req, struct http_resp *resp, const char *org,
+    const struct core_user_new *u)
+{
+	const char **ids, **names, *params[3], *constraint;
+	struct app *w = req->ctx;
+	enum db_status st;
+	PGresult *r;
+	size_t i;
+
+	if (u->nroles == 0 || dialect_system_admin(req))
+		return 0;
+	ids = arena_allocarray(req->arena, u->nroles, sizeof(*ids));
+	names = arena_allocarray(req->arena, u->nroles, sizeof(*names));
+	for (i = 0; i < u->nroles; i++) {
+		ids[i] = u->roles[i].id;
+		names[i] = u->roles[i].id == NULL ? u->roles[i].name : NULL;
+	}
+	params[0] = org;
+	params[1] = db_array_literal(req->arena, ids, u->nroles);
+	params[2] = db_array_literal(req->arena, names, u->nroles);
+	r = db_exec(w->db, req->arena, STMT_ROLES_SYSTEM, params, &st,
+	    &constraint);
+	if (r == NULL) {
+		aspnet_core_error(app, req, resp, core_from_db(st), NULL);
+		return -1;
+	}
+	if (PQntuples(r) == 1 && db_get(r, 0, "system") != NULL &&
+	    strcmp(db_get(r, 0, "system"), "t") == 0) {
+		aspnet_error(app, req, resp, 403, "Roles names a role flagged "
+		    "isSystemAdmin: only a SystemAdmin may assign it.", NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * POST api/organizations/{organizationId}/users.  Authorization
  * (SystemAdmin, or TenantAdmin of this organization) was checked before
  * the handler runs.
@@ -293,7 +335,8 @@ aspnet_org_users_post(struct http_req *req, struct http_resp *resp)
 		    NULL);
 		return;
 	}
-	if (decode_body(req, resp, &in) != 0)
+	if (decode_body(req, resp, &in) != 0 ||
+	    roles_check(req, resp, org, &in) != 0)
 		return;
 	dialect_core_ctx(req, &c);
 	st = core_user_create(&c, org, &in, &out, &errs);

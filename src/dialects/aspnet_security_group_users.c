@@ -19,6 +19,7 @@ static const struct aspnet_app app000 = {
 	.camel_case = 0,
 	.dollar_id = 1,
 	.xml = 0,
+	.secrets = 1,
 };
 
 /* ---- the page's types, members in declaration order ---- */
@@ -287,6 +288,8 @@ check_lengths(struct arena *a, const struct value *u)
 {
 	static const struct limit user_limits[] = {
 		{ "UserName", 256 }, { "Name", 256 },
+		/* secrets: 1024 bytes (Password is their base64) */
+		{ "Password", 1368 }, { "PinCode", 1024 },
 	};
 	static const struct limit contact_limits[] = {
 		{ "FirstName", 256 }, { "LastName", 256 },
@@ -311,6 +314,27 @@ check_lengths(struct arena *a, const struct value *u)
 	return NULL;
 }
 
+/*
+ * The Role object is the client's description of the user's role, kept
+ * and sent back as it came; RoleID is what assigns.  Only a SystemAdmin
+ * may have it say IsSystemAdministrator: true (the vendor's own sample
+ * says so, hence no refusal): from anyone else it is kept as false, so
+ * that no consumer of the stored user reads a system administrator
+ * into a TenantAdmin's words.
+ */
+static void
+clear_system_admin(struct arena *a, struct value *u)
+{
+	struct value *r = value_get(u, "Role");
+	const struct value *f;
+
+	if (r == NULL || r->type != VALUE_OBJECT)
+		return;
+	f = value_get(r, "IsSystemAdministrator");
+	if (f != NULL && f->type == VALUE_BOOL && f->u.boolean)
+		put(a, r, "IsSystemAdministrator", value_bool(a, 0));
+}
+
 /* The roles named by RoleID and CompanyRoleID, in that order. */
 static const char *
 role_list(struct arena *a, const struct value *u, const char *names[2],
@@ -329,7 +353,7 @@ role_list(struct arena *a, const struct value *u, const char *names[2],
 /* ---- the handler ---- */
 
 struct upsert {
-	const char	*params[25];
+	const char	*params[26];
 	const char	*role_names[2];
 	size_t		 nroles;
 };
@@ -376,6 +400,7 @@ params_of(struct http_req *req, const struct value *u, struct upsert *x,
 	p[22] = cc.actor;
 	p[23] = cc.request_id;
 	p[24] = "aspnet000.security_group_user";
+	p[25] = dialect_system_admin(req) ? "true" : "false";
 }
 
 /* The stored SecurityGroupUser: what was kept, secrets null. */
@@ -410,9 +435,11 @@ answer(struct http_req *req, struct http_resp *resp, const struct value *u,
 
 	if (!is_true(r, "tenant_ok"))
 		fail(req, resp, "NotFound", "The tenant was not found.");
-	else if (is_true(r, "other_tenant"))
-		fail(req, resp, "NotFound", arena_sprintf(req->arena, "The "
-		    "user '%s' was not found.", str_of(u, "ID")));
+	else if (is_true(r, "system_role"))
+		aspnet_error(&app000, req, resp, 403, arena_sprintf(req->arena,
+		    "%s names a role flagged IsSystemAdministrator: only a "
+		    "SystemAdmin may assign it.", x->nroles > 1 ?
+		    "RoleID or CompanyRoleID" : x->role_names[0]), NULL);
 	else if (!is_true(r, "group_ok"))
 		fail(req, resp, "NotFound", arena_sprintf(req->arena, "The "
 		    "security group '%s' was not found.",
@@ -547,6 +574,8 @@ aspnet_security_group_users_post(struct http_req *req,
 		fail(req, resp, "ValidationFailed", why);
 		return;
 	}
+	if (!dialect_system_admin(req))
+		clear_system_admin(req->arena, u);
 	if (link_contact(req, resp, u) != 0)
 		return;
 	run(req, resp, u);

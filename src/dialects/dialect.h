@@ -22,6 +22,13 @@ const struct fmt_limits *dialect_limits(const struct http_req *req);
 /* Builds the core context of a request (db, arena, actor, request id). */
 void dialect_core_ctx(const struct http_req *req, struct core_ctx *c);
 
+/*
+ * 1 when the caller holds SystemAdmin (authz_check()'s rule), else 0:
+ * roles flagged isSystemAdmin are created, changed, deleted and
+ * assigned by SystemAdmins only.
+ */
+int dialect_system_admin(const struct http_req *req);
+
 /* health.c: /healthz, /readyz, and the plain problem+json shape. */
 extern const struct dialect dialect_plain;
 void health_healthz(struct http_req *req, struct http_resp *resp);
@@ -53,6 +60,9 @@ struct aspnet_app {
 	int		 xlsx;		/* the xlsx formatter registered (003) */
 	const struct xml_contract *contract; /* the request body's, or NULL */
 	const char	*xlsx_name;	/* Content-Disposition file name */
+	int		 secrets;	/* bodies carry secrets: a decoder's
+					 * message quotes nothing of a form or
+					 * XML body */
 };
 
 extern const struct aspnet_app aspnet_app_004;

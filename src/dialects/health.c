@@ -3,8 +3,10 @@
  * used where no vendor dialect applies.
  */
 #include <string.h>
+#include <strings.h>
 
 #include "dialect.h"
+#include "../auth/auth.h"
 
 /* The body limits of the configuration (config.c fills them). */
 const struct fmt_limits *
@@ -25,7 +27,14 @@ dialect_core_ctx(const struct http_req *req, struct core_ctx *c)
 	c->db = app->db;
 	c->a = req->arena;
 	c->actor = req->authenticated ? req->principal.sub : "anonymous";
-	c->request_id = req->request_id;
+	c->request_id = req->audit_request_id;
+}
+
+int
+dialect_system_admin(const struct http_req *req)
+{
+	return req->authenticated && authz_check(&req->principal,
+	    AUTHZ_SYSTEM_ADMIN, NULL) == AUTHZ_ALLOW;
 }
 
 static void
@@ -50,20 +59,67 @@ health_healthz(struct http_req *req, struct http_resp *resp)
 }
 
 /*
+ * 1 when the request carries "Authorization: Bearer <metrics_token>"
+ * (the scheme in any case); 0 otherwise, and always when no
+ * metrics_token_file is configured.  Constant time in the token's
+ * bytes.
+ */
+static int
+metrics_authorized(const struct http_req *req)
+{
+	const struct app *app = req->ctx;
+	const char *h = http_req_header(req, "Authorization"), *want;
+	size_t n;
+
+	if (app == NULL || app->cfg == NULL ||
+	    (want = app->cfg->metrics_token) == NULL || h == NULL ||
+	    strncasecmp(h, "Bearer ", 7) != 0)
+		return 0;
+	h += 7;
+	n = strlen(want);
+	return strlen(h) == n && ct_memcmp(h, want, n) == 0;
+}
+
+/* Why /readyz says what it says, for the metrics token's holder. */
+static void
+readyz_detail(struct arena *a, struct value *o, int ok, int behind,
+    const char *missing)
+{
+	struct value *list;
+	const char *p;
+	size_t n;
+
+	value_set(a, o, "database", value_cstr(a, ok || behind ? "up" :
+	    "down"));
+	if (!behind)
+		return;
+	value_set(a, o, "schema", value_cstr(a, "behind"));
+	list = value_array(a);
+	for (p = missing; *p != '\0'; p += n + strspn(p + n, ", ")) {
+		n = strcspn(p, ",");
+		value_push(a, list, value_string(a, p, n));
+	}
+	value_set(a, o, "missing", list);
+	value_set(a, o, "detail", value_cstr(a, arena_sprintf(a,
+	    "database schema is behind: run rosterctl migrate "
+	    "(missing %s)", missing)));
+}
+
+/*
  * GET /readyz: 200 when the database answers and has every migration of
- * sql_dir; else 503 saying which: {"status":"unavailable","database":
- * "down"}, or "database":"up","schema":"behind","missing":[...] with
- * the missing migrations' names.
+ * sql_dir; else 503.  Everyone gets the status ({"status":"ready"} or
+ * {"status":"unavailable"}); a caller with the metrics token also gets
+ * why: "database":"up"/"down", and "schema":"behind","missing":[...]
+ * with the missing migrations' names.
  */
 void
 health_readyz(struct http_req *req, struct http_resp *resp)
 {
 	const struct app *app = req->ctx;
 	struct arena *a = req->arena;
-	struct value *o = value_object(a), *list;
-	const char *missing, *p;
+	struct value *o = value_object(a);
+	const char *missing = "";
 	enum db_status st;
-	size_t n;
 	int ok = 0, behind;
 
 	behind = db_ready(app->db) &&
@@ -72,20 +128,8 @@ health_readyz(struct http_req *req, struct http_resp *resp)
 		ok = db_exec(app->db, a, STMT_PING, NULL, &st, NULL) != NULL;
 	value_set(a, o, "status", value_cstr(a, ok ? "ready" :
 	    "unavailable"));
-	value_set(a, o, "database", value_cstr(a, ok || behind ? "up" :
-	    "down"));
-	if (behind) {
-		value_set(a, o, "schema", value_cstr(a, "behind"));
-		list = value_array(a);
-		for (p = missing; *p != '\0'; p += n + strspn(p + n, ", ")) {
-			n = strcspn(p, ",");
-			value_push(a, list, value_string(a, p, n));
-		}
-		value_set(a, o, "missing", list);
-		value_set(a, o, "detail", value_cstr(a, arena_sprintf(a,
-		    "database schema is behind: run rosterctl migrate "
-		    "(missing %s)", missing)));
-	}
+	if (metrics_authorized(req))
+		readyz_detail(a, o, ok, behind, missing);
 	send_json(req, resp, ok ? 200 : 503, "application/json", o);
 	if (!ok)
 		http_resp_header(resp, "Retry-After", "5");
@@ -105,12 +149,34 @@ health_openapi(struct http_req *req, struct http_resp *resp)
 	buf_put(&resp->body, openapi_doc, openapi_doc_len);
 }
 
-/* GET /metrics: Prometheus text format, every process's counters. */
+static void plain_error(struct http_req *req, struct http_resp *resp,
+    int status, const char *message);
+
+/*
+ * GET /metrics: Prometheus text format, every process's counters, for a
+ * caller with "Authorization: Bearer <metrics_token>" only (nginx's
+ * allow-list is not enough: whoever can write to the FastCGI socket
+ * passes it).  401 without it or with another token; 403 when no
+ * metrics_token_file is configured.
+ */
 void
 health_metrics(struct http_req *req, struct http_resp *resp)
 {
+	const struct app *app = req->ctx;
 	const char *(*labels)[2];
 	size_t i;
+
+	if (app == NULL || app->cfg == NULL || app->cfg->metrics_token ==
+	    NULL) {
+		plain_error(req, resp, 403, "/metrics is closed: set "
+		    "metrics_token_file in rosterd.conf.");
+		return;
+	}
+	if (!metrics_authorized(req)) {
+		plain_error(req, resp, 401, "/metrics needs the bearer token "
+		    "of metrics_token_file.");
+		return;
+	}
 
 	labels = arena_allocarray(req->arena, nroutes, sizeof(*labels));
 	for (i = 0; i < nroutes; i++) {

@@ -391,7 +391,7 @@ members(struct http_req *req, struct http_resp *resp, enum stmt id)
 	params[2] = db_array_literal(req->arena, ids.valid, ids.nvalid);
 	params[3] = arena_sprintf(req->arena, "%zu", ids.nbad);
 	params[4] = req->authenticated ? req->principal.sub : "anonymous";
-	params[5] = req->request_id;
+	params[5] = req->audit_request_id;
 	if ((r = db_exec(app->db, req->arena, id, params, &st,
 	    &constraint)) == NULL) {
 		db_failed(req, resp, st);

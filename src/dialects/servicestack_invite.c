@@ -876,7 +876,7 @@ invite(struct http_req *req, struct http_resp *resp,
 	params[4] = hash;
 	params[5] = SS_INVITE_TTL;
 	params[6] = req->authenticated ? req->principal.sub : "anonymous";
-	params[7] = req->request_id;
+	params[7] = req->audit_request_id;
 	r = db_exec(app->db, req->arena, STMT_SS_INVITE, params, &st,
 	    &constraint);
 	if (r == NULL) {

@@ -189,7 +189,7 @@ members_bulk(struct http_req *req, struct http_resp *resp, enum stmt id)
 	if ((params[2] = bulk_user_ids(req, resp)) == NULL)
 		return;
 	params[3] = v1_actor(req);
-	params[4] = req->request_id;
+	params[4] = req->audit_request_id;
 	if ((r = v1_exec(req, id, params, &st, &constraint)) == NULL) {
 		v1_db_error(req, resp, st, constraint, NULL);
 		return;
@@ -230,7 +230,7 @@ v1_member_delete(struct http_req *req, struct http_resp *resp)
 		return;
 	params[2] = db_array_literal(req->arena, &uid, 1);
 	params[3] = v1_actor(req);
-	params[4] = req->request_id;
+	params[4] = req->audit_request_id;
 	if ((r = v1_exec(req, STMT_MEMBER_REMOVE, params, &st,
 	    &constraint)) == NULL) {
 		v1_db_error(req, resp, st, constraint, NULL);

@@ -60,7 +60,7 @@ v1_invites_create(struct http_req *req, struct http_resp *resp)
 	params[3] = hash;
 	params[4] = arena_sprintf(a, "%lld", ttl);
 	params[5] = v1_actor(req);
-	params[6] = req->request_id;
+	params[6] = req->audit_request_id;
 	if ((r = v1_exec(req, STMT_INVITE_CREATE, params, &st,
 	    &constraint)) == NULL) {
 		v1_db_error(req, resp, st, constraint, NULL);
@@ -146,7 +146,7 @@ v1_invites_revoke(struct http_req *req, struct http_resp *resp)
 	if ((params[1] = v1_path_id(req, resp, "inviteId", "invite")) == NULL)
 		return;
 	params[2] = v1_actor(req);
-	params[3] = req->request_id;
+	params[3] = req->audit_request_id;
 	if ((r = v1_exec(req, STMT_INVITE_REVOKE, params, &st,
 	    &constraint)) == NULL) {
 		v1_db_error(req, resp, st, constraint, NULL);
@@ -275,7 +275,7 @@ v1_invites_accept(struct http_req *req, struct http_resp *resp)
 	params[2] = opt_str(o, "username");
 	params[3] = opt_str(o, "firstName");
 	params[4] = opt_str(o, "lastName");
-	params[5] = req->request_id;
+	params[5] = req->audit_request_id;
 	r = v1_exec(req, STMT_INVITE_ACCEPT, params, &st, &constraint);
 	explicit_bzero(phc, sizeof(phc));
 	if (r == NULL) {

@@ -23,7 +23,7 @@ v1_res_create(struct http_req *req, struct http_resp *resp,
 	    res->nfields, V1_CREATE, NULL)) == NULL)
 		return;
 	params[2] = v1_actor(req);
-	params[3] = req->request_id;
+	params[3] = req->audit_request_id;
 	if ((r = v1_exec(req, res->create, params, &st, &constraint)) ==
 	    NULL) {
 		v1_db_error(req, resp, st, constraint, res->conflicts);
@@ -84,7 +84,7 @@ v1_res_patch(struct http_req *req, struct http_resp *resp,
 		return;
 	params[3] = v1_if_match(req);
 	params[4] = v1_actor(req);
-	params[5] = req->request_id;
+	params[5] = req->audit_request_id;
 	if ((r = v1_exec(req, res->patch, params, &st, &constraint)) ==
 	    NULL) {
 		v1_db_error(req, resp, st, constraint, res->conflicts);
@@ -111,7 +111,7 @@ v1_res_delete(struct http_req *req, struct http_resp *resp,
 		return;
 	params[2] = v1_if_match(req);
 	params[3] = v1_actor(req);
-	params[4] = req->request_id;
+	params[4] = req->audit_request_id;
 	if ((r = v1_exec(req, res->del, params, &st, &constraint)) == NULL) {
 		v1_db_error(req, resp, st, constraint, NULL);
 		return;

@@ -25,10 +25,86 @@ static const struct v1_resource roles = {
 	STMT_ROLE_DELETE,
 };
 
+/*
+ * Roles flagged isSystemAdmin are SystemAdmins' to create, change,
+ * delete and assign: rosterd never reads the flag, but it is exported
+ * (here, ServiceStack's Roles, Kibo, seed 000's Role) and a consumer
+ * may grant global rights by it.  A TenantAdmin may read such a role
+ * and remove an assignment of it.  Each refusal is 403 naming the
+ * field isSystemAdmin, before anything is written.
+ */
+static void
+system_role_refused(struct http_req *req, struct http_resp *resp,
+    const char *detail)
+{
+	v1_field_error(req, resp, 403, "isSystemAdmin", "forbidden", detail);
+}
+
+/*
+ * 0 when the caller may write the body: a SystemAdmin, or a body that
+ * does not set isSystemAdmin true.  -1 with the answer sent (403, or
+ * the body's 400).
+ */
+static int
+body_check(struct http_req *req, struct http_resp *resp, enum v1_mode mode)
+{
+	struct value *o;
+	const struct value *f;
+
+	if (dialect_system_admin(req))
+		return 0;
+	if (v1_checked_body(req, resp, role_fields, RS_ARRAY_LEN(role_fields),
+	    mode, &o) == NULL)
+		return -1;
+	f = value_get(o, "isSystemAdmin");
+	if (f != NULL && f->type == VALUE_BOOL && f->u.boolean) {
+		system_role_refused(req, resp, "Only a SystemAdmin may set "
+		    "isSystemAdmin.");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * 0 when the caller may change, delete or assign the role of path
+ * parameter param: a SystemAdmin, or a role not flagged isSystemAdmin
+ * (or none: the operation answers its own 404).  -1 with the answer
+ * sent.
+ */
+static int
+role_check(struct http_req *req, struct http_resp *resp, const char *param,
+    const char *what)
+{
+	const char *params[3], *id, *constraint;
+	enum db_status st;
+	PGresult *r;
+
+	if (dialect_system_admin(req))
+		return 0;
+	if ((id = v1_path_id(req, resp, param, "role")) == NULL)
+		return -1;
+	params[0] = req->tenant;
+	params[1] = db_array_literal(req->arena, &id, 1);
+	params[2] = "{NULL}";
+	if ((r = v1_exec(req, STMT_ROLES_SYSTEM, params, &st,
+	    &constraint)) == NULL) {
+		v1_db_error(req, resp, st, constraint, NULL);
+		return -1;
+	}
+	if (v1_true(r, "system")) {
+		system_role_refused(req, resp, arena_sprintf(req->arena, "The "
+		    "role is flagged isSystemAdmin: only a SystemAdmin may %s "
+		    "it.", what));
+		return -1;
+	}
+	return 0;
+}
+
 void
 v1_roles_create(struct http_req *req, struct http_resp *resp)
 {
-	v1_res_create(req, resp, &roles);
+	if (body_check(req, resp, V1_CREATE) == 0)
+		v1_res_create(req, resp, &roles);
 }
 
 void
@@ -40,13 +116,16 @@ v1_roles_get(struct http_req *req, struct http_resp *resp)
 void
 v1_roles_patch(struct http_req *req, struct http_resp *resp)
 {
-	v1_res_patch(req, resp, &roles);
+	if (role_check(req, resp, "roleId", "change") == 0 &&
+	    body_check(req, resp, V1_PATCH) == 0)
+		v1_res_patch(req, resp, &roles);
 }
 
 void
 v1_roles_delete(struct http_req *req, struct http_resp *resp)
 {
-	v1_res_delete(req, resp, &roles);
+	if (role_check(req, resp, "roleId", "delete") == 0)
+		v1_res_delete(req, resp, &roles);
 }
 
 /* GET /v1/tenants/{tenantId}/roles */
@@ -138,10 +217,12 @@ v1_user_role_put(struct http_req *req, struct http_resp *resp)
 	if ((params[1] = v1_path_id(req, resp, "userId", "user")) == NULL ||
 	    (params[2] = v1_path_id(req, resp, "roleId", "role")) == NULL)
 		return;
+	if (role_check(req, resp, "roleId", "assign") != 0)
+		return;
 	if (assignment_scope(req, resp, &params[3]) != 0)
 		return;
 	params[5] = v1_actor(req);
-	params[6] = req->request_id;
+	params[6] = req->audit_request_id;
 	if ((r = v1_exec(req, STMT_USER_ROLE_PUT, params, &st,
 	    &constraint)) == NULL) {
 		v1_db_error(req, resp, st, constraint, NULL);
@@ -171,7 +252,7 @@ v1_user_role_delete(struct http_req *req, struct http_resp *resp)
 	if (assignment_scope(req, resp, &params[3]) != 0)
 		return;
 	params[5] = v1_actor(req);
-	params[6] = req->request_id;
+	params[6] = req->audit_request_id;
 	if ((r = v1_exec(req, STMT_USER_ROLE_DELETE, params, &st,
 	    &constraint)) == NULL) {
 		v1_db_error(req, resp, st, constraint, NULL);

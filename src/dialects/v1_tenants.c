@@ -53,7 +53,7 @@ v1_tenants_create(struct http_req *req, struct http_resp *resp)
 	}
 	params[3] = v1_actor(req);
 	params[4] = attrs;
-	params[5] = req->request_id;
+	params[5] = req->audit_request_id;
 	if ((r = v1_exec(req, STMT_TENANT_CREATE, params, &st,
 	    &constraint)) == NULL) {
 		v1_db_error(req, resp, st, constraint, tenant_conflicts);
@@ -123,7 +123,7 @@ v1_tenants_patch(struct http_req *req, struct http_resp *resp)
 		return;
 	params[2] = v1_if_match(req);
 	params[3] = v1_actor(req);
-	params[4] = req->request_id;
+	params[4] = req->audit_request_id;
 	if ((r = v1_exec(req, STMT_TENANT_PATCH, params, &st,
 	    &constraint)) == NULL) {
 		v1_db_error(req, resp, st, constraint, tenant_conflicts);
@@ -152,7 +152,7 @@ v1_tenants_delete(struct http_req *req, struct http_resp *resp)
 	}
 	params[2] = v1_if_match(req);
 	params[3] = v1_actor(req);
-	params[4] = req->request_id;
+	params[4] = req->audit_request_id;
 	if ((r = v1_exec(req, STMT_TENANT_DELETE, params, &st,
 	    &constraint)) == NULL) {
 		v1_db_error(req, resp, st, constraint, NULL);

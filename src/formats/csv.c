@@ -1,6 +1,7 @@
 /*
  * csv.c: ServiceStack's CSV for one DTO: a header row and a data row.
  */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,17 +22,53 @@ csv_needs_quotes(const char *s, size_t n)
 	return 0;
 }
 
-/* Appends one field, quoted with every '"' doubled when it must be. */
+/*
+ * 1 when a spreadsheet would read the text as a formula: it starts with
+ * '=', '+', '-', '@', TAB or CR (OWASP's CSV injection list).  A sign
+ * followed only by digits, spaces and ( ) . - / is let through (phone
+ * numbers, "+44 20 7946 0000"), and so is a '-' followed only by ASCII
+ * letters, digits, '-' and '_' (base64url tokens: an invite's
+ * RecoveryToken): such text names no function, sheet, file or DDE
+ * channel, and a quote would corrupt it for the programs that read it.
+ */
+static int
+csv_formula_like(const char *s, size_t n)
+{
+	size_t i, phone = 1, token = s[0] == '-';
+
+	if (n == 0 || s[0] == '\0' || strchr("=+-@\t\r", s[0]) == NULL)
+		return 0;
+	if (s[0] != '+' && s[0] != '-')
+		return 1;
+	for (i = 1; i < n; i++) {
+		if (!isdigit((unsigned char)s[i]) &&
+		    strchr(" ().-/", s[i]) == NULL)
+			phone = 0;
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-' &&
+		    s[i] != '_')
+			token = 0;
+	}
+	return !phone && !token;
+}
+
+/*
+ * Appends one field, quoted with every '"' doubled when it must be.  A
+ * formula-like text (csv_formula_like()) is neutralised as OWASP
+ * recommends: a single quote before it, and the field quoted.
+ */
 static void
-csv_put_field(struct buf *b, const char *s, size_t n)
+csv_put_field(struct buf *b, const char *s, size_t n, int text)
 {
 	const char *q;
+	int formula = text && csv_formula_like(s, n);
 
-	if (!csv_needs_quotes(s, n)) {
+	if (!formula && !csv_needs_quotes(s, n)) {
 		buf_put(b, s, n);
 		return;
 	}
 	buf_putc(b, '"');
+	if (formula)
+		buf_putc(b, '\'');
 	while ((q = memchr(s, '"', n)) != NULL) {
 		buf_put(b, s, (size_t)(q - s) + 1);
 		buf_putc(b, '"');
@@ -53,7 +90,7 @@ csv_put_jsv(struct buf *b, const struct value *v)
 	if (jb.failed)
 		b->failed = 1;	/* the same sticky contract as b's own */
 	else
-		csv_put_field(b, jb.p, jb.len);
+		csv_put_field(b, jb.p, jb.len, 1);
 	buf_release(&jb);
 }
 
@@ -67,8 +104,10 @@ csv_put_value(struct buf *b, const struct value *v)
 		buf_puts(b, v->u.boolean ? "True" : "False");
 		break;
 	case VALUE_NUMBER:
+		csv_put_field(b, v->u.str.p, v->u.str.len, 0);
+		break;
 	case VALUE_STRING:
-		csv_put_field(b, v->u.str.p, v->u.str.len);
+		csv_put_field(b, v->u.str.p, v->u.str.len, 1);
 		break;
 	case VALUE_ARRAY:
 	case VALUE_OBJECT:
@@ -94,7 +133,7 @@ csv_encode(struct buf *b, const struct value *dto)
 		m = &dto->u.obj.members[i];
 		if (i > 0)
 			buf_putc(b, ',');
-		csv_put_field(b, m->key, m->klen);
+		csv_put_field(b, m->key, m->klen, 1);
 	}
 	buf_put(b, "\r\n", 2);
 	for (i = 0; i < dto->u.obj.n; i++) {

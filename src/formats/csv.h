@@ -18,7 +18,13 @@
  * booleans True/False; arrays and objects as their JSV (jsv_encode()).
  * A cell or name is quoted, with every '"' doubled, when it contains
  * '"' ',' CR or LF (RFC 4180) or starts with '[' or '{' (ServiceStack's
- * rule, so a JSV list or map is always quoted).
+ * rule, so a JSV list or map is always quoted).  A name or a string
+ * cell a spreadsheet would take for a formula (it starts with '=', '@',
+ * TAB or CR; or with '+' or '-' and holds more than digits, spaces and
+ * ( ) . - /, and, after a '-', more than ASCII letters, digits, '-' and
+ * '_') is written quoted with a single quote before it, as OWASP
+ * recommends against CSV injection (ServiceStack does not do this);
+ * numbers are written as they are.
  *
  * Returns FMT_OK, or FMT_SYNTAX (nothing written) when dto is NULL or
  * not an object.

@@ -77,7 +77,16 @@ struct http_req {
 	long long	 content_length;/* CONTENT_LENGTH, -1 if absent */
 	const char	*body;		/* NUL-terminated, body_len bytes */
 	size_t		 body_len;
+	/* the client's X-Request-Id when valid, else nginx's, else made */
 	char		 request_id[HTTP_REQUEST_ID_MAX + 1];
+	/* nginx's own id (FastCGI REQUEST_ID) when valid, else "" */
+	char		 edge_request_id[HTTP_REQUEST_ID_MAX + 1];
+	/*
+	 * What a statement stores as the audit row's request id:
+	 * request_id, then a space and edge_request_id when there is one
+	 * (the audit_log trigger splits the two into their columns).
+	 */
+	const char	*audit_request_id;
 	const struct route *route;	/* NULL until matched */
 	const char	*params[HTTP_MAX_PARAMS];	/* decoded values */
 	size_t		 nparams;

@@ -100,26 +100,40 @@ valid_request_id(const char *s)
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:-") == n;
 }
 
-/* Takes X-Request-Id from the client or nginx when sane, else makes one. */
+/*
+ * The request's ids.  request_id: the client's X-Request-Id when it is
+ * sane (1 to 128 of [A-Za-z0-9._:-]), else nginx's REQUEST_ID when
+ * sane, else a fresh one; it is echoed and logged.  edge_request_id:
+ * nginx's REQUEST_ID alone, which a client cannot choose, so that an
+ * audit row can be tied to nginx's access log line even when the
+ * client's id was forged or reused.  A value failing the check is
+ * never stored anywhere.
+ */
 static void
 set_request_id(struct http_req *req)
 {
-	const char *id;
+	const char *id, *edge;
 	char u[UUID_STR_LEN + 1];
 	size_t i, j;
 
+	edge = http_req_env(req, "REQUEST_ID");
+	if (valid_request_id(edge))
+		strcpy(req->edge_request_id, edge);
 	id = http_req_header(req, "X-Request-Id");
 	if (!valid_request_id(id))
-		id = http_req_env(req, "REQUEST_ID");
-	if (valid_request_id(id)) {
+		id = req->edge_request_id;
+	if (*id != '\0')
 		strcpy(req->request_id, id);
-		return;
+	else {
+		uuid_new(u);
+		for (i = j = 0; u[i] != '\0'; i++)
+			if (u[i] != '-')
+				req->request_id[j++] = u[i];
+		req->request_id[j] = '\0';
 	}
-	uuid_new(u);
-	for (i = j = 0; u[i] != '\0'; i++)
-		if (u[i] != '-')
-			req->request_id[j++] = u[i];
-	req->request_id[j] = '\0';
+	req->audit_request_id = req->edge_request_id[0] == '\0' ?
+	    req->request_id : arena_sprintf(req->arena, "%s %s",
+	    req->request_id, req->edge_request_id);
 }
 
 static long long

@@ -9,7 +9,11 @@
  * the member names, the data row's the values (strings and number text
  * as they are, True/False, "" for null, jsv_encode() text for arrays and
  * objects, which decodes again as JSV); a field is quoted exactly when
- * it must be (a '"' ',' CR or LF inside, or a leading '[' or '{').
+ * it must be (a '"' ',' CR or LF inside, or a leading '[' or '{'), or
+ * when a text starts like a formula ('=', '@', TAB, CR, or a sign
+ * before more than a phone number's characters or, after '-', a
+ * token's): then it is quoted with a single quote before it; numbers
+ * are never prefixed.
  * Anything that is not an object is refused with nothing written.
  */
 #define FUZZ_NAME "csv"
@@ -96,14 +100,56 @@ needs_quotes(const char *s, size_t n)
 	    memchr(s, '\r', n) != NULL || memchr(s, '\n', n) != NULL;
 }
 
-static void
-expect(const struct field *f, const char *s, size_t n, const char *what)
+/* The OWASP rule and its two exceptions, written out apart from csv.c. */
+static int
+formula_like(const char *s, size_t n)
 {
+	size_t i;
+	int phone = 1, token;
+
+	if (n == 0)
+		return 0;
+	if (s[0] == '=' || s[0] == '@' || s[0] == '\t' || s[0] == '\r')
+		return 1;
+	if (s[0] != '+' && s[0] != '-')
+		return 0;
+	token = s[0] == '-';
+	for (i = 1; i < n; i++) {
+		if (!(s[i] >= '0' && s[i] <= '9') && s[i] != ' ' &&
+		    s[i] != '(' && s[i] != ')' && s[i] != '.' && s[i] != '-' &&
+		    s[i] != '/')
+			phone = 0;
+		if (!(s[i] >= 'a' && s[i] <= 'z') &&
+		    !(s[i] >= 'A' && s[i] <= 'Z') &&
+		    !(s[i] >= '0' && s[i] <= '9') && s[i] != '-' &&
+		    s[i] != '_')
+			token = 0;
+	}
+	return !phone && !token;
+}
+
+static void
+expect_text(const struct field *f, const char *s, size_t n, int text,
+    const char *what)
+{
+	if (text && formula_like(s, n)) {
+		if (!f->quoted || f->n != n + 1 || f->p[0] != '\'' ||
+		    memcmp(f->p + 1, s, n) != 0)
+			fuzz_fail("%s: formula '%.*s' not neutralised: '%s'",
+			    what, (int)n, s, f->p);
+		return;
+	}
 	if (f->n != n || memcmp(f->p, s, n) != 0)
 		fuzz_fail("%s: field '%s' is not '%.*s'", what, f->p, (int)n,
 		    s);
 	if (f->quoted != needs_quotes(s, n))
 		fuzz_fail("%s: field '%s' quoted %d", what, f->p, f->quoted);
+}
+
+static void
+expect(const struct field *f, const char *s, size_t n, const char *what)
+{
+	expect_text(f, s, n, 1, what);
 }
 
 static void
@@ -153,6 +199,9 @@ check(struct arena *a, const struct value *dto)
 			    v->u.boolean ? 4 : 5, "bool");
 			break;
 		case VALUE_NUMBER:
+			expect_text(&d[i], v->u.str.p, v->u.str.len, 0,
+			    "number");
+			break;
 		case VALUE_STRING:
 			expect(&d[i], v->u.str.p, v->u.str.len, "string");
 			break;

@@ -294,7 +294,7 @@ def aspnet000_service_failures_are_envelopes():
     dup = sgu_sample(group=g, UserName=first["UserName"].upper())
     with NothingWritten():
         envelope(post_sgu(dup), False, "Conflict")
-    # a user of another tenant is not found, and not copied
+    # a user made in B (naming A's group first: not found there)
     other = sgu_sample()
     r = post_sgu(other, headers={"X-Tenant-Id": TENANT_B}, token=ctl_token(
         "it-sys-nt", ["SystemAdmin"]))
@@ -304,9 +304,16 @@ def aspnet000_service_failures_are_envelopes():
     other.update({"SecurityGroupID": gb, "RoleID": rb["Member"], "CompanyRoleID": rb["Member"]})
     envelope(post_sgu(other, headers={"X-Tenant-Id": TENANT_B},
                       token=ctl_token("it-sys-nt", ["SystemAdmin"])))
+    # User ids are per tenant: the same ID in A is A's own new user, as
+    # an ID no tenant has would be, and B's user is not touched.
+    b_before = psql(f"SELECT username, version FROM users WHERE tenant_id = {lit(TENANT_B)} "
+                    f"AND id = {lit(other['ID'])}")
     mine = sgu_sample(group=g, ID=other["ID"])
-    with NothingWritten():
-        envelope(post_sgu(mine), False, "NotFound")
+    envelope(post_sgu(mine))
+    eq(psql(f"SELECT tenant_id FROM users WHERE id = {lit(other['ID'])} ORDER BY tenant_id"),
+       sorted([TENANT_A, TENANT_B]), "one user of that id in each tenant")
+    eq(psql(f"SELECT username, version FROM users WHERE tenant_id = {lit(TENANT_B)} "
+            f"AND id = {lit(other['ID'])}"), b_before, "B's user untouched")
 
 
 @test
@@ -562,12 +569,17 @@ def aspnet003_errors_json_and_xml():
     with NothingWritten():
         camel_error(post_account(account_sample(email=first["email"].upper())), 409)
         xml_error(post_account(account_sample(email=first["email"]), headers=xa), 409)
-    # another tenant's account is not found here
+    # another tenant's account
     other = account_sample(group=aspnet_group("privilege", TENANT_B)["id"])
     eq(post_account(other, headers={"X-Tenant-Id": TENANT_B},
                     token=ctl_token("it-sys-nt", ["SystemAdmin"])).status, 200, "in B")
-    with NothingWritten():
-        camel_error(post_account(account_sample(id=other["id"])), 404)
+    # ids are per tenant: the same id here makes A's own account, B's stays
+    b_before = psql(f"SELECT email, version FROM users WHERE tenant_id = {lit(TENANT_B)} "
+                    f"AND id = {lit(other['id'])}")
+    r = post_account(account_sample(id=other["id"]))
+    eq((r.status, r.json().get("id")), (200, other["id"]), f"the same id in A ({r!r})")
+    eq(psql(f"SELECT email, version FROM users WHERE tenant_id = {lit(TENANT_B)} "
+            f"AND id = {lit(other['id'])}"), b_before, "B's account untouched")
 
 
 @test

@@ -436,7 +436,7 @@ def _op_schema_refused(s, pending, readyz=True):
        "an unauthenticated request is still refused first")
     if not readyz:
         return
-    r = s.request("GET", "/readyz", token=None)
+    r = s.request("GET", "/readyz", token=METRICS_TOKEN)
     eq(r.status, 503, "/readyz while behind")
     check(r.header("Retry-After"), "/readyz: no Retry-After")
     body = r.json()

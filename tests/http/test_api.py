@@ -52,6 +52,9 @@ FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
 
 with open(ENV["RT_SECRET_FILE"], "rb") as f:
     SECRET = f.read().rstrip(b"\n")
+# The bearer token of metrics_token_file: /metrics and /readyz's detail.
+with open(ENV["RT_METRICS_TOKEN_FILE"]) as f:
+    METRICS_TOKEN = f.read().strip()
 
 WORKERS = 2  # workers = 2 in the test config
 MAX_BODY = 65536  # max_body_bytes in the test config
@@ -1226,7 +1229,8 @@ def auth_every_algorithm_from_pyjwt_good_and_tampered():
 ROUTE_CALLS = {
     ("GET", "/healthz"): lambda t: ("GET", "/healthz", None, 200),
     ("GET", "/readyz"): lambda t: ("GET", "/readyz", None, 200),
-    ("GET", "/metrics"): lambda t: ("GET", "/metrics", None, 200),
+    # /metrics wants metrics_token_file's token, not a JWT (t_hardening.py)
+    ("GET", "/metrics"): lambda t: ("GET", "/metrics", None, 401),
     ("GET", "/openapi.json"): lambda t: ("GET", "/openapi.json", None, 200),
     ("POST", "/api/organizations/{organizationId}/users"):
         lambda t: ("POST", users_path(t), new_user(), 200),
@@ -1475,7 +1479,7 @@ def rightful_body(dialect, method, pattern, r, what):
     if dialect == "plain":
         if pattern == "/openapi.json":
             eq(r.json().get("openapi"), "3.1.0", f"{what}: the OpenAPI document")
-        elif pattern == "/metrics":
+        elif pattern == "/metrics" and r.status == 200:
             check(b"rosterd_http_requests" in r.body, f"{what}: no metrics {r!r}")
         return
     ctype = (r.header("Content-Type") or "").replace(" ", "").lower()
@@ -2871,7 +2875,7 @@ def scrape():
     """GET /metrics parsed with the Prometheus project's own parser
     (python3-prometheus-client): {family name: family}."""
     from prometheus_client.parser import text_string_to_metric_families
-    r = request("GET", "/metrics", token=None)
+    r = request("GET", "/metrics", token=METRICS_TOKEN)
     eq(r.status, 200, "status")
     check((r.header("Content-Type") or "").startswith("text/plain; version=0.0.4"),
           f"Content-Type {r.header('Content-Type')!r}")

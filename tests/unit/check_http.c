@@ -126,18 +126,27 @@ struct rid_case {
 	const char	*hdr;		/* HTTP_X_REQUEST_ID=..., or NULL */
 	const char	*nginx;		/* REQUEST_ID=..., or NULL */
 	const char	*want;		/* NULL: a fresh 32-hex id */
+	const char	*edge;		/* edge_request_id wanted */
+	const char	*audit;		/* audit_request_id; NULL: request_id */
 };
 
 static const struct rid_case rid_cases[] = {
-	{ "taken", "HTTP_X_REQUEST_ID=abc-123.x_Y:9", NULL, "abc-123.x_Y:9" },
-	{ "absent", NULL, NULL, NULL },
-	{ "empty", "HTTP_X_REQUEST_ID=", NULL, NULL },
+	{ "taken", "HTTP_X_REQUEST_ID=abc-123.x_Y:9", NULL, "abc-123.x_Y:9",
+	    "", NULL },
+	{ "absent", NULL, NULL, NULL, "", NULL },
+	{ "empty", "HTTP_X_REQUEST_ID=", NULL, NULL, "", NULL },
 	{ "log injection", "HTTP_X_REQUEST_ID=a\r\n{\"level\":\"error\"}",
-	    NULL, NULL },
-	{ "space", "HTTP_X_REQUEST_ID=a b", NULL, NULL },
+	    NULL, NULL, "", NULL },
+	{ "space", "HTTP_X_REQUEST_ID=a b", NULL, NULL, "", NULL },
 	{ "nginx fallback", "HTTP_X_REQUEST_ID=bad id",
-	    "REQUEST_ID=0123abcd", "0123abcd" },
-	{ "header beats nginx", "HTTP_X_REQUEST_ID=h1", "REQUEST_ID=n1", "h1" },
+	    "REQUEST_ID=0123abcd", "0123abcd", "0123abcd",
+	    "0123abcd 0123abcd" },
+	{ "header beats nginx", "HTTP_X_REQUEST_ID=h1", "REQUEST_ID=n1", "h1",
+	    "n1", "h1 n1" },
+	{ "bad nginx id ignored", "HTTP_X_REQUEST_ID=h1",
+	    "REQUEST_ID=n 1", "h1", "", NULL },
+	{ "neither sane", "HTTP_X_REQUEST_ID=a;b", "REQUEST_ID=", NULL, "",
+	    NULL },
 };
 
 START_TEST(test_req_request_id)
@@ -157,6 +166,9 @@ START_TEST(test_req_request_id)
 	else
 		ck_assert_msg(is_hex32(req.request_id), "%s: id \"%s\"",
 		    c->name, req.request_id);
+	ck_assert_str_eq(req.edge_request_id, c->edge);
+	ck_assert_str_eq(req.audit_request_id, c->audit != NULL ? c->audit :
+	    req.request_id);
 }
 END_TEST
 

@@ -1024,8 +1024,24 @@ static const struct cell_case cell_cases[] = {
 	{ "x{y}", "x{y}" },
 	{ "a:b", "a:b" },
 	{ "caf\xc3\xa9", "caf\xc3\xa9" },
-	/* ServiceStack does not neutralise spreadsheet formulas */
-	{ "=1+1", "=1+1" },
+	/* formulas neutralised as OWASP recommends (ServiceStack does not) */
+	{ "=1+1", "\"'=1+1\"" },
+	{ "+1", "+1" },
+	{ "@SUM(1+1)", "\"'@SUM(1+1)\"" },
+	{ "\tx", "\"'\tx\"" },
+	{ "\rx", "\"'\rx\"" },
+	{ "-1+cmd|' /C calc'!A0", "\"'-1+cmd|' /C calc'!A0\"" },
+	{ "=HYPERLINK(\"h\",\"o\")", "\"'=HYPERLINK(\"\"h\"\",\"\"o\"\")\"" },
+	{ "a=1", "a=1" },
+	/* a sign before a phone number's characters only */
+	{ "+44 20 7946 0000", "+44 20 7946 0000" },
+	{ "+1 (555) 010-0199", "+1 (555) 010-0199" },
+	{ "+A1", "\"'+A1\"" },
+	{ "+1+cmd|' /C calc'!A0", "\"'+1+cmd|' /C calc'!A0\"" },
+	/* a '-' before letters, digits, '-' and '_' only: tokens, -12 */
+	{ "-12", "-12" },
+	{ "-Ab_9-x", "-Ab_9-x" },
+	{ "-", "-" },
 };
 
 /* Each string as a cell and as a header name. */
