@@ -475,10 +475,8 @@ def config_shutdown_timeout_kills_a_worker_that_cannot_drain():
         workers = rd.wait_ready(1)
         eq(request("POST", _cfg_V1_USERS, new_user_v1()).status, 201, "a create (warm-up)")
         body = new_user_v1()
-        key = "cfg-stuck-" + uuid.uuid4().hex
         with _cfg_lock_users():
-            bg = _cfg_background("POST", _cfg_V1_USERS, body,
-                                 headers={"Idempotency-Key": key})
+            bg = _cfg_background("POST", _cfg_V1_USERS, body)
             wait_until(lambda: _cfg_rosterd_backends("Lock"), 60,
                        "the create to wait for the lock")
             start = _cfg_log_from(rd)
@@ -498,15 +496,48 @@ def config_shutdown_timeout_kills_a_worker_that_cannot_drain():
                    "the killed worker's PostgreSQL session to end")
         note(f"rows of the request answered 502 (its statement ran after the kill): "
              f"{_cfg_users_named(body['username'])}")
-        # Its Idempotency-Key: the retry a client makes after a 502.
-        note(f"its Idempotency-Key's row (status 0: reserved, running): "
-             f"{psql(f'SELECT status, created_at FROM idempotency WHERE key = {lit(key)}')}")
-        with running("termstuck-retry", workers=1):
-            r = request("POST", _cfg_V1_USERS, body, headers={"Idempotency-Key": key})
-            note(f"the retry with the same key on a new rosterd: {r!r}")
     finally:
         if rd.proc.poll() is None:
             rd.kill()
+
+
+@test
+def config_idempotency_key_of_a_killed_worker_is_not_stuck():
+    """A worker is killed (SIGKILL: the OOM killer, shutdown_timeout) while
+    it runs a create with an Idempotency-Key (the create waits for a lock
+    on users). The client got nginx's 502 and retries with the same key
+    once the replacement serves: the retry must not be refused as "still
+    in progress", since nothing runs it any more; rosterd may replay,
+    run it again (here: 409 for the username the first one wrote after
+    the kill), or say what happened, but a key that answers 409 for 24
+    hours leaves the client no way to learn the outcome."""
+    with running("idemkill", workers=1, statement_timeout_ms=0) as rd:
+        victim = rd.workers()[0]
+        eq(request("POST", _cfg_V1_USERS, new_user_v1()).status, 201, "a create (warm-up)")
+        body = new_user_v1()
+        key = "cfg-killed-" + uuid.uuid4().hex
+        h = {"Idempotency-Key": key}
+        with _cfg_lock_users():
+            bg = _cfg_background("POST", _cfg_V1_USERS, body, headers=h)
+            wait_until(lambda: _cfg_rosterd_backends("Lock"), 60,
+                       "the create to wait for the lock")
+            held = _cfg_rosterd_backends("Lock")
+            os.kill(victim, signal.SIGKILL)
+            r = bg.result()
+            check(isinstance(r, Resp), f"the request whose worker was killed: {r!r}")
+            eq(r.status, 502, f"the request whose worker was killed ({r!r})")
+            after = rd.wait_workers(1, 30, exclude=[victim])
+            check(after and victim not in after, f"no replacement worker: {after}")
+        wait_until(lambda: not set(held) & set(_cfg_rosterd_backends()), 60,
+                   "the killed worker's PostgreSQL session to end")
+        note(f"the key's row: {psql(f'SELECT status FROM idempotency WHERE key = {lit(key)}')} "
+             f"(status 0: reserved); rows of the create: "
+             f"{_cfg_users_named(body['username'])}")
+        r = request("POST", _cfg_V1_USERS, body, headers=h)
+        note(f"the retry with the same key: {r!r}")
+        check(not (r.status == 409 and b"still in progress" in r.body),
+              f"the retry is refused as still in progress, with no request running it: "
+              f"{r!r}")
 
 
 @test
