@@ -17,6 +17,8 @@
 # every top-level name of this file starts with _cfg_ or config_.
 
 _cfg_V1_USERS = f"/v1/tenants/{TENANT_A}/users"
+# A database password put in one test's db_conninfo, looked for in the logs.
+_cfg_DB_PASSWORD = "cfg-db-pw-" + uuid.uuid4().hex
 
 
 def _cfg_problem(r, status, what):
@@ -189,7 +191,7 @@ def config_db_connect_timeout_silent_listener():
     try:
         with running("dbtimeout", workers=1, db_connect_timeout=2,
                      db_conninfo=f"host=127.0.0.1 port={port} dbname=rosterd "
-                                 f"user=rosterd") as rd:
+                                 f"user=rosterd password={_cfg_DB_PASSWORD}") as rd:
             workers = rd.workers()
             start = _cfg_log_from(rd)
             t0 = time.monotonic()
@@ -631,10 +633,12 @@ def _cfg_is_socket(m):
 @test
 def config_no_secret_in_nginx_or_postgresql_logs():
     """After the fault tests above: neither the signing secrets, nor a
-    token's signature, nor the database password of a conninfo appear in
-    any log: rosterd's, nginx's (access and error) and PostgreSQL's."""
+    token's signature, nor the database password of a db_conninfo
+    (config_db_connect_timeout_silent_listener's) appear in any log:
+    rosterd's, nginx's (access and error) and PostgreSQL's."""
     secrets = {"the signing secret": SECRET, "a token's signature":
-               TOKEN.rsplit(".", 1)[1].encode()}
+               TOKEN.rsplit(".", 1)[1].encode(),
+               "the database password of a db_conninfo": _cfg_DB_PASSWORD.encode()}
     for name in os.listdir(TMP):
         if name.endswith(".secret"):
             with open(os.path.join(TMP, name), "rb") as f:
