@@ -455,6 +455,15 @@ def config_sigterm_request_in_flight_completes():
             rd.kill()
 
 
+def _cfg_pending(pid):
+    """The signals pending for process pid as a whole (ShdPnd)."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("ShdPnd:"):
+                return int(line.split()[1], 16)
+    return 0
+
+
 def _cfg_pid_alive(pid):
     """pid exists and is not a zombie."""
     try:
@@ -612,6 +621,59 @@ def config_workers_changed_on_reload():
             eq(rd.workers(), got, f"worker pids with {n} workers (none died)")
             gen = got
         eq(rd.worker_deaths(), [], "the master's lines about dead workers")
+
+
+@test
+def config_signals_during_a_reload_drain():
+    """A reload while the only worker runs a create that waits for a lock
+    (shutdown_timeout 60 s, so the drain waits for it): a second SIGHUP
+    and a SIGTERM sent during the drain are held, not lost. Once the lock goes the create completes (201, its
+    row), the drain ends ("reload done"), the second reload runs, then
+    the shutdown, and the master exits 0 without killing anyone."""
+    rd = Rosterd("reloaddrain", workers=1, log_level="info", shutdown_timeout=60,
+                 statement_timeout_ms=0)
+    try:
+        old = rd.wait_ready(1)
+        eq(request("POST", _cfg_V1_USERS, new_user_v1()).status, 201, "a create (warm-up)")
+        body = new_user_v1()
+        with _cfg_lock_users() as lock:
+            bg = _cfg_background("POST", _cfg_V1_USERS, body)
+            wait_until(lambda: _cfg_rosterd_backends("Lock"), 60,
+                       "the create to wait for the lock")
+            start = _cfg_log_from(rd)
+            os.kill(rd.pid, signal.SIGHUP)
+            _cfg_wait_log(rd, start, "configuration reloaded")
+            wait_until(lambda: len(set(rd.workers()) - set(old)) == 1, 30,
+                       "the new worker")
+            os.kill(rd.pid, signal.SIGHUP)
+            os.kill(rd.pid, signal.SIGTERM)
+            # Both wait in the master's pending set (it takes them from a
+            # signalfd) while it drains the old worker.
+            want = (1 << (signal.SIGHUP - 1)) | (1 << (signal.SIGTERM - 1))
+            wait_until(lambda: _cfg_pending(rd.pid) & want == want, 30,
+                       "SIGHUP and SIGTERM pending in the master")
+            text = rd.log_text()[start:]
+            check("reload done" not in text and "shutting down" not in text,
+                  f"the drain ended while the old worker ran a request: {text[-400:]!r}")
+            check(rd.proc.poll() is None and _cfg_pid_alive(old[0]),
+                  "the master or the old worker exited during the drain")
+            lock.release()
+        r = bg.result()
+        check(isinstance(r, Resp), f"the request in flight failed: {r!r}")
+        eq(r.status, 201, f"the request in flight during the reload ({r!r})")
+        eq(_cfg_users_named(body["username"]), 1, "rows of the request in flight")
+        rc = rd.proc.wait(120 * TIME_SCALE)
+        eq(rc, 0, "the master's exit status")
+        text = rd.log_text()[start:]
+        events = [m for m in re.findall(r"configuration reloaded|reload done|shutting down|"
+                                        r"rosterd stopped|did not stop in time", text)]
+        note(f"master's events: {events}")
+        eq(events, ["configuration reloaded", "reload done", "configuration reloaded",
+                    "reload done", "shutting down", "rosterd stopped"],
+           "the master's events, in order")
+    finally:
+        if rd.proc.poll() is None:
+            rd.kill()
 
 
 @test
