@@ -257,11 +257,12 @@ def config_statement_timeout_503_then_same_connection_serves():
 
 @test
 def config_max_bulk_body_bytes_boundary():
-    """max_bulk_body_bytes = 1 MiB, below nginx's 2 MiB cap for the bulk
-    routes: a bulk add of exactly 1 MiB is served; one byte more is
-    rosterd's own 413 in the v1 shape naming the cap, and writes nothing.
-    The routes that are not bulk keep max_body_bytes."""
-    cap = 1048576
+    """max_bulk_body_bytes = 512 KiB, below nginx's caps for the bulk
+    routes (2 MiB on /v1, 1 MiB on Kibo's): a bulk add of exactly 512 KiB
+    is served; one byte more is rosterd's own 413 in the route's shape (v1
+    problem, Kibo error) naming the cap, and writes nothing. The routes
+    that are not bulk keep max_body_bytes."""
+    cap = 524288
     with running("bulkcap", workers=1, max_bulk_body_bytes=cap):
         group = _cfg_v1_group()
         uid = _cfg_v1_users(2)
@@ -275,6 +276,24 @@ def config_max_bulk_body_bytes_boundary():
         check(f"({cap} bytes)" in (b.get("detail") or ""),
               f"the 413 does not name the cap: {b!r}")
         eq(_cfg_members(group), before, "membership rows after the 413")
+        # Kibo's bulk route: the same cap, its own error shape.
+        code = unique("Adm")
+        r = request("POST", f"/v1/tenants/{TENANT_A}/groups",
+                    {"kind": "admin", "code": code, "name": "Admins " + code})
+        eq(r.status, 201, f"create an admin group ({r!r})")
+        kgroup = r.json()["id"]
+        kpath = f"/platform/adminuser/groups/{code}/addusers"
+        kh = {"X-Tenant-Id": TENANT_A}
+        r = request("POST", kpath, _cfg_padded([uid[0]], cap), headers=kh)
+        eq(r.status, 200, f"a Kibo bulk body of exactly max_bulk_body_bytes ({r!r})")
+        eq(_cfg_members(kgroup), 1, "Kibo: membership rows after the add")
+        r = request("POST", kpath, _cfg_padded([uid[1]], cap + 1), headers=kh)
+        eq(r.status, 413, f"a Kibo bulk body one byte over max_bulk_body_bytes ({r!r})")
+        bad = _cfg_kibo_shape(r)
+        check(bad is None, f"Kibo's 413: {bad}")
+        check(f"({cap} bytes)" in r.json()["message"], f"Kibo's 413 does not name the cap: "
+                                                       f"{r.body[:200]!r}")
+        eq(_cfg_members(kgroup), 1, "Kibo: membership rows after the 413")
         # max_body_bytes (65536) still caps a route that is not bulk (a
         # vendor route: nginx lets 1 MiB through to it).
         body = new_user004()
