@@ -712,6 +712,71 @@ def _cfg_is_socket(m):
 
 
 @test
+def config_listen_backlog_and_workers_0():
+    """listen_backlog is the unix socket's accept queue (ss shows it as
+    the listening socket's Send-Q); workers = 0 starts one worker per
+    online CPU."""
+    n = os.sysconf("SC_NPROCESSORS_ONLN")
+    rd = Rosterd("backlog", workers=0, listen_backlog=77)
+    try:
+        rd.wait_ready(n)
+        out = subprocess.run(["ss", "-xlnH"], capture_output=True, text=True,
+                             timeout=30).stdout
+        mine = [ln.split() for ln in out.splitlines() if ENV["RF_SOCK"] in ln]
+        note(f"ss: {mine}")
+        eq(len(mine), 1, f"listening sockets at {ENV['RF_SOCK']}")
+        # Netid State Recv-Q Send-Q Local ...: Send-Q is the backlog.
+        eq(mine[0][3], "77", "the socket's backlog (ss's Send-Q)")
+        eq(len(rd.workers()), n, f"workers with workers = 0 ({n} CPUs)")
+        eq(rd.stop(), 0, "exit status after SIGTERM")
+    finally:
+        if rd.proc.poll() is None:
+            rd.kill()
+
+
+@test
+def config_log_level_filters_all_but_request_lines():
+    """log_level = warn: rosterd logs no info line of its own (start,
+    "worker ready", connections), while request lines (access_log) are
+    still written; log_level = info logs them."""
+    for level in ("warn", "info"):
+        with running("loglevel" + level, workers=1, log_level=level) as rd:
+            eq(request("POST", _cfg_V1_USERS, new_user_v1()).status, 201, "a create")
+            recs = []
+            for ln in rd.log_text().splitlines():
+                try:
+                    recs.append(json.loads(ln))
+                except ValueError:
+                    pass
+            access = [r for r in recs if "request_id" in r]
+            own_info = [r for r in recs if r.get("level") == "info" and "request_id" not in r]
+            note(f"log_level = {level}: {len(access)} request lines, {len(own_info)} info "
+                 f"lines of its own")
+            check(any(r.get("route") == "/v1/tenants/{tenantId}/users" for r in access),
+                  f"log_level = {level}: no request line for the create")
+            if level == "warn":
+                eq(own_info, [], "info lines with log_level = warn")
+            else:
+                check(any(r.get("msg") == "worker ready" for r in own_info),
+                      f"no 'worker ready' line with log_level = info: {own_info[:3]}")
+
+
+@test
+def config_jwt_require_exp():
+    """A token without exp: refused (401) with jwt_require_exp = true, the
+    default; accepted with false."""
+    now = int(time.time())
+    tok = jwt.encode({"sub": "faults", "roles": ["SystemAdmin"], "tid": TENANT_A, "iat": now,
+                      "iss": ISSUER, "aud": AUDIENCE}, SECRET, algorithm="HS256")
+    with running("requireexp", workers=1):
+        r = request("POST", _cfg_V1_USERS, new_user_v1(), tok=tok)
+        _cfg_problem(r, 401, "a token without exp, jwt_require_exp = true")
+    with running("norequireexp", workers=1, jwt_require_exp="false"):
+        r = request("POST", _cfg_V1_USERS, new_user_v1(), tok=tok)
+        eq(r.status, 201, f"a token without exp, jwt_require_exp = false ({r!r})")
+
+
+@test
 def config_no_secret_in_nginx_or_postgresql_logs():
     """After the fault tests above: neither the signing secrets, nor a
     token's signature, nor the database password of a db_conninfo
