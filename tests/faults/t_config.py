@@ -776,6 +776,86 @@ def config_jwt_require_exp():
         eq(r.status, 201, f"a token without exp, jwt_require_exp = false ({r!r})")
 
 
+def _cfg_fcgi_record(rtype, content, rid=1):
+    return (bytes([1, rtype, rid >> 8, rid & 255, len(content) >> 8, len(content) & 255, 0, 0])
+            + content)
+
+
+def _cfg_fcgi_pair(k, v):
+    k, v = k.encode(), v.encode()
+
+    def n(x):
+        return bytes([len(x)]) if len(x) < 128 else (len(x) | 0x80000000).to_bytes(4, "big")
+    return n(k) + n(v) + k + v
+
+
+def _cfg_fcgi_get(addr, path, timeout=30):
+    """One FastCGI request (responder, GET path) on a TCP connection to
+    addr: the status of the CGI response it gets and its body."""
+    params = b"".join(_cfg_fcgi_pair(k, v) for k, v in (
+        ("REQUEST_METHOD", "GET"), ("REQUEST_URI", path), ("DOCUMENT_URI", path),
+        ("QUERY_STRING", ""), ("SERVER_PROTOCOL", "HTTP/1.1"), ("REMOTE_ADDR", "127.0.0.1")))
+    with socket.create_connection(addr, timeout=timeout) as c:
+        c.sendall(_cfg_fcgi_record(1, bytes([0, 1, 0, 0, 0, 0, 0, 0]))  # BEGIN_REQUEST
+                  + _cfg_fcgi_record(4, params) + _cfg_fcgi_record(4, b"")
+                  + _cfg_fcgi_record(5, b""))
+        data, out = b"", b""
+        while True:
+            chunk = c.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        while len(data) >= 8:
+            rtype = data[1]
+            clen = (data[4] << 8) | data[5]
+            plen = data[6]
+            if rtype == 6:  # STDOUT
+                out += data[8:8 + clen]
+            data = data[8 + clen + plen:]
+            if rtype == 3:  # END_REQUEST
+                break
+    head, _, body = out.partition(b"\r\n\r\n")
+    m = re.search(rb"^Status: (\d+)", head, re.M)
+    return (int(m.group(1)) if m else None), body
+
+
+@test
+def config_listen_tcp():
+    """listen = 127.0.0.1:PORT: a FastCGI request on that TCP port is
+    answered; a host name is refused at start-up (the address must be
+    numeric)."""
+    s0 = socket.socket()
+    s0.bind(("127.0.0.1", 0))
+    port = s0.getsockname()[1]
+    s0.close()
+    rd = Rosterd("listentcp", workers=1, listen=f"127.0.0.1:{port}")
+    try:
+        def answered():
+            try:
+                return _cfg_fcgi_get(("127.0.0.1", port), "/healthz", timeout=5)[0] == 200
+            except OSError:
+                return False
+        wait_until(lambda: answered() or rd.proc.poll() is not None, 30,
+                   f"a FastCGI answer on 127.0.0.1:{port}")
+        check(rd.proc.poll() is None, f"rosterd exited: {rd.log_text()[-400:]!r}")
+        status, body = _cfg_fcgi_get(("127.0.0.1", port), "/healthz")
+        note(f"FastCGI GET /healthz on 127.0.0.1:{port}: {status} {body[:80]!r}")
+        eq(status, 200, "GET /healthz over TCP FastCGI")
+        eq(rd.stop(), 0, "exit status after SIGTERM")
+    finally:
+        if rd.proc.poll() is None:
+            rd.kill()
+    bad = Rosterd("listenhost", workers=1, listen=f"localhost:{port}")
+    try:
+        rc = bad.proc.wait(30 * TIME_SCALE)
+    except subprocess.TimeoutExpired:
+        bad.kill()
+        raise Fail("rosterd started with listen = localhost:PORT")
+    note(f"listen = localhost:{port}: exit {rc}: {bad.log_text().strip()[-200:]!r}")
+    check(rc != 0, "rosterd accepted a host name in listen")
+    check("localhost" in bad.log_text(), "the refusal does not name the value")
+
+
 @test
 def config_no_secret_in_nginx_or_postgresql_logs():
     """After the fault tests above: neither the signing secrets, nor a
