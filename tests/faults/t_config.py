@@ -8,9 +8,13 @@
 #   * request_memory_bytes: a request that spends its budget;
 #   * SIGTERM with a request in flight, and shutdown_timeout with a worker
 #     that cannot drain;
+#   * an Idempotency-Key whose worker was killed while running it;
 #   * reloads: refused for a bad config or key file (the old one serves on),
-#     and `workers` changed;
-#   * listen_mode on the socket; no secret in nginx's or PostgreSQL's logs.
+#     `workers` changed, SIGHUP and SIGTERM arriving while a reload drains;
+#   * listen (numeric TCP, a host name refused), listen_mode, listen_backlog,
+#     workers = 0, log_level, jwt_require_exp;
+#   * a tenant's default group and standard roles deleted;
+#   * no secret in rosterd's, nginx's or PostgreSQL's logs.
 #
 # Exec'd by faults.py into its globals: running(), Rosterd, request(),
 # token(), psql(), PsqlSession, wait_until(), @test ... are faults.py's;
@@ -854,6 +858,55 @@ def config_listen_tcp():
     note(f"listen = localhost:{port}: exit {rc}: {bad.log_text().strip()[-200:]!r}")
     check(rc != 0, "rosterd accepted a host name in listen")
     check("localhost" in bad.log_text(), "the refusal does not name the value")
+
+
+def _cfg_tenant_rows(t):
+    """Per table of tenant t's rows: their count and the sum of their xmin
+    (an UPDATE shows too)."""
+    return psql(" UNION ALL ".join(
+        f"SELECT {lit(tb)}, count(*), coalesce(sum(x.xmin::text::bigint), 0) FROM {tb} x "
+        f"WHERE tenant_id = {lit(t)}"
+        for tb in ("users", "groups", "group_members", "roles", "role_assignments", "invites",
+                   "audit_log", "idempotency")))
+
+
+@test
+def config_tenant_defaults_deleted():
+    """A tenant's default user group and its standard roles (what
+    bootstrap and POST /v1/tenants make) may be deleted; what relied on
+    them then refuses clearly, in its dialect, writing nothing: the
+    ServiceStack invite (into the default group) 404, a v1 invite without
+    groupId 409 naming groupId, a seed 004 create naming the role
+    "Member" 400 naming Roles[0].Name."""
+    with running("defaults", workers=1):
+        r = request("POST", "/v1/tenants", {"name": "Defaults " + unique("t")})
+        eq(r.status, 201, f"a new tenant ({r!r})")
+        t = r.json()["id"]
+        gid = sql_one(f"SELECT id FROM groups WHERE tenant_id = {lit(t)} AND is_default")
+        roles = dict(line.split("|")[::-1] for line in
+                     psql(f"SELECT id || '|' || name FROM roles WHERE tenant_id = {lit(t)}"))
+        eq(sorted(roles), ["Administrator", "Member"], "the standard roles")
+        eq(request("DELETE", f"/v1/tenants/{t}/groups/{gid}").status, 204,
+           "DELETE the default group")
+        for name, rid in sorted(roles.items()):
+            eq(request("DELETE", f"/v1/tenants/{t}/roles/{rid}").status, 204,
+               f"DELETE the role {name}")
+        before = _cfg_tenant_rows(t)
+
+        r = request("POST", "/usergroupuserinvite", {"eMail": unique("d") + "@example.com"},
+                    headers={"X-Tenant-Id": t})
+        eq(r.status, 404, f"ServiceStack invite without a default group ({r!r})")
+        st = r.json().get("responseStatus") or {}
+        eq((st.get("errorCode"), st.get("message")),
+           ("NotFound", "The tenant has no default user group."), "its ResponseStatus")
+        r = request("POST", f"/v1/tenants/{t}/invites", {"email": unique("d") + "@example.com"})
+        b = _cfg_problem(r, 409, "v1 invite without groupId nor a default group")
+        eq([e.get("field") for e in b.get("errors", [])], ["groupId"], "the field named")
+        r = request("POST", users_path(t), new_user004(Roles=[{"Name": "Member"}]))
+        b = _cfg_aspnet(r, 400, "seed 004 create naming a deleted role")
+        eq(list((b.get("ModelState") or {}).keys()), ["user.Roles[0].Name"],
+           "the field named")
+        eq(_cfg_tenant_rows(t), before, "the tenant's rows after the refusals")
 
 
 @test
