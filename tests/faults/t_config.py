@@ -227,12 +227,12 @@ def config_db_connect_timeout_silent_listener():
 
 @test
 def config_statement_timeout_503_then_same_connection_serves():
-    """statement_timeout_ms = 500 and users locked by another session: a
+    """statement_timeout_ms = 1000 and users locked by another session: a
     create is cancelled by PostgreSQL, answered 503 in the route's dialect
     shape (v1 and seed 004) with Retry-After, and writes nothing; once
     the lock is gone the same worker, on the same PostgreSQL session (no
     reconnect), creates again."""
-    with running("stmttimeout", workers=1, statement_timeout_ms=500) as rd:
+    with running("stmttimeout", workers=1, statement_timeout_ms=1000) as rd:
         workers = rd.workers()
         r = request("POST", _cfg_V1_USERS, new_user_v1())
         eq(r.status, 201, f"a create before the lock ({r!r})")
