@@ -1840,6 +1840,17 @@ def soak_200000_requests_rss_flat():
 
 
 # --------------------------------------------------------------------------
+# More fault tests: tests/faults/t_*.py, run after those above in name
+# order, with this module's helpers (each file's own names start with a
+# prefix of its own).
+
+for _name in sorted(os.listdir(HERE)):
+    if _name.startswith("t_") and _name.endswith(".py"):
+        with open(os.path.join(HERE, _name)) as _f:
+            exec(compile(_f.read(), os.path.join(HERE, _name), "exec"), globals())  # noqa: S102
+
+
+# --------------------------------------------------------------------------
 # Runner
 
 
