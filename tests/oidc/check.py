@@ -21,6 +21,7 @@ import os
 import shutil
 import socket
 import ssl
+import subprocess
 import sys
 import tempfile
 import time
@@ -272,24 +273,58 @@ def main():
         run("ES256 and PS256 instances (keys published with alg)", other_algs)
 
         def untrusted():
-            other = harness.Pki(os.path.join(tmp, "pki-other"), "another CA")
-            f = provider("f-other-ca", pki=other)
-            ctx = ssl.create_default_context(cafile=pki.ca)
-            try:
-                with socket.create_connection(("127.0.0.1", f.port), timeout=10) as s:
+            def handshake(port, ctx):
+                with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
                     with ctx.wrap_socket(s, server_hostname="127.0.0.1"):
                         pass
-            except ssl.SSLCertVerificationError:
-                pass
-            else:
-                raise AssertionError("a certificate of another CA was trusted")
-            deadline = time.monotonic() + 30
-            while f.state()["tls_errors"] < 1:
-                assert time.monotonic() < deadline, "no TLS error counted"
-                time.sleep(0.05)
+
+            def wait_refused(p, n):
+                deadline = time.monotonic() + 30
+                while p.state()["tls_refused"] < n:
+                    assert time.monotonic() < deadline, f"{p.name}: {p.state()}"
+                    time.sleep(0.05)
+
+            trusting = ssl.create_default_context(cafile=pki.ca)
+            other = harness.Pki(os.path.join(tmp, "pki-other"), "another CA")
+            f = provider("f-other-ca", pki=other)
+            g = provider("g-wrong-name", san="DNS:wrong.invalid")
+            for p in (f, g):
+                try:
+                    handshake(p.port, trusting)
+                except ssl.SSLCertVerificationError:
+                    pass
+                else:
+                    raise AssertionError(f"{p.name}: its certificate was trusted")
+                wait_refused(p, 1)
+            # A client that checks the name only after the handshake
+            # closes the connection without a request: counted too.
+            lax = ssl.create_default_context()
+            lax.check_hostname = False
+            lax.verify_mode = ssl.CERT_NONE
+            handshake(g.port, lax)
+            wait_refused(g, 2)
+            # curl (libcurl, as rosterd's fetcher uses it) with the first
+            # CA: a's keys come; f's and g's are refused, and counted.
+            def curl(p):
+                return subprocess.run(
+                    ["curl", "-sS", "--max-time", "30", "--cacert", pki.ca,
+                     p.base + "/jwks"],
+                    capture_output=True, text=True, timeout=60)
+            r = curl(a)
+            assert r.returncode == 0 and json.loads(r.stdout)["keys"], (r.returncode, r.stderr)
+            for p, n in ((f, 2), (g, 3)):
+                r = curl(p)
+                assert r.returncode != 0, f"curl fetched {p.name}'s keys"
+                wait_refused(p, n)
+                print(f"# curl and {p.name}: exit {r.returncode}: "
+                      f"{r.stderr.strip().splitlines()[0]}",
+                      flush=True)
             f.stop()
-        run("a client trusting only the first CA refuses an instance certified "
-            "by another; the instance counts the failed handshake", untrusted)
+            g.stop()
+        run("a client trusting only the first CA (Python's ssl, curl) refuses an "
+            "instance certified by another and one certified for another name; "
+            "the instance counts the refusals (failed handshakes, a close "
+            "without a request)", untrusted)
 
         def stop():
             t0 = time.monotonic()

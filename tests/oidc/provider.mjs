@@ -53,9 +53,11 @@
 //   GET  /_ctl/state                 {"issuer", "kids": [signing kid first],
 //                                     "alg", "outage", "served": {path under
 //                                     the issuer: count}, "outage_served":
-//                                     count, "tls_errors": failed TLS
-//                                     handshakes (a client refusing the
-//                                     certificate)}
+//                                     count, "tls_refused": connections a
+//                                     client gave up without a request: a
+//                                     failed handshake (the certificate's
+//                                     CA refused) or a handshake followed
+//                                     by a close (its name refused)}
 //   POST /_ctl/rotate?step=add       a new key, published, not signing yet
 //   POST /_ctl/rotate?step=promote   the newest key signs; the others stay
 //                                    published (verification of tokens
@@ -282,7 +284,7 @@ function installProvider() {
 let outage = 'off';
 const served = {};
 let outageServed = 0;
-let tlsErrors = 0;
+let tlsRefused = 0;
 
 function send(res, status, body, type = 'application/json') {
 	res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store' });
@@ -297,7 +299,7 @@ function state() {
 		outage,
 		served,
 		outage_served: outageServed,
-		tls_errors: tlsErrors,
+		tls_refused: tlsRefused,
 	};
 }
 
@@ -336,6 +338,7 @@ function control(req, res, url) {
 }
 
 function serve(req, res) {
+	req.socket.requests = (req.socket.requests || 0) + 1;
 	const url = new URL(req.url, 'https://provider.invalid');
 	res.on('finish', () => {
 		process.stderr.write(`provider: ${req.method} ${url.pathname} ${res.statusCode}\n`);
@@ -382,8 +385,16 @@ if (conf.exit_on_stdin_eof) {
 }
 
 server.on('tlsClientError', (e) => {
-	tlsErrors++;
+	tlsRefused++;
 	process.stderr.write(`provider: TLS handshake failed: ${e.code || e.message}\n`);
+});
+server.on('secureConnection', (sock) => {
+	sock.on('close', () => {
+		if (!sock.requests && !stopping) {
+			tlsRefused++;
+			process.stderr.write('provider: TLS connection closed without a request\n');
+		}
+	});
 });
 server.on('error', (e) => fail(`listen: ${e.message}`));
 server.listen(conf.port || 0, host, () => {
