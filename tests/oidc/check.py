@@ -272,6 +272,15 @@ def main():
                 e.stop()
         run("ES256 and PS256 instances (keys published with alg)", other_algs)
 
+        def max_age():
+            m = provider("m-max-age", jwks_max_age=1)
+            _, headers, _ = m.http("GET", "/realms/rosterd-it/jwks")
+            assert headers.get("Cache-Control") == "public, max-age=1", dict(headers)
+            _, headers, _ = m.http("GET", "/realms/rosterd-it/.well-known/openid-configuration")
+            assert headers.get("Cache-Control") is None, dict(headers)
+            m.stop()
+        run("jwks_max_age: the JWKS (only) says Cache-Control: public, max-age=N", max_age)
+
         def untrusted():
             def handshake(port, ctx):
                 with socket.create_connection(("127.0.0.1", port), timeout=10) as s:

@@ -138,11 +138,14 @@ class Provider:
     instance's keys_file to share its keys). issuer: None for
     https://127.0.0.1:{port}/realms/rosterd-it, or a string (it may name
     another instance's issuer). clients: [{"client_id", "client_secret",
-    "claims"}]. san: the server certificate's names (signed by pki's CA)."""
+    "claims"}]. san: the server certificate's names (signed by pki's CA).
+    jwks_max_age: the JWKS responses' Cache-Control max-age (None: no
+    Cache-Control)."""
 
     def __init__(self, dir, name, pki, issuer=None, keys_file=None, alg="RS256",
                  jwk_alg=False, resources=(RESOURCE, OTHER_RESOURCE), clients=(), ttl=600,
-                 kid=None, san="IP:127.0.0.1,DNS:localhost", time_scale=1.0):
+                 kid=None, san="IP:127.0.0.1,DNS:localhost", jwks_max_age=None,
+                 time_scale=1.0):
         self.dir, self.name, self.pki = dir, name, pki
         self.time_scale = time_scale
         os.makedirs(dir, exist_ok=True)
@@ -159,6 +162,8 @@ class Provider:
             conf["issuer"] = issuer
         if kid:
             conf["kid"] = kid
+        if jwks_max_age is not None:
+            conf["jwks_max_age"] = jwks_max_age
         with open(self.conf_path, "w") as f:
             json.dump(conf, f, indent=1)
         self.proc = None

@@ -34,6 +34,9 @@
 //               claims are added to each access token of that client
 //               (tenant, roles, ...), client_secret_basic or _post
 //   ttl         600: access token lifetime, seconds
+//   jwks_max_age  N: the JWKS responses say "Cache-Control: public,
+//               max-age=N" (as Entra's and Google's do); default: no
+//               Cache-Control header (as oidc-provider itself answers)
 //   exit_on_stdin_eof  true: stop when standard input reaches its end (the
 //               test keeps a pipe open; if the test dies, this stops too)
 //
@@ -356,6 +359,8 @@ function serve(req, res) {
 			return send(res, 503, '{"error":"temporarily_unavailable"}');
 		return send(res, 200, '<html>not JSON', 'application/json');
 	}
+	if (conf.jwks_max_age !== undefined && sub === '/jwks')
+		res.setHeader('Cache-Control', `public, max-age=${conf.jwks_max_age}`);
 	// Mounted as Express mounts it: oidc-provider derives the mount
 	// path from originalUrl minus url.
 	req.originalUrl = req.url;
