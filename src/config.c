@@ -495,11 +495,11 @@ load_secret_file(const char *path, const char *what, unsigned char **out,
 		;
 	if ((n - lead >= 10 && memcmp(tmp + lead, "-----BEGIN", 10) == 0) ||
 	    (n - lead >= 1 && tmp[lead] == '{')) {
-		explicit_bzero(tmp, sizeof(tmp));
 		snprintf(err, errsz, "%s: \"%s\" holds a %s, not a shared "
 		    "secret (a public key must never be an HMAC secret)",
 		    what, path, tmp[lead] == '{' ? "JSON document (a JWKS?)" :
 		    "PEM key");
+		explicit_bzero(tmp, sizeof(tmp));
 		return -1;
 	}
 	if (n > 0 && tmp[n - 1] == '\n')

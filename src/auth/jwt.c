@@ -527,26 +527,23 @@ jwt_role_bits(const struct jwt_verifier *v, const char *name, size_t n)
 }
 
 /*
- * The roles claim: an array of strings, or one string of names
- * separated by blanks (as some issuers send a space-delimited list).
+ * The roles claim: an array of strings, or one string taken as a list
+ * of that one name (issuers such as AD FS send a multi-valued claim
+ * with a single value as a plain string).  A string is never split:
+ * group names hold blanks.
  */
 static enum jwt_status
 jwt_read_roles(const struct jwt_verifier *v, yajl_val val, unsigned *roles)
 {
-	const char	*s;
 	yajl_val	 r;
-	size_t		 i, n;
+	size_t		 i;
 
 	*roles = 0;
 	if (val == NULL)
 		return JWT_OK;
 	if (YAJL_IS_STRING(val)) {
-		for (s = val->u.string; *s != '\0'; s += n) {
-			s += strspn(s, " \t\r\n");
-			n = strcspn(s, " \t\r\n");
-			if (n > 0)
-				*roles |= jwt_role_bits(v, s, n);
-		}
+		*roles = jwt_role_bits(v, val->u.string,
+		    strlen(val->u.string));
 		return JWT_OK;
 	}
 	if (!YAJL_IS_ARRAY(val))
