@@ -562,6 +562,35 @@ START_TEST(test_cache_withdrawn_key)
 }
 END_TEST
 
+/* Every refusal's reason is a label of rosterd_auth_refused_total. */
+START_TEST(test_reasons_are_metric_labels)
+{
+	static const char *const worker_reasons[] = { "missing",
+	    "unknown_token", "revoked", "token_expired",
+	    "address_not_allowed", "unavailable", "unknown_tenant" };
+	const char *r;
+	size_t i, j, n = 0;
+	int s;
+
+	for (i = 0; metrics_auth_reasons[i] != NULL; i++)
+		n++;
+	for (s = 1; s < JWT__MAX; s++) {
+		r = jwt_status_reason((enum jwt_status)s);
+		for (j = 0; j < n && strcmp(metrics_auth_reasons[j], r) != 0;
+		    j++)
+			;
+		ck_assert_msg(j < n, "%s is no metric label", r);
+	}
+	for (i = 0; i < RS_ARRAY_LEN(worker_reasons); i++) {
+		for (j = 0; j < n && strcmp(metrics_auth_reasons[j],
+		    worker_reasons[i]) != 0; j++)
+			;
+		ck_assert_msg(j < n, "%s is no metric label", worker_reasons[i]);
+	}
+	ck_assert_uint_eq(n, 20);
+}
+END_TEST
+
 /*
  * Configuration.
  */
@@ -901,6 +930,7 @@ issuers_suite(void)
 	tcase_add_test(tc, test_shape_entra);
 	tcase_add_test(tc, test_shape_okta);
 	tcase_add_test(tc, test_cache_withdrawn_key);
+	tcase_add_test(tc, test_reasons_are_metric_labels);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(tc2, cfg_setup, cfg_teardown);
 	tcase_add_loop_test(tc2, test_config_refused, 0,
