@@ -726,8 +726,8 @@ build_issuer(struct config *cfg, struct config_issuer *is, char *err,
 		issuer_where(cfg, is, "jwks_uri", where, sizeof(where));
 		if (strcmp(is->jwks_uri, "discover") == 0) {
 			if (!https_url(is->iss)) {
-				snprintf(err, errsz, "%s: \"discover\" needs an "
-				    "https:// iss (discovery is fetched from "
+				snprintf(err, errsz, "%s: \"discover\" needs "
+				    "an https:// iss (discovery is fetched from "
 				    "{iss}/.well-known/openid-configuration)",
 				    where);
 				return -1;
@@ -920,8 +920,9 @@ auth_digest(struct config *cfg)
 				digest_str(md, *(char *const *)((const char *)
 				    is + ikeys[j].off));
 			else {
-				snprintf(num, sizeof(num), "%ld", *(const long *)
-				    ((const char *)is + ikeys[j].off));
+				snprintf(num, sizeof(num), "%ld",
+				    *(const long *)((const char *)is +
+				    ikeys[j].off));
 				digest_str(md, num);
 			}
 		}
