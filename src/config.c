@@ -13,6 +13,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
 #include "config.h"
 
 enum key_type {
@@ -69,6 +73,7 @@ static const struct key keys[] = {
 	{ "log_level", KEY_STRING, O(log_level), "info", 0, 0 },
 	{ "access_log", KEY_BOOL, O(access_log), "true", 0, 1 },
 	{ "sql_dir", KEY_STRING, O(sql_dir), PKGDATADIR "/sql", 0, 0 },
+	{ "state_dir", KEY_STRING, O(state_dir), "/var/lib/rosterd", 0, 0 },
 	{ "shutdown_timeout", KEY_INT, O(shutdown_timeout), "30", 1, 3600 },
 	{ "password_min_length", KEY_INT, O(password_min_length), "8", 1,
 	    1024 },
@@ -80,15 +85,50 @@ static const struct key keys[] = {
 
 _Static_assert(RS_ARRAY_LEN(keys) <= CONFIG_KEYS_MAX, "CONFIG_KEYS_MAX");
 
+#define I(f) offsetof(struct config_issuer, f)
+
+/* The keys of an [issuer NAME] section. */
+static const struct key ikeys[] = {
+	{ "iss", KEY_STRING, I(iss), NULL, 0, 0 },
+	{ "aud", KEY_STRING, I(aud), NULL, 0, 0 },
+	{ "jwks_uri", KEY_STRING, I(jwks_uri), NULL, 0, 0 },
+	{ "jwks_file", KEY_STRING, I(jwks_file), NULL, 0, 0 },
+	{ "public_key_file", KEY_STRING, I(public_key_file), NULL, 0, 0 },
+	{ "hs256_secret_file", KEY_STRING, I(hs256_secret_file), NULL, 0, 0 },
+	{ "ca_file", KEY_STRING, I(ca_file), NULL, 0, 0 },
+	{ "jwks_refresh_seconds", KEY_INT, I(jwks_refresh_seconds), "3600",
+	    60, 604800 },
+	{ "jwks_min_refetch_seconds", KEY_INT, I(jwks_min_refetch_seconds),
+	    "30", 1, 86400 },
+	{ "typ", KEY_STRING, I(typ), NULL, 0, 0 },
+	{ "subject_claim", KEY_STRING, I(subject_claim), "sub", 0, 0 },
+	{ "tenant_claim", KEY_STRING, I(tenant_claim), "tid", 0, 0 },
+	{ "tenant_map", KEY_BOOL, I(tenant_map), "false", 0, 1 },
+	{ "roles_claim", KEY_STRING, I(roles_claim), "roles", 0, 0 },
+	{ "role_map", KEY_STRING, I(role_map), NULL, 0, 0 },
+};
+
+_Static_assert(RS_ARRAY_LEN(ikeys) <= CONFIG_ISSUER_KEYS,
+    "CONFIG_ISSUER_KEYS");
+
+#define CONFIG_ISSUERS_MAX	64
+#define CONFIG_SECRET_MAX	4096	/* bytes of an HS256 secret file */
+
 static const struct key *
-find_key(const char *name)
+find_in(const struct key *t, size_t n, const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < RS_ARRAY_LEN(keys); i++)
-		if (strcmp(keys[i].name, name) == 0)
-			return &keys[i];
+	for (i = 0; i < n; i++)
+		if (strcmp(t[i].name, name) == 0)
+			return &t[i];
 	return NULL;
+}
+
+static const struct key *
+find_key(const char *name)
+{
+	return find_in(keys, RS_ARRAY_LEN(keys), name);
 }
 
 static int
@@ -132,18 +172,18 @@ parse_number(const struct key *k, const char *s, long *out)
 
 /* Stores value text s into the field of k; -1 when s is not valid. */
 static int
-set_value(struct config *cfg, const struct key *k, const char *s)
+set_value(void *base, const struct key *k, const char *s)
 {
 	char **sp;
 	long *lp;
 
 	if (k->type == KEY_STRING) {
-		sp = (char **)((char *)cfg + k->off);
+		sp = (char **)((char *)base + k->off);
 		free(*sp);
 		*sp = *s != '\0' ? xstrdup(s) : NULL;
 		return 0;
 	}
-	lp = (long *)((char *)cfg + k->off);
+	lp = (long *)((char *)base + k->off);
 	return parse_number(k, s, lp);
 }
 
@@ -190,12 +230,75 @@ trim(char *s)
 	return s;
 }
 
-/* Parses one "key = value" line; -1 with err set on a bad line. */
+/* Is s a valid issuer name: [a-z0-9_-]+, at most 64 bytes? */
+static int
+valid_issuer_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && n <= 64 &&
+	    strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") == n;
+}
+
+/* A new [issuer NAME] section with its defaults, from the line at where. */
+static int
+begin_section(struct config *cfg, char *hdr, const char *where, int lineno,
+    char *err, size_t errsz)
+{
+	struct config_issuer *is;
+	char *name, *end;
+	size_t i;
+
+	end = hdr + strlen(hdr) - 1;	/* the ']' */
+	*end = '\0';
+	name = trim(hdr + 1);
+	if (strncmp(name, "issuer", 6) != 0 ||
+	    !isspace((unsigned char)name[6])) {
+		snprintf(err, errsz, "%s: unknown section \"[%s]\": expected "
+		    "[issuer NAME]", where, name);
+		return -1;
+	}
+	name = trim(name + 7);
+	if (!valid_issuer_name(name)) {
+		snprintf(err, errsz, "%s: issuer name \"%.64s\": expected "
+		    "1 to 64 of a-z, 0-9, _ and -", where, name);
+		return -1;
+	}
+	for (i = 0; i < cfg->nissuers; i++)
+		if (strcmp(cfg->issuers[i].name, name) == 0) {
+			snprintf(err, errsz, "%s: [issuer %s] again (first "
+			    "at line %d)", where, name, cfg->issuers[i].line);
+			return -1;
+		}
+	if (cfg->nissuers == CONFIG_ISSUERS_MAX) {
+		snprintf(err, errsz, "%s: more than %d issuers", where,
+		    CONFIG_ISSUERS_MAX);
+		return -1;
+	}
+	cfg->issuers = xrealloc(cfg->issuers, (cfg->nissuers + 1) *
+	    sizeof(*cfg->issuers));
+	is = &cfg->issuers[cfg->nissuers++];
+	memset(is, 0, sizeof(*is));
+	is->name = xstrdup(name);
+	is->line = lineno;
+	is->source = -1;
+	for (i = 0; i < RS_ARRAY_LEN(ikeys); i++)
+		if (ikeys[i].def != NULL &&
+		    set_value(is, &ikeys[i], ikeys[i].def) != 0)
+			abort();	/* a bad default is a bug */
+	return 0;
+}
+
+/*
+ * Parses one line: "key = value" (top-level, or of the section last
+ * opened) or "[issuer NAME]"; -1 with err set on a bad line.
+ */
 static int
 parse_line(struct config *cfg, char *line, const char *file, int lineno,
     char *err, size_t errsz)
 {
 	char where[PATH_MAX + 32], *eq, *name, *val, *hash;
+	struct config_issuer *is = NULL;
 	const struct key *k;
 
 	snprintf(where, sizeof(where), "%s:%d", file, lineno);
@@ -209,6 +312,8 @@ parse_line(struct config *cfg, char *line, const char *file, int lineno,
 	name = trim(line);
 	if (*name == '\0')
 		return 0;
+	if (*name == '[' && name[strlen(name) - 1] == ']')
+		return begin_section(cfg, name, where, lineno, err, errsz);
 	if ((eq = strchr(name, '=')) == NULL) {
 		snprintf(err, errsz, "%s: expected \"key = value\"", where);
 		return -1;
@@ -216,6 +321,26 @@ parse_line(struct config *cfg, char *line, const char *file, int lineno,
 	*eq = '\0';
 	name = trim(name);
 	val = trim(eq + 1);
+	if (cfg->nissuers > 0) {
+		is = &cfg->issuers[cfg->nissuers - 1];
+		if ((k = find_in(ikeys, RS_ARRAY_LEN(ikeys), name)) == NULL) {
+			snprintf(err, errsz, "%s: unknown key \"%s\" in "
+			    "[issuer %s]%s", where, name, is->name,
+			    find_key(name) != NULL ? " (top-level keys go "
+			    "before the first section)" : "");
+			return -1;
+		}
+		if (is->src[k - ikeys] != 0) {
+			snprintf(err, errsz, "%s: \"%s\" again in [issuer %s] "
+			    "(first at line %d)", where, name, is->name,
+			    is->src[k - ikeys]);
+			return -1;
+		}
+		if (set_value(is, k, val) != 0)
+			return bad_value(k, where, err, errsz);
+		is->src[k - ikeys] = lineno;
+		return 0;
+	}
 	if ((k = find_key(name)) == NULL) {
 		snprintf(err, errsz, "%s: unknown key \"%s\"", where, name);
 		return -1;
@@ -330,81 +455,547 @@ warn_unknown_env(void)
 	buf_release(&b);
 }
 
-/* Reads the HS256 secret: the file's bytes less one trailing newline. */
+/*
+ * Reads an HS256 secret: the file's bytes less one trailing newline, 32
+ * to CONFIG_SECRET_MAX of them.  A PEM or JSON document is refused: an
+ * identity provider's public key (or JWKS) configured as the secret
+ * would let anyone holding that public key mint tokens.  what names the
+ * key in messages.  Returns 0 with *out (heap) and *len, or -1.
+ */
 static int
-load_secret(struct config *cfg, char *err, size_t errsz)
+load_secret_file(const char *path, const char *what, unsigned char **out,
+    size_t *len, char *err, size_t errsz)
 {
-	unsigned char tmp[4096];
-	ssize_t n;
+	unsigned char tmp[CONFIG_SECRET_MAX + 1];
+	size_t n = 0, lead;
+	ssize_t r;
 	int fd;
 
-	if (cfg->jwt_hs256_secret_file == NULL)
-		return 0;
-	fd = open(cfg->jwt_hs256_secret_file, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		snprintf(err, errsz, "jwt_hs256_secret_file: cannot open "
-		    "\"%s\": %s", cfg->jwt_hs256_secret_file, strerror(errno));
+		snprintf(err, errsz, "%s: cannot open \"%s\": %s", what, path,
+		    strerror(errno));
 		return -1;
 	}
-	n = read(fd, tmp, sizeof(tmp));
+	while (n < sizeof(tmp) && (r = read(fd, tmp + n,
+	    sizeof(tmp) - n)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			snprintf(err, errsz, "%s: cannot read \"%s\": %s",
+			    what, path, strerror(errno));
+			close(fd);
+			explicit_bzero(tmp, sizeof(tmp));
+			return -1;
+		}
+		n += (size_t)r;
+	}
 	close(fd);
+	if (n > CONFIG_SECRET_MAX) {
+		explicit_bzero(tmp, sizeof(tmp));
+		snprintf(err, errsz, "%s: \"%s\" is larger than 4 KiB: not "
+		    "an HS256 secret", what, path);
+		return -1;
+	}
+	for (lead = 0; lead < n && isspace(tmp[lead]); lead++)
+		;
+	if ((n - lead >= 10 && memcmp(tmp + lead, "-----BEGIN", 10) == 0) ||
+	    (n - lead >= 1 && tmp[lead] == '{')) {
+		snprintf(err, errsz, "%s: \"%s\" holds a %s, not a shared "
+		    "secret (a public key must never be an HMAC secret)",
+		    what, path, tmp[lead] == '{' ? "JSON document (a JWKS?)" :
+		    "PEM key");
+		explicit_bzero(tmp, sizeof(tmp));
+		return -1;
+	}
 	if (n > 0 && tmp[n - 1] == '\n')
 		n--;
 	if (n > 0 && tmp[n - 1] == '\r')
 		n--;
 	if (n < 32) {
 		explicit_bzero(tmp, sizeof(tmp));
-		snprintf(err, errsz, "jwt_hs256_secret_file: \"%s\" must hold "
-		    "at least 32 bytes", cfg->jwt_hs256_secret_file);
+		snprintf(err, errsz, "%s: \"%s\" must hold at least 32 bytes",
+		    what, path);
 		return -1;
 	}
-	cfg->jwt_secret = xmalloc((size_t)n);
-	memcpy(cfg->jwt_secret, tmp, (size_t)n);
-	cfg->jwt_secret_len = (size_t)n;
+	*out = xmalloc(n);
+	memcpy(*out, tmp, n);
+	*len = n;
 	explicit_bzero(tmp, sizeof(tmp));
 	return 0;
 }
 
+/* The top-level HS256 secret (jwt_hs256_secret_file). */
+static int
+load_secret(struct config *cfg, char *err, size_t errsz)
+{
+	if (cfg->jwt_hs256_secret_file == NULL)
+		return 0;
+	return load_secret_file(cfg->jwt_hs256_secret_file,
+	    "jwt_hs256_secret_file", &cfg->jwt_secret, &cfg->jwt_secret_len,
+	    err, errsz);
+}
+
+/* "FILE:LINE: [issuer NAME]" or "jwt_* keys" for messages. */
+static void
+issuer_where(const struct config *cfg, const struct config_issuer *is,
+    const char *key, char *out, size_t n)
+{
+	const struct key *k;
+	int line = is->line;
+
+	if (is->line == 0) {
+		snprintf(out, n, "%s", key != NULL ? key : "jwt_* keys");
+		return;
+	}
+	if (key != NULL && (k = find_in(ikeys, RS_ARRAY_LEN(ikeys),
+	    key)) != NULL && is->src[k - ikeys] != 0)
+		line = is->src[k - ikeys];
+	snprintf(out, n, "%s:%d: [issuer %s]%s%s", cfg->path != NULL ?
+	    cfg->path : "-", line, is->name, key != NULL ? " " : "",
+	    key != NULL ? key : "");
+}
+
 /*
- * Assembles every verification key: the HS256 secret, the PEM public
- * key and the JWKS keys.  Read at start-up and again on SIGHUP, so keys
- * rotate without a restart.
+ * role_map: "IdP-name=Role, ..." with Role one of rosterd's three.
+ * Names are case-sensitive and may hold blanks inside, not ',' or '='.
  */
 static int
-load_keys(struct config *cfg, char *err, size_t errsz)
+parse_role_map(struct config_issuer *is, const char *where, char *err,
+    size_t errsz)
 {
-	struct jwt_key pem, *jwks = NULL, *all;
-	size_t njwks = 0, n = 0;
-	char e[400];
+	char *copy, *item, *save = NULL, *eq, *name, *role;
+	unsigned bit;
+	size_t i;
+	int rc = -1;
 
-	memset(&pem, 0, sizeof(pem));
-	if (cfg->jwt_public_key_file != NULL && jwt_key_from_pem(
-	    cfg->jwt_public_key_file, &pem, e, sizeof(e)) != 0) {
-		snprintf(err, errsz, "jwt_public_key_file: %s", e);
+	if (is->role_map == NULL)
+		return 0;
+	copy = xstrdup(is->role_map);
+	for (item = strtok_r(copy, ",", &save); item != NULL;
+	    item = strtok_r(NULL, ",", &save)) {
+		if ((eq = strchr(item, '=')) == NULL) {
+			snprintf(err, errsz, "%s: \"%.64s\" is not NAME=ROLE",
+			    where, trim(item));
+			goto out;
+		}
+		*eq = '\0';
+		name = trim(item);
+		role = trim(eq + 1);
+		if (*name == '\0' || strlen(name) >= 128) {
+			snprintf(err, errsz, "%s: an empty or over-long name",
+			    where);
+			goto out;
+		}
+		if ((bit = auth_role_bit(role)) == 0) {
+			snprintf(err, errsz, "%s: \"%.64s\" maps to \"%.64s\": "
+			    "expected SystemAdmin, TenantAdmin or "
+			    "TenantReader", where, name, role);
+			goto out;
+		}
+		for (i = 0; i < is->nroles_map; i++)
+			if (strcmp(is->roles_map[i].name, name) == 0) {
+				snprintf(err, errsz, "%s: \"%.64s\" is mapped "
+				    "twice", where, name);
+				goto out;
+			}
+		is->roles_map = xrealloc(is->roles_map, (is->nroles_map + 1) *
+		    sizeof(*is->roles_map));
+		is->roles_map[is->nroles_map].name = xstrdup(name);
+		is->roles_map[is->nroles_map++].bit = bit;
+	}
+	if (is->nroles_map == 0) {
+		snprintf(err, errsz, "%s: no NAME=ROLE pair", where);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(copy);
+	return rc;
+}
+
+/* Every name of a comma-separated aud is non-empty. */
+static int
+valid_aud_list(const char *s)
+{
+	const char *e;
+
+	for (;;) {
+		e = s + strcspn(s, ",");
+		while (s < e && isspace((unsigned char)*s))
+			s++;
+		if (s == e)
+			return 0;
+		if (*e == '\0')
+			return 1;
+		s = e + 1;
+	}
+}
+
+/* Appends keys[0..n) (moved) to is's file keys. */
+static void
+add_keys(struct config_issuer *is, struct jwt_key *k, size_t n)
+{
+	if (n == 0)
+		return;
+	is->keys = xrealloc(is->keys, (is->nkeys + n) * sizeof(*is->keys));
+	memcpy(&is->keys[is->nkeys], k, n * sizeof(*k));
+	is->nkeys += n;
+}
+
+/* The file keys of one issuer: HS256 secret, PEM key, JWKS. */
+static int
+load_issuer_keys(const struct config *cfg, struct config_issuer *is,
+    char *err, size_t errsz)
+{
+	struct jwt_key pem, *jwks = NULL, sec;
+	char where[PATH_MAX + 128], e[600];
+	size_t njwks = 0;
+
+	if (is->hs256_secret_file != NULL) {
+		issuer_where(cfg, is, "hs256_secret_file", where,
+		    sizeof(where));
+		if (load_secret_file(is->hs256_secret_file, where, &is->secret,
+		    &is->secret_len, err, errsz) != 0)
+			return -1;
+		memset(&sec, 0, sizeof(sec));
+		sec.secret = xmalloc(is->secret_len);
+		memcpy((void *)sec.secret, is->secret, is->secret_len);
+		sec.secret_len = is->secret_len;
+		add_keys(is, &sec, 1);
+	}
+	if (is->public_key_file != NULL) {
+		issuer_where(cfg, is, "public_key_file", where, sizeof(where));
+		if (jwt_key_from_pem(is->public_key_file, &pem, e,
+		    sizeof(e)) != 0) {
+			snprintf(err, errsz, "%s: %s", where, e);
+			return -1;
+		}
+		add_keys(is, &pem, 1);
+	}
+	if (is->jwks_file != NULL) {
+		issuer_where(cfg, is, "jwks_file", where, sizeof(where));
+		if (jwt_keys_from_jwks(is->jwks_file, &jwks, &njwks, e,
+		    sizeof(e)) != 0) {
+			snprintf(err, errsz, "%s: %s", where, e);
+			return -1;
+		}
+		add_keys(is, jwks, njwks);
+		free(jwks);	/* the keys moved */
+	}
+	return 0;
+}
+
+/* Is s an https:// URL with a host? */
+static int
+https_url(const char *s)
+{
+	return strncasecmp(s, "https://", 8) == 0 && s[8] != '\0' &&
+	    s[8] != '/' && strpbrk(s, " \t") == NULL;
+}
+
+/* Checks one issuer section and loads what it names. */
+static int
+build_issuer(struct config *cfg, struct config_issuer *is, char *err,
+    size_t errsz)
+{
+	static const char *const remote_only[] = {
+		"ca_file", "jwks_refresh_seconds", "jwks_min_refetch_seconds",
+	};
+	const struct { const char *key; char *val;
+	    struct jwt_claim_path *out; } paths[] = {
+		{ "subject_claim", is->subject_claim, &is->subject },
+		{ "tenant_claim", is->tenant_claim, &is->tenant },
+		{ "roles_claim", is->roles_claim, &is->roles },
+	};
+	char where[PATH_MAX + 128], e[160];
+	const struct key *k;
+	size_t i;
+
+	issuer_where(cfg, is, NULL, where, sizeof(where));
+	if (is->iss == NULL) {
+		snprintf(err, errsz, "%s: \"iss\" is required", where);
 		return -1;
 	}
-	if (cfg->jwt_jwks_file != NULL && jwt_keys_from_jwks(
-	    cfg->jwt_jwks_file, &jwks, &njwks, e, sizeof(e)) != 0) {
-		jwt_key_clear(&pem);
-		snprintf(err, errsz, "jwt_jwks_file: %s", e);
+	if (is->aud == NULL || !valid_aud_list(is->aud)) {
+		snprintf(err, errsz, "%s: \"aud\" is required (one or more "
+		    "names, comma-separated)", where);
 		return -1;
 	}
-	all = xcalloc(njwks + 2, sizeof(*all));
+	if (is->jwks_uri == NULL && is->jwks_file == NULL &&
+	    is->public_key_file == NULL && is->hs256_secret_file == NULL) {
+		snprintf(err, errsz, "%s: no keys: set jwks_uri, jwks_file, "
+		    "public_key_file or hs256_secret_file", where);
+		return -1;
+	}
+	if (is->jwks_uri != NULL) {
+		issuer_where(cfg, is, "jwks_uri", where, sizeof(where));
+		if (strcmp(is->jwks_uri, "discover") == 0) {
+			if (!https_url(is->iss)) {
+				snprintf(err, errsz, "%s: \"discover\" needs "
+				    "an https:// iss (discovery is fetched from "
+				    "{iss}/.well-known/openid-configuration)",
+				    where);
+				return -1;
+			}
+		} else if (!https_url(is->jwks_uri)) {
+			snprintf(err, errsz, "%s: expected an https:// URL or "
+			    "\"discover\"", where);
+			return -1;
+		}
+	} else {
+		for (i = 0; i < RS_ARRAY_LEN(remote_only); i++) {
+			k = find_in(ikeys, RS_ARRAY_LEN(ikeys), remote_only[i]);
+			if (is->src[k - ikeys] == 0)
+				continue;
+			issuer_where(cfg, is, remote_only[i], where,
+			    sizeof(where));
+			snprintf(err, errsz, "%s: only used with jwks_uri",
+			    where);
+			return -1;
+		}
+	}
+	if (is->ca_file != NULL && access(is->ca_file, R_OK) != 0) {
+		issuer_where(cfg, is, "ca_file", where, sizeof(where));
+		snprintf(err, errsz, "%s: cannot read \"%s\": %s", where,
+		    is->ca_file, strerror(errno));
+		return -1;
+	}
+	for (i = 0; i < RS_ARRAY_LEN(paths); i++) {
+		issuer_where(cfg, is, paths[i].key, where, sizeof(where));
+		if (paths[i].val == NULL) {
+			snprintf(err, errsz, "%s: must not be empty", where);
+			return -1;
+		}
+		if (jwt_claim_path_parse(paths[i].val, paths[i].out, e,
+		    sizeof(e)) != 0) {
+			snprintf(err, errsz, "%s: \"%.128s\": %s", where,
+			    paths[i].val, e);
+			return -1;
+		}
+	}
+	issuer_where(cfg, is, "role_map", where, sizeof(where));
+	if (parse_role_map(is, where, err, errsz) != 0)
+		return -1;
+	return load_issuer_keys(cfg, is, err, errsz);
+}
+
+/*
+ * The implicit issuer of the top-level jwt_* keys.  A public key or a
+ * JWKS verifies tokens an identity provider issued for every one of its
+ * applications, so it needs jwt_issuer and jwt_audience; an HS256
+ * secret alone is rosterd's own and defaults to the local issuer.
+ */
+static int
+add_local_issuer(struct config *cfg, char *err, size_t errsz)
+{
+	struct config_issuer *is;
+	const struct key *k;
+	char where[PATH_MAX + 64];
+	size_t i;
+
+	if (cfg->jwt_hs256_secret_file == NULL &&
+	    cfg->jwt_public_key_file == NULL && cfg->jwt_jwks_file == NULL)
+		return 0;
+	if ((cfg->jwt_public_key_file != NULL || cfg->jwt_jwks_file != NULL) &&
+	    (cfg->jwt_issuer == NULL || cfg->jwt_audience == NULL)) {
+		k = find_key(cfg->jwt_public_key_file != NULL ?
+		    "jwt_public_key_file" : "jwt_jwks_file");
+		if (cfg->src[k - keys] > 0)
+			snprintf(where, sizeof(where), "%s:%d: %s", cfg->path,
+			    cfg->src[k - keys], k->name);
+		else
+			snprintf(where, sizeof(where), "%s", k->name);
+		snprintf(err, errsz, "%s: a public key or JWKS needs "
+		    "jwt_issuer and jwt_audience (or an [issuer NAME] "
+		    "section): without them it would accept tokens issued "
+		    "for any application", where);
+		return -1;
+	}
+	for (i = 0; i < cfg->nissuers; i++)
+		if (strcmp(cfg->issuers[i].name, CONFIG_LOCAL_ISSUER) == 0) {
+			snprintf(err, errsz, "%s:%d: [issuer %s]: the name is "
+			    "taken by the jwt_* keys' issuer", cfg->path,
+			    cfg->issuers[i].line, CONFIG_LOCAL_ISSUER);
+			return -1;
+		}
+	cfg->issuers = xrealloc(cfg->issuers, (cfg->nissuers + 1) *
+	    sizeof(*cfg->issuers));
+	is = &cfg->issuers[cfg->nissuers++];
+	memset(is, 0, sizeof(*is));
+	for (i = 0; i < RS_ARRAY_LEN(ikeys); i++)
+		if (ikeys[i].def != NULL &&
+		    set_value(is, &ikeys[i], ikeys[i].def) != 0)
+			abort();
+	is->name = xstrdup(CONFIG_LOCAL_ISSUER);
+	is->source = -1;
+	is->iss = xstrdup(cfg->jwt_issuer != NULL ? cfg->jwt_issuer :
+	    CONFIG_LOCAL_ISS);
+	is->aud = xstrdup(cfg->jwt_audience != NULL ? cfg->jwt_audience :
+	    CONFIG_LOCAL_AUD);
+	if (cfg->jwt_public_key_file != NULL)
+		is->public_key_file = xstrdup(cfg->jwt_public_key_file);
+	if (cfg->jwt_jwks_file != NULL)
+		is->jwks_file = xstrdup(cfg->jwt_jwks_file);
+	/* the secret is read once, as jwt_secret (rosterctl token) */
 	if (cfg->jwt_secret != NULL) {
-		unsigned char *s = xmalloc(cfg->jwt_secret_len);
+		struct jwt_key sec;
 
-		memcpy(s, cfg->jwt_secret, cfg->jwt_secret_len);
-		all[n].secret = s;
-		all[n++].secret_len = cfg->jwt_secret_len;
+		memset(&sec, 0, sizeof(sec));
+		sec.secret = xmalloc(cfg->jwt_secret_len);
+		memcpy((void *)sec.secret, cfg->jwt_secret,
+		    cfg->jwt_secret_len);
+		sec.secret_len = cfg->jwt_secret_len;
+		add_keys(is, &sec, 1);
+		is->secret = xmalloc(cfg->jwt_secret_len);
+		memcpy(is->secret, cfg->jwt_secret, cfg->jwt_secret_len);
+		is->secret_len = cfg->jwt_secret_len;
 	}
-	if (pem.pkey != NULL)
-		all[n++] = pem;
-	if (njwks > 0)
-		memcpy(&all[n], jwks, njwks * sizeof(*jwks));
-	n += njwks;
-	free(jwks);	/* the keys moved into all[] */
-	cfg->jwt_keys = all;
-	cfg->jwt_nkeys = n;
+	if (jwt_claim_path_parse(is->subject_claim, &is->subject, where,
+	    sizeof(where)) != 0 || jwt_claim_path_parse(is->tenant_claim,
+	    &is->tenant, where, sizeof(where)) != 0 ||
+	    jwt_claim_path_parse(is->roles_claim, &is->roles, where,
+	    sizeof(where)) != 0)
+		abort();	/* the defaults parse */
+	if (cfg->jwt_public_key_file != NULL || cfg->jwt_jwks_file != NULL) {
+		struct jwt_key pem, *jwks = NULL;
+		size_t njwks = 0;
+		char e[600];
+
+		if (cfg->jwt_public_key_file != NULL) {
+			if (jwt_key_from_pem(cfg->jwt_public_key_file, &pem, e,
+			    sizeof(e)) != 0) {
+				snprintf(err, errsz, "jwt_public_key_file: %s",
+				    e);
+				return -1;
+			}
+			add_keys(is, &pem, 1);
+		}
+		if (cfg->jwt_jwks_file != NULL) {
+			if (jwt_keys_from_jwks(cfg->jwt_jwks_file, &jwks,
+			    &njwks, e, sizeof(e)) != 0) {
+				snprintf(err, errsz, "jwt_jwks_file: %s", e);
+				return -1;
+			}
+			add_keys(is, jwks, njwks);
+			free(jwks);
+		}
+	}
+	return 0;
+}
+
+/* Feeds s and its NUL into the digest. */
+static void
+digest_str(EVP_MD_CTX *md, const char *s)
+{
+	if (s == NULL)
+		s = "";
+	EVP_DigestUpdate(md, s, strlen(s) + 1);
+}
+
+/*
+ * cfg->auth_digest: SHA-256 over every issuer's settings and file key
+ * material, and the token limits.  Two configurations with the same
+ * digest judge every token alike (fetched keys aside).
+ */
+static void
+auth_digest(struct config *cfg)
+{
+	const struct config_issuer *is;
+	unsigned char *der;
+	unsigned int dlen = 0;
+	EVP_MD_CTX *md;
+	char num[64];
+	size_t i, j;
+	int n;
+
+	memset(cfg->auth_digest, 0, sizeof(cfg->auth_digest));
+	if ((md = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(md);
+		return;
+	}
+	snprintf(num, sizeof(num), "%ld %ld %ld", cfg->jwt_leeway_seconds,
+	    cfg->jwt_require_exp, cfg->max_token_bytes);
+	digest_str(md, num);
+	for (i = 0; i < cfg->nissuers; i++) {
+		is = &cfg->issuers[i];
+		digest_str(md, is->name);
+		for (j = 0; j < RS_ARRAY_LEN(ikeys); j++) {
+			if (ikeys[j].type == KEY_STRING)
+				digest_str(md, *(char *const *)((const char *)
+				    is + ikeys[j].off));
+			else {
+				snprintf(num, sizeof(num), "%ld",
+				    *(const long *)((const char *)is +
+				    ikeys[j].off));
+				digest_str(md, num);
+			}
+		}
+		for (j = 0; j < is->nkeys; j++) {
+			digest_str(md, is->keys[j].kid);
+			digest_str(md, is->keys[j].alg);
+			if (is->keys[j].secret != NULL)
+				EVP_DigestUpdate(md, is->keys[j].secret,
+				    is->keys[j].secret_len);
+			der = NULL;
+			if (is->keys[j].pkey != NULL && (n = i2d_PUBKEY(
+			    is->keys[j].pkey, &der)) > 0)
+				EVP_DigestUpdate(md, der, (size_t)n);
+			OPENSSL_free(der);
+			digest_str(md, "|");
+		}
+	}
+	EVP_DigestFinal_ex(md, cfg->auth_digest, &dlen);
+	EVP_MD_CTX_free(md);
+}
+
+/* Every issuer checked and loaded, iss unique, remote sources listed. */
+static int
+build_issuers(struct config *cfg, char *err, size_t errsz)
+{
+	struct config_issuer *is;
+	struct jwks_source *src;
+	char where[PATH_MAX + 128];
+	size_t i, j, nsections = cfg->nissuers;
+
+	for (i = 0; i < nsections; i++)
+		if (build_issuer(cfg, &cfg->issuers[i], err, errsz) != 0)
+			return -1;
+	if (add_local_issuer(cfg, err, errsz) != 0)
+		return -1;
+	for (i = 0; i < cfg->nissuers; i++)
+		for (j = 0; j < i; j++)
+			if (strcmp(cfg->issuers[i].iss,
+			    cfg->issuers[j].iss) == 0) {
+				issuer_where(cfg, &cfg->issuers[i], "iss",
+				    where, sizeof(where));
+				snprintf(err, errsz, "%s: \"%.200s\" is also "
+				    "the iss of [issuer %s]: a token's iss "
+				    "must name one issuer", where,
+				    cfg->issuers[i].iss, cfg->issuers[j].name);
+				return -1;
+			}
+	cfg->jwks_sources = xcalloc(cfg->nissuers + 1,
+	    sizeof(*cfg->jwks_sources));
+	cfg->jwt_nkeys = 0;
+	for (i = 0; i < cfg->nissuers; i++) {
+		is = &cfg->issuers[i];
+		cfg->jwt_nkeys += is->nkeys;
+		if (is->jwks_uri == NULL)
+			continue;
+		is->source = (long)cfg->njwks_sources;
+		src = &cfg->jwks_sources[cfg->njwks_sources++];
+		src->name = is->name;
+		src->iss = is->iss;
+		src->jwks_uri = strcmp(is->jwks_uri, "discover") == 0 ? NULL :
+		    is->jwks_uri;
+		src->ca_file = is->ca_file;
+		src->refresh_seconds = is->jwks_refresh_seconds;
+		src->min_refetch_seconds = is->jwks_min_refetch_seconds;
+		cfg->jwt_nkeys++;
+	}
+	auth_digest(cfg);
 	return 0;
 }
 
@@ -429,13 +1020,17 @@ check_values(struct config *cfg, char *err, size_t errsz)
 		snprintf(err, errsz, "\"sql_dir\" must not be empty");
 		return -1;
 	}
+	if (cfg->state_dir == NULL) {
+		snprintf(err, errsz, "\"state_dir\" must not be empty");
+		return -1;
+	}
 	if (cfg->db_conninfo == NULL) {
 		snprintf(err, errsz, "\"db_conninfo\" must not be empty");
 		return -1;
 	}
 	if (load_secret(cfg, err, errsz) != 0)
 		return -1;
-	return load_keys(cfg, err, errsz);
+	return build_issuers(cfg, err, errsz);
 }
 
 /*
@@ -480,11 +1075,9 @@ load_metrics_token(struct config *cfg, char *err, size_t errsz)
 	return 0;
 }
 
-/*
- * Loads the configuration.  See config.h.
- */
-int
-config_load(const char *path, struct config *cfg, char *err, size_t errsz)
+static int
+config_load_ex(const char *path, struct config *cfg, int quiet, char *err,
+    size_t errsz)
 {
 	size_t i;
 
@@ -493,7 +1086,8 @@ config_load(const char *path, struct config *cfg, char *err, size_t errsz)
 		if (keys[i].def != NULL &&
 		    set_value(cfg, &keys[i], keys[i].def) != 0)
 			abort();	/* a bad default is a bug */
-	warn_unknown_env();
+	if (!quiet)
+		warn_unknown_env();
 	if (read_file(cfg, path != NULL ? path : CONFIG_DEFAULT_PATH,
 	    path != NULL, err, errsz) != 0 ||
 	    read_env(cfg, err, errsz) != 0 ||
@@ -508,6 +1102,50 @@ config_load(const char *path, struct config *cfg, char *err, size_t errsz)
 	return 0;
 }
 
+/*
+ * Loads the configuration.  See config.h.
+ */
+int
+config_load(const char *path, struct config *cfg, char *err, size_t errsz)
+{
+	return config_load_ex(path, cfg, 0, err, errsz);
+}
+
+int
+config_auth_digest_of(const char *path, unsigned char out[32])
+{
+	struct config c;
+	char err[512];
+
+	if (config_load_ex(path, &c, 1, err, sizeof(err)) != 0)
+		return -1;
+	memcpy(out, c.auth_digest, sizeof(c.auth_digest));
+	config_free(&c);
+	return 0;
+}
+
+static void
+issuer_free(struct config_issuer *is)
+{
+	size_t i;
+
+	for (i = 0; i < RS_ARRAY_LEN(ikeys); i++)
+		if (ikeys[i].type == KEY_STRING)
+			free(*(char **)((char *)is + ikeys[i].off));
+	free(is->name);
+	jwt_keys_free(is->keys, is->nkeys);
+	if (is->secret != NULL) {
+		explicit_bzero(is->secret, is->secret_len);
+		free(is->secret);
+	}
+	jwt_claim_path_free(&is->subject);
+	jwt_claim_path_free(&is->tenant);
+	jwt_claim_path_free(&is->roles);
+	for (i = 0; i < is->nroles_map; i++)
+		free(is->roles_map[i].name);
+	free(is->roles_map);
+}
+
 /* Releases everything config_load() allocated. */
 void
 config_free(struct config *cfg)
@@ -517,17 +1155,60 @@ config_free(struct config *cfg)
 	for (i = 0; i < RS_ARRAY_LEN(keys); i++)
 		if (keys[i].type == KEY_STRING)
 			free(*(char **)((char *)cfg + keys[i].off));
-	jwt_keys_free(cfg->jwt_keys, cfg->jwt_nkeys);
 	if (cfg->metrics_token != NULL) {
 		explicit_bzero(cfg->metrics_token, strlen(cfg->metrics_token));
 		free(cfg->metrics_token);
 	}
+	for (i = 0; i < cfg->nissuers; i++)
+		issuer_free(&cfg->issuers[i]);
+	free(cfg->issuers);
+	free(cfg->jwks_sources);
 	if (cfg->jwt_secret != NULL) {
 		explicit_bzero(cfg->jwt_secret, cfg->jwt_secret_len);
 		free(cfg->jwt_secret);
 	}
 	free(cfg->path);
 	memset(cfg, 0, sizeof(*cfg));
+}
+
+struct jwt_verifier *
+config_verifiers(const struct config *cfg)
+{
+	const struct config_issuer *is;
+	struct jwt_verifier *v;
+	size_t i;
+
+	v = xcalloc(cfg->nissuers + 1, sizeof(*v));
+	for (i = 0; i < cfg->nissuers; i++) {
+		is = &cfg->issuers[i];
+		v[i].name = is->name;
+		v[i].keys = is->keys;
+		v[i].nkeys = is->nkeys;
+		v[i].issuer = is->iss;
+		v[i].audience = is->aud;
+		v[i].typ = is->typ;
+		v[i].leeway = cfg->jwt_leeway_seconds;
+		v[i].require_exp = (int)cfg->jwt_require_exp;
+		v[i].max_token = (size_t)cfg->max_token_bytes;
+		v[i].subject = &is->subject;
+		v[i].tenant = &is->tenant;
+		v[i].roles = &is->roles;
+		v[i].tenant_map = (int)is->tenant_map;
+		v[i].role_map = is->roles_map;
+		v[i].nrole_map = is->nroles_map;
+	}
+	return v;
+}
+
+const struct config_issuer *
+config_issuer_find(const struct config *cfg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nissuers; i++)
+		if (strcmp(cfg->issuers[i].name, name) == 0)
+			return &cfg->issuers[i];
+	return NULL;
 }
 
 /* Returns the number of workers to run. */
@@ -667,16 +1348,16 @@ config_redact_conninfo(const char *ci)
 
 /* One key's value as config_print shows it; heap memory. */
 static char *
-value_text(const struct config *cfg, const struct key *k)
+value_text(const void *base, const struct key *k)
 {
-	const void *f = (const char *)cfg + k->off;
+	const void *f = (const char *)base + k->off;
 	char num[32];
 	const char *s;
 
 	switch (k->type) {
 	case KEY_STRING:
 		s = *(char *const *)f;
-		if (s != NULL && k->off == O(db_conninfo))
+		if (s != NULL && k == find_key("db_conninfo"))
 			return config_redact_conninfo(s);
 		return xstrdup(s != NULL ? s : "");
 	case KEY_BOOL:
@@ -710,6 +1391,25 @@ config_print(const struct config *cfg, FILE *f)
 			fprintf(f, "env %s\n", var);
 		} else
 			fprintf(f, "default\n");
+	}
+	/* The sections; the implicit issuer is the jwt_* lines above. */
+	for (i = 0; i < cfg->nissuers; i++) {
+		const struct config_issuer *is = &cfg->issuers[i];
+		size_t j;
+
+		if (is->line == 0)
+			continue;
+		fprintf(f, "[issuer %s]  # %s:%d\n", is->name, cfg->path,
+		    is->line);
+		for (j = 0; j < RS_ARRAY_LEN(ikeys); j++) {
+			v = value_text(is, &ikeys[j]);
+			fprintf(f, "%s = %s  # ", ikeys[j].name, v);
+			free(v);
+			if (is->src[j] > 0)
+				fprintf(f, "%s:%d\n", cfg->path, is->src[j]);
+			else
+				fprintf(f, "default\n");
+		}
 	}
 	return fflush(f) == 0 && !ferror(f) ? 0 : -1;
 }

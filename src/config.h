@@ -1,6 +1,7 @@
 /*
  * config.h: rosterd.conf, "key = value" lines with '#' comments, every
- * key overridable by ROSTERD_<KEY> in the environment.
+ * top-level key overridable by ROSTERD_<KEY> in the environment, then
+ * [issuer NAME] sections, one per trusted token issuer.
  */
 #ifndef ROSTERD_CONFIG_H
 #define ROSTERD_CONFIG_H
@@ -9,6 +10,7 @@
 #include <stdio.h>
 
 #include "auth/auth.h"
+#include "auth/jwks.h"
 #include "formats/formats.h"
 #include "util/util.h"
 
@@ -21,6 +23,47 @@
 #define CONFIG_DEFAULT_PATH SYSCONFDIR "/rosterd/rosterd.conf"
 
 #define CONFIG_KEYS_MAX	64	/* room in struct config's src[] */
+
+#define CONFIG_ISSUER_KEYS 16	/* room in struct config_issuer's src[] */
+#define CONFIG_LOCAL_ISSUER "local"	/* the jwt_* keys' issuer */
+#define CONFIG_LOCAL_ISS "urn:rosterd:local"	/* its iss and aud when */
+#define CONFIG_LOCAL_AUD "rosterd"		/* jwt_issuer/_audience unset */
+
+/*
+ * One trusted issuer: an [issuer NAME] section, or the implicit one
+ * that the top-level jwt_* keys make (named CONFIG_LOCAL_ISSUER).
+ */
+struct config_issuer {
+	char		*name;
+	int		 line;			/* of the section header; 0:
+						 * implicit */
+	char		*iss;
+	char		*aud;			/* comma-separated */
+	char		*jwks_uri;		/* URL or "discover" */
+	char		*jwks_file;
+	char		*public_key_file;
+	char		*hs256_secret_file;
+	char		*ca_file;
+	long		 jwks_refresh_seconds;
+	long		 jwks_min_refetch_seconds;
+	char		*typ;
+	char		*subject_claim;
+	char		*tenant_claim;
+	long		 tenant_map;		/* boolean */
+	char		*roles_claim;
+	char		*role_map;
+	int		 src[CONFIG_ISSUER_KEYS];	/* per key: line or 0 */
+
+	/* derived at load time */
+	struct jwt_key	*keys;			/* file keys */
+	size_t		 nkeys;
+	unsigned char	*secret;		/* hs256_secret_file's bytes */
+	size_t		 secret_len;
+	struct jwt_claim_path subject, tenant, roles;
+	struct jwt_role_map *roles_map;
+	size_t		 nroles_map;
+	long		 source;		/* index in jwks_sources, -1 */
+};
 
 struct config {
 	char		*listen;		/* path, host:port or fd:N */
@@ -49,6 +92,7 @@ struct config {
 	long		 jwt_require_exp;	/* boolean */
 	char		*log_level;
 	char		*sql_dir;
+	char		*state_dir;		/* fetched key sets and such */
 	long		 shutdown_timeout;	/* seconds a drain may take */
 	long		 access_log;		/* boolean: a line per request */
 	long		 password_min_length;	/* characters of a new password */
@@ -60,9 +104,17 @@ struct config {
 	enum log_level	 log_lvl;
 	unsigned char	*jwt_secret;		/* NULL if no secret file */
 	size_t		 jwt_secret_len;
-	struct jwt_key	*jwt_keys;		/* every verification key */
-	size_t		 jwt_nkeys;
 	char		*metrics_token;		/* NULL: /metrics is closed */
+	size_t		 jwt_nkeys;		/* file keys of every issuer,
+						 * plus one per remote set;
+						 * 0: every token is refused */
+	struct config_issuer *issuers;		/* sections, then the implicit
+						 * one */
+	size_t		 nissuers;
+	struct jwks_source *jwks_sources;	/* issuers with jwks_uri */
+	size_t		 njwks_sources;
+	unsigned char	 auth_digest[32];	/* SHA-256 of everything that
+						 * decides a token's fate */
 	char		*path;			/* the file read, or NULL */
 	int		 src[CONFIG_KEYS_MAX];	/* per key: 0 default, > 0 the
 						 * file's line, -1 environment */
@@ -73,7 +125,8 @@ struct config {
  * error, a missing explicit one is), applies ROSTERD_* overrides and
  * checks every value and the files they name.  Returns 0, or -1 with a
  * message naming the key and line in err.  *cfg is heap memory: free it
- * with config_free().
+ * with config_free().  Keys of [issuer NAME] sections are not
+ * overridable from the environment.
  */
 int config_load(const char *path, struct config *cfg, char *err,
     size_t errsz) RS_MUSTCHECK;
@@ -86,6 +139,24 @@ void config_free(struct config *cfg);
  * shown as *****.  Returns 0, or -1 when f reports a write error.
  */
 int config_print(const struct config *cfg, FILE *f) RS_MUSTCHECK;
+
+/*
+ * The verifiers of cfg's issuers (a heap array of cfg->nissuers, in the
+ * same order, pointing into cfg; free() it), for struct jwt_trust.
+ * Remote key callbacks are left to the caller.
+ */
+struct jwt_verifier *config_verifiers(const struct config *cfg);
+
+/*
+ * Loads path again, quietly, and writes the auth_digest of what it
+ * holds to out.  Returns 0, or -1 when it does not load.
+ */
+int config_auth_digest_of(const char *path, unsigned char out[32])
+    RS_MUSTCHECK;
+
+/* The issuer named name, or NULL. */
+const struct config_issuer *config_issuer_find(const struct config *cfg,
+    const char *name);
 
 /*
  * Returns a copy of the libpq connection string ci (key=value or URI

@@ -22,6 +22,7 @@ print_usage(FILE *f)
 	    "       rosterctl [-c FILE] bootstrap --tenant NAME\n"
 	    "       rosterctl [-c FILE] token --sub S [--tid T] "
 	    "[--roles R1,R2] [--ttl SECONDS]\n"
+	    "                [--issuer NAME]\n"
 	    "       rosterctl [-c FILE] check-config [--print]\n"
 	    "       rosterctl routes\n"
 	    "       rosterctl statements [NAME]\n"
@@ -29,7 +30,11 @@ print_usage(FILE *f)
 	    "\n"
 	    "  -c FILE       configuration file (default %s)\n"
 	    "  token         --roles: SystemAdmin, TenantAdmin, TenantReader;\n"
-	    "                --ttl: 1 to %ld seconds (default 3600)\n"
+	    "                --ttl: 1 to %ld seconds (default 3600);\n"
+	    "                --issuer: an issuer with an HS256 secret "
+	    "(default: the\n"
+	    "                jwt_hs256_secret_file's, \"" CONFIG_LOCAL_ISSUER
+	    "\")\n"
 	    "  check-config  --print: every key's effective value and where "
 	    "it\n"
 	    "                comes from (default, FILE:LINE, env ROSTERD_KEY)\n",
@@ -129,6 +134,44 @@ token_roles(char *list, const char *roles[16])
 	return 0;
 }
 
+/*
+ * The issuer rosterctl token mints for: the one named, else the
+ * jwt_* keys' issuer, else the only one with an HS256 secret.  NULL
+ * after saying why.
+ */
+static const struct config_issuer *
+token_issuer(const struct config *cfg, const char *name)
+{
+	const struct config_issuer *is = NULL;
+	size_t i, n = 0;
+
+	if (name != NULL) {
+		if ((is = config_issuer_find(cfg, name)) == NULL)
+			fprintf(stderr, "rosterctl: token: no [issuer %s] "
+			    "configured\n", name);
+		else if (is->secret == NULL) {
+			fprintf(stderr, "rosterctl: token: [issuer %s] has no "
+			    "HS256 secret to sign with\n", name);
+			is = NULL;
+		}
+		return is;
+	}
+	if ((is = config_issuer_find(cfg, CONFIG_LOCAL_ISSUER)) != NULL &&
+	    is->secret != NULL)
+		return is;
+	for (i = 0; i < cfg->nissuers; i++)
+		if (cfg->issuers[i].secret != NULL) {
+			is = &cfg->issuers[i];
+			n++;
+		}
+	if (n == 1)
+		return is;
+	fprintf(stderr, "rosterctl: token: %s\n", n == 0 ?
+	    "no jwt_hs256_secret_file or hs256_secret_file configured" :
+	    "several issuers have an HS256 secret: name one with --issuer");
+	return NULL;
+}
+
 static int
 cmd_token(const struct config *cfg, int argc, char **argv)
 {
@@ -137,9 +180,13 @@ cmd_token(const struct config *cfg, int argc, char **argv)
 		{ "tid", required_argument, NULL, 't' },
 		{ "roles", required_argument, NULL, 'r' },
 		{ "ttl", required_argument, NULL, 'l' },
+		{ "issuer", required_argument, NULL, 'i' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *sub = NULL, *tid = NULL, *roles[16] = { NULL };
+	const char *iname = NULL;
+	const struct config_issuer *is;
+	struct jwt_verifier *v;
 	char *rl = NULL, *tok, canon[UUID_STR_LEN + 1];
 	long ttl = 3600;
 	struct arena *a;
@@ -151,6 +198,7 @@ cmd_token(const struct config *cfg, int argc, char **argv)
 		case 's': sub = optarg; break;
 		case 't': tid = optarg; break;
 		case 'r': rl = optarg; break;
+		case 'i': iname = optarg; break;
 		case 'l':
 			if (token_ttl_parse(optarg, &ttl) != 0)
 				return token_refusal("--ttl must be a whole "
@@ -163,22 +211,25 @@ cmd_token(const struct config *cfg, int argc, char **argv)
 		usage();
 	if (rl != NULL && token_roles(rl, roles) != 0)
 		return 2;
-	if (cfg->jwt_secret == NULL) {
-		fprintf(stderr, "rosterctl: token: no jwt_hs256_secret_file "
-		    "configured\n");
+	if ((is = token_issuer(cfg, iname)) == NULL)
 		return 1;
-	}
-	if (tid != NULL) {
+	if (tid != NULL && !is->tenant_map) {
 		if (uuid_normalize(tid, strlen(tid), canon) != 0)
 			return token_refusal("--tid is not a uuid");
 		tid = canon;
 	}
+	v = config_verifiers(cfg);
 	a = arena_new(0);
-	tok = jwt_mint_hs256(a, cfg->jwt_secret, cfg->jwt_secret_len, sub,
-	    tid, roles, cfg->jwt_issuer, cfg->jwt_audience, time(NULL), ttl);
+	tok = jwt_mint_for(a, &v[is - cfg->issuers], is->secret,
+	    is->secret_len, sub, tid, roles, time(NULL), ttl);
 	if (tok != NULL)
 		printf("%s\n", tok);
+	else
+		fprintf(stderr, "rosterctl: token: cannot mint for [issuer "
+		    "%s]: a role it maps no name to, or claim paths that "
+		    "collide\n", is->name);
 	arena_free(a);
+	free(v);
 	return tok != NULL ? 0 : 1;
 }
 

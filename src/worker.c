@@ -16,6 +16,8 @@
 
 #include <fcgiapp.h>
 
+#include "auth/apitoken.h"
+#include "auth/jwks.h"
 #include "daemon.h"
 #include "dialects/dialect.h"
 
@@ -33,10 +35,25 @@ on_term(int sig)
 	stopping = 1;
 }
 
+/* What an issuer's remote key callbacks need. */
+struct worker_remote {
+	const struct jwks_source *src;
+	const char	*state_dir;
+};
+
 struct worker {
 	struct app	 app;
-	struct jwt_verifier jwt;
+	struct jwt_verifier *verifiers;	/* one per issuer */
+	struct worker_remote *remotes;	/* one per issuer, used or not */
+	struct jwt_trust trust;
 	struct jwt_cache jwt_cache;
+	/*
+	 * Draining after a reload that changed how tokens are judged: this
+	 * worker's keys and issuers are no longer the configuration's, so
+	 * it authenticates nobody (503, which a client retries and a new
+	 * worker then answers).
+	 */
+	int		 auth_stale;
 	struct arena	*arena;
 	char		**migrations;	/* sql_dir's, for the schema check */
 	size_t		 nmigrations;
@@ -54,23 +71,110 @@ fcgi_read(void *ctx, char *p, size_t n)
 	return r;
 }
 
-/* 401 unless the request carries a valid bearer token. */
 static int
-authenticate(struct worker *w, struct http_req *req)
+worker_remote_keys(void *ctx, const struct jwt_key **keys, size_t *n)
 {
-	const char *h = http_req_header(req, "Authorization");
-	enum jwt_status st;
+	const struct worker_remote *r = ctx;
 
+	return jwks_current(r->src, r->state_dir, keys, n);
+}
+
+static void
+worker_remote_refresh(void *ctx)
+{
+	const struct worker_remote *r = ctx;
+
+	jwks_request_refresh(r->src, r->state_dir);
+}
+
+/* The reason word of an API token's status. */
+static const char *
+apitoken_reason(enum apitoken_status st)
+{
+	switch (st) {
+	case APITOKEN_REVOKED:
+		return "revoked";
+	case APITOKEN_EXPIRED:
+		return "token_expired";
+	case APITOKEN_ADDRESS:
+		return "address_not_allowed";
+	case APITOKEN_UNAVAILABLE:
+		return "unavailable";
+	default:
+		return "unknown_token";
+	}
+}
+
+/*
+ * A refused authentication: one info line with the request id and the
+ * reason (never the token), counted by reason; returns status.
+ */
+static int
+auth_refused(struct http_req *req, int status, const char *reason,
+    const char **msg)
+{
+	log_info("authentication refused: reason=%s request_id=%s%s%s",
+	    reason, req->request_id != NULL ? req->request_id : "-",
+	    req->principal.issuer != NULL ? " issuer=" : "",
+	    req->principal.issuer != NULL ? req->principal.issuer : "");
+	metrics_auth_refused(reason);
+	if (status == 503)
+		*msg = "The service cannot authenticate the request right "
+		    "now; retry.";
+	return status;
+}
+
+/*
+ * 401 unless the request carries a valid bearer token: an API token
+ * ("rsd_...") or a JWT of a trusted issuer; 503 when that cannot be
+ * decided now (the database, or a worker outliving its keys).
+ */
+static int
+authenticate(struct worker *w, struct http_req *req, const char **msg)
+{
+	const char *h = http_req_header(req, "Authorization"), *tenant;
+	enum apitoken_status as;
+	enum jwt_status st;
+	size_t len;
+
+	memset(&req->principal, 0, sizeof(req->principal));
 	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
-		return 401;
+		return auth_refused(req, 401, "missing", msg);
 	h += 7;
 	while (*h == ' ')
 		h++;
-	st = jwt_verify_cached(&w->jwt_cache, &w->jwt, h, strlen(h),
-	    time(NULL), req->arena, &req->principal);
+	len = strlen(h);
+	if (w->auth_stale)
+		return auth_refused(req, 503, "unavailable", msg);
+	if (strncmp(h, APITOKEN_PREFIX, strlen(APITOKEN_PREFIX)) == 0) {
+		as = apitoken_verify(w->app.db, h, len, http_req_env(req,
+		    "REMOTE_ADDR"), time(NULL), req->arena, &req->principal);
+		if (as != APITOKEN_OK) {
+			memset(&req->principal, 0, sizeof(req->principal));
+			return auth_refused(req, as == APITOKEN_UNAVAILABLE ?
+			    503 : 401, apitoken_reason(as), msg);
+		}
+		req->authenticated = 1;
+		return 0;
+	}
+	st = jwt_verify_cached(&w->jwt_cache, &w->trust, h, len, time(NULL),
+	    req->arena, &req->principal);
 	if (st != JWT_OK) {
-		log_debug("token refused: %s", jwt_status_str(st));
-		return 401;
+		memset(&req->principal, 0, sizeof(req->principal));
+		return auth_refused(req, 401, jwt_status_reason(st), msg);
+	}
+	if (req->principal.tenant_ext != NULL) {
+		/* The issuer's own tenant id, mapped to a rosterd tenant. */
+		switch (tenant_alias_resolve(w->app.db, req->principal.issuer,
+		    req->principal.tenant_ext, req->arena, &tenant)) {
+		case 0:
+			req->principal.tid = tenant;
+			break;
+		case 1:
+			return auth_refused(req, 401, "unknown_tenant", msg);
+		default:
+			return auth_refused(req, 503, "unavailable", msg);
+		}
 	}
 	req->authenticated = 1;
 	return 0;
@@ -161,7 +265,7 @@ front_line(struct worker *w, struct http_req *req, FCGX_Stream *in,
 		return 413;
 	}
 	if (req->route->right != AUTHZ_PUBLIC) {
-		if ((rc = authenticate(w, req)) != 0)
+		if ((rc = authenticate(w, req, msg)) != 0)
 			return rc;
 		if ((rc = target_tenant(req, msg)) != 0)
 			return rc;
@@ -365,6 +469,7 @@ setup(struct worker *w, const struct config *cfg, sigset_t *waitmask)
 {
 	struct sigaction sa;
 	sigset_t term;
+	size_t i;
 
 	memset(&sa, 0, sizeof(sa));
 	/*
@@ -391,15 +496,45 @@ setup(struct worker *w, const struct config *cfg, sigset_t *waitmask)
 	w->app.cfg = cfg;
 	w->app.db = db_new(cfg->db_conninfo, cfg->db_connect_timeout,
 	    cfg->statement_timeout_ms);
-	w->jwt.keys = cfg->jwt_keys;
-	w->jwt.nkeys = cfg->jwt_nkeys;
-	w->jwt.issuer = cfg->jwt_issuer;
-	w->jwt.audience = cfg->jwt_audience;
-	w->jwt.leeway = cfg->jwt_leeway_seconds;
-	w->jwt.require_exp = (int)cfg->jwt_require_exp;
-	w->jwt.max_token = (size_t)cfg->max_token_bytes;
+	w->verifiers = config_verifiers(cfg);
+	w->remotes = xcalloc(cfg->nissuers + 1, sizeof(*w->remotes));
+	for (i = 0; i < cfg->nissuers; i++) {
+		if (cfg->issuers[i].source < 0)
+			continue;
+		w->remotes[i].src = &cfg->jwks_sources[cfg->issuers[i].source];
+		w->remotes[i].state_dir = cfg->state_dir;
+		w->verifiers[i].remote_keys = worker_remote_keys;
+		w->verifiers[i].refresh = worker_remote_refresh;
+		w->verifiers[i].remote_ctx = &w->remotes[i];
+	}
+	w->trust.issuers = w->verifiers;
+	w->trust.n = cfg->nissuers;
+	w->trust.max_token = (size_t)cfg->max_token_bytes;
 	w->arena = arena_new((size_t)cfg->request_memory_bytes);
 	setup_schema_check(w, cfg);
+}
+
+/*
+ * A stopping worker goes on serving the FastCGI connections nginx keeps
+ * open to it, for up to keepalive_time.  When the configuration on disk
+ * now judges tokens differently (a reload removed a key or changed an
+ * issuer), this worker's keys are stale: it stops authenticating, so
+ * that a removed key is refused at once rather than a few seconds
+ * later.  Unchanged (a plain restart or a reload of other keys): it
+ * serves on as before.
+ */
+static void
+check_auth_current(struct worker *w, const struct config *cfg)
+{
+	unsigned char d[sizeof(cfg->auth_digest)];
+
+	if (config_auth_digest_of(cfg->path, d) != 0 ||
+	    memcmp(d, cfg->auth_digest, sizeof(d)) != 0) {
+		w->auth_stale = 1;
+		jwt_cache_clear(&w->jwt_cache);
+		log_info("the configuration judges tokens differently now: "
+		    "this stopping worker authenticates no more requests");
+	}
 }
 
 /*
@@ -514,6 +649,7 @@ worker_run(const struct config *cfg, int lfd)
 			 * -1). */
 			for (i = 0; i < WORKER_CONNS; i++)
 				conn[i].listen_sock = -1;
+			check_auth_current(&w, cfg);
 			drain_until = time_mono_us() +
 			    (cfg->shutdown_timeout > 1 ?
 			    cfg->shutdown_timeout - 1 : 1) * 1000000LL;
@@ -559,6 +695,9 @@ worker_run(const struct config *cfg, int lfd)
 	for (i = 0; i < WORKER_CONNS; i++)
 		FCGX_Free(&conn[i], 1);
 	jwt_cache_clear(&w.jwt_cache);
+	jwks_release_all();
+	free(w.verifiers);
+	free(w.remotes);
 	db_free(w.app.db);
 	db_names_free(w.migrations, w.nmigrations);
 	arena_free(w.arena);

@@ -22,8 +22,8 @@ enum auth_role {
 
 /* The authenticated caller; strings live in the request arena. */
 struct principal {
-	const char	*sub;	/* "sub" claim, never NULL once verified */
-	const char	*tid;	/* "tid" claim (canonical uuid) or NULL */
+	const char	*sub;	/* subject claim, never NULL once verified */
+	const char	*tid;	/* tenant (canonical uuid) or NULL */
 	unsigned	 roles;	/* enum auth_role bits; unknown names ignored */
 	/*
 	 * When the token is good, leeway included: from not_before (0: any
@@ -31,6 +31,16 @@ struct principal {
 	 */
 	double		 not_before;
 	double		 not_after;
+	/*
+	 * The [issuer NAME] that vouched for the token (a configuration
+	 * string, not the arena's), or NULL (an API token).
+	 */
+	const char	*issuer;
+	/*
+	 * With the issuer's tenant_map: the tenant claim as sent (an
+	 * external id), which the caller maps to tid; tid is NULL until.
+	 */
+	const char	*tenant_ext;
 };
 
 enum jwt_status {
@@ -45,7 +55,9 @@ enum jwt_status {
 	JWT_BAD_ISSUER,
 	JWT_BAD_AUDIENCE,
 	JWT_BAD_CLAIMS,		/* sub missing, roles not a string array, ... */
-	JWT_NO_KEY,		/* no key configured */
+	JWT_NO_KEY,		/* no key configured, or ambiguous */
+	JWT_BAD_TYP,		/* the header's typ is not the issuer's */
+	JWT_UNKNOWN_KID,	/* a kid that the issuer's key set lacks */
 	JWT__MAX
 };
 
@@ -66,13 +78,70 @@ struct jwt_key {
 	const char	*alg;		/* NULL: any alg of the key's type */
 };
 
+/*
+ * A claim's place in the token: member names from the claims object
+ * inward ("realm_access", "roles").  nseg 0: the default name.
+ */
+#define JWT_PATH_MAX	8
+struct jwt_claim_path {
+	char		*seg[JWT_PATH_MAX];	/* heap strings */
+	size_t		 nseg;
+};
+
+/*
+ * Parses a claim path as the configuration writes it (see
+ * rosterd.conf(5)): a value starting with "https://" or "http://" is
+ * one member name taken literally (Auth0's namespaced claims); else
+ * names separated by dots, where a name in double quotes may hold
+ * dots (resource_access."my.client".roles).  At most JWT_PATH_MAX
+ * names, none empty.  Returns 0, or -1 with a reason in err.
+ */
+int jwt_claim_path_parse(const char *s, struct jwt_claim_path *out,
+    char *err, size_t errsz) RS_MUSTCHECK;
+void jwt_claim_path_free(struct jwt_claim_path *p);
+
+/* An identity provider's role or group name and the role it grants. */
+struct jwt_role_map {
+	char		*name;
+	unsigned	 bit;		/* enum auth_role */
+};
+
+/*
+ * One trusted issuer: who it is, the keys it signs with, and how its
+ * claims become a principal.  Built from the configuration at start-up
+ * and read-only afterwards (the fetched keys come through remote_keys).
+ */
 struct jwt_verifier {
-	const struct jwt_key *keys;
+	const char	*name;		/* [issuer NAME], or NULL */
+	const struct jwt_key *keys;	/* file keys */
 	size_t		 nkeys;
-	const char	*issuer;	/* NULL: not checked */
-	const char	*audience;	/* NULL: not checked */
+	const char	*issuer;	/* exact iss; NULL: not checked */
+	const char	*audience;	/* one or several, comma-separated;
+					 * NULL: not checked */
+	const char	*typ;		/* required JOSE typ; NULL: any */
 	long		 leeway;	/* seconds, for exp/nbf/iat */
 	int		 require_exp;	/* 1: a token without exp is refused */
+	size_t		 max_token;	/* bytes; 0: JWT_MAX_TOKEN */
+	const struct jwt_claim_path *subject;	/* NULL: "sub" */
+	const struct jwt_claim_path *tenant;	/* NULL: "tid" */
+	const struct jwt_claim_path *roles;	/* NULL: "roles" */
+	int		 tenant_map;	/* 1: the tenant claim is external */
+	const struct jwt_role_map *role_map;	/* nrole_map 0: names as */
+	size_t		 nrole_map;		/* they are */
+	/*
+	 * Keys fetched from the issuer (NULL: none): the current set, and
+	 * a call for a refetch when a token names a kid the set lacks.
+	 */
+	int		(*remote_keys)(void *ctx, const struct jwt_key **keys,
+			    size_t *n);
+	void		(*refresh)(void *ctx);
+	void		*remote_ctx;
+};
+
+/* Every trusted issuer; a token is checked by the one its iss names. */
+struct jwt_trust {
+	const struct jwt_verifier *issuers;
+	size_t		 n;
 	size_t		 max_token;	/* bytes; 0: JWT_MAX_TOKEN */
 };
 
@@ -82,14 +151,26 @@ struct jwt_verifier {
  * logs the token.
  *
  * Key selection: a token with a kid is checked against the keys with
- * that kid (or, when none has it, the keys without kid), among those
- * that fit its alg; several such keys are all tried.  A token without
- * kid is accepted only when exactly one configured key fits its alg
- * (JWT_NO_KEY when several do).  No key of the right type for the alg:
- * JWT_BAD_ALG; no key for the kid at all: JWT_NO_KEY.
+ * that kid; when no key has it, a set where some key has a kid answers
+ * JWT_UNKNOWN_KID (and asks a remote set for a refetch), and only a set
+ * without any kid lets its keys stand in.  Among the candidates those
+ * that fit the alg are all tried.  A token without kid is accepted only
+ * when exactly one key fits its alg (JWT_NO_KEY when several do).  No
+ * key of the right type for the alg: JWT_BAD_ALG.
  */
 enum jwt_status jwt_verify(const struct jwt_verifier *v, const char *token,
     size_t len, time_t now, struct arena *a, struct principal *p)
+    RS_MUSTCHECK;
+
+/*
+ * The same for a set of issuers: the token's iss picks exactly one
+ * (compared exactly; none: JWT_BAD_ISSUER), whose keys alone may verify
+ * it.  *used (may be NULL) is set to the key that verified it, and
+ * *remote (may be NULL) to 1 when that key came from remote_keys.
+ */
+enum jwt_status jwt_verify_trusted(const struct jwt_trust *t,
+    const char *token, size_t len, time_t now, struct arena *a,
+    struct principal *p, const struct jwt_key **used, int *remote)
     RS_MUSTCHECK;
 
 /*
@@ -97,9 +178,11 @@ enum jwt_status jwt_verify(const struct jwt_verifier *v, const char *token,
  * is remembered, by its exact bytes, until its exp (leeway included),
  * so that a client sending the same token again costs a hash and a
  * constant-time compare instead of a signature check and two JSON
- * parses.  Only tokens with an exp are kept.  Keys change only when the
- * workers are replaced (SIGHUP), which empties the cache.  Fixed size;
- * a colliding token replaces the older one.
+ * parses.  Only tokens with an exp are kept.  File keys change only
+ * when the workers are replaced (SIGHUP), which empties the cache; a
+ * token verified with a fetched key is served from the cache only while
+ * that key is still in its issuer's current set.  Fixed size; a
+ * colliding token replaces the older one.
  */
 #define JWT_CACHE_SLOTS	256
 #define JWT_CACHE_MAX_TOKEN 4096	/* longer tokens are not kept */
@@ -107,7 +190,10 @@ enum jwt_status jwt_verify(const struct jwt_verifier *v, const char *token,
 struct jwt_cache_entry {
 	char		*token;		/* malloc'd copy, or NULL: empty */
 	size_t		 len;
-	struct principal p;		/* strings malloc'd */
+	struct principal p;		/* sub, tid, tenant_ext malloc'd */
+	const struct jwt_verifier *v;	/* the issuer that verified it */
+	EVP_PKEY	*pkey;		/* the fetched key used (a reference),
+					 * or NULL: a file key */
 };
 
 struct jwt_cache {
@@ -116,11 +202,11 @@ struct jwt_cache {
 };
 
 /*
- * jwt_verify() through cache c (zeroed before first use): the same
- * result, with *p's strings from a either way.
+ * jwt_verify_trusted() through cache c (zeroed before first use): the
+ * same result, with *p's strings from a either way.
  */
 enum jwt_status jwt_verify_cached(struct jwt_cache *c,
-    const struct jwt_verifier *v, const char *token, size_t len, time_t now,
+    const struct jwt_trust *t, const char *token, size_t len, time_t now,
     struct arena *a, struct principal *p) RS_MUSTCHECK;
 /* Releases every entry. */
 void jwt_cache_clear(struct jwt_cache *c);
@@ -166,6 +252,12 @@ unsigned auth_role_bit(const char *name);
 const char *jwt_status_str(enum jwt_status s);
 
 /*
+ * The status as a refusal reason: a metric label and log word
+ * ("bad_signature", "wrong_issuer", ...); "ok" for JWT_OK.
+ */
+const char *jwt_status_reason(enum jwt_status s);
+
+/*
  * Mints an HS256 token (rosterctl token).  roles is a NULL-terminated
  * list; tid, iss and aud may be NULL.  ttl <= 0 means no exp claim.
  * Returns a string from the arena.
@@ -174,6 +266,17 @@ char *jwt_mint_hs256(struct arena *a, const unsigned char *secret,
     size_t secret_len, const char *sub, const char *tid,
     const char *const *roles, const char *iss, const char *aud,
     time_t now, long ttl);
+
+/*
+ * The same for the issuer v (rosterctl token --issuer): typ, iss, the
+ * first name of aud, and sub, tid and roles where v's claim paths put
+ * them, each role written as the first IdP name v's role_map maps to
+ * it.  NULL also when a role has no such name or two claim paths
+ * start with the same name.
+ */
+char *jwt_mint_for(struct arena *a, const struct jwt_verifier *v,
+    const unsigned char *secret, size_t secret_len, const char *sub,
+    const char *tid, const char *const *roles, time_t now, long ttl);
 
 /* password.c: Argon2id password hashes; single-use tokens. */
 #define PASSWORD_PHC_MAX	128

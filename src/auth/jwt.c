@@ -1,15 +1,21 @@
 /*
  * jwt.c: compact JWS bearer tokens (RFC 7515, RFC 7519, RFC 7518):
  * HS256/384/512, RS256/384/512, PS256/384/512, ES256/384/512 and
- * EdDSA (Ed25519), verified with OpenSSL 3; key loaders for one PEM
- * public key and for a JWKS document (RFC 7517).
+ * EdDSA (Ed25519), verified with OpenSSL 3, for a set of trusted
+ * issuers; key loaders for one PEM public key and for a JWKS document
+ * (RFC 7517).
  *
- * The token's "alg" only picks among what the keys allow: each key
- * takes the algorithms of its own type (an HMAC secret HS*, an RSA key
- * RS* and PS*, an EC key the ES* of its curve, an Ed25519 key EdDSA),
- * so neither "none" nor HS-with-a-public-key can get through.  The
- * signature is checked before the claims are parsed.  Nothing here logs the token or any part of it.
+ * The token's "iss" picks one trusted issuer, compared exactly, and
+ * only that issuer's keys are tried.  The token's "alg" only picks
+ * among what those keys allow: each key takes the algorithms of its own
+ * type (an HMAC secret HS*, an RSA key RS* and PS*, an EC key the ES*
+ * of its curve, an Ed25519 key EdDSA), so neither "none" nor
+ * HS-with-a-public-key can get through.  Header and payload are parsed
+ * strictly (no duplicate member, strict UTF-8, no NUL) before anything
+ * is read from them; the payload's other claims are judged only once
+ * the signature holds.  Nothing here logs the token or any part of it.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -17,6 +23,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <openssl/bn.h>
@@ -35,6 +42,7 @@
 #include "auth.h"
 
 #define JWT_HS256_LEN	32	/* bytes of an HMAC-SHA256 signature */
+#define JWT_TENANT_EXT_MAX 256	/* bytes of an external tenant id */
 
 static const char *const jwt_status_names[] = {
 	[JWT_OK] = "ok",
@@ -49,9 +57,30 @@ static const char *const jwt_status_names[] = {
 	[JWT_BAD_AUDIENCE] = "bad audience",
 	[JWT_BAD_CLAIMS] = "bad claims",
 	[JWT_NO_KEY] = "no key",
+	[JWT_BAD_TYP] = "wrong typ",
+	[JWT_UNKNOWN_KID] = "unknown kid",
 };
 _Static_assert(RS_ARRAY_LEN(jwt_status_names) == JWT__MAX,
     "jwt_status_names");
+
+static const char *const jwt_status_reasons[] = {
+	[JWT_OK] = "ok",
+	[JWT_MALFORMED] = "malformed",
+	[JWT_TOO_LARGE] = "too_large",
+	[JWT_BAD_ALG] = "bad_alg",
+	[JWT_BAD_SIGNATURE] = "bad_signature",
+	[JWT_EXPIRED] = "expired",
+	[JWT_NOT_YET_VALID] = "not_yet_valid",
+	[JWT_MISSING_EXP] = "missing_exp",
+	[JWT_BAD_ISSUER] = "wrong_issuer",
+	[JWT_BAD_AUDIENCE] = "wrong_audience",
+	[JWT_BAD_CLAIMS] = "bad_claims",
+	[JWT_NO_KEY] = "no_key",
+	[JWT_BAD_TYP] = "wrong_typ",
+	[JWT_UNKNOWN_KID] = "unknown_kid",
+};
+_Static_assert(RS_ARRAY_LEN(jwt_status_reasons) == JWT__MAX,
+    "jwt_status_reasons");
 
 /* Role claim names and their bits. */
 static const struct {
@@ -86,8 +115,8 @@ yajl_tree_free_cb(void *p)
 }
 
 /*
- * Returns the value of key in object o, or NULL.  With duplicate keys
- * the first one wins; the signature vouches for the issuer's intent.
+ * Returns the value of key in object o, or NULL.  Parsed tokens hold no
+ * duplicate member (jwt_parse_object), so there is one at most.
  */
 static yajl_val
 jwt_obj_get(yajl_val o, const char *key)
@@ -100,12 +129,118 @@ jwt_obj_get(yajl_val o, const char *key)
 	return NULL;
 }
 
+static int
+jwt_strp_cmp(const void *x, const void *y)
+{
+	return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+/*
+ * Does any object in tree v hold a member name twice?  Issuers and
+ * libraries disagree on which duplicate wins, so a token with one means
+ * different things to different readers: refused.  Small objects are
+ * compared pairwise, larger ones through a sorted copy of their names.
+ */
+static int
+jwt_has_duplicate(yajl_val v)
+{
+	const char	**names;
+	size_t		 i, j, n;
+	int		 dup = 0;
+
+	if (YAJL_IS_ARRAY(v)) {
+		for (i = 0; i < v->u.array.len; i++)
+			if (jwt_has_duplicate(v->u.array.values[i]))
+				return 1;
+		return 0;
+	}
+	if (!YAJL_IS_OBJECT(v))
+		return 0;
+	n = v->u.object.len;
+	if (n <= 16) {
+		for (i = 0; i < n && !dup; i++)
+			for (j = i + 1; j < n && !dup; j++)
+				dup = strcmp(v->u.object.keys[i],
+				    v->u.object.keys[j]) == 0;
+	} else {
+		names = xcalloc(n, sizeof(*names));
+		memcpy(names, v->u.object.keys, n * sizeof(*names));
+		qsort(names, n, sizeof(*names), jwt_strp_cmp);
+		for (i = 1; i < n && !dup; i++)
+			dup = strcmp(names[i - 1], names[i]) == 0;
+		free(names);
+	}
+	for (i = 0; i < n && !dup; i++)
+		dup = jwt_has_duplicate(v->u.object.values[i]);
+	return dup;
+}
+
+/* The value of hex digits s[0..4), or -1. */
+static long
+jwt_hex4(const unsigned char *s)
+{
+	long	v = 0;
+	int	i, c;
+
+	for (i = 0; i < 4; i++) {
+		c = s[i];
+		if (c >= '0' && c <= '9')
+			c -= '0';
+		else if (c >= 'a' && c <= 'f')
+			c -= 'a' - 10;
+		else if (c >= 'A' && c <= 'F')
+			c -= 'A' - 10;
+		else
+			return -1;
+		v = v * 16 + c;
+	}
+	return v;
+}
+
+/*
+ * Is there a \u escape of a surrogate that is not a proper high-low
+ * pair?  yajl would turn a lone high one into '?' and a lone low one
+ * into bytes that are no UTF-8.  Outside strings a backslash is a
+ * syntax error anyway, so escapes are taken pairwise.
+ */
+static int
+jwt_bad_surrogate(const unsigned char *s, size_t n)
+{
+	long	cp, lo;
+	size_t	i;
+
+	for (i = 0; i + 1 < n; i++) {
+		if (s[i] != '\\')
+			continue;
+		if (s[i + 1] != 'u' || n - i < 6) {
+			i++;	/* the escaped character */
+			continue;
+		}
+		cp = jwt_hex4(s + i + 2);
+		if (cp >= 0xdc00 && cp <= 0xdfff)
+			return 1;
+		if (cp >= 0xd800 && cp <= 0xdbff) {
+			if (n - i < 12 || s[i + 6] != '\\' ||
+			    s[i + 7] != 'u' || (lo = jwt_hex4(s + i + 8)) <
+			    0xdc00 || lo > 0xdfff)
+				return 1;
+			i += 11;
+			continue;
+		}
+		i += 5;
+	}
+	return 0;
+}
+
 /*
  * Parses the decoded JSON s[0..n) (NUL-terminated at s[n], as the
  * base64 decoders guarantee) into an object tree whose release is
- * registered on a.  yajl_tree keeps strings as C strings, so a NUL,
- * raw or escaped, would silently truncate a value: refuse both before
- * parsing.  The escape scan may also hit "\\u0000" (an escaped
+ * registered on a.  Strict: the bytes must be UTF-8 as RFC 3629 has it
+ * (no overlong form, no encoded surrogate; yajl checks only the byte
+ * structure), no \u escape may leave a surrogate unpaired, and no
+ * object may repeat a member name.  yajl_tree keeps strings as C
+ * strings, so a NUL, raw or escaped, would silently truncate a value:
+ * refused too.  The escape scan may also hit "\\u0000" (an escaped
  * backslash followed by text), which no legitimate token carries.
  */
 static enum jwt_status
@@ -116,19 +251,21 @@ jwt_parse_object(struct arena *a, const unsigned char *s, size_t n,
 	yajl_val	tree;
 	size_t		i;
 
-	if (memchr(s, '\0', n) != NULL)
-		return JWT_MALFORMED;
+	if (utf8_check((const char *)s, n) != n)
+		return JWT_MALFORMED;	/* NUL included */
 	for (i = 0; i + 6 <= n; i++)
 		if (s[i] == '\\' && (s[i + 1] == 'u' || s[i + 1] == 'U') &&
 		    memcmp(s + i + 2, "0000", 4) == 0)
 			return JWT_MALFORMED;
+	if (jwt_bad_surrogate(s, n))
+		return JWT_MALFORMED;
 
 	/* The parser's message may quote token bytes: it is not logged. */
 	tree = yajl_tree_parse((const char *)s, errbuf, sizeof(errbuf));
 	if (tree == NULL)
 		return JWT_MALFORMED;
 	arena_defer(a, yajl_tree_free_cb, tree);
-	if (!YAJL_IS_OBJECT(tree))
+	if (!YAJL_IS_OBJECT(tree) || jwt_has_duplicate(tree))
 		return JWT_MALFORMED;
 	*out = tree;
 	return JWT_OK;
@@ -195,25 +332,57 @@ jwt_check_times(const struct jwt_verifier *v, yajl_val claims, time_t now,
 	return JWT_OK;
 }
 
-/* iss and aud, when the verifier is configured to check them. */
+/* Is aud one of the comma-separated names of list (blanks trimmed)? */
+static int
+jwt_aud_listed(const char *list, const char *aud)
+{
+	const char	*s = list, *e;
+	size_t		 n = strlen(aud);
+
+	while (*s != '\0') {
+		while (*s == ' ' || *s == '\t')
+			s++;
+		e = s + strcspn(s, ",");
+		while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		if ((size_t)(e - s) == n && memcmp(s, aud, n) == 0)
+			return 1;
+		s += strcspn(s, ",");
+		if (*s == ',')
+			s++;
+	}
+	return 0;
+}
+
+/* The token's iss against the verifier's, when it has one. */
 static enum jwt_status
-jwt_check_iss_aud(const struct jwt_verifier *v, yajl_val claims)
+jwt_check_iss(const struct jwt_verifier *v, yajl_val claims)
+{
+	yajl_val	val;
+
+	if (v->issuer == NULL)
+		return JWT_OK;
+	val = jwt_obj_get(claims, "iss");
+	if (!YAJL_IS_STRING(val) || strcmp(val->u.string, v->issuer) != 0)
+		return JWT_BAD_ISSUER;
+	return JWT_OK;
+}
+
+/*
+ * aud, a string or an array of strings (RFC 7519 4.1.3), must hold one
+ * of the verifier's audiences.
+ */
+static enum jwt_status
+jwt_check_aud(const struct jwt_verifier *v, yajl_val claims)
 {
 	yajl_val	val;
 	size_t		i;
 
-	if (v->issuer != NULL) {
-		val = jwt_obj_get(claims, "iss");
-		if (!YAJL_IS_STRING(val) ||
-		    strcmp(val->u.string, v->issuer) != 0)
-			return JWT_BAD_ISSUER;
-	}
 	if (v->audience == NULL)
 		return JWT_OK;
-
 	val = jwt_obj_get(claims, "aud");
 	if (YAJL_IS_STRING(val))
-		return strcmp(val->u.string, v->audience) == 0 ?
+		return jwt_aud_listed(v->audience, val->u.string) ?
 		    JWT_OK : JWT_BAD_AUDIENCE;
 	if (!YAJL_IS_ARRAY(val))
 		return JWT_BAD_AUDIENCE;
@@ -222,35 +391,161 @@ jwt_check_iss_aud(const struct jwt_verifier *v, yajl_val claims)
 		if (!YAJL_IS_STRING(val->u.array.values[i]))
 			return JWT_BAD_AUDIENCE;
 	for (i = 0; i < val->u.array.len; i++)
-		if (strcmp(val->u.array.values[i]->u.string, v->audience) == 0)
+		if (jwt_aud_listed(v->audience,
+		    val->u.array.values[i]->u.string))
 			return JWT_OK;
 	return JWT_BAD_AUDIENCE;
 }
 
-/* sub, tid and roles into *p (arena strings). */
-static enum jwt_status
-jwt_read_principal(struct arena *a, yajl_val claims, struct principal *p)
+/* A media type without its optional "application/" (RFC 7515 4.1.9). */
+static const char *
+jwt_typ_base(const char *t)
 {
-	char		 canon[UUID_STR_LEN + 1];
-	yajl_val	 val, r;
+	return strncasecmp(t, "application/", 12) == 0 ? t + 12 : t;
+}
+
+/* The header's typ against the verifier's (case-insensitive). */
+static enum jwt_status
+jwt_check_typ(const struct jwt_verifier *v, yajl_val hdr)
+{
+	yajl_val	val;
+
+	if (v->typ == NULL)
+		return JWT_OK;
+	val = jwt_obj_get(hdr, "typ");
+	if (!YAJL_IS_STRING(val) || strcasecmp(jwt_typ_base(val->u.string),
+	    jwt_typ_base(v->typ)) != 0)
+		return JWT_BAD_TYP;
+	return JWT_OK;
+}
+
+int
+jwt_claim_path_parse(const char *s, struct jwt_claim_path *out, char *err,
+    size_t errsz)
+{
+	const char	*e;
+	size_t		 n;
+
+	memset(out, 0, sizeof(*out));
+	if (strncmp(s, "https://", 8) == 0 || strncmp(s, "http://", 7) == 0) {
+		out->seg[out->nseg++] = xstrdup(s);
+		return 0;
+	}
+	for (;;) {
+		if (out->nseg == JWT_PATH_MAX) {
+			snprintf(err, errsz, "more than %d names",
+			    JWT_PATH_MAX);
+			goto bad;
+		}
+		if (*s == '"') {
+			if ((e = strchr(s + 1, '"')) == NULL) {
+				snprintf(err, errsz, "a quote is not closed");
+				goto bad;
+			}
+			n = (size_t)(e - s - 1);
+			s++;
+			e++;
+		} else {
+			n = strcspn(s, ".\"");
+			e = s + n;
+			if (*e == '"') {
+				snprintf(err, errsz, "a quote inside a name");
+				goto bad;
+			}
+		}
+		if (n == 0) {
+			snprintf(err, errsz, "an empty name");
+			goto bad;
+		}
+		out->seg[out->nseg++] = xstrndup(s, n);
+		if (*e == '\0')
+			return 0;
+		if (*e != '.') {
+			snprintf(err, errsz, "a quoted name must end at a dot");
+			goto bad;
+		}
+		s = e + 1;
+	}
+bad:
+	jwt_claim_path_free(out);
+	return -1;
+}
+
+void
+jwt_claim_path_free(struct jwt_claim_path *p)
+{
+	size_t	i;
+
+	for (i = 0; i < p->nseg; i++)
+		free(p->seg[i]);
+	memset(p, 0, sizeof(*p));
+}
+
+/*
+ * The claim at path (or the top-level member dflt when path is NULL or
+ * empty) into *out, NULL when absent at any level.  Returns JWT_OK, or
+ * JWT_BAD_CLAIMS when a level on the way is not an object.
+ */
+static enum jwt_status
+jwt_claim_at(yajl_val claims, const struct jwt_claim_path *path,
+    const char *dflt, yajl_val *out)
+{
+	yajl_val	cur = claims;
+	size_t		i;
+
+	*out = NULL;
+	if (path == NULL || path->nseg == 0)
+		return (*out = jwt_obj_get(claims, dflt)), JWT_OK;
+	for (i = 0; i < path->nseg; i++) {
+		if (!YAJL_IS_OBJECT(cur))
+			return JWT_BAD_CLAIMS;
+		if ((cur = jwt_obj_get(cur, path->seg[i])) == NULL)
+			return JWT_OK;
+	}
+	*out = cur;
+	return JWT_OK;
+}
+
+/* The role bits that IdP name grants under v's role_map (or as is). */
+static unsigned
+jwt_role_bits(const struct jwt_verifier *v, const char *name, size_t n)
+{
+	char		 buf[128];
+	unsigned	 bits = 0;
 	size_t		 i;
 
-	val = jwt_obj_get(claims, "sub");
-	if (!YAJL_IS_STRING(val) || val->u.string[0] == '\0')
-		return JWT_BAD_CLAIMS;
-	p->sub = arena_strdup(a, val->u.string);
+	if (n >= sizeof(buf))
+		return 0;	/* longer than any name rosterd maps */
+	memcpy(buf, name, n);
+	buf[n] = '\0';
+	if (v->nrole_map == 0)
+		return auth_role_bit(buf);
+	for (i = 0; i < v->nrole_map; i++)
+		if (strcmp(v->role_map[i].name, buf) == 0)
+			bits |= v->role_map[i].bit;
+	return bits;
+}
 
-	p->tid = NULL;
-	if ((val = jwt_obj_get(claims, "tid")) != NULL) {
-		if (!YAJL_IS_STRING(val) || uuid_normalize(val->u.string,
-		    strlen(val->u.string), canon) != 0)
-			return JWT_BAD_CLAIMS;
-		p->tid = arena_strdup(a, canon);
-	}
+/*
+ * The roles claim: an array of strings, or one string taken as a list
+ * of that one name (issuers such as AD FS send a multi-valued claim
+ * with a single value as a plain string).  A string is never split:
+ * group names hold blanks.
+ */
+static enum jwt_status
+jwt_read_roles(const struct jwt_verifier *v, yajl_val val, unsigned *roles)
+{
+	yajl_val	 r;
+	size_t		 i;
 
-	p->roles = 0;
-	if ((val = jwt_obj_get(claims, "roles")) == NULL)
+	*roles = 0;
+	if (val == NULL)
 		return JWT_OK;
+	if (YAJL_IS_STRING(val)) {
+		*roles = jwt_role_bits(v, val->u.string,
+		    strlen(val->u.string));
+		return JWT_OK;
+	}
 	if (!YAJL_IS_ARRAY(val))
 		return JWT_BAD_CLAIMS;
 	for (i = 0; i < val->u.array.len; i++) {
@@ -258,8 +553,51 @@ jwt_read_principal(struct arena *a, yajl_val claims, struct principal *p)
 		if (!YAJL_IS_STRING(r))
 			return JWT_BAD_CLAIMS;
 		/* Unknown role names are ignored. */
-		p->roles |= auth_role_bit(r->u.string);
+		*roles |= jwt_role_bits(v, r->u.string, strlen(r->u.string));
 	}
+	return JWT_OK;
+}
+
+/* Subject, tenant and roles into *p (arena strings), as v maps them. */
+static enum jwt_status
+jwt_read_principal(const struct jwt_verifier *v, struct arena *a,
+    yajl_val claims, struct principal *p)
+{
+	char		 canon[UUID_STR_LEN + 1];
+	enum jwt_status	 rc;
+	yajl_val	 val;
+	size_t		 n;
+
+	if ((rc = jwt_claim_at(claims, v->subject, "sub", &val)) != JWT_OK)
+		return rc;
+	if (!YAJL_IS_STRING(val) || val->u.string[0] == '\0')
+		return JWT_BAD_CLAIMS;
+	p->sub = arena_strdup(a, val->u.string);
+
+	p->tid = NULL;
+	p->tenant_ext = NULL;
+	if ((rc = jwt_claim_at(claims, v->tenant, "tid", &val)) != JWT_OK)
+		return rc;
+	if (val != NULL) {
+		if (!YAJL_IS_STRING(val))
+			return JWT_BAD_CLAIMS;
+		n = strlen(val->u.string);
+		if (v->tenant_map) {
+			if (n == 0 || n > JWT_TENANT_EXT_MAX)
+				return JWT_BAD_CLAIMS;
+			p->tenant_ext = arena_strdup(a, val->u.string);
+		} else {
+			if (uuid_normalize(val->u.string, n, canon) != 0)
+				return JWT_BAD_CLAIMS;
+			p->tid = arena_strdup(a, canon);
+		}
+	}
+
+	if ((rc = jwt_claim_at(claims, v->roles, "roles", &val)) != JWT_OK)
+		return rc;
+	if ((rc = jwt_read_roles(v, val, &p->roles)) != JWT_OK)
+		return rc;
+	p->issuer = v->name;
 	return JWT_OK;
 }
 
@@ -372,69 +710,82 @@ jwt_key_fits(const struct jwt_key *k, const struct jwt_alg *al)
 	return 0;
 }
 
-/* Does configured key k apply to a token with header kid (or NULL)? */
-static int
-jwt_key_matches(const struct jwt_key *k, const char *kid)
+/*
+ * The keys one issuer may verify with: its file keys, then its fetched
+ * ones.  Read through jwt_ks_at().
+ */
+struct jwt_keyset {
+	const struct jwt_key *file, *remote;
+	size_t		 nfile, nremote;
+};
+
+static size_t
+jwt_ks_len(const struct jwt_keyset *ks)
 {
-	if (k->kid == NULL)
-		return 1;
-	return kid != NULL && strcmp(k->kid, kid) == 0;
+	return ks->nfile + ks->nremote;
+}
+
+static const struct jwt_key *
+jwt_ks_at(const struct jwt_keyset *ks, size_t i)
+{
+	return i < ks->nfile ? &ks->file[i] : &ks->remote[i - ks->nfile];
 }
 
 /* What the header asks for: an algorithm and maybe a kid. */
 struct jwt_sel {
 	const struct jwt_alg *alg;
 	const char	*kid;		/* NULL: the token has none */
+	int		 exact;		/* some key holds kid exactly */
 };
 
 /*
- * Is k a candidate for sel by kid?  exact: some key holds sel->kid
- * exactly, and then only those keys are; otherwise keys without kid
- * stand in for any kid.  A token without kid considers every key.
+ * Is k a candidate for sel by kid?  With an exact match only the keys
+ * holding the kid are; a token without kid considers every key; and a
+ * kid no key holds reaches this only when no key has a kid at all.
  */
 static int
-jwt_key_candidate(const struct jwt_key *k, const struct jwt_sel *sel,
-    int exact)
+jwt_key_candidate(const struct jwt_key *k, const struct jwt_sel *sel)
 {
-	if (sel->kid == NULL)
+	if (sel->kid == NULL || !sel->exact)
 		return 1;
-	if (exact)
-		return k->kid != NULL && strcmp(k->kid, sel->kid) == 0;
-	return jwt_key_matches(k, sel->kid);
+	return k->kid != NULL && strcmp(k->kid, sel->kid) == 0;
 }
 
 /*
  * Finds the keys a token may be checked against: the candidates by
- * kid that fit the algorithm.  *first is the first of them, *count
- * their number.  Without a kid exactly one key must fit.  Returns
- * JWT_OK, JWT_NO_KEY (no candidate for the kid, or several keys fit a
- * token without kid) or JWT_BAD_ALG (candidates, none of this type).
+ * kid that fit the algorithm.  Without a kid exactly one key must fit.
+ * Returns JWT_OK, JWT_UNKNOWN_KID (the set has kids, none is the
+ * token's), JWT_NO_KEY (no key at all, or several fit a token without
+ * kid) or JWT_BAD_ALG (candidates, none of this type).
  */
 static enum jwt_status
-jwt_select(const struct jwt_verifier *v, const struct jwt_sel *sel,
-    size_t *first, size_t *count, int *exact)
+jwt_select(const struct jwt_keyset *ks, struct jwt_sel *sel)
 {
-	size_t	i, cand = 0, fit = 0;
+	const struct jwt_key *k;
+	size_t	i, n = jwt_ks_len(ks), cand = 0, fit = 0;
+	int	anykid = 0;
 
-	*exact = 0;
-	if (sel->kid != NULL)
-		for (i = 0; i < v->nkeys; i++)
-			if (v->keys[i].kid != NULL &&
-			    strcmp(v->keys[i].kid, sel->kid) == 0)
-				*exact = 1;
-	*first = v->nkeys;
-	for (i = 0; i < v->nkeys; i++) {
-		if (!jwt_key_candidate(&v->keys[i], sel, *exact))
+	sel->exact = 0;
+	for (i = 0; i < n; i++) {
+		k = jwt_ks_at(ks, i);
+		if (k->kid == NULL)
+			continue;
+		anykid = 1;
+		if (sel->kid != NULL && strcmp(k->kid, sel->kid) == 0)
+			sel->exact = 1;
+	}
+	if (sel->kid != NULL && !sel->exact && anykid)
+		return JWT_UNKNOWN_KID;
+	for (i = 0; i < n; i++) {
+		k = jwt_ks_at(ks, i);
+		if (!jwt_key_candidate(k, sel))
 			continue;
 		cand++;
-		if (!jwt_key_fits(&v->keys[i], sel->alg))
-			continue;
-		if (fit++ == 0)
-			*first = i;
+		if (jwt_key_fits(k, sel->alg))
+			fit++;
 	}
-	*count = fit;
 	if (cand == 0)
-		return JWT_NO_KEY;	/* nothing for this kid */
+		return JWT_NO_KEY;
 	if (fit == 0)
 		return JWT_BAD_ALG;	/* keys there, none of this type */
 	if (sel->kid == NULL && fit > 1)
@@ -443,17 +794,13 @@ jwt_select(const struct jwt_verifier *v, const struct jwt_sel *sel,
 }
 
 /*
- * Checks the header: an object with a known "alg", no "crit", "kid" a
- * string if present, and a key that fits (jwt_select).  Fills *sel
- * (tree memory) for the signature step.
+ * Reads the header: an object with a known "alg", no "crit", and "kid"
+ * a string if present.  Fills *sel (tree memory).
  */
 static enum jwt_status
-jwt_check_header(const struct jwt_verifier *v, yajl_val hdr,
-    struct jwt_sel *sel)
+jwt_read_header(yajl_val hdr, struct jwt_sel *sel)
 {
 	yajl_val	 alg, k;
-	size_t		 first, count;
-	int		 exact;
 
 	/* We understand no extensions, so any "crit" must be refused. */
 	if (jwt_obj_get(hdr, "crit") != NULL)
@@ -463,6 +810,7 @@ jwt_check_header(const struct jwt_verifier *v, yajl_val hdr,
 		return JWT_MALFORMED;
 
 	sel->kid = NULL;
+	sel->exact = 0;
 	if ((k = jwt_obj_get(hdr, "kid")) != NULL) {
 		if (!YAJL_IS_STRING(k))
 			return JWT_MALFORMED;
@@ -472,7 +820,7 @@ jwt_check_header(const struct jwt_verifier *v, yajl_val hdr,
 	/* "none", "hs256", "ES256K", ...: never accepted. */
 	if ((sel->alg = jwt_alg_find(alg->u.string)) == NULL)
 		return JWT_BAD_ALG;
-	return jwt_select(v, sel, &first, &count, &exact);
+	return JWT_OK;
 }
 
 /* HMAC under k: exact length, constant-time compare. */
@@ -561,25 +909,24 @@ out:
 	return ok;
 }
 
+
 /*
  * Tries the selected keys (several with one kid allow a rotation
- * overlap).  signing_input is "header.payload" as sent.
+ * overlap).  signing_input is "header.payload" as sent.  *used is the
+ * key that verified.
  */
 static enum jwt_status
-jwt_check_signature(const struct jwt_verifier *v, const struct jwt_sel *sel,
+jwt_check_signature(const struct jwt_keyset *ks, const struct jwt_sel *sel,
     const char *signing_input, size_t silen, const unsigned char *sig,
-    size_t siglen)
+    size_t siglen, size_t *used)
 {
 	const struct jwt_key *k;
-	size_t		 i, first, count;
-	int		 exact, ok;
+	size_t		 i, n = jwt_ks_len(ks);
+	int		 ok;
 
-	if (jwt_select(v, sel, &first, &count, &exact) != JWT_OK)
-		return JWT_BAD_SIGNATURE;
-	for (i = first; i < v->nkeys; i++) {
-		k = &v->keys[i];
-		if (!jwt_key_candidate(k, sel, exact) ||
-		    !jwt_key_fits(k, sel->alg))
+	for (i = 0; i < n; i++) {
+		k = jwt_ks_at(ks, i);
+		if (!jwt_key_candidate(k, sel) || !jwt_key_fits(k, sel->alg))
 			continue;
 		if (sel->alg->kind == JWT_KIND_HMAC)
 			ok = jwt_verify_hmac(k, sel->alg, signing_input, silen,
@@ -587,41 +934,38 @@ jwt_check_signature(const struct jwt_verifier *v, const struct jwt_sel *sel,
 		else
 			ok = jwt_verify_pkey(k, sel->alg, signing_input, silen,
 			    sig, siglen);
-		if (ok)
+		if (ok) {
+			*used = i;
 			return JWT_OK;
+		}
 	}
 	return JWT_BAD_SIGNATURE;
 }
 
+/* A token taken apart: both JSON objects parsed, the signature decoded. */
+struct jwt_parts {
+	const char	*token;
+	size_t		 silen;		/* "header.payload" */
+	yajl_val	 hdr, claims;
+	unsigned char	*sig;
+	size_t		 siglen;
+};
+
 /*
- * Verifies the compact JWS token[0..len) (token need not be
- * NUL-terminated) against v at time now.  Checks, in order: size,
- * shape (three base64url parts), header (an alg that a configured key
- * of its type fits, kid, no crit), the signature, then the claims
- * (exp, nbf, iat, iss, aud, sub, tid, roles).  On JWT_OK fills *p
- * with strings allocated from a; on any other status *p is left
- * untouched.  Parser memory is released when a is reset.  Returns JWT_OK or the first problem found:
- * JWT_TOO_LARGE, JWT_NO_KEY (no key configured, or none for the kid),
- * JWT_MALFORMED, JWT_BAD_ALG, JWT_BAD_SIGNATURE, JWT_MISSING_EXP,
- * JWT_EXPIRED, JWT_NOT_YET_VALID, JWT_BAD_ISSUER, JWT_BAD_AUDIENCE or
- * JWT_BAD_CLAIMS.  Never logs the token.
+ * Size, shape (three base64url parts) and strict parsing of header and
+ * payload; nothing is judged yet.
  */
-enum jwt_status
-jwt_verify(const struct jwt_verifier *v, const char *token, size_t len,
-    time_t now, struct arena *a, struct principal *p)
+static enum jwt_status
+jwt_split(size_t max, const char *token, size_t len, struct arena *a,
+    struct jwt_parts *pt)
 {
 	const char	*dot1, *dot2;
-	struct jwt_sel	 sel;
-	unsigned char	*hdr_json, *claims_json, *sig;
-	size_t		 hdr_len, claims_len, sig_len;
-	yajl_val	 hdr, claims;
+	unsigned char	*hdr_json, *claims_json;
+	size_t		 hdr_len, claims_len;
 	enum jwt_status	 rc;
-	struct principal tmp;
 
-	if (len > (v->max_token != 0 ? v->max_token : JWT_MAX_TOKEN))
+	if (len > (max != 0 ? max : JWT_MAX_TOKEN))
 		return JWT_TOO_LARGE;
-	if (v->keys == NULL || v->nkeys == 0)
-		return JWT_NO_KEY;
 	if (token == NULL)
 		return JWT_MALFORMED;
 
@@ -646,26 +990,123 @@ jwt_verify(const struct jwt_verifier *v, const char *token, size_t len,
 	    base64url_decode(a, dot1 + 1, (size_t)(dot2 - dot1 - 1),
 	    &claims_json, &claims_len) != 0 ||
 	    base64url_decode(a, dot2 + 1, len - (size_t)(dot2 + 1 - token),
-	    &sig, &sig_len) != 0)
+	    &pt->sig, &pt->siglen) != 0)
 		return JWT_MALFORMED;
-
-	if ((rc = jwt_parse_object(a, hdr_json, hdr_len, &hdr)) != JWT_OK ||
-	    (rc = jwt_check_header(v, hdr, &sel)) != JWT_OK)
+	if ((rc = jwt_parse_object(a, hdr_json, hdr_len, &pt->hdr)) !=
+	    JWT_OK ||
+	    (rc = jwt_parse_object(a, claims_json, claims_len,
+	    &pt->claims)) != JWT_OK)
 		return rc;
-	if ((rc = jwt_check_signature(v, &sel, token, (size_t)(dot2 - token),
-	    sig, sig_len)) != JWT_OK)
+	pt->token = token;
+	pt->silen = (size_t)(dot2 - token);
+	return JWT_OK;
+}
+
+/*
+ * Verifies parsed parts against issuer v: iss, header and key choice,
+ * signature, then (authentic from there on) typ, times, aud and the
+ * principal.
+ */
+static enum jwt_status
+jwt_verify_parts(const struct jwt_verifier *v, const struct jwt_parts *pt,
+    time_t now, struct arena *a, struct principal *p,
+    const struct jwt_key **used, int *remote)
+{
+	struct jwt_keyset ks;
+	struct jwt_sel	 sel;
+	struct principal tmp;
+	enum jwt_status	 rc;
+	size_t		 at = 0;
+
+	memset(&ks, 0, sizeof(ks));
+	ks.file = v->keys;
+	ks.nfile = v->keys != NULL ? v->nkeys : 0;
+	if (v->remote_keys != NULL &&
+	    v->remote_keys(v->remote_ctx, &ks.remote, &ks.nremote) != 0)
+		ks.nremote = 0;
+	if (ks.remote == NULL)
+		ks.nremote = 0;
+
+	if ((rc = jwt_check_iss(v, pt->claims)) != JWT_OK ||
+	    (rc = jwt_read_header(pt->hdr, &sel)) != JWT_OK)
+		return rc;
+	if ((rc = jwt_select(&ks, &sel)) != JWT_OK) {
+		/* A kid the fetched set lacks may be a new key. */
+		if ((rc == JWT_UNKNOWN_KID || rc == JWT_NO_KEY) &&
+		    sel.kid != NULL && v->refresh != NULL)
+			v->refresh(v->remote_ctx);
+		return rc;
+	}
+	if ((rc = jwt_check_signature(&ks, &sel, pt->token, pt->silen,
+	    pt->sig, pt->siglen, &at)) != JWT_OK)
 		return rc;
 
 	/* Authentic from here on; now judge what it says. */
-	if ((rc = jwt_parse_object(a, claims_json, claims_len,
-	    &claims)) != JWT_OK ||
-	    (rc = jwt_check_times(v, claims, now, &tmp)) != JWT_OK ||
-	    (rc = jwt_check_iss_aud(v, claims)) != JWT_OK ||
-	    (rc = jwt_read_principal(a, claims, &tmp)) != JWT_OK)
+	memset(&tmp, 0, sizeof(tmp));
+	if ((rc = jwt_check_typ(v, pt->hdr)) != JWT_OK ||
+	    (rc = jwt_check_times(v, pt->claims, now, &tmp)) != JWT_OK ||
+	    (rc = jwt_check_aud(v, pt->claims)) != JWT_OK ||
+	    (rc = jwt_read_principal(v, a, pt->claims, &tmp)) != JWT_OK)
 		return rc;
-
+	if (used != NULL)
+		*used = jwt_ks_at(&ks, at);
+	if (remote != NULL)
+		*remote = at >= ks.nfile;
 	*p = tmp;
 	return JWT_OK;
+}
+
+/*
+ * Verifies the compact JWS token[0..len) (token need not be
+ * NUL-terminated) against v at time now.  Checks, in order: size,
+ * shape, strict JSON of header and payload, iss, header (an alg that a
+ * key of its type fits, kid, no crit), the signature, then typ, exp,
+ * nbf, iat, aud and the mapped claims.  On JWT_OK fills *p with strings
+ * allocated from a; on any other status *p is left untouched.  Parser
+ * memory is released when a is reset.  Never logs the token.
+ */
+enum jwt_status
+jwt_verify(const struct jwt_verifier *v, const char *token, size_t len,
+    time_t now, struct arena *a, struct principal *p)
+{
+	struct jwt_parts pt;
+	enum jwt_status	 rc;
+
+	if (len > (v->max_token != 0 ? v->max_token : JWT_MAX_TOKEN))
+		return JWT_TOO_LARGE;
+	if ((v->keys == NULL || v->nkeys == 0) && v->remote_keys == NULL)
+		return JWT_NO_KEY;
+	if ((rc = jwt_split(v->max_token, token, len, a, &pt)) != JWT_OK)
+		return rc;
+	return jwt_verify_parts(v, &pt, now, a, p, NULL, NULL);
+}
+
+enum jwt_status
+jwt_verify_trusted(const struct jwt_trust *t, const char *token,
+    size_t len, time_t now, struct arena *a, struct principal *p,
+    const struct jwt_key **used, int *remote)
+{
+	struct jwt_parts pt;
+	enum jwt_status	 rc;
+	yajl_val	 iss;
+	size_t		 i;
+
+	if (len > (t->max_token != 0 ? t->max_token : JWT_MAX_TOKEN))
+		return JWT_TOO_LARGE;
+	if (t->n == 0)
+		return JWT_NO_KEY;
+	if ((rc = jwt_split(t->max_token, token, len, a, &pt)) != JWT_OK)
+		return rc;
+	/* The one issuer the token claims; only its keys are tried. */
+	iss = jwt_obj_get(pt.claims, "iss");
+	if (!YAJL_IS_STRING(iss))
+		return JWT_BAD_ISSUER;
+	for (i = 0; i < t->n; i++)
+		if (t->issuers[i].issuer != NULL &&
+		    strcmp(t->issuers[i].issuer, iss->u.string) == 0)
+			return jwt_verify_parts(&t->issuers[i], &pt, now, a,
+			    p, used, remote);
+	return JWT_BAD_ISSUER;
 }
 
 /*
@@ -680,6 +1121,14 @@ jwt_status_str(enum jwt_status s)
 	return jwt_status_names[s];
 }
 
+const char *
+jwt_status_reason(enum jwt_status s)
+{
+	if ((unsigned)s >= JWT__MAX || jwt_status_reasons[s] == NULL)
+		return "malformed";
+	return jwt_status_reasons[s];
+}
+
 /* Appends s as a quoted JSON string. */
 static void
 jwt_put_string(struct buf *b, const char *s)
@@ -689,51 +1138,119 @@ jwt_put_string(struct buf *b, const char *s)
 	buf_putc(b, '"');
 }
 
-/*
- * Mints an HS256 token for sub (rosterctl token).  The header is
- * {"alg":"HS256","typ":"JWT"}; the claims are, in order: sub, tid (if
- * not NULL), roles (the NULL-terminated list, possibly NULL for none,
- * as an array), iss and aud (each if not NULL), iat (now) and exp
- * (now + ttl, only when ttl > 0).  Inputs are C strings owned by the
- * caller; tid is written as given (callers validate it).  Returns the
- * token as a NUL-terminated string allocated from a, or NULL when sub
- * or the secret is missing, now + ttl overflows, or the buffer failed
- * (the arena's budget).
- */
-char *
-jwt_mint_hs256(struct arena *a, const unsigned char *secret,
-    size_t secret_len, const char *sub, const char *tid,
-    const char *const *roles, const char *iss, const char *aud,
-    time_t now, long ttl)
+/* Opens the objects of path's names but the last, and writes its key. */
+static void
+jwt_put_path_open(struct buf *b, const struct jwt_claim_path *path,
+    const char *dflt)
 {
-	static const char hdr[] = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
+	size_t	i;
+
+	if (path == NULL || path->nseg == 0) {
+		jwt_put_string(b, dflt);
+		buf_putc(b, ':');
+		return;
+	}
+	for (i = 0; i < path->nseg; i++) {
+		jwt_put_string(b, path->seg[i]);
+		buf_putc(b, ':');
+		if (i + 1 < path->nseg)
+			buf_putc(b, '{');
+	}
+}
+
+static void
+jwt_put_path_close(struct buf *b, const struct jwt_claim_path *path)
+{
+	size_t	i;
+
+	for (i = 1; path != NULL && i < path->nseg; i++)
+		buf_putc(b, '}');
+}
+
+/* The first name of path (or dflt). */
+static const char *
+jwt_path_head(const struct jwt_claim_path *path, const char *dflt)
+{
+	return path == NULL || path->nseg == 0 ? dflt : path->seg[0];
+}
+
+char *
+jwt_mint_for(struct arena *a, const struct jwt_verifier *v,
+    const unsigned char *secret, size_t secret_len, const char *sub,
+    const char *tid, const char *const *roles, time_t now, long ttl)
+{
+	const char	*heads[3], *aud = NULL, *name;
 	unsigned char	 mac[JWT_HS256_LEN];
-	struct buf	 claims, tok;
+	struct buf	 hdr, claims, tok;
 	long long	 exp;
-	size_t		 i;
+	size_t		 i, j;
+	unsigned	 bit;
 
 	if (sub == NULL || secret == NULL || secret_len == 0)
 		return NULL;
+	/* Claims whose paths would collide cannot be written. */
+	heads[0] = jwt_path_head(v->subject, "sub");
+	heads[1] = jwt_path_head(v->tenant, "tid");
+	heads[2] = jwt_path_head(v->roles, "roles");
+	for (i = 0; i < 3; i++) {
+		if (strcmp(heads[i], "iss") == 0 || strcmp(heads[i], "aud") ==
+		    0 || strcmp(heads[i], "iat") == 0 ||
+		    strcmp(heads[i], "exp") == 0)
+			return NULL;
+		for (j = 0; j < i; j++)
+			if (strcmp(heads[i], heads[j]) == 0)
+				return NULL;
+	}
+
+	buf_init(&hdr, a);
+	buf_puts(&hdr, "{\"alg\":\"HS256\",\"typ\":");
+	jwt_put_string(&hdr, v->typ != NULL ? v->typ : "JWT");
+	buf_putc(&hdr, '}');
 
 	buf_init(&claims, a);
-	buf_puts(&claims, "{\"sub\":");
+	buf_putc(&claims, '{');
+	jwt_put_path_open(&claims, v->subject, "sub");
 	jwt_put_string(&claims, sub);
+	jwt_put_path_close(&claims, v->subject);
 	if (tid != NULL) {
-		buf_puts(&claims, ",\"tid\":");
+		buf_putc(&claims, ',');
+		jwt_put_path_open(&claims, v->tenant, "tid");
 		jwt_put_string(&claims, tid);
+		jwt_put_path_close(&claims, v->tenant);
 	}
-	buf_puts(&claims, ",\"roles\":[");
+	buf_putc(&claims, ',');
+	jwt_put_path_open(&claims, v->roles, "roles");
+	buf_putc(&claims, '[');
 	for (i = 0; roles != NULL && roles[i] != NULL; i++) {
+		name = roles[i];
+		if (v->nrole_map > 0) {
+			/* the first IdP name that grants this role */
+			bit = auth_role_bit(roles[i]);
+			for (name = NULL, j = 0; j < v->nrole_map; j++)
+				if (v->role_map[j].bit == bit) {
+					name = v->role_map[j].name;
+					break;
+				}
+			if (name == NULL)
+				return NULL;
+		}
 		if (i > 0)
 			buf_putc(&claims, ',');
-		jwt_put_string(&claims, roles[i]);
+		jwt_put_string(&claims, name);
 	}
 	buf_putc(&claims, ']');
-	if (iss != NULL) {
+	jwt_put_path_close(&claims, v->roles);
+	if (v->issuer != NULL) {
 		buf_puts(&claims, ",\"iss\":");
-		jwt_put_string(&claims, iss);
+		jwt_put_string(&claims, v->issuer);
 	}
-	if (aud != NULL) {
+	if (v->audience != NULL) {
+		/* the first name of the list */
+		i = strcspn(v->audience, ",");
+		while (i > 0 && (v->audience[i - 1] == ' ' ||
+		    v->audience[i - 1] == '\t'))
+			i--;
+		aud = arena_strndup(a, v->audience, i);
 		buf_puts(&claims, ",\"aud\":");
 		jwt_put_string(&claims, aud);
 	}
@@ -745,11 +1262,11 @@ jwt_mint_hs256(struct arena *a, const unsigned char *secret,
 		buf_printf(&claims, ",\"exp\":%lld", exp);
 	}
 	buf_putc(&claims, '}');
-	if (claims.failed)
+	if (claims.failed || hdr.failed)
 		return NULL;
 
 	buf_init(&tok, a);
-	buf_puts(&tok, base64url_encode(a, hdr, sizeof(hdr) - 1));
+	buf_puts(&tok, base64url_encode(a, hdr.p, hdr.len));
 	buf_putc(&tok, '.');
 	buf_puts(&tok, base64url_encode(a, claims.p, claims.len));
 	if (tok.failed ||
@@ -760,6 +1277,32 @@ jwt_mint_hs256(struct arena *a, const unsigned char *secret,
 	if (tok.failed)
 		return NULL;
 	return tok.p;
+}
+
+/*
+ * Mints an HS256 token for sub.  The header is {"alg":"HS256",
+ * "typ":"JWT"}; the claims are, in order: sub, tid (if not NULL), roles
+ * (the NULL-terminated list, possibly NULL for none, as an array), iss
+ * and aud (each if not NULL), iat (now) and exp (now + ttl, only when
+ * ttl > 0).  Inputs are C strings owned by the caller; tid is written
+ * as given (callers validate it).  Returns the token as a
+ * NUL-terminated string allocated from a, or NULL when sub or the
+ * secret is missing, now + ttl overflows, or the buffer failed (the
+ * arena's budget).
+ */
+char *
+jwt_mint_hs256(struct arena *a, const unsigned char *secret,
+    size_t secret_len, const char *sub, const char *tid,
+    const char *const *roles, const char *iss, const char *aud,
+    time_t now, long ttl)
+{
+	struct jwt_verifier v;
+
+	memset(&v, 0, sizeof(v));
+	v.issuer = iss;
+	v.audience = aud;
+	return jwt_mint_for(a, &v, secret, secret_len, sub, tid, roles, now,
+	    ttl);
 }
 
 

@@ -31,12 +31,25 @@ struct route_counters {
 	atomic_ullong	 sum_us;
 };
 
+/* rosterd_auth_refused_total's reason labels. */
+const char *const metrics_auth_reasons[] = {
+	"missing", "malformed", "too_large", "bad_alg", "bad_signature",
+	"expired", "not_yet_valid", "missing_exp", "wrong_issuer",
+	"wrong_audience", "wrong_typ", "bad_claims", "unknown_kid", "no_key",
+	"unknown_token", "revoked", "token_expired", "address_not_allowed",
+	"unavailable", "unknown_tenant", NULL,
+};
+#define METRICS_AUTH_REASONS 20
+_Static_assert(RS_ARRAY_LEN(metrics_auth_reasons) == METRICS_AUTH_REASONS + 1,
+    "METRICS_AUTH_REASONS");
+
 struct metrics {
 	struct route_counters route[METRICS_ROUTES + 1];	/* last: none */
 	atomic_ullong	 db_errors;
 	atomic_ullong	 db_reconnects;
 	atomic_ullong	 worker_restarts;
 	atomic_ullong	 reloads;
+	atomic_ullong	 auth_refused[METRICS_AUTH_REASONS];
 	atomic_llong	 started;		/* unix seconds */
 };
 
@@ -115,6 +128,22 @@ metrics_add(enum metrics_counter which)
 		return;
 	}
 	atomic_fetch_add_explicit(p, 1, memory_order_relaxed);
+}
+
+void
+metrics_auth_refused(const char *reason)
+{
+	size_t i;
+
+	if (M == NULL)
+		return;
+	for (i = 0; i < METRICS_AUTH_REASONS; i++)
+		if (strcmp(metrics_auth_reasons[i], reason) == 0)
+			break;
+	if (i == METRICS_AUTH_REASONS)
+		i = 1;	/* "malformed" */
+	atomic_fetch_add_explicit(&M->auth_refused[i], 1,
+	    memory_order_relaxed);
 }
 
 /* A label value: backslash, quote and newline escaped. */
@@ -231,4 +260,11 @@ metrics_render(struct buf *b, const char *const (*labels)[2], size_t n,
 	    "unasked and were replaced.", atomic_load(&M->worker_restarts));
 	counter(b, "rosterd_reloads_total", "Configuration reloads "
 	    "(SIGHUP).", atomic_load(&M->reloads));
+	buf_puts(b, "# HELP rosterd_auth_refused_total Requests refused "
+	    "authentication (401, or 503 when it could not be decided), by "
+	    "reason.\n# TYPE rosterd_auth_refused_total counter\n");
+	for (r = 0; r < METRICS_AUTH_REASONS; r++)
+		buf_printf(b, "rosterd_auth_refused_total{reason=\"%s\"} "
+		    "%llu\n", metrics_auth_reasons[r],
+		    atomic_load(&M->auth_refused[r]));
 }

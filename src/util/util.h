@@ -135,6 +135,14 @@ enum metrics_counter {
 int metrics_init(void);
 void metrics_request(int route, int status, int64_t us);
 void metrics_add(enum metrics_counter which);
+/*
+ * A request refused authentication, by reason: one of the names of
+ * rosterd_auth_refused_total (malformed, bad_signature, wrong_issuer,
+ * ..., see metrics.c); an unknown name is counted as "malformed".
+ */
+void metrics_auth_refused(const char *reason);
+/* The reason names, NULL-terminated (for tests and documentation). */
+extern const char *const metrics_auth_reasons[];
 struct buf;
 void metrics_render(struct buf *b, const char *const (*labels)[2], size_t n,
     const char *version);

@@ -1364,7 +1364,7 @@ def refusal_cases(right, method, tenant_param):
         # and the RSA PEM have none, and such keys serve any kid).
         ("unknown kid", "Bearer " + jwt.encode(base, stray_ec_key(), algorithm="ES256",
                                                headers={"kid": "no-such-kid"}), {}, 401),
-        ("roles not a list of strings", "Bearer " + hs(roles="SystemAdmin"), {}, 401),
+        ("roles not a list of strings", "Bearer " + hs(roles={"SystemAdmin": True}), {}, 401),
         ("X-Tenant-Id not a uuid", "Bearer " + hs(), {"X-Tenant-Id": "acme"}, 400),
         ("no roles", "Bearer " + hs(roles=[]), {}, 403),
     ]

@@ -369,6 +369,8 @@ START_TEST(test_jwt_mint_minimal)
 	    "{\"sub\":\"svc\",\"roles\":[],\"iat\":1800000000}");
 
 	/* No exp, iss or aud: refused by the standard verifier... */
+	ck_assert_int_eq(verify_with(&v, t, &p), JWT_BAD_ISSUER);
+	v.issuer = NULL;
 	ck_assert_int_eq(verify_with(&v, t, &p), JWT_MISSING_EXP);
 	/* ... accepted by a lax one. */
 	v.require_exp = 0;
@@ -429,6 +431,7 @@ static const char pyjwt_token[] =
 START_TEST(test_jwt_cache)
 {
 	struct jwt_verifier	 v = std_verifier();
+	struct jwt_trust	 tr = { &v, 1, 0 };
 	struct jwt_cache	*c = calloc(1, sizeof(*c));
 	struct principal	 p, q;
 	char			*t, *bad;
@@ -438,11 +441,11 @@ START_TEST(test_jwt_cache)
 	t = tok(H_STD, "{" C_STD ",\"nbf\":1799999000,\"tid\":\"" TID
 	    "\",\"roles\":[\"TenantAdmin\"]}");
 	len = strlen(t);
-	ck_assert_int_eq(jwt_verify_cached(c, &v, t, len, NOW, ta, &p), JWT_OK);
+	ck_assert_int_eq(jwt_verify_cached(c, &tr, t, len, NOW, ta, &p), JWT_OK);
 	ck_assert_uint_eq(c->misses, 1);
 	ck_assert(p.not_after == 1800000300.0 + LEEWAY);
 	ck_assert(p.not_before == 1799999000.0 - LEEWAY);
-	ck_assert_int_eq(jwt_verify_cached(c, &v, t, len, NOW + 10, ta, &q),
+	ck_assert_int_eq(jwt_verify_cached(c, &tr, t, len, NOW + 10, ta, &q),
 	    JWT_OK);
 	ck_assert_uint_eq(c->hits, 1);
 	ck_assert_str_eq(q.sub, "user-1");
@@ -453,27 +456,27 @@ START_TEST(test_jwt_cache)
 	/* one byte of the signature changed: verified again, refused */
 	bad = arena_strdup(ta, t);
 	bad[len - 2] = bad[len - 2] == 'A' ? 'B' : 'A';
-	ck_assert_int_eq(jwt_verify_cached(c, &v, bad, len, NOW, ta, &q),
+	ck_assert_int_eq(jwt_verify_cached(c, &tr, bad, len, NOW, ta, &q),
 	    JWT_BAD_SIGNATURE);
 	/* a prefix of the cached token is not the cached token */
-	ck_assert_int_ne(jwt_verify_cached(c, &v, t, len - 1, NOW, ta, &q),
+	ck_assert_int_ne(jwt_verify_cached(c, &tr, t, len - 1, NOW, ta, &q),
 	    JWT_OK);
 
 	/* past exp + leeway, and before nbf - leeway: refused, as uncached */
-	ck_assert_int_eq(jwt_verify_cached(c, &v, t, len,
+	ck_assert_int_eq(jwt_verify_cached(c, &tr, t, len,
 	    1800000300 + LEEWAY, ta, &q), JWT_EXPIRED);
-	ck_assert_int_eq(jwt_verify_cached(c, &v, t, len, NOW, ta, &q), JWT_OK);
-	ck_assert_int_eq(jwt_verify_cached(c, &v, t, len,
+	ck_assert_int_eq(jwt_verify_cached(c, &tr, t, len, NOW, ta, &q), JWT_OK);
+	ck_assert_int_eq(jwt_verify_cached(c, &tr, t, len,
 	    1799999000 - LEEWAY - 1, ta, &q), JWT_NOT_YET_VALID);
 
 	/* no exp (allowed here): verified every time, never kept */
 	v.require_exp = 0;
 	t = tok(H_STD, "{" C_SUB "," C_ISS "," C_AUD "}");
-	ck_assert_int_eq(jwt_verify_cached(c, &v, t, strlen(t), NOW, ta, &p),
+	ck_assert_int_eq(jwt_verify_cached(c, &tr, t, strlen(t), NOW, ta, &p),
 	    JWT_OK);
 	ck_assert(p.not_after == 0);
 	c->hits = 0;
-	ck_assert_int_eq(jwt_verify_cached(c, &v, t, strlen(t), NOW, ta, &p),
+	ck_assert_int_eq(jwt_verify_cached(c, &tr, t, strlen(t), NOW, ta, &p),
 	    JWT_OK);
 	ck_assert_uint_eq(c->hits, 0);
 	jwt_cache_clear(c);
@@ -523,7 +526,7 @@ START_TEST(test_jwt_pyjwt_vector)
 	/* kid "k1" does not match a key for "k2". */
 	k.kid = "k2";
 	ck_assert_int_eq(jwt_verify(&v, pyjwt_token, len, 1700001000, ta, &p),
-	    JWT_NO_KEY);
+	    JWT_UNKNOWN_KID);
 	k.kid = "k1";
 
 	k.secret = tsecret;
@@ -634,7 +637,7 @@ START_TEST(test_jwt_kid_selection)
 	/* Unknown kid, and no kid at all when every key has one. */
 	ck_assert_int_eq(verify_with(&v, sign_parts(
 	    b64u("{\"alg\":\"HS256\",\"kid\":\"c\"}"), c64, tsecret,
-	    TSECRET_LEN), &p), JWT_NO_KEY);
+	    TSECRET_LEN), &p), JWT_UNKNOWN_KID);
 	ck_assert_int_eq(verify_with(&v, sign_parts(b64u(H_STD), c64, tsecret,
 	    TSECRET_LEN), &p), JWT_NO_KEY);
 	/* kid must be a string. */
@@ -815,7 +818,40 @@ static const struct claims_case claims_cases[] = {
 	{ "{" C_STD ",\"tid\":12}", JWT_BAD_CLAIMS },
 	{ "{" C_STD ",\"tid\":null}", JWT_BAD_CLAIMS },
 	/* roles */
-	{ "{" C_STD ",\"roles\":\"SystemAdmin\"}", JWT_BAD_CLAIMS },
+	/* a string is a list of that one name */
+	{ "{" C_STD ",\"roles\":\"SystemAdmin\"}", JWT_OK },
+	{ "{" C_STD ",\"roles\":\"\"}", JWT_OK },
+	/* duplicate members, at the top or inside, whichever comes first */
+	{ "{" C_STD ",\"roles\":[\"TenantReader\"],\"roles\":"
+	    "[\"SystemAdmin\"]}", JWT_MALFORMED },
+	{ "{" C_STD ",\"roles\":[\"SystemAdmin\"],\"roles\":[]}",
+	    JWT_MALFORMED },
+	{ "{" C_STD ",\"sub\":\"user-2\"}", JWT_MALFORMED },
+	{ "{" C_STD ",\"x\":{\"a\":1,\"b\":2,\"a\":3}}", JWT_MALFORMED },
+	{ "{" C_STD ",\"x\":[{\"a\":1},{\"a\":1,\"a\":1}]}",
+	    JWT_MALFORMED },
+	{ "{" C_STD ",\"x\":{\"a\":1,\"b\":2},\"y\":{\"a\":1}}", JWT_OK },
+	/* many members: the sorted comparison */
+	{ "{" C_STD ",\"a0\":0,\"a1\":1,\"a2\":2,\"a3\":3,\"a4\":4,"
+	    "\"a5\":5,\"a6\":6,\"a7\":7,\"a8\":8,\"a9\":9,\"b0\":0,"
+	    "\"b1\":1,\"b2\":2,\"b3\":3,\"b4\":4,\"b5\":5,\"a3\":6}",
+	    JWT_MALFORMED },
+	{ "{" C_STD ",\"a0\":0,\"a1\":1,\"a2\":2,\"a3\":3,\"a4\":4,"
+	    "\"a5\":5,\"a6\":6,\"a7\":7,\"a8\":8,\"a9\":9,\"b0\":0,"
+	    "\"b1\":1,\"b2\":2,\"b3\":3,\"b4\":4,\"b5\":5,\"b6\":6}",
+	    JWT_OK },
+	/* strict UTF-8: overlong, encoded surrogate, beyond U+10FFFF */
+	{ "{" C_STD ",\"name\":\"\xc0\xaf\"}", JWT_MALFORMED },
+	{ "{" C_STD ",\"name\":\"\xe0\x80\xaf\"}", JWT_MALFORMED },
+	{ "{" C_STD ",\"name\":\"\xed\xa0\x80\"}", JWT_MALFORMED },
+	{ "{" C_STD ",\"name\":\"\xf4\x90\x80\x80\"}", JWT_MALFORMED },
+	{ "{" C_STD ",\"name\":\"\xff\"}", JWT_MALFORMED },
+	{ "{" C_STD ",\"name\":\"caf\xc3\xa9 \xf0\x9f\x98\x80\"}", JWT_OK },
+	/* escaped surrogates: a pair is fine, a lone one is not */
+	{ "{" C_STD ",\"name\":\"\\ud83d\\ude00\"}", JWT_OK },
+	{ "{" C_STD ",\"name\":\"\\ud83dx\"}", JWT_MALFORMED },
+	{ "{" C_STD ",\"name\":\"\\ude00\"}", JWT_MALFORMED },
+	{ "{" C_STD ",\"name\":\"\\ud83d\"}", JWT_MALFORMED },
 	{ "{" C_STD ",\"roles\":{\"SystemAdmin\":true}}", JWT_BAD_CLAIMS },
 	{ "{" C_STD ",\"roles\":null}", JWT_BAD_CLAIMS },
 	{ "{" C_STD ",\"roles\":[\"TenantAdmin\",1]}", JWT_BAD_CLAIMS },
@@ -1471,7 +1507,7 @@ START_TEST(test_jwt_pk_confusion)
 	ck_assert_int_eq(verify_keys(two, 2, pk_tok("RS256", "r2", c, "RS256",
 	    pks[PK_RSA])), JWT_OK);
 	ck_assert_int_eq(verify_keys(two, 2, pk_tok("RS256", "r3", c, "RS256",
-	    pks[PK_RSA])), JWT_NO_KEY);
+	    pks[PK_RSA])), JWT_UNKNOWN_KID);
 	ck_assert_int_eq(verify_keys(two, 2, pk_tok("RS256", NULL, c, "RS256",
 	    pks[PK_RSA])), JWT_NO_KEY);
 	/* Without kid, where only one key fits the alg: accepted. */
@@ -1613,7 +1649,7 @@ START_TEST(test_jwt_jwks_load)
 	ck_assert_int_eq(verify_keys(keys, n, pk_tok("ES256", "r1", c,
 	    "ES256", pks[PK_EC256])), JWT_BAD_ALG);
 	ck_assert_int_eq(verify_keys(keys, n, pk_tok("ES256", "e9", c,
-	    "ES256", pks[PK_EC256])), JWT_NO_KEY);
+	    "ES256", pks[PK_EC256])), JWT_UNKNOWN_KID);
 	ck_assert_int_eq(verify_keys(keys, n, pk_tok("HS256", "r1", c,
 	    "HS256", NULL)), JWT_BAD_ALG);
 	jwt_keys_free(keys, n);
