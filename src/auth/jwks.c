@@ -1,39 +1,989 @@
 /*
- * jwks.c: fetched key sets.  Placeholder implementation: nothing is
- * fetched, so every remote source has no keys.
+ * jwks.c: fetched key sets.  The fetcher process keeps
+ * <state_dir>/jwks/<name>.json current for every remote source (libcurl,
+ * HTTPS only); workers load that file when it changes and ask for a
+ * refetch with a datagram to <state_dir>/jwks/refresh.sock.  See jwks.h.
  */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <openssl/crypto.h>
+#include <yajl/yajl_tree.h>
+
 #include "jwks.h"
+
+#define JWKS_DIR		"jwks"
+#define JWKS_SOCK		"refresh.sock"
+#define JWKS_MAX_DOC		(1024L * 1024)	/* as jwt_keys_from_jwks() */
+#define JWKS_MAX_DISCOVERY	(256L * 1024)
+#define JWKS_CONNECT_TIMEOUT	10L	/* seconds */
+#define JWKS_TOTAL_TIMEOUT	30L	/* seconds, one request */
+#define JWKS_BACKOFF_FIRST	5L	/* seconds after the first failure */
+#define JWKS_BACKOFF_MAX	300L
+#define JWKS_MAX_LOGGED_KIDS	16
+#define JWKS_NAME_MAX		64
+#define SEC_US			1000000LL
+
+/* ------------------------------------------------------------------ */
+/* Shared helpers */
+
+int
+jwks_name_ok(const char *name)
+{
+	size_t i, n;
+
+	if (name == NULL || (n = strlen(name)) == 0 || n > JWKS_NAME_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') ||
+		    (name[i] >= '0' && name[i] <= '9') || name[i] == '_' ||
+		    name[i] == '-'))
+			return 0;
+	return 1;
+}
+
+/* state_dir "/jwks/" name suffix into out; -1 when it does not fit. */
+static int
+jwks_path(char *out, size_t outsz, const char *state_dir, const char *name,
+    const char *suffix)
+{
+	int r;
+
+	r = snprintf(out, outsz, "%s/" JWKS_DIR "/%s%s", state_dir, name,
+	    suffix);
+	return r < 0 || (size_t)r >= outsz ? -1 : 0;
+}
+
+/*
+ * Drops the HMAC keys of keys[0..n) (a published key set is public: a
+ * shared secret in it would let anybody sign).  Returns the number of
+ * public keys left at the front of the array.
+ */
+static size_t
+jwks_public_only(struct jwt_key *keys, size_t n)
+{
+	size_t i, j = 0;
+
+	for (i = 0; i < n; i++) {
+		if (keys[i].pkey == NULL)
+			jwt_key_clear(&keys[i]);
+		else
+			keys[j++] = keys[i];
+	}
+	return j;
+}
+
+/* ------------------------------------------------------------------ */
+/* Worker side */
+
+struct jwks_loaded {
+	char		*state_dir;
+	char		*name;
+	char		 path[PATH_MAX];
+	struct jwt_key	*keys;		/* public keys only */
+	size_t		 n;
+	int		 seen;		/* the identity below is set */
+	dev_t		 dev;		/* the file last loaded or refused */
+	ino_t		 ino;
+	off_t		 size;
+	struct timespec	 mtim;
+	int64_t		 checked_us;	/* last stat(2), monotonic; 0: never */
+	int64_t		 asked_us;	/* last refetch request */
+};
+
+static struct jwks_loaded *jwks_set;
+static size_t jwks_nset;
+static int jwks_req_fd = -1;
+
+static struct jwks_loaded *
+jwks_loaded_of(const struct jwks_source *src, const char *state_dir)
+{
+	struct jwks_loaded *l;
+	size_t i;
+
+	for (i = 0; i < jwks_nset; i++) {
+		l = &jwks_set[i];
+		if (strcmp(l->name, src->name) == 0 &&
+		    strcmp(l->state_dir, state_dir) == 0)
+			return l;
+	}
+	jwks_set = xrealloc(jwks_set, (jwks_nset + 1) * sizeof(*jwks_set));
+	l = &jwks_set[jwks_nset++];
+	memset(l, 0, sizeof(*l));
+	l->state_dir = xstrdup(state_dir);
+	l->name = xstrdup(src->name);
+	if (jwks_path(l->path, sizeof(l->path), state_dir, src->name,
+	    ".json") != 0)
+		l->path[0] = '\0';
+	return l;
+}
+
+static int
+jwks_same_file(const struct jwks_loaded *l, const struct stat *st)
+{
+	return l->seen && l->dev == st->st_dev && l->ino == st->st_ino &&
+	    l->size == st->st_size && l->mtim.tv_sec == st->st_mtim.tv_sec &&
+	    l->mtim.tv_nsec == st->st_mtim.tv_nsec;
+}
+
+/* Loads l->path when it is not the file seen last. */
+static void
+jwks_reload(struct jwks_loaded *l)
+{
+	struct jwt_key *keys;
+	struct stat st;
+	size_t n;
+	char err[512];
+
+	if (l->path[0] == '\0' || stat(l->path, &st) != 0 ||
+	    jwks_same_file(l, &st))
+		return;
+	l->seen = 1;
+	l->dev = st.st_dev;
+	l->ino = st.st_ino;
+	l->size = st.st_size;
+	l->mtim = st.st_mtim;
+	if (jwt_keys_from_jwks(l->path, &keys, &n, err, sizeof(err)) != 0) {
+		log_warn("jwks: issuer %s: %s; keeping the %zu keys loaded "
+		    "before", l->name, err, l->n);
+		return;
+	}
+	if ((n = jwks_public_only(keys, n)) == 0) {
+		jwt_keys_free(keys, n);
+		log_warn("jwks: issuer %s: \"%s\" holds no public signing key; "
+		    "keeping the %zu keys loaded before", l->name, l->path,
+		    l->n);
+		return;
+	}
+	jwt_keys_free(l->keys, l->n);
+	l->keys = keys;
+	l->n = n;
+	log_debug("jwks: issuer %s: %zu keys loaded", l->name, n);
+}
 
 int
 jwks_current(const struct jwks_source *src, const char *state_dir,
     const struct jwt_key **keys, size_t *n)
 {
-	(void)state_dir;
-	if (src == NULL || keys == NULL || n == NULL)
+	struct jwks_loaded *l;
+	int64_t now;
+
+	if (src == NULL || !jwks_name_ok(src->name) || state_dir == NULL ||
+	    keys == NULL || n == NULL)
 		return -1;
-	*keys = NULL;
-	*n = 0;
+	l = jwks_loaded_of(src, state_dir);
+	now = time_mono_us();
+	if (l->checked_us == 0 || now - l->checked_us >= SEC_US) {
+		l->checked_us = now;
+		jwks_reload(l);
+	}
+	*keys = l->keys;
+	*n = l->n;
 	return 0;
 }
 
 void
 jwks_request_refresh(const struct jwks_source *src, const char *state_dir)
 {
-	(void)src;
-	(void)state_dir;
+	struct sockaddr_un sa;
+	struct jwks_loaded *l;
+	int64_t now;
+	int r;
+
+	if (src == NULL || !jwks_name_ok(src->name) || state_dir == NULL)
+		return;
+	l = jwks_loaded_of(src, state_dir);
+	now = time_mono_us();
+	if (l->asked_us != 0 && now - l->asked_us < SEC_US)
+		return;
+	l->asked_us = now;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	r = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/" JWKS_DIR "/"
+	    JWKS_SOCK, state_dir);
+	if (r < 0 || (size_t)r >= sizeof(sa.sun_path))
+		return;
+	if (jwks_req_fd < 0)
+		jwks_req_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, 0);
+	if (jwks_req_fd < 0)
+		return;
+	if (sendto(jwks_req_fd, src->name, strlen(src->name), MSG_DONTWAIT,
+	    (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		log_debug("jwks: issuer %s: refetch request not sent: %s",
+		    src->name, strerror(errno));
 }
 
 void
 jwks_release_all(void)
 {
+	size_t i;
+
+	for (i = 0; i < jwks_nset; i++) {
+		jwt_keys_free(jwks_set[i].keys, jwks_set[i].n);
+		free(jwks_set[i].state_dir);
+		free(jwks_set[i].name);
+	}
+	free(jwks_set);
+	jwks_set = NULL;
+	jwks_nset = 0;
+	if (jwks_req_fd >= 0)
+		close(jwks_req_fd);
+	jwks_req_fd = -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Pure parts of the fetcher */
+
+char *
+jwks_discovery_url(const char *iss)
+{
+	size_t n = strlen(iss);
+	char *url;
+
+	while (n > 0 && iss[n - 1] == '/')
+		n--;
+	url = xmalloc(n + sizeof("/.well-known/openid-configuration"));
+	memcpy(url, iss, n);
+	strcpy(url + n, "/.well-known/openid-configuration");
+	return url;
+}
+
+static int
+jwks_is_https(const char *s)
+{
+	return strncasecmp(s, "https://", 8) == 0 && s[8] != '\0' &&
+	    s[8] != '/';
+}
+
+char *
+jwks_discovery_parse(const char *doc, size_t len, const char *iss,
+    char *err, size_t errsz)
+{
+	const char *ipath[] = { "issuer", NULL }, *upath[] = { "jwks_uri",
+	    NULL };
+	yajl_val tree, issv, uriv;
+	char *text, perr[128], *uri = NULL;
+
+	text = xstrndup(doc, len);
+	if (strlen(text) != len || strstr(text, "\\u0000") != NULL) {
+		/* yajl's strings end at an escaped NUL: refuse any NUL */
+		free(text);
+		snprintf(err, errsz, "discovery document: holds a NUL");
+		return NULL;
+	}
+	tree = yajl_tree_parse(text, perr, sizeof(perr));
+	free(text);
+	if (tree == NULL || !YAJL_IS_OBJECT(tree)) {
+		snprintf(err, errsz, "discovery document: not a JSON object");
+		goto out;
+	}
+	issv = yajl_tree_get(tree, ipath, yajl_t_string);
+	uriv = yajl_tree_get(tree, upath, yajl_t_string);
+	if (issv == NULL || strcmp(issv->u.string, iss) != 0)
+		snprintf(err, errsz, "discovery document: \"issuer\" is not "
+		    "\"%s\"", iss);
+	else if (uriv == NULL)
+		snprintf(err, errsz, "discovery document: no \"jwks_uri\"");
+	else if (!jwks_is_https(uriv->u.string))
+		snprintf(err, errsz, "discovery document: jwks_uri \"%.200s\" "
+		    "is not an https URL", uriv->u.string);
+	else
+		uri = xstrdup(uriv->u.string);
+out:
+	yajl_tree_free(tree);
+	return uri;
+}
+
+long
+jwks_max_age(const char *value)
+{
+	const char *p = value;
+	long age = -1;
+	char *end;
+
+	while (p != NULL && *p != '\0') {
+		p += strspn(p, " \t,");
+		if (strncasecmp(p, "no-store", 8) == 0 ||
+		    strncasecmp(p, "no-cache", 8) == 0)
+			return -1;
+		if (strncasecmp(p, "max-age=", 8) == 0 && p[8] >= '0' &&
+		    p[8] <= '9') {
+			errno = 0;
+			age = strtol(p + 8, &end, 10);
+			if (errno != 0 || age < 0)
+				age = LONG_MAX;
+		}
+		p = strchr(p, ',');
+	}
+	return age;
+}
+
+long
+jwks_next_delay(const struct jwks_source *src, long failures, long max_age)
+{
+	long d, cap;
+
+	if (failures <= 0) {
+		if (max_age < 0 || max_age >= src->refresh_seconds)
+			return src->refresh_seconds;
+		return max_age > src->min_refetch_seconds ? max_age :
+		    src->min_refetch_seconds;
+	}
+	cap = src->refresh_seconds < JWKS_BACKOFF_MAX ?
+	    src->refresh_seconds : JWKS_BACKOFF_MAX;
+	d = JWKS_BACKOFF_FIRST;
+	while (--failures > 0 && d < cap)
+		d *= 2;
+	d = d < cap ? d : cap;
+	return d > 1 ? d : 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* The fetcher process */
+
+struct jwks_fsrc {
+	const struct jwks_source *src;
+	char		 path[PATH_MAX];	/* <name>.json */
+	char		 status[PATH_MAX];	/* <name>.status.json */
+	int64_t		 due_us;	/* next fetch, monotonic */
+	int64_t		 began_us;	/* start of the last fetch; 0: none */
+	long		 failures;	/* in a row */
+	int64_t		 ok_ms;		/* last success, wall clock; 0: none */
+	char		*kids;		/* JSON array of the last good set */
+	char		*uri;		/* jwks_uri last used, or NULL */
+};
+
+struct jwks_fetcher {
+	struct jwks_fsrc *s;
+	size_t		 n;
+	char		 dir[PATH_MAX];	/* <state_dir>/jwks */
+	char		 sock[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	ino_t		 sock_ino;	/* of the socket we bound */
+	int		 sfd;		/* signalfd: SIGTERM, SIGINT */
+	int		 rfd;		/* refetch requests, or -1 */
+	CURL		*curl;
+};
+
+/* A response body being received, at most max bytes. */
+struct jwks_resp {
+	struct buf	 body;
+	size_t		 max;
+	int		 too_large;
+	long		 max_age;	/* Cache-Control, -1: none */
+};
+
+/* 1 when SIGTERM or SIGINT waits for us (they stay blocked). */
+static int
+jwks_stop_pending(void)
+{
+	sigset_t set;
+
+	if (sigpending(&set) != 0)
+		return 0;
+	return sigismember(&set, SIGTERM) == 1 || sigismember(&set,
+	    SIGINT) == 1;
+}
+
+static size_t
+jwks_write_cb(char *p, size_t sz, size_t nmemb, void *arg)
+{
+	struct jwks_resp *r = arg;
+	size_t n = sz * nmemb;
+
+	if (n > r->max || r->body.len > r->max - n) {
+		r->too_large = 1;
+		return 0;	/* aborts the transfer */
+	}
+	buf_put(&r->body, p, n);
+	return n;
+}
+
+static size_t
+jwks_header_cb(char *p, size_t sz, size_t nmemb, void *arg)
+{
+	struct jwks_resp *r = arg;
+	size_t n = sz * nmemb;
+	char line[512];
+
+	if (n > 14 && n < sizeof(line) && strncasecmp(p, "cache-control:",
+	    14) == 0) {
+		memcpy(line, p + 14, n - 14);
+		line[n - 14] = '\0';
+		r->max_age = jwks_max_age(line);
+	}
+	return n;
+}
+
+static int
+jwks_progress_cb(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
+    curl_off_t un)
+{
+	(void)arg;
+	(void)dt;
+	(void)dn;
+	(void)ut;
+	(void)un;
+	return jwks_stop_pending();
+}
+
+/*
+ * GETs url (https only, redirects to https only) into r.  Returns 0 on
+ * a 200 answer, or -1 with a message in err.
+ */
+static int
+jwks_get(struct jwks_fetcher *f, const struct jwks_source *src,
+    const char *url, struct jwks_resp *r, char *err, size_t errsz)
+{
+	char cerr[CURL_ERROR_SIZE] = "";
+	struct curl_slist *hdrs;
+	CURLcode rc;
+	long status = 0;
+	CURL *c = f->curl;
+
+	hdrs = curl_slist_append(NULL, "Accept: application/json, "
+	    "application/jwk-set+json");
+	curl_easy_reset(c);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 3L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	if (src->ca_file != NULL)
+		curl_easy_setopt(c, CURLOPT_CAINFO, src->ca_file);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, JWKS_CONNECT_TIMEOUT);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, JWKS_TOTAL_TIMEOUT);
+	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)r->max);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "rosterd/" PACKAGE_VERSION);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, jwks_write_cb);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, jwks_header_cb);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, jwks_progress_cb);
+	rc = curl_easy_perform(c);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+	curl_slist_free_all(hdrs);
+	if (r->too_large || rc == CURLE_FILESIZE_EXCEEDED) {
+		snprintf(err, errsz, "%s: larger than %zu bytes", url, r->max);
+		return -1;
+	}
+	if (rc != CURLE_OK) {
+		snprintf(err, errsz, "%s: %s", url, cerr[0] != '\0' ? cerr :
+		    curl_easy_strerror(rc));
+		return -1;
+	}
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	if (status != 200) {
+		snprintf(err, errsz, "%s: HTTP status %ld", url, status);
+		return -1;
+	}
+	return 0;
+}
+
+/* The jwks_uri of s: configured, or found by OIDC discovery (heap). */
+static char *
+jwks_uri_of(struct jwks_fetcher *f, const struct jwks_source *src,
+    char *err, size_t errsz)
+{
+	struct jwks_resp r;
+	char *url, *uri = NULL;
+
+	if (src->jwks_uri != NULL) {
+		if (jwks_is_https(src->jwks_uri))
+			return xstrdup(src->jwks_uri);
+		snprintf(err, errsz, "jwks_uri \"%.200s\" is not an https URL",
+		    src->jwks_uri);
+		return NULL;
+	}
+	url = jwks_discovery_url(src->iss);
+	memset(&r, 0, sizeof(r));
+	buf_init(&r.body, NULL);
+	r.max = JWKS_MAX_DISCOVERY;
+	r.max_age = -1;
+	if (!jwks_is_https(url))
+		snprintf(err, errsz, "issuer \"%.200s\" is not an https URL: "
+		    "no discovery", src->iss);
+	else if (jwks_get(f, src, url, &r, err, errsz) == 0)
+		uri = jwks_discovery_parse(r.body.p != NULL ? r.body.p : "",
+		    r.body.len, src->iss, err, errsz);
+	buf_release(&r.body);
+	free(url);
+	return uri;
+}
+
+/* Writes p[0..n) to a new file dir/.<name>.XXXXXX (mode 0640). */
+static int
+jwks_write_tmp(const char *dir, const char *name, const void *p, size_t n,
+    char *tmp, size_t tmpsz)
+{
+	ssize_t w;
+	size_t off = 0;
+	int fd, r;
+
+	r = snprintf(tmp, tmpsz, "%s/.%s.XXXXXX", dir, name);
+	if (r < 0 || (size_t)r >= tmpsz || (fd = mkostemp(tmp,
+	    O_CLOEXEC)) < 0)
+		return -1;
+	r = fchmod(fd, 0640);
+	while (r == 0 && off < n) {
+		w = write(fd, (const char *)p + off, n - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			r = -1;
+		else
+			off += (size_t)w;
+	}
+	if (r == 0)
+		r = fsync(fd);
+	if (close(fd) != 0)
+		r = -1;
+	if (r != 0)
+		unlink(tmp);
+	return r;
+}
+
+/* 1 when the file at path holds exactly p[0..n). */
+static int
+jwks_same_content(const char *path, const char *p, size_t n)
+{
+	struct buf b;
+	char chunk[8192];
+	size_t got;
+	FILE *fp;
+	int same;
+
+	if ((fp = fopen(path, "re")) == NULL)
+		return 0;
+	buf_init(&b, NULL);
+	while ((got = fread(chunk, 1, sizeof(chunk), fp)) > 0 &&
+	    b.len <= n)
+		buf_put(&b, chunk, got);
+	same = !ferror(fp) && b.len == n && (n == 0 || memcmp(b.p, p,
+	    n) == 0);
+	fclose(fp);
+	buf_release(&b);
+	return same;
+}
+
+/* The kids of keys[0..n) as a JSON array into b ("" for none). */
+static void
+jwks_kids_json(struct buf *b, const struct jwt_key *keys, size_t n)
+{
+	size_t i;
+
+	buf_putc(b, '[');
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			buf_putc(b, ',');
+		buf_putc(b, '"');
+		if (keys[i].kid != NULL)
+			buf_put_json_escaped(b, keys[i].kid,
+			    strlen(keys[i].kid));
+		buf_putc(b, '"');
+	}
+	buf_putc(b, ']');
+}
+
+/*
+ * Checks a fetched document as workers will load it and, when good,
+ * makes it s's file.  Returns 0, or -1 with a message in err.
+ */
+static int
+jwks_install(struct jwks_fetcher *f, struct jwks_fsrc *s, const char *doc,
+    size_t len, char *err, size_t errsz)
+{
+	struct jwt_key *keys = NULL;
+	struct buf kids;
+	size_t n = 0, npub;
+	char tmp[PATH_MAX], lerr[400];
+	int rc = -1, changed = 0;
+
+	if (jwks_write_tmp(f->dir, s->src->name, doc, len, tmp,
+	    sizeof(tmp)) != 0) {
+		snprintf(err, errsz, "cannot write in %.300s: %s", f->dir,
+		    strerror(errno));
+		return -1;
+	}
+	buf_init(&kids, NULL);
+	if (jwt_keys_from_jwks(tmp, &keys, &n, lerr, sizeof(lerr)) != 0) {
+		snprintf(err, errsz, "%s: key set refused: %s", s->uri, lerr);
+		goto out;
+	}
+	if ((npub = jwks_public_only(keys, n)) != n) {
+		snprintf(err, errsz, "%s: key set refused: it holds a shared "
+		    "secret (\"oct\" key)", s->uri);
+		n = npub;
+		goto out;
+	}
+	if (n == 0) {
+		snprintf(err, errsz, "%s: key set refused: no signing key",
+		    s->uri);
+		goto out;
+	}
+	changed = !jwks_same_content(s->path, doc, len);
+	if (changed && rename(tmp, s->path) != 0) {
+		snprintf(err, errsz, "cannot rename to %.300s: %s", s->path,
+		    strerror(errno));
+		goto out;
+	}
+	jwks_kids_json(&kids, keys, n);
+	free(s->kids);
+	s->kids = xstrndup(kids.p, kids.len);
+	log_info("jwks: issuer %s: %zu keys %s from %s, kids %.*s%s",
+	    s->src->name, n, changed ? "installed" : "unchanged", s->uri,
+	    (int)(kids.len < 80 * JWKS_MAX_LOGGED_KIDS ? kids.len :
+	    80 * JWKS_MAX_LOGGED_KIDS), kids.p,
+	    kids.len < 80 * JWKS_MAX_LOGGED_KIDS ? "" : "...");
+	rc = 0;
+out:
+	if (rc != 0 || !changed)
+		unlink(tmp);
+	buf_release(&kids);
+	jwt_keys_free(keys, n);
+	return rc;
+}
+
+/* Rewrites s's status file (best effort). */
+static void
+jwks_write_status(struct jwks_fetcher *f, const struct jwks_fsrc *s,
+    const char *error)
+{
+	struct buf b;
+	char ts[32], tmp[PATH_MAX];
+
+	buf_init(&b, NULL);
+	buf_puts(&b, "{\"issuer\":\"");
+	buf_put_json_escaped(&b, s->src->name, strlen(s->src->name));
+	buf_puts(&b, "\",\"jwks_uri\":");
+	if (s->uri != NULL) {
+		buf_putc(&b, '"');
+		buf_put_json_escaped(&b, s->uri, strlen(s->uri));
+		buf_putc(&b, '"');
+	} else
+		buf_puts(&b, "null");
+	time_rfc3339(time_now_ms(), ts);
+	buf_printf(&b, ",\"last_attempt\":\"%s\",\"last_success\":", ts);
+	if (s->ok_ms != 0) {
+		time_rfc3339(s->ok_ms, ts);
+		buf_printf(&b, "\"%s\"", ts);
+	} else
+		buf_puts(&b, "null");
+	buf_puts(&b, ",\"last_error\":");
+	if (error != NULL) {
+		buf_putc(&b, '"');
+		buf_put_json_escaped(&b, error, strlen(error));
+		buf_putc(&b, '"');
+	} else
+		buf_puts(&b, "null");
+	buf_printf(&b, ",\"failures\":%ld,\"kids\":%s}\n", s->failures,
+	    s->kids != NULL ? s->kids : "[]");
+	if (!b.failed && jwks_write_tmp(f->dir, s->src->name, b.p, b.len,
+	    tmp, sizeof(tmp)) == 0 && rename(tmp, s->status) != 0)
+		unlink(tmp);
+	buf_release(&b);
+}
+
+/* One fetch of s; schedules the next. */
+static void
+jwks_fetch(struct jwks_fetcher *f, struct jwks_fsrc *s)
+{
+	struct jwks_resp r;
+	char err[1024];
+	int rc = -1;
+
+	s->began_us = time_mono_us();
+	memset(&r, 0, sizeof(r));
+	buf_init(&r.body, NULL);
+	r.max = JWKS_MAX_DOC;
+	r.max_age = -1;
+	free(s->uri);
+	s->uri = jwks_uri_of(f, s->src, err, sizeof(err));
+	if (s->uri != NULL && jwks_get(f, s->src, s->uri, &r, err,
+	    sizeof(err)) == 0)
+		rc = jwks_install(f, s, r.body.p != NULL ? r.body.p : "",
+		    r.body.len, err, sizeof(err));
+	buf_release(&r.body);
+	if (rc == 0) {
+		s->failures = 0;
+		s->ok_ms = time_now_ms();
+	} else {
+		s->failures++;
+		if (!jwks_stop_pending())
+			log_warn("jwks: issuer %s: fetch failed (%ld in a row): "
+			    "%s; %s", s->src->name, s->failures, err,
+			    s->ok_ms != 0 || access(s->path, F_OK) == 0 ?
+			    "keeping the last good key set" :
+			    "no key set yet");
+	}
+	jwks_write_status(f, s, rc == 0 ? NULL : err);
+	s->due_us = s->began_us + SEC_US * jwks_next_delay(s->src,
+	    s->failures, rc == 0 ? r.max_age : -1);
+}
+
+/* A refetch request for the source named name[0..n). */
+static void
+jwks_requested(struct jwks_fetcher *f, const char *name, size_t n)
+{
+	struct jwks_fsrc *s;
+	int64_t at;
+	size_t i;
+
+	for (i = 0; i < f->n; i++) {
+		s = &f->s[i];
+		if (strlen(s->src->name) != n || memcmp(s->src->name, name,
+		    n) != 0)
+			continue;
+		at = s->began_us == 0 ? 0 : s->began_us + SEC_US *
+		    s->src->min_refetch_seconds;
+		if (at < s->due_us) {
+			s->due_us = at;
+			log_debug("jwks: issuer %s: refetch requested",
+			    s->src->name);
+		}
+		return;
+	}
+}
+
+static void
+jwks_read_requests(struct jwks_fetcher *f)
+{
+	char name[JWKS_NAME_MAX + 1];
+	ssize_t got;
+	int i;
+
+	for (i = 0; i < 256; i++) {
+		got = recv(f->rfd, name, sizeof(name), MSG_DONTWAIT);
+		if (got < 0)
+			return;
+		if (got > 0 && (size_t)got <= JWKS_NAME_MAX)
+			jwks_requested(f, name, (size_t)got);
+	}
+}
+
+/* Binds the refetch socket; without it, scheduled refreshes only. */
+static void
+jwks_bind(struct jwks_fetcher *f)
+{
+	struct sockaddr_un sa;
+	struct stat st;
+	int r;
+
+	f->rfd = -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	r = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/" JWKS_SOCK,
+	    f->dir);
+	if (r < 0 || (size_t)r >= sizeof(sa.sun_path)) {
+		log_warn("jwks: %s/" JWKS_SOCK ": path too long; no refetch "
+		    "on an unknown kid", f->dir);
+		return;
+	}
+	memcpy(f->sock, sa.sun_path, sizeof(f->sock));
+	unlink(sa.sun_path);
+	f->rfd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (f->rfd < 0 || bind(f->rfd, (struct sockaddr *)&sa,
+	    sizeof(sa)) != 0 || chmod(sa.sun_path, 0600) != 0 ||
+	    stat(sa.sun_path, &st) != 0) {
+		log_warn("jwks: %s: %s; no refetch on an unknown kid",
+		    sa.sun_path, strerror(errno));
+		if (f->rfd >= 0)
+			close(f->rfd);
+		f->rfd = -1;
+		return;
+	}
+	f->sock_ino = st.st_ino;
+}
+
+/* Removes temporary files a killed fetcher left in f->dir. */
+static void
+jwks_sweep(struct jwks_fetcher *f)
+{
+	struct dirent *e;
+	char path[PATH_MAX];
+	DIR *d;
+	int r;
+
+	if ((d = opendir(f->dir)) == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] != '.' || strcmp(e->d_name, ".") == 0 ||
+		    strcmp(e->d_name, "..") == 0)
+			continue;
+		r = snprintf(path, sizeof(path), "%s/%s", f->dir, e->d_name);
+		if (r > 0 && (size_t)r < sizeof(path))
+			unlink(path);
+	}
+	closedir(d);
+}
+
+static int
+jwks_setup(struct jwks_fetcher *f, const struct jwks_source *srcs,
+    size_t n, const char *state_dir)
+{
+	sigset_t set;
+	size_t i;
+	int r;
+
+	memset(f, 0, sizeof(*f));
+	f->sfd = f->rfd = -1;
+	r = snprintf(f->dir, sizeof(f->dir), "%s/" JWKS_DIR, state_dir);
+	if (r < 0 || (size_t)r >= sizeof(f->dir) ||
+	    (mkdir(f->dir, 0750) != 0 && errno != EEXIST)) {
+		log_error("jwks: cannot create %s/" JWKS_DIR ": %s", state_dir,
+		    r < 0 || (size_t)r >= sizeof(f->dir) ? "path too long" :
+		    strerror(errno));
+		return -1;
+	}
+	f->s = xcalloc(n, sizeof(*f->s));
+	for (i = 0; i < n; i++) {
+		f->s[f->n].src = &srcs[i];
+		if (!jwks_name_ok(srcs[i].name) || srcs[i].iss == NULL ||
+		    jwks_path(f->s[f->n].path, PATH_MAX, state_dir,
+		    srcs[i].name, ".json") != 0 || jwks_path(f->s[f->n].status,
+		    PATH_MAX, state_dir, srcs[i].name, ".status.json") != 0) {
+			log_error("jwks: issuer \"%.64s\": bad name or path; "
+			    "not fetched", srcs[i].name ? srcs[i].name : "");
+			continue;
+		}
+		f->n++;
+	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	f->sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	jwks_sweep(f);
+	jwks_bind(f);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 ||
+	    (f->curl = curl_easy_init()) == NULL) {
+		log_error("jwks: cannot initialise libcurl");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+jwks_teardown(struct jwks_fetcher *f)
+{
+	struct stat st;
+	size_t i;
+
+	if (f->curl != NULL)
+		curl_easy_cleanup(f->curl);
+	curl_global_cleanup();
+	if (f->rfd >= 0) {
+		close(f->rfd);
+		/* a newer fetcher may have bound the path since */
+		if (stat(f->sock, &st) == 0 && st.st_ino == f->sock_ino)
+			unlink(f->sock);
+	}
+	if (f->sfd >= 0)
+		close(f->sfd);
+	for (i = 0; i < f->n; i++) {
+		free(f->s[i].kids);
+		free(f->s[i].uri);
+	}
+	free(f->s);
+}
+
+/* Milliseconds until the earliest due fetch (0: one is due). */
+static int
+jwks_wait_ms(const struct jwks_fetcher *f)
+{
+	int64_t now = time_mono_us(), next = now + 3600 * SEC_US;
+	size_t i;
+
+	for (i = 0; i < f->n; i++)
+		if (f->s[i].due_us < next)
+			next = f->s[i].due_us;
+	if (next <= now)
+		return 0;
+	return (int)((next - now + 999) / 1000);
+}
+
+/* The fetcher's loop, until SIGTERM or SIGINT.  Returns the exit status. */
+static int
+jwks_fetcher_run(const struct jwks_source *srcs, size_t n,
+    const char *state_dir)
+{
+	struct signalfd_siginfo si;
+	struct jwks_fetcher f;
+	struct pollfd pfd[2];
+	size_t i;
+	int rc = 1;
+
+	if (jwks_setup(&f, srcs, n, state_dir) != 0)
+		goto out;
+	log_info("jwks: fetching the key sets of %zu issuers into %s", f.n,
+	    f.dir);
+	for (;;) {
+		for (i = 0; i < f.n && !jwks_stop_pending(); i++)
+			if (f.s[i].due_us <= time_mono_us())
+				jwks_fetch(&f, &f.s[i]);
+		pfd[0].fd = f.sfd;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = f.rfd;
+		pfd[1].events = POLLIN;
+		if (jwks_stop_pending() ||
+		    (poll(pfd, 2, jwks_wait_ms(&f)) > 0 &&
+		    (pfd[0].revents & POLLIN) &&
+		    read(f.sfd, &si, sizeof(si)) == sizeof(si)))
+			break;
+		if (pfd[1].revents & POLLIN)
+			jwks_read_requests(&f);
+	}
+	rc = 0;
+out:
+	jwks_teardown(&f);
+	return rc;
 }
 
 pid_t
 jwks_fetcher_start(const struct jwks_source *srcs, size_t n,
     const char *state_dir)
 {
-	(void)srcs;
-	(void)n;
-	(void)state_dir;
-	return 0;
+	pid_t pid, parent = getpid();
+
+	if (srcs == NULL || n == 0)
+		return 0;
+	if (state_dir == NULL)
+		return -1;
+	if ((pid = fork()) != 0) {
+		if (pid < 0)
+			log_error("cannot fork the key fetcher: %s",
+			    strerror(errno));
+		return pid;
+	}
+	close_range(3, ~0U, 0);
+	log_set_process("jwks");
+	prctl(PR_SET_NAME, "rosterd-jwks", 0, 0, 0);
+	prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	if (getppid() != parent)
+		_exit(0);
+	_exit(jwks_fetcher_run(srcs, n, state_dir));
 }
