@@ -510,7 +510,7 @@ jwks_uri_of(struct jwks_fetcher *f, const struct jwks_source *src,
 	struct jwks_resp r;
 	char *url, *uri = NULL;
 
-	if (src->jwks_uri != NULL) {
+	if (src->jwks_uri != NULL && strcmp(src->jwks_uri, "discover") != 0) {
 		if (jwks_is_https(src->jwks_uri))
 			return xstrdup(src->jwks_uri);
 		snprintf(err, errsz, "jwks_uri \"%.200s\" is not an https URL",
@@ -619,6 +619,7 @@ jwks_install(struct jwks_fetcher *f, struct jwks_fsrc *s, const char *doc,
 	struct buf kids;
 	size_t n = 0, npub;
 	char tmp[PATH_MAX], lerr[400];
+	const char *why;
 	int rc = -1, changed = 0;
 
 	if (jwks_write_tmp(f->dir, s->src->name, doc, len, tmp,
@@ -629,7 +630,12 @@ jwks_install(struct jwks_fetcher *f, struct jwks_fsrc *s, const char *doc,
 	}
 	buf_init(&kids, NULL);
 	if (jwt_keys_from_jwks(tmp, &keys, &n, lerr, sizeof(lerr)) != 0) {
-		snprintf(err, errsz, "%s: key set refused: %s", s->uri, lerr);
+		/* the loader names the file: the temporary one, of no use */
+		why = lerr;
+		if (lerr[0] == '"' && strncmp(lerr + 1, tmp, strlen(tmp)) == 0 &&
+		    strncmp(lerr + 1 + strlen(tmp), "\": ", 3) == 0)
+			why = lerr + 1 + strlen(tmp) + 3;
+		snprintf(err, errsz, "%s: key set refused: %s", s->uri, why);
 		goto out;
 	}
 	if ((npub = jwks_public_only(keys, n)) != n) {

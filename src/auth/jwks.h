@@ -31,7 +31,8 @@
 struct jwks_source {
 	const char	*name;		/* the [issuer NAME] section, [a-z0-9_-]+ */
 	const char	*iss;		/* the issuer identifier (https URL) */
-	const char	*jwks_uri;	/* NULL: OIDC discovery from iss */
+	const char	*jwks_uri;	/* NULL or "discover": OIDC discovery
+					 * from iss */
 	const char	*ca_file;	/* PEM bundle to trust; NULL: system's */
 	long		 refresh_seconds;	/* scheduled refresh */
 	long		 min_refetch_seconds;	/* unknown-kid refetch bound */
