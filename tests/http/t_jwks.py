@@ -122,8 +122,10 @@ class _jw_Idp:
         return body
 
     def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+        if self.thread is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self.thread = None
 
     def __enter__(self):
         return self
@@ -459,3 +461,90 @@ def listen_port_only_binds_loopback():
             eq(got, want, f"listen = {spec.format(port)}: local addresses")
         finally:
             eq(inst.stop(), 0, "rosterd's exit status")
+
+
+def _jw_token(priv, kid, iss, aud, roles=("SystemAdmin",)):
+    now = int(time.time())
+    tok = jwt.encode({"sub": "jwks-it", "roles": list(roles), "tid": TENANT_A, "iss": iss,
+                      "aud": aud, "iat": now, "exp": now + 600}, priv, algorithm="RS256",
+                     headers={"kid": kid})
+    ALL_TOKENS.append(tok)
+    return tok
+
+
+def _jw_children(inst, comm):
+    """The master's children whose process name is comm."""
+    out = []
+    for pid in inst.workers():
+        try:
+            with open(f"/proc/{pid}/comm") as fh:
+                if fh.read().strip() == comm:
+                    out.append(pid)
+        except FileNotFoundError:
+            pass
+    return out
+
+
+@test
+def jwks_rosterd_keeps_an_issuers_keys():
+    """rosterd with an [issuer] whose keys come by OIDC discovery: the
+    supervisor's fetcher (process rosterd-jwks) installs the set and a
+    token it signs is accepted; killed, the fetcher is restarted; a
+    rotated key is accepted once a token with the unknown kid has asked
+    for a refetch; the provider down, the cached keys keep verifying;
+    SIGHUP replaces the fetcher; SIGTERM stops it with the workers."""
+    aud = "rosterd-jwks-it"
+    priv1, k1 = _jw_key("k1")
+    priv2, k2 = _jw_key("k2")
+    idp = _jw_Idp()
+    try:
+        idp.keys(k1)
+        state = os.path.join(TMP, "jwks-rosterd-state")
+        os.makedirs(state, exist_ok=True)
+        extra = [f"state_dir = {state}", "[issuer idp]", f"iss = {idp.iss}", f"aud = {aud}",
+                 "jwks_uri = discover", f"ca_file = {os.path.join(_jw_pki(), 'ca.pem')}",
+                 "jwks_min_refetch_seconds = 1"]
+        probe = os.path.join(TMP, "jwks-probe.conf")
+        write_conf(probe, good_conf_lines(os.path.join(TMP, "jwks-probe.sock")) + extra)
+        p = subprocess.run([ROSTERCTL, "-c", probe, "check-config"], capture_output=True,
+                           text=True, timeout=60)
+        if p.returncode != 0:
+            raise Skip(f"this build's config takes no [issuer] section: {p.stderr.strip()}")
+        with _op_Stack("jwks", extra) as s:
+            keyfile = os.path.join(state, "jwks", "idp.json")
+            wait_until(lambda: os.path.exists(keyfile), "the fetched key set", timeout=60)
+            fetchers = wait_until(lambda: _jw_children(s.inst, "rosterd-jwks"), "the fetcher")
+            eq(len(fetchers), 1, "fetcher processes")
+            tok1 = _jw_token(priv1, "k1", idp.iss, aud)
+            wait_until(lambda: s.request("GET", "/v1/tenants", token=tok1).status == 200,
+                       "a token of the fetched key accepted")
+            other_aud = _jw_token(priv1, "k1", idp.iss, "someone-else")
+            eq(s.request("GET", "/v1/tenants", token=other_aud).status, 401,
+               "the issuer's key for another audience")
+
+            os.kill(fetchers[0], signal.SIGKILL)
+            wait_until(lambda: [p for p in _jw_children(s.inst, "rosterd-jwks")
+                                if p != fetchers[0]], "a new fetcher after SIGKILL")
+            check("key fetcher killed by signal 9" in s.inst.log_text(),
+                  "no warning about the killed fetcher")
+
+            idp.keys(k1, k2)
+            tok2 = _jw_token(priv2, "k2", idp.iss, aud)
+            wait_until(lambda: s.request("GET", "/v1/tenants", token=tok2).status == 200,
+                       "a token of the rotated key accepted", interval=0.2)
+            idp.stop()
+            for tok in (tok1, tok2):
+                eq(s.request("GET", "/v1/tenants", token=tok).status, 200,
+                   "a cached key with the provider down")
+
+            before = _jw_children(s.inst, "rosterd-jwks")
+            os.kill(s.inst.pid, signal.SIGHUP)
+            wait_until(lambda: (lambda now: now and not set(now) & set(before))(
+                _jw_children(s.inst, "rosterd-jwks")), "the fetcher replaced on SIGHUP")
+            eq(s.request("GET", "/v1/tenants", token=tok2).status, 200,
+               "after the reload, provider still down")
+            last = _jw_children(s.inst, "rosterd-jwks")
+            eq(s.stop(), 0, "rosterd's exit status")
+            check(not any(pid_alive(p) for p in last), "the fetcher outlived rosterd")
+    finally:
+        idp.stop()
