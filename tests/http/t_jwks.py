@@ -548,3 +548,47 @@ def jwks_rosterd_keeps_an_issuers_keys():
             check(not any(pid_alive(p) for p in last), "the fetcher outlived rosterd")
     finally:
         idp.stop()
+
+
+@test
+def jwks_rosterd_serves_while_the_provider_hangs():
+    """A provider that accepts connections and never answers: the key set
+    fetched before (here: left in state_dir by an earlier run) verifies
+    tokens from the first request on, an unknown kid is refused at once
+    rather than waiting on the fetch, and rosterd stops cleanly in the
+    middle of it."""
+    aud = "rosterd-jwks-hang"
+    priv1, k1 = _jw_key("k1")
+    priv9, _ = _jw_key("k9")
+    mute = socket.socket()
+    mute.bind(("127.0.0.1", 0))
+    mute.listen(64)  # never accepted: TLS never starts
+    iss = f"https://127.0.0.1:{mute.getsockname()[1]}/realm"
+    try:
+        state = os.path.join(TMP, "jwks-hang-state")
+        os.makedirs(os.path.join(state, "jwks"), exist_ok=True)
+        with open(os.path.join(state, "jwks", "idp.json"), "w") as fh:
+            json.dump({"keys": [k1]}, fh)
+        extra = [f"state_dir = {state}", "[issuer idp]", f"iss = {iss}", f"aud = {aud}",
+                 "jwks_uri = discover", f"ca_file = {os.path.join(_jw_pki(), 'ca.pem')}",
+                 "jwks_min_refetch_seconds = 1"]
+        probe = os.path.join(TMP, "jwks-probe.conf")
+        write_conf(probe, good_conf_lines(os.path.join(TMP, "jwks-probe.sock")) + extra)
+        p = subprocess.run([ROSTERCTL, "-c", probe, "check-config"], capture_output=True,
+                           text=True, timeout=60)
+        if p.returncode != 0:
+            raise Skip(f"this build's config takes no [issuer] section: {p.stderr.strip()}")
+        with _op_Stack("jwks-hang", extra) as s:
+            tok1 = _jw_token(priv1, "k1", iss, aud)
+            tok9 = _jw_token(priv9, "k9", iss, aud)
+            for _ in range(3):
+                eq(s.request("GET", "/v1/tenants", token=tok1).status, 200,
+                   "a token of the key set kept in state_dir")
+                eq(s.request("GET", "/v1/tenants", token=tok9).status, 401,
+                   "a token with an unknown kid")
+            check(_jw_children(s.inst, "rosterd-jwks"), "no fetcher running")
+            eq(s.stop(), 0, "rosterd's exit status")
+        with open(os.path.join(state, "jwks", "idp.json")) as fh:
+            eq([k["kid"] for k in json.load(fh)["keys"]], ["k1"], "the key file afterwards")
+    finally:
+        mute.close()
