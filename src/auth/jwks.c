@@ -247,6 +247,45 @@ jwks_release_all(void)
 	jwks_req_fd = -1;
 }
 
+static int64_t
+jwks_int(yajl_val tree, const char *name)
+{
+	const char *path[] = { name, NULL };
+	yajl_val v = yajl_tree_get(tree, path, yajl_t_number);
+
+	return v != NULL && YAJL_IS_INTEGER(v) && YAJL_GET_INTEGER(v) > 0 ?
+	    YAJL_GET_INTEGER(v) : 0;
+}
+
+int
+jwks_status_read(const struct jwks_source *src, const char *state_dir,
+    struct jwks_status *st)
+{
+	const char *kpath[] = { "kids", NULL };
+	char path[PATH_MAX], text[65536], perr[64];
+	yajl_val tree, kids;
+	size_t n;
+	FILE *fp;
+
+	memset(st, 0, sizeof(*st));
+	if (src == NULL || !jwks_name_ok(src->name) || state_dir == NULL ||
+	    jwks_path(path, sizeof(path), state_dir, src->name,
+	    ".status.json") != 0 || (fp = fopen(path, "re")) == NULL)
+		return -1;
+	n = fread(text, 1, sizeof(text) - 1, fp);
+	fclose(fp);
+	text[n] = '\0';
+	if ((tree = yajl_tree_parse(text, perr, sizeof(perr))) == NULL)
+		return -1;
+	st->last_attempt_ms = jwks_int(tree, "last_attempt_ms");
+	st->last_success_ms = jwks_int(tree, "last_success_ms");
+	st->failures = (long)jwks_int(tree, "failures");
+	kids = yajl_tree_get(tree, kpath, yajl_t_array);
+	st->nkeys = kids != NULL ? (long)kids->u.array.len : 0;
+	yajl_tree_free(tree);
+	return st->last_attempt_ms > 0 ? 0 : -1;
+}
+
 /* ------------------------------------------------------------------ */
 /* Pure parts of the fetcher */
 
@@ -679,6 +718,7 @@ jwks_write_status(struct jwks_fetcher *f, const struct jwks_fsrc *s,
 {
 	struct buf b;
 	char ts[32], tmp[PATH_MAX];
+	int64_t now_ms = time_now_ms();
 
 	buf_init(&b, NULL);
 	buf_puts(&b, "{\"issuer\":\"");
@@ -690,7 +730,7 @@ jwks_write_status(struct jwks_fetcher *f, const struct jwks_fsrc *s,
 		buf_putc(&b, '"');
 	} else
 		buf_puts(&b, "null");
-	time_rfc3339(time_now_ms(), ts);
+	time_rfc3339(now_ms, ts);
 	buf_printf(&b, ",\"last_attempt\":\"%s\",\"last_success\":", ts);
 	if (s->ok_ms != 0) {
 		time_rfc3339(s->ok_ms, ts);
@@ -704,8 +744,10 @@ jwks_write_status(struct jwks_fetcher *f, const struct jwks_fsrc *s,
 		buf_putc(&b, '"');
 	} else
 		buf_puts(&b, "null");
-	buf_printf(&b, ",\"failures\":%ld,\"kids\":%s}\n", s->failures,
-	    s->kids != NULL ? s->kids : "[]");
+	buf_printf(&b, ",\"failures\":%ld,\"kids\":%s,\"last_attempt_ms\":"
+	    "%lld,\"last_success_ms\":%lld}\n", s->failures,
+	    s->kids != NULL ? s->kids : "[]", (long long)now_ms,
+	    (long long)s->ok_ms);
 	if (!b.failed && jwks_write_tmp(f->dir, s->src->name, b.p, b.len,
 	    tmp, sizeof(tmp)) == 0 && rename(tmp, s->status) != 0)
 		unlink(tmp);

@@ -22,6 +22,7 @@
 #define ROSTERD_JWKS_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -78,13 +79,30 @@ void jwks_release_all(void);
  * attempt rewrites <name>.status.json:
  *	{"issuer":NAME,"jwks_uri":URI|null,"last_attempt":T,
  *	 "last_success":T|null,"last_error":TEXT|null,"failures":N,
- *	 "kids":[KID...]}
- * (T: RFC 3339 UTC; failures: consecutive; kids: of the last good
- * set).  It exits 0 on SIGTERM or SIGINT, also in the middle of a
+ *	 "kids":[KID...],"last_attempt_ms":MS,"last_success_ms":MS}
+ * (T: RFC 3339 UTC; MS: the same as Unix time in ms, 0 for none;
+ * failures: consecutive; kids: of the last good set; last_success is
+ * this fetcher's, null until its first success).  It exits 0 on SIGTERM or SIGINT, also in the middle of a
  * fetch, and when its parent dies.
  */
 pid_t jwks_fetcher_start(const struct jwks_source *srcs, size_t n,
     const char *state_dir);
+
+/* What the fetcher last did for a source (its status file). */
+struct jwks_status {
+	int64_t		 last_attempt_ms;	/* Unix time in ms */
+	int64_t		 last_success_ms;	/* 0: none since it started */
+	long		 failures;		/* in a row; 0 after a success */
+	long		 nkeys;			/* in the last good set */
+};
+
+/*
+ * Any process: reads <state_dir>/jwks/<name>.status.json into *st, for
+ * /metrics and /readyz.  Returns 0, or -1 when there is none yet or it
+ * does not parse (*st zeroed).
+ */
+int jwks_status_read(const struct jwks_source *src, const char *state_dir,
+    struct jwks_status *st) RS_MUSTCHECK;
 
 /*
  * Fetcher internals, declared for the unit tests.

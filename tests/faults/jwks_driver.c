@@ -12,6 +12,9 @@
  *	one a line; exits 1 on a bad argument.
  *   jwks_driver refresh STATE_DIR NAME
  *	sends one refetch request (jwks_request_refresh).
+ *   jwks_driver status STATE_DIR NAME
+ *	prints what jwks_status_read() reads: "LAST_ATTEMPT_MS
+ *	LAST_SUCCESS_MS FAILURES NKEYS"; exits 1 when it reads nothing.
  */
 #include <errno.h>
 #include <signal.h>
@@ -30,7 +33,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: jwks_driver fetch STATE_DIR NAME ISS URI CA "
 	    "REFRESH MIN_REFETCH ...\n"
-	    "       jwks_driver keys|refresh STATE_DIR NAME\n");
+	    "       jwks_driver keys|refresh|status STATE_DIR NAME\n");
 	return 2;
 }
 
@@ -89,6 +92,7 @@ int
 main(int argc, char **argv)
 {
 	struct jwks_source src;
+	struct jwks_status st;
 	const struct jwt_key *keys;
 	size_t n, i;
 
@@ -103,6 +107,13 @@ main(int argc, char **argv)
 	if (strcmp(argv[1], "refresh") == 0) {
 		jwks_request_refresh(&src, argv[2]);
 		jwks_release_all();
+		return 0;
+	}
+	if (strcmp(argv[1], "status") == 0) {
+		if (jwks_status_read(&src, argv[2], &st) != 0)
+			return 1;
+		printf("%lld %lld %ld %ld\n", (long long)st.last_attempt_ms,
+		    (long long)st.last_success_ms, st.failures, st.nkeys);
 		return 0;
 	}
 	if (strcmp(argv[1], "keys") != 0)

@@ -256,6 +256,11 @@ def jwks_discovery_fetch_installs_the_key_set():
             eq(fh.read(), served, "the file holds the document as served")
         eq(_jw_stat.S_IMODE(os.stat(f.path("idp")).st_mode), 0o640, "file mode")
         eq(f.worker_kids("idp"), ["k1", "k2"], "the keys a worker loads")
+        p = subprocess.run([_jw_DRIVER, "status", f.state, "idp"], capture_output=True,
+                           text=True, timeout=60)
+        eq(p.stdout.split(), [str(st["last_attempt_ms"]), str(st["last_success_ms"]), "0", "2"],
+           "jwks_status_read() of the status file")
+        check(st["last_success_ms"] > 0, f"last_success_ms: {st!r}")
         check(idp.hits.get(idp.disc_path, 0) >= 1, "no discovery request")
         infos = [r for r in f.log_records() if r.get("level") == "info"
                  and "issuer idp: 2 keys installed" in r.get("msg", "")]

@@ -366,6 +366,35 @@ START_TEST(current_drops_shared_secrets)
 }
 END_TEST
 
+START_TEST(status_file)
+{
+	struct jwks_source s = { .name = "idp" };
+	struct jwks_status st;
+	char path[128];
+	FILE *fp;
+
+	ck_assert_int_eq(jwks_status_read(&s, state, &st), -1);
+	snprintf(path, sizeof(path), "%s/jwks/idp.status.json", state);
+	ck_assert_ptr_nonnull(fp = fopen(path, "w"));
+	fputs("{\"issuer\":\"idp\",\"last_error\":\"x\",\"failures\":3,"
+	    "\"kids\":[\"a\",\"b\"],\"last_attempt_ms\":1800000000123,"
+	    "\"last_success_ms\":1799999999000}\n", fp);
+	ck_assert_int_eq(fclose(fp), 0);
+	ck_assert_int_eq(jwks_status_read(&s, state, &st), 0);
+	ck_assert_int_eq(st.last_attempt_ms, 1800000000123LL);
+	ck_assert_int_eq(st.last_success_ms, 1799999999000LL);
+	ck_assert_int_eq(st.failures, 3);
+	ck_assert_int_eq(st.nkeys, 2);
+	ck_assert_ptr_nonnull(fp = fopen(path, "w"));
+	fputs("{\"issuer\":", fp);
+	ck_assert_int_eq(fclose(fp), 0);
+	ck_assert_int_eq(jwks_status_read(&s, state, &st), -1);
+	ck_assert_int_eq(st.failures, 0);
+	s.name = "../idp";
+	ck_assert_int_eq(jwks_status_read(&s, state, &st), -1);
+}
+END_TEST
+
 START_TEST(refresh_request_datagram)
 {
 	struct jwks_source s = { .name = "keycloak" };
@@ -462,6 +491,7 @@ jwks_suite(void)
 	tcase_add_test(tc, current_keeps_keys_over_a_bad_file);
 	tcase_add_test(tc, current_drops_shared_secrets);
 	tcase_add_test(tc, refresh_request_datagram);
+	tcase_add_test(tc, status_file);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("listen");
