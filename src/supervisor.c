@@ -191,6 +191,23 @@ fetcher_sources(const struct config *cfg, const struct jwks_source **srcs,
 	return 0;
 }
 
+/*
+ * In the fetcher, first thing: it talks to the network, so it drops
+ * the master's configuration, the database password and key secrets
+ * with it (config_free wipes the secrets).
+ */
+static void
+fetcher_child(void *arg)
+{
+	struct master *m = arg;
+
+	if (m->cfg.db_conninfo != NULL)
+		explicit_bzero(m->cfg.db_conninfo, strlen(m->cfg.db_conninfo));
+	config_free(&m->cfg);
+	free(m->unix_path);
+	m->unix_path = NULL;
+}
+
 /* Starts the key fetcher of m->cfg's remote sources, if it has any. */
 static void
 fetcher_start(struct master *m)
@@ -203,7 +220,7 @@ fetcher_start(struct master *m)
 	m->fetcher_due = 0;
 	if ((n = fetcher_sources(&m->cfg, &srcs, &state_dir)) == 0)
 		return;
-	pid = jwks_fetcher_start(srcs, n, state_dir);
+	pid = jwks_fetcher_spawn(srcs, n, state_dir, fetcher_child, m);
 	m->fetcher_since = time_mono_us();
 	if (pid > 0) {
 		m->fetcher = pid;

@@ -1009,11 +1009,51 @@ out:
 	return rc;
 }
 
-pid_t
-jwks_fetcher_start(const struct jwks_source *srcs, size_t n,
-    const char *state_dir)
+static char *
+jwks_dup(const char *s)
 {
+	return s != NULL ? xstrdup(s) : NULL;
+}
+
+/* A heap copy of srcs[0..n), strings included. */
+static struct jwks_source *
+jwks_sources_copy(const struct jwks_source *srcs, size_t n)
+{
+	struct jwks_source *c = xcalloc(n, sizeof(*c));
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		c[i] = srcs[i];
+		c[i].name = jwks_dup(srcs[i].name);
+		c[i].iss = jwks_dup(srcs[i].iss);
+		c[i].jwks_uri = jwks_dup(srcs[i].jwks_uri);
+		c[i].ca_file = jwks_dup(srcs[i].ca_file);
+	}
+	return c;
+}
+
+static void
+jwks_sources_free(struct jwks_source *c, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free((char *)c[i].name);
+		free((char *)c[i].iss);
+		free((char *)c[i].jwks_uri);
+		free((char *)c[i].ca_file);
+	}
+	free(c);
+}
+
+pid_t
+jwks_fetcher_spawn(const struct jwks_source *srcs, size_t n,
+    const char *state_dir, void (*child_init)(void *), void *arg)
+{
+	struct jwks_source *mine;
 	pid_t pid, parent = getpid();
+	char *dir;
+	int rc;
 
 	if (srcs == NULL || n == 0)
 		return 0;
@@ -1033,5 +1073,19 @@ jwks_fetcher_start(const struct jwks_source *srcs, size_t n,
 	signal(SIGPIPE, SIG_IGN);
 	if (getppid() != parent)
 		_exit(0);
-	_exit(jwks_fetcher_run(srcs, n, state_dir));
+	mine = jwks_sources_copy(srcs, n);
+	dir = xstrdup(state_dir);
+	if (child_init != NULL)
+		child_init(arg);
+	rc = jwks_fetcher_run(mine, n, dir);
+	jwks_sources_free(mine, n);
+	free(dir);
+	_exit(rc);
+}
+
+pid_t
+jwks_fetcher_start(const struct jwks_source *srcs, size_t n,
+    const char *state_dir)
+{
+	return jwks_fetcher_spawn(srcs, n, state_dir, NULL, NULL);
 }

@@ -88,6 +88,16 @@ void jwks_release_all(void);
 pid_t jwks_fetcher_start(const struct jwks_source *srcs, size_t n,
     const char *state_dir);
 
+/*
+ * jwks_fetcher_start() that has the child call child_init(arg) (when
+ * not NULL) before anything else it does, once it has copied srcs and
+ * state_dir: child_init may free what they point into.  The child is
+ * a copy of its parent, which it talks to the network for: the
+ * supervisor drops its copy of the configuration there.
+ */
+pid_t jwks_fetcher_spawn(const struct jwks_source *srcs, size_t n,
+    const char *state_dir, void (*child_init)(void *), void *arg);
+
 /* What the fetcher last did for a source (its status file). */
 struct jwks_status {
 	int64_t		 last_attempt_ms;	/* Unix time in ms */

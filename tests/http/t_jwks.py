@@ -490,6 +490,28 @@ def _jw_children(inst, comm):
     return out
 
 
+def _jw_mem_has(pid, needle):
+    """True when the memory of process pid holds needle (bytes); None when
+    it cannot be read here."""
+    try:
+        with open(f"/proc/{pid}/maps") as maps, open(f"/proc/{pid}/mem", "rb", 0) as mem:
+            for line in maps:
+                f = line.split()
+                if not f[1].startswith("r") or (len(f) > 5 and f[5] in ("[vvar]",
+                                                                       "[vsyscall]")):
+                    continue
+                lo, hi = (int(x, 16) for x in f[0].split("-"))
+                try:
+                    mem.seek(lo)
+                    if needle in mem.read(hi - lo):
+                        return True
+                except OSError:
+                    continue
+    except PermissionError:
+        return None
+    return False
+
+
 @test
 def jwks_rosterd_keeps_an_issuers_keys():
     """rosterd with an [issuer] whose keys come by OIDC discovery: the
@@ -520,6 +542,10 @@ def jwks_rosterd_keeps_an_issuers_keys():
             wait_until(lambda: os.path.exists(keyfile), "the fetched key set", timeout=60)
             fetchers = wait_until(lambda: _jw_children(s.inst, "rosterd-jwks"), "the fetcher")
             eq(len(fetchers), 1, "fetcher processes")
+            worker = [p for p in s.inst.workers() if p not in fetchers][0]
+            if _jw_mem_has(worker, SECRET):  # else: cannot look, or no secret held
+                eq(_jw_mem_has(fetchers[0], SECRET), False,
+                   "the HS256 secret in the fetcher's memory")
             tok1 = _jw_token(priv1, "k1", idp.iss, aud)
             wait_until(lambda: s.request("GET", "/v1/tenants", token=tok1).status == 200,
                        "a token of the fetched key accepted")
