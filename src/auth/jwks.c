@@ -627,7 +627,7 @@ jwks_same_content(const char *path, const char *p, size_t n)
 	return same;
 }
 
-/* The kids of keys[0..n) as a JSON array into b ("" for none). */
+/* The kids of keys[0..n) as a JSON array into b ("" for a key without). */
 static void
 jwks_kids_json(struct buf *b, const struct jwt_key *keys, size_t n)
 {
