@@ -501,12 +501,19 @@ def _jw_mem_has(pid, needle):
                                                                        "[vsyscall]")):
                     continue
                 lo, hi = (int(x, 16) for x in f[0].split("-"))
-                try:
-                    mem.seek(lo)
-                    if needle in mem.read(hi - lo):
+                if hi - lo > 1 << 30:
+                    continue  # a sanitizer's shadow: reserved, not data
+                tail = b""
+                for at in range(lo, hi, 1 << 20):
+                    try:
+                        mem.seek(at)
+                        chunk = tail + mem.read(min(1 << 20, hi - at))
+                    except OSError:
+                        tail = b""
+                        continue
+                    if needle in chunk:
                         return True
-                except OSError:
-                    continue
+                    tail = chunk[-len(needle):]
     except PermissionError:
         return None
     return False
