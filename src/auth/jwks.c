@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -397,6 +396,20 @@ jwks_next_delay(const struct jwks_source *src, long failures, long max_age)
 /* ------------------------------------------------------------------ */
 /* The fetcher process */
 
+/* A response body being received, at most max bytes. */
+struct jwks_resp {
+	struct buf	 body;
+	size_t		 max;
+	int		 too_large;
+	long		 max_age;	/* Cache-Control, -1: none */
+};
+
+enum jwks_step {
+	JWKS_IDLE = 0,
+	JWKS_DISCOVERY,		/* GET {iss}/.well-known/openid-configuration */
+	JWKS_KEYS,		/* GET jwks_uri */
+};
+
 struct jwks_fsrc {
 	const struct jwks_source *src;
 	char		 path[PATH_MAX];	/* <name>.json */
@@ -406,7 +419,13 @@ struct jwks_fsrc {
 	long		 failures;	/* in a row */
 	int64_t		 ok_ms;		/* last success, wall clock; 0: none */
 	char		*kids;		/* JSON array of the last good set */
-	char		*uri;		/* jwks_uri last used, or NULL */
+	char		*uri;		/* jwks_uri of the last fetch, or NULL */
+	/* the fetch in flight */
+	enum jwks_step	 step;
+	CURL		*easy;		/* made at the first fetch, kept */
+	char		*url;		/* being fetched */
+	struct jwks_resp resp;
+	char		 cerr[CURL_ERROR_SIZE];
 };
 
 struct jwks_fetcher {
@@ -417,28 +436,10 @@ struct jwks_fetcher {
 	ino_t		 sock_ino;	/* of the socket we bound */
 	int		 sfd;		/* signalfd: SIGTERM, SIGINT */
 	int		 rfd;		/* refetch requests, or -1 */
-	CURL		*curl;
+	int		 stopping;
+	CURLM		*multi;		/* every source's transfer at once */
+	struct curl_slist *hdrs;
 };
-
-/* A response body being received, at most max bytes. */
-struct jwks_resp {
-	struct buf	 body;
-	size_t		 max;
-	int		 too_large;
-	long		 max_age;	/* Cache-Control, -1: none */
-};
-
-/* 1 when SIGTERM or SIGINT waits for us (they stay blocked). */
-static int
-jwks_stop_pending(void)
-{
-	sigset_t set;
-
-	if (sigpending(&set) != 0)
-		return 0;
-	return sigismember(&set, SIGTERM) == 1 || sigismember(&set,
-	    SIGINT) == 1;
-}
 
 static size_t
 jwks_write_cb(char *p, size_t sz, size_t nmemb, void *arg)
@@ -470,36 +471,32 @@ jwks_header_cb(char *p, size_t sz, size_t nmemb, void *arg)
 	return n;
 }
 
-static int
-jwks_progress_cb(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
-    curl_off_t un)
-{
-	(void)arg;
-	(void)dt;
-	(void)dn;
-	(void)ut;
-	(void)un;
-	return jwks_stop_pending();
-}
-
 /*
- * GETs url (https only, redirects to https only) into r.  Returns 0 on
- * a 200 answer, or -1 with a message in err.
+ * Starts a GET of url (https only, redirects to https only) for s, its
+ * body limited to max bytes.  Returns 0, or -1 with a message in err.
  */
 static int
-jwks_get(struct jwks_fetcher *f, const struct jwks_source *src,
-    const char *url, struct jwks_resp *r, char *err, size_t errsz)
+jwks_request(struct jwks_fetcher *f, struct jwks_fsrc *s, const char *url,
+    size_t max, char *err, size_t errsz)
 {
-	char cerr[CURL_ERROR_SIZE] = "";
-	struct curl_slist *hdrs;
-	CURLcode rc;
-	long status = 0;
-	CURL *c = f->curl;
+	CURL *c;
 
-	hdrs = curl_slist_append(NULL, "Accept: application/json, "
-	    "application/jwk-set+json");
+	buf_release(&s->resp.body);
+	buf_init(&s->resp.body, NULL);
+	s->resp.max = max;
+	s->resp.too_large = 0;
+	s->resp.max_age = -1;
+	s->cerr[0] = '\0';
+	free(s->url);
+	s->url = xstrdup(url);
+	if (s->easy == NULL && (s->easy = curl_easy_init()) == NULL) {
+		snprintf(err, errsz, "%s: cannot start a transfer", url);
+		return -1;
+	}
+	c = s->easy;
 	curl_easy_reset(c);
-	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_URL, s->url);
+	curl_easy_setopt(c, CURLOPT_PRIVATE, s);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
 	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https");
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
@@ -507,70 +504,48 @@ jwks_get(struct jwks_fetcher *f, const struct jwks_source *src,
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
 	curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-	if (src->ca_file != NULL)
-		curl_easy_setopt(c, CURLOPT_CAINFO, src->ca_file);
+	if (s->src->ca_file != NULL)
+		curl_easy_setopt(c, CURLOPT_CAINFO, s->src->ca_file);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, JWKS_CONNECT_TIMEOUT);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, JWKS_TOTAL_TIMEOUT);
-	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)r->max);
+	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "rosterd/" PACKAGE_VERSION);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, f->hdrs);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, s->cerr);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, jwks_write_cb);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &s->resp);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, jwks_header_cb);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
-	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, jwks_progress_cb);
-	rc = curl_easy_perform(c);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
-	curl_slist_free_all(hdrs);
-	if (r->too_large || rc == CURLE_FILESIZE_EXCEEDED) {
-		snprintf(err, errsz, "%s: larger than %zu bytes", url, r->max);
-		return -1;
-	}
-	if (rc != CURLE_OK) {
-		snprintf(err, errsz, "%s: %s", url, cerr[0] != '\0' ? cerr :
-		    curl_easy_strerror(rc));
-		return -1;
-	}
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	if (status != 200) {
-		snprintf(err, errsz, "%s: HTTP status %ld", url, status);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &s->resp);
+	if (curl_multi_add_handle(f->multi, c) != CURLM_OK) {
+		snprintf(err, errsz, "%s: cannot start a transfer", url);
 		return -1;
 	}
 	return 0;
 }
 
-/* The jwks_uri of s: configured, or found by OIDC discovery (heap). */
-static char *
-jwks_uri_of(struct jwks_fetcher *f, const struct jwks_source *src,
-    char *err, size_t errsz)
+/* How s's finished transfer went: 0 on a 200, or -1 with err set. */
+static int
+jwks_response(struct jwks_fsrc *s, CURLcode rc, char *err, size_t errsz)
 {
-	struct jwks_resp r;
-	char *url, *uri = NULL;
+	long status = 0;
 
-	if (src->jwks_uri != NULL && strcmp(src->jwks_uri, "discover") != 0) {
-		if (jwks_is_https(src->jwks_uri))
-			return xstrdup(src->jwks_uri);
-		snprintf(err, errsz, "jwks_uri \"%.200s\" is not an https URL",
-		    src->jwks_uri);
-		return NULL;
+	if (s->resp.too_large || rc == CURLE_FILESIZE_EXCEEDED) {
+		snprintf(err, errsz, "%s: larger than %zu bytes", s->url,
+		    s->resp.max);
+		return -1;
 	}
-	url = jwks_discovery_url(src->iss);
-	memset(&r, 0, sizeof(r));
-	buf_init(&r.body, NULL);
-	r.max = JWKS_MAX_DISCOVERY;
-	r.max_age = -1;
-	if (!jwks_is_https(url))
-		snprintf(err, errsz, "issuer \"%.200s\" is not an https URL: "
-		    "no discovery", src->iss);
-	else if (jwks_get(f, src, url, &r, err, errsz) == 0)
-		uri = jwks_discovery_parse(r.body.p != NULL ? r.body.p : "",
-		    r.body.len, src->iss, err, errsz);
-	buf_release(&r.body);
-	free(url);
-	return uri;
+	if (rc != CURLE_OK) {
+		snprintf(err, errsz, "%s: %s", s->url, s->cerr[0] != '\0' ?
+		    s->cerr : curl_easy_strerror(rc));
+		return -1;
+	}
+	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (status != 200) {
+		snprintf(err, errsz, "%s: HTTP status %ld", s->url, status);
+		return -1;
+	}
+	return 0;
 }
 
 /* Writes p[0..n) to a new file dir/.<name>.XXXXXX (mode 0640). */
@@ -755,32 +730,22 @@ jwks_write_status(struct jwks_fetcher *f, const struct jwks_fsrc *s,
 	buf_release(&b);
 }
 
-/* One fetch of s; schedules the next. */
+/* Ends s's fetch (rc 0: its set installed); schedules the next. */
 static void
-jwks_fetch(struct jwks_fetcher *f, struct jwks_fsrc *s)
+jwks_finish(struct jwks_fetcher *f, struct jwks_fsrc *s, int rc,
+    const char *err)
 {
-	struct jwks_resp r;
-	char err[1024];
-	int rc = -1;
+	long max_age = rc == 0 ? s->resp.max_age : -1;
 
-	s->began_us = time_mono_us();
-	memset(&r, 0, sizeof(r));
-	buf_init(&r.body, NULL);
-	r.max = JWKS_MAX_DOC;
-	r.max_age = -1;
-	free(s->uri);
-	s->uri = jwks_uri_of(f, s->src, err, sizeof(err));
-	if (s->uri != NULL && jwks_get(f, s->src, s->uri, &r, err,
-	    sizeof(err)) == 0)
-		rc = jwks_install(f, s, r.body.p != NULL ? r.body.p : "",
-		    r.body.len, err, sizeof(err));
-	buf_release(&r.body);
+	s->step = JWKS_IDLE;
+	buf_release(&s->resp.body);
+	buf_init(&s->resp.body, NULL);
 	if (rc == 0) {
 		s->failures = 0;
 		s->ok_ms = time_now_ms();
 	} else {
 		s->failures++;
-		if (!jwks_stop_pending())
+		if (!f->stopping)
 			log_warn("jwks: issuer %s: fetch failed (%ld in a row): "
 			    "%s; %s", s->src->name, s->failures, err,
 			    s->ok_ms != 0 || access(s->path, F_OK) == 0 ?
@@ -789,7 +754,88 @@ jwks_fetch(struct jwks_fetcher *f, struct jwks_fsrc *s)
 	}
 	jwks_write_status(f, s, rc == 0 ? NULL : err);
 	s->due_us = s->began_us + SEC_US * jwks_next_delay(s->src,
-	    s->failures, rc == 0 ? r.max_age : -1);
+	    s->failures, max_age);
+}
+
+/* Starts a fetch of s: discovery first unless jwks_uri is configured. */
+static void
+jwks_begin(struct jwks_fetcher *f, struct jwks_fsrc *s)
+{
+	const char *uri = s->src->jwks_uri;
+	char err[1024], *url;
+	int rc;
+
+	s->began_us = time_mono_us();
+	free(s->uri);
+	s->uri = NULL;
+	if (uri != NULL && strcmp(uri, "discover") != 0) {
+		s->step = JWKS_KEYS;
+		if (!jwks_is_https(uri)) {
+			snprintf(err, sizeof(err), "jwks_uri \"%.200s\" is not "
+			    "an https URL", uri);
+			jwks_finish(f, s, -1, err);
+			return;
+		}
+		s->uri = xstrdup(uri);
+		if (jwks_request(f, s, uri, JWKS_MAX_DOC, err,
+		    sizeof(err)) != 0)
+			jwks_finish(f, s, -1, err);
+		return;
+	}
+	s->step = JWKS_DISCOVERY;
+	url = jwks_discovery_url(s->src->iss);
+	if (!jwks_is_https(url)) {
+		snprintf(err, sizeof(err), "issuer \"%.200s\" is not an https "
+		    "URL: no discovery", s->src->iss);
+		rc = -1;
+	} else
+		rc = jwks_request(f, s, url, JWKS_MAX_DISCOVERY, err,
+		    sizeof(err));
+	free(url);
+	if (rc != 0)
+		jwks_finish(f, s, -1, err);
+}
+
+/* s's transfer ended with rc: the next step, or the end of the fetch. */
+static void
+jwks_done(struct jwks_fetcher *f, struct jwks_fsrc *s, CURLcode rc)
+{
+	const char *body;
+	char err[1024];
+
+	curl_multi_remove_handle(f->multi, s->easy);
+	if (jwks_response(s, rc, err, sizeof(err)) != 0) {
+		jwks_finish(f, s, -1, err);
+		return;
+	}
+	body = s->resp.body.p != NULL ? s->resp.body.p : "";
+	if (s->step == JWKS_DISCOVERY) {
+		s->uri = jwks_discovery_parse(body, s->resp.body.len,
+		    s->src->iss, err, sizeof(err));
+		s->step = JWKS_KEYS;
+		if (s->uri == NULL || jwks_request(f, s, s->uri, JWKS_MAX_DOC,
+		    err, sizeof(err)) != 0)
+			jwks_finish(f, s, -1, err);
+		return;
+	}
+	jwks_finish(f, s, jwks_install(f, s, body, s->resp.body.len, err,
+	    sizeof(err)), err);
+}
+
+/* Stopping: every fetch in flight is abandoned. */
+static void
+jwks_abandon(struct jwks_fetcher *f)
+{
+	size_t i;
+
+	f->stopping = 1;
+	for (i = 0; i < f->n; i++) {
+		if (f->s[i].step == JWKS_IDLE)
+			continue;
+		curl_multi_remove_handle(f->multi, f->s[i].easy);
+		jwks_finish(f, &f->s[i], -1, "fetch aborted: the fetcher is "
+		    "stopping");
+	}
 }
 
 /* A refetch request for the source named name[0..n). */
@@ -927,10 +973,12 @@ jwks_setup(struct jwks_fetcher *f, const struct jwks_source *srcs,
 	jwks_sweep(f);
 	jwks_bind(f);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 ||
-	    (f->curl = curl_easy_init()) == NULL) {
+	    (f->multi = curl_multi_init()) == NULL) {
 		log_error("jwks: cannot initialise libcurl");
 		return -1;
 	}
+	f->hdrs = curl_slist_append(NULL, "Accept: application/json, "
+	    "application/jwk-set+json");
 	return 0;
 }
 
@@ -940,8 +988,20 @@ jwks_teardown(struct jwks_fetcher *f)
 	struct stat st;
 	size_t i;
 
-	if (f->curl != NULL)
-		curl_easy_cleanup(f->curl);
+	for (i = 0; i < f->n; i++) {
+		if (f->s[i].step != JWKS_IDLE)
+			curl_multi_remove_handle(f->multi, f->s[i].easy);
+		if (f->s[i].easy != NULL)
+			curl_easy_cleanup(f->s[i].easy);
+		buf_release(&f->s[i].resp.body);
+		free(f->s[i].url);
+		free(f->s[i].kids);
+		free(f->s[i].uri);
+	}
+	free(f->s);
+	if (f->multi != NULL)
+		curl_multi_cleanup(f->multi);
+	curl_slist_free_all(f->hdrs);
 	curl_global_cleanup();
 	if (f->rfd >= 0) {
 		close(f->rfd);
@@ -951,14 +1011,12 @@ jwks_teardown(struct jwks_fetcher *f)
 	}
 	if (f->sfd >= 0)
 		close(f->sfd);
-	for (i = 0; i < f->n; i++) {
-		free(f->s[i].kids);
-		free(f->s[i].uri);
-	}
-	free(f->s);
 }
 
-/* Milliseconds until the earliest due fetch (0: one is due). */
+/*
+ * Milliseconds until the earliest due fetch (0: one is due); libcurl
+ * wakes its poll sooner for the transfers in flight.
+ */
 static int
 jwks_wait_ms(const struct jwks_fetcher *f)
 {
@@ -966,21 +1024,54 @@ jwks_wait_ms(const struct jwks_fetcher *f)
 	size_t i;
 
 	for (i = 0; i < f->n; i++)
-		if (f->s[i].due_us < next)
+		if (f->s[i].step == JWKS_IDLE && f->s[i].due_us < next)
 			next = f->s[i].due_us;
 	if (next <= now)
 		return 0;
 	return (int)((next - now + 999) / 1000);
 }
 
-/* The fetcher's loop, until SIGTERM or SIGINT.  Returns the exit status. */
+/* 1 when SIGTERM or SIGINT waits for us (they stay blocked). */
+static int
+jwks_stop_pending(void)
+{
+	sigset_t set;
+
+	if (sigpending(&set) != 0)
+		return 0;
+	return sigismember(&set, SIGTERM) == 1 || sigismember(&set,
+	    SIGINT) == 1;
+}
+
+/* Hands each finished transfer to jwks_done(). */
+static void
+jwks_transfers(struct jwks_fetcher *f)
+{
+	struct jwks_fsrc *s;
+	CURLMsg *m;
+	int left;
+
+	curl_multi_perform(f->multi, &left);
+	while ((m = curl_multi_info_read(f->multi, &left)) != NULL) {
+		if (m->msg != CURLMSG_DONE || curl_easy_getinfo(m->easy_handle,
+		    CURLINFO_PRIVATE, (char **)&s) != CURLE_OK || s == NULL)
+			continue;
+		jwks_done(f, s, m->data.result);
+	}
+}
+
+/*
+ * The fetcher's loop, until SIGTERM or SIGINT: every source's fetch
+ * runs on its own, so a provider that hangs delays no other.  Returns
+ * the exit status.
+ */
 static int
 jwks_fetcher_run(const struct jwks_source *srcs, size_t n,
     const char *state_dir)
 {
 	struct signalfd_siginfo si;
+	struct curl_waitfd wfd[2];
 	struct jwks_fetcher f;
-	struct pollfd pfd[2];
 	size_t i;
 	int rc = 1;
 
@@ -989,22 +1080,30 @@ jwks_fetcher_run(const struct jwks_source *srcs, size_t n,
 	log_info("jwks: fetching the key sets of %zu issuers into %s", f.n,
 	    f.dir);
 	for (;;) {
-		for (i = 0; i < f.n && !jwks_stop_pending(); i++)
-			if (f.s[i].due_us <= time_mono_us())
-				jwks_fetch(&f, &f.s[i]);
-		pfd[0].fd = f.sfd;
-		pfd[0].events = POLLIN;
-		pfd[1].fd = f.rfd;
-		pfd[1].events = POLLIN;
-		if (jwks_stop_pending() ||
-		    (poll(pfd, 2, jwks_wait_ms(&f)) > 0 &&
-		    (pfd[0].revents & POLLIN) &&
-		    read(f.sfd, &si, sizeof(si)) == sizeof(si)))
+		for (i = 0; i < f.n; i++)
+			if (f.s[i].step == JWKS_IDLE &&
+			    f.s[i].due_us <= time_mono_us())
+				jwks_begin(&f, &f.s[i]);
+		memset(wfd, 0, sizeof(wfd));
+		wfd[0].fd = f.sfd;
+		wfd[0].events = CURL_WAIT_POLLIN;
+		wfd[1].fd = f.rfd;
+		wfd[1].events = CURL_WAIT_POLLIN;
+		if (curl_multi_poll(f.multi, wfd, f.rfd >= 0 ? 2 : 1,
+		    jwks_wait_ms(&f), NULL) != CURLM_OK) {
+			log_error("jwks: waiting on the transfers failed");
 			break;
-		if (pfd[1].revents & POLLIN)
+		}
+		if (((wfd[0].revents & CURL_WAIT_POLLIN) && read(f.sfd, &si,
+		    sizeof(si)) == sizeof(si)) || jwks_stop_pending()) {
+			rc = 0;
+			break;
+		}
+		if (wfd[1].revents & CURL_WAIT_POLLIN)
 			jwks_read_requests(&f);
+		jwks_transfers(&f);
 	}
-	rc = 0;
+	jwks_abandon(&f);
 out:
 	jwks_teardown(&f);
 	return rc;

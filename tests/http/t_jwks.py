@@ -409,6 +409,31 @@ def jwks_refuses_bad_documents_and_keeps_the_last_good_set():
 
 
 @test
+def jwks_a_hung_provider_delays_no_other():
+    """Sources are fetched side by side: while one provider holds its
+    discovery request unanswered, another's key set is installed."""
+    _, k1 = _jw_key("k1")
+    release = threading.Event()
+    with _jw_Idp() as hung, _jw_Idp() as idp:
+        doc = hung.routes[hung.disc_path]
+
+        def held():
+            release.wait(120)
+            return doc
+        hung.routes[hung.disc_path] = held
+        idp.keys(k1)
+        try:
+            with _jw_Fetcher(_jw_src(hung, name="hung"), _jw_src(idp)) as f:
+                wait_until(lambda: hung.hits.get(hung.disc_path), "the held request")
+                f.await_status("idp", lambda st: st["kids"] == ["k1"], "the other set")
+                eq(f.status("hung"), None, "the held source's status (its fetch unfinished)")
+                release.set()
+                eq(f.stop(), 0, "exit status")
+        finally:
+            release.set()
+
+
+@test
 def jwks_fetcher_stops_in_the_middle_of_a_fetch():
     """SIGTERM while a fetch waits on a server that never answers: the
     fetch is abandoned (not timed out) and the fetcher exits 0."""
