@@ -422,6 +422,7 @@ struct jwks_fsrc {
 	char		*uri;		/* jwks_uri of the last fetch, or NULL */
 	/* the fetch in flight */
 	enum jwks_step	 step;
+	int		 asked;		/* a refetch was asked meanwhile */
 	CURL		*easy;		/* made at the first fetch, kept */
 	char		*url;		/* being fetched */
 	struct jwks_resp resp;
@@ -530,8 +531,13 @@ jwks_response(struct jwks_fsrc *s, CURLcode rc, char *err, size_t errsz)
 {
 	long status = 0;
 
-	if (s->resp.too_large || rc == CURLE_FILESIZE_EXCEEDED) {
-		snprintf(err, errsz, "%s: larger than %zu bytes", s->url,
+	if (rc == CURLE_FILESIZE_EXCEEDED) {
+		snprintf(err, errsz, "%s: declares a body larger than %zu "
+		    "bytes", s->url, s->resp.max);
+		return -1;
+	}
+	if (s->resp.too_large) {
+		snprintf(err, errsz, "%s: sent more than %zu bytes", s->url,
 		    s->resp.max);
 		return -1;
 	}
@@ -730,6 +736,8 @@ jwks_write_status(struct jwks_fetcher *f, const struct jwks_fsrc *s,
 	buf_release(&b);
 }
 
+static void jwks_requested(struct jwks_fetcher *, const char *, size_t);
+
 /* Ends s's fetch (rc 0: its set installed); schedules the next. */
 static void
 jwks_finish(struct jwks_fetcher *f, struct jwks_fsrc *s, int rc,
@@ -755,6 +763,10 @@ jwks_finish(struct jwks_fetcher *f, struct jwks_fsrc *s, int rc,
 	jwks_write_status(f, s, rc == 0 ? NULL : err);
 	s->due_us = s->began_us + SEC_US * jwks_next_delay(s->src,
 	    s->failures, max_age);
+	if (s->asked) {
+		s->asked = 0;
+		jwks_requested(f, s->src->name, strlen(s->src->name));
+	}
 }
 
 /* Starts a fetch of s: discovery first unless jwks_uri is configured. */
@@ -851,6 +863,10 @@ jwks_requested(struct jwks_fetcher *f, const char *name, size_t n)
 		if (strlen(s->src->name) != n || memcmp(s->src->name, name,
 		    n) != 0)
 			continue;
+		if (s->step != JWKS_IDLE) {
+			s->asked = 1;	/* for when this fetch is over */
+			return;
+		}
 		at = s->began_us == 0 ? 0 : s->began_us + SEC_US *
 		    s->src->min_refetch_seconds;
 		if (at < s->due_us) {

@@ -70,7 +70,9 @@ void jwks_release_all(void);
  * 0 and starts nothing).  Returns the child's pid, 0, or -1.
  *
  * The child (process name "rosterd-jwks", log process "jwks") closes
- * every descriptor above 2, fetches each source at once and then every
+ * every descriptor above 2, fetches each source at once (the sources
+ * side by side: a provider that hangs delays no other; 10 s to connect,
+ * 20 s a request, https only, 1 MiB at most) and then every
  * refresh_seconds (sooner when the document's Cache-Control max-age
  * says so, but not sooner than min_refetch_seconds); a failed fetch is
  * retried after 5 s, 10 s, 20 s ... up to 5 minutes (never later than

@@ -188,12 +188,6 @@ class _jw_Fetcher:
             return st if st is not None and cond(st) else None
         return wait_until(ok, what, timeout=90)
 
-    def attempt(self, name, prev, what):
-        """Waits for the attempt after the one status prev describes;
-        returns its status."""
-        return self.await_status(name, lambda st: st["last_attempt"] != prev["last_attempt"],
-                                 what)
-
     def log(self):
         with open(self.log_path, errors="replace") as f:
             return f.read()
@@ -386,20 +380,23 @@ def jwks_refuses_bad_documents_and_keeps_the_last_good_set():
     big = json.dumps({"keys": [k2], "pad": "x" * (1024 * 1024)}).encode()
     bad_rsa = dict(k2, n="AQAB")
     oct_key = {"kty": "oct", "kid": "hs", "k": b64url(b"s" * 32)}
-    cases = ((big, {}, "larger than 1048576 bytes"),
-             (big, {"_close": True}, "larger than 1048576 bytes"),
+    cases = ((big, {}, "declares a body larger than 1048576 bytes"),
+             (big, {"_close": True}, "sent more than 1048576 bytes"),
              (b"<html>nope</html>", {}, "key set refused: not a JSON object"),
              (json.dumps({"keys": [k2, bad_rsa]}).encode(), {}, "refused: key 1 (kid \"k2\")"),
              (json.dumps({"keys": []}).encode(), {}, "no signing key"),
              (json.dumps({"keys": [k2, oct_key]}).encode(), {}, "shared secret"))
     with _jw_Idp() as idp, _jw_Fetcher(_jw_src(idp)) as f:
         good = idp.keys(k1)
-        st = f.await_status("idp", lambda st: st["last_success"], "a first fetch")
+        first = f.await_status("idp", lambda st: st["last_success"], "a first fetch")
         for body, headers, why in cases:
+            # each reason is the one document's: retries after a failure
+            # may fetch at any time, so the reason is what is waited for
             idp.routes[idp.certs_path] = (200, dict(headers), body)
             f.refresh("idp")
-            st = f.attempt("idp", st, f"an attempt on {why}")
-            check(why in (st["last_error"] or ""), f"{why}: {st['last_error']!r}")
+            st = f.await_status("idp", lambda st: why in (st["last_error"] or ""),
+                                f"refused with {why!r}")
+            eq(st["last_success_ms"], first["last_success_ms"], f"{why}: last success")
             with open(f.path("idp"), "rb") as fh:
                 eq(fh.read(), good, f"{why}: the file")
             eq(f.worker_kids("idp"), ["k1"], f"{why}: a worker's keys")
