@@ -31,8 +31,7 @@
 #define JWKS_MAX_DOC		(1024L * 1024)	/* as jwt_keys_from_jwks() */
 #define JWKS_MAX_DISCOVERY	(256L * 1024)
 #define JWKS_CONNECT_TIMEOUT	10L	/* seconds, TLS handshake included */
-#define JWKS_TOTAL_TIMEOUT	20L	/* seconds, one request: sources are
-					 * fetched one at a time */
+#define JWKS_TOTAL_TIMEOUT	20L	/* seconds, one request */
 #define JWKS_BACKOFF_FIRST	5L	/* seconds after the first failure */
 #define JWKS_BACKOFF_MAX	300L
 #define JWKS_MAX_LOGGED_KIDS	16
