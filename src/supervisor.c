@@ -1,7 +1,10 @@
 /*
  * supervisor.c: the master process.  It owns the listening socket and
  * the configuration, keeps `workers` worker processes alive, drains
- * them on SIGTERM and replaces them on SIGHUP.
+ * them on SIGTERM and replaces them on SIGHUP.  When issuers' keys come
+ * from the network it also keeps the key fetcher (auth/jwks.c) running:
+ * restarted with a backoff when it dies, replaced on SIGHUP, stopped
+ * with the workers.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,8 +22,11 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "auth/jwks.h"
 
 #define MAX_WORKERS 1024
+#define FETCHER_BACKOFF_MAX	60	/* seconds between fetcher restarts */
+#define FETCHER_STABLE		60	/* a run this long resets the backoff */
 
 struct master {
 	struct config	 cfg;
@@ -30,6 +36,10 @@ struct master {
 	long		 n;		/* slots in use */
 	char		*unix_path;	/* socket we created, to unlink */
 	int		 draining;	/* SIGTERM seen: replace nobody */
+	pid_t		 fetcher;	/* the key fetcher, 0: none running */
+	int64_t		 fetcher_since;	/* its start, monotonic us */
+	int64_t		 fetcher_due;	/* restart it then; 0: not wanted */
+	long		 fetcher_backoff;	/* seconds before the next restart */
 };
 
 static int
@@ -65,6 +75,7 @@ open_tcp(const char *spec, long backlog, char *err, size_t errsz)
 	struct addrinfo hints, *res = NULL;
 	char host[256];
 	const char *colon = strrchr(spec, ':');
+	size_t len;
 	int fd = -1, one = 1, rc;
 
 	if (colon == NULL || (size_t)(colon - spec) >= sizeof(host)) {
@@ -74,10 +85,21 @@ open_tcp(const char *spec, long backlog, char *err, size_t errsz)
 	}
 	memcpy(host, spec, (size_t)(colon - spec));
 	host[colon - spec] = '\0';
+	len = strlen(host);
+	if (len >= 2 && host[0] == '[' && host[len - 1] == ']') {
+		memmove(host, host + 1, len - 2);	/* "[::1]:8080" */
+		host[len - 2] = '\0';
+	}
+	/*
+	 * No address (":8080"): the loopback interface only.  Every
+	 * interface has to be asked for ("0.0.0.0:8080", "[::]:8080").
+	 */
+	if (host[0] == '\0')
+		strcpy(host, "127.0.0.1");
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST;
-	rc = getaddrinfo(*host ? host : NULL, colon + 1, &hints, &res);
+	rc = getaddrinfo(host, colon + 1, &hints, &res);
 	if (rc != 0) {
 		snprintf(err, errsz, "listen: \"%s\": %s", spec,
 		    gai_strerror(rc));
@@ -98,8 +120,9 @@ open_tcp(const char *spec, long backlog, char *err, size_t errsz)
 
 /*
  * Opens the socket named by cfg->listen: "fd:N" (inherited, as from
- * spawn-fcgi or systemd), "host:port", or a unix socket path (with an
- * optional "unix:" prefix).  The socket is made non-blocking (see
+ * spawn-fcgi or systemd), "host:port" (numeric host, IPv6 in brackets;
+ * an empty host is 127.0.0.1), or a unix socket path (with an optional
+ * "unix:" prefix).  The socket is made non-blocking (see
  * worker_run).  Returns the descriptor, or -1 with err set.
  */
 int
@@ -154,6 +177,108 @@ spawn(struct master *m)
 	worker_run(&m->cfg, m->lfd);
 }
 
+/*
+ * The issuers whose keys the fetcher keeps current, and the directory
+ * it keeps them in.  Returns how many there are.
+ */
+static size_t
+fetcher_sources(const struct config *cfg, const struct jwks_source **srcs,
+    const char **state_dir)
+{
+	(void)cfg;
+	*srcs = NULL;
+	*state_dir = NULL;
+	return 0;
+}
+
+/*
+ * In the fetcher, first thing: it talks to the network, so it drops
+ * the master's configuration, the database password and key secrets
+ * with it (config_free wipes the secrets).
+ */
+static void
+fetcher_child(void *arg)
+{
+	struct master *m = arg;
+
+	if (m->cfg.db_conninfo != NULL)
+		explicit_bzero(m->cfg.db_conninfo, strlen(m->cfg.db_conninfo));
+	config_free(&m->cfg);
+	free(m->unix_path);
+	m->unix_path = NULL;
+}
+
+/* Starts the key fetcher of m->cfg's remote sources, if it has any. */
+static void
+fetcher_start(struct master *m)
+{
+	const struct jwks_source *srcs;
+	const char *state_dir;
+	size_t n;
+	pid_t pid;
+
+	m->fetcher_due = 0;
+	if ((n = fetcher_sources(&m->cfg, &srcs, &state_dir)) == 0)
+		return;
+	pid = jwks_fetcher_spawn(srcs, n, state_dir, fetcher_child, m);
+	m->fetcher_since = time_mono_us();
+	if (pid > 0) {
+		m->fetcher = pid;
+		return;
+	}
+	m->fetcher_due = m->fetcher_since + m->fetcher_backoff * 1000000LL;
+	m->fetcher_backoff = m->fetcher_backoff * 2 > FETCHER_BACKOFF_MAX ?
+	    FETCHER_BACKOFF_MAX : m->fetcher_backoff * 2;
+}
+
+/*
+ * The fetcher died unasked: restarted after a backoff (1 s doubling to
+ * FETCHER_BACKOFF_MAX, back to 1 s after a run of FETCHER_STABLE s), so
+ * a fetcher that cannot start does not spin.
+ */
+static void
+fetcher_died(struct master *m, int status)
+{
+	int64_t now = time_mono_us();
+
+	m->fetcher = 0;
+	if (now - m->fetcher_since >= FETCHER_STABLE * 1000000LL)
+		m->fetcher_backoff = 1;
+	if (WIFSIGNALED(status))
+		log_warn("key fetcher killed by signal %d; restarting it in "
+		    "%ld s", WTERMSIG(status), m->fetcher_backoff);
+	else
+		log_warn("key fetcher exited with status %d; restarting it in "
+		    "%ld s", WEXITSTATUS(status), m->fetcher_backoff);
+	m->fetcher_due = now + m->fetcher_backoff * 1000000LL;
+	m->fetcher_backoff = m->fetcher_backoff * 2 > FETCHER_BACKOFF_MAX ?
+	    FETCHER_BACKOFF_MAX : m->fetcher_backoff * 2;
+}
+
+/* Restarts the fetcher when its backoff is over. */
+static void
+fetcher_tick(struct master *m)
+{
+	if (m->fetcher == 0 && m->fetcher_due != 0 && !m->draining &&
+	    time_mono_us() >= m->fetcher_due)
+		fetcher_start(m);
+}
+
+/*
+ * Stops the running fetcher (SIGTERM) and forgets it: adds its pid to
+ * stop[*n] for wait_for().
+ */
+static void
+fetcher_stop(struct master *m, pid_t *stop, long *n)
+{
+	m->fetcher_due = 0;
+	if (m->fetcher <= 0)
+		return;
+	kill(m->fetcher, SIGTERM);
+	stop[(*n)++] = m->fetcher;
+	m->fetcher = 0;
+}
+
 static int
 slot_of(const struct master *m, pid_t pid)
 {
@@ -181,6 +306,10 @@ reap(struct master *m, pid_t *waited, long nwaited)
 			;
 		if (j < nwaited) {
 			waited[j] = 0;
+			continue;
+		}
+		if (pid == m->fetcher) {
+			fetcher_died(m, status);
 			continue;
 		}
 		if ((i = slot_of(m, pid)) < 0)
@@ -220,7 +349,7 @@ wait_for(struct master *m, pid_t *pids, long n)
 			for (; j < n; j++) {
 				if (pids[j] <= 0)
 					continue;
-				log_warn("worker %ld did not stop in time; "
+				log_warn("process %ld did not stop in time; "
 				    "killing it", (long)pids[j]);
 				kill(pids[j], SIGKILL);
 			}
@@ -235,7 +364,7 @@ wait_for(struct master *m, pid_t *pids, long n)
 static void
 reload(struct master *m)
 {
-	pid_t olds[2 * MAX_WORKERS];
+	pid_t olds[2 * MAX_WORKERS + 1];
 	struct config ncfg;
 	char err[512];
 	long i, want, nold;
@@ -271,6 +400,10 @@ reload(struct master *m)
 		olds[nold++] = m->pids[--m->n];
 	for (i = 0; i < nold; i++)
 		kill(olds[i], SIGTERM);
+	/* the new sources' fetcher; the old one may still finish a write */
+	fetcher_stop(m, olds, &nold);
+	m->fetcher_backoff = 1;
+	fetcher_start(m);
 	metrics_add(METRIC_RELOAD);
 	log_info("configuration reloaded; %ld workers (the %ld old ones finish "
 	    "their requests and kept connections)", m->n, nold);
@@ -281,14 +414,19 @@ reload(struct master *m)
 static void
 drain(struct master *m)
 {
-	long i;
+	pid_t stop[MAX_WORKERS + 1];
+	long i, n = 0;
 
 	log_info("shutting down: draining %ld workers", m->n);
 	m->draining = 1;
 	for (i = 0; i < m->n; i++)
-		if (m->pids[i] > 0)
+		if (m->pids[i] > 0) {
 			kill(m->pids[i], SIGTERM);
-	wait_for(m, m->pids, m->n);
+			stop[n++] = m->pids[i];
+			m->pids[i] = 0;
+		}
+	fetcher_stop(m, stop, &n);
+	wait_for(m, stop, n);
 }
 
 static int
@@ -302,6 +440,7 @@ loop(struct master *m)
 		pfd.events = POLLIN;
 		if (poll(&pfd, 1, 1000) <= 0) {
 			reap(m, NULL, 0);
+			fetcher_tick(m);
 			continue;
 		}
 		if (read(m->sfd, &si, sizeof(si)) != sizeof(si))
@@ -309,6 +448,7 @@ loop(struct master *m)
 		switch (si.ssi_signo) {
 		case SIGCHLD:
 			reap(m, NULL, 0);
+			fetcher_tick(m);
 			break;
 		case SIGHUP:
 			reload(m);
@@ -369,6 +509,8 @@ supervisor_run(const char *path)
 		log_warn("no hash slots: password hashing is not bounded");
 	for (i = 0; i < m.n; i++)
 		m.pids[i] = spawn(&m);
+	m.fetcher_backoff = 1;
+	fetcher_start(&m);
 	log_info("rosterd started: %ld workers on %s", m.n, m.cfg.listen);
 	rc = loop(&m);
 	if (m.unix_path != NULL) {
