@@ -185,10 +185,9 @@ static size_t
 fetcher_sources(const struct config *cfg, const struct jwks_source **srcs,
     const char **state_dir)
 {
-	(void)cfg;
-	*srcs = NULL;
-	*state_dir = NULL;
-	return 0;
+	*srcs = cfg->jwks_sources;
+	*state_dir = cfg->state_dir;
+	return cfg->njwks_sources;
 }
 
 /*

@@ -207,6 +207,12 @@ jwks_request_refresh(const struct jwks_source *src, const char *state_dir)
 	if (src == NULL || !jwks_name_ok(src->name) || state_dir == NULL)
 		return;
 	l = jwks_loaded_of(src, state_dir);
+	/*
+	 * The fetcher may have installed the new set already (on its
+	 * schedule, or for another worker's request): look at the file
+	 * again on the next jwks_current() rather than up to a second late.
+	 */
+	l->checked_us = 0;
 	now = time_mono_us();
 	if (l->asked_us != 0 && now - l->asked_us < SEC_US)
 		return;

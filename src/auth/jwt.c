@@ -1032,10 +1032,20 @@ jwt_verify_parts(const struct jwt_verifier *v, const struct jwt_parts *pt,
 		return rc;
 	if ((rc = jwt_select(&ks, &sel)) != JWT_OK) {
 		/* A kid the fetched set lacks may be a new key. */
-		if ((rc == JWT_UNKNOWN_KID || rc == JWT_NO_KEY) &&
-		    sel.kid != NULL && v->refresh != NULL)
-			v->refresh(v->remote_ctx);
-		return rc;
+		if ((rc != JWT_UNKNOWN_KID && rc != JWT_NO_KEY) ||
+		    sel.kid == NULL || v->refresh == NULL)
+			return rc;
+		/*
+		 * A kid the fetched set lacks may be a new key: ask for a
+		 * refetch, and try once more with the set as the file now
+		 * holds it (the fetcher may have installed it already).
+		 */
+		v->refresh(v->remote_ctx);
+		if (v->remote_keys(v->remote_ctx, &ks.remote, &ks.nremote) != 0 ||
+		    ks.remote == NULL)
+			ks.nremote = 0;
+		if ((rc = jwt_select(&ks, &sel)) != JWT_OK)
+			return rc;
 	}
 	if ((rc = jwt_check_signature(&ks, &sel, pt->token, pt->silen,
 	    pt->sig, pt->siglen, &at)) != JWT_OK)
