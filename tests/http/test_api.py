@@ -409,8 +409,18 @@ class Rosterd:
         INSTANCES.append(self)
 
     def workers(self):
+        """The master's children but its key fetcher (comm rosterd-jwks)."""
         p = subprocess.run(["pgrep", "-P", str(self.pid)], capture_output=True, text=True)
-        return sorted(int(x) for x in p.stdout.split())
+        out = []
+        for x in p.stdout.split():
+            try:
+                with open(f"/proc/{x}/comm") as f:
+                    if f.read().strip() == "rosterd-jwks":
+                        continue
+            except OSError:
+                continue
+            out.append(int(x))
+        return sorted(out)
 
     def wait_workers(self, n, timeout, exclude=()):
         """Waits until there are exactly n workers, none of them in exclude."""
