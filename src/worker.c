@@ -16,6 +16,7 @@
 
 #include <fcgiapp.h>
 
+#include "auth/apitoken.h"
 #include "daemon.h"
 #include "dialects/dialect.h"
 
@@ -66,6 +67,19 @@ authenticate(struct worker *w, struct http_req *req)
 	h += 7;
 	while (*h == ' ')
 		h++;
+	if (strncmp(h, APITOKEN_PREFIX, 4) == 0) {
+		enum apitoken_status as = apitoken_verify_req(w->app.db, h,
+		    strlen(h), http_req_env(req, "REMOTE_ADDR"),
+		    req->request_id, time(NULL), req->arena, &req->principal);
+
+		if (as != APITOKEN_OK) {
+			log_info("request %s: api token refused: %s",
+			    req->request_id, apitoken_status_str(as));
+			return as == APITOKEN_UNAVAILABLE ? 503 : 401;
+		}
+		req->authenticated = 1;
+		return 0;
+	}
 	st = jwt_verify_cached(&w->jwt_cache, &w->jwt, h, strlen(h),
 	    time(NULL), req->arena, &req->principal);
 	if (st != JWT_OK) {
