@@ -111,10 +111,10 @@ const struct route routes[] = {
 	    "tenantId", &dialect_v1, v1_audit_list },
 	{ "POST", "/v1/tenants/{tenantId}/api-tokens", 0, AUTHZ_TENANT_ADMIN,
 	    "tenantId", &dialect_v1, v1_api_tokens_create },
-	{ "GET", "/v1/tenants/{tenantId}/api-tokens", 0, AUTHZ_TENANT_ADMIN,
+	{ "GET", "/v1/tenants/{tenantId}/api-tokens", 0, AUTHZ_TENANT_READ,
 	    "tenantId", &dialect_v1, v1_api_tokens_list },
 	{ "GET", "/v1/tenants/{tenantId}/api-tokens/{tokenId}", 0,
-	    AUTHZ_TENANT_ADMIN, "tenantId", &dialect_v1, v1_api_tokens_get },
+	    AUTHZ_TENANT_READ, "tenantId", &dialect_v1, v1_api_tokens_get },
 	{ "DELETE", "/v1/tenants/{tenantId}/api-tokens/{tokenId}", 0,
 	    AUTHZ_TENANT_ADMIN, "tenantId", &dialect_v1, v1_api_tokens_revoke },
 	/* an alias decides which tenant an outside identity lands in */
