@@ -1,7 +1,8 @@
 /*
  * apitoken.h: tenant API tokens ("rsd_" + 256 random bits, stored only
  * as a hash) and the external tenant ids that issuers' tokens may name
- * (apitoken.c).  Both are answered from a per-worker cache that
+ * (apitoken.c: the tokens themselves; ../apitoken_store.c: the database
+ * and the per-worker caches).  Both are answered from a per-worker cache that
  * PostgreSQL LISTEN/NOTIFY invalidates.
  */
 #ifndef ROSTERD_APITOKEN_H
@@ -73,6 +74,10 @@ struct apitoken_cidr {
  * mask are set ("10.0.0.1/8").
  */
 int apitoken_cidr_parse(const char *s, struct apitoken_cidr *c) RS_MUSTCHECK;
+/* 1 when address text addr (may be NULL: 0) lies in c; ::ffff:a.b.c.d is a.b.c.d. */
+int apitoken_cidr_contains(const struct apitoken_cidr *c, const char *addr);
+/* 1 when token[0..len) has the shape of an API token. */
+int apitoken_shape_ok(const char *token, size_t len);
 /* The canonical text of c ("10.0.0.0/8"); outsz >= 64 is enough. */
 void apitoken_cidr_format(const struct apitoken_cidr *c, char *out,
     size_t outsz);
