@@ -82,6 +82,13 @@ int apitoken_shape_ok(const char *token, size_t len);
 void apitoken_cidr_format(const struct apitoken_cidr *c, char *out,
     size_t outsz);
 
+/*
+ * rosterctl api-token create|list|revoke (../rosterctl_apitoken.c):
+ * argv[0] is "api-token".  Returns the exit status.
+ */
+struct config;
+int rosterctl_api_token(const struct config *cfg, int argc, char **argv);
+
 /* Empties this process's caches (tests; a new worker starts empty). */
 void apitoken_cache_clear(void);
 

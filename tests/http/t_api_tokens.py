@@ -263,6 +263,80 @@ def apitoken_idempotent_replay_has_no_token():
 
 
 @test
+def apitoken_tenant_aliases_crud():
+    ext = "ext-" + uuid.uuid4().hex
+    path = f"/tenants/{TENANT_A}/aliases"
+    r = v1("POST", path, {"issuer": "entra", "externalId": ext})
+    eq(r.status, 201, f"create ({r!r})")
+    a = r.json()
+    eq((a["issuer"], a["externalId"], a["tenantId"]), ("entra", ext, TENANT_A), "alias")
+    eq(r.header("Location"), f"/v1{path}/{a['id']}", "Location")
+    eq(v1("GET", f"{path}/{a['id']}").json(), a, "get = create")
+    items = v1("GET", path + "?limit=1000").json()["items"]
+    check(a in items, "listed")
+    eq(len(psql(f"SELECT 1 FROM audit_log WHERE target_id = {lit(a['id'])} "
+                f"AND action = 'tenant_alias.create'")), 1, "create audited")
+    with NothingWritten():
+        # one external id of one issuer names one tenant
+        problem(v1("POST", f"/tenants/{TENANT_B}/aliases",
+                   {"issuer": "entra", "externalId": ext}), 409, "externalId", "taken")
+        problem(v1("POST", path, {"issuer": "Entra!", "externalId": "x"}), 400, "issuer")
+        problem(v1("POST", path, {"issuer": "entra"}), 400, "externalId", "required")
+        problem(v1("POST", path, {"issuer": "entra", "externalId": ""}), 400, "externalId")
+        # a TenantAdmin reads its aliases but does not make them
+        ta = ctl_token("it-apit-admin-a", ["TenantAdmin"], TENANT_A)
+        problem(v1("POST", path, {"issuer": "okta", "externalId": "x"}, token=ta), 403)
+        problem(v1("DELETE", f"{path}/{a['id']}", token=ta), 403)
+        problem(v1("GET", f"/tenants/{TENANT_B}/aliases", token=ta), 403)
+    eq(v1("GET", path, token=ta).status, 200, "a TenantAdmin lists its aliases")
+    # the same external id of another issuer is another alias
+    r = v1("POST", f"/tenants/{TENANT_B}/aliases", {"issuer": "okta", "externalId": ext})
+    eq(r.status, 201, f"another issuer ({r!r})")
+    eq(v1("DELETE", f"{path}/{a['id']}").status, 204, "delete")
+    problem(v1("GET", f"{path}/{a['id']}"), 404)
+    problem(v1("DELETE", f"{path}/{a['id']}"), 404)
+    eq(len(psql(f"SELECT 1 FROM audit_log WHERE target_id = {lit(a['id'])} "
+                f"AND action = 'tenant_alias.delete'")), 1, "delete audited")
+
+
+@test
+def apitoken_rosterctl_create_list_revoke():
+    p = rosterctl("api-token", "create", "--tenant", TENANT_A, "--name", "from rosterctl",
+                  "--role", "TenantAdmin", "--allow", "127.0.0.1,10.0.0.0/8")
+    eq(p.returncode, 0, "rosterctl api-token create")
+    tok = p.stdout.decode().strip()
+    check(re.fullmatch(r"rsd_[A-Za-z0-9_-]{43}", tok), "stdout is the token alone")
+    _apit_TOKENS.append(tok)
+    ALL_TOKENS.append(tok)
+    r = v1("POST", f"/tenants/{TENANT_A}/users", {"username": unique("ctl")}, token=tok)
+    eq(r.status, 201, f"the token works ({r!r})")
+    p = rosterctl("api-token", "list", "--tenant", TENANT_A)
+    eq(p.returncode, 0, "rosterctl api-token list")
+    rows = [json.loads(x) for x in p.stdout.decode().splitlines()]
+    mine = [x for x in rows if x["prefix"] == tok[:8] and x["name"] == "from rosterctl"]
+    eq(len(mine), 1, "listed")
+    eq((mine[0]["createdBy"], mine[0]["allowedAddresses"]),
+       ("rosterctl", ["127.0.0.1/32", "10.0.0.0/8"]), "createdBy, allowedAddresses")
+    check(mine[0]["lastUsedAt"], "lastUsedAt")
+    check(tok.encode() not in p.stdout, "list shows no token")
+    _apit_every_worker(tok, 200, "before the revocation")
+    p = rosterctl("api-token", "revoke", "--tenant", TENANT_A, "--id", mine[0]["id"])
+    eq(p.returncode, 0, "rosterctl api-token revoke")
+    _apit_every_worker(tok, 401, "after rosterctl revoked it")
+    eq(rosterctl("api-token", "revoke", "--tenant", TENANT_A, "--id",
+                 mine[0]["id"]).returncode, 0, "revoking again")
+    # refusals: exit status 2, nothing made
+    for args in (["--name", "x", "--role", "SystemAdmin"], ["--name", "x", "--allow", "nope"],
+                 ["--role", "TenantAdmin"]):
+        eq(rosterctl("api-token", "create", "--tenant", TENANT_A, *args).returncode, 2,
+           f"create {args}")
+    eq(rosterctl("api-token", "create", "--tenant", TENANT_A, "--name", "x",
+                 "--expires", "2020-01-01T00:00:00Z").returncode, 2, "an expiry in the past")
+    eq(rosterctl("api-token", "revoke", "--tenant", TENANT_A, "--id",
+                 str(uuid.uuid4())).returncode, 2, "revoke an unknown id")
+
+
+@test
 def apitoken_appears_nowhere_but_as_its_hash():
     t = _apit_create(name="secret-keeper")
     tok = t["token"]
@@ -300,43 +374,6 @@ def apitoken_appears_nowhere_but_as_its_hash():
             for x in toks:
                 check(x[4:].encode() not in text, f"a token in {name}")
     check("api token refused: revoked" in MAIN.log_text(), "the refusal logged with its reason")
-
-
-@test
-def apitoken_tenant_aliases_crud():
-    ext = "ext-" + uuid.uuid4().hex
-    path = f"/tenants/{TENANT_A}/aliases"
-    r = v1("POST", path, {"issuer": "entra", "externalId": ext})
-    eq(r.status, 201, f"create ({r!r})")
-    a = r.json()
-    eq((a["issuer"], a["externalId"], a["tenantId"]), ("entra", ext, TENANT_A), "alias")
-    eq(r.header("Location"), f"/v1{path}/{a['id']}", "Location")
-    eq(v1("GET", f"{path}/{a['id']}").json(), a, "get = create")
-    items = v1("GET", path + "?limit=1000").json()["items"]
-    check(a in items, "listed")
-    eq(len(psql(f"SELECT 1 FROM audit_log WHERE target_id = {lit(a['id'])} "
-                f"AND action = 'tenant_alias.create'")), 1, "create audited")
-    with NothingWritten():
-        # one external id of one issuer names one tenant
-        problem(v1("POST", f"/tenants/{TENANT_B}/aliases",
-                   {"issuer": "entra", "externalId": ext}), 409, "externalId", "taken")
-        problem(v1("POST", path, {"issuer": "Entra!", "externalId": "x"}), 400, "issuer")
-        problem(v1("POST", path, {"issuer": "entra"}), 400, "externalId", "required")
-        problem(v1("POST", path, {"issuer": "entra", "externalId": ""}), 400, "externalId")
-        # a TenantAdmin reads its aliases but does not make them
-        ta = ctl_token("it-apit-admin-a", ["TenantAdmin"], TENANT_A)
-        problem(v1("POST", path, {"issuer": "okta", "externalId": "x"}, token=ta), 403)
-        problem(v1("DELETE", f"{path}/{a['id']}", token=ta), 403)
-        problem(v1("GET", f"/tenants/{TENANT_B}/aliases", token=ta), 403)
-    eq(v1("GET", path, token=ta).status, 200, "a TenantAdmin lists its aliases")
-    # the same external id of another issuer is another alias
-    r = v1("POST", f"/tenants/{TENANT_B}/aliases", {"issuer": "okta", "externalId": ext})
-    eq(r.status, 201, f"another issuer ({r!r})")
-    eq(v1("DELETE", f"{path}/{a['id']}").status, 204, "delete")
-    problem(v1("GET", f"{path}/{a['id']}"), 404)
-    problem(v1("DELETE", f"{path}/{a['id']}"), 404)
-    eq(len(psql(f"SELECT 1 FROM audit_log WHERE target_id = {lit(a['id'])} "
-                f"AND action = 'tenant_alias.delete'")), 1, "delete audited")
 
 
 def _apit_alias(t):
