@@ -45,7 +45,8 @@ struct token_entry {
 struct alias_entry {
 	char		*issuer;	/* malloc'd; NULL: empty */
 	char		*external_id;
-	char		 tenant[UUID_STR_LEN + 1];	/* "": no mapping */
+	/* "": no mapping */
+	char		 tenant[UUID_STR_LEN + 1];
 };
 
 static struct {
@@ -326,7 +327,8 @@ tenant_alias_resolve(struct db *db, const char *issuer,
 		free(e->external_id);
 		e->issuer = xstrdup(issuer);
 		e->external_id = xstrdup(external_id);
-		snprintf(e->tenant, sizeof(e->tenant), "%s", t != NULL ? t : "");
+		snprintf(e->tenant, sizeof(e->tenant), "%s",
+		    t != NULL ? t : "");
 	}
 	if (e->tenant[0] == '\0')
 		return 1;

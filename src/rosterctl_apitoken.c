@@ -18,7 +18,8 @@ static void
 at_usage(void)
 {
 	fprintf(stderr,
-	    "usage: rosterctl [-c FILE] api-token create --tenant ID --name NAME\n"
+	    "usage: rosterctl [-c FILE] api-token create --tenant ID "
+	    "--name NAME\n"
 	    "           [--role TenantAdmin|TenantReader] [--expires RFC3339]\n"
 	    "           [--allow CIDR[,CIDR...]]\n"
 	    "       rosterctl [-c FILE] api-token list --tenant ID\n"

@@ -74,7 +74,10 @@ struct apitoken_cidr {
  * mask are set ("10.0.0.1/8").
  */
 int apitoken_cidr_parse(const char *s, struct apitoken_cidr *c) RS_MUSTCHECK;
-/* 1 when address text addr (may be NULL: 0) lies in c; ::ffff:a.b.c.d is a.b.c.d. */
+/*
+ * 1 when address text addr (NULL: 0) lies in c; ::ffff:a.b.c.d is
+ * a.b.c.d.
+ */
 int apitoken_cidr_contains(const struct apitoken_cidr *c, const char *addr);
 /* 1 when token[0..len) has the shape of an API token. */
 int apitoken_shape_ok(const char *token, size_t len);
