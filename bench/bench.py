@@ -209,6 +209,20 @@ def seed000_body(d):
     return json.dumps(s)
 
 
+_api_token = []
+
+
+def api_token():
+    """A TenantAdmin API token of the tenant (rosterctl api-token create),
+    made once."""
+    if not _api_token:
+        r = subprocess.run([os.path.join(BUILD, "rosterctl"), "-c", CONF, "api-token", "create",
+                            "--tenant", TENANT, "--name", "bench", "--role", "TenantAdmin"],
+                           capture_output=True, check=True)
+        _api_token.append(r.stdout.decode().strip())
+    return _api_token[0]
+
+
 def rows(d):
     t = TENANT
     org_user = ('{"Username":"{U}","Email":"{U}@example.com","FirstName":"Bench",'
@@ -219,6 +233,10 @@ def rows(d):
         dict(name="create_v1_user", method="POST", path=f"/v1/tenants/{t}/users",
              body='{"username":"{U}","email":"{U}@example.com","firstName":"Bench"}',
              stmt="user_create_v1"),
+        # the same create, authenticated by an API token instead of a JWT
+        dict(name="create_v1_user_apitoken", method="POST", path=f"/v1/tenants/{t}/users",
+             body='{"username":"{U}","email":"{U}@example.com","firstName":"Bench"}',
+             stmt="user_create_v1", token=api_token()),
         dict(name="security_group_user_000", method="POST",
              path="/Application/PostSecurityGroupUsers", body=seed000_body(d),
              stmt="aspnet_account_upsert"),
@@ -630,7 +648,8 @@ def run_wrk_once(row, conns, secs, path, token):
         with open(body_file, "w") as f:
             f.write(row["body"])
     env = dict(ENV, BENCH_METHOD=row["method"], BENCH_PATH=path or row["path"],
-               BENCH_BODY_FILE=body_file, BENCH_TOKEN=TOKEN if token else "",
+               BENCH_BODY_FILE=body_file,
+               BENCH_TOKEN=token if isinstance(token, str) else TOKEN if token else "",
                BENCH_CTYPE="application/json" if row.get("body") else "",
                BENCH_DATA=DATA, BENCH_N=str(row.get("n", 1)), BENCH_RUN=str(_run[0]),
                BENCH_SEQ0=str(seq0), BENCH_THREADS=str(min(THREADS, conns)),
@@ -824,6 +843,11 @@ def main():
         if h and h["ratio"]:
             checks.append((f"healthz at {conns} >= 0.5 x nginx return 200",
                            f"{h['ratio']:.3f}", h["ratio"] >= 0.5))
+    for conns in CONNS:
+        j, k = row_of("create_v1_user", conns), row_of("create_v1_user_apitoken", conns)
+        if j and k and j["rps"]:
+            checks.append((f"create_v1_user_apitoken at {conns} >= 0.95 x create_v1_user",
+                           f"{k['rps'] / j['rps']:.3f}", k["rps"] >= 0.95 * j["rps"]))
     b1 = row_of("bulk_add_10000", 1)
     if b1:
         q = b1["p50_ms"] / bulk_ms

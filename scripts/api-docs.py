@@ -191,6 +191,18 @@ class Token:
         self.label = f"{' '.join(roles)} of {tenant_label}" if tenant_label else " ".join(roles)
 
 
+class ApiToken:
+    """A tenant API token made through POST …/api-tokens, used as a bearer
+    token like a JWT."""
+
+    def __init__(self, made, tenant_label):
+        self.jwt = made["token"]
+        self.sub = "apitoken:" + made["id"]
+        self.roles = [made["role"]]
+        self.claims = {}
+        self.label = f"API token ({made['role']}) of {tenant_label}"
+
+
 # --------------------------------------------------------------------------
 # Exchanges
 
@@ -394,6 +406,33 @@ def run():
           "username": "nhire", "firstName": "Nia", "lastName": "Hire"},
          note="No `Authorization` header: the invite's token is the credential.")
 
+    # API tokens
+    year = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=365))
+    scim = call("POST", v1t(acme_id, "/api-tokens"),
+                {"name": "Okta SCIM provisioning", "role": "TenantAdmin",
+                 "expiresAt": year.strftime("%Y-%m-%dT00:00:00Z"),
+                 "allowedAddresses": ["198.51.100.0/24", "2001:db8::/32"]}, admin,
+                expect=201).json()
+    ci = call("POST", v1t(acme_id, "/api-tokens"), {"name": "CI", "role": "TenantReader"},
+              admin, expect=201, show=False).json()
+    call("GET", v1t(acme_id, "/users?limit=1"), token=ApiToken(ci, "acme"),
+         title="With an API token", show=False)
+    call("GET", v1t(acme_id, "/api-tokens"), token=reader)
+    call("GET", v1t(acme_id, f"/api-tokens/{ci['id']}"), token=reader,
+         title="After a use: `lastUsedAt`, `lastUsedAddr`")
+    call("DELETE", v1t(acme_id, f"/api-tokens/{scim['id']}"), token=admin, expect=204)
+
+    # Tenant aliases
+    alias = call("POST", v1t(acme_id, "/aliases"),
+                 {"issuer": "entra", "externalId": "72f988bf-86f1-41af-91ab-2d7cd011db47"},
+                 sysadmin, expect=201).json()
+    old_alias = call("POST", v1t(acme_id, "/aliases"),
+                     {"issuer": "okta", "externalId": "00o1a2b3c4d5e6f7g8h9"}, sysadmin,
+                     expect=201, show=False).json()
+    call("GET", v1t(acme_id, "/aliases"), token=reader)
+    call("GET", v1t(acme_id, f"/aliases/{alias['id']}"), token=reader)
+    call("DELETE", v1t(acme_id, f"/aliases/{old_alias['id']}"), token=sysadmin, expect=204)
+
     # The user, deleted last so that the audit log shows it.
     call("DELETE", v1t(acme_id, f"/users/{temp['id']}"), token=admin, expect=204)
 
@@ -495,6 +534,8 @@ FAMILIES = [
     ("Members", "members", lambda p: "/members" in p),
     ("Roles and role assignments", "roles", lambda p: "/roles" in p),
     ("Invites", "invites", lambda p: "/invites" in p),
+    ("API tokens", "api-tokens", lambda p: "/api-tokens" in p),
+    ("Tenant aliases", "aliases", lambda p: "/aliases" in p),
     ("Audit", "audit", lambda p: p.endswith("/audit")),
     ("API description", "openapi", lambda p: p == "/openapi.json"),
     ("Health and metrics", "health", lambda p: p in ("/healthz", "/readyz", "/metrics")),
@@ -585,6 +626,28 @@ SUMMARIES = {
         "The tenant's audit log, newest first, a page at a time; filters `actor`, "
         "`action`, `targetId`, `from` (inclusive) and `until` (exclusive, RFC 3339).",
     ("GET", "/openapi.json"): "An OpenAPI 3.1 description of every route.",
+    ("POST", "/v1/tenants/{tenantId}/api-tokens"):
+        "Makes an API token for machines: `name`, `role` (`TenantAdmin` or "
+        "`TenantReader`; never `SystemAdmin`), optional `expiresAt` (RFC 3339, in the "
+        "future) and `allowedAddresses` (up to 32 addresses or CIDR networks). The "
+        "response carries the `token` (`rsd_` + 43 characters), this once: only its "
+        "SHA-256 is stored. An API token cannot make API tokens.",
+    ("GET", "/v1/tenants/{tenantId}/api-tokens"):
+        "The tenant's API tokens, a page at a time, with `lastUsedAt` and `lastUsedAddr`. "
+        "Tokens are never listed.",
+    ("GET", "/v1/tenants/{tenantId}/api-tokens/{tokenId}"): "One API token (never the token).",
+    ("DELETE", "/v1/tenants/{tenantId}/api-tokens/{tokenId}"):
+        "Revokes the token: refused on its next use by every worker. Revoking a revoked "
+        "token changes nothing (204 again).",
+    ("POST", "/v1/tenants/{tenantId}/aliases"):
+        "Maps the external tenant id `externalId` that issuer `issuer` (an `[issuer NAME]` "
+        "section with `tenant_map = true`) puts in its tokens to this tenant. One "
+        "(`issuer`, `externalId`) maps to one tenant: 409 otherwise. SystemAdmin only.",
+    ("GET", "/v1/tenants/{tenantId}/aliases"): "The tenant's aliases, a page at a time.",
+    ("GET", "/v1/tenants/{tenantId}/aliases/{aliasId}"): "One alias.",
+    ("DELETE", "/v1/tenants/{tenantId}/aliases/{aliasId}"):
+        "Removes the mapping: the issuer's tokens naming it are refused from the next "
+        "request on. SystemAdmin only.",
 }
 
 

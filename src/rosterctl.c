@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "auth/apitoken.h"
 #include "auth/auth.h"
 #include "config.h"
 #include "daemon.h"
@@ -351,6 +352,8 @@ main(int argc, char *argv[])
 		rc = cmd_bootstrap(&cfg, argc, argv);
 	else if (strcmp(argv[0], "token") == 0)
 		rc = cmd_token(&cfg, argc, argv);
+	else if (strcmp(argv[0], "api-token") == 0)
+		rc = rosterctl_api_token(&cfg, argc, argv);
 	else if (strcmp(argv[0], "check-config") == 0)
 		rc = cmd_check_config(&cfg, argc, argv);
 	else

@@ -109,6 +109,23 @@ const struct route routes[] = {
 	    v1_invites_accept },
 	{ "GET", "/v1/tenants/{tenantId}/audit", 0, AUTHZ_TENANT_READ,
 	    "tenantId", &dialect_v1, v1_audit_list },
+	{ "POST", "/v1/tenants/{tenantId}/api-tokens", 0, AUTHZ_TENANT_ADMIN,
+	    "tenantId", &dialect_v1, v1_api_tokens_create },
+	{ "GET", "/v1/tenants/{tenantId}/api-tokens", 0, AUTHZ_TENANT_READ,
+	    "tenantId", &dialect_v1, v1_api_tokens_list },
+	{ "GET", "/v1/tenants/{tenantId}/api-tokens/{tokenId}", 0,
+	    AUTHZ_TENANT_READ, "tenantId", &dialect_v1, v1_api_tokens_get },
+	{ "DELETE", "/v1/tenants/{tenantId}/api-tokens/{tokenId}", 0,
+	    AUTHZ_TENANT_ADMIN, "tenantId", &dialect_v1, v1_api_tokens_revoke },
+	/* an alias decides which tenant an outside identity lands in */
+	{ "POST", "/v1/tenants/{tenantId}/aliases", 0, AUTHZ_SYSTEM_ADMIN,
+	    "tenantId", &dialect_v1, v1_aliases_create },
+	{ "GET", "/v1/tenants/{tenantId}/aliases", 0, AUTHZ_TENANT_READ,
+	    "tenantId", &dialect_v1, v1_aliases_list },
+	{ "GET", "/v1/tenants/{tenantId}/aliases/{aliasId}", 0,
+	    AUTHZ_TENANT_READ, "tenantId", &dialect_v1, v1_aliases_get },
+	{ "DELETE", "/v1/tenants/{tenantId}/aliases/{aliasId}", 0,
+	    AUTHZ_SYSTEM_ADMIN, "tenantId", &dialect_v1, v1_aliases_delete },
 };
 
 const size_t nroutes = RS_ARRAY_LEN(routes);

@@ -87,24 +87,6 @@ worker_remote_refresh(void *ctx)
 	jwks_request_refresh(r->src, r->state_dir);
 }
 
-/* The reason word of an API token's status. */
-static const char *
-apitoken_reason(enum apitoken_status st)
-{
-	switch (st) {
-	case APITOKEN_REVOKED:
-		return "revoked";
-	case APITOKEN_EXPIRED:
-		return "token_expired";
-	case APITOKEN_ADDRESS:
-		return "address_not_allowed";
-	case APITOKEN_UNAVAILABLE:
-		return "unavailable";
-	default:
-		return "unknown_token";
-	}
-}
-
 /*
  * A refused authentication: one info line with the request id and the
  * reason (never the token), counted by reason; returns status.
@@ -147,12 +129,13 @@ authenticate(struct worker *w, struct http_req *req, const char **msg)
 	if (w->auth_stale)
 		return auth_refused(req, 503, "unavailable", msg);
 	if (strncmp(h, APITOKEN_PREFIX, strlen(APITOKEN_PREFIX)) == 0) {
-		as = apitoken_verify(w->app.db, h, len, http_req_env(req,
-		    "REMOTE_ADDR"), time(NULL), req->arena, &req->principal);
+		as = apitoken_verify_req(w->app.db, h, len, http_req_env(req,
+		    "REMOTE_ADDR"), req->audit_request_id, time(NULL), req->arena,
+		    &req->principal);
 		if (as != APITOKEN_OK) {
 			memset(&req->principal, 0, sizeof(req->principal));
 			return auth_refused(req, as == APITOKEN_UNAVAILABLE ?
-			    503 : 401, apitoken_reason(as), msg);
+			    503 : 401, apitoken_status_reason(as), msg);
 		}
 		req->authenticated = 1;
 		return 0;

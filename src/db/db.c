@@ -22,6 +22,7 @@ struct db {
 	int64_t		 schema_at;	/* when (time_mono_us) */
 	int64_t		 warned_at;	/* last "schema is behind" warning */
 	char		 missing[1024];	/* the missing ones, ", "-separated */
+	uint64_t	 notify_gen;	/* see db_notify_gen() */
 };
 
 /* A schema that is behind is checked again at most this often. */
@@ -220,6 +221,8 @@ static int
 db_connect(struct db *db)
 {
 	char err[512];
+	PGresult *r;
+	int ok;
 
 	disconnect(db);
 	db->conn = db_session_open(db->conninfo, db->connect_timeout,
@@ -236,6 +239,16 @@ db_connect(struct db *db)
 		db->schema = DB_SCHEMA_UNKNOWN;
 		return -1;
 	}
+	r = PQexec(db->conn, "LISTEN " DB_AUTH_CHANNEL);
+	ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+	PQclear(r);
+	if (!ok) {
+		log_warn("database session set-up failed: cannot LISTEN");
+		disconnect(db);
+		return -1;
+	}
+	/* notifications may have been missed while not listening */
+	db->notify_gen++;
 	log_info("database connection established");
 	return 0;
 }
@@ -250,6 +263,21 @@ refresh_plans(struct db *db)
 		return;
 	db->plans_at = now;
 	PQclear(PQexec(db->conn, "DISCARD PLANS"));
+}
+
+/* Counts and frees the notifications libpq has read; returns how many. */
+static int
+take_notifies(struct db *db)
+{
+	PGnotify *n;
+	int got = 0;
+
+	while ((n = PQnotifies(db->conn)) != NULL) {
+		PQfreemem(n);
+		got++;
+	}
+	db->notify_gen += (uint64_t)got;
+	return got;
 }
 
 /*
@@ -270,13 +298,17 @@ conn_alive(struct db *db)
 	pfd.revents = 0;
 	if (pfd.fd < 0)
 		return 0;
+	if (poll(&pfd, 1, 0) == 0)
+		return 1;
 	/*
-	 * rosterd LISTENs to nothing, so input on an idle connection is a
-	 * server going away (FATAL 57P01, then EOF): start afresh.
+	 * Input on an idle connection is a notification (LISTEN
+	 * DB_AUTH_CHANNEL), or a server going away (FATAL 57P01, then
+	 * EOF): then start afresh.
 	 */
-	if (poll(&pfd, 1, 0) != 0)
+	if (PQconsumeInput(db->conn) == 0 ||
+	    PQstatus(db->conn) != CONNECTION_OK)
 		return 0;
-	return 1;
+	return take_notifies(db) > 0;
 }
 
 static int
@@ -289,6 +321,18 @@ ensure_conn(struct db *db)
 		metrics_add(METRIC_DB_RECONNECT);
 	}
 	return db_connect(db);
+}
+
+/*
+ * Reads what notifications have arrived, without blocking.  See db.h.
+ */
+uint64_t
+db_notify_gen(struct db *db, int *ok)
+{
+	*ok = ensure_conn(db) == 0;
+	if (*ok)
+		(void)take_notifies(db);
+	return db->notify_gen;
 }
 
 /* Returns 1 when the database answers. */

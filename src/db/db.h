@@ -60,6 +60,17 @@ enum stmt {
 	STMT_ASPNET_ACCOUNT_UPSERT,
 	STMT_ASPNET_CONTACT_GET,
 	STMT_ROLES_SYSTEM,
+	STMT_APITOKEN_CREATE,
+	STMT_APITOKEN_GET,
+	STMT_APITOKEN_LIST,
+	STMT_APITOKEN_REVOKE,
+	STMT_APITOKEN_LOOKUP,
+	STMT_APITOKEN_TOUCH,
+	STMT_ALIAS_CREATE,
+	STMT_ALIAS_GET,
+	STMT_ALIAS_LIST,
+	STMT_ALIAS_DELETE,
+	STMT_ALIAS_RESOLVE,
 	STMT__MAX
 };
 
@@ -106,6 +117,22 @@ void db_free(struct db *db);
  */
 PGresult *db_exec(struct db *db, struct arena *a, enum stmt id,
     const char *const *params, enum db_status *st, const char **constraint);
+
+/*
+ * The channel every connection LISTENs on: api_tokens and
+ * tenant_aliases notify on it when they change (sql/0005_trust.sql).
+ */
+#define DB_AUTH_CHANNEL "rosterd_auth"
+
+/*
+ * A number that changes whenever a notification arrived on
+ * DB_AUTH_CHANNEL or the connection was made afresh (notifications may
+ * have been missed meanwhile): a cache of those tables is good while
+ * it stays the same.  Reads the pending notifications without blocking;
+ * connects when needed.  *ok = 0 when no connection could be made (the
+ * number then says nothing).
+ */
+uint64_t db_notify_gen(struct db *db, int *ok);
 
 /* 1 when a connection is up (connecting if needed), else 0. */
 int db_ready(struct db *db);

@@ -1324,6 +1324,199 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	    " JOIN roles ro ON ro.tenant_id = $1::uuid AND ro.is_system_admin"
 	    "  AND CASE WHEN r.rid IS NOT NULL THEN ro.id = r.rid"
 	    "  ELSE lower(ro.name) = lower(r.rname) END) AS system", 3, 1 },
+
+	/* ---- /v1: tenant API tokens ---- */
+
+	/*
+	 * Creates an API token of tenant $1: name $2, role $3, the token's
+	 * SHA-256 $4 (hex), display prefix $5, expiry $6 (timestamptz text,
+	 * NULL: none; must be in the future), allowed addresses $7 (cidr[]
+	 * literal), actor $8, request id $9; audits it.  One row:
+	 * tenant_ok, expiry_ok, id, json.  A bad $6 is an invalid input
+	 * (22xxx): nothing is written.
+	 */
+	[STMT_APITOKEN_CREATE] = { "apitoken_create",
+	    "WITH chk AS ("
+	    " SELECT EXISTS (SELECT 1 FROM tenants WHERE id = $1::uuid) AS tenant_ok,"
+	    "  ($6::timestamptz IS NULL OR $6::timestamptz > now()) AS expiry_ok"
+	    "), ins AS ("
+	    " INSERT INTO api_tokens (tenant_id, id, name, role, token_hash,"
+	    "  prefix, expires_at, allowed_addrs, created_by)"
+	    " SELECT $1::uuid, gen_random_uuid(), $2::text, $3::text,"
+	    "  decode($4::text, 'hex'), $5::text, $6::timestamptz,"
+	    "  coalesce($7::cidr[], '{}'), $8::text"
+	    " FROM chk WHERE chk.tenant_ok AND chk.expiry_ok RETURNING *"
+	    "), au AS ("
+	    " INSERT INTO audit_log (tenant_id, actor, action, target_type,"
+	    "  target_id, request_id, detail)"
+	    " SELECT $1::uuid, $8::text, 'apitoken.create', 'api_token', ins.id,"
+	    "  $9::text, jsonb_build_object('name', ins.name, 'role', ins.role,"
+	    "  'prefix', ins.prefix, 'expiresAt', rosterd_ts(ins.expires_at),"
+	    "  'allowedAddresses', to_jsonb(ins.allowed_addrs::text[]))"
+	    " FROM ins"
+	    ") SELECT chk.tenant_ok, chk.expiry_ok, (SELECT id FROM ins) AS id,"
+	    " (SELECT rosterd_api_token_json(ins) FROM ins) AS json FROM chk",
+	    9, 0 },
+
+	/* $1 tenant, $2 id.  json (no row: none).  Read-only. */
+	[STMT_APITOKEN_GET] = { "apitoken_get",
+	    "SELECT rosterd_api_token_json(t) AS json FROM api_tokens t"
+	    " WHERE t.tenant_id = $1::uuid AND t.id = $2::uuid", 2, 1 },
+
+	/*
+	 * A page of tenant $1's API tokens after the cursor ($2, $3), at
+	 * most $4 rows.  Every row says tenant_ok.  Read-only.
+	 */
+	[STMT_APITOKEN_LIST] = { "apitoken_list",
+	    "SELECT t.ok AS tenant_ok, p.json, p.cur FROM"
+	    " (SELECT EXISTS (SELECT 1 FROM tenants WHERE id = $1::uuid) AS ok)"
+	    "  AS t LEFT JOIN LATERAL ("
+	    " SELECT rosterd_api_token_json(k) AS json,"
+	    "  rosterd_cursor(k.created_at, k.id) AS cur, k.created_at, k.id"
+	    " FROM api_tokens k WHERE k.tenant_id = $1::uuid"
+	    "  AND (k.created_at, k.id) >"
+	    "   (coalesce(rosterd_cursor_ts($2::bigint), '-infinity'),"
+	    "   coalesce($3::uuid, '00000000-0000-0000-0000-000000000000'))"
+	    " ORDER BY k.created_at, k.id LIMIT $4::int"
+	    ") AS p ON t.ok ORDER BY p.created_at, p.id", 4, 1 },
+
+	/*
+	 * Revokes API token $2 of tenant $1 unless it is revoked already
+	 * (then nothing changes).  $3 actor, $4 request id.  One row:
+	 * found, revoked (by this statement).
+	 */
+	[STMT_APITOKEN_REVOKE] = { "apitoken_revoke",
+	    "WITH upd AS ("
+	    " UPDATE api_tokens k SET revoked_at = now(), revoked_by = $3::text"
+	    " WHERE k.tenant_id = $1::uuid AND k.id = $2::uuid"
+	    "  AND k.revoked_at IS NULL RETURNING k.id"
+	    "), au AS ("
+	    " INSERT INTO audit_log (tenant_id, actor, action, target_type,"
+	    "  target_id, request_id)"
+	    " SELECT $1::uuid, $3::text, 'apitoken.revoke', 'api_token', upd.id,"
+	    "  $4::text FROM upd"
+	    ") SELECT EXISTS (SELECT 1 FROM api_tokens WHERE tenant_id = $1::uuid"
+	    "  AND id = $2::uuid) AS found,"
+	    " EXISTS (SELECT 1 FROM upd) AS revoked", 4, 0 },
+
+	/*
+	 * The API token whose SHA-256 is $1 (hex): id, tenant_id, role,
+	 * exp (whole seconds since the epoch, rounded down; NULL: none),
+	 * cidrs (text array literal), revoked.  No row: none.  Read-only.
+	 */
+	[STMT_APITOKEN_LOOKUP] = { "apitoken_lookup",
+	    "SELECT k.id, k.tenant_id, k.role,"
+	    " floor(extract(epoch FROM k.expires_at))::bigint AS exp,"
+	    " k.allowed_addrs::text[] AS cidrs,"
+	    " k.revoked_at IS NOT NULL AS revoked"
+	    " FROM api_tokens k WHERE k.token_hash = decode($1::text, 'hex')",
+	    1, 1 },
+
+	/*
+	 * Records a use of API token $2 of tenant $1 from address $3 (NULL:
+	 * unknown) now; a use from an address the token was never used from
+	 * is audited (request id $4).  The row is locked first, so two
+	 * workers seeing one new address audit it once.  One row: audited.
+	 */
+	[STMT_APITOKEN_TOUCH] = { "apitoken_touch",
+	    "WITH old AS ("
+	    " SELECT k.used_addrs FROM api_tokens k"
+	    " WHERE k.tenant_id = $1::uuid AND k.id = $2::uuid FOR UPDATE"
+	    "), upd AS ("
+	    " UPDATE api_tokens k SET last_used_at = now(),"
+	    "  last_used_addr = coalesce($3::inet, k.last_used_addr),"
+	    "  used_addrs = CASE WHEN $3::inet IS NULL"
+	    "   OR $3::inet = ANY (k.used_addrs)"
+	    "   OR cardinality(k.used_addrs) >= 64 THEN k.used_addrs"
+	    "   ELSE k.used_addrs || $3::inet END"
+	    " WHERE k.tenant_id = $1::uuid AND k.id = $2::uuid RETURNING k.id"
+	    "), au AS ("
+	    " INSERT INTO audit_log (tenant_id, actor, action, target_type,"
+	    "  target_id, request_id, detail)"
+	    " SELECT $1::uuid, 'apitoken:' || upd.id, 'apitoken.use',"
+	    "  'api_token', upd.id, $4::text,"
+	    "  jsonb_build_object('address', host($3::inet))"
+	    " FROM old, upd WHERE $3::inet IS NOT NULL"
+	    "  AND NOT ($3::inet = ANY (old.used_addrs)) RETURNING 1"
+	    ") SELECT EXISTS (SELECT 1 FROM au) AS audited", 4, 0 },
+
+	/* ---- /v1: tenant aliases ---- */
+
+	/*
+	 * Maps external id $3 of issuer $2 to tenant $1.  $4 actor, $5
+	 * request id.  A mapping of ($2, $3) that exists is a unique
+	 * violation of tenant_aliases_external_key.  One row: tenant_ok,
+	 * id, json, version.
+	 */
+	[STMT_ALIAS_CREATE] = { "alias_create",
+	    "WITH ins AS ("
+	    " INSERT INTO tenant_aliases (tenant_id, id, issuer, external_id,"
+	    "  created_by)"
+	    " SELECT $1::uuid, gen_random_uuid(), $2::text, $3::text, $4::text"
+	    " WHERE EXISTS (SELECT 1 FROM tenants WHERE id = $1::uuid)"
+	    " RETURNING *"
+	    "), au AS ("
+	    " INSERT INTO audit_log (tenant_id, actor, action, target_type,"
+	    "  target_id, request_id, detail)"
+	    " SELECT $1::uuid, $4::text, 'tenant_alias.create', 'tenant_alias',"
+	    "  ins.id, $5::text, jsonb_build_object('issuer', ins.issuer,"
+	    "  'externalId', ins.external_id) FROM ins"
+	    ") SELECT EXISTS (SELECT 1 FROM tenants WHERE id = $1::uuid)"
+	    "  AS tenant_ok, (SELECT id FROM ins) AS id,"
+	    " (SELECT rosterd_tenant_alias_json(ins) FROM ins) AS json,"
+	    " 1 AS version", 5, 0 },
+
+	/* $1 tenant, $2 id.  json, version (no row: none).  Read-only. */
+	[STMT_ALIAS_GET] = { "alias_get",
+	    "SELECT rosterd_tenant_alias_json(x) AS json, 1 AS version"
+	    " FROM tenant_aliases x"
+	    " WHERE x.tenant_id = $1::uuid AND x.id = $2::uuid", 2, 1 },
+
+	/*
+	 * A page of tenant $1's aliases after the cursor ($2, $3), at most
+	 * $4 rows.  Every row says tenant_ok.  Read-only.
+	 */
+	[STMT_ALIAS_LIST] = { "alias_list",
+	    "SELECT t.ok AS tenant_ok, p.json, p.cur FROM"
+	    " (SELECT EXISTS (SELECT 1 FROM tenants WHERE id = $1::uuid) AS ok)"
+	    "  AS t LEFT JOIN LATERAL ("
+	    " SELECT rosterd_tenant_alias_json(x) AS json,"
+	    "  rosterd_cursor(x.created_at, x.id) AS cur, x.created_at, x.id"
+	    " FROM tenant_aliases x WHERE x.tenant_id = $1::uuid"
+	    "  AND (x.created_at, x.id) >"
+	    "   (coalesce(rosterd_cursor_ts($2::bigint), '-infinity'),"
+	    "   coalesce($3::uuid, '00000000-0000-0000-0000-000000000000'))"
+	    " ORDER BY x.created_at, x.id LIMIT $4::int"
+	    ") AS p ON t.ok ORDER BY p.created_at, p.id", 4, 1 },
+
+	/*
+	 * Deletes alias $2 of tenant $1 when If-Match $3 is NULL or "1" (an
+	 * alias never changes).  $4 actor, $5 request id.  One row: found,
+	 * deleted, current_version.
+	 */
+	[STMT_ALIAS_DELETE] = { "alias_delete",
+	    "WITH del AS ("
+	    " DELETE FROM tenant_aliases x"
+	    " WHERE x.tenant_id = $1::uuid AND x.id = $2::uuid"
+	    "  AND ($3::text IS NULL OR $3::text = '1') RETURNING *"
+	    "), au AS ("
+	    " INSERT INTO audit_log (tenant_id, actor, action, target_type,"
+	    "  target_id, request_id, detail)"
+	    " SELECT $1::uuid, $4::text, 'tenant_alias.delete', 'tenant_alias',"
+	    "  del.id, $5::text, jsonb_build_object('issuer', del.issuer,"
+	    "  'externalId', del.external_id) FROM del"
+	    ") SELECT EXISTS (SELECT 1 FROM tenant_aliases WHERE"
+	    "  tenant_id = $1::uuid AND id = $2::uuid) AS found,"
+	    " EXISTS (SELECT 1 FROM del) AS deleted, 1 AS current_version",
+	    5, 0 },
+
+	/*
+	 * The tenant that issuer $1 calls $2: one row (tenant_id) or none.
+	 * Read-only.
+	 */
+	[STMT_ALIAS_RESOLVE] = { "alias_resolve",
+	    "SELECT x.tenant_id FROM tenant_aliases x"
+	    " WHERE x.issuer = $1::text AND x.external_id = $2::text", 2, 1 },
 };
 
 _Static_assert(sizeof(db_statements) / sizeof(db_statements[0]) == STMT__MAX,

@@ -155,6 +155,16 @@ void v1_invites_accept(struct http_req *req, struct http_resp *resp);
 /* v1_audit.c */
 void v1_audit_list(struct http_req *req, struct http_resp *resp);
 
+/* v1_tokens.c */
+void v1_api_tokens_create(struct http_req *req, struct http_resp *resp);
+void v1_api_tokens_list(struct http_req *req, struct http_resp *resp);
+void v1_api_tokens_get(struct http_req *req, struct http_resp *resp);
+void v1_api_tokens_revoke(struct http_req *req, struct http_resp *resp);
+void v1_aliases_create(struct http_req *req, struct http_resp *resp);
+void v1_aliases_list(struct http_req *req, struct http_resp *resp);
+void v1_aliases_get(struct http_req *req, struct http_resp *resp);
+void v1_aliases_delete(struct http_req *req, struct http_resp *resp);
+
 /* v1_users.c */
 void v1_users_create(struct http_req *req, struct http_resp *resp);
 void v1_users_list(struct http_req *req, struct http_resp *resp);

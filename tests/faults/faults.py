@@ -1011,6 +1011,16 @@ class Fx:
         return self.ok(self.c.request("POST", "/v1/tenants", {"name": unique("Corpus ")}),
                        201, "tenant")
 
+    def api_token(self, t=TENANT_A):
+        return self.ok(self.c.request("POST", f"/v1/tenants/{t}/api-tokens",
+                                      {"name": unique("T "), "role": "TenantReader"}),
+                       201, "API token")
+
+    def alias(self, t=TENANT_A):
+        return self.ok(self.c.request("POST", f"/v1/tenants/{t}/aliases",
+                                      {"issuer": "faults", "externalId": unique("x")}),
+                       201, "tenant alias")
+
     def member(self, g, u, t=TENANT_A):
         self.ok(self.c.request("POST", f"/v1/tenants/{t}/groups/{g}/members",
                                {"userIds": [u]}), 200, "membership")
@@ -1229,6 +1239,22 @@ def corpus_routes():
           lambda fx: {"token": fx["token"], "password": "correct horse battery staple",
                       "username": unique("acc"), "firstName": "Nia", "lastName": "Hire"}),
         R("GET", "/v1/tenants/{tenantId}/audit", lambda: dict(t), query="limit=2"),
+        R("POST", "/v1/tenants/{tenantId}/api-tokens", lambda: dict(t),
+          lambda fx: {"name": unique("Token "), "role": "TenantReader",
+                      "expiresAt": "2999-01-01T00:00:00Z",
+                      "allowedAddresses": ["10.0.0.0/8", "2001:db8::/32"]}, ok=201),
+        R("GET", "/v1/tenants/{tenantId}/api-tokens", lambda: dict(t), query="limit=2"),
+        R("GET", "/v1/tenants/{tenantId}/api-tokens/{tokenId}",
+          with_t(tokenId=lambda: F.api_token()["id"])),
+        R("DELETE", "/v1/tenants/{tenantId}/api-tokens/{tokenId}",
+          with_t(tokenId=lambda: F.api_token()["id"]), ok=204),
+        R("POST", "/v1/tenants/{tenantId}/aliases", lambda: dict(t),
+          lambda fx: {"issuer": "faults", "externalId": unique("ext")}, ok=201),
+        R("GET", "/v1/tenants/{tenantId}/aliases", lambda: dict(t), query="limit=2"),
+        R("GET", "/v1/tenants/{tenantId}/aliases/{aliasId}",
+          with_t(aliasId=lambda: F.alias()["id"])),
+        R("DELETE", "/v1/tenants/{tenantId}/aliases/{aliasId}",
+          with_t(aliasId=lambda: F.alias()["id"]), ok=204),
     ]
     return routes, F
 

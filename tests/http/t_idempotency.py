@@ -559,6 +559,7 @@ def _idem_post_routes():
 
 # What a replay leaves out: secrets handed out once.
 _idem_ONCE = {"/v1/tenants/{tenantId}/invites": ("token",),
+              "/v1/tenants/{tenantId}/api-tokens": ("token",),
               "/usergroupuserinvite": ("recoveryToken",)}
 
 

@@ -371,7 +371,30 @@ def _ten_cases_table():
             return out
         return rows
 
+    def a_token(w):
+        r = v1("POST", f"/tenants/{w.A}/api-tokens", {"name": unique("ta"), "role": "TenantAdmin"})
+        eq(r.status, 201, f"A's API token ({r!r})")
+        ALL_TOKENS.append(r.json()["token"])
+        return both(w, "DELETE", f"{V}/{w.A}/api-tokens/{r.json()['id']}",
+                    f"{V}/{w.B}/api-tokens/{r.json()['id']}")
+
+    def a_alias(w):
+        r = v1("POST", f"/tenants/{w.A}/aliases",
+               {"issuer": "ten", "externalId": "ext-" + uuid.uuid4().hex})
+        eq(r.status, 201, f"A's alias ({r!r})")
+        # SystemAdmin only: B's TenantAdmin is refused before the id counts
+        return both(w, "DELETE", f"{V}/{w.A}/aliases/{r.json()['id']}",
+                    f"{V}/{w.B}/aliases/{r.json()['id']}",
+                    b_check=lambda r: (check(r.status in (403, 404), f"status ({r!r})"),
+                                       problem(r, r.status)))
+
     return {
+        ("POST", "/v1/tenants/{tenantId}/api-tokens"):
+            post_in("api-tokens", lambda w: {"name": unique("tt"), "role": "TenantReader"}),
+        ("DELETE", "/v1/tenants/{tenantId}/api-tokens/{tokenId}"): a_token,
+        ("POST", "/v1/tenants/{tenantId}/aliases"):
+            post_in("aliases", lambda w: {"issuer": "ten", "externalId": unique("ext")}),
+        ("DELETE", "/v1/tenants/{tenantId}/aliases/{aliasId}"): a_alias,
         ("POST", "/v1/tenants"): "names no tenant and no other id",
         ("POST", "/v1/invites/accept"): "public: the invite's token is the only id",
         ("PATCH", "/v1/tenants/{tenantId}"): patch_tenant,
