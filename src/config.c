@@ -70,6 +70,10 @@ static const struct key keys[] = {
 	{ "access_log", KEY_BOOL, O(access_log), "true", 0, 1 },
 	{ "sql_dir", KEY_STRING, O(sql_dir), PKGDATADIR "/sql", 0, 0 },
 	{ "shutdown_timeout", KEY_INT, O(shutdown_timeout), "30", 1, 3600 },
+	{ "idempotency_key_file", KEY_STRING, O(idempotency_key_file),
+	    "idempotency.key", 0, 0 },
+	{ "idempotency_wait_ms", KEY_INT, O(idempotency_wait_ms), "5000", 0,
+	    600000 },
 };
 
 _Static_assert(RS_ARRAY_LEN(keys) <= CONFIG_KEYS_MAX, "CONFIG_KEYS_MAX");

@@ -51,6 +51,12 @@ struct config {
 	char		*sql_dir;
 	long		 shutdown_timeout;	/* seconds a drain may take */
 	long		 access_log;		/* boolean: a line per request */
+	/*
+	 * The HMAC secret of Idempotency-Key request hashes; a relative
+	 * path is relative to the configuration file's directory.
+	 */
+	char		*idempotency_key_file;
+	long		 idempotency_wait_ms;	/* for the same key in flight */
 
 	/* derived at load time */
 	struct fmt_limits body_limits;		/* the four body limits above */

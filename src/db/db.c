@@ -22,6 +22,7 @@ struct db {
 	int64_t		 schema_at;	/* when (time_mono_us) */
 	int64_t		 warned_at;	/* last "schema is behind" warning */
 	char		 missing[1024];	/* the missing ones, ", "-separated */
+	int		 in_tx;		/* between db_tx_begin() and its end */
 };
 
 /* A schema that is behind is checked again at most this often. */
@@ -364,12 +365,18 @@ exec_once(struct db *db, struct arena *a, enum stmt id, const char *const *param
 	PGresult *r;
 	ExecStatusType es;
 
-	if (ensure_conn(db) != 0 || (!db->prepared &&
+	if (db->in_tx) {
+		/* a new connection would run outside the transaction */
+		if (!conn_alive(db)) {
+			*st = DB_UNAVAILABLE;
+			return NULL;
+		}
+	} else if (ensure_conn(db) != 0 || (!db->prepared &&
 	    db_schema(db, NULL) != DB_SCHEMA_OK)) {
 		*st = DB_UNAVAILABLE;
 		return NULL;
-	}
-	refresh_plans(db);
+	} else
+		refresh_plans(db);
 	if (db_statements[id].replan)
 		r = PQexecParams(db->conn, db_statements[id].sql,
 		    db_statements[id].nparams, NULL, params, NULL, NULL, 0);
@@ -393,6 +400,7 @@ exec_once(struct db *db, struct arena *a, enum stmt id, const char *const *param
  * Executes a prepared statement.  See db.h.  A serialization failure or
  * deadlock is retried once; a lost connection is retried once only for
  * read-only statements (a write may have committed before the loss).
+ * Inside a transaction nothing is retried: the failure ended it.
  */
 PGresult *
 db_exec(struct db *db, struct arena *a, enum stmt id,
@@ -403,7 +411,7 @@ db_exec(struct db *db, struct arena *a, enum stmt id,
 	if (constraint != NULL)
 		*constraint = NULL;
 	r = exec_once(db, a, id, params, st, constraint);
-	if (r == NULL && (*st == DB_RETRY ||
+	if (r == NULL && !db->in_tx && (*st == DB_RETRY ||
 	    (*st == DB_UNAVAILABLE && db_statements[id].readonly)))
 		r = exec_once(db, a, id, params, st, constraint);
 	if (r == NULL && *st == DB_RETRY)
@@ -411,6 +419,222 @@ db_exec(struct db *db, struct arena *a, enum stmt id,
 	if (r != NULL)
 		arena_defer(a, pgres_free, r);
 	return r;
+}
+
+/* One query of a pipeline: SQL text, or prepared statement id. */
+struct pipe_q {
+	const char		*sql;		/* NULL: statement id */
+	enum stmt		 id;
+	int			 nparams;
+	const char *const	*params;
+};
+
+/*
+ * Sends qs[0..n) as one pipeline (one round trip) and reads every
+ * result.  res[i] gets the result of each query that succeeded (the
+ * caller clears it), NULL for the others.  Returns the index of the
+ * first query that failed, its SQLSTATE in state ("08006" when the
+ * connection broke, which also disconnects), or n.
+ */
+static size_t
+pipeline(struct db *db, const struct pipe_q *qs, size_t n, PGresult **res,
+    char state[6])
+{
+	const struct stmt_def *d;
+	const char *s;
+	ExecStatusType es;
+	size_t i, failed = n;
+	PGresult *r;
+	int ok = PQenterPipelineMode(db->conn) == 1;
+
+	for (i = 0; i < n; i++)
+		res[i] = NULL;
+	for (i = 0; ok && i < n; i++) {
+		d = qs[i].sql == NULL ? &db_statements[qs[i].id] : NULL;
+		if (d != NULL && !d->replan)
+			ok = PQsendQueryPrepared(db->conn, d->name, d->nparams,
+			    qs[i].params, NULL, NULL, 0) == 1;
+		else
+			ok = PQsendQueryParams(db->conn, d != NULL ? d->sql :
+			    qs[i].sql, d != NULL ? d->nparams : qs[i].nparams,
+			    NULL, qs[i].params, NULL, NULL, 0) == 1;
+	}
+	ok = ok && PQpipelineSync(db->conn) == 1;
+	for (i = 0; ok && i < n; i++) {
+		if ((r = PQgetResult(db->conn)) == NULL) {
+			ok = 0;
+			break;
+		}
+		es = PQresultStatus(r);
+		if (es == PGRES_TUPLES_OK || es == PGRES_COMMAND_OK)
+			res[i] = r;
+		else {
+			if (failed == n) {
+				failed = i;
+				s = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+				snprintf(state, 6, "%s", s != NULL ? s :
+				    "08006");
+				/* a lock timeout is an answer, not a fault */
+				if (es == PGRES_FATAL_ERROR &&
+				    strcmp(state, "55P03") != 0)
+					(void)classify(db, NULL, r, NULL);
+			}
+			PQclear(r);
+		}
+		/* each query's results end with a NULL */
+		if ((r = PQgetResult(db->conn)) != NULL) {
+			PQclear(r);
+			ok = 0;
+		}
+	}
+	if (ok) {
+		r = PQgetResult(db->conn);
+		ok = r != NULL && PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+		PQclear(r);
+	}
+	if (ok && PQexitPipelineMode(db->conn) != 1)
+		ok = 0;
+	if (!ok || PQstatus(db->conn) != CONNECTION_OK) {
+		for (i = 0; i < n; i++) {
+			PQclear(res[i]);
+			res[i] = NULL;
+		}
+		metrics_add(METRIC_DB_ERROR);
+		disconnect(db);
+		snprintf(state, 6, "08006");
+		return failed < n ? failed : 0;
+	}
+	if (failed < n) {
+		metrics_add(METRIC_DB_ERROR);
+		for (i = 0; i < n; i++) {
+			PQclear(res[i]);
+			res[i] = NULL;
+		}
+	}
+	return failed;
+}
+
+/* Ends the transaction the failure of a pipeline left behind. */
+static void
+tx_abort(struct db *db)
+{
+	PGresult *r;
+
+	db->in_tx = 0;
+	if (db->conn == NULL || PQtransactionStatus(db->conn) == PQTRANS_IDLE)
+		return;
+	r = PQexec(db->conn, "ROLLBACK");
+	if (PQresultStatus(r) != PGRES_COMMAND_OK ||
+	    PQtransactionStatus(db->conn) != PQTRANS_IDLE)
+		disconnect(db);
+	PQclear(r);
+}
+
+/*
+ * Begins a transaction, with its local lock_timeout and
+ * idle_in_transaction_session_timeout, and runs statement id in it: one
+ * round trip.  See db.h.
+ */
+PGresult *
+db_tx_begin(struct db *db, struct arena *a, long lock_timeout_ms,
+    long idle_timeout_ms, enum stmt id, const char *const *params,
+    enum db_status *st, char state[6])
+{
+	char lock[24], idle[24];
+	const char *set[2] = { lock, idle };
+	struct pipe_q q[4];
+	PGresult *res[4];
+	size_t i, failed;
+
+	snprintf(state, 6, "00000");
+	if (ensure_conn(db) != 0 || (!db->prepared &&
+	    db_schema(db, NULL) != DB_SCHEMA_OK)) {
+		*st = DB_UNAVAILABLE;
+		snprintf(state, 6, "08006");
+		return NULL;
+	}
+	if (PQtransactionStatus(db->conn) != PQTRANS_IDLE) {
+		log_error("a transaction was left open; reconnecting");
+		disconnect(db);
+		if (ensure_conn(db) != 0) {
+			*st = DB_UNAVAILABLE;
+			snprintf(state, 6, "08006");
+			return NULL;
+		}
+	}
+	refresh_plans(db);
+	snprintf(lock, sizeof(lock), "%ld", lock_timeout_ms);
+	snprintf(idle, sizeof(idle), "%ld", idle_timeout_ms);
+	memset(q, 0, sizeof(q));
+	q[0].sql = "BEGIN";
+	q[1].sql = "SELECT set_config('lock_timeout', $1, true),"
+	    " set_config('idle_in_transaction_session_timeout', $2, true)";
+	q[1].nparams = 2;
+	q[1].params = set;
+	q[2].id = id;
+	q[2].params = params;
+	q[3].sql = "SET LOCAL lock_timeout TO DEFAULT";
+	db->in_tx = 1;
+	failed = pipeline(db, q, 4, res, state);
+	if (failed < 4) {
+		*st = db->conn == NULL ? DB_UNAVAILABLE :
+		    db_sqlstate_status(state);
+		if (*st == DB_RETRY)
+			*st = DB_UNAVAILABLE;
+		tx_abort(db);
+		return NULL;
+	}
+	for (i = 0; i < 4; i++)
+		if (i != 2)
+			PQclear(res[i]);
+	arena_defer(a, pgres_free, res[2]);
+	*st = DB_OK;
+	return res[2];
+}
+
+/* Commits, after statement id (STMT__MAX: none).  See db.h. */
+int
+db_tx_commit(struct db *db, enum stmt id, const char *const *params)
+{
+	struct pipe_q q[2];
+	PGresult *res[2];
+	char state[6];
+	size_t n = 0, failed;
+	int ok;
+
+	if (!db->in_tx)
+		return -1;
+	if (!conn_alive(db) ||
+	    PQtransactionStatus(db->conn) != PQTRANS_INTRANS) {
+		tx_abort(db);
+		return -1;
+	}
+	memset(q, 0, sizeof(q));
+	if (id != STMT__MAX) {
+		q[n].id = id;
+		q[n++].params = params;
+	}
+	q[n++].sql = "COMMIT";
+	failed = pipeline(db, q, n, res, state);
+	/* COMMIT of a transaction that failed answers ROLLBACK */
+	ok = failed == n && strcmp(PQcmdStatus(res[n - 1]), "COMMIT") == 0;
+	if (failed == n)
+		while (n > 0)
+			PQclear(res[--n]);
+	if (!ok) {
+		tx_abort(db);
+		return -1;
+	}
+	db->in_tx = 0;
+	return 0;
+}
+
+/* Rolls the transaction back.  See db.h. */
+void
+db_tx_rollback(struct db *db)
+{
+	if (db->in_tx)
+		tx_abort(db);
 }
 
 /*

@@ -52,7 +52,6 @@ enum stmt {
 	STMT_AUDIT_LIST,
 	STMT_IDEM_RESERVE,
 	STMT_IDEM_STORE,
-	STMT_IDEM_RELEASE,
 	STMT_SS_INVITE,
 	STMT_KIBO_MEMBERS_ADD,
 	STMT_KIBO_MEMBERS_REMOVE,
@@ -104,6 +103,30 @@ void db_free(struct db *db);
  */
 PGresult *db_exec(struct db *db, struct arena *a, enum stmt id,
     const char *const *params, enum db_status *st, const char **constraint);
+
+/*
+ * One transaction over several statements (Idempotency-Key: the
+ * reservation, the handler's statements and the stored answer).
+ * db_tx_begin() connects when needed, then sends BEGIN, the
+ * transaction's lock_timeout and idle_in_transaction_session_timeout
+ * (milliseconds; 0: none), statement id and a reset of lock_timeout in
+ * one round trip, so that only statement id waits at most
+ * lock_timeout_ms for a lock.  It returns id's result, or NULL with *st
+ * and the SQLSTATE in state ("55P03": the lock wait timed out; "08006":
+ * no connection), the transaction rolled back.  Until db_tx_commit() or
+ * db_tx_rollback(), every db_exec() runs inside the transaction: none is
+ * retried, and a lost connection is not replaced (the statement fails
+ * DB_UNAVAILABLE).  db_tx_commit() runs statement id (STMT__MAX: none)
+ * and COMMIT in one round trip: 0 when the transaction committed, -1
+ * when it did not, or may not have (the connection broke); any
+ * statement of the transaction that failed makes it -1.  Either way the
+ * transaction is over.
+ */
+PGresult *db_tx_begin(struct db *db, struct arena *a, long lock_timeout_ms,
+    long idle_timeout_ms, enum stmt id, const char *const *params,
+    enum db_status *st, char state[6]);
+int db_tx_commit(struct db *db, enum stmt id, const char *const *params);
+void db_tx_rollback(struct db *db);
 
 /* 1 when a connection is up (connecting if needed), else 0. */
 int db_ready(struct db *db);
