@@ -231,25 +231,54 @@ unavailable(struct http_req *req, struct http_resp *resp)
 	    "unavailable; try again.");
 }
 
+/* Queues the reservation: the opening of the request's transaction. */
+static void
+queue(struct db *db, const struct app *app, const char **params)
+{
+	/* 0 would be no lock_timeout at all: "at once" is a millisecond */
+	db_tx_queue(db, app->cfg->idempotency_wait_ms > 0 ?
+	    app->cfg->idempotency_wait_ms : 1, app->cfg->statement_timeout_ms,
+	    STMT_IDEM_RESERVE, params);
+}
+
+/* Replaces resp with the answer stored in row 0 of r. */
+static void
+replay(struct http_req *req, struct http_resp *resp, const PGresult *r)
+{
+	const char *v;
+	size_t i, n;
+	char *body;
+
+	http_resp_init(resp, req->arena);
+	resp->status = atoi(db_get(r, 0, "status"));
+	resp->content_type = db_get(r, 0, "content_type");
+	v = db_get(r, 0, "response");
+	n = v ? strlen(v) / 2 : 0;
+	body = arena_alloc(req->arena, n + 1);
+	for (i = 0; i < n; i++)
+		body[i] = (char)(hexval(v[2 * i]) << 4 | hexval(v[2 * i + 1]));
+	buf_put(&resp->body, body, n);
+	if ((v = db_get(r, 0, "location")) != NULL)
+		http_resp_header(resp, "Location", v);
+	if ((v = db_get(r, 0, "etag")) != NULL)
+		http_resp_header(resp, "ETag", v);
+	http_resp_header(resp, "Idempotent-Replayed", "true");
+}
+
 /*
  * Called after the front line, before the handler.  Returns 1 when resp
- * is the answer (a replay or a refusal: no transaction is left open), 0
- * to run the handler; t says what idem_end must do (reserved: the
- * handler runs inside the key's transaction).
+ * is the answer (a refusal), 0 to run the handler; t says what idem_end
+ * must do.  The reservation is queued, not sent: it opens the request's
+ * transaction in the round trip of the handler's first statement, and
+ * idem_end looks at its outcome.
  */
 int
 idem_begin(struct db *db, struct http_req *req, struct http_resp *resp,
     struct idem *t)
 {
 	const struct app *app = req->ctx;
-	const char *params[4], *key, *v;
-	char hash[65], state[6];
-	enum db_status st;
-	PGresult *r;
-	size_t i, n;
-	char *body, *caller;
-	long wait;
-	int attempt;
+	const char **params, *key;
+	char *hash, *caller;
 
 	memset(t, 0, sizeof(*t));
 	if (strcmp(req->method, "POST") != 0 ||
@@ -273,82 +302,96 @@ idem_begin(struct db *db, struct http_req *req, struct http_resp *resp,
 	    caller);
 	t->caller = caller;
 	t->key = key;
+	hash = arena_alloc(req->arena, 65);
 	request_hash(req, hash);
+	params = arena_alloc(req->arena, 4 * sizeof(*params));
 	params[0] = t->tenant;
 	params[1] = t->caller;
 	params[2] = key;
 	params[3] = hash;
-	/* 0 would be no lock_timeout at all: "at once" is a millisecond */
-	wait = app->cfg->idempotency_wait_ms > 0 ?
-	    app->cfg->idempotency_wait_ms : 1;
-	r = db_tx_begin(db, req->arena, wait, app->cfg->statement_timeout_ms,
-	    STMT_IDEM_RESERVE, params, &st, state);
-	if (r == NULL) {
-		if (strcmp(state, "55P03") == 0)
-			busy(req, resp);
-		else
-			unavailable(req, resp);
-		return 1;
-	}
-	/*
-	 * A reservation that finds neither its own insert nor a row waited
-	 * for another transaction's insert, which committed after this
-	 * statement's snapshot: a new statement sees the row.
-	 */
-	for (attempt = 0; strcmp(db_get(r, 0, "reserved"), "t") != 0 &&
-	    db_get(r, 0, "same") == NULL; attempt++) {
-		if (attempt == 1 || (r = db_exec(db, req->arena,
-		    STMT_IDEM_RESERVE, params, &st, NULL)) == NULL) {
-			db_tx_rollback(db);
-			if (attempt == 1)
-				busy(req, resp);
-			else
-				unavailable(req, resp);
-			return 1;
-		}
-	}
-	if (strcmp(db_get(r, 0, "reserved"), "t") == 0) {
-		t->reserved = 1;
-		return 0;
-	}
-	db_tx_rollback(db);
-	if (strcmp(db_get(r, 0, "same"), "t") != 0) {
-		req->route->dialect->error(req, resp, 422, "This "
-		    "Idempotency-Key was used with a different request.");
-		return 1;
-	}
-	resp->status = atoi(db_get(r, 0, "status"));
-	resp->content_type = db_get(r, 0, "content_type");
-	buf_reset(&resp->body);
-	v = db_get(r, 0, "response");
-	n = v ? strlen(v) / 2 : 0;
-	body = arena_alloc(req->arena, n + 1);
-	for (i = 0; i < n; i++)
-		body[i] = (char)(hexval(v[2 * i]) << 4 | hexval(v[2 * i + 1]));
-	buf_put(&resp->body, body, n);
-	if ((v = db_get(r, 0, "location")) != NULL)
-		http_resp_header(resp, "Location", v);
-	if ((v = db_get(r, 0, "etag")) != NULL)
-		http_resp_header(resp, "ETag", v);
-	http_resp_header(resp, "Idempotent-Replayed", "true");
-	return 1;
+	t->params = params;
+	queue(db, app, params);
+	t->reserved = 1;
+	return 0;
 }
 
 /*
- * After the handler, inside the key's transaction: a success is stored
- * and everything commits; a 4xx or 5xx rolls everything back (the key
- * is free again).  When the commit fails, or its outcome is unknown,
- * the answer becomes 503: a retry gets the stored answer or runs anew.
+ * After the handler, which ran inside the key's transaction.  The
+ * reservation's outcome decides: the key was free: a success is stored
+ * and everything commits, a 4xx or 5xx rolls everything back (the key is
+ * free again); the key holds an answer: everything rolls back and the
+ * answer is the stored one (the same request) or 422; the key is held by
+ * a request still running after idempotency_wait_ms: 409.  When the
+ * commit fails, or its outcome is unknown, the answer becomes 503: a
+ * retry gets the stored answer or runs anew.  A 4xx or 5xx given before
+ * the handler's first statement (nothing was sent) stands as it is.
  */
 void
 idem_end(struct db *db, struct http_req *req, struct http_resp *resp,
     const struct idem *t)
 {
+	const struct app *app = req->ctx;
 	const char *params[8];
-	char status[16];
+	char status[16], state[6];
+	PGresult *r;
+	int attempt;
 
 	if (!t->reserved)
 		return;
+	if (resp->status >= 400 && !db_tx_sent(db)) {
+		db_tx_rollback(db);
+		return;
+	}
+	if ((r = db_tx_opened(db, req->arena, state)) == NULL) {
+		http_resp_init(resp, req->arena);
+		if (strcmp(state, "55P03") == 0)
+			busy(req, resp);
+		else
+			unavailable(req, resp);
+		return;
+	}
+	/*
+	 * A reservation that finds neither its own insert nor a row waited
+	 * for another transaction's insert, which committed after this
+	 * statement's snapshot (and the handler's statement may have failed
+	 * on what that one wrote): in a new transaction, a new snapshot
+	 * sees the row.  Should it reserve the key instead (the row went
+	 * meanwhile), the handler has run already: 409, try again.
+	 */
+	for (attempt = 0; strcmp(db_get(r, 0, "reserved"), "t") != 0 &&
+	    db_get(r, 0, "same") == NULL; attempt++) {
+		db_tx_rollback(db);
+		http_resp_init(resp, req->arena);
+		if (attempt == 1) {
+			busy(req, resp);
+			return;
+		}
+		queue(db, app, t->params);
+		if ((r = db_tx_opened(db, req->arena, state)) == NULL) {
+			if (strcmp(state, "55P03") == 0)
+				busy(req, resp);
+			else
+				unavailable(req, resp);
+			return;
+		}
+		if (strcmp(db_get(r, 0, "reserved"), "t") == 0) {
+			db_tx_rollback(db);
+			busy(req, resp);
+			return;
+		}
+	}
+	if (strcmp(db_get(r, 0, "reserved"), "t") != 0) {
+		db_tx_rollback(db);
+		if (strcmp(db_get(r, 0, "same"), "t") == 0)
+			replay(req, resp, r);
+		else {
+			http_resp_init(resp, req->arena);
+			req->route->dialect->error(req, resp, 422, "This "
+			    "Idempotency-Key was used with a different "
+			    "request.");
+		}
+		return;
+	}
 	if (resp->status >= 400) {
 		db_tx_rollback(db);
 		return;

@@ -22,7 +22,15 @@ struct db {
 	int64_t		 schema_at;	/* when (time_mono_us) */
 	int64_t		 warned_at;	/* last "schema is behind" warning */
 	char		 missing[1024];	/* the missing ones, ", "-separated */
-	int		 in_tx;		/* between db_tx_begin() and its end */
+	int		 in_tx;		/* a transaction is open */
+	/* db_tx_queue(): the transaction's opening, sent with a statement */
+	int		 queued;	/* not sent yet */
+	int		 q_sent;
+	char		 q_lock[24], q_idle[24];
+	enum stmt	 q_id;
+	const char *const *q_params;
+	PGresult	*q_res;		/* q_id's result (request arena) */
+	char		 q_state[6];	/* the opening's SQLSTATE */
 };
 
 /* A schema that is behind is checked again at most this often. */
@@ -358,6 +366,9 @@ classify(struct db *db, struct arena *a, PGresult *r, const char **constraint)
 	return st;
 }
 
+static PGresult *exec_queued(struct db *, struct arena *, enum stmt,
+    const char *const *, enum db_status *, const char **);
+
 static PGresult *
 exec_once(struct db *db, struct arena *a, enum stmt id, const char *const *params,
     enum db_status *st, const char **constraint)
@@ -365,9 +376,14 @@ exec_once(struct db *db, struct arena *a, enum stmt id, const char *const *param
 	PGresult *r;
 	ExecStatusType es;
 
+	if (db->queued)
+		return exec_queued(db, a, id, params, st, constraint);
 	if (db->in_tx) {
-		/* a new connection would run outside the transaction */
-		if (!conn_alive(db)) {
+		/*
+		 * A new connection would run outside the transaction, and a
+		 * transaction whose opening failed runs nothing.
+		 */
+		if (!conn_alive(db) || db->q_res == NULL) {
 			*st = DB_UNAVAILABLE;
 			return NULL;
 		}
@@ -429,12 +445,24 @@ struct pipe_q {
 	const char *const	*params;
 };
 
+static void
+results_clear(PGresult **res, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		PQclear(res[i]);
+		res[i] = NULL;
+	}
+}
+
 /*
  * Sends qs[0..n) as one pipeline (one round trip) and reads every
- * result.  res[i] gets the result of each query that succeeded (the
- * caller clears it), NULL for the others.  Returns the index of the
- * first query that failed, its SQLSTATE in state ("08006" when the
- * connection broke, which also disconnects), or n.
+ * result into res[] (the caller clears them): a failed query's error
+ * result, NULL for those skipped after it.  Returns the index of the
+ * first query that failed, its SQLSTATE in state, or n.  When the
+ * connection broke, every res[] is NULL, state is "08006" and the
+ * handle is disconnected.
  */
 static size_t
 pipeline(struct db *db, const struct pipe_q *qs, size_t n, PGresult **res,
@@ -449,6 +477,7 @@ pipeline(struct db *db, const struct pipe_q *qs, size_t n, PGresult **res,
 
 	for (i = 0; i < n; i++)
 		res[i] = NULL;
+	snprintf(state, 6, "00000");
 	for (i = 0; ok && i < n; i++) {
 		d = qs[i].sql == NULL ? &db_statements[qs[i].id] : NULL;
 		if (d != NULL && !d->replan)
@@ -468,19 +497,13 @@ pipeline(struct db *db, const struct pipe_q *qs, size_t n, PGresult **res,
 		es = PQresultStatus(r);
 		if (es == PGRES_TUPLES_OK || es == PGRES_COMMAND_OK)
 			res[i] = r;
-		else {
-			if (failed == n) {
-				failed = i;
-				s = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-				snprintf(state, 6, "%s", s != NULL ? s :
-				    "08006");
-				/* a lock timeout is an answer, not a fault */
-				if (es == PGRES_FATAL_ERROR &&
-				    strcmp(state, "55P03") != 0)
-					(void)classify(db, NULL, r, NULL);
-			}
+		else if (failed == n) {
+			failed = i;
+			s = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+			snprintf(state, 6, "%s", s != NULL ? s : "08006");
+			res[i] = r;
+		} else
 			PQclear(r);
-		}
 		/* each query's results end with a NULL */
 		if ((r = PQgetResult(db->conn)) != NULL) {
 			PQclear(r);
@@ -494,33 +517,27 @@ pipeline(struct db *db, const struct pipe_q *qs, size_t n, PGresult **res,
 	}
 	if (ok && PQexitPipelineMode(db->conn) != 1)
 		ok = 0;
-	if (!ok || PQstatus(db->conn) != CONNECTION_OK) {
-		for (i = 0; i < n; i++) {
-			PQclear(res[i]);
-			res[i] = NULL;
-		}
+	if (failed < n)
 		metrics_add(METRIC_DB_ERROR);
+	if (!ok || PQstatus(db->conn) != CONNECTION_OK) {
+		results_clear(res, n);
+		if (failed == n)
+			metrics_add(METRIC_DB_ERROR);
 		disconnect(db);
 		snprintf(state, 6, "08006");
 		return failed < n ? failed : 0;
 	}
-	if (failed < n) {
-		metrics_add(METRIC_DB_ERROR);
-		for (i = 0; i < n; i++) {
-			PQclear(res[i]);
-			res[i] = NULL;
-		}
-	}
 	return failed;
 }
 
-/* Ends the transaction the failure of a pipeline left behind. */
+/* Ends the transaction, rolling back whatever it did. */
 static void
 tx_abort(struct db *db)
 {
 	PGresult *r;
 
 	db->in_tx = 0;
+	db->queued = 0;
 	if (db->conn == NULL || PQtransactionStatus(db->conn) == PQTRANS_IDLE)
 		return;
 	r = PQexec(db->conn, "ROLLBACK");
@@ -530,66 +547,115 @@ tx_abort(struct db *db)
 	PQclear(r);
 }
 
-/*
- * Begins a transaction, with its local lock_timeout and
- * idle_in_transaction_session_timeout, and runs statement id in it: one
- * round trip.  See db.h.
- */
-PGresult *
-db_tx_begin(struct db *db, struct arena *a, long lock_timeout_ms,
-    long idle_timeout_ms, enum stmt id, const char *const *params,
-    enum db_status *st, char state[6])
+/* Queues the transaction's opening.  See db.h. */
+void
+db_tx_queue(struct db *db, long lock_timeout_ms, long idle_timeout_ms,
+    enum stmt id, const char *const *params)
 {
-	char lock[24], idle[24];
-	const char *set[2] = { lock, idle };
-	struct pipe_q q[4];
-	PGresult *res[4];
-	size_t i, failed;
+	db_tx_rollback(db);
+	db->queued = 1;
+	db->q_sent = 0;
+	db->q_res = NULL;
+	snprintf(db->q_lock, sizeof(db->q_lock), "%ld", lock_timeout_ms);
+	snprintf(db->q_idle, sizeof(db->q_idle), "%ld", idle_timeout_ms);
+	db->q_id = id;
+	db->q_params = params;
+	snprintf(db->q_state, sizeof(db->q_state), "00000");
+}
 
-	snprintf(state, 6, "00000");
+/*
+ * Sends the queued opening, followed by statement id when id <
+ * STMT__MAX, in one round trip.  The opening's outcome is kept for
+ * db_tx_opened(); the result of id is returned as exec_once() does.
+ */
+static PGresult *
+exec_queued(struct db *db, struct arena *a, enum stmt id,
+    const char *const *params, enum db_status *st, const char **constraint)
+{
+	const char *set[2] = { db->q_lock, db->q_idle };
+	struct pipe_q q[5];
+	PGresult *res[5], *r = NULL;
+	size_t n = 4, failed;
+
+	db->queued = 0;
+	db->q_sent = 1;
+	db->in_tx = 1;	/* from here no statement runs outside it */
+	*st = DB_UNAVAILABLE;
 	if (ensure_conn(db) != 0 || (!db->prepared &&
 	    db_schema(db, NULL) != DB_SCHEMA_OK)) {
-		*st = DB_UNAVAILABLE;
-		snprintf(state, 6, "08006");
+		snprintf(db->q_state, sizeof(db->q_state), "08006");
 		return NULL;
 	}
 	if (PQtransactionStatus(db->conn) != PQTRANS_IDLE) {
 		log_error("a transaction was left open; reconnecting");
 		disconnect(db);
 		if (ensure_conn(db) != 0) {
-			*st = DB_UNAVAILABLE;
-			snprintf(state, 6, "08006");
+			snprintf(db->q_state, sizeof(db->q_state), "08006");
 			return NULL;
 		}
 	}
 	refresh_plans(db);
-	snprintf(lock, sizeof(lock), "%ld", lock_timeout_ms);
-	snprintf(idle, sizeof(idle), "%ld", idle_timeout_ms);
 	memset(q, 0, sizeof(q));
 	q[0].sql = "BEGIN";
 	q[1].sql = "SELECT set_config('lock_timeout', $1, true),"
 	    " set_config('idle_in_transaction_session_timeout', $2, true)";
 	q[1].nparams = 2;
 	q[1].params = set;
-	q[2].id = id;
-	q[2].params = params;
+	q[2].id = db->q_id;
+	q[2].params = db->q_params;
 	q[3].sql = "SET LOCAL lock_timeout TO DEFAULT";
-	db->in_tx = 1;
-	failed = pipeline(db, q, 4, res, state);
-	if (failed < 4) {
-		*st = db->conn == NULL ? DB_UNAVAILABLE :
-		    db_sqlstate_status(state);
-		if (*st == DB_RETRY)
-			*st = DB_UNAVAILABLE;
-		tx_abort(db);
-		return NULL;
+	if (id < STMT__MAX) {
+		q[4].id = id;
+		q[4].params = params;
+		n = 5;
 	}
-	for (i = 0; i < 4; i++)
-		if (i != 2)
-			PQclear(res[i]);
-	arena_defer(a, pgres_free, res[2]);
-	*st = DB_OK;
-	return res[2];
+	failed = pipeline(db, q, n, res, db->q_state);
+	if (failed < 4) {
+		/* the opening failed: the transaction is to be rolled back */
+		if (db->conn != NULL && res[failed] != NULL &&
+		    strcmp(db->q_state, "55P03") != 0)
+			(void)classify(db, a, res[failed], NULL);
+	} else {
+		snprintf(db->q_state, sizeof(db->q_state), "00000");
+		db->q_res = res[2];
+		res[2] = NULL;
+		arena_defer(a, pgres_free, db->q_res);
+		if (n == 5 && failed == 4) {
+			*st = classify(db, a, res[4], constraint);
+			if (*st == DB_RETRY)
+				*st = DB_UNAVAILABLE;
+		} else if (n == 5) {
+			r = res[4];
+			res[4] = NULL;
+			*st = DB_OK;
+		}
+	}
+	results_clear(res, n);
+	return r;
+}
+
+/* The queued opening's outcome, sent now if still queued.  See db.h. */
+PGresult *
+db_tx_opened(struct db *db, struct arena *a, char state[6])
+{
+	enum db_status st;
+
+	if (db->queued)
+		(void)exec_queued(db, a, STMT__MAX, NULL, &st, NULL);
+	snprintf(state, 6, "%s", db->q_state);
+	if (db->q_res == NULL) {
+		if (strcmp(state, "00000") == 0)
+			snprintf(state, 6, "08006");
+		tx_abort(db);
+	}
+	return db->q_res;
+}
+
+/* Whether the queued opening has been sent.  See db.h. */
+int
+db_tx_sent(const struct db *db)
+{
+	return db->q_sent;
 }
 
 /* Commits, after statement id (STMT__MAX: none).  See db.h. */
@@ -618,9 +684,7 @@ db_tx_commit(struct db *db, enum stmt id, const char *const *params)
 	failed = pipeline(db, q, n, res, state);
 	/* COMMIT of a transaction that failed answers ROLLBACK */
 	ok = failed == n && strcmp(PQcmdStatus(res[n - 1]), "COMMIT") == 0;
-	if (failed == n)
-		while (n > 0)
-			PQclear(res[--n]);
+	results_clear(res, n);
 	if (!ok) {
 		tx_abort(db);
 		return -1;
@@ -629,10 +693,11 @@ db_tx_commit(struct db *db, enum stmt id, const char *const *params)
 	return 0;
 }
 
-/* Rolls the transaction back.  See db.h. */
+/* Rolls the transaction back, or forgets the queued one.  See db.h. */
 void
 db_tx_rollback(struct db *db)
 {
+	db->queued = 0;
 	if (db->in_tx)
 		tx_abort(db);
 }
