@@ -1,18 +1,19 @@
 /*
  * idempotency.c: Idempotency-Key on the POST routes of an authenticated
- * caller.  The first request with a key reserves it, in a transaction
- * that then runs the handler's statements and stores a success (2xx,
- * 3xx) answer: all of it commits, or none of it.  A retry with the same
- * key and the same request gets that answer again (for 24 hours),
- * marked Idempotent-Replayed; the same key with another request is 422.
- * A request whose key is held by one still running waits for it (at
- * most idempotency_wait_ms), then gets its answer, runs (the first
- * failed), or is 409 with Retry-After.  A 4xx or 5xx answer is not
- * kept: the key is free again.  Keys are scoped by the tenant the
- * request targets (the nil uuid when none) and by the caller (the
- * token's sub); on public routes the header is ignored.  The request
- * hash is an HMAC-SHA256 under the installation's secret
- * (idempotency_key_file), which is not in the database.
+ * caller.  The key's reservation opens the request's transaction, sent
+ * with the handler's first statement; the handler's statements run in
+ * it, and a success (2xx, 3xx) is stored with it and committed: all of
+ * it commits, or none of it.  A retry with the same key and the same
+ * request gets that answer again (for 24 hours), marked
+ * Idempotent-Replayed; the same key with another request is 422.  A
+ * request whose key is held by one still running waits for it (at most
+ * idempotency_wait_ms), then gets its answer, runs (the first failed),
+ * or is 409 with Retry-After.  A 4xx or 5xx answer is not kept: the key
+ * is free again.  Keys are scoped by the tenant the request targets (the
+ * nil uuid when none) and by the caller (the token's sub); on public
+ * routes the header is ignored.  The request hash is an HMAC-SHA256
+ * under the installation's secret (idempotency_key_file), which is not
+ * in the database.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -233,12 +234,9 @@ unavailable(struct http_req *req, struct http_resp *resp)
 
 /* Queues the reservation: the opening of the request's transaction. */
 static void
-queue(struct db *db, const struct app *app, const char **params)
+queue(struct db *db, const char **params)
 {
-	/* 0 would be no lock_timeout at all: "at once" is a millisecond */
-	db_tx_queue(db, app->cfg->idempotency_wait_ms > 0 ?
-	    app->cfg->idempotency_wait_ms : 1, app->cfg->statement_timeout_ms,
-	    STMT_IDEM_RESERVE, params);
+	db_tx_queue(db, STMT_IDEM_RESERVE, params);
 }
 
 /* Replaces resp with the answer stored in row 0 of r. */
@@ -304,13 +302,19 @@ idem_begin(struct db *db, struct http_req *req, struct http_resp *resp,
 	t->key = key;
 	hash = arena_alloc(req->arena, 65);
 	request_hash(req, hash);
-	params = arena_alloc(req->arena, 4 * sizeof(*params));
+	params = arena_alloc(req->arena, 6 * sizeof(*params));
 	params[0] = t->tenant;
 	params[1] = t->caller;
 	params[2] = key;
 	params[3] = hash;
+	/* lock_timeout 0 would be no limit at all: "at once" is 1 ms */
+	params[4] = arena_sprintf(req->arena, "%ld",
+	    app->cfg->idempotency_wait_ms > 0 ?
+	    app->cfg->idempotency_wait_ms : 1);
+	params[5] = arena_sprintf(req->arena, "%ld",
+	    app->cfg->statement_timeout_ms);
 	t->params = params;
-	queue(db, app, params);
+	queue(db, params);
 	t->reserved = 1;
 	return 0;
 }
@@ -330,7 +334,6 @@ void
 idem_end(struct db *db, struct http_req *req, struct http_resp *resp,
     const struct idem *t)
 {
-	const struct app *app = req->ctx;
 	const char *params[8];
 	char status[16], state[6];
 	PGresult *r;
@@ -366,7 +369,7 @@ idem_end(struct db *db, struct http_req *req, struct http_resp *resp,
 			busy(req, resp);
 			return;
 		}
-		queue(db, app, t->params);
+		queue(db, t->params);
 		if ((r = db_tx_opened(db, req->arena, state)) == NULL) {
 			if (strcmp(state, "55P03") == 0)
 				busy(req, resp);

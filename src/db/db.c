@@ -26,7 +26,6 @@ struct db {
 	/* db_tx_queue(): the transaction's opening, sent with a statement */
 	int		 queued;	/* not sent yet */
 	int		 q_sent;
-	char		 q_lock[24], q_idle[24];
 	enum stmt	 q_id;
 	const char *const *q_params;
 	PGresult	*q_res;		/* q_id's result (request arena) */
@@ -549,15 +548,12 @@ tx_abort(struct db *db)
 
 /* Queues the transaction's opening.  See db.h. */
 void
-db_tx_queue(struct db *db, long lock_timeout_ms, long idle_timeout_ms,
-    enum stmt id, const char *const *params)
+db_tx_queue(struct db *db, enum stmt id, const char *const *params)
 {
 	db_tx_rollback(db);
 	db->queued = 1;
 	db->q_sent = 0;
 	db->q_res = NULL;
-	snprintf(db->q_lock, sizeof(db->q_lock), "%ld", lock_timeout_ms);
-	snprintf(db->q_idle, sizeof(db->q_idle), "%ld", idle_timeout_ms);
 	db->q_id = id;
 	db->q_params = params;
 	snprintf(db->q_state, sizeof(db->q_state), "00000");
@@ -572,10 +568,9 @@ static PGresult *
 exec_queued(struct db *db, struct arena *a, enum stmt id,
     const char *const *params, enum db_status *st, const char **constraint)
 {
-	const char *set[2] = { db->q_lock, db->q_idle };
-	struct pipe_q q[5];
-	PGresult *res[5], *r = NULL;
-	size_t n = 4, failed;
+	struct pipe_q q[3];
+	PGresult *res[3], *r = NULL;
+	size_t n = 2, failed;
 
 	db->queued = 0;
 	db->q_sent = 1;
@@ -597,36 +592,31 @@ exec_queued(struct db *db, struct arena *a, enum stmt id,
 	refresh_plans(db);
 	memset(q, 0, sizeof(q));
 	q[0].sql = "BEGIN";
-	q[1].sql = "SELECT set_config('lock_timeout', $1, true),"
-	    " set_config('idle_in_transaction_session_timeout', $2, true)";
-	q[1].nparams = 2;
-	q[1].params = set;
-	q[2].id = db->q_id;
-	q[2].params = db->q_params;
-	q[3].sql = "SET LOCAL lock_timeout TO DEFAULT";
+	q[1].id = db->q_id;
+	q[1].params = db->q_params;
 	if (id < STMT__MAX) {
-		q[4].id = id;
-		q[4].params = params;
-		n = 5;
+		q[2].id = id;
+		q[2].params = params;
+		n = 3;
 	}
 	failed = pipeline(db, q, n, res, db->q_state);
-	if (failed < 4) {
+	if (failed < 2) {
 		/* the opening failed: the transaction is to be rolled back */
 		if (db->conn != NULL && res[failed] != NULL &&
 		    strcmp(db->q_state, "55P03") != 0)
 			(void)classify(db, a, res[failed], NULL);
 	} else {
 		snprintf(db->q_state, sizeof(db->q_state), "00000");
-		db->q_res = res[2];
-		res[2] = NULL;
+		db->q_res = res[1];
+		res[1] = NULL;
 		arena_defer(a, pgres_free, db->q_res);
-		if (n == 5 && failed == 4) {
-			*st = classify(db, a, res[4], constraint);
+		if (n == 3 && failed == 2) {
+			*st = classify(db, a, res[2], constraint);
 			if (*st == DB_RETRY)
 				*st = DB_UNAVAILABLE;
-		} else if (n == 5) {
-			r = res[4];
-			res[4] = NULL;
+		} else if (n == 3) {
+			r = res[2];
+			res[2] = NULL;
 			*st = DB_OK;
 		}
 	}

@@ -942,32 +942,44 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	 * Reserves key $3 of caller $2 (hex SHA-256 of the token's sub) in
 	 * tenant $1 (the nil uuid for routes without a tenant) for a
 	 * request whose keyed hash is $4 (hex): a new row, or the row of an
-	 * expired key (24 hours) taken over.  Runs first in the request's
-	 * transaction: the row stays invisible, and locked, until the
-	 * answer is stored with it and committed, so that a request with
-	 * the same key waits for that commit (or the rollback).  One row:
+	 * expired key (24 hours) taken over.  Opens the request's
+	 * transaction: the row stays invisible, and locked, until the answer
+	 * is stored with it and committed, so that a request with the same
+	 * key waits for that commit (or the rollback), for at most $5
+	 * milliseconds (lock_timeout, for this insert only: o, then r puts
+	 * the session's value back once ins is done).  $6 is the
+	 * transaction's idle_in_transaction_session_timeout.  One row:
 	 * reserved; when not reserved, the key's row: same (the same
 	 * request), status, content_type, response, location, etag.
 	 */
 	[STMT_IDEM_RESERVE] = { "idem_reserve",
-	    "WITH ins AS ("
+	    "WITH o0 AS MATERIALIZED ("
+	    " SELECT current_setting('lock_timeout') AS lt"
+	    "), o AS MATERIALIZED ("
+	    " SELECT o0.lt, set_config('lock_timeout', $5::text, true),"
+	    "  set_config('idle_in_transaction_session_timeout', $6::text,"
+	    "  true) FROM o0"
+	    "), ins AS ("
 	    " INSERT INTO idempotency (tenant_id, caller, key, request_hash,"
 	    "  status, response)"
-	    " VALUES ($1::uuid, decode($2::text, 'hex'), $3::text,"
-	    "  decode($4::text, 'hex'), 0, '')"
+	    " SELECT $1::uuid, decode($2::text, 'hex'), $3::text,"
+	    "  decode($4::text, 'hex'), 0, '' FROM o"
 	    " ON CONFLICT (tenant_id, caller, key) DO UPDATE SET"
 	    "  request_hash = EXCLUDED.request_hash, status = 0,"
 	    "  content_type = NULL, response = '', location = NULL,"
 	    "  etag = NULL, created_at = now()"
 	    " WHERE idempotency.created_at < now() - interval '24 hours'"
 	    " RETURNING 1"
+	    "), r AS MATERIALIZED ("
+	    " SELECT set_config('lock_timeout', o.lt, true)"
+	    " FROM o, (SELECT count(*) FROM ins) AS n"
 	    ") SELECT EXISTS (SELECT 1 FROM ins) AS reserved,"
 	    " i.request_hash = decode($4::text, 'hex') AS same, i.status,"
 	    " i.content_type, encode(i.response, 'hex') AS response,"
 	    " i.location, i.etag"
-	    " FROM (SELECT 1) AS x LEFT JOIN idempotency i"
+	    " FROM r LEFT JOIN idempotency i"
 	    "  ON i.tenant_id = $1::uuid AND i.caller = decode($2::text, 'hex')"
-	    "  AND i.key = $3::text", 4, 0 },
+	    "  AND i.key = $3::text", 6, 0 },
 
 	/*
 	 * Stores the answer of the request that reserved key $3 of caller
