@@ -237,6 +237,12 @@ def rows(d):
         dict(name="create_v1_user_apitoken", method="POST", path=f"/v1/tenants/{t}/users",
              body='{"username":"{U}","email":"{U}@example.com","firstName":"Bench"}',
              stmt="user_create_v1", token=api_token()),
+        # The same create with an Idempotency-Key (a new key per request):
+        # the reservation and the stored answer in the create's own
+        # transaction; compared with create_v1_user in the same run.
+        dict(name="create_v1_user_idem", method="POST", path=f"/v1/tenants/{t}/users",
+             body='{"username":"{U}","email":"{U}@example.com","firstName":"Bench"}',
+             header="Idempotency-Key: bench-{U}", same_run="create_v1_user"),
         dict(name="security_group_user_000", method="POST",
              path="/Application/PostSecurityGroupUsers", body=seed000_body(d),
              stmt="aspnet_account_upsert"),
@@ -651,6 +657,7 @@ def run_wrk_once(row, conns, secs, path, token):
                BENCH_BODY_FILE=body_file,
                BENCH_TOKEN=token if isinstance(token, str) else TOKEN if token else "",
                BENCH_CTYPE="application/json" if row.get("body") else "",
+               BENCH_HEADER=row.get("header", ""),
                BENCH_DATA=DATA, BENCH_N=str(row.get("n", 1)), BENCH_RUN=str(_run[0]),
                BENCH_SEQ0=str(seq0), BENCH_THREADS=str(min(THREADS, conns)),
                BENCH_OUT=out, BENCH_DELAY_MS="")
@@ -771,6 +778,11 @@ def main():
                 # a failed baseline request is not rosterd's; it is reported
                 base_bad += b["status"] + b["socket_errors"]
                 b_rps = b["rps"] or None
+            elif row.get("same_run"):
+                b_name = f"{row['same_run']}, this run"
+                b = next((r for r in table if r["name"] == row["same_run"] and
+                          r["connections"] == conns), None)
+                b_rps = b["rps"] if b else None
             elif row["name"] == "bulk_add_10000":
                 b_name = "psql, the insert alone"
                 b_rps = 1000.0 / bulk_ms if conns == 1 else None
@@ -848,6 +860,10 @@ def main():
         if j and k and j["rps"]:
             checks.append((f"create_v1_user_apitoken at {conns} >= 0.95 x create_v1_user",
                            f"{k['rps'] / j['rps']:.3f}", k["rps"] >= 0.95 * j["rps"]))
+        i = row_of("create_v1_user_idem", conns)
+        if i and i["ratio"]:
+            checks.append((f"create_v1_user_idem at {conns} >= 0.9 x create_v1_user",
+                           f"{i['ratio']:.3f}", i["ratio"] >= 0.9))
     b1 = row_of("bulk_add_10000", 1)
     if b1:
         q = b1["p50_ms"] / bulk_ms

@@ -81,6 +81,10 @@ static const struct key keys[] = {
 	    1024 },
 	{ "metrics_token_file", KEY_STRING, O(metrics_token_file), NULL, 0,
 	    0 },
+	{ "idempotency_key_file", KEY_STRING, O(idempotency_key_file),
+	    "idempotency.key", 0, 0 },
+	{ "idempotency_wait_ms", KEY_INT, O(idempotency_wait_ms), "5000", 0,
+	    600000 },
 };
 
 _Static_assert(RS_ARRAY_LEN(keys) <= CONFIG_KEYS_MAX, "CONFIG_KEYS_MAX");

@@ -98,6 +98,12 @@ struct config {
 	long		 password_min_length;	/* characters of a new password */
 	long		 password_hash_slots;	/* concurrent hashes; 0: auto */
 	char		*metrics_token_file;	/* /metrics' bearer token */
+	/*
+	 * The HMAC secret of Idempotency-Key request hashes; a relative
+	 * path is relative to the configuration file's directory.
+	 */
+	char		*idempotency_key_file;
+	long		 idempotency_wait_ms;	/* for the same key in flight */
 
 	/* derived at load time */
 	struct fmt_limits body_limits;		/* the four body limits above */

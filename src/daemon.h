@@ -62,13 +62,15 @@ struct db;
 struct http_req;
 struct http_resp;
 struct idem {
-	const char	*tenant;	/* the key's scope */
+	const char	*tenant;	/* the key's scope: tenant, */
+	const char	*caller;	/* caller (hex SHA-256 of sub) */
 	const char	*key;
-	int		 reserved;	/* this request owns the key */
+	const char	**params;	/* the reservation's */
+	int		 reserved;	/* a reservation was queued */
 };
 int idem_begin(struct db *db, struct http_req *req, struct http_resp *resp,
     struct idem *t);
-void idem_end(struct db *db, struct http_req *req,
-    const struct http_resp *resp, const struct idem *t);
+void idem_end(struct db *db, struct http_req *req, struct http_resp *resp,
+    const struct idem *t);
 
 #endif

@@ -1,22 +1,40 @@
 /*
- * idempotency.c: Idempotency-Key on every POST.  The first
- * request with a key reserves it and its response is stored; a retry
- * with the same key and the same request gets that response again (for
- * 24 hours), marked Idempotent-Replayed; the same key with another
- * request is 422; a retry while the first is still running is 409.  A
- * 5xx is not stored, so the request can be retried for real.  Keys are
- * scoped by the tenant the request targets (the nil uuid when none).
+ * idempotency.c: Idempotency-Key on the POST routes of an authenticated
+ * caller.  The key's reservation opens the request's transaction, sent
+ * with the handler's first statement; the handler's statements run in
+ * it, and a success (2xx, 3xx) is stored with it and committed: all of
+ * it commits, or none of it.  A retry with the same key and the same
+ * request gets that answer again (for 24 hours), marked
+ * Idempotent-Replayed; the same key with another request is 422.  A
+ * request whose key is held by one still running waits for it (at most
+ * idempotency_wait_ms), then gets its answer, runs (the first failed),
+ * or is 409 with Retry-After.  A 4xx or 5xx answer is not kept: the key
+ * is free again.  Keys are scoped by the tenant the request targets (the
+ * nil uuid when none) and by the caller (issuer and sub); on public
+ * routes the header is ignored.  The request hash is an HMAC-SHA256
+ * under the installation's secret (idempotency_key_file), which is not
+ * in the database.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #include "auth/auth.h"
 #include "daemon.h"
 #include "dialects/dialect.h"
 
 #define IDEM_KEY_MAX	255
+#define IDEM_SECRET_MIN	32
 #define NIL_UUID	"00000000-0000-0000-0000-000000000000"
 
 static const char *
@@ -68,92 +86,170 @@ hexval(char c)
 	return -1;
 }
 
-/* The request's identity: method, path, query, media type and body. */
+/*
+ * The installation's secret, read from idempotency_key_file once per
+ * process (again when the configured path changes).  A missing file is
+ * made: 32 random bytes, hex, mode 0600, linked into place whole so
+ * that every process reads the same secret.
+ */
+static struct {
+	char		 path[PATH_MAX];
+	unsigned char	 key[4096];
+	size_t		 len;
+} secret;
+
+static int
+secret_path(const struct config *cfg, char *out, size_t n)
+{
+	const char *f = cfg->idempotency_key_file, *conf, *slash;
+	int len;
+
+	if (f == NULL || *f == '\0')
+		return -1;
+	if (*f == '/')
+		len = snprintf(out, n, "%s", f);
+	else {
+		conf = cfg->path != NULL ? cfg->path : CONFIG_DEFAULT_PATH;
+		slash = strrchr(conf, '/');
+		len = slash == NULL ? snprintf(out, n, "%s", f) :
+		    snprintf(out, n, "%.*s/%s", (int)(slash - conf), conf, f);
+	}
+	return len > 0 && (size_t)len < n ? 0 : -1;
+}
+
+static int
+secret_make(const char *path)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char r[32];
+	char tmp[PATH_MAX], text[2 * sizeof(r) + 1];
+	size_t i;
+	int fd, rc = -1;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp) ||
+	    RAND_bytes(r, sizeof(r)) != 1)
+		return -1;
+	for (i = 0; i < sizeof(r); i++) {
+		text[2 * i] = hex[r[i] >> 4];
+		text[2 * i + 1] = hex[r[i] & 15];
+	}
+	text[2 * sizeof(r)] = '\n';
+	explicit_bzero(r, sizeof(r));
+	if ((fd = mkstemp(tmp)) < 0)	/* mode 0600 */
+		goto out;
+	if (write(fd, text, sizeof(text)) == (ssize_t)sizeof(text) &&
+	    fsync(fd) == 0 && (link(tmp, path) == 0 || errno == EEXIST))
+		rc = 0;
+	close(fd);
+	(void)unlink(tmp);
+	if (rc == 0)
+		log_info("idempotency_key_file: made %s", path);
+out:
+	explicit_bzero(text, sizeof(text));
+	return rc;
+}
+
+static int
+secret_load(const struct config *cfg)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+	int fd;
+
+	if (secret_path(cfg, path, sizeof(path)) != 0) {
+		log_error("idempotency_key_file: no usable path");
+		return -1;
+	}
+	if (secret.len > 0 && strcmp(secret.path, path) == 0)
+		return 0;
+	secret.len = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 && errno == ENOENT &&
+	    secret_make(path) == 0)
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		log_error("idempotency_key_file: cannot open \"%s\": %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	n = read(fd, secret.key, sizeof(secret.key));
+	close(fd);
+	if (n > 0 && secret.key[n - 1] == '\n')
+		n--;
+	if (n > 0 && secret.key[n - 1] == '\r')
+		n--;
+	if (n < IDEM_SECRET_MIN) {
+		explicit_bzero(secret.key, sizeof(secret.key));
+		log_error("idempotency_key_file: \"%s\" must hold at least %d "
+		    "bytes", path, IDEM_SECRET_MIN);
+		return -1;
+	}
+	snprintf(secret.path, sizeof(secret.path), "%s", path);
+	secret.len = (size_t)n;
+	return 0;
+}
+
+/*
+ * The request's identity, keyed: HMAC-SHA256 under the secret over the
+ * method, path, query, media type and body.
+ */
 static void
 request_hash(const struct http_req *req, char out[65])
 {
+	static const char hex[] = "0123456789abcdef";
+	unsigned char mac[32];
+	unsigned int maclen = 0;
 	struct buf b;
+	size_t i;
 
 	buf_init(&b, req->arena);
 	buf_printf(&b, "%s\n%s\n%s\n%s\n", req->method, req->path, req->query,
 	    req->content_type ? req->content_type : "");
 	buf_put(&b, req->body, req->body_len);
-	token_sha256_hex(b.p ? b.p : "", b.len, out);
+	if (HMAC(EVP_sha256(), secret.key, (int)secret.len,
+	    (const unsigned char *)(b.p ? b.p : ""), b.len, mac, &maclen) ==
+	    NULL || maclen != sizeof(mac))
+		abort();	/* HMAC-SHA256 of memory cannot fail */
+	for (i = 0; i < sizeof(mac); i++) {
+		out[2 * i] = hex[mac[i] >> 4];
+		out[2 * i + 1] = hex[mac[i] & 15];
+	}
+	out[64] = '\0';
 }
 
-/*
- * Called after the front line, before the handler.  Returns 1 when resp
- * is the answer (a replay or a refusal), 0 to run the handler; t says
- * what idem_end must do.
- */
-int
-idem_begin(struct db *db, struct http_req *req, struct http_resp *resp,
-    struct idem *t)
+static void
+busy(struct http_req *req, struct http_resp *resp)
 {
-	const char *params[3], *key, *v;
-	char hash[65];
-	enum db_status st;
-	PGresult *r;
+	req->route->dialect->error(req, resp, 409, "A request with this "
+	    "Idempotency-Key is still in progress.");
+	http_resp_header(resp, "Retry-After", "1");
+}
+
+static void
+unavailable(struct http_req *req, struct http_resp *resp)
+{
+	http_resp_init(resp, req->arena);
+	req->route->dialect->error(req, resp, 503, "The service is "
+	    "unavailable; try again.");
+}
+
+/* Queues the reservation: the opening of the request's transaction. */
+static void
+queue(struct db *db, const char **params)
+{
+	db_tx_queue(db, STMT_IDEM_RESERVE, params);
+}
+
+/* Replaces resp with the answer stored in row 0 of r. */
+static void
+replay(struct http_req *req, struct http_resp *resp, const PGresult *r)
+{
+	const char *v;
 	size_t i, n;
 	char *body;
-	int attempt;
 
-	memset(t, 0, sizeof(*t));
-	if (strcmp(req->method, "POST") != 0 ||
-	    (key = http_req_header(req, "Idempotency-Key")) == NULL)
-		return 0;
-	if (!key_ok(key)) {
-		req->route->dialect->error(req, resp, 400, "The "
-		    "Idempotency-Key header must be 1 to 255 visible ASCII "
-		    "characters.");
-		return 1;
-	}
-	t->tenant = req->tenant != NULL && uuid_valid(req->tenant,
-	    strlen(req->tenant)) ? req->tenant : NIL_UUID;
-	t->key = key;
-	request_hash(req, hash);
-	params[0] = t->tenant;
-	params[1] = key;
-	params[2] = hash;
-	/*
-	 * A reservation that finds neither its own insert nor a row was
-	 * racing another one: the statement waited for the other's insert
-	 * and its snapshot predates it.  The other's row is committed now;
-	 * a new statement sees it.  Should that race repeat, the key is
-	 * busy: 409, never a second execution.
-	 */
-	for (attempt = 0;; attempt++) {
-		if ((r = db_exec(db, req->arena, STMT_IDEM_RESERVE, params,
-		    &st, NULL)) == NULL) {
-			req->route->dialect->error(req, resp, 503, "The "
-			    "service is unavailable; try again.");
-			return 1;
-		}
-		if (strcmp(db_get(r, 0, "reserved"), "t") == 0) {
-			t->reserved = 1;
-			return 0;
-		}
-		if (db_get(r, 0, "same") != NULL)
-			break;
-		if (attempt == 1) {
-			req->route->dialect->error(req, resp, 409, "A request "
-			    "with this Idempotency-Key is still in progress.");
-			return 1;
-		}
-	}
-	if (strcmp(db_get(r, 0, "same"), "t") != 0) {
-		req->route->dialect->error(req, resp, 422, "This "
-		    "Idempotency-Key was used with a different request.");
-		return 1;
-	}
-	if (strcmp(db_get(r, 0, "status"), "0") == 0) {
-		req->route->dialect->error(req, resp, 409, "A request with "
-		    "this Idempotency-Key is still in progress.");
-		return 1;
-	}
+	http_resp_init(resp, req->arena);
 	resp->status = atoi(db_get(r, 0, "status"));
 	resp->content_type = db_get(r, 0, "content_type");
-	buf_reset(&resp->body);
 	v = db_get(r, 0, "response");
 	n = v ? strlen(v) / 2 : 0;
 	body = arena_alloc(req->arena, n + 1);
@@ -165,40 +261,167 @@ idem_begin(struct db *db, struct http_req *req, struct http_resp *resp,
 	if ((v = db_get(r, 0, "etag")) != NULL)
 		http_resp_header(resp, "ETag", v);
 	http_resp_header(resp, "Idempotent-Replayed", "true");
-	return 1;
 }
 
-/* After the handler: store its answer, or free the key after a 5xx. */
+/*
+ * Called after the front line, before the handler.  Returns 1 when resp
+ * is the answer (a refusal), 0 to run the handler; t says what idem_end
+ * must do.  The reservation is queued, not sent: it opens the request's
+ * transaction in the round trip of the handler's first statement, and
+ * idem_end looks at its outcome.
+ */
+int
+idem_begin(struct db *db, struct http_req *req, struct http_resp *resp,
+    struct idem *t)
+{
+	const struct app *app = req->ctx;
+	const char **params, *key;
+	char *hash, *caller, *subj;
+
+	memset(t, 0, sizeof(*t));
+	if (strcmp(req->method, "POST") != 0 ||
+	    req->route->right == AUTHZ_PUBLIC || !req->authenticated ||
+	    (key = http_req_header(req, "Idempotency-Key")) == NULL)
+		return 0;
+	if (!key_ok(key)) {
+		req->route->dialect->error(req, resp, 400, "The "
+		    "Idempotency-Key header must be 1 to 255 visible ASCII "
+		    "characters.");
+		return 1;
+	}
+	if (secret_load(app->cfg) != 0) {
+		unavailable(req, resp);
+		return 1;
+	}
+	t->tenant = req->tenant != NULL && uuid_valid(req->tenant,
+	    strlen(req->tenant)) ? req->tenant : NIL_UUID;
+	/*
+	 * The caller: the issuer's name and the subject, since two issuers
+	 * may use the same sub for different principals (API tokens: no
+	 * issuer, sub "apitoken:<id>").
+	 */
+	caller = arena_alloc(req->arena, 65);
+	subj = arena_sprintf(req->arena, "%s\n%s", req->principal.issuer !=
+	    NULL ? req->principal.issuer : "", req->principal.sub);
+	token_sha256_hex(subj, strlen(subj), caller);
+	t->caller = caller;
+	t->key = key;
+	hash = arena_alloc(req->arena, 65);
+	request_hash(req, hash);
+	params = arena_alloc(req->arena, 6 * sizeof(*params));
+	params[0] = t->tenant;
+	params[1] = t->caller;
+	params[2] = key;
+	params[3] = hash;
+	/* lock_timeout 0 would be no limit at all: "at once" is 1 ms */
+	params[4] = arena_sprintf(req->arena, "%ld",
+	    app->cfg->idempotency_wait_ms > 0 ?
+	    app->cfg->idempotency_wait_ms : 1);
+	params[5] = arena_sprintf(req->arena, "%ld",
+	    app->cfg->statement_timeout_ms);
+	t->params = params;
+	queue(db, params);
+	t->reserved = 1;
+	return 0;
+}
+
+/*
+ * After the handler, which ran inside the key's transaction.  The
+ * reservation's outcome decides: the key was free: a success is stored
+ * and everything commits, a 4xx or 5xx rolls everything back (the key is
+ * free again); the key holds an answer: everything rolls back and the
+ * answer is the stored one (the same request) or 422; the key is held by
+ * a request still running after idempotency_wait_ms: 409.  When the
+ * commit fails, or its outcome is unknown, the answer becomes 503: a
+ * retry gets the stored answer or runs anew.  A 4xx or 5xx given before
+ * the handler's first statement (nothing was sent) stands as it is.
+ */
 void
-idem_end(struct db *db, struct http_req *req, const struct http_resp *resp,
+idem_end(struct db *db, struct http_req *req, struct http_resp *resp,
     const struct idem *t)
 {
-	const char *params[7];
-	char status[16];
-	enum db_status st;
+	const char *params[8];
+	char status[16], state[6];
+	PGresult *r;
+	int attempt;
 
 	if (!t->reserved)
 		return;
-	params[0] = t->tenant;
-	params[1] = t->key;
-	if (resp->status >= 500) {
-		(void)db_exec(db, req->arena, STMT_IDEM_RELEASE, params, &st,
-		    NULL);
+	if (resp->status >= 400 && !db_tx_sent(db)) {
+		db_tx_rollback(db);
+		return;
+	}
+	if ((r = db_tx_opened(db, req->arena, state)) == NULL) {
+		http_resp_init(resp, req->arena);
+		if (strcmp(state, "55P03") == 0)
+			busy(req, resp);
+		else
+			unavailable(req, resp);
+		return;
+	}
+	/*
+	 * A reservation that finds neither its own insert nor a row waited
+	 * for another transaction's insert, which committed after this
+	 * statement's snapshot (and the handler's statement may have failed
+	 * on what that one wrote): in a new transaction, a new snapshot
+	 * sees the row.  Should it reserve the key instead (the row went
+	 * meanwhile), the handler has run already: 409, try again.
+	 */
+	for (attempt = 0; strcmp(db_get(r, 0, "reserved"), "t") != 0 &&
+	    db_get(r, 0, "same") == NULL; attempt++) {
+		db_tx_rollback(db);
+		http_resp_init(resp, req->arena);
+		if (attempt == 1) {
+			busy(req, resp);
+			return;
+		}
+		queue(db, t->params);
+		if ((r = db_tx_opened(db, req->arena, state)) == NULL) {
+			if (strcmp(state, "55P03") == 0)
+				busy(req, resp);
+			else
+				unavailable(req, resp);
+			return;
+		}
+		if (strcmp(db_get(r, 0, "reserved"), "t") == 0) {
+			db_tx_rollback(db);
+			busy(req, resp);
+			return;
+		}
+	}
+	if (strcmp(db_get(r, 0, "reserved"), "t") != 0) {
+		db_tx_rollback(db);
+		if (strcmp(db_get(r, 0, "same"), "t") == 0)
+			replay(req, resp, r);
+		else {
+			http_resp_init(resp, req->arena);
+			req->route->dialect->error(req, resp, 422, "This "
+			    "Idempotency-Key was used with a different "
+			    "request.");
+		}
+		return;
+	}
+	if (resp->status >= 400) {
+		db_tx_rollback(db);
 		return;
 	}
 	snprintf(status, sizeof(status), "%d", resp->status);
-	params[2] = status;
-	params[3] = resp->content_type;
+	params[0] = t->tenant;
+	params[1] = t->caller;
+	params[2] = t->key;
+	params[3] = status;
+	params[4] = resp->content_type;
 	if (resp->replay_body != NULL)
-		params[4] = hex_encode(req->arena, resp->replay_body,
+		params[5] = hex_encode(req->arena, resp->replay_body,
 		    strlen(resp->replay_body));
 	else
-		params[4] = hex_encode(req->arena, resp->body.p ?
+		params[5] = hex_encode(req->arena, resp->body.p ?
 		    resp->body.p : "", resp->body.len);
-	params[5] = resp_header(resp, "Location");
-	params[6] = resp_header(resp, "ETag");
-	if (db_exec(db, req->arena, STMT_IDEM_STORE, params, &st, NULL) ==
-	    NULL)
-		log_warn("idempotency key not stored: the response was sent "
-		    "but a retry will run again");
+	params[6] = resp_header(resp, "Location");
+	params[7] = resp_header(resp, "ETag");
+	if (db_tx_commit(db, STMT_IDEM_STORE, params) != 0) {
+		log_warn("request with an Idempotency-Key not committed: "
+		    "answered 503");
+		unavailable(req, resp);
+	}
 }

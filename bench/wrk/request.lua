@@ -53,6 +53,8 @@ end
 local method, path_t, body_t, headers
 local users, quoted, groups, cursors
 local n, run, seq0, nthreads, count
+-- BENCH_HEADER "Name: template": one more header, filled per request
+local header_name, header_t
 
 function init(args)
 	local data = os.getenv("BENCH_DATA")
@@ -71,6 +73,10 @@ function init(args)
 	local ctype = os.getenv("BENCH_CTYPE")
 	if ctype ~= nil and ctype ~= "" then
 		headers["Content-Type"] = ctype
+	end
+	local h = os.getenv("BENCH_HEADER")
+	if h ~= nil and h ~= "" then
+		header_name, header_t = h:match("^([^:]+):%s*(.*)$")
 	end
 	users = lines(data .. "/users.txt")
 	groups = lines(os.getenv("BENCH_GROUPS") or (data .. "/groups.txt"))
@@ -128,6 +134,9 @@ end
 function request()
 	local seq = seq0 + count * nthreads + tid
 	count = count + 1
+	if header_name ~= nil then
+		headers[header_name] = fill(header_t, seq)
+	end
 	return wrk.format(method, fill(path_t, seq), headers, fill(body_t, seq))
 end
 

@@ -23,6 +23,14 @@ struct db {
 	int64_t		 warned_at;	/* last "schema is behind" warning */
 	char		 missing[1024];	/* the missing ones, ", "-separated */
 	uint64_t	 notify_gen;	/* see db_notify_gen() */
+	int		 in_tx;		/* a transaction is open */
+	/* db_tx_queue(): the transaction's opening, sent with a statement */
+	int		 queued;	/* not sent yet */
+	int		 q_sent;
+	enum stmt	 q_id;
+	const char *const *q_params;
+	PGresult	*q_res;		/* q_id's result (request arena) */
+	char		 q_state[6];	/* the opening's SQLSTATE */
 };
 
 /* A schema that is behind is checked again at most this often. */
@@ -401,6 +409,9 @@ classify(struct db *db, struct arena *a, PGresult *r, const char **constraint)
 	return st;
 }
 
+static PGresult *exec_queued(struct db *, struct arena *, enum stmt,
+    const char *const *, enum db_status *, const char **);
+
 static PGresult *
 exec_once(struct db *db, struct arena *a, enum stmt id, const char *const *params,
     enum db_status *st, const char **constraint)
@@ -408,12 +419,23 @@ exec_once(struct db *db, struct arena *a, enum stmt id, const char *const *param
 	PGresult *r;
 	ExecStatusType es;
 
-	if (ensure_conn(db) != 0 || (!db->prepared &&
+	if (db->queued)
+		return exec_queued(db, a, id, params, st, constraint);
+	if (db->in_tx) {
+		/*
+		 * A new connection would run outside the transaction, and a
+		 * transaction whose opening failed runs nothing.
+		 */
+		if (!conn_alive(db) || db->q_res == NULL) {
+			*st = DB_UNAVAILABLE;
+			return NULL;
+		}
+	} else if (ensure_conn(db) != 0 || (!db->prepared &&
 	    db_schema(db, NULL) != DB_SCHEMA_OK)) {
 		*st = DB_UNAVAILABLE;
 		return NULL;
-	}
-	refresh_plans(db);
+	} else
+		refresh_plans(db);
 	if (db_statements[id].replan)
 		r = PQexecParams(db->conn, db_statements[id].sql,
 		    db_statements[id].nparams, NULL, params, NULL, NULL, 0);
@@ -437,6 +459,7 @@ exec_once(struct db *db, struct arena *a, enum stmt id, const char *const *param
  * Executes a prepared statement.  See db.h.  A serialization failure or
  * deadlock is retried once; a lost connection is retried once only for
  * read-only statements (a write may have committed before the loss).
+ * Inside a transaction nothing is retried: the failure ended it.
  */
 PGresult *
 db_exec(struct db *db, struct arena *a, enum stmt id,
@@ -447,7 +470,7 @@ db_exec(struct db *db, struct arena *a, enum stmt id,
 	if (constraint != NULL)
 		*constraint = NULL;
 	r = exec_once(db, a, id, params, st, constraint);
-	if (r == NULL && (*st == DB_RETRY ||
+	if (r == NULL && !db->in_tx && (*st == DB_RETRY ||
 	    (*st == DB_UNAVAILABLE && db_statements[id].readonly)))
 		r = exec_once(db, a, id, params, st, constraint);
 	if (r == NULL && *st == DB_RETRY)
@@ -455,6 +478,262 @@ db_exec(struct db *db, struct arena *a, enum stmt id,
 	if (r != NULL)
 		arena_defer(a, pgres_free, r);
 	return r;
+}
+
+/* One query of a pipeline: SQL text, or prepared statement id. */
+struct pipe_q {
+	const char		*sql;		/* NULL: statement id */
+	enum stmt		 id;
+	int			 nparams;
+	const char *const	*params;
+};
+
+static void
+results_clear(PGresult **res, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		PQclear(res[i]);
+		res[i] = NULL;
+	}
+}
+
+/*
+ * Sends qs[0..n) as one pipeline (one round trip) and reads every
+ * result into res[] (the caller clears them): a failed query's error
+ * result, NULL for those skipped after it.  Returns the index of the
+ * first query that failed, its SQLSTATE in state, or n.  When the
+ * connection broke, every res[] is NULL, state is "08006" and the
+ * handle is disconnected.
+ */
+static size_t
+pipeline(struct db *db, const struct pipe_q *qs, size_t n, PGresult **res,
+    char state[6])
+{
+	const struct stmt_def *d;
+	const char *s;
+	ExecStatusType es;
+	size_t i, failed = n;
+	PGresult *r;
+	int ok = PQenterPipelineMode(db->conn) == 1;
+
+	for (i = 0; i < n; i++)
+		res[i] = NULL;
+	snprintf(state, 6, "00000");
+	for (i = 0; ok && i < n; i++) {
+		d = qs[i].sql == NULL ? &db_statements[qs[i].id] : NULL;
+		if (d != NULL && !d->replan)
+			ok = PQsendQueryPrepared(db->conn, d->name, d->nparams,
+			    qs[i].params, NULL, NULL, 0) == 1;
+		else
+			ok = PQsendQueryParams(db->conn, d != NULL ? d->sql :
+			    qs[i].sql, d != NULL ? d->nparams : qs[i].nparams,
+			    NULL, qs[i].params, NULL, NULL, 0) == 1;
+	}
+	ok = ok && PQpipelineSync(db->conn) == 1;
+	for (i = 0; ok && i < n; i++) {
+		if ((r = PQgetResult(db->conn)) == NULL) {
+			ok = 0;
+			break;
+		}
+		es = PQresultStatus(r);
+		if (es == PGRES_TUPLES_OK || es == PGRES_COMMAND_OK)
+			res[i] = r;
+		else if (failed == n) {
+			failed = i;
+			s = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+			snprintf(state, 6, "%s", s != NULL ? s : "08006");
+			res[i] = r;
+		} else
+			PQclear(r);
+		/* each query's results end with a NULL */
+		if ((r = PQgetResult(db->conn)) != NULL) {
+			PQclear(r);
+			ok = 0;
+		}
+	}
+	if (ok) {
+		r = PQgetResult(db->conn);
+		ok = r != NULL && PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+		PQclear(r);
+	}
+	if (ok && PQexitPipelineMode(db->conn) != 1)
+		ok = 0;
+	if (failed < n)
+		metrics_add(METRIC_DB_ERROR);
+	if (!ok || PQstatus(db->conn) != CONNECTION_OK) {
+		results_clear(res, n);
+		if (failed == n)
+			metrics_add(METRIC_DB_ERROR);
+		disconnect(db);
+		snprintf(state, 6, "08006");
+		return failed < n ? failed : 0;
+	}
+	return failed;
+}
+
+/* Ends the transaction, rolling back whatever it did. */
+static void
+tx_abort(struct db *db)
+{
+	PGresult *r;
+
+	db->in_tx = 0;
+	db->queued = 0;
+	if (db->conn == NULL || PQtransactionStatus(db->conn) == PQTRANS_IDLE)
+		return;
+	r = PQexec(db->conn, "ROLLBACK");
+	if (PQresultStatus(r) != PGRES_COMMAND_OK ||
+	    PQtransactionStatus(db->conn) != PQTRANS_IDLE)
+		disconnect(db);
+	PQclear(r);
+}
+
+/* Queues the transaction's opening.  See db.h. */
+void
+db_tx_queue(struct db *db, enum stmt id, const char *const *params)
+{
+	db_tx_rollback(db);
+	db->queued = 1;
+	db->q_sent = 0;
+	db->q_res = NULL;
+	db->q_id = id;
+	db->q_params = params;
+	snprintf(db->q_state, sizeof(db->q_state), "00000");
+}
+
+/*
+ * Sends the queued opening, followed by statement id when id <
+ * STMT__MAX, in one round trip.  The opening's outcome is kept for
+ * db_tx_opened(); the result of id is returned as exec_once() does.
+ */
+static PGresult *
+exec_queued(struct db *db, struct arena *a, enum stmt id,
+    const char *const *params, enum db_status *st, const char **constraint)
+{
+	struct pipe_q q[3];
+	PGresult *res[3], *r = NULL;
+	size_t n = 2, failed;
+
+	db->queued = 0;
+	db->q_sent = 1;
+	db->in_tx = 1;	/* from here no statement runs outside it */
+	*st = DB_UNAVAILABLE;
+	if (ensure_conn(db) != 0 || (!db->prepared &&
+	    db_schema(db, NULL) != DB_SCHEMA_OK)) {
+		snprintf(db->q_state, sizeof(db->q_state), "08006");
+		return NULL;
+	}
+	if (PQtransactionStatus(db->conn) != PQTRANS_IDLE) {
+		log_error("a transaction was left open; reconnecting");
+		disconnect(db);
+		if (ensure_conn(db) != 0) {
+			snprintf(db->q_state, sizeof(db->q_state), "08006");
+			return NULL;
+		}
+	}
+	refresh_plans(db);
+	memset(q, 0, sizeof(q));
+	q[0].sql = "BEGIN";
+	q[1].id = db->q_id;
+	q[1].params = db->q_params;
+	if (id < STMT__MAX) {
+		q[2].id = id;
+		q[2].params = params;
+		n = 3;
+	}
+	failed = pipeline(db, q, n, res, db->q_state);
+	if (failed < 2) {
+		/* the opening failed: the transaction is to be rolled back */
+		if (db->conn != NULL && res[failed] != NULL &&
+		    strcmp(db->q_state, "55P03") != 0)
+			(void)classify(db, a, res[failed], NULL);
+	} else {
+		snprintf(db->q_state, sizeof(db->q_state), "00000");
+		db->q_res = res[1];
+		res[1] = NULL;
+		arena_defer(a, pgres_free, db->q_res);
+		if (n == 3 && failed == 2) {
+			*st = classify(db, a, res[2], constraint);
+			if (*st == DB_RETRY)
+				*st = DB_UNAVAILABLE;
+		} else if (n == 3) {
+			r = res[2];
+			res[2] = NULL;
+			*st = DB_OK;
+		}
+	}
+	results_clear(res, n);
+	return r;
+}
+
+/* The queued opening's outcome, sent now if still queued.  See db.h. */
+PGresult *
+db_tx_opened(struct db *db, struct arena *a, char state[6])
+{
+	enum db_status st;
+
+	if (db->queued)
+		(void)exec_queued(db, a, STMT__MAX, NULL, &st, NULL);
+	snprintf(state, 6, "%s", db->q_state);
+	if (db->q_res == NULL) {
+		if (strcmp(state, "00000") == 0)
+			snprintf(state, 6, "08006");
+		tx_abort(db);
+	}
+	return db->q_res;
+}
+
+/* Whether the queued opening has been sent.  See db.h. */
+int
+db_tx_sent(const struct db *db)
+{
+	return db->q_sent;
+}
+
+/* Commits, after statement id (STMT__MAX: none).  See db.h. */
+int
+db_tx_commit(struct db *db, enum stmt id, const char *const *params)
+{
+	struct pipe_q q[2];
+	PGresult *res[2];
+	char state[6];
+	size_t n = 0, failed;
+	int ok;
+
+	if (!db->in_tx)
+		return -1;
+	if (!conn_alive(db) ||
+	    PQtransactionStatus(db->conn) != PQTRANS_INTRANS) {
+		tx_abort(db);
+		return -1;
+	}
+	memset(q, 0, sizeof(q));
+	if (id != STMT__MAX) {
+		q[n].id = id;
+		q[n++].params = params;
+	}
+	q[n++].sql = "COMMIT";
+	failed = pipeline(db, q, n, res, state);
+	/* COMMIT of a transaction that failed answers ROLLBACK */
+	ok = failed == n && strcmp(PQcmdStatus(res[n - 1]), "COMMIT") == 0;
+	results_clear(res, n);
+	if (!ok) {
+		tx_abort(db);
+		return -1;
+	}
+	db->in_tx = 0;
+	return 0;
+}
+
+/* Rolls the transaction back, or forgets the queued one.  See db.h. */
+void
+db_tx_rollback(struct db *db)
+{
+	db->queued = 0;
+	if (db->in_tx)
+		tx_abort(db);
 }
 
 /*

@@ -970,49 +970,63 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	    " ORDER BY a.id DESC LIMIT $3::int"
 	    ") AS p ON t.ok ORDER BY p.id DESC", 8, 1 },
 
-	/* ---- Idempotency-Key (every POST) ---- */
+	/* ---- Idempotency-Key (POST of an authenticated caller) ---- */
 
 	/*
-	 * Reserves key $2 of tenant $1 (the nil uuid for routes without a
-	 * tenant) for a request hashing to $3 (hex): a new row, or the
-	 * row of an expired key (24 hours) taken over.  One row: reserved;
-	 * when not reserved, the key's row: same (the same request), status
-	 * (0: still in progress), content_type, response, location, etag.
+	 * Reserves key $3 of caller $2 (hex SHA-256 of the token's sub) in
+	 * tenant $1 (the nil uuid for routes without a tenant) for a
+	 * request whose keyed hash is $4 (hex): a new row, or the row of an
+	 * expired key (24 hours) taken over.  Opens the request's
+	 * transaction: the row stays invisible, and locked, until the answer
+	 * is stored with it and committed, so that a request with the same
+	 * key waits for that commit (or the rollback), for at most $5
+	 * milliseconds (lock_timeout, for this insert only: o, then r puts
+	 * the session's value back once ins is done).  $6 is the
+	 * transaction's idle_in_transaction_session_timeout.  One row:
+	 * reserved; when not reserved, the key's row: same (the same
+	 * request), status, content_type, response, location, etag.
 	 */
 	[STMT_IDEM_RESERVE] = { "idem_reserve",
-	    "WITH ins AS ("
-	    " INSERT INTO idempotency (tenant_id, key, request_hash, status,"
-	    "  response)"
-	    " VALUES ($1::uuid, $2::text, decode($3::text, 'hex'), 0, '')"
-	    " ON CONFLICT (tenant_id, key) DO UPDATE SET"
+	    "WITH o0 AS MATERIALIZED ("
+	    " SELECT current_setting('lock_timeout') AS lt"
+	    "), o AS MATERIALIZED ("
+	    " SELECT o0.lt, set_config('lock_timeout', $5::text, true),"
+	    "  set_config('idle_in_transaction_session_timeout', $6::text,"
+	    "  true) FROM o0"
+	    "), ins AS ("
+	    " INSERT INTO idempotency (tenant_id, caller, key, request_hash,"
+	    "  status, response)"
+	    " SELECT $1::uuid, decode($2::text, 'hex'), $3::text,"
+	    "  decode($4::text, 'hex'), 0, '' FROM o"
+	    " ON CONFLICT (tenant_id, caller, key) DO UPDATE SET"
 	    "  request_hash = EXCLUDED.request_hash, status = 0,"
 	    "  content_type = NULL, response = '', location = NULL,"
 	    "  etag = NULL, created_at = now()"
 	    " WHERE idempotency.created_at < now() - interval '24 hours'"
 	    " RETURNING 1"
+	    "), r AS MATERIALIZED ("
+	    " SELECT set_config('lock_timeout', o.lt, true)"
+	    " FROM o, (SELECT count(*) FROM ins) AS n"
 	    ") SELECT EXISTS (SELECT 1 FROM ins) AS reserved,"
-	    " i.request_hash = decode($3::text, 'hex') AS same, i.status,"
+	    " i.request_hash = decode($4::text, 'hex') AS same, i.status,"
 	    " i.content_type, encode(i.response, 'hex') AS response,"
 	    " i.location, i.etag"
-	    " FROM (SELECT 1) AS x LEFT JOIN idempotency i"
-	    "  ON i.tenant_id = $1::uuid AND i.key = $2::text", 3, 0 },
+	    " FROM r LEFT JOIN idempotency i"
+	    "  ON i.tenant_id = $1::uuid AND i.caller = decode($2::text, 'hex')"
+	    "  AND i.key = $3::text", 6, 0 },
 
 	/*
-	 * Stores the response of the request that reserved key $2 of tenant
-	 * $1: $3 status, $4 content type, $5 body, $6 Location, $7 ETag.
+	 * Stores the answer of the request that reserved key $3 of caller
+	 * $2 in tenant $1, in the same transaction: $4 status, $5 content
+	 * type, $6 body (hex), $7 Location, $8 ETag.
 	 */
 	[STMT_IDEM_STORE] = { "idem_store",
-	    "UPDATE idempotency SET status = $3::int, content_type = $4::text,"
-	    " response = decode($5::text, 'hex'), location = $6::text,"
-	    " etag = $7::text"
-	    " WHERE tenant_id = $1::uuid AND key = $2::text AND status = 0",
-	    7, 0 },
+	    "UPDATE idempotency SET status = $4::int, content_type = $5::text,"
+	    " response = decode($6::text, 'hex'), location = $7::text,"
+	    " etag = $8::text"
+	    " WHERE tenant_id = $1::uuid AND caller = decode($2::text, 'hex')"
+	    "  AND key = $3::text AND status = 0", 8, 0 },
 
-	/* Forgets the reservation of key $2 of tenant $1 (a 5xx answer). */
-	[STMT_IDEM_RELEASE] = { "idem_release",
-	    "DELETE FROM idempotency"
-	    " WHERE tenant_id = $1::uuid AND key = $2::text AND status = 0",
-	    2, 0 },
 	/* ---- ServiceStack seed 001 and Kibo seed 002 ---- */
 
 	/*

@@ -2,9 +2,14 @@
 # (docs/api.md "Idempotency-Key", src/idempotency.c), checked on the
 # database as well as on the answers: a replay is the first answer and
 # writes nothing; another request with the key is 422; requests racing
-# with one key run once (the others get the replay or 409 "in progress");
-# keys are per tenant; a 5xx is not kept; a key expires after 24 hours; a
-# bad key is 400 naming the header; all of it on every POST route.
+# with one key run once (the others wait for the first and get its
+# answer, or 409 "in progress" once idempotency_wait_ms has passed);
+# keys are per tenant and per caller; public routes ignore the header;
+# neither a 4xx nor a 5xx is kept; the request hash is an HMAC under the
+# installation's secret; the reservation, the write and the stored answer
+# commit together, so a worker killed between them leaves nothing
+# behind; a key expires after 24 hours; a bad key is 400 naming the
+# header; all of it on every POST route of an authenticated caller.
 #
 # Exec'd by test_api.py into its globals: request(), v1(), psql(),
 # problem(), ROUTE_CALLS, @test ... are test_api.py's; every top-level
@@ -195,12 +200,6 @@ def idempotency_replay_is_the_first_answer_and_writes_nothing():
         eq(again.header(_idem_REPLAYED), "true", f"replay {n + 1}: {_idem_REPLAYED}")
         for name in ("Location", "ETag", "Content-Type"):
             eq(again.header(name), first.header(name), f"replay {n + 1}: {name}")
-    # Another caller of the same tenant gets it too (keys are per tenant).
-    with _idem_unchanged("replay to another caller"):
-        again = request("POST", path, body, headers=h,
-                        token=ctl_token("it-idem-tadmin-a", ["TenantAdmin"], TENANT_A))
-    eq((again.status, again.body, again.header(_idem_REPLAYED)),
-       (201, first.body, "true"), "replay to the tenant's TenantAdmin")
     eq(_idem_users_named(TENANT_A, body["username"]), 1, "users rows")
     # Anything that is not the same request: 422, and nothing written.
     others = [
@@ -216,6 +215,10 @@ def idempotency_replay_is_the_first_answer_and_writes_nothing():
     for label, p, b, ct, extra in others:
         with _idem_unchanged(label):
             r = request("POST", p, b, ctype=ct, headers=dict(h, **extra))
+        if ct == "text/json":
+            # refused before it reaches the database: its own 4xx
+            problem(r, 415)
+            continue
         problem(r, 422)
         eq(r.json().get("detail"), _idem_OTHER, f"{label}: detail")
         eq(r.header(_idem_REPLAYED), None, f"{label}: marked replayed")
@@ -286,13 +289,23 @@ def _idem_race_round(n, family, seen):
 @test
 def idempotency_409_while_the_first_is_running():
     """The first request with a key is held inside its write (users is
-    locked); 7 more with the key, released together, are each 409 "in
-    progress" (another body: 422), and write nothing; once the lock goes,
-    the first completes, and only it wrote."""
+    locked); its reservation is invisible to other sessions; 7 more with
+    the key, released together, each wait idempotency_wait_ms for it and
+    are then 409 "in progress" with Retry-After (another body too: it
+    cannot be told apart before the first commits), and write nothing;
+    once the lock goes, the first completes, and only it wrote."""
     path = f"/v1/tenants/{TENANT_A}/users"
     key = _idem_key("held")
     body = {"username": unique("idh")}
     h = {"Idempotency-Key": key}
+    _idem_reload_with(["idempotency_wait_ms = 50"])
+    try:
+        _idem_409_while_held(path, key, body, h)
+    finally:
+        _idem_reload_with(None)
+
+
+def _idem_409_while_held(path, key, body, h):
     # A worker serves every connection nginx keeps open to it, one request
     # at a time: a request nginx sends on an idle kept connection of the
     # worker that holds the first request would wait for it. With none
@@ -302,8 +315,9 @@ def idempotency_409_while_the_first_is_running():
     _idem_wait(lambda: _idem_kept_connections() == 0, "nginx to close its kept connections")
     with _idem_lock_users():
         first = _idem_background("POST", path, body, headers=h)
-        _idem_wait(lambda: [s for s, _ in _idem_rows(TENANT_A, key)] == ["0"]
-                   and _idem_blocked_workers(), "the first request to hold the key")
+        _idem_wait(lambda: _idem_blocked_workers(), "the first request to hold the key")
+        # The reservation is not committed: no other session sees it.
+        eq(_idem_rows(TENANT_A, key), [], "the reservation of a request in flight")
         # users is locked: its rows are counted once the lock is gone.
         before = _idem_snapshot(skip=("users",))
         t0 = time.monotonic()
@@ -313,7 +327,10 @@ def idempotency_409_while_the_first_is_running():
         for r in out:
             problem(r, 409)
             eq(r.json().get("detail"), _idem_IN_PROGRESS, "409 detail")
-        problem(other, 422)
+            eq(r.header("Retry-After"), "1", "409 Retry-After")
+        # Another request with the key waits too, and is 409 as well: it
+        # cannot tell until the first commits.
+        problem(other, 409)
         after = _idem_snapshot(skip=("users",))
         check(after == before, f"rows changed by the 409s and the 422 ({took:.1f} s): "
               f"{before} -> {after}; keys: {psql('SELECT key, status, xmin FROM idempotency')}")
@@ -336,11 +353,13 @@ def idempotency_request_racing_the_first_reservation_does_not_run():
     the first request's new idempotency row uncommitted (it waits for an
     advisory lock this test holds) while the second request starts and
     waits for that row; then the first goes on. The second must not run:
-    it gets 409 or the replay, and one invite is made, not two."""
+    it waits for the first's commit (idempotency_wait_ms is long here) and
+    gets the replay, and one invite is made, not two."""
     path = f"/v1/tenants/{TENANT_A}/invites"
     key = _idem_key("hold")
     body = {"email": unique("idrace") + "@example.com"}
     h = {"Idempotency-Key": key}
+    _idem_reload_with(["idempotency_wait_ms = 600000"])
     psql(f"""CREATE FUNCTION it_idem_hold() RETURNS trigger LANGUAGE plpgsql AS $$
              BEGIN PERFORM pg_advisory_xact_lock_shared({_idem_HOLD}); RETURN NULL; END $$;
              CREATE TRIGGER it_idem_hold AFTER INSERT ON idempotency FOR EACH ROW
@@ -382,14 +401,17 @@ def idempotency_request_racing_the_first_reservation_does_not_run():
             holder.wait()
         psql("DROP TRIGGER IF EXISTS it_idem_hold ON idempotency; "
              "DROP FUNCTION IF EXISTS it_idem_hold();", user="postgres")
+        _idem_reload_with(None)
     for r in (a, b):
         if r.status == 201 and r.json().get("token"):
             ALL_TOKENS.append(r.json()["token"])
     eq((a.status, a.header(_idem_REPLAYED)), (201, None), f"the first request ({a!r})")
     invites = int(sql_one(f"SELECT count(*) FROM invites WHERE tenant_id = {lit(TENANT_A)} "
                           f"AND lower(email) = lower({lit(body['email'])})"))
-    check(b.status == 409 or b.header(_idem_REPLAYED) == "true",
+    check(b.status != 201 or b.header(_idem_REPLAYED) == "true",
           f"the second request ran as well ({b!r}); invites made: {invites}")
+    eq((b.status, b.header(_idem_REPLAYED), _idem_without(b.body, ("token",))),
+       (201, "true", _idem_without(a.body, ("token",))), "the second request's answer")
     eq(invites, 1, "invites made")
     eq([s for s, _ in _idem_rows(TENANT_A, key)], ["201"], "idempotency rows")
 
@@ -422,8 +444,7 @@ def idempotency_5xx_is_not_kept():
     try:
         with _idem_lock_users():
             bg = _idem_background("POST", path, body, headers=h)
-            _idem_wait(lambda: [s for s, _ in _idem_rows(TENANT_A, key)] == ["0"],
-                       "the request to reserve its key")
+            _idem_wait(lambda: _idem_blocked_workers(), "the request to block on users")
             r = bg.result()
             eq(r.status, 503, f"the write that timed out ({r!r})")
             problem(r, 503)
@@ -442,8 +463,7 @@ def idempotency_5xx_is_not_kept():
     h = {"Idempotency-Key": key}
     with _idem_lock_users():
         bg = _idem_background("POST", path, body, headers=h)
-        _idem_wait(lambda: [s for s, _ in _idem_rows(TENANT_A, key)] == ["0"]
-                   and _idem_blocked_workers(), "the request to block on users")
+        _idem_wait(lambda: _idem_blocked_workers(), "the request to block on users")
         pids = _idem_blocked_workers()
         eq(len(pids), 1, "rosterd backends waiting for the lock")
         psql(f"SELECT pg_terminate_backend({int(pids[0])})")
@@ -544,7 +564,9 @@ def idempotency_keys_are_per_tenant():
         check(r.header(_idem_REPLAYED) is None, f"/v1/tenants, {label}: replayed another "
               f"scope's answer ({r!r})")
         check(r.status in (201, 409), f"/v1/tenants, {label}: status ({r!r})")
-        eq(len(_idem_rows(scope, key + "-t")), 1, f"/v1/tenants, {label}: key row")
+        # a 4xx (the name taken by the first) is not kept
+        eq(len(_idem_rows(scope, key + "-t")), 1 if r.status == 201 else 0,
+           f"/v1/tenants, {label}: key row")
     # The same path in the v1 dialect names the tenant: A's and B's.
     for t in (a, b):
         r = v1("POST", f"/tenants/{t}/roles", {"name": "Idem role"},
@@ -553,8 +575,11 @@ def idempotency_keys_are_per_tenant():
         eq([s for s, _ in _idem_rows(t, key + "-role")], ["201"], f"v1 role: key row of {t}")
 
 
-def _idem_post_routes():
-    return [(m, p) for m, p, *_ in router_routes() if m == "POST"]
+def _idem_post_routes(public=False):
+    """The POST routes of the router: those of an authenticated caller, or
+    (public=True) the public ones."""
+    return [(m, p) for m, p, right, *_ in router_routes()
+            if m == "POST" and (right == "public") == public]
 
 
 # What a replay leaves out: secrets handed out once.
@@ -651,3 +676,212 @@ def idempotency_bad_keys_400_naming_the_header():
         r = request(m, path, body, headers={"Idempotency-Key": key})
         eq(r.status, ok, f"{name}: 255 visible characters ({r!r})")
         eq(r.header(_idem_REPLAYED), None, f"{name}: 255 characters: marked replayed")
+
+
+@test
+def idempotency_ignored_on_public_routes():
+    """A public route (POST /v1/invites/accept) ignores Idempotency-Key: an
+    anonymous caller writes no idempotency row, whether the request fails
+    (4xx) or succeeds, and a retry with the key runs again (no replay, no
+    422, no 400 for a bad key)."""
+    routes = _idem_post_routes(public=True)
+    check(routes, "no public POST route")
+    for method, pattern in routes:
+        name = f"POST {pattern}"
+        key = _idem_key("public")
+        h = {"Idempotency-Key": key}
+        before = sql_one("SELECT count(*) FROM idempotency")
+        r = request(method, pattern, {}, token=None, headers=h)
+        check(400 <= r.status < 500, f"{name}: empty body ({r!r})")
+        r = request(method, pattern, {}, token=None, headers={"Idempotency-Key": "bad key"})
+        check(400 <= r.status < 500 and "Idempotency-Key" not in _idem_text(r),
+              f"{name}: a bad key is not looked at ({r!r})")
+        m, path, body, ok = ROUTE_CALLS[(method, pattern)](TENANT_A)
+        first = request(m, path, body, token=None, headers=h)
+        eq(first.status, ok, f"{name}: with a key ({first!r})")
+        again = request(m, path, body, token=None, headers=h)
+        check(again.header(_idem_REPLAYED) is None and again.status != 422,
+              f"{name}: the retry was not run again ({again!r})")
+        eq(sql_one("SELECT count(*) FROM idempotency"), before,
+           f"{name}: idempotency rows written for an anonymous caller")
+        eq(_idem_rows(ZERO_UUID, key), [], f"{name}: the key's row")
+
+
+@test
+def idempotency_keys_are_per_caller():
+    """Two TenantAdmins of one tenant (two subs) send the same request with
+    the same key: each is its own key. The second runs for real (its own
+    invite), and each caller's retry replays that caller's own answer."""
+    path = f"/v1/tenants/{TENANT_A}/invites"
+    key = _idem_key("caller")
+    body = {"email": unique("idcall") + "@example.com"}
+    h = {"Idempotency-Key": key}
+    x = ctl_token("it-idem-caller-x", ["TenantAdmin"], TENANT_A)
+    y = ctl_token("it-idem-caller-y", ["TenantAdmin"], TENANT_A)
+    ax = request("POST", path, body, token=x, headers=h)
+    ay = request("POST", path, body, token=y, headers=h)
+    for r in (ax, ay):
+        if r.status == 201 and r.json().get("token"):
+            ALL_TOKENS.append(r.json()["token"])
+    eq((ax.status, ax.header(_idem_REPLAYED)), (201, None), f"caller x ({ax!r})")
+    eq((ay.status, ay.header(_idem_REPLAYED)), (201, None),
+       f"caller y got caller x's stored answer ({ay!r})")
+    check(ay.json()["id"] != ax.json()["id"], "caller y: caller x's invite")
+    eq(sorted(s for s, _ in _idem_rows(TENANT_A, key)), ["201", "201"], "key rows")
+    for tok, first, who in ((x, ax, "x"), (y, ay, "y")):
+        with _idem_unchanged(f"caller {who}: retry"):
+            r = request("POST", path, body, token=tok, headers=h)
+        eq((r.status, r.header(_idem_REPLAYED), r.json()["id"]),
+           (201, "true", first.json()["id"]), f"caller {who}: retry")
+
+
+_idem_SECRET = "Tr0ub4dor&3 horse!"
+
+
+@test
+def idempotency_4xx_is_not_kept():
+    """A 4xx answer is not stored (it may quote the request): no row, and
+    the key is free: the corrected request with the same key runs. Seed
+    000 with a plaintext Password where base64 is expected, and a v1 body
+    without its required field."""
+    key = _idem_key("4xx")
+    h = {"Idempotency-Key": key}
+    path = f"/v1/tenants/{TENANT_A}/users"
+    r = request("POST", path, {"email": "x"}, headers=h)
+    problem(r, 400)
+    eq(_idem_rows(TENANT_A, key), [], "the row of a 400")
+    good = {"username": unique("id4")}
+    r = request("POST", path, good, headers=h)
+    eq((r.status, r.header(_idem_REPLAYED)), (201, None), f"the corrected request ({r!r})")
+    eq([s for s, _ in _idem_rows(TENANT_A, key)], ["201"], "the corrected request's row")
+    # Seed 000: a Password that is not base64.
+    m, p, body, ok = ROUTE_CALLS[("POST", "/Application/PostSecurityGroupUsers")](TENANT_A)
+    check(isinstance(body, dict), f"seed 000 body: {body!r}")
+    bad = dict(body, Password=_idem_SECRET)
+    key = _idem_key("4xx-000")
+    r = request(m, p, bad, headers={"Idempotency-Key": key})
+    check(400 <= r.status < 500, f"seed 000, bad Password ({r!r})")
+    eq(sql_one(f"SELECT count(*) FROM idempotency WHERE key = {lit(key)}"), "0",
+       "the row of seed 000's 4xx")
+    eq(sql_one("SELECT count(*) FROM idempotency WHERE status >= 400 OR "
+               f"position(convert_to({lit(_idem_SECRET)}, 'UTF8') IN response) > 0"), "0",
+       "4xx rows, or rows quoting the password")
+
+
+@test
+def idempotency_request_hash_is_keyed():
+    """The stored request hash is HMAC-SHA256 under the installation's
+    secret (idempotency_key_file, by default idempotency.key next to the
+    configuration file, made at first use with mode 0600), not a plain
+    SHA-256 that a reader of the database could test guesses against."""
+    import hashlib
+    import hmac
+    key = _idem_key("hmac")
+    path = f"/v1/tenants/{TENANT_A}/users"
+    raw = json.dumps({"username": unique("idh"), "password": "pw-" + uuid.uuid4().hex})
+    r = request("POST", path, raw, headers={"Idempotency-Key": key})
+    check(r.status in (201, 400), f"create ({r!r})")
+    if r.status == 400:  # no password field on this route: without it
+        raw = json.dumps({"username": unique("idh")})
+        r = request("POST", path, raw, headers={"Idempotency-Key": key})
+        eq(r.status, 201, f"create ({r!r})")
+    stored = sql_one(f"SELECT encode(request_hash, 'hex') FROM idempotency "
+                     f"WHERE tenant_id = {lit(TENANT_A)} AND key = {lit(key)}")
+    secret_file = os.path.join(os.path.dirname(CONF), "idempotency.key")
+    check(os.path.exists(secret_file), f"{secret_file} was not made")
+    eq(oct(os.stat(secret_file).st_mode & 0o777), "0o600", "the secret's mode")
+    with open(secret_file, "rb") as f:
+        secret = f.read().rstrip(b"\n").rstrip(b"\r")
+    check(len(secret) >= 32, "the secret is short")
+    msg = f"POST\n{path}\n\napplication/json\n".encode() + raw.encode()
+    check(stored != hashlib.sha256(msg).hexdigest(), "the request hash is a plain SHA-256")
+    eq(stored, hmac.new(secret, msg, hashlib.sha256).hexdigest(), "the request hash")
+    check(secret.hex() not in "".join(psql("SELECT encode(request_hash, 'hex') || "
+                                           "encode(response, 'hex') FROM idempotency")),
+          "the secret is in the database")
+
+
+def _idem_kill_workers():
+    """SIGKILL every worker of the main rosterd; returns once new ones run."""
+    old = MAIN.workers()
+    check(old, "no workers")
+    for pid in old:
+        os.kill(pid, signal.SIGKILL)
+    eq(len(MAIN.wait_workers(WORKERS, 60 * TIME_SCALE, exclude=old)), WORKERS,
+       "workers after the kill")
+
+
+@test
+def idempotency_killed_worker_leaves_no_reservation():
+    """The reservation, the write and the stored answer are one
+    transaction. A worker killed (SIGKILL) while its request is held
+    inside the write (a trigger on users waits for a lock this test
+    holds), or whose database session is terminated after the write while
+    it stores the answer (a trigger on idempotency), left nothing
+    committed: once that session is gone, the retry with the same key
+    runs for real (201, not 409 "in progress" for a day) and makes one
+    user."""
+    path = f"/v1/tenants/{TENANT_A}/users"
+    for stage, table, when, fault in (
+            ("in the write", "users", "AFTER INSERT ON users FOR EACH ROW WHEN "
+             "(NEW.username = {name})", "kill"),
+            ("storing the answer", "idempotency", "BEFORE UPDATE ON idempotency FOR EACH ROW "
+             "WHEN (NEW.key = {key})", "terminate")):
+        key = _idem_key("kill")
+        body = {"username": unique("idk")}
+        h = {"Idempotency-Key": key}
+        trig = when.format(name=lit(body["username"]), key=lit(key))
+        psql(f"""CREATE FUNCTION it_idem_kill() RETURNS trigger LANGUAGE plpgsql AS $$
+                 BEGIN PERFORM pg_advisory_xact_lock_shared({_idem_HOLD}); RETURN NEW; END $$;
+                 CREATE TRIGGER it_idem_kill {trig} EXECUTE FUNCTION it_idem_kill();""",
+             user="postgres")
+        holder = None
+        try:
+            env = dict(os.environ, PGAPPNAME="it-idem-kill")
+            holder = subprocess.Popen(
+                [os.path.join(PG_BIN, "psql"), "-X", "-q", "-h", PG_DIR, "-p", PG_PORT,
+                 "-U", "rosterd", "-d", "rosterd"], stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+            holder.stdin.write(f"SELECT pg_advisory_lock({_idem_HOLD});\n")
+            holder.stdin.flush()
+            _idem_wait(lambda: sql_one(
+                "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE "
+                f"a.application_name = 'it-idem-kill' AND l.locktype = 'advisory' "
+                f"AND l.granted AND l.objid = {_idem_HOLD}") == "1", "the advisory lock",
+                holder.poll)
+            bg = _idem_background("POST", path, body, headers=h)
+
+            def held():
+                return psql("SELECT pid FROM pg_stat_activity WHERE application_name = "
+                            "'rosterd' AND wait_event = 'advisory'")
+
+            _idem_wait(lambda: len(held()) == 1, f"the request held {stage}")
+            backend = held()[0]
+            eq(_idem_rows(TENANT_A, key), [], f"{stage}: the reservation seen by others")
+            if fault == "kill":
+                _idem_kill_workers()
+            else:
+                psql(f"SELECT pg_terminate_backend({int(backend)})")
+            r = bg.result()
+            check(r.status >= 500, f"{stage}: the answer of the request cut short ({r!r})")
+            holder.stdin.write(f"SELECT pg_advisory_unlock({_idem_HOLD});\n")
+            holder.stdin.close()
+            holder.wait(timeout=30)
+            holder = None
+            _idem_wait(lambda: sql_one("SELECT count(*) FROM pg_stat_activity WHERE "
+                                       f"pid = {int(backend)}") == "0",
+                       f"{stage}: the killed worker's session to end")
+        finally:
+            if holder is not None:
+                holder.kill()
+                holder.wait()
+            psql(f"DROP TRIGGER IF EXISTS it_idem_kill ON {table}; "
+                 "DROP FUNCTION IF EXISTS it_idem_kill();", user="postgres")
+        eq(_idem_rows(TENANT_A, key), [], f"{stage}: the key's row after the kill")
+        eq(_idem_users_named(TENANT_A, body["username"]), 0,
+           f"{stage}: users rows after the kill")
+        wait_ready()
+        r = request("POST", path, body, headers=h)
+        eq((r.status, r.header(_idem_REPLAYED)), (201, None), f"{stage}: the retry ({r!r})")
+        eq(_idem_users_named(TENANT_A, body["username"]), 1, f"{stage}: users rows")
+        eq([s for s, _ in _idem_rows(TENANT_A, key)], ["201"], f"{stage}: the key's row")
