@@ -248,7 +248,7 @@ def _oidc_refused(stack):
     """{reason: count} of rosterd_auth_refused_total in the stack's
     /metrics."""
     from prometheus_client.parser import text_string_to_metric_families
-    r = stack.request("GET", "/metrics", token=None)
+    r = stack.request("GET", "/metrics", token=METRICS_TOKEN)
     eq(r.status, 200, "GET /metrics")
     out = {}
     for fam in text_string_to_metric_families(r.body.decode()):
