@@ -501,8 +501,9 @@ def _jw_token(priv, kid, iss, aud, roles=("SystemAdmin",)):
 
 def _jw_children(inst, comm):
     """The master's children whose process name is comm."""
+    p = subprocess.run(["pgrep", "-P", str(inst.pid)], capture_output=True, text=True)
     out = []
-    for pid in inst.workers():
+    for pid in (int(x) for x in p.stdout.split()):
         try:
             with open(f"/proc/{pid}/comm") as fh:
                 if fh.read().strip() == comm:
