@@ -268,6 +268,11 @@ begin_section(struct config *cfg, char *hdr, const char *where, int lineno,
 		    "1 to 64 of a-z, 0-9, _ and -", where, name);
 		return -1;
 	}
+	if (strcmp(name, CONFIG_LOCAL_ISSUER) == 0) {
+		snprintf(err, errsz, "%s: [issuer %s]: the name is taken by "
+		    "the jwt_* keys' issuer", where, name);
+		return -1;
+	}
 	for (i = 0; i < cfg->nissuers; i++)
 		if (strcmp(cfg->issuers[i].name, name) == 0) {
 			snprintf(err, errsz, "%s: [issuer %s] again (first "
@@ -816,13 +821,6 @@ add_local_issuer(struct config *cfg, char *err, size_t errsz)
 		    "for any application", where);
 		return -1;
 	}
-	for (i = 0; i < cfg->nissuers; i++)
-		if (strcmp(cfg->issuers[i].name, CONFIG_LOCAL_ISSUER) == 0) {
-			snprintf(err, errsz, "%s:%d: [issuer %s]: the name is "
-			    "taken by the jwt_* keys' issuer", cfg->path,
-			    cfg->issuers[i].line, CONFIG_LOCAL_ISSUER);
-			return -1;
-		}
 	cfg->issuers = xrealloc(cfg->issuers, (cfg->nissuers + 1) *
 	    sizeof(*cfg->issuers));
 	is = &cfg->issuers[cfg->nissuers++];
