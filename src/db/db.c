@@ -16,6 +16,7 @@ struct db {
 	long		 statement_timeout_ms;
 	int64_t		 plans_at;	/* when cached plans were last dropped */
 	int		 prepared;	/* the statements exist on conn */
+	int		 budget;	/* see db_budget() */
 	char *const	*want;		/* sql_dir's migrations (borrowed) */
 	size_t		 nwant;
 	enum db_schema	 schema;	/* as last checked */
@@ -389,6 +390,13 @@ exec_once(struct db *db, struct arena *a, enum stmt id, const char *const *param
 	return NULL;
 }
 
+/* Whether db_exec() guards its arena's budget from now on.  See db.h. */
+void
+db_budget(struct db *db, int guard)
+{
+	db->budget = guard != 0;
+}
+
 /*
  * Executes a prepared statement.  See db.h.  A serialization failure or
  * deadlock is retried once; a lost connection is retried once only for
@@ -402,6 +410,17 @@ db_exec(struct db *db, struct arena *a, enum stmt id,
 
 	if (constraint != NULL)
 		*constraint = NULL;
+	if (db->budget) {
+		if (arena_exceeded(a)) {
+			log_info("statement %s not run: the request spent its "
+			    "memory budget (%zu bytes used)",
+			    db_statements[id].name, arena_used(a));
+			*st = DB_UNAVAILABLE;
+			return NULL;
+		}
+		/* the work starts: what it returns is not refused */
+		arena_lift_budget(a, 1);
+	}
 	r = exec_once(db, a, id, params, st, constraint);
 	if (r == NULL && (*st == DB_RETRY ||
 	    (*st == DB_UNAVAILABLE && db_statements[id].readonly)))

@@ -111,6 +111,19 @@ PGresult *db_exec(struct db *db, struct arena *a, enum stmt id,
 int db_ready(struct db *db);
 
 /*
+ * guard 1: db_exec() guards the budget of the arena it is given (the
+ * request's request_memory_bytes), as the worker asks around a request's
+ * statements.  No statement runs while the budget is spent: db_exec()
+ * logs it and answers DB_UNAVAILABLE, and the arena stays spent
+ * (arena_exceeded()) for the worker to refuse the request.  A statement
+ * that runs lifts the budget (arena_lift_budget()): the work has
+ * started, so what it returns and the answer built from it are never
+ * refused for memory.  guard 0 (the default): statements run whatever
+ * the budget.
+ */
+void db_budget(struct db *db, int guard);
+
+/*
  * Opens a connection with the session every rosterd connection has:
  * connect_timeout and application_name as defaults (the conninfo may
  * override them), search_path 'public', TimeZone UTC, jit off and,
