@@ -107,7 +107,13 @@ void db_free(struct db *db);
 PGresult *db_exec(struct db *db, struct arena *a, enum stmt id,
     const char *const *params, enum db_status *st, const char **constraint);
 
-/* 1 when a connection is up (connecting if needed), else 0. */
+/*
+ * 1 when a connection is up (connecting if needed), else 0.  Connecting
+ * checks the schema and prepares the statements; a statement whose
+ * PREPARE waits on a table lock for more than half a second is left
+ * to be prepared when first used, so this never waits on a lock for
+ * long.
+ */
 int db_ready(struct db *db);
 
 /*

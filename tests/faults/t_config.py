@@ -10,7 +10,8 @@
 #     that cannot drain;
 #   * an Idempotency-Key whose worker was killed while running it;
 #   * reloads: refused for a bad config or key file (the old one serves on),
-#     `workers` changed, SIGHUP and SIGTERM arriving while a reload drains;
+#     `workers` changed, SIGHUP and SIGTERM arriving while a reload drains,
+#     a reload while a table is locked;
 #   * listen (numeric TCP, a host name refused), listen_mode, listen_backlog,
 #     workers = 0, log_level, jwt_require_exp;
 #   * a tenant's default group and standard roles deleted;
@@ -733,6 +734,44 @@ def config_signals_during_a_reload_drain():
         eq(events, ["configuration reloaded", "reload done", "configuration reloaded",
                     "reload done", "shutting down", "rosterd stopped"],
            "the master's events, in order")
+    finally:
+        if rd.proc.poll() is None:
+            rd.kill()
+
+
+@test
+def config_reload_while_a_table_is_locked():
+    """A reload while users is locked (ACCESS EXCLUSIVE, as a migration
+    holds it), workers = 1 and statement_timeout_ms = 0 (a statement that
+    waits for the lock waits for good): the new worker's up-front
+    PREPAREs give up on the lock (those that need it are prepared when
+    first used), so once the old worker has drained, the new one answers
+    /healthz and a route that does not touch users, while the lock is
+    still held; once it goes, a create is 201 on the same worker."""
+    rd = Rosterd("reloadlocked", workers=1, log_level="info", statement_timeout_ms=0)
+    try:
+        old = rd.wait_ready(1)
+        eq(request("POST", _cfg_V1_USERS, new_user_v1()).status, 201, "a create (warm-up)")
+        with _cfg_lock_users():
+            start = _cfg_log_from(rd)
+            os.kill(rd.pid, signal.SIGHUP)
+            _cfg_wait_log(rd, start, "reload done")
+            new = rd.workers()
+            check(len(new) == 1 and not set(new) & set(old),
+                  f"workers after the reload: {new} (before {old})")
+            r = request("GET", "/healthz", tok=None)
+            eq(r.status, 200, f"GET /healthz while users is locked ({r!r})")
+            r = request("GET", f"/v1/tenants/{TENANT_A}")
+            eq(r.status, 200, f"GET a tenant while users is locked ({r!r})")
+            lines = _cfg_wait_log(rd, start, "waits for a table lock")
+            note(f"the new worker: {lines[0][:200]}")
+        body = new_user_v1()
+        r = request("POST", _cfg_V1_USERS, body)
+        eq(r.status, 201, f"a create once the lock is gone ({r!r})")
+        eq(_cfg_users_named(body["username"]), 1, "rows of the create")
+        eq(rd.workers(), new, "the worker pids (none died)")
+        eq(rd.worker_deaths(), [], "the master's lines about dead workers")
+        eq(rd.stop(), 0, "exit status after SIGTERM")
     finally:
         if rd.proc.poll() is None:
             rd.kill()
