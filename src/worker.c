@@ -533,7 +533,10 @@ worker_run(const struct config *cfg, int lfd)
 			log_error("cannot initialise libfcgi");
 			_exit(1);
 		}
-	(void)db_ready(w.app.db);	/* connect and prepare up front */
+	/* connect and prepare up front; a statement whose table is locked
+	 * is prepared at its first use instead (db_ready()), so that this
+	 * worker serves, /healthz first, whatever a migration holds */
+	(void)db_ready(w.app.db);
 	log_info("worker ready");
 	for (;;) {
 		if (stopping && !draining) {
