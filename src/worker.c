@@ -300,7 +300,29 @@ schema_refusal(struct http_req *req, struct http_resp *resp,
 	    missing));
 }
 
-/* The route's work once it is matched: front line, schema, handler. */
+/*
+ * A request that spent request_memory_bytes before its work started
+ * (reading and decoding its body, building its statements' parameters):
+ * 413 in the dialect's shape, rendered outside the budget.  None of its
+ * statements has run (db_budget()).
+ */
+static void
+memory_refusal(struct worker *w, struct http_req *req,
+    struct http_resp *resp, const struct dialect *d)
+{
+	arena_lift_budget(req->arena, 1);
+	http_resp_init(resp, req->arena);
+	d->error(req, resp, 413, arena_sprintf(req->arena, "The request "
+	    "needs more memory than the %ld bytes one request may use "
+	    "(request_memory_bytes).", w->app.cfg->request_memory_bytes));
+}
+
+/*
+ * The route's work once it is matched: front line, schema, handler.
+ * The memory budget holds until the handler's first statement runs
+ * (db_budget()); a route without the database answers with what the
+ * server has, so its budget ends with the front line.
+ */
 static void
 dispatch(struct worker *w, struct http_req *req, struct http_resp *resp,
     FCGX_Stream *in)
@@ -309,24 +331,37 @@ dispatch(struct worker *w, struct http_req *req, struct http_resp *resp,
 	struct idem idem;
 	int rc;
 
-	if ((rc = front_line(w, req, in, &msg)) != 0) {
-		req->route->dialect->error(req, resp, rc,
-		    msg != NULL ? msg : front_message(rc));
+	if ((rc = front_line(w, req, in, &msg)) != 0 ||
+	    arena_exceeded(req->arena)) {
+		if (arena_exceeded(req->arena))
+			memory_refusal(w, req, resp, req->route->dialect);
+		else
+			req->route->dialect->error(req, resp, rc,
+			    msg != NULL ? msg : front_message(rc));
 		return;
 	}
-	if (!(req->route->flags & ROUTE_NO_DB) && db_schema(w->app.db,
-	    &missing) == DB_SCHEMA_BEHIND) {
+	if (req->route->flags & ROUTE_NO_DB)
+		arena_lift_budget(req->arena, 1);
+	else if (db_schema(w->app.db, &missing) == DB_SCHEMA_BEHIND) {
 		schema_refusal(req, resp, missing);
 		return;
 	}
-	if (idem_begin(w->app.db, req, resp, &idem))
-		goto out;
-	req->route->handler(req, resp);
-	if (resp->status == 0)
-		req->route->dialect->error(req, resp, 500,
-		    "An error has occurred.");
+	db_budget(w->app.db, 1);
+	if (idem_begin(w->app.db, req, resp, &idem) == 0) {
+		/* an Idempotency-Key's reservation lifted the budget (a
+		 * replay is the answer of finished work); it is not this
+		 * request's work, so the budget holds again */
+		if (!(req->route->flags & ROUTE_NO_DB))
+			arena_lift_budget(req->arena, 0);
+		req->route->handler(req, resp);
+		if (resp->status == 0)
+			req->route->dialect->error(req, resp, 500,
+			    "An error has occurred.");
+	}
+	db_budget(w->app.db, 0);
+	if (arena_exceeded(req->arena))
+		memory_refusal(w, req, resp, req->route->dialect);
 	idem_end(w->app.db, req, resp, &idem);
-out:
 	/* the connection made for this request found the schema behind */
 	if (resp->status == 503 && !(req->route->flags & ROUTE_NO_DB) &&
 	    db_schema(w->app.db, &missing) == DB_SCHEMA_BEHIND)
@@ -409,12 +444,10 @@ handle(struct worker *w, FCGX_Request *r)
 		req.ctx = &w->app;
 		process(w, &req, &resp, r->in);
 	}
-	if (arena_exceeded(w->arena)) {
-		/* the budget is spent: render the refusal from the heap */
-		http_resp_init(&resp, NULL);
-		http_resp_set(&resp, 413, "application/json",
-		    "{\"Message\":\"The request is too large.\"}", 39);
-	}
+	if (arena_exceeded(w->arena))	/* spent before any route's work */
+		memory_refusal(w, &req, &resp, req.route != NULL ?
+		    req.route->dialect : req.path != NULL ?
+		    routes_dialect_for_path(req.path) : &dialect_plain);
 	http_resp_header(&resp, "X-Request-Id", req.request_id);
 	buf_init(&out, NULL);
 	http_resp_serialize(&resp, &out);
@@ -618,7 +651,10 @@ worker_run(const struct config *cfg, int lfd)
 			log_error("cannot initialise libfcgi");
 			_exit(1);
 		}
-	(void)db_ready(w.app.db);	/* connect and prepare up front */
+	/* connect and prepare up front; a statement whose table is locked
+	 * is prepared at its first use instead (db_ready()), so that this
+	 * worker serves, /healthz first, whatever a migration holds */
+	(void)db_ready(w.app.db);
 	log_info("worker ready");
 	for (;;) {
 		if (stopping && !draining) {

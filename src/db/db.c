@@ -15,7 +15,9 @@ struct db {
 	long		 connect_timeout;	/* seconds */
 	long		 statement_timeout_ms;
 	int64_t		 plans_at;	/* when cached plans were last dropped */
-	int		 prepared;	/* the statements exist on conn */
+	int		 prepared;	/* the up-front prepare ran on conn */
+	unsigned char	 ready[STMT__MAX];	/* statement prepared on conn */
+	int		 budget;	/* see db_budget() */
 	char *const	*want;		/* sql_dir's migrations (borrowed) */
 	size_t		 nwant;
 	enum db_schema	 schema;	/* as last checked */
@@ -32,6 +34,16 @@ struct db {
 	PGresult	*q_res;		/* q_id's result (request arena) */
 	char		 q_state[6];	/* the opening's SQLSTATE */
 };
+
+/*
+ * How long the connection's set-up (the schema check, the up-front
+ * PREPAREs) waits for a table lock.  PREPARE takes a share lock on the
+ * tables it names, so a migration holding ACCESS EXCLUSIVE on one would
+ * otherwise hold a starting worker until statement_timeout or for good,
+ * serving nothing, not even /healthz.  A statement whose PREPARE timed
+ * out is prepared when first used, waiting as its request would.
+ */
+#define DB_SETUP_LOCK_TIMEOUT	"500ms"
 
 /* A schema that is behind is checked again at most this often. */
 #define DB_SCHEMA_RECHECK_US	1000000LL
@@ -140,23 +152,53 @@ disconnect(struct db *db)
 		PQfinish(db->conn);
 	db->conn = NULL;
 	db->prepared = 0;
+	memset(db->ready, 0, sizeof(db->ready));
 	if (db->schema == DB_SCHEMA_OK)
 		db->schema = DB_SCHEMA_UNKNOWN;	/* the next server may differ */
 }
 
-/* Every statement of the table, prepared once per connection. */
+/* Runs a set-up command of constant text; 0 or -1. */
+static int
+setup_command(struct db *db, const char *sql)
+{
+	PGresult *r;
+	ExecStatusType es;
+
+	r = PQexec(db->conn, sql);
+	es = PQresultStatus(r);
+	PQclear(r);
+	return es == PGRES_COMMAND_OK || es == PGRES_TUPLES_OK ? 0 : -1;
+}
+
+/*
+ * Every statement of the table, prepared once per connection, up front
+ * (with the set-up's lock timeout in force).  A PREPARE that timed out
+ * waiting for a lock ends the pass: that statement and those after it
+ * are prepared when first used (exec_once()).  0, or -1 when a
+ * statement cannot be prepared at all.
+ */
 static int
 prepare_all(struct db *db)
 {
-	const char *m;
+	const char *m, *state;
 	PGresult *r;
 	size_t i;
 	int ok;
 
 	for (i = 0; i < STMT__MAX; i++) {
+		if (db->ready[i])
+			continue;
 		r = PQprepare(db->conn, db_statements[i].name,
 		    db_statements[i].sql, db_statements[i].nparams, NULL);
 		ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+		state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+		if (!ok && state != NULL && strcmp(state, "55P03") == 0) {
+			log_warn("statement %s waits for a table lock: it and "
+			    "the %zu after it are prepared when first used",
+			    db_statements[i].name, (size_t)STMT__MAX - i - 1);
+			PQclear(r);
+			break;
+		}
 		if (!ok) {
 			m = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
 			log_error("cannot prepare statement %s: %s",
@@ -165,6 +207,7 @@ prepare_all(struct db *db)
 		PQclear(r);
 		if (!ok)
 			return -1;
+		db->ready[i] = 1;
 	}
 	db->prepared = 1;
 	db->plans_at = time_mono_us();
@@ -203,6 +246,9 @@ schema_check(struct db *db, int log_extra)
 	int rc = 0;
 
 	db->schema_at = time_mono_us();
+	if (setup_command(db, "SET lock_timeout = '" DB_SETUP_LOCK_TIMEOUT
+	    "'") != 0)
+		return -1;
 	if (db->nwant > 0 && db_migrations_applied(db->conn, &have, &nhave,
 	    err, sizeof(err)) != 0) {
 		log_warn("%s", err);
@@ -222,6 +268,9 @@ schema_check(struct db *db, int log_extra)
 	db_names_free(have, nhave);
 	if (db->schema == DB_SCHEMA_OK && !db->prepared)
 		rc = prepare_all(db);
+	/* the session's own lock_timeout again */
+	if (rc == 0 && setup_command(db, "RESET lock_timeout") != 0)
+		rc = -1;
 	return rc;
 }
 
@@ -412,6 +461,31 @@ classify(struct db *db, struct arena *a, PGresult *r, const char **constraint)
 static PGresult *exec_queued(struct db *, struct arena *, enum stmt,
     const char *const *, enum db_status *, const char **);
 
+/*
+ * Runs statement id on the connection.  One the up-front pass left
+ * unprepared (it timed out on a lock) is prepared first, waiting as the
+ * statement itself would; a failed PREPARE's result is returned then.
+ */
+static PGresult *
+run_statement(struct db *db, enum stmt id, const char *const *params)
+{
+	const struct stmt_def *d = &db_statements[id];
+	PGresult *r;
+
+	if (d->replan)
+		return PQexecParams(db->conn, d->sql, d->nparams, NULL, params,
+		    NULL, NULL, 0);
+	if (!db->ready[id]) {
+		r = PQprepare(db->conn, d->name, d->sql, d->nparams, NULL);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK)
+			return r;
+		PQclear(r);
+		db->ready[id] = 1;
+	}
+	return PQexecPrepared(db->conn, d->name, d->nparams, params, NULL,
+	    NULL, 0);
+}
+
 static PGresult *
 exec_once(struct db *db, struct arena *a, enum stmt id, const char *const *params,
     enum db_status *st, const char **constraint)
@@ -434,14 +508,9 @@ exec_once(struct db *db, struct arena *a, enum stmt id, const char *const *param
 	    db_schema(db, NULL) != DB_SCHEMA_OK)) {
 		*st = DB_UNAVAILABLE;
 		return NULL;
-	} else
-		refresh_plans(db);
-	if (db_statements[id].replan)
-		r = PQexecParams(db->conn, db_statements[id].sql,
-		    db_statements[id].nparams, NULL, params, NULL, NULL, 0);
-	else
-		r = PQexecPrepared(db->conn, db_statements[id].name,
-		    db_statements[id].nparams, params, NULL, NULL, 0);
+	}
+	refresh_plans(db);
+	r = run_statement(db, id, params);
 	es = PQresultStatus(r);
 	if (r != NULL && (es == PGRES_TUPLES_OK || es == PGRES_COMMAND_OK)) {
 		*st = DB_OK;
@@ -453,6 +522,13 @@ exec_once(struct db *db, struct arena *a, enum stmt id, const char *const *param
 	if (*st == DB_UNAVAILABLE && PQstatus(db->conn) != CONNECTION_OK)
 		disconnect(db);
 	return NULL;
+}
+
+/* Whether db_exec() guards its arena's budget from now on.  See db.h. */
+void
+db_budget(struct db *db, int guard)
+{
+	db->budget = guard != 0;
 }
 
 /*
@@ -469,6 +545,17 @@ db_exec(struct db *db, struct arena *a, enum stmt id,
 
 	if (constraint != NULL)
 		*constraint = NULL;
+	if (db->budget) {
+		if (arena_exceeded(a)) {
+			log_info("statement %s not run: the request spent its "
+			    "memory budget (%zu bytes used)",
+			    db_statements[id].name, arena_used(a));
+			*st = DB_UNAVAILABLE;
+			return NULL;
+		}
+		/* the work starts: what it returns is not refused */
+		arena_lift_budget(a, 1);
+	}
 	r = exec_once(db, a, id, params, st, constraint);
 	if (r == NULL && !db->in_tx && (*st == DB_RETRY ||
 	    (*st == DB_UNAVAILABLE && db_statements[id].readonly)))
@@ -523,7 +610,8 @@ pipeline(struct db *db, const struct pipe_q *qs, size_t n, PGresult **res,
 	snprintf(state, 6, "00000");
 	for (i = 0; ok && i < n; i++) {
 		d = qs[i].sql == NULL ? &db_statements[qs[i].id] : NULL;
-		if (d != NULL && !d->replan)
+		/* one the up-front pass left unprepared runs unnamed */
+		if (d != NULL && !d->replan && db->ready[qs[i].id])
 			ok = PQsendQueryPrepared(db->conn, d->name, d->nparams,
 			    qs[i].params, NULL, NULL, 0) == 1;
 		else

@@ -158,8 +158,27 @@ PGresult *db_tx_opened(struct db *db, struct arena *a, char state[6]);
 int db_tx_commit(struct db *db, enum stmt id, const char *const *params);
 void db_tx_rollback(struct db *db);
 
-/* 1 when a connection is up (connecting if needed), else 0. */
+/*
+ * 1 when a connection is up (connecting if needed), else 0.  Connecting
+ * checks the schema and prepares the statements; a statement whose
+ * PREPARE waits on a table lock for more than half a second is left
+ * to be prepared when first used, so this never waits on a lock for
+ * long.
+ */
 int db_ready(struct db *db);
+
+/*
+ * guard 1: db_exec() guards the budget of the arena it is given (the
+ * request's request_memory_bytes), as the worker asks around a request's
+ * statements.  No statement runs while the budget is spent: db_exec()
+ * logs it and answers DB_UNAVAILABLE, and the arena stays spent
+ * (arena_exceeded()) for the worker to refuse the request.  A statement
+ * that runs lifts the budget (arena_lift_budget()): the work has
+ * started, so what it returns and the answer built from it are never
+ * refused for memory.  guard 0 (the default): statements run whatever
+ * the budget.
+ */
+void db_budget(struct db *db, int guard);
 
 /*
  * Opens a connection with the session every rosterd connection has:

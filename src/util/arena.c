@@ -65,6 +65,7 @@ struct arena {
 	struct arena_defer	*defers;/* cleanups, newest first */
 	size_t			 budget;/* 0 for no budget */
 	size_t			 used;	/* bytes handed out, saturating */
+	int			 lifted;/* budget off until the next reset */
 };
 
 /*
@@ -164,6 +165,7 @@ arena_reset(struct arena *a)
 	a->chunks = a->cur = a->first;
 	a->off = 0;
 	a->used = 0;
+	a->lifted = 0;
 	arena_poison(a->first->data, a->first->size);
 }
 
@@ -348,12 +350,23 @@ arena_defer(struct arena *a, arena_cleanup_fn fn, void *p)
 /*
  * Returns 1 once more bytes than the budget have been handed out since
  * creation or the last reset, else 0.  Always 0 for an arena without
- * a budget.
+ * a budget, and once the budget is lifted.
  */
 int
 arena_exceeded(const struct arena *a)
 {
-	return a->budget != 0 && a->used > a->budget;
+	return a->budget != 0 && !a->lifted && a->used > a->budget;
+}
+
+/*
+ * lift 1: the budget no longer applies until the next reset or
+ * arena_lift_budget(a, 0): arena_exceeded() is 0 and arena-backed bufs
+ * grow past it.  Allocations are counted all the same (arena_used()).
+ */
+void
+arena_lift_budget(struct arena *a, int lift)
+{
+	a->lifted = lift != 0;
 }
 
 /*

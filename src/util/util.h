@@ -34,8 +34,11 @@ RS_NORETURN void xoom(size_t n);
  *
  * The arena has a budget: once more than `budget` bytes have been
  * handed out, arena_exceeded() turns true (the allocation itself still
- * succeeds, so callers need no NULL paths); the request layer answers
- * 413 for such a request.
+ * succeeds, so callers need no NULL paths) and arena-backed bufs stop
+ * growing, until the budget is lifted (arena_lift_budget()) or the
+ * arena reset.  The request layer refuses a request that spends it
+ * before its first statement (413) and lifts it once that statement
+ * runs (db_budget()).
  */
 struct arena;
 typedef void (*arena_cleanup_fn)(void *);
@@ -51,6 +54,7 @@ char *arena_strndup(struct arena *a, const char *s, size_t n);
 char *arena_sprintf(struct arena *a, const char *fmt, ...) RS_PRINTF(2, 3);
 void arena_defer(struct arena *a, arena_cleanup_fn fn, void *p);
 int arena_exceeded(const struct arena *a);
+void arena_lift_budget(struct arena *a, int lift);
 size_t arena_used(const struct arena *a);
 
 /*

@@ -10,7 +10,8 @@
 #     that cannot drain;
 #   * an Idempotency-Key whose worker was killed while running it;
 #   * reloads: refused for a bad config or key file (the old one serves on),
-#     `workers` changed, SIGHUP and SIGTERM arriving while a reload drains;
+#     `workers` changed, SIGHUP and SIGTERM arriving while a reload drains,
+#     a reload while a table is locked;
 #   * listen (numeric TCP, a host name refused), listen_mode, listen_backlog,
 #     workers = 0, log_level, jwt_require_exp;
 #   * a tenant's default group and standard roles deleted;
@@ -382,37 +383,66 @@ def _cfg_kibo_shape(r):
     return None
 
 
+def _cfg_memory_refusal(r, rows, what):
+    """What is wrong with r, a v1 answer under a spent request_memory_bytes
+    that wrote `rows` rows, or None: a refusal (413 naming the limit, the v1
+    problem shape) must have written nothing."""
+    if rows:
+        return f"{what}: {r.status} after {rows} rows were written"
+    if r.status != 413:
+        return f"{what}: {r.status}, not 413 ({r.body[:120]!r})"
+    try:
+        p = _cfg_problem(r, 413, what)
+    except Fail as e:
+        return f"{what}: 413 not in the v1 shape ({e})"
+    if "request_memory_bytes" not in (p.get("detail") or ""):
+        return f"{what}: the refusal does not name request_memory_bytes ({p!r})"
+    return None
+
+
 @test
 def config_request_memory_bytes_spent():
-    """request_memory_bytes = 65536 (its least). Whatever rosterd answers a
-    request that spends the budget must be true: a refusal in the route's
-    own dialect shape that wrote nothing, or the answer of the completed
-    work. Two requests:
-    * a v1 bulk add of 2,000 ids (an 80 KB body): the budget goes while
-      the body is read and parsed, before any statement;
+    """request_memory_bytes = 65536 (its least). The budget bounds what a
+    request spends before its work starts (reading and decoding the body,
+    building the statements' parameters): a request past it when its first
+    statement would run is refused, 413 in the route's own dialect shape
+    naming the limit, having written nothing. Once a statement has run,
+    what it returns is the answer: never a 4xx after a commit.
+    * v1 bulk adds of 100 to 1,000 ids (4 to 40 KB bodies): each is added
+      whole (200) or refused with no row; the budget goes while the body
+      is read for some sizes and while it is decoded, past the body, for
+      others: at least one is refused at its statement (the log says
+      which), and the one of 2,000 ids (80 KB) is refused;
     * a Kibo addusers of one id to an admin group of 50 members: the
-      request is small, the answer (the whole group) is not, so the budget
-      goes after the membership was written.
+      request is small, the answer (the whole group) is not: 200 with the
+      row, and its replay with the same Idempotency-Key the same 200;
+    * a page of 100 users and /openapi.json (191 KB), larger than the
+      budget, are answered whole.
     Every wrong answer is listed, then the test fails on them."""
     wrong = []
-    with running("memory", workers=1, request_memory_bytes=65536):
-        group = _cfg_v1_group()
-        ids = _cfg_v1_users(2000)
-        path = f"/v1/tenants/{TENANT_A}/groups/{group}/members"
-        r = request("POST", path, {"userIds": ids})
-        rows = _cfg_members(group)
-        note(f"v1 bulk add of 2,000 ids: {r.status} {r.header('Content-Type')} "
-             f"{r.body[:120]!r}; membership rows after it: {rows}")
-        if r.status == 200:
-            if rows != 2000:
-                wrong.append(f"v1 bulk add: 200 with {rows} of 2000 rows")
-        else:
-            if rows:
-                wrong.append(f"v1 bulk add: {r.status} after {rows} rows were written")
-            try:
-                _cfg_problem(r, r.status, "v1 bulk add, budget spent")
-            except Fail as e:
-                wrong.append(f"v1 bulk add: {r.status} not in the v1 shape ({e})")
+    with running("memory", workers=1, request_memory_bytes=65536, log_level="info") as rd:
+        start = _cfg_log_from(rd)
+        answers = {}
+        for n in list(range(100, 1001, 100)) + [2000]:
+            group = _cfg_v1_group()
+            ids = _cfg_v1_users(n)
+            r = request("POST", f"/v1/tenants/{TENANT_A}/groups/{group}/members",
+                        {"userIds": ids})
+            rows = _cfg_members(group)
+            answers[n] = r.status
+            if r.status == 200 and rows == n:
+                continue
+            bad = _cfg_memory_refusal(r, rows, f"v1 bulk add of {n} ids")
+            if bad:
+                wrong.append(bad)
+        at_statement = rd.log_text()[start:].count("not run: the request spent its memory budget")
+        note(f"v1 bulk adds, ids: status {answers}; refused at their statement: {at_statement}")
+        if answers[2000] != 413:
+            wrong.append(f"v1 bulk add of 2,000 ids (80 KB, more than the budget): "
+                         f"{answers[2000]}")
+        if not at_statement:
+            wrong.append("no bulk add was refused at its statement (the budget spent "
+                         "while decoding, past the body)")
 
         code = unique("Adm")
         r = request("POST", f"/v1/tenants/{TENANT_A}/groups",
@@ -424,21 +454,31 @@ def config_request_memory_bytes_spent():
              f"{lit(TENANT_A)}, {lit(gid)}, unnest(ARRAY["
              f"{','.join(lit(m) for m in members)}]::uuid[])")
         new = _cfg_v1_users(1)[0]
-        r = request("POST", f"/platform/adminuser/groups/{code}/addusers", [new],
-                    headers={"X-Tenant-Id": TENANT_A})
+        h = {"X-Tenant-Id": TENANT_A, "Idempotency-Key": unique("mem")}
+        r = request("POST", f"/platform/adminuser/groups/{code}/addusers", [new], headers=h)
         added = int(sql_one(f"SELECT count(*) FROM group_members WHERE group_id = {lit(gid)} "
                             f"AND user_id = {lit(new)}"))
         note(f"Kibo addusers of 1 id to a group of 50: {r.status} {r.header('Content-Type')} "
-             f"{r.body[:120]!r}; the new membership row: {added}")
-        if r.status == 200:
-            if added != 1:
-                wrong.append("Kibo addusers: 200 without the membership row")
+             f"{len(r.body)} bytes {r.body[:80]!r}; the new membership row: {added}")
+        if r.status != 200 or added != 1:
+            wrong.append(f"Kibo addusers: {r.status} with {added} new membership row(s) "
+                         f"(the work ran: its answer is 200) {r.body[:120]!r}")
+        elif len(r.json().get("users", [])) != 51:
+            wrong.append(f"Kibo addusers: not the whole group of 51 ({r.body[:120]!r})")
+        again = request("POST", f"/platform/adminuser/groups/{code}/addusers", [new], headers=h)
+        if (again.status, again.body) != (r.status, r.body) or \
+                again.header("Idempotent-Replayed") != "true":
+            wrong.append(f"Kibo addusers replayed: {again.status} "
+                         f"{again.header('Idempotent-Replayed')} {again.body[:120]!r}")
+
+        r = request("GET", _cfg_V1_USERS + "?limit=100")
+        if r.status != 200 or len(r.json().get("items", [])) != 100:
+            wrong.append(f"a page of 100 users: {r.status} {r.body[:120]!r}")
         else:
-            if added:
-                wrong.append(f"Kibo addusers: {r.status} after the membership was written")
-            bad = _cfg_kibo_shape(r)
-            if bad:
-                wrong.append(f"Kibo addusers: {r.status} {bad}")
+            note(f"a page of 100 users: {len(r.body)} bytes")
+        r = request("GET", "/openapi.json", tok=None)
+        if r.status != 200 or "paths" not in r.json():
+            wrong.append(f"/openapi.json: {r.status} {r.body[:120]!r}")
         # A request within the budget is served by the same worker.
         eq(request("POST", _cfg_V1_USERS, new_user_v1()).status, 201,
            "a small create after the spent budget")
@@ -694,6 +734,44 @@ def config_signals_during_a_reload_drain():
         eq(events, ["configuration reloaded", "reload done", "configuration reloaded",
                     "reload done", "shutting down", "rosterd stopped"],
            "the master's events, in order")
+    finally:
+        if rd.proc.poll() is None:
+            rd.kill()
+
+
+@test
+def config_reload_while_a_table_is_locked():
+    """A reload while users is locked (ACCESS EXCLUSIVE, as a migration
+    holds it), workers = 1 and statement_timeout_ms = 0 (a statement that
+    waits for the lock waits for good): the new worker's up-front
+    PREPAREs give up on the lock (those that need it are prepared when
+    first used), so once the old worker has drained, the new one answers
+    /healthz and a route that does not touch users, while the lock is
+    still held; once it goes, a create is 201 on the same worker."""
+    rd = Rosterd("reloadlocked", workers=1, log_level="info", statement_timeout_ms=0)
+    try:
+        old = rd.wait_ready(1)
+        eq(request("POST", _cfg_V1_USERS, new_user_v1()).status, 201, "a create (warm-up)")
+        with _cfg_lock_users():
+            start = _cfg_log_from(rd)
+            os.kill(rd.pid, signal.SIGHUP)
+            _cfg_wait_log(rd, start, "reload done")
+            new = rd.workers()
+            check(len(new) == 1 and not set(new) & set(old),
+                  f"workers after the reload: {new} (before {old})")
+            r = request("GET", "/healthz", tok=None)
+            eq(r.status, 200, f"GET /healthz while users is locked ({r!r})")
+            r = request("GET", f"/v1/tenants/{TENANT_A}")
+            eq(r.status, 200, f"GET a tenant while users is locked ({r!r})")
+            lines = _cfg_wait_log(rd, start, "waits for a table lock")
+            note(f"the new worker: {lines[0][:200]}")
+        body = new_user_v1()
+        r = request("POST", _cfg_V1_USERS, body)
+        eq(r.status, 201, f"a create once the lock is gone ({r!r})")
+        eq(_cfg_users_named(body["username"]), 1, "rows of the create")
+        eq(rd.workers(), new, "the worker pids (none died)")
+        eq(rd.worker_deaths(), [], "the master's lines about dead workers")
+        eq(rd.stop(), 0, "exit status after SIGTERM")
     finally:
         if rd.proc.poll() is None:
             rd.kill()
