@@ -1,4 +1,5 @@
--- 0001_init.sql: the whole identity core of DESIGN §3.
+-- 0001_init.sql: the identity core: tenants, users, groups and their
+-- members, roles and their assignments, invites, the audit log.
 --
 -- Every primary key begins with tenant_id and every foreign key carries
 -- it, so no row references another tenant's rows and the schema can be

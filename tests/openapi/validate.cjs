@@ -107,17 +107,28 @@ async function validateDoc(modules, file) {
 
 	// 1. The validator mutates what it is given: give it a copy.  Since
 	// version 3 it answers {valid, errors, warnings}; before (the version
-	// for Node.js 18), it threw when the document was invalid.
-	let valid = true;
+	// for Node.js 18), it threw when the document was invalid and
+	// answered the document otherwise.  Any other answer is a failure:
+	// a validator that said nothing has not said "valid".
+	const parserMajor = Number(
+	    req('@readme/openapi-parser/package.json').version.split('.')[0]);
+	let valid = false;
 	let details = [];
 	try {
 		const res = await parser.validate(JSON.parse(JSON.stringify(doc)));
-		if (res && typeof res.valid === 'boolean') {
+		if (parserMajor >= 3 && res && typeof res.valid === 'boolean') {
 			valid = res.valid;
 			details = (res.warnings || []).map((w) =>
 			    `warning: ${w.message}`);
 			if (!valid)
 				details.unshift(parser.compileErrors(res));
+		} else if (parserMajor < 3 && res && typeof res === 'object' &&
+		    res.openapi === doc.openapi) {
+			valid = true;
+		} else {
+			details = [`the validator (major version ${parserMajor}) ` +
+			    `answered neither a verdict nor the document: ` +
+			    `${JSON.stringify(res).slice(0, 200)}`];
 		}
 	} catch (e) {
 		valid = false;
