@@ -391,7 +391,7 @@ def apitoken_appears_nowhere_but_as_its_hash():
                 text = f.read()
             for x in toks:
                 check(x[4:].encode() not in text, f"a token in {name}")
-    check("api token refused: revoked" in MAIN.log_text(), "the refusal logged with its reason")
+    check("authentication refused: reason=revoked" in MAIN.log_text(), "the refusal logged with its reason")
 
 
 def _apit_alias(t):
