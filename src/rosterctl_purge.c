@@ -33,7 +33,7 @@
 #define PURGE_RETRIES		3	/* a batch after a deadlock and such */
 
 /*
- * $1 the retention (hours or days), $2 the batch size.  The age test is
+ * $1 the retention (hours or days), $2 (DELETE) the batch size.  The age test is
  * repeated outside the sub-select: it holds for the very row version
  * that is deleted.
  */
@@ -117,7 +117,8 @@ purge_run(PGconn *c, const struct purge_table *t, const char *name,
 
 	*rows = *batches = 0;
 	for (;;) {
-		r = PQexecPrepared(c, name, 2, params, NULL, NULL, 0);
+		r = PQexecPrepared(c, name, dry_run ? 1 : 2, params, NULL,
+		    NULL, 0);
 		if (PQresultStatus(r) != (dry_run ? PGRES_TUPLES_OK :
 		    PGRES_COMMAND_OK)) {
 			if (r != NULL && purge_transient(r) &&
