@@ -85,6 +85,14 @@ static const struct key keys[] = {
 	    "idempotency.key", 0, 0 },
 	{ "idempotency_wait_ms", KEY_INT, O(idempotency_wait_ms), "5000", 0,
 	    600000 },
+	{ "retention_idempotency_hours", KEY_INT,
+	    O(retention_idempotency_hours), "24", 24, 876000 },
+	{ "retention_invites_days", KEY_INT, O(retention_invites_days), "30",
+	    0, 36500 },
+	{ "retention_audit_days", KEY_INT, O(retention_audit_days), "0", 0,
+	    36500 },
+	{ "retention_api_tokens_days", KEY_INT, O(retention_api_tokens_days),
+	    "0", 0, 36500 },
 };
 
 _Static_assert(RS_ARRAY_LEN(keys) <= CONFIG_KEYS_MAX, "CONFIG_KEYS_MAX");

@@ -104,6 +104,15 @@ struct config {
 	 */
 	char		*idempotency_key_file;
 	long		 idempotency_wait_ms;	/* for the same key in flight */
+	/*
+	 * rosterctl purge (rosterctl_purge.c): rows older than these go;
+	 * 0 days: kept for ever.  Idempotency rows: at least their replay
+	 * window, 24 hours.
+	 */
+	long		 retention_idempotency_hours;
+	long		 retention_invites_days;	/* after they ended */
+	long		 retention_audit_days;
+	long		 retention_api_tokens_days;	/* after they ended */
 
 	/* derived at load time */
 	struct fmt_limits body_limits;		/* the four body limits above */
@@ -186,5 +195,11 @@ long config_workers(const struct config *cfg);
  * one), so that a burst of password writes leaves workers to the rest.
  */
 long config_hash_slots(const struct config *cfg);
+
+/*
+ * rosterctl purge [--dry-run] [--batch N] (rosterctl_purge.c): deletes
+ * what the retention_* keys let go, in batches.  Exit status.
+ */
+int rosterctl_purge(const struct config *cfg, int argc, char **argv);
 
 #endif

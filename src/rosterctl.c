@@ -1,6 +1,6 @@
 /*
  * rosterctl.c: the admin command line: migrate, bootstrap, token,
- * check-config, routes, statements.
+ * check-config, purge, routes, statements.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -25,6 +25,7 @@ print_usage(FILE *f)
 	    "[--roles R1,R2] [--ttl SECONDS]\n"
 	    "                [--issuer NAME]\n"
 	    "       rosterctl [-c FILE] check-config [--print]\n"
+	    "       rosterctl [-c FILE] purge [--dry-run] [--batch N]\n"
 	    "       rosterctl routes\n"
 	    "       rosterctl statements [NAME]\n"
 	    "       rosterctl --version | --help | help\n"
@@ -38,7 +39,11 @@ print_usage(FILE *f)
 	    "\")\n"
 	    "  check-config  --print: every key's effective value and where "
 	    "it\n"
-	    "                comes from (default, FILE:LINE, env ROSTERD_KEY)\n",
+	    "                comes from (default, FILE:LINE, env ROSTERD_KEY)\n"
+	    "  purge         deletes what the retention_* keys let go, N rows "
+	    "per\n"
+	    "                transaction (default 1000); --dry-run: counts "
+	    "them\n",
 	    CONFIG_DEFAULT_PATH, TOKEN_TTL_MAX);
 }
 
@@ -356,6 +361,8 @@ main(int argc, char *argv[])
 		rc = rosterctl_api_token(&cfg, argc, argv);
 	else if (strcmp(argv[0], "check-config") == 0)
 		rc = cmd_check_config(&cfg, argc, argv);
+	else if (strcmp(argv[0], "purge") == 0)
+		rc = rosterctl_purge(&cfg, argc, argv);
 	else
 		usage();
 	config_free(&cfg);
