@@ -801,15 +801,18 @@ whatever version is there.
 
 ### Idempotency-Key
 
-Any `POST` may carry `Idempotency-Key: <a unique string>` (1 to 255 visible
-ASCII characters; anything else is 400). The first response to a key (status,
-body, `Location`, `ETag`) is replayed for 24 hours; a retry with the same key
-and the same request gets that response again, marked `Idempotent-Replayed:
-true`, and changes nothing. The same key with a different request is 422. A
-retry while the first request is still running is 409: wait and retry. A 5xx
-is not stored, so a retry after one runs the request for real. Keys are scoped
-by the tenant the request targets (routes without a tenant share one scope),
-so two tenants may use the same key. {idem_example}
+Any authenticated `POST` may carry `Idempotency-Key: <a unique string>` (1 to
+255 visible ASCII characters; anything else is 400); on the public invite
+acceptance it is ignored. A 2xx or 3xx answer to a key (status, body,
+`Location`, `ETag`) is kept for 24 hours, committed in the same transaction as
+the request's own writes; a retry with the same key and the same request gets
+that answer again, marked `Idempotent-Replayed: true`, and changes nothing. The
+same key with a different request is 422. A retry while the first request is
+still running waits for it (`idempotency_wait_ms`, 5 s) and then gets its
+answer; 409 with `Retry-After` only if it is still running then. A 4xx or 5xx
+is not kept, so a retry after one runs the request for real. Keys are scoped by
+the tenant the request targets and by the caller (issuer and subject), so
+neither another tenant nor another administrator can replay an answer. {idem_example}
 
 ### Bulk membership
 

@@ -1,6 +1,6 @@
 /*
  * rosterctl.c: the admin command line: migrate, bootstrap, token,
- * check-config, purge, routes, statements.
+ * check-config, purge, api-token, routes, statements.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -26,6 +26,13 @@ print_usage(FILE *f)
 	    "                [--issuer NAME]\n"
 	    "       rosterctl [-c FILE] check-config [--print]\n"
 	    "       rosterctl [-c FILE] purge [--dry-run] [--batch N]\n"
+	    "       rosterctl [-c FILE] api-token create --tenant ID "
+	    "--name NAME\n"
+	    "                [--role TenantAdmin|TenantReader] "
+	    "[--expires RFC3339]\n"
+	    "                [--allow CIDR[,CIDR...]]\n"
+	    "       rosterctl [-c FILE] api-token list --tenant ID\n"
+	    "       rosterctl [-c FILE] api-token revoke --tenant ID --id ID\n"
 	    "       rosterctl routes\n"
 	    "       rosterctl statements [NAME]\n"
 	    "       rosterctl --version | --help | help\n"
