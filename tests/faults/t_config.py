@@ -557,7 +557,7 @@ def config_shutdown_timeout_kills_a_worker_that_cannot_drain():
             rd.proc.send_signal(signal.SIGTERM)
             lines = _cfg_wait_log(rd, start, "did not stop in time")
             note(f"log: {lines[0][:200]}")
-            check(f"worker {workers[0]} " in lines[0], f"the line names another pid: {lines}")
+            check(f"process {workers[0]} " in lines[0], f"the line names another pid: {lines}")
             rc = rd.proc.wait(60 * TIME_SCALE)
             eq(rc, 0, "the master's exit status")
             check(not _cfg_pid_alive(workers[0]), "the killed worker is still there")
