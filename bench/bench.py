@@ -29,6 +29,9 @@ CONF = ENV["BENCH_CONF"]
 URL = ENV["BENCH_URL"]
 TENANT = ENV["BENCH_TENANT"]
 TOKEN = ENV["BENCH_TOKEN"]
+# the same claims as TOKEN, signed RS256 with a kid by the stack's
+# [issuer bench-rs] (bench/rs256.py)
+RS256_TOKEN = ENV.get("BENCH_RS256_TOKEN", "")
 PG_BIN = ENV["BENCH_PG_BIN"]
 PG_DIR = ENV["BENCH_PG_DIR"]
 PG_PORT = ENV["BENCH_PG_PORT"]
@@ -233,13 +236,21 @@ def rows(d):
         dict(name="create_v1_user", method="POST", path=f"/v1/tenants/{t}/users",
              body='{"username":"{U}","email":"{U}@example.com","firstName":"Bench"}',
              stmt="user_create_v1"),
-        # the same create, authenticated by an API token instead of a JWT
+        # The rows with same_run are measured interleaved with that row
+        # (see run_interleaved()), and compared with it.
+        # The same create, authenticated by an API token instead of the
+        # HS256 JWT.
         dict(name="create_v1_user_apitoken", method="POST", path=f"/v1/tenants/{t}/users",
              body='{"username":"{U}","email":"{U}@example.com","firstName":"Bench"}',
-             stmt="user_create_v1", token=api_token()),
+             token=api_token(), same_run="create_v1_user"),
+        # The same create with an RS256 JWT (RSA-2048, a kid, the issuer's
+        # key from its jwks_file) carrying the same claims.
+        dict(name="create_v1_user_rs256", method="POST", path=f"/v1/tenants/{t}/users",
+             body='{"username":"{U}","email":"{U}@example.com","firstName":"Bench"}',
+             token=RS256_TOKEN, same_run="create_v1_user"),
         # The same create with an Idempotency-Key (a new key per request):
         # the reservation and the stored answer in the create's own
-        # transaction; compared with create_v1_user in the same run.
+        # transaction.
         dict(name="create_v1_user_idem", method="POST", path=f"/v1/tenants/{t}/users",
              body='{"username":"{U}","email":"{U}@example.com","firstName":"Bench"}',
              header="Idempotency-Key: bench-{U}", same_run="create_v1_user"),
@@ -621,12 +632,12 @@ def run_pgbench(script, defs, conns, base):
 SMOKE_WINDOW_LIMIT = 127
 
 
-def run_wrk(row, conns, path=None, token=True, baseline=False):
-    """wrk on the row for DURATION seconds.  With --smoke, a window that
-    completed no request is run again, twice as long each time; a row of
-    rosterd's that completes none within SMOKE_WINDOW_LIMIT seconds ends the
-    run (a baseline's is reported as no sample)."""
-    secs, spent = DURATION, 0
+def run_wrk(row, conns, path=None, token=True, baseline=False, secs=None):
+    """wrk on the row for secs (DURATION) seconds.  With --smoke, a window
+    that completed no request is run again, twice as long each time; a row
+    of rosterd's that completes none within SMOKE_WINDOW_LIMIT seconds ends
+    the run (a baseline's is reported as no sample)."""
+    secs, spent = secs or DURATION, 0
     while True:
         s = run_wrk_once(row, conns, secs, path, token)
         spent += secs
@@ -674,6 +685,37 @@ def run_wrk_once(row, conns, secs, path, token):
     s["rps"] = s["requests"] / (s["duration_us"] / 1e6)
     s["socket_errors"] = s["connect"] + s["read"] + s["write"] + s["timeout"]
     return s
+
+
+# Rows compared with each other (a row and the rows whose same_run names
+# it) are measured in turn: this many windows each, of DURATION / this many
+# seconds (at least 1), the order rotated every round.
+COMPARE_ROUNDS = 5
+
+
+def run_interleaved(group, conns):
+    """The rows of group at conns connections, in turn (COMPARE_ROUNDS
+    rounds; one with --smoke), so that what else the machine does, and the
+    users table's growth, weigh on each alike.  Returns {name: summary}:
+    requests, duration, failures summed over the row's windows, its rate
+    from the sums, the median of its windows' p50s and the largest p99."""
+    rounds = 1 if SMOKE else max(1, min(COMPARE_ROUNDS, DURATION))
+    secs = max(1, DURATION // rounds)
+    got = {r["name"]: [] for r in group}
+    for i in range(rounds):
+        k = i % len(group)
+        for r in group[k:] + group[:k]:
+            got[r["name"]].append(run_wrk(r, conns, token=r.get("token", True), secs=secs))
+    out = {}
+    for name, ss in got.items():
+        m = {k: sum(s[k] for s in ss) for k in ("requests", "duration_us", "status",
+                                                  "socket_errors")}
+        m["rps"] = m["requests"] / (m["duration_us"] / 1e6)
+        m["p50_us"] = statistics.median(s["p50_us"] for s in ss)
+        m["p99_us"] = max(s["p99_us"] for s in ss)
+        m["windows"] = len(ss)
+        out[name] = m
+    return out
 
 
 # --------------------------------------------------------------------------
@@ -756,6 +798,8 @@ def main():
     log(f"psql: the 10,000-id insert alone takes {bulk_ms:.1f} ms (median)")
 
     base, base_bad = 0, 0
+    names = {r["name"] for r in specs}
+    interleaved = {}  # (name, conns): summary, from run_interleaved()
     for row in specs:
         if row.get("flood"):
             for rec in anonymous_flood(d):
@@ -764,8 +808,16 @@ def main():
                       f"p50 {rec['p50_ms']:>8.2f} ms  p99 {rec['p99_ms']:>8.2f} ms  "
                       f"ratio {fmt(rec['ratio'], '.3f')}", flush=True)
             continue
+        group = [row] + [r for r in specs if r.get("same_run") == row["name"]]
         for conns in row.get("conns", CONNS):
-            s = run_wrk(row, conns, token=row.get("token", True))
+            if (row["name"], conns) in interleaved:
+                s = interleaved.pop((row["name"], conns))
+            elif len(group) > 1:
+                for name, m in run_interleaved(group, conns).items():
+                    interleaved[(name, conns)] = m
+                s = interleaved.pop((row["name"], conns))
+            else:
+                s = run_wrk(row, conns, token=row.get("token", True))
             b_name, b_rps = None, None
             if row.get("stmt") and conns > 1:
                 base += 10 ** 12
@@ -779,10 +831,10 @@ def main():
                 base_bad += b["status"] + b["socket_errors"]
                 b_rps = b["rps"] or None
             elif row.get("same_run"):
-                b_name = f"{row['same_run']}, this run"
+                b_name = f"{row['same_run']}, interleaved"
                 b = next((r for r in table if r["name"] == row["same_run"] and
                           r["connections"] == conns), None)
-                b_rps = b["rps"] if b else None
+                b_rps = b["rps"] if b and row["same_run"] in names else None
             elif row["name"] == "bulk_add_10000":
                 b_name = "psql, the insert alone"
                 b_rps = 1000.0 / bulk_ms if conns == 1 else None
@@ -792,7 +844,8 @@ def main():
                    "rps": round(s["rps"], 1), "p50_ms": round(s["p50_us"] / 1000, 2),
                    "p99_ms": round(s["p99_us"] / 1000, 2), "non2xx": s["status"],
                    "socket_errors": s["socket_errors"],
-                   "requests": s["requests"], "baseline": b_name,
+                   "requests": s["requests"], "windows": s.get("windows", 1),
+                   "baseline": b_name,
                    "baseline_rps": None if b_rps is None else round(b_rps, 1),
                    "ratio": None if not b_rps else round(s["rps"] / b_rps, 3)}
             table.append(rec)
@@ -856,10 +909,11 @@ def main():
             checks.append((f"healthz at {conns} >= 0.5 x nginx return 200",
                            f"{h['ratio']:.3f}", h["ratio"] >= 0.5))
     for conns in CONNS:
-        j, k = row_of("create_v1_user", conns), row_of("create_v1_user_apitoken", conns)
-        if j and k and j["rps"]:
-            checks.append((f"create_v1_user_apitoken at {conns} >= 0.95 x create_v1_user",
-                           f"{k['rps'] / j['rps']:.3f}", k["rps"] >= 0.95 * j["rps"]))
+        for name in ("create_v1_user_apitoken", "create_v1_user_rs256"):
+            k = row_of(name, conns)
+            if k and k["ratio"]:
+                checks.append((f"{name} at {conns} >= 0.95 x create_v1_user",
+                               f"{k['ratio']:.3f}", k["ratio"] >= 0.95))
         i = row_of("create_v1_user_idem", conns)
         if i and i["ratio"]:
             checks.append((f"create_v1_user_idem at {conns} >= 0.9 x create_v1_user",
