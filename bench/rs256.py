@@ -6,10 +6,12 @@ python3-jwt).
       writes DIR/key.pem (a new RSA-2048 private key, mode 0600) and
       DIR/jwks.json (its public half as a JWKS of one key with a kid, the
       issuer's jwks_file); prints the kid
-  rs256.py token DIR ISS AUD SUB TID ROLE TTL
+  rs256.py token DIR ISS AUD SUB TID ROLE TTL [COUNT]
       prints an RS256 token signed with DIR/key.pem, with the kid in its
       header and iss, aud, sub, tid, roles [ROLE], iat and exp = now + TTL
-      in its claims: the claims rosterctl token writes for the HS256 issuer
+      in its claims: the claims rosterctl token writes for the HS256 issuer;
+      with COUNT, that many tokens, one a line, the i-th (from 0) with
+      exp = now + TTL + i (all different, all the same shape)
 """
 
 import json
@@ -52,20 +54,21 @@ def keys(d):
     print(kid)
 
 
-def token(d, iss, aud, sub, tid, role, ttl):
+def token(d, iss, aud, sub, tid, role, ttl, count="1"):
     with open(os.path.join(d, "key.pem"), "rb") as f:
         key = serialization.load_pem_private_key(f.read(), password=None)
+    kid = kid_of(key.public_key())
     now = int(time.time())
-    claims = {"sub": sub, "tid": tid, "roles": [role], "iss": iss, "aud": aud,
-              "iat": now, "exp": now + int(ttl)}
-    print(jwt.encode(claims, key, algorithm="RS256",
-                     headers={"kid": kid_of(key.public_key()), "typ": "JWT"}))
+    for i in range(int(count)):
+        claims = {"sub": sub, "tid": tid, "roles": [role], "iss": iss, "aud": aud,
+                  "iat": now, "exp": now + int(ttl) + i}
+        print(jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid, "typ": "JWT"}))
 
 
 def main(argv):
     if len(argv) == 3 and argv[1] == "keys":
         keys(argv[2])
-    elif len(argv) == 9 and argv[1] == "token":
+    elif len(argv) in (9, 10) and argv[1] == "token":
         token(*argv[2:])
     else:
         sys.exit(__doc__)
