@@ -699,7 +699,8 @@ def run_interleaved(group, conns):
     rounds; one with --smoke), so that what else the machine does, and the
     users table's growth, weigh on each alike.  Returns {name: summary}:
     requests, duration, failures summed over the row's windows, its rate
-    from the sums, the median of its windows' p50s and the largest p99."""
+    from the sums, the median of its windows' p50s, the largest p99 and
+    each window's rate (window_rps)."""
     rounds = 1 if SMOKE else max(1, min(COMPARE_ROUNDS, DURATION))
     secs = max(1, DURATION // rounds)
     got = {r["name"]: [] for r in group}
@@ -708,13 +709,13 @@ def run_interleaved(group, conns):
         for r in group[k:] + group[:k]:
             got[r["name"]].append(run_wrk(r, conns, token=r.get("token", True), secs=secs))
     out = {}
-    for name, ss in got.items():
+    for name, ss in got.items():  # in the order each row ran
         m = {k: sum(s[k] for s in ss) for k in ("requests", "duration_us", "status",
                                                   "socket_errors")}
         m["rps"] = m["requests"] / (m["duration_us"] / 1e6)
         m["p50_us"] = statistics.median(s["p50_us"] for s in ss)
         m["p99_us"] = max(s["p99_us"] for s in ss)
-        m["windows"] = len(ss)
+        m["window_rps"] = [round(s["rps"], 1) for s in ss]
         out[name] = m
     return out
 
@@ -845,10 +846,12 @@ def main():
                    "rps": round(s["rps"], 1), "p50_ms": round(s["p50_us"] / 1000, 2),
                    "p99_ms": round(s["p99_us"] / 1000, 2), "non2xx": s["status"],
                    "socket_errors": s["socket_errors"],
-                   "requests": s["requests"], "windows": s.get("windows", 1),
+                   "requests": s["requests"],
                    "baseline": b_name,
                    "baseline_rps": None if b_rps is None else round(b_rps, 1),
                    "ratio": None if not b_rps else round(s["rps"] / b_rps, 3)}
+            if "window_rps" in s:  # run_interleaved()'s, in the order run
+                rec["window_rps"] = s["window_rps"]
             table.append(rec)
             print(f"  {rec['name']:<24} c={conns:<3} {rec['rps']:>9.1f} req/s  p50 "
                   f"{rec['p50_ms']:>8.2f} ms  p99 {rec['p99_ms']:>8.2f} ms  "
@@ -871,7 +874,7 @@ def main():
             if soaked >= SOAK:
                 break
     rss2 = worker_rss()
-    if SOAK:
+    if soaked:
         log(f"soak: {soaked} requests in {time.monotonic() - t_soak:.0f} s, "
             f"{soak_bad} failed")
     print()
@@ -887,7 +890,7 @@ def main():
     print()
     print(f"worker RSS (KiB) at the start: {sorted(rss0.values())}  after the table: "
           f"{sorted(rss1.values())}  ({served} requests)")
-    if SOAK:
+    if soaked:
         print(f"worker RSS (KiB) after the soak: {sorted(rss2.values())}  ({soaked} more "
               f"requests)")
     bad = sum(r["non2xx"] + r["socket_errors"] for r in table) + soak_bad + base_bad
@@ -934,7 +937,7 @@ def main():
         if f and f["ratio"]:
             checks.append((f"{name} under the anonymous flood >= {FLOOD_TARGET} x unloaded",
                            f"{f['ratio']:.3f}", f["ratio"] >= FLOOD_TARGET))
-    if SOAK and rss1 and rss2:
+    if soaked and rss1 and rss2:
         grow = max(rss2.get(p, 0) - v for p, v in rss1.items())
         checks.append((f"worker RSS flat within 1 MiB over {soaked} requests",
                        f"{grow:+d} KiB (largest change)", abs(grow) <= 1024))
