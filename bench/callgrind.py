@@ -5,9 +5,10 @@ rosterd runs one worker under valgrind --tool=callgrind with
 --dump-before=FCGX_Accept_r, so the worker writes one profile part per
 request: the instructions it executed from one FCGX_Accept_r to the next
 (libfcgi reading the request, the request, the answer, the poll loop
-until the next one).  The same /v1 create is sent in batches, one batch per way of
-authenticating, one request at a time, and each batch's parts are read:
-instruction counts, which do not depend on what else the machine does.
+until the next one).  The same /v1 create is sent one request at a time,
+in batches, one batch per way of authenticating, in ROUNDS rounds, and each
+batch's parts are read: instruction counts, which do not depend on what
+else the machine does.
 
   hs256 cached      one HS256 token (rosterctl token) for every request
   hs256 uncached    a new HS256 token for every request (exp differs)
@@ -19,13 +20,13 @@ instruction counts, which do not depend on what else the machine does.
 
 A part is written when FCGX_Accept_r is entered, so it holds the request
 before: a batch's parts are its requests but the last, and the request
-before the batch, of its own kind (each batch starts with WARMUP requests
-that are not counted).  A part holding no request (FCGX_Accept_r on a
-connection nginx closed; a small fraction of the others) is left out.
-The worker's pauses between batches (its poll loop's ticks) fall into one
-part each; the median is not moved by them.  Prints a table (median, mean,
-min and max instructions per request; the median request's instructions
-under jwt_verify_cached or apitoken_verify_req, inclusive) and writes
+before them, of its own kind (each batch starts with WARMUP requests that
+are not counted).  A part holding no request (FCGX_Accept_r on a
+connection nginx closed) is left out.  The worker's pauses between batches
+(its poll loop's ticks) fall into one part each; the median is not moved
+by them.  Prints a table (median, mean, min and max instructions per
+request; the median request's instructions under jwt_verify_cached or
+apitoken_verify_req, inclusive; each round's median) and writes
 bench/out/callgrind.json.  PostgreSQL's own work is not counted: only the
 worker's (its side of libpq included).  Only the standard
 library; run by bench/run, which sets the environment.
@@ -56,6 +57,11 @@ RS_ISS = ENV["BENCH_RS_ISS"]
 CG_DIR = ENV["BENCH_CG_DIR"]
 N = int(ENV.get("BENCH_CG_REQUESTS", "100"))
 WARMUP = 10
+# The batches run in this many rounds, the order of the kinds rotated each
+# round: the worker's state (its heap above all) drifts as requests go by,
+# by a percent or two over a run, and the rotation spreads that over every
+# kind alike.
+ROUNDS = 4
 SETTLE_DEADLINE = 300  # seconds; only a guard against a hang
 OUT_DIR = os.path.join(REPO, "bench", "out")
 PYTHON = sys.executable
@@ -110,7 +116,8 @@ class Client:
 
     def create(self, token):
         _seq[0] += 1
-        u = f"cg{os.getpid()}x{_seq[0]}"
+        # the same length for every request: a longer name costs more
+        u = f"cg{os.getpid():07d}x{_seq[0]:07d}"
         body = json.dumps({"username": u, "email": f"{u}@example.com", "firstName": "Bench"})
         self.c.request("POST", f"/v1/tenants/{TENANT}/users", body=body.encode(),
                        headers={"Authorization": "Bearer " + token,
@@ -192,50 +199,62 @@ def main():
         time.sleep(0.1)
     log(f"worker {pid}")
 
-    log(f"minting tokens ({N + WARMUP} of each kind that changes per request)")
-    batches = [
-        ("hs256 cached", [TOKEN] * (WARMUP + N)),
-        ("hs256 uncached", hs256_tokens(WARMUP + N)),
-        ("rs256 cached", [RS256_TOKEN] * (WARMUP + N)),
-        ("rs256 uncached", rs256_tokens(WARMUP + N)),
-    ]
-    api = api_tokens(WARMUP + N + 1)
-    batches += [("apitoken cached", [api[0]] * (WARMUP + N)),
-                ("apitoken uncached", api[1:])]
+    per = max(1, N // ROUNDS)
+    k = ROUNDS * (WARMUP + per)
+    log(f"minting tokens ({k} of each kind that changes per request)")
+    api = api_tokens(k + 1)
+    kinds = [("hs256 cached", [TOKEN] * k), ("hs256 uncached", hs256_tokens(k)),
+             ("rs256 cached", [RS256_TOKEN] * k), ("rs256 uncached", rs256_tokens(k)),
+             ("apitoken cached", [api[0]] * k), ("apitoken uncached", api[1:])]
+    pooled = {name: [] for name, _ in kinds}
+    rounds = {name: [] for name, _ in kinds}
+    parts_of = {name: [] for name, _ in kinds}
+    skipped = {name: 0 for name, _ in kinds}
+    for r in range(ROUNDS):
+        for name, toks in kinds[r % len(kinds):] + kinds[:r % len(kinds)]:
+            toks = toks[r * (WARMUP + per):(r + 1) * (WARMUP + per)]
+            have = len(settle(pid, 0))
+            for t in toks[:WARMUP]:
+                c.create(t)
+            have = len(settle(pid, have + WARMUP))
+            for t in toks[WARMUP:]:
+                c.create(t)
+            ps = settle(pid, have + per)[have:]
+            every = [instructions(p) for p in ps]
+            # A part far below the rest holds no request: FCGX_Accept_r
+            # found none on its connection (nginx closed it).
+            cut = statistics.median(every) / 4
+            got = [(p, n) for p, n in zip(ps, every) if n >= cut]
+            skipped[name] += len(every) - len(got)
+            pooled[name] += [n for _, n in got]
+            parts_of[name] += got
+            rounds[name].append(int(statistics.median(n for _, n in got)))
+        log(f"round {r + 1} of {ROUNDS}: " +
+            ", ".join(f"{name} {rounds[name][-1]}" for name, _ in kinds))
     table = []
-    for name, toks in batches:
-        have = len(settle(pid, 0))
-        for t in toks[:WARMUP]:
-            c.create(t)
-        have = len(settle(pid, have + WARMUP))
-        for t in toks[WARMUP:]:
-            c.create(t)
-        ps = settle(pid, have + N)[have:]
-        every = [instructions(p) for p in ps]
-        # A part far below the rest holds no request: FCGX_Accept_r found
-        # none on its connection (nginx closed it).
-        cut = statistics.median(every) / 4
-        counts = [n for n in every if n >= cut]
+    for name, _ in kinds:
+        counts = pooled[name]
         med = statistics.median(counts)
-        median_part = min(ps, key=lambda p: abs(instructions(p) - med))
-        rec = {"kind": name, "requests": N, "parts": len(ps),
-               "parts_without_request": len(every) - len(counts), "median": int(med),
-               "mean": round(statistics.mean(counts)), "min": min(counts),
-               "max": max(counts), "auth_median_request": auth_instructions(median_part)}
-        table.append(rec)
-        log(f"{name}: {rec}")
+        median_part = min(parts_of[name], key=lambda pn: abs(pn[1] - med))[0]
+        table.append({"kind": name, "requests": len(counts),
+                      "parts_without_request": skipped[name], "median": int(med),
+                      "mean": round(statistics.mean(counts)), "min": min(counts),
+                      "max": max(counts), "round_medians": rounds[name],
+                      "auth_median_request": auth_instructions(median_part)})
 
     ref = next(r for r in table if r["kind"] == "hs256 cached")["median"]
     print()
     hdr = (f"{'kind':<18} {'median Ir/req':>13} {'vs hs256 cached':>15} {'mean':>10} "
-           f"{'min':>10} {'max':>11} {'auth Ir':>9}")
+           f"{'min':>10} {'max':>11} {'auth Ir':>9}  round medians")
     print(hdr)
     print("-" * len(hdr))
     for r in table:
         print(f"{r['kind']:<18} {r['median']:>13,} {r['median'] / ref:>15.3f} "
               f"{r['mean']:>10,} {r['min']:>10,} {r['max']:>11,} "
-              f"{r['auth_median_request']:>9,}")
-    doc = {"requests_per_kind": N, "warmup": WARMUP, "rows": table,
+              f"{r['auth_median_request']:>9,}  "
+              f"{' '.join(str(x) for x in r['round_medians'])}")
+    doc = {"requests_per_kind": per * ROUNDS, "rounds": ROUNDS, "warmup": WARMUP,
+           "rows": table,
            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
            "elapsed_s": round(time.monotonic() - started, 1)}
     os.makedirs(OUT_DIR, exist_ok=True)
