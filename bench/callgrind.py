@@ -14,6 +14,8 @@ else the machine does.
   hs256 uncached    a new HS256 token for every request (exp differs)
   rs256 cached      one RS256 token (bench/rs256.py, RSA-2048, kid)
   rs256 uncached    a new RS256 token for every request
+  rs256 1500 cached one RS256 token padded to 1,500 bytes with a scope
+                    claim, as long as an IdP's often are
   apitoken cached   one API token (rosterctl api-token create)
   apitoken uncached a new API token for every request (its first use:
                     looked up in PostgreSQL)
@@ -93,10 +95,11 @@ def hs256_tokens(n):
             for i in range(n)]
 
 
-def rs256_tokens(n):
+def rs256_tokens(n, size=0):
     out = run([PYTHON, os.path.join(REPO, "bench", "rs256.py"), "token",
                os.path.join(TMP, "rs256"), RS_ISS, "rosterd", "bench", TENANT, "SystemAdmin",
-               "86400", str(n)]).split()
+               "86400", str(n), str(size)]).split("\n")
+    out = [t for t in out if t]
     if len(out) != n:
         die(f"rs256.py printed {len(out)} tokens, not {n}")
     return out
@@ -205,6 +208,7 @@ def main():
     api = api_tokens(k + 1)
     kinds = [("hs256 cached", [TOKEN] * k), ("hs256 uncached", hs256_tokens(k)),
              ("rs256 cached", [RS256_TOKEN] * k), ("rs256 uncached", rs256_tokens(k)),
+             ("rs256 1500 cached", rs256_tokens(1, 1500) * k),
              ("apitoken cached", [api[0]] * k), ("apitoken uncached", api[1:])]
     pooled = {name: [] for name, _ in kinds}
     rounds = {name: [] for name, _ in kinds}

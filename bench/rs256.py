@@ -6,12 +6,14 @@ python3-jwt).
       writes DIR/key.pem (a new RSA-2048 private key, mode 0600) and
       DIR/jwks.json (its public half as a JWKS of one key with a kid, the
       issuer's jwks_file); prints the kid
-  rs256.py token DIR ISS AUD SUB TID ROLE TTL [COUNT]
+  rs256.py token DIR ISS AUD SUB TID ROLE TTL [COUNT [SIZE]]
       prints an RS256 token signed with DIR/key.pem, with the kid in its
       header and iss, aud, sub, tid, roles [ROLE], iat and exp = now + TTL
       in its claims: the claims rosterctl token writes for the HS256 issuer;
       with COUNT, that many tokens, one a line, the i-th (from 0) with
-      exp = now + TTL + i (all different, all the same shape)
+      exp = now + TTL + i (all different, all the same shape); with SIZE,
+      a scope claim of words pads each token to SIZE bytes, as an IdP's
+      scopes, groups and extra claims make its tokens longer
 """
 
 import json
@@ -54,7 +56,7 @@ def keys(d):
     print(kid)
 
 
-def token(d, iss, aud, sub, tid, role, ttl, count="1"):
+def token(d, iss, aud, sub, tid, role, ttl, count="1", size="0"):
     with open(os.path.join(d, "key.pem"), "rb") as f:
         key = serialization.load_pem_private_key(f.read(), password=None)
     kid = kid_of(key.public_key())
@@ -62,13 +64,20 @@ def token(d, iss, aud, sub, tid, role, ttl, count="1"):
     for i in range(int(count)):
         claims = {"sub": sub, "tid": tid, "roles": [role], "iss": iss, "aud": aud,
                   "iat": now, "exp": now + int(ttl) + i}
-        print(jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid, "typ": "JWT"}))
+        tok = jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid, "typ": "JWT"})
+        if len(tok) < int(size):
+            # 4 base64 characters for each 3 bytes of claims
+            n = (int(size) - len(tok) - len(',"scope":""') * 4 // 3) * 3 // 4
+            claims["scope"] = " ".join(f"api.read{j}" for j in range(n // 10 + 1))[:max(n, 0)]
+            tok = jwt.encode(claims, key, algorithm="RS256",
+                             headers={"kid": kid, "typ": "JWT"})
+        print(tok)
 
 
 def main(argv):
     if len(argv) == 3 and argv[1] == "keys":
         keys(argv[2])
-    elif len(argv) in (9, 10) and argv[1] == "token":
+    elif len(argv) in (9, 10, 11) and argv[1] == "token":
         token(*argv[2:])
     else:
         sys.exit(__doc__)
