@@ -29,6 +29,10 @@ CONF = ENV["BENCH_CONF"]
 URL = ENV["BENCH_URL"]
 TENANT = ENV["BENCH_TENANT"]
 TOKEN = ENV["BENCH_TOKEN"]
+# the same claims as TOKEN, signed RS256 with a kid by the stack's
+# [issuer bench-rs] (bench/rs256.py)
+RS256_TOKEN = ENV.get("BENCH_RS256_TOKEN", "")
+METRICS_TOKEN = ENV.get("BENCH_METRICS_TOKEN", "")  # metrics_token_file's
 PG_BIN = ENV["BENCH_PG_BIN"]
 PG_DIR = ENV["BENCH_PG_DIR"]
 PG_PORT = ENV["BENCH_PG_PORT"]
@@ -85,9 +89,9 @@ def statement_sql(name):
     return r.stdout.decode().rstrip("\n")
 
 
-def request(method, path, body=None, ctype="application/json"):
+def request(method, path, body=None, ctype="application/json", token=None):
     c = http.client.HTTPSConnection(_host, int(_port), context=TLS, timeout=120)
-    h = {"Authorization": "Bearer " + TOKEN}
+    h = {"Authorization": "Bearer " + (token or TOKEN)}
     if body is not None:
         h["Content-Type"] = ctype
         if isinstance(body, str):
@@ -233,13 +237,21 @@ def rows(d):
         dict(name="create_v1_user", method="POST", path=f"/v1/tenants/{t}/users",
              body='{"username":"{U}","email":"{U}@example.com","firstName":"Bench"}',
              stmt="user_create_v1"),
-        # the same create, authenticated by an API token instead of a JWT
+        # The rows with same_run are measured interleaved with that row
+        # (see run_interleaved()), and compared with it.
+        # The same create, authenticated by an API token instead of the
+        # HS256 JWT.
         dict(name="create_v1_user_apitoken", method="POST", path=f"/v1/tenants/{t}/users",
              body='{"username":"{U}","email":"{U}@example.com","firstName":"Bench"}',
-             stmt="user_create_v1", token=api_token()),
+             token=api_token(), same_run="create_v1_user"),
+        # The same create with an RS256 JWT (RSA-2048, a kid, the issuer's
+        # key from its jwks_file) carrying the same claims.
+        dict(name="create_v1_user_rs256", method="POST", path=f"/v1/tenants/{t}/users",
+             body='{"username":"{U}","email":"{U}@example.com","firstName":"Bench"}',
+             token=RS256_TOKEN, same_run="create_v1_user"),
         # The same create with an Idempotency-Key (a new key per request):
         # the reservation and the stored answer in the create's own
-        # transaction; compared with create_v1_user in the same run.
+        # transaction.
         dict(name="create_v1_user_idem", method="POST", path=f"/v1/tenants/{t}/users",
              body='{"username":"{U}","email":"{U}@example.com","firstName":"Bench"}',
              header="Idempotency-Key: bench-{U}", same_run="create_v1_user"),
@@ -298,8 +310,8 @@ FLOOD_ROUNDS = 3
 
 def accept_statuses():
     """rosterd's answers to POST /v1/invites/accept so far, {status: n}
-    (its /metrics; this host may read it)."""
-    st, body = request("GET", "/metrics")
+    (its /metrics, with metrics_token_file's token)."""
+    st, body = request("GET", "/metrics", token=METRICS_TOKEN)
     if st != 200:
         die(f"/metrics: {st} {body[:300]!r}")
     out = {}
@@ -621,12 +633,12 @@ def run_pgbench(script, defs, conns, base):
 SMOKE_WINDOW_LIMIT = 127
 
 
-def run_wrk(row, conns, path=None, token=True, baseline=False):
-    """wrk on the row for DURATION seconds.  With --smoke, a window that
-    completed no request is run again, twice as long each time; a row of
-    rosterd's that completes none within SMOKE_WINDOW_LIMIT seconds ends the
-    run (a baseline's is reported as no sample)."""
-    secs, spent = DURATION, 0
+def run_wrk(row, conns, path=None, token=True, baseline=False, secs=None):
+    """wrk on the row for secs (DURATION) seconds.  With --smoke, a window
+    that completed no request is run again, twice as long each time; a row
+    of rosterd's that completes none within SMOKE_WINDOW_LIMIT seconds ends
+    the run (a baseline's is reported as no sample)."""
+    secs, spent = secs or DURATION, 0
     while True:
         s = run_wrk_once(row, conns, secs, path, token)
         spent += secs
@@ -674,6 +686,48 @@ def run_wrk_once(row, conns, secs, path, token):
     s["rps"] = s["requests"] / (s["duration_us"] / 1e6)
     s["socket_errors"] = s["connect"] + s["read"] + s["write"] + s["timeout"]
     return s
+
+
+# Rows compared with each other (a row and the rows whose same_run names
+# it) are measured in turn: this many windows each, of DURATION / this many
+# seconds (at least 1), the order rotated every round.
+COMPARE_ROUNDS = 5
+
+
+def run_interleaved(group, conns):
+    """The rows of group at conns connections, in turn (COMPARE_ROUNDS
+    rounds after an uncounted one; one round with --smoke), so that what
+    else the machine does, and the users table's growth, weigh on each
+    alike.  Returns {name: summary}: requests and duration summed over the
+    row's counted windows, its rate from the sums, the median of their
+    p50s, the largest p99, each one's rate (window_rps), and the failures
+    of all its windows."""
+    rounds = 1 if SMOKE else max(1, min(COMPARE_ROUNDS, DURATION))
+    secs = max(1, DURATION // rounds)
+    warm = {}
+    if not SMOKE:
+        # one window of each whose rate is not counted: the first windows
+        # after the load (or after the connection count changed) run slow
+        for r in group:
+            warm[r["name"]] = run_wrk(r, conns, token=r.get("token", True), secs=secs)
+    got = {r["name"]: [] for r in group}
+    for i in range(rounds):
+        k = i % len(group)
+        for r in group[k:] + group[:k]:
+            got[r["name"]].append(run_wrk(r, conns, token=r.get("token", True), secs=secs))
+    out = {}
+    for name, ss in got.items():  # in the order each row ran
+        m = {k: sum(s[k] for s in ss) for k in ("requests", "duration_us", "status",
+                                                  "socket_errors")}
+        m["rps"] = m["requests"] / (m["duration_us"] / 1e6)
+        m["p50_us"] = statistics.median(s["p50_us"] for s in ss)
+        m["p99_us"] = max(s["p99_us"] for s in ss)
+        m["window_rps"] = [round(s["rps"], 1) for s in ss]
+        if name in warm:
+            m["status"] += warm[name]["status"]
+            m["socket_errors"] += warm[name]["socket_errors"]
+        out[name] = m
+    return out
 
 
 # --------------------------------------------------------------------------
@@ -756,6 +810,8 @@ def main():
     log(f"psql: the 10,000-id insert alone takes {bulk_ms:.1f} ms (median)")
 
     base, base_bad = 0, 0
+    names = {r["name"] for r in specs}
+    interleaved = {}  # (name, conns): summary, from run_interleaved()
     for row in specs:
         if row.get("flood"):
             for rec in anonymous_flood(d):
@@ -764,8 +820,16 @@ def main():
                       f"p50 {rec['p50_ms']:>8.2f} ms  p99 {rec['p99_ms']:>8.2f} ms  "
                       f"ratio {fmt(rec['ratio'], '.3f')}", flush=True)
             continue
+        group = [row] + [r for r in specs if r.get("same_run") == row["name"]]
         for conns in row.get("conns", CONNS):
-            s = run_wrk(row, conns, token=row.get("token", True))
+            if (row["name"], conns) in interleaved:
+                s = interleaved.pop((row["name"], conns))
+            elif len(group) > 1:
+                for name, m in run_interleaved(group, conns).items():
+                    interleaved[(name, conns)] = m
+                s = interleaved.pop((row["name"], conns))
+            else:
+                s = run_wrk(row, conns, token=row.get("token", True))
             b_name, b_rps = None, None
             if row.get("stmt") and conns > 1:
                 base += 10 ** 12
@@ -779,10 +843,10 @@ def main():
                 base_bad += b["status"] + b["socket_errors"]
                 b_rps = b["rps"] or None
             elif row.get("same_run"):
-                b_name = f"{row['same_run']}, this run"
+                b_name = f"{row['same_run']}, interleaved"
                 b = next((r for r in table if r["name"] == row["same_run"] and
                           r["connections"] == conns), None)
-                b_rps = b["rps"] if b else None
+                b_rps = b["rps"] if b and row["same_run"] in names else None
             elif row["name"] == "bulk_add_10000":
                 b_name = "psql, the insert alone"
                 b_rps = 1000.0 / bulk_ms if conns == 1 else None
@@ -792,9 +856,12 @@ def main():
                    "rps": round(s["rps"], 1), "p50_ms": round(s["p50_us"] / 1000, 2),
                    "p99_ms": round(s["p99_us"] / 1000, 2), "non2xx": s["status"],
                    "socket_errors": s["socket_errors"],
-                   "requests": s["requests"], "baseline": b_name,
+                   "requests": s["requests"],
+                   "baseline": b_name,
                    "baseline_rps": None if b_rps is None else round(b_rps, 1),
                    "ratio": None if not b_rps else round(s["rps"] / b_rps, 3)}
+            if "window_rps" in s:  # run_interleaved()'s, in the order run
+                rec["window_rps"] = s["window_rps"]
             table.append(rec)
             print(f"  {rec['name']:<24} c={conns:<3} {rec['rps']:>9.1f} req/s  p50 "
                   f"{rec['p50_ms']:>8.2f} ms  p99 {rec['p99_ms']:>8.2f} ms  "
@@ -817,7 +884,7 @@ def main():
             if soaked >= SOAK:
                 break
     rss2 = worker_rss()
-    if SOAK:
+    if soaked:
         log(f"soak: {soaked} requests in {time.monotonic() - t_soak:.0f} s, "
             f"{soak_bad} failed")
     print()
@@ -833,7 +900,7 @@ def main():
     print()
     print(f"worker RSS (KiB) at the start: {sorted(rss0.values())}  after the table: "
           f"{sorted(rss1.values())}  ({served} requests)")
-    if SOAK:
+    if soaked:
         print(f"worker RSS (KiB) after the soak: {sorted(rss2.values())}  ({soaked} more "
               f"requests)")
     bad = sum(r["non2xx"] + r["socket_errors"] for r in table) + soak_bad + base_bad
@@ -856,10 +923,11 @@ def main():
             checks.append((f"healthz at {conns} >= 0.5 x nginx return 200",
                            f"{h['ratio']:.3f}", h["ratio"] >= 0.5))
     for conns in CONNS:
-        j, k = row_of("create_v1_user", conns), row_of("create_v1_user_apitoken", conns)
-        if j and k and j["rps"]:
-            checks.append((f"create_v1_user_apitoken at {conns} >= 0.95 x create_v1_user",
-                           f"{k['rps'] / j['rps']:.3f}", k["rps"] >= 0.95 * j["rps"]))
+        for name in ("create_v1_user_apitoken", "create_v1_user_rs256"):
+            k = row_of(name, conns)
+            if k and k["ratio"]:
+                checks.append((f"{name} at {conns} >= 0.95 x create_v1_user",
+                               f"{k['ratio']:.3f}", k["ratio"] >= 0.95))
         i = row_of("create_v1_user_idem", conns)
         if i and i["ratio"]:
             checks.append((f"create_v1_user_idem at {conns} >= 0.9 x create_v1_user",
@@ -879,13 +947,13 @@ def main():
         if f and f["ratio"]:
             checks.append((f"{name} under the anonymous flood >= {FLOOD_TARGET} x unloaded",
                            f"{f['ratio']:.3f}", f["ratio"] >= FLOOD_TARGET))
-    if SOAK and rss1 and rss2:
+    if soaked and rss1 and rss2:
         grow = max(rss2.get(p, 0) - v for p, v in rss1.items())
         checks.append((f"worker RSS flat within 1 MiB over {soaked} requests",
                        f"{grow:+d} KiB (largest change)", abs(grow) <= 1024))
     print()
     for what, got, ok in checks:
-        print(f"target: {what:<52} {got:<36} {'met' if ok else 'MISSED'}")
+        print(f"target: {what:<62} {got:<36} {'met' if ok else 'MISSED'}")
 
     doc = {"machine": machine(), "rows": table,
            "psql_bulk_10000_ms": round(bulk_ms, 1),
