@@ -165,7 +165,7 @@ function result(good, what, details) {
 	else
 		failed++;
 	console.log(`${good ? 'ok' : 'not ok'} - ${what}`);
-	for (const d of details || [])
+	for (const d of good ? [] : details || [])
 		for (const line of String(d).split('\n'))
 			console.log(`#   ${line}`);
 }
@@ -177,7 +177,7 @@ function result(good, what, details) {
 async function call(label, opId, options, want) {
 	const fn = sdk[opId];
 	const where = ops[opId] ? `${ops[opId].method} ${ops[opId].path}` : '?';
-	const what = `${opId} (${where}) ${label}`;
+	const what = `${opId} (${where})${label ? ` ${label}` : ''}`;
 	if (!ops[opId]) {
 		result(false, what, [`the document has no operation ${opId}`]);
 		return { status: 0, body: null, headers: new Headers() };
@@ -189,8 +189,9 @@ async function call(label, opId, options, want) {
 	called.add(opId);
 	const before = exchanges.length;
 	let thrown = null;
+	let got = null;
 	try {
-		await fn(options || {});
+		got = await fn(options || {});
 	} catch (e) {
 		thrown = e;
 	}
@@ -209,6 +210,13 @@ async function call(label, opId, options, want) {
 		details.push(`status ${rec.status}, expected ${wants.join(' or ')}: ` +
 		    rec.text.slice(0, 400));
 	details.push(...problems(opId, rec));
+	// What the SDK made of it: data for a success, error for a failure.
+	if (got && rec.status < 300 && (got.error !== undefined ||
+	    got.data === undefined))
+		details.push(`the client answered no data for a ${rec.status}: ` +
+		    `error ${JSON.stringify(got.error)}`);
+	if (got && rec.status >= 400 && got.error === undefined)
+		details.push(`the client answered no error for a ${rec.status}`);
 	result(details.length === 0, `${what}: ${rec.status}`, details);
 	let body = null;
 	try {
@@ -263,6 +271,16 @@ async function main() {
 		    firstName: n, lastName: 'Test', displayName: n } }, 201);
 		users.push(r.body);
 	}
+	const key = crypto.randomUUID();
+	const once = { path: P, headers: { 'Idempotency-Key': key },
+	    body: { username: uniq('idem') } };
+	r = await call('with an Idempotency-Key', 'createUser', once, 201);
+	const replay = await call('replayed', 'createUser', once, 201);
+	result(replay.headers.get('idempotent-replayed') === 'true' &&
+	    replay.body.id === r.body.id, 'createUser replayed by its ' +
+	    'Idempotency-Key: Idempotent-Replayed: true, the same user',
+	[`Idempotent-Replayed: ${replay.headers.get('idempotent-replayed')}, ` +
+	    `ids ${r.body.id} and ${replay.body.id}`]);
 	await call('duplicate username', 'createUser',
 	    { path: P, body: { username: users[0].username } }, 409);
 	await call('no username', 'createUser', { path: P, body: { email: 'x@example.com' } },
@@ -393,7 +411,8 @@ async function seeds(T, roles) {
 
 	// seed 000: the page's JSON sample
 	const s0 = sample('seed000_request.json');
-	Object.assign(s0, { ID: crypto.randomUUID(), UserName: uniq('sgu'),
+	Object.assign(s0, { ID: crypto.randomUUID(), ContactID: crypto.randomUUID(),
+	    UserName: uniq('sgu'),
 	    Password: Buffer.from('sample password').toString('base64'),
 	    SecurityGroupID: sg, RoleID: roles[0].id, CompanyRoleID: roles[1].id });
 	r = await call('seed 000 page sample', 'postSecurityGroupUsers',
