@@ -231,6 +231,20 @@ const uniq = (p) => `${p}-${crypto.randomBytes(5).toString('hex')}`;
 const etag = (r) => r.headers.get('etag') || '*';
 
 async function main() {
+	// The validator refuses what the document does not allow (else every
+	// check below would pass whatever the server said).
+	const fake = (status, ctype, text) => ({ status, text,
+	    headers: new Headers(ctype ? { 'content-type': ctype } : {}) });
+	const refused = [
+	    ['a body that is no Tenant', fake(200, 'application/json', '{"id":1}')],
+	    ['an undeclared status', fake(202, 'application/json', '{}')],
+	    ['an undeclared media type', fake(200, 'text/html', '<p>')],
+	    ['a body where none is declared', fake(204, 'text/plain', 'x')],
+	].filter(([, rec]) => problems(rec.status === 204 ? 'deleteTenant' :
+	    'getTenant', rec).length === 0).map(([what]) => `${what} passed`);
+	result(refused.length === 0, 'the response validator refuses bodies, ' +
+	    'statuses and media types the document does not declare', refused);
+
 	// ---- tenants
 	const slug = uniq('clients');
 	let r = await call('creates a tenant', 'createTenant',
