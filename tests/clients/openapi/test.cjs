@@ -395,6 +395,48 @@ async function main() {
 	await call('by action', 'listAudit',
 	    { path: P, query: { action: 'user.create' } }, 200);
 
+	// ---- every query parameter of every /v1 GET: its filters at once,
+	// then one item a page, following nextCursor once
+	const hourAgo = new Date(Date.now() - 3600e3).toISOString();
+	const inHour = new Date(Date.now() + 3600e3).toISOString();
+	const ids = { ...P, userId: users[0].id, groupId: G, roleId: roles[1].id,
+	    inviteId: inv.id, tokenId: tok.id };
+	const values = { q: users[0].username.slice(0, 4), externalId: 'none',
+	    active: true, kind: 'user', code: 'g', state: 'accepted',
+	    actor: 'clients-admin', action: 'user.create', targetId: users[0].id,
+	    from: hourAgo, until: inHour };
+	for (const [id, o] of Object.entries(ops)) {
+		if (o.method !== 'GET' || !o.path.startsWith('/v1/'))
+			continue;
+		const params = (o.op.parameters || []).map(deref);
+		const query = params.filter((x) => x.in === 'query');
+		if (query.length === 0)
+			continue;
+		const path = {};
+		for (const x of params.filter((x) => x.in === 'path'))
+			path[x.name] = ids[x.name];
+		const filters = {};
+		const none = [];
+		for (const x of query) {
+			if (x.name === 'limit' || x.name === 'cursor')
+				continue;
+			if (x.name in values)
+				filters[x.name] = values[x.name];
+			else
+				none.push(x.name);
+		}
+		if (none.length)
+			result(false, `${id}: the test has a value for every query ` +
+			    'parameter', [`none for ${none.join(', ')}`]);
+		if (Object.keys(filters).length)
+			await call(`filtered by ${Object.keys(filters).join(', ')}`, id,
+			    { path, query: filters }, 200);
+		r = await call('one a page', id, { path, query: { limit: 1 } }, 200);
+		if (r.body.nextCursor)
+			await call('its next page', id, { path, query: { limit: 1,
+			    cursor: r.body.nextCursor } }, 200);
+	}
+
 	// ---- deletes
 	await call('', 'deleteUser', { path: { ...P, userId: users[1].id } }, 204);
 	await call('', 'deleteGroup', { path: { ...P, groupId: G } }, 204);
