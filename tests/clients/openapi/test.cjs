@@ -180,11 +180,11 @@ async function call(label, opId, options, want) {
 	const what = `${opId} (${where})${label ? ` ${label}` : ''}`;
 	if (!ops[opId]) {
 		result(false, what, [`the document has no operation ${opId}`]);
-		return { status: 0, body: null, headers: new Headers() };
+		return { status: 0, body: {}, headers: new Headers() };
 	}
 	if (typeof fn !== 'function') {
 		result(false, what, [`the generated client has no function ${opId}`]);
-		return { status: 0, body: null, headers: new Headers() };
+		return { status: 0, body: {}, headers: new Headers() };
 	}
 	called.add(opId);
 	const before = exchanges.length;
@@ -202,7 +202,7 @@ async function call(label, opId, options, want) {
 	if (mine.length !== 1) {
 		details.push(`the client made ${mine.length} requests, not 1`);
 		result(false, what, details);
-		return { status: 0, body: null, headers: new Headers() };
+		return { status: 0, body: {}, headers: new Headers() };
 	}
 	const rec = mine[0];
 	const wants = [].concat(want);
