@@ -226,7 +226,7 @@ static int
 split_path(struct parser *p, const char *s, size_t n, size_t at,
     struct scim_attrpath *a)
 {
-	const char *colon = NULL, *name, *dot;
+	const char *colon = NULL, *name, *dot, *dot2;
 	size_t i, nlen;
 
 	for (i = 0; i < n; i++)
@@ -238,10 +238,10 @@ split_path(struct parser *p, const char *s, size_t n, size_t at,
 	    strncasecmp(s, "urn:", 4) != 0))
 		return fail_at(p, "a schema URN must start with \"urn:\"", at);
 	dot = memchr(name, '.', nlen);
-	if (dot != NULL && memchr(dot + 1, '.', nlen -
-	    (size_t)(dot + 1 - name)) != NULL)
+	if (dot != NULL && (dot2 = memchr(dot + 1, '.', nlen -
+	    (size_t)(dot + 1 - name))) != NULL)
 		return fail_at(p, "an attribute path has at most one '.'",
-		    (size_t)(dot - p->s) + 1);
+		    (size_t)(dot2 - p->s) + 1);
 	if (!valid_name(name, dot != NULL ? (size_t)(dot - name) : nlen) ||
 	    (dot != NULL && !valid_name(dot + 1, nlen - (size_t)(dot + 1 -
 	    name))))
@@ -754,27 +754,29 @@ scim_path_parse(const char *s, size_t len, struct scim_path *out,
 	struct parser p = { .s = s, .len = len, .err = err,
 	    .errlen = errlen };
 	struct scim_node holder = { .kind = SCIM_N_VALPATH };
+	int rc;
 
 	memset(out, 0, sizeof(*out));
 	set_err(err, errlen, "%s", "");
-	if (check_input(&p, "path") != 0)
-		return -1;
-	if (parse_attrpath(&p, &out->attr) != 0)
-		return -1;
+	if (check_input(&p, "path") != 0 ||
+	    parse_attrpath(&p, &out->attr) != 0)
+		goto bad;
 	if (p.pos < p.len && p.s[p.pos] == '[') {
 		holder.path.sub = out->attr.sub;
-		if (parse_brackets(&p, &holder) != 0) {
-			scim_node_free(holder.left);
-			return -1;
-		}
+		rc = parse_brackets(&p, &holder);
 		out->filter = holder.left;
-		if (parse_path_sub(&p, out) != 0)
-			return -1;
+		if (rc != 0 || parse_path_sub(&p, out) != 0)
+			goto bad;
 	}
 	skip_ws(&p);
-	if (p.pos < p.len)
-		return fail_at(&p, "unexpected text after the path", p.pos);
+	if (p.pos < p.len) {
+		fail_at(&p, "unexpected text after the path", p.pos);
+		goto bad;
+	}
 	return 0;
+bad:
+	scim_path_clear(out);
+	return -1;
 }
 
 void

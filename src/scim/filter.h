@@ -93,9 +93,9 @@ int scim_filter_parse(const char *s, size_t len, struct scim_node **out,
     char *err, size_t errlen);
 
 /*
- * Parses a PATCH path s[0..len) into *out (cleared first; the caller
- * releases it with scim_path_clear(), also after a failure).  Returns 0,
- * or -1 with a message in err for a 400 invalidPath.
+ * Parses a PATCH path s[0..len) into *out, which the caller releases
+ * with scim_path_clear().  Returns 0, or -1 with *out zeroed (clearing
+ * it again is harmless) and a message in err for a 400 invalidPath.
  */
 int scim_path_parse(const char *s, size_t len, struct scim_path *out,
     char *err, size_t errlen);
