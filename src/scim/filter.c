@@ -841,15 +841,16 @@ name_is(const char *name, const char *a, const char *b)
 
 /* The row for [urn:]a[.b] (filter.h says which rows a URN finds). */
 static const struct scim_sqlattr *
-lookup(const struct comp *c, const char *urn, const char *a, const char *b)
+map_find(const struct scim_sqlattr *map, size_t nmap, const char *urn,
+    const char *a, const char *b)
 {
 	const struct scim_sqlattr *e;
 	int pass;
 	size_t i;
 
 	for (pass = 0; pass < 2; pass++)
-		for (i = 0; i < c->nmap; i++) {
-			e = &c->map[i];
+		for (i = 0; i < nmap; i++) {
+			e = &map[i];
 			if (!name_is(e->name, a, b))
 				continue;
 			if (urn == NULL && (pass == 1 || e->urn == NULL))
@@ -863,6 +864,26 @@ lookup(const struct comp *c, const char *urn, const char *a, const char *b)
 				return e;
 		}
 	return NULL;
+}
+
+static const struct scim_sqlattr *
+lookup(const struct comp *c, const char *urn, const char *a, const char *b)
+{
+	return map_find(c->map, c->nmap, urn, a, b);
+}
+
+const struct scim_sqlattr *
+scim_sqlmap_find(const struct scim_sqlattr *map, size_t nmap,
+    const struct scim_attrpath *a)
+{
+	const struct scim_sqlattr *e;
+
+	if (a == NULL || a->attr == NULL)
+		return NULL;
+	e = map_find(map, nmap, a->urn, a->attr, a->sub);
+	if (e == NULL && a->sub == NULL)
+		e = map_find(map, nmap, a->urn, a->attr, "value");
+	return e;
 }
 
 static int
@@ -1032,11 +1053,38 @@ like_pattern(enum scim_op op, const char *v)
 static void
 emit_pr(struct comp *c, const struct scim_sqlattr *e)
 {
-	if (e->type == SCIM_V_STRING && !(e->flags & SCIM_SQL_DATETIME)) {
+	if (e->type == SCIM_V_STRING && !(e->flags & (SCIM_SQL_DATETIME |
+	    SCIM_SQL_UUID))) {
 		put_sql(c, "(", e->sql, " IS NOT NULL AND ");
 		put_sql(c, e->sql, " <> '')", NULL);
 	} else
 		put_sql(c, e->sql, " IS NOT NULL", NULL);
+}
+
+/*
+ * "e = $n::uuid" for a uuid column: a value that is no UUID matches no
+ * row (eq is FALSE, ne TRUE) rather than failing the statement.
+ */
+static int
+emit_uuid_cmp(struct comp *c, const struct scim_sqlattr *e,
+    enum scim_op op, enum scim_vtype vt, const char *value)
+{
+	char id[UUID_STR_LEN + 1], num[16];
+
+	if (op != SCIM_EQ && op != SCIM_NE)
+		return cfail(c, "operator '%s' is not supported on id "
+		    "attribute '%s'", scim_op_name(op), e->name);
+	if (vt != SCIM_V_STRING && vt != SCIM_V_NUMBER)
+		return cfail(c, "attribute '%s' is an id: compare it with a "
+		    "string", e->name);
+	if (uuid_normalize(value, strlen(value), id) != 0) {
+		put_sql(c, op == SCIM_EQ ? "FALSE" : "TRUE", NULL, NULL);
+		return 0;
+	}
+	snprintf(num, sizeof(num), "$%d", param(c, xstrdup(id)));
+	put_sql(c, e->sql, op == SCIM_EQ ? " = " : " IS DISTINCT FROM ", num);
+	put_sql(c, "::uuid", NULL, NULL);
+	return 0;
 }
 
 /* "e op $n", the value checked and made a parameter. */
@@ -1058,6 +1106,8 @@ emit_value_cmp(struct comp *c, const struct scim_sqlattr *e,
 	char *v = NULL, num[16];
 	int n;
 
+	if (e->flags & SCIM_SQL_UUID)
+		return emit_uuid_cmp(c, e, op, vt, value);
 	if (check_value(c, e, op, vt, value, &v) != 0)
 		return -1;
 	if (op_is_text(op)) {
@@ -1101,12 +1151,29 @@ emit_leaf(struct comp *c, const struct scim_sqlattr *e, enum scim_op op,
 	return emit_value_cmp(c, e, op, vt, value);
 }
 
+/* [NOT ]EXISTS (SELECT 1 FROM <the elements> WHERE , closed by ")" */
 static void
 open_exists(struct comp *c, const struct scim_sqlattr *multi, int not)
 {
-	put_sql(c, not ? "NOT " : "", "EXISTS (SELECT 1 FROM "
-	    "jsonb_array_elements(", multi->sql);
-	put_sql(c, ") AS ", SCIM_SQL_ELEM_ALIAS, " WHERE ");
+	put_sql(c, not ? "NOT " : "", "EXISTS (SELECT 1 FROM ", NULL);
+	if (multi->flags & SCIM_SQL_ROWS)
+		put_sql(c, multi->sql, " AND ", NULL);
+	else
+		put_sql(c, "jsonb_array_elements(", multi->sql, ") AS "
+		    SCIM_SQL_ELEM_ALIAS " WHERE ");
+}
+
+/* "m pr": an element exists (jsonb: a non-empty array). */
+static void
+emit_multi_pr(struct comp *c, const struct scim_sqlattr *m, int not)
+{
+	if (m->flags & SCIM_SQL_ROWS) {
+		put_sql(c, not ? "NOT " : "", "EXISTS (SELECT 1 FROM ", m->sql);
+		put_sql(c, ")", NULL, NULL);
+		return;
+	}
+	put_sql(c, not ? "(" : "", "jsonb_array_length(", m->sql);
+	put_sql(c, ") > 0", not ? ") IS NOT TRUE" : "", NULL);
 }
 
 /*
@@ -1123,8 +1190,7 @@ compile_multi(struct comp *c, const struct scim_sqlattr *m,
 	int not = (n->op == SCIM_NE && !null) || (n->op == SCIM_EQ && null);
 
 	if (n->path.sub == NULL && (n->op == SCIM_PR || null)) {
-		put_sql(c, not ? "(" : "", "jsonb_array_length(", m->sql);
-		put_sql(c, ") > 0", not ? ") IS NOT TRUE" : "", NULL);
+		emit_multi_pr(c, m, not);
 		return 0;
 	}
 	if (null && n->op != SCIM_EQ && n->op != SCIM_NE)
@@ -1304,9 +1370,12 @@ check_row(const struct scim_sqlattr *map, size_t nmap, size_t i,
 		    e->name), -1;
 	if (((e->flags & SCIM_SQL_LOWER_INDEXED) && (e->flags &
 	    SCIM_SQL_CASE_EXACT)) || ((e->flags & (SCIM_SQL_LOWER_INDEXED |
-	    SCIM_SQL_CASE_EXACT | SCIM_SQL_DATETIME)) && e->type !=
-	    SCIM_V_STRING) || ((e->flags & SCIM_SQL_MULTI) && dot != NULL) ||
-	    e->type == SCIM_V_NULL || (e->flags & ~0x0fu))
+	    SCIM_SQL_CASE_EXACT | SCIM_SQL_DATETIME | SCIM_SQL_UUID)) &&
+	    e->type != SCIM_V_STRING) || ((e->flags & SCIM_SQL_UUID) &&
+	    (e->flags & ~(unsigned)SCIM_SQL_UUID)) ||
+	    ((e->flags & SCIM_SQL_MULTI) && dot != NULL) ||
+	    ((e->flags & SCIM_SQL_ROWS) && !(e->flags & SCIM_SQL_MULTI)) ||
+	    e->type == SCIM_V_NULL || (e->flags & ~0x3fu))
 		return set_err(err, errlen, "row %zu (%s): flags do not fit "
 		    "its type", i, e->name), -1;
 	for (j = 0; j < i; j++)
@@ -1318,7 +1387,8 @@ check_row(const struct scim_sqlattr *map, size_t nmap, size_t i,
 	plen = dot != NULL ? (size_t)(dot - e->name) : 0;
 	for (j = 0; dot != NULL && j < nmap; j++) {
 		m = &map[j];
-		if ((m->flags & SCIM_SQL_MULTI) && strlen(m->name) == plen &&
+		if ((m->flags & SCIM_SQL_MULTI) && !(m->flags & SCIM_SQL_ROWS) &&
+		    strlen(m->name) == plen &&
 		    strncasecmp(m->name, e->name, plen) == 0 &&
 		    (m->urn == NULL) == (e->urn == NULL) &&
 		    strstr(e->sql, SCIM_SQL_ELEM) == NULL)

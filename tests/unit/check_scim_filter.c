@@ -671,6 +671,125 @@ START_TEST(test_sql)
 }
 END_TEST
 
+/* Groups: members are rows of a table, ids uuid columns. */
+static const struct scim_sqlattr gmap[] = {
+	{ "id", NULL, "g.id", SCIM_V_STRING, SCIM_SQL_UUID },
+	{ "displayName", NULL, "g.display_name", SCIM_V_STRING,
+	    SCIM_SQL_LOWER_INDEXED },
+	{ "members", NULL, "group_members m WHERE m.group_id = g.id",
+	    SCIM_V_STRING, SCIM_SQL_MULTI | SCIM_SQL_ROWS },
+	{ "members.value", NULL, "m.user_id", SCIM_V_STRING, SCIM_SQL_UUID },
+	{ "members.type", NULL, "'User'", SCIM_V_STRING, SCIM_SQL_CASE_EXACT },
+};
+
+#define GM "EXISTS (SELECT 1 FROM group_members m WHERE m.group_id = g.id"
+#define UID "0f8fad5b-d9cb-469f-a165-70867728950e"
+
+static const struct {
+	const char	*in;
+	const char	*sql;
+	const char	*params[4];	/* $3, $4 ... */
+} gsqls[] = {
+	{ "id eq \"" UID "\"", "g.id = $3::uuid", { UID } },
+	{ "ID EQ \"{0F8FAD5B-D9CB-469F-A165-70867728950E}\"",
+	    "g.id = $3::uuid", { UID } },
+	{ "id ne \"" UID "\"", "g.id IS DISTINCT FROM $3::uuid", { UID } },
+	{ "id eq \"not-a-uuid\"", "FALSE", { NULL } },
+	{ "id ne \"not-a-uuid\"", "TRUE", { NULL } },
+	{ "id pr", "g.id IS NOT NULL", { NULL } },
+	{ "id eq null", "(g.id IS NOT NULL) IS NOT TRUE", { NULL } },
+	{ "members[value eq \"" UID "\"]", GM " AND m.user_id = $3::uuid)",
+	    { UID } },
+	{ "members.value eq \"" UID "\"", GM " AND m.user_id = $3::uuid)",
+	    { UID } },
+	{ "members eq \"" UID "\"", GM " AND m.user_id = $3::uuid)", { UID } },
+	{ "members.value ne \"" UID "\"",
+	    "NOT " GM " AND m.user_id = $3::uuid)", { UID } },
+	{ "members pr", GM ")", { NULL } },
+	{ "members eq null", "NOT " GM ")", { NULL } },
+	{ "members[type eq \"User\" and value eq \"x\"]",
+	    GM " AND ('User' = $3 AND FALSE))", { "User" } },
+	{ "members[type eq \"User\"].value eq \"" UID "\"",
+	    GM " AND ('User' = $3 AND m.user_id = $4::uuid))",
+	    { "User", UID } },
+	{ "displayName eq \"EDU All personal\" and members pr",
+	    "(lower(g.display_name) = lower($3) AND " GM "))",
+	    { "EDU All personal" } },
+};
+
+START_TEST(test_sql_groups)
+{
+	struct scim_node *n;
+	struct scim_sql q;
+	char err[256];
+	int i, np = 0;
+
+	while (np < 4 && gsqls[_i].params[np] != NULL)
+		np++;
+	ck_assert_int_eq(scim_filter_parse(gsqls[_i].in, strlen(gsqls[_i].in),
+	    &n, err, sizeof(err)), 0);
+	if (scim_filter_sql(n, gmap, RS_ARRAY_LEN(gmap), 3, &q, err,
+	    sizeof(err)) != 0)
+		ck_abort_msg("%s: %s", gsqls[_i].in, err);
+	ck_assert_str_eq(q.text, gsqls[_i].sql);
+	ck_assert_int_eq(q.nparams, np);
+	for (i = 0; i < np; i++)
+		ck_assert_str_eq(q.params[i], gsqls[_i].params[i]);
+	scim_sql_clear(&q);
+	scim_node_free(n);
+}
+END_TEST
+
+START_TEST(test_sql_groups_refused)
+{
+	static const char *const in[] = { "id gt \"" UID "\"",
+	    "id co \"0f\"", "id eq true", "members.value sw \"0f\"" };
+	static const char *const msg[] = {
+	    "operator 'gt' is not supported on id attribute 'id'",
+	    "operator 'co' is not supported on id attribute 'id'",
+	    "attribute 'id' is an id: compare it with a string",
+	    "operator 'sw' is not supported on id attribute 'members.value'" };
+	struct scim_node *n;
+	struct scim_sql q;
+	char err[256];
+	size_t i;
+
+	for (i = 0; i < RS_ARRAY_LEN(in); i++) {
+		ck_assert_int_eq(scim_filter_parse(in[i], strlen(in[i]), &n,
+		    err, sizeof(err)), 0);
+		ck_assert_int_eq(scim_filter_sql(n, gmap, RS_ARRAY_LEN(gmap),
+		    1, &q, err, sizeof(err)), -1);
+		ck_assert_str_eq(err, msg[i]);
+		scim_node_free(n);
+	}
+}
+END_TEST
+
+START_TEST(test_map_find)
+{
+	struct scim_attrpath a = { NULL, arena_strdup(ta, "USERNAME"), NULL };
+	const struct scim_sqlattr *e;
+
+	ck_assert_int_eq(scim_sqlmap_check(gmap, RS_ARRAY_LEN(gmap), NULL, 0),
+	    0);
+	e = scim_sqlmap_find(map, RS_ARRAY_LEN(map), &a);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_str_eq(e->sql, "u.username");
+	a.attr = arena_strdup(ta, "name");
+	a.sub = arena_strdup(ta, "GIVENNAME");
+	ck_assert_str_eq(scim_sqlmap_find(map, RS_ARRAY_LEN(map), &a)->sql,
+	    "u.attrs->'name'->>'givenName'");
+	a.urn = arena_strdup(ta, ENT);
+	a.attr = arena_strdup(ta, "manager");
+	a.sub = NULL;
+	ck_assert_str_eq(scim_sqlmap_find(map, RS_ARRAY_LEN(map), &a)->sql,
+	    "u.manager_id::text");
+	a.attr = arena_strdup(ta, "nope");
+	ck_assert_ptr_null(scim_sqlmap_find(map, RS_ARRAY_LEN(map), &a));
+	ck_assert_ptr_null(scim_sqlmap_find(map, RS_ARRAY_LEN(map), NULL));
+}
+END_TEST
+
 static const struct {
 	const char	*in;
 	const char	*err;
@@ -816,6 +935,16 @@ START_TEST(test_map_check)
 	static const struct scim_sqlattr name[] = {
 		{ "a b", NULL, "x", SCIM_V_STRING, 0 },
 	};
+	static const struct scim_sqlattr rows[] = {
+		{ "a", NULL, "t WHERE t.x = u.x", SCIM_V_STRING, SCIM_SQL_ROWS },
+	};
+	static const struct scim_sqlattr uuid[] = {
+		{ "a", NULL, "x", SCIM_V_STRING,
+		    SCIM_SQL_UUID | SCIM_SQL_CASE_EXACT },
+	};
+	static const struct scim_sqlattr unknown_flag[] = {
+		{ "a", NULL, "x", SCIM_V_STRING, 0x40 },
+	};
 	char err[128];
 
 	ck_assert_int_eq(scim_sqlmap_check(map, RS_ARRAY_LEN(map), err,
@@ -831,6 +960,10 @@ START_TEST(test_map_check)
 	    "multi-valued row reads e.v");
 	ck_assert_int_eq(scim_sqlmap_check(name, 1, err, sizeof(err)), -1);
 	ck_assert_str_eq(err, "row 0: bad name 'a b'");
+	ck_assert_int_eq(scim_sqlmap_check(rows, 1, err, sizeof(err)), -1);
+	ck_assert_int_eq(scim_sqlmap_check(uuid, 1, err, sizeof(err)), -1);
+	ck_assert_int_eq(scim_sqlmap_check(unknown_flag, 1, err, sizeof(err)),
+	    -1);
 }
 END_TEST
 
@@ -860,6 +993,9 @@ scim_filter_suite(void)
 	tcase_add_test(tc, test_sql_params);
 	tcase_add_test(tc, test_sql_bounded);
 	tcase_add_test(tc, test_map_check);
+	tcase_add_loop_test(tc, test_sql_groups, 0, RS_ARRAY_LEN(gsqls));
+	tcase_add_test(tc, test_sql_groups_refused);
+	tcase_add_test(tc, test_map_find);
 	suite_add_tcase(s, tc);
 	return s;
 }
