@@ -796,6 +796,13 @@ scim_path_clear(struct scim_path *p)
 #define SCIM_MAX_PARAM	65535
 /* the FROM alias whose column SCIM_SQL_ELEM is */
 #define SCIM_SQL_ELEM_ALIAS	"e(v)"
+/*
+ * The objects of a jsonb array, as a jsonpath: an array's elements that
+ * are objects with a member; SQL NULL, a JSON null, a scalar or an
+ * element that is no object yield none (where jsonb_array_elements()
+ * would fail the statement on a scalar), a lone object itself.
+ */
+#define SCIM_JSONB_OBJECTS	"'lax $[*] ? (exists (@.*))'"
 
 struct comp {
 	const struct scim_sqlattr *map;
@@ -1159,11 +1166,11 @@ open_exists(struct comp *c, const struct scim_sqlattr *multi, int not)
 	if (multi->flags & SCIM_SQL_ROWS)
 		put_sql(c, multi->sql, " AND ", NULL);
 	else
-		put_sql(c, "jsonb_array_elements(", multi->sql, ") AS "
-		    SCIM_SQL_ELEM_ALIAS " WHERE ");
+		put_sql(c, "jsonb_path_query(", multi->sql, ", "
+		    SCIM_JSONB_OBJECTS ") AS " SCIM_SQL_ELEM_ALIAS " WHERE ");
 }
 
-/* "m pr": an element exists (jsonb: a non-empty array). */
+/* "m pr": an element exists (jsonb: an object with a member). */
 static void
 emit_multi_pr(struct comp *c, const struct scim_sqlattr *m, int not)
 {
@@ -1172,8 +1179,8 @@ emit_multi_pr(struct comp *c, const struct scim_sqlattr *m, int not)
 		put_sql(c, ")", NULL, NULL);
 		return;
 	}
-	put_sql(c, not ? "(" : "", "jsonb_array_length(", m->sql);
-	put_sql(c, ") > 0", not ? ") IS NOT TRUE" : "", NULL);
+	put_sql(c, "jsonb_path_exists(", m->sql, ", " SCIM_JSONB_OBJECTS ")");
+	put_sql(c, not ? " IS NOT TRUE" : "", NULL, NULL);
 }
 
 /*

@@ -128,17 +128,21 @@ void scim_path_clear(struct scim_path *p);
  *
  * Multi-valued complex attributes (emails, phoneNumbers, members...):
  * the row of the attribute itself ("emails") has SCIM_SQL_MULTI and a sql
- * that yields a jsonb array of objects or SQL NULL, never another jsonb
- * value ("u.attrs->'emails'").  Its sub-attributes are rows of their own
+ * that yields a jsonb array of objects ("u.attrs->'emails'"); SQL NULL,
+ * a JSON null, a scalar or elements that are no objects count as no
+ * element, never as an error.  Its sub-attributes are rows of their own
  * ("emails.value", "emails.type", "emails.primary") whose sql reads the
  * element SCIM_SQL_ELEM ("e.v->>'type'", "(e.v->>'primary')::boolean"):
  * only these fixed fragments, never a name from the request, reach the
  * SQL text.  Such a filter becomes
- *	EXISTS (SELECT 1 FROM jsonb_array_elements(<emails sql>) AS e(v)
- *	    WHERE <the comparison on the element>)
+ *	EXISTS (SELECT 1 FROM jsonb_path_query(<emails sql>,
+ *	    'lax $[*] ? (exists (@.*))') AS e(v) WHERE <the comparison>)
  * for emails[type eq "work"], emails.value eq "x", emails eq "x" (a
  * multi-valued attribute without sub-attribute compares its "value") and
- * emails[type eq "work"].value eq "x".  "emails pr" is a non-empty array.
+ * emails[type eq "work"].value eq "x" (both on the same element).
+ * "emails pr" is jsonb_path_exists() of the same: an object with a
+ * member.  "emails.value ne "x"" and "emails.value eq null" are true
+ * when no element has value "x" (has a value): NOT EXISTS (...).
  *
  * With SCIM_SQL_ROWS as well, the elements are rows of a table instead:
  * the multi-valued row's sql is a FROM item, WHERE and its correlation

@@ -189,6 +189,8 @@ check_sql(const struct scim_node *n)
 	for (i = 0; i < q.nparams; i++)
 		check_str(q.params[i], "parameter");
 	for (p = q.text; (p = strchr(p, '$')) != NULL; p++) {
+		if (p[1] < '0' || p[1] > '9')
+			continue;	/* the jsonpath's "$[*]" */
 		k = strtol(p + 1, NULL, 10);
 		if (k < 2 || k >= 2 + q.nparams)
 			fuzz_fail("$%ld of %d parameters in %s", k, q.nparams,

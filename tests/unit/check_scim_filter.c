@@ -596,38 +596,39 @@ static const struct {
 	{ ENT ":manager[value eq \"m\"]", "u.manager_id::text = $3", { "m" } },
 	/* multi-valued */
 	{ "emails[type eq \"work\" and primary eq true]",
-	    "EXISTS (SELECT 1 FROM jsonb_array_elements(u.attrs->'emails') "
-	    "AS e(v) WHERE (lower(e.v->>'type') = lower($3) AND "
+	    "EXISTS (SELECT 1 FROM jsonb_path_query(u.attrs->'emails', "
+	    "'lax $[*] ? (exists (@.*))') AS e(v) WHERE (lower(e.v->>'type') = lower($3) AND "
 	    "(e.v->>'primary')::boolean = $4::boolean))", { "work", "true" } },
 	{ "emails[type eq \"work\"].value eq \"x@example.com\"",
-	    "EXISTS (SELECT 1 FROM jsonb_array_elements(u.attrs->'emails') "
-	    "AS e(v) WHERE (lower(e.v->>'type') = lower($3) AND "
+	    "EXISTS (SELECT 1 FROM jsonb_path_query(u.attrs->'emails', "
+	    "'lax $[*] ? (exists (@.*))') AS e(v) WHERE (lower(e.v->>'type') = lower($3) AND "
 	    "lower(e.v->>'value') = lower($4)))", { "work", "x@example.com" } },
 	{ "emails[TYPE eq \"work\"].Value ne \"x\"",
-	    "EXISTS (SELECT 1 FROM jsonb_array_elements(u.attrs->'emails') "
-	    "AS e(v) WHERE (lower(e.v->>'type') = lower($3) AND "
+	    "EXISTS (SELECT 1 FROM jsonb_path_query(u.attrs->'emails', "
+	    "'lax $[*] ? (exists (@.*))') AS e(v) WHERE (lower(e.v->>'type') = lower($3) AND "
 	    "lower(e.v->>'value') IS DISTINCT FROM lower($4)))",
 	    { "work", "x" } },
 	{ "emails.value eq \"x\"",
-	    "EXISTS (SELECT 1 FROM jsonb_array_elements(u.attrs->'emails') "
-	    "AS e(v) WHERE lower(e.v->>'value') = lower($3))", { "x" } },
+	    "EXISTS (SELECT 1 FROM jsonb_path_query(u.attrs->'emails', "
+	    "'lax $[*] ? (exists (@.*))') AS e(v) WHERE lower(e.v->>'value') = lower($3))", { "x" } },
 	{ "emails co \"@example.com\"",
-	    "EXISTS (SELECT 1 FROM jsonb_array_elements(u.attrs->'emails') "
-	    "AS e(v) WHERE lower(e.v->>'value') LIKE lower($3) ESCAPE '\\')",
+	    "EXISTS (SELECT 1 FROM jsonb_path_query(u.attrs->'emails', "
+	    "'lax $[*] ? (exists (@.*))') AS e(v) WHERE lower(e.v->>'value') LIKE lower($3) ESCAPE '\\')",
 	    { "%@example.com%" } },
 	{ "emails.value ne \"x\"",
-	    "NOT EXISTS (SELECT 1 FROM jsonb_array_elements(u.attrs->'emails') "
-	    "AS e(v) WHERE lower(e.v->>'value') = lower($3))", { "x" } },
+	    "NOT EXISTS (SELECT 1 FROM jsonb_path_query(u.attrs->'emails', "
+	    "'lax $[*] ? (exists (@.*))') AS e(v) WHERE lower(e.v->>'value') = lower($3))", { "x" } },
 	{ "emails.type eq null",
-	    "NOT EXISTS (SELECT 1 FROM jsonb_array_elements(u.attrs->'emails') "
-	    "AS e(v) WHERE (e.v->>'type' IS NOT NULL AND e.v->>'type' <> ''))",
+	    "NOT EXISTS (SELECT 1 FROM jsonb_path_query(u.attrs->'emails', "
+	    "'lax $[*] ? (exists (@.*))') AS e(v) WHERE (e.v->>'type' IS NOT NULL AND e.v->>'type' <> ''))",
 	    { NULL } },
-	{ "emails pr", "jsonb_array_length(u.attrs->'emails') > 0", { NULL } },
-	{ "emails eq null", "(jsonb_array_length(u.attrs->'emails') > 0) IS "
-	    "NOT TRUE", { NULL } },
+	{ "emails pr", "jsonb_path_exists(u.attrs->'emails', 'lax $[*] ? "
+	    "(exists (@.*))')", { NULL } },
+	{ "emails eq null", "jsonb_path_exists(u.attrs->'emails', 'lax $[*] ? "
+	    "(exists (@.*))') IS NOT TRUE", { NULL } },
 	{ "emails[not (type eq \"work\")]",
-	    "EXISTS (SELECT 1 FROM jsonb_array_elements(u.attrs->'emails') "
-	    "AS e(v) WHERE (lower(e.v->>'type') = lower($3)) IS NOT TRUE)",
+	    "EXISTS (SELECT 1 FROM jsonb_path_query(u.attrs->'emails', "
+	    "'lax $[*] ? (exists (@.*))') AS e(v) WHERE (lower(e.v->>'type') = lower($3)) IS NOT TRUE)",
 	    { "work" } },
 	/* logic: parentheses as the tree has them, not under NULL */
 	{ "userName eq \"a\" or userName eq \"b\" and active eq true",
