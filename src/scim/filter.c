@@ -102,7 +102,7 @@ skip_ws(struct parser *p)
 }
 
 /*
- * Describes what stands at offset at for a message: "end of filter", or
+ * Describes what stands at offset at for a message: "end of input", or
  * the token (a word, a string's start, one byte), quoted, printable
  * ASCII only, at most 24 bytes.
  */
