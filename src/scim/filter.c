@@ -237,6 +237,9 @@ split_path(struct parser *p, const char *s, size_t n, size_t at,
 	if (colon != NULL && (colon - s < 5 ||
 	    strncasecmp(s, "urn:", 4) != 0))
 		return fail_at(p, "a schema URN must start with \"urn:\"", at);
+	if (colon != NULL && nlen == 0)
+		return fail_at(p, "expected an attribute name after the schema "
+		    "URN", (size_t)(name - p->s));
 	dot = memchr(name, '.', nlen);
 	if (dot != NULL && (dot2 = memchr(dot + 1, '.', nlen -
 	    (size_t)(dot + 1 - name))) != NULL)

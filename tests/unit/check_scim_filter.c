@@ -270,7 +270,8 @@ static const struct {
 	{ "urn: pr", "a schema URN must start with \"urn:\" at offset 0, "
 	    "found 'urn:'" },
 	{ "1abc pr", "invalid attribute name at offset 0, found '1abc'" },
-	{ "urn:a:b: pr", "invalid attribute name at offset 8, found ' '" },
+	{ "urn:a:b: pr", "expected an attribute name after the schema URN at "
+	    "offset 8, found ' '" },
 	{ "a. pr", "invalid attribute name at offset 0, found 'a.'" },
 	{ "a$b pr", "invalid attribute name at offset 0, found 'a$b'" },
 	{ "[a pr]", "expected an attribute name at offset 0, found '['" },
