@@ -1,7 +1,8 @@
 #!/bin/sh
 # The layering rule, checked mechanically: core never
 # includes http/, formats/ or dialects/; formats never includes core/;
-# db never includes http/, formats/ or dialects/.
+# db never includes http/, formats/ or dialects/; scim/ (the SCIM filter
+# language) includes only util/.
 top=${top_srcdir:-.}
 fail=0
 check() {
@@ -18,5 +19,6 @@ check formats core db dialects http auth
 check db http formats dialects core auth
 check util http formats dialects core db auth
 check auth http formats dialects core db
+check scim http formats dialects core db auth
 [ $fail -eq 0 ] && echo "layering: ok"
 exit $fail
