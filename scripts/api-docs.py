@@ -539,7 +539,8 @@ FAMILIES = [
     ("Audit", "audit", lambda p: p.endswith("/audit")),
     ("API description", "openapi", lambda p: p == "/openapi.json"),
     ("Health and metrics", "health", lambda p: p in ("/healthz", "/readyz", "/metrics")),
-    ("ASP.NET compatibility (seed 004)", "aspnet", lambda p: p.startswith("/api/")),
+    ("ASP.NET compatibility (seed 004)", "aspnet",
+     lambda p: p.startswith("/api/") and p not in NOT_ASPNET),
 ]
 
 SUMMARIES = {
@@ -888,7 +889,19 @@ def render(ctx):
 OWN_PAGES = {("POST", "/Application/PostSecurityGroupUsers"), ("POST", "/api/users"),
              ("POST", "/usergroupuserinvite"),
              ("POST", "/platform/adminuser/groups/{groupCode}/addusers"),
-             ("POST", "/platform/adminuser/groups/{groupCode}/removeusers")}
+             ("POST", "/platform/adminuser/groups/{groupCode}/removeusers"),
+             # ServiceStack's predefined routes and Kibo's SDK paths of the same
+             ("POST", "/api/UserGroupUserInvite"),
+             ("POST", "/json/reply/UserGroupUserInvite"),
+             ("POST", "/jsv/reply/UserGroupUserInvite"),
+             ("POST", "/xml/reply/UserGroupUserInvite"),
+             ("POST", "/csv/reply/UserGroupUserInvite"),
+             ("POST", "/api/platform/adminuser/groups/{groupCode}/addusers"),
+             ("POST", "/api/platform/adminuser/groups/{groupCode}/removeusers")}
+# Under /api/ but ServiceStack's and Kibo's (docs/compat.md): "Other routes".
+NOT_ASPNET = {"/api/UserGroupUserInvite",
+              "/api/platform/adminuser/groups/{groupCode}/addusers",
+              "/api/platform/adminuser/groups/{groupCode}/removeusers"}
 
 
 def check_coverage():

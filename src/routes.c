@@ -33,11 +33,29 @@ const struct route routes[] = {
 	{ "POST", "/usergroupuserinvite", ROUTE_CI | ROUTE_FMT_SUFFIX,
 	    AUTHZ_SYSTEM_ADMIN, NULL, &dialect_servicestack, ss_invite_post },
 	{ "POST", "/platform/adminuser/groups/{groupCode}/addusers",
-	    ROUTE_CI | ROUTE_BULK, AUTHZ_TENANT_ADMIN, NULL, &dialect_kibo,
-	    kibo_group_addusers },
+	    ROUTE_CI | ROUTE_BULK | ROUTE_VOL_TENANT, AUTHZ_TENANT_ADMIN, NULL,
+	    &dialect_kibo, kibo_group_addusers },
 	{ "POST", "/platform/adminuser/groups/{groupCode}/removeusers",
-	    ROUTE_CI | ROUTE_BULK, AUTHZ_TENANT_ADMIN, NULL, &dialect_kibo,
-	    kibo_group_removeusers },
+	    ROUTE_CI | ROUTE_BULK | ROUTE_VOL_TENANT, AUTHZ_TENANT_ADMIN, NULL,
+	    &dialect_kibo, kibo_group_removeusers },
+	/* ServiceStack's predefined routes: the format is the path's */
+	{ "POST", "/api/UserGroupUserInvite", ROUTE_CI, AUTHZ_SYSTEM_ADMIN,
+	    NULL, &dialect_servicestack, ss_invite_post },
+	{ "POST", "/json/reply/UserGroupUserInvite", ROUTE_CI,
+	    AUTHZ_SYSTEM_ADMIN, NULL, &dialect_servicestack, ss_invite_post },
+	{ "POST", "/jsv/reply/UserGroupUserInvite", ROUTE_CI,
+	    AUTHZ_SYSTEM_ADMIN, NULL, &dialect_servicestack, ss_invite_post },
+	{ "POST", "/xml/reply/UserGroupUserInvite", ROUTE_CI,
+	    AUTHZ_SYSTEM_ADMIN, NULL, &dialect_servicestack, ss_invite_post },
+	{ "POST", "/csv/reply/UserGroupUserInvite", ROUTE_CI,
+	    AUTHZ_SYSTEM_ADMIN, NULL, &dialect_servicestack, ss_invite_post },
+	/* Kibo's SDKs call the platform under their base path .../api */
+	{ "POST", "/api/platform/adminuser/groups/{groupCode}/addusers",
+	    ROUTE_CI | ROUTE_BULK | ROUTE_VOL_TENANT, AUTHZ_TENANT_ADMIN, NULL,
+	    &dialect_kibo, kibo_group_addusers },
+	{ "POST", "/api/platform/adminuser/groups/{groupCode}/removeusers",
+	    ROUTE_CI | ROUTE_BULK | ROUTE_VOL_TENANT, AUTHZ_TENANT_ADMIN, NULL,
+	    &dialect_kibo, kibo_group_removeusers },
 
 	/* rosterd's own API */
 	{ "POST", "/v1/tenants", 0, AUTHZ_SYSTEM_ADMIN, NULL, &dialect_v1,
@@ -130,10 +148,36 @@ const struct route routes[] = {
 
 const size_t nroutes = RS_ARRAY_LEN(routes);
 
-/* ASP.NET answers unknown paths under its prefixes in its own shape. */
+/* 1 when path is under /{json|jsv|xml|csv}/{reply|oneway}/, any case. */
+static int
+ss_predefined_path(const char *path)
+{
+	static const char *const fmts[] = { "/json/", "/jsv/", "/xml/",
+	    "/csv/" };
+	size_t i, n;
+
+	for (i = 0; i < RS_ARRAY_LEN(fmts); i++) {
+		n = strlen(fmts[i]);
+		if (strncasecmp(path, fmts[i], n) == 0)
+			return strncasecmp(path + n, "reply/", 6) == 0 ||
+			    strncasecmp(path + n, "oneway/", 7) == 0;
+	}
+	return 0;
+}
+
+/*
+ * Unknown paths are answered in the shape of the dialect whose prefix
+ * they have.  Kibo's /api/platform/ comes before ASP.NET's /api/, which
+ * keeps every other /api/ path, /api/{Request} of an unknown
+ * ServiceStack request too.
+ */
 const struct dialect *
 routes_dialect_for_path(const char *path)
 {
+	if (strncasecmp(path, "/api/platform/", 14) == 0)
+		return &dialect_kibo;
+	if (ss_predefined_path(path))
+		return &dialect_servicestack;
 	if (strncasecmp(path, "/api/", 5) == 0)
 		return &dialect_aspnet_004;
 	/* ASP.NET /Application/: here. */

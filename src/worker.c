@@ -252,6 +252,9 @@ front_line(struct worker *w, struct http_req *req, FCGX_Stream *in,
 			return rc;
 		if ((rc = target_tenant(req, msg)) != 0)
 			return rc;
+		if ((req->route->flags & ROUTE_VOL_TENANT) &&
+		    (rc = kibo_vol_tenant(req, msg)) != 0)
+			return rc;
 		switch (authz_check(&req->principal, req->route->right,
 		    req->tenant)) {
 		case AUTHZ_ALLOW:

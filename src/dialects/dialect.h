@@ -217,7 +217,9 @@ enum ss_format {
 };
 
 /*
- * ServiceStack's choice of response format (FORMATS.md §2.4): the path's
+ * ServiceStack's choice of response format (FORMATS.md §2.4): on a
+ * predefined route /{json|jsv|xml|csv}/reply/... (or /oneway/) ?format=,
+ * else the path's format (JSV as text/jsv); elsewhere the path's
  * last segment's suffix (.json .jsv .xml .csv), else ?format= (text
  * before the first '.'), else Accept (the request body's own format
  * when accepted, else the server's order JSON, XML, JSV, then CSV; q
@@ -254,6 +256,13 @@ struct value *field_sel_apply(struct arena *a, const struct field_sel *sel,
 extern const struct dialect dialect_kibo;
 void kibo_group_addusers(struct http_req *req, struct http_resp *resp);
 void kibo_group_removeusers(struct http_req *req, struct http_resp *resp);
+/*
+ * The Kibo routes' x-vol-tenant header (ROUTE_VOL_TENANT), checked and
+ * applied to req->tenant once the principal and the tenant the request
+ * names otherwise are known, before the right is checked: 0, or the
+ * refusing status (400, 403, 503) with *msg.
+ */
+int kibo_vol_tenant(struct http_req *req, const char **msg) RS_MUSTCHECK;
 
 /* routes.c: the route table. */
 extern const struct route routes[];

@@ -5,15 +5,20 @@
  * user ids; the answer is the AdminGroup (camelCase, the spec's member
  * order), filtered by ?responseFields=; errors are Kibo's body with an
  * x-vol-correlation header.  All ids go to one statement, all or
- * nothing.
+ * nothing.  Served under /platform/... and, as Kibo's SDKs call it (their
+ * base path is https://{host}/api), /api/platform/...; the SDKs' x-vol-*
+ * headers are accepted, x-vol-tenant naming the tenant.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "../auth/apitoken.h"
 #include "dialect.h"
 
 #define KIBO_APP		"AdminUser"
+#define KIBO_ALIAS_ISSUER	"kibo"	/* tenant aliases of Kibo tenant ids */
+#define KIBO_TENANT_MAX		256	/* a tenant alias's external id */
 #define KIBO_BULK_MAX		10000
 #define KIBO_GROUP_CODE_MAX	128
 
@@ -78,10 +83,21 @@ static void
 kibo_front_error(struct http_req *req, struct http_resp *resp, int status,
     const char *message)
 {
+	const char *prefix = "Missing or invalid parameter: ";
+	struct value *d = NULL;
+	size_t n = strlen(prefix);
+
 	switch (status) {
 	case 400:
+		/* "Missing or invalid parameter: NAME ..." names NAME */
+		if (message != NULL && strncmp(message, prefix, n) == 0) {
+			d = value_array(req->arena);
+			add_data(req->arena, d, "ParameterName",
+			    arena_strndup(req->arena, message + n,
+			    strcspn(message + n, " ")));
+		}
 		kibo_error(req, resp, status, "MISSING_OR_INVALID_PARAMETER",
-		    message, NULL);
+		    message, d);
 		break;
 	case 401:
 		kibo_error(req, resp, status, "UNAUTHORIZED", "Authorization "
@@ -125,6 +141,66 @@ kibo_front_error(struct http_req *req, struct http_resp *resp, int status,
 }
 
 const struct dialect dialect_kibo = { "kibo", kibo_front_error };
+
+/* ---- the tenant: x-vol-tenant ---- */
+
+/*
+ * Front line of the Kibo routes (ROUTE_VOL_TENANT), after the tenant of
+ * the path, X-Tenant-Id or the token's tid is known and before the right
+ * is checked.  x-vol-tenant names a tenant by its rosterd id or by Kibo's
+ * tenant id, a tenant alias of issuer "kibo".  A SystemAdmin may name
+ * any tenant with it (it then is the request's tenant), unless
+ * X-Tenant-Id names another (400); anyone else may name only the
+ * tenant the request already targets (else 403).  Absent or empty:
+ * nothing to do.  Returns 0, or the refusing status with *msg.
+ */
+int
+kibo_vol_tenant(struct http_req *req, const char **msg)
+{
+	const struct app *app = req->ctx;
+	const char *h = http_req_header(req, "x-vol-tenant"), *t = NULL;
+	char canon[UUID_STR_LEN + 1];
+	size_t n;
+
+	if (h == NULL || (n = strlen(h)) == 0)
+		return 0;
+	if (uuid_normalize(h, n, canon) == 0)
+		t = arena_strdup(req->arena, canon);
+	else if (n <= KIBO_TENANT_MAX) {
+		switch (tenant_alias_resolve(app->db, KIBO_ALIAS_ISSUER, h,
+		    req->arena, &t)) {
+		case 0:
+		case 1:
+			break;
+		default:
+			*msg = "The tenant cannot be looked up right now; "
+			    "retry.";
+			return 503;
+		}
+	}
+	if (!(req->principal.roles & AUTH_ROLE_SYSTEM_ADMIN)) {
+		if (t == NULL || req->tenant == NULL ||
+		    strcmp(t, req->tenant) != 0) {
+			*msg = "x-vol-tenant names another tenant than the "
+			    "token's.";
+			return 403;
+		}
+		return 0;
+	}
+	if (t == NULL) {
+		*msg = "Missing or invalid parameter: x-vol-tenant (no "
+		    "tenant has this id or Kibo tenant id).";
+		return 400;
+	}
+	if (http_req_header(req, "X-Tenant-Id") != NULL &&
+	    req->tenant != NULL && strcmp(t, req->tenant) != 0) {
+		*msg = "Missing or invalid parameter: x-vol-tenant (it names "
+		    "another tenant than X-Tenant-Id).";
+		return 400;
+	}
+	req->tenant = t;
+	return 0;
+}
 
 /* ---- the request ---- */
 
@@ -410,14 +486,14 @@ members(struct http_req *req, struct http_resp *resp, enum stmt id)
 	send_group(req, resp, r, sel);
 }
 
-/* POST /platform/adminuser/groups/{groupCode}/addusers */
+/* POST [/api]/platform/adminuser/groups/{groupCode}/addusers */
 void
 kibo_group_addusers(struct http_req *req, struct http_resp *resp)
 {
 	members(req, resp, STMT_KIBO_MEMBERS_ADD);
 }
 
-/* POST /platform/adminuser/groups/{groupCode}/removeusers */
+/* POST [/api]/platform/adminuser/groups/{groupCode}/removeusers */
 void
 kibo_group_removeusers(struct http_req *req, struct http_resp *resp)
 {

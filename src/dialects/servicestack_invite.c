@@ -3,7 +3,9 @@
  * ServiceStack service answers it (FORMATS.md §2, §5(b)): the request
  * DTO in JSON, JSV, XML or a form; the response (UserAuth, or an
  * ErrorResponse) in JSON, JSV, XML or CSV, chosen by path suffix, then
- * ?format=, then Accept, then JSON.
+ * ?format=, then Accept, then JSON.  The same handler serves the
+ * custom route and ServiceStack's predefined ones, /api/{Request} and
+ * /{json|jsv|xml|csv}/reply/{Request}, whose path names the format.
  *
  * Meaning: invite eMail into a user group of the target
  * tenant (its default user group unless userGroupId or groupCode names
@@ -102,6 +104,29 @@ suffix_format(const char *path)
 	return SS_FORMAT__MAX;
 }
 
+/*
+ * The format a predefined route names, /{json|jsv|xml|csv}/reply/{Request}
+ * (or /oneway/), any case; SS_FORMAT__MAX on any other path.
+ */
+static enum ss_format
+reply_format(const char *path)
+{
+	const char *seg = path + 1, *slash;
+	size_t i, n;
+
+	if (path[0] != '/' || (slash = strchr(seg, '/')) == NULL)
+		return SS_FORMAT__MAX;
+	n = (size_t)(slash - seg);
+	if (strncasecmp(slash, "/reply/", 7) != 0 &&
+	    strncasecmp(slash, "/oneway/", 8) != 0)
+		return SS_FORMAT__MAX;
+	for (i = 0; i < RS_ARRAY_LEN(ss_names); i++)
+		if (strlen(ss_names[i].name) == n &&
+		    strncasecmp(seg, ss_names[i].name, n) == 0)
+			return ss_names[i].fmt;
+	return SS_FORMAT__MAX;
+}
+
 /* ?format=: the text before the first '.', any case. */
 static enum ss_format
 query_format(const char *q)
@@ -193,9 +218,17 @@ enum ss_format
 ss_negotiate(const char *path, const char *query, const char *accept,
     const char *ctype, int *text_jsv)
 {
-	enum ss_format f;
+	enum ss_format f, pf;
 
 	*text_jsv = 0;
+	/* a predefined route's handler has its format; ?format= overrides
+	 * it, as in ServiceStack's GenericHandler; JSV is text/jsv there */
+	if ((f = reply_format(path)) != SS_FORMAT__MAX) {
+		if ((pf = query_format(query)) != SS_FORMAT__MAX)
+			return pf;
+		*text_jsv = f == SS_JSV;
+		return f;
+	}
 	if ((f = suffix_format(path)) != SS_FORMAT__MAX)
 		return f;
 	if ((f = query_format(query)) != SS_FORMAT__MAX)
@@ -561,6 +594,25 @@ media_is(const char *ct, const char *type)
 }
 
 /*
+ * The type of a body sent without a Content-Type or labelled text/plain
+ * (what fetch() sends for a string body, as JsonApiClient does, to skip
+ * a CORS preflight): the predefined route's own format (/jsv/reply/ ->
+ * JSV, /xml/reply/ -> XML), else JSON.
+ */
+static const char *
+unlabelled_type(const char *path)
+{
+	switch (reply_format(path)) {
+	case SS_JSV:
+		return "application/jsv";
+	case SS_XML:
+		return "application/xml";
+	default:
+		return "application/json";
+	}
+}
+
+/*
  * Decodes the body by its Content-Type into d.  Returns 0, or -1 with
  * the error response sent.
  */
@@ -576,9 +628,11 @@ decode_body(struct http_req *req, struct http_resp *resp,
 
 	memset(d, 0, sizeof(*d));
 	memset(&ferr, 0, sizeof(ferr));
+	if (ct == NULL || media_is(ct, "text/plain"))
+		ct = unlabelled_type(req->path);
 	if (req->body_len == 0)
 		doc = value_object(req->arena);
-	else if (ct == NULL || media_is(ct, "application/json") ||
+	else if (media_is(ct, "application/json") ||
 	    media_is(ct, "text/json"))
 		fs = json_decode(req->arena, req->body, req->body_len,
 		    dialect_limits(req), &doc, &ferr);
@@ -594,7 +648,7 @@ decode_body(struct http_req *req, struct http_resp *resp,
 	else {
 		ss_error_fe(req, resp, 415, "UnsupportedMediaType",
 		    "The request's Content-Type is not supported: send JSON, "
-		    "JSV, XML or a form.", NULL);
+		    "JSV, XML or a form (text/plain is read as JSON).", NULL);
 		return -1;
 	}
 	if (fs == FMT_OK && doc->type != VALUE_OBJECT && doc->type !=
@@ -927,7 +981,8 @@ send_user(struct http_req *req, struct http_resp *resp, const PGresult *r,
 }
 
 /*
- * POST /usergroupuserinvite[.json|.jsv|.xml|.csv].  SystemAdmin was
+ * POST /usergroupuserinvite[.json|.jsv|.xml|.csv], /api/UserGroupUserInvite
+ * and /{json|jsv|xml|csv}/reply/UserGroupUserInvite.  SystemAdmin was
  * checked before the handler runs; the tenant is X-Tenant-Id or the
  * token's tid.
  */

@@ -43,6 +43,11 @@ enum route_flags {
 	 * OpenAPI document): answered while the schema is behind.
 	 */
 	ROUTE_NO_DB = 1u << 3,
+	/*
+	 * Kibo's x-vol-tenant header may name the tenant (checked by
+	 * kibo_vol_tenant() before the route's right).
+	 */
+	ROUTE_VOL_TENANT = 1u << 4,
 };
 
 struct route {

@@ -451,7 +451,9 @@ def ss_errors_in_every_format_nothing_written():
                  400, "SerializationException")
         ss_error(ss("eMail=%zz", ctype="application/x-www-form-urlencoded"), 400,
                  "SerializationException")
-        ss_error(ss("eMail=x", ctype="text/plain"), 415, "UnsupportedMediaType")
+        # text/plain is read as JSON (JsonApiClient's label for its JSON)
+        ss_error(ss("eMail=x", ctype="text/plain"), 400, "SerializationException")
+        ss_error(ss("eMail=x", ctype="text/html"), 415, "UnsupportedMediaType")
         ss_error(ss({"eMail": ss_email(), "userGroupId": "nope"}), 400, "SerializationException",
                  field="UserGroupId")
         ss_error(ss({"eMail": ss_email(), "groupCode": "no-such-code"}), 404, "NotFound")
@@ -663,3 +665,234 @@ def kibo_10000_ids_one_statement_all_or_nothing():
     r = kibo(g["code"], [], tenant=t)
     eq((r.status, len(r.json()["users"])), (200, 10000), "the whole group, unfiltered")
     print(f"# kibo addusers of 10,000 ids: {took * 1000:.0f} ms", flush=True)
+
+
+# ---- the vendors' client libraries' paths (plain HTTP here; the libraries
+# themselves in tests/clients/vendor) ----
+
+# ServiceStack's predefined routes: /api/{Request} (ServiceStack 6's, the
+# default of @servicestack/client) and /{format}/reply/{Request} (classic).
+SS_API_PATH = "/api/UserGroupUserInvite"
+SS_REPLY = {f: f"/{f}/reply/UserGroupUserInvite" for f in ("json", "jsv", "xml", "csv")}
+
+ROUTE_CALLS[("POST", SS_API_PATH)] = lambda t: ("POST", SS_API_PATH, {"eMail": ss_email()}, 200)
+# (?format=json overrides the path's format, so that the refusal table's
+# JSON checks apply; the path's own formats are tested below)
+for _f, _p in SS_REPLY.items():
+    ROUTE_CALLS[("POST", _p)] = (lambda p: lambda t: ("POST", p + "?format=json",
+                                                      {"eMail": ss_email()}, 200))(_p)
+ROUTE_CALLS[("POST", "/api/platform/adminuser/groups/{groupCode}/addusers")] = \
+    lambda t: ("POST", "/api" + kibo_path(kibo_admin_group(t)["code"]), [v1_user(t)["id"]], 200)
+ROUTE_CALLS[("POST", "/api/platform/adminuser/groups/{groupCode}/removeusers")] = \
+    lambda t: ("POST", "/api" + kibo_path(kibo_admin_group(t)["code"], "removeusers"),
+               [v1_user(t)["id"]], 200)
+
+
+@test
+def ss_predefined_routes_serve_the_invite():
+    # /api/{Request}: any case; the response negotiated as on the custom route
+    for path in (SS_API_PATH, "/api/usergroupuserinvite", "/API/USERGROUPUSERINVITE/"):
+        email = ss_email()
+        b = ss_json_user(ss({"eMail": email}, path=path))
+        eq(b["email"], email, f"{path}: email")
+        ss_user_row(email)
+    email = ss_email()
+    ss_check_xml_user(ss({"eMail": email}, path=SS_API_PATH,
+                         headers={"Accept": "application/xml"}), email, ss_user_row(email))
+    # /{format}/reply/{Request}: the path's format, whatever Accept says
+    for fmt, path in SS_REPLY.items():
+        for p in (path, path.upper().replace("USERGROUPUSERINVITE", "usergroupuserinvite")):
+            email = ss_email()
+            r = ss({"eMail": email}, path=p, headers={"Accept": "application/xml"
+                                                     if fmt != "xml" else "application/json"})
+            eq(r.status, 200, f"{p}: status ({r!r})")
+            row = ss_user_row(email)
+            if fmt == "json":
+                eq(ss_json_user(r)["email"], email, f"{p}: email")
+            elif fmt == "jsv":
+                eq(r.header("Content-Type"), "text/jsv", f"{p}: JsvReplyHandler's text/jsv")
+                eq(jsv_parse(r.body.decode())["email"], email, f"{p}: email")
+            elif fmt == "xml":
+                ss_check_xml_user(r, email, row)
+            else:
+                ss_check_csv_user(r, email, row)
+    # ?format= overrides the path's format, as in ServiceStack's GenericHandler
+    email = ss_email()
+    ss_check_csv_user(ss({"eMail": email}, path=SS_REPLY["xml"] + "?format=csv"), email,
+                      ss_user_row(email))
+
+
+@test
+def ss_unlabelled_and_text_plain_bodies():
+    # JsonApiClient sends its JSON without a Content-Type: fetch labels it
+    # text/plain. Read in the route's own format: JSON on /api/{Request} and
+    # the custom route, the path's on /{format}/reply/.
+    for path in (SS_API_PATH, SS_PATH, SS_REPLY["json"], SS_REPLY["csv"]):
+        for ctype in ("text/plain;charset=UTF-8", "text/plain", None):
+            email = ss_email()
+            r = ss(json.dumps({"eMail": email}), ctype=ctype, path=path,
+                   headers={"Accept": "application/json"})
+            eq(r.status, 200, f"{path} {ctype}: status ({r!r})")
+            ss_user_row(email)
+    email = ss_email()
+    r = ss("{eMail:%s}" % jsv_quote(email), ctype="text/plain", path=SS_REPLY["jsv"])
+    eq(jsv_parse(r.body.decode())["email"], email, "JSV body on /jsv/reply/ as text/plain")
+    email = ss_email()
+    r = ss(f'<UserGroupUserInvite xmlns="{SS_NS}"><EMail>{email}</EMail></UserGroupUserInvite>',
+           ctype=None, path=SS_REPLY["xml"])
+    ss_check_xml_user(r, email, ss_user_row(email))
+    with NothingWritten():
+        ss_error(ss("not json", ctype="text/plain", path=SS_API_PATH), 400,
+                 "SerializationException")
+        ss_error(ss(json.dumps({"eMail": ss_email()}), ctype="text/plain",
+                    path=SS_REPLY["xml"]), 400, "SerializationException", fmt="xml")
+        ss_error(ss("x", ctype="application/octet-stream", path=SS_API_PATH), 415,
+                 "UnsupportedMediaType")
+
+
+@test
+def ss_predefined_routes_errors_in_the_path_format():
+    with NothingWritten():
+        ss_error(ss({"eMail": ""}, path=SS_API_PATH), 400, "NotEmpty", field="EMail")
+        ss_error(ss({"eMail": "x"}, path=SS_REPLY["json"]), 400, "Email", field="EMail")
+        ss_error(ss({"eMail": ""}, path=SS_REPLY["jsv"]), 400, "NotEmpty", fmt="jsv",
+                 field="EMail")
+        ss_error(ss({"eMail": ""}, path=SS_REPLY["xml"]), 400, "NotEmpty", fmt="xml",
+                 field="EMail")
+        ss_error(ss({"eMail": ""}, path=SS_REPLY["csv"]), 400, "NotEmpty", fmt="csv")
+        rs = ss_error(ss({"eMail": ss_email()}, path=SS_REPLY["xml"], token=None), 401,
+                      "Unauthorized", fmt="xml")
+        eq(rs["message"], "Not Authenticated", "401 message")
+        rs = ss_error(ss({"eMail": ss_email()}, path=SS_API_PATH,
+                         token=py_token(roles=("TenantAdmin",))), 403, "Forbidden")
+        eq(rs["message"], "Invalid Role", "403 message")
+        r = request("GET", SS_REPLY["json"])
+        ss_error(r, 405, "MethodNotAllowed")
+        eq(r.header("Allow"), "POST", "Allow")
+
+
+@test
+def ss_unknown_predefined_paths_404_in_their_shape():
+    before = MAIN.log_size()
+    with NothingWritten():
+        for path, fmt in (("/json/reply/Nope", "json"), ("/jsv/reply/Nope", "jsv"),
+                          ("/xml/reply/Nope", "xml"), ("/csv/reply/Nope", "csv"),
+                          ("/json/oneway/UserGroupUserInvite", "json"),
+                          ("/JSON/Reply/Nope", "json")):
+            ss_error(request("POST", path, {"eMail": ss_email()}), 404, "NotFound", fmt=fmt)
+        # /api/ stays ASP.NET's prefix: an unknown /api/{Request} is its 404
+        for path in ("/api/Nope", "/api/UserGroupUserInvite/extra"):
+            message_body(request("POST", path, {"eMail": ss_email()}), 404)
+    # rosterd answered them (nginx forwards the predefined routes' prefix)
+    seen = [r for r in MAIN.log_records(before) if r.get("route") == "-"]
+    check(len(seen) >= 8, f"rosterd did not log the unknown paths: {len(seen)}")
+    # other first segments are nginx's 404
+    r = request("POST", "/yaml/reply/UserGroupUserInvite", {"eMail": ss_email()})
+    eq((r.status, r.header("Content-Type")), (404, "application/problem+json"), "nginx 404")
+
+
+def kibo_alias(tenant):
+    """A Kibo tenant id (a tenant alias of issuer kibo) for tenant."""
+    ext = str(100000 + uuid.uuid4().int % 2000000000)
+    r = v1("POST", f"/tenants/{tenant}/aliases", {"issuer": "kibo", "externalId": ext})
+    eq(r.status, 201, f"alias ({r!r})")
+    return ext
+
+
+def kibo_members(tenant, g):
+    r = v1("GET", f"/tenants/{tenant}/groups/{g['id']}/members?limit=100")
+    eq(r.status, 200, f"members ({r!r})")
+    return sorted(m["userId"] for m in r.json()["items"])
+
+
+@test
+def kibo_api_platform_prefix_and_x_vol_headers():
+    g = kibo_admin_group()
+    u1, u2 = v1_user(), v1_user()
+    vol = {"x-vol-dataview-mode": "Live", "x-vol-version": "1", "x-vol-site": "1"}
+    for prefix in ("/api", "/API"):
+        r = kibo(g["code"], [u1["id"], u2["id"]], headers=vol)  # /platform
+        eq(r.status, 200, f"/platform ({r!r})")
+        r = request("POST", prefix + kibo_path(g["code"], "removeusers"), [u1["id"]],
+                    headers=dict(vol, **{"X-Tenant-Id": TENANT_A}))
+        eq(r.status, 200, f"{prefix}/platform removeusers ({r!r})")
+        check(r.header("x-vol-correlation"), "x-vol-correlation")
+        eq([x["id"] for x in r.json()["users"]], [u2["id"]], "users after removeusers")
+        r = request("POST", prefix + kibo_path(g["code"], query="?responseFields=groupCode"),
+                    [u1["id"]], headers=dict(vol, **{"X-Tenant-Id": TENANT_A}))
+        eq(r.json(), {"groupCode": g["code"]}, "responseFields")
+    eq(kibo_members(TENANT_A, g), sorted([u1["id"], u2["id"]]), "members")
+    with NothingWritten():
+        kibo_error(request("POST", "/api/platform/adminuser/nothing", []), 404,
+                   "ITEM_NOT_FOUND")
+        kibo_error(request("POST", "/api/platform/adminuser/groups/x/addusers/y", []), 404,
+                   "ITEM_NOT_FOUND")
+        kibo_error(request("GET", "/api" + kibo_path(g["code"])), 405, "METHOD_NOT_ALLOWED")
+        kibo_error(request("POST", "/api" + kibo_path(g["code"]), [u1["id"]], token=None),
+                   401, "UNAUTHORIZED")
+        kibo_error(request("POST", "/api" + kibo_path(g["code"]), ["nope"],
+                           headers={"X-Tenant-Id": TENANT_A}), 400,
+                   "MISSING_OR_INVALID_PARAMETER")
+
+
+@test
+def kibo_x_vol_tenant_names_the_tenant():
+    kibo_a = kibo_alias(TENANT_A)
+    kibo_b = kibo_alias(TENANT_B)
+    ga, gb = kibo_admin_group(TENANT_A), kibo_admin_group(TENANT_B)
+    ua, ub = v1_user(TENANT_A), v1_user(TENANT_B)
+    notid = ctl_token("it-kibo-vol-notid", ["SystemAdmin"])
+    path = lambda g, op="addusers": "/api" + kibo_path(g["code"], op)
+    # a SystemAdmin: by Kibo tenant id or rosterd id, over the token's tid
+    for tok, vt in ((notid, kibo_b), ("default", kibo_b), ("default", TENANT_B.upper())):
+        r = request("POST", path(gb), [ub["id"]], token=tok, headers={"x-vol-tenant": vt})
+        eq(r.status, 200, f"SystemAdmin x-vol-tenant {vt} ({r!r})")
+    eq(kibo_members(TENANT_B, gb), [ub["id"]], "added in tenant B")
+    # X-Tenant-Id agreeing is fine
+    r = request("POST", path(gb, "removeusers"), [ub["id"]],
+                headers={"x-vol-tenant": kibo_b, "X-Tenant-Id": TENANT_B})
+    eq(r.status, 200, f"agreeing X-Tenant-Id ({r!r})")
+    # a TenantAdmin: its own tenant by Kibo id is fine
+    admin_a = py_token(roles=("TenantAdmin",), tid=TENANT_A)
+    r = request("POST", path(ga), [ua["id"]], token=admin_a, headers={"x-vol-tenant": kibo_a})
+    eq(r.status, 200, f"TenantAdmin, own tenant ({r!r})")
+    with NothingWritten():
+        # ... another, known or not, is 403 in Kibo's shape
+        for vt in (kibo_b, TENANT_B, "999999999999", "x" * 300):
+            kibo_error(request("POST", path(gb), [ub["id"]], token=admin_a,
+                               headers={"x-vol-tenant": vt}), 403, "FORBIDDEN")
+        # a SystemAdmin: a rosterd id of no tenant is like such an
+        # X-Tenant-Id (nothing there); a Kibo id of none, or two tenants,
+        # are 400
+        kibo_error(request("POST", path(gb), [ub["id"]], token=notid,
+                           headers={"x-vol-tenant": str(uuid.uuid4())}), 404, "ITEM_NOT_FOUND")
+        for vt in ("999999999999", "x" * 300):
+            b = kibo_error(request("POST", path(gb), [ub["id"]], token=notid,
+                                   headers={"x-vol-tenant": vt}), 400,
+                           "MISSING_OR_INVALID_PARAMETER")
+            eq(b["additionalErrorData"], [{"name": "ParameterName", "value": "x-vol-tenant"}],
+               f"{vt[:20]}: names x-vol-tenant")
+        b = kibo_error(request("POST", path(gb), [ub["id"]],
+                               headers={"x-vol-tenant": kibo_b, "X-Tenant-Id": TENANT_A}), 400,
+                       "MISSING_OR_INVALID_PARAMETER")
+        eq(b["additionalErrorData"], [{"name": "ParameterName", "value": "x-vol-tenant"}],
+           "conflict names x-vol-tenant")
+    # the alias gone, the Kibo id names no tenant
+    aliases = v1("GET", f"/tenants/{TENANT_B}/aliases").json()["items"]
+    alias = next(a for a in aliases if a["externalId"] == kibo_b)
+    eq(v1("DELETE", f"/tenants/{TENANT_B}/aliases/{alias['id']}").status, 204, "alias deleted")
+    kibo_error(wait_for_status(lambda: request("POST", path(gb), [ub["id"]], token=notid,
+                                               headers={"x-vol-tenant": kibo_b}), 400),
+               400, "MISSING_OR_INVALID_PARAMETER")
+
+
+def wait_for_status(call, status):
+    """call() until it answers status (workers drop their alias caches on a
+    notification); its last response."""
+    box = []
+
+    def done():
+        box[:] = [call()]
+        return box[0].status == status
+    wait_until(done, f"status {status}")
+    return box[0]
