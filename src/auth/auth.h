@@ -168,6 +168,9 @@ enum jwt_status jwt_verify(const struct jwt_verifier *v, const char *token,
  * (compared exactly; none: JWT_BAD_ISSUER), whose keys alone may verify
  * it.  *used (may be NULL) is set to the key that verified it, and
  * *remote (may be NULL) to 1 when that key came from remote_keys.
+ * Whenever the iss picked an issuer, p->issuer is set to its name, also
+ * when the token is refused (for the refusal's log line); the rest of
+ * *p is written only on JWT_OK.
  */
 enum jwt_status jwt_verify_trusted(const struct jwt_trust *t,
     const char *token, size_t len, time_t now, struct arena *a,
