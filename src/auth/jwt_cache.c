@@ -178,7 +178,7 @@ jwt_verify_cached(struct jwt_cache *c, const struct jwt_trust *t,
 		return jwt_verify_trusted(t, token, len, now, a, p, NULL,
 		    NULL);
 	if (!c->seeded) {
-		/* without randomness the key is fixed: slower to nobody */
+		/* no randomness: a fixed key (the compare still decides) */
 		if (RAND_bytes((unsigned char *)&c->seed, sizeof(c->seed)) != 1)
 			c->seed = JWT_CACHE_K3;
 		c->seeded = 1;
