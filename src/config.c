@@ -1085,6 +1085,50 @@ load_metrics_token(struct config *cfg, char *err, size_t errsz)
 	return 0;
 }
 
+/*
+ * jwt_issuer and jwt_audience bind the top-level jwt_*_file keys only:
+ * without any of those there is no issuer for them, and they change
+ * nothing (an [issuer NAME] section has its own iss and aud).  Said
+ * once at load, as a warning: refusing would stop a start or reload
+ * over keys that admit no token.
+ */
+static void
+warn_unbound_jwt_keys(const struct config *cfg)
+{
+	const struct {
+		const char	*name;
+		const char	*value;
+	} set[] = {
+		{ "jwt_issuer", cfg->jwt_issuer },
+		{ "jwt_audience", cfg->jwt_audience },
+	};
+	const struct key *k;
+	char where[PATH_MAX + 64], var[128];
+	size_t i;
+	int line;
+
+	if (cfg->jwt_hs256_secret_file != NULL ||
+	    cfg->jwt_public_key_file != NULL || cfg->jwt_jwks_file != NULL)
+		return;
+	for (i = 0; i < RS_ARRAY_LEN(set); i++) {
+		if (set[i].value == NULL || (k = find_key(set[i].name)) == NULL)
+			continue;
+		line = cfg->src[k - keys];
+		if (line > 0)
+			snprintf(where, sizeof(where), "%s:%d: %s", cfg->path,
+			    line, k->name);
+		else if (line < 0) {
+			env_name(k->name, var, sizeof(var));
+			snprintf(where, sizeof(where), "%s", var);
+		} else
+			snprintf(where, sizeof(where), "%s", k->name);
+		log_warn("%s is ignored: it applies only to the keys of "
+		    "jwt_hs256_secret_file, jwt_public_key_file and "
+		    "jwt_jwks_file, and none is set (an [issuer NAME] "
+		    "section takes iss and aud)", where);
+	}
+}
+
 static int
 config_load_ex(const char *path, struct config *cfg, int quiet, char *err,
     size_t errsz)
@@ -1109,6 +1153,8 @@ config_load_ex(const char *path, struct config *cfg, int quiet, char *err,
 		config_free(cfg);
 		return -1;
 	}
+	if (!quiet)
+		warn_unbound_jwt_keys(cfg);
 	return 0;
 }
 

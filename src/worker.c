@@ -88,17 +88,18 @@ worker_remote_refresh(void *ctx)
 }
 
 /*
- * A refused authentication: one info line with the request id and the
- * reason (never the token), counted by reason; returns status.
+ * A refused authentication: one info line with the request id, the
+ * reason and the [issuer NAME] whose tokens the token claimed to be
+ * (NULL: none known), never the token; counted by reason; returns
+ * status.
  */
 static int
 auth_refused(struct http_req *req, int status, const char *reason,
-    const char **msg)
+    const char *issuer, const char **msg)
 {
 	log_info("authentication refused: reason=%s request_id=%s%s%s",
 	    reason, req->request_id != NULL ? req->request_id : "-",
-	    req->principal.issuer != NULL ? " issuer=" : "",
-	    req->principal.issuer != NULL ? req->principal.issuer : "");
+	    issuer != NULL ? " issuer=" : "", issuer != NULL ? issuer : "");
 	metrics_auth_refused(reason);
 	if (status == 503)
 		*msg = "The service cannot authenticate the request right "
@@ -115,19 +116,20 @@ static int
 authenticate(struct worker *w, struct http_req *req, const char **msg)
 {
 	const char *h = http_req_header(req, "Authorization"), *tenant;
+	const char *issuer;
 	enum apitoken_status as;
 	enum jwt_status st;
 	size_t len;
 
 	memset(&req->principal, 0, sizeof(req->principal));
 	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
-		return auth_refused(req, 401, "missing", msg);
+		return auth_refused(req, 401, "missing", NULL, msg);
 	h += 7;
 	while (*h == ' ')
 		h++;
 	len = strlen(h);
 	if (w->auth_stale)
-		return auth_refused(req, 503, "unavailable", msg);
+		return auth_refused(req, 503, "unavailable", NULL, msg);
 	if (strncmp(h, APITOKEN_PREFIX, strlen(APITOKEN_PREFIX)) == 0) {
 		as = apitoken_verify_req(w->app.db, h, len, http_req_env(req,
 		    "REMOTE_ADDR"), req->audit_request_id, time(NULL), req->arena,
@@ -135,7 +137,7 @@ authenticate(struct worker *w, struct http_req *req, const char **msg)
 		if (as != APITOKEN_OK) {
 			memset(&req->principal, 0, sizeof(req->principal));
 			return auth_refused(req, as == APITOKEN_UNAVAILABLE ?
-			    503 : 401, apitoken_status_reason(as), msg);
+			    503 : 401, apitoken_status_reason(as), NULL, msg);
 		}
 		req->authenticated = 1;
 		return 0;
@@ -143,8 +145,11 @@ authenticate(struct worker *w, struct http_req *req, const char **msg)
 	st = jwt_verify_cached(&w->jwt_cache, &w->trust, h, len, time(NULL),
 	    req->arena, &req->principal);
 	if (st != JWT_OK) {
+		/* the issuer the token's iss picked, if any (not its sub) */
+		issuer = req->principal.issuer;
 		memset(&req->principal, 0, sizeof(req->principal));
-		return auth_refused(req, 401, jwt_status_reason(st), msg);
+		return auth_refused(req, 401, jwt_status_reason(st), issuer,
+		    msg);
 	}
 	if (req->principal.tenant_ext != NULL) {
 		/* The issuer's own tenant id, mapped to a rosterd tenant. */
@@ -154,9 +159,11 @@ authenticate(struct worker *w, struct http_req *req, const char **msg)
 			req->principal.tid = tenant;
 			break;
 		case 1:
-			return auth_refused(req, 401, "unknown_tenant", msg);
+			return auth_refused(req, 401, "unknown_tenant",
+			    req->principal.issuer, msg);
 		default:
-			return auth_refused(req, 503, "unavailable", msg);
+			return auth_refused(req, 503, "unavailable",
+			    req->principal.issuer, msg);
 		}
 	}
 	req->authenticated = 1;

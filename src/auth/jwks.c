@@ -291,6 +291,67 @@ jwks_status_read(const struct jwks_source *src, const char *state_dir,
 	return st->last_attempt_ms > 0 ? 0 : -1;
 }
 
+void
+jwks_metrics_render(struct buf *b, struct arena *a,
+    const struct jwks_source *srcs, size_t n, const char *state_dir)
+{
+	static const struct {
+		const char	*name;
+		const char	*help;
+	} fam[] = {
+		{ "rosterd_jwks_keys", "Public keys the workers verify the "
+		    "issuer's tokens with (the fetched set in state_dir); 0: "
+		    "none, its tokens are refused." },
+		{ "rosterd_jwks_last_attempt_timestamp_seconds", "When the key "
+		    "fetcher last finished a fetch of the issuer's keys, "
+		    "successful or not (unix time); 0: not yet." },
+		{ "rosterd_jwks_last_success_timestamp_seconds", "When the key "
+		    "fetcher last installed or confirmed the issuer's keys "
+		    "(unix time); 0: not since it started." },
+		{ "rosterd_jwks_consecutive_failures", "Failed fetches of the "
+		    "issuer's keys since the last success." },
+	};
+	struct jwks_status *st;
+	const struct jwt_key *keys;
+	size_t *nkeys, i, f;
+
+	if (n == 0 || srcs == NULL || state_dir == NULL)
+		return;
+	st = arena_allocarray(a, n, sizeof(*st));
+	nkeys = arena_allocarray(a, n, sizeof(*nkeys));
+	if (st == NULL || nkeys == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		if (jwks_status_read(&srcs[i], state_dir, &st[i]) != 0)
+			memset(&st[i], 0, sizeof(st[i]));
+		if (jwks_current(&srcs[i], state_dir, &keys, &nkeys[i]) != 0)
+			nkeys[i] = 0;
+	}
+	for (f = 0; f < RS_ARRAY_LEN(fam); f++) {
+		buf_printf(b, "# HELP %s %s\n# TYPE %s gauge\n", fam[f].name,
+		    fam[f].help, fam[f].name);
+		for (i = 0; i < n; i++) {
+			/* names are [a-z0-9_-]: nothing to escape */
+			buf_printf(b, "%s{issuer=\"%s\"} ", fam[f].name,
+			    srcs[i].name);
+			switch (f) {
+			case 0:
+				buf_printf(b, "%zu\n", nkeys[i]);
+				break;
+			case 1:
+			case 2:
+				buf_printf(b, "%.3f\n", (double)(f == 1 ?
+				    st[i].last_attempt_ms :
+				    st[i].last_success_ms) / 1000.0);
+				break;
+			default:
+				buf_printf(b, "%ld\n", st[i].failures);
+				break;
+			}
+		}
+	}
+}
+
 /* ------------------------------------------------------------------ */
 /* Pure parts of the fetcher */
 

@@ -117,6 +117,21 @@ int jwks_status_read(const struct jwks_source *src, const char *state_dir,
     struct jwks_status *st) RS_MUSTCHECK;
 
 /*
+ * Worker side, for GET /metrics: appends, in Prometheus text format, one
+ * sample per source of each of these gauges, labelled issuer="NAME":
+ *	rosterd_jwks_keys			keys the workers verify with
+ *						(jwks_current())
+ *	rosterd_jwks_last_attempt_timestamp_seconds
+ *	rosterd_jwks_last_success_timestamp_seconds
+ *	rosterd_jwks_consecutive_failures	(from the status file; 0
+ *						where it says none or is
+ *						missing)
+ * Scratch memory from a.  Nothing when n is 0.
+ */
+void jwks_metrics_render(struct buf *b, struct arena *a,
+    const struct jwks_source *srcs, size_t n, const char *state_dir);
+
+/*
  * Fetcher internals, declared for the unit tests.
  */
 

@@ -1113,9 +1113,12 @@ jwt_verify_trusted(const struct jwt_trust *t, const char *token,
 		return JWT_BAD_ISSUER;
 	for (i = 0; i < t->n; i++)
 		if (t->issuers[i].issuer != NULL &&
-		    strcmp(t->issuers[i].issuer, iss->u.string) == 0)
+		    strcmp(t->issuers[i].issuer, iss->u.string) == 0) {
+			/* refused or not, the issuer it was judged by */
+			p->issuer = t->issuers[i].name;
 			return jwt_verify_parts(&t->issuers[i], &pt, now, a,
 			    p, used, remote);
+		}
 	return JWT_BAD_ISSUER;
 }
 

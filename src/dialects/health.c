@@ -188,6 +188,8 @@ health_metrics(struct http_req *req, struct http_resp *resp)
 	buf_reset(&resp->body);
 	metrics_render(&resp->body, (const char *const (*)[2])labels, nroutes,
 	    PACKAGE_VERSION);
+	jwks_metrics_render(&resp->body, req->arena, app->cfg->jwks_sources,
+	    app->cfg->njwks_sources, app->cfg->state_dir);
 }
 
 static void

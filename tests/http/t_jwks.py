@@ -653,3 +653,140 @@ def jwks_rosterd_serves_while_the_provider_hangs():
             eq([k["kid"] for k in json.load(fh)["keys"]], ["k1"], "the key file afterwards")
     finally:
         mute.close()
+
+
+def _jw_gauges(s, issuer):
+    """GET /metrics of stack s, parsed with the Prometheus project's parser:
+    {family: value} of the rosterd_jwks_* gauges labelled issuer, and the
+    families' types."""
+    from prometheus_client.parser import text_string_to_metric_families
+    r = s.request("GET", "/metrics", token=METRICS_TOKEN)
+    eq(r.status, 200, "/metrics status")
+    out, types = {}, {}
+    for fam in text_string_to_metric_families(r.body.decode()):
+        if not fam.name.startswith("rosterd_jwks_"):
+            continue
+        types[fam.name] = fam.type
+        for smp in fam.samples:
+            if smp.labels.get("issuer") == issuer:
+                out[fam.name] = smp.value
+            else:
+                raise Fail(f"a sample of another issuer: {smp!r}")
+    return out, types
+
+
+@test
+def jwks_fetcher_health_in_metrics():
+    """/metrics shows the key fetcher's health per fetched issuer
+    (rosterd_jwks_keys, _last_attempt_/_last_success_timestamp_seconds,
+    _consecutive_failures): the keys once fetched; with the provider
+    down, failures counted while the keys and the last success stay;
+    back, failures 0 again. Only issuers with fetched keys have series."""
+    aud = "rosterd-jwks-metrics"
+    _, k1 = _jw_key("k1")
+    _, k2 = _jw_key("k2")
+    priv9, _ = _jw_key("k9")
+    idp = _jw_Idp()
+    port = idp.port
+    try:
+        idp.keys(k1, k2)
+        state = os.path.join(TMP, "jwks-metrics-state")
+        os.makedirs(state, exist_ok=True)
+        extra = [f"state_dir = {state}", "[issuer idp]", f"iss = {idp.iss}", f"aud = {aud}",
+                 "jwks_uri = discover", f"ca_file = {os.path.join(_jw_pki(), 'ca.pem')}",
+                 "jwks_min_refetch_seconds = 1"]
+        with _op_Stack("jwks-metrics", extra) as s:
+            g, types = wait_until(
+                lambda: (lambda gt: gt if gt[0].get("rosterd_jwks_keys") == 2 and
+                         gt[0].get("rosterd_jwks_last_success_timestamp_seconds", 0) > 0
+                         else None)(_jw_gauges(s, "idp")),
+                "the fetched keys in /metrics", timeout=60, interval=0.2)
+            names = ("rosterd_jwks_keys", "rosterd_jwks_last_attempt_timestamp_seconds",
+                     "rosterd_jwks_last_success_timestamp_seconds",
+                     "rosterd_jwks_consecutive_failures")
+            eq(sorted(types), sorted(names), "the rosterd_jwks_ families")
+            check(all(t == "gauge" for t in types.values()), f"types: {types!r}")
+            eq(g["rosterd_jwks_consecutive_failures"], 0, "failures after a fetch")
+            ok_at = g["rosterd_jwks_last_success_timestamp_seconds"]
+            check(abs(ok_at - time.time()) < 3600, f"last success {ok_at} is no unix time")
+            check(g["rosterd_jwks_last_attempt_timestamp_seconds"] >= ok_at,
+                  f"last attempt before last success: {g!r}")
+
+            # The provider down: a token with an unknown kid asks for a
+            # refetch, which fails; the keys and the last success stay.
+            idp.stop()
+            tok9 = _jw_token(priv9, "k9", idp.iss, aud)
+
+            def failed():
+                eq(s.request("GET", "/v1/tenants", token=tok9).status, 401, "unknown kid")
+                g = _jw_gauges(s, "idp")[0]
+                return g if g.get("rosterd_jwks_consecutive_failures", 0) >= 1 else None
+            g = wait_until(failed, "a failed fetch in /metrics", timeout=90, interval=0.5)
+            eq(g["rosterd_jwks_keys"], 2, "keys kept while the provider is down")
+            eq(g["rosterd_jwks_last_success_timestamp_seconds"], ok_at, "last success kept")
+            check(g["rosterd_jwks_last_attempt_timestamp_seconds"] > ok_at,
+                  f"last attempt not after the last success: {g!r}")
+
+            with _jw_Idp(port=port) as back:
+                back.keys(k1)
+
+                def recovered():
+                    s.request("GET", "/v1/tenants", token=tok9)
+                    g = _jw_gauges(s, "idp")[0]
+                    return g if (g.get("rosterd_jwks_consecutive_failures") == 0 and
+                                 g.get("rosterd_jwks_keys") == 1) else None
+                g = wait_until(recovered, "a fetch once the provider is back", timeout=120,
+                               interval=0.5)
+                check(g["rosterd_jwks_last_success_timestamp_seconds"] > ok_at,
+                      f"last success not moved: {g!r}")
+            eq(s.stop(), 0, "rosterd's exit status")
+    finally:
+        idp.stop()
+
+
+@test
+def refusal_log_names_the_issuer():
+    """The refusal's info line names the [issuer NAME] the token's iss
+    picked, for refusals before and after its signature verified (here:
+    expired, unknown kid, wrong audience); none for an iss no issuer has.
+    Never the token."""
+    aud = "rosterd-jwks-refusals"
+    priv1, k1 = _jw_key("k1")
+    priv9, _ = _jw_key("k9")
+    state = os.path.join(TMP, "jwks-refusal-state")
+    os.makedirs(os.path.join(state, "jwks"), exist_ok=True)
+    iss = "https://127.0.0.1:9/refusals"  # the key set is left in state_dir
+    with open(os.path.join(state, "jwks", "idp.json"), "w") as fh:
+        json.dump({"keys": [k1]}, fh)
+    extra = [f"state_dir = {state}", "[issuer idp]", f"iss = {iss}", f"aud = {aud}",
+             "jwks_uri = discover", f"ca_file = {os.path.join(_jw_pki(), 'ca.pem')}"]
+    now = int(time.time())
+
+    def signed(priv, kid, claims):
+        tok = jwt.encode(dict({"sub": "refused-it", "roles": ["SystemAdmin"], "tid": TENANT_A,
+                               "iss": iss, "aud": aud, "iat": now, "exp": now + 600},
+                              **claims), priv, algorithm="RS256", headers={"kid": kid})
+        ALL_TOKENS.append(tok)
+        return tok
+    good = signed(priv1, "k1", {})
+    cases = (("expired", signed(priv1, "k1", {"iat": now - 7200, "exp": now - 3600}), "idp"),
+             ("unknown_kid", signed(priv9, "k9", {}), "idp"),
+             ("wrong_audience", signed(priv1, "k1", {"aud": "someone-else"}), "idp"),
+             ("wrong_issuer", signed(priv1, "k1", {"iss": "https://elsewhere.invalid"}), None))
+    with _op_Stack("jwks-refusals", extra) as s:
+        eq(s.request("GET", "/v1/tenants", token=good).status, 200, "the issuer's good token")
+        for reason, tok, issuer in cases:
+            rid = f"refusal-{reason}-{uuid.uuid4().hex[:8]}"
+            start = s.inst.log_size()
+            r = s.request("GET", "/v1/tenants", token=tok, headers={"X-Request-Id": rid})
+            eq(r.status, 401, f"{reason}: status")
+            line = wait_until(lambda: [rec.get("msg") for rec in s.inst.log_records(start)
+                                       if f"request_id={rid}" in rec.get("msg", "")],
+                              f"{reason}: the refusal's log line")[0]
+            want = f"authentication refused: reason={reason} request_id={rid}"
+            if issuer is not None:
+                want += f" issuer={issuer}"
+            eq(line, want, f"{reason}: the log line")
+            check(tok not in s.inst.log_text(start) and tok.split(".")[2] not in
+                  s.inst.log_text(start), f"{reason}: the token in the log")
+        eq(s.stop(), 0, "rosterd's exit status")

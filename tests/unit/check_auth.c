@@ -484,6 +484,151 @@ START_TEST(test_jwt_cache)
 }
 END_TEST
 
+/* A token of about 1,500 bytes, as an IdP's with a long scope claim. */
+static char *
+long_token(void)
+{
+	char	 scope[1024];
+	size_t	 i;
+
+	for (i = 0; i < sizeof(scope) - 1; i++)
+		scope[i] = i % 9 == 8 ? ' ' : (char)('a' + i % 26);
+	scope[sizeof(scope) - 1] = '\0';
+	return tok(H_STD, fmt("{" C_STD ",\"tid\":\"" TID "\",\"roles\":"
+	    "[\"TenantAdmin\"],\"scope\":\"%s\"}", scope));
+}
+
+/*
+ * A long token: a hit, then a token differing from it in one byte near
+ * its end (in the hash's last full 16-byte step and in its tail) is
+ * not served from the cache but verified, with jwt_verify()'s answer.
+ */
+START_TEST(test_jwt_cache_long_token)
+{
+	struct jwt_verifier	 v = std_verifier();
+	struct jwt_trust	 tr = { &v, 1, 0 };
+	struct jwt_cache	*c = calloc(1, sizeof(*c));
+	struct principal	 p, q;
+	char			*t, *u;
+	size_t			 len, back;
+
+	ck_assert_ptr_nonnull(c);
+	t = long_token();
+	len = strlen(t);
+	ck_assert_uint_ge(len, 1400);
+	ck_assert_uint_le(len, JWT_CACHE_MAX_TOKEN);
+	ck_assert_int_eq(jwt_verify_cached(c, &tr, t, len, NOW, ta, &p), JWT_OK);
+	ck_assert_int_eq(jwt_verify_cached(c, &tr, t, len, NOW, ta, &q), JWT_OK);
+	ck_assert_uint_eq(c->hits, 1);
+	ck_assert_uint_eq(c->misses, 1);
+	ck_assert_str_eq(q.sub, "user-1");
+	ck_assert_str_eq(q.tid, TID);
+	for (back = 1; back <= 20; back++) {
+		u = arena_strdup(ta, t);
+		u[len - back] = u[len - back] == 'A' ? 'B' : 'A';
+		ck_assert_int_eq(jwt_verify_cached(c, &tr, u, len, NOW, ta, &q),
+		    jwt_verify(&v, u, len, NOW, ta, &p));
+		ck_assert_uint_eq(c->hits, 1);
+		ck_assert_uint_eq(c->misses, 1 + back);
+	}
+	/* the last byte but one changes the signature's bytes */
+	u = arena_strdup(ta, t);
+	u[len - 2] = u[len - 2] == 'A' ? 'B' : 'A';
+	ck_assert_int_eq(jwt_verify_cached(c, &tr, u, len, NOW, ta, &q),
+	    JWT_BAD_SIGNATURE);
+	/* the cached token is still served */
+	ck_assert_int_eq(jwt_verify_cached(c, &tr, t, len, NOW, ta, &q), JWT_OK);
+	ck_assert_uint_eq(c->hits, 2);
+	jwt_cache_clear(c);
+	free(c);
+}
+END_TEST
+
+/*
+ * The hash sees every byte: one byte changed anywhere in a long token,
+ * or in a short one of any length (every tail size), changes it; and it
+ * is keyed: another seed, another hash.
+ */
+START_TEST(test_jwt_cache_hash)
+{
+	const uint64_t	 seed = 0x0123456789abcdefULL;
+	char		*t, *u, s[64];
+	uint64_t	 h;
+	size_t		 len, i, n;
+
+	t = long_token();
+	len = strlen(t);
+	h = jwt_cache_hash(seed, t, len);
+	ck_assert(jwt_cache_hash(seed, t, len) == h);
+	ck_assert(jwt_cache_hash(seed + 1, t, len) != h);
+	ck_assert(jwt_cache_hash(seed, t, len - 1) != h);
+	u = arena_strdup(ta, t);
+	for (i = 0; i < len; i++) {
+		u[i] ^= 0x01;
+		ck_assert_msg(jwt_cache_hash(seed, u, len) != h,
+		    "byte %zu of %zu not hashed", i, len);
+		u[i] = t[i];
+	}
+	for (n = 1; n <= sizeof(s); n++) {
+		memset(s, 'x', sizeof(s));
+		h = jwt_cache_hash(seed, s, n);
+		for (i = 0; i < n; i++) {
+			s[i] = 'y';
+			ck_assert_msg(jwt_cache_hash(seed, s, n) != h,
+			    "byte %zu of %zu not hashed", i, n);
+			s[i] = 'x';
+		}
+		/* a trailing NUL is not the same token (tail zero-filled) */
+		if (n < sizeof(s)) {
+			s[n] = '\0';
+			ck_assert(jwt_cache_hash(seed, s, n + 1) != h);
+		}
+	}
+}
+END_TEST
+
+/*
+ * Collision safety: an entry whose hash and length are those of another
+ * token (what a hash collision leaves in the slot) does not vouch for
+ * it: the bytes decide, and the other token is verified (and refused).
+ */
+START_TEST(test_jwt_cache_collision)
+{
+	struct jwt_verifier	 v = std_verifier();
+	struct jwt_trust	 tr = { &v, 1, 0 };
+	struct jwt_cache	*c = calloc(1, sizeof(*c));
+	struct principal	 p;
+	char			*t, *u;
+	size_t			 len, st, su;
+	uint64_t		 hu;
+
+	ck_assert_ptr_nonnull(c);
+	c->seed = 42;
+	c->seeded = 1;
+	t = long_token();
+	len = strlen(t);
+	ck_assert_int_eq(jwt_verify_cached(c, &tr, t, len, NOW, ta, &p), JWT_OK);
+	st = jwt_cache_hash(c->seed, t, len) % JWT_CACHE_SLOTS;
+	ck_assert_ptr_nonnull(c->slot[st].token);
+	u = arena_strdup(ta, t);
+	u[len - 2] = u[len - 2] == 'A' ? 'B' : 'A';
+	hu = jwt_cache_hash(c->seed, u, len);
+	su = hu % JWT_CACHE_SLOTS;
+	/* t's entry, as if t hashed to what u does */
+	if (su != st) {
+		c->slot[su] = c->slot[st];
+		memset(&c->slot[st], 0, sizeof(c->slot[st]));
+	}
+	c->slot[su].hash = hu;
+	ck_assert_int_eq(jwt_verify_cached(c, &tr, u, len, NOW, ta, &p),
+	    JWT_BAD_SIGNATURE);
+	ck_assert_uint_eq(c->hits, 0);
+	ck_assert_uint_eq(c->misses, 2);
+	jwt_cache_clear(c);
+	free(c);
+}
+END_TEST
+
 static const unsigned char pyjwt_secret[] = "pyjwt-independent-vector-secret!";
 
 START_TEST(test_jwt_pyjwt_vector)
@@ -1995,6 +2140,9 @@ jwt_suite(void)
 	tcase_add_test(tc, test_jwt_mint_escapes);
 	tcase_add_test(tc, test_jwt_pyjwt_vector);
 	tcase_add_test(tc, test_jwt_cache);
+	tcase_add_test(tc, test_jwt_cache_long_token);
+	tcase_add_test(tc, test_jwt_cache_hash);
+	tcase_add_test(tc, test_jwt_cache_collision);
 	tcase_add_test(tc, test_jwt_tampered_payload);
 	tcase_add_test(tc, test_jwt_tampered_signature);
 	tcase_add_test(tc, test_jwt_alg_none);

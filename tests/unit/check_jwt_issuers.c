@@ -743,6 +743,81 @@ START_TEST(test_config_public_key_needs_iss_aud)
 }
 END_TEST
 
+/*
+ * config_load() with stderr (the log) captured into out[0..sz); returns
+ * its result.
+ */
+static int
+load_text_logged(const char *text, struct config *cfg, char *out, size_t sz)
+{
+	char err[1024];
+	FILE *f;
+	size_t n;
+	int saved, rc;
+
+	ck_assert_ptr_nonnull(f = tmpfile());
+	fflush(stderr);
+	ck_assert_int_ne(saved = dup(STDERR_FILENO), -1);
+	ck_assert_int_ne(dup2(fileno(f), STDERR_FILENO), -1);
+	rc = load_text(text, cfg, err, sizeof(err));
+	fflush(stderr);
+	ck_assert_int_ne(dup2(saved, STDERR_FILENO), -1);
+	(void)close(saved);
+	rewind(f);
+	n = fread(out, 1, sz - 1, f);
+	out[n] = '\0';
+	(void)fclose(f);
+	ck_assert_msg(rc == 0, "config refused: %s", err);
+	return rc;
+}
+
+/*
+ * jwt_issuer and jwt_audience without any jwt_*_file key bind nothing:
+ * a warning at load names each (file line, or environment variable);
+ * with a jwt_*_file key, or neither set, no warning.
+ */
+START_TEST(test_config_unbound_jwt_keys_warned)
+{
+	struct config cfg;
+	char log[4096];
+
+	(void)load_text_logged("jwt_issuer = https://idp/\n", &cfg, log,
+	    sizeof(log));
+	ck_assert_msg(strstr(log, "\"level\":\"warn\"") != NULL &&
+	    strstr(log, "rosterd.conf:1: jwt_issuer is ignored: it applies "
+	    "only to the keys of jwt_hs256_secret_file, jwt_public_key_file "
+	    "and jwt_jwks_file, and none is set") != NULL, "log: %s", log);
+	ck_assert_ptr_null(strstr(log, "jwt_audience"));
+	ck_assert_uint_eq(cfg.nissuers, 0);
+	config_free(&cfg);
+
+	(void)load_text_logged(fmt("jwt_audience = api\n[issuer idp]\niss = "
+	    "https://idp.test/\naud = rosterd\nhs256_secret_file = %s\n",
+	    secret_path), &cfg, log, sizeof(log));
+	ck_assert_msg(strstr(log, "rosterd.conf:1: jwt_audience is ignored")
+	    != NULL, "log: %s", log);
+	config_free(&cfg);
+
+	ck_assert_int_eq(setenv("ROSTERD_JWT_AUDIENCE", "api", 1), 0);
+	(void)load_text_logged("jwt_issuer = https://idp/\n", &cfg, log,
+	    sizeof(log));
+	ck_assert_int_eq(unsetenv("ROSTERD_JWT_AUDIENCE"), 0);
+	ck_assert_msg(strstr(log, "ROSTERD_JWT_AUDIENCE is ignored") != NULL &&
+	    strstr(log, ":1: jwt_issuer is ignored") != NULL, "log: %s", log);
+	config_free(&cfg);
+
+	(void)load_text_logged(fmt("jwt_hs256_secret_file = %s\njwt_issuer = "
+	    "https://idp/\n", secret_path), &cfg, log, sizeof(log));
+	ck_assert_msg(strstr(log, "is ignored") == NULL, "log: %s", log);
+	ck_assert_str_eq(cfg.issuers[0].iss, "https://idp/");
+	config_free(&cfg);
+
+	(void)load_text_logged("log_level = info\n", &cfg, log, sizeof(log));
+	ck_assert_msg(strstr(log, "is ignored") == NULL, "log: %s", log);
+	config_free(&cfg);
+}
+END_TEST
+
 /* An HS256 secret alone is bound to rosterd's own dev issuer. */
 START_TEST(test_config_local_issuer)
 {
@@ -937,6 +1012,7 @@ issuers_suite(void)
 	    (int)RS_ARRAY_LEN(bad_conf));
 	tcase_add_test(tc2, test_config_public_key_needs_iss_aud);
 	tcase_add_test(tc2, test_config_local_issuer);
+	tcase_add_test(tc2, test_config_unbound_jwt_keys_warned);
 	tcase_add_test(tc2, test_config_secret_file_checks);
 	tcase_add_test(tc2, test_config_sections);
 	tcase_add_test(tc2, test_config_auth_digest);
