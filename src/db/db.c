@@ -31,9 +31,10 @@ struct db {
 	/* db_tx_queue(): the transaction's opening, sent with a statement */
 	int		 queued;	/* not sent yet */
 	int		 q_sent;
-	enum stmt	 q_id;
-	const char *const *q_params;
-	PGresult	*q_res;		/* q_id's result (request arena) */
+	size_t		 q_n;		/* statements of the opening */
+	enum stmt	 q_id[DB_TX_OPENING_MAX];
+	const char *const *q_params[DB_TX_OPENING_MAX];
+	PGresult	*q_res;		/* the last one's result (request arena) */
 	char		 q_state[6];	/* the opening's SQLSTATE */
 };
 
@@ -790,17 +791,22 @@ tx_abort(struct db *db)
 	(void)pipe_end(db);
 }
 
-/* Queues the transaction's opening.  See db.h. */
+/* Queues a statement of the transaction's opening.  See db.h. */
 void
 db_tx_queue(struct db *db, enum stmt id, const char *const *params)
 {
-	db_tx_rollback(db);
-	db->queued = 1;
-	db->q_sent = 0;
-	db->q_res = NULL;
-	db->q_id = id;
-	db->q_params = params;
-	snprintf(db->q_state, sizeof(db->q_state), "00000");
+	if (!db->queued) {
+		db_tx_rollback(db);
+		db->queued = 1;
+		db->q_sent = 0;
+		db->q_res = NULL;
+		db->q_n = 0;
+		snprintf(db->q_state, sizeof(db->q_state), "00000");
+	}
+	if (db->q_n == DB_TX_OPENING_MAX)
+		abort();	/* a bug: the caller knows the limit */
+	db->q_id[db->q_n] = id;
+	db->q_params[db->q_n++] = params;
 }
 
 /*
@@ -813,11 +819,11 @@ static PGresult *
 exec_queued(struct db *db, struct arena *a, enum stmt id,
     const char *const *params, enum db_status *st, const char **constraint)
 {
-	struct pipe_q q[2];
-	PGresult *res[2] = { NULL, NULL }, *r = NULL;
+	struct pipe_q q[DB_TX_OPENING_MAX + 1];
+	PGresult *res[DB_TX_OPENING_MAX + 1], *r = NULL;
 	ExecStatusType es;
 	const char *s;
-	size_t n = id < STMT__MAX ? 2 : 1, i;
+	size_t nq = db->q_n, n, i;
 	int ok;
 
 	db->queued = 0;
@@ -836,18 +842,26 @@ exec_queued(struct db *db, struct arena *a, enum stmt id,
 	}
 	refresh_plans(db);
 	memset(q, 0, sizeof(q));
-	q[0].id = db->q_id;
-	q[0].params = db->q_params;
-	q[1].id = id;
-	q[1].params = params;
+	for (i = 0; i < nq; i++) {
+		q[i].id = db->q_id[i];
+		q[i].params = db->q_params[i];
+	}
+	n = nq;
+	if (id < STMT__MAX) {
+		q[n].id = id;
+		q[n++].params = params;
+	}
 	if (PQenterPipelineMode(db->conn) != 1) {
 		disconnect(db);
 		return NULL;
 	}
 	db->pipe = 1;
 	db->pipe_failed = 0;
-	ok = pipe_send(db, &q[0]) && (n == 1 || pipe_send(db, &q[1])) &&
-	    PQsendFlushRequest(db->conn) == 1 && PQflush(db->conn) == 0;
+	for (i = 0, ok = 1; ok && i < n; i++)
+		ok = pipe_send(db, &q[i]);
+	ok = ok && PQsendFlushRequest(db->conn) == 1 && PQflush(db->conn) == 0;
+	for (i = 0; i < n; i++)
+		res[i] = NULL;
 	for (i = 0; ok && i < n; i++)
 		ok = (res[i] = pipe_read(db)) != NULL;
 	if (!ok) {
@@ -855,31 +869,33 @@ exec_queued(struct db *db, struct arena *a, enum stmt id,
 		pipe_lost(db);
 		return NULL;
 	}
-	es = PQresultStatus(res[0]);
-	if (es != PGRES_TUPLES_OK) {
+	for (i = 0; i < nq; i++)
+		if (PQresultStatus(res[i]) != PGRES_TUPLES_OK)
+			break;
+	if (i < nq) {
 		/* the opening failed: the transaction is to be rolled back */
 		db->pipe_failed = 1;
 		metrics_add(METRIC_DB_ERROR);
-		s = PQresultErrorField(res[0], PG_DIAG_SQLSTATE);
+		s = PQresultErrorField(res[i], PG_DIAG_SQLSTATE);
 		snprintf(db->q_state, sizeof(db->q_state), "%s",
 		    s != NULL ? s : "08006");
 		if (strcmp(db->q_state, "55P03") != 0)
-			(void)classify(db, a, res[0], NULL);
+			(void)classify(db, a, res[i], NULL);
 	} else {
 		snprintf(db->q_state, sizeof(db->q_state), "00000");
-		db->q_res = res[0];
-		res[0] = NULL;
+		db->q_res = res[nq - 1];
+		res[nq - 1] = NULL;
 		arena_defer(a, pgres_free, db->q_res);
-		es = n == 2 ? PQresultStatus(res[1]) : PGRES_EMPTY_QUERY;
-		if (n == 2 && (es == PGRES_TUPLES_OK ||
+		es = n > nq ? PQresultStatus(res[nq]) : PGRES_EMPTY_QUERY;
+		if (n > nq && (es == PGRES_TUPLES_OK ||
 		    es == PGRES_COMMAND_OK)) {
-			r = res[1];
-			res[1] = NULL;
+			r = res[nq];
+			res[nq] = NULL;
 			*st = DB_OK;
-		} else if (n == 2) {
+		} else if (n > nq) {
 			db->pipe_failed = 1;
 			metrics_add(METRIC_DB_ERROR);
-			*st = classify(db, a, res[1], constraint);
+			*st = classify(db, a, res[nq], constraint);
 			if (*st == DB_RETRY)
 				*st = DB_UNAVAILABLE;
 		}

@@ -350,11 +350,12 @@ _idem_HOLD = 7243911  # the advisory lock the trigger below waits for
 @test
 def idempotency_request_racing_the_first_reservation_does_not_run():
     """The race of two requests with one key, made certain: a trigger holds
-    the first request's new idempotency row uncommitted (it waits for an
-    advisory lock this test holds) while the second request starts and
-    waits for that row; then the first goes on. The second must not run:
-    it waits for the first's commit (idempotency_wait_ms is long here) and
-    gets the replay, and one invite is made, not two."""
+    the first request as it stores its answer, its invite written and
+    uncommitted (it waits for an advisory lock this test holds), while the
+    second request starts and waits for the first's key; then the first
+    goes on. The second must not run: it waits for the first's commit
+    (idempotency_wait_ms is long here) and gets the replay, and one invite
+    is made, not two."""
     path = f"/v1/tenants/{TENANT_A}/invites"
     key = _idem_key("hold")
     body = {"email": unique("idrace") + "@example.com"}
@@ -388,8 +389,9 @@ def idempotency_request_racing_the_first_reservation_does_not_run():
         first = _idem_background("POST", path, body, headers=h)
         _idem_wait(lambda: waiting("advisory") == 1, "the first request in the trigger")
         second = _idem_background("POST", path, body, headers=h)
-        _idem_wait(lambda: waiting("transactionid") == 1,
-                   "the second request to wait for the first's row")
+        # the first waits in the trigger, the second for the first's key
+        _idem_wait(lambda: waiting("advisory") == 2,
+                   "the second request to wait for the first's key")
         holder.stdin.write(f"SELECT pg_advisory_unlock({_idem_HOLD});\n")
         holder.stdin.close()
         holder.wait(timeout=30)
@@ -825,7 +827,7 @@ def idempotency_killed_worker_leaves_no_reservation():
     for stage, table, when, fault in (
             ("in the write", "users", "AFTER INSERT ON users FOR EACH ROW WHEN "
              "(NEW.username = {name})", "kill"),
-            ("storing the answer", "idempotency", "BEFORE UPDATE ON idempotency FOR EACH ROW "
+            ("storing the answer", "idempotency", "BEFORE INSERT ON idempotency FOR EACH ROW "
              "WHEN (NEW.key = {key})", "terminate")):
         key = _idem_key("kill")
         body = {"username": unique("idk")}
