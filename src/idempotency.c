@@ -319,6 +319,12 @@ idem_begin(struct db *db, struct http_req *req, struct http_resp *resp,
 	look[3] = hash;
 	db_tx_queue(db, STMT_IDEM_LOCK, lock);
 	db_tx_queue(db, STMT_IDEM_LOOKUP, look);
+	/*
+	 * The /v1 user create has a keyed variant that looks the key up,
+	 * creates and stores its answer in one statement: then the whole
+	 * transaction is one round trip.
+	 */
+	db_tx_fuse(db, STMT_USER_CREATE_V1, STMT_USER_CREATE_V1_IDEM, look, 4);
 	t->reserved = 1;
 	return 0;
 }
@@ -356,7 +362,9 @@ idem_end(struct db *db, struct http_req *req, struct http_resp *resp,
 			unavailable(req, resp);
 		return;
 	}
-	if (PQntuples(r) > 0) {
+	/* the look-up's row, or the fused statement's (see db_tx_fuse()) */
+	if (PQfnumber(r, "same") >= 0 && PQntuples(r) > 0 &&
+	    db_get(r, 0, "same") != NULL) {
 		db_tx_rollback(db);
 		if (strcmp(db_get(r, 0, "same"), "t") == 0)
 			replay(req, resp, r);
@@ -370,6 +378,18 @@ idem_end(struct db *db, struct http_req *req, struct http_resp *resp,
 	}
 	if (resp->status >= 400) {
 		db_tx_rollback(db);
+		return;
+	}
+	if (PQfnumber(r, "idem_stored") >= 0) {
+		/* committed with its answer, which the handler rendered */
+		if (strcmp(db_get(r, 0, "idem_stored"), "t") != 0 ||
+		    db_tx_commit(db, STMT__MAX, NULL) != 0) {
+			log_error("request with an Idempotency-Key answered "
+			    "%d, its answer not stored: answered 503",
+			    resp->status);
+			db_tx_rollback(db);
+			unavailable(req, resp);
+		}
 		return;
 	}
 	snprintf(status, sizeof(status), "%d", resp->status);

@@ -1027,6 +1027,70 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	    " decode($4::text, 'hex'), $5::int, $6::text,"
 	    " decode($7::text, 'hex'), $8::text, $9::text)", 9, 0 },
 
+	/*
+	 * user_create_v1 under an Idempotency-Key, after idem_lock (whose
+	 * lock it relies on), as one statement: $1-$4 as user_create_v1; $5
+	 * the key's tenant (text, as the request gave it), $6 caller (hex),
+	 * $7 key, $8 the request's keyed hash (hex).  The key's stored answer
+	 * (younger than 24 hours) or, when there is none, the create and its
+	 * answer stored for the key (over an older one): status 201,
+	 * the user's json, Location and ETag as v1_res_create() renders
+	 * them.  One row: user_create_v1's columns (tenant_ok false and no
+	 * user when the key has an answer), idem_stored (the answer was
+	 * stored), and the key's stored answer as idem_lookup gives it
+	 * (same, status, content_type, response, location, etag; NULL when
+	 * none).
+	 */
+	[STMT_USER_CREATE_V1_IDEM] = { "user_create_v1_idem",
+	    "WITH k AS MATERIALIZED ("
+	    " SELECT i.request_hash = decode($8::text, 'hex') AS same,"
+	    " i.status, i.content_type, encode(i.response, 'hex') AS response,"
+	    " i.location, i.etag FROM idempotency i"
+	    " WHERE i.tenant_id = $5::text::uuid"
+	    "  AND i.caller = decode($6::text, 'hex') AND i.key = $7::text"
+	    "  AND i.created_at >= now() - interval '24 hours'"
+	    "), b AS (SELECT $2::jsonb AS b), ins AS ("
+	    " INSERT INTO users (tenant_id, id, username, email, first_name,"
+	    "  last_name, display_name, title, phone, external_id, locale,"
+	    "  time_zone, is_active, attrs, created_by, updated_by)"
+	    " SELECT $1::uuid, gen_random_uuid(), b->>'username', b->>'email',"
+	    "  b->>'firstName', b->>'lastName', b->>'displayName', b->>'title',"
+	    "  b->>'phone', b->>'externalId', b->>'locale', b->>'timeZone',"
+	    "  coalesce((b->>'active')::boolean, true),"
+	    "  coalesce(b->'attributes', '{}'), $3::text, $3::text"
+	    " FROM b WHERE EXISTS (SELECT 1 FROM tenants WHERE id = $1::uuid)"
+	    "  AND NOT EXISTS (SELECT 1 FROM k)"
+	    " RETURNING *"
+	    "), au AS ("
+	    " INSERT INTO audit_log (tenant_id, actor, action, target_type,"
+	    "  target_id, request_id, detail)"
+	    " SELECT $1::uuid, $3::text, 'user.create', 'user', ins.id,"
+	    "  $4::text, jsonb_build_object('username', ins.username) FROM ins"
+	    "), j AS MATERIALIZED ("
+	    " SELECT ins.id, rosterd_user_json(ins) AS json, ins.version"
+	    " FROM ins"
+	    "), st AS ("
+	    " INSERT INTO idempotency (tenant_id, caller, key, request_hash,"
+	    "  status, content_type, response, location, etag)"
+	    " SELECT $5::text::uuid, decode($6::text, 'hex'), $7::text,"
+	    "  decode($8::text, 'hex'), 201, 'application/json',"
+	    "  convert_to(j.json::text, 'UTF8'),"
+	    "  '/v1/tenants/' || $5::text || '/users/' || j.id,"
+	    "  '\"' || j.version || '\"' FROM j"
+	    " ON CONFLICT (tenant_id, caller, key) DO UPDATE SET"
+	    "  request_hash = EXCLUDED.request_hash, status = EXCLUDED.status,"
+	    "  content_type = EXCLUDED.content_type,"
+	    "  response = EXCLUDED.response, location = EXCLUDED.location,"
+	    "  etag = EXCLUDED.etag, created_at = now()"
+	    " WHERE idempotency.created_at < now() - interval '24 hours'"
+	    ") SELECT EXISTS (SELECT 1 FROM tenants WHERE id = $1::uuid)"
+	    "  AND NOT EXISTS (SELECT 1 FROM k) AS tenant_ok,"
+	    " (SELECT id FROM j) AS id, (SELECT json FROM j) AS json,"
+	    " (SELECT version FROM j) AS version,"
+	    " EXISTS (SELECT 1 FROM j) AS idem_stored,"
+	    " k.same, k.status, k.content_type, k.response, k.location, k.etag"
+	    " FROM (SELECT 1) AS one LEFT JOIN k ON true", 8, 0 },
+
 	/* ---- ServiceStack seed 001 and Kibo seed 002 ---- */
 
 	/*

@@ -813,26 +813,47 @@ def _idem_kill_workers():
        "workers after the kill")
 
 
+def _idem_made(what, tenant, name):
+    """Rows of users (by username) or groups (by code) named so."""
+    if what == "users":
+        return _idem_users_named(tenant, name)
+    return int(sql_one(f"SELECT count(*) FROM groups WHERE tenant_id = {lit(tenant)} "
+                       f"AND code = {lit(name)}"))
+
+
 @test
 def idempotency_killed_worker_leaves_no_reservation():
-    """The reservation, the write and the stored answer are one
-    transaction. A worker killed (SIGKILL) while its request is held
-    inside the write (a trigger on users waits for a lock this test
-    holds), or whose database session is terminated after the write while
-    it stores the answer (a trigger on idempotency), left nothing
-    committed: once that session is gone, the retry with the same key
-    runs for real (201, not 409 "in progress" for a day) and makes one
-    user."""
-    path = f"/v1/tenants/{TENANT_A}/users"
-    for stage, table, when, fault in (
-            ("in the write", "users", "AFTER INSERT ON users FOR EACH ROW WHEN "
-             "(NEW.username = {name})", "kill"),
-            ("storing the answer", "idempotency", "BEFORE INSERT ON idempotency FOR EACH ROW "
-             "WHEN (NEW.key = {key})", "terminate")):
+    """The key's lock and look-up, the write and the stored answer are one
+    transaction. A worker killed (SIGKILL) while its request is held inside
+    the write (a trigger waits for a lock this test holds), or whose
+    database session is terminated as it stores the answer (a trigger on
+    idempotency), leaves all of it or none of it: a group create (its
+    answer stored in a statement of its own, after the write's result came
+    back) leaves nothing, and once that session is gone the retry with the
+    same key runs for real (201, not 409 "in progress" for a day) and makes
+    one group; a /v1 user create (the lock, then one statement that
+    creates and stores its answer, and the commit, all sent at once)
+    killed in its write commits whole, and the retry gets the stored
+    answer, that very user; terminated as it stores the answer, it leaves
+    nothing."""
+    groups = f"/v1/tenants/{TENANT_A}/groups"
+    users = f"/v1/tenants/{TENANT_A}/users"
+    for stage, what, table, when, fault, whole in (
+            ("in the write", "groups", "groups", "AFTER INSERT ON groups FOR EACH ROW WHEN "
+             "(NEW.code = {name})", "kill", False),
+            ("storing the answer", "groups", "idempotency", "BEFORE INSERT ON idempotency "
+             "FOR EACH ROW WHEN (NEW.key = {key})", "terminate", False),
+            ("in the one-statement write", "users", "users", "AFTER INSERT ON users FOR EACH "
+             "ROW WHEN (NEW.username = {name})", "kill", True),
+            ("storing the one-statement answer", "users", "idempotency", "BEFORE INSERT ON "
+             "idempotency FOR EACH ROW WHEN (NEW.key = {key})", "terminate", False)):
         key = _idem_key("kill")
-        body = {"username": unique("idk")}
+        name = unique("idk")
+        path, body = ((users, {"username": name}) if what == "users" else
+                      (groups, {"kind": "user", "code": name, "name": name}))
+        stage = f"{what} {stage}"
         h = {"Idempotency-Key": key}
-        trig = when.format(name=lit(body["username"]), key=lit(key))
+        trig = when.format(name=lit(name), key=lit(key))
         psql(f"""CREATE FUNCTION it_idem_kill() RETURNS trigger LANGUAGE plpgsql AS $$
                  BEGIN PERFORM pg_advisory_xact_lock_shared({_idem_HOLD}); RETURN NEW; END $$;
                  CREATE TRIGGER it_idem_kill {trig} EXECUTE FUNCTION it_idem_kill();""",
@@ -859,7 +880,7 @@ def idempotency_killed_worker_leaves_no_reservation():
 
             _idem_wait(lambda: len(held()) == 1, f"the request held {stage}")
             backend = held()[0]
-            eq(_idem_rows(TENANT_A, key), [], f"{stage}: the reservation seen by others")
+            eq(_idem_rows(TENANT_A, key), [], f"{stage}: the key's row seen by others")
             if fault == "kill":
                 _idem_kill_workers()
             else:
@@ -879,11 +900,21 @@ def idempotency_killed_worker_leaves_no_reservation():
                 holder.wait()
             psql(f"DROP TRIGGER IF EXISTS it_idem_kill ON {table}; "
                  "DROP FUNCTION IF EXISTS it_idem_kill();", user="postgres")
-        eq(_idem_rows(TENANT_A, key), [], f"{stage}: the key's row after the kill")
-        eq(_idem_users_named(TENANT_A, body["username"]), 0,
-           f"{stage}: users rows after the kill")
         wait_ready()
+        if whole:
+            eq([s for s, _ in _idem_rows(TENANT_A, key)], ["201"],
+               f"{stage}: the key's row after the kill")
+            eq(_idem_made(what, TENANT_A, name), 1, f"{stage}: rows after the kill")
+            uid = sql_one(f"SELECT id FROM users WHERE tenant_id = {lit(TENANT_A)} "
+                          f"AND username = {lit(name)}")
+            r = request("POST", path, body, headers=h)
+            eq((r.status, r.header(_idem_REPLAYED), r.json().get("id")), (201, "true", uid),
+               f"{stage}: the retry ({r!r})")
+            eq(_idem_made(what, TENANT_A, name), 1, f"{stage}: rows after the retry")
+            continue
+        eq(_idem_rows(TENANT_A, key), [], f"{stage}: the key's row after the kill")
+        eq(_idem_made(what, TENANT_A, name), 0, f"{stage}: rows after the kill")
         r = request("POST", path, body, headers=h)
         eq((r.status, r.header(_idem_REPLAYED)), (201, None), f"{stage}: the retry ({r!r})")
-        eq(_idem_users_named(TENANT_A, body["username"]), 1, f"{stage}: users rows")
+        eq(_idem_made(what, TENANT_A, name), 1, f"{stage}: rows after the retry")
         eq([s for s, _ in _idem_rows(TENANT_A, key)], ["201"], f"{stage}: the key's row")
