@@ -988,8 +988,9 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	    "), o AS MATERIALIZED ("
 	    " SELECT o0.lt, set_config('lock_timeout', $4::text, true) FROM o0"
 	    "), l AS MATERIALIZED ("
-	    " SELECT pg_advisory_xact_lock(hashtextextended($1::text || ' ' ||"
-	    "  $2::text || ' ' || $3::text, 20261203)) FROM o"
+	    " SELECT pg_advisory_xact_lock(hashtextextended("
+	    "  $1::text::uuid::text || ' ' || $2::text || ' ' || $3::text,"
+	    "  20261203)) FROM o"
 	    ") SELECT set_config('lock_timeout', o.lt, true) FROM o, l", 4, 0 },
 
 	/*
@@ -1037,7 +1038,9 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	 * the user's json, Location and ETag as v1_res_create() renders
 	 * them.  One row: user_create_v1's columns (tenant_ok false and no
 	 * user when the key has an answer), idem_stored (the answer was
-	 * stored), and the key's stored answer as idem_lookup gives it
+	 * stored; false with a user made only when a row for the key was
+	 * written by one that did not take the lock), and the key's stored
+	 * answer as idem_lookup gives it
 	 * (same, status, content_type, response, location, etag; NULL when
 	 * none).
 	 */
@@ -1083,11 +1086,12 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	    "  response = EXCLUDED.response, location = EXCLUDED.location,"
 	    "  etag = EXCLUDED.etag, created_at = now()"
 	    " WHERE idempotency.created_at < now() - interval '24 hours'"
+	    " RETURNING 1"
 	    ") SELECT EXISTS (SELECT 1 FROM tenants WHERE id = $1::uuid)"
 	    "  AND NOT EXISTS (SELECT 1 FROM k) AS tenant_ok,"
 	    " (SELECT id FROM j) AS id, (SELECT json FROM j) AS json,"
 	    " (SELECT version FROM j) AS version,"
-	    " EXISTS (SELECT 1 FROM j) AS idem_stored,"
+	    " EXISTS (SELECT 1 FROM st) AS idem_stored,"
 	    " k.same, k.status, k.content_type, k.response, k.location, k.etag"
 	    " FROM (SELECT 1) AS one LEFT JOIN k ON true", 8, 0 },
 

@@ -918,3 +918,70 @@ def idempotency_killed_worker_leaves_no_reservation():
         eq((r.status, r.header(_idem_REPLAYED)), (201, None), f"{stage}: the retry ({r!r})")
         eq(_idem_made(what, TENANT_A, name), 1, f"{stage}: rows after the retry")
         eq([s for s, _ in _idem_rows(TENANT_A, key)], ["201"], f"{stage}: the key's row")
+
+def _idem_pg_log():
+    with open(os.path.join(PG_DIR, "postgresql.log"), "rb") as f:
+        return f.read().decode("utf-8", "replace")
+
+
+def _idem_pg_mark(label):
+    """Logs a marker statement and waits until PostgreSQL's log has it."""
+    mark = f"it_idem_mark_{label}_{uuid.uuid4().hex}"
+    psql(f"SELECT '{mark}'", user="postgres")
+    _idem_wait(lambda: mark in _idem_pg_log(), f"PostgreSQL to log {mark}")
+    return mark
+
+
+def _idem_statements(path, body, h):
+    """The statements rosterd ran for one request (log_statement = all),
+    in order, by prepared name (<unnamed> for SQL text), and the answer."""
+    a = _idem_pg_mark("a")
+    r = request("POST", path, body, headers=h)
+    b = _idem_pg_mark("b")
+    log = _idem_pg_log()
+    seg = log[log.index(a):log.index(b)]
+    names = []
+    for line in seg.splitlines():
+        if "LOG:  execute " in line:
+            names.append(line.split("LOG:  execute ", 1)[1].split(":", 1)[0])
+    return names, r
+
+
+@test
+def idempotency_statements_of_a_keyed_create():
+    """What a keyed create costs the database, counted in statements: the
+    /v1 user create is the key's lock and one statement (the look-up, the
+    create and the stored answer), sent with the commit in one round trip;
+    any other route runs the lock, the look-up and its own statement, then
+    the stored answer; no BEGIN, no COMMIT. Without a key, the create alone."""
+    users = f"/v1/tenants/{TENANT_A}/users"
+    groups = f"/v1/tenants/{TENANT_A}/groups"
+    psql("ALTER SYSTEM SET log_statement = 'all'; SELECT pg_reload_conf();", user="postgres")
+    try:
+        # the setting reaches rosterd's sessions at their next command
+        _idem_wait(lambda: "user_create_v1" in _idem_statements(
+            users, {"username": unique("ids")}, {})[0], "log_statement in rosterd's sessions")
+        cases = [
+            ("plain user", users, lambda: {"username": unique("ids")}, False,
+             ["user_create_v1"]),
+            ("keyed user", users, lambda: {"username": unique("ids")}, True,
+             ["idem_lock", "user_create_v1_idem"]),
+            ("plain group", groups, lambda: dict(kind="user", code=unique("ids"), name="g"),
+             False, ["group_create"]),
+            ("keyed group", groups, lambda: dict(kind="user", code=unique("ids"), name="g"),
+             True, ["idem_lock", "idem_lookup", "group_create", "idem_store"]),
+        ]
+        for label, path, mk, keyed, want in cases:
+            h = {"Idempotency-Key": _idem_key("stmts")} if keyed else {}
+            body = mk()
+            got, r = _idem_statements(path, body, h)
+            eq(r.status, 201, f"{label}: {r!r}")
+            eq(got, want, f"{label}: statements")
+            if keyed:
+                got, r = _idem_statements(path, body, h)
+                eq((r.status, r.header(_idem_REPLAYED)), (201, "true"), f"{label}: replay")
+                # the replay: the lock and the look-up (the user create's
+                # statement looks up and writes nothing), then ROLLBACK
+                eq(got[:2], want[:2], f"{label}: replay statements")
+    finally:
+        psql("ALTER SYSTEM RESET log_statement; SELECT pg_reload_conf();", user="postgres")
