@@ -3,19 +3,21 @@
  * caller.  The key's lock and the look-up of its stored answer open the
  * request's transaction, sent with the handler's first statement in one
  * round trip; the handler's statements run in it, and a success (2xx,
- * 3xx) is stored in it as the transaction commits (one more round trip):
- * all of it commits, or none of it.  A retry with the same key and the same
- * request gets that answer again (for 24 hours), marked
- * Idempotent-Replayed; the same key with another request is 422.  A
- * request whose key is held by one still running waits for it (at most
- * idempotency_wait_ms), then gets its answer, runs (the first failed),
- * or is 409 with Retry-After.  A worker or a database session that dies
- * in between leaves nothing: the key is free.  A 4xx or 5xx answer is not kept: the key
- * is free again.  Keys are scoped by the tenant the request targets (the
- * nil uuid when none) and by the caller (issuer and sub); on public
- * routes the header is ignored.  The request hash is an HMAC-SHA256
- * under the installation's secret (idempotency_key_file), which is not
- * in the database.
+ * 3xx) is stored in it as it commits (one more round trip): all of it
+ * commits, or none of it.  The /v1 user create has a keyed variant of its
+ * statement that looks up, creates and stores the answer, sent with the
+ * lock and the commit: one round trip (db_tx_fuse()).  A retry with the
+ * same key and the same request gets that answer again (for 24 hours),
+ * marked Idempotent-Replayed; the same key with another request is 422.
+ * A request whose key is held by one still running waits for it (at
+ * most idempotency_wait_ms), then gets its answer, runs (the first
+ * failed), or is 409 with Retry-After.  A worker or a database session
+ * that dies before the commit is sent leaves nothing.  A 4xx or 5xx
+ * answer is not kept: the key is free again.  Keys are scoped by the
+ * tenant the request targets (the nil uuid when none) and by the caller
+ * (issuer and sub); on public routes the header is ignored.  The request
+ * hash is an HMAC-SHA256 under the installation's secret
+ * (idempotency_key_file), which is not in the database.
  */
 #include <errno.h>
 #include <fcntl.h>
