@@ -4,9 +4,7 @@
  * request's transaction, sent with the handler's first statement in one
  * round trip; the handler's statements run in it, and a success (2xx,
  * 3xx) is stored in it as it commits (one more round trip): all of it
- * commits, or none of it.  The /v1 user create has a keyed variant of its
- * statement that looks up, creates and stores the answer, sent with the
- * lock and the commit: one round trip (db_tx_fuse()).  A retry with the
+ * commits, or none of it.  A retry with the
  * same key and the same request gets that answer again (for 24 hours),
  * marked Idempotent-Replayed; the same key with another request is 422.
  * A request whose key is held by one still running waits for it (at
@@ -321,12 +319,6 @@ idem_begin(struct db *db, struct http_req *req, struct http_resp *resp,
 	look[3] = hash;
 	db_tx_queue(db, STMT_IDEM_LOCK, lock);
 	db_tx_queue(db, STMT_IDEM_LOOKUP, look);
-	/*
-	 * The /v1 user create has a keyed variant that looks the key up,
-	 * creates and stores its answer in one statement: then the whole
-	 * transaction is one round trip.
-	 */
-	db_tx_fuse(db, STMT_USER_CREATE_V1, STMT_USER_CREATE_V1_IDEM, look, 4);
 	t->reserved = 1;
 	return 0;
 }
@@ -364,9 +356,7 @@ idem_end(struct db *db, struct http_req *req, struct http_resp *resp,
 			unavailable(req, resp);
 		return;
 	}
-	/* the look-up's row, or the fused statement's (see db_tx_fuse()) */
-	if (PQfnumber(r, "same") >= 0 && PQntuples(r) > 0 &&
-	    db_get(r, 0, "same") != NULL) {
+	if (PQntuples(r) > 0) {
 		db_tx_rollback(db);
 		if (strcmp(db_get(r, 0, "same"), "t") == 0)
 			replay(req, resp, r);
@@ -380,18 +370,6 @@ idem_end(struct db *db, struct http_req *req, struct http_resp *resp,
 	}
 	if (resp->status >= 400) {
 		db_tx_rollback(db);
-		return;
-	}
-	if (PQfnumber(r, "idem_stored") >= 0) {
-		/* committed with its answer, which the handler rendered */
-		if (strcmp(db_get(r, 0, "idem_stored"), "t") != 0 ||
-		    db_tx_commit(db, STMT__MAX, NULL) != 0) {
-			log_error("request with an Idempotency-Key answered "
-			    "%d, its answer not stored: answered 503",
-			    resp->status);
-			db_tx_rollback(db);
-			unavailable(req, resp);
-		}
 		return;
 	}
 	snprintf(status, sizeof(status), "%d", resp->status);

@@ -35,12 +35,6 @@ struct db {
 	enum stmt	 q_id[DB_TX_OPENING_MAX];
 	const char *const *q_params[DB_TX_OPENING_MAX];
 	PGresult	*q_res;		/* the last one's result (request arena) */
-	/* db_tx_fuse() */
-	int		 f_set;
-	int		 f_done;	/* the fused statement ran: tx over */
-	enum stmt	 f_plain, f_keyed;
-	const char *const *f_extra;
-	int		 f_nextra;
 	char		 q_state[6];	/* the opening's SQLSTATE */
 };
 
@@ -807,103 +801,12 @@ db_tx_queue(struct db *db, enum stmt id, const char *const *params)
 		db->q_sent = 0;
 		db->q_res = NULL;
 		db->q_n = 0;
-		db->f_set = 0;
-		db->f_done = 0;
 		snprintf(db->q_state, sizeof(db->q_state), "00000");
 	}
 	if (db->q_n == DB_TX_OPENING_MAX)
 		abort();	/* a bug: the caller knows the limit */
 	db->q_id[db->q_n] = id;
 	db->q_params[db->q_n++] = params;
-}
-
-/* Fuses statement plain with the opening's last statement.  See db.h. */
-void
-db_tx_fuse(struct db *db, enum stmt plain, enum stmt keyed,
-    const char *const *extra, int nextra)
-{
-	if (!db->queued || db->q_n < 2 ||
-	    db_statements[plain].nparams + nextra != db_statements[keyed].nparams)
-		abort();	/* a bug */
-	db->f_set = 1;
-	db->f_plain = plain;
-	db->f_keyed = keyed;
-	db->f_extra = extra;
-	db->f_nextra = nextra;
-}
-
-/*
- * The opening but its last statement, then the fused statement in place
- * of plain (id) and the Sync: one round trip, the whole transaction.
- * Returns the fused statement's result as exec_once() does; the
- * opening's outcome is kept for db_tx_opened(): the fused statement's
- * result when it ran, else (it failed, the transaction rolled back) that
- * of the opening's statement before it.
- */
-static PGresult *
-exec_fused(struct db *db, struct arena *a, const char *const *params,
-    enum db_status *st, const char **constraint)
-{
-	struct pipe_q q[DB_TX_OPENING_MAX];
-	PGresult *res[DB_TX_OPENING_MAX], *r = NULL;
-	const char **p, *s;
-	size_t nq = db->q_n - 1, n = nq + 1, i;
-	int np = db_statements[db->f_plain].nparams, j, ok, end;
-
-	p = arena_alloc(a, (size_t)(np + db->f_nextra) * sizeof(*p));
-	for (j = 0; j < np; j++)
-		p[j] = params[j];
-	for (j = 0; j < db->f_nextra; j++)
-		p[np + j] = db->f_extra[j];
-	memset(q, 0, sizeof(q));
-	for (i = 0; i < nq; i++) {
-		q[i].id = db->q_id[i];
-		q[i].params = db->q_params[i];
-	}
-	q[nq].id = db->f_keyed;
-	q[nq].params = p;
-	for (i = 0, ok = 1; ok && i < n; i++)
-		ok = pipe_send(db, &q[i]);
-	ok = ok && PQpipelineSync(db->conn) == 1;
-	for (i = 0; i < n; i++)
-		res[i] = NULL;
-	for (i = 0; ok && i < n; i++)
-		ok = (res[i] = pipe_read(db)) != NULL;
-	if (!ok) {
-		results_clear(res, n);
-		pipe_lost(db);
-		return NULL;
-	}
-	end = pipe_end(db);
-	db->in_tx = 1;		/* over, but nothing else runs in it */
-	db->f_done = 1;
-	for (i = 0; i < nq; i++)
-		if (PQresultStatus(res[i]) != PGRES_TUPLES_OK)
-			break;
-	if (i < nq) {
-		s = PQresultErrorField(res[i], PG_DIAG_SQLSTATE);
-		snprintf(db->q_state, sizeof(db->q_state), "%s",
-		    s != NULL ? s : "08006");
-		if (strcmp(db->q_state, "55P03") != 0)
-			(void)classify(db, a, res[i], NULL);
-	} else if (PQresultStatus(res[nq]) == PGRES_TUPLES_OK && end == 1) {
-		snprintf(db->q_state, sizeof(db->q_state), "00000");
-		r = db->q_res = res[nq];	/* db_exec() frees it */
-		res[nq] = NULL;
-		*st = DB_OK;
-	} else {
-		/* the fused statement failed, or its commit did */
-		snprintf(db->q_state, sizeof(db->q_state), "00000");
-		db->q_res = res[nq - 1];
-		res[nq - 1] = NULL;
-		arena_defer(a, pgres_free, db->q_res);
-		*st = end < 0 || PQresultStatus(res[nq]) == PGRES_TUPLES_OK ?
-		    DB_UNAVAILABLE : classify(db, a, res[nq], constraint);
-		if (*st == DB_RETRY)
-			*st = DB_UNAVAILABLE;
-	}
-	results_clear(res, n);
-	return r;
 }
 
 /*
@@ -954,8 +857,6 @@ exec_queued(struct db *db, struct arena *a, enum stmt id,
 	}
 	db->pipe = 1;
 	db->pipe_failed = 0;
-	if (db->f_set && id == db->f_plain)
-		return exec_fused(db, a, params, st, constraint);
 	for (i = 0, ok = 1; ok && i < n; i++)
 		ok = pipe_send(db, &q[i]);
 	ok = ok && PQsendFlushRequest(db->conn) == 1 && PQflush(db->conn) == 0;
@@ -1035,12 +936,6 @@ db_tx_commit(struct db *db, enum stmt id, const char *const *params)
 
 	if (!db->in_tx)
 		return -1;
-	if (db->f_done) {
-		/* the fused statement committed it, or it failed */
-		db->in_tx = 0;
-		return id == STMT__MAX && db->q_res != NULL &&
-		    PQfnumber(db->q_res, "idem_stored") >= 0 ? 0 : -1;
-	}
 	if (!db->pipe || db->pipe_failed || !conn_alive(db)) {
 		tx_abort(db);
 		return -1;

@@ -54,7 +54,6 @@ enum stmt {
 	STMT_IDEM_LOCK,
 	STMT_IDEM_LOOKUP,
 	STMT_IDEM_STORE,
-	STMT_USER_CREATE_V1_IDEM,
 	STMT_SS_INVITE,
 	STMT_KIBO_MEMBERS_ADD,
 	STMT_KIBO_MEMBERS_REMOVE,
@@ -165,20 +164,6 @@ int db_tx_sent(const struct db *db);
 PGresult *db_tx_opened(struct db *db, struct arena *a, char state[6]);
 int db_tx_commit(struct db *db, enum stmt id, const char *const *params);
 void db_tx_rollback(struct db *db);
-/*
- * A statement whose keyed variant does the work of the opening's last
- * statement (the key's look-up), its own and the storing of its answer,
- * in one statement: when the transaction's first statement is plain,
- * the opening but its last statement is sent with keyed (plain's
- * parameters followed by the nextra of extra, which must live until
- * then) and the Sync, in one round trip: the transaction is over when
- * db_exec() returns, committed when it succeeded.  db_tx_opened() then
- * gives keyed's result (or, when it failed, that of the statement before
- * it); db_tx_commit(db, STMT__MAX, NULL) is 0 when keyed committed.  To
- * be called after db_tx_queue().
- */
-void db_tx_fuse(struct db *db, enum stmt plain, enum stmt keyed,
-    const char *const *extra, int nextra);
 
 /*
  * 1 when a connection is up (connecting if needed), else 0.  Connecting
