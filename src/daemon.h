@@ -65,8 +65,8 @@ struct idem {
 	const char	*tenant;	/* the key's scope: tenant, */
 	const char	*caller;	/* caller (hex SHA-256 of sub) */
 	const char	*key;
-	const char	**params;	/* the reservation's */
-	int		 reserved;	/* a reservation was queued */
+	const char	*hash;		/* the request's keyed hash (hex) */
+	int		 reserved;	/* the key's lock was queued */
 };
 int idem_begin(struct db *db, struct http_req *req, struct http_resp *resp,
     struct idem *t);

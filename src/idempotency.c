@@ -1,19 +1,21 @@
 /*
  * idempotency.c: Idempotency-Key on the POST routes of an authenticated
- * caller.  The key's reservation opens the request's transaction, sent
- * with the handler's first statement; the handler's statements run in
- * it, and a success (2xx, 3xx) is stored with it and committed: all of
- * it commits, or none of it.  A retry with the same key and the same
- * request gets that answer again (for 24 hours), marked
- * Idempotent-Replayed; the same key with another request is 422.  A
- * request whose key is held by one still running waits for it (at most
- * idempotency_wait_ms), then gets its answer, runs (the first failed),
- * or is 409 with Retry-After.  A 4xx or 5xx answer is not kept: the key
- * is free again.  Keys are scoped by the tenant the request targets (the
- * nil uuid when none) and by the caller (issuer and sub); on public
- * routes the header is ignored.  The request hash is an HMAC-SHA256
- * under the installation's secret (idempotency_key_file), which is not
- * in the database.
+ * caller.  The key's lock and the look-up of its stored answer open the
+ * request's transaction, sent with the handler's first statement in one
+ * round trip; the handler's statements run in it, and a success (2xx,
+ * 3xx) is stored in it as it commits (one more round trip): all of it
+ * commits, or none of it.  A retry with the
+ * same key and the same request gets that answer again (for 24 hours),
+ * marked Idempotent-Replayed; the same key with another request is 422.
+ * A request whose key is held by one still running waits for it (at
+ * most idempotency_wait_ms), then gets its answer, runs (the first
+ * failed), or is 409 with Retry-After.  A worker or a database session
+ * that dies before the commit is sent leaves nothing.  A 4xx or 5xx
+ * answer is not kept: the key is free again.  Keys are scoped by the
+ * tenant the request targets (the nil uuid when none) and by the caller
+ * (issuer and sub); on public routes the header is ignored.  The request
+ * hash is an HMAC-SHA256 under the installation's secret
+ * (idempotency_key_file), which is not in the database.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -232,13 +234,6 @@ unavailable(struct http_req *req, struct http_resp *resp)
 	    "unavailable; try again.");
 }
 
-/* Queues the reservation: the opening of the request's transaction. */
-static void
-queue(struct db *db, const char **params)
-{
-	db_tx_queue(db, STMT_IDEM_RESERVE, params);
-}
-
 /* Replaces resp with the answer stored in row 0 of r. */
 static void
 replay(struct http_req *req, struct http_resp *resp, const PGresult *r)
@@ -266,16 +261,16 @@ replay(struct http_req *req, struct http_resp *resp, const PGresult *r)
 /*
  * Called after the front line, before the handler.  Returns 1 when resp
  * is the answer (a refusal), 0 to run the handler; t says what idem_end
- * must do.  The reservation is queued, not sent: it opens the request's
- * transaction in the round trip of the handler's first statement, and
- * idem_end looks at its outcome.
+ * must do.  The key's lock and look-up are queued, not sent: they open
+ * the request's transaction in the round trip of the handler's first
+ * statement, and idem_end looks at their outcome.
  */
 int
 idem_begin(struct db *db, struct http_req *req, struct http_resp *resp,
     struct idem *t)
 {
 	const struct app *app = req->ctx;
-	const char **params, *key;
+	const char **lock, **look, *key;
 	char *hash, *caller, *subj;
 
 	memset(t, 0, sizeof(*t));
@@ -308,27 +303,30 @@ idem_begin(struct db *db, struct http_req *req, struct http_resp *resp,
 	t->key = key;
 	hash = arena_alloc(req->arena, 65);
 	request_hash(req, hash);
-	params = arena_alloc(req->arena, 6 * sizeof(*params));
-	params[0] = t->tenant;
-	params[1] = t->caller;
-	params[2] = key;
-	params[3] = hash;
+	t->hash = hash;
+	lock = arena_alloc(req->arena, 4 * sizeof(*lock));
+	lock[0] = t->tenant;
+	lock[1] = t->caller;
+	lock[2] = key;
 	/* lock_timeout 0 would be no limit at all: "at once" is 1 ms */
-	params[4] = arena_sprintf(req->arena, "%ld",
+	lock[3] = arena_sprintf(req->arena, "%ld",
 	    app->cfg->idempotency_wait_ms > 0 ?
 	    app->cfg->idempotency_wait_ms : 1);
-	params[5] = arena_sprintf(req->arena, "%ld",
-	    app->cfg->statement_timeout_ms);
-	t->params = params;
-	queue(db, params);
+	look = arena_alloc(req->arena, 4 * sizeof(*look));
+	look[0] = t->tenant;
+	look[1] = t->caller;
+	look[2] = key;
+	look[3] = hash;
+	db_tx_queue(db, STMT_IDEM_LOCK, lock);
+	db_tx_queue(db, STMT_IDEM_LOOKUP, look);
 	t->reserved = 1;
 	return 0;
 }
 
 /*
  * After the handler, which ran inside the key's transaction.  The
- * reservation's outcome decides: the key was free: a success is stored
- * and everything commits, a 4xx or 5xx rolls everything back (the key is
+ * look-up's outcome decides: the key was free: a success is stored and
+ * everything commits, a 4xx or 5xx rolls everything back (the key is
  * free again); the key holds an answer: everything rolls back and the
  * answer is the stored one (the same request) or 422; the key is held by
  * a request still running after idempotency_wait_ms: 409.  When the
@@ -340,10 +338,9 @@ void
 idem_end(struct db *db, struct http_req *req, struct http_resp *resp,
     const struct idem *t)
 {
-	const char *params[8];
+	const char *params[9];
 	char status[16], state[6];
 	PGresult *r;
-	int attempt;
 
 	if (!t->reserved)
 		return;
@@ -359,37 +356,7 @@ idem_end(struct db *db, struct http_req *req, struct http_resp *resp,
 			unavailable(req, resp);
 		return;
 	}
-	/*
-	 * A reservation that finds neither its own insert nor a row waited
-	 * for another transaction's insert, which committed after this
-	 * statement's snapshot (and the handler's statement may have failed
-	 * on what that one wrote): in a new transaction, a new snapshot
-	 * sees the row.  Should it reserve the key instead (the row went
-	 * meanwhile), the handler has run already: 409, try again.
-	 */
-	for (attempt = 0; strcmp(db_get(r, 0, "reserved"), "t") != 0 &&
-	    db_get(r, 0, "same") == NULL; attempt++) {
-		db_tx_rollback(db);
-		http_resp_init(resp, req->arena);
-		if (attempt == 1) {
-			busy(req, resp);
-			return;
-		}
-		queue(db, t->params);
-		if ((r = db_tx_opened(db, req->arena, state)) == NULL) {
-			if (strcmp(state, "55P03") == 0)
-				busy(req, resp);
-			else
-				unavailable(req, resp);
-			return;
-		}
-		if (strcmp(db_get(r, 0, "reserved"), "t") == 0) {
-			db_tx_rollback(db);
-			busy(req, resp);
-			return;
-		}
-	}
-	if (strcmp(db_get(r, 0, "reserved"), "t") != 0) {
+	if (PQntuples(r) > 0) {
 		db_tx_rollback(db);
 		if (strcmp(db_get(r, 0, "same"), "t") == 0)
 			replay(req, resp, r);
@@ -409,16 +376,17 @@ idem_end(struct db *db, struct http_req *req, struct http_resp *resp,
 	params[0] = t->tenant;
 	params[1] = t->caller;
 	params[2] = t->key;
-	params[3] = status;
-	params[4] = resp->content_type;
+	params[3] = t->hash;
+	params[4] = status;
+	params[5] = resp->content_type;
 	if (resp->replay_body != NULL)
-		params[5] = hex_encode(req->arena, resp->replay_body,
+		params[6] = hex_encode(req->arena, resp->replay_body,
 		    strlen(resp->replay_body));
 	else
-		params[5] = hex_encode(req->arena, resp->body.p ?
+		params[6] = hex_encode(req->arena, resp->body.p ?
 		    resp->body.p : "", resp->body.len);
-	params[6] = resp_header(resp, "Location");
-	params[7] = resp_header(resp, "ETag");
+	params[7] = resp_header(resp, "Location");
+	params[8] = resp_header(resp, "ETag");
 	if (db_tx_commit(db, STMT_IDEM_STORE, params) != 0) {
 		log_warn("request with an Idempotency-Key not committed: "
 		    "answered 503");

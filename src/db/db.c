@@ -26,12 +26,15 @@ struct db {
 	char		 missing[1024];	/* the missing ones, ", "-separated */
 	uint64_t	 notify_gen;	/* see db_notify_gen() */
 	int		 in_tx;		/* a transaction is open */
+	int		 pipe;		/* in pipeline mode, its transaction open */
+	int		 pipe_failed;	/* a statement of it failed */
 	/* db_tx_queue(): the transaction's opening, sent with a statement */
 	int		 queued;	/* not sent yet */
 	int		 q_sent;
-	enum stmt	 q_id;
-	const char *const *q_params;
-	PGresult	*q_res;		/* q_id's result (request arena) */
+	size_t		 q_n;		/* statements of the opening */
+	enum stmt	 q_id[DB_TX_OPENING_MAX];
+	const char *const *q_params[DB_TX_OPENING_MAX];
+	PGresult	*q_res;		/* the last one's result (request arena) */
 	char		 q_state[6];	/* the opening's SQLSTATE */
 };
 
@@ -274,9 +277,28 @@ schema_check(struct db *db, int log_extra)
 	return rc;
 }
 
+/*
+ * The connection's notices: the warning of a ROLLBACK that ends the
+ * implicit transaction of a pipeline (tx_abort()) is expected and
+ * dropped; any other goes where libpq sends it by default.
+ */
+static PQnoticeReceiver notice_default;
+
+static void
+notice(void *arg, const PGresult *r)
+{
+	const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+
+	if (state != NULL && strcmp(state, "25P01") == 0)
+		return;
+	if (notice_default != NULL)
+		notice_default(arg, r);
+}
+
 static int
 db_connect(struct db *db)
 {
+	PQnoticeReceiver prev;
 	char err[512];
 	PGresult *r;
 	int ok;
@@ -290,6 +312,9 @@ db_connect(struct db *db)
 			db->schema = DB_SCHEMA_UNKNOWN;
 		return -1;
 	}
+	prev = PQsetNoticeReceiver(db->conn, notice, NULL);
+	if (prev != notice)
+		notice_default = prev;
 	if (schema_check(db, 1) != 0) {
 		log_warn("database session set-up failed");
 		disconnect(db);
@@ -460,6 +485,8 @@ classify(struct db *db, struct arena *a, PGresult *r, const char **constraint)
 
 static PGresult *exec_queued(struct db *, struct arena *, enum stmt,
     const char *const *, enum db_status *, const char **);
+static PGresult *tx_exec(struct db *, struct arena *, enum stmt,
+    const char *const *, enum db_status *, const char **);
 
 /*
  * Runs statement id on the connection.  One the up-front pass left
@@ -500,10 +527,11 @@ exec_once(struct db *db, struct arena *a, enum stmt id, const char *const *param
 		 * A new connection would run outside the transaction, and a
 		 * transaction whose opening failed runs nothing.
 		 */
-		if (!conn_alive(db) || db->q_res == NULL) {
+		if (!db->pipe || db->q_res == NULL || !conn_alive(db)) {
 			*st = DB_UNAVAILABLE;
 			return NULL;
 		}
+		return tx_exec(db, a, id, params, st, constraint);
 	} else if (ensure_conn(db) != 0 || (!db->prepared &&
 	    db_schema(db, NULL) != DB_SCHEMA_OK)) {
 		*st = DB_UNAVAILABLE;
@@ -587,169 +615,289 @@ results_clear(PGresult **res, size_t n)
 }
 
 /*
- * Sends qs[0..n) as one pipeline (one round trip) and reads every
- * result into res[] (the caller clears them): a failed query's error
- * result, NULL for those skipped after it.  Returns the index of the
- * first query that failed, its SQLSTATE in state, or n.  When the
- * connection broke, every res[] is NULL, state is "08006" and the
- * handle is disconnected.
+ * The transaction of db_tx_queue() is PostgreSQL's implicit transaction
+ * of a pipeline: every statement sent before the pipeline's Sync runs in
+ * one transaction, which the Sync commits (or, after a failed statement,
+ * rolls back); no BEGIN, no COMMIT.  A statement is sent with a flush
+ * request, so that its result can be read while the transaction stays
+ * open.  Until the Sync the server does not wait for more in a state
+ * that idle_in_transaction_session_timeout covers; a worker that dies
+ * closes the connection, and the server rolls the transaction back.
  */
-static size_t
-pipeline(struct db *db, const struct pipe_q *qs, size_t n, PGresult **res,
-    char state[6])
-{
-	const struct stmt_def *d;
-	const char *s;
-	ExecStatusType es;
-	size_t i, failed = n;
-	PGresult *r;
-	int ok = PQenterPipelineMode(db->conn) == 1;
 
-	for (i = 0; i < n; i++)
-		res[i] = NULL;
-	snprintf(state, 6, "00000");
-	for (i = 0; ok && i < n; i++) {
-		d = qs[i].sql == NULL ? &db_statements[qs[i].id] : NULL;
-		/* one the up-front pass left unprepared runs unnamed */
-		if (d != NULL && !d->replan && db->ready[qs[i].id])
-			ok = PQsendQueryPrepared(db->conn, d->name, d->nparams,
-			    qs[i].params, NULL, NULL, 0) == 1;
-		else
-			ok = PQsendQueryParams(db->conn, d != NULL ? d->sql :
-			    qs[i].sql, d != NULL ? d->nparams : qs[i].nparams,
-			    NULL, qs[i].params, NULL, NULL, 0) == 1;
-	}
-	ok = ok && PQpipelineSync(db->conn) == 1;
-	for (i = 0; ok && i < n; i++) {
-		if ((r = PQgetResult(db->conn)) == NULL) {
-			ok = 0;
-			break;
-		}
-		es = PQresultStatus(r);
-		if (es == PGRES_TUPLES_OK || es == PGRES_COMMAND_OK)
-			res[i] = r;
-		else if (failed == n) {
-			failed = i;
-			s = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-			snprintf(state, 6, "%s", s != NULL ? s : "08006");
-			res[i] = r;
-		} else
-			PQclear(r);
-		/* each query's results end with a NULL */
-		if ((r = PQgetResult(db->conn)) != NULL) {
-			PQclear(r);
-			ok = 0;
-		}
-	}
-	if (ok) {
-		r = PQgetResult(db->conn);
-		ok = r != NULL && PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+/* Sends query q into the open pipeline; 1, or 0 when it cannot. */
+static int
+pipe_send(struct db *db, const struct pipe_q *q)
+{
+	const struct stmt_def *d = q->sql == NULL ? &db_statements[q->id] :
+	    NULL;
+
+	/* one the up-front pass left unprepared runs unnamed */
+	if (d != NULL && !d->replan && db->ready[q->id])
+		return PQsendQueryPrepared(db->conn, d->name, d->nparams,
+		    q->params, NULL, NULL, 0) == 1;
+	return PQsendQueryParams(db->conn, d != NULL ? d->sql : q->sql,
+	    d != NULL ? d->nparams : q->nparams, NULL, q->params, NULL, NULL,
+	    0) == 1;
+}
+
+/*
+ * The next query's result in the open pipeline (an error result for a
+ * failed one, PGRES_PIPELINE_ABORTED for one skipped after it), or NULL
+ * when the connection broke.
+ */
+static PGresult *
+pipe_read(struct db *db)
+{
+	PGresult *r, *x;
+
+	if ((r = PQgetResult(db->conn)) == NULL)
+		return NULL;
+	/* each query's results end with a NULL */
+	if ((x = PQgetResult(db->conn)) != NULL) {
+		PQclear(x);
 		PQclear(r);
+		return NULL;
 	}
-	if (ok && PQexitPipelineMode(db->conn) != 1)
-		ok = 0;
-	if (failed < n)
-		metrics_add(METRIC_DB_ERROR);
-	if (!ok || PQstatus(db->conn) != CONNECTION_OK) {
-		results_clear(res, n);
-		if (failed == n)
-			metrics_add(METRIC_DB_ERROR);
-		disconnect(db);
-		snprintf(state, 6, "08006");
-		return failed < n ? failed : 0;
+	return r;
+}
+
+/* The transaction's connection broke: it is gone, and so is the handle's. */
+static void
+pipe_lost(struct db *db)
+{
+	db->pipe = 0;
+	metrics_add(METRIC_DB_ERROR);
+	disconnect(db);
+}
+
+/*
+ * Reads up to the pipeline's Sync (sent) and leaves pipeline mode: 1 when
+ * every statement since the last result read and the commit succeeded, 0
+ * when one failed (the transaction was rolled back), -1 when the
+ * connection broke (disconnected; the outcome is unknown).
+ */
+static int
+pipe_end(struct db *db)
+{
+	PGresult *r;
+	ExecStatusType es;
+	int failed = 0, nulls = 0;
+
+	while (nulls < 2) {
+		if ((r = PQgetResult(db->conn)) == NULL) {
+			nulls++;
+			continue;
+		}
+		nulls = 0;
+		es = PQresultStatus(r);
+		PQclear(r);
+		if (es == PGRES_PIPELINE_SYNC) {
+			db->pipe = 0;
+			db->in_tx = 0;
+			if (PQexitPipelineMode(db->conn) != 1 ||
+			    PQtransactionStatus(db->conn) != PQTRANS_IDLE)
+				break;
+			return failed ? 0 : 1;
+		}
+		if (es != PGRES_COMMAND_OK && es != PGRES_TUPLES_OK) {
+			if (es != PGRES_PIPELINE_ABORTED)
+				metrics_add(METRIC_DB_ERROR);
+			failed = 1;
+		}
 	}
-	return failed;
+	pipe_lost(db);
+	return -1;
+}
+
+/*
+ * Sends q with a flush request and reads its result (the caller clears
+ * it), as pipe_read() does; NULL: the connection broke (disconnected).
+ */
+static PGresult *
+pipe_exec(struct db *db, const struct pipe_q *q)
+{
+	PGresult *r;
+
+	if (!pipe_send(db, q) || PQsendFlushRequest(db->conn) != 1 ||
+	    PQflush(db->conn) != 0 || (r = pipe_read(db)) == NULL) {
+		pipe_lost(db);
+		return NULL;
+	}
+	return r;
+}
+
+/*
+ * A statement's result inside the open transaction, as exec_once()
+ * returns it: a failed statement fails the transaction, and nothing is
+ * sent after it.
+ */
+static PGresult *
+tx_exec(struct db *db, struct arena *a, enum stmt id,
+    const char *const *params, enum db_status *st, const char **constraint)
+{
+	struct pipe_q q;
+	PGresult *r;
+	ExecStatusType es;
+
+	*st = DB_UNAVAILABLE;
+	if (db->pipe_failed)
+		return NULL;
+	memset(&q, 0, sizeof(q));
+	q.id = id;
+	q.params = params;
+	if ((r = pipe_exec(db, &q)) == NULL)
+		return NULL;
+	es = PQresultStatus(r);
+	if (es == PGRES_TUPLES_OK || es == PGRES_COMMAND_OK) {
+		*st = DB_OK;
+		return r;
+	}
+	db->pipe_failed = 1;
+	metrics_add(METRIC_DB_ERROR);
+	*st = classify(db, a, r, constraint);
+	if (*st == DB_RETRY)
+		*st = DB_UNAVAILABLE;
+	PQclear(r);
+	return NULL;
 }
 
 /* Ends the transaction, rolling back whatever it did. */
 static void
 tx_abort(struct db *db)
 {
-	PGresult *r;
+	struct pipe_q q;
 
 	db->in_tx = 0;
 	db->queued = 0;
-	if (db->conn == NULL || PQtransactionStatus(db->conn) == PQTRANS_IDLE)
+	if (!db->pipe)
 		return;
-	r = PQexec(db->conn, "ROLLBACK");
-	if (PQresultStatus(r) != PGRES_COMMAND_OK ||
-	    PQtransactionStatus(db->conn) != PQTRANS_IDLE)
-		disconnect(db);
-	PQclear(r);
+	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
+		pipe_lost(db);
+		return;
+	}
+	/*
+	 * ROLLBACK in the implicit transaction ends it (the server's
+	 * warning that no transaction is in progress is dropped by
+	 * notice()); after a failed statement the Sync alone does.
+	 */
+	memset(&q, 0, sizeof(q));
+	q.sql = "ROLLBACK";
+	if ((!db->pipe_failed && !pipe_send(db, &q)) ||
+	    PQpipelineSync(db->conn) != 1) {
+		pipe_lost(db);
+		return;
+	}
+	(void)pipe_end(db);
 }
 
-/* Queues the transaction's opening.  See db.h. */
+/* Queues a statement of the transaction's opening.  See db.h. */
 void
 db_tx_queue(struct db *db, enum stmt id, const char *const *params)
 {
-	db_tx_rollback(db);
-	db->queued = 1;
-	db->q_sent = 0;
-	db->q_res = NULL;
-	db->q_id = id;
-	db->q_params = params;
-	snprintf(db->q_state, sizeof(db->q_state), "00000");
+	if (!db->queued) {
+		db_tx_rollback(db);
+		db->queued = 1;
+		db->q_sent = 0;
+		db->q_res = NULL;
+		db->q_n = 0;
+		snprintf(db->q_state, sizeof(db->q_state), "00000");
+	}
+	if (db->q_n == DB_TX_OPENING_MAX)
+		abort();	/* a bug: the caller knows the limit */
+	db->q_id[db->q_n] = id;
+	db->q_params[db->q_n++] = params;
 }
 
 /*
- * Sends the queued opening, followed by statement id when id <
- * STMT__MAX, in one round trip.  The opening's outcome is kept for
- * db_tx_opened(); the result of id is returned as exec_once() does.
+ * Opens the transaction: sends the queued opening, followed by statement
+ * id when id < STMT__MAX, in one round trip.  The opening's outcome is
+ * kept for db_tx_opened(); the result of id is returned as exec_once()
+ * does.
  */
 static PGresult *
 exec_queued(struct db *db, struct arena *a, enum stmt id,
     const char *const *params, enum db_status *st, const char **constraint)
 {
-	struct pipe_q q[3];
-	PGresult *res[3], *r = NULL;
-	size_t n = 2, failed;
+	struct pipe_q q[DB_TX_OPENING_MAX + 1];
+	PGresult *res[DB_TX_OPENING_MAX + 1], *r = NULL;
+	ExecStatusType es;
+	const char *s;
+	size_t nq = db->q_n, n, i;
+	int ok;
 
 	db->queued = 0;
 	db->q_sent = 1;
 	db->in_tx = 1;	/* from here no statement runs outside it */
 	*st = DB_UNAVAILABLE;
+	snprintf(db->q_state, sizeof(db->q_state), "08006");
 	if (ensure_conn(db) != 0 || (!db->prepared &&
-	    db_schema(db, NULL) != DB_SCHEMA_OK)) {
-		snprintf(db->q_state, sizeof(db->q_state), "08006");
+	    db_schema(db, NULL) != DB_SCHEMA_OK))
 		return NULL;
-	}
 	if (PQtransactionStatus(db->conn) != PQTRANS_IDLE) {
 		log_error("a transaction was left open; reconnecting");
 		disconnect(db);
-		if (ensure_conn(db) != 0) {
-			snprintf(db->q_state, sizeof(db->q_state), "08006");
+		if (ensure_conn(db) != 0)
 			return NULL;
-		}
 	}
 	refresh_plans(db);
 	memset(q, 0, sizeof(q));
-	q[0].sql = "BEGIN";
-	q[1].id = db->q_id;
-	q[1].params = db->q_params;
-	if (id < STMT__MAX) {
-		q[2].id = id;
-		q[2].params = params;
-		n = 3;
+	for (i = 0; i < nq; i++) {
+		q[i].id = db->q_id[i];
+		q[i].params = db->q_params[i];
 	}
-	failed = pipeline(db, q, n, res, db->q_state);
-	if (failed < 2) {
+	n = nq;
+	if (id < STMT__MAX) {
+		q[n].id = id;
+		q[n++].params = params;
+	}
+	if (PQenterPipelineMode(db->conn) != 1) {
+		disconnect(db);
+		return NULL;
+	}
+	db->pipe = 1;
+	db->pipe_failed = 0;
+	for (i = 0, ok = 1; ok && i < n; i++)
+		ok = pipe_send(db, &q[i]);
+	ok = ok && PQsendFlushRequest(db->conn) == 1 && PQflush(db->conn) == 0;
+	for (i = 0; i < n; i++)
+		res[i] = NULL;
+	for (i = 0; ok && i < n; i++)
+		ok = (res[i] = pipe_read(db)) != NULL;
+	if (!ok) {
+		results_clear(res, n);
+		pipe_lost(db);
+		return NULL;
+	}
+	for (i = 0; i < nq; i++)
+		if (PQresultStatus(res[i]) != PGRES_TUPLES_OK)
+			break;
+	if (i < nq) {
 		/* the opening failed: the transaction is to be rolled back */
-		if (db->conn != NULL && res[failed] != NULL &&
-		    strcmp(db->q_state, "55P03") != 0)
-			(void)classify(db, a, res[failed], NULL);
+		db->pipe_failed = 1;
+		metrics_add(METRIC_DB_ERROR);
+		s = PQresultErrorField(res[i], PG_DIAG_SQLSTATE);
+		snprintf(db->q_state, sizeof(db->q_state), "%s",
+		    s != NULL ? s : "08006");
+		if (strcmp(db->q_state, "55P03") != 0)
+			(void)classify(db, a, res[i], NULL);
 	} else {
 		snprintf(db->q_state, sizeof(db->q_state), "00000");
-		db->q_res = res[1];
-		res[1] = NULL;
+		db->q_res = res[nq - 1];
+		res[nq - 1] = NULL;
 		arena_defer(a, pgres_free, db->q_res);
-		if (n == 3 && failed == 2) {
-			*st = classify(db, a, res[2], constraint);
+		es = n > nq ? PQresultStatus(res[nq]) : PGRES_EMPTY_QUERY;
+		if (n > nq && (es == PGRES_TUPLES_OK ||
+		    es == PGRES_COMMAND_OK)) {
+			r = res[nq];
+			res[nq] = NULL;
+			*st = DB_OK;
+		} else if (n > nq) {
+			db->pipe_failed = 1;
+			metrics_add(METRIC_DB_ERROR);
+			*st = classify(db, a, res[nq], constraint);
 			if (*st == DB_RETRY)
 				*st = DB_UNAVAILABLE;
-		} else if (n == 3) {
-			r = res[2];
-			res[2] = NULL;
-			*st = DB_OK;
 		}
 	}
 	results_clear(res, n);
@@ -784,35 +932,24 @@ db_tx_sent(const struct db *db)
 int
 db_tx_commit(struct db *db, enum stmt id, const char *const *params)
 {
-	struct pipe_q q[2];
-	PGresult *res[2];
-	char state[6];
-	size_t n = 0, failed;
-	int ok;
+	struct pipe_q q;
 
 	if (!db->in_tx)
 		return -1;
-	if (!conn_alive(db) ||
-	    PQtransactionStatus(db->conn) != PQTRANS_INTRANS) {
-		tx_abort(db);
-		return -1;
-	}
-	memset(q, 0, sizeof(q));
-	if (id != STMT__MAX) {
-		q[n].id = id;
-		q[n++].params = params;
-	}
-	q[n++].sql = "COMMIT";
-	failed = pipeline(db, q, n, res, state);
-	/* COMMIT of a transaction that failed answers ROLLBACK */
-	ok = failed == n && strcmp(PQcmdStatus(res[n - 1]), "COMMIT") == 0;
-	results_clear(res, n);
-	if (!ok) {
+	if (!db->pipe || db->pipe_failed || !conn_alive(db)) {
 		tx_abort(db);
 		return -1;
 	}
 	db->in_tx = 0;
-	return 0;
+	memset(&q, 0, sizeof(q));
+	q.id = id;
+	q.params = params;
+	if ((id != STMT__MAX && !pipe_send(db, &q)) ||
+	    PQpipelineSync(db->conn) != 1) {
+		pipe_lost(db);
+		return -1;
+	}
+	return pipe_end(db) == 1 ? 0 : -1;
 }
 
 /* Rolls the transaction back, or forgets the queued one.  See db.h. */

@@ -51,7 +51,8 @@ enum stmt {
 	STMT_INVITE_ACCEPT,
 	STMT_INVITE_LOOKUP,
 	STMT_AUDIT_LIST,
-	STMT_IDEM_RESERVE,
+	STMT_IDEM_LOCK,
+	STMT_IDEM_LOOKUP,
 	STMT_IDEM_STORE,
 	STMT_SS_INVITE,
 	STMT_KIBO_MEMBERS_ADD,
@@ -134,24 +135,30 @@ PGresult *db_exec(struct db *db, struct arena *a, enum stmt id,
 uint64_t db_notify_gen(struct db *db, int *ok);
 
 /*
- * One transaction over several statements (Idempotency-Key: the
- * reservation, the handler's statements and the stored answer), opened
- * without a round trip of its own.  db_tx_queue() queues BEGIN and
- * statement id; the next db_exec() sends them with its own statement in
- * one round trip (a pipeline; params must live until then).  From then
- * on every db_exec() runs inside the transaction: none is retried, a
- * lost connection is not replaced, and after a failed opening nothing
- * runs (DB_UNAVAILABLE).  db_tx_sent() says whether the opening was
- * sent.  db_tx_opened() (sending the opening now if it is still queued)
- * returns id's result, or NULL with its SQLSTATE in state ("55P03": a
- * lock wait timed out; "08006": no connection), the transaction then
- * rolled back.  db_tx_commit() runs statement id (STMT__MAX: none) and
- * COMMIT in one round trip: 0 when the transaction committed, -1 when it
- * did not, or may not have (the connection broke); any statement of the
- * transaction that failed makes it -1.  db_tx_rollback() rolls back, or
- * forgets a queued opening.  After any of the three the transaction is
- * over.
+ * One transaction over several statements (Idempotency-Key: the key's
+ * lock and lookup, the handler's statements and the stored answer),
+ * opened without a round trip of its own and without BEGIN or COMMIT:
+ * it is the implicit transaction of a libpq pipeline, which its Sync
+ * ends.  db_tx_queue() queues statement id, a statement of the opening
+ * (at most DB_TX_OPENING_MAX, in order); the next db_exec() sends them
+ * with its own statement in one round trip (params must live until
+ * then).  From then on every db_exec() runs inside the transaction, one
+ * round trip each: none is retried, a lost connection is not replaced,
+ * and after a failed statement nothing runs (DB_UNAVAILABLE).
+ * db_tx_sent() says whether the opening was sent.  db_tx_opened()
+ * (sending the opening now if it is still queued) returns the result of
+ * the opening's last statement, or NULL with the SQLSTATE of the first
+ * that failed in state ("55P03": a lock wait timed out; "08006": no
+ * connection), the transaction then rolled back.  db_tx_commit() sends
+ * statement id (STMT__MAX: none) and the Sync that commits, in one round
+ * trip: 0 when the transaction committed, -1 when it did not, or may not
+ * have (the connection broke); any statement of the transaction that
+ * failed makes it -1.  db_tx_rollback() rolls back, or forgets a queued
+ * opening.  After any of the three the transaction is over.  A worker
+ * that dies inside the transaction closes its connection: the server
+ * rolls it back.
  */
+#define DB_TX_OPENING_MAX	2
 void db_tx_queue(struct db *db, enum stmt id, const char *const *params);
 int db_tx_sent(const struct db *db);
 PGresult *db_tx_opened(struct db *db, struct arena *a, char state[6]);

@@ -973,59 +973,60 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	/* ---- Idempotency-Key (POST of an authenticated caller) ---- */
 
 	/*
-	 * Reserves key $3 of caller $2 (hex SHA-256 of the token's sub) in
-	 * tenant $1 (the nil uuid for routes without a tenant) for a
-	 * request whose keyed hash is $4 (hex): a new row, or the row of an
-	 * expired key (24 hours) taken over.  Opens the request's
-	 * transaction: the row stays invisible, and locked, until the answer
-	 * is stored with it and committed, so that a request with the same
-	 * key waits for that commit (or the rollback), for at most $5
-	 * milliseconds (lock_timeout, for this insert only: o, then r puts
-	 * the session's value back once ins is done).  $6 is the
-	 * transaction's idle_in_transaction_session_timeout.  One row:
-	 * reserved; when not reserved, the key's row: same (the same
-	 * request), status, content_type, response, location, etag.
+	 * Takes the lock of key $3 of caller $2 (hex SHA-256 of issuer and
+	 * sub) in tenant $1 (the nil uuid for routes without a tenant): a
+	 * transaction-level advisory lock on a hash of the three, held until
+	 * the request's transaction ends, so that a request with the same
+	 * key waits for that commit (or rollback), for at most $4
+	 * milliseconds (lock_timeout, for this lock only: o, then the final
+	 * SELECT puts the session's value back).  Two keys whose hashes
+	 * meet only wait for each other.  Opens the request's transaction.
 	 */
-	[STMT_IDEM_RESERVE] = { "idem_reserve",
+	[STMT_IDEM_LOCK] = { "idem_lock",
 	    "WITH o0 AS MATERIALIZED ("
 	    " SELECT current_setting('lock_timeout') AS lt"
 	    "), o AS MATERIALIZED ("
-	    " SELECT o0.lt, set_config('lock_timeout', $5::text, true),"
-	    "  set_config('idle_in_transaction_session_timeout', $6::text,"
-	    "  true) FROM o0"
-	    "), ins AS ("
-	    " INSERT INTO idempotency (tenant_id, caller, key, request_hash,"
-	    "  status, response)"
-	    " SELECT $1::uuid, decode($2::text, 'hex'), $3::text,"
-	    "  decode($4::text, 'hex'), 0, '' FROM o"
-	    " ON CONFLICT (tenant_id, caller, key) DO UPDATE SET"
-	    "  request_hash = EXCLUDED.request_hash, status = 0,"
-	    "  content_type = NULL, response = '', location = NULL,"
-	    "  etag = NULL, created_at = now()"
-	    " WHERE idempotency.created_at < now() - interval '24 hours'"
-	    " RETURNING 1"
-	    "), r AS MATERIALIZED ("
-	    " SELECT set_config('lock_timeout', o.lt, true)"
-	    " FROM o, (SELECT count(*) FROM ins) AS n"
-	    ") SELECT EXISTS (SELECT 1 FROM ins) AS reserved,"
-	    " i.request_hash = decode($4::text, 'hex') AS same, i.status,"
-	    " i.content_type, encode(i.response, 'hex') AS response,"
-	    " i.location, i.etag"
-	    " FROM r LEFT JOIN idempotency i"
-	    "  ON i.tenant_id = $1::uuid AND i.caller = decode($2::text, 'hex')"
-	    "  AND i.key = $3::text", 6, 0 },
+	    " SELECT o0.lt, set_config('lock_timeout', $4::text, true) FROM o0"
+	    "), l AS MATERIALIZED ("
+	    " SELECT pg_advisory_xact_lock(hashtextextended("
+	    "  $1::text::uuid::text || ' ' || $2::text || ' ' || $3::text,"
+	    "  20261203)) FROM o"
+	    ") SELECT set_config('lock_timeout', o.lt, true) FROM o, l", 4, 0 },
 
 	/*
-	 * Stores the answer of the request that reserved key $3 of caller
-	 * $2 in tenant $1, in the same transaction: $4 status, $5 content
-	 * type, $6 body (hex), $7 Location, $8 ETag.
+	 * After idem_lock, in a statement of its own so that its snapshot
+	 * is taken once the lock is held: the answer stored for key $3 of
+	 * caller $2 in tenant $1, when one is younger than 24 hours (an
+	 * older one is deleted): same (the request's keyed hash is $4, hex),
+	 * status, content_type, response (hex), location, etag.  No row:
+	 * the key is free.
+	 */
+	[STMT_IDEM_LOOKUP] = { "idem_lookup",
+	    "WITH d AS ("
+	    " DELETE FROM idempotency WHERE tenant_id = $1::uuid"
+	    "  AND caller = decode($2::text, 'hex') AND key = $3::text"
+	    "  AND created_at < now() - interval '24 hours'"
+	    ") SELECT i.request_hash = decode($4::text, 'hex') AS same,"
+	    " i.status, i.content_type, encode(i.response, 'hex') AS response,"
+	    " i.location, i.etag FROM idempotency i"
+	    " WHERE i.tenant_id = $1::uuid AND i.caller = decode($2::text, 'hex')"
+	    "  AND i.key = $3::text"
+	    "  AND i.created_at >= now() - interval '24 hours'", 4, 0 },
+
+	/*
+	 * Stores the answer of the request that holds the lock of key $3 of
+	 * caller $2 in tenant $1, in its transaction: $4 the request's keyed
+	 * hash (hex), $5 status, $6 content type, $7 body (hex), $8
+	 * Location, $9 ETag.  A row for the key already there (written by
+	 * one that did not take the lock) is a unique violation: the
+	 * transaction fails.
 	 */
 	[STMT_IDEM_STORE] = { "idem_store",
-	    "UPDATE idempotency SET status = $4::int, content_type = $5::text,"
-	    " response = decode($6::text, 'hex'), location = $7::text,"
-	    " etag = $8::text"
-	    " WHERE tenant_id = $1::uuid AND caller = decode($2::text, 'hex')"
-	    "  AND key = $3::text AND status = 0", 8, 0 },
+	    "INSERT INTO idempotency (tenant_id, caller, key, request_hash,"
+	    " status, content_type, response, location, etag)"
+	    " VALUES ($1::uuid, decode($2::text, 'hex'), $3::text,"
+	    " decode($4::text, 'hex'), $5::int, $6::text,"
+	    " decode($7::text, 'hex'), $8::text, $9::text)", 9, 0 },
 
 	/* ---- ServiceStack seed 001 and Kibo seed 002 ---- */
 

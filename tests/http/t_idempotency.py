@@ -350,11 +350,12 @@ _idem_HOLD = 7243911  # the advisory lock the trigger below waits for
 @test
 def idempotency_request_racing_the_first_reservation_does_not_run():
     """The race of two requests with one key, made certain: a trigger holds
-    the first request's new idempotency row uncommitted (it waits for an
-    advisory lock this test holds) while the second request starts and
-    waits for that row; then the first goes on. The second must not run:
-    it waits for the first's commit (idempotency_wait_ms is long here) and
-    gets the replay, and one invite is made, not two."""
+    the first request as it stores its answer, its invite written and
+    uncommitted (it waits for an advisory lock this test holds), while the
+    second request starts and waits for the first's key; then the first
+    goes on. The second must not run: it waits for the first's commit
+    (idempotency_wait_ms is long here) and gets the replay, and one invite
+    is made, not two."""
     path = f"/v1/tenants/{TENANT_A}/invites"
     key = _idem_key("hold")
     body = {"email": unique("idrace") + "@example.com"}
@@ -388,8 +389,9 @@ def idempotency_request_racing_the_first_reservation_does_not_run():
         first = _idem_background("POST", path, body, headers=h)
         _idem_wait(lambda: waiting("advisory") == 1, "the first request in the trigger")
         second = _idem_background("POST", path, body, headers=h)
-        _idem_wait(lambda: waiting("transactionid") == 1,
-                   "the second request to wait for the first's row")
+        # the first waits in the trigger, the second for the first's key
+        _idem_wait(lambda: waiting("advisory") == 2,
+                   "the second request to wait for the first's key")
         holder.stdin.write(f"SELECT pg_advisory_unlock({_idem_HOLD});\n")
         holder.stdin.close()
         holder.wait(timeout=30)
@@ -811,26 +813,43 @@ def _idem_kill_workers():
        "workers after the kill")
 
 
+def _idem_made(what, tenant, name):
+    """Rows of users (by username) or groups (by code) named so."""
+    if what == "users":
+        return _idem_users_named(tenant, name)
+    return int(sql_one(f"SELECT count(*) FROM groups WHERE tenant_id = {lit(tenant)} "
+                       f"AND code = {lit(name)}"))
+
+
 @test
 def idempotency_killed_worker_leaves_no_reservation():
-    """The reservation, the write and the stored answer are one
-    transaction. A worker killed (SIGKILL) while its request is held
-    inside the write (a trigger on users waits for a lock this test
-    holds), or whose database session is terminated after the write while
-    it stores the answer (a trigger on idempotency), left nothing
-    committed: once that session is gone, the retry with the same key
-    runs for real (201, not 409 "in progress" for a day) and makes one
-    user."""
-    path = f"/v1/tenants/{TENANT_A}/users"
-    for stage, table, when, fault in (
-            ("in the write", "users", "AFTER INSERT ON users FOR EACH ROW WHEN "
-             "(NEW.username = {name})", "kill"),
-            ("storing the answer", "idempotency", "BEFORE UPDATE ON idempotency FOR EACH ROW "
-             "WHEN (NEW.key = {key})", "terminate")):
+    """The key's lock and look-up, the write and the stored answer are one
+    transaction. A worker killed (SIGKILL) while its request is held inside
+    the write (a trigger waits for a lock this test holds), or whose
+    database session is terminated as it stores the answer (a trigger on
+    idempotency), leaves nothing: the answer is stored in a statement of
+    its own, after the write's result came back, and only then is the
+    transaction committed. Once that session is gone the retry with the
+    same key runs for real (201, not 409 "in progress" for a day) and makes
+    one row. Both a group create and a /v1 user create."""
+    groups = f"/v1/tenants/{TENANT_A}/groups"
+    users = f"/v1/tenants/{TENANT_A}/users"
+    for stage, what, table, when, fault in (
+            ("in the write", "groups", "groups", "AFTER INSERT ON groups FOR EACH ROW WHEN "
+             "(NEW.code = {name})", "kill"),
+            ("storing the answer", "groups", "idempotency", "BEFORE INSERT ON idempotency "
+             "FOR EACH ROW WHEN (NEW.key = {key})", "terminate"),
+            ("in the write", "users", "users", "AFTER INSERT ON users FOR EACH "
+             "ROW WHEN (NEW.username = {name})", "kill"),
+            ("storing the answer", "users", "idempotency", "BEFORE INSERT ON "
+             "idempotency FOR EACH ROW WHEN (NEW.key = {key})", "terminate")):
         key = _idem_key("kill")
-        body = {"username": unique("idk")}
+        name = unique("idk")
+        path, body = ((users, {"username": name}) if what == "users" else
+                      (groups, {"kind": "user", "code": name, "name": name}))
+        stage = f"{what} {stage}"
         h = {"Idempotency-Key": key}
-        trig = when.format(name=lit(body["username"]), key=lit(key))
+        trig = when.format(name=lit(name), key=lit(key))
         psql(f"""CREATE FUNCTION it_idem_kill() RETURNS trigger LANGUAGE plpgsql AS $$
                  BEGIN PERFORM pg_advisory_xact_lock_shared({_idem_HOLD}); RETURN NEW; END $$;
                  CREATE TRIGGER it_idem_kill {trig} EXECUTE FUNCTION it_idem_kill();""",
@@ -857,7 +876,7 @@ def idempotency_killed_worker_leaves_no_reservation():
 
             _idem_wait(lambda: len(held()) == 1, f"the request held {stage}")
             backend = held()[0]
-            eq(_idem_rows(TENANT_A, key), [], f"{stage}: the reservation seen by others")
+            eq(_idem_rows(TENANT_A, key), [], f"{stage}: the key's row seen by others")
             if fault == "kill":
                 _idem_kill_workers()
             else:
@@ -877,11 +896,76 @@ def idempotency_killed_worker_leaves_no_reservation():
                 holder.wait()
             psql(f"DROP TRIGGER IF EXISTS it_idem_kill ON {table}; "
                  "DROP FUNCTION IF EXISTS it_idem_kill();", user="postgres")
-        eq(_idem_rows(TENANT_A, key), [], f"{stage}: the key's row after the kill")
-        eq(_idem_users_named(TENANT_A, body["username"]), 0,
-           f"{stage}: users rows after the kill")
         wait_ready()
+        eq(_idem_rows(TENANT_A, key), [], f"{stage}: the key's row after the kill")
+        eq(_idem_made(what, TENANT_A, name), 0, f"{stage}: rows after the kill")
         r = request("POST", path, body, headers=h)
         eq((r.status, r.header(_idem_REPLAYED)), (201, None), f"{stage}: the retry ({r!r})")
-        eq(_idem_users_named(TENANT_A, body["username"]), 1, f"{stage}: users rows")
+        eq(_idem_made(what, TENANT_A, name), 1, f"{stage}: rows after the retry")
         eq([s for s, _ in _idem_rows(TENANT_A, key)], ["201"], f"{stage}: the key's row")
+
+def _idem_pg_log():
+    with open(os.path.join(PG_DIR, "postgresql.log"), "rb") as f:
+        return f.read().decode("utf-8", "replace")
+
+
+def _idem_pg_mark(label):
+    """Logs a marker statement and waits until PostgreSQL's log has it."""
+    mark = f"it_idem_mark_{label}_{uuid.uuid4().hex}"
+    psql(f"SELECT '{mark}'", user="postgres")
+    _idem_wait(lambda: mark in _idem_pg_log(), f"PostgreSQL to log {mark}")
+    return mark
+
+
+def _idem_statements(path, body, h):
+    """The statements rosterd ran for one request (log_statement = all),
+    in order, by prepared name (<unnamed> for SQL text), and the answer."""
+    a = _idem_pg_mark("a")
+    r = request("POST", path, body, headers=h)
+    b = _idem_pg_mark("b")
+    log = _idem_pg_log()
+    seg = log[log.index(a):log.index(b)]
+    names = []
+    for line in seg.splitlines():
+        if "LOG:  execute " in line:
+            names.append(line.split("LOG:  execute ", 1)[1].split(":", 1)[0])
+    return names, r
+
+
+@test
+def idempotency_statements_of_a_keyed_create():
+    """What a keyed create costs the database, counted in statements: the
+    key's lock, its look-up and the route's own statement in one round
+    trip, then the stored answer and the commit in a second; no BEGIN, no
+    COMMIT. Without a key, the create alone."""
+    users = f"/v1/tenants/{TENANT_A}/users"
+    groups = f"/v1/tenants/{TENANT_A}/groups"
+    psql("ALTER SYSTEM SET log_statement = 'all'; SELECT pg_reload_conf();", user="postgres")
+    try:
+        # the setting reaches rosterd's sessions at their next command
+        _idem_wait(lambda: "user_create_v1" in _idem_statements(
+            users, {"username": unique("ids")}, {})[0], "log_statement in rosterd's sessions")
+        cases = [
+            ("plain user", users, lambda: {"username": unique("ids")}, False,
+             ["user_create_v1"]),
+            ("keyed user", users, lambda: {"username": unique("ids")}, True,
+             ["idem_lock", "idem_lookup", "user_create_v1", "idem_store"]),
+            ("plain group", groups, lambda: dict(kind="user", code=unique("ids"), name="g"),
+             False, ["group_create"]),
+            ("keyed group", groups, lambda: dict(kind="user", code=unique("ids"), name="g"),
+             True, ["idem_lock", "idem_lookup", "group_create", "idem_store"]),
+        ]
+        for label, path, mk, keyed, want in cases:
+            h = {"Idempotency-Key": _idem_key("stmts")} if keyed else {}
+            body = mk()
+            got, r = _idem_statements(path, body, h)
+            eq(r.status, 201, f"{label}: {r!r}")
+            eq(got, want, f"{label}: statements")
+            if keyed:
+                got, r = _idem_statements(path, body, h)
+                eq((r.status, r.header(_idem_REPLAYED)), (201, "true"), f"{label}: replay")
+                # the replay: the lock and the look-up (and the route's
+                # statement sent with them), then ROLLBACK
+                eq(got[:2], want[:2], f"{label}: replay statements")
+    finally:
+        psql("ALTER SYSTEM RESET log_statement; SELECT pg_reload_conf();", user="postgres")
