@@ -53,7 +53,7 @@ static const struct fmt_limits stored_limits = {
 /* Bodies of up to SCIM_MAX_MEMBERS members (nginx caps the bytes). */
 static const struct fmt_limits group_limits = {
 	.max_depth = 16, .max_items = SCIM_MAX_MEMBERS + 64,
-	.max_string = 65536, .max_nodes = 4 * SCIM_MAX_MEMBERS + 4096,
+	.max_string = 65536, .max_nodes = 8 * SCIM_MAX_MEMBERS + 4096,
 };
 
 static const char *const kinds[] = { "security", "user", "admin",
@@ -201,7 +201,7 @@ member_ids(struct http_req *req, struct http_resp *resp,
 		return 0;
 	n = v->type == VALUE_ARRAY ? v->u.arr.n : 1;
 	if (n > SCIM_MAX_MEMBERS) {
-		scim_error(req, resp, 413, "tooMany", arena_sprintf(req->arena,
+		scim_error(req, resp, 413, NULL, arena_sprintf(req->arena,
 		    "At most %d members in one request.", SCIM_MAX_MEMBERS));
 		return -1;
 	}
@@ -477,6 +477,7 @@ scim_groups_put(struct http_req *req, struct http_resp *resp)
 struct members_patch {
 	int		 replace_all;
 	struct idlist	 adds, rms;
+	size_t		 taken;		/* operations handled here entirely */
 };
 
 /* The ids of a members filter made of value eq "..." joined by or. */
@@ -534,6 +535,7 @@ members_hook(void *ctx, struct http_req *req, struct http_resp *resp,
 	    (path->attr.urn != NULL && strcasecmp(path->attr.urn,
 	    SCIM_URN_GROUP) != 0))
 		return 0;
+	mp->taken++;
 	if (path->attr.sub != NULL || path->sub_after != NULL)
 		return 1;	/* members.display: read-only, ignored */
 	if (path->filter != NULL) {
@@ -548,7 +550,6 @@ members_hook(void *ctx, struct http_req *req, struct http_resp *resp,
 			ids_add(req->arena, &mp->rms, ids.v[--ids.n]);
 		if (strcmp(op, "remove") == 0)
 			return 1;
-		ids.n = 0;
 	} else if (strcmp(op, "remove") == 0) {
 		if (value == NULL || value->type == VALUE_NULL) {
 			mp->replace_all = 1;
@@ -623,6 +624,16 @@ scim_groups_patch(struct http_req *req, struct http_resp *resp)
 		}
 		if (group_cols(req, resp, res, &c) != 0)
 			return;
+		if (mp.taken == scim_obj_get(body, "Operations")->u.arr.n &&
+		    ifm == NULL) {
+			/*
+			 * Members only: set operations that commute with
+			 * any other writer's, so no version is awaited and
+			 * the group's own attributes are left as they are.
+			 */
+			memset(&c, 0, sizeof(c));
+			ver = NULL;
+		}
 		rc = group_update(req, resp, id, &c, mp.replace_all, &mp.adds,
 		    &mp.rms, ver, "patch");
 		if (rc < 0)

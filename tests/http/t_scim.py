@@ -518,6 +518,34 @@ def scim_group_patch_10000_members_is_a_set_operation():
 
 
 @test
+def scim_concurrent_member_patches_all_apply():
+    users = [_scim_new_user()["id"] for _ in range(12)]
+    g = _scim_new_group()
+    path = "/Groups/" + g["id"]
+    got = [None] * 13
+
+    def one(i):
+        try:
+            if i == 12:
+                got[i] = _scim_patch(path, [{"op": "replace", "path": "displayName",
+                                             "value": g["displayName"] + " renamed"}]).status
+            else:
+                got[i] = _scim_patch(path, [{"op": "add", "path": "members",
+                                             "value": [{"value": users[i]}]}]).status
+        except Exception as e:  # noqa: BLE001 - reported below
+            got[i] = repr(e)
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(13)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    eq(got, [204] * 13, "every concurrent PATCH succeeds")
+    eq(_scim_members(TENANT_A, g["id"]), set(users), "every member added")
+    eq(_scim("GET", path).json()["displayName"], g["displayName"] + " renamed",
+       "the rename is not lost")
+
+
+@test
 def scim_tenant_isolation():
     ua = _scim_new_user()
     ga = _scim_new_group(members=[ua["id"]])
