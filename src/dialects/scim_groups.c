@@ -273,13 +273,15 @@ group_cols(struct http_req *req, struct http_resp *resp, struct value *res,
 	return 0;
 }
 
+/* The body as a Group, its members' ids in ids; NULL with the error sent. */
 static struct value *
-group_body(struct http_req *req, struct http_resp *resp)
+group_body(struct http_req *req, struct http_resp *resp, struct idlist *ids)
 {
 	struct value *body = scim_body(req, resp, &group_limits);
 	char err[160];
 
-	if (body == NULL)
+	if (body == NULL ||
+	    member_ids(req, resp, scim_obj_get(body, "members"), 1, ids) != 0)
 		return NULL;
 	if (scim_normalize(req->arena, &scim_rt_group, body, err,
 	    sizeof(err)) != 0) {
@@ -336,9 +338,8 @@ scim_groups_create(struct http_req *req, struct http_resp *resp)
 	enum db_status st;
 	PGresult *r;
 
-	if ((res = group_body(req, resp)) == NULL ||
+	if ((res = group_body(req, resp, &ids)) == NULL ||
 	    scim_proj_init(req, resp, &p) != 0 ||
-	    member_ids(req, resp, scim_obj_get(res, "members"), 1, &ids) != 0 ||
 	    group_cols(req, resp, res, &c) != 0)
 		return;
 	params[0] = req->tenant;
@@ -455,9 +456,8 @@ scim_groups_put(struct http_req *req, struct http_resp *resp)
 	int rc;
 
 	if ((id = scim_path_id(req, resp, "group")) == NULL ||
-	    (res = group_body(req, resp)) == NULL ||
+	    (res = group_body(req, resp, &ids)) == NULL ||
 	    scim_proj_init(req, resp, &p) != 0 ||
-	    member_ids(req, resp, scim_obj_get(res, "members"), 1, &ids) != 0 ||
 	    group_cols(req, resp, res, &c) != 0)
 		return;
 	rc = group_update(req, resp, id, &c, 1, &ids, &none, ifm, "replace");
@@ -723,8 +723,9 @@ scim_groups_list(struct http_req *req, struct http_resp *resp)
 	    &params, &np) < 0)
 		return;
 	buf_init(&q, req->arena);
-	buf_printf(&q, "SELECT t.total, x.* FROM (SELECT count(*) AS total"
-	    " FROM groups g WHERE g.tenant_id = $1::uuid%s) AS t"
+	buf_printf(&q, "SELECT t.total, t.tenant_ok, x.* FROM"
+	    " (SELECT count(*) AS total, (SELECT EXISTS (SELECT 1 FROM tenants"
+	    "  WHERE id = $1::uuid)) AS tenant_ok FROM groups g WHERE g.tenant_id = $1::uuid%s) AS t"
 	    " LEFT JOIN LATERAL (SELECT " DB_SCIM_GROUP_COLS ", %s"
 	    " FROM groups g WHERE g.tenant_id = $1::uuid%s%s"
 	    " OFFSET $2::bigint LIMIT $3::bigint)"
@@ -741,6 +742,10 @@ scim_groups_list(struct http_req *req, struct http_resp *resp)
 		return;
 	}
 	n = PQntuples(r);
+	if (n < 1 || strcmp(db_get(r, 0, "tenant_ok"), "t") != 0) {
+		scim_error(req, resp, 404, NULL, "No tenant has this id.");
+		return;
+	}
 	items = arena_allocarray(req->arena, (size_t)n + 1, sizeof(*items));
 	for (i = 0; i < n && db_get(r, i, "id") != NULL; i++) {
 		items[i] = group_from_row(req, r, i);

@@ -408,6 +408,10 @@ def scim_user_patch_quirks():
                         ([{"op": "replace", "path": "active", "value": "maybe"}], "invalidValue"),
                         ([{"op": "replace", "path": "groups", "value": []}], "mutability"),
                         ([{"op": "replace", "path": "userName", "value": ""}], "invalidValue"),
+                        ([{"op": "replace", "path": "displayName"}], "invalidValue"),
+                        ([{"op": "add", "path": "emails"}], "invalidValue"),
+                        ([{"op": "replace", "path": 'emails[nosuch eq "x"].value',
+                           "value": "y"}], "invalidPath"),
                         ([{"op": "replace", "path": "title", "value": "ok"},
                           {"op": "replace", "path": "active", "value": 7}], "invalidValue")):
             body = {"schemas": [_scim_URN_PATCH]}
@@ -483,6 +487,11 @@ def scim_groups_and_members():
     eq(r.status, 200, f"PUT ({r!r})")
     eq(sorted(m["value"] for m in r.json()["members"]), sorted(ids[2:]), "PUT members")
     eq(r.json()[_scim_URN_RG]["kind"], "admin", "kind through the extension")
+    # a member without a value in a PUT: 400, the members stay
+    with _scim_unchanged():
+        for bad in ([{}], [{"value": None}], "x", [{"display": "y"}]):
+            _scim_err(_scim("PUT", path, {"displayName": g["displayName"], "members": bad}),
+                      400, "invalidValue", f"PUT members {bad!r}")
     r = _scim_patch(path, [{"op": "remove", "path": "members"}])
     eq(r.status, 204, "remove all members")
     eq(_scim_members(TENANT_A, g["id"]), set(), "no members")
@@ -583,6 +592,10 @@ def scim_tenant_isolation():
     check(f"/scim/v2/tenants/{TENANT_A}/Users/{ua['id']}" in r.json()["meta"]["location"],
           "meta.location under the tenant path")
     eq(_scim_members(TENANT_A, ga["id"]), {ua["id"]}, "A's group untouched")
+    # a tenant that does not exist: 404, not an empty list
+    for what in ("Users", "Groups"):
+        _scim_err(request("GET", f"/scim/v2/tenants/{uuid.uuid4()}/{what}"), 404,
+                  what=f"{what} of an unknown tenant")
 
 
 @test
