@@ -153,12 +153,23 @@ scim_query(const struct http_req *req, const char *name, int *bad)
 	return NULL;
 }
 
+int
+scim_tenant_ok(struct http_req *req, struct http_resp *resp)
+{
+	if (req->tenant != NULL && uuid_valid(req->tenant, strlen(req->tenant)))
+		return 1;
+	scim_error(req, resp, 404, NULL, "No tenant has this id.");
+	return 0;
+}
+
 const char *
 scim_path_id(struct http_req *req, struct http_resp *resp, const char *what)
 {
 	const char *id = http_req_param(req, "id");
 	char canon[UUID_STR_LEN + 1];
 
+	if (!scim_tenant_ok(req, resp))
+		return NULL;
 	if (id == NULL || uuid_normalize(id, strlen(id), canon) != 0) {
 		scim_error(req, resp, 404, NULL, arena_sprintf(req->arena,
 		    "No %s has this id.", what));

@@ -338,7 +338,8 @@ scim_groups_create(struct http_req *req, struct http_resp *resp)
 	enum db_status st;
 	PGresult *r;
 
-	if ((res = group_body(req, resp, &ids)) == NULL ||
+	if (!scim_tenant_ok(req, resp) ||
+	    (res = group_body(req, resp, &ids)) == NULL ||
 	    scim_proj_init(req, resp, &p) != 0 ||
 	    group_cols(req, resp, res, &c) != 0)
 		return;
@@ -707,7 +708,7 @@ scim_groups_list(struct http_req *req, struct http_resp *resp)
 	int np = 3, i, n;
 
 	buf_init(&o, req->arena);
-	if (scim_paging(req, resp, &start, &count) != 0 ||
+	if (!scim_tenant_ok(req, resp) || scim_paging(req, resp, &start, &count) != 0 ||
 	    scim_proj_init(req, resp, &p) != 0 ||
 	    scim_order(req, resp, SCIM_URN_GROUP, group_sort,
 	    RS_ARRAY_LEN(group_sort), "g.id", "g.created_at, g.id", &o) != 0)

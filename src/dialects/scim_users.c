@@ -397,7 +397,8 @@ scim_users_create(struct http_req *req, struct http_resp *resp)
 	PGresult *r;
 	int i;
 
-	if ((res = user_body(req, resp)) == NULL ||
+	if (!scim_tenant_ok(req, resp) ||
+	    (res = user_body(req, resp)) == NULL ||
 	    user_cols(req, resp, res, cols) != 0)
 		return;
 	params[0] = req->tenant;
@@ -608,7 +609,7 @@ scim_users_list(struct http_req *req, struct http_resp *resp)
 	int np = 3, i, n;
 
 	buf_init(&o, req->arena);
-	if (scim_paging(req, resp, &start, &count) != 0 ||
+	if (!scim_tenant_ok(req, resp) || scim_paging(req, resp, &start, &count) != 0 ||
 	    scim_proj_init(req, resp, &p) != 0 ||
 	    scim_order(req, resp, SCIM_URN_USER, user_sort,
 	    RS_ARRAY_LEN(user_sort), "u.id", "u.created_at, u.id", &o) != 0)

@@ -594,8 +594,14 @@ def scim_tenant_isolation():
     eq(_scim_members(TENANT_A, ga["id"]), {ua["id"]}, "A's group untouched")
     # a tenant that does not exist: 404, not an empty list
     for what in ("Users", "Groups"):
-        _scim_err(request("GET", f"/scim/v2/tenants/{uuid.uuid4()}/{what}"), 404,
-                  what=f"{what} of an unknown tenant")
+        for t in (str(uuid.uuid4()), "not-a-tenant"):
+            _scim_err(request("GET", f"/scim/v2/tenants/{t}/{what}"), 404,
+                      what=f"{what} of tenant {t}")
+            _scim_err(request("GET", f"/scim/v2/tenants/{t}/{what}/{uuid.uuid4()}"), 404,
+                      what=f"one of {what} of tenant {t}")
+            _scim_err(request("POST", f"/scim/v2/tenants/{t}/{what}",
+                              {"userName": unique("nt"), "displayName": unique("nt")}), 404,
+                      what=f"POST {what} to tenant {t}")
 
 
 @test
