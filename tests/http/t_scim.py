@@ -748,6 +748,10 @@ def scim_errors_in_scim_shape():
     _scim_err(_scim("POST", "/ServiceProviderConfig", {}), 405, what="wrong method")
     _scim_err(_scim("POST", "/Users", "x" * (1024 * 1024 + 10), raw=True), 413,
               what="too large")
+    # over nginx's cap for /scim/ (2 MiB, max_bulk_body_bytes): nginx's 413,
+    # in SCIM's shape
+    _scim_err(_scim("PUT", f"/Groups/{uuid.uuid4()}", b"{" + b" " * (2 * 1024 * 1024) + b"}",
+                    raw=True), 413, what="over nginx's cap")
     _scim_err(_scim("POST", "/Users", "{", raw=True), 400, "invalidSyntax", "bad JSON")
     _scim_err(_scim("POST", "/Users", "[]", raw=True), 400, "invalidSyntax", "an array")
     _scim_err(_scim("POST", "/Users", "<a/>", ctype="application/xml", raw=True), 415,
