@@ -568,7 +568,8 @@ scim_normalize(struct arena *a, const struct scim_rtype *rt,
 			ext = sc == rt->core ? out : obj_child(a, out,
 			    sc->urn);
 			for (j = 0; j < v->u.obj.n; j++)
-				if (norm_put(a, sc, ext, v->u.obj.members[j].key,
+				if (norm_put(a, sc, ext,
+				    v->u.obj.members[j].key,
 				    v->u.obj.members[j].val, err, errlen) != 0)
 					return -1;
 			continue;
@@ -592,7 +593,8 @@ scim_normalize(struct arena *a, const struct scim_rtype *rt,
 			return -1;
 	}
 	/* empty extension objects go */
-	if (rt->ext != NULL && (ext = scim_obj_get(out, rt->ext->urn)) != NULL &&
+	if (rt->ext != NULL &&
+	    (ext = scim_obj_get(out, rt->ext->urn)) != NULL &&
 	    ext->type == VALUE_OBJECT && ext->u.obj.n == 0)
 		scim_obj_del(out, rt->ext->urn);
 	res->u.obj = out->u.obj;
@@ -986,16 +988,15 @@ patch_path(struct patch *p, enum patch_op op, const struct scim_path *path,
 		if (at != NULL && (at->flags & SA_MULTI)) {
 			if (arr == NULL || arr->type != VALUE_ARRAY)
 				return 0;
-			for (i = 0; i < arr->u.arr.n; i++)
-				if (arr->u.arr.items[i]->type == VALUE_OBJECT) {
-					if (x == NULL)
-						scim_obj_del(arr->u.arr.items[i],
-						    subname);
-					else
-						scim_obj_put(p->a,
-						    arr->u.arr.items[i],
-						    subname, x);
-				}
+			for (i = 0; i < arr->u.arr.n; i++) {
+				el = arr->u.arr.items[i];
+				if (el->type != VALUE_OBJECT)
+					continue;
+				if (x == NULL)
+					scim_obj_del(el, subname);
+				else
+					scim_obj_put(p->a, el, subname, x);
+			}
 			return 0;
 		}
 		if (x == NULL) {
@@ -1784,7 +1785,7 @@ scim_listq_query(struct http_req *req, struct http_resp *resp,
 		return -1;
 	if (q->cursor != NULL &&
 	    query_long(req, resp, "count", SCIM_DEF_COUNT, &q->count) != 0)
-		return -1;	/* uncapped: over the maximum is invalidCount */
+		return -1;	/* uncapped: over the maximum: invalidCount */
 	if (q->count < 0)
 		q->count = 0;
 	return cursor_count(req, resp, q);

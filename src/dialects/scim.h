@@ -14,9 +14,11 @@
 #define SCIM_URN_GROUP	"urn:ietf:params:scim:schemas:core:2.0:Group"
 #define SCIM_URN_ENT \
 	"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
-#define SCIM_URN_RGROUP	"urn:rosterd:params:scim:schemas:extension:2.0:Group"
+#define SCIM_URN_RGROUP \
+	"urn:rosterd:params:scim:schemas:extension:2.0:Group"
 #define SCIM_URN_ERROR	"urn:ietf:params:scim:api:messages:2.0:Error"
-#define SCIM_URN_LIST	"urn:ietf:params:scim:api:messages:2.0:ListResponse"
+#define SCIM_URN_LIST \
+	"urn:ietf:params:scim:api:messages:2.0:ListResponse"
 #define SCIM_URN_PATCH	"urn:ietf:params:scim:api:messages:2.0:PatchOp"
 
 #define SCIM_MAX_COUNT	1000	/* largest page */

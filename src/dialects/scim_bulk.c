@@ -247,8 +247,9 @@ scim_bulk(struct http_req *req, struct http_resp *resp)
 	    fv->type != VALUE_NULL) {
 		if (fv->type != VALUE_NUMBER || (fail_on = atol(fv->u.str.p)) <
 		    1) {
-			scim_error(req, resp, 400, "invalidValue", "failOnErrors "
-			    "must be a whole number of at least 1.");
+			scim_error(req, resp, 400, "invalidValue",
+			    "failOnErrors must be a whole number of at "
+			    "least 1.");
 			return;
 		}
 	}
@@ -260,8 +261,9 @@ scim_bulk(struct http_req *req, struct http_resp *resp)
 		m = scim_str(o, "method");
 		p = scim_str(o, "path");
 		if (m == NULL || p == NULL) {
-			scim_error(req, resp, 400, "invalidSyntax", arena_sprintf(
-			    a, "Operations[%zu] needs a method and a path.", i));
+			scim_error(req, resp, 400, "invalidSyntax",
+			    arena_sprintf(a, "Operations[%zu] needs a method "
+			    "and a path.", i));
 			return;
 		}
 		bo[i].method = strcasecmp(m, "POST") == 0 ? "POST" :
@@ -272,9 +274,11 @@ scim_bulk(struct http_req *req, struct http_resp *resp)
 		bo[i].bulk_id = scim_str(o, "bulkId");
 		bo[i].version = scim_str(o, "version");
 		bo[i].data = scim_obj_get(o, "data");
-		if (strcmp(bo[i].method, "POST") == 0 && bo[i].bulk_id == NULL) {
-			scim_error(req, resp, 400, "invalidValue", arena_sprintf(
-			    a, "Operations[%zu]: a POST needs a bulkId.", i));
+		if (strcmp(bo[i].method, "POST") == 0 &&
+		    bo[i].bulk_id == NULL) {
+			scim_error(req, resp, 400, "invalidValue",
+			    arena_sprintf(a, "Operations[%zu]: a POST needs a "
+			    "bulkId.", i));
 			return;
 		}
 	}

@@ -98,7 +98,8 @@ group_from_row(struct http_req *req, const PGresult *r, int row)
 
 		if (strcmp(k, "externalId") == 0 ||
 		    strcmp(k, "displayName") == 0 ||
-		    strcmp(k, "members") == 0 || strcmp(k, SCIM_URN_RGROUP) == 0)
+		    strcmp(k, "members") == 0 ||
+		    strcmp(k, SCIM_URN_RGROUP) == 0)
 			continue;
 		value_set(a, out, k, st->u.obj.members[i].val);
 	}
@@ -255,8 +256,8 @@ group_cols(struct http_req *req, struct http_resp *resp, struct value *res,
 			if (strcmp(kinds[i], c->kind) == 0)
 				break;
 		if (i == RS_ARRAY_LEN(kinds)) {
-			scim_error(req, resp, 400, "invalidValue", "kind must be "
-			    "security, user, admin or privilege.");
+			scim_error(req, resp, 400, "invalidValue", "kind "
+			    "must be security, user, admin or privilege.");
 			return -1;
 		}
 	}
@@ -478,7 +479,7 @@ scim_groups_put(struct http_req *req, struct http_resp *resp)
 struct members_patch {
 	int		 replace_all;
 	struct idlist	 adds, rms;
-	size_t		 taken;		/* operations handled here entirely */
+	size_t		 taken;	/* operations handled here */
 };
 
 /* The ids of a members filter made of value eq "..." joined by or. */
@@ -740,7 +741,8 @@ scim_groups_query(struct http_req *req, struct http_resp *resp,
 	    " OFFSET $2::bigint LIMIT $3::bigint) AS x ON true",
 	    w.p != NULL ? w.p : "",
 	    scim_proj_excludes(&q->proj, "members") ?
-	    "NULL::json AS members" : DB_SCIM_GROUP_MEMBERS, w.p != NULL ? w.p : "", o.p);
+	    "NULL::json AS members" : DB_SCIM_GROUP_MEMBERS,
+	    w.p != NULL ? w.p : "", o.p);
 	if ((r = db_exec_sql(app->db, req->arena, sql.p, np, params,
 	    &st)) == NULL) {
 		if (st == DB_INVALID)

@@ -10,8 +10,8 @@
 #define A(n, t, f, d)		{ n, t, f, d, NULL, 0, NULL, NULL }
 #define AC(n, t, f, d, c)	{ n, t, f, d, NULL, 0, c, NULL }
 #define AR(n, f, d, r)		{ n, SA_REF, f, d, NULL, 0, NULL, r }
-#define AX(n, f, d, s)		{ n, SA_COMPLEX, f, d, s, RS_ARRAY_LEN(s), \
-				  NULL, NULL }
+#define AX(n, f, d, s) \
+	{ n, SA_COMPLEX, f, d, s, RS_ARRAY_LEN(s), NULL, NULL }
 
 static const char *const ref_user[] = { "User", NULL };
 static const char *const ref_group[] = { "Group", NULL };

@@ -518,7 +518,8 @@ scim_users_patch(struct http_req *req, struct http_resp *resp)
 			return;
 		}
 		if (PQntuples(r) != 1) {
-			scim_error(req, resp, 404, NULL, "No user has this id.");
+			scim_error(req, resp, 404, NULL,
+			    "No user has this id.");
 			return;
 		}
 		ver = db_get(r, 0, "version");
