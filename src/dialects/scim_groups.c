@@ -695,7 +695,9 @@ scim_groups_delete(struct http_req *req, struct http_resp *resp)
 
 /*
  * A page of the list q asks for.  See scim.h.  The total and the page
- * come from one statement; the filter's values are its parameters.
+ * come from one statement; the filter's values are its parameters.  The
+ * select list (members) is computed for the page's rows only, not for
+ * the rows OFFSET skips.
  */
 int
 scim_groups_query(struct http_req *req, struct http_resp *resp,
@@ -737,12 +739,12 @@ scim_groups_query(struct http_req *req, struct http_resp *resp,
 	    "  FROM tenants WHERE id = $1::uuid)) AS tenant_ok"
 	    "  FROM groups g WHERE g.tenant_id = $1::uuid%s) AS t"
 	    " LEFT JOIN LATERAL (SELECT " DB_SCIM_GROUP_COLS ", %s"
-	    " FROM groups g WHERE g.tenant_id = $1::uuid%s%s"
-	    " OFFSET $2::bigint LIMIT $3::bigint) AS x ON true",
+	    " FROM (SELECT * FROM groups g WHERE g.tenant_id = $1::uuid%s%s"
+	    " OFFSET $2::bigint LIMIT $3::bigint) AS g%s) AS x ON true",
 	    w.p != NULL ? w.p : "",
 	    scim_proj_excludes(&q->proj, "members") ?
 	    "NULL::json AS members" : DB_SCIM_GROUP_MEMBERS,
-	    w.p != NULL ? w.p : "", o.p);
+	    w.p != NULL ? w.p : "", o.p, o.p);
 	if ((r = db_exec_sql(app->db, req->arena, sql.p, np, params,
 	    &st)) == NULL) {
 		if (st == DB_INVALID)

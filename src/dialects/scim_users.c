@@ -596,7 +596,9 @@ scim_users_delete(struct http_req *req, struct http_resp *resp)
 
 /*
  * A page of the list q asks for.  See scim.h.  The total and the page
- * come from one statement; the filter's values are its parameters.
+ * come from one statement; the filter's values are its parameters.  The
+ * select list (groups, timestamps) is computed for the page's rows only,
+ * not for the rows OFFSET skips.
  */
 int
 scim_users_query(struct http_req *req, struct http_resp *resp,
@@ -638,9 +640,9 @@ scim_users_query(struct http_req *req, struct http_resp *resp,
 	    "  FROM tenants WHERE id = $1::uuid)) AS tenant_ok"
 	    "  FROM users u WHERE u.tenant_id = $1::uuid%s) AS t"
 	    " LEFT JOIN LATERAL (SELECT " DB_SCIM_USER_COLS
-	    " FROM users u WHERE u.tenant_id = $1::uuid%s%s"
-	    " OFFSET $2::bigint LIMIT $3::bigint) AS x ON true",
-	    w.p != NULL ? w.p : "", w.p != NULL ? w.p : "", o.p);
+	    " FROM (SELECT * FROM users u WHERE u.tenant_id = $1::uuid%s%s"
+	    " OFFSET $2::bigint LIMIT $3::bigint) AS u%s) AS x ON true",
+	    w.p != NULL ? w.p : "", w.p != NULL ? w.p : "", o.p, o.p);
 	if ((r = db_exec_sql(app->db, req->arena, sql.p, np, params,
 	    &st)) == NULL) {
 		if (st == DB_INVALID)
