@@ -586,7 +586,7 @@ scim_groups_patch(struct http_req *req, struct http_resp *resp)
 {
 	const char *id, *ifm = scim_if_match(req), *ver;
 	struct members_patch mp;
-	struct value *body, *res;
+	struct value *body, *res, *ext;
 	struct gcols c;
 	char err[160];
 	PGresult *r;
@@ -622,6 +622,14 @@ scim_groups_patch(struct http_req *req, struct http_resp *resp)
 		    sizeof(err)) != 0) {
 			scim_error(req, resp, 400, "invalidValue",
 			    arena_strdup(req->arena, err));
+			return;
+		}
+		ext = scim_obj_get(res, SCIM_URN_RGROUP);
+		if (scim_str(ext, "kind") == NULL ||
+		    scim_str(ext, "code") == NULL) {
+			scim_error(req, resp, 400, "invalidValue", "Every "
+			    "group has a kind and a code: they may be "
+			    "replaced, not removed.");
 			return;
 		}
 		if (group_cols(req, resp, res, &c) != 0)

@@ -622,6 +622,13 @@ def scim_groups_and_members():
         for bad in ([{}], [{"value": None}], "x", [{"display": "y"}]):
             _scim_err(_scim("PUT", path, {"displayName": g["displayName"], "members": bad}),
                       400, "invalidValue", f"PUT members {bad!r}")
+    # kind and code are required: replaced, never removed
+    with _scim_unchanged():
+        for a in ("kind", "code"):
+            _scim_err(_scim_patch(path, [{"op": "remove", "path": f"{_scim_URN_RG}:{a}"}]),
+                      400, "invalidValue", f"remove {a}")
+            _scim_err(_scim_patch(path, [{"op": "replace", "path": f"{_scim_URN_RG}:{a}",
+                                          "value": ""}]), 400, "invalidValue", f"{a} \"\"")
     r = _scim_patch(path, [{"op": "remove", "path": "members"}])
     eq(r.status, 204, "remove all members")
     eq(_scim_members(TENANT_A, g["id"]), set(), "no members")
