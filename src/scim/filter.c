@@ -102,7 +102,7 @@ skip_ws(struct parser *p)
 }
 
 /*
- * Describes what stands at offset at for a message: "end of filter", or
+ * Describes what stands at offset at for a message: "end of input", or
  * the token (a word, a string's start, one byte), quoted, printable
  * ASCII only, at most 24 bytes.
  */
@@ -226,7 +226,7 @@ static int
 split_path(struct parser *p, const char *s, size_t n, size_t at,
     struct scim_attrpath *a)
 {
-	const char *colon = NULL, *name, *dot;
+	const char *colon = NULL, *name, *dot, *dot2;
 	size_t i, nlen;
 
 	for (i = 0; i < n; i++)
@@ -237,11 +237,14 @@ split_path(struct parser *p, const char *s, size_t n, size_t at,
 	if (colon != NULL && (colon - s < 5 ||
 	    strncasecmp(s, "urn:", 4) != 0))
 		return fail_at(p, "a schema URN must start with \"urn:\"", at);
+	if (colon != NULL && nlen == 0)
+		return fail_at(p, "expected an attribute name after the schema "
+		    "URN", (size_t)(name - p->s));
 	dot = memchr(name, '.', nlen);
-	if (dot != NULL && memchr(dot + 1, '.', nlen -
-	    (size_t)(dot + 1 - name)) != NULL)
+	if (dot != NULL && (dot2 = memchr(dot + 1, '.', nlen -
+	    (size_t)(dot + 1 - name))) != NULL)
 		return fail_at(p, "an attribute path has at most one '.'",
-		    (size_t)(dot - p->s) + 1);
+		    (size_t)(dot2 - p->s) + 1);
 	if (!valid_name(name, dot != NULL ? (size_t)(dot - name) : nlen) ||
 	    (dot != NULL && !valid_name(dot + 1, nlen - (size_t)(dot + 1 -
 	    name))))
@@ -754,27 +757,29 @@ scim_path_parse(const char *s, size_t len, struct scim_path *out,
 	struct parser p = { .s = s, .len = len, .err = err,
 	    .errlen = errlen };
 	struct scim_node holder = { .kind = SCIM_N_VALPATH };
+	int rc;
 
 	memset(out, 0, sizeof(*out));
 	set_err(err, errlen, "%s", "");
-	if (check_input(&p, "path") != 0)
-		return -1;
-	if (parse_attrpath(&p, &out->attr) != 0)
-		return -1;
+	if (check_input(&p, "path") != 0 ||
+	    parse_attrpath(&p, &out->attr) != 0)
+		goto bad;
 	if (p.pos < p.len && p.s[p.pos] == '[') {
 		holder.path.sub = out->attr.sub;
-		if (parse_brackets(&p, &holder) != 0) {
-			scim_node_free(holder.left);
-			return -1;
-		}
+		rc = parse_brackets(&p, &holder);
 		out->filter = holder.left;
-		if (parse_path_sub(&p, out) != 0)
-			return -1;
+		if (rc != 0 || parse_path_sub(&p, out) != 0)
+			goto bad;
 	}
 	skip_ws(&p);
-	if (p.pos < p.len)
-		return fail_at(&p, "unexpected text after the path", p.pos);
+	if (p.pos < p.len) {
+		fail_at(&p, "unexpected text after the path", p.pos);
+		goto bad;
+	}
 	return 0;
+bad:
+	scim_path_clear(out);
+	return -1;
 }
 
 void
@@ -794,6 +799,13 @@ scim_path_clear(struct scim_path *p)
 #define SCIM_MAX_PARAM	65535
 /* the FROM alias whose column SCIM_SQL_ELEM is */
 #define SCIM_SQL_ELEM_ALIAS	"e(v)"
+/*
+ * The objects of a jsonb array, as a jsonpath: an array's elements that
+ * are objects with a member; SQL NULL, a JSON null, a scalar or an
+ * element that is no object yield none (where jsonb_array_elements()
+ * would fail the statement on a scalar), a lone object itself.
+ */
+#define SCIM_JSONB_OBJECTS	"'lax $[*] ? (exists (@.*))'"
 
 struct comp {
 	const struct scim_sqlattr *map;
@@ -839,15 +851,16 @@ name_is(const char *name, const char *a, const char *b)
 
 /* The row for [urn:]a[.b] (filter.h says which rows a URN finds). */
 static const struct scim_sqlattr *
-lookup(const struct comp *c, const char *urn, const char *a, const char *b)
+map_find(const struct scim_sqlattr *map, size_t nmap, const char *urn,
+    const char *a, const char *b)
 {
 	const struct scim_sqlattr *e;
 	int pass;
 	size_t i;
 
 	for (pass = 0; pass < 2; pass++)
-		for (i = 0; i < c->nmap; i++) {
-			e = &c->map[i];
+		for (i = 0; i < nmap; i++) {
+			e = &map[i];
 			if (!name_is(e->name, a, b))
 				continue;
 			if (urn == NULL && (pass == 1 || e->urn == NULL))
@@ -861,6 +874,26 @@ lookup(const struct comp *c, const char *urn, const char *a, const char *b)
 				return e;
 		}
 	return NULL;
+}
+
+static const struct scim_sqlattr *
+lookup(const struct comp *c, const char *urn, const char *a, const char *b)
+{
+	return map_find(c->map, c->nmap, urn, a, b);
+}
+
+const struct scim_sqlattr *
+scim_sqlmap_find(const struct scim_sqlattr *map, size_t nmap,
+    const struct scim_attrpath *a)
+{
+	const struct scim_sqlattr *e;
+
+	if (a == NULL || a->attr == NULL)
+		return NULL;
+	e = map_find(map, nmap, a->urn, a->attr, a->sub);
+	if (e == NULL && a->sub == NULL)
+		e = map_find(map, nmap, a->urn, a->attr, "value");
+	return e;
 }
 
 static int
@@ -1030,11 +1063,38 @@ like_pattern(enum scim_op op, const char *v)
 static void
 emit_pr(struct comp *c, const struct scim_sqlattr *e)
 {
-	if (e->type == SCIM_V_STRING && !(e->flags & SCIM_SQL_DATETIME)) {
+	if (e->type == SCIM_V_STRING && !(e->flags & (SCIM_SQL_DATETIME |
+	    SCIM_SQL_UUID))) {
 		put_sql(c, "(", e->sql, " IS NOT NULL AND ");
 		put_sql(c, e->sql, " <> '')", NULL);
 	} else
 		put_sql(c, e->sql, " IS NOT NULL", NULL);
+}
+
+/*
+ * "e = $n::uuid" for a uuid column: a value that is no UUID matches no
+ * row (eq is FALSE, ne TRUE) rather than failing the statement.
+ */
+static int
+emit_uuid_cmp(struct comp *c, const struct scim_sqlattr *e,
+    enum scim_op op, enum scim_vtype vt, const char *value)
+{
+	char id[UUID_STR_LEN + 1], num[16];
+
+	if (op != SCIM_EQ && op != SCIM_NE)
+		return cfail(c, "operator '%s' is not supported on id "
+		    "attribute '%s'", scim_op_name(op), e->name);
+	if (vt != SCIM_V_STRING && vt != SCIM_V_NUMBER)
+		return cfail(c, "attribute '%s' is an id: compare it with a "
+		    "string", e->name);
+	if (uuid_normalize(value, strlen(value), id) != 0) {
+		put_sql(c, op == SCIM_EQ ? "FALSE" : "TRUE", NULL, NULL);
+		return 0;
+	}
+	snprintf(num, sizeof(num), "$%d", param(c, xstrdup(id)));
+	put_sql(c, e->sql, op == SCIM_EQ ? " = " : " IS DISTINCT FROM ", num);
+	put_sql(c, "::uuid", NULL, NULL);
+	return 0;
 }
 
 /* "e op $n", the value checked and made a parameter. */
@@ -1056,6 +1116,8 @@ emit_value_cmp(struct comp *c, const struct scim_sqlattr *e,
 	char *v = NULL, num[16];
 	int n;
 
+	if (e->flags & SCIM_SQL_UUID)
+		return emit_uuid_cmp(c, e, op, vt, value);
 	if (check_value(c, e, op, vt, value, &v) != 0)
 		return -1;
 	if (op_is_text(op)) {
@@ -1099,12 +1161,29 @@ emit_leaf(struct comp *c, const struct scim_sqlattr *e, enum scim_op op,
 	return emit_value_cmp(c, e, op, vt, value);
 }
 
+/* [NOT ]EXISTS (SELECT 1 FROM <the elements> WHERE , closed by ")" */
 static void
 open_exists(struct comp *c, const struct scim_sqlattr *multi, int not)
 {
-	put_sql(c, not ? "NOT " : "", "EXISTS (SELECT 1 FROM "
-	    "jsonb_array_elements(", multi->sql);
-	put_sql(c, ") AS ", SCIM_SQL_ELEM_ALIAS, " WHERE ");
+	put_sql(c, not ? "NOT " : "", "EXISTS (SELECT 1 FROM ", NULL);
+	if (multi->flags & SCIM_SQL_ROWS)
+		put_sql(c, multi->sql, " AND ", NULL);
+	else
+		put_sql(c, "jsonb_path_query(", multi->sql, ", "
+		    SCIM_JSONB_OBJECTS ") AS " SCIM_SQL_ELEM_ALIAS " WHERE ");
+}
+
+/* "m pr": an element exists (jsonb: an object with a member). */
+static void
+emit_multi_pr(struct comp *c, const struct scim_sqlattr *m, int not)
+{
+	if (m->flags & SCIM_SQL_ROWS) {
+		put_sql(c, not ? "NOT " : "", "EXISTS (SELECT 1 FROM ", m->sql);
+		put_sql(c, ")", NULL, NULL);
+		return;
+	}
+	put_sql(c, "jsonb_path_exists(", m->sql, ", " SCIM_JSONB_OBJECTS ")");
+	put_sql(c, not ? " IS NOT TRUE" : "", NULL, NULL);
 }
 
 /*
@@ -1121,8 +1200,7 @@ compile_multi(struct comp *c, const struct scim_sqlattr *m,
 	int not = (n->op == SCIM_NE && !null) || (n->op == SCIM_EQ && null);
 
 	if (n->path.sub == NULL && (n->op == SCIM_PR || null)) {
-		put_sql(c, not ? "(" : "", "jsonb_array_length(", m->sql);
-		put_sql(c, ") > 0", not ? ") IS NOT TRUE" : "", NULL);
+		emit_multi_pr(c, m, not);
 		return 0;
 	}
 	if (null && n->op != SCIM_EQ && n->op != SCIM_NE)
@@ -1302,9 +1380,12 @@ check_row(const struct scim_sqlattr *map, size_t nmap, size_t i,
 		    e->name), -1;
 	if (((e->flags & SCIM_SQL_LOWER_INDEXED) && (e->flags &
 	    SCIM_SQL_CASE_EXACT)) || ((e->flags & (SCIM_SQL_LOWER_INDEXED |
-	    SCIM_SQL_CASE_EXACT | SCIM_SQL_DATETIME)) && e->type !=
-	    SCIM_V_STRING) || ((e->flags & SCIM_SQL_MULTI) && dot != NULL) ||
-	    e->type == SCIM_V_NULL || (e->flags & ~0x0fu))
+	    SCIM_SQL_CASE_EXACT | SCIM_SQL_DATETIME | SCIM_SQL_UUID)) &&
+	    e->type != SCIM_V_STRING) || ((e->flags & SCIM_SQL_UUID) &&
+	    (e->flags & ~(unsigned)SCIM_SQL_UUID)) ||
+	    ((e->flags & SCIM_SQL_MULTI) && dot != NULL) ||
+	    ((e->flags & SCIM_SQL_ROWS) && !(e->flags & SCIM_SQL_MULTI)) ||
+	    e->type == SCIM_V_NULL || (e->flags & ~0x3fu))
 		return set_err(err, errlen, "row %zu (%s): flags do not fit "
 		    "its type", i, e->name), -1;
 	for (j = 0; j < i; j++)
@@ -1316,7 +1397,8 @@ check_row(const struct scim_sqlattr *map, size_t nmap, size_t i,
 	plen = dot != NULL ? (size_t)(dot - e->name) : 0;
 	for (j = 0; dot != NULL && j < nmap; j++) {
 		m = &map[j];
-		if ((m->flags & SCIM_SQL_MULTI) && strlen(m->name) == plen &&
+		if ((m->flags & SCIM_SQL_MULTI) && !(m->flags & SCIM_SQL_ROWS) &&
+		    strlen(m->name) == plen &&
 		    strncasecmp(m->name, e->name, plen) == 0 &&
 		    (m->urn == NULL) == (e->urn == NULL) &&
 		    strstr(e->sql, SCIM_SQL_ELEM) == NULL)

@@ -40,6 +40,8 @@
 
 #include <stddef.h>
 
+#include "../util/util.h"
+
 #define SCIM_FILTER_MAX_LEN	4096	/* bytes of filter or path text */
 #define SCIM_FILTER_MAX_DEPTH	16	/* nested "(", "not(" and "[" */
 #define SCIM_FILTER_MAX_NODES	128	/* nodes of one tree */
@@ -90,15 +92,15 @@ const char *scim_op_name(enum scim_op op);
  * of more than SCIM_FILTER_MAX_NODES nodes is refused the same way.
  */
 int scim_filter_parse(const char *s, size_t len, struct scim_node **out,
-    char *err, size_t errlen);
+    char *err, size_t errlen) RS_MUSTCHECK;
 
 /*
- * Parses a PATCH path s[0..len) into *out (cleared first; the caller
- * releases it with scim_path_clear(), also after a failure).  Returns 0,
- * or -1 with a message in err for a 400 invalidPath.
+ * Parses a PATCH path s[0..len) into *out, which the caller releases
+ * with scim_path_clear().  Returns 0, or -1 with *out zeroed (clearing
+ * it again is harmless) and a message in err for a 400 invalidPath.
  */
 int scim_path_parse(const char *s, size_t len, struct scim_path *out,
-    char *err, size_t errlen);
+    char *err, size_t errlen) RS_MUSTCHECK;
 
 /* Frees a tree (NULL is fine). */
 void scim_node_free(struct scim_node *n);
@@ -126,17 +128,28 @@ void scim_path_clear(struct scim_path *p);
  *
  * Multi-valued complex attributes (emails, phoneNumbers, members...):
  * the row of the attribute itself ("emails") has SCIM_SQL_MULTI and a sql
- * that yields a jsonb array of objects or SQL NULL, never another jsonb
- * value ("u.attrs->'emails'").  Its sub-attributes are rows of their own
+ * that yields a jsonb array of objects ("u.attrs->'emails'"); SQL NULL,
+ * a JSON null, a scalar or elements that are no objects count as no
+ * element, never as an error.  Its sub-attributes are rows of their own
  * ("emails.value", "emails.type", "emails.primary") whose sql reads the
  * element SCIM_SQL_ELEM ("e.v->>'type'", "(e.v->>'primary')::boolean"):
  * only these fixed fragments, never a name from the request, reach the
  * SQL text.  Such a filter becomes
- *	EXISTS (SELECT 1 FROM jsonb_array_elements(<emails sql>) AS e(v)
- *	    WHERE <the comparison on the element>)
+ *	EXISTS (SELECT 1 FROM jsonb_path_query(<emails sql>,
+ *	    'lax $[*] ? (exists (@.*))') AS e(v) WHERE <the comparison>)
  * for emails[type eq "work"], emails.value eq "x", emails eq "x" (a
  * multi-valued attribute without sub-attribute compares its "value") and
- * emails[type eq "work"].value eq "x".  "emails pr" is a non-empty array.
+ * emails[type eq "work"].value eq "x" (both on the same element).
+ * "emails pr" is jsonb_path_exists() of the same: an object with a
+ * member.  "emails.value ne "x"" and "emails.value eq null" are true
+ * when no element has value "x" (has a value): NOT EXISTS (...).
+ *
+ * With SCIM_SQL_ROWS as well, the elements are rows of a table instead:
+ * the multi-valued row's sql is a FROM item, WHERE and its correlation
+ * with the outer row ("group_members m WHERE m.group_id = g.id"), and its
+ * sub-attribute rows read that item ("m.user_id::text"); the filter
+ * becomes EXISTS (SELECT 1 FROM <sql> AND <comparison>), so an index on
+ * the table serves members[value eq "id"] and members.value eq "id".
  *
  * A complex attribute that is not multi-valued has no row of its own:
  * name[givenName eq "x"] is name.givenName eq "x", and "manager eq x"
@@ -149,6 +162,10 @@ void scim_path_clear(struct scim_path *p);
 #define SCIM_SQL_DATETIME	0x04	/* a STRING that is a timestamptz */
 #define SCIM_SQL_LOWER_INDEXED	0x08	/* an index on lower(sql) exists:
 					 * not with CASE_EXACT */
+#define SCIM_SQL_ROWS		0x10	/* with MULTI: elements are rows */
+#define SCIM_SQL_UUID		0x20	/* a uuid column: eq, ne, pr only;
+					 * "$n::uuid", a value that is no
+					 * UUID matching nothing */
 
 struct scim_sqlattr {
 	const char	*name;
@@ -190,7 +207,7 @@ struct scim_sql {
  */
 int scim_filter_sql(const struct scim_node *n, const struct scim_sqlattr *map,
     size_t nmap, int first_param, struct scim_sql *out, char *err,
-    size_t errlen);
+    size_t errlen) RS_MUSTCHECK;
 
 /* Frees what a compiled expression holds and zeroes it. */
 void scim_sql_clear(struct scim_sql *s);
@@ -201,6 +218,14 @@ void scim_sql_clear(struct scim_sql *s);
  * of a SCIM_SQL_MULTI row reading SCIM_SQL_ELEM.  0, or -1 with err.
  */
 int scim_sqlmap_check(const struct scim_sqlattr *map, size_t nmap,
-    char *err, size_t errlen);
+    char *err, size_t errlen) RS_MUSTCHECK;
+
+/*
+ * The row of an attribute path (for sortBy, say), found as filters find
+ * theirs: [urn:]attr[.sub], or attr.value when attr has no row of its
+ * own.  NULL when the map has none.
+ */
+const struct scim_sqlattr *scim_sqlmap_find(const struct scim_sqlattr *map,
+    size_t nmap, const struct scim_attrpath *a);
 
 #endif

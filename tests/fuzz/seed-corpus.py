@@ -264,5 +264,28 @@ for s in [b"workers = 4\nmax_body_bytes = 2M\nlisten_mode = 0600\n",
           b"statement_timeout_ms = -0\n", b"x" * 5000 + b"\n"]:
     put("config", "unit", s)
 
+# ---- SCIM filters and PATCH paths ----
+ent = b"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+for s in units["check_scim_filter.c"]:
+    if len(s) < 400 and not s.startswith(b"error:") and \
+            b"lower(" not in s and b"EXISTS" not in s and \
+            not re.search(rb"offset|attribute '|compare it| [snb]:|^\[", s) and \
+            (re.search(rb"(?i)\b(eq|ne|co|sw|ew|pr|gt|ge|lt|le)\b", s) or
+             re.fullmatch(rb"[A-Za-z0-9_$:.\[\]]+", s)):
+        put("scim_filter", "unit", s)
+for s in [b'userName eq "Test_User_00aa00aa-bb11-cc22-dd33-44ee44ee44ee"',
+          b'externalId eq "johnwong"', b'displayName eq "EDU All personal"',
+          b'emails[type eq "work"].value eq "x@example.com"',
+          b'id eq "5171a35d82074e068ce2" and manager eq "2c2f"',
+          b'members[value eq "89bb1940-b905-4575-9e7f-6f887cfb368e"]',
+          b'emails[type eq "work"].value', b'name.givenName',
+          ent + b":employeeNumber", ent + b":manager",
+          b'userType ne "Employee" and not (emails co "example.com" or '
+          b'emails.value co "example.org")',
+          b'meta.lastModified gt "2011-05-13T04:42:34Z"',
+          b'x.n ge -1.5e3 or active eq TRUE', b"(" * 17 + b"a pr" + b")" * 17,
+          b" and ".join([b"a pr"] * 65), b'x eq "\\ud83d\\ude00\\u00e9"']:
+    put("scim_filter", "seed", s)
+
 for t in sorted(count):
     print("%-10s %d" % (t, count[t]))
