@@ -16,17 +16,16 @@
 #include "scim.h"
 
 static const struct scim_sqlattr group_map[] = {
-	{ "id", NULL, "g.id::text", SCIM_V_STRING, SCIM_SQL_CASE_EXACT },
+	{ "id", NULL, "g.id", SCIM_V_STRING, SCIM_SQL_UUID },
 	{ "displayName", NULL, "g.name", SCIM_V_STRING,
 	    SCIM_SQL_LOWER_INDEXED },
 	{ "externalId", NULL, "(g.attrs->'scim'->>'externalId')",
 	    SCIM_V_STRING, SCIM_SQL_CASE_EXACT },
-	{ "members", NULL, "(SELECT jsonb_agg(jsonb_build_object('value',"
-	    " m.user_id::text)) FROM group_members m"
-	    " WHERE m.tenant_id = g.tenant_id AND m.group_id = g.id)",
-	    SCIM_V_STRING, SCIM_SQL_MULTI },
-	{ "members.value", NULL, "(e.v->>'value')", SCIM_V_STRING,
-	    SCIM_SQL_CASE_EXACT },
+	{ "members", NULL, "group_members m WHERE m.tenant_id = g.tenant_id"
+	    " AND m.group_id = g.id", SCIM_V_STRING,
+	    SCIM_SQL_MULTI | SCIM_SQL_ROWS },
+	{ "members.value", NULL, "m.user_id", SCIM_V_STRING, SCIM_SQL_UUID },
+	{ "members.type", NULL, "'User'", SCIM_V_STRING, SCIM_SQL_CASE_EXACT },
 	{ "meta.created", NULL, "g.created_at", SCIM_V_STRING,
 	    SCIM_SQL_DATETIME },
 	{ "meta.lastModified", NULL, "g.updated_at", SCIM_V_STRING,

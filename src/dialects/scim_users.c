@@ -17,7 +17,7 @@
 
 /* What a filter may name, and the SQL it reads. */
 static const struct scim_sqlattr user_map[] = {
-	{ "id", NULL, "u.id::text", SCIM_V_STRING, SCIM_SQL_CASE_EXACT },
+	{ "id", NULL, "u.id", SCIM_V_STRING, SCIM_SQL_UUID },
 	{ "userName", NULL, "u.username", SCIM_V_STRING,
 	    SCIM_SQL_LOWER_INDEXED },
 	{ "externalId", NULL, "u.external_id", SCIM_V_STRING,
@@ -53,12 +53,10 @@ static const struct scim_sqlattr user_map[] = {
 	{ "phoneNumbers.type", NULL, "(e.v->>'type')", SCIM_V_STRING, 0 },
 	{ "phoneNumbers.primary", NULL, "((e.v->>'primary')::boolean)",
 	    SCIM_V_BOOL, 0 },
-	{ "groups", NULL, "(SELECT jsonb_agg(jsonb_build_object('value',"
-	    " m.group_id::text)) FROM group_members m"
-	    " WHERE m.tenant_id = u.tenant_id AND m.user_id = u.id)",
-	    SCIM_V_STRING, SCIM_SQL_MULTI },
-	{ "groups.value", NULL, "(e.v->>'value')", SCIM_V_STRING,
-	    SCIM_SQL_CASE_EXACT },
+	{ "groups", NULL, "group_members m WHERE m.tenant_id = u.tenant_id"
+	    " AND m.user_id = u.id", SCIM_V_STRING,
+	    SCIM_SQL_MULTI | SCIM_SQL_ROWS },
+	{ "groups.value", NULL, "m.group_id", SCIM_V_STRING, SCIM_SQL_UUID },
 	{ "meta.created", NULL, "u.created_at", SCIM_V_STRING,
 	    SCIM_SQL_DATETIME },
 	{ "meta.lastModified", NULL, "u.updated_at", SCIM_V_STRING,

@@ -593,6 +593,16 @@ def scim_groups_and_members():
                                                        "displayName": g["displayName"] + "!"}}])
     eq(r.status, 204, f"rename ({r!r})")
     eq(_scim("GET", path).json()["displayName"], g["displayName"] + "!", "renamed")
+    # filters on membership, both ways (rows of group_members, by index)
+    b = _scim_list("/Groups?excludedAttributes=members&filter=" +
+                   _scim_q(f'members[value eq "{ids[0]}"] and members.type eq "User"'))
+    eq([x["id"] for x in b["Resources"]], [g["id"]], "members[value eq]")
+    b = _scim_list("/Users?filter=" + _scim_q(f'groups.value eq "{g["id"]}"'))
+    eq(sorted(x["id"] for x in b["Resources"]), sorted([ids[0], ids[2], ids[3]]),
+       "groups.value eq")
+    for f in ('id eq "not-a-uuid"', 'members.value eq "x"'):
+        eq(_scim_list("/Groups?filter=" + _scim_q(f))["totalResults"], 0,
+           f"{f}: matches nothing, no error")
     # a user's groups attribute
     ug = _scim("GET", "/Users/" + ids[0]).json()["groups"]
     eq([(x["value"], x["display"]) for x in ug], [(g["id"], g["displayName"] + "!")],
