@@ -7,8 +7,10 @@
 //   node tests/scim/runner.js --base https://127.0.0.1:PORT/scim/v2 \
 //       [--ca CERT.pem] [--counts FILE] [SUITE...]
 //
-// Suites: every tests/scim/replays/*.json (named by file name without .json)
-// and every Runscope export in tests/scim/okta/ (named okta/FILE, run with
+// Suites: every tests/scim/replays/*.json (named by file name without
+// .json), schema-roundtrip (lib/conformance.js: PATCH and PUT of every writable
+// attribute /Schemas advertises, read back), and every Runscope export in
+// tests/scim/okta/ (named okta/FILE, run with
 // tests/scim/okta/initial-script.js as the environment's initial script).
 // SUITE names pick some of them; a name that is no suite is a failure. A
 // SUITE that is the path of a .json file runs it as a Runscope export (so
@@ -26,6 +28,7 @@ const path = require('path');
 const http = require('./lib/http');
 const replay = require('./lib/replay');
 const runscope = require('./lib/runscope');
+const conformance = require('./lib/conformance');
 
 const here = __dirname;
 
@@ -63,6 +66,7 @@ function suites() {
 	for (const f of fs.readdirSync(rdir).sort())
 		if (f.endsWith('.json'))
 			out.push({ name: f.slice(0, -5), kind: 'replay', file: path.join(rdir, f) });
+	out.push({ name: 'schema-roundtrip', kind: 'conformance' });
 	const odir = path.join(here, 'okta');
 	if (fs.existsSync(odir))
 		for (const f of fs.readdirSync(odir).sort())
@@ -92,7 +96,7 @@ async function main() {
 			line += ` # ${note}`;
 		process.stdout.write(line + '\n');
 		if (detail)
-			process.stdout.write(detail.split('\n').map((l) =>
+			process.stdout.write(detail.trimEnd().split('\n').map((l) =>
 			    '    ' + l.replace(/^ +/, '')).join('\n') + '\n');
 	};
 	const all = suites();
@@ -112,6 +116,10 @@ async function main() {
 	}
 	const globals = { token, tokenB: process.env.SCIM_TOKEN_B || '' };
 	for (const s of chosen) {
+		if (s.kind === 'conformance') {
+			await conformance.run(o.base, token, report);
+			continue;
+		}
 		let doc;
 		try {
 			doc = JSON.parse(fs.readFileSync(s.file, 'utf8'));

@@ -29,9 +29,9 @@
 // step did not set fails, saying so.
 //
 // Ops: eq (deep equality), ne, eqi (strings, ignoring case), present,
-// absent (missing or null), noneOrEmpty (absent or []), notEmpty, isInt, includes / excludes (an array
-// holds / does not hold the value), length, matches (a regular expression),
-// endsWith, type (typeof).
+// absent (missing or null), noneOrEmpty (absent or []), notEmpty, isInt,
+// includes / excludes (an array holds / does not hold the value), length,
+// matches (a regular expression), endsWith, type (typeof).
 
 const crypto = require('crypto');
 const util = require('util');
