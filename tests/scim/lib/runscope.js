@@ -260,7 +260,9 @@ async function runTest(test, vars, report, log) {
 		}
 		for (const a of step.assertions || []) {
 			const got = source(res, a);
-			const m = compare(got, a, a.value === null ? null : String(a.value));
+			const want = a.value === null || a.value === undefined ? null :
+			    substitute(String(a.value), vars, missing);
+			const m = compare(got, a, want);
 			if (a.source === 'response_time') {
 				notes.push(`response time ${res.ms.toFixed(0)} ms` +
 				    (m ? ` (not enforced: ${a.comparison} ${a.value})` : ''));
@@ -269,6 +271,8 @@ async function runTest(test, vars, report, log) {
 			if (m)
 				failures.push(m);
 		}
+		if (missing.size && !failures.some((f) => f.startsWith('unset')))
+			failures.push(`unset variables: ${[...missing].join(', ')}`);
 		for (const v of step.variables || []) {
 			const got = source(res, v);
 			if (got !== undefined)
