@@ -16,7 +16,8 @@
 // SUITE that is the path of a .json file runs it as a Runscope export (so
 // Okta's published file runs as downloaded, wherever it is kept).
 // SCIM_TOKEN is a tenant API token of the tenant under test; SCIM_TOKEN_B
-// one of another tenant (the isolation replay uses it).
+// one of another tenant (the isolation replay uses it); each SCIM_VAR_name
+// is the replays' {{name}} (tenant ids, other tokens).
 //
 // Prints "ok - …" / "not ok - …" per step (details indented below a
 // failure), then "N passed, N failed" (", K skipped" when K > 0), or with
@@ -115,6 +116,9 @@ async function main() {
 		}
 	}
 	const globals = { token, tokenB: process.env.SCIM_TOKEN_B || '' };
+	for (const [k, v] of Object.entries(process.env))
+		if (k.startsWith('SCIM_VAR_'))
+			globals[k.slice(9)] = v;
 	for (const s of chosen) {
 		if (s.kind === 'conformance') {
 			await conformance.run(o.base, token, report);
