@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "dialects/dialect.h"
+#include "dialects/scim.h"
 #include "dialects/v1.h"
 
 const struct route routes[] = {
@@ -126,6 +127,83 @@ const struct route routes[] = {
 	    AUTHZ_TENANT_READ, "tenantId", &dialect_v1, v1_aliases_get },
 	{ "DELETE", "/v1/tenants/{tenantId}/aliases/{aliasId}", 0,
 	    AUTHZ_SYSTEM_ADMIN, "tenantId", &dialect_v1, v1_aliases_delete },
+
+	/*
+	 * SCIM 2.0: the token's tenant (an API token or a TenantAdmin JWT;
+	 * a SystemAdmin names it with X-Tenant-Id), and any tenant by path.
+	 */
+	{ "GET", "/scim/v2/ServiceProviderConfig", ROUTE_CI,
+	    AUTHZ_TENANT_READ, NULL, &dialect_scim, scim_spc },
+	{ "GET", "/scim/v2/ResourceTypes", ROUTE_CI,
+	    AUTHZ_TENANT_READ, NULL, &dialect_scim, scim_rtypes },
+	{ "GET", "/scim/v2/ResourceTypes/{id}", ROUTE_CI,
+	    AUTHZ_TENANT_READ, NULL, &dialect_scim, scim_rtype_get },
+	{ "GET", "/scim/v2/Schemas", ROUTE_CI,
+	    AUTHZ_TENANT_READ, NULL, &dialect_scim, scim_schemas },
+	{ "GET", "/scim/v2/Schemas/{id}", ROUTE_CI,
+	    AUTHZ_TENANT_READ, NULL, &dialect_scim, scim_schema_get },
+	{ "GET", "/scim/v2/Me", ROUTE_CI,
+	    AUTHZ_TENANT_READ, NULL, &dialect_scim, scim_me },
+	{ "POST", "/scim/v2/Users", ROUTE_CI,
+	    AUTHZ_TENANT_ADMIN, NULL, &dialect_scim, scim_users_create },
+	{ "GET", "/scim/v2/Users", ROUTE_CI,
+	    AUTHZ_TENANT_READ, NULL, &dialect_scim, scim_users_list },
+	{ "GET", "/scim/v2/Users/{id}", ROUTE_CI,
+	    AUTHZ_TENANT_READ, NULL, &dialect_scim, scim_users_get },
+	{ "PUT", "/scim/v2/Users/{id}", ROUTE_CI,
+	    AUTHZ_TENANT_ADMIN, NULL, &dialect_scim, scim_users_put },
+	{ "PATCH", "/scim/v2/Users/{id}", ROUTE_CI,
+	    AUTHZ_TENANT_ADMIN, NULL, &dialect_scim, scim_users_patch },
+	{ "DELETE", "/scim/v2/Users/{id}", ROUTE_CI,
+	    AUTHZ_TENANT_ADMIN, NULL, &dialect_scim, scim_users_delete },
+	{ "POST", "/scim/v2/Groups", ROUTE_CI | ROUTE_BULK,
+	    AUTHZ_TENANT_ADMIN, NULL, &dialect_scim, scim_groups_create },
+	{ "GET", "/scim/v2/Groups", ROUTE_CI,
+	    AUTHZ_TENANT_READ, NULL, &dialect_scim, scim_groups_list },
+	{ "GET", "/scim/v2/Groups/{id}", ROUTE_CI,
+	    AUTHZ_TENANT_READ, NULL, &dialect_scim, scim_groups_get },
+	{ "PUT", "/scim/v2/Groups/{id}", ROUTE_CI | ROUTE_BULK,
+	    AUTHZ_TENANT_ADMIN, NULL, &dialect_scim, scim_groups_put },
+	{ "PATCH", "/scim/v2/Groups/{id}", ROUTE_CI | ROUTE_BULK,
+	    AUTHZ_TENANT_ADMIN, NULL, &dialect_scim, scim_groups_patch },
+	{ "DELETE", "/scim/v2/Groups/{id}", ROUTE_CI,
+	    AUTHZ_TENANT_ADMIN, NULL, &dialect_scim, scim_groups_delete },
+	{ "GET", "/scim/v2/tenants/{tenantId}/ServiceProviderConfig", ROUTE_CI,
+	    AUTHZ_TENANT_READ, "tenantId", &dialect_scim, scim_spc },
+	{ "GET", "/scim/v2/tenants/{tenantId}/ResourceTypes", ROUTE_CI,
+	    AUTHZ_TENANT_READ, "tenantId", &dialect_scim, scim_rtypes },
+	{ "GET", "/scim/v2/tenants/{tenantId}/ResourceTypes/{id}", ROUTE_CI,
+	    AUTHZ_TENANT_READ, "tenantId", &dialect_scim, scim_rtype_get },
+	{ "GET", "/scim/v2/tenants/{tenantId}/Schemas", ROUTE_CI,
+	    AUTHZ_TENANT_READ, "tenantId", &dialect_scim, scim_schemas },
+	{ "GET", "/scim/v2/tenants/{tenantId}/Schemas/{id}", ROUTE_CI,
+	    AUTHZ_TENANT_READ, "tenantId", &dialect_scim, scim_schema_get },
+	{ "GET", "/scim/v2/tenants/{tenantId}/Me", ROUTE_CI,
+	    AUTHZ_TENANT_READ, "tenantId", &dialect_scim, scim_me },
+	{ "POST", "/scim/v2/tenants/{tenantId}/Users", ROUTE_CI,
+	    AUTHZ_TENANT_ADMIN, "tenantId", &dialect_scim, scim_users_create },
+	{ "GET", "/scim/v2/tenants/{tenantId}/Users", ROUTE_CI,
+	    AUTHZ_TENANT_READ, "tenantId", &dialect_scim, scim_users_list },
+	{ "GET", "/scim/v2/tenants/{tenantId}/Users/{id}", ROUTE_CI,
+	    AUTHZ_TENANT_READ, "tenantId", &dialect_scim, scim_users_get },
+	{ "PUT", "/scim/v2/tenants/{tenantId}/Users/{id}", ROUTE_CI,
+	    AUTHZ_TENANT_ADMIN, "tenantId", &dialect_scim, scim_users_put },
+	{ "PATCH", "/scim/v2/tenants/{tenantId}/Users/{id}", ROUTE_CI,
+	    AUTHZ_TENANT_ADMIN, "tenantId", &dialect_scim, scim_users_patch },
+	{ "DELETE", "/scim/v2/tenants/{tenantId}/Users/{id}", ROUTE_CI,
+	    AUTHZ_TENANT_ADMIN, "tenantId", &dialect_scim, scim_users_delete },
+	{ "POST", "/scim/v2/tenants/{tenantId}/Groups", ROUTE_CI | ROUTE_BULK,
+	    AUTHZ_TENANT_ADMIN, "tenantId", &dialect_scim, scim_groups_create },
+	{ "GET", "/scim/v2/tenants/{tenantId}/Groups", ROUTE_CI,
+	    AUTHZ_TENANT_READ, "tenantId", &dialect_scim, scim_groups_list },
+	{ "GET", "/scim/v2/tenants/{tenantId}/Groups/{id}", ROUTE_CI,
+	    AUTHZ_TENANT_READ, "tenantId", &dialect_scim, scim_groups_get },
+	{ "PUT", "/scim/v2/tenants/{tenantId}/Groups/{id}", ROUTE_CI | ROUTE_BULK,
+	    AUTHZ_TENANT_ADMIN, "tenantId", &dialect_scim, scim_groups_put },
+	{ "PATCH", "/scim/v2/tenants/{tenantId}/Groups/{id}", ROUTE_CI | ROUTE_BULK,
+	    AUTHZ_TENANT_ADMIN, "tenantId", &dialect_scim, scim_groups_patch },
+	{ "DELETE", "/scim/v2/tenants/{tenantId}/Groups/{id}", ROUTE_CI,
+	    AUTHZ_TENANT_ADMIN, "tenantId", &dialect_scim, scim_groups_delete },
 };
 
 const size_t nroutes = RS_ARRAY_LEN(routes);
@@ -146,5 +224,7 @@ routes_dialect_for_path(const char *path)
 		return &dialect_kibo;
 	if (strncmp(path, "/v1/", 4) == 0)
 		return &dialect_v1;
+	if (strncasecmp(path, "/scim/", 6) == 0)
+		return &dialect_scim;
 	return &dialect_plain;
 }

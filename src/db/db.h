@@ -70,6 +70,15 @@ enum stmt {
 	STMT_ALIAS_LIST,
 	STMT_ALIAS_DELETE,
 	STMT_ALIAS_RESOLVE,
+	STMT_SCIM_USER_GET,
+	STMT_SCIM_USER_CREATE,
+	STMT_SCIM_USER_REPLACE,
+	STMT_SCIM_USER_DELETE,
+	STMT_SCIM_GROUP_GET,
+	STMT_SCIM_GROUP_HEAD,
+	STMT_SCIM_GROUP_CREATE,
+	STMT_SCIM_GROUP_UPDATE,
+	STMT_SCIM_GROUP_DELETE,
 	STMT__MAX
 };
 
@@ -87,6 +96,33 @@ struct stmt_def {
 	 */
 	int		 replan;
 };
+
+/*
+ * The SCIM dialect's select lists (u: users, g: groups), shared by its
+ * prepared statements and its filtered lists (db_exec_sql()).
+ */
+#define DB_SCIM_USER_COLS \
+	"u.id, u.username, u.external_id, u.first_name, u.last_name," \
+	" u.display_name, u.email, u.phone, u.title, u.locale, u.time_zone," \
+	" u.is_active, u.attrs->'scim' AS scim, u.version," \
+	" rosterd_ts(u.created_at) AS created," \
+	" rosterd_ts(u.updated_at) AS updated," \
+	" (SELECT coalesce(json_agg(json_build_object('value', g.id," \
+	"  'display', g.name) ORDER BY g.name, g.id), '[]')" \
+	"  FROM group_members m JOIN groups g ON g.tenant_id = m.tenant_id" \
+	"  AND g.id = m.group_id WHERE m.tenant_id = u.tenant_id" \
+	"  AND m.user_id = u.id) AS groups"
+#define DB_SCIM_GROUP_COLS \
+	"g.id, g.name, g.kind, g.code, g.attrs->'scim' AS scim, g.version," \
+	" rosterd_ts(g.created_at) AS created," \
+	" rosterd_ts(g.updated_at) AS updated"
+#define DB_SCIM_GROUP_MEMBERS \
+	"(SELECT coalesce(json_agg(json_build_object('value', u.id," \
+	"  'display', coalesce(u.display_name, u.username))" \
+	"  ORDER BY m.added_at, u.id), '[]')" \
+	"  FROM group_members m JOIN users u ON u.tenant_id = m.tenant_id" \
+	"  AND u.id = m.user_id WHERE m.tenant_id = g.tenant_id" \
+	"  AND m.group_id = g.id) AS members"
 
 extern const struct stmt_def db_statements[STMT__MAX];
 
@@ -116,6 +152,16 @@ void db_free(struct db *db);
  */
 PGresult *db_exec(struct db *db, struct arena *a, enum stmt id,
     const char *const *params, enum db_status *st, const char **constraint);
+
+/*
+ * Runs sql (text built only from fixed fragments, never from request
+ * data) with nparams text parameters, unprepared (PQexecParams): for
+ * the SCIM dialect's filtered lists, whose WHERE clause varies with the
+ * filter.  Read-only statements only: a lost connection is retried once.
+ * Otherwise as db_exec().
+ */
+PGresult *db_exec_sql(struct db *db, struct arena *a, const char *sql,
+    int nparams, const char *const *params, enum db_status *st);
 
 /*
  * The channel every connection LISTENs on: api_tokens and

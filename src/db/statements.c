@@ -1531,6 +1531,258 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	[STMT_ALIAS_RESOLVE] = { "alias_resolve",
 	    "SELECT x.tenant_id FROM tenant_aliases x"
 	    " WHERE x.issuer = $1::text AND x.external_id = $2::text", 2, 1 },
+	/* ---- SCIM 2.0 (src/dialects/scim*.c) ---- */
+
+	/* $1 tenant, $2 id.  The user's columns (no row: none).  Read-only. */
+	[STMT_SCIM_USER_GET] = { "scim_user_get",
+	    "SELECT " DB_SCIM_USER_COLS " FROM users u"
+	    " WHERE u.tenant_id = $1::uuid AND u.id = $2::uuid", 2, 1 },
+
+	/*
+	 * Creates a user and audits it.  $1 tenant, $2 username,
+	 * $3 external id, $4 first, $5 last, $6 display name, $7 email,
+	 * $8 phone, $9 title, $10 locale, $11 time zone, $12 active,
+	 * $13 password (PHC string or NULL), $14 the SCIM attributes kept
+	 * verbatim (jsonb), $15 actor, $16 request id.  One row: tenant_ok
+	 * and the user's columns (NULL when not created).  A taken username
+	 * or e-mail is a unique violation (users_username_key,
+	 * users_email_key).
+	 */
+	[STMT_SCIM_USER_CREATE] = { "scim_user_create",
+	    "WITH u AS ("
+	    " INSERT INTO users (tenant_id, id, username, external_id,"
+	    "  first_name, last_name, display_name, email, phone, title,"
+	    "  locale, time_zone, is_active, password, attrs, created_by,"
+	    "  updated_by)"
+	    " SELECT $1::uuid, gen_random_uuid(), $2::text, $3::text, $4::text,"
+	    "  $5::text, $6::text, $7::text, $8::text, $9::text, $10::text,"
+	    "  $11::text, $12::boolean, $13::text,"
+	    "  jsonb_build_object('scim', $14::jsonb), $15::text, $15::text"
+	    " WHERE EXISTS (SELECT 1 FROM tenants WHERE id = $1::uuid)"
+	    " RETURNING *"
+	    "), au AS ("
+	    " INSERT INTO audit_log (tenant_id, actor, action, target_type,"
+	    "  target_id, request_id, detail)"
+	    " SELECT $1::uuid, $15::text, 'user.create', 'user', u.id,"
+	    "  $16::text, jsonb_build_object('username', u.username,"
+	    "  'dialect', 'scim') FROM u"
+	    ") SELECT EXISTS (SELECT 1 FROM tenants WHERE id = $1::uuid)"
+	    "  AS tenant_ok, x.* FROM (SELECT 1) AS one LEFT JOIN ("
+	    " SELECT u.id, u.username, u.external_id, u.first_name,"
+	    "  u.last_name, u.display_name, u.email, u.phone, u.title,"
+	    "  u.locale, u.time_zone, u.is_active, u.attrs->'scim' AS scim,"
+	    "  u.version, rosterd_ts(u.created_at) AS created,"
+	    "  rosterd_ts(u.updated_at) AS updated, '[]'::json AS groups"
+	    " FROM u) AS x ON true", 16, 0 },
+
+	/*
+	 * Replaces user $2 of tenant $1 (PUT, and PATCH once applied):
+	 * $3..$15 are scim_user_create's $2..$14 ($14 NULL keeps the
+	 * password), $16 actor, $17 request id, $18 the version the caller
+	 * read (NULL: any), $19 what happened ('replace' or 'patch', for the
+	 * audit row).
+	 * One row: current_version (NULL: no such user) and the user's
+	 * columns (NULL when not updated: the version moved on).
+	 */
+	[STMT_SCIM_USER_REPLACE] = { "scim_user_replace",
+	    "WITH cur AS ("
+	    " SELECT version FROM users WHERE tenant_id = $1::uuid"
+	    "  AND id = $2::uuid"
+	    "), upd AS ("
+	    " UPDATE users u SET username = $3::text, external_id = $4::text,"
+	    "  first_name = $5::text, last_name = $6::text,"
+	    "  display_name = $7::text, email = $8::text, phone = $9::text,"
+	    "  title = $10::text, locale = $11::text, time_zone = $12::text,"
+	    "  is_active = $13::boolean,"
+	    "  password = coalesce($14::text, u.password),"
+	    "  attrs = u.attrs || jsonb_build_object('scim', $15::jsonb),"
+	    "  updated_at = now(), updated_by = $16::text,"
+	    "  version = u.version + 1"
+	    " WHERE u.tenant_id = $1::uuid AND u.id = $2::uuid"
+	    "  AND ($18::bigint IS NULL OR u.version = $18::bigint)"
+	    " RETURNING u.*"
+	    "), au AS ("
+	    " INSERT INTO audit_log (tenant_id, actor, action, target_type,"
+	    "  target_id, request_id, detail)"
+	    " SELECT $1::uuid, $16::text, 'user.update', 'user', upd.id,"
+	    "  $17::text, jsonb_build_object('dialect', 'scim', 'op', $19::text,"
+	    "  'active', upd.is_active) FROM upd"
+	    ") SELECT (SELECT version FROM cur) AS current_version, x.*"
+	    " FROM (SELECT 1) AS one LEFT JOIN ("
+	    " SELECT " DB_SCIM_USER_COLS " FROM upd u) AS x ON true", 19, 0 },
+
+	/*
+	 * Deletes user $2 of tenant $1 (memberships go by their foreign
+	 * keys) when its version is $5 (NULL: any), and audits it.  $3 actor,
+	 * $4 request id.  found, deleted, current_version.
+	 */
+	[STMT_SCIM_USER_DELETE] = { "scim_user_delete",
+	    "WITH cur AS ("
+	    " SELECT version FROM users WHERE tenant_id = $1::uuid"
+	    "  AND id = $2::uuid"
+	    "), del AS ("
+	    " DELETE FROM users u WHERE u.tenant_id = $1::uuid"
+	    "  AND u.id = $2::uuid"
+	    "  AND ($5::bigint IS NULL OR u.version = $5::bigint)"
+	    " RETURNING u.id, u.username"
+	    "), au AS ("
+	    " INSERT INTO audit_log (tenant_id, actor, action, target_type,"
+	    "  target_id, request_id, detail)"
+	    " SELECT $1::uuid, $3::text, 'user.delete', 'user', del.id,"
+	    "  $4::text, jsonb_build_object('username', del.username,"
+	    "  'dialect', 'scim') FROM del"
+	    ") SELECT EXISTS (SELECT 1 FROM cur) AS found,"
+	    " EXISTS (SELECT 1 FROM del) AS deleted,"
+	    " (SELECT version FROM cur) AS current_version", 5, 0 },
+
+	/* $1 tenant, $2 id.  The group with its members.  Read-only. */
+	[STMT_SCIM_GROUP_GET] = { "scim_group_get",
+	    "SELECT " DB_SCIM_GROUP_COLS ", " DB_SCIM_GROUP_MEMBERS
+	    " FROM groups g WHERE g.tenant_id = $1::uuid AND g.id = $2::uuid",
+	    2, 1 },
+
+	/*
+	 * $1 tenant, $2 id.  The group without its members: never reads
+	 * group_members (excludedAttributes=members).  Read-only.
+	 */
+	[STMT_SCIM_GROUP_HEAD] = { "scim_group_head",
+	    "SELECT " DB_SCIM_GROUP_COLS ", NULL::json AS members"
+	    " FROM groups g WHERE g.tenant_id = $1::uuid AND g.id = $2::uuid",
+	    2, 1 },
+
+	/*
+	 * Creates a group with its members and audits it.  $1 tenant,
+	 * $2 name (displayName), $3 kind, $4 code (NULL: the new id),
+	 * $5 the SCIM attributes kept verbatim (jsonb), $6 member user ids
+	 * (uuid[]), $7 actor, $8 request id.  Nothing is written unless the
+	 * tenant exists, every member is a user of the tenant (missing: how
+	 * many are not) and no group of the tenant has the name (taken).
+	 * One row: tenant_ok, missing, taken, the group's columns and
+	 * members (NULL when not created).  Planned per run (the array).
+	 */
+	[STMT_SCIM_GROUP_CREATE] = { "scim_group_create",
+	    "WITH req AS ("
+	    " SELECT DISTINCT x FROM unnest($6::uuid[]) AS x"
+	    "), missing AS ("
+	    " SELECT count(*) AS n FROM req WHERE NOT EXISTS (SELECT 1"
+	    "  FROM users u WHERE u.tenant_id = $1::uuid AND u.id = req.x)"
+	    "), taken AS ("
+	    " SELECT EXISTS (SELECT 1 FROM groups WHERE tenant_id = $1::uuid"
+	    "  AND lower(name) = lower($2::text)) AS t"
+	    "), nid AS (SELECT gen_random_uuid() AS id"
+	    "), g AS ("
+	    " INSERT INTO groups (tenant_id, id, kind, code, name, attrs,"
+	    "  created_by, updated_by)"
+	    " SELECT $1::uuid, nid.id, $3::text, coalesce($4::text,"
+	    "  nid.id::text), $2::text, jsonb_build_object('scim', $5::jsonb),"
+	    "  $7::text, $7::text FROM nid"
+	    " WHERE EXISTS (SELECT 1 FROM tenants WHERE id = $1::uuid)"
+	    "  AND (SELECT n FROM missing) = 0 AND NOT (SELECT t FROM taken)"
+	    " RETURNING *"
+	    "), mem AS ("
+	    " INSERT INTO group_members (tenant_id, group_id, user_id, added_by)"
+	    " SELECT $1::uuid, g.id, req.x, $7::text FROM g, req"
+	    "), au AS ("
+	    " INSERT INTO audit_log (tenant_id, actor, action, target_type,"
+	    "  target_id, request_id, detail)"
+	    " SELECT $1::uuid, $7::text, 'group.create', 'group', g.id,"
+	    "  $8::text, jsonb_build_object('kind', g.kind, 'code', g.code,"
+	    "  'name', g.name, 'members', (SELECT count(*) FROM req),"
+	    "  'dialect', 'scim') FROM g"
+	    ") SELECT EXISTS (SELECT 1 FROM tenants WHERE id = $1::uuid)"
+	    "  AS tenant_ok, (SELECT n FROM missing) AS missing,"
+	    " (SELECT t FROM taken) AS taken, x.*"
+	    " FROM (SELECT 1) AS one LEFT JOIN ("
+	    " SELECT " DB_SCIM_GROUP_COLS ","
+	    "  (SELECT coalesce(json_agg(json_build_object('value', u.id,"
+	    "  'display', coalesce(u.display_name, u.username))"
+	    "  ORDER BY u.id), '[]') FROM users u JOIN req"
+	    "  ON u.tenant_id = $1::uuid AND u.id = req.x) AS members"
+	    " FROM g) AS x ON true", 8, 0, 1 },
+
+	/*
+	 * Updates group $2 of tenant $1 (PUT and PATCH) and its members as
+	 * set operations, in one statement: $3 name, $4 kind and $5 code
+	 * (NULL keeps them), $6 the SCIM attributes (jsonb), $7 true: the members
+	 * become exactly $8; false: $8 (uuid[]) join (already a member is
+	 * fine) and $9 (uuid[]) leave (not a member is fine).  $10 actor,
+	 * $11 request id, $12 the version the caller read (NULL: any),
+	 * $13 'replace' or 'patch' (the audit row).  Nothing is written
+	 * unless every id of $8 is a user of the tenant (missing) and no
+	 * other group has the name (taken).  One row: current_version (NULL:
+	 * no such group), missing, taken, and the group's columns (NULL when
+	 * not updated).  Planned per run (the arrays).
+	 */
+	[STMT_SCIM_GROUP_UPDATE] = { "scim_group_update",
+	    "WITH cur AS ("
+	    " SELECT version FROM groups WHERE tenant_id = $1::uuid"
+	    "  AND id = $2::uuid"
+	    "), req AS ("
+	    " SELECT DISTINCT x FROM unnest($8::uuid[]) AS x"
+	    "), missing AS ("
+	    " SELECT count(*) AS n FROM req WHERE NOT EXISTS (SELECT 1"
+	    "  FROM users u WHERE u.tenant_id = $1::uuid AND u.id = req.x)"
+	    "), taken AS ("
+	    " SELECT EXISTS (SELECT 1 FROM groups WHERE tenant_id = $1::uuid"
+	    "  AND lower(name) = lower($3::text) AND id <> $2::uuid) AS t"
+	    "), g AS ("
+	    " UPDATE groups g SET name = $3::text,"
+	    "  kind = coalesce($4::text, g.kind),"
+	    "  code = coalesce($5::text, g.code),"
+	    "  attrs = g.attrs || jsonb_build_object('scim', $6::jsonb),"
+	    "  updated_at = now(), updated_by = $10::text,"
+	    "  version = g.version + 1"
+	    " WHERE g.tenant_id = $1::uuid AND g.id = $2::uuid"
+	    "  AND ($12::bigint IS NULL OR g.version = $12::bigint)"
+	    "  AND (SELECT n FROM missing) = 0 AND NOT (SELECT t FROM taken)"
+	    " RETURNING g.*"
+	    "), del AS ("
+	    " DELETE FROM group_members m USING g"
+	    " WHERE m.tenant_id = $1::uuid AND m.group_id = g.id"
+	    "  AND CASE WHEN $7::boolean"
+	    "   THEN NOT EXISTS (SELECT 1 FROM req WHERE req.x = m.user_id)"
+	    "   ELSE m.user_id = ANY ($9::uuid[]) END"
+	    " RETURNING m.user_id"
+	    "), ins AS ("
+	    " INSERT INTO group_members (tenant_id, group_id, user_id, added_by)"
+	    " SELECT $1::uuid, g.id, req.x, $10::text FROM g, req"
+	    " ON CONFLICT DO NOTHING RETURNING user_id"
+	    "), au AS ("
+	    " INSERT INTO audit_log (tenant_id, actor, action, target_type,"
+	    "  target_id, request_id, detail)"
+	    " SELECT $1::uuid, $10::text, 'group.update', 'group', g.id,"
+	    "  $11::text, jsonb_build_object('dialect', 'scim', 'op', $13::text,"
+	    "  'name', g.name, 'added', (SELECT count(*) FROM ins),"
+	    "  'removed', (SELECT count(*) FROM del)) FROM g"
+	    ") SELECT (SELECT version FROM cur) AS current_version,"
+	    " (SELECT n FROM missing) AS missing, (SELECT t FROM taken) AS taken,"
+	    " x.* FROM (SELECT 1) AS one LEFT JOIN ("
+	    " SELECT " DB_SCIM_GROUP_COLS ", NULL::json AS members FROM g)"
+	    " AS x ON true", 13, 0, 1 },
+
+	/*
+	 * Deletes group $2 of tenant $1 (its members go by their foreign
+	 * key) when its version is $5 (NULL: any), and audits it.  $3 actor,
+	 * $4 request id.  found, deleted, current_version.
+	 */
+	[STMT_SCIM_GROUP_DELETE] = { "scim_group_delete",
+	    "WITH cur AS ("
+	    " SELECT version FROM groups WHERE tenant_id = $1::uuid"
+	    "  AND id = $2::uuid"
+	    "), del AS ("
+	    " DELETE FROM groups g WHERE g.tenant_id = $1::uuid"
+	    "  AND g.id = $2::uuid"
+	    "  AND ($5::bigint IS NULL OR g.version = $5::bigint)"
+	    " RETURNING g.id, g.kind, g.code, g.name"
+	    "), au AS ("
+	    " INSERT INTO audit_log (tenant_id, actor, action, target_type,"
+	    "  target_id, request_id, detail)"
+	    " SELECT $1::uuid, $3::text, 'group.delete', 'group', del.id,"
+	    "  $4::text, jsonb_build_object('kind', del.kind, 'code', del.code,"
+	    "  'name', del.name, 'dialect', 'scim') FROM del"
+	    ") SELECT EXISTS (SELECT 1 FROM cur) AS found,"
+	    " EXISTS (SELECT 1 FROM del) AS deleted,"
+	    " (SELECT version FROM cur) AS current_version", 5, 0 },
 };
 
 _Static_assert(sizeof(db_statements) / sizeof(db_statements[0]) == STMT__MAX,

@@ -1,0 +1,205 @@
+/*
+ * scim.h: the SCIM 2.0 dialect (RFC 7643, RFC 7644): what scim.c
+ * (errors, bodies, discovery, schemas, PATCH machinery, projection),
+ * scim_users.c and scim_groups.c share.
+ */
+#ifndef ROSTERD_SCIM_H
+#define ROSTERD_SCIM_H
+
+#include "dialect.h"
+#include "../db/db.h"
+#include "../scim/filter.h"
+
+#define SCIM_URN_USER	"urn:ietf:params:scim:schemas:core:2.0:User"
+#define SCIM_URN_GROUP	"urn:ietf:params:scim:schemas:core:2.0:Group"
+#define SCIM_URN_ENT \
+	"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+#define SCIM_URN_RGROUP	"urn:rosterd:params:scim:schemas:extension:2.0:Group"
+#define SCIM_URN_ERROR	"urn:ietf:params:scim:api:messages:2.0:Error"
+#define SCIM_URN_LIST	"urn:ietf:params:scim:api:messages:2.0:ListResponse"
+#define SCIM_URN_PATCH	"urn:ietf:params:scim:api:messages:2.0:PatchOp"
+
+#define SCIM_MAX_COUNT	1000	/* largest page */
+#define SCIM_DEF_COUNT	100	/* a page without count */
+#define SCIM_MAX_MEMBERS 10000	/* members in one request */
+
+/* An attribute of a schema (RFC 7643 §7). */
+enum scim_atype {
+	SA_STRING = 0,
+	SA_BOOL,
+	SA_COMPLEX,
+	SA_REF,
+	SA_DATETIME,
+};
+
+enum scim_aflags {
+	SA_MULTI = 1u << 0,
+	SA_REQUIRED = 1u << 1,
+	SA_CASE_EXACT = 1u << 2,
+	SA_READ_ONLY = 1u << 3,
+	SA_WRITE_ONLY = 1u << 4,	/* returned never */
+	SA_UNIQUE = 1u << 5,		/* uniqueness server */
+	SA_ALWAYS = 1u << 6,		/* returned always */
+	SA_IMMUTABLE = 1u << 7,
+};
+
+struct scim_attr {
+	const char	*name;
+	enum scim_atype	 type;
+	unsigned	 flags;
+	const char	*desc;
+	const struct scim_attr *sub;
+	size_t		 nsub;
+	const char *const *canon;	/* canonical values, NULL-terminated */
+	const char *const *refs;	/* referenceTypes, NULL-terminated */
+};
+
+struct scim_schema {
+	const char	*urn;
+	const char	*name;
+	const char	*desc;
+	const struct scim_attr *attrs;
+	size_t		 nattrs;
+};
+
+extern const struct scim_schema scim_schema_user, scim_schema_ent,
+    scim_schema_group, scim_schema_rgroup;
+
+/* A resource type: its core schema and its one extension. */
+struct scim_rtype {
+	const char	*name;		/* "User" */
+	const char	*endpoint;	/* "/Users" */
+	const struct scim_schema *core, *ext;
+};
+extern const struct scim_rtype scim_rt_user, scim_rt_group;
+
+extern const struct dialect dialect_scim;
+
+/* Sends the RFC 7644 §3.12 error; scim_type may be NULL. */
+void scim_error(struct http_req *req, struct http_resp *resp, int status,
+    const char *scim_type, const char *detail);
+/* Maps a failed statement to 503/500 (a conflict is the caller's). */
+void scim_db_error(struct http_req *req, struct http_resp *resp,
+    enum db_status st);
+/* Sends v as application/scim+json with status. */
+void scim_send(struct http_req *req, struct http_resp *resp, int status,
+    const struct value *v);
+/*
+ * The JSON object body (application/scim+json or application/json), or
+ * NULL with the error sent.  lim NULL: the configured limits.
+ */
+struct value *scim_body(struct http_req *req, struct http_resp *resp,
+    const struct fmt_limits *lim);
+/* A query parameter, '+' and %XX decoded; *bad set on a bad escape. */
+const char *scim_query(const struct http_req *req, const char *name,
+    int *bad);
+/* The canonical id of the path's {id}, or NULL (then: 404 sent). */
+const char *scim_path_id(struct http_req *req, struct http_resp *resp,
+    const char *what);
+/*
+ * If-Match: NULL (absent or "*"), the version number's text, or "-1"
+ * (matches nothing) for a tag rosterd never gave.
+ */
+const char *scim_if_match(const struct http_req *req);
+/* The base of the request's URLs: "https://host/scim/v2[/tenants/t]". */
+const char *scim_base(const struct http_req *req);
+/* The caller (audit actor). */
+const char *scim_actor(const struct http_req *req);
+PGresult *scim_exec(struct http_req *req, enum stmt id,
+    const char *const *params, enum db_status *st, const char **constraint);
+
+/* Object helpers (names compared without case). */
+struct value *scim_obj_get(const struct value *o, const char *key);
+void scim_obj_put(struct arena *a, struct value *o, const char *key,
+    struct value *v);
+void scim_obj_del(struct value *o, const char *key);
+const char *scim_str(const struct value *o, const char *key);
+
+/*
+ * Normalises a resource (POST/PUT body or PATCH value) of rt in place:
+ * names to the schema's spelling, string booleans to booleans, a bare
+ * string to {"value": ...} where a complex value is due, nulls and empty
+ * arrays dropped, "name.givenName" and "urn:...:attr" keys expanded,
+ * read-only common attributes (id, meta, schemas) dropped.  Returns 0,
+ * or -1 with a message in err (a type the schema refuses).
+ */
+int scim_normalize(struct arena *a, const struct scim_rtype *rt,
+    struct value *res, char *err, size_t errlen);
+
+/*
+ * Applies the PatchOp body to res (a normalised resource of rt, without
+ * its read-only attributes), as RFC 7644 §3.5.2 says and as real clients
+ * send it.  The hook, when not NULL, sees every operation first and
+ * returns 1 when it took the operation (Group members), 0 to leave it to
+ * the generic rules, -1 with the error sent.  Returns 0, or -1 with the
+ * error sent.
+ */
+typedef int (*scim_patch_hook)(void *ctx, struct http_req *req,
+    struct http_resp *resp, const char *op, const struct scim_path *path,
+    const char *pathtext, struct value *value);
+int scim_patch_apply(struct http_req *req, struct http_resp *resp,
+    const struct scim_rtype *rt, struct value *res, const struct value *body,
+    scim_patch_hook hook, void *ctx);
+
+/* Evaluates a filter on one JSON object (PATCH value filters). */
+int scim_filter_match(const struct scim_node *n, const struct value *v);
+
+/*
+ * attributes / excludedAttributes of the request, applied to an output
+ * resource of rt in place (id, schemas and meta always stay).
+ */
+struct scim_proj {
+	const char	*attributes;
+	const char	*excluded;
+};
+int scim_proj_init(struct http_req *req, struct http_resp *resp,
+    struct scim_proj *p) RS_MUSTCHECK;
+void scim_proj_apply(struct arena *a, const struct scim_proj *p,
+    const struct scim_rtype *rt, struct value *res);
+/* Whether the projection leaves attribute name (top level) out. */
+int scim_proj_excludes(const struct scim_proj *p, const char *name);
+
+/*
+ * startIndex / count: *offset (0-based) and *count; 0, or -1 with a 400
+ * sent.
+ */
+int scim_paging(struct http_req *req, struct http_resp *resp, long *start,
+    long *count) RS_MUSTCHECK;
+/* Sends a ListResponse of items[0..n). */
+void scim_send_list(struct http_req *req, struct http_resp *resp,
+    long total, long start, struct value **items, size_t n);
+
+/*
+ * Compiles ?filter= against map into "AND (...)" text appended to w and
+ * parameters appended to params (from $first); 0, 1 (no filter), or -1
+ * with the 400 invalidFilter sent.
+ */
+int scim_where(struct http_req *req, struct http_resp *resp,
+    const struct scim_sqlattr *map, size_t nmap, int first, struct buf *w,
+    const char ***params, int *nparams);
+
+/* Handlers. */
+void scim_spc(struct http_req *req, struct http_resp *resp);
+void scim_rtypes(struct http_req *req, struct http_resp *resp);
+void scim_rtype_get(struct http_req *req, struct http_resp *resp);
+void scim_schemas(struct http_req *req, struct http_resp *resp);
+void scim_schema_get(struct http_req *req, struct http_resp *resp);
+void scim_me(struct http_req *req, struct http_resp *resp);
+
+/* scim_users.c */
+void scim_users_create(struct http_req *req, struct http_resp *resp);
+void scim_users_list(struct http_req *req, struct http_resp *resp);
+void scim_users_get(struct http_req *req, struct http_resp *resp);
+void scim_users_put(struct http_req *req, struct http_resp *resp);
+void scim_users_patch(struct http_req *req, struct http_resp *resp);
+void scim_users_delete(struct http_req *req, struct http_resp *resp);
+
+/* scim_groups.c */
+void scim_groups_create(struct http_req *req, struct http_resp *resp);
+void scim_groups_list(struct http_req *req, struct http_resp *resp);
+void scim_groups_get(struct http_req *req, struct http_resp *resp);
+void scim_groups_put(struct http_req *req, struct http_resp *resp);
+void scim_groups_patch(struct http_req *req, struct http_resp *resp);
+void scim_groups_delete(struct http_req *req, struct http_resp *resp);
+
+#endif

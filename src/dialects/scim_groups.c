@@ -1,0 +1,723 @@
+/*
+ * scim_groups.c: /scim/v2/Groups.  A Group is a rosterd group: its
+ * displayName the group's name (unique per tenant without regard to
+ * case), its kind and code in the extension SCIM_URN_RGROUP (default
+ * kind security, default code the group's id), its members the group's
+ * members (users only: groups do not nest).  Member changes are set
+ * operations in the statement that updates the group: adding a member
+ * twice or removing a non-member is success, never a conflict.  Reads
+ * without members (excludedAttributes=members) never touch
+ * group_members.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "scim.h"
+
+static const struct scim_sqlattr group_map[] = {
+	{ "id", NULL, "g.id::text", SCIM_V_STRING, SCIM_SQL_CASE_EXACT },
+	{ "displayName", NULL, "g.name", SCIM_V_STRING,
+	    SCIM_SQL_LOWER_INDEXED },
+	{ "externalId", NULL, "(g.attrs->'scim'->>'externalId')",
+	    SCIM_V_STRING, SCIM_SQL_CASE_EXACT },
+	{ "members", NULL, "(SELECT jsonb_agg(jsonb_build_object('value',"
+	    " m.user_id::text)) FROM group_members m"
+	    " WHERE m.tenant_id = g.tenant_id AND m.group_id = g.id)",
+	    SCIM_V_STRING, SCIM_SQL_MULTI },
+	{ "members.value", NULL, "(e.v->>'value')", SCIM_V_STRING,
+	    SCIM_SQL_CASE_EXACT },
+	{ "meta.created", NULL, "g.created_at", SCIM_V_STRING,
+	    SCIM_SQL_DATETIME },
+	{ "meta.lastModified", NULL, "g.updated_at", SCIM_V_STRING,
+	    SCIM_SQL_DATETIME },
+	{ "kind", SCIM_URN_RGROUP, "g.kind", SCIM_V_STRING,
+	    SCIM_SQL_CASE_EXACT },
+	{ "code", SCIM_URN_RGROUP, "g.code", SCIM_V_STRING,
+	    SCIM_SQL_LOWER_INDEXED },
+};
+
+static const struct fmt_limits stored_limits = {
+	.max_depth = 64, .max_items = 1000000, .max_string = 1 << 24,
+	.max_nodes = 10000000,
+};
+
+/* Bodies of up to SCIM_MAX_MEMBERS members (nginx caps the bytes). */
+static const struct fmt_limits group_limits = {
+	.max_depth = 16, .max_items = SCIM_MAX_MEMBERS + 64,
+	.max_string = 65536, .max_nodes = 4 * SCIM_MAX_MEMBERS + 4096,
+};
+
+static const char *const kinds[] = { "security", "user", "admin",
+	"privilege" };
+
+static struct value *
+decode_json(struct arena *a, const char *s)
+{
+	struct fmt_error err;
+	struct value *v;
+
+	if (s == NULL || json_decode(a, s, strlen(s), &stored_limits, &v,
+	    &err) != FMT_OK)
+		return NULL;
+	return v;
+}
+
+/* The Group of row `row` (DB_SCIM_GROUP_COLS and members, or NULL). */
+static struct value *
+group_from_row(struct http_req *req, const PGresult *r, int row)
+{
+	struct arena *a = req->arena;
+	struct value *out = value_object(a), *st, *s, *m, *x;
+	const char *id = db_get(r, row, "id"), *base = scim_base(req);
+	size_t i;
+
+	st = decode_json(a, db_get(r, row, "scim"));
+	if (st == NULL || st->type != VALUE_OBJECT)
+		st = value_object(a);
+	s = value_array(a);
+	value_push(a, s, value_cstr(a, SCIM_URN_GROUP));
+	value_push(a, s, value_cstr(a, SCIM_URN_RGROUP));
+	value_set(a, out, "schemas", s);
+	value_set(a, out, "id", value_cstr(a, id));
+	if (scim_str(st, "externalId") != NULL)
+		value_set(a, out, "externalId", scim_obj_get(st,
+		    "externalId"));
+	value_set(a, out, "displayName", value_cstr(a, db_get(r, row,
+	    "name")));
+	for (i = 0; i < st->u.obj.n; i++) {
+		const char *k = st->u.obj.members[i].key;
+
+		if (strcmp(k, "externalId") == 0 ||
+		    strcmp(k, "displayName") == 0 ||
+		    strcmp(k, "members") == 0 || strcmp(k, SCIM_URN_RGROUP) == 0)
+			continue;
+		value_set(a, out, k, st->u.obj.members[i].val);
+	}
+	m = decode_json(a, db_get(r, row, "members"));
+	if (m != NULL && m->type == VALUE_ARRAY) {
+		for (i = 0; i < m->u.arr.n; i++) {
+			x = m->u.arr.items[i];
+			value_set(a, x, "$ref", value_cstr(a, arena_sprintf(a,
+			    "%s/Users/%s", base, scim_str(x, "value"))));
+			value_set(a, x, "type", value_cstr(a, "User"));
+		}
+		value_set(a, out, "members", m);
+	}
+	x = value_object(a);
+	value_set(a, x, "kind", value_cstr(a, db_get(r, row, "kind")));
+	value_set(a, x, "code", value_cstr(a, db_get(r, row, "code")));
+	value_set(a, out, SCIM_URN_RGROUP, x);
+	x = value_object(a);
+	value_set(a, x, "resourceType", value_cstr(a, "Group"));
+	value_set(a, x, "created", value_cstr(a, db_get(r, row, "created")));
+	value_set(a, x, "lastModified", value_cstr(a, db_get(r, row,
+	    "updated")));
+	value_set(a, x, "location", value_cstr(a, arena_sprintf(a,
+	    "%s/Groups/%s", base, id)));
+	value_set(a, x, "version", value_cstr(a, arena_sprintf(a, "W/\"%s\"",
+	    db_get(r, row, "version"))));
+	value_set(a, out, "meta", x);
+	return out;
+}
+
+static void
+send_group(struct http_req *req, struct http_resp *resp, int status,
+    const PGresult *r, const struct scim_proj *p)
+{
+	struct value *g = group_from_row(req, r, 0);
+
+	scim_proj_apply(req->arena, p, &scim_rt_group, g);
+	scim_send(req, resp, status, g);
+	http_resp_header(resp, "ETag", arena_sprintf(req->arena, "W/\"%s\"",
+	    db_get(r, 0, "version")));
+	if (status == 201)
+		http_resp_header(resp, "Location", arena_sprintf(req->arena,
+		    "%s/Groups/%s", scim_base(req), db_get(r, 0, "id")));
+}
+
+/* A growing list of canonical user ids. */
+struct idlist {
+	const char	**v;
+	size_t		 n, cap;
+};
+
+static void
+ids_add(struct arena *a, struct idlist *l, const char *id)
+{
+	const char **nv;
+
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 16;
+		nv = arena_allocarray(a, l->cap, sizeof(*nv));
+		if (l->n > 0)
+			memcpy(nv, l->v, l->n * sizeof(*nv));
+		l->v = nv;
+	}
+	l->v[l->n++] = id;
+}
+
+/* Removes from l the ids of r. */
+static void
+ids_minus(struct idlist *l, const struct idlist *r)
+{
+	size_t i, j, k;
+
+	if (l->n == 0 || r->n == 0)
+		return;
+	for (i = 0, k = 0; i < l->n; i++) {
+		for (j = 0; j < r->n; j++)
+			if (strcmp(l->v[i], r->v[j]) == 0)
+				break;
+		if (j == r->n)
+			l->v[k++] = l->v[i];
+	}
+	l->n = k;
+}
+
+/*
+ * The user ids of a members value (an array of {"value": id}, one such
+ * object, or bare ids) into out.  strict: an id that is no uuid is a
+ * 400 (sent; -1); else it is skipped (it names no member).
+ */
+static int
+member_ids(struct http_req *req, struct http_resp *resp,
+    const struct value *v, int strict, struct idlist *out)
+{
+	char canon[UUID_STR_LEN + 1];
+	const struct value *e;
+	const char *id, *type;
+	size_t i, n;
+
+	if (v == NULL || v->type == VALUE_NULL)
+		return 0;
+	n = v->type == VALUE_ARRAY ? v->u.arr.n : 1;
+	if (n > SCIM_MAX_MEMBERS) {
+		scim_error(req, resp, 413, "tooMany", arena_sprintf(req->arena,
+		    "At most %d members in one request.", SCIM_MAX_MEMBERS));
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		e = v->type == VALUE_ARRAY ? v->u.arr.items[i] : v;
+		id = e->type == VALUE_STRING ? e->u.str.p : scim_str(e,
+		    "value");
+		type = scim_str(e, "type");
+		if (strict && type != NULL && strcasecmp(type, "User") != 0) {
+			scim_error(req, resp, 400, "invalidValue",
+			    arena_sprintf(req->arena, "members[%zu]: groups "
+			    "do not nest; members are users.", i));
+			return -1;
+		}
+		if (id == NULL || uuid_normalize(id, strlen(id), canon) != 0) {
+			if (!strict)
+				continue;
+			scim_error(req, resp, 400, "invalidValue",
+			    arena_sprintf(req->arena, "members[%zu].value is "
+			    "not the id of a user.", i));
+			return -1;
+		}
+		ids_add(req->arena, out, arena_strdup(req->arena, canon));
+	}
+	return 0;
+}
+
+/* The group's columns from a normalised Group. */
+struct gcols {
+	const char	*name, *kind, *code, *scim;
+};
+
+static int
+group_cols(struct http_req *req, struct http_resp *resp, struct value *res,
+    struct gcols *c)
+{
+	const struct value *ext = scim_obj_get(res, SCIM_URN_RGROUP);
+	size_t i;
+	struct buf b;
+
+	c->name = scim_str(res, "displayName");
+	if (c->name == NULL || *c->name == '\0' || strlen(c->name) > 256) {
+		scim_error(req, resp, 400, "invalidValue", "displayName is "
+		    "required (1 to 256 bytes).");
+		return -1;
+	}
+	c->kind = scim_str(ext, "kind");
+	c->code = scim_str(ext, "code");
+	if (c->kind != NULL) {
+		for (i = 0; i < RS_ARRAY_LEN(kinds); i++)
+			if (strcmp(kinds[i], c->kind) == 0)
+				break;
+		if (i == RS_ARRAY_LEN(kinds)) {
+			scim_error(req, resp, 400, "invalidValue", "kind must be "
+			    "security, user, admin or privilege.");
+			return -1;
+		}
+	}
+	if (c->code != NULL && (*c->code == '\0' || strlen(c->code) > 128)) {
+		scim_error(req, resp, 400, "invalidValue", "code must be 1 to "
+		    "128 bytes.");
+		return -1;
+	}
+	scim_obj_del(res, "members");
+	scim_obj_del(res, SCIM_URN_RGROUP);
+	buf_init(&b, req->arena);
+	json_encode(&b, res);
+	c->scim = b.p;
+	return 0;
+}
+
+static struct value *
+group_body(struct http_req *req, struct http_resp *resp)
+{
+	struct value *body = scim_body(req, resp, &group_limits);
+	char err[160];
+
+	if (body == NULL)
+		return NULL;
+	if (scim_normalize(req->arena, &scim_rt_group, body, err,
+	    sizeof(err)) != 0) {
+		scim_error(req, resp, 400, "invalidValue", arena_strdup(
+		    req->arena, err));
+		return NULL;
+	}
+	return body;
+}
+
+static void
+group_write_error(struct http_req *req, struct http_resp *resp,
+    enum db_status st)
+{
+	if (st == DB_CONFLICT)
+		scim_error(req, resp, 409, "uniqueness", "Another group of "
+		    "this tenant has this displayName (or kind and code).");
+	else if (st == DB_INVALID)
+		scim_error(req, resp, 400, "invalidValue", "A value is not "
+		    "valid for this group.");
+	else
+		scim_db_error(req, resp, st);
+}
+
+/* missing / taken of a group write: 1 when refused (sent). */
+static int
+group_refused(struct http_req *req, struct http_resp *resp, const PGresult *r)
+{
+	const char *m = db_get(r, 0, "missing"), *t = db_get(r, 0, "taken");
+
+	if (m != NULL && strcmp(m, "0") != 0) {
+		scim_error(req, resp, 400, "invalidValue", arena_sprintf(
+		    req->arena, "%s of the members are not users of this "
+		    "tenant.", m));
+		return 1;
+	}
+	if (t != NULL && strcmp(t, "t") == 0) {
+		scim_error(req, resp, 409, "uniqueness", "Another group of "
+		    "this tenant has this displayName.");
+		return 1;
+	}
+	return 0;
+}
+
+/* POST /Groups */
+void
+scim_groups_create(struct http_req *req, struct http_resp *resp)
+{
+	struct scim_proj p = { NULL, NULL };
+	struct idlist ids = { NULL, 0, 0 };
+	const char *params[8];
+	struct value *res;
+	struct gcols c;
+	enum db_status st;
+	PGresult *r;
+
+	if ((res = group_body(req, resp)) == NULL ||
+	    scim_proj_init(req, resp, &p) != 0 ||
+	    member_ids(req, resp, scim_obj_get(res, "members"), 1, &ids) != 0 ||
+	    group_cols(req, resp, res, &c) != 0)
+		return;
+	params[0] = req->tenant;
+	params[1] = c.name;
+	params[2] = c.kind != NULL ? c.kind : "security";
+	params[3] = c.code;
+	params[4] = c.scim;
+	params[5] = db_array_literal(req->arena, ids.v, ids.n);
+	params[6] = scim_actor(req);
+	params[7] = req->audit_request_id;
+	if ((r = scim_exec(req, STMT_SCIM_GROUP_CREATE, params, &st,
+	    NULL)) == NULL) {
+		group_write_error(req, resp, st);
+		return;
+	}
+	if (PQntuples(r) != 1 || strcmp(db_get(r, 0, "tenant_ok"), "t") != 0) {
+		scim_error(req, resp, 404, NULL, "No tenant has this id.");
+		return;
+	}
+	if (group_refused(req, resp, r))
+		return;
+	send_group(req, resp, 201, r, &p);
+}
+
+/* Reads group id (with or without members): the result, or NULL (sent). */
+static PGresult *
+group_read(struct http_req *req, struct http_resp *resp, const char *id,
+    int members)
+{
+	const char *params[2] = { req->tenant, id };
+	enum db_status st;
+	PGresult *r;
+
+	if ((r = scim_exec(req, members ? STMT_SCIM_GROUP_GET :
+	    STMT_SCIM_GROUP_HEAD, params, &st, NULL)) == NULL) {
+		scim_db_error(req, resp, st);
+		return NULL;
+	}
+	if (PQntuples(r) != 1) {
+		scim_error(req, resp, 404, NULL, "No group has this id.");
+		return NULL;
+	}
+	return r;
+}
+
+/* GET /Groups/{id} */
+void
+scim_groups_get(struct http_req *req, struct http_resp *resp)
+{
+	struct scim_proj p;
+	const char *id;
+	PGresult *r;
+
+	if ((id = scim_path_id(req, resp, "group")) == NULL ||
+	    scim_proj_init(req, resp, &p) != 0)
+		return;
+	if ((r = group_read(req, resp, id, !scim_proj_excludes(&p,
+	    "members"))) == NULL)
+		return;
+	send_group(req, resp, 200, r, &p);
+}
+
+/*
+ * Updates group id: columns c, members (replace_all: exactly adds; else
+ * adds join, rms leave), if its version is still `version`.  1 done
+ * (*out the row), 0 the version moved on, -1 failed (sent).
+ */
+static int
+group_update(struct http_req *req, struct http_resp *resp, const char *id,
+    const struct gcols *c, int replace_all, const struct idlist *adds,
+    const struct idlist *rms, const char *version, const char *what)
+{
+	const char *params[13];
+	enum db_status st;
+	PGresult *r;
+
+	params[0] = req->tenant;
+	params[1] = id;
+	params[2] = c->name;
+	params[3] = c->kind;
+	params[4] = c->code;
+	params[5] = c->scim;
+	params[6] = replace_all ? "true" : "false";
+	params[7] = db_array_literal(req->arena, adds->v, adds->n);
+	params[8] = db_array_literal(req->arena, rms->v, rms->n);
+	params[9] = scim_actor(req);
+	params[10] = req->audit_request_id;
+	params[11] = version;
+	params[12] = what;
+	if ((r = scim_exec(req, STMT_SCIM_GROUP_UPDATE, params, &st,
+	    NULL)) == NULL) {
+		group_write_error(req, resp, st);
+		return -1;
+	}
+	if (PQntuples(r) != 1 || db_get(r, 0, "current_version") == NULL) {
+		scim_error(req, resp, 404, NULL, "No group has this id.");
+		return -1;
+	}
+	if (group_refused(req, resp, r))
+		return -1;
+	return db_get(r, 0, "id") != NULL ? 1 : 0;
+}
+
+/* PUT /Groups/{id} */
+void
+scim_groups_put(struct http_req *req, struct http_resp *resp)
+{
+	struct idlist ids = { NULL, 0, 0 }, none = { NULL, 0, 0 };
+	const char *id, *ifm = scim_if_match(req);
+	struct scim_proj p;
+	struct value *res;
+	struct gcols c;
+	PGresult *r;
+	int rc;
+
+	if ((id = scim_path_id(req, resp, "group")) == NULL ||
+	    (res = group_body(req, resp)) == NULL ||
+	    scim_proj_init(req, resp, &p) != 0 ||
+	    member_ids(req, resp, scim_obj_get(res, "members"), 1, &ids) != 0 ||
+	    group_cols(req, resp, res, &c) != 0)
+		return;
+	rc = group_update(req, resp, id, &c, 1, &ids, &none, ifm, "replace");
+	if (rc < 0)
+		return;
+	if (rc == 0) {
+		scim_error(req, resp, 412, NULL, "The group has changed since "
+		    "the version in If-Match.");
+		return;
+	}
+	if ((r = group_read(req, resp, id, !scim_proj_excludes(&p,
+	    "members"))) != NULL)
+		send_group(req, resp, 200, r, &p);
+}
+
+/* What a Group PATCH does to the members. */
+struct members_patch {
+	int		 replace_all;
+	struct idlist	 adds, rms;
+};
+
+/* The ids of a members filter made of value eq "..." joined by or. */
+static int
+filter_ids(struct http_req *req, const struct scim_node *n,
+    struct idlist *out)
+{
+	char canon[UUID_STR_LEN + 1];
+
+	if (n == NULL)
+		return -1;
+	if (n->kind == SCIM_N_OR)
+		return filter_ids(req, n->left, out) == 0 &&
+		    filter_ids(req, n->right, out) == 0 ? 0 : -1;
+	if (n->kind != SCIM_N_CMP || n->op != SCIM_EQ ||
+	    strcasecmp(n->path.attr, "value") != 0 || n->path.sub != NULL ||
+	    n->value == NULL)
+		return -1;
+	if (uuid_normalize(n->value, strlen(n->value), canon) == 0)
+		ids_add(req->arena, out, arena_strdup(req->arena, canon));
+	return 0;
+}
+
+static int
+members_hook(void *ctx, struct http_req *req, struct http_resp *resp,
+    const char *op, const struct scim_path *path, const char *pathtext,
+    struct value *value)
+{
+	struct members_patch *mp = ctx;
+	struct idlist ids = { NULL, 0, 0 };
+	struct value *mv;
+
+	(void)pathtext;
+	if (path == NULL) {
+		/* a path-less value's members: taken here, the rest left */
+		if (value == NULL || value->type != VALUE_OBJECT ||
+		    (mv = scim_obj_get(value, "members")) == NULL)
+			return 0;
+		if (member_ids(req, resp, mv, 1, &ids) != 0)
+			return -1;
+		if (strcmp(op, "replace") == 0) {
+			mp->replace_all = 1;
+			mp->adds = ids;
+			mp->rms.n = 0;
+		} else if (strcmp(op, "add") == 0) {
+			ids_minus(&mp->rms, &ids);
+			while (ids.n > 0)
+				ids_add(req->arena, &mp->adds,
+				    ids.v[--ids.n]);
+		}
+		scim_obj_del(value, "members");
+		return 0;
+	}
+	if (strcasecmp(path->attr.attr, "members") != 0 ||
+	    (path->attr.urn != NULL && strcasecmp(path->attr.urn,
+	    SCIM_URN_GROUP) != 0))
+		return 0;
+	if (path->attr.sub != NULL || path->sub_after != NULL)
+		return 1;	/* members.display: read-only, ignored */
+	if (path->filter != NULL) {
+		if (filter_ids(req, path->filter, &ids) != 0) {
+			scim_error(req, resp, 400, "invalidFilter", "A members "
+			    "filter may only be value eq \"id\" (or several "
+			    "joined by or).");
+			return -1;
+		}
+		ids_minus(&mp->adds, &ids);
+		while (ids.n > 0)
+			ids_add(req->arena, &mp->rms, ids.v[--ids.n]);
+		if (strcmp(op, "remove") == 0)
+			return 1;
+		ids.n = 0;
+	} else if (strcmp(op, "remove") == 0) {
+		if (value == NULL || value->type == VALUE_NULL) {
+			mp->replace_all = 1;
+			mp->adds.n = 0;
+			mp->rms.n = 0;
+			return 1;
+		}
+		if (member_ids(req, resp, value, 0, &ids) != 0)
+			return -1;
+		ids_minus(&mp->adds, &ids);
+		while (ids.n > 0)
+			ids_add(req->arena, &mp->rms, ids.v[--ids.n]);
+		return 1;
+	}
+	if (member_ids(req, resp, value, 1, &ids) != 0)
+		return -1;
+	if (strcmp(op, "replace") == 0 && path->filter == NULL) {
+		mp->replace_all = 1;
+		mp->adds = ids;
+		mp->rms.n = 0;
+		return 1;
+	}
+	ids_minus(&mp->rms, &ids);
+	while (ids.n > 0)
+		ids_add(req->arena, &mp->adds, ids.v[--ids.n]);
+	return 1;
+}
+
+/* PATCH /Groups/{id}: 204. */
+void
+scim_groups_patch(struct http_req *req, struct http_resp *resp)
+{
+	const char *id, *ifm = scim_if_match(req), *ver;
+	struct members_patch mp;
+	struct value *body, *res;
+	struct gcols c;
+	char err[160];
+	PGresult *r;
+	int attempt, rc;
+
+	if ((id = scim_path_id(req, resp, "group")) == NULL ||
+	    (body = scim_body(req, resp, &group_limits)) == NULL)
+		return;
+	for (attempt = 0; attempt < 5; attempt++) {
+		if ((r = group_read(req, resp, id, 0)) == NULL)
+			return;
+		ver = db_get(r, 0, "version");
+		if (ifm != NULL && strcmp(ifm, ver) != 0)
+			break;
+		res = group_from_row(req, r, 0);
+		if (scim_normalize(req->arena, &scim_rt_group, res, err,
+		    sizeof(err)) != 0) {
+			scim_error(req, resp, 500, NULL,
+			    "An error has occurred.");
+			return;
+		}
+		memset(&mp, 0, sizeof(mp));
+		if (scim_patch_apply(req, resp, &scim_rt_group, res, body,
+		    members_hook, &mp) != 0)
+			return;
+		if (scim_normalize(req->arena, &scim_rt_group, res, err,
+		    sizeof(err)) != 0) {
+			scim_error(req, resp, 400, "invalidValue",
+			    arena_strdup(req->arena, err));
+			return;
+		}
+		if (group_cols(req, resp, res, &c) != 0)
+			return;
+		rc = group_update(req, resp, id, &c, mp.replace_all, &mp.adds,
+		    &mp.rms, ver, "patch");
+		if (rc < 0)
+			return;
+		if (rc == 1) {
+			resp->status = 204;
+			resp->content_type = NULL;
+			buf_reset(&resp->body);
+			return;
+		}
+		if (ifm != NULL)
+			break;
+	}
+	if (ifm != NULL)
+		scim_error(req, resp, 412, NULL, "The group has changed since "
+		    "the version in If-Match.");
+	else {
+		http_resp_header(resp, "Retry-After", "1");
+		scim_error(req, resp, 503, NULL, "The group kept changing "
+		    "while this PATCH was applied; retry.");
+	}
+}
+
+/* DELETE /Groups/{id} */
+void
+scim_groups_delete(struct http_req *req, struct http_resp *resp)
+{
+	const char *params[5], *id;
+	enum db_status st;
+	PGresult *r;
+
+	if ((id = scim_path_id(req, resp, "group")) == NULL)
+		return;
+	params[0] = req->tenant;
+	params[1] = id;
+	params[2] = scim_actor(req);
+	params[3] = req->audit_request_id;
+	params[4] = scim_if_match(req);
+	if ((r = scim_exec(req, STMT_SCIM_GROUP_DELETE, params, &st,
+	    NULL)) == NULL) {
+		scim_db_error(req, resp, st);
+		return;
+	}
+	if (!(PQntuples(r) == 1 && strcmp(db_get(r, 0, "found"), "t") == 0)) {
+		scim_error(req, resp, 404, NULL, "No group has this id.");
+		return;
+	}
+	if (strcmp(db_get(r, 0, "deleted"), "t") != 0) {
+		scim_error(req, resp, 412, NULL, "The group has changed since "
+		    "the version in If-Match.");
+		return;
+	}
+	resp->status = 204;
+	resp->content_type = NULL;
+	buf_reset(&resp->body);
+}
+
+/* GET /Groups?filter=&startIndex=&count=&excludedAttributes=members */
+void
+scim_groups_list(struct http_req *req, struct http_resp *resp)
+{
+	const struct app *app = req->ctx;
+	struct scim_proj p;
+	struct buf w, q;
+	const char **params;
+	char off[24], lim[24];
+	struct value **items;
+	long start, count;
+	enum db_status st;
+	PGresult *r;
+	int np = 3, i, n;
+
+	if (scim_paging(req, resp, &start, &count) != 0 ||
+	    scim_proj_init(req, resp, &p) != 0)
+		return;
+	snprintf(off, sizeof(off), "%ld", start - 1);
+	snprintf(lim, sizeof(lim), "%ld", count);
+	params = arena_allocarray(req->arena, 3, sizeof(*params));
+	params[0] = req->tenant;
+	params[1] = off;
+	params[2] = lim;
+	buf_init(&w, req->arena);
+	if (scim_where(req, resp, group_map, RS_ARRAY_LEN(group_map), 4, &w,
+	    &params, &np) < 0)
+		return;
+	buf_init(&q, req->arena);
+	buf_printf(&q, "SELECT t.total, x.* FROM (SELECT count(*) AS total"
+	    " FROM groups g WHERE g.tenant_id = $1::uuid%s) AS t"
+	    " LEFT JOIN LATERAL (SELECT " DB_SCIM_GROUP_COLS ", %s"
+	    " FROM groups g WHERE g.tenant_id = $1::uuid%s"
+	    " ORDER BY g.created_at, g.id OFFSET $2::bigint LIMIT $3::bigint)"
+	    " AS x ON true", w.p != NULL ? w.p : "",
+	    scim_proj_excludes(&p, "members") ? "NULL::json AS members" :
+	    DB_SCIM_GROUP_MEMBERS, w.p != NULL ? w.p : "");
+	if ((r = db_exec_sql(app->db, req->arena, q.p, np, params, &st)) ==
+	    NULL) {
+		if (st == DB_INVALID)
+			scim_error(req, resp, 400, "invalidFilter", "A value "
+			    "in the filter does not fit its attribute.");
+		else
+			scim_db_error(req, resp, st);
+		return;
+	}
+	n = PQntuples(r);
+	items = arena_allocarray(req->arena, (size_t)n + 1, sizeof(*items));
+	for (i = 0; i < n && db_get(r, i, "id") != NULL; i++) {
+		items[i] = group_from_row(req, r, i);
+		scim_proj_apply(req->arena, &p, &scim_rt_group, items[i]);
+	}
+	scim_send_list(req, resp, n > 0 ? atol(db_get(r, 0, "total")) : 0,
+	    start, items, (size_t)i);
+}

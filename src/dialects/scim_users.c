@@ -1,0 +1,630 @@
+/*
+ * scim_users.c: /scim/v2/Users.  A User's core columns (userName,
+ * externalId, name.givenName/familyName, displayName, the primary email
+ * and phone number, title, locale, timezone, active) are rosterd's user
+ * columns; everything else the client sent is kept verbatim in
+ * attrs->'scim'.  password is hashed (Argon2id) and never returned.
+ * PATCH reads the user, applies the operations to it and writes it back
+ * only if nobody changed it meanwhile (its version), retrying then.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "scim.h"
+
+#define ENT_SQL "(u.attrs->'scim'->'" SCIM_URN_ENT "'"
+
+/* What a filter may name, and the SQL it reads. */
+static const struct scim_sqlattr user_map[] = {
+	{ "id", NULL, "u.id::text", SCIM_V_STRING, SCIM_SQL_CASE_EXACT },
+	{ "userName", NULL, "u.username", SCIM_V_STRING,
+	    SCIM_SQL_LOWER_INDEXED },
+	{ "externalId", NULL, "u.external_id", SCIM_V_STRING,
+	    SCIM_SQL_CASE_EXACT },
+	{ "displayName", NULL, "u.display_name", SCIM_V_STRING, 0 },
+	{ "name.givenName", NULL, "u.first_name", SCIM_V_STRING, 0 },
+	{ "name.familyName", NULL, "u.last_name", SCIM_V_STRING, 0 },
+	{ "name.formatted", NULL, "(u.attrs->'scim'->'name'->>'formatted')",
+	    SCIM_V_STRING, 0 },
+	{ "nickName", NULL, "(u.attrs->'scim'->>'nickName')", SCIM_V_STRING,
+	    0 },
+	{ "userType", NULL, "(u.attrs->'scim'->>'userType')", SCIM_V_STRING,
+	    0 },
+	{ "title", NULL, "u.title", SCIM_V_STRING, 0 },
+	{ "locale", NULL, "u.locale", SCIM_V_STRING, 0 },
+	{ "timezone", NULL, "u.time_zone", SCIM_V_STRING, 0 },
+	{ "preferredLanguage", NULL, "(u.attrs->'scim'->>'preferredLanguage')",
+	    SCIM_V_STRING, 0 },
+	{ "active", NULL, "u.is_active", SCIM_V_BOOL, 0 },
+	{ "emails", NULL, "coalesce(u.attrs->'scim'->'emails', CASE WHEN"
+	    " u.email IS NOT NULL THEN jsonb_build_array(jsonb_build_object("
+	    "'value', u.email, 'primary', true)) END)", SCIM_V_STRING,
+	    SCIM_SQL_MULTI },
+	{ "emails.value", NULL, "(e.v->>'value')", SCIM_V_STRING, 0 },
+	{ "emails.type", NULL, "(e.v->>'type')", SCIM_V_STRING, 0 },
+	{ "emails.primary", NULL, "((e.v->>'primary')::boolean)", SCIM_V_BOOL,
+	    0 },
+	{ "phoneNumbers", NULL, "coalesce(u.attrs->'scim'->'phoneNumbers',"
+	    " CASE WHEN u.phone IS NOT NULL THEN jsonb_build_array("
+	    "jsonb_build_object('value', u.phone, 'primary', true)) END)",
+	    SCIM_V_STRING, SCIM_SQL_MULTI },
+	{ "phoneNumbers.value", NULL, "(e.v->>'value')", SCIM_V_STRING, 0 },
+	{ "phoneNumbers.type", NULL, "(e.v->>'type')", SCIM_V_STRING, 0 },
+	{ "phoneNumbers.primary", NULL, "((e.v->>'primary')::boolean)",
+	    SCIM_V_BOOL, 0 },
+	{ "groups", NULL, "(SELECT jsonb_agg(jsonb_build_object('value',"
+	    " m.group_id::text)) FROM group_members m"
+	    " WHERE m.tenant_id = u.tenant_id AND m.user_id = u.id)",
+	    SCIM_V_STRING, SCIM_SQL_MULTI },
+	{ "groups.value", NULL, "(e.v->>'value')", SCIM_V_STRING,
+	    SCIM_SQL_CASE_EXACT },
+	{ "meta.created", NULL, "u.created_at", SCIM_V_STRING,
+	    SCIM_SQL_DATETIME },
+	{ "meta.lastModified", NULL, "u.updated_at", SCIM_V_STRING,
+	    SCIM_SQL_DATETIME },
+	{ "employeeNumber", SCIM_URN_ENT, ENT_SQL "->>'employeeNumber')",
+	    SCIM_V_STRING, 0 },
+	{ "costCenter", SCIM_URN_ENT, ENT_SQL "->>'costCenter')",
+	    SCIM_V_STRING, 0 },
+	{ "organization", SCIM_URN_ENT, ENT_SQL "->>'organization')",
+	    SCIM_V_STRING, 0 },
+	{ "division", SCIM_URN_ENT, ENT_SQL "->>'division')", SCIM_V_STRING,
+	    0 },
+	{ "department", SCIM_URN_ENT, ENT_SQL "->>'department')",
+	    SCIM_V_STRING, 0 },
+	{ "manager.value", SCIM_URN_ENT, ENT_SQL "->'manager'->>'value')",
+	    SCIM_V_STRING, SCIM_SQL_CASE_EXACT },
+};
+
+/* Limits for what rosterd itself stored. */
+static const struct fmt_limits stored_limits = {
+	.max_depth = 64, .max_items = 1000000, .max_string = 1 << 24,
+	.max_nodes = 10000000,
+};
+
+/* The column values of a normalised User, in statement order. */
+enum ucol {
+	UC_USERNAME = 0, UC_EXTERNAL, UC_FIRST, UC_LAST, UC_DISPLAY,
+	UC_EMAIL, UC_PHONE, UC_TITLE, UC_LOCALE, UC_TZ, UC_ACTIVE,
+	UC_PASSWORD, UC_SCIM, UC__MAX
+};
+
+static struct value *
+decode_stored(struct arena *a, const char *s)
+{
+	struct fmt_error err;
+	struct value *v;
+
+	if (s == NULL || json_decode(a, s, strlen(s), &stored_limits, &v,
+	    &err) != FMT_OK || v->type != VALUE_OBJECT)
+		return value_object(a);
+	return v;
+}
+
+/* The primary element's value of a multi-valued attribute, else the first. */
+static const char *
+primary_value(const struct value *res, const char *name)
+{
+	const struct value *arr = scim_obj_get(res, name), *p;
+	size_t i;
+
+	if (arr == NULL || arr->type != VALUE_ARRAY || arr->u.arr.n == 0)
+		return NULL;
+	for (i = 0; i < arr->u.arr.n; i++) {
+		p = scim_obj_get(arr->u.arr.items[i], "primary");
+		if (p != NULL && p->type == VALUE_BOOL && p->u.boolean)
+			return scim_str(arr->u.arr.items[i], "value");
+	}
+	return scim_str(arr->u.arr.items[0], "value");
+}
+
+/* Sets or removes o[key] as s says. */
+static void
+put_str(struct arena *a, struct value *o, const char *key, const char *s)
+{
+	if (s == NULL)
+		scim_obj_del(o, key);
+	else
+		scim_obj_put(a, o, key, value_cstr(a, s));
+}
+
+/* The User of row `row` (columns of DB_SCIM_USER_COLS). */
+static struct value *
+user_from_row(struct http_req *req, const PGresult *r, int row)
+{
+	struct arena *a = req->arena;
+	struct value *out = value_object(a), *st, *name, *s, *g, *x;
+	const char *id = db_get(r, row, "id"), *v, *base = scim_base(req);
+	size_t i;
+
+	st = decode_stored(a, db_get(r, row, "scim"));
+	scim_obj_del(st, "password");
+	put_str(a, st, "userName", db_get(r, row, "username"));
+	put_str(a, st, "displayName", db_get(r, row, "display_name"));
+	put_str(a, st, "title", db_get(r, row, "title"));
+	put_str(a, st, "locale", db_get(r, row, "locale"));
+	put_str(a, st, "timezone", db_get(r, row, "time_zone"));
+	name = scim_obj_get(st, "name");
+	if (name == NULL || name->type != VALUE_OBJECT) {
+		name = value_object(a);
+		scim_obj_put(a, st, "name", name);
+	}
+	put_str(a, name, "givenName", db_get(r, row, "first_name"));
+	put_str(a, name, "familyName", db_get(r, row, "last_name"));
+	if (name->u.obj.n == 0)
+		scim_obj_del(st, "name");
+	if ((v = db_get(r, row, "email")) != NULL &&
+	    scim_obj_get(st, "emails") == NULL) {
+		x = value_object(a);
+		value_set(a, x, "value", value_cstr(a, v));
+		value_set(a, x, "primary", value_bool(a, 1));
+		g = value_array(a);
+		value_push(a, g, x);
+		scim_obj_put(a, st, "emails", g);
+	}
+	if ((v = db_get(r, row, "phone")) != NULL &&
+	    scim_obj_get(st, "phoneNumbers") == NULL) {
+		x = value_object(a);
+		value_set(a, x, "value", value_cstr(a, v));
+		value_set(a, x, "primary", value_bool(a, 1));
+		g = value_array(a);
+		value_push(a, g, x);
+		scim_obj_put(a, st, "phoneNumbers", g);
+	}
+	v = db_get(r, row, "is_active");
+	scim_obj_put(a, st, "active", value_bool(a, v != NULL &&
+	    strcmp(v, "t") == 0));
+
+	s = value_array(a);
+	value_push(a, s, value_cstr(a, SCIM_URN_USER));
+	if (scim_obj_get(st, SCIM_URN_ENT) != NULL)
+		value_push(a, s, value_cstr(a, SCIM_URN_ENT));
+	value_set(a, out, "schemas", s);
+	value_set(a, out, "id", value_cstr(a, id));
+	if ((v = db_get(r, row, "external_id")) != NULL)
+		value_set(a, out, "externalId", value_cstr(a, v));
+	scim_obj_del(st, "externalId");
+	scim_obj_del(st, "groups");
+	for (i = 0; i < st->u.obj.n; i++)
+		value_set(a, out, st->u.obj.members[i].key,
+		    st->u.obj.members[i].val);
+	g = decode_stored(a, NULL);
+	if ((v = db_get(r, row, "groups")) != NULL) {
+		struct fmt_error err;
+
+		if (json_decode(a, v, strlen(v), &stored_limits, &g, &err) !=
+		    FMT_OK)
+			g = NULL;
+	}
+	if (g != NULL && g->type == VALUE_ARRAY && g->u.arr.n > 0) {
+		for (i = 0; i < g->u.arr.n; i++) {
+			x = g->u.arr.items[i];
+			value_set(a, x, "$ref", value_cstr(a, arena_sprintf(a,
+			    "%s/Groups/%s", base, scim_str(x, "value"))));
+			value_set(a, x, "type", value_cstr(a, "direct"));
+		}
+		value_set(a, out, "groups", g);
+	}
+	x = value_object(a);
+	value_set(a, x, "resourceType", value_cstr(a, "User"));
+	value_set(a, x, "created", value_cstr(a, db_get(r, row, "created")));
+	value_set(a, x, "lastModified", value_cstr(a, db_get(r, row,
+	    "updated")));
+	value_set(a, x, "location", value_cstr(a, arena_sprintf(a,
+	    "%s/Users/%s", base, id)));
+	value_set(a, x, "version", value_cstr(a, arena_sprintf(a, "W/\"%s\"",
+	    db_get(r, row, "version"))));
+	value_set(a, out, "meta", x);
+	return out;
+}
+
+/* Sends one User with its ETag (and Location on 201). */
+static void
+send_user(struct http_req *req, struct http_resp *resp, int status,
+    const PGresult *r)
+{
+	struct scim_proj p = { NULL, NULL };
+	struct value *u = user_from_row(req, r, 0);
+
+	if (scim_proj_init(req, resp, &p) != 0)
+		return;
+	scim_proj_apply(req->arena, &p, &scim_rt_user, u);
+	scim_send(req, resp, status, u);
+	http_resp_header(resp, "ETag", arena_sprintf(req->arena, "W/\"%s\"",
+	    db_get(r, 0, "version")));
+	if (status == 201)
+		http_resp_header(resp, "Location", arena_sprintf(req->arena,
+		    "%s/Users/%s", scim_base(req), db_get(r, 0, "id")));
+}
+
+/* A string column: absent is NULL; too long is a 400 naming it. */
+static int
+col_str(struct http_req *req, struct http_resp *resp, const char *what,
+    const char *s, size_t max, const char **out)
+{
+	*out = s;
+	if (s != NULL && strlen(s) > max) {
+		scim_error(req, resp, 400, "invalidValue", arena_sprintf(
+		    req->arena, "%s is longer than %zu bytes.", what, max));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The columns of a normalised User (the password taken out of it and
+ * hashed).  0, or -1 with the error sent.
+ */
+static int
+user_cols(struct http_req *req, struct http_resp *resp, struct value *res,
+    const char *cols[UC__MAX])
+{
+	const struct app *app = req->ctx;
+	const struct value *name = scim_obj_get(res, "name"), *v;
+	char phc[PASSWORD_PHC_MAX];
+	const char *pw;
+	struct buf b;
+	int rc;
+
+	memset(cols, 0, sizeof(*cols) * UC__MAX);
+	v = scim_obj_get(res, "externalId");
+	if (v != NULL && v->type != VALUE_STRING) {
+		scim_error(req, resp, 400, "invalidValue",
+		    "externalId must be a string.");
+		return -1;
+	}
+	if ((cols[UC_USERNAME] = scim_str(res, "userName")) == NULL ||
+	    *cols[UC_USERNAME] == '\0') {
+		scim_error(req, resp, 400, "invalidValue",
+		    "userName is required.");
+		return -1;
+	}
+	if (col_str(req, resp, "userName", cols[UC_USERNAME], 256,
+	    &cols[UC_USERNAME]) != 0 ||
+	    col_str(req, resp, "externalId", scim_str(res, "externalId"), 256,
+	    &cols[UC_EXTERNAL]) != 0 ||
+	    col_str(req, resp, "name.givenName", scim_str(name, "givenName"),
+	    256, &cols[UC_FIRST]) != 0 ||
+	    col_str(req, resp, "name.familyName", scim_str(name, "familyName"),
+	    256, &cols[UC_LAST]) != 0 ||
+	    col_str(req, resp, "displayName", scim_str(res, "displayName"),
+	    256, &cols[UC_DISPLAY]) != 0 ||
+	    col_str(req, resp, "emails.value", primary_value(res, "emails"),
+	    254, &cols[UC_EMAIL]) != 0 ||
+	    col_str(req, resp, "phoneNumbers.value", primary_value(res,
+	    "phoneNumbers"), 64, &cols[UC_PHONE]) != 0 ||
+	    col_str(req, resp, "title", scim_str(res, "title"), 256,
+	    &cols[UC_TITLE]) != 0 ||
+	    col_str(req, resp, "locale", scim_str(res, "locale"), 64,
+	    &cols[UC_LOCALE]) != 0 ||
+	    col_str(req, resp, "timezone", scim_str(res, "timezone"), 64,
+	    &cols[UC_TZ]) != 0)
+		return -1;
+	v = scim_obj_get(res, "active");
+	cols[UC_ACTIVE] = v != NULL && v->type == VALUE_BOOL &&
+	    !v->u.boolean ? "false" : "true";
+	if ((pw = scim_str(res, "password")) != NULL) {
+		if (*pw == '\0' || strlen(pw) > 1024) {
+			scim_error(req, resp, 400, "invalidValue", "password "
+			    "must be 1 to 1024 bytes.");
+			return -1;
+		}
+		rc = password_hash_slotted(config_hash_slots(app->cfg), pw,
+		    strlen(pw), phc, sizeof(phc));
+		if (rc == PASSWORD_BUSY) {
+			http_resp_header(resp, "Retry-After", "1");
+			scim_error(req, resp, 503, NULL, "Too many passwords "
+			    "are being set at once: try again in a moment.");
+			return -1;
+		}
+		if (rc != 0) {
+			scim_error(req, resp, 500, NULL,
+			    "An error has occurred.");
+			return -1;
+		}
+		cols[UC_PASSWORD] = arena_strdup(req->arena, phc);
+	}
+	scim_obj_del(res, "password");
+	scim_obj_del(res, "groups");
+	buf_init(&b, req->arena);
+	json_encode(&b, res);
+	cols[UC_SCIM] = b.p;
+	return 0;
+}
+
+/* A failed write: 409 uniqueness, 400, or 503/500. */
+static void
+user_write_error(struct http_req *req, struct http_resp *resp,
+    enum db_status st, const char *constraint)
+{
+	if (st == DB_CONFLICT) {
+		scim_error(req, resp, 409, "uniqueness", constraint != NULL &&
+		    strcmp(constraint, "users_email_key") == 0 ?
+		    "Another user of this tenant has this primary email." :
+		    "Another user of this tenant has this userName.");
+		return;
+	}
+	if (st == DB_INVALID) {
+		scim_error(req, resp, 400, "invalidValue", "A value is not "
+		    "valid for this user.");
+		return;
+	}
+	scim_db_error(req, resp, st);
+}
+
+/* A request body normalised as a User, or NULL with the error sent. */
+static struct value *
+user_body(struct http_req *req, struct http_resp *resp)
+{
+	struct value *body = scim_body(req, resp, NULL);
+	char err[160];
+
+	if (body == NULL)
+		return NULL;
+	if (scim_normalize(req->arena, &scim_rt_user, body, err,
+	    sizeof(err)) != 0) {
+		scim_error(req, resp, 400, "invalidValue", arena_strdup(
+		    req->arena, err));
+		return NULL;
+	}
+	return body;
+}
+
+/* POST /Users */
+void
+scim_users_create(struct http_req *req, struct http_resp *resp)
+{
+	const char *cols[UC__MAX], *params[16], *constraint;
+	struct value *res;
+	enum db_status st;
+	PGresult *r;
+	int i;
+
+	if ((res = user_body(req, resp)) == NULL ||
+	    user_cols(req, resp, res, cols) != 0)
+		return;
+	params[0] = req->tenant;
+	for (i = 0; i < UC__MAX; i++)
+		params[1 + i] = cols[i];
+	params[14] = scim_actor(req);
+	params[15] = req->audit_request_id;
+	if ((r = scim_exec(req, STMT_SCIM_USER_CREATE, params, &st,
+	    &constraint)) == NULL) {
+		user_write_error(req, resp, st, constraint);
+		return;
+	}
+	if (PQntuples(r) != 1 || db_get(r, 0, "id") == NULL) {
+		scim_error(req, resp, 404, NULL, "No tenant has this id.");
+		return;
+	}
+	send_user(req, resp, 201, r);
+}
+
+/* GET /Users/{id} */
+void
+scim_users_get(struct http_req *req, struct http_resp *resp)
+{
+	const char *params[2], *id;
+	enum db_status st;
+	PGresult *r;
+
+	if ((id = scim_path_id(req, resp, "user")) == NULL)
+		return;
+	params[0] = req->tenant;
+	params[1] = id;
+	if ((r = scim_exec(req, STMT_SCIM_USER_GET, params, &st, NULL)) ==
+	    NULL) {
+		scim_db_error(req, resp, st);
+		return;
+	}
+	if (PQntuples(r) != 1) {
+		scim_error(req, resp, 404, NULL, "No user has this id.");
+		return;
+	}
+	send_user(req, resp, 200, r);
+}
+
+/*
+ * Writes res over user id if its version is still `version`: 1 done
+ * (sent), 0 the version moved on, -1 failed (sent).
+ */
+static int
+user_replace(struct http_req *req, struct http_resp *resp, const char *id,
+    struct value *res, const char *version, const char *what)
+{
+	const char *cols[UC__MAX], *params[19], *constraint;
+	enum db_status st;
+	PGresult *r;
+	int i;
+
+	if (user_cols(req, resp, res, cols) != 0)
+		return -1;
+	params[0] = req->tenant;
+	params[1] = id;
+	for (i = 0; i < UC__MAX; i++)
+		params[2 + i] = cols[i];
+	params[15] = scim_actor(req);
+	params[16] = req->audit_request_id;
+	params[17] = version;
+	params[18] = what;
+	if ((r = scim_exec(req, STMT_SCIM_USER_REPLACE, params, &st,
+	    &constraint)) == NULL) {
+		user_write_error(req, resp, st, constraint);
+		return -1;
+	}
+	if (PQntuples(r) != 1 || db_get(r, 0, "current_version") == NULL) {
+		scim_error(req, resp, 404, NULL, "No user has this id.");
+		return -1;
+	}
+	if (db_get(r, 0, "id") == NULL)
+		return 0;
+	send_user(req, resp, 200, r);
+	return 1;
+}
+
+/* PUT /Users/{id} */
+void
+scim_users_put(struct http_req *req, struct http_resp *resp)
+{
+	const char *id, *ifm = scim_if_match(req);
+	struct value *res;
+
+	if ((id = scim_path_id(req, resp, "user")) == NULL ||
+	    (res = user_body(req, resp)) == NULL)
+		return;
+	if (user_replace(req, resp, id, res, ifm, "replace") == 0)
+		scim_error(req, resp, 412, NULL, "The user has changed since "
+		    "the version in If-Match.");
+}
+
+/* PATCH /Users/{id} */
+void
+scim_users_patch(struct http_req *req, struct http_resp *resp)
+{
+	const char *params[2], *id, *ifm = scim_if_match(req), *ver;
+	struct value *body, *res;
+	enum db_status st;
+	char err[160];
+	PGresult *r;
+	int attempt, rc;
+
+	if ((id = scim_path_id(req, resp, "user")) == NULL ||
+	    (body = scim_body(req, resp, NULL)) == NULL)
+		return;
+	params[0] = req->tenant;
+	params[1] = id;
+	for (attempt = 0; attempt < 5; attempt++) {
+		if ((r = scim_exec(req, STMT_SCIM_USER_GET, params, &st,
+		    NULL)) == NULL) {
+			scim_db_error(req, resp, st);
+			return;
+		}
+		if (PQntuples(r) != 1) {
+			scim_error(req, resp, 404, NULL, "No user has this id.");
+			return;
+		}
+		ver = db_get(r, 0, "version");
+		if (ifm != NULL && strcmp(ifm, ver) != 0)
+			break;
+		res = user_from_row(req, r, 0);
+		if (scim_normalize(req->arena, &scim_rt_user, res, err,
+		    sizeof(err)) != 0) {
+			scim_error(req, resp, 500, NULL,
+			    "An error has occurred.");
+			return;
+		}
+		if (scim_patch_apply(req, resp, &scim_rt_user, res, body,
+		    NULL, NULL) != 0)
+			return;
+		if (scim_normalize(req->arena, &scim_rt_user, res, err,
+		    sizeof(err)) != 0) {
+			scim_error(req, resp, 400, "invalidValue",
+			    arena_strdup(req->arena, err));
+			return;
+		}
+		if ((rc = user_replace(req, resp, id, res, ver, "patch")) != 0)
+			return;
+		if (ifm != NULL)
+			break;
+	}
+	if (ifm != NULL)
+		scim_error(req, resp, 412, NULL, "The user has changed since "
+		    "the version in If-Match.");
+	else {
+		http_resp_header(resp, "Retry-After", "1");
+		scim_error(req, resp, 503, NULL, "The user kept changing "
+		    "while this PATCH was applied; retry.");
+	}
+}
+
+/* DELETE /Users/{id} */
+void
+scim_users_delete(struct http_req *req, struct http_resp *resp)
+{
+	const char *params[5], *id;
+	enum db_status st;
+	PGresult *r;
+
+	if ((id = scim_path_id(req, resp, "user")) == NULL)
+		return;
+	params[0] = req->tenant;
+	params[1] = id;
+	params[2] = scim_actor(req);
+	params[3] = req->audit_request_id;
+	params[4] = scim_if_match(req);
+	if ((r = scim_exec(req, STMT_SCIM_USER_DELETE, params, &st,
+	    NULL)) == NULL) {
+		scim_db_error(req, resp, st);
+		return;
+	}
+	if (!(PQntuples(r) == 1 && strcmp(db_get(r, 0, "found"), "t") == 0)) {
+		scim_error(req, resp, 404, NULL, "No user has this id.");
+		return;
+	}
+	if (strcmp(db_get(r, 0, "deleted"), "t") != 0) {
+		scim_error(req, resp, 412, NULL, "The user has changed since "
+		    "the version in If-Match.");
+		return;
+	}
+	resp->status = 204;
+	resp->content_type = NULL;
+	buf_reset(&resp->body);
+}
+
+/* GET /Users?filter=&startIndex=&count=&attributes=&excludedAttributes= */
+void
+scim_users_list(struct http_req *req, struct http_resp *resp)
+{
+	const struct app *app = req->ctx;
+	struct scim_proj p;
+	struct buf w, q;
+	const char **params;
+	char off[24], lim[24];
+	struct value **items;
+	long start, count;
+	enum db_status st;
+	PGresult *r;
+	int np = 3, i, n;
+
+	if (scim_paging(req, resp, &start, &count) != 0 ||
+	    scim_proj_init(req, resp, &p) != 0)
+		return;
+	snprintf(off, sizeof(off), "%ld", start - 1);
+	snprintf(lim, sizeof(lim), "%ld", count);
+	params = arena_allocarray(req->arena, 3, sizeof(*params));
+	params[0] = req->tenant;
+	params[1] = off;
+	params[2] = lim;
+	buf_init(&w, req->arena);
+	if (scim_where(req, resp, user_map, RS_ARRAY_LEN(user_map), 4, &w,
+	    &params, &np) < 0)
+		return;
+	buf_init(&q, req->arena);
+	buf_printf(&q, "SELECT t.total, x.* FROM (SELECT count(*) AS total"
+	    " FROM users u WHERE u.tenant_id = $1::uuid%s) AS t"
+	    " LEFT JOIN LATERAL (SELECT " DB_SCIM_USER_COLS
+	    " FROM users u WHERE u.tenant_id = $1::uuid%s"
+	    " ORDER BY u.created_at, u.id OFFSET $2::bigint LIMIT $3::bigint)"
+	    " AS x ON true", w.p != NULL ? w.p : "", w.p != NULL ? w.p : "");
+	if ((r = db_exec_sql(app->db, req->arena, q.p, np, params, &st)) ==
+	    NULL) {
+		if (st == DB_INVALID)
+			scim_error(req, resp, 400, "invalidFilter", "A value "
+			    "in the filter does not fit its attribute.");
+		else
+			scim_db_error(req, resp, st);
+		return;
+	}
+	n = PQntuples(r);
+	items = arena_allocarray(req->arena, (size_t)n + 1, sizeof(*items));
+	for (i = 0; i < n; i++)
+		if (db_get(r, i, "id") != NULL) {
+			items[i] = user_from_row(req, r, i);
+			scim_proj_apply(req->arena, &p, &scim_rt_user,
+			    items[i]);
+		} else
+			break;
+	scim_send_list(req, resp, n > 0 ? atol(db_get(r, 0, "total")) : 0,
+	    start, items, (size_t)i);
+}

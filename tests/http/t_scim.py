@@ -1,0 +1,652 @@
+# t_scim.py: the SCIM 2.0 dialect (/scim/v2 and /scim/v2/tenants/{tenantId}),
+# end to end through nginx: discovery, Users and Groups CRUD, filters,
+# PATCH as Okta and Entra really send it (research/review-scim-clients.md
+# §1), group membership as set operations, tenant isolation, RFC 7644
+# §3.12 error bodies on every failure, audit rows and Idempotency-Key.
+#
+# Exec'd by test_api.py into its globals: request(), v1(), psql(),
+# sql_one(), lit(), check(), eq(), unique(), @test, ROUTE_CALLS ... are
+# test_api.py's; every top-level name of this file starts with _scim_ or
+# scim_.
+
+_scim_URN_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
+_scim_URN_GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
+_scim_URN_ENT = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+_scim_URN_RG = "urn:rosterd:params:scim:schemas:extension:2.0:Group"
+_scim_URN_ERR = "urn:ietf:params:scim:api:messages:2.0:Error"
+_scim_URN_LIST = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+_scim_URN_PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+_scim_TOKENS = {}
+
+
+def _scim_token(tenant):
+    """A TenantAdmin API token of tenant (one per tenant, made once)."""
+    if tenant not in _scim_TOKENS:
+        r = v1("POST", f"/tenants/{tenant}/api-tokens",
+               {"name": unique("scim"), "role": "TenantAdmin"})
+        eq(r.status, 201, f"create API token ({r!r})")
+        tok = r.json()["token"]
+        ALL_TOKENS.append(tok)
+        _scim_TOKENS[tenant] = tok
+    return _scim_TOKENS[tenant]
+
+
+def _scim(method, path, body=None, tenant=None, token=None, ctype="application/scim+json",
+          headers=None, raw=False):
+    """A SCIM request at /scim/v2 with tenant's API token (default A)."""
+    tenant = tenant or TENANT_A
+    tok = token if token is not None else _scim_token(tenant)
+    if body is not None and not raw and not isinstance(body, (bytes, str)):
+        body = json.dumps(body)
+    return request(method, "/scim/v2" + path, body, token=tok, ctype=ctype,
+                   headers=headers)
+
+
+def _scim_err(r, status, scim_type=None, what="error"):
+    """Asserts an RFC 7644 §3.12 error body with status (and scimType)."""
+    eq(r.status, status, f"{what}: status ({r!r})")
+    ctype = (r.header("Content-Type") or "").lower()
+    check(ctype.startswith("application/scim+json"), f"{what}: Content-Type {ctype}")
+    b = r.json()
+    eq(b.get("schemas"), [_scim_URN_ERR], f"{what}: schemas")
+    eq(b.get("status"), str(status), f"{what}: status member (a string)")
+    check(isinstance(b.get("detail"), str) and b["detail"], f"{what}: detail {b!r}")
+    if scim_type is not None:
+        eq(b.get("scimType"), scim_type, f"{what}: scimType")
+    return b
+
+
+def _scim_user_body(name=None, **extra):
+    name = name or unique("scimu") + "@example.com"
+    body = {"schemas": [_scim_URN_USER], "userName": name,
+            "name": {"givenName": "Test", "familyName": "User"},
+            "emails": [{"primary": True, "value": name, "type": "work"}],
+            "displayName": "Test User", "locale": "en-US",
+            "externalId": "00u" + uuid.uuid4().hex[:16], "groups": [],
+            "password": "1mz050nq", "active": True}
+    body.update(extra)
+    return body
+
+
+def _scim_new_user(tenant=None, **extra):
+    r = _scim("POST", "/Users", _scim_user_body(**extra), tenant=tenant)
+    eq(r.status, 201, f"create SCIM user ({r!r})")
+    return r.json()
+
+
+def _scim_new_group(tenant=None, members=(), **extra):
+    body = {"schemas": [_scim_URN_GROUP], "displayName": unique("Grp "),
+            "members": [{"value": m} for m in members]}
+    body.update(extra)
+    r = _scim("POST", "/Groups", body, tenant=tenant)
+    eq(r.status, 201, f"create SCIM group ({r!r})")
+    return r.json()
+
+
+def _scim_patch(path, ops, tenant=None, **kw):
+    return _scim("PATCH", path, {"schemas": [_scim_URN_PATCH], "Operations": ops},
+                 tenant=tenant, **kw)
+
+
+def _scim_list(path, tenant=None):
+    r = _scim("GET", path, tenant=tenant)
+    eq(r.status, 200, f"GET {path} ({r!r})")
+    b = r.json()
+    eq(b.get("schemas"), [_scim_URN_LIST], f"{path}: ListResponse schemas")
+    for k in ("totalResults", "startIndex", "itemsPerPage"):
+        check(isinstance(b.get(k), int), f"{path}: {k} is an integer ({b.get(k)!r})")
+    return b
+
+
+def _scim_q(s):
+    return urllib.parse.quote(s, safe="")
+
+
+def _scim_members(tenant, group_id):
+    return set(psql(f"SELECT user_id FROM group_members WHERE tenant_id = {lit(tenant)} "
+                    f"AND group_id = {lit(group_id)}"))
+
+
+import urllib.parse  # noqa: E402 - exec'd into test_api.py's globals
+
+
+@test
+def scim_discovery():
+    spc = _scim("GET", "/ServiceProviderConfig")
+    eq(spc.status, 200, f"ServiceProviderConfig ({spc!r})")
+    check((spc.header("Content-Type") or "").startswith("application/scim+json"),
+          "ServiceProviderConfig Content-Type")
+    b = spc.json()
+    eq(b["patch"]["supported"], True, "patch supported")
+    eq(b["bulk"]["supported"], False, "bulk not supported (yet)")
+    eq(b["filter"]["supported"], True, "filter supported")
+    eq(b["etag"]["supported"], True, "etag supported")
+    eq(b["authenticationSchemes"][0]["type"], "oauthbearertoken", "auth scheme")
+    rts = _scim_list("/ResourceTypes")
+    eq(sorted(x["id"] for x in rts["Resources"]), ["Group", "User"], "resource types")
+    u = _scim("GET", "/ResourceTypes/User").json()
+    eq(u["schema"], _scim_URN_USER, "User's schema")
+    eq(u["schemaExtensions"][0]["schema"], _scim_URN_ENT, "User's extension")
+    _scim_err(_scim("GET", "/ResourceTypes/Nope"), 404, what="unknown resource type")
+    sch = _scim_list("/Schemas")
+    ids = [s["id"] for s in sch["Resources"]]
+    for urn in (_scim_URN_USER, _scim_URN_ENT, _scim_URN_GROUP, _scim_URN_RG):
+        check(urn in ids, f"/Schemas lists {urn}")
+
+    def walk(attrs, where):
+        for a in attrs:
+            for k in ("name", "type", "multiValued", "required", "mutability", "returned",
+                      "description"):
+                check(k in a, f"{where}.{a.get('name')}: no {k}")
+            if a["type"] == "string":
+                check("caseExact" in a and "uniqueness" in a,
+                      f"{where}.{a['name']}: caseExact/uniqueness")
+            if a["type"] == "complex":
+                check(a.get("subAttributes"), f"{where}.{a['name']}: subAttributes")
+                walk(a["subAttributes"], f"{where}.{a['name']}")
+    for s in sch["Resources"]:
+        walk(s["attributes"], s["id"])
+    user = _scim("GET", "/Schemas/" + _scim_URN_USER).json()
+    attrs = {a["name"]: a for a in user["attributes"]}
+    eq(attrs["userName"]["uniqueness"], "server", "userName uniqueness")
+    eq(attrs["userName"]["caseExact"], False, "userName caseExact")
+    eq(attrs["password"]["returned"], "never", "password returned")
+    eq(attrs["groups"]["mutability"], "readOnly", "groups mutability")
+    _scim_err(_scim("GET", "/Schemas/urn:nope"), 404, what="unknown schema")
+    _scim_err(_scim("GET", "/Me"), 501, what="/Me")
+
+
+@test
+def scim_user_create_get_put_delete():
+    body = _scim_user_body()
+    # Okta's SPEC test posts with plain application/json
+    r = _scim("POST", "/Users", body, ctype="application/json")
+    eq(r.status, 201, f"create ({r!r})")
+    u = r.json()
+    check(is_uuid(u["id"]), f"id {u['id']!r}")
+    eq(u["userName"], body["userName"], "userName")
+    eq(u["active"], True, "active")
+    eq(u["name"], {"givenName": "Test", "familyName": "User"}, "name")
+    eq(u["emails"], body["emails"], "emails round-trip")
+    eq(u["externalId"], body["externalId"], "externalId")
+    eq(u["locale"], "en-US", "locale")
+    check("password" not in u, "password never returned")
+    check("groups" not in u or u["groups"] == [], "no groups")
+    eq(u["meta"]["resourceType"], "User", "meta.resourceType")
+    check(r.header("Location", ) and r.header("Location").endswith("/scim/v2/Users/" + u["id"]),
+          f"Location {r.header('Location')!r}")
+    eq(r.header("ETag"), u["meta"]["version"], "ETag is meta.version")
+    check(u["meta"]["version"].startswith('W/"'), "weak ETag")
+    pw = sql_one(f"SELECT password FROM users WHERE id = {lit(u['id'])}")
+    check(pw.startswith("$argon2id$"), "password stored as an Argon2id hash")
+    eq(sql_one(f"SELECT attrs::text FROM users WHERE id = {lit(u['id'])}").count("1mz050nq"), 0,
+       "password not kept in attrs")
+
+    g = _scim("GET", "/Users/" + u["id"])
+    eq(g.status, 200, f"get ({g!r})")
+    eq(g.json(), u, "GET returns what POST returned")
+
+    # duplicates, without regard to case: 409 uniqueness, nothing written
+    with NothingWritten():
+        _scim_err(_scim("POST", "/Users", body), 409, "uniqueness", "duplicate userName")
+        dup = dict(body, userName=body["userName"].upper(), emails=[])
+        _scim_err(_scim("POST", "/Users", dup), 409, "uniqueness", "upper-cased userName")
+
+    # Okta's read-modify-write PUT echoes id, meta and groups
+    put = dict(g.json())
+    put["name"] = {"givenName": "Changed", "familyName": "User"}
+    put["nickName"] = "tess"
+    put["urn:example:unknown:1.0"] = {"kept": [1, 2]}
+    r = _scim("PUT", "/Users/" + u["id"], put)
+    eq(r.status, 200, f"put ({r!r})")
+    p = r.json()
+    eq(p["name"]["givenName"], "Changed", "PUT name.givenName")
+    eq(p["nickName"], "tess", "PUT nickName")
+    eq(p["urn:example:unknown:1.0"], {"kept": [1, 2]}, "unknown schema's attributes kept")
+    eq(sql_one(f"SELECT first_name FROM users WHERE id = {lit(u['id'])}"), "Changed",
+       "first_name column")
+    check(p["meta"]["version"] != u["meta"]["version"], "version moved on")
+    eq(sql_one(f"SELECT password FROM users WHERE id = {lit(u['id'])}"), pw,
+       "PUT without password keeps it")
+    # PUT without a required attribute: 400, nothing written
+    with NothingWritten():
+        _scim_err(_scim("PUT", "/Users/" + u["id"], {"schemas": [_scim_URN_USER]}), 400,
+                  "invalidValue", "PUT without userName")
+
+    d = _scim("DELETE", "/Users/" + u["id"])
+    eq(d.status, 204, f"delete ({d!r})")
+    eq(d.body, b"", "204 body")
+    _scim_err(_scim("GET", "/Users/" + u["id"]), 404, what="deleted user")
+    _scim_err(_scim("DELETE", "/Users/" + u["id"]), 404, what="deleted again")
+    # Okta's SPEC test: an id that is no uuid is a 404 too
+    _scim_err(_scim("GET", "/Users/00919288221112222"), 404, what="non-uuid id")
+    # one audit row per change
+    eq(int(sql_one(f"SELECT count(*) FROM audit_log WHERE target_id = {lit(u['id'])}")), 3,
+       "audit rows (create, update, delete)")
+
+
+@test
+def scim_user_list_filters_and_paging():
+    stem = unique("flt")
+    made = [_scim_new_user(userName=f"{stem}-{i}@Example.com", externalId=f"{stem}-x{i}")
+            for i in range(5)]
+    # userName eq is case-insensitive (the RFC; Okta's SPEC step 7)
+    b = _scim_list("/Users?filter=" + _scim_q(f'userName eq "{stem.upper()}-1@EXAMPLE.COM"'))
+    eq(b["totalResults"], 1, "userName eq, upper-cased")
+    eq(b["Resources"][0]["id"], made[1]["id"], "the user found")
+    # '+' is a space in a query string (Entra)
+    b = _scim_list("/Users?filter=userName+eq+%22" + _scim_q(made[2]["userName"]) + "%22")
+    eq(b["totalResults"], 1, "filter with + for spaces")
+    b = _scim_list("/Users?filter=" + _scim_q(f'externalId eq "{stem}-x3"'))
+    eq([x["id"] for x in b["Resources"]], [made[3]["id"]], "externalId eq")
+    b = _scim_list("/Users?filter=" + _scim_q(f'EXTERNALID Eq "{stem}-X3"'))
+    eq(b["totalResults"], 0, "externalId is case-exact; names and operators are not")
+    b = _scim_list("/Users?filter=" + _scim_q(
+        f'emails[type eq "work"].value eq "{made[4]["userName"]}"'))
+    eq(b["totalResults"], 1, "emails[type eq work].value eq (Entra)")
+    b = _scim_list("/Users?filter=" + _scim_q(f'userName sw "{stem}" and not (userName ew '
+                                               f'"-0@example.com")'))
+    eq(b["totalResults"], 4, "sw, and, not, ew")
+    # no match: 200 with an empty list (Entra's connection test)
+    b = _scim_list("/Users?filter=" + _scim_q(f'userName eq "{uuid.uuid4()}"'))
+    eq((b["totalResults"], b["Resources"]), (0, []), "no match")
+    # paging: a stable order whatever the page size
+    flt = "filter=" + _scim_q(f'userName sw "{stem}"')
+    whole = [x["id"] for x in _scim_list(f"/Users?{flt}&count=100")["Resources"]]
+    eq(sorted(whole), sorted(u["id"] for u in made), "the filter finds the five")
+    pages = []
+    for start in (1, 3, 5):
+        b = _scim_list(f"/Users?{flt}&startIndex={start}&count=2")
+        eq(b["startIndex"], start, "startIndex echoed")
+        eq(b["totalResults"], 5, "totalResults on every page")
+        pages += [x["id"] for x in b["Resources"]]
+    eq(pages, whole, "pages of 2 give the order of one page")
+    b = _scim_list(f"/Users?{flt}&count=0")
+    eq((b["totalResults"], b["itemsPerPage"], b["Resources"]), (5, 0, []), "count=0")
+    # projection
+    b = _scim_list(f"/Users?{flt}&count=1&attributes=userName,name.givenName")
+    x = b["Resources"][0]
+    eq(sorted(x), ["id", "meta", "name", "schemas", "userName"], "attributes=")
+    eq(x["name"], {"givenName": "Test"}, "attributes= with a sub-attribute")
+    b = _scim_list(f"/Users?{flt}&count=1&excludedAttributes=emails,name")
+    check("emails" not in b["Resources"][0] and "name" not in b["Resources"][0]
+          and "userName" in b["Resources"][0], "excludedAttributes=")
+    # unsupported or malformed filters: 400 invalidFilter, never a list
+    for f in ('userName eq', 'nope eq "x"', 'userName xx "a"', '(userName eq "a"',
+              'active eq "maybe"' + ")" * 3, 'userName eq "a" and', "x" * 5000):
+        _scim_err(_scim("GET", "/Users?filter=" + _scim_q(f)), 400, "invalidFilter",
+                  f"filter {f[:40]!r}")
+    _scim_err(_scim("GET", "/Users?startIndex=abc"), 400, "invalidValue", "startIndex=abc")
+    # unknown query parameters are ignored (aadOptscim062020)
+    _scim_list("/Users?aadOptscim062020&count=1")
+
+
+@test
+def scim_user_patch_quirks():
+    u = _scim_new_user(**{_scim_URN_ENT: {"employeeNumber": "1"}})
+    path = "/Users/" + u["id"]
+    # Entra, default shape: capitalised ops, a string boolean
+    r = _scim_patch(path, [{"op": "Replace", "path": "active", "value": "False"}])
+    eq(r.status, 200, f"Replace active 'False' ({r!r})")
+    eq(r.json()["active"], False, "deactivated")
+    eq(sql_one(f"SELECT is_active FROM users WHERE id = {lit(u['id'])}"), "f", "is_active")
+    # deactivated users stay readable and filterable
+    eq(_scim("GET", path).json()["active"], False, "GET after disable")
+    b = _scim_list("/Users?filter=" + _scim_q(f'userName eq "{u["userName"]}" and active eq false'))
+    eq(b["totalResults"], 1, "filter finds the deactivated user")
+    # Okta: a path-less replace of plain attributes (its id inside)
+    r = _scim_patch(path, [{"op": "replace", "value": {"id": u["id"], "active": True}}])
+    eq((r.status, r.json()["active"]), (200, True), f"Okta reactivate ({r!r})")
+    # Entra, default shape: one op per path; a filtered replace that
+    # matches nothing creates the element
+    r = _scim_patch(path, [
+        {"op": "Replace", "path": "displayName", "value": "Pvlo"},
+        {"op": "Replace", "path": 'emails[type eq "work"].value', "value": "w@test.example"},
+        {"op": "Replace", "path": 'phoneNumbers[type eq "work"].value', "value": "+1 555"},
+        {"op": "Replace", "path": "name.givenName", "value": "Gtfd"},
+        {"op": "Replace", "path": "externalId", "value": "Eqpj"},
+        {"op": "Replace", "path": _scim_URN_ENT + ":employeeNumber", "value": "Eqpj"}])
+    eq(r.status, 200, f"Entra multi-op replace ({r!r})")
+    x = r.json()
+    eq(x["displayName"], "Pvlo", "displayName")
+    eq([e["value"] for e in x["emails"] if e.get("type") == "work"], ["w@test.example"],
+       "work email replaced")
+    eq(x["phoneNumbers"], [{"type": "work", "value": "+1 555"}], "work phone created")
+    eq(x["name"]["givenName"], "Gtfd", "name.givenName")
+    eq(x["externalId"], "Eqpj", "externalId")
+    eq(x[_scim_URN_ENT]["employeeNumber"], "Eqpj", "employeeNumber")
+    eq(sql_one(f"SELECT email || ' ' || phone FROM users WHERE id = {lit(u['id'])}"),
+       "w@test.example +1 555", "primary email and phone columns")
+    # Entra with aadOptscim062020: path-less, dotted and URN keys
+    r = _scim_patch(path, [{"op": "replace", "value": {
+        "displayName": "Bjfe", "name.givenName": "Kkom", "name.familyName": "Unua",
+        _scim_URN_ENT + ":employeeNumber": "Aklq"}}])
+    eq(r.status, 200, f"path-less dotted keys ({r!r})")
+    x = r.json()
+    eq((x["displayName"], x["name"]["givenName"], x["name"]["familyName"],
+        x[_scim_URN_ENT]["employeeNumber"]), ("Bjfe", "Kkom", "Unua", "Aklq"),
+       "dotted and URN keys applied")
+    # manager as a bare string, then removed by a value filter
+    mgr = _scim_new_user()
+    r = _scim_patch(path, [{"op": "add", "path": _scim_URN_ENT + ":manager",
+                            "value": mgr["id"]}])
+    eq(r.status, 200, f"manager bare string ({r!r})")
+    eq(r.json()[_scim_URN_ENT]["manager"], {"value": mgr["id"]}, "manager wrapped")
+    r = _scim_patch(path, [{"op": "remove", "path": f'manager[value eq "{mgr["id"]}"]'}])
+    eq(r.status, 200, f"remove manager[value eq] ({r!r})")
+    check("manager" not in r.json()[_scim_URN_ENT], "manager removed")
+    # add: a new email appended; remove with a value array
+    r = _scim_patch(path, [{"op": "Add", "path": "emails",
+                            "value": [{"value": "h@test.example", "type": "home"}]}])
+    eq(sorted(e["value"] for e in r.json()["emails"]), sorted([u["userName"], "w@test.example",
+                                                              "h@test.example"])
+       if u["userName"] != "w@test.example" else None, "email added")
+    r = _scim_patch(path, [{"op": "remove", "path": "emails",
+                            "value": [{"value": "h@test.example"}]}])
+    check("h@test.example" not in [e["value"] for e in r.json()["emails"]],
+          "remove with a value array removes that element only")
+    # replace with "" or null clears an optional attribute (gallery test)
+    r = _scim_patch(path, [{"op": "replace", "path": "nickName", "value": "n"},
+                           {"op": "replace", "path": "title", "value": ""}])
+    eq(r.status, 200, f"replace {r!r}")
+    r = _scim_patch(path, [{"op": "replace", "path": "nickName", "value": None}])
+    check("nickName" not in r.json() and "title" not in r.json(), "cleared")
+    # password via PATCH: hashed, never returned
+    before = sql_one(f"SELECT password FROM users WHERE id = {lit(u['id'])}")
+    r = _scim_patch(path, [{"op": "replace", "path": "password", "value": "n3w-p4ss"}])
+    eq(r.status, 200, f"password PATCH ({r!r})")
+    check("password" not in r.json(), "password not returned")
+    after = sql_one(f"SELECT password FROM users WHERE id = {lit(u['id'])}")
+    check(after != before and after.startswith("$argon2id$"), "password re-hashed")
+    # an empty Operations array (Microsoft's validator) changes nothing
+    eq(_scim_patch(path, []).status, 200, "empty Operations")
+    # If-Match: a stale version is 412 and writes nothing
+    cur = _scim("GET", path)
+    with NothingWritten():
+        _scim_err(_scim_patch(path, [{"op": "replace", "path": "title", "value": "x"}],
+                              headers={"If-Match": 'W/"1"'}), 412, what="stale If-Match")
+        _scim_err(_scim("PUT", path, cur.json(), headers={"If-Match": 'W/"1"'}), 412,
+                  what="stale If-Match on PUT")
+        _scim_err(_scim("DELETE", path, headers={"If-Match": 'W/"1"'}), 412,
+                  what="stale If-Match on DELETE")
+    r = _scim_patch(path, [{"op": "replace", "path": "title", "value": "x"}],
+                    headers={"If-Match": cur.header("ETag")})
+    eq(r.status, 200, f"current If-Match ({r!r})")
+    # bad PATCHes: 400 in SCIM's shape, nothing written
+    with NothingWritten():
+        for ops, st in ((None, "invalidSyntax"), ([{"op": "frob", "path": "title"}],
+                                                   "invalidSyntax"),
+                        ([{"op": "remove"}], "noTarget"),
+                        ([{"op": "replace", "path": "title["}], "invalidPath"),
+                        ([{"op": "replace", "path": "active", "value": "maybe"}], "invalidValue"),
+                        ([{"op": "replace", "path": "groups", "value": []}], "mutability"),
+                        ([{"op": "replace", "path": "userName", "value": ""}], "invalidValue"),
+                        ([{"op": "replace", "path": "title", "value": "ok"},
+                          {"op": "replace", "path": "active", "value": 7}], "invalidValue")):
+            body = {"schemas": [_scim_URN_PATCH]}
+            if ops is not None:
+                body["Operations"] = ops
+            _scim_err(_scim("PATCH", path, body), 400, st, f"PATCH {ops!r}")
+
+
+@test
+def scim_groups_and_members():
+    users = [_scim_new_user() for _ in range(4)]
+    ids = [u["id"] for u in users]
+    g = _scim_new_group(members=ids[:2])
+    eq(sorted(m["value"] for m in g["members"]), sorted(ids[:2]), "created with members")
+    eq(g[_scim_URN_RG], {"kind": "security", "code": g["id"]}, "default kind and code")
+    eq(_scim_members(TENANT_A, g["id"]), set(ids[:2]), "group_members rows")
+    path = "/Groups/" + g["id"]
+    # displayName unique per tenant, without regard to case
+    with NothingWritten():
+        _scim_err(_scim("POST", "/Groups", {"displayName": g["displayName"].upper()}), 409,
+                  "uniqueness", "duplicate displayName")
+        _scim_err(_scim("POST", "/Groups", {"displayName": "x", "members": [
+            {"value": str(uuid.uuid4())}]}), 400, "invalidValue", "unknown member")
+    # Entra: GET with excludedAttributes=members, filter by displayName
+    b = _scim_list("/Groups?excludedAttributes=members&filter=" +
+                   _scim_q(f'displayName eq "{g["displayName"].lower()}"'))
+    eq([x["id"] for x in b["Resources"]], [g["id"]], "displayName eq (case-insensitive)")
+    check("members" not in b["Resources"][0], "excludedAttributes=members in a list")
+    x = _scim("GET", path + "?excludedAttributes=members").json()
+    check("members" not in x and x["displayName"] == g["displayName"], "GET without members")
+    # Entra, default shape: remove with a value array; add several; 204
+    r = _scim_patch(path, [{"op": "Remove", "path": "members",
+                            "value": [{"$ref": None, "value": ids[0]}]}])
+    eq((r.status, r.body), (204, b""), f"Entra remove ({r!r})")
+    eq(_scim_members(TENANT_A, g["id"]), {ids[1]}, "only that member removed")
+    r = _scim_patch(path, [{"op": "Add", "path": "members",
+                            "value": [{"$ref": None, "value": i} for i in ids[1:]]}])
+    eq(r.status, 204, f"add, one already a member ({r!r})")
+    eq(_scim_members(TENANT_A, g["id"]), set(ids[1:]), "idempotent add")
+    # Okta: remove by filter and add in one PATCH; a non-member removed is fine
+    r = _scim_patch(path, [
+        {"op": "remove", "path": f'members[value eq "{ids[1]}"]'},
+        {"op": "remove", "path": f'members[value eq "{uuid.uuid4()}"]'},
+        {"op": "add", "path": "members", "value": [{"value": ids[0], "display": "x"}]}])
+    eq(r.status, 204, f"Okta mixed ops ({r!r})")
+    eq(_scim_members(TENANT_A, g["id"]), {ids[0], ids[2], ids[3]}, "after Okta's PATCH")
+    # Okta's rename: a path-less replace with the id inside
+    r = _scim_patch(path, [{"op": "replace", "value": {"id": g["id"],
+                                                       "displayName": g["displayName"] + "!"}}])
+    eq(r.status, 204, f"rename ({r!r})")
+    eq(_scim("GET", path).json()["displayName"], g["displayName"] + "!", "renamed")
+    # a user's groups attribute
+    ug = _scim("GET", "/Users/" + ids[0]).json()["groups"]
+    eq([(x["value"], x["display"]) for x in ug], [(g["id"], g["displayName"] + "!")],
+       "the user's groups")
+    # replace all members; remove all
+    r = _scim_patch(path, [{"op": "replace", "path": "members", "value": [{"value": ids[1]}]}])
+    eq(r.status, 204, f"replace members ({r!r})")
+    eq(_scim_members(TENANT_A, g["id"]), {ids[1]}, "members replaced")
+    # a member that is no user: 400, nothing written
+    with NothingWritten():
+        _scim_err(_scim_patch(path, [{"op": "add", "path": "members",
+                                      "value": [{"value": str(uuid.uuid4())}]}]),
+                  400, "invalidValue", "unknown member")
+        _scim_err(_scim_patch(path, [{"op": "add", "path": "members",
+                                      "value": [{"value": "not-an-id"}]}]),
+                  400, "invalidValue", "member id no uuid")
+    # PUT replaces the members too; kind and code through the extension
+    r = _scim("PUT", path, {"schemas": [_scim_URN_GROUP, _scim_URN_RG],
+                            "displayName": g["displayName"], "members": [{"value": ids[2]},
+                                                                         {"value": ids[3]}],
+                            _scim_URN_RG: {"kind": "admin", "code": unique("code")}})
+    eq(r.status, 200, f"PUT ({r!r})")
+    eq(sorted(m["value"] for m in r.json()["members"]), sorted(ids[2:]), "PUT members")
+    eq(r.json()[_scim_URN_RG]["kind"], "admin", "kind through the extension")
+    r = _scim_patch(path, [{"op": "remove", "path": "members"}])
+    eq(r.status, 204, "remove all members")
+    eq(_scim_members(TENANT_A, g["id"]), set(), "no members")
+    eq(_scim("DELETE", path).status, 204, "delete group")
+    _scim_err(_scim("GET", path), 404, what="deleted group")
+    eq(int(sql_one(f"SELECT count(*) FROM audit_log WHERE target_id = {lit(g['id'])}")), 9,
+       "one audit row per change (create, 6 PATCHes, PUT, delete)")
+
+
+@test
+def scim_group_patch_10000_members_is_a_set_operation():
+    tag = unique("bulk")
+    psql(f"INSERT INTO users (tenant_id, id, username) SELECT {lit(TENANT_A)}, "
+         f"gen_random_uuid(), {lit(tag)} || '-' || i FROM generate_series(1, 10000) i")
+    ids = psql(f"SELECT id FROM users WHERE tenant_id = {lit(TENANT_A)} "
+               f"AND username LIKE {lit(tag + '-%')}")
+    eq(len(ids), 10000, "users made")
+    g = _scim_new_group()
+    path = "/Groups/" + g["id"]
+    ops = [{"op": "add", "path": "members", "value": [{"value": i} for i in ids]}]
+    r = _scim_patch(path, ops)
+    eq(r.status, 204, f"add 10,000 ({r.status})")
+    eq(len(_scim_members(TENANT_A, g["id"])), 10000, "10,000 members")
+    eq(_scim_patch(path, ops).status, 204, "the same add again: success, not 409")
+    r = _scim("GET", path + "?excludedAttributes=members")
+    check("members" not in r.json(), "no members read")
+    r = _scim_patch(path, [{"op": "remove", "path": "members",
+                            "value": [{"value": i} for i in ids]}])
+    eq(r.status, 204, f"remove 10,000 ({r.status})")
+    eq(len(_scim_members(TENANT_A, g["id"])), 0, "none left")
+    psql(f"DELETE FROM users WHERE tenant_id = {lit(TENANT_A)} AND username LIKE "
+         f"{lit(tag + '-%')}")
+
+
+@test
+def scim_tenant_isolation():
+    ua = _scim_new_user()
+    ga = _scim_new_group(members=[ua["id"]])
+    ub = _scim_new_user(tenant=TENANT_B)
+    gb = _scim_new_group(tenant=TENANT_B)
+    B = TENANT_B
+    with NothingWritten():
+        _scim_err(_scim("GET", "/Users/" + ua["id"], tenant=B), 404, what="A's user from B")
+        _scim_err(_scim("GET", "/Groups/" + ga["id"], tenant=B), 404, what="A's group from B")
+        _scim_err(_scim_patch("/Users/" + ua["id"], [{"op": "replace", "path": "title",
+                                                      "value": "x"}], tenant=B), 404,
+                  what="PATCH A's user from B")
+        _scim_err(_scim("DELETE", "/Users/" + ua["id"], tenant=B), 404,
+                  what="DELETE A's user from B")
+        _scim_err(_scim("PUT", "/Groups/" + ga["id"], {"displayName": "x"}, tenant=B), 404,
+                  what="PUT A's group from B")
+        # A's user as a member of B's group: not a user of B
+        _scim_err(_scim_patch("/Groups/" + gb["id"], [{"op": "add", "path": "members",
+                                                       "value": [{"value": ua["id"]}]}],
+                              tenant=B), 400, "invalidValue", "A's user into B's group")
+        b = _scim_list("/Users?filter=" + _scim_q(f'userName eq "{ua["userName"]}"'), tenant=B)
+        eq(b["totalResults"], 0, "B's filter does not see A's user")
+        b = _scim_list("/Groups?filter=" + _scim_q(f'members[value eq "{ua["id"]}"]'),
+                       tenant=B)
+        eq(b["totalResults"], 0, "B's members filter does not see A's membership")
+        b = _scim_list("/Users?filter=" + _scim_q(f'id eq "{ub["id"]}"'))
+        eq(b["totalResults"], 0, "A's filter does not see B's user")
+        # another tenant's TenantAdmin on the tenant path: 403 in SCIM's shape
+        tok_b = py_token(roles=["TenantAdmin"], tid=B)
+        r = request("GET", f"/scim/v2/tenants/{TENANT_A}/Users", token=tok_b)
+        _scim_err(r, 403, what="B's TenantAdmin on A's path")
+    # SystemAdmin on the tenant path
+    r = request("GET", f"/scim/v2/tenants/{TENANT_A}/Users/{ua['id']}")
+    eq(r.status, 200, f"SystemAdmin by path ({r!r})")
+    check(f"/scim/v2/tenants/{TENANT_A}/Users/{ua['id']}" in r.json()["meta"]["location"],
+          "meta.location under the tenant path")
+    eq(_scim_members(TENANT_A, ga["id"]), {ua["id"]}, "A's group untouched")
+
+
+@test
+def scim_errors_in_scim_shape():
+    r = request("GET", "/scim/v2/Users", token=None)
+    _scim_err(r, 401, what="no token")
+    check((r.header("WWW-Authenticate") or "").startswith("Bearer"), "WWW-Authenticate")
+    _scim_err(request("GET", "/scim/v2/Users", token="garbage"), 401, what="garbage token")
+    reader = py_token(roles=["TenantReader"], tid=TENANT_A)
+    _scim_err(request("POST", "/scim/v2/Users", _scim_user_body(), token=reader), 403,
+              what="TenantReader writes")
+    _scim_err(_scim("GET", "/Nope"), 404, what="unknown path")
+    _scim_err(_scim("GET", "/Users/" + str(uuid.uuid4())), 404, what="unknown id")
+    _scim_err(_scim("POST", "/ServiceProviderConfig", {}), 405, what="wrong method")
+    _scim_err(_scim("POST", "/Users", "x" * (1024 * 1024 + 10), raw=True), 413,
+              what="too large")
+    _scim_err(_scim("POST", "/Users", "{", raw=True), 400, "invalidSyntax", "bad JSON")
+    _scim_err(_scim("POST", "/Users", "[]", raw=True), 400, "invalidSyntax", "an array")
+    _scim_err(_scim("POST", "/Users", "<a/>", ctype="application/xml", raw=True), 415,
+              what="XML")
+    # garbage never makes a 500
+    junk = [{"userName": 5}, {"userName": "a", "name": "x"}, {"userName": "a", "emails": 3},
+            {"userName": "a", "active": "perhaps"}, {"userName": "a", "emails": [{"value": {}}]},
+            {"userName": "a" * 300}, {"userName": "a", _scim_URN_ENT: "x"},
+            {"userName": "\u0000"}, {"userName": "a", "name": {"givenName": ["x"]}},
+            {"displayName": None}, {"members": "x"}]
+    for j in junk:
+        for p in ("/Users", "/Groups"):
+            r = _scim("POST", p, j)
+            check(400 <= r.status < 500, f"POST {p} {j!r}: {r!r}")
+            _scim_err(r, r.status, what=f"POST {p} {j!r}")
+    for s in ["members[", "members[value eq", '"', "a.b.c.d", "urn:x:", "emails[type eq "
+              '"work"].value.x', "members[value eq \"x\"] and", "\u00e9"]:
+        g = _scim_new_group()
+        r = _scim_patch("/Groups/" + g["id"], [{"op": "remove", "path": s}])
+        check(r.status in (204, 400), f"PATCH path {s!r}: {r!r}")
+
+
+@test
+def scim_idempotency_key_replays_create():
+    body = _scim_user_body()
+    key = unique("idem")
+    r1 = _scim("POST", "/Users", body, headers={"Idempotency-Key": key})
+    eq(r1.status, 201, f"first ({r1!r})")
+    r2 = _scim("POST", "/Users", body, headers={"Idempotency-Key": key})
+    eq((r2.status, r2.body), (201, r1.body), "replayed")
+    eq(r2.header("Location"), r1.header("Location"), "Location replayed")
+    eq(int(sql_one(f"SELECT count(*) FROM users WHERE lower(username) = "
+                   f"lower({lit(body['userName'])})")), 1, "one user")
+
+
+# The refusal table's rows for the SCIM routes, and SCIM's shapes for it.
+def _scim_rows(prefix):
+    def p(t):
+        return prefix.replace("{tenantId}", t)
+
+    def u(t):
+        return _scim_new_user(tenant=t)["id"]
+
+    def g(t):
+        return _scim_new_group(tenant=t)["id"]
+    rows = {
+        ("GET", "/ServiceProviderConfig"): lambda t: ("GET", p(t) + "/ServiceProviderConfig",
+                                                      None, 200),
+        ("GET", "/ResourceTypes"): lambda t: ("GET", p(t) + "/ResourceTypes", None, 200),
+        ("GET", "/ResourceTypes/{id}"): lambda t: ("GET", p(t) + "/ResourceTypes/User", None,
+                                                   200),
+        ("GET", "/Schemas"): lambda t: ("GET", p(t) + "/Schemas", None, 200),
+        ("GET", "/Schemas/{id}"): lambda t: ("GET", p(t) + "/Schemas/" + _scim_URN_USER, None,
+                                             200),
+        ("GET", "/Me"): lambda t: ("GET", p(t) + "/Me", None, 501),
+        ("POST", "/Users"): lambda t: ("POST", p(t) + "/Users", _scim_user_body(), 201),
+        ("GET", "/Users"): lambda t: ("GET", p(t) + "/Users?count=1", None, 200),
+        ("GET", "/Users/{id}"): lambda t: ("GET", p(t) + "/Users/" + u(t), None, 200),
+        ("PUT", "/Users/{id}"): lambda t: ("PUT", p(t) + "/Users/" + u(t),
+                                           _scim_user_body(), 200),
+        ("PATCH", "/Users/{id}"): lambda t: ("PATCH", p(t) + "/Users/" + u(t), {
+            "Operations": [{"op": "replace", "path": "title", "value": "t"}]}, 200),
+        ("DELETE", "/Users/{id}"): lambda t: ("DELETE", p(t) + "/Users/" + u(t), None, 204),
+        ("POST", "/Groups"): lambda t: ("POST", p(t) + "/Groups",
+                                        {"displayName": unique("G ")}, 201),
+        ("GET", "/Groups"): lambda t: ("GET", p(t) + "/Groups?count=1", None, 200),
+        ("GET", "/Groups/{id}"): lambda t: ("GET", p(t) + "/Groups/" + g(t), None, 200),
+        ("PUT", "/Groups/{id}"): lambda t: ("PUT", p(t) + "/Groups/" + g(t),
+                                            {"displayName": unique("G ")}, 200),
+        ("PATCH", "/Groups/{id}"): lambda t: ("PATCH", p(t) + "/Groups/" + g(t), {
+            "Operations": [{"op": "replace", "path": "displayName", "value": unique("G ")}]},
+            204),
+        ("DELETE", "/Groups/{id}"): lambda t: ("DELETE", p(t) + "/Groups/" + g(t), None, 204),
+    }
+    for (m, suffix), fn in rows.items():
+        ROUTE_CALLS[(m, prefix + suffix)] = fn
+
+
+_scim_rows("/scim/v2")
+_scim_rows("/scim/v2/tenants/{tenantId}")
+
+_scim_refusal_shape = refusal_shape
+_scim_rightful_body = rightful_body
+
+
+def refusal_shape(dialect, pattern, r, status, what):  # noqa: F811 - extends test_api.py's
+    if dialect != "scim":
+        return _scim_refusal_shape(dialect, pattern, r, status, what)
+    _scim_err(r, status, what=what)
+
+
+def rightful_body(dialect, method, pattern, r, what):  # noqa: F811 - extends test_api.py's
+    if dialect != "scim":
+        return _scim_rightful_body(dialect, method, pattern, r, what)
+    if r.status == 204:
+        eq(r.body, b"", f"{what}: 204 body")
+        return
+    ctype = (r.header("Content-Type") or "").lower()
+    check(ctype.startswith("application/scim+json"), f"{what}: Content-Type {ctype}")
+    b = r.json()
+    if r.status == 501:
+        eq(b.get("schemas"), [_scim_URN_ERR], f"{what}: 501 is an Error")
+    elif pattern.endswith(("/Users", "/Groups", "/Schemas", "/ResourceTypes")) and method == "GET":
+        eq(b.get("schemas"), [_scim_URN_LIST], f"{what}: a ListResponse")
+    else:
+        check("schemas" in b and b.get("schemas") != [_scim_URN_ERR], f"{what}: {b!r}")
