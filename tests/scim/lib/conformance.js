@@ -51,14 +51,16 @@ function sample(a, n, ctx) {
 	case 'complex': {
 		const o = {};
 		for (const s of a.subAttributes || []) {
+			// A reference's value (a member, the manager) is what
+			// the attribute is: set even where it is immutable.
+			if (s.name === 'value' && ctx.memberRef) {
+				o.value = ctx.otherUsers[n % ctx.otherUsers.length];
+				continue;
+			}
 			if (!writable(s) || s.name === '$ref' || s.name === 'display')
 				continue;
 			if (s.name === 'primary' && a.multiValued) {
 				o.primary = true;
-				continue;
-			}
-			if (s.name === 'value' && ctx.memberRef) {
-				o.value = ctx.otherUsers[n % ctx.otherUsers.length];
 				continue;
 			}
 			o[s.name] = sample(s, n, ctx);
