@@ -373,7 +373,8 @@ norm_complex(struct arena *a, const struct scim_attr *attr, struct value *v,
 	const struct scim_attr *s;
 	size_t i;
 
-	if (v->type == VALUE_STRING || v->type == VALUE_NUMBER) {
+	if (v->type == VALUE_STRING &&
+	    attr_find(attr->sub, attr->nsub, "value") != NULL) {
 		/* a bare id or address where {"value": ...} is due */
 		x = value_object(a);
 		value_set(a, x, "value", value_string(a, v->u.str.p,
@@ -448,10 +449,6 @@ norm_value(struct arena *a, const struct scim_attr *attr, struct value *v,
 	default:
 		if (v->type == VALUE_STRING)
 			return v;
-		if (v->type == VALUE_NUMBER)
-			return value_string(a, v->u.str.p, v->u.str.len);
-		if (v->type == VALUE_BOOL)
-			return value_cstr(a, v->u.boolean ? "true" : "false");
 		snprintf(err, errlen, "%s must be a string.", attr->name);
 		return NORM_ERR;
 	}
@@ -912,6 +909,15 @@ patch_path(struct patch *p, enum patch_op op, const struct scim_path *path,
 		}
 	}
 	at = attr_find(sc->attrs, sc->nattrs, name);
+	if (at == NULL && path->attr.urn == NULL && p->rt->ext != NULL &&
+	    (at = attr_find(p->rt->ext->attrs, p->rt->ext->nattrs,
+	    name)) != NULL) {
+		/* "manager": an extension attribute named without its URN */
+		sc = p->rt->ext;
+		if (op == P_REMOVE && scim_obj_get(p->res, sc->urn) == NULL)
+			return 0;
+		o = obj_child(p->a, p->res, sc->urn);
+	}
 	if (at != NULL && (at->flags & SA_READ_ONLY))
 		return patch_fail(p, "mutability", arena_sprintf(p->a,
 		    "%s is read-only.", at->name));
