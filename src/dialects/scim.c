@@ -1087,6 +1087,14 @@ patch_path(struct patch *p, enum patch_op op, const struct scim_path *path,
 }
 
 int
+scim_patch_empty(const struct value *body)
+{
+	const struct value *ops = scim_obj_get(body, "Operations");
+
+	return ops != NULL && ops->type == VALUE_ARRAY && ops->u.arr.n == 0;
+}
+
+int
 scim_patch_apply(struct http_req *req, struct http_resp *resp,
     const struct scim_rtype *rt, struct value *res, const struct value *body,
     scim_patch_hook hook, void *ctx)
@@ -1472,6 +1480,50 @@ scim_send_list(struct http_req *req, struct http_resp *resp, long total,
 }
 
 int
+scim_order(struct http_req *req, struct http_resp *resp, const char *core_urn,
+    const struct scim_sort *map, size_t n, const char *tiebreak,
+    const char *deflt, struct buf *order)
+{
+	const char *by, *dir, *name;
+	size_t i, ul = strlen(core_urn);
+	int bad = 0, desc = 0;
+
+	by = scim_query(req, "sortBy", &bad);
+	dir = scim_query(req, "sortOrder", &bad);
+	if (bad) {
+		scim_error(req, resp, 400, "invalidValue", "sortBy or sortOrder "
+		    "is not percent-encoded correctly.");
+		return -1;
+	}
+	if (dir != NULL && *dir != '\0') {
+		if (strcasecmp(dir, "descending") == 0)
+			desc = 1;
+		else if (strcasecmp(dir, "ascending") != 0) {
+			scim_error(req, resp, 400, "invalidValue", "sortOrder "
+			    "must be ascending or descending.");
+			return -1;
+		}
+	}
+	if (by == NULL || *by == '\0') {
+		buf_printf(order, " ORDER BY %s", deflt);
+		return 0;
+	}
+	name = by;
+	if (strncasecmp(name, core_urn, ul) == 0 && name[ul] == ':')
+		name += ul + 1;
+	for (i = 0; i < n; i++)
+		if (strcasecmp(map[i].name, name) == 0) {
+			buf_printf(order, " ORDER BY %s %s, %s %s", map[i].sql,
+			    desc ? "DESC" : "ASC", tiebreak, desc ? "DESC" :
+			    "ASC");
+			return 0;
+		}
+	scim_error(req, resp, 400, "invalidValue", arena_sprintf(req->arena,
+	    "sortBy: %.64s is not an attribute rosterd sorts by.", by));
+	return -1;
+}
+
+int
 scim_where(struct http_req *req, struct http_resp *resp,
     const struct scim_sqlattr *map, size_t nmap, int first, struct buf *w,
     const char ***params, int *nparams)
@@ -1666,7 +1718,7 @@ scim_spc(struct http_req *req, struct http_resp *resp)
 	value_set(a, x, "maxResults", value_int(a, SCIM_MAX_COUNT));
 	value_set(a, v, "filter", x);
 	FLAG("changePassword", 1);
-	FLAG("sort", 0);
+	FLAG("sort", 1);
 	FLAG("etag", 1);
 #undef FLAG
 	x = value_object(a);

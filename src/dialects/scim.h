@@ -141,6 +141,9 @@ int scim_patch_apply(struct http_req *req, struct http_resp *resp,
     const struct scim_rtype *rt, struct value *res, const struct value *body,
     scim_patch_hook hook, void *ctx);
 
+/* 1 when a PatchOp body's Operations is an empty array (no change). */
+int scim_patch_empty(const struct value *body);
+
 /* Evaluates a filter on one JSON object (PATCH value filters). */
 int scim_filter_match(const struct scim_node *n, const struct value *v);
 
@@ -177,6 +180,20 @@ void scim_send_list(struct http_req *req, struct http_resp *resp,
 int scim_where(struct http_req *req, struct http_resp *resp,
     const struct scim_sqlattr *map, size_t nmap, int first, struct buf *w,
     const char ***params, int *nparams);
+
+/*
+ * sortBy / sortOrder against map (attribute names of the core schema,
+ * without regard to case, with or without its URN): " ORDER BY ..." into
+ * order, the fixed SQL of the map followed by tiebreak (the same
+ * direction); no sortBy: deflt.  0, or -1 with a 400 invalidValue sent.
+ */
+struct scim_sort {
+	const char	*name;
+	const char	*sql;
+};
+int scim_order(struct http_req *req, struct http_resp *resp,
+    const char *core_urn, const struct scim_sort *map, size_t n,
+    const char *tiebreak, const char *deflt, struct buf *order) RS_MUSTCHECK;
 
 /* Handlers. */
 void scim_spc(struct http_req *req, struct http_resp *resp);

@@ -37,6 +37,14 @@ static const struct scim_sqlattr group_map[] = {
 	    SCIM_SQL_LOWER_INDEXED },
 };
 
+static const struct scim_sort group_sort[] = {
+	{ "id", "g.id" },
+	{ "displayName", "lower(g.name)" },
+	{ "externalId", "(g.attrs->'scim'->>'externalId')" },
+	{ "meta.created", "g.created_at" },
+	{ "meta.lastModified", "g.updated_at" },
+};
+
 static const struct fmt_limits stored_limits = {
 	.max_depth = 64, .max_items = 1000000, .max_string = 1 << 24,
 	.max_nodes = 10000000,
@@ -590,6 +598,12 @@ scim_groups_patch(struct http_req *req, struct http_resp *resp)
 		ver = db_get(r, 0, "version");
 		if (ifm != NULL && strcmp(ifm, ver) != 0)
 			break;
+		if (scim_patch_empty(body)) {
+			resp->status = 204;
+			resp->content_type = NULL;
+			buf_reset(&resp->body);
+			return;
+		}
 		res = group_from_row(req, r, 0);
 		if (scim_normalize(req->arena, &scim_rt_group, res, err,
 		    sizeof(err)) != 0) {
@@ -672,7 +686,7 @@ scim_groups_list(struct http_req *req, struct http_resp *resp)
 {
 	const struct app *app = req->ctx;
 	struct scim_proj p;
-	struct buf w, q;
+	struct buf w, q, o;
 	const char **params;
 	char off[24], lim[24];
 	struct value **items;
@@ -681,8 +695,11 @@ scim_groups_list(struct http_req *req, struct http_resp *resp)
 	PGresult *r;
 	int np = 3, i, n;
 
+	buf_init(&o, req->arena);
 	if (scim_paging(req, resp, &start, &count) != 0 ||
-	    scim_proj_init(req, resp, &p) != 0)
+	    scim_proj_init(req, resp, &p) != 0 ||
+	    scim_order(req, resp, SCIM_URN_GROUP, group_sort,
+	    RS_ARRAY_LEN(group_sort), "g.id", "g.created_at, g.id", &o) != 0)
 		return;
 	snprintf(off, sizeof(off), "%ld", start - 1);
 	snprintf(lim, sizeof(lim), "%ld", count);
@@ -698,11 +715,11 @@ scim_groups_list(struct http_req *req, struct http_resp *resp)
 	buf_printf(&q, "SELECT t.total, x.* FROM (SELECT count(*) AS total"
 	    " FROM groups g WHERE g.tenant_id = $1::uuid%s) AS t"
 	    " LEFT JOIN LATERAL (SELECT " DB_SCIM_GROUP_COLS ", %s"
-	    " FROM groups g WHERE g.tenant_id = $1::uuid%s"
-	    " ORDER BY g.created_at, g.id OFFSET $2::bigint LIMIT $3::bigint)"
+	    " FROM groups g WHERE g.tenant_id = $1::uuid%s%s"
+	    " OFFSET $2::bigint LIMIT $3::bigint)"
 	    " AS x ON true", w.p != NULL ? w.p : "",
 	    scim_proj_excludes(&p, "members") ? "NULL::json AS members" :
-	    DB_SCIM_GROUP_MEMBERS, w.p != NULL ? w.p : "");
+	    DB_SCIM_GROUP_MEMBERS, w.p != NULL ? w.p : "", o.p);
 	if ((r = db_exec_sql(app->db, req->arena, q.p, np, params, &st)) ==
 	    NULL) {
 		if (st == DB_INVALID)

@@ -77,6 +77,22 @@ static const struct scim_sqlattr user_map[] = {
 	    SCIM_V_STRING, SCIM_SQL_CASE_EXACT },
 };
 
+/* What sortBy may name (the primary email for emails). */
+static const struct scim_sort user_sort[] = {
+	{ "id", "u.id" },
+	{ "userName", "lower(u.username)" },
+	{ "externalId", "u.external_id" },
+	{ "displayName", "lower(u.display_name)" },
+	{ "name.givenName", "lower(u.first_name)" },
+	{ "name.familyName", "lower(u.last_name)" },
+	{ "title", "lower(u.title)" },
+	{ "active", "u.is_active" },
+	{ "emails", "lower(u.email)" },
+	{ "emails.value", "lower(u.email)" },
+	{ "meta.created", "u.created_at" },
+	{ "meta.lastModified", "u.updated_at" },
+};
+
 /* Limits for what rosterd itself stored. */
 static const struct fmt_limits stored_limits = {
 	.max_depth = 64, .max_items = 1000000, .max_string = 1 << 24,
@@ -507,6 +523,10 @@ scim_users_patch(struct http_req *req, struct http_resp *resp)
 		ver = db_get(r, 0, "version");
 		if (ifm != NULL && strcmp(ifm, ver) != 0)
 			break;
+		if (scim_patch_empty(body)) {
+			send_user(req, resp, 200, r);
+			return;
+		}
 		res = user_from_row(req, r, 0);
 		if (scim_normalize(req->arena, &scim_rt_user, res, err,
 		    sizeof(err)) != 0) {
@@ -578,7 +598,7 @@ scim_users_list(struct http_req *req, struct http_resp *resp)
 {
 	const struct app *app = req->ctx;
 	struct scim_proj p;
-	struct buf w, q;
+	struct buf w, q, o;
 	const char **params;
 	char off[24], lim[24];
 	struct value **items;
@@ -587,8 +607,11 @@ scim_users_list(struct http_req *req, struct http_resp *resp)
 	PGresult *r;
 	int np = 3, i, n;
 
+	buf_init(&o, req->arena);
 	if (scim_paging(req, resp, &start, &count) != 0 ||
-	    scim_proj_init(req, resp, &p) != 0)
+	    scim_proj_init(req, resp, &p) != 0 ||
+	    scim_order(req, resp, SCIM_URN_USER, user_sort,
+	    RS_ARRAY_LEN(user_sort), "u.id", "u.created_at, u.id", &o) != 0)
 		return;
 	snprintf(off, sizeof(off), "%ld", start - 1);
 	snprintf(lim, sizeof(lim), "%ld", count);
@@ -604,9 +627,10 @@ scim_users_list(struct http_req *req, struct http_resp *resp)
 	buf_printf(&q, "SELECT t.total, x.* FROM (SELECT count(*) AS total"
 	    " FROM users u WHERE u.tenant_id = $1::uuid%s) AS t"
 	    " LEFT JOIN LATERAL (SELECT " DB_SCIM_USER_COLS
-	    " FROM users u WHERE u.tenant_id = $1::uuid%s"
-	    " ORDER BY u.created_at, u.id OFFSET $2::bigint LIMIT $3::bigint)"
-	    " AS x ON true", w.p != NULL ? w.p : "", w.p != NULL ? w.p : "");
+	    " FROM users u WHERE u.tenant_id = $1::uuid%s%s"
+	    " OFFSET $2::bigint LIMIT $3::bigint)"
+	    " AS x ON true", w.p != NULL ? w.p : "", w.p != NULL ? w.p : "",
+	    o.p);
 	if ((r = db_exec_sql(app->db, req->arena, q.p, np, params, &st)) ==
 	    NULL) {
 		if (st == DB_INVALID)

@@ -136,6 +136,7 @@ def scim_discovery():
     eq(b["bulk"]["supported"], False, "bulk not supported (yet)")
     eq(b["filter"]["supported"], True, "filter supported")
     eq(b["etag"]["supported"], True, "etag supported")
+    eq(b["sort"]["supported"], True, "sort supported")
     eq(b["authenticationSchemes"][0]["type"], "oauthbearertoken", "auth scheme")
     rts = _scim_list("/ResourceTypes")
     eq(sorted(x["id"] for x in rts["Resources"]), ["Group", "User"], "resource types")
@@ -276,6 +277,15 @@ def scim_user_list_filters_and_paging():
         eq(b["totalResults"], 5, "totalResults on every page")
         pages += [x["id"] for x in b["Resources"]]
     eq(pages, whole, "pages of 2 give the order of one page")
+    # sortBy / sortOrder (userName without regard to case)
+    names = sorted((u["userName"].lower(), u["id"]) for u in made)
+    b = _scim_list(f"/Users?{flt}&sortBy=userName&sortOrder=descending")
+    eq([x["id"] for x in b["Resources"]], [i for _, i in reversed(names)], "sortBy descending")
+    b = _scim_list(f"/Users?{flt}&sortBy={_scim_URN_USER}:userName&startIndex=2&count=2")
+    eq([x["id"] for x in b["Resources"]], [i for _, i in names[1:3]], "sortBy with paging")
+    _scim_err(_scim("GET", f"/Users?{flt}&sortBy=password"), 400, "invalidValue",
+              "sortBy an attribute rosterd does not sort by")
+    _scim_err(_scim("GET", f"/Users?{flt}&sortOrder=up"), 400, "invalidValue", "sortOrder=up")
     b = _scim_list(f"/Users?{flt}&count=0")
     eq((b["totalResults"], b["itemsPerPage"], b["Resources"]), (5, 0, []), "count=0")
     # projection
@@ -373,7 +383,10 @@ def scim_user_patch_quirks():
     after = sql_one(f"SELECT password FROM users WHERE id = {lit(u['id'])}")
     check(after != before and after.startswith("$argon2id$"), "password re-hashed")
     # an empty Operations array (Microsoft's validator) changes nothing
-    eq(_scim_patch(path, []).status, 200, "empty Operations")
+    eg = _scim_new_group()
+    with _scim_unchanged():
+        eq(_scim_patch(path, []).status, 200, "empty Operations")
+        eq(_scim_patch("/Groups/" + eg["id"], []).status, 204, "empty Operations on a group")
     # If-Match: a stale version is 412 and writes nothing
     cur = _scim("GET", path)
     with _scim_unchanged():
