@@ -9,7 +9,9 @@
 //
 // Suites: every tests/scim/replays/*.json (named by file name without
 // .json), schema-roundtrip (lib/conformance.js: PATCH and PUT of every writable
-// attribute /Schemas advertises, read back), and every Runscope export in
+// attribute /Schemas advertises, read back), membership-scale
+// (lib/membership.js: hundreds of members per PATCH and PUT in the
+// providers' shapes), and every Runscope export in
 // tests/scim/okta/ (named okta/FILE, run with
 // tests/scim/okta/initial-script.js as the environment's initial script).
 // SUITE names pick some of them; a name that is no suite is a failure. A
@@ -30,6 +32,7 @@ const http = require('./lib/http');
 const replay = require('./lib/replay');
 const runscope = require('./lib/runscope');
 const conformance = require('./lib/conformance');
+const membership = require('./lib/membership');
 
 const here = __dirname;
 
@@ -68,6 +71,7 @@ function suites() {
 		if (f.endsWith('.json'))
 			out.push({ name: f.slice(0, -5), kind: 'replay', file: path.join(rdir, f) });
 	out.push({ name: 'schema-roundtrip', kind: 'conformance' });
+	out.push({ name: 'membership-scale', kind: 'membership' });
 	const odir = path.join(here, 'okta');
 	if (fs.existsSync(odir))
 		for (const f of fs.readdirSync(odir).sort())
@@ -126,6 +130,10 @@ async function main() {
 	for (const s of chosen) {
 		if (s.kind === 'conformance') {
 			await conformance.run(o.base, token, report);
+			continue;
+		}
+		if (s.kind === 'membership') {
+			await membership.run(o.base, token, report);
 			continue;
 		}
 		let doc;
