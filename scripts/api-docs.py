@@ -446,6 +446,10 @@ def run():
           "Roles": [{"Id": roles["Member"], "Name": "Member", "OrganizationId": acme_id}]},
          admin)
 
+    # SCIM 2.0 (docs/scim.md): an identity provider with a tenant API token
+    if has_route("GET", "/scim/v2/Users"):
+        scim_story(acme_id, admin, sysadmin)
+
     # API description, once the router has it
     if has_route("GET", "/openapi.json"):
         call("GET", "/openapi.json")
@@ -522,6 +526,66 @@ def run():
     return ctx
 
 
+def scim_story(acme_id, admin, sysadmin):
+    """The SCIM routes as an identity provider calls them: by the token's
+    tenant (/scim/v2) with an API token, and by path as a SystemAdmin."""
+    made = call("POST", v1t(acme_id, "/api-tokens"),
+                {"name": "Entra ID provisioning", "role": "TenantAdmin"}, admin,
+                expect=201, show=False).json()
+    idp = ApiToken(made, "acme")
+    urn_user = "urn:ietf:params:scim:schemas:core:2.0:User"
+    urn_ent = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+    urn_patch = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+    for base, tok in (("/scim/v2", idp), (f"/scim/v2/tenants/{acme_id}", sysadmin)):
+        tag = "" if tok is idp else "-sa"
+        call("GET", base + "/ServiceProviderConfig", token=tok)
+        call("GET", base + "/ResourceTypes", token=tok)
+        call("GET", base + "/ResourceTypes/User", token=tok)
+        call("GET", base + "/Schemas", token=tok)
+        call("GET", base + "/Schemas/" + urn_ent, token=tok)
+        call("GET", base + "/Me", token=tok, expect=501,
+             title="Refused: a token is no SCIM User")
+        call("GET", base + "/Users?filter=userName%20eq%20%22" + str(uuid.uuid4()) + "%22",
+             token=tok, title="Entra's connection test: no match is an empty list")
+        u = call("POST", base + "/Users",
+                 {"schemas": [urn_user, urn_ent], "userName": f"kjohnson{tag}@acme.example",
+                  "name": {"givenName": "Katherine", "familyName": "Johnson"},
+                  "emails": [{"primary": True, "value": f"kjohnson{tag}@acme.example",
+                              "type": "work"}],
+                  "displayName": "Katherine Johnson", "locale": "en-US",
+                  "externalId": "00ujl29u0le5T6Aj10h7" + tag, "password": "1mz050nq",
+                  "active": True, urn_ent: {"employeeNumber": "1918", "department": "Flight"}},
+                 tok, expect=201).json()
+        call("GET", base + f"/Users/{u['id']}", token=tok)
+        call("GET", base + "/Users?filter=userName%20eq%20%22KJOHNSON" + tag.upper() +
+             "%40ACME.EXAMPLE%22&startIndex=1&count=100", token=tok,
+             title="userName eq, without regard to case")
+        u["title"] = "Mathematician"
+        call("PUT", base + f"/Users/{u['id']}", u, tok,
+             title="Okta's read-modify-write (id, meta and groups are ignored)")
+        call("PATCH", base + f"/Users/{u['id']}",
+             {"schemas": [urn_patch], "Operations": [
+                 {"op": "Replace", "path": "active", "value": "False"},
+                 {"op": "Replace", "path": 'phoneNumbers[type eq "work"].value',
+                  "value": "+1 555 0100"}]}, tok,
+             title="Entra: deactivate (a string boolean) and a filtered replace that creates")
+        g = call("POST", base + "/Groups",
+                 {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                  "displayName": "Flight Research" + tag, "members": []},
+                 tok, expect=201).json()
+        call("GET", base + "/Groups?excludedAttributes=members&filter=displayName%20eq%20%22"
+             "flight%20research" + tag + "%22", token=tok)
+        call("PATCH", base + f"/Groups/{g['id']}",
+             {"schemas": [urn_patch], "Operations": [
+                 {"op": "Add", "path": "members", "value": [{"value": u["id"]}]}]},
+             tok, expect=204, title="Membership: a set operation, idempotent")
+        call("GET", base + f"/Groups/{g['id']}", token=tok)
+        call("PUT", base + f"/Groups/{g['id']}",
+             {"displayName": "Flight Research" + tag, "members": []}, tok)
+        call("DELETE", base + f"/Groups/{g['id']}", token=tok, expect=204)
+        call("DELETE", base + f"/Users/{u['id']}", token=tok, expect=204)
+
+
 # --------------------------------------------------------------------------
 # Rendering
 
@@ -540,6 +604,7 @@ FAMILIES = [
     ("API description", "openapi", lambda p: p == "/openapi.json"),
     ("Health and metrics", "health", lambda p: p in ("/healthz", "/readyz", "/metrics")),
     ("ASP.NET compatibility (seed 004)", "aspnet", lambda p: p.startswith("/api/")),
+    ("SCIM 2.0", "scim", lambda p: p.startswith("/scim/")),
 ]
 
 SUMMARIES = {
@@ -891,10 +956,18 @@ OWN_PAGES = {("POST", "/Application/PostSecurityGroupUsers"), ("POST", "/api/use
              ("POST", "/platform/adminuser/groups/{groupCode}/removeusers")}
 
 
+# Routes that always refuse (SCIM's /Me is 501): their example is a refusal.
+REFUSING = {("GET", "/scim/v2/Me"), ("GET", "/scim/v2/tenants/{tenantId}/Me")}
+
+
 def check_coverage():
     missing = []
     for rt in ROUTES:
         if (rt.method, rt.pattern) in OWN_PAGES:
+            continue
+        if (rt.method, rt.pattern) in REFUSING:
+            if not any(ex.show and ex.route is rt for ex in EXCHANGES):
+                missing.append(f"{rt.method} {rt.pattern}")
             continue
         if not any(ex.show and ex.route is rt and 200 <= ex.status < 300 for ex in EXCHANGES):
             missing.append(f"{rt.method} {rt.pattern}")
