@@ -14,7 +14,8 @@
 // providers' shapes), and every Runscope export in
 // tests/scim/okta/ (named okta/FILE, run with
 // tests/scim/okta/initial-script.js as the environment's initial script).
-// SUITE names pick some of them; a name that is no suite is a failure. A
+// SUITE names pick some of them, -SUITE leaves one out; a name that is no
+// suite is a failure. A
 // SUITE that is the path of a .json file runs it as a Runscope export (so
 // Okta's published file runs as downloaded, wherever it is kept).
 // SCIM_TOKEN is a tenant API token of the tenant under test; SCIM_TOKEN_B
@@ -53,7 +54,7 @@ function parseArgs(argv) {
 			o.ca = argv[++i];
 		else if (a === '--counts')
 			o.counts = argv[++i];
-		else if (a.startsWith('--'))
+		else if (a.startsWith('--') || a === '-')
 			usage(`unknown option ${a}`);
 		else
 			o.names.push(a);
@@ -110,9 +111,15 @@ async function main() {
 	};
 	const all = suites();
 	let chosen = all;
-	if (o.names.length) {
+	const skip = o.names.filter((n) => n.startsWith('-')).map((n) => n.slice(1));
+	for (const n of skip)
+		if (!all.some((x) => x.name === n))
+			report(`suite ${n}`, false, 'no such suite (to leave out)');
+	chosen = chosen.filter((x) => !skip.includes(x.name));
+	const pick = o.names.filter((n) => !n.startsWith('-'));
+	if (pick.length) {
 		chosen = [];
-		for (const n of o.names) {
+		for (const n of pick) {
 			const s = all.find((x) => x.name === n);
 			if (s)
 				chosen.push(s);
