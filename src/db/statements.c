@@ -1702,10 +1702,11 @@ const struct stmt_def db_statements[STMT__MAX] = {
 
 	/*
 	 * Updates group $2 of tenant $1 (PUT and PATCH) and its members as
-	 * set operations, in one statement: $3 name, $4 kind and $5 code
-	 * (NULL keeps them), $6 the SCIM attributes (jsonb), $7 true: the members
-	 * become exactly $8; false: $8 (uuid[]) join (already a member is
-	 * fine) and $9 (uuid[]) leave (not a member is fine).  $10 actor,
+	 * set operations, in one statement: $3 name, $4 kind, $5 code, $6
+	 * the SCIM attributes (jsonb) (each NULL: kept as it is), $7 true:
+	 * the members become exactly $8; false: $8 (uuid[]) join (already a
+	 * member is fine) and $9 (uuid[]) leave (not a member is fine).  $10
+	 * actor,
 	 * $11 request id, $12 the version the caller read (NULL: any),
 	 * $13 'replace' or 'patch' (the audit row).  Nothing is written
 	 * unless every id of $8 is a user of the tenant (missing) and no
@@ -1726,10 +1727,11 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	    " SELECT EXISTS (SELECT 1 FROM groups WHERE tenant_id = $1::uuid"
 	    "  AND lower(name) = lower($3::text) AND id <> $2::uuid) AS t"
 	    "), g AS ("
-	    " UPDATE groups g SET name = $3::text,"
+	    " UPDATE groups g SET name = coalesce($3::text, g.name),"
 	    "  kind = coalesce($4::text, g.kind),"
 	    "  code = coalesce($5::text, g.code),"
-	    "  attrs = g.attrs || jsonb_build_object('scim', $6::jsonb),"
+	    "  attrs = CASE WHEN $6::jsonb IS NULL THEN g.attrs"
+	    "   ELSE g.attrs || jsonb_build_object('scim', $6::jsonb) END,"
 	    "  updated_at = now(), updated_by = $10::text,"
 	    "  version = g.version + 1"
 	    " WHERE g.tenant_id = $1::uuid AND g.id = $2::uuid"

@@ -153,12 +153,23 @@ scim_query(const struct http_req *req, const char *name, int *bad)
 	return NULL;
 }
 
+int
+scim_tenant_ok(struct http_req *req, struct http_resp *resp)
+{
+	if (req->tenant != NULL && uuid_valid(req->tenant, strlen(req->tenant)))
+		return 1;
+	scim_error(req, resp, 404, NULL, "No tenant has this id.");
+	return 0;
+}
+
 const char *
 scim_path_id(struct http_req *req, struct http_resp *resp, const char *what)
 {
 	const char *id = http_req_param(req, "id");
 	char canon[UUID_STR_LEN + 1];
 
+	if (!scim_tenant_ok(req, resp))
+		return NULL;
 	if (id == NULL || uuid_normalize(id, strlen(id), canon) != 0) {
 		scim_error(req, resp, 404, NULL, arena_sprintf(req->arena,
 		    "No %s has this id.", what));
@@ -1086,6 +1097,51 @@ patch_path(struct patch *p, enum patch_op op, const struct scim_path *path,
 	return 0;
 }
 
+/* Every name a value filter compares, as a sub-attribute of the path's. */
+static int
+filter_names_ok(const struct scim_attr *at, const struct scim_node *n)
+{
+	if (n == NULL)
+		return 1;
+	switch (n->kind) {
+	case SCIM_N_AND:
+	case SCIM_N_OR:
+		return filter_names_ok(at, n->left) &&
+		    filter_names_ok(at, n->right);
+	case SCIM_N_NOT:
+		return filter_names_ok(at, n->left);
+	case SCIM_N_CMP:
+		return n->path.urn == NULL && n->path.sub == NULL &&
+		    attr_find(at->sub, at->nsub, n->path.attr) != NULL;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * A value filter of a known complex attribute may name only its
+ * sub-attributes: 0, or -1 with a 400 invalidPath sent.
+ */
+static int
+check_filter_names(struct patch *p, const struct scim_path *path)
+{
+	const struct scim_schema *sc = p->rt->core;
+	const struct scim_attr *at;
+
+	if (path->attr.urn != NULL && (sc = schema_of(p->rt, path->attr.urn,
+	    strlen(path->attr.urn))) == NULL)
+		return 0;	/* reported by the operation */
+	at = attr_find(sc->attrs, sc->nattrs, path->attr.attr);
+	if (at == NULL && path->attr.urn == NULL && p->rt->ext != NULL)
+		at = attr_find(p->rt->ext->attrs, p->rt->ext->nattrs,
+		    path->attr.attr);
+	if (at == NULL || at->type != SA_COMPLEX ||
+	    filter_names_ok(at, path->filter))
+		return 0;
+	return patch_fail(p, "invalidPath", arena_sprintf(p->a, "The filter "
+	    "of %s names an attribute %s does not have.", at->name, at->name));
+}
+
 int
 scim_patch_empty(const struct value *body)
 {
@@ -1142,6 +1198,16 @@ scim_patch_apply(struct http_req *req, struct http_resp *resp,
 			scim_path_clear(&path);
 			return patch_fail(&p, "invalidPath", arena_sprintf(
 			    p.a, "Operations[%zu].path: %s", i, err));
+		}
+		if (op != P_REMOVE && value == NULL) {
+			scim_path_clear(&path);
+			return patch_fail(&p, "invalidValue", arena_sprintf(
+			    p.a, "Operations[%zu] (%s) needs a value.", i,
+			    opname));
+		}
+		if (path.filter != NULL && check_filter_names(&p, &path) != 0) {
+			scim_path_clear(&path);
+			return -1;
 		}
 		rc = 0;
 		if (hook != NULL)

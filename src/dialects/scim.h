@@ -93,6 +93,8 @@ struct value *scim_body(struct http_req *req, struct http_resp *resp,
 /* A query parameter, '+' and %XX decoded; *bad set on a bad escape. */
 const char *scim_query(const struct http_req *req, const char *name,
     int *bad);
+/* 1 when the request's tenant is a uuid, else 0 with a 404 sent. */
+int scim_tenant_ok(struct http_req *req, struct http_resp *resp);
 /* The canonical id of the path's {id}, or NULL (then: 404 sent). */
 const char *scim_path_id(struct http_req *req, struct http_resp *resp,
     const char *what);

@@ -53,7 +53,7 @@ static const struct fmt_limits stored_limits = {
 /* Bodies of up to SCIM_MAX_MEMBERS members (nginx caps the bytes). */
 static const struct fmt_limits group_limits = {
 	.max_depth = 16, .max_items = SCIM_MAX_MEMBERS + 64,
-	.max_string = 65536, .max_nodes = 4 * SCIM_MAX_MEMBERS + 4096,
+	.max_string = 65536, .max_nodes = 8 * SCIM_MAX_MEMBERS + 4096,
 };
 
 static const char *const kinds[] = { "security", "user", "admin",
@@ -201,7 +201,7 @@ member_ids(struct http_req *req, struct http_resp *resp,
 		return 0;
 	n = v->type == VALUE_ARRAY ? v->u.arr.n : 1;
 	if (n > SCIM_MAX_MEMBERS) {
-		scim_error(req, resp, 413, "tooMany", arena_sprintf(req->arena,
+		scim_error(req, resp, 413, NULL, arena_sprintf(req->arena,
 		    "At most %d members in one request.", SCIM_MAX_MEMBERS));
 		return -1;
 	}
@@ -273,13 +273,15 @@ group_cols(struct http_req *req, struct http_resp *resp, struct value *res,
 	return 0;
 }
 
+/* The body as a Group, its members' ids in ids; NULL with the error sent. */
 static struct value *
-group_body(struct http_req *req, struct http_resp *resp)
+group_body(struct http_req *req, struct http_resp *resp, struct idlist *ids)
 {
 	struct value *body = scim_body(req, resp, &group_limits);
 	char err[160];
 
-	if (body == NULL)
+	if (body == NULL ||
+	    member_ids(req, resp, scim_obj_get(body, "members"), 1, ids) != 0)
 		return NULL;
 	if (scim_normalize(req->arena, &scim_rt_group, body, err,
 	    sizeof(err)) != 0) {
@@ -336,9 +338,9 @@ scim_groups_create(struct http_req *req, struct http_resp *resp)
 	enum db_status st;
 	PGresult *r;
 
-	if ((res = group_body(req, resp)) == NULL ||
+	if (!scim_tenant_ok(req, resp) ||
+	    (res = group_body(req, resp, &ids)) == NULL ||
 	    scim_proj_init(req, resp, &p) != 0 ||
-	    member_ids(req, resp, scim_obj_get(res, "members"), 1, &ids) != 0 ||
 	    group_cols(req, resp, res, &c) != 0)
 		return;
 	params[0] = req->tenant;
@@ -455,9 +457,8 @@ scim_groups_put(struct http_req *req, struct http_resp *resp)
 	int rc;
 
 	if ((id = scim_path_id(req, resp, "group")) == NULL ||
-	    (res = group_body(req, resp)) == NULL ||
+	    (res = group_body(req, resp, &ids)) == NULL ||
 	    scim_proj_init(req, resp, &p) != 0 ||
-	    member_ids(req, resp, scim_obj_get(res, "members"), 1, &ids) != 0 ||
 	    group_cols(req, resp, res, &c) != 0)
 		return;
 	rc = group_update(req, resp, id, &c, 1, &ids, &none, ifm, "replace");
@@ -477,6 +478,7 @@ scim_groups_put(struct http_req *req, struct http_resp *resp)
 struct members_patch {
 	int		 replace_all;
 	struct idlist	 adds, rms;
+	size_t		 taken;		/* operations handled here entirely */
 };
 
 /* The ids of a members filter made of value eq "..." joined by or. */
@@ -534,6 +536,7 @@ members_hook(void *ctx, struct http_req *req, struct http_resp *resp,
 	    (path->attr.urn != NULL && strcasecmp(path->attr.urn,
 	    SCIM_URN_GROUP) != 0))
 		return 0;
+	mp->taken++;
 	if (path->attr.sub != NULL || path->sub_after != NULL)
 		return 1;	/* members.display: read-only, ignored */
 	if (path->filter != NULL) {
@@ -548,7 +551,6 @@ members_hook(void *ctx, struct http_req *req, struct http_resp *resp,
 			ids_add(req->arena, &mp->rms, ids.v[--ids.n]);
 		if (strcmp(op, "remove") == 0)
 			return 1;
-		ids.n = 0;
 	} else if (strcmp(op, "remove") == 0) {
 		if (value == NULL || value->type == VALUE_NULL) {
 			mp->replace_all = 1;
@@ -623,6 +625,16 @@ scim_groups_patch(struct http_req *req, struct http_resp *resp)
 		}
 		if (group_cols(req, resp, res, &c) != 0)
 			return;
+		if (mp.taken == scim_obj_get(body, "Operations")->u.arr.n &&
+		    ifm == NULL) {
+			/*
+			 * Members only: set operations that commute with
+			 * any other writer's, so no version is awaited and
+			 * the group's own attributes are left as they are.
+			 */
+			memset(&c, 0, sizeof(c));
+			ver = NULL;
+		}
 		rc = group_update(req, resp, id, &c, mp.replace_all, &mp.adds,
 		    &mp.rms, ver, "patch");
 		if (rc < 0)
@@ -696,7 +708,7 @@ scim_groups_list(struct http_req *req, struct http_resp *resp)
 	int np = 3, i, n;
 
 	buf_init(&o, req->arena);
-	if (scim_paging(req, resp, &start, &count) != 0 ||
+	if (!scim_tenant_ok(req, resp) || scim_paging(req, resp, &start, &count) != 0 ||
 	    scim_proj_init(req, resp, &p) != 0 ||
 	    scim_order(req, resp, SCIM_URN_GROUP, group_sort,
 	    RS_ARRAY_LEN(group_sort), "g.id", "g.created_at, g.id", &o) != 0)
@@ -712,8 +724,9 @@ scim_groups_list(struct http_req *req, struct http_resp *resp)
 	    &params, &np) < 0)
 		return;
 	buf_init(&q, req->arena);
-	buf_printf(&q, "SELECT t.total, x.* FROM (SELECT count(*) AS total"
-	    " FROM groups g WHERE g.tenant_id = $1::uuid%s) AS t"
+	buf_printf(&q, "SELECT t.total, t.tenant_ok, x.* FROM"
+	    " (SELECT count(*) AS total, (SELECT EXISTS (SELECT 1 FROM tenants"
+	    "  WHERE id = $1::uuid)) AS tenant_ok FROM groups g WHERE g.tenant_id = $1::uuid%s) AS t"
 	    " LEFT JOIN LATERAL (SELECT " DB_SCIM_GROUP_COLS ", %s"
 	    " FROM groups g WHERE g.tenant_id = $1::uuid%s%s"
 	    " OFFSET $2::bigint LIMIT $3::bigint)"
@@ -730,6 +743,10 @@ scim_groups_list(struct http_req *req, struct http_resp *resp)
 		return;
 	}
 	n = PQntuples(r);
+	if (n < 1 || strcmp(db_get(r, 0, "tenant_ok"), "t") != 0) {
+		scim_error(req, resp, 404, NULL, "No tenant has this id.");
+		return;
+	}
 	items = arena_allocarray(req->arena, (size_t)n + 1, sizeof(*items));
 	for (i = 0; i < n && db_get(r, i, "id") != NULL; i++) {
 		items[i] = group_from_row(req, r, i);

@@ -397,7 +397,8 @@ scim_users_create(struct http_req *req, struct http_resp *resp)
 	PGresult *r;
 	int i;
 
-	if ((res = user_body(req, resp)) == NULL ||
+	if (!scim_tenant_ok(req, resp) ||
+	    (res = user_body(req, resp)) == NULL ||
 	    user_cols(req, resp, res, cols) != 0)
 		return;
 	params[0] = req->tenant;
@@ -608,7 +609,7 @@ scim_users_list(struct http_req *req, struct http_resp *resp)
 	int np = 3, i, n;
 
 	buf_init(&o, req->arena);
-	if (scim_paging(req, resp, &start, &count) != 0 ||
+	if (!scim_tenant_ok(req, resp) || scim_paging(req, resp, &start, &count) != 0 ||
 	    scim_proj_init(req, resp, &p) != 0 ||
 	    scim_order(req, resp, SCIM_URN_USER, user_sort,
 	    RS_ARRAY_LEN(user_sort), "u.id", "u.created_at, u.id", &o) != 0)
@@ -624,8 +625,9 @@ scim_users_list(struct http_req *req, struct http_resp *resp)
 	    &params, &np) < 0)
 		return;
 	buf_init(&q, req->arena);
-	buf_printf(&q, "SELECT t.total, x.* FROM (SELECT count(*) AS total"
-	    " FROM users u WHERE u.tenant_id = $1::uuid%s) AS t"
+	buf_printf(&q, "SELECT t.total, t.tenant_ok, x.* FROM"
+	    " (SELECT count(*) AS total, (SELECT EXISTS (SELECT 1 FROM tenants"
+	    "  WHERE id = $1::uuid)) AS tenant_ok FROM users u WHERE u.tenant_id = $1::uuid%s) AS t"
 	    " LEFT JOIN LATERAL (SELECT " DB_SCIM_USER_COLS
 	    " FROM users u WHERE u.tenant_id = $1::uuid%s%s"
 	    " OFFSET $2::bigint LIMIT $3::bigint)"
@@ -641,6 +643,10 @@ scim_users_list(struct http_req *req, struct http_resp *resp)
 		return;
 	}
 	n = PQntuples(r);
+	if (n < 1 || strcmp(db_get(r, 0, "tenant_ok"), "t") != 0) {
+		scim_error(req, resp, 404, NULL, "No tenant has this id.");
+		return;
+	}
 	items = arena_allocarray(req->arena, (size_t)n + 1, sizeof(*items));
 	for (i = 0; i < n; i++)
 		if (db_get(r, i, "id") != NULL) {

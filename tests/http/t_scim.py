@@ -408,6 +408,10 @@ def scim_user_patch_quirks():
                         ([{"op": "replace", "path": "active", "value": "maybe"}], "invalidValue"),
                         ([{"op": "replace", "path": "groups", "value": []}], "mutability"),
                         ([{"op": "replace", "path": "userName", "value": ""}], "invalidValue"),
+                        ([{"op": "replace", "path": "displayName"}], "invalidValue"),
+                        ([{"op": "add", "path": "emails"}], "invalidValue"),
+                        ([{"op": "replace", "path": 'emails[nosuch eq "x"].value',
+                           "value": "y"}], "invalidPath"),
                         ([{"op": "replace", "path": "title", "value": "ok"},
                           {"op": "replace", "path": "active", "value": 7}], "invalidValue")):
             body = {"schemas": [_scim_URN_PATCH]}
@@ -483,6 +487,11 @@ def scim_groups_and_members():
     eq(r.status, 200, f"PUT ({r!r})")
     eq(sorted(m["value"] for m in r.json()["members"]), sorted(ids[2:]), "PUT members")
     eq(r.json()[_scim_URN_RG]["kind"], "admin", "kind through the extension")
+    # a member without a value in a PUT: 400, the members stay
+    with _scim_unchanged():
+        for bad in ([{}], [{"value": None}], "x", [{"display": "y"}]):
+            _scim_err(_scim("PUT", path, {"displayName": g["displayName"], "members": bad}),
+                      400, "invalidValue", f"PUT members {bad!r}")
     r = _scim_patch(path, [{"op": "remove", "path": "members"}])
     eq(r.status, 204, "remove all members")
     eq(_scim_members(TENANT_A, g["id"]), set(), "no members")
@@ -515,6 +524,34 @@ def scim_group_patch_10000_members_is_a_set_operation():
     eq(len(_scim_members(TENANT_A, g["id"])), 0, "none left")
     psql(f"DELETE FROM users WHERE tenant_id = {lit(TENANT_A)} AND username LIKE "
          f"{lit(tag + '-%')}")
+
+
+@test
+def scim_concurrent_member_patches_all_apply():
+    users = [_scim_new_user()["id"] for _ in range(12)]
+    g = _scim_new_group()
+    path = "/Groups/" + g["id"]
+    got = [None] * 13
+
+    def one(i):
+        try:
+            if i == 12:
+                got[i] = _scim_patch(path, [{"op": "replace", "path": "displayName",
+                                             "value": g["displayName"] + " renamed"}]).status
+            else:
+                got[i] = _scim_patch(path, [{"op": "add", "path": "members",
+                                             "value": [{"value": users[i]}]}]).status
+        except Exception as e:  # noqa: BLE001 - reported below
+            got[i] = repr(e)
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(13)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    eq(got, [204] * 13, "every concurrent PATCH succeeds")
+    eq(_scim_members(TENANT_A, g["id"]), set(users), "every member added")
+    eq(_scim("GET", path).json()["displayName"], g["displayName"] + " renamed",
+       "the rename is not lost")
 
 
 @test
@@ -555,6 +592,16 @@ def scim_tenant_isolation():
     check(f"/scim/v2/tenants/{TENANT_A}/Users/{ua['id']}" in r.json()["meta"]["location"],
           "meta.location under the tenant path")
     eq(_scim_members(TENANT_A, ga["id"]), {ua["id"]}, "A's group untouched")
+    # a tenant that does not exist: 404, not an empty list
+    for what in ("Users", "Groups"):
+        for t in (str(uuid.uuid4()), "not-a-tenant"):
+            _scim_err(request("GET", f"/scim/v2/tenants/{t}/{what}"), 404,
+                      what=f"{what} of tenant {t}")
+            _scim_err(request("GET", f"/scim/v2/tenants/{t}/{what}/{uuid.uuid4()}"), 404,
+                      what=f"one of {what} of tenant {t}")
+            _scim_err(request("POST", f"/scim/v2/tenants/{t}/{what}",
+                              {"userName": unique("nt"), "displayName": unique("nt")}), 404,
+                      what=f"POST {what} to tenant {t}")
 
 
 @test
