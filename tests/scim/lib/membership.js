@@ -5,7 +5,9 @@
 // the same remove again (idempotent), Okta's filtered removes and adds in
 // one PATCH, a full replace, a PUT with the whole list (Okta AIW apps), and
 // a request over the advertised member limit (a 4xx in the SCIM shape, not
-// a 500). Every change is checked by reading the group back.
+// a 500), and concurrent writes (member adds all apply; one of racing
+// creates wins, the others 409; one of racing If-Match writes wins, the
+// others 412). Every change is checked by reading back.
 //
 // One test per step: "membership-scale: ...". N is 400 (SCIM_SCALE_USERS
 // changes it), enough for set-at-a-time bugs (a per-member loop, a replace
@@ -154,6 +156,41 @@ async function run(base, token, report) {
 		if (!r.json || !(r.json.schemas || []).includes('urn:ietf:params:scim:api:messages:2.0:Error'))
 			return `not a SCIM error: ${r.text.slice(0, 200)}`;
 		return same(await members(), ids.slice(0, 10));
+	});
+	await step('concurrent: 10 PATCHes adding different members at once all apply', async () => {
+		const add = ids.slice(200, 210);
+		const rs = await Promise.all(add.map((v) => call('PATCH', `/Groups/${gid}`, {
+			schemas: [PATCHOP],
+			Operations: [{ op: 'add', path: 'members', value: [{ value: v }] }],
+		})));
+		const bad = rs.filter((r) => r.status !== 204 && r.status !== 200);
+		if (bad.length)
+			return `statuses ${rs.map((r) => r.status).join(',')}: ${bad[0].text.slice(0, 200)}`;
+		return same(await members(), [...ids.slice(0, 10), ...add]);
+	});
+	await step('concurrent: 8 POSTs of one userName: one 201, the others 409 uniqueness', async () => {
+		const body = { schemas: [CORE_USER], userName: `race.${run}@example.org` };
+		const rs = await Promise.all(Array.from({ length: 8 }, () => call('POST', '/Users', body)));
+		const st = rs.map((r) => r.status).sort();
+		const ok = rs.filter((r) => r.status === 201).length === 1 &&
+		    rs.filter((r) => r.status === 409 && r.json && r.json.scimType === 'uniqueness').length === 7;
+		return ok ? null : `statuses ${st.join(',')}`;
+	});
+	await step('concurrent: 6 PATCHes with the same If-Match: one succeeds, the others 412', async () => {
+		const g = await call('GET', `/Users/${ids[0]}`);
+		const ver = g.json && g.json.meta && g.json.meta.version;
+		if (!ver)
+			return `no meta.version: ${g.text.slice(0, 200)}`;
+		const rs = await Promise.all(Array.from({ length: 6 }, (_, i) => http.send({
+			method: 'PATCH', url: `${base}/Users/${ids[0]}`,
+			headers: Object.assign({ 'If-Match': ver }, hdr),
+			body: JSON.stringify({ schemas: [PATCHOP],
+			    Operations: [{ op: 'replace', path: 'nickName', value: `race${i}` }] }),
+		})));
+		const st = rs.map((r) => r.status).sort();
+		const won = rs.filter((r) => r.status === 200 || r.status === 204).length;
+		const lost = rs.filter((r) => r.status === 412).length;
+		return won === 1 && lost === 5 ? null : `statuses ${st.join(',')}`;
 	});
 	await step('a user\'s groups attribute names the group once', async () => {
 		const r = await call('GET', `/Users/${ids[0]}`);
