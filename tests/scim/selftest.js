@@ -130,3 +130,37 @@ test('Runscope comparisons hold and fail', async () => {
 		http.send = orig;
 	}
 });
+
+test('replay pageAll follows startIndex and checks each page', async () => {
+	const http = require('./lib/http');
+	const orig = http.send;
+	const users = Array.from({ length: 5 }, (_, i) => ({ id: `u${i}`, userName: `n${i}` }));
+	let echoStart = true;
+	http.send = async (req) => {
+		const u = new URL(req.url);
+		const start = Number(u.searchParams.get('startIndex'));
+		const count = Number(u.searchParams.get('count'));
+		const page = users.slice(start - 1, start - 1 + count);
+		const json = { totalResults: users.length, itemsPerPage: page.length,
+			startIndex: echoStart ? start : 1, Resources: page };
+		return { status: 200, headers: { 'content-type': 'application/scim+json' },
+			json, text: JSON.stringify(json), ms: 1 };
+	};
+	try {
+		const file = (want) => ({ name: 'p', steps: [{ name: 's', method: 'GET',
+			path: '/Users?count=2', pageAll: true,
+			expect: { status: 200, json: [['Resources[].userName', 'includes', want]] } }] });
+		let got = [];
+		await replay.runFile(file('n4'), 'https://h', {}, (n, ok, d) => got.push([ok, d]));
+		assert.deepStrictEqual(got.map((g) => g[0]), [true], got[0][1]);
+		got = [];
+		await replay.runFile(file('n9'), 'https://h', {}, (n, ok) => got.push(ok));
+		assert.deepStrictEqual(got, [false]);
+		echoStart = false;	// a server that ignores startIndex
+		got = [];
+		await replay.runFile(file('n1'), 'https://h', {}, (n, ok) => got.push(ok));
+		assert.deepStrictEqual(got, [false]);
+	} finally {
+		http.send = orig;
+	}
+});

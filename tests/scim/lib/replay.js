@@ -19,6 +19,7 @@
 //           "scimContentType": true (default: a response with a body
 //               must say application/scim+json)
 //        },
+//        "pageAll": true               (an import: see pageAll below)
 //        "save": { "var": "path" }     (path into the response JSON, "" for
 //                                       all of it, or "$header.name")
 //     } ] }
@@ -147,6 +148,40 @@ function editSaved(spec, vars) {
 	return o;
 }
 
+// pageAll: an import as Okta runs it: the path (with count=N, without
+// startIndex) is asked with startIndex=1, then 1+N, ... until totalResults
+// resources are in hand or a page is empty; the assertions then see
+// {totalResults, pages, Resources: every page's}. Each page must carry
+// integer totalResults, startIndex (the one asked) and itemsPerPage.
+async function pageAll(req, problems) {
+	const all = [];
+	let start = 1, pages = 0, total, last;
+	for (; pages < 1000; pages++) {
+		const sep = req.url.includes('?') ? '&' : '?';
+		last = await http.send(Object.assign({}, req,
+		    { url: `${req.url}${sep}startIndex=${start}` }));
+		const j = last.json;
+		if (last.status !== 200 || !j) {
+			problems.push(`page at startIndex=${start}: status ${last.status}`);
+			break;
+		}
+		if (!Number.isInteger(j.totalResults) || !Number.isInteger(j.itemsPerPage) ||
+		    j.startIndex !== start) {
+			problems.push(`page at startIndex=${start}: totalResults ` +
+			    `${j.totalResults}, startIndex ${j.startIndex}, itemsPerPage ${j.itemsPerPage}`);
+			break;
+		}
+		total = j.totalResults;
+		const got = j.Resources || [];
+		all.push(...got);
+		if (got.length === 0 || all.length >= total)
+			break;
+		start += got.length;
+	}
+	const json = { totalResults: total, pages: pages + 1, Resources: all };
+	return Object.assign({}, last, { json, text: JSON.stringify(json).slice(0, 300) });
+}
+
 async function runStep(file, step, vars, base) {
 	const problems = [];
 	const s = subst({
@@ -172,7 +207,7 @@ async function runStep(file, step, vars, base) {
 	    k.toLowerCase() === 'content-type'))
 		headers['Content-Type'] = 'application/scim+json';
 	const req = { method: step.method, url: base + s.path, headers, body };
-	const res = await http.send(req);
+	const res = step.pageAll ? await pageAll(req, problems) : await http.send(req);
 
 	const want = s.expect.status;
 	if (want !== undefined) {
