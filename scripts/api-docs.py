@@ -580,6 +580,14 @@ def scim_story(acme_id, admin, sysadmin):
                  {"op": "Add", "path": "members", "value": [{"value": u["id"]}]}]},
              tok, expect=204, title="Membership: a set operation, idempotent")
         call("GET", base + f"/Groups/{g['id']}", token=tok)
+        call("POST", base + "/Users/.search",
+             {"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+              "filter": 'name.familyName eq "Johnson"', "attributes": ["userName"],
+              "startIndex": 1, "count": 10}, tok)
+        call("POST", base + "/Groups/.search",
+             {"filter": 'displayName sw "flight"', "excludedAttributes": ["members"]}, tok)
+        call("POST", base + "/.search", {"filter": f'id eq "{u["id"]}" or id eq "{g["id"]}"'},
+             tok, title="Every resource type: Users, then Groups")
         call("PUT", base + f"/Groups/{g['id']}",
              {"displayName": "Flight Research" + tag, "members": []}, tok)
         call("DELETE", base + f"/Groups/{g['id']}", token=tok, expect=204)

@@ -168,6 +168,12 @@ const struct route routes[] = {
 	    AUTHZ_TENANT_ADMIN, NULL, &dialect_scim, scim_groups_patch },
 	{ "DELETE", "/scim/v2/Groups/{id}", ROUTE_CI,
 	    AUTHZ_TENANT_ADMIN, NULL, &dialect_scim, scim_groups_delete },
+	{ "POST", "/scim/v2/.search", ROUTE_CI,
+	    AUTHZ_TENANT_ADMIN, NULL, &dialect_scim, scim_search_root },
+	{ "POST", "/scim/v2/Users/.search", ROUTE_CI,
+	    AUTHZ_TENANT_ADMIN, NULL, &dialect_scim, scim_users_search },
+	{ "POST", "/scim/v2/Groups/.search", ROUTE_CI,
+	    AUTHZ_TENANT_ADMIN, NULL, &dialect_scim, scim_groups_search },
 	{ "GET", "/scim/v2/tenants/{tenantId}/ServiceProviderConfig", ROUTE_CI,
 	    AUTHZ_TENANT_READ, "tenantId", &dialect_scim, scim_spc },
 	{ "GET", "/scim/v2/tenants/{tenantId}/ResourceTypes", ROUTE_CI,
@@ -204,6 +210,12 @@ const struct route routes[] = {
 	    AUTHZ_TENANT_ADMIN, "tenantId", &dialect_scim, scim_groups_patch },
 	{ "DELETE", "/scim/v2/tenants/{tenantId}/Groups/{id}", ROUTE_CI,
 	    AUTHZ_TENANT_ADMIN, "tenantId", &dialect_scim, scim_groups_delete },
+	{ "POST", "/scim/v2/tenants/{tenantId}/.search", ROUTE_CI,
+	    AUTHZ_TENANT_ADMIN, "tenantId", &dialect_scim, scim_search_root },
+	{ "POST", "/scim/v2/tenants/{tenantId}/Users/.search", ROUTE_CI,
+	    AUTHZ_TENANT_ADMIN, "tenantId", &dialect_scim, scim_users_search },
+	{ "POST", "/scim/v2/tenants/{tenantId}/Groups/.search", ROUTE_CI,
+	    AUTHZ_TENANT_ADMIN, "tenantId", &dialect_scim, scim_groups_search },
 };
 
 const size_t nroutes = RS_ARRAY_LEN(routes);

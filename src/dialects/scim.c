@@ -1546,21 +1546,15 @@ scim_send_list(struct http_req *req, struct http_resp *resp, long total,
 }
 
 int
-scim_order(struct http_req *req, struct http_resp *resp, const char *core_urn,
+scim_order(struct http_req *req, struct http_resp *resp, const char *by,
+    const char *dir, int lenient, const char *core_urn,
     const struct scim_sort *map, size_t n, const char *tiebreak,
     const char *deflt, struct buf *order)
 {
-	const char *by, *dir, *name;
+	const char *name;
 	size_t i, ul = strlen(core_urn);
-	int bad = 0, desc = 0;
+	int desc = 0;
 
-	by = scim_query(req, "sortBy", &bad);
-	dir = scim_query(req, "sortOrder", &bad);
-	if (bad) {
-		scim_error(req, resp, 400, "invalidValue", "sortBy or sortOrder "
-		    "is not percent-encoded correctly.");
-		return -1;
-	}
 	if (dir != NULL && *dir != '\0') {
 		if (strcasecmp(dir, "descending") == 0)
 			desc = 1;
@@ -1584,28 +1578,26 @@ scim_order(struct http_req *req, struct http_resp *resp, const char *core_urn,
 			    "ASC");
 			return 0;
 		}
+	if (lenient) {
+		buf_printf(order, " ORDER BY %s", deflt);
+		return 0;
+	}
 	scim_error(req, resp, 400, "invalidValue", arena_sprintf(req->arena,
 	    "sortBy: %.64s is not an attribute rosterd sorts by.", by));
 	return -1;
 }
 
 int
-scim_where(struct http_req *req, struct http_resp *resp,
-    const struct scim_sqlattr *map, size_t nmap, int first, struct buf *w,
-    const char ***params, int *nparams)
+scim_where(struct http_req *req, struct http_resp *resp, const char *f,
+    const struct scim_sqlattr *map, size_t nmap, int first, int lenient,
+    struct buf *w, const char ***params, int *nparams)
 {
 	struct scim_node *n = NULL;
 	struct scim_sql sql;
-	const char *f, **np;
+	const char **np;
 	char err[256];
-	int bad = 0, i;
+	int i;
 
-	f = scim_query(req, "filter", &bad);
-	if (bad) {
-		scim_error(req, resp, 400, "invalidFilter", "The filter is not "
-		    "percent-encoded correctly.");
-		return -1;
-	}
 	if (f == NULL)
 		return 1;
 	if (scim_filter_parse(f, strlen(f), &n, err, sizeof(err)) != 0) {
@@ -1616,6 +1608,8 @@ scim_where(struct http_req *req, struct http_resp *resp,
 	memset(&sql, 0, sizeof(sql));
 	if (scim_filter_sql(n, map, nmap, first, &sql, err, sizeof(err)) != 0) {
 		scim_node_free(n);
+		if (lenient)
+			return 2;
 		scim_error(req, resp, 400, "invalidFilter", arena_strdup(
 		    req->arena, err));
 		return -1;
@@ -1634,6 +1628,182 @@ scim_where(struct http_req *req, struct http_resp *resp,
 	*nparams += sql.nparams;
 	scim_sql_clear(&sql);
 	return 0;
+}
+
+/* A list's parameters from the query string. */
+int
+scim_listq_query(struct http_req *req, struct http_resp *resp,
+    struct scim_listq *q)
+{
+	int bad = 0;
+
+	memset(q, 0, sizeof(*q));
+	q->filter = scim_query(req, "filter", &bad);
+	q->sort_by = scim_query(req, "sortBy", &bad);
+	q->sort_order = scim_query(req, "sortOrder", &bad);
+	if (bad) {
+		scim_error(req, resp, 400, "invalidValue", "A query parameter "
+		    "is not percent-encoded correctly.");
+		return -1;
+	}
+	if (scim_proj_init(req, resp, &q->proj) != 0 ||
+	    scim_paging(req, resp, &q->start, &q->count) != 0)
+		return -1;
+	return 0;
+}
+
+/* A string or an array of strings as "a,b,c"; NULL when neither. */
+static const char *
+body_list(struct arena *a, const struct value *v)
+{
+	struct buf b;
+	size_t i;
+
+	if (v == NULL)
+		return NULL;
+	if (v->type == VALUE_STRING)
+		return v->u.str.p;
+	if (v->type != VALUE_ARRAY)
+		return NULL;
+	buf_init(&b, a);
+	for (i = 0; i < v->u.arr.n; i++) {
+		if (v->u.arr.items[i]->type != VALUE_STRING)
+			continue;
+		if (b.len > 0)
+			buf_putc(&b, ',');
+		buf_puts(&b, v->u.arr.items[i]->u.str.p);
+	}
+	return b.p;
+}
+
+static int
+body_long(struct http_req *req, struct http_resp *resp, const struct value *b,
+    const char *name, long def, long *out)
+{
+	const struct value *v = scim_obj_get(b, name);
+	char *end;
+	double d;
+
+	*out = def;
+	if (v == NULL || v->type == VALUE_NULL)
+		return 0;
+	if (v->type == VALUE_NUMBER) {
+		errno = 0;
+		d = strtod(v->u.str.p, &end);
+		if (errno == 0 && *end == '\0' && d == (double)(long)d &&
+		    d > -1e9 && d < 1e9) {
+			*out = (long)d;
+			return 0;
+		}
+	}
+	scim_error(req, resp, 400, "invalidValue", arena_sprintf(req->arena,
+	    "%s must be an integer.", name));
+	return -1;
+}
+
+/* A list's parameters from a SearchRequest body (POST .search). */
+int
+scim_listq_body(struct http_req *req, struct http_resp *resp,
+    struct scim_listq *q)
+{
+	const struct value *b = scim_body(req, resp, NULL), *v;
+	static const char *const strs[] = { "filter", "sortBy", "sortOrder" };
+	const char **dst[3];
+	size_t i;
+
+	memset(q, 0, sizeof(*q));
+	if (b == NULL)
+		return -1;
+	dst[0] = &q->filter;
+	dst[1] = &q->sort_by;
+	dst[2] = &q->sort_order;
+	for (i = 0; i < RS_ARRAY_LEN(strs); i++) {
+		v = scim_obj_get(b, strs[i]);
+		if (v != NULL && v->type != VALUE_STRING &&
+		    v->type != VALUE_NULL) {
+			scim_error(req, resp, 400, "invalidValue",
+			    arena_sprintf(req->arena, "%s must be a string.",
+			    strs[i]));
+			return -1;
+		}
+		*dst[i] = v != NULL && v->type == VALUE_STRING ?
+		    v->u.str.p : NULL;
+	}
+	q->proj.attributes = body_list(req->arena, scim_obj_get(b,
+	    "attributes"));
+	q->proj.excluded = body_list(req->arena, scim_obj_get(b,
+	    "excludedAttributes"));
+	if (q->proj.attributes != NULL && *q->proj.attributes == '\0')
+		q->proj.attributes = NULL;
+	if (q->proj.excluded != NULL && *q->proj.excluded == '\0')
+		q->proj.excluded = NULL;
+	if (body_long(req, resp, b, "startIndex", 1, &q->start) != 0 ||
+	    body_long(req, resp, b, "count", SCIM_DEF_COUNT, &q->count) != 0)
+		return -1;
+	if (q->start < 1)
+		q->start = 1;
+	if (q->count < 0)
+		q->count = 0;
+	if (q->count > SCIM_MAX_COUNT)
+		q->count = SCIM_MAX_COUNT;
+	return 0;
+}
+
+/* POST /Users/.search */
+void
+scim_users_search(struct http_req *req, struct http_resp *resp)
+{
+	struct scim_listq q;
+
+	if (scim_listq_body(req, resp, &q) == 0)
+		scim_users_answer(req, resp, &q);
+}
+
+/* POST /Groups/.search */
+void
+scim_groups_search(struct http_req *req, struct http_resp *resp)
+{
+	struct scim_listq q;
+
+	if (scim_listq_body(req, resp, &q) == 0)
+		scim_groups_answer(req, resp, &q);
+}
+
+/*
+ * POST /.search: Users, then Groups, as one list; a filter naming an
+ * attribute one type lacks matches none of that type.
+ */
+void
+scim_search_root(struct http_req *req, struct http_resp *resp)
+{
+	struct value **u = NULL, **g = NULL, **all;
+	struct scim_listq q;
+	long tu = 0, tg = 0, off, lim;
+	size_t nu = 0, ng = 0, i;
+	int ru, rg;
+
+	if (!scim_tenant_ok(req, resp) || scim_listq_body(req, resp, &q) != 0)
+		return;
+	off = q.start - 1;
+	ru = scim_users_query(req, resp, &q, off, q.count, 1, &tu, &u, &nu);
+	if (ru < 0)
+		return;
+	lim = q.count - (long)nu;
+	off = off > tu ? off - tu : 0;
+	rg = scim_groups_query(req, resp, &q, off, lim, 1, &tg, &g, &ng);
+	if (rg < 0)
+		return;
+	if (ru == 1 && rg == 1) {
+		scim_error(req, resp, 400, "invalidFilter", "The filter names "
+		    "attributes that neither Users nor Groups have.");
+		return;
+	}
+	all = arena_allocarray(req->arena, nu + ng + 1, sizeof(*all));
+	for (i = 0; i < nu; i++)
+		all[i] = u[i];
+	for (i = 0; i < ng; i++)
+		all[nu + i] = g[i];
+	scim_send_list(req, resp, tu + tg, q.start, all, nu + ng);
 }
 
 /* ---- discovery ---- */

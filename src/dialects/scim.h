@@ -175,27 +175,41 @@ void scim_send_list(struct http_req *req, struct http_resp *resp,
     long total, long start, struct value **items, size_t n);
 
 /*
- * Compiles ?filter= against map into "AND (...)" text appended to w and
- * parameters appended to params (from $first); 0, 1 (no filter), or -1
+ * Compiles the filter f (NULL: none) against map into "AND (...)" text
+ * appended to w and parameters appended to params (from $first); 0, 1
+ * (no filter), 2 (lenient: it names attributes the map lacks), or -1
  * with the 400 invalidFilter sent.
  */
-int scim_where(struct http_req *req, struct http_resp *resp,
-    const struct scim_sqlattr *map, size_t nmap, int first, struct buf *w,
-    const char ***params, int *nparams);
+int scim_where(struct http_req *req, struct http_resp *resp, const char *f,
+    const struct scim_sqlattr *map, size_t nmap, int first, int lenient,
+    struct buf *w, const char ***params, int *nparams);
 
 /*
  * sortBy / sortOrder against map (attribute names of the core schema,
  * without regard to case, with or without its URN): " ORDER BY ..." into
  * order, the fixed SQL of the map followed by tiebreak (the same
- * direction); no sortBy: deflt.  0, or -1 with a 400 invalidValue sent.
+ * direction); no sortBy, or (lenient) one the map lacks: deflt.  0, or
+ * -1 with a 400 invalidValue sent.
  */
 struct scim_sort {
 	const char	*name;
 	const char	*sql;
 };
-int scim_order(struct http_req *req, struct http_resp *resp,
-    const char *core_urn, const struct scim_sort *map, size_t n,
-    const char *tiebreak, const char *deflt, struct buf *order) RS_MUSTCHECK;
+int scim_order(struct http_req *req, struct http_resp *resp, const char *by,
+    const char *dir, int lenient, const char *core_urn,
+    const struct scim_sort *map, size_t n, const char *tiebreak,
+    const char *deflt, struct buf *order) RS_MUSTCHECK;
+
+/* A list request: from the query string (GET) or a SearchRequest. */
+struct scim_listq {
+	const char	*filter, *sort_by, *sort_order;
+	struct scim_proj proj;
+	long		 start, count;
+};
+int scim_listq_query(struct http_req *req, struct http_resp *resp,
+    struct scim_listq *q) RS_MUSTCHECK;
+int scim_listq_body(struct http_req *req, struct http_resp *resp,
+    struct scim_listq *q) RS_MUSTCHECK;
 
 /* Handlers. */
 void scim_spc(struct http_req *req, struct http_resp *resp);
@@ -204,6 +218,26 @@ void scim_rtype_get(struct http_req *req, struct http_resp *resp);
 void scim_schemas(struct http_req *req, struct http_resp *resp);
 void scim_schema_get(struct http_req *req, struct http_resp *resp);
 void scim_me(struct http_req *req, struct http_resp *resp);
+void scim_search_root(struct http_req *req, struct http_resp *resp);
+void scim_users_search(struct http_req *req, struct http_resp *resp);
+void scim_groups_search(struct http_req *req, struct http_resp *resp);
+
+/*
+ * scim_users.c, scim_groups.c: a page (offset, limit) of the list q
+ * asks for, projected: 0 with *total, *items and *n; 1 (lenient) the
+ * filter names attributes the type lacks (nothing matches); -1 with the
+ * error sent.  *_answer sends q's page as a ListResponse.
+ */
+int scim_users_query(struct http_req *req, struct http_resp *resp,
+    const struct scim_listq *q, long offset, long limit, int lenient,
+    long *total, struct value ***items, size_t *n) RS_MUSTCHECK;
+void scim_users_answer(struct http_req *req, struct http_resp *resp,
+    const struct scim_listq *q);
+int scim_groups_query(struct http_req *req, struct http_resp *resp,
+    const struct scim_listq *q, long offset, long limit, int lenient,
+    long *total, struct value ***items, size_t *n) RS_MUSTCHECK;
+void scim_groups_answer(struct http_req *req, struct http_resp *resp,
+    const struct scim_listq *q);
 
 /* scim_users.c */
 void scim_users_create(struct http_req *req, struct http_resp *resp);

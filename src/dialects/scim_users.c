@@ -593,68 +593,99 @@ scim_users_delete(struct http_req *req, struct http_resp *resp)
 	buf_reset(&resp->body);
 }
 
-/* GET /Users?filter=&startIndex=&count=&attributes=&excludedAttributes= */
-void
-scim_users_list(struct http_req *req, struct http_resp *resp)
+/*
+ * A page of the list q asks for.  See scim.h.  The total and the page
+ * come from one statement; the filter's values are its parameters.
+ */
+int
+scim_users_query(struct http_req *req, struct http_resp *resp,
+    const struct scim_listq *q, long offset, long limit, int lenient,
+    long *total, struct value ***items, size_t *n)
 {
 	const struct app *app = req->ctx;
-	struct scim_proj p;
-	struct buf w, q, o;
+	struct buf w, sql, o;
 	const char **params;
 	char off[24], lim[24];
-	struct value **items;
-	long start, count;
 	enum db_status st;
 	PGresult *r;
-	int np = 3, i, n;
+	int np = 3, i, rows, rc;
 
+	*total = 0;
+	*items = NULL;
+	*n = 0;
 	buf_init(&o, req->arena);
-	if (!scim_tenant_ok(req, resp) || scim_paging(req, resp, &start, &count) != 0 ||
-	    scim_proj_init(req, resp, &p) != 0 ||
-	    scim_order(req, resp, SCIM_URN_USER, user_sort,
-	    RS_ARRAY_LEN(user_sort), "u.id", "u.created_at, u.id", &o) != 0)
-		return;
-	snprintf(off, sizeof(off), "%ld", start - 1);
-	snprintf(lim, sizeof(lim), "%ld", count);
+	buf_init(&w, req->arena);
+	if (scim_order(req, resp, q->sort_by, q->sort_order, lenient,
+	    SCIM_URN_USER, user_sort, RS_ARRAY_LEN(user_sort), "u.id",
+	    "u.created_at, u.id", &o) != 0)
+		return -1;
+	snprintf(off, sizeof(off), "%ld", offset);
+	snprintf(lim, sizeof(lim), "%ld", limit > 0 ? limit : 0);
 	params = arena_allocarray(req->arena, 3, sizeof(*params));
 	params[0] = req->tenant;
 	params[1] = off;
 	params[2] = lim;
-	buf_init(&w, req->arena);
-	if (scim_where(req, resp, user_map, RS_ARRAY_LEN(user_map), 4, &w,
-	    &params, &np) < 0)
-		return;
-	buf_init(&q, req->arena);
-	buf_printf(&q, "SELECT t.total, t.tenant_ok, x.* FROM"
-	    " (SELECT count(*) AS total, (SELECT EXISTS (SELECT 1 FROM tenants"
-	    "  WHERE id = $1::uuid)) AS tenant_ok FROM users u WHERE u.tenant_id = $1::uuid%s) AS t"
+	rc = scim_where(req, resp, q->filter, user_map,
+	    RS_ARRAY_LEN(user_map), 4, lenient, &w, &params, &np);
+	if (rc < 0)
+		return -1;
+	if (rc == 2)
+		return 1;
+	buf_init(&sql, req->arena);
+	buf_printf(&sql, "SELECT t.total, t.tenant_ok, x.* FROM"
+	    " (SELECT count(*) AS total, (SELECT EXISTS (SELECT 1"
+	    "  FROM tenants WHERE id = $1::uuid)) AS tenant_ok"
+	    "  FROM users u WHERE u.tenant_id = $1::uuid%s) AS t"
 	    " LEFT JOIN LATERAL (SELECT " DB_SCIM_USER_COLS
 	    " FROM users u WHERE u.tenant_id = $1::uuid%s%s"
-	    " OFFSET $2::bigint LIMIT $3::bigint)"
-	    " AS x ON true", w.p != NULL ? w.p : "", w.p != NULL ? w.p : "",
-	    o.p);
-	if ((r = db_exec_sql(app->db, req->arena, q.p, np, params, &st)) ==
-	    NULL) {
+	    " OFFSET $2::bigint LIMIT $3::bigint) AS x ON true",
+	    w.p != NULL ? w.p : "", w.p != NULL ? w.p : "", o.p);
+	if ((r = db_exec_sql(app->db, req->arena, sql.p, np, params,
+	    &st)) == NULL) {
 		if (st == DB_INVALID)
 			scim_error(req, resp, 400, "invalidFilter", "A value "
 			    "in the filter does not fit its attribute.");
 		else
 			scim_db_error(req, resp, st);
-		return;
+		return -1;
 	}
-	n = PQntuples(r);
-	if (n < 1 || strcmp(db_get(r, 0, "tenant_ok"), "t") != 0) {
+	rows = PQntuples(r);
+	if (rows < 1 || strcmp(db_get(r, 0, "tenant_ok"), "t") != 0) {
 		scim_error(req, resp, 404, NULL, "No tenant has this id.");
-		return;
+		return -1;
 	}
-	items = arena_allocarray(req->arena, (size_t)n + 1, sizeof(*items));
-	for (i = 0; i < n; i++)
-		if (db_get(r, i, "id") != NULL) {
-			items[i] = user_from_row(req, r, i);
-			scim_proj_apply(req->arena, &p, &scim_rt_user,
-			    items[i]);
-		} else
-			break;
-	scim_send_list(req, resp, n > 0 ? atol(db_get(r, 0, "total")) : 0,
-	    start, items, (size_t)i);
+	*total = atol(db_get(r, 0, "total"));
+	*items = arena_allocarray(req->arena, (size_t)rows + 1,
+	    sizeof(**items));
+	for (i = 0; i < rows && db_get(r, i, "id") != NULL; i++) {
+		(*items)[i] = user_from_row(req, r, i);
+		scim_proj_apply(req->arena, &q->proj, &scim_rt_user,
+		    (*items)[i]);
+	}
+	*n = (size_t)i;
+	return 0;
+}
+
+void
+scim_users_answer(struct http_req *req, struct http_resp *resp,
+    const struct scim_listq *q)
+{
+	struct value **items;
+	long total;
+	size_t n;
+
+	if (!scim_tenant_ok(req, resp) || scim_users_query(req, resp, q,
+	    q->start - 1, q->count, 0, &total, &items, &n) != 0)
+		return;
+	scim_send_list(req, resp, total, q->start, items, n);
+}
+
+/* GET /Users?filter=&startIndex=&count=&sortBy=&sortOrder=&attributes= */
+void
+scim_users_list(struct http_req *req, struct http_resp *resp)
+{
+	struct scim_listq q;
+
+	if (scim_listq_query(req, resp, &q) == 0)
+		scim_users_answer(req, resp, &q);
 }

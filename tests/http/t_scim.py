@@ -307,6 +307,42 @@ def scim_user_list_filters_and_paging():
 
 
 @test
+def scim_search_by_post():
+    stem = unique("srch")
+    made = [_scim_new_user(userName=f"{stem}-{i}@example.com") for i in range(3)]
+    g = _scim_new_group(displayName=f"{stem} group")
+    body = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+            "filter": f'userName sw "{stem}"', "sortBy": "userName",
+            "sortOrder": "descending", "startIndex": 2, "count": 5,
+            "attributes": ["userName"]}
+    r = _scim("POST", "/Users/.search", body)
+    eq(r.status, 200, f"POST /Users/.search ({r!r})")
+    b = r.json()
+    eq(b["schemas"], [_scim_URN_LIST], "a ListResponse")
+    eq((b["totalResults"], b["startIndex"]), (3, 2), "total and startIndex")
+    eq([x["id"] for x in b["Resources"]], [made[1]["id"], made[0]["id"]],
+       "sorted, paged from the body")
+    eq(sorted(b["Resources"][0]), ["id", "meta", "schemas", "userName"], "attributes as an array")
+    r = _scim("POST", "/Groups/.search", {"filter": f'displayName eq "{stem} GROUP"',
+                                          "excludedAttributes": "members"})
+    eq([x["id"] for x in r.json()["Resources"]], [g["id"]], "POST /Groups/.search")
+    # the root: every resource type; a filter naming a User attribute finds users
+    r = _scim("POST", "/.search", {"filter": f'userName eq "{stem}-2@example.com"'})
+    eq([x["id"] for x in r.json()["Resources"]], [made[2]["id"]], "root .search: a user")
+    r = _scim("POST", "/.search", {"filter": f'displayName sw "{stem}"'})
+    eq([x["id"] for x in r.json()["Resources"]], [g["id"]], "root .search: a group")
+    r = _scim("POST", "/.search", {"filter": f'id eq "{g["id"]}" or id eq "{made[0]["id"]}"',
+                                   "count": 1, "startIndex": 2})
+    eq((r.json()["totalResults"], [x["id"] for x in r.json()["Resources"]]),
+       (2, [g["id"]]), "root .search pages across the types")
+    for bad, st in (({"filter": "nosuch eq 1"}, "invalidFilter"),
+                    ({"filter": 5}, "invalidValue"), ({"count": "x"}, "invalidValue")):
+        _scim_err(_scim("POST", "/.search", bad), 400, st, f"root .search {bad!r}")
+    _scim_err(_scim("POST", "/Users/.search", {"filter": "displayName eq"}), 400,
+              "invalidFilter", "a bad filter")
+
+
+@test
 def scim_user_patch_quirks():
     u = _scim_new_user(**{_scim_URN_ENT: {"employeeNumber": "1"}})
     path = "/Users/" + u["id"]
@@ -691,6 +727,12 @@ def _scim_rows(prefix):
             "Operations": [{"op": "replace", "path": "displayName", "value": unique("G ")}]},
             204),
         ("DELETE", "/Groups/{id}"): lambda t: ("DELETE", p(t) + "/Groups/" + g(t), None, 204),
+        ("POST", "/.search"): lambda t: ("POST", p(t) + "/.search",
+                                         {"filter": 'userName eq "nobody"'}, 200),
+        ("POST", "/Users/.search"): lambda t: ("POST", p(t) + "/Users/.search",
+                                               {"count": 1}, 200),
+        ("POST", "/Groups/.search"): lambda t: ("POST", p(t) + "/Groups/.search",
+                                                {"count": 1}, 200),
     }
     for (m, suffix), fn in rows.items():
         ROUTE_CALLS[(m, prefix + suffix)] = fn
@@ -720,7 +762,8 @@ def rightful_body(dialect, method, pattern, r, what):  # noqa: F811 - extends te
     b = r.json()
     if r.status == 501:
         eq(b.get("schemas"), [_scim_URN_ERR], f"{what}: 501 is an Error")
-    elif pattern.endswith(("/Users", "/Groups", "/Schemas", "/ResourceTypes")) and method == "GET":
+    elif (pattern.endswith(("/Users", "/Groups", "/Schemas", "/ResourceTypes"))
+          and method == "GET") or pattern.endswith(".search"):
         eq(b.get("schemas"), [_scim_URN_LIST], f"{what}: a ListResponse")
     else:
         check("schemas" in b and b.get("schemas") != [_scim_URN_ERR], f"{what}: {b!r}")
