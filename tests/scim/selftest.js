@@ -56,6 +56,7 @@ test('replay ops hold and fail', () => {
 		[['$header.location', 'matches', '/Users/[^/]+$'], ['$header.location', 'matches', '/Groups/']],
 		[['$header.location', 'endsWith', '/u1'], ['$header.location', 'endsWith', '/u2']],
 		[['active', 'type', 'boolean'], ['status', 'type', 'number']],
+		[['$text', 'notContains', 'secret'], ['$text', 'notContains', 'w@x']],
 	];
 	for (const [good, bad] of cases) {
 		assert.strictEqual(replay.check(res, good), null, JSON.stringify(good));

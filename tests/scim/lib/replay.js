@@ -9,7 +9,8 @@
 //     "steps": [ {
 //        "name": "...",
 //        "method": "GET", "path": "/Users?filter=userName+eq+%22{{u}}%22",
-//            (relative to the SCIM base URL, encoded as on the wire)
+//            (relative to the SCIM base URL, encoded as on the wire), or
+//        "url": "{{origin}}/v1/..." (absolute: another API of the server)
 //        "headers": { per-step headers; a null value removes a default },
 //        "body": { JSON body } | "bodyText": "raw body" |
 //        "bodyFrom": { "var": saved object, "set": { "a.b": value } },
@@ -25,14 +26,16 @@
 //     } ] }
 //
 // Variables: {{run}} (8 hex digits, unique to the run), {{guid}}, {{guid2}}
-// (random UUIDs), and whatever the runner passes ({{token}}, {{tokenB}}) or
-// an earlier step saved. A step that needs a variable an earlier (failed)
+// (random UUIDs), {{origin}} (scheme, host and port of the SCIM base URL),
+// and whatever the runner passes ({{token}}, {{tokenB}}) or an earlier step
+// saved. A step that needs a variable an earlier (failed)
 // step did not set fails, saying so.
 //
 // Ops: eq (deep equality), ne, eqi (strings, ignoring case), present,
 // absent (missing or null), noneOrEmpty (absent or []), notEmpty, isInt,
 // includes / excludes (an array holds / does not hold the value), length,
-// matches (a regular expression), endsWith, type (typeof).
+// matches (a regular expression), endsWith, type (typeof), notContains (a
+// string does not hold the value; "$text" is the whole response body).
 
 const crypto = require('crypto');
 const util = require('util');
@@ -71,6 +74,8 @@ function show(v) {
 }
 
 function lookup(res, path) {
+	if (path === '$text')
+		return res.text;
 	if (path.startsWith('$header.'))
 		return res.headers[path.slice(8).toLowerCase()];
 	return jpath.get(res.json, path);
@@ -121,6 +126,9 @@ function check(res, [path, op, want]) {
 		return got === undefined || got === null ||
 		    (Array.isArray(got) && got.length === 0) ? null :
 		    fail('should be absent or empty');
+	case 'notContains':
+		return typeof got === 'string' && !got.includes(want) ? null :
+		    `${path} should not contain ${show(want)}`;
 	case 'type':
 		return typeof got === want ? null : fail(`should be a ${want}`);
 	default:
@@ -186,6 +194,7 @@ async function runStep(file, step, vars, base) {
 	const problems = [];
 	const s = subst({
 		path: step.path,
+		url: step.url,
 		headers: Object.assign({}, file.headers || {}, step.headers || {}),
 		body: step.body,
 		bodyText: step.bodyText,
@@ -206,7 +215,7 @@ async function runStep(file, step, vars, base) {
 	if (body !== undefined && !Object.keys(headers).some((k) =>
 	    k.toLowerCase() === 'content-type'))
 		headers['Content-Type'] = 'application/scim+json';
-	const req = { method: step.method, url: base + s.path, headers, body };
+	const req = { method: step.method, url: s.url || base + s.path, headers, body };
 	const res = step.pageAll ? await pageAll(req, problems) : await http.send(req);
 
 	const want = s.expect.status;
@@ -244,6 +253,7 @@ async function runStep(file, step, vars, base) {
 // step. Returns nothing: the counting is the caller's.
 async function runFile(file, base, globals, report) {
 	const vars = Object.assign({
+		origin: new URL(base).origin,
 		run: crypto.randomBytes(4).toString('hex'),
 		guid: crypto.randomUUID(),
 		guid2: crypto.randomUUID(),
