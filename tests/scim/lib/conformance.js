@@ -1,7 +1,7 @@
 'use strict';
 // conformance.js: a schema-driven round trip, what a compliance suite does
-// with a server's /Schemas: for every attribute of the User schemas (core
-// and extensions the User resource type declares) and of Group that is
+// with a server's /Schemas: for every attribute of the User and Group
+// schemas (core, and the extensions their resource types declare) that is
 // advertised as writable (mutability readWrite or writeOnly), a value of
 // its advertised type is written by PATCH (replace with a path) and by PUT
 // (the resource as read, with the attribute changed), and read back:
@@ -133,11 +133,13 @@ async function run(base, token, report) {
 		return;
 	}
 	const byId = new Map(sch.json.Resources.map((s) => [s.id, s]));
-	const userExts = [];
+	const exts = { User: [], Group: [] };
 	if (rts.status === 200 && rts.json && Array.isArray(rts.json.Resources)) {
-		const u = rts.json.Resources.find((r) => r.schema === CORE_USER);
-		for (const e of (u && u.schemaExtensions) || [])
-			userExts.push(e.schema);
+		for (const [type, core] of [['User', CORE_USER], ['Group', CORE_GROUP]]) {
+			const r = rts.json.Resources.find((x) => x.schema === core);
+			for (const e of (r && r.schemaExtensions) || [])
+				exts[type].push(e.schema);
+		}
 	}
 	for (const need of [CORE_USER, CORE_GROUP])
 		if (!byId.has(need)) {
@@ -159,12 +161,16 @@ async function run(base, token, report) {
 		ctx.otherUsers.push(r.json.id);
 	}
 
-	const targets = [
-		{ type: 'User', schema: CORE_USER, ext: null },
-		...userExts.filter((e) => byId.has(e)).map((e) =>
-		    ({ type: 'User', schema: e, ext: e })),
-		{ type: 'Group', schema: CORE_GROUP, ext: null },
-	];
+	const targets = [];
+	for (const [type, core] of [['User', CORE_USER], ['Group', CORE_GROUP]]) {
+		targets.push({ type, schema: core, ext: null });
+		for (const e of exts[type]) {
+			if (byId.has(e))
+				targets.push({ type, schema: e, ext: e });
+			else
+				report(name(`/Schemas has ${e}, which /ResourceTypes/${type} names`), false, 'missing');
+		}
+	}
 	for (const t of targets) {
 		for (const a of byId.get(t.schema).attributes || []) {
 			if (!writable(a) || a.name === 'id')
