@@ -7,7 +7,9 @@
 // (the resource as read, with the attribute changed), and read back:
 // readWrite attributes must come back as sent (strings that are not
 // caseExact compared without regard to case), writeOnly ones (password)
-// must never come back.
+// must never come back. Each optional attribute, once set, is removed by
+// PATCH and must be gone; each sub-attribute of a single complex attribute
+// (name.givenName) is replaced by its dotted path, its siblings kept.
 //
 // One test per attribute and method: "schema-roundtrip: PATCH User
 // name.givenName". Nothing here knows rosterd: it only reads what the
@@ -177,6 +179,80 @@ async function run(base, token, report) {
 				continue;
 			for (const method of ['PATCH', 'PUT'])
 				await roundTrip(t, a, method);
+			if (!a.required && a.mutability !== 'writeOnly')
+				await removal(t, a);
+			if (a.type === 'complex' && !a.multiValued)
+				for (const sub of a.subAttributes || [])
+					if (writable(sub) && sub.name !== '$ref' &&
+					    !(sub.name === 'value' && /^manager$/i.test(a.name)))
+						await subPatch(t, a, sub);
+		}
+	}
+
+	// PATCH replace of one sub-attribute by its dotted path
+	// (name.givenName): the sub-attribute changes, its siblings stay.
+	async function subPatch(t, a, sub) {
+		const label = name(`PATCH ${t.type} ${t.ext ? t.ext.split(':').pop() + ':' : ''}${a.name}.${sub.name}`);
+		try {
+			const obj = await fresh(t.type);
+			const whole = valueFor(a, 5, ctx);
+			const path = (t.ext ? `${t.ext}:` : '') + a.name;
+			let r = await call('PATCH', `/${t.type}s/${obj.id}`, {
+				schemas: [PATCHOP], Operations: [{ op: 'replace', path, value: whole }],
+			});
+			if (r.status !== 200 && r.status !== 204) {
+				report(label, false, `setting ${a.name}: ${r.status} ${r.text.slice(0, 200)}`);
+				return;
+			}
+			const v = sample(sub, 3, Object.assign({}, ctx, { parent: a.name }));
+			r = await call('PATCH', `/${t.type}s/${obj.id}`, {
+				schemas: [PATCHOP], Operations: [{ op: 'replace', path: `${path}.${sub.name}`, value: v }],
+			});
+			if (r.status !== 200 && r.status !== 204) {
+				report(label, false, `PATCH status ${r.status}: ${r.text.slice(0, 300)}`);
+				return;
+			}
+			const g = await call('GET', `/${t.type}s/${obj.id}`);
+			const got = g.json ? pick(g.json, t.ext, a) : undefined;
+			const want = Object.assign({}, whole, { [sub.name]: v });
+			report(label, same(a, want, got), same(a, want, got) ? null :
+			    `read back ${JSON.stringify(got)}\n    want ${JSON.stringify(want)}`);
+		} catch (e) {
+			report(label, false, `error: ${e.message}`);
+		}
+	}
+
+	// PATCH remove of an optional attribute once set: it is gone.
+	async function removal(t, a) {
+		const label = name(`PATCH remove ${t.type} ${t.ext ? t.ext.split(':').pop() + ':' : ''}${a.name}`);
+		try {
+			const obj = await fresh(t.type);
+			const path = (t.ext ? `${t.ext}:` : '') + a.name;
+			const dflt = pick(obj, t.ext, a);	// as created: a default
+			let r = await call('PATCH', `/${t.type}s/${obj.id}`, {
+				schemas: [PATCHOP], Operations: [{ op: 'replace', path, value: valueFor(a, 4, ctx) }],
+			});
+			if (r.status !== 200 && r.status !== 204) {
+				report(label, false, `setting it: ${r.status} ${r.text.slice(0, 200)}`);
+				return;
+			}
+			r = await call('PATCH', `/${t.type}s/${obj.id}`, {
+				schemas: [PATCHOP], Operations: [{ op: 'remove', path }],
+			});
+			if (r.status !== 200 && r.status !== 204) {
+				report(label, false, `remove status ${r.status}: ${r.text.slice(0, 300)}`);
+				return;
+			}
+			const g = await call('GET', `/${t.type}s/${obj.id}`);
+			const got = g.json ? pick(g.json, t.ext, a) : undefined;
+			// Gone, or back to the value a new resource has (a
+			// default such as active true).
+			const gone = got === undefined || got === null ||
+			    (Array.isArray(got) && got.length === 0) ||
+			    (dflt !== undefined && JSON.stringify(got) === JSON.stringify(dflt));
+			report(label, gone, gone ? null : `still there: ${JSON.stringify(got)}`);
+		} catch (e) {
+			report(label, false, `error: ${e.message}`);
 		}
 	}
 
