@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "scim.h"
 
@@ -136,6 +137,9 @@ scim_query(const struct http_req *req, const char *name, int *bad)
 		amp = strchr(p, '&');
 		klen = amp ? (size_t)(amp - p) : strlen(p);
 		eq = memchr(p, '=', klen);
+		if (eq == NULL && klen == nlen && strncasecmp(p, name,
+		    nlen) == 0)
+			return "";	/* "&cursor": present, empty */
 		if (eq != NULL && (size_t)(eq - p) == nlen &&
 		    strncasecmp(p, name, nlen) == 0) {
 			v = arena_strndup(req->arena, eq + 1,
@@ -1630,6 +1634,134 @@ scim_where(struct http_req *req, struct http_resp *resp, const char *f,
 	return 0;
 }
 
+/*
+ * RFC 9865 cursors.  A cursor is "<payload>.<tag>": the payload
+ * base64url("<offset>:<count>:<expiry>"), the tag the first 128 bits of
+ * SHA-256 over the tenant, the route and every parameter of the list
+ * (filter, sort, projection) with the payload, in hex.  It is not keyed:
+ * a forged cursor can only reach rows of the caller's own tenant and
+ * filter, which startIndex reaches anyway; the tag makes a cursor of
+ * another tenant, another list or a mangled one invalidCursor.
+ */
+#define SCIM_CURSOR_TTL	3600	/* seconds: cursorTimeout */
+
+static const char *
+cursor_tag(struct http_req *req, const struct scim_listq *q,
+    const char *payload)
+{
+	char hex[65], *s;
+
+	s = arena_sprintf(req->arena, "%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s",
+	    req->tenant, req->route->pattern, q->filter ? q->filter : "",
+	    q->sort_by ? q->sort_by : "", q->sort_order ? q->sort_order : "",
+	    q->proj.attributes ? q->proj.attributes : "",
+	    q->proj.excluded ? q->proj.excluded : "", payload);
+	token_sha256_hex(s, strlen(s), hex);
+	return arena_strndup(req->arena, hex, 32);
+}
+
+static const char *
+cursor_make(struct http_req *req, const struct scim_listq *q, long offset)
+{
+	const char *payload = arena_sprintf(req->arena, "%ld:%ld:%lld",
+	    offset, q->count, (long long)time(NULL) + SCIM_CURSOR_TTL);
+
+	return arena_sprintf(req->arena, "%s.%s", base64url_encode(
+	    req->arena, payload, strlen(payload)), cursor_tag(req, q,
+	    payload));
+}
+
+/* In cursor mode, count must be 0..maxPageSize (invalidCount). */
+static int
+cursor_count(struct http_req *req, struct http_resp *resp,
+    const struct scim_listq *q)
+{
+	if (q->cursor == NULL || q->count <= SCIM_MAX_COUNT)
+		return 0;
+	scim_error(req, resp, 400, "invalidCount", arena_sprintf(req->arena,
+	    "count must be 0 to %d with a cursor.", SCIM_MAX_COUNT));
+	return -1;
+}
+
+int
+scim_cursor_offset(struct http_req *req, struct http_resp *resp,
+    const struct scim_listq *q, long *offset)
+{
+	const char *c = q->cursor, *dot;
+	unsigned char *raw;
+	size_t rawlen;
+	long long off, cnt, exp;
+	char *payload, tail;
+
+	*offset = q->start - 1;
+	if (c == NULL)
+		return 0;
+	*offset = 0;
+	if (*c == '\0')
+		return 0;
+	if (strlen(c) > 256 || (dot = strchr(c, '.')) == NULL ||
+	    base64url_decode(req->arena, c, (size_t)(dot - c), &raw,
+	    &rawlen) != 0)
+		goto invalid;
+	payload = arena_strndup(req->arena, (const char *)raw, rawlen);
+	if (strlen(payload) != rawlen || sscanf(payload, "%lld:%lld:%lld%c",
+	    &off, &cnt, &exp, &tail) != 3 || off < 0 || off > 1000000000LL ||
+	    strcmp(cursor_tag(req, q, payload), dot + 1) != 0)
+		goto invalid;
+	if (exp < (long long)time(NULL)) {
+		scim_error(req, resp, 400, "expiredCursor", "The cursor has "
+		    "expired: start again without one.");
+		return -1;
+	}
+	if (cnt != q->count) {
+		scim_error(req, resp, 400, "invalidCount", "count must be the "
+		    "count of the request that returned the cursor.");
+		return -1;
+	}
+	*offset = (long)off;
+	return 0;
+invalid:
+	scim_error(req, resp, 400, "invalidCursor", "The cursor is not one "
+	    "this list returned.");
+	return -1;
+}
+
+void
+scim_send_page(struct http_req *req, struct http_resp *resp,
+    const struct scim_listq *q, long total, long offset, struct value **items,
+    size_t n)
+{
+	struct arena *a = req->arena;
+	struct value *v, *sch, *r;
+	long back;
+	size_t i;
+
+	if (q->cursor == NULL) {
+		scim_send_list(req, resp, total, offset + 1, items, n);
+		return;
+	}
+	/* a cursor's page: no startIndex */
+	v = value_object(a);
+	sch = value_array(a);
+	value_push(a, sch, value_cstr(a, SCIM_URN_LIST));
+	value_set(a, v, "schemas", sch);
+	value_set(a, v, "totalResults", value_int(a, total));
+	value_set(a, v, "itemsPerPage", value_int(a, (long long)n));
+	if (offset + (long)n < total && q->count > 0)
+		value_set(a, v, "nextCursor", value_cstr(a, cursor_make(req, q,
+		    offset + (long)n)));
+	if (offset > 0 && q->count > 0) {
+		back = offset - q->count;
+		value_set(a, v, "previousCursor", value_cstr(a,
+		    cursor_make(req, q, back > 0 ? back : 0)));
+	}
+	r = value_array(a);
+	for (i = 0; i < n; i++)
+		value_push(a, r, items[i]);
+	value_set(a, v, "Resources", r);
+	scim_send(req, resp, 200, v);
+}
+
 /* A list's parameters from the query string. */
 int
 scim_listq_query(struct http_req *req, struct http_resp *resp,
@@ -1641,6 +1773,7 @@ scim_listq_query(struct http_req *req, struct http_resp *resp,
 	q->filter = scim_query(req, "filter", &bad);
 	q->sort_by = scim_query(req, "sortBy", &bad);
 	q->sort_order = scim_query(req, "sortOrder", &bad);
+	q->cursor = scim_query(req, "cursor", &bad);
 	if (bad) {
 		scim_error(req, resp, 400, "invalidValue", "A query parameter "
 		    "is not percent-encoded correctly.");
@@ -1649,7 +1782,12 @@ scim_listq_query(struct http_req *req, struct http_resp *resp,
 	if (scim_proj_init(req, resp, &q->proj) != 0 ||
 	    scim_paging(req, resp, &q->start, &q->count) != 0)
 		return -1;
-	return 0;
+	if (q->cursor != NULL &&
+	    query_long(req, resp, "count", SCIM_DEF_COUNT, &q->count) != 0)
+		return -1;	/* uncapped: over the maximum is invalidCount */
+	if (q->count < 0)
+		q->count = 0;
+	return cursor_count(req, resp, q);
 }
 
 /* A string or an array of strings as "a,b,c"; NULL when neither. */
@@ -1707,8 +1845,9 @@ scim_listq_body(struct http_req *req, struct http_resp *resp,
     struct scim_listq *q)
 {
 	const struct value *b = scim_body(req, resp, NULL), *v;
-	static const char *const strs[] = { "filter", "sortBy", "sortOrder" };
-	const char **dst[3];
+	static const char *const strs[] = { "filter", "sortBy", "sortOrder",
+		"cursor" };
+	const char **dst[4];
 	size_t i;
 
 	memset(q, 0, sizeof(*q));
@@ -1717,6 +1856,7 @@ scim_listq_body(struct http_req *req, struct http_resp *resp,
 	dst[0] = &q->filter;
 	dst[1] = &q->sort_by;
 	dst[2] = &q->sort_order;
+	dst[3] = &q->cursor;
 	for (i = 0; i < RS_ARRAY_LEN(strs); i++) {
 		v = scim_obj_get(b, strs[i]);
 		if (v != NULL && v->type != VALUE_STRING &&
@@ -1744,9 +1884,9 @@ scim_listq_body(struct http_req *req, struct http_resp *resp,
 		q->start = 1;
 	if (q->count < 0)
 		q->count = 0;
-	if (q->count > SCIM_MAX_COUNT)
+	if (q->cursor == NULL && q->count > SCIM_MAX_COUNT)
 		q->count = SCIM_MAX_COUNT;
-	return 0;
+	return cursor_count(req, resp, q);
 }
 
 /* POST /Users/.search */
@@ -1778,13 +1918,14 @@ scim_search_root(struct http_req *req, struct http_resp *resp)
 {
 	struct value **u = NULL, **g = NULL, **all;
 	struct scim_listq q;
-	long tu = 0, tg = 0, off, lim;
+	long tu = 0, tg = 0, off, lim, first;
 	size_t nu = 0, ng = 0, i;
 	int ru, rg;
 
-	if (!scim_tenant_ok(req, resp) || scim_listq_body(req, resp, &q) != 0)
+	if (!scim_tenant_ok(req, resp) || scim_listq_body(req, resp, &q) != 0 ||
+	    scim_cursor_offset(req, resp, &q, &off) != 0)
 		return;
-	off = q.start - 1;
+	first = off;
 	ru = scim_users_query(req, resp, &q, off, q.count, 1, &tu, &u, &nu);
 	if (ru < 0)
 		return;
@@ -1803,7 +1944,7 @@ scim_search_root(struct http_req *req, struct http_resp *resp)
 		all[i] = u[i];
 	for (i = 0; i < ng; i++)
 		all[nu + i] = g[i];
-	scim_send_list(req, resp, tu + tg, q.start, all, nu + ng);
+	scim_send_page(req, resp, &q, tu + tg, first, all, nu + ng);
 }
 
 /* ---- discovery ---- */
@@ -1958,11 +2099,12 @@ scim_spc(struct http_req *req, struct http_resp *resp)
 	FLAG("etag", 1);
 #undef FLAG
 	x = value_object(a);
-	value_set(a, x, "cursor", value_bool(a, 0));
+	value_set(a, x, "cursor", value_bool(a, 1));
 	value_set(a, x, "index", value_bool(a, 1));
 	value_set(a, x, "defaultPaginationMethod", value_cstr(a, "index"));
 	value_set(a, x, "defaultPageSize", value_int(a, SCIM_DEF_COUNT));
 	value_set(a, x, "maxPageSize", value_int(a, SCIM_MAX_COUNT));
+	value_set(a, x, "cursorTimeout", value_int(a, SCIM_CURSOR_TTL));
 	value_set(a, v, "pagination", x);
 	auth = value_array(a);
 	s = value_object(a);

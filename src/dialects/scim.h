@@ -203,6 +203,7 @@ int scim_order(struct http_req *req, struct http_resp *resp, const char *by,
 /* A list request: from the query string (GET) or a SearchRequest. */
 struct scim_listq {
 	const char	*filter, *sort_by, *sort_order;
+	const char	*cursor;	/* RFC 9865: NULL (index paging) */
 	struct scim_proj proj;
 	long		 start, count;
 };
@@ -210,6 +211,17 @@ int scim_listq_query(struct http_req *req, struct http_resp *resp,
     struct scim_listq *q) RS_MUSTCHECK;
 int scim_listq_body(struct http_req *req, struct http_resp *resp,
     struct scim_listq *q) RS_MUSTCHECK;
+/*
+ * The 0-based offset of q's page: from its cursor (RFC 9865; empty: the
+ * first page), else startIndex.  0, or -1 with a 400 (invalidCursor,
+ * expiredCursor, invalidCount) sent.
+ */
+int scim_cursor_offset(struct http_req *req, struct http_resp *resp,
+    const struct scim_listq *q, long *offset) RS_MUSTCHECK;
+/* Sends a page: index paging, or with nextCursor/previousCursor. */
+void scim_send_page(struct http_req *req, struct http_resp *resp,
+    const struct scim_listq *q, long total, long offset, struct value **items,
+    size_t n);
 
 /* Handlers. */
 void scim_spc(struct http_req *req, struct http_resp *resp);

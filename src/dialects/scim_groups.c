@@ -772,13 +772,15 @@ scim_groups_answer(struct http_req *req, struct http_resp *resp,
     const struct scim_listq *q)
 {
 	struct value **items;
-	long total;
+	long total, off;
 	size_t n;
 
-	if (!scim_tenant_ok(req, resp) || scim_groups_query(req, resp, q,
-	    q->start - 1, q->count, 0, &total, &items, &n) != 0)
+	if (!scim_tenant_ok(req, resp) ||
+	    scim_cursor_offset(req, resp, q, &off) != 0 ||
+	    scim_groups_query(req, resp, q, off, q->count, 0, &total, &items,
+	    &n) != 0)
 		return;
-	scim_send_list(req, resp, total, q->start, items, n);
+	scim_send_page(req, resp, q, total, off, items, n);
 }
 
 /* GET /Groups?filter=&startIndex=&count=&sortBy=&sortOrder=&attributes= */

@@ -93,7 +93,7 @@ def _scim_list(path, tenant=None):
     eq(r.status, 200, f"GET {path} ({r!r})")
     b = r.json()
     eq(b.get("schemas"), [_scim_URN_LIST], f"{path}: ListResponse schemas")
-    for k in ("totalResults", "startIndex", "itemsPerPage"):
+    for k in ("totalResults", "itemsPerPage") + (() if "cursor" in path else ("startIndex",)):
         check(isinstance(b.get(k), int), f"{path}: {k} is an integer ({b.get(k)!r})")
     return b
 
@@ -137,6 +137,8 @@ def scim_discovery():
     eq(b["filter"]["supported"], True, "filter supported")
     eq(b["etag"]["supported"], True, "etag supported")
     eq(b["sort"]["supported"], True, "sort supported")
+    eq((b["pagination"]["cursor"], b["pagination"]["index"],
+        b["pagination"]["defaultPaginationMethod"]), (True, True, "index"), "pagination")
     eq(b["authenticationSchemes"][0]["type"], "oauthbearertoken", "auth scheme")
     rts = _scim_list("/ResourceTypes")
     eq(sorted(x["id"] for x in rts["Resources"]), ["Group", "User"], "resource types")
@@ -340,6 +342,41 @@ def scim_search_by_post():
         _scim_err(_scim("POST", "/.search", bad), 400, st, f"root .search {bad!r}")
     _scim_err(_scim("POST", "/Users/.search", {"filter": "displayName eq"}), 400,
               "invalidFilter", "a bad filter")
+
+
+@test
+def scim_cursor_paging():
+    stem = unique("cur")
+    made = [_scim_new_user(userName=f"{stem}-{i}@example.com")["id"] for i in range(5)]
+    flt = "filter=" + _scim_q(f'userName sw "{stem}"')
+    b = _scim_list(f"/Users?{flt}&count=2&cursor")
+    check("previousCursor" not in b and "startIndex" not in b, f"first page {b!r}")
+    seen = [x["id"] for x in b["Resources"]]
+    cur = b["nextCursor"]
+    check(re.fullmatch(r"[A-Za-z0-9._~-]+", cur), f"cursor {cur!r} is URL-safe")
+    while "nextCursor" in b:
+        b = _scim_list(f"/Users?{flt}&count=2&cursor={b['nextCursor']}")
+        check("previousCursor" in b, "previousCursor after the first page")
+        seen += [x["id"] for x in b["Resources"]]
+    eq(seen, made, "the cursor walk sees each user once, in order")
+    eq(b["totalResults"], 5, "totalResults")
+    for path, st in ((f"/Users?{flt}&count=2&cursor=forged", "invalidCursor"),
+                     (f"/Users?{flt}&count=2&cursor={cur}x", "invalidCursor"),
+                     (f"/Users?filter=userName%20pr&count=2&cursor={cur}", "invalidCursor"),
+                     (f"/Groups?count=2&cursor={cur}", "invalidCursor"),
+                     (f"/Users?{flt}&count=3&cursor={cur}", "invalidCount"),
+                     (f"/Users?{flt}&count=5000&cursor", "invalidCount")):
+        _scim_err(_scim("GET", path), 400, st, path)
+    # another tenant cannot use it
+    _scim_err(_scim("GET", f"/Users?{flt}&count=2&cursor={cur}", tenant=TENANT_B), 400,
+              "invalidCursor", "tenant B with A's cursor")
+    # the same in a SearchRequest
+    r = _scim("POST", "/Users/.search", {"filter": f'userName sw "{stem}"', "count": 2,
+                                         "cursor": ""})
+    eq([x["id"] for x in r.json()["Resources"]], made[:2], "cursor in a SearchRequest")
+    r = _scim("POST", "/Users/.search", {"filter": f'userName sw "{stem}"', "count": 2,
+                                         "cursor": r.json()["nextCursor"]})
+    eq([x["id"] for x in r.json()["Resources"]], made[2:4], "its next page")
 
 
 @test
