@@ -590,6 +590,15 @@ def scim_story(acme_id, admin, sysadmin):
              tok, title="Every resource type: Users, then Groups")
         call("PUT", base + f"/Groups/{g['id']}",
              {"displayName": "Flight Research" + tag, "members": []}, tok)
+        call("POST", base + "/Bulk",
+             {"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+              "failOnErrors": 1, "Operations": [
+                  {"method": "POST", "path": "/Users", "bulkId": "dv",
+                   "data": {"userName": f"dvaughan{tag}@acme.example"}},
+                  {"method": "PATCH", "path": f"/Groups/{g['id']}", "data": {
+                      "Operations": [{"op": "add", "path": "members",
+                                      "value": [{"value": "bulkId:dv"}]}]}}]},
+             tok, title="A user and its membership, the user named by its bulkId")
         call("DELETE", base + f"/Groups/{g['id']}", token=tok, expect=204)
         call("DELETE", base + f"/Users/{u['id']}", token=tok, expect=204)
 

@@ -174,6 +174,8 @@ const struct route routes[] = {
 	    AUTHZ_TENANT_ADMIN, NULL, &dialect_scim, scim_users_search },
 	{ "POST", "/scim/v2/Groups/.search", ROUTE_CI,
 	    AUTHZ_TENANT_ADMIN, NULL, &dialect_scim, scim_groups_search },
+	{ "POST", "/scim/v2/Bulk", ROUTE_CI | ROUTE_BULK,
+	    AUTHZ_TENANT_ADMIN, NULL, &dialect_scim, scim_bulk },
 	{ "GET", "/scim/v2/tenants/{tenantId}/ServiceProviderConfig", ROUTE_CI,
 	    AUTHZ_TENANT_READ, "tenantId", &dialect_scim, scim_spc },
 	{ "GET", "/scim/v2/tenants/{tenantId}/ResourceTypes", ROUTE_CI,
@@ -216,6 +218,8 @@ const struct route routes[] = {
 	    AUTHZ_TENANT_ADMIN, "tenantId", &dialect_scim, scim_users_search },
 	{ "POST", "/scim/v2/tenants/{tenantId}/Groups/.search", ROUTE_CI,
 	    AUTHZ_TENANT_ADMIN, "tenantId", &dialect_scim, scim_groups_search },
+	{ "POST", "/scim/v2/tenants/{tenantId}/Bulk", ROUTE_CI | ROUTE_BULK,
+	    AUTHZ_TENANT_ADMIN, "tenantId", &dialect_scim, scim_bulk },
 };
 
 const size_t nroutes = RS_ARRAY_LEN(routes);

@@ -2072,6 +2072,7 @@ rtype_json(struct http_req *req, const struct scim_rtype *rt)
 void
 scim_spc(struct http_req *req, struct http_resp *resp)
 {
+	const struct app *app = req->ctx;
 	struct arena *a = req->arena;
 	struct value *v = value_object(a), *x, *auth, *s;
 
@@ -2086,9 +2087,10 @@ scim_spc(struct http_req *req, struct http_resp *resp)
 } while (0)
 	FLAG("patch", 1);
 	x = value_object(a);
-	value_set(a, x, "supported", value_bool(a, 0));
-	value_set(a, x, "maxOperations", value_int(a, 0));
-	value_set(a, x, "maxPayloadSize", value_int(a, 0));
+	value_set(a, x, "supported", value_bool(a, 1));
+	value_set(a, x, "maxOperations", value_int(a, SCIM_BULK_MAX_OPS));
+	value_set(a, x, "maxPayloadSize", value_int(a, app != NULL &&
+	    app->cfg != NULL ? app->cfg->max_bulk_body_bytes : 0));
 	value_set(a, v, "bulk", x);
 	x = value_object(a);
 	value_set(a, x, "supported", value_bool(a, 1));

@@ -22,6 +22,7 @@
 #define SCIM_MAX_COUNT	1000	/* largest page */
 #define SCIM_DEF_COUNT	100	/* a page without count */
 #define SCIM_MAX_MEMBERS 10000	/* members in one request */
+#define SCIM_BULK_MAX_OPS 1000	/* operations in one BulkRequest */
 
 /* An attribute of a schema (RFC 7643 §7). */
 enum scim_atype {
@@ -231,6 +232,8 @@ void scim_schemas(struct http_req *req, struct http_resp *resp);
 void scim_schema_get(struct http_req *req, struct http_resp *resp);
 void scim_me(struct http_req *req, struct http_resp *resp);
 void scim_search_root(struct http_req *req, struct http_resp *resp);
+/* scim_bulk.c */
+void scim_bulk(struct http_req *req, struct http_resp *resp);
 void scim_users_search(struct http_req *req, struct http_resp *resp);
 void scim_groups_search(struct http_req *req, struct http_resp *resp);
 

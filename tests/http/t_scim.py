@@ -133,7 +133,7 @@ def scim_discovery():
           "ServiceProviderConfig Content-Type")
     b = spc.json()
     eq(b["patch"]["supported"], True, "patch supported")
-    eq(b["bulk"]["supported"], False, "bulk not supported (yet)")
+    eq((b["bulk"]["supported"], b["bulk"]["maxOperations"]), (True, 1000), "bulk")
     eq(b["filter"]["supported"], True, "filter supported")
     eq(b["etag"]["supported"], True, "etag supported")
     eq(b["sort"]["supported"], True, "sort supported")
@@ -377,6 +377,60 @@ def scim_cursor_paging():
     r = _scim("POST", "/Users/.search", {"filter": f'userName sw "{stem}"', "count": 2,
                                          "cursor": r.json()["nextCursor"]})
     eq([x["id"] for x in r.json()["Resources"]], made[2:4], "its next page")
+
+
+@test
+def scim_bulk_with_bulkid_references():
+    tag = unique("bulk")
+    urn = "urn:ietf:params:scim:api:messages:2.0:BulkRequest"
+    victim = _scim_new_user()
+    body = {"schemas": [urn], "Operations": [
+        # the group first: it waits for the user it names
+        {"method": "POST", "path": "/Groups", "bulkId": "g1",
+         "data": {"displayName": f"{tag} group",
+                  "members": [{"type": "User", "value": "bulkId:u1"}]}},
+        {"method": "POST", "path": "/Users", "bulkId": "u1",
+         "data": {"userName": f"{tag}@example.com"}},
+        {"method": "PATCH", "path": "/Users/bulkId:u1", "data": {
+            "Operations": [{"op": "replace", "path": "title", "value": "Bulked"}]}},
+        {"method": "POST", "path": "/Users", "bulkId": "dup",
+         "data": {"userName": f"{tag}@EXAMPLE.com"}},
+        {"method": "DELETE", "path": "/Users/" + victim["id"]},
+        {"method": "POST", "path": "/Groups", "bulkId": "x1",
+         "data": {"displayName": f"{tag} dangling",
+                  "members": [{"value": "bulkId:nosuch"}]}},
+        {"method": "GET", "path": "/Users"},
+        {"method": "POST", "path": "/Bulk", "bulkId": "b1", "data": {}}]}
+    r = _scim("POST", "/Bulk", body)
+    eq(r.status, 200, f"Bulk ({r!r})")
+    b = r.json()
+    eq(b["schemas"], ["urn:ietf:params:scim:api:messages:2.0:BulkResponse"], "BulkResponse")
+    st = {(o["method"], o.get("bulkId")): o for o in b["Operations"]}
+    eq([o["status"] for o in b["Operations"]], ["201", "201", "200", "409", "204", "409",
+                                                 "404", "400"], "each operation's status")
+    uid = st[("POST", "u1")]["location"].rsplit("/", 1)[1]
+    gid = st[("POST", "g1")]["location"].rsplit("/", 1)[1]
+    eq(_scim_members(TENANT_A, gid), {uid}, "the group has the user its bulkId named")
+    eq(_scim("GET", "/Users/" + uid).json()["title"], "Bulked", "PATCH by bulkId")
+    eq(st[("POST", "dup")]["response"]["scimType"], "uniqueness", "a duplicate in a Bulk")
+    _scim_err(_scim("GET", "/Users/" + victim["id"]), 404, what="deleted by Bulk")
+    # failOnErrors stops after that many failures
+    r = _scim("POST", "/Bulk", {"schemas": [urn], "failOnErrors": 1, "Operations": [
+        {"method": "DELETE", "path": "/Users/" + str(uuid.uuid4())},
+        {"method": "POST", "path": "/Users", "bulkId": "n", "data": {"userName": unique("n")}}]})
+    eq([o["status"] for o in r.json()["Operations"]], ["404"], "failOnErrors=1")
+    with _scim_unchanged():
+        _scim_err(_scim("POST", "/Bulk", {"Operations": "x"}), 400, "invalidSyntax",
+                  "Operations not an array")
+        _scim_err(_scim("POST", "/Bulk", {"Operations": [{"method": "DELETE",
+                                                          "path": "/Users/x"}] * 1001}),
+                  413, what="too many operations")
+        _scim_err(_scim("POST", "/Bulk", {"failOnErrors": 0, "Operations": []}), 400,
+                  "invalidValue", "failOnErrors 0")
+    # another tenant's resources stay out of reach
+    r = _scim("POST", "/Bulk", {"Operations": [
+        {"method": "DELETE", "path": "/Users/" + uid}]}, tenant=TENANT_B)
+    eq(r.json()["Operations"][0]["status"], "404", "tenant B cannot delete A's user")
 
 
 @test
@@ -770,6 +824,9 @@ def _scim_rows(prefix):
                                                {"count": 1}, 200),
         ("POST", "/Groups/.search"): lambda t: ("POST", p(t) + "/Groups/.search",
                                                 {"count": 1}, 200),
+        ("POST", "/Bulk"): lambda t: ("POST", p(t) + "/Bulk", {"Operations": [
+            {"method": "POST", "path": "/Users", "bulkId": "u",
+             "data": {"userName": unique("bk")}}]}, 200),
     }
     for (m, suffix), fn in rows.items():
         ROUTE_CALLS[(m, prefix + suffix)] = fn
@@ -799,6 +856,9 @@ def rightful_body(dialect, method, pattern, r, what):  # noqa: F811 - extends te
     b = r.json()
     if r.status == 501:
         eq(b.get("schemas"), [_scim_URN_ERR], f"{what}: 501 is an Error")
+    elif pattern.endswith("/Bulk"):
+        eq(b.get("schemas"), ["urn:ietf:params:scim:api:messages:2.0:BulkResponse"],
+           f"{what}: a BulkResponse")
     elif (pattern.endswith(("/Users", "/Groups", "/Schemas", "/ResourceTypes"))
           and method == "GET") or pattern.endswith(".search"):
         eq(b.get("schemas"), [_scim_URN_LIST], f"{what}: a ListResponse")
