@@ -192,6 +192,23 @@ async function run(base, token, report) {
 		const lost = rs.filter((r) => r.status === 412).length;
 		return won === 1 && lost === 5 ? null : `statuses ${st.join(',')}`;
 	});
+	await step('Bulk: more operations than maxOperations is 413, and runs none', async () => {
+		const spc = await call('GET', '/ServiceProviderConfig');
+		const max = spc.json && spc.json.bulk && spc.json.bulk.maxOperations;
+		if (!Number.isInteger(max) || max < 1)
+			return `bulk.maxOperations: ${JSON.stringify(spc.json && spc.json.bulk)}`;
+		const ops = Array.from({ length: max + 1 }, (_, i) => ({
+			method: 'POST', path: '/Users', bulkId: `o${i}`,
+			data: { schemas: [CORE_USER], userName: `over${i}.${run}@example.org` },
+		}));
+		const r = await call('POST', '/Bulk', {
+			schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'], Operations: ops,
+		});
+		if (r.status !== 413)
+			return `status ${r.status}: ${r.text.slice(0, 200)}`;
+		const f = await call('GET', `/Users?filter=userName%20eq%20%22over0.${run}%40example.org%22`);
+		return f.json && f.json.totalResults === 0 ? null : 'an operation ran';
+	});
 	await step('a user\'s groups attribute names the group once', async () => {
 		const r = await call('GET', `/Users/${ids[0]}`);
 		const g = ((r.json && r.json.groups) || []).filter((x) => x.value === gid);
