@@ -154,10 +154,12 @@ static const struct scim_attr group_attrs[] = {
 };
 
 static const struct scim_attr rgroup_attrs[] = {
-	AC("kind", SA_STRING, SA_CASE_EXACT, "The rosterd group kind "
-	    "(default security).", group_kinds),
-	A("code", SA_STRING, 0, "The rosterd group code, unique per kind "
-	    "(default: the group's id)."),
+	AC("kind", SA_STRING, SA_CASE_EXACT | SA_REQUIRED, "The rosterd group "
+	    "kind; every group has one (security when a create leaves it "
+	    "out).", group_kinds),
+	A("code", SA_STRING, SA_REQUIRED, "The rosterd group code, unique per "
+	    "kind; every group has one (the group's id when a create leaves "
+	    "it out)."),
 };
 
 const struct scim_schema scim_schema_user = {

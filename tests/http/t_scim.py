@@ -170,6 +170,9 @@ def scim_discovery():
     eq(attrs["userName"]["caseExact"], False, "userName caseExact")
     eq(attrs["password"]["returned"], "never", "password returned")
     eq(attrs["groups"]["mutability"], "readOnly", "groups mutability")
+    rg = {a["name"]: a for a in _scim("GET", "/Schemas/" + _scim_URN_RG).json()["attributes"]}
+    eq((rg["kind"]["required"], rg["code"]["required"]), (True, True),
+       "every group has a kind and a code: required, so no suite expects them removable")
     _scim_err(_scim("GET", "/Schemas/urn:nope"), 404, what="unknown schema")
     _scim_err(_scim("GET", "/Me"), 501, what="/Me")
 
