@@ -8,7 +8,7 @@
 // readWrite attributes must come back as sent (strings that are not
 // caseExact compared without regard to case), writeOnly ones (password)
 // must never come back. Each optional attribute, once set, is removed by
-// PATCH and must be gone; each sub-attribute of a single complex attribute
+// PATCH and must be gone (a required one: 400, nothing changed); each sub-attribute of a single complex attribute
 // (name.givenName) is replaced by its dotted path, its siblings kept.
 //
 // One test per attribute and method: "schema-roundtrip: PATCH User
@@ -181,6 +181,8 @@ async function run(base, token, report) {
 				await roundTrip(t, a, method);
 			if (!a.required && a.mutability !== 'writeOnly')
 				await removal(t, a);
+			else if (a.required)
+				await requiredRemoval(t, a);
 			if (a.type === 'complex' && !a.multiValued)
 				for (const sub of a.subAttributes || [])
 					if (writable(sub) && sub.name !== '$ref' &&
@@ -217,6 +219,29 @@ async function run(base, token, report) {
 			const want = Object.assign({}, whole, { [sub.name]: v });
 			report(label, same(a, want, got), same(a, want, got) ? null :
 			    `read back ${JSON.stringify(got)}\n    want ${JSON.stringify(want)}`);
+		} catch (e) {
+			report(label, false, `error: ${e.message}`);
+		}
+	}
+
+	// PATCH remove of a required attribute: 400, the resource unchanged.
+	async function requiredRemoval(t, a) {
+		const label = name(`PATCH remove of the required ${t.type} ${t.ext ? t.ext.split(':').pop() + ':' : ''}${a.name} is 400`);
+		try {
+			const obj = await fresh(t.type);
+			const before = pick(obj, t.ext, a);
+			const path = (t.ext ? `${t.ext}:` : '') + a.name;
+			const r = await call('PATCH', `/${t.type}s/${obj.id}`, {
+				schemas: [PATCHOP], Operations: [{ op: 'remove', path }],
+			});
+			if (r.status !== 400) {
+				report(label, false, `status ${r.status}: ${r.text.slice(0, 300)}`);
+				return;
+			}
+			const g = await call('GET', `/${t.type}s/${obj.id}`);
+			const got = g.json ? pick(g.json, t.ext, a) : undefined;
+			const same = JSON.stringify(got) === JSON.stringify(before);
+			report(label, same, same ? null : `changed: ${JSON.stringify(before)} -> ${JSON.stringify(got)}`);
 		} catch (e) {
 			report(label, false, `error: ${e.message}`);
 		}
