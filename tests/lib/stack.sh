@@ -53,7 +53,9 @@ stack_as_pg()
 }
 
 # stack_pg_init DIR PORT [SETTING...]
-# Makes DIR a cluster home: DIR/data (initdb'd once, kept afterwards) and the
+# Makes DIR a cluster home: DIR/data (initdb'd once, kept afterwards: UTF-8,
+# byte order for sorting, and C.UTF-8's character classes, so that lower()
+# folds every script as on a production cluster made in a UTF-8 locale) and the
 # socket DIR/.s.PGSQL.PORT. No TCP listener. SETTINGs are extra
 # postgresql.conf lines ("fsync = off"). Safe to repeat.
 stack_pg_init()
@@ -70,7 +72,9 @@ stack_pg_init()
 		stack_die "$user cannot use $dir (is a parent directory closed to it?)"
 	if [[ ! -f $dir/data/PG_VERSION ]]; then
 		if ! stack_as_pg "$STACK_PG_BIN/initdb" -D "$dir/data" -U postgres \
-			--auth=trust --encoding=UTF8 --no-locale \
+			--auth=trust --encoding=UTF8 --lc-collate=C \
+			--lc-ctype=C.UTF-8 --lc-messages=C --lc-monetary=C \
+			--lc-numeric=C --lc-time=C \
 			>"$dir/initdb.log" 2>&1; then
 			cat "$dir/initdb.log" >&2
 			stack_die "initdb failed"
