@@ -242,6 +242,10 @@ const struct route routes[] = {
 
 const size_t nroutes = RS_ARRAY_LEN(routes);
 
+/* /metrics counts each route on its own up to METRICS_ROUTES. */
+_Static_assert(RS_ARRAY_LEN(routes) <= METRICS_ROUTES,
+    "more routes than /metrics counts: raise METRICS_ROUTES");
+
 /* 1 when path is under /{json|jsv|xml|csv}/{reply|oneway}/, any case. */
 static int
 ss_predefined_path(const char *path)
