@@ -595,59 +595,6 @@ db_exec(struct db *db, struct arena *a, enum stmt id,
 	return r;
 }
 
-/* Runs read-only SQL text with parameters.  See db.h. */
-PGresult *
-db_exec_sql(struct db *db, struct arena *a, const char *sql, int nparams,
-    const char *const *params, enum db_status *st)
-{
-	PGresult *r;
-	ExecStatusType es;
-	int tries;
-
-	if (db->budget) {
-		if (arena_exceeded(a)) {
-			log_info("statement not run: the request spent its "
-			    "memory budget (%zu bytes used)", arena_used(a));
-			*st = DB_UNAVAILABLE;
-			return NULL;
-		}
-		arena_lift_budget(a, 1);
-	}
-	if (db->queued)
-		(void)exec_queued(db, a, STMT__MAX, NULL, st, NULL);
-	for (tries = 0; tries < 2; tries++) {
-		if (db->in_tx) {
-			if (!conn_alive(db) || db->q_res == NULL) {
-				*st = DB_UNAVAILABLE;
-				return NULL;
-			}
-		} else if (ensure_conn(db) != 0 || (!db->prepared &&
-		    db_schema(db, NULL) != DB_SCHEMA_OK)) {
-			*st = DB_UNAVAILABLE;
-			return NULL;
-		}
-		r = PQexecParams(db->conn, sql, nparams, NULL, params, NULL,
-		    NULL, 0);
-		es = PQresultStatus(r);
-		if (r != NULL && (es == PGRES_TUPLES_OK ||
-		    es == PGRES_COMMAND_OK)) {
-			*st = DB_OK;
-			arena_defer(a, pgres_free, r);
-			return r;
-		}
-		*st = classify(db, a, r, NULL);
-		metrics_add(METRIC_DB_ERROR);
-		PQclear(r);
-		if (*st == DB_UNAVAILABLE && PQstatus(db->conn) != CONNECTION_OK)
-			disconnect(db);
-		if (db->in_tx || (*st != DB_RETRY && *st != DB_UNAVAILABLE))
-			break;
-	}
-	if (*st == DB_RETRY)
-		*st = DB_UNAVAILABLE;
-	return NULL;
-}
-
 /* One query of a pipeline: SQL text, or prepared statement id. */
 struct pipe_q {
 	const char		*sql;		/* NULL: statement id */
@@ -786,20 +733,16 @@ pipe_exec(struct db *db, const struct pipe_q *q)
  * sent after it.
  */
 static PGresult *
-tx_exec(struct db *db, struct arena *a, enum stmt id,
-    const char *const *params, enum db_status *st, const char **constraint)
+tx_run(struct db *db, struct arena *a, const struct pipe_q *q,
+    enum db_status *st, const char **constraint)
 {
-	struct pipe_q q;
 	PGresult *r;
 	ExecStatusType es;
 
 	*st = DB_UNAVAILABLE;
 	if (db->pipe_failed)
 		return NULL;
-	memset(&q, 0, sizeof(q));
-	q.id = id;
-	q.params = params;
-	if ((r = pipe_exec(db, &q)) == NULL)
+	if ((r = pipe_exec(db, q)) == NULL)
 		return NULL;
 	es = PQresultStatus(r);
 	if (es == PGRES_TUPLES_OK || es == PGRES_COMMAND_OK) {
@@ -812,6 +755,82 @@ tx_exec(struct db *db, struct arena *a, enum stmt id,
 	if (*st == DB_RETRY)
 		*st = DB_UNAVAILABLE;
 	PQclear(r);
+	return NULL;
+}
+
+/* Prepared statement id inside the open transaction, as tx_run(). */
+static PGresult *
+tx_exec(struct db *db, struct arena *a, enum stmt id,
+    const char *const *params, enum db_status *st, const char **constraint)
+{
+	struct pipe_q q;
+
+	memset(&q, 0, sizeof(q));
+	q.id = id;
+	q.params = params;
+	return tx_run(db, a, &q, st, constraint);
+}
+
+/* Runs read-only SQL text with parameters.  See db.h. */
+PGresult *
+db_exec_sql(struct db *db, struct arena *a, const char *sql, int nparams,
+    const char *const *params, enum db_status *st)
+{
+	struct pipe_q q;
+	PGresult *r;
+	ExecStatusType es;
+	int tries;
+
+	if (db->budget) {
+		if (arena_exceeded(a)) {
+			log_info("statement not run: the request spent its "
+			    "memory budget (%zu bytes used)", arena_used(a));
+			*st = DB_UNAVAILABLE;
+			return NULL;
+		}
+		arena_lift_budget(a, 1);
+	}
+	if (db->queued)
+		(void)exec_queued(db, a, STMT__MAX, NULL, st, NULL);
+	if (db->in_tx) {
+		/* in the open pipeline, as a prepared statement would run */
+		if (!db->pipe || db->q_res == NULL || !conn_alive(db)) {
+			*st = DB_UNAVAILABLE;
+			return NULL;
+		}
+		memset(&q, 0, sizeof(q));
+		q.sql = sql;
+		q.nparams = nparams;
+		q.params = params;
+		if ((r = tx_run(db, a, &q, st, NULL)) != NULL)
+			arena_defer(a, pgres_free, r);
+		return r;
+	}
+	for (tries = 0; tries < 2; tries++) {
+		if (ensure_conn(db) != 0 || (!db->prepared &&
+		    db_schema(db, NULL) != DB_SCHEMA_OK)) {
+			*st = DB_UNAVAILABLE;
+			return NULL;
+		}
+		r = PQexecParams(db->conn, sql, nparams, NULL, params, NULL,
+		    NULL, 0);
+		es = PQresultStatus(r);
+		if (r != NULL && (es == PGRES_TUPLES_OK ||
+		    es == PGRES_COMMAND_OK)) {
+			*st = DB_OK;
+			arena_defer(a, pgres_free, r);
+			return r;
+		}
+		*st = classify(db, a, r, NULL);
+		metrics_add(METRIC_DB_ERROR);
+		PQclear(r);
+		if (*st == DB_UNAVAILABLE && PQstatus(db->conn) != CONNECTION_OK)
+			disconnect(db);
+		if (*st != DB_RETRY && *st != DB_UNAVAILABLE)
+			break;
+	}
+	if (*st == DB_RETRY)
+		*st = DB_UNAVAILABLE;
 	return NULL;
 }
 

@@ -842,12 +842,17 @@ def _scim_rows(prefix):
             "Operations": [{"op": "replace", "path": "displayName", "value": unique("G ")}]},
             204),
         ("DELETE", "/Groups/{id}"): lambda t: ("DELETE", p(t) + "/Groups/" + g(t), None, 204),
+        # each call a search of its own (a filter for a name nobody has)
         ("POST", "/.search"): lambda t: ("POST", p(t) + "/.search",
-                                         {"filter": 'userName eq "nobody"'}, 200),
+                                         {"filter": f'userName eq "{unique("nobody")}"'},
+                                         200),
         ("POST", "/Users/.search"): lambda t: ("POST", p(t) + "/Users/.search",
-                                               {"count": 1}, 200),
+                                               {"count": 1, "filter":
+                                                f'userName ne "{unique("nobody")}"'}, 200),
         ("POST", "/Groups/.search"): lambda t: ("POST", p(t) + "/Groups/.search",
-                                                {"count": 1}, 200),
+                                                {"count": 1, "filter":
+                                                 f'displayName ne "{unique("nobody")}"'},
+                                                200),
         ("POST", "/Bulk"): lambda t: ("POST", p(t) + "/Bulk", {"Operations": [
             {"method": "POST", "path": "/Users", "bulkId": "u",
              "data": {"userName": unique("bk")}}]}, 200),

@@ -119,6 +119,22 @@ def _ten_ss(status):
     return chk
 
 
+def _ten_scim(*statuses):
+    """An RFC 7644 error body with one of statuses (SCIM's routes)."""
+    def chk(r):
+        check(r.status in statuses, f"status ({r!r}), expected one of {statuses}")
+        b = r.json()
+        eq(b.get("schemas"), ["urn:ietf:params:scim:api:messages:2.0:Error"],
+           f"not a SCIM error body ({r!r})")
+        eq(b.get("status"), str(r.status), "the error's status member")
+    return chk
+
+
+def _ten_status(status):
+    """The status alone: the predefined routes answer XML, JSV or CSV."""
+    return lambda r: eq(r.status, status, f"status ({r!r})")
+
+
 def _ten_envelope_refused(r):
     """Seed 000 answers its failures as a 200 envelope with IsSuccess false
     (or a 4xx HttpError for a bad request)."""
@@ -334,7 +350,9 @@ def _ten_cases_table():
                     lambda r: _ten_no_a_data(w, r), "A"))
         return out
 
-    def ss_invite(w):
+    def ss_invite(w, path=_ten_SS, shape=None):
+        _ten_ss = shape or globals()["_ten_ss"]
+        _ten_SS = path
         a_email = w.ua["email"]
         out = []
         for label, body in (("A's user group id", {"eMail": unique("ts") + "@example.com",
@@ -352,24 +370,130 @@ def _ten_cases_table():
                     lambda r: _ten_no_a_data(w, r), "A"))
         return out
 
-    def kibo_rows(op):
+    def kibo_rows(op, prefix=""):
         def rows(w):
             out = []
             for who, tok, h in (("TenantAdmin", w.tadm_b, {}),
                                 ("TenantAdmin, X-Tenant-Id B", w.tadm_b, {"X-Tenant-Id": w.B}),
                                 ("SystemAdmin, X-Tenant-Id B", w.sys_b, {"X-Tenant-Id": w.B})):
                 out.append((f"B's {who}, A's group code", tok, "POST",
-                            f"/platform/adminuser/groups/{w.gaa['code']}/{op}",
+                            f"{prefix}/platform/adminuser/groups/{w.gaa['code']}/{op}",
                             [w.ua["id"]], h, _ten_kibo(404, "ITEM_NOT_FOUND"), "all"))
                 out.append((f"B's {who}, B's group, A's user", tok, "POST",
-                            f"/platform/adminuser/groups/{w.gab['code']}/{op}",
+                            f"{prefix}/platform/adminuser/groups/{w.gab['code']}/{op}",
                             [w.ua["id"]], h, _ten_kibo(400, "MISSING_OR_INVALID_PARAMETER"),
                             "all"))
             out.append(("B's TenantAdmin, X-Tenant-Id A", w.tadm_b, "POST",
-                        f"/platform/adminuser/groups/{w.gaa['code']}/{op}", [w.ua["id"]],
+                        f"{prefix}/platform/adminuser/groups/{w.gaa['code']}/{op}", [w.ua["id"]],
                         {"X-Tenant-Id": w.A}, _ten_kibo(403, "FORBIDDEN"), "all"))
             return out
         return rows
+
+    # SCIM: /scim/v2 acts in the token's tenant; /scim/v2/tenants/{id} names
+    # it. A's user and group ids through B's callers are unknown (404); A's
+    # path is refused to B's TenantAdmin (403).
+    def scim_ids(w, kind):
+        return w.ua["id"] if kind == "Users" else w.ga["id"]
+
+    def scim_res(kind, method, body_of=lambda w: None):
+        def rows(w):
+            aid, body = scim_ids(w, kind), body_of(w)
+            return [
+                ("B's TenantAdmin, A's id", w.tadm_b, method, f"/scim/v2/{kind}/{aid}", body,
+                 {}, _ten_scim(404), "all"),
+                ("B's SystemAdmin, X-Tenant-Id B, A's id", w.sys_b, method,
+                 f"/scim/v2/{kind}/{aid}", body, {"X-Tenant-Id": w.B}, _ten_scim(404), "all"),
+                ("B's TenantAdmin, X-Tenant-Id A", w.tadm_b, method, f"/scim/v2/{kind}/{aid}",
+                 body, {"X-Tenant-Id": w.A}, _ten_scim(403), "all"),
+            ]
+        return rows
+
+    def scim_res_t(kind, method, body_of=lambda w: None):
+        def rows(w):
+            aid, body = scim_ids(w, kind), body_of(w)
+            T = "/scim/v2/tenants"
+            return [
+                ("B's TenantAdmin, B's path, A's id", w.tadm_b, method,
+                 f"{T}/{w.B}/{kind}/{aid}", body, {}, _ten_scim(404), "all"),
+                ("B's SystemAdmin, B's path, A's id", w.sys_b, method,
+                 f"{T}/{w.B}/{kind}/{aid}", body, {}, _ten_scim(404), "all"),
+                ("B's TenantAdmin, A's path", w.tadm_b, method, f"{T}/{w.A}/{kind}/{aid}",
+                 body, {}, _ten_scim(403), "all"),
+            ]
+        return rows
+
+    def scim_post(suffix, body_of, ok):
+        """A write naming A's things from B: refused, or done in B only."""
+        def rows(w, tenant_path):
+            b_path = (f"/scim/v2/tenants/{w.B}{suffix}" if tenant_path else
+                      f"/scim/v2{suffix}")
+            out = [("B's TenantAdmin, B's tenant", w.tadm_b, "POST", b_path, body_of(w), {},
+                    ok, "A"),
+                   ("B's SystemAdmin, B's tenant", w.sys_b, "POST", b_path, body_of(w),
+                    {} if tenant_path else {"X-Tenant-Id": w.B}, ok, "A")]
+            if tenant_path:
+                out.append(("B's TenantAdmin, A's path", w.tadm_b, "POST",
+                            f"/scim/v2/tenants/{w.A}{suffix}", body_of(w), {},
+                            _ten_scim(403), "all"))
+            else:
+                out.append(("B's TenantAdmin, X-Tenant-Id A", w.tadm_b, "POST", b_path,
+                            body_of(w), {"X-Tenant-Id": w.A}, _ten_scim(403), "all"))
+            return out
+        return rows
+
+    def scim_unknown_member(r):
+        _ten_scim(400)(r)
+
+    def scim_found_nothing(r):
+        eq(r.status, 200, f"status ({r!r})")
+        eq(r.json().get("totalResults"), 0, f"B's search found A's ({r!r})")
+
+    def scim_bulk_404(r):
+        eq(r.status, 200, f"status ({r!r})")
+        ops = r.json().get("Operations") or []
+        eq([o.get("status") for o in ops], ["404"], f"bulk operations ({r!r})")
+
+    def scim_rows():
+        out = {}
+        for prefix, tp in (("/scim/v2", False), ("/scim/v2/tenants/{tenantId}", True)):
+            res_rows = scim_res_t if tp else scim_res
+            for kind in ("Users", "Groups"):
+                body = ((lambda w: {"userName": unique("sx")}) if kind == "Users" else
+                        (lambda w: {"displayName": unique("SX ")}))
+                out[("PUT", f"{prefix}/{kind}/{{id}}")] = res_rows(kind, "PUT", body)
+                out[("PATCH", f"{prefix}/{kind}/{{id}}")] = res_rows(kind, "PATCH", lambda w: {
+                    "Operations": [{"op": "replace", "path": "externalId", "value": "pwned"}]})
+                out[("DELETE", f"{prefix}/{kind}/{{id}}")] = res_rows(kind, "DELETE")
+            # user names are per tenant: B makes its own user named as A's
+            # (the first attempt; the next is that name taken in B), and A
+            # is untouched
+            out[("POST", f"{prefix}/Users")] = (
+                lambda tp: lambda w: scim_post("/Users", lambda w: {
+                    "userName": w.ua["username"], "externalId": w.ua["id"]},
+                    lambda r: check(r.status in (201, 409), f"status ({r!r})"))(
+                        w, tp))(tp)
+            # a group whose member is A's user: unknown, nothing made
+            out[("POST", f"{prefix}/Groups")] = (
+                lambda tp: lambda w: scim_post("/Groups", lambda w: {
+                    "displayName": unique("SX "), "members": [{"value": w.ua["id"]}]},
+                    scim_unknown_member)(w, tp))(tp)
+            for s_ in ("/.search", "/Users/.search"):
+                out[("POST", prefix + s_)] = (
+                    lambda tp, s_: lambda w: scim_post(s_, lambda w: {
+                        "filter": f'id eq "{w.ua["id"]}"'},
+                        scim_found_nothing)(w, tp))(tp, s_)
+            out[("POST", prefix + "/Groups/.search")] = (
+                lambda tp: lambda w: scim_post("/Groups/.search", lambda w: {
+                    "filter": f'id eq "{w.ga["id"]}"'}, scim_found_nothing)(w, tp))(tp)
+            out[("POST", prefix + "/Bulk")] = (
+                lambda tp: lambda w: scim_post("/Bulk", lambda w: {
+                    "schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+                    "Operations": [{"method": "PATCH", "path": f"/Users/{w.ua['id']}",
+                                    "data": {"Operations": [{"op": "replace",
+                                                             "path": "title",
+                                                             "value": "pwned"}]}}]},
+                    scim_bulk_404)(w, tp))(tp)
+        return out
 
     def a_token(w):
         r = v1("POST", f"/tenants/{w.A}/api-tokens", {"name": unique("ta"), "role": "TenantAdmin"})
@@ -425,6 +549,19 @@ def _ten_cases_table():
         ("POST", "/Application/PostSecurityGroupUsers"): sgu,
         ("POST", "/api/users"): accounts,
         ("POST", "/usergroupuserinvite"): ss_invite,
+        ("POST", "/api/UserGroupUserInvite"):
+            lambda w: ss_invite(w, "/api/UserGroupUserInvite"),
+        ("POST", "/json/reply/UserGroupUserInvite"):
+            lambda w: ss_invite(w, "/json/reply/UserGroupUserInvite"),
+        **{("POST", f"/{f}/reply/UserGroupUserInvite"):
+           (lambda f: lambda w: ss_invite(w, f"/{f}/reply/UserGroupUserInvite",
+                                          _ten_status))(f)
+           for f in ("xml", "jsv", "csv")},
+        ("POST", "/api/platform/adminuser/groups/{groupCode}/addusers"):
+            kibo_rows("addusers", "/api"),
+        ("POST", "/api/platform/adminuser/groups/{groupCode}/removeusers"):
+            kibo_rows("removeusers", "/api"),
+        **scim_rows(),
         ("POST", "/platform/adminuser/groups/{groupCode}/addusers"): kibo_rows("addusers"),
         ("POST", "/platform/adminuser/groups/{groupCode}/removeusers"): kibo_rows("removeusers"),
     }
