@@ -215,6 +215,13 @@ def seed000_body(d):
 
 _api_token = []
 
+SCIM_USER = json.dumps({
+    "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "{U}",
+    "externalId": "ext-{U}", "name": {"givenName": "Bench", "familyName": "User"},
+    "emails": [{"value": "{U}@example.com", "type": "work", "primary": True}],
+    "active": True})
+SCIM_PATCHOP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+
 
 def api_token():
     """A TenantAdmin API token of the tenant (rosterctl api-token create),
@@ -255,6 +262,12 @@ def rows(d):
         dict(name="create_v1_user_idem", method="POST", path=f"/v1/tenants/{t}/users",
              body='{"username":"{U}","email":"{U}@example.com","firstName":"Bench"}',
              header="Idempotency-Key: bench-{U}", same_run="create_v1_user"),
+        # SCIM's create (RFC 7644 3.3) with the API token, as an identity
+        # provider sends it; compared with the /v1 create by the same
+        # token when that row runs too.
+        dict(name="scim_create_user", method="POST", path="/scim/v2/Users",
+             body=SCIM_USER, ctype="application/scim+json", token=api_token(),
+             same_run="create_v1_user", compare="create_v1_user_apitoken"),
         dict(name="security_group_user_000", method="POST",
              path="/Application/PostSecurityGroupUsers", body=seed000_body(d),
              stmt="aspnet_account_upsert"),
@@ -284,6 +297,21 @@ def rows(d):
         dict(name="member_page_1000", method="GET",
              path=f"/v1/tenants/{t}/groups/{d['big']}/members?limit=1000&cursor={{CURSOR}}",
              stmt="member_list", conns=(1,) + CONNS, fixed=True),
+        # SCIM reads: their statement is built per request (the filter
+        # compiled to SQL) and sent unnamed, so its text and parameters
+        # come from PostgreSQL's log (scim_pgbench_script()); scim_sql
+        # replaces parameters by pgbench expressions, as override does.
+        dict(name="scim_filter_username", method="GET",
+             path="/scim/v2/Users?filter=userName%20eq%20%22{NAME}%22",
+             token=api_token(), conns=(16,),
+             scim_sql={4: "'load' || :k"}, sets=[f"\\set k random(1, {NUSERS})"]),
+        dict(name="scim_page_100", method="GET",
+             path="/scim/v2/Users?startIndex={START}&count=100",
+             token=api_token(), conns=(16,),
+             scim_sql={2: "(:s - 1)::text"}, sets=[f"\\set s random(1, {NUSERS - 99})"]),
+        # PATCH /Groups/{id} adding, then removing, 10,000 members; see
+        # scim_patch_members().
+        dict(name="scim_patch_members_10000", scim_patch=True),
         dict(name="healthz", method="GET", path="/healthz", token=False,
              baseline="nginx"),
         # POST /v1/invites/accept with bogus tokens at FLOOD_CONNS, while
@@ -450,6 +478,10 @@ def fill(t, seq, row, d):
             return ",".join(f'"{u}"' for u in (d["users"] * 2)[off:off + n])
         if k == "CURSOR":
             return d["cursors"][seq % len(d["cursors"])] if d["cursors"] else ""
+        if k == "NAME":
+            return "load%d" % ((seq * 7919) % len(d["users"]) + 1)
+        if k == "START":
+            return str((seq * 7919) % max(1, len(d["users"]) - 99) + 1)
         return m.group(0)
     return re.sub(r"\{([A-Z]+)\}", one, t)
 
@@ -604,11 +636,12 @@ def pgbench_script(row, d):
 SMOKE_TRANSACTIONS = 2
 
 
-def run_pgbench(script, defs, conns, base):
-    """pgbench's rate on the script, or None (no sample) when it completed
-    no transaction; a failed transaction or an error ends the run."""
+def run_pgbench(script, defs, conns, base, mode="prepared"):
+    """pgbench's rate on the script (-M mode), or None (no sample) when it
+    completed no transaction; a failed transaction or an error ends the
+    run."""
     span = ["-t", str(SMOKE_TRANSACTIONS)] if SMOKE else ["-T", str(DURATION)]
-    args = [os.path.join(PG_BIN, "pgbench"), "-n", "-M", "prepared", "-c", str(conns),
+    args = [os.path.join(PG_BIN, "pgbench"), "-n", "-M", mode, "-c", str(conns),
             "-j", str(THREADS), *span, "-f", script,
             "-D", "n=0", "-D", f"base={base}",
             "-h", PG_DIR, "-p", PG_PORT, "-U", "rosterd"]
@@ -668,7 +701,7 @@ def run_wrk_once(row, conns, secs, path, token):
     env = dict(ENV, BENCH_METHOD=row["method"], BENCH_PATH=path or row["path"],
                BENCH_BODY_FILE=body_file,
                BENCH_TOKEN=token if isinstance(token, str) else TOKEN if token else "",
-               BENCH_CTYPE="application/json" if row.get("body") else "",
+               BENCH_CTYPE=row.get("ctype", "application/json") if row.get("body") else "",
                BENCH_HEADER=row.get("header", ""),
                BENCH_DATA=DATA, BENCH_N=str(row.get("n", 1)), BENCH_RUN=str(_run[0]),
                BENCH_SEQ0=str(seq0), BENCH_THREADS=str(min(THREADS, conns)),
@@ -728,6 +761,160 @@ def run_interleaved(group, conns):
             m["socket_errors"] += warm[name]["socket_errors"]
         out[name] = m
     return out
+
+
+# --------------------------------------------------------------------------
+# SCIM: the reads' statements, the members PATCH
+
+
+SCIM_SELECT = "SELECT t.total, t.tenant_ok, "  # scim_users_query()'s statement
+
+
+def scim_pgbench_script(row, d):
+    """A pgbench script running the statement a SCIM list request runs,
+    and its -D options.  Two requests of the row are made while
+    PostgreSQL logs statements; the text of the unnamed statement they ran
+    (the list query with its filter compiled in) and its parameters come
+    from the log.  Parameters equal in both are bound from -D variables;
+    those the row's scim_sql names become its expressions."""
+    since = os.path.getsize(PG_LOG) if os.path.exists(PG_LOG) else 0
+    for i in range(2):
+        _capture[0] += 1
+        seq = 900000000 + _capture[0]
+        path = fill(row["path"], seq, row, d)
+        st, body = request("GET", path, token=row["token"])
+        if st != 200:
+            die(f"{row['name']}: {path}: {st} {body[:400]!r}")
+        got = json.loads(body)
+        name = fill("{NAME}", seq, row, d)
+        if "{NAME}" in row["path"] and [r.get("userName") for r in
+                                        got.get("Resources", [])] != [name]:
+            die(f"{row['name']}: {path} found {got.get('totalResults')} users, not {name}")
+        if "{START}" in row["path"] and len(got.get("Resources", [])) != 100:
+            die(f"{row['name']}: {path}: {len(got.get('Resources', []))} users, not 100")
+    until = log_sentinel()
+    execs = []
+    with open(PG_LOG, "rb") as f:
+        f.seek(since)
+        for line in f.read(until - since).splitlines():
+            try:
+                e = json.loads(line)
+            except ValueError:
+                continue
+            msg = e.get("message", "")
+            if not msg.startswith("execute <unnamed>: " + SCIM_SELECT):
+                continue
+            params = {}
+            for m in PARAM_RE.finditer(e.get("detail", "")):
+                params[int(m.group(1))] = (None if m.group(2) == "NULL"
+                                           else m.group(3).replace("''", "'"))
+            execs.append((msg.split(": ", 1)[1], params))
+    if len(execs) < 2 or execs[-1][0] != execs[-2][0]:
+        die(f"{row['name']}: PostgreSQL logged {len(execs)} executions of the list "
+            f"statement (two of the same text expected)")
+    sql, p1 = execs[-2]
+    p2 = execs[-1][1]
+    defs = {}
+
+    def param(m):
+        k = int(m.group(1))
+        if k in row["scim_sql"]:
+            return "(" + row["scim_sql"][k] + ")"
+        if p1.get(k) != p2.get(k) or p1.get(k) is None:
+            die(f"{row['name']}: parameter ${k} is {p1.get(k)!r}, then {p2.get(k)!r}")
+        defs[f"c{k}"] = p1[k]
+        return f":c{k}"
+
+    text = re.sub(r"\$(\d+)(?!\d)", param, sql)
+    path = os.path.join(TMP, f"pgbench-{row['name']}.sql")
+    with open(path, "w") as f:
+        f.write("\n".join(row.get("sets", [])) + "\n" + text + ";\n")
+    return path, defs
+
+
+def scim_patch_members(d, n=10000):
+    """PATCH /scim/v2/Groups/{id} on a group made for it: an add of n
+    members ({"op":"add","path":"members","value":[...]}), then the remove
+    of the same members (Entra's remove with a value array), so that each
+    request changes n rows; one request at a time, each timed (the body is
+    made before).  In the same rounds, psql runs the same membership insert
+    alone (INSERT ... SELECT FROM unnest($3) ON CONFLICT DO NOTHING,
+    prepared, \\timing) and the delete, on another new group.  The audit
+    rows say how many members each PATCH added or removed: fewer than n
+    counts as a failure.  Returns the table's records: the add and the
+    remove, each against psql's statement alone."""
+    tok = api_token()
+    gids = []
+    for what in ("patch", "psql"):
+        _capture[0] += 1
+        st, body = request("POST", "/scim/v2/Groups", json.dumps({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+            "displayName": f"bench scim {what} {os.getpid()} {_capture[0]}"}),
+            ctype="application/scim+json", token=tok)
+        if st != 201:
+            die(f"scim_patch_members_10000: creating its group: {st} {body[:400]!r}")
+        gids.append(json.loads(body)["id"])
+    g, pg = gids
+    users = d["users"]
+    warm, rounds = (0, 1) if SMOKE else (1, 10)
+    t = {"add": [], "remove": [], "psql_insert": [], "psql_delete": []}
+    bad = 0
+    sql = (f"PREPARE ins(uuid, uuid, uuid[], text) AS INSERT INTO group_members"
+           f" (tenant_id, group_id, user_id, added_by) SELECT $1, $2, x, $4"
+           f" FROM unnest($3) AS x ON CONFLICT DO NOTHING;\n"
+           f"PREPARE del(uuid, uuid, uuid[]) AS DELETE FROM group_members"
+           f" WHERE tenant_id = $1 AND group_id = $2 AND user_id = ANY ($3);\n")
+    for i in range(warm + rounds):
+        off = (i * n) % len(users)
+        block = (users * 2)[off:off + min(n, len(users))]
+        members = [{"value": u} for u in block]
+        for op in ("add", "remove"):
+            body = json.dumps({"schemas": [SCIM_PATCHOP], "Operations": [
+                {"op": op, "path": "members", "value": members}]}).encode()
+            t0 = time.monotonic()
+            st, out = request("PATCH", f"/scim/v2/Groups/{g}", body,
+                              ctype="application/scim+json", token=tok)
+            ms = (time.monotonic() - t0) * 1000
+            if st != 204:
+                log(f"scim_patch_members_10000: {op}: {st} {out[:300]!r}")
+                bad += 1
+            if i >= warm:
+                t[op].append(ms)
+        ids = lit("{" + ",".join(block) + "}")
+        args = f"{lit(TENANT)}, {lit(pg)}, {ids}"
+        out = psql(f"{sql}EXECUTE ins({args}, 'bench-psql');\nEXECUTE del({args});\n",
+                   timing=True)
+        ms = [float(x) for x in re.findall(r"^Time: ([0-9.]+) ms", out, re.M)]
+        if len(ms) < 4:
+            die(f"psql printed no timing: {out[-500:]}")
+        if i >= warm:
+            t["psql_insert"].append(ms[2])
+            t["psql_delete"].append(ms[3])
+    # What each PATCH did, from its audit row.
+    did = psql(f"SELECT coalesce(detail->>'added', '0') || ' ' ||"
+               f" coalesce(detail->>'removed', '0') FROM audit_log"
+               f" WHERE tenant_id = {lit(TENANT)} AND target_id = {lit(g)}"
+               f" AND action = 'group.update' ORDER BY id").split("\n")
+    did = [tuple(int(x) for x in line.split()) for line in did if line.strip()]
+    want = [(len(block), 0), (0, len(block))] * (warm + rounds)
+    if did != want:
+        log(f"scim_patch_members_10000: the audit rows say (added, removed) {did[:6]}..., "
+            f"not {n} added, then {n} removed, each time")
+        bad += 1
+    recs = []
+    for op, base in (("add", "psql_insert"), ("remove", "psql_delete")):
+        p50, b50 = statistics.median(t[op]), statistics.median(t[base])
+        recs.append({"name": f"scim_patch_{op}_{n}", "connections": 1,
+                     "rps": round(1000 / p50, 1), "p50_ms": round(p50, 2),
+                     "p99_ms": round(max(t[op]), 2), "non2xx": bad if op == "add" else 0,
+                     "socket_errors": 0, "requests": len(t[op]) + warm,
+                     "baseline": f"psql, the {base[5:]} alone",
+                     "baseline_rps": round(1000 / b50, 1), "ratio": round(b50 / p50, 3),
+                     "times_ms": [round(x, 1) for x in t[op]],
+                     "baseline_times_ms": [round(x, 1) for x in t[base]]})
+        log(f"scim_patch_{op}_{n}: median {p50:.1f} ms, psql's {base[5:]} alone "
+            f"{b50:.1f} ms: {p50 / b50:.2f} x psql ({len(t[op])} requests, one at a time)")
+    return recs
 
 
 # --------------------------------------------------------------------------
@@ -804,6 +991,8 @@ def main():
     set_log_statement(True)
     try:
         scripts = {r["name"]: pgbench_script(r, d) for r in specs if r.get("stmt")}
+        scripts.update({r["name"]: scim_pgbench_script(r, d) for r in specs
+                        if r.get("scim_sql")})
     finally:
         set_log_statement(False)
     bulk_ms = psql_bulk(d, times=1 if SMOKE else 3)
@@ -820,6 +1009,13 @@ def main():
                       f"p50 {rec['p50_ms']:>8.2f} ms  p99 {rec['p99_ms']:>8.2f} ms  "
                       f"ratio {fmt(rec['ratio'], '.3f')}", flush=True)
             continue
+        if row.get("scim_patch"):
+            for rec in scim_patch_members(d):
+                table.append(rec)
+                print(f"  {rec['name']:<24} c=1   {rec['rps']:>9.1f} req/s  "
+                      f"p50 {rec['p50_ms']:>8.2f} ms  p99 {rec['p99_ms']:>8.2f} ms  "
+                      f"ratio {fmt(rec['ratio'], '.3f')}", flush=True)
+            continue
         group = [row] + [r for r in specs if r.get("same_run") == row["name"]]
         for conns in row.get("conns", CONNS):
             if (row["name"], conns) in interleaved:
@@ -830,8 +1026,21 @@ def main():
                 s = interleaved.pop((row["name"], conns))
             else:
                 s = run_wrk(row, conns, token=row.get("token", True))
-            b_name, b_rps = None, None
-            if row.get("stmt") and conns > 1:
+            b_name, b_rps, extra = None, None, {}
+            if row.get("scim_sql"):
+                # rosterd sends this statement unnamed (parsed and
+                # planned each time): -M extended does the same; the
+                # table's baseline is -M prepared, as for the other rows
+                base += 10 ** 12
+                e_rps = run_pgbench(*scripts[row["name"]], conns, base, mode="extended")
+                base += 10 ** 12
+                b_name = "pgbench -M prepared, its statement"
+                b_rps = run_pgbench(*scripts[row["name"]], conns, base)
+                extra = {"baseline_extended_rps": None if e_rps is None else round(e_rps, 1),
+                         "ratio_extended": round(s["rps"] / e_rps, 3) if e_rps else None}
+                log(f"{row['name']} at {conns}: pgbench -M extended {fmt(e_rps, '.1f')} tps, "
+                    f"ratio {fmt(extra['ratio_extended'], '.3f')}")
+            elif row.get("stmt") and conns > 1:
                 base += 10 ** 12
                 b_name = f"pgbench -M prepared {row['stmt']}"
                 b_rps = run_pgbench(*scripts[row["name"]], conns, base)
@@ -843,10 +1052,12 @@ def main():
                 base_bad += b["status"] + b["socket_errors"]
                 b_rps = b["rps"] or None
             elif row.get("same_run"):
-                b_name = f"{row['same_run']}, interleaved"
-                b = next((r for r in table if r["name"] == row["same_run"] and
+                # compare: the row it is compared with when that one ran
+                ref = row.get("compare") if row.get("compare") in names else row["same_run"]
+                b_name = f"{ref}, interleaved"
+                b = next((r for r in table if r["name"] == ref and
                           r["connections"] == conns), None)
-                b_rps = b["rps"] if b and row["same_run"] in names else None
+                b_rps = b["rps"] if b and ref in names else None
             elif row["name"] == "bulk_add_10000":
                 b_name = "psql, the insert alone"
                 b_rps = 1000.0 / bulk_ms if conns == 1 else None
@@ -862,6 +1073,7 @@ def main():
                    "ratio": None if not b_rps else round(s["rps"] / b_rps, 3)}
             if "window_rps" in s:  # run_interleaved()'s, in the order run
                 rec["window_rps"] = s["window_rps"]
+            rec.update(extra)
             table.append(rec)
             print(f"  {rec['name']:<24} c={conns:<3} {rec['rps']:>9.1f} req/s  p50 "
                   f"{rec['p50_ms']:>8.2f} ms  p99 {rec['p99_ms']:>8.2f} ms  "

@@ -9,6 +9,8 @@
 --   {GROUP}   a group's id (the sequence walks the groups)
 --   {IDS}     BENCH_N quoted user ids; with {GROUP}, never the same pair twice
 --   {CURSOR}  a page cursor of the big group
+--   {NAME}    an existing user's username ("load" .. n: the loaded users)
+--   {START}   a SCIM startIndex of a page of 100 within the loaded users
 --
 -- Settings come from the environment (bench.py sets them): BENCH_METHOD,
 -- BENCH_PATH, BENCH_BODY_FILE, BENCH_TOKEN, BENCH_CTYPE, BENCH_DATA (a
@@ -116,6 +118,10 @@ local function fill(t, seq)
 			return ids(seq)
 		elseif k == "CURSOR" then
 			return cursors[seq % #cursors + 1]
+		elseif k == "NAME" then
+			return "load" .. ((seq * 7919) % #users + 1)
+		elseif k == "START" then
+			return tostring((seq * 7919) % math.max(1, #users - 99) + 1)
 		end
 		return nil
 	end))
