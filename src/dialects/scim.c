@@ -29,11 +29,10 @@ scim_send(struct http_req *req, struct http_resp *resp, int status,
 	json_encode(&resp->body, v);
 }
 
-void
-scim_error(struct http_req *req, struct http_resp *resp, int status,
-    const char *scim_type, const char *detail)
+struct value *
+scim_error_value(struct arena *a, int status, const char *scim_type,
+    const char *detail)
 {
-	struct arena *a = req->arena;
 	struct value *v = value_object(a), *s = value_array(a);
 
 	value_push(a, s, value_cstr(a, SCIM_URN_ERROR));
@@ -43,7 +42,15 @@ scim_error(struct http_req *req, struct http_resp *resp, int status,
 	value_set(a, v, "detail", value_cstr(a, detail));
 	value_set(a, v, "status", value_cstr(a, arena_sprintf(a, "%d",
 	    status)));
-	scim_send(req, resp, status, v);
+	return v;
+}
+
+void
+scim_error(struct http_req *req, struct http_resp *resp, int status,
+    const char *scim_type, const char *detail)
+{
+	scim_send(req, resp, status, scim_error_value(req->arena, status,
+	    scim_type, detail));
 	if (status == 401)
 		http_resp_header(resp, "WWW-Authenticate",
 		    "Bearer realm=\"rosterd\"");

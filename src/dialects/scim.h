@@ -81,6 +81,9 @@ extern const struct dialect dialect_scim;
 /* Sends the RFC 7644 §3.12 error; scim_type may be NULL. */
 void scim_error(struct http_req *req, struct http_resp *resp, int status,
     const char *scim_type, const char *detail);
+/* The RFC 7644 §3.12 error object itself; scim_type may be NULL. */
+struct value *scim_error_value(struct arena *a, int status,
+    const char *scim_type, const char *detail);
 /* Maps a failed statement to 503/500 (a conflict is the caller's). */
 void scim_db_error(struct http_req *req, struct http_resp *resp,
     enum db_status st);
