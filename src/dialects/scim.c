@@ -1904,7 +1904,7 @@ scim_users_search(struct http_req *req, struct http_resp *resp)
 	struct scim_listq q;
 
 	if (scim_listq_body(req, resp, &q) == 0)
-		scim_users_answer(req, resp, &q);
+		scim_res_answer(req, resp, &scim_type_user, &q);
 }
 
 /* POST /Groups/.search */
@@ -1914,7 +1914,7 @@ scim_groups_search(struct http_req *req, struct http_resp *resp)
 	struct scim_listq q;
 
 	if (scim_listq_body(req, resp, &q) == 0)
-		scim_groups_answer(req, resp, &q);
+		scim_res_answer(req, resp, &scim_type_group, &q);
 }
 
 /*
@@ -1934,12 +1934,14 @@ scim_search_root(struct http_req *req, struct http_resp *resp)
 	    scim_cursor_offset(req, resp, &q, &off) != 0)
 		return;
 	first = off;
-	ru = scim_users_query(req, resp, &q, off, q.count, 1, &tu, &u, &nu);
+	ru = scim_res_query(req, resp, &scim_type_user, &q, off, q.count, 1,
+	    &tu, &u, &nu);
 	if (ru < 0)
 		return;
 	lim = q.count - (long)nu;
 	off = off > tu ? off - tu : 0;
-	rg = scim_groups_query(req, resp, &q, off, lim, 1, &tg, &g, &ng);
+	rg = scim_res_query(req, resp, &scim_type_group, &q, off, lim, 1, &tg,
+	    &g, &ng);
 	if (rg < 0)
 		return;
 	if (ru == 1 && rg == 1) {
