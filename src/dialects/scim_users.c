@@ -136,6 +136,26 @@ put_str(struct arena *a, struct value *o, const char *key, const char *s)
 		scim_obj_put(a, o, key, value_cstr(a, s));
 }
 
+/*
+ * Sets o[key] to [{"value": s, "primary": true}] when s is not NULL and
+ * o has no key (the column of a User whose client sent no such array).
+ */
+static void
+put_primary(struct arena *a, struct value *o, const char *key,
+    const char *s)
+{
+	struct value *arr, *x;
+
+	if (s == NULL || scim_obj_get(o, key) != NULL)
+		return;
+	x = value_object(a);
+	value_set(a, x, "value", value_cstr(a, s));
+	value_set(a, x, "primary", value_bool(a, 1));
+	arr = value_array(a);
+	value_push(a, arr, x);
+	scim_obj_put(a, o, key, arr);
+}
+
 /* The User of row `row` (columns of DB_SCIM_USER_COLS). */
 static struct value *
 user_from_row(struct http_req *req, const PGresult *r, int row)
@@ -161,24 +181,8 @@ user_from_row(struct http_req *req, const PGresult *r, int row)
 	put_str(a, name, "familyName", db_get(r, row, "last_name"));
 	if (name->u.obj.n == 0)
 		scim_obj_del(st, "name");
-	if ((v = db_get(r, row, "email")) != NULL &&
-	    scim_obj_get(st, "emails") == NULL) {
-		x = value_object(a);
-		value_set(a, x, "value", value_cstr(a, v));
-		value_set(a, x, "primary", value_bool(a, 1));
-		g = value_array(a);
-		value_push(a, g, x);
-		scim_obj_put(a, st, "emails", g);
-	}
-	if ((v = db_get(r, row, "phone")) != NULL &&
-	    scim_obj_get(st, "phoneNumbers") == NULL) {
-		x = value_object(a);
-		value_set(a, x, "value", value_cstr(a, v));
-		value_set(a, x, "primary", value_bool(a, 1));
-		g = value_array(a);
-		value_push(a, g, x);
-		scim_obj_put(a, st, "phoneNumbers", g);
-	}
+	put_primary(a, st, "emails", db_get(r, row, "email"));
+	put_primary(a, st, "phoneNumbers", db_get(r, row, "phone"));
 	v = db_get(r, row, "is_active");
 	scim_obj_put(a, st, "active", value_bool(a, v != NULL &&
 	    strcmp(v, "t") == 0));
