@@ -257,12 +257,15 @@ struct scim_type {
 	size_t		 nsort;
 	const char	*table, *alias;	/* "users", "u" */
 	const char	*tiebreak;	/* ORDER BY after sortBy: "u.id" */
-	const char	*deflt;		/* without sortBy: "u.created_at, u.id" */
-	enum stmt	 del;		/* $1 tenant, $2 id, $3 actor, $4 request
-					 * id, $5 If-Match: found, deleted */
+	const char	*deflt;		/* without: "u.created_at, u.id" */
+	/*
+	 * DELETE: $1 tenant, $2 id, $3 actor, $4 request id, $5 If-Match;
+	 * it returns found and deleted.
+	 */
+	enum stmt	 del;
 	/* The select list of a page's rows (alias' columns). */
 	const char	*(*cols)(const struct scim_listq *q);
-	/* The resource of row `row` of a result of cols or get. */
+	/* The resource of row `row` (the type's columns) of r. */
 	struct value	*(*from_row)(struct http_req *req, const PGresult *r,
 			    int row);
 };
