@@ -29,11 +29,10 @@ scim_send(struct http_req *req, struct http_resp *resp, int status,
 	json_encode(&resp->body, v);
 }
 
-void
-scim_error(struct http_req *req, struct http_resp *resp, int status,
-    const char *scim_type, const char *detail)
+struct value *
+scim_error_value(struct arena *a, int status, const char *scim_type,
+    const char *detail)
 {
-	struct arena *a = req->arena;
 	struct value *v = value_object(a), *s = value_array(a);
 
 	value_push(a, s, value_cstr(a, SCIM_URN_ERROR));
@@ -43,7 +42,15 @@ scim_error(struct http_req *req, struct http_resp *resp, int status,
 	value_set(a, v, "detail", value_cstr(a, detail));
 	value_set(a, v, "status", value_cstr(a, arena_sprintf(a, "%d",
 	    status)));
-	scim_send(req, resp, status, v);
+	return v;
+}
+
+void
+scim_error(struct http_req *req, struct http_resp *resp, int status,
+    const char *scim_type, const char *detail)
+{
+	scim_send(req, resp, status, scim_error_value(req->arena, status,
+	    scim_type, detail));
 	if (status == 401)
 		http_resp_header(resp, "WWW-Authenticate",
 		    "Bearer realm=\"rosterd\"");
@@ -1897,7 +1904,7 @@ scim_users_search(struct http_req *req, struct http_resp *resp)
 	struct scim_listq q;
 
 	if (scim_listq_body(req, resp, &q) == 0)
-		scim_users_answer(req, resp, &q);
+		scim_res_answer(req, resp, &scim_type_user, &q);
 }
 
 /* POST /Groups/.search */
@@ -1907,7 +1914,7 @@ scim_groups_search(struct http_req *req, struct http_resp *resp)
 	struct scim_listq q;
 
 	if (scim_listq_body(req, resp, &q) == 0)
-		scim_groups_answer(req, resp, &q);
+		scim_res_answer(req, resp, &scim_type_group, &q);
 }
 
 /*
@@ -1927,12 +1934,14 @@ scim_search_root(struct http_req *req, struct http_resp *resp)
 	    scim_cursor_offset(req, resp, &q, &off) != 0)
 		return;
 	first = off;
-	ru = scim_users_query(req, resp, &q, off, q.count, 1, &tu, &u, &nu);
+	ru = scim_res_query(req, resp, &scim_type_user, &q, off, q.count, 1,
+	    &tu, &u, &nu);
 	if (ru < 0)
 		return;
 	lim = q.count - (long)nu;
 	off = off > tu ? off - tu : 0;
-	rg = scim_groups_query(req, resp, &q, off, lim, 1, &tg, &g, &ng);
+	rg = scim_res_query(req, resp, &scim_type_group, &q, off, lim, 1, &tg,
+	    &g, &ng);
 	if (rg < 0)
 		return;
 	if (ru == 1 && rg == 1) {
@@ -2037,15 +2046,6 @@ schema_json(struct http_req *req, const struct scim_schema *sc)
 	return v;
 }
 
-static const struct scim_schema *const all_schemas[] = {
-	&scim_schema_user, &scim_schema_ent, &scim_schema_group,
-	&scim_schema_rgroup,
-};
-
-static const struct scim_rtype *const all_rtypes[] = {
-	&scim_rt_user, &scim_rt_group,
-};
-
 static struct value *
 rtype_json(struct http_req *req, const struct scim_rtype *rt)
 {
@@ -2124,58 +2124,93 @@ scim_spc(struct http_req *req, struct http_resp *resp)
 	scim_send(req, resp, 200, v);
 }
 
+/* A discovery resource: a resource type or a schema. */
+struct disco {
+	const struct scim_rtype *rt;
+	const struct scim_schema *sc;
+};
+
+static const struct disco all_rtypes[] = {
+	{ &scim_rt_user, NULL }, { &scim_rt_group, NULL },
+};
+
+static const struct disco all_schemas[] = {
+	{ NULL, &scim_schema_user }, { NULL, &scim_schema_ent },
+	{ NULL, &scim_schema_group }, { NULL, &scim_schema_rgroup },
+};
+
+/* d's id: a resource type's name, a schema's URN. */
+static const char *
+disco_id(const struct disco *d)
+{
+	return d->rt != NULL ? d->rt->name : d->sc->urn;
+}
+
+static struct value *
+disco_json(struct http_req *req, const struct disco *d)
+{
+	return d->rt != NULL ? rtype_json(req, d->rt) :
+	    schema_json(req, d->sc);
+}
+
+/* Sends d[0..n) as a ListResponse. */
+static void
+disco_list(struct http_req *req, struct http_resp *resp,
+    const struct disco *d, size_t n)
+{
+	struct value **items;
+	size_t i;
+
+	items = arena_allocarray(req->arena, n, sizeof(*items));
+	for (i = 0; i < n; i++)
+		items[i] = disco_json(req, &d[i]);
+	scim_send_list(req, resp, n, 1, items, n);
+}
+
+/*
+ * Sends the one of d[0..n) whose id is the path's {id} (without regard
+ * to case), else a 404 naming noun.
+ */
+static void
+disco_get(struct http_req *req, struct http_resp *resp,
+    const struct disco *d, size_t n, const char *noun)
+{
+	const char *id = http_req_param(req, "id");
+	size_t i;
+
+	for (i = 0; id != NULL && i < n; i++)
+		if (strcasecmp(disco_id(&d[i]), id) == 0) {
+			scim_send(req, resp, 200, disco_json(req, &d[i]));
+			return;
+		}
+	scim_error(req, resp, 404, NULL, arena_sprintf(req->arena,
+	    "No %s has this id.", noun));
+}
+
 void
 scim_rtypes(struct http_req *req, struct http_resp *resp)
 {
-	struct value *items[RS_ARRAY_LEN(all_rtypes)];
-	size_t i;
-
-	for (i = 0; i < RS_ARRAY_LEN(all_rtypes); i++)
-		items[i] = rtype_json(req, all_rtypes[i]);
-	scim_send_list(req, resp, RS_ARRAY_LEN(all_rtypes), 1, items,
-	    RS_ARRAY_LEN(all_rtypes));
+	disco_list(req, resp, all_rtypes, RS_ARRAY_LEN(all_rtypes));
 }
 
 void
 scim_rtype_get(struct http_req *req, struct http_resp *resp)
 {
-	const char *id = http_req_param(req, "id");
-	size_t i;
-
-	for (i = 0; id != NULL && i < RS_ARRAY_LEN(all_rtypes); i++)
-		if (strcasecmp(all_rtypes[i]->name, id) == 0) {
-			scim_send(req, resp, 200, rtype_json(req,
-			    all_rtypes[i]));
-			return;
-		}
-	scim_error(req, resp, 404, NULL, "No resource type has this id.");
+	disco_get(req, resp, all_rtypes, RS_ARRAY_LEN(all_rtypes),
+	    "resource type");
 }
 
 void
 scim_schemas(struct http_req *req, struct http_resp *resp)
 {
-	struct value *items[RS_ARRAY_LEN(all_schemas)];
-	size_t i;
-
-	for (i = 0; i < RS_ARRAY_LEN(all_schemas); i++)
-		items[i] = schema_json(req, all_schemas[i]);
-	scim_send_list(req, resp, RS_ARRAY_LEN(all_schemas), 1, items,
-	    RS_ARRAY_LEN(all_schemas));
+	disco_list(req, resp, all_schemas, RS_ARRAY_LEN(all_schemas));
 }
 
 void
 scim_schema_get(struct http_req *req, struct http_resp *resp)
 {
-	const char *id = http_req_param(req, "id");
-	size_t i;
-
-	for (i = 0; id != NULL && i < RS_ARRAY_LEN(all_schemas); i++)
-		if (strcasecmp(all_schemas[i]->urn, id) == 0) {
-			scim_send(req, resp, 200, schema_json(req,
-			    all_schemas[i]));
-			return;
-		}
-	scim_error(req, resp, 404, NULL, "No schema has this id.");
+	disco_get(req, resp, all_schemas, RS_ARRAY_LEN(all_schemas),
+	    "schema");
 }
 
 void

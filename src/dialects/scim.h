@@ -1,7 +1,8 @@
 /*
  * scim.h: the SCIM 2.0 dialect (RFC 7643, RFC 7644): what scim.c
  * (errors, bodies, discovery, schemas, PATCH machinery, projection),
- * scim_users.c and scim_groups.c share.
+ * scim_resource.c (what Users and Groups do alike), scim_users.c and
+ * scim_groups.c share.
  */
 #ifndef ROSTERD_SCIM_H
 #define ROSTERD_SCIM_H
@@ -80,6 +81,9 @@ extern const struct dialect dialect_scim;
 
 /* Sends the RFC 7644 §3.12 error; scim_type may be NULL. */
 void scim_error(struct http_req *req, struct http_resp *resp, int status,
+    const char *scim_type, const char *detail);
+/* The RFC 7644 §3.12 error object itself; scim_type may be NULL. */
+struct value *scim_error_value(struct arena *a, int status,
     const char *scim_type, const char *detail);
 /* Maps a failed statement to 503/500 (a conflict is the caller's). */
 void scim_db_error(struct http_req *req, struct http_resp *resp,
@@ -240,21 +244,85 @@ void scim_users_search(struct http_req *req, struct http_resp *resp);
 void scim_groups_search(struct http_req *req, struct http_resp *resp);
 
 /*
- * scim_users.c, scim_groups.c: a page (offset, limit) of the list q
- * asks for, projected: 0 with *total, *items and *n; 1 (lenient) the
- * filter names attributes the type lacks (nothing matches); -1 with the
- * error sent.  *_answer sends q's page as a ListResponse.
+ * A resource type as scim_resource.c's handlers see it: scim_users.c
+ * and scim_groups.c each define one (scim_type_user, scim_type_group).
+ * The SQL fragments are fixed text; none comes from a request.
  */
-int scim_users_query(struct http_req *req, struct http_resp *resp,
-    const struct scim_listq *q, long offset, long limit, int lenient,
-    long *total, struct value ***items, size_t *n) RS_MUSTCHECK;
-void scim_users_answer(struct http_req *req, struct http_resp *resp,
-    const struct scim_listq *q);
-int scim_groups_query(struct http_req *req, struct http_resp *resp,
-    const struct scim_listq *q, long offset, long limit, int lenient,
-    long *total, struct value ***items, size_t *n) RS_MUSTCHECK;
-void scim_groups_answer(struct http_req *req, struct http_resp *resp,
-    const struct scim_listq *q);
+struct scim_type {
+	const char	*noun;		/* "user": in messages */
+	const struct scim_rtype *rt;	/* its schemas and endpoint */
+	const struct scim_sqlattr *map;	/* what a filter may name */
+	size_t		 nmap;
+	const struct scim_sort *sort;	/* what sortBy may name */
+	size_t		 nsort;
+	const char	*table, *alias;	/* "users", "u" */
+	const char	*tiebreak;	/* ORDER BY after sortBy: "u.id" */
+	const char	*deflt;		/* without: "u.created_at, u.id" */
+	/*
+	 * DELETE: $1 tenant, $2 id, $3 actor, $4 request id, $5 If-Match;
+	 * it returns found and deleted.
+	 */
+	enum stmt	 del;
+	/* The select list of a page's rows (alias' columns). */
+	const char	*(*cols)(const struct scim_listq *q);
+	/* The resource of row `row` (the type's columns) of r. */
+	struct value	*(*from_row)(struct http_req *req, const PGresult *r,
+			    int row);
+};
+extern const struct scim_type scim_type_user, scim_type_group;
+
+/* scim_resource.c: what Users and Groups do alike. */
+/* A 404: no resource of t has this id. */
+void scim_res_missing(struct http_req *req, struct http_resp *resp,
+    const struct scim_type *t);
+/* A 412: the resource changed since the version in If-Match. */
+void scim_res_changed(struct http_req *req, struct http_resp *resp,
+    const struct scim_type *t);
+/*
+ * A PATCH that found no version to write over: 412 with If-Match, else
+ * 503 (it kept changing).
+ */
+void scim_res_gave_up(struct http_req *req, struct http_resp *resp,
+    const struct scim_type *t, const char *ifm);
+/* A 204 without a body. */
+void scim_no_content(struct http_resp *resp);
+/* Reads resource id with statement stmt: the row, or NULL (sent). */
+PGresult *scim_res_read(struct http_req *req, struct http_resp *resp,
+    const struct scim_type *t, enum stmt stmt, const char *id);
+/*
+ * Row 0 of r as the resource, normalised, with the PatchOp body applied
+ * and normalised again; NULL with the error sent.
+ */
+struct value *scim_res_patched(struct http_req *req, struct http_resp *resp,
+    const struct scim_type *t, const PGresult *r, const struct value *body,
+    scim_patch_hook hook, void *ctx);
+/* The meta of row `row` (created, updated, version columns) of id. */
+struct value *scim_res_meta(struct http_req *req, const struct scim_type *t,
+    const PGresult *r, int row, const char *id);
+/* Sends res (row 0 of r) with its ETag, and its Location on 201. */
+void scim_res_send(struct http_req *req, struct http_resp *resp,
+    const struct scim_type *t, int status, const PGresult *r,
+    const struct value *res);
+/*
+ * A page (offset, limit) of the list q asks for, projected: 0 with
+ * *total, *items and *n; 1 (lenient) the filter names attributes t
+ * lacks (nothing matches); -1 with the error sent.
+ */
+int scim_res_query(struct http_req *req, struct http_resp *resp,
+    const struct scim_type *t, const struct scim_listq *q, long offset,
+    long limit, int lenient, long *total, struct value ***items,
+    size_t *n) RS_MUSTCHECK;
+/* Sends q's page as a ListResponse. */
+void scim_res_answer(struct http_req *req, struct http_resp *resp,
+    const struct scim_type *t, const struct scim_listq *q);
+/* GET /{Users,Groups}?filter=&startIndex=&count=&sortBy=&sortOrder=... */
+void scim_res_list(struct http_req *req, struct http_resp *resp,
+    const struct scim_type *t);
+/* DELETE /{Users,Groups}/{id} */
+void scim_res_delete(struct http_req *req, struct http_resp *resp,
+    const struct scim_type *t);
+/* Stored JSON (rosterd wrote it): its value, or NULL. */
+struct value *scim_stored_json(struct arena *a, const char *s);
 
 /* scim_users.c */
 void scim_users_create(struct http_req *req, struct http_resp *resp);

@@ -139,19 +139,12 @@ resp_header(const struct http_resp *r, const char *name)
 static struct value *
 op_error(struct arena *a, int status, const char *type, const char *detail)
 {
-	struct value *r = value_object(a), *e = value_object(a), *s;
+	struct value *r = value_object(a);
 
-	s = value_array(a);
-	value_push(a, s, value_cstr(a, SCIM_URN_ERROR));
-	value_set(a, e, "schemas", s);
-	if (type != NULL)
-		value_set(a, e, "scimType", value_cstr(a, type));
-	value_set(a, e, "detail", value_cstr(a, detail));
-	value_set(a, e, "status", value_cstr(a, arena_sprintf(a, "%d",
-	    status)));
 	value_set(a, r, "status", value_cstr(a, arena_sprintf(a, "%d",
 	    status)));
-	value_set(a, r, "response", e);
+	value_set(a, r, "response", scim_error_value(a, status, type,
+	    detail));
 	return r;
 }
 

@@ -44,11 +44,6 @@ static const struct scim_sort group_sort[] = {
 	{ "meta.lastModified", "g.updated_at" },
 };
 
-static const struct fmt_limits stored_limits = {
-	.max_depth = 64, .max_items = 1000000, .max_string = 1 << 24,
-	.max_nodes = 10000000,
-};
-
 /* Bodies of up to SCIM_MAX_MEMBERS members (nginx caps the bytes). */
 static const struct fmt_limits group_limits = {
 	.max_depth = 16, .max_items = SCIM_MAX_MEMBERS + 64,
@@ -57,18 +52,6 @@ static const struct fmt_limits group_limits = {
 
 static const char *const kinds[] = { "security", "user", "admin",
 	"privilege" };
-
-static struct value *
-decode_json(struct arena *a, const char *s)
-{
-	struct fmt_error err;
-	struct value *v;
-
-	if (s == NULL || json_decode(a, s, strlen(s), &stored_limits, &v,
-	    &err) != FMT_OK)
-		return NULL;
-	return v;
-}
 
 /* The Group of row `row` (DB_SCIM_GROUP_COLS and members, or NULL). */
 static struct value *
@@ -79,7 +62,7 @@ group_from_row(struct http_req *req, const PGresult *r, int row)
 	const char *id = db_get(r, row, "id"), *base = scim_base(req);
 	size_t i;
 
-	st = decode_json(a, db_get(r, row, "scim"));
+	st = scim_stored_json(a, db_get(r, row, "scim"));
 	if (st == NULL || st->type != VALUE_OBJECT)
 		st = value_object(a);
 	s = value_array(a);
@@ -102,7 +85,7 @@ group_from_row(struct http_req *req, const PGresult *r, int row)
 			continue;
 		value_set(a, out, k, st->u.obj.members[i].val);
 	}
-	m = decode_json(a, db_get(r, row, "members"));
+	m = scim_stored_json(a, db_get(r, row, "members"));
 	if (m != NULL && m->type == VALUE_ARRAY) {
 		for (i = 0; i < m->u.arr.n; i++) {
 			x = m->u.arr.items[i];
@@ -116,16 +99,8 @@ group_from_row(struct http_req *req, const PGresult *r, int row)
 	value_set(a, x, "kind", value_cstr(a, db_get(r, row, "kind")));
 	value_set(a, x, "code", value_cstr(a, db_get(r, row, "code")));
 	value_set(a, out, SCIM_URN_RGROUP, x);
-	x = value_object(a);
-	value_set(a, x, "resourceType", value_cstr(a, "Group"));
-	value_set(a, x, "created", value_cstr(a, db_get(r, row, "created")));
-	value_set(a, x, "lastModified", value_cstr(a, db_get(r, row,
-	    "updated")));
-	value_set(a, x, "location", value_cstr(a, arena_sprintf(a,
-	    "%s/Groups/%s", base, id)));
-	value_set(a, x, "version", value_cstr(a, arena_sprintf(a, "W/\"%s\"",
-	    db_get(r, row, "version"))));
-	value_set(a, out, "meta", x);
+	value_set(a, out, "meta", scim_res_meta(req, &scim_type_group, r, row,
+	    id));
 	return out;
 }
 
@@ -136,12 +111,7 @@ send_group(struct http_req *req, struct http_resp *resp, int status,
 	struct value *g = group_from_row(req, r, 0);
 
 	scim_proj_apply(req->arena, p, &scim_rt_group, g);
-	scim_send(req, resp, status, g);
-	http_resp_header(resp, "ETag", arena_sprintf(req->arena, "W/\"%s\"",
-	    db_get(r, 0, "version")));
-	if (status == 201)
-		http_resp_header(resp, "Location", arena_sprintf(req->arena,
-		    "%s/Groups/%s", scim_base(req), db_get(r, 0, "id")));
+	scim_res_send(req, resp, &scim_type_group, status, r, g);
 }
 
 /* A growing list of canonical user ids. */
@@ -370,20 +340,8 @@ static PGresult *
 group_read(struct http_req *req, struct http_resp *resp, const char *id,
     int members)
 {
-	const char *params[2] = { req->tenant, id };
-	enum db_status st;
-	PGresult *r;
-
-	if ((r = scim_exec(req, members ? STMT_SCIM_GROUP_GET :
-	    STMT_SCIM_GROUP_HEAD, params, &st, NULL)) == NULL) {
-		scim_db_error(req, resp, st);
-		return NULL;
-	}
-	if (PQntuples(r) != 1) {
-		scim_error(req, resp, 404, NULL, "No group has this id.");
-		return NULL;
-	}
-	return r;
+	return scim_res_read(req, resp, &scim_type_group, members ?
+	    STMT_SCIM_GROUP_GET : STMT_SCIM_GROUP_HEAD, id);
 }
 
 /* GET /Groups/{id} */
@@ -436,7 +394,7 @@ group_update(struct http_req *req, struct http_resp *resp, const char *id,
 		return -1;
 	}
 	if (PQntuples(r) != 1 || db_get(r, 0, "current_version") == NULL) {
-		scim_error(req, resp, 404, NULL, "No group has this id.");
+		scim_res_missing(req, resp, &scim_type_group);
 		return -1;
 	}
 	if (group_refused(req, resp, r))
@@ -465,8 +423,7 @@ scim_groups_put(struct http_req *req, struct http_resp *resp)
 	if (rc < 0)
 		return;
 	if (rc == 0) {
-		scim_error(req, resp, 412, NULL, "The group has changed since "
-		    "the version in If-Match.");
+		scim_res_changed(req, resp, &scim_type_group);
 		return;
 	}
 	if ((r = group_read(req, resp, id, !scim_proj_excludes(&p,
@@ -587,7 +544,6 @@ scim_groups_patch(struct http_req *req, struct http_resp *resp)
 	struct members_patch mp;
 	struct value *body, *res, *ext;
 	struct gcols c;
-	char err[160];
 	PGresult *r;
 	int attempt, rc;
 
@@ -601,28 +557,13 @@ scim_groups_patch(struct http_req *req, struct http_resp *resp)
 		if (ifm != NULL && strcmp(ifm, ver) != 0)
 			break;
 		if (scim_patch_empty(body)) {
-			resp->status = 204;
-			resp->content_type = NULL;
-			buf_reset(&resp->body);
-			return;
-		}
-		res = group_from_row(req, r, 0);
-		if (scim_normalize(req->arena, &scim_rt_group, res, err,
-		    sizeof(err)) != 0) {
-			scim_error(req, resp, 500, NULL,
-			    "An error has occurred.");
+			scim_no_content(resp);
 			return;
 		}
 		memset(&mp, 0, sizeof(mp));
-		if (scim_patch_apply(req, resp, &scim_rt_group, res, body,
-		    members_hook, &mp) != 0)
+		if ((res = scim_res_patched(req, resp, &scim_type_group, r,
+		    body, members_hook, &mp)) == NULL)
 			return;
-		if (scim_normalize(req->arena, &scim_rt_group, res, err,
-		    sizeof(err)) != 0) {
-			scim_error(req, resp, 400, "invalidValue",
-			    arena_strdup(req->arena, err));
-			return;
-		}
 		ext = scim_obj_get(res, SCIM_URN_RGROUP);
 		if (scim_str(ext, "kind") == NULL ||
 		    scim_str(ext, "code") == NULL) {
@@ -648,158 +589,50 @@ scim_groups_patch(struct http_req *req, struct http_resp *resp)
 		if (rc < 0)
 			return;
 		if (rc == 1) {
-			resp->status = 204;
-			resp->content_type = NULL;
-			buf_reset(&resp->body);
+			scim_no_content(resp);
 			return;
 		}
 		if (ifm != NULL)
 			break;
 	}
-	if (ifm != NULL)
-		scim_error(req, resp, 412, NULL, "The group has changed since "
-		    "the version in If-Match.");
-	else {
-		http_resp_header(resp, "Retry-After", "1");
-		scim_error(req, resp, 503, NULL, "The group kept changing "
-		    "while this PATCH was applied; retry.");
-	}
+	scim_res_gave_up(req, resp, &scim_type_group, ifm);
 }
 
 /* DELETE /Groups/{id} */
 void
 scim_groups_delete(struct http_req *req, struct http_resp *resp)
 {
-	const char *params[5], *id;
-	enum db_status st;
-	PGresult *r;
-
-	if ((id = scim_path_id(req, resp, "group")) == NULL)
-		return;
-	params[0] = req->tenant;
-	params[1] = id;
-	params[2] = scim_actor(req);
-	params[3] = req->audit_request_id;
-	params[4] = scim_if_match(req);
-	if ((r = scim_exec(req, STMT_SCIM_GROUP_DELETE, params, &st,
-	    NULL)) == NULL) {
-		scim_db_error(req, resp, st);
-		return;
-	}
-	if (!(PQntuples(r) == 1 && strcmp(db_get(r, 0, "found"), "t") == 0)) {
-		scim_error(req, resp, 404, NULL, "No group has this id.");
-		return;
-	}
-	if (strcmp(db_get(r, 0, "deleted"), "t") != 0) {
-		scim_error(req, resp, 412, NULL, "The group has changed since "
-		    "the version in If-Match.");
-		return;
-	}
-	resp->status = 204;
-	resp->content_type = NULL;
-	buf_reset(&resp->body);
+	scim_res_delete(req, resp, &scim_type_group);
 }
 
-/*
- * A page of the list q asks for.  See scim.h.  The total and the page
- * come from one statement; the filter's values are its parameters.  The
- * select list (members) is computed for the page's rows only, not for
- * the rows OFFSET skips.
- */
-int
-scim_groups_query(struct http_req *req, struct http_resp *resp,
-    const struct scim_listq *q, long offset, long limit, int lenient,
-    long *total, struct value ***items, size_t *n)
+/* The select list of a page of Groups: members unless left out. */
+static const char *
+group_cols_sql(const struct scim_listq *q)
 {
-	const struct app *app = req->ctx;
-	struct buf w, sql, o;
-	const char **params;
-	char off[24], lim[24];
-	enum db_status st;
-	PGresult *r;
-	int np = 3, i, rows, rc;
-
-	*total = 0;
-	*items = NULL;
-	*n = 0;
-	buf_init(&o, req->arena);
-	buf_init(&w, req->arena);
-	if (scim_order(req, resp, q->sort_by, q->sort_order, lenient,
-	    SCIM_URN_GROUP, group_sort, RS_ARRAY_LEN(group_sort), "g.id",
-	    "g.created_at, g.id", &o) != 0)
-		return -1;
-	snprintf(off, sizeof(off), "%ld", offset);
-	snprintf(lim, sizeof(lim), "%ld", limit > 0 ? limit : 0);
-	params = arena_allocarray(req->arena, 3, sizeof(*params));
-	params[0] = req->tenant;
-	params[1] = off;
-	params[2] = lim;
-	rc = scim_where(req, resp, q->filter, group_map,
-	    RS_ARRAY_LEN(group_map), 4, lenient, &w, &params, &np);
-	if (rc < 0)
-		return -1;
-	if (rc == 2)
-		return 1;
-	buf_init(&sql, req->arena);
-	buf_printf(&sql, "SELECT t.total, t.tenant_ok, x.* FROM"
-	    " (SELECT count(*) AS total, (SELECT EXISTS (SELECT 1"
-	    "  FROM tenants WHERE id = $1::uuid)) AS tenant_ok"
-	    "  FROM groups g WHERE g.tenant_id = $1::uuid%s) AS t"
-	    " LEFT JOIN LATERAL (SELECT " DB_SCIM_GROUP_COLS ", %s"
-	    " FROM (SELECT * FROM groups g WHERE g.tenant_id = $1::uuid%s%s"
-	    " OFFSET $2::bigint LIMIT $3::bigint) AS g%s) AS x ON true",
-	    w.p != NULL ? w.p : "",
-	    scim_proj_excludes(&q->proj, "members") ?
-	    "NULL::json AS members" : DB_SCIM_GROUP_MEMBERS,
-	    w.p != NULL ? w.p : "", o.p, o.p);
-	if ((r = db_exec_sql(app->db, req->arena, sql.p, np, params,
-	    &st)) == NULL) {
-		if (st == DB_INVALID)
-			scim_error(req, resp, 400, "invalidFilter", "A value "
-			    "in the filter does not fit its attribute.");
-		else
-			scim_db_error(req, resp, st);
-		return -1;
-	}
-	rows = PQntuples(r);
-	if (rows < 1 || strcmp(db_get(r, 0, "tenant_ok"), "t") != 0) {
-		scim_error(req, resp, 404, NULL, "No tenant has this id.");
-		return -1;
-	}
-	*total = atol(db_get(r, 0, "total"));
-	*items = arena_allocarray(req->arena, (size_t)rows + 1,
-	    sizeof(**items));
-	for (i = 0; i < rows && db_get(r, i, "id") != NULL; i++) {
-		(*items)[i] = group_from_row(req, r, i);
-		scim_proj_apply(req->arena, &q->proj, &scim_rt_group,
-		    (*items)[i]);
-	}
-	*n = (size_t)i;
-	return 0;
+	if (scim_proj_excludes(&q->proj, "members"))
+		return DB_SCIM_GROUP_COLS ", NULL::json AS members";
+	return DB_SCIM_GROUP_COLS ", " DB_SCIM_GROUP_MEMBERS;
 }
 
-void
-scim_groups_answer(struct http_req *req, struct http_resp *resp,
-    const struct scim_listq *q)
-{
-	struct value **items;
-	long total, off;
-	size_t n;
-
-	if (!scim_tenant_ok(req, resp) ||
-	    scim_cursor_offset(req, resp, q, &off) != 0 ||
-	    scim_groups_query(req, resp, q, off, q->count, 0, &total, &items,
-	    &n) != 0)
-		return;
-	scim_send_page(req, resp, q, total, off, items, n);
-}
+const struct scim_type scim_type_group = {
+	.noun = "group",
+	.rt = &scim_rt_group,
+	.map = group_map,
+	.nmap = RS_ARRAY_LEN(group_map),
+	.sort = group_sort,
+	.nsort = RS_ARRAY_LEN(group_sort),
+	.table = "groups",
+	.alias = "g",
+	.tiebreak = "g.id",
+	.deflt = "g.created_at, g.id",
+	.del = STMT_SCIM_GROUP_DELETE,
+	.cols = group_cols_sql,
+	.from_row = group_from_row,
+};
 
 /* GET /Groups?filter=&startIndex=&count=&sortBy=&sortOrder=&attributes= */
 void
 scim_groups_list(struct http_req *req, struct http_resp *resp)
 {
-	struct scim_listq q;
-
-	if (scim_listq_query(req, resp, &q) == 0)
-		scim_groups_answer(req, resp, &q);
+	scim_res_list(req, resp, &scim_type_group);
 }

@@ -12,6 +12,15 @@
 #define AR(n, f, d, r)		{ n, SA_REF, f, d, NULL, 0, NULL, r }
 #define AX(n, f, d, s) \
 	{ n, SA_COMPLEX, f, d, s, RS_ARRAY_LEN(s), NULL, NULL }
+/*
+ * display, type (its description and canonical values) and primary:
+ * the sub-attributes a multi-valued attribute has besides its value
+ * (RFC 7643 §2.4).
+ */
+#define AMULTI(td, c, pd) \
+	A("display", SA_STRING, 0, "A human-readable name."), \
+	AC("type", SA_STRING, 0, td, c), \
+	A("primary", SA_BOOL, 0, pd)
 
 static const char *const ref_user[] = { "User", NULL };
 static const char *const ref_group[] = { "Group", NULL };
@@ -40,32 +49,24 @@ static const struct scim_attr name_sub[] = {
 
 static const struct scim_attr email_sub[] = {
 	A("value", SA_STRING, 0, "The e-mail address."),
-	A("display", SA_STRING, 0, "A human-readable name."),
-	AC("type", SA_STRING, 0, "A label: work, home, other.", email_types),
-	A("primary", SA_BOOL, 0, "The primary address (also the user's "
-	    "email)."),
+	AMULTI("A label: work, home, other.", email_types, "The primary "
+	    "address (also the user's email)."),
 };
 
 static const struct scim_attr phone_sub[] = {
 	A("value", SA_STRING, 0, "The phone number."),
-	A("display", SA_STRING, 0, "A human-readable name."),
-	AC("type", SA_STRING, 0, "A label.", phone_types),
-	A("primary", SA_BOOL, 0, "The primary number (also the user's "
-	    "phone)."),
+	AMULTI("A label.", phone_types, "The primary number (also the "
+	    "user's phone)."),
 };
 
 static const struct scim_attr im_sub[] = {
 	A("value", SA_STRING, 0, "The instant messaging address."),
-	A("display", SA_STRING, 0, "A human-readable name."),
-	AC("type", SA_STRING, 0, "A label.", im_types),
-	A("primary", SA_BOOL, 0, "The primary address."),
+	AMULTI("A label.", im_types, "The primary address."),
 };
 
 static const struct scim_attr photo_sub[] = {
 	AR("value", 0, "The URL of the image.", ref_external),
-	A("display", SA_STRING, 0, "A human-readable name."),
-	AC("type", SA_STRING, 0, "A label.", photo_types),
-	A("primary", SA_BOOL, 0, "The primary photo."),
+	AMULTI("A label.", photo_types, "The primary photo."),
 };
 
 static const struct scim_attr addr_sub[] = {
@@ -81,9 +82,7 @@ static const struct scim_attr addr_sub[] = {
 
 static const struct scim_attr vtp_sub[] = {
 	A("value", SA_STRING, 0, "The value."),
-	A("display", SA_STRING, 0, "A human-readable name."),
-	A("type", SA_STRING, 0, "A label."),
-	A("primary", SA_BOOL, 0, "The primary value."),
+	AMULTI("A label.", NULL, "The primary value."),
 };
 
 static const struct scim_attr user_groups_sub[] = {

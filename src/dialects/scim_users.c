@@ -91,12 +91,6 @@ static const struct scim_sort user_sort[] = {
 	{ "meta.lastModified", "u.updated_at" },
 };
 
-/* Limits for what rosterd itself stored. */
-static const struct fmt_limits stored_limits = {
-	.max_depth = 64, .max_items = 1000000, .max_string = 1 << 24,
-	.max_nodes = 10000000,
-};
-
 /* The column values of a normalised User, in statement order. */
 enum ucol {
 	UC_USERNAME = 0, UC_EXTERNAL, UC_FIRST, UC_LAST, UC_DISPLAY,
@@ -104,14 +98,13 @@ enum ucol {
 	UC_PASSWORD, UC_SCIM, UC__MAX
 };
 
+/* Stored JSON as an object (an empty one unless it is one). */
 static struct value *
 decode_stored(struct arena *a, const char *s)
 {
-	struct fmt_error err;
-	struct value *v;
+	struct value *v = scim_stored_json(a, s);
 
-	if (s == NULL || json_decode(a, s, strlen(s), &stored_limits, &v,
-	    &err) != FMT_OK || v->type != VALUE_OBJECT)
+	if (v == NULL || v->type != VALUE_OBJECT)
 		return value_object(a);
 	return v;
 }
@@ -143,6 +136,26 @@ put_str(struct arena *a, struct value *o, const char *key, const char *s)
 		scim_obj_put(a, o, key, value_cstr(a, s));
 }
 
+/*
+ * Sets o[key] to [{"value": s, "primary": true}] when s is not NULL and
+ * o has no key (the column of a User whose client sent no such array).
+ */
+static void
+put_primary(struct arena *a, struct value *o, const char *key,
+    const char *s)
+{
+	struct value *arr, *x;
+
+	if (s == NULL || scim_obj_get(o, key) != NULL)
+		return;
+	x = value_object(a);
+	value_set(a, x, "value", value_cstr(a, s));
+	value_set(a, x, "primary", value_bool(a, 1));
+	arr = value_array(a);
+	value_push(a, arr, x);
+	scim_obj_put(a, o, key, arr);
+}
+
 /* The User of row `row` (columns of DB_SCIM_USER_COLS). */
 static struct value *
 user_from_row(struct http_req *req, const PGresult *r, int row)
@@ -168,24 +181,8 @@ user_from_row(struct http_req *req, const PGresult *r, int row)
 	put_str(a, name, "familyName", db_get(r, row, "last_name"));
 	if (name->u.obj.n == 0)
 		scim_obj_del(st, "name");
-	if ((v = db_get(r, row, "email")) != NULL &&
-	    scim_obj_get(st, "emails") == NULL) {
-		x = value_object(a);
-		value_set(a, x, "value", value_cstr(a, v));
-		value_set(a, x, "primary", value_bool(a, 1));
-		g = value_array(a);
-		value_push(a, g, x);
-		scim_obj_put(a, st, "emails", g);
-	}
-	if ((v = db_get(r, row, "phone")) != NULL &&
-	    scim_obj_get(st, "phoneNumbers") == NULL) {
-		x = value_object(a);
-		value_set(a, x, "value", value_cstr(a, v));
-		value_set(a, x, "primary", value_bool(a, 1));
-		g = value_array(a);
-		value_push(a, g, x);
-		scim_obj_put(a, st, "phoneNumbers", g);
-	}
+	put_primary(a, st, "emails", db_get(r, row, "email"));
+	put_primary(a, st, "phoneNumbers", db_get(r, row, "phone"));
 	v = db_get(r, row, "is_active");
 	scim_obj_put(a, st, "active", value_bool(a, v != NULL &&
 	    strcmp(v, "t") == 0));
@@ -203,14 +200,7 @@ user_from_row(struct http_req *req, const PGresult *r, int row)
 	for (i = 0; i < st->u.obj.n; i++)
 		value_set(a, out, st->u.obj.members[i].key,
 		    st->u.obj.members[i].val);
-	g = decode_stored(a, NULL);
-	if ((v = db_get(r, row, "groups")) != NULL) {
-		struct fmt_error err;
-
-		if (json_decode(a, v, strlen(v), &stored_limits, &g, &err) !=
-		    FMT_OK)
-			g = NULL;
-	}
+	g = scim_stored_json(a, db_get(r, row, "groups"));
 	if (g != NULL && g->type == VALUE_ARRAY && g->u.arr.n > 0) {
 		for (i = 0; i < g->u.arr.n; i++) {
 			x = g->u.arr.items[i];
@@ -220,16 +210,8 @@ user_from_row(struct http_req *req, const PGresult *r, int row)
 		}
 		value_set(a, out, "groups", g);
 	}
-	x = value_object(a);
-	value_set(a, x, "resourceType", value_cstr(a, "User"));
-	value_set(a, x, "created", value_cstr(a, db_get(r, row, "created")));
-	value_set(a, x, "lastModified", value_cstr(a, db_get(r, row,
-	    "updated")));
-	value_set(a, x, "location", value_cstr(a, arena_sprintf(a,
-	    "%s/Users/%s", base, id)));
-	value_set(a, x, "version", value_cstr(a, arena_sprintf(a, "W/\"%s\"",
-	    db_get(r, row, "version"))));
-	value_set(a, out, "meta", x);
+	value_set(a, out, "meta", scim_res_meta(req, &scim_type_user, r, row,
+	    id));
 	return out;
 }
 
@@ -244,12 +226,7 @@ send_user(struct http_req *req, struct http_resp *resp, int status,
 	if (scim_proj_init(req, resp, &p) != 0)
 		return;
 	scim_proj_apply(req->arena, &p, &scim_rt_user, u);
-	scim_send(req, resp, status, u);
-	http_resp_header(resp, "ETag", arena_sprintf(req->arena, "W/\"%s\"",
-	    db_get(r, 0, "version")));
-	if (status == 201)
-		http_resp_header(resp, "Location", arena_sprintf(req->arena,
-		    "%s/Users/%s", scim_base(req), db_get(r, 0, "id")));
+	scim_res_send(req, resp, &scim_type_user, status, r, u);
 }
 
 /* A string column: absent is NULL; too long is a 400 naming it. */
@@ -420,23 +397,13 @@ scim_users_create(struct http_req *req, struct http_resp *resp)
 void
 scim_users_get(struct http_req *req, struct http_resp *resp)
 {
-	const char *params[2], *id;
-	enum db_status st;
+	const char *id;
 	PGresult *r;
 
-	if ((id = scim_path_id(req, resp, "user")) == NULL)
+	if ((id = scim_path_id(req, resp, "user")) == NULL ||
+	    (r = scim_res_read(req, resp, &scim_type_user, STMT_SCIM_USER_GET,
+	    id)) == NULL)
 		return;
-	params[0] = req->tenant;
-	params[1] = id;
-	if ((r = scim_exec(req, STMT_SCIM_USER_GET, params, &st, NULL)) ==
-	    NULL) {
-		scim_db_error(req, resp, st);
-		return;
-	}
-	if (PQntuples(r) != 1) {
-		scim_error(req, resp, 404, NULL, "No user has this id.");
-		return;
-	}
 	send_user(req, resp, 200, r);
 }
 
@@ -469,7 +436,7 @@ user_replace(struct http_req *req, struct http_resp *resp, const char *id,
 		return -1;
 	}
 	if (PQntuples(r) != 1 || db_get(r, 0, "current_version") == NULL) {
-		scim_error(req, resp, 404, NULL, "No user has this id.");
+		scim_res_missing(req, resp, &scim_type_user);
 		return -1;
 	}
 	if (db_get(r, 0, "id") == NULL)
@@ -489,37 +456,25 @@ scim_users_put(struct http_req *req, struct http_resp *resp)
 	    (res = user_body(req, resp)) == NULL)
 		return;
 	if (user_replace(req, resp, id, res, ifm, "replace") == 0)
-		scim_error(req, resp, 412, NULL, "The user has changed since "
-		    "the version in If-Match.");
+		scim_res_changed(req, resp, &scim_type_user);
 }
 
 /* PATCH /Users/{id} */
 void
 scim_users_patch(struct http_req *req, struct http_resp *resp)
 {
-	const char *params[2], *id, *ifm = scim_if_match(req), *ver;
+	const char *id, *ifm = scim_if_match(req), *ver;
 	struct value *body, *res;
-	enum db_status st;
-	char err[160];
 	PGresult *r;
-	int attempt, rc;
+	int attempt;
 
 	if ((id = scim_path_id(req, resp, "user")) == NULL ||
 	    (body = scim_body(req, resp, NULL)) == NULL)
 		return;
-	params[0] = req->tenant;
-	params[1] = id;
 	for (attempt = 0; attempt < 5; attempt++) {
-		if ((r = scim_exec(req, STMT_SCIM_USER_GET, params, &st,
-		    NULL)) == NULL) {
-			scim_db_error(req, resp, st);
+		if ((r = scim_res_read(req, resp, &scim_type_user,
+		    STMT_SCIM_USER_GET, id)) == NULL)
 			return;
-		}
-		if (PQntuples(r) != 1) {
-			scim_error(req, resp, 404, NULL,
-			    "No user has this id.");
-			return;
-		}
 		ver = db_get(r, 0, "version");
 		if (ifm != NULL && strcmp(ifm, ver) != 0)
 			break;
@@ -527,168 +482,51 @@ scim_users_patch(struct http_req *req, struct http_resp *resp)
 			send_user(req, resp, 200, r);
 			return;
 		}
-		res = user_from_row(req, r, 0);
-		if (scim_normalize(req->arena, &scim_rt_user, res, err,
-		    sizeof(err)) != 0) {
-			scim_error(req, resp, 500, NULL,
-			    "An error has occurred.");
+		if ((res = scim_res_patched(req, resp, &scim_type_user, r, body,
+		    NULL, NULL)) == NULL)
 			return;
-		}
-		if (scim_patch_apply(req, resp, &scim_rt_user, res, body,
-		    NULL, NULL) != 0)
-			return;
-		if (scim_normalize(req->arena, &scim_rt_user, res, err,
-		    sizeof(err)) != 0) {
-			scim_error(req, resp, 400, "invalidValue",
-			    arena_strdup(req->arena, err));
-			return;
-		}
-		if ((rc = user_replace(req, resp, id, res, ver, "patch")) != 0)
+		if (user_replace(req, resp, id, res, ver, "patch") != 0)
 			return;
 		if (ifm != NULL)
 			break;
 	}
-	if (ifm != NULL)
-		scim_error(req, resp, 412, NULL, "The user has changed since "
-		    "the version in If-Match.");
-	else {
-		http_resp_header(resp, "Retry-After", "1");
-		scim_error(req, resp, 503, NULL, "The user kept changing "
-		    "while this PATCH was applied; retry.");
-	}
+	scim_res_gave_up(req, resp, &scim_type_user, ifm);
 }
 
 /* DELETE /Users/{id} */
 void
 scim_users_delete(struct http_req *req, struct http_resp *resp)
 {
-	const char *params[5], *id;
-	enum db_status st;
-	PGresult *r;
-
-	if ((id = scim_path_id(req, resp, "user")) == NULL)
-		return;
-	params[0] = req->tenant;
-	params[1] = id;
-	params[2] = scim_actor(req);
-	params[3] = req->audit_request_id;
-	params[4] = scim_if_match(req);
-	if ((r = scim_exec(req, STMT_SCIM_USER_DELETE, params, &st,
-	    NULL)) == NULL) {
-		scim_db_error(req, resp, st);
-		return;
-	}
-	if (!(PQntuples(r) == 1 && strcmp(db_get(r, 0, "found"), "t") == 0)) {
-		scim_error(req, resp, 404, NULL, "No user has this id.");
-		return;
-	}
-	if (strcmp(db_get(r, 0, "deleted"), "t") != 0) {
-		scim_error(req, resp, 412, NULL, "The user has changed since "
-		    "the version in If-Match.");
-		return;
-	}
-	resp->status = 204;
-	resp->content_type = NULL;
-	buf_reset(&resp->body);
+	scim_res_delete(req, resp, &scim_type_user);
 }
 
-/*
- * A page of the list q asks for.  See scim.h.  The total and the page
- * come from one statement; the filter's values are its parameters.  The
- * select list (groups, timestamps) is computed for the page's rows only,
- * not for the rows OFFSET skips.
- */
-int
-scim_users_query(struct http_req *req, struct http_resp *resp,
-    const struct scim_listq *q, long offset, long limit, int lenient,
-    long *total, struct value ***items, size_t *n)
+/* The select list of a page of Users. */
+static const char *
+user_cols_sql(const struct scim_listq *q)
 {
-	const struct app *app = req->ctx;
-	struct buf w, sql, o;
-	const char **params;
-	char off[24], lim[24];
-	enum db_status st;
-	PGresult *r;
-	int np = 3, i, rows, rc;
-
-	*total = 0;
-	*items = NULL;
-	*n = 0;
-	buf_init(&o, req->arena);
-	buf_init(&w, req->arena);
-	if (scim_order(req, resp, q->sort_by, q->sort_order, lenient,
-	    SCIM_URN_USER, user_sort, RS_ARRAY_LEN(user_sort), "u.id",
-	    "u.created_at, u.id", &o) != 0)
-		return -1;
-	snprintf(off, sizeof(off), "%ld", offset);
-	snprintf(lim, sizeof(lim), "%ld", limit > 0 ? limit : 0);
-	params = arena_allocarray(req->arena, 3, sizeof(*params));
-	params[0] = req->tenant;
-	params[1] = off;
-	params[2] = lim;
-	rc = scim_where(req, resp, q->filter, user_map,
-	    RS_ARRAY_LEN(user_map), 4, lenient, &w, &params, &np);
-	if (rc < 0)
-		return -1;
-	if (rc == 2)
-		return 1;
-	buf_init(&sql, req->arena);
-	buf_printf(&sql, "SELECT t.total, t.tenant_ok, x.* FROM"
-	    " (SELECT count(*) AS total, (SELECT EXISTS (SELECT 1"
-	    "  FROM tenants WHERE id = $1::uuid)) AS tenant_ok"
-	    "  FROM users u WHERE u.tenant_id = $1::uuid%s) AS t"
-	    " LEFT JOIN LATERAL (SELECT " DB_SCIM_USER_COLS
-	    " FROM (SELECT * FROM users u WHERE u.tenant_id = $1::uuid%s%s"
-	    " OFFSET $2::bigint LIMIT $3::bigint) AS u%s) AS x ON true",
-	    w.p != NULL ? w.p : "", w.p != NULL ? w.p : "", o.p, o.p);
-	if ((r = db_exec_sql(app->db, req->arena, sql.p, np, params,
-	    &st)) == NULL) {
-		if (st == DB_INVALID)
-			scim_error(req, resp, 400, "invalidFilter", "A value "
-			    "in the filter does not fit its attribute.");
-		else
-			scim_db_error(req, resp, st);
-		return -1;
-	}
-	rows = PQntuples(r);
-	if (rows < 1 || strcmp(db_get(r, 0, "tenant_ok"), "t") != 0) {
-		scim_error(req, resp, 404, NULL, "No tenant has this id.");
-		return -1;
-	}
-	*total = atol(db_get(r, 0, "total"));
-	*items = arena_allocarray(req->arena, (size_t)rows + 1,
-	    sizeof(**items));
-	for (i = 0; i < rows && db_get(r, i, "id") != NULL; i++) {
-		(*items)[i] = user_from_row(req, r, i);
-		scim_proj_apply(req->arena, &q->proj, &scim_rt_user,
-		    (*items)[i]);
-	}
-	*n = (size_t)i;
-	return 0;
+	(void)q;
+	return DB_SCIM_USER_COLS;
 }
 
-void
-scim_users_answer(struct http_req *req, struct http_resp *resp,
-    const struct scim_listq *q)
-{
-	struct value **items;
-	long total, off;
-	size_t n;
-
-	if (!scim_tenant_ok(req, resp) ||
-	    scim_cursor_offset(req, resp, q, &off) != 0 ||
-	    scim_users_query(req, resp, q, off, q->count, 0, &total, &items,
-	    &n) != 0)
-		return;
-	scim_send_page(req, resp, q, total, off, items, n);
-}
+const struct scim_type scim_type_user = {
+	.noun = "user",
+	.rt = &scim_rt_user,
+	.map = user_map,
+	.nmap = RS_ARRAY_LEN(user_map),
+	.sort = user_sort,
+	.nsort = RS_ARRAY_LEN(user_sort),
+	.table = "users",
+	.alias = "u",
+	.tiebreak = "u.id",
+	.deflt = "u.created_at, u.id",
+	.del = STMT_SCIM_USER_DELETE,
+	.cols = user_cols_sql,
+	.from_row = user_from_row,
+};
 
 /* GET /Users?filter=&startIndex=&count=&sortBy=&sortOrder=&attributes= */
 void
 scim_users_list(struct http_req *req, struct http_resp *resp)
 {
-	struct scim_listq q;
-
-	if (scim_listq_query(req, resp, &q) == 0)
-		scim_users_answer(req, resp, &q);
+	scim_res_list(req, resp, &scim_type_user);
 }
