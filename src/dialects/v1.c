@@ -366,29 +366,7 @@ v1_checked_body(struct http_req *req, struct http_resp *resp,
 const char *
 v1_query(const struct http_req *req, const char *name, int *bad)
 {
-	const char *p = req->query, *amp, *eq;
-	size_t nlen = strlen(name), klen;
-	char *v, *s;
-
-	while (p != NULL && *p != '\0') {
-		amp = strchr(p, '&');
-		klen = amp ? (size_t)(amp - p) : strlen(p);
-		eq = memchr(p, '=', klen);
-		if (eq != NULL && (size_t)(eq - p) == nlen &&
-		    memcmp(p, name, nlen) == 0) {
-			v = arena_strndup(req->arena, eq + 1,
-			    klen - nlen - 1);
-			for (s = v; *s != '\0'; s++)
-				if (*s == '+')
-					*s = ' ';
-			v = http_percent_decode(req->arena, v, strlen(v));
-			if (v == NULL)
-				*bad = 1;
-			return v;
-		}
-		p = amp ? amp + 1 : NULL;
-	}
-	return NULL;
+	return http_query_param(req, name, 0, bad);
 }
 
 /*

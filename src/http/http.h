@@ -179,4 +179,16 @@ int router_param_index(const struct route *r, const char *name);
  */
 char *http_percent_decode(struct arena *a, const char *s, size_t n);
 
+/* Flags of http_query_param(). */
+#define HTTP_QUERY_ANYCASE	0x1	/* the name in any case */
+#define HTTP_QUERY_BARE		0x2	/* "&name" (no '='): present, "" */
+
+/*
+ * The decoded value of query parameter `name` of req (the first one; '+'
+ * is a space, then %XX), or NULL when absent.  *bad is set when it is
+ * present but not decodable.
+ */
+const char *http_query_param(const struct http_req *req, const char *name,
+    int flags, int *bad);
+
 #endif

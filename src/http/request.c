@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "http.h"
 
@@ -53,6 +54,43 @@ hexval(int c)
 	if (c >= 'A' && c <= 'F')
 		return c - 'A' + 10;
 	return -1;
+}
+
+/* The value of query parameter name.  See http.h. */
+const char *
+http_query_param(const struct http_req *req, const char *name, int flags,
+    int *bad)
+{
+	const char *p = req->query, *amp, *eq;
+	size_t nlen = strlen(name), klen;
+	char *v, *s;
+
+	while (p != NULL && *p != '\0') {
+		amp = strchr(p, '&');
+		klen = amp ? (size_t)(amp - p) : strlen(p);
+		eq = memchr(p, '=', klen);
+		if ((eq != NULL ? (size_t)(eq - p) : klen) == nlen &&
+		    ((flags & HTTP_QUERY_ANYCASE) ?
+		    strncasecmp(p, name, nlen) : memcmp(p, name, nlen)) == 0) {
+			if (eq == NULL) {
+				if (flags & HTTP_QUERY_BARE)
+					return "";
+				p = amp ? amp + 1 : NULL;
+				continue;
+			}
+			v = arena_strndup(req->arena, eq + 1,
+			    klen - nlen - 1);
+			for (s = v; *s != '\0'; s++)
+				if (*s == '+')
+					*s = ' ';
+			v = http_percent_decode(req->arena, v, strlen(v));
+			if (v == NULL)
+				*bad = 1;
+			return v;
+		}
+		p = amp ? amp + 1 : NULL;
+	}
+	return NULL;
 }
 
 /*

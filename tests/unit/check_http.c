@@ -86,6 +86,32 @@ START_TEST(test_req_init)
 }
 END_TEST
 
+START_TEST(test_query_param)
+{
+	const char *env[] = { M_GET,
+	    "REQUEST_URI=/x?Filter=userName+eq+%22a+b%22&cursor&limit=5&x=%zz"
+	    "&limit=6", NULL };
+	struct http_req req;
+	int bad = 0;
+
+	ck_assert_int_eq(http_req_init(&req, ta, (char **)env), 0);
+	/* '+' is a space, then %XX; the name exactly, unless ANYCASE */
+	ck_assert_ptr_null(http_query_param(&req, "filter", 0, &bad));
+	ck_assert_str_eq(http_query_param(&req, "filter", HTTP_QUERY_ANYCASE,
+	    &bad), "userName eq \"a b\"");
+	/* a bare name is absent, unless BARE */
+	ck_assert_ptr_null(http_query_param(&req, "cursor", 0, &bad));
+	ck_assert_str_eq(http_query_param(&req, "cursor", HTTP_QUERY_BARE,
+	    &bad), "");
+	/* the first of two; a prefix of a name is not the name */
+	ck_assert_str_eq(http_query_param(&req, "limit", 0, &bad), "5");
+	ck_assert_ptr_null(http_query_param(&req, "lim", 0, &bad));
+	ck_assert_int_eq(bad, 0);
+	ck_assert_ptr_null(http_query_param(&req, "x", 0, &bad));
+	ck_assert_int_eq(bad, 1);
+}
+END_TEST
+
 START_TEST(test_req_fields)
 {
 	const char *env[] = { "REQUEST_METHOD=POST", "REQUEST_URI=/x",
@@ -659,6 +685,7 @@ http_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, test_req_init, 0, (int)RS_ARRAY_LEN(req_cases));
 	tcase_add_test(tc, test_req_fields);
+	tcase_add_test(tc, test_query_param);
 	tcase_add_loop_test(tc, test_req_request_id, 0,
 	    (int)RS_ARRAY_LEN(rid_cases));
 	tcase_add_test(tc, test_req_request_id_oversize);
