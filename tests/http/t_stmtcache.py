@@ -46,15 +46,25 @@ def _stmtc_search(path, want_id, what):
     eq(b["Resources"][0]["id"], want_id, f"{what}: the user found")
 
 
-def _stmtc_until_named(path, want_id, what):
-    """Runs path until PostgreSQL logs it executed by a sql_<n> name (each
-    worker prepares a text the second time it sees it); every answer is
-    checked. Returns the names seen."""
+def _stmtc_keyed_search(flt, want_id, what):
+    """POST /Users/.search with an Idempotency-Key (its statements run in
+    the key's transaction, a pipeline), checked."""
+    r = _scim("POST", "/Users/.search", {"filter": flt},
+              headers={"Idempotency-Key": unique("stmtc")})
+    eq(r.status, 200, f"{what} ({r!r})")
+    eq([x["id"] for x in r.json()["Resources"]], [want_id], f"{what}: the user found")
+
+
+def _stmtc_until_named(path, want_id, what, run=None):
+    """Runs path (or run()) until PostgreSQL logs it executed by a sql_<n>
+    name (each worker prepares a text the second time it sees it); every
+    answer is checked. Returns the names seen."""
     mark = _stmtc_mark()
     seen = []
+    run = run or (lambda: _stmtc_search(path, want_id, what))
 
     def named():
-        _stmtc_search(path, want_id, what)
+        run()
         end = _stmtc_mark()
         seg = _stmtc_since(mark)
         seg = seg[:seg.index(end)]
@@ -107,6 +117,11 @@ def stmtcache_scim_filter_text_runs_prepared():
         # userName eq alone, as clients send it.
         path = "/Users?filter=" + _scim_q(f'userName eq "{u["userName"]}"')
         _stmtc_until_named(path, u["id"], "userName eq")
+        # Inside the pipeline of an Idempotency-Key: by the name the
+        # worker prepared it under outside (never prepared there).
+        flt = f'userName eq "{u["userName"]}"'
+        _stmtc_until_named(None, u["id"], "a keyed search", run=lambda: _stmtc_keyed_search(
+            flt, u["id"], "a keyed search"))
     finally:
         _stmtc_log_all(False)
 
