@@ -298,7 +298,8 @@ def rows(d):
              path=f"/v1/tenants/{t}/groups/{d['big']}/members?limit=1000&cursor={{CURSOR}}",
              stmt="member_list", conns=(1,) + CONNS, fixed=True),
         # SCIM reads: their statement is built per request (the filter
-        # compiled to SQL) and sent unnamed, so its text and parameters
+        # compiled to SQL; prepared by a worker the second time it sees
+        # the same text), so its text and parameters
         # come from PostgreSQL's log (scim_pgbench_script()); scim_sql
         # replaces parameters by pgbench expressions, as override does.
         dict(name="scim_filter_username", method="GET",
@@ -773,7 +774,7 @@ SCIM_SELECT = "SELECT t.total, t.tenant_ok, "  # scim_users_query()'s statement
 def scim_pgbench_script(row, d):
     """A pgbench script running the statement a SCIM list request runs,
     and its -D options.  Two requests of the row are made while
-    PostgreSQL logs statements; the text of the unnamed statement they ran
+    PostgreSQL logs statements; the text of the statement they ran
     (the list query with its filter compiled in) and its parameters come
     from the log.  Parameters equal in both are bound from -D variables;
     those the row's scim_sql names become its expressions."""
@@ -802,7 +803,9 @@ def scim_pgbench_script(row, d):
             except ValueError:
                 continue
             msg = e.get("message", "")
-            if not msg.startswith("execute <unnamed>: " + SCIM_SELECT):
+            # unnamed the first time a worker sees the text, then by the
+            # name it prepared it under (sql_<n>)
+            if not re.match(r"execute (<unnamed>|sql_\d+): " + re.escape(SCIM_SELECT), msg):
                 continue
             params = {}
             for m in PARAM_RE.finditer(e.get("detail", "")):
@@ -1028,9 +1031,10 @@ def main():
                 s = run_wrk(row, conns, token=row.get("token", True))
             b_name, b_rps, extra = None, None, {}
             if row.get("scim_sql"):
-                # rosterd sends this statement unnamed (parsed and
-                # planned each time): -M extended does the same; the
-                # table's baseline is -M prepared, as for the other rows
+                # -M extended: the statement unnamed, parsed and planned
+                # each time (as rosterd runs a text the first time a
+                # worker sees it); the table's baseline is -M prepared,
+                # as for the other rows
                 base += 10 ** 12
                 e_rps = run_pgbench(*scripts[row["name"]], conns, base, mode="extended")
                 base += 10 ** 12

@@ -9,6 +9,31 @@
 
 #include "db.h"
 
+/*
+ * SQL text of db_exec_sql() (the SCIM dialect's filtered lists) is
+ * prepared on the connection the second time the same text is seen there
+ * and executed by name from then on, so PostgreSQL parses and plans it
+ * once per connection instead of once per request; a text seen once is
+ * only remembered by its hash, so one-off texts neither take a slot nor
+ * cost a PREPARE and a DEALLOCATE.  The texts come only from the filter
+ * compiler's fixed fragments, every value of a request being a $n
+ * parameter: naming a text changes nothing of what SQL can run.
+ * Bounded per connection: SQLC_MAX texts of at most SQLC_TEXT_MAX bytes
+ * (a longer one always runs unnamed), least recently used evicted with
+ * DEALLOCATE; forgotten with the connection (disconnect()).
+ */
+#define SQLC_MAX	32		/* prepared texts per connection */
+#define SQLC_SEEN	64		/* hashes of texts seen, not prepared */
+#define SQLC_TEXT_MAX	8192
+
+struct sqlc_ent {
+	char		*sql;		/* NULL: the slot is free */
+	uint64_t	 hash;
+	uint64_t	 used;		/* sqlc_tick when last run */
+	int		 stale;		/* failed in a pipeline: prepare afresh */
+	char		 name[24];	/* "sql_<n>" */
+};
+
 struct db {
 	PGconn		*conn;		/* NULL when not connected */
 	char		*conninfo;
@@ -36,6 +61,12 @@ struct db {
 	const char *const *q_params[DB_TX_OPENING_MAX];
 	PGresult	*q_res;		/* the last one's result (request arena) */
 	char		 q_state[6];	/* the opening's SQLSTATE */
+	/* SQL text prepared on conn (see SQLC_MAX) */
+	struct sqlc_ent	 sqlc[SQLC_MAX];
+	uint64_t	 sqlc_seen[SQLC_SEEN];
+	size_t		 sqlc_next;	/* sqlc_seen's next slot */
+	uint64_t	 sqlc_tick;
+	uint64_t	 sqlc_names;	/* names handed out */
 };
 
 /*
@@ -78,6 +109,18 @@ db_new(const char *conninfo, long connect_timeout, long statement_timeout_ms)
 	return db;
 }
 
+/* Forgets the SQL text prepared on the connection (not the server's). */
+static void
+sqlc_clear(struct db *db)
+{
+	size_t i;
+
+	for (i = 0; i < SQLC_MAX; i++) {
+		free(db->sqlc[i].sql);
+		db->sqlc[i].sql = NULL;
+	}
+}
+
 /* Closes the connection and frees the handle. */
 void
 db_free(struct db *db)
@@ -86,6 +129,7 @@ db_free(struct db *db)
 		return;
 	if (db->conn != NULL)
 		PQfinish(db->conn);
+	sqlc_clear(db);
 	free(db->conninfo);
 	free(db);
 }
@@ -156,6 +200,7 @@ disconnect(struct db *db)
 	db->conn = NULL;
 	db->prepared = 0;
 	memset(db->ready, 0, sizeof(db->ready));
+	sqlc_clear(db);
 	if (db->schema == DB_SCHEMA_OK)
 		db->schema = DB_SCHEMA_UNKNOWN;	/* the next server may differ */
 }
@@ -598,6 +643,7 @@ db_exec(struct db *db, struct arena *a, enum stmt id,
 /* One query of a pipeline: SQL text, or prepared statement id. */
 struct pipe_q {
 	const char		*sql;		/* NULL: statement id */
+	const char		*name;		/* sql prepared as name */
 	enum stmt		 id;
 	int			 nparams;
 	const char *const	*params;
@@ -632,6 +678,9 @@ pipe_send(struct db *db, const struct pipe_q *q)
 	const struct stmt_def *d = q->sql == NULL ? &db_statements[q->id] :
 	    NULL;
 
+	if (q->name != NULL)
+		return PQsendQueryPrepared(db->conn, q->name, q->nparams,
+		    q->params, NULL, NULL, 0) == 1;
 	/* one the up-front pass left unprepared runs unnamed */
 	if (d != NULL && !d->replan && db->ready[q->id])
 		return PQsendQueryPrepared(db->conn, d->name, d->nparams,
@@ -771,15 +820,109 @@ tx_exec(struct db *db, struct arena *a, enum stmt id,
 	return tx_run(db, a, &q, st, constraint);
 }
 
-/* Runs read-only SQL text with parameters.  See db.h. */
+/* FNV-1a of the text. */
+static uint64_t
+sqlc_hash(const char *s)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+/* The entry of text sql prepared on the connection, or NULL. */
+static struct sqlc_ent *
+sqlc_find(struct db *db, const char *sql, uint64_t hash)
+{
+	size_t i;
+
+	for (i = 0; i < SQLC_MAX; i++)
+		if (db->sqlc[i].sql != NULL && db->sqlc[i].hash == hash &&
+		    strcmp(db->sqlc[i].sql, sql) == 0)
+			return &db->sqlc[i];
+	return NULL;
+}
+
+/*
+ * Whether a text of this hash was seen before on the handle; remembers
+ * it if not.  A collision merely prepares a text seen once.
+ */
+static int
+sqlc_seen(struct db *db, uint64_t hash)
+{
+	size_t i;
+
+	for (i = 0; i < SQLC_SEEN; i++)
+		if (db->sqlc_seen[i] == hash)
+			return 1;
+	db->sqlc_seen[db->sqlc_next] = hash;
+	db->sqlc_next = (db->sqlc_next + 1) % SQLC_SEEN;
+	return 0;
+}
+
+/* Drops entry e, and its statement on the server (name of ours). */
+static void
+sqlc_drop(struct db *db, struct sqlc_ent *e)
+{
+	char cmd[48];
+
+	if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK) {
+		snprintf(cmd, sizeof(cmd), "DEALLOCATE %s", e->name);
+		PQclear(PQexec(db->conn, cmd));
+	}
+	free(e->sql);
+	e->sql = NULL;
+}
+
+/*
+ * Prepares sql on the connection in a free slot, or in place of the
+ * least recently used one; NULL with PREPARE's failed result in *r.
+ */
+static struct sqlc_ent *
+sqlc_prepare(struct db *db, const char *sql, uint64_t hash, int nparams,
+    PGresult **r)
+{
+	struct sqlc_ent *e = &db->sqlc[0];
+	size_t i;
+
+	for (i = 0; i < SQLC_MAX && e->sql != NULL; i++)
+		if (db->sqlc[i].sql == NULL || db->sqlc[i].used < e->used)
+			e = &db->sqlc[i];
+	if (e->sql != NULL)
+		sqlc_drop(db, e);
+	snprintf(e->name, sizeof(e->name), "sql_%llu",
+	    (unsigned long long)++db->sqlc_names);
+	*r = PQprepare(db->conn, e->name, sql, nparams, NULL);
+	if (PQresultStatus(*r) != PGRES_COMMAND_OK)
+		return NULL;
+	PQclear(*r);
+	*r = NULL;
+	e->sql = xstrdup(sql);
+	e->hash = hash;
+	e->stale = 0;
+	return e;
+}
+
+/*
+ * Runs read-only SQL text with parameters.  See db.h.  Text seen before
+ * on the connection runs as a prepared statement (see SQLC_MAX); inside
+ * the open pipeline only one prepared already, as nothing but the
+ * transaction's statements may be sent there.  A prepared text whose
+ * result type a migration changed fails ("cached plan must not change
+ * result type", 0A000): it is dropped, and run again unnamed.
+ */
 PGresult *
 db_exec_sql(struct db *db, struct arena *a, const char *sql, int nparams,
     const char *const *params, enum db_status *st)
 {
+	struct sqlc_ent *e = NULL;
 	struct pipe_q q;
 	PGresult *r;
 	ExecStatusType es;
-	int tries;
+	const char *state;
+	uint64_t hash = 0;
+	int tries, cache, seen = 0, failed;
 
 	if (db->budget) {
 		if (arena_exceeded(a)) {
@@ -789,6 +932,10 @@ db_exec_sql(struct db *db, struct arena *a, const char *sql, int nparams,
 			return NULL;
 		}
 		arena_lift_budget(a, 1);
+	}
+	if ((cache = strlen(sql) <= SQLC_TEXT_MAX)) {
+		hash = sqlc_hash(sql);
+		seen = sqlc_seen(db, hash);
 	}
 	if (db->queued)
 		(void)exec_queued(db, a, STMT__MAX, NULL, st, NULL);
@@ -802,8 +949,16 @@ db_exec_sql(struct db *db, struct arena *a, const char *sql, int nparams,
 		q.sql = sql;
 		q.nparams = nparams;
 		q.params = params;
+		if (cache && (e = sqlc_find(db, sql, hash)) != NULL &&
+		    !e->stale) {
+			e->used = ++db->sqlc_tick;
+			q.name = e->name;
+		}
+		failed = db->pipe_failed;
 		if ((r = tx_run(db, a, &q, st, NULL)) != NULL)
 			arena_defer(a, pgres_free, r);
+		else if (q.name != NULL && !failed && db->conn != NULL)
+			e->stale = 1;	/* it may be the cause: prepare afresh */
 		return r;
 	}
 	for (tries = 0; tries < 2; tries++) {
@@ -812,14 +967,40 @@ db_exec_sql(struct db *db, struct arena *a, const char *sql, int nparams,
 			*st = DB_UNAVAILABLE;
 			return NULL;
 		}
-		r = PQexecParams(db->conn, sql, nparams, NULL, params, NULL,
-		    NULL, 0);
+		r = NULL;
+		e = NULL;
+		if (cache && (e = sqlc_find(db, sql, hash)) != NULL &&
+		    e->stale) {
+			sqlc_drop(db, e);
+			e = NULL;
+		}
+		if (cache && e == NULL && seen)
+			e = sqlc_prepare(db, sql, hash, nparams, &r);
+		if (e != NULL) {
+			e->used = ++db->sqlc_tick;
+			refresh_plans(db);	/* its plan may be generic */
+			r = PQexecPrepared(db->conn, e->name, nparams, params,
+			    NULL, NULL, 0);
+		} else if (r == NULL)
+			r = PQexecParams(db->conn, sql, nparams, NULL, params,
+			    NULL, NULL, 0);
 		es = PQresultStatus(r);
 		if (r != NULL && (es == PGRES_TUPLES_OK ||
 		    es == PGRES_COMMAND_OK)) {
 			*st = DB_OK;
 			arena_defer(a, pgres_free, r);
 			return r;
+		}
+		state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+		if (e != NULL && state != NULL && strcmp(state, "0A000") == 0) {
+			log_info("statement %s failed with 0A000 (a migration "
+			    "changed its result type?): dropped, run unnamed",
+			    e->name);
+			PQclear(r);
+			sqlc_drop(db, e);
+			cache = 0;
+			tries--;	/* once: cache is 0 from now on */
+			continue;
 		}
 		*st = classify(db, a, r, NULL);
 		metrics_add(METRIC_DB_ERROR);
