@@ -139,12 +139,24 @@ def stmtcache_new_connections_forget_prepared_text():
                     "WHERE datname = 'rosterd' AND usename = 'rosterd' "
                     "AND pid <> pg_backend_pid()", user="postgres")
         check(gone, "no rosterd connection to end")
+        ended = sql_one("SELECT now()")
         wait_until(lambda: sql_one("SELECT count(*) FROM pg_stat_activity WHERE datname = "
                                    "'rosterd' AND usename = 'rosterd'") == "1",
                    "rosterd's PostgreSQL sessions ended", timeout=60)
         for i in range(4 * WORKERS):
             _stmtc_search(path, u["id"], f"after the sessions ended, #{i}")
         _stmtc_until_named(path, u["id"], "prepared again on the new sessions")
+
+        # Every worker reconnected before the next test: a worker that
+        # finds its connection lost under a write answers 503 (the write
+        # may have been done), so the searches (reads, which reconnect)
+        # go on until each worker has a new session.
+        def reconnected():
+            _stmtc_search(path, u["id"], "until every worker reconnected")
+            return int(sql_one("SELECT count(*) FROM pg_stat_activity WHERE "
+                               "application_name = 'rosterd' AND backend_start > "
+                               f"{lit(ended)}::timestamptz")) >= WORKERS
+        wait_until(reconnected, "every worker's new session", timeout=120)
     finally:
         _stmtc_log_all(False)
 
