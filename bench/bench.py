@@ -538,8 +538,9 @@ def log_sentinel(repeat=False):
         time.sleep(0.05)
 
 
-def logged_params(sql, since, until):
-    """The parameters of every execution of sql logged between offsets."""
+def logged_executions(since, until):
+    """Every statement execution PostgreSQL logged between offsets, in
+    order: (its "execute NAME: TEXT" message, its parameters by number)."""
     out = []
     with open(PG_LOG, "rb") as f:
         f.seek(since)
@@ -549,15 +550,20 @@ def logged_params(sql, since, until):
             except ValueError:
                 continue
             msg = e.get("message", "")
-            if not msg.startswith("execute ") or msg.split(": ", 1)[-1] != sql:
+            if not msg.startswith("execute "):
                 continue
-            det = e.get("detail", "")
             params = {}
-            for m in PARAM_RE.finditer(det):
+            for m in PARAM_RE.finditer(e.get("detail", "")):
                 params[int(m.group(1))] = (None if m.group(2) == "NULL"
                                            else m.group(3).replace("''", "'"))
-            out.append(params)
+            out.append((msg, params))
     return out
+
+
+def logged_params(sql, since, until):
+    """The parameters of every execution of sql logged between offsets."""
+    return [params for msg, params in logged_executions(since, until)
+            if msg.split(": ", 1)[-1] == sql]
 
 
 def capture(row, d):
@@ -794,24 +800,11 @@ def scim_pgbench_script(row, d):
         if "{START}" in row["path"] and len(got.get("Resources", [])) != 100:
             die(f"{row['name']}: {path}: {len(got.get('Resources', []))} users, not 100")
     until = log_sentinel()
-    execs = []
-    with open(PG_LOG, "rb") as f:
-        f.seek(since)
-        for line in f.read(until - since).splitlines():
-            try:
-                e = json.loads(line)
-            except ValueError:
-                continue
-            msg = e.get("message", "")
-            # unnamed the first time a worker sees the text, then by the
-            # name it prepared it under (sql_<n>)
-            if not re.match(r"execute (<unnamed>|sql_\d+): " + re.escape(SCIM_SELECT), msg):
-                continue
-            params = {}
-            for m in PARAM_RE.finditer(e.get("detail", "")):
-                params[int(m.group(1))] = (None if m.group(2) == "NULL"
-                                           else m.group(3).replace("''", "'"))
-            execs.append((msg.split(": ", 1)[1], params))
+    # unnamed the first time a worker sees the text, then by the name it
+    # prepared it under (sql_<n>)
+    execs = [(msg.split(": ", 1)[1], params)
+             for msg, params in logged_executions(since, until)
+             if re.match(r"execute (<unnamed>|sql_\d+): " + re.escape(SCIM_SELECT), msg)]
     if len(execs) < 2 or execs[-1][0] != execs[-2][0]:
         die(f"{row['name']}: PostgreSQL logged {len(execs)} executions of the list "
             f"statement (two of the same text expected)")
