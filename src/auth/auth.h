@@ -311,7 +311,9 @@ void password_slot_give(int slot);
 int password_hash_slotted(long slots, const char *pw, size_t n, char *out,
     size_t outsz) RS_MUSTCHECK;
 size_t password_length(const char *pw, size_t n);
-char *token_new(struct arena *a, char hash_hex[65]);
+char *token_new(struct arena *a, const char *tenant, char hash_hex[65]);
+int token_tenant(struct arena *a, const char *tok, size_t n,
+    char out[UUID_STR_LEN + 1]);
 
 /* authz.c */
 /*

@@ -165,19 +165,61 @@ token_sha256_hex(const char *s, size_t n, char out[65])
 }
 
 /*
- * A new single-use token (43 base64url characters of 32 random bytes)
- * and its SHA-256 in hex.  Returns the token (arena), or NULL.
+ * A new single-use invite token for tenant `tenant` (a canonical uuid)
+ * and its SHA-256 in hex: the tenant's 16 bytes and 32 random bytes,
+ * each base64url, joined by '.' (22 + 1 + 43 characters).  The tenant
+ * part lets the acceptance find the invite by tenant and hash, as a
+ * database sharded by tenant must.  Returns the token (arena), or NULL.
  */
 char *
-token_new(struct arena *a, char hash_hex[65])
+token_new(struct arena *a, const char *tenant, char hash_hex[65])
 {
-	unsigned char raw[32];
-	char *t;
+	unsigned char raw[32], id[16];
+	char canon[UUID_STR_LEN + 1], *t;
+	size_t i, j;
+	int v;
 
+	if (uuid_normalize(tenant, strlen(tenant), canon) != 0)
+		return NULL;
+	for (i = 0, j = 0; canon[i] != '\0'; i++) {
+		if (canon[i] == '-')
+			continue;
+		v = canon[i] <= '9' ? canon[i] - '0' : canon[i] - 'a' + 10;
+		id[j / 2] = (unsigned char)(j % 2 ? id[j / 2] << 4 | v : v);
+		j++;
+	}
 	if (RAND_bytes(raw, sizeof(raw)) != 1)
 		return NULL;
-	t = base64url_encode(a, raw, sizeof(raw));
+	t = arena_sprintf(a, "%s.%s", base64url_encode(a, id, sizeof(id)),
+	    base64url_encode(a, raw, sizeof(raw)));
 	OPENSSL_cleanse(raw, sizeof(raw));
 	token_sha256_hex(t, strlen(t), hash_hex);
 	return t;
+}
+
+/*
+ * The tenant an invite token names, into out (canonical uuid): 0, or -1
+ * when the token has no tenant part (one issued before tokens carried
+ * it) or a malformed one.
+ */
+int
+token_tenant(struct arena *a, const char *tok, size_t n,
+    char out[UUID_STR_LEN + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	const char *dot;
+	unsigned char *raw;
+	size_t rawlen, i, o;
+
+	if ((dot = memchr(tok, '.', n)) == NULL || dot - tok != 22 ||
+	    base64url_decode(a, tok, 22, &raw, &rawlen) != 0 || rawlen != 16)
+		return -1;
+	for (i = 0, o = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[o++] = '-';
+		out[o++] = hex[raw[i] >> 4];
+		out[o++] = hex[raw[i] & 15];
+	}
+	out[o] = '\0';
+	return 0;
 }

@@ -857,7 +857,9 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	    " (SELECT state FROM cur) AS state", 4, 0 },
 
 	/*
-	 * Accepts the invite whose token hashes to $1 (hex): creates the
+	 * Accepts the invite of tenant $7 whose token hashes to $1 (hex)
+	 * ($7 NULL: a token without its tenant, issued before tokens
+	 * carried it: looked up by hash alone): creates the
 	 * user (username $3, else the e-mail) or activates the one it is
 	 * for, sets its password to $2 (a PHC string), adds it to the
 	 * invite's group, marks the invite accepted, audits it: one
@@ -874,7 +876,8 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	[STMT_INVITE_ACCEPT] = { "invite_accept",
 	    "WITH inv AS ("
 	    " SELECT i.*, rosterd_invite_state(i) AS state FROM invites i"
-	    " WHERE i.token_hash = decode($1::text, 'hex') FOR UPDATE"
+	    " WHERE i.token_hash = decode($1::text, 'hex')"
+	    "  AND ($7::uuid IS NULL OR i.tenant_id = $7::uuid) FOR UPDATE"
 	    "), ok AS (SELECT * FROM inv WHERE state = 'pending'"
 	    "), existing AS ("
 	    " SELECT u.id, u.password IS NULL AND NOT u.locked"
@@ -919,10 +922,11 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	    " (SELECT tenant_id FROM inv) AS tenant_id,"
 	    " coalesce((SELECT invited FROM existing), true) AS user_ok,"
 	    " (SELECT id FROM usr) AS user_id,"
-	    " (SELECT rosterd_user_json(usr) FROM usr) AS json", 6, 0 },
+	    " (SELECT rosterd_user_json(usr) FROM usr) AS json", 7, 0 },
 
 	/*
-	 * What an accept of the invite whose token hashes to $1 (hex), with
+	 * What an accept of the invite of tenant $3 (NULL: as in
+	 * STMT_INVITE_ACCEPT) whose token hashes to $1 (hex), with
 	 * username $2 (NULL: the e-mail), would meet, before anything is
 	 * hashed: state (NULL: no such token), user_ok (as in
 	 * STMT_INVITE_ACCEPT), username_taken (a new user would need a
@@ -932,6 +936,7 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	    "WITH inv AS ("
 	    " SELECT i.*, rosterd_invite_state(i) AS state FROM invites i"
 	    " WHERE i.token_hash = decode($1::text, 'hex')"
+	    "  AND ($3::uuid IS NULL OR i.tenant_id = $3::uuid)"
 	    "), existing AS ("
 	    " SELECT u.id, u.password IS NULL AND NOT u.locked"
 	    "  AND lower(u.email) = lower(inv.email)"
@@ -944,7 +949,7 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	    " NOT EXISTS (SELECT 1 FROM existing) AND EXISTS (SELECT 1"
 	    "  FROM users u, inv WHERE u.tenant_id = inv.tenant_id"
 	    "  AND lower(u.username) = lower(coalesce($2::text, inv.email)))"
-	    "  AS username_taken", 2, 1 },
+	    "  AS username_taken", 3, 1 },
 
 	/* ---- /v1: audit ---- */
 

@@ -1000,7 +1000,7 @@ ss_invite_post(struct http_req *req, struct http_resp *resp)
 		    "request names no tenant: send X-Tenant-Id.", NULL);
 		return;
 	}
-	if ((token = token_new(req->arena, hash)) == NULL) {
+	if ((token = token_new(req->arena, req->tenant, hash)) == NULL) {
 		ss_front_error(req, resp, 500, NULL);
 		return;
 	}

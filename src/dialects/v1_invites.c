@@ -53,7 +53,7 @@ v1_invites_create(struct http_req *req, struct http_resp *resp)
 		}
 		params[2] = arena_strdup(a, canon);
 	}
-	if ((token = token_new(a, hash)) == NULL) {
+	if ((token = token_new(a, req->tenant, hash)) == NULL) {
 		v1_problem(req, resp, 500, "An internal error occurred.");
 		return;
 	}
@@ -224,8 +224,8 @@ void
 v1_invites_accept(struct http_req *req, struct http_resp *resp)
 {
 	const struct app *app = req->ctx;
-	const char *params[6], *constraint;
-	char hash[65], phc[PASSWORD_PHC_MAX];
+	const char *params[7], *constraint, *tenant;
+	char hash[65], phc[PASSWORD_PHC_MAX], tid[UUID_STR_LEN + 1];
 	struct value *o, *pw, *tok;
 	enum db_status st;
 	PGresult *r;
@@ -244,8 +244,11 @@ v1_invites_accept(struct http_req *req, struct http_resp *resp)
 		return;
 	}
 	token_sha256_hex(tok->u.str.p, tok->u.str.len, hash);
+	tenant = token_tenant(req->arena, tok->u.str.p, tok->u.str.len,
+	    tid) == 0 ? tid : NULL;
 	params[0] = hash;
 	params[1] = opt_str(o, "username");
+	params[2] = tenant;
 	if ((r = v1_exec(req, STMT_INVITE_LOOKUP, params, &st,
 	    &constraint)) == NULL) {
 		v1_db_error(req, resp, st, constraint, NULL);
@@ -276,6 +279,7 @@ v1_invites_accept(struct http_req *req, struct http_resp *resp)
 	params[3] = opt_str(o, "firstName");
 	params[4] = opt_str(o, "lastName");
 	params[5] = req->audit_request_id;
+	params[6] = tenant;
 	r = v1_exec(req, STMT_INVITE_ACCEPT, params, &st, &constraint);
 	explicit_bzero(phc, sizeof(phc));
 	if (r == NULL) {

@@ -591,9 +591,10 @@ _idem_ONCE = {"/v1/tenants/{tenantId}/invites": ("token",),
               "/api/UserGroupUserInvite": ("recoveryToken",),
               "/json/reply/UserGroupUserInvite": ("recoveryToken",)}
 # The same invite answered as XML, JSV or CSV (ServiceStack's predefined
-# routes): its token (32 random bytes, base64url) is found by its shape.
+# routes): its token (the tenant's 16 bytes and 32 random bytes, each
+# base64url, joined by '.') is found by its shape.
 _idem_ONCE_TEXT = {f"/{f}/reply/UserGroupUserInvite" for f in ("xml", "jsv", "csv")}
-_idem_TOKEN_SHAPE = re.compile(rb"[A-Za-z0-9_-]{43}")
+_idem_TOKEN_SHAPE = re.compile(rb"[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}")
 
 
 def _idem_without(body, fields):

@@ -127,6 +127,44 @@ def invites_accept_hashes_only_for_a_pending_invite():
     eq(r.status, 200, f"accept once a slot is free ({r!r})")
 
 
+def _inv_b64(raw):
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+@test
+def invites_token_names_its_tenant():
+    """An invite token carries its tenant (the uuid's 16 bytes and 32
+    random bytes, each base64url, joined by '.'), and the acceptance looks
+    the invite up by tenant and hash, so that a database sharded by tenant
+    can route it: a token whose hash matches tenant A's invite but whose
+    tenant part names tenant B finds nothing (410, nothing written). A
+    token issued before tokens carried their tenant (43 characters) is
+    still accepted by its hash alone."""
+    inv = v1_invite()
+    tok = inv["token"]
+    ALL_TOKENS.append(tok)
+    m = re.fullmatch(r"([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})", tok)
+    check(m, f"token shape {tok!r}")
+    eq(str(uuid.UUID(bytes=base64.urlsafe_b64decode(m.group(1) + "=="))), TENANT_A,
+       "the token's tenant part")
+    # tenant B's name on a token that tenant A's invite was issued for
+    forged = _inv_b64(uuid.UUID(TENANT_B).bytes) + "." + m.group(2)
+    ALL_TOKENS.append(forged)
+    psql(f"UPDATE invites SET token_hash = sha256(convert_to({lit(forged)}, 'UTF8')) "
+         f"WHERE id = {lit(inv['id'])}")
+    with NothingWritten():
+        problem(_inv_accept(forged), 410)
+        problem(_inv_accept(tok), 410)
+    eq(_inv_state(inv), "pending", "the invite after the refusals")
+    legacy = _inv_b64(os.urandom(32))
+    ALL_TOKENS.append(legacy)
+    psql(f"UPDATE invites SET token_hash = sha256(convert_to({lit(legacy)}, 'UTF8')) "
+         f"WHERE id = {lit(inv['id'])}")
+    r = _inv_accept(legacy)
+    eq(r.status, 200, f"a token without its tenant ({r!r})")
+    eq(_inv_state(inv), "accepted", "the invite after the accept")
+
+
 @test
 def invites_revoked_when_the_user_changes():
     """Deactivation, an e-mail change or deletion revokes the user's

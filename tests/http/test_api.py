@@ -2101,7 +2101,7 @@ def v1_invites_create_accept_revoke():
     inv = r.json()
     token = inv.pop("token")
     ALL_TOKENS.append(token)
-    check(re.match(r"^[A-Za-z0-9_-]{43}$", token), f"token {token!r}")
+    check(re.match(r"^[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$", token), f"token {token!r}")
     eq(inv["state"], "pending", "state")
     eq(inv["groupId"], g["id"], "groupId")
     stored = sql_one(f"SELECT encode(token_hash, 'hex') FROM invites WHERE id = {lit(inv['id'])}")
