@@ -12,9 +12,10 @@
  * the form type, XML only with XML, xlsx only with xlsx), JSON without
  * Accept and body type, the type itself when Accept names exactly one
  * writable type, and the same answer twice.  ServiceStack answers one
- * of its four formats, text/jsv only with JSV, the path's suffix when
- * there is one, else ?format= when it names a format, and JSON without
- * any of the three.
+ * of its four formats, text/jsv only with JSV, the format a predefined
+ * route's path names (/xml/reply/...) unless ?format= names another, else
+ * the path's suffix when there is one, else ?format= when it names a
+ * format, and JSON without any of these.
  */
 #define FUZZ_NAME "negotiate"
 #include "fuzz.h"
@@ -110,11 +111,34 @@ suffix(const char *path)
 	return SS_FORMAT__MAX;
 }
 
+/* The format a predefined route's path names: /{fmt}/reply/ or /oneway/. */
+static enum ss_format
+predefined(const char *path)
+{
+	static const struct {
+		const char	*s;
+		enum ss_format	 f;
+	} pre[] = { { "json", SS_JSON }, { "jsv", SS_JSV },
+	    { "xml", SS_XML }, { "csv", SS_CSV } };
+	size_t i, k;
+
+	if (path[0] != '/')
+		return SS_FORMAT__MAX;
+	for (i = 0; i < RS_ARRAY_LEN(pre); i++) {
+		k = strlen(pre[i].s);
+		if (strncasecmp(path + 1, pre[i].s, k) == 0 &&
+		    (strncasecmp(path + 1 + k, "/reply/", 7) == 0 ||
+		    strncasecmp(path + 1 + k, "/oneway/", 8) == 0))
+			return pre[i].f;
+	}
+	return SS_FORMAT__MAX;
+}
+
 static void
 servicestack(const char *path, const char *query, const char *accept,
     const char *ctype)
 {
-	enum ss_format f, sf;
+	enum ss_format f, sf, pf;
 	int tj = -1, tj2 = -1;
 
 	f = ss_negotiate(path, query, accept, ctype, &tj);
@@ -126,6 +150,12 @@ servicestack(const char *path, const char *query, const char *accept,
 		fuzz_fail("text/jsv for format %d", (int)f);
 	if (ss_negotiate(path, query, accept, ctype, &tj2) != f || tj2 != tj)
 		fuzz_fail("a second answer differs");
+	/* the predefined route's format, unless ?format= says otherwise */
+	if ((pf = predefined(path)) != SS_FORMAT__MAX) {
+		if ((query == NULL || query[0] == '\0') && f != pf)
+			fuzz_fail("predefined route %s gave %d", path, (int)f);
+		return;
+	}
 	if ((sf = suffix(path)) != SS_FORMAT__MAX && f != sf)
 		fuzz_fail("suffix of %s gave %d", path, (int)f);
 	if (sf == SS_FORMAT__MAX && (query == NULL || query[0] == '\0') &&
