@@ -25,8 +25,8 @@ STACK = os.path.join(REPO, "tests", "lib", "stack.sh")
 PG_BIN = "/usr/lib/postgresql/15/bin"
 PG_SYSUSER = "rosterd-pg"
 TIME_SCALE = float(os.environ.get("RT_TIME_SCALE") or 1)
-SHORT = ["switchover", "kill", "freeze"]
-ALL = ["switchover", "kill", "freeze", "sync-lost", "etcd", "blackhole"]
+SHORT = ["switchover", "kill", "freeze-host"]
+ALL = ["switchover", "kill", "freeze-host", "sync-lost", "etcd", "blackhole", "freeze"]
 SCOPE = "rosterd-ha"
 ISSUER, AUDIENCE = "rosterd-ha", "rosterd-api"
 THREADS = 6
@@ -68,9 +68,10 @@ def free_port():
 class Cluster:
     """Every process of the deployment; stop() ends all of them."""
 
-    def __init__(self, build, multihost):
+    def __init__(self, build, multihost, dcs):
         self.build = build
         self.multihost = multihost
+        self.dcs = dcs          # Patroni's section: "etcd3" (v3 API) or "etcd" (v2)
         self.procs = {}         # name -> Popen
         self.tmp = tempfile.mkdtemp(prefix="rosterd-ha.")
         os.chmod(self.tmp, 0o755)
@@ -136,6 +137,7 @@ class Cluster:
                             "--listen-client-urls", c, "--advertise-client-urls", c,
                             "--listen-peer-urls", p, "--initial-advertise-peer-urls", p,
                             "--initial-cluster", f"e0={p}",
+                            f"--enable-v2={'true' if self.dcs == 'etcd' else 'false'}",
                             "--initial-cluster-state", "new" if not os.path.isdir(d)
                             else "existing"])
         wait_until(lambda: http_status(f"{c}/health") == 200, 30, "etcd answers /health")
@@ -151,7 +153,7 @@ log:
 restapi:
   listen: 127.0.0.1:{self.rest_port[n]}
   connect_address: 127.0.0.1:{self.rest_port[n]}
-etcd3:
+{self.dcs}:
   hosts: 127.0.0.1:{self.etcd_port}
 bootstrap:
   dcs:
@@ -403,7 +405,8 @@ metrics_token_file = {self.tmp}/metrics.token
         log(f"deployment up in {time.monotonic() - t0:.1f} s: etcd :{self.etcd_port}, "
             f"PostgreSQL {self.pg_port}, Patroni REST {self.rest_port}, HAProxy "
             f":{self.haproxy_port}, hosts {self.https}, "
-            f"{'host b multi-host conninfo' if self.multihost else 'both via HAProxy'}")
+            f"{'host b multi-host conninfo' if self.multihost else 'both via HAProxy'}, "
+            f"Patroni {self.dcs}: (etcd {'v2' if self.dcs == 'etcd' else 'v3'} API)")
 
     def try_psql(self, sql, db="rosterd"):
         try:
@@ -668,6 +671,26 @@ def sc_freeze(cl):
     return t0, old
 
 
+def sc_freeze_host(cl):
+    old = cl.leader()
+    pids = [cl.procs[f"patroni-{old}"].pid] + cl.postgres_pids(old)
+    t0 = time.monotonic()
+    for p in pids:
+        os.kill(p, signal.SIGSTOP)
+    try:
+        wait_until(lambda: cl.leader(exclude=(old,)) not in (None, old) or None, 90,
+                   "another node leads while the primary's host is frozen")
+        log(f"freeze-host: {cl.leader(exclude=(old,))} leads "
+            f"{time.monotonic() - t0:.1f} s after the freeze; SIGCONT to {old}")
+    finally:
+        for p in pids:
+            try:
+                os.kill(p, signal.SIGCONT)
+            except ProcessLookupError:
+                pass
+    return t0, old
+
+
 def sc_sync_lost(cl):
     sync = cl.sync_standby()
     pm = cl.postmaster_pid(sync)
@@ -703,6 +726,7 @@ def sc_blackhole(cl):
 
 
 SCENARIOS = {"switchover": sc_switchover, "kill": sc_kill, "freeze": sc_freeze,
+             "freeze-host": sc_freeze_host,
              "sync-lost": sc_sync_lost, "etcd": sc_etcd, "blackhole": sc_blackhole}
 
 
@@ -775,10 +799,15 @@ def run_scenario(cl, name):
         raise Fail(f"5xx or errors before the fault: {count(bad_before)}")
     acked, phantoms = check_writes(cl, load)
     check_hosts(cl, load)
+    wait_until(cl.healthy, 120, lambda: f"after {name}: every node back, a leader, a "
+               f"sync standby, every replica streaming without lag: "
+               f"{cl.patronictl('list').stdout}")
+    rejoined = time.monotonic() - t0
     fails = {k: v for k, v in count(window).items() if not (isinstance(k, int) and k < 300)}
     print(f"# {name}: recovered in {healed - t0:.1f} s (leader {leader} known "
           f"{t_leader:.1f} s after the fault); {acked} writes acknowledged, 0 lost, "
-          f"{phantoms} unacknowledged rows; failures in the window: {fails or 'none'}",
+          f"{phantoms} unacknowledged rows; failures in the window: {fails or 'none'}; "
+          f"all three nodes streaming again {rejoined:.1f} s after the fault",
           flush=True)
     return healed - t0
 
@@ -788,8 +817,10 @@ def main(argv):
     args = argv[1:]
     full = "--full" in args
     multihost = "--multihost" in args
+    dcs = "etcd3" if "--etcd3" in args else "etcd"
     names = [a for a in args if not a.startswith("--")]
-    bad = [a for a in args if a.startswith("--") and a not in ("--full", "--multihost")]
+    bad = [a for a in args if a.startswith("--") and
+           a not in ("--full", "--multihost", "--etcd3")]
     unknown = [n for n in names if n not in SCENARIOS]
     if bad or unknown:
         print(f"ha: unknown {bad + unknown} (scenarios: {' '.join(ALL)})", file=sys.stderr)
@@ -800,7 +831,7 @@ def main(argv):
         names.remove("blackhole")
     passed = failed = 0
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    cl = Cluster(build, multihost)
+    cl = Cluster(build, multihost, dcs)
     try:
         try:
             cl.start()
