@@ -617,10 +617,12 @@ class Load:
         return max(healed.values())
 
 
-def count(answers):
+def count(answers, by_host=False):
+    """{status: n}, or {(host, status): n}."""
     out = {}
     for a in answers:
-        out[a[3]] = out.get(a[3], 0) + 1
+        k = (a[2], a[3]) if by_host else a[3]
+        out[k] = out.get(k, 0) + 1
     return dict(sorted(out.items(), key=lambda kv: str(kv[0])))
 
 
@@ -637,7 +639,7 @@ def sc_switchover(cl):
     if r.returncode != 0:
         raise Fail(f"patronictl switchover: {r.stdout.strip()[-500:]}")
     wait_until(lambda: cl.leader() == target, 60, f"{target} leads after the switchover")
-    return t0, old
+    return t0, old, None
 
 
 def sc_kill(cl):
@@ -650,81 +652,81 @@ def sc_kill(cl):
     wait_until(lambda: (cl.leader() not in (None, old) or
                         (cl.leader() == old and cl.postmaster_pid(old) not in (None, pm))),
                90, "a leader runs again after the primary's postmaster was killed")
-    log(f"kill: {cl.leader()} leads ({'the same node, PostgreSQL restarted' if cl.leader() == old else 'failed over from ' + old})")
-    return t0, None
+    same = cl.leader() == old
+    log(f"kill: {cl.leader()} leads "
+        f"({'the same node, PostgreSQL restarted' if same else 'failed over from ' + old})")
+    return t0, None, None
+
+
+def kill_node(cl, node, took_over, what):
+    """kill -9 of node's Patroni and postmaster (the machine gone); waits
+    until took_over(), then starts its Patroni again."""
+    pm = cl.postmaster_pid(node)
+    t0 = time.monotonic()
+    cl.end(f"patroni-{node}", signal.SIGKILL)
+    os.kill(pm, signal.SIGKILL)
+    wait_until(took_over, 90, what)
+    log(f"{what}: {time.monotonic() - t0:.1f} s after the kill")
+    cl.start_patroni(node)
+    return t0
 
 
 def sc_kill_host(cl):
     old = cl.leader()
-    pm = cl.postmaster_pid(old)
-    t0 = time.monotonic()
-    cl.end(f"patroni-{old}", signal.SIGKILL)
-    os.kill(pm, signal.SIGKILL)
-    wait_until(lambda: cl.leader(exclude=(old,)) not in (None, old) or None, 90,
-               "another node leads after the primary's Patroni and postmaster died")
-    log(f"kill-host: {cl.leader(exclude=(old,))} leads {time.monotonic() - t0:.1f} s "
-        f"after the kill; {old}'s Patroni started again")
-    cl.start_patroni(old)
-    return t0, old
+    return kill_node(cl, old, lambda: cl.leader(exclude=(old,)) not in (None, old) or None,
+                     "another node leads"), old, None
 
 
-def sc_freeze(cl):
-    old = cl.leader()
-    pids = cl.postgres_pids(old)
-    t0 = time.monotonic()
-    for p in pids:
-        os.kill(p, signal.SIGSTOP)
-    try:
-        wait_until(lambda: cl.leader(exclude=(old,)) not in (None, old) or None, 90,
-                   "another node leads while the primary is frozen")
-        log(f"freeze: {cl.leader(exclude=(old,))} leads "
-            f"{time.monotonic() - t0:.1f} s after the freeze; SIGCONT to {old}")
-    finally:
+def cont(pids):
+    """Returns a function that sends SIGCONT to pids."""
+    def undo():
         for p in pids:
             try:
                 os.kill(p, signal.SIGCONT)
             except ProcessLookupError:
                 pass
-    return t0, old
+    return undo
+
+
+def freeze(cl, whole_host):
+    """SIGSTOP to the primary's postmaster and backends, and to its
+    Patroni too when whole_host; returns once another node leads."""
+    old = cl.leader()
+    pids = ([cl.procs[f"patroni-{old}"].pid] if whole_host else []) + \
+        cl.postgres_pids(old)
+    t0 = time.monotonic()
+    for p in pids:
+        os.kill(p, signal.SIGSTOP)
+    undo = cont(pids)
+    try:
+        wait_until(lambda: cl.leader(exclude=(old,)) not in (None, old) or None, 90,
+                   f"another node leads while the primary's "
+                   f"{'host' if whole_host else 'PostgreSQL'} is frozen")
+    except Fail:
+        undo()
+        raise
+    return t0, old, undo
 
 
 def sc_freeze_host(cl):
-    old = cl.leader()
-    pids = [cl.procs[f"patroni-{old}"].pid] + cl.postgres_pids(old)
-    t0 = time.monotonic()
-    for p in pids:
-        os.kill(p, signal.SIGSTOP)
-    try:
-        wait_until(lambda: cl.leader(exclude=(old,)) not in (None, old) or None, 90,
-                   "another node leads while the primary's host is frozen")
-        log(f"freeze-host: {cl.leader(exclude=(old,))} leads "
-            f"{time.monotonic() - t0:.1f} s after the freeze; SIGCONT to {old}")
-    finally:
-        for p in pids:
-            try:
-                os.kill(p, signal.SIGCONT)
-            except ProcessLookupError:
-                pass
-    return t0, old
+    return freeze(cl, True)
+
+
+def sc_freeze(cl):
+    return freeze(cl, False)
 
 
 def sc_sync_lost(cl):
     sync = cl.sync_standby()
-    pm = cl.postmaster_pid(sync)
-    t0 = time.monotonic()
-    cl.end(f"patroni-{sync}", signal.SIGKILL)
-    os.kill(pm, signal.SIGKILL)
-    wait_until(lambda: cl.sync_standby(exclude=(sync,)) not in (None, sync) or None, 90,
-               "another node is the synchronous standby")
-    cl.start_patroni(sync)
-    return t0, sync
+    return kill_node(cl, sync, lambda: cl.sync_standby(exclude=(sync,)) not in (None, sync)
+                     or None, "another node is the synchronous standby"), sync, None
 
 
 def sc_etcd(cl):
     t0 = time.monotonic()
     cl.end("etcd")
     cl.start_etcd()
-    return t0, None
+    return t0, None, None
 
 
 def sc_blackhole(cl):
@@ -739,7 +741,7 @@ def sc_blackhole(cl):
     except Fail:
         cl.unblackhole()
         raise
-    return t0, old
+    return t0, old, cl.unblackhole
 
 
 SCENARIOS = {"switchover": sc_switchover, "kill": sc_kill, "freeze": sc_freeze,
@@ -795,18 +797,23 @@ def run_scenario(cl, name):
     load = Load(cl)
     load.start()
     t_start = time.monotonic()
+    undo = None
     try:
         wait_until(lambda: load.ok_streak_since(t_start), 60,
                    "writes succeed on both hosts before the fault")
-        t0, victim = SCENARIOS[name](cl)
+        t0, victim, undo = SCENARIOS[name](cl)
         leader = cl.leader(exclude=(victim,) if victim else ())
         t_leader = time.monotonic() - t0
+        # A fault with an undo (a frozen or unreachable node) lasts until
+        # writes succeed again: no worker may wait on the old primary.
         healed = wait_until(lambda: load.ok_streak_since(t0), 180,
                             lambda: f"{name}: {CONSECUTIVE_OK} writes in a row succeed "
-                            f"on every host again (answers since the fault: "
-                            f"{count(load.since(t0))})")
+                            f"on every host again{' while the fault lasts' if undo else ''} "
+                            f"(answers since the fault, by host and status: "
+                            f"{count(load.since(t0), by_host=True)})")
     finally:
-        cl.unblackhole()
+        if undo is not None:
+            undo()
         load.stop()
     before = [a for a in load.answers if a[1] < t0]
     bad_before = [a for a in before if not (isinstance(a[3], int) and a[3] < 500)]
