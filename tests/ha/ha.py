@@ -794,6 +794,11 @@ def check_hosts(cl, load):
 def run_scenario(cl, name):
     wait_until(cl.healthy, 180, lambda: f"before {name}: a leader, a sync standby and "
                f"three members streaming: {cl.members()}")
+    # Without a synchronous standby "no acknowledged write lost" would
+    # prove nothing: the primary itself must say it has one.
+    sync = cl.psql("SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'")
+    if sync.strip() != "1":
+        raise Fail(f"before {name}: the primary has {sync.strip()} synchronous standbys")
     load = Load(cl)
     load.start()
     t_start = time.monotonic()
