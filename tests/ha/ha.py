@@ -857,9 +857,11 @@ def main(argv):
         print(f"ha: unknown {bad + unknown} (scenarios: {' '.join(ALL)})", file=sys.stderr)
         return 2
     names = names or (ALL if full else SHORT)
+    skipped = 0
     if "blackhole" in names and (os.geteuid() != 0 or not shutil.which("iptables")):
         print("ok - blackhole # SKIP needs root and iptables")
         names.remove("blackhole")
+        skipped += 1
     passed = failed = 0
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     cl = Cluster(build, multihost, dcs)
@@ -888,7 +890,7 @@ def main(argv):
         failed += 1
     finally:
         cl.stop()
-    print(f"{passed} passed, {failed} failed")
+    print(f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
     return 1 if failed else 0
 
 
