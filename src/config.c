@@ -18,6 +18,7 @@
 #include <openssl/x509.h>
 
 #include "config.h"
+#include "auth/apitoken.h"
 
 enum key_type {
 	KEY_STRING,
@@ -80,6 +81,8 @@ static const struct key keys[] = {
 	{ "password_hash_slots", KEY_INT, O(password_hash_slots), "0", 0,
 	    1024 },
 	{ "metrics_token_file", KEY_STRING, O(metrics_token_file), NULL, 0,
+	    0 },
+	{ "metrics_allow_from", KEY_STRING, O(metrics_allow_from), NULL, 0,
 	    0 },
 	{ "idempotency_key_file", KEY_STRING, O(idempotency_key_file),
 	    "idempotency.key", 0, 0 },
@@ -1086,6 +1089,41 @@ load_metrics_token(struct config *cfg, char *err, size_t errsz)
 }
 
 /*
+ * Parses metrics_allow_from: addresses and networks ("10.0.0.0/8",
+ * "2001:db8::/32", "192.0.2.7"), separated by commas or spaces, whose
+ * requests /metrics and /readyz's detail answer without the metrics
+ * token.
+ */
+static int
+load_metrics_allow(struct config *cfg, char *err, size_t errsz)
+{
+	const char *p;
+	char item[128];
+	size_t n;
+
+	if (cfg->metrics_allow_from == NULL)
+		return 0;
+	for (p = cfg->metrics_allow_from; *p != '\0'; p += n) {
+		p += strspn(p, ", \t");
+		if ((n = strcspn(p, ", \t")) == 0)
+			break;
+		cfg->metrics_allow = xrealloc(cfg->metrics_allow,
+		    (cfg->nmetrics_allow + 1) * sizeof(*cfg->metrics_allow));
+		if (n >= sizeof(item) || (memcpy(item, p, n), item[n] = '\0',
+		    apitoken_cidr_parse(item,
+		    &cfg->metrics_allow[cfg->nmetrics_allow]) != 0)) {
+			snprintf(err, errsz, "metrics_allow_from: \"%.*s\" is "
+			    "no address or network (10.0.0.0/8, 2001:db8::/32, "
+			    "192.0.2.7; no bits set right of the mask)",
+			    (int)(n > 64 ? 64 : n), p);
+			return -1;
+		}
+		cfg->nmetrics_allow++;
+	}
+	return 0;
+}
+
+/*
  * jwt_issuer and jwt_audience bind the top-level jwt_*_file keys only:
  * without any of those there is no issuer for them, and they change
  * nothing (an [issuer NAME] section has its own iss and aud).  Said
@@ -1149,7 +1187,8 @@ config_load_ex(const char *path, struct config *cfg, int quiet, char *err,
 		config_free(cfg);
 		return -1;
 	}
-	if (load_metrics_token(cfg, err, errsz) != 0) {
+	if (load_metrics_token(cfg, err, errsz) != 0 ||
+	    load_metrics_allow(cfg, err, errsz) != 0) {
 		config_free(cfg);
 		return -1;
 	}
@@ -1215,6 +1254,7 @@ config_free(struct config *cfg)
 		explicit_bzero(cfg->metrics_token, strlen(cfg->metrics_token));
 		free(cfg->metrics_token);
 	}
+	free(cfg->metrics_allow);
 	for (i = 0; i < cfg->nissuers; i++)
 		issuer_free(&cfg->issuers[i]);
 	free(cfg->issuers);

@@ -98,6 +98,7 @@ struct config {
 	long		 password_min_length;	/* characters of a new password */
 	long		 password_hash_slots;	/* concurrent hashes; 0: auto */
 	char		*metrics_token_file;	/* /metrics' bearer token */
+	char		*metrics_allow_from;	/* CIDRs needing no token */
 	/*
 	 * The HMAC secret of Idempotency-Key request hashes; a relative
 	 * path is relative to the configuration file's directory.
@@ -120,6 +121,8 @@ struct config {
 	unsigned char	*jwt_secret;		/* NULL if no secret file */
 	size_t		 jwt_secret_len;
 	char		*metrics_token;		/* NULL: /metrics is closed */
+	struct apitoken_cidr *metrics_allow;	/* metrics_allow_from */
+	size_t		 nmetrics_allow;
 	size_t		 jwt_nkeys;		/* file keys of every issuer,
 						 * plus one per remote set;
 						 * 0: every token is refused */

@@ -19,8 +19,13 @@
 #include "db.h"
 
 const struct stmt_def db_statements[STMT__MAX] = {
-	/* Readiness probe.  Read-only. */
-	[STMT_PING] = { "ping", "SELECT 1", 0, 1 },
+	/*
+	 * Readiness probe: read_only is true on a standby and when
+	 * default_transaction_read_only is on.  Read-only.
+	 */
+	[STMT_PING] = { "ping", "SELECT pg_is_in_recovery() OR"
+	    " current_setting('transaction_read_only')::boolean AS read_only",
+	    0, 1 },
 
 	/* $1 tenant id.  One row when the tenant exists.  Read-only. */
 	[STMT_TENANT_EXISTS] = { "tenant_exists",

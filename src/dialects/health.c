@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "dialect.h"
+#include "../auth/apitoken.h"
 #include "../auth/auth.h"
 
 /* The body limits of the configuration (config.c fills them). */
@@ -65,7 +66,7 @@ health_healthz(struct http_req *req, struct http_resp *resp)
  * bytes.
  */
 static int
-metrics_authorized(const struct http_req *req)
+metrics_token_ok(const struct http_req *req)
 {
 	const struct app *app = req->ctx;
 	const char *h = http_req_header(req, "Authorization"), *want;
@@ -80,17 +81,47 @@ metrics_authorized(const struct http_req *req)
 	return strlen(h) == n && ct_memcmp(h, want, n) == 0;
 }
 
+/* 1 when the request comes from an address of metrics_allow_from. */
+static int
+metrics_addr_ok(const struct http_req *req)
+{
+	const struct app *app = req->ctx;
+	const char *addr = http_req_env(req, "REMOTE_ADDR");
+	size_t i;
+
+	if (app == NULL || app->cfg == NULL || addr == NULL)
+		return 0;
+	for (i = 0; i < app->cfg->nmetrics_allow; i++)
+		if (apitoken_cidr_contains(&app->cfg->metrics_allow[i], addr))
+			return 1;
+	return 0;
+}
+
+/* /metrics and /readyz's detail: the token's holder, or an allowed address. */
+static int
+metrics_authorized(const struct http_req *req)
+{
+	return metrics_token_ok(req) || metrics_addr_ok(req);
+}
+
 /* Why /readyz says what it says, for the metrics token's holder. */
 static void
-readyz_detail(struct arena *a, struct value *o, int ok, int behind,
-    const char *missing)
+readyz_detail(struct arena *a, struct value *o, int up, int behind,
+    int read_only, const char *missing)
 {
 	struct value *list;
 	const char *p;
 	size_t n;
 
-	value_set(a, o, "database", value_cstr(a, ok || behind ? "up" :
+	value_set(a, o, "database", value_cstr(a, up || behind ? "up" :
 	    "down"));
+	if (up) {
+		value_set(a, o, "writable", value_bool(a, !read_only));
+		if (read_only)
+			value_set(a, o, "detail", value_cstr(a, "the database "
+			    "session is read-only: a standby, or "
+			    "default_transaction_read_only is on"));
+	}
 	if (!behind)
 		return;
 	value_set(a, o, "schema", value_cstr(a, "behind"));
@@ -106,11 +137,13 @@ readyz_detail(struct arena *a, struct value *o, int ok, int behind,
 }
 
 /*
- * GET /readyz: 200 when the database answers and has every migration of
- * sql_dir; else 503.  Everyone gets the status ({"status":"ready"} or
- * {"status":"unavailable"}); a caller with the metrics token also gets
- * why: "database":"up"/"down", and "schema":"behind","missing":[...]
- * with the missing migrations' names.
+ * GET /readyz: 200 when this host can write: the database answers, has
+ * every migration of sql_dir, and the session is not read-only (not a
+ * standby, not default_transaction_read_only); else 503.  Everyone gets
+ * the status ({"status":"ready"} or {"status":"unavailable"}); a caller
+ * with the metrics token or from an address of metrics_allow_from also
+ * gets why: "database":"up"/"down", "writable":true/false, and
+ * "schema":"behind","missing":[...] with the missing migrations' names.
  */
 void
 health_readyz(struct http_req *req, struct http_resp *resp)
@@ -118,18 +151,23 @@ health_readyz(struct http_req *req, struct http_resp *resp)
 	const struct app *app = req->ctx;
 	struct arena *a = req->arena;
 	struct value *o = value_object(a);
-	const char *missing = "";
+	const char *missing = "", *ro;
 	enum db_status st;
-	int ok = 0, behind;
+	PGresult *r = NULL;
+	int ok, behind, read_only = 0;
 
 	behind = db_ready(app->db) &&
 	    db_schema(app->db, &missing) == DB_SCHEMA_BEHIND;
 	if (!behind)
-		ok = db_exec(app->db, a, STMT_PING, NULL, &st, NULL) != NULL;
+		r = db_exec(app->db, a, STMT_PING, NULL, &st, NULL);
+	if (r != NULL && ((ro = db_get(r, 0, "read_only")) == NULL ||
+	    strcmp(ro, "f") != 0))
+		read_only = 1;
+	ok = r != NULL && !read_only;
 	value_set(a, o, "status", value_cstr(a, ok ? "ready" :
 	    "unavailable"));
 	if (metrics_authorized(req))
-		readyz_detail(a, o, ok, behind, missing);
+		readyz_detail(a, o, r != NULL, behind, read_only, missing);
 	send_json(req, resp, ok ? 200 : 503, "application/json", o);
 	if (!ok)
 		http_resp_header(resp, "Retry-After", "5");
@@ -154,10 +192,11 @@ static void plain_error(struct http_req *req, struct http_resp *resp,
 
 /*
  * GET /metrics: Prometheus text format, every process's counters, for a
- * caller with "Authorization: Bearer <metrics_token>" only (nginx's
+ * caller with "Authorization: Bearer <metrics_token>" or from an address
+ * of metrics_allow_from (REMOTE_ADDR as nginx passes it; nginx's own
  * allow-list is not enough: whoever can write to the FastCGI socket
- * passes it).  401 without it or with another token; 403 when no
- * metrics_token_file is configured.
+ * passes it).  401 otherwise when metrics_token_file is configured; 403
+ * when it is not (closed when metrics_allow_from is empty too).
  */
 void
 health_metrics(struct http_req *req, struct http_resp *resp)
@@ -166,10 +205,15 @@ health_metrics(struct http_req *req, struct http_resp *resp)
 	const char *(*labels)[2];
 	size_t i;
 
-	if (app == NULL || app->cfg == NULL || app->cfg->metrics_token ==
-	    NULL) {
+	if (app == NULL || app->cfg == NULL || (app->cfg->metrics_token ==
+	    NULL && app->cfg->nmetrics_allow == 0)) {
 		plain_error(req, resp, 403, "/metrics is closed: set "
-		    "metrics_token_file in rosterd.conf.");
+		    "metrics_token_file or metrics_allow_from in rosterd.conf.");
+		return;
+	}
+	if (!metrics_authorized(req) && app->cfg->metrics_token == NULL) {
+		plain_error(req, resp, 403, "/metrics answers only the "
+		    "addresses of metrics_allow_from.");
 		return;
 	}
 	if (!metrics_authorized(req)) {

@@ -416,7 +416,8 @@ def hardening_metrics_and_readyz_need_the_token():
     st, _, body = _hard_fcgi(_hard_env("/readyz"))
     eq((st, json.loads(body)), (200, {"status": "ready"}), "/readyz on the socket")
     r = request("GET", "/readyz", token=METRICS_TOKEN)
-    eq((r.status, r.json()), (200, {"status": "ready", "database": "up"}),
+    eq((r.status, r.json()), (200, {"status": "ready", "database": "up",
+                                    "writable": True}),
        "/readyz with the token")
     # A rosterd without metrics_token_file: /metrics is closed to everyone.
     sock = os.path.join(TMP, "hard-nometrics.sock")
