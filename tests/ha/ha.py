@@ -5,6 +5,7 @@ import http.client
 import json
 import os
 import pwd
+import re
 import shutil
 import signal
 import ssl
@@ -88,6 +89,9 @@ class Cluster:
         self.hosts = ["a", "b"]
         self.https = {h: free_port() for h in self.hosts}
         self.blackholed = None      # the iptables rules in force
+        # per host; --bench asks for more: a worker waits for the
+        # synchronous standby on every commit, so two leave the cores idle
+        self.workers = 2
 
     # -- processes
 
@@ -168,7 +172,7 @@ bootstrap:
       use_slots: true
       parameters:
         wal_log_hints: 'on'
-        max_connections: 40
+        max_connections: 120
         max_wal_senders: 8
         max_replication_slots: 8
         shared_buffers: 16MB
@@ -337,7 +341,7 @@ listen primary
         return self.write(f"host-{h}/rosterd.conf", f"""# rosterd host {h}
 listen = {self.tmp}/host-{h}/rosterd.sock
 listen_mode = 0660
-workers = 2
+workers = {self.workers}
 db_conninfo = {self.conninfo(h)}
 jwt_hs256_secret_file = {self.tmp}/jwt.secret
 jwt_issuer = {ISSUER}
@@ -509,6 +513,16 @@ def https_status(port, path):
         return None
 
 
+def admin_token(cl, sub):
+    """A SystemAdmin HS256 token of the hosts' issuer, for a day."""
+    now = int(time.time())
+    return jwt.encode({"sub": sub, "roles": ["SystemAdmin"], "iat": now,
+                       "exp": now + 86400, "iss": ISSUER, "aud": AUDIENCE,
+                       "tid": cl.tenant},
+                      open(os.path.join(cl.tmp, "jwt.secret")).read().strip(),
+                      algorithm="HS256")
+
+
 class Load:
     """Client threads creating users through both hosts. Each logical write
     has a username and an Idempotency-Key of its own; it is sent until it
@@ -526,12 +540,7 @@ class Load:
         self.final_bad = []     # (key, host, status, body): no retry helps
         self.stop_ev = threading.Event()
         self.threads = []
-        now = int(time.time())
-        self.token = jwt.encode({"sub": "ha-load", "roles": ["SystemAdmin"], "iat": now,
-                                 "exp": now + 86400, "iss": ISSUER, "aud": AUDIENCE,
-                                 "tid": cl.tenant},
-                                open(os.path.join(cl.tmp, "jwt.secret")).read().strip(),
-                                algorithm="HS256")
+        self.token = admin_token(cl, "ha-load")
         self.run = uuid.uuid4().hex[:8]
 
     def one_write(self, k, i):
@@ -843,12 +852,89 @@ def run_scenario(cl, name):
     return healed - t0
 
 
+# --bench: the /v1 create through host a (nginx, rosterd, HAProxy, the
+# primary with its synchronous standby) with wrk, against pgbench running
+# the same statement (its text from `rosterctl statements`) through
+# HAProxy's write port, the same number of clients, in the same cluster.
+BENCH_LUA = """
+local threads = {}
+function setup(thread)
+  table.insert(threads, thread)
+  thread:set("tid", #threads)
+end
+local n = 0
+local path = os.getenv("HA_BENCH_PATH")
+local run = os.getenv("HA_BENCH_RUN")
+local headers = {["Authorization"] = "Bearer " .. os.getenv("HA_BENCH_TOKEN"),
+                 ["Content-Type"] = "application/json"}
+request = function()
+  n = n + 1
+  local name = "hb" .. run .. "t" .. tid .. "n" .. n
+  return wrk.format("POST", path, headers, '{"username":"' .. name ..
+    '","email":"' .. name .. '@example.com","firstName":"Ada","lastName":"Lovelace"}')
+end
+"""
+
+
+BENCH_WORKERS = 8
+
+
+def bench_create(cl, secs, conns):
+    """req/s of the create through host a, and pgbench's tps on its
+    statement through HAProxy; prints the row."""
+    run = uuid.uuid4().hex[:8]
+    lua = cl.write("bench.lua", BENCH_LUA)
+    env = dict(os.environ, HA_BENCH_PATH=f"/v1/tenants/{cl.tenant}/users",
+               HA_BENCH_RUN=run, HA_BENCH_TOKEN=admin_token(cl, "ha-bench"))
+    r = subprocess.run(["wrk", "-t", "2", "-c", str(conns), "-d", f"{secs}s",
+                        "--timeout", "30s", "-s", lua, f"https://127.0.0.1:{cl.https['a']}/"],
+                       env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                       timeout=secs * 4 + 120)
+    rps = re.search(r"Requests/sec:\s+([0-9.]+)", r.stdout)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", r.stdout)
+    if r.returncode != 0 or rps is None:
+        raise Fail(f"wrk: {r.stdout[-1500:]}")
+    sql = cl.rosterctl("statements", "user_create_v1")
+    subst = {"1": ":tenant", "2": "('{\"username\":\"pb" + run + "' || :u || "
+             "'\",\"email\":\"pb" + run + "' || :u || '@example.com\",\"firstName\":"
+             "\"Ada\",\"lastName\":\"Lovelace\"}')", "3": ":actor", "4": ":rid"}
+    body = re.sub(r"\$(\d+)(?!\d)", lambda m: subst[m.group(1)], sql)
+    script = cl.write("bench-user_create_v1.sql", "\\set n :n + 1\n"
+                      "\\set u :client_id * 100000000 + :n\n" + body + ";\n")
+    p = subprocess.run([f"{PG_BIN}/pgbench", "-n", "-M", "prepared", "-c", str(conns),
+                        "-j", "2", "-T", str(secs), "-f", script, "-D", "n=0",
+                        "-D", f"tenant={cl.tenant}", "-D", "actor=bench",
+                        "-D", "rid=bench", "-h", "127.0.0.1", "-p", str(cl.haproxy_port),
+                        "-U", "rosterd", "rosterd"],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                       timeout=secs * 4 + 120)
+    tps = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", p.stdout)
+    failed = re.search(r"number of failed transactions: (\d+)", p.stdout)
+    if p.returncode != 0 or tps is None or (failed and int(failed.group(1))):
+        raise Fail(f"pgbench: {p.stdout[-1500:]}")
+    rps, tps = float(rps.group(1)), float(tps.group(1))
+    print(f"# bench: create_v1_user_ha c={conns} ({cl.workers} workers a host): {rps:.1f} req/s "
+          f"({int(non2xx.group(1)) if non2xx else 0} non-2xx) through host a, HAProxy and "
+          f"the synchronous primary; pgbench -M prepared user_create_v1 through HAProxy "
+          f"{tps:.1f} tps; ratio {rps / tps:.3f}", flush=True)
+    return {"conns": conns, "rps": rps, "non2xx": int(non2xx.group(1)) if non2xx else 0,
+            "pgbench_tps": tps, "ratio": rps / tps}
+
+
 def main(argv):
     build = os.path.abspath(argv[0])
     args = argv[1:]
     full = "--full" in args
     multihost = "--multihost" in args
     dcs = "etcd3" if "--etcd3" in args else "etcd"
+    bench = 0
+    if "--bench" in args:
+        i = args.index("--bench")
+        if i + 1 >= len(args) or not args[i + 1].isdigit() or int(args[i + 1]) < 1:
+            print("ha: --bench wants a number of seconds", file=sys.stderr)
+            return 2
+        bench = int(args[i + 1])
+        del args[i:i + 2]
     names = [a for a in args if not a.startswith("--")]
     bad = [a for a in args if a.startswith("--") and
            a not in ("--full", "--multihost", "--etcd3")]
@@ -864,7 +950,10 @@ def main(argv):
         skipped += 1
     passed = failed = 0
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    results = {"bench": [], "recovery_s": {}}
     cl = Cluster(build, multihost, dcs)
+    if bench:
+        cl.workers = BENCH_WORKERS
     try:
         try:
             cl.start()
@@ -875,9 +964,18 @@ def main(argv):
             traceback.print_exc()
             failed += 1
             names = []
+            bench = 0
+        for conns in (16, 64) if bench else ():
+            try:
+                results["bench"].append(bench_create(cl, bench, conns))
+                print(f"ok - bench create at {conns} connections")
+                passed += 1
+            except Exception as e:  # noqa: BLE001 - reported as the failure
+                print(f"not ok - bench create at {conns} connections: {e}")
+                failed += 1
         for n in names:
             try:
-                run_scenario(cl, n)
+                results["recovery_s"][n] = round(run_scenario(cl, n), 2)
                 print(f"ok - {n}")
                 passed += 1
             except Exception as e:  # noqa: BLE001 - reported as the failure
@@ -890,6 +988,9 @@ def main(argv):
         failed += 1
     finally:
         cl.stop()
+    if bench and os.environ.get("HA_BENCH_JSON"):
+        with open(os.environ["HA_BENCH_JSON"], "w") as f:
+            json.dump(results, f, indent=1)
     print(f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
     return 1 if failed else 0
 
