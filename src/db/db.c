@@ -216,16 +216,21 @@ conn_result(PGconn *c, int64_t deadline, int *lost, int *late)
 
 /*
  * The outcome of the query just sent on c, as PQexec() returns it (its
- * last result), waiting until the deadline at most.  NULL when the
- * deadline passed or the connection broke.
+ * last result), waiting until the deadline at most; *ok_seen = 1 when
+ * one of its results was a success.  NULL when the deadline passed or
+ * the connection broke.
  */
 static PGresult *
-conn_last(PGconn *c, int64_t deadline, int *late)
+conn_last(PGconn *c, int64_t deadline, int *late, int *ok_seen)
 {
 	PGresult *r, *last = NULL;
 	int lost;
 
+	*ok_seen = 0;
 	while ((r = conn_result(c, deadline, &lost, late)) != NULL) {
+		if (PQresultStatus(r) == PGRES_COMMAND_OK ||
+		    PQresultStatus(r) == PGRES_TUPLES_OK)
+			*ok_seen = 1;
 		PQclear(last);
 		last = r;
 	}
@@ -294,7 +299,7 @@ session_open(const char *conninfo, long connect_timeout,
 	const char *p[1] = { stmt };
 	PGresult *r;
 	PGconn *c;
-	int ok, late = 0;
+	int ok, late = 0, ok_seen;
 
 	snprintf(timeout, sizeof(timeout), "%ld", connect_timeout);
 	snprintf(stmt, sizeof(stmt), "%ld", statement_timeout_ms);
@@ -319,7 +324,7 @@ session_open(const char *conninfo, long connect_timeout,
 	    "set_config('jit', 'off', false)",
 	    statement_timeout_ms >= 0 ? 1 : 0, NULL, p, NULL, NULL, 0) == 1)
 		r = conn_last(c, time_mono_us() + connect_timeout * 1000000LL,
-		    &late);
+		    &late, &ok_seen);
 	ok = PQresultStatus(r) == PGRES_TUPLES_OK;
 	PQclear(r);
 	if (!ok) {
@@ -352,28 +357,31 @@ db_session_open(const char *conninfo, long connect_timeout,
  * request, which would open a connection to it); what it was running
  * ends with its session, or, when it has committed, stays done.
  */
+static void
+db_lost(struct db *db, int late)
+{
+	if (late) {
+		db->late = 1;
+		log_warn("the database did not answer within %lld ms: "
+		    "connection given up", (long long)(db->deadline_us / 1000));
+		metrics_add(METRIC_DB_ERROR);
+	}
+	disconnect(db);
+}
+
 static PGresult *
 db_result(struct db *db, int *lost)
 {
 	PGresult *r;
 	int late = 0;
 
-	if (db->conn == NULL) {
-		*lost = 1;
+	*lost = 1;
+	if (db->conn == NULL)
 		return NULL;
-	}
 	r = conn_result(db->conn, time_mono_us() + db->deadline_us, lost,
 	    &late);
-	if (*lost) {
-		if (late) {
-			db->late = 1;
-			log_warn("the database did not answer within %lld ms: "
-			    "connection given up", (long long)(db->deadline_us /
-			    1000));
-			metrics_add(METRIC_DB_ERROR);
-		}
-		disconnect(db);
-	}
+	if (*lost)
+		db_lost(db, late);
 	return r;
 }
 
@@ -381,22 +389,17 @@ db_result(struct db *db, int *lost)
 static PGresult *
 db_last(struct db *db)
 {
-	PGresult *r, *last = NULL;
-	int lost;
+	PGresult *r;
+	int late = 0;
 
 	db->ok_seen = 0;
-	while ((r = db_result(db, &lost)) != NULL) {
-		if (PQresultStatus(r) == PGRES_COMMAND_OK ||
-		    PQresultStatus(r) == PGRES_TUPLES_OK)
-			db->ok_seen = 1;
-		PQclear(last);
-		last = r;
-	}
-	if (lost) {
-		PQclear(last);
+	if (db->conn == NULL)
 		return NULL;
-	}
-	return last;
+	/* a query sent always has a result: none is a lost connection */
+	if ((r = conn_last(db->conn, time_mono_us() + db->deadline_us, &late,
+	    &db->ok_seen)) == NULL)
+		db_lost(db, late);
+	return r;
 }
 
 static void
@@ -494,7 +497,6 @@ schema_applied(struct db *db, char ***names, size_t *n, char *err,
     size_t errsz)
 {
 	PGresult *r;
-	int i, k;
 
 	*names = NULL;
 	*n = 0;
@@ -521,12 +523,7 @@ schema_applied(struct db *db, char ***names, size_t *n, char *err,
 		PQclear(r);
 		return -1;
 	}
-	k = PQntuples(r);
-	*names = xcalloc((size_t)k + 1, sizeof(**names));
-	for (i = 0; i < k; i++)
-		(*names)[i] = xstrdup(PQgetvalue(r, i, 0));
-	*n = (size_t)k;
-	PQclear(r);
+	db_names_of(r, names, n);
 	return 0;
 }
 
@@ -562,8 +559,12 @@ schema_check(struct db *db, int log_extra)
 	int rc = 0;
 
 	db->schema_at = time_mono_us();
-	if (setup_command(db, "SET lock_timeout = '" DB_SETUP_LOCK_TIMEOUT
-	    "'") != 0)
+	/*
+	 * Behind a pooler a SET would stay on whichever server session ran
+	 * it: nothing is prepared there, so nothing waits for a lock long.
+	 */
+	if (!db->unnamed && setup_command(db, "SET lock_timeout = '"
+	    DB_SETUP_LOCK_TIMEOUT "'") != 0)
 		return -1;
 	if (db->nwant > 0 && schema_applied(db, &have, &nhave, err,
 	    sizeof(err)) != 0) {
@@ -585,7 +586,8 @@ schema_check(struct db *db, int log_extra)
 	if (db->schema == DB_SCHEMA_OK && !db->prepared)
 		rc = prepare_all(db);
 	/* the session's own lock_timeout again */
-	if (rc == 0 && setup_command(db, "RESET lock_timeout") != 0)
+	if (rc == 0 && !db->unnamed &&
+	    setup_command(db, "RESET lock_timeout") != 0)
 		rc = -1;
 	return rc;
 }

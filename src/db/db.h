@@ -365,6 +365,12 @@ int db_migrations_applied(PGconn *c, char ***names, size_t *n, char *err,
 void db_names_free(char **names, size_t n);
 
 /*
+ * The first column of r's rows (a list of schema_migrations versions) as
+ * db_migrations_list() returns names; clears r.
+ */
+void db_names_of(PGresult *r, char ***names, size_t *n);
+
+/*
  * Appends to missing (may be NULL) the names of want[] that have[]
  * lacks and to extra (may be NULL) those of have[] that want[] lacks,
  * each list ", "-separated.  Returns how many are missing.

@@ -162,7 +162,6 @@ db_migrations_applied(PGconn *c, char ***names, size_t *n, char *err,
     size_t errsz)
 {
 	PGresult *r;
-	int i, k;
 
 	*names = NULL;
 	*n = 0;
@@ -184,13 +183,22 @@ db_migrations_applied(PGconn *c, char ***names, size_t *n, char *err,
 		PQclear(r);
 		return -1;
 	}
+	db_names_of(r, names, n);
+	return 0;
+}
+
+/* The first column of r's rows as a list, r cleared.  See db.h. */
+void
+db_names_of(PGresult *r, char ***names, size_t *n)
+{
+	int i, k;
+
 	k = PQntuples(r);
 	*names = xcalloc((size_t)k + 1, sizeof(**names));
 	for (i = 0; i < k; i++)
 		(*names)[i] = xstrdup(PQgetvalue(r, i, 0));
 	*n = (size_t)k;
 	PQclear(r);
-	return 0;
 }
 
 static int

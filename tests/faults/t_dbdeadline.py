@@ -147,3 +147,75 @@ def dbdl_multi_host_conninfo_skips_a_closed_host():
             eq(r.status, 201, "a create through the multi-host conninfo")
             ids.append(r.json()["id"])
         eq(ids_found("users", ids), 4, "the creates' rows in the second host's database")
+
+
+def _dbdl_psql_super(sql):
+    p = subprocess.run(
+        [os.path.join(PG_BIN, "psql"), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
+         "-h", PG_DIR, "-p", PG_PORT, "-U", "postgres", "-d", "rosterd"],
+        input=sql, capture_output=True, text=True, timeout=60)
+    if p.returncode != 0:
+        raise Fail(f"psql: {p.stderr.strip()[:300]}")
+
+
+def _dbdl_pg_log():
+    with open(os.path.join(PG_DIR, "postgresql.log"), "rb") as f:
+        return f.read().decode("utf-8", "replace")
+
+
+def _dbdl_pg_mark():
+    """Logs a marker statement (log_statement = all) and waits for it."""
+    mark = f"dbdl_mark_{uuid.uuid4().hex}"
+    psql(f"SELECT '{mark}'")
+    wait_until(lambda: mark in _dbdl_pg_log(), 30, f"PostgreSQL to log {mark}")
+    return mark
+
+
+@test
+def dbdl_unprepared_mode_names_nothing_and_listens_nowhere():
+    """db_prepared = false (for a pooler in transaction mode): with every
+    statement logged, rosterd's sessions PREPARE nothing, execute only
+    unnamed statements (a create, a read, a keyed create in its pipelined
+    transaction, an API token's use and a SCIM filter seen twice, which
+    with prepared statements is prepared the second time), LISTEN on
+    nothing and send no DISCARD PLANS; an API token revoked is refused by
+    the next request (the auth caches follow the tables' generation)."""
+    _dbdl_psql_super("ALTER ROLE rosterd SET log_statement = 'all'")
+    try:
+        with running("dbunnamed", workers=1, db_prepared="false"):
+            a = _dbdl_pg_mark()
+            r, _ = _dbdl_post(new_user_v1())
+            eq(r.status, 201, "a create")
+            uid = r.json()["id"]
+            eq(request("GET", f"{_dbdl_V1}/{uid}").status, 200, "a read")
+            r, _ = _dbdl_post(new_user_v1(), key=f"dbdl-{uuid.uuid4().hex}")
+            eq(r.status, 201, "a keyed create")
+            r = request("POST", f"/v1/tenants/{TENANT_A}/api-tokens",
+                        {"name": "dbdl", "role": "TenantAdmin"})
+            eq(r.status, 201, f"an API token: {r.body[:200]!r}")
+            at = r.json()
+            secret = at.get("token")
+            for i in range(2):
+                g = request("GET", "/scim/v2/Users?filter=" + urllib.parse.quote(
+                    f'userName eq "nobody{i}"'), tok=secret)
+                eq(g.status, 200, f"a SCIM filtered list with the API token, #{i}")
+            eq(request("DELETE", f"/v1/tenants/{TENANT_A}/api-tokens/{at['id']}").status,
+               204, "the API token revoked")
+            g = request("GET", "/scim/v2/Users?filter=" + urllib.parse.quote(
+                'userName eq "nobody"'), tok=secret)
+            eq(g.status, 401, "the revoked API token at the next request")
+            b = _dbdl_pg_mark()
+        log = _dbdl_pg_log()
+        seg = log[log.index(a):log.index(b)]
+        execs = [ln.split("LOG:  execute ", 1)[1].split(":", 1)[0]
+                 for ln in seg.splitlines() if "LOG:  execute " in ln]
+        named = sorted({n for n in execs if n != "<unnamed>"})
+        other = [ln.split("LOG:  statement: ", 1)[1][:80] for ln in seg.splitlines()
+                 if "LOG:  statement: " in ln and "dbdl_mark_" not in ln]
+        note(f"{len(execs)} statements executed, named: {named}; simple queries: {other}")
+        check(len(execs) >= 6, f"too few statements logged to tell: {execs}")
+        eq(named, [], "statements executed by name")
+        bad = [s for s in other if re.match(r"(?i)\s*(LISTEN|PREPARE|DISCARD|DEALLOCATE)", s)]
+        eq(bad, [], "LISTEN, PREPARE, DISCARD or DEALLOCATE sent")
+    finally:
+        _dbdl_psql_super("ALTER ROLE rosterd RESET log_statement")
