@@ -487,44 +487,15 @@ prepare_all(struct db *db)
 	return 0;
 }
 
-/*
- * The versions schema_migrations records, as db_migrations_applied()
- * reads them, each wait bounded by the deadline.  0, or -1 (the
- * connection is then closed, or err says what failed).
- */
-static int
-schema_applied(struct db *db, char ***names, size_t *n, char *err,
-    size_t errsz)
+/* A query of the schema check, waiting as db_last() does. */
+static PGresult *
+query_bounded(void *arg, const char *sql)
 {
-	PGresult *r;
+	struct db *db = arg;
 
-	*names = NULL;
-	*n = 0;
-	snprintf(err, errsz, "cannot read schema_migrations: connection lost");
-	if (PQsendQuery(db->conn, "SELECT to_regclass('schema_migrations') "
-	    "IS NOT NULL") != 1 || (r = db_last(db)) == NULL)
-		return -1;
-	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
-	    strcmp(PQgetvalue(r, 0, 0), "f") == 0) {
-		PQclear(r);	/* no schema_migrations: nothing applied */
-		*names = xcalloc(1, sizeof(**names));
-		return 0;
-	}
-	if (PQresultStatus(r) == PGRES_TUPLES_OK) {
-		PQclear(r);
-		if (PQsendQuery(db->conn, "SELECT version FROM "
-		    "schema_migrations ORDER BY version") != 1 ||
-		    (r = db_last(db)) == NULL)
-			return -1;
-	}
-	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		conn_error(db->conn, "cannot read schema_migrations", err,
-		    errsz);
-		PQclear(r);
-		return -1;
-	}
-	db_names_of(r, names, n);
-	return 0;
+	if (db->conn == NULL || PQsendQuery(db->conn, sql) != 1)
+		return NULL;
+	return db_last(db);
 }
 
 /* Logs what a schema check found, when it is news. */
@@ -566,8 +537,8 @@ schema_check(struct db *db, int log_extra)
 	if (!db->unnamed && setup_command(db, "SET lock_timeout = '"
 	    DB_SETUP_LOCK_TIMEOUT "'") != 0)
 		return -1;
-	if (db->nwant > 0 && schema_applied(db, &have, &nhave, err,
-	    sizeof(err)) != 0) {
+	if (db->nwant > 0 && db_migrations_read(query_bounded, db, &have,
+	    &nhave, err, sizeof(err)) != 0) {
 		log_warn("%s", err);
 		return -1;
 	}

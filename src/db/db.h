@@ -365,10 +365,12 @@ int db_migrations_applied(PGconn *c, char ***names, size_t *n, char *err,
 void db_names_free(char **names, size_t n);
 
 /*
- * The first column of r's rows (a list of schema_migrations versions) as
- * db_migrations_list() returns names; clears r.
+ * db_migrations_applied() with each query run by q(arg, sql), which
+ * returns its result as PQexec() does (NULL: no answer).
  */
-void db_names_of(PGresult *r, char ***names, size_t *n);
+typedef PGresult *(*db_query_fn)(void *arg, const char *sql);
+int db_migrations_read(db_query_fn q, void *arg, char ***names, size_t *n,
+    char *err, size_t errsz) RS_MUSTCHECK;
 
 /*
  * Appends to missing (may be NULL) the names of want[] that have[]
