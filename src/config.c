@@ -47,6 +47,8 @@ static const struct key keys[] = {
 	{ "db_connect_timeout", KEY_INT, O(db_connect_timeout), "3", 1, 600 },
 	{ "statement_timeout_ms", KEY_INT, O(statement_timeout_ms), "30000",
 	    0, 86400000 },
+	{ "db_deadline_ms", KEY_INT, O(db_deadline_ms), "0", 0, 86400000 },
+	{ "db_prepared", KEY_BOOL, O(db_prepared), "true", 0, 1 },
 	{ "max_body_bytes", KEY_SIZE, O(max_body_bytes), "1048576", 1,
 	    1073741824 },
 	{ "max_bulk_body_bytes", KEY_SIZE, O(max_bulk_body_bytes), "2097152",

@@ -73,6 +73,8 @@ struct config {
 	char		*db_conninfo;
 	long		 db_connect_timeout;	/* seconds */
 	long		 statement_timeout_ms;
+	long		 db_deadline_ms;	/* 0: statement_timeout + 5 s */
+	long		 db_prepared;		/* boolean; 0: unnamed (a pooler) */
 	long		 max_body_bytes;
 	long		 max_bulk_body_bytes;	/* routes flagged ROUTE_BULK */
 	long		 request_memory_bytes;	/* arena budget per request */

@@ -92,6 +92,7 @@ cmd_bootstrap(const struct config *cfg, int argc, char **argv)
 		usage();
 	c.db = db_new(cfg->db_conninfo, cfg->db_connect_timeout,
 	    cfg->statement_timeout_ms);
+	db_options(c.db, cfg->db_deadline_ms, cfg->db_prepared != 0);
 	c.a = arena_new(0);
 	c.actor = "rosterctl";
 	c.request_id = NULL;

@@ -241,6 +241,7 @@ rosterctl_api_token(const struct config *cfg, int argc, char **argv)
 		return at_refusal("--tenant is not a uuid");
 	db = db_new(cfg->db_conninfo, cfg->db_connect_timeout,
 	    cfg->statement_timeout_ms);
+	db_options(db, cfg->db_deadline_ms, cfg->db_prepared != 0);
 	a = arena_new(0);
 	if (strcmp(argv[1], "create") == 0)
 		rc = at_create(db, a, canon, argc - 1, argv + 1);

@@ -522,6 +522,7 @@ setup(struct worker *w, const struct config *cfg, sigset_t *waitmask)
 	w->app.cfg = cfg;
 	w->app.db = db_new(cfg->db_conninfo, cfg->db_connect_timeout,
 	    cfg->statement_timeout_ms);
+	db_options(w->app.db, cfg->db_deadline_ms, cfg->db_prepared != 0);
 	w->verifiers = config_verifiers(cfg);
 	w->remotes = xcalloc(cfg->nissuers + 1, sizeof(*w->remotes));
 	for (i = 0; i < cfg->nissuers; i++) {
@@ -698,8 +699,13 @@ worker_run(const struct config *cfg, int lfd)
 			pfd[n].events = POLLIN;
 			slot[n++] = -1;
 		}
-		if (ppoll(pfd, (nfds_t)n, draining ? &drain_tick : &tick,
-		    &waitmask) <= 0)
+		k = ppoll(pfd, (nfds_t)n, draining ? &drain_tick : &tick,
+		    &waitmask);
+		/* a second without a request: a connection that ended is
+		 * replaced now, not by the next request (a write fails) */
+		if (k == 0 && !draining)
+			db_idle(w.app.db);
+		if (k <= 0)
 			continue;
 		for (k = 0; k < n; k++) {
 			if (pfd[k].revents == 0)

@@ -2,6 +2,8 @@
  * db.c: the worker's connection: connect, session set-up, prepare,
  * execute, notice a restarted server and reconnect.
  */
+#include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +41,13 @@ struct db {
 	char		*conninfo;
 	long		 connect_timeout;	/* seconds */
 	long		 statement_timeout_ms;
+	int64_t		 deadline_us;	/* see db_options() */
+	int		 unnamed;	/* db_prepared off: no named statement */
+	int		 late;		/* no retry: a wait hit the deadline, or
+					   connecting failed */
+	int		 ok_seen;	/* db_last() saw a successful result */
+	int		 not_run;	/* the failed statement never ran */
+	char		 auth_gen[64];	/* unnamed: see db_notify_gen() */
 	int64_t		 plans_at;	/* when cached plans were last dropped */
 	int		 prepared;	/* the up-front prepare ran on conn */
 	unsigned char	 ready[STMT__MAX];	/* statement prepared on conn */
@@ -85,6 +94,19 @@ struct db {
 #define DB_SCHEMA_WARN_US	(60 * 1000000LL)
 
 /*
+ * Without LISTEN (db_prepared off: a pooler's server session is not the
+ * worker's), the auth caches' generation is read from the tables
+ * themselves: per table its row count and the sum of its rows' xmin, so
+ * that an UPDATE (a new row version) changes it as an INSERT or a DELETE
+ * does.  Read on each use of a cache (one round trip, two small tables):
+ * a revocation is seen by the next request, as with LISTEN.
+ */
+#define DB_AUTH_GEN_SQL \
+	"SELECT (SELECT count(*) || '/' || coalesce(sum(xmin::text::bigint), 0)" \
+	" FROM api_tokens) || ' ' || (SELECT count(*) || '/' ||" \
+	" coalesce(sum(xmin::text::bigint), 0) FROM tenant_aliases)"
+
+/*
  * How long a generic plan is kept.  PostgreSQL plans a prepared statement
  * for the sizes its tables have then, and keeps that plan: a plan made
  * while `invites` held a few rows scanned it whole for every invite once
@@ -105,8 +127,118 @@ db_new(const char *conninfo, long connect_timeout, long statement_timeout_ms)
 	db->conninfo = xstrdup(conninfo);
 	db->connect_timeout = connect_timeout;
 	db->statement_timeout_ms = statement_timeout_ms;
+	db->deadline_us = db_deadline_default(statement_timeout_ms) * 1000LL;
 	db->schema = DB_SCHEMA_UNKNOWN;
 	return db;
+}
+
+/* The client-side deadline db_deadline_ms = 0 stands for.  See db.h. */
+long
+db_deadline_default(long statement_timeout_ms)
+{
+	return statement_timeout_ms > 0 ? statement_timeout_ms +
+	    DB_DEADLINE_MARGIN_MS : DB_DEADLINE_UNLIMITED_MS;
+}
+
+/* The worker's db_deadline_ms and db_prepared.  See db.h. */
+void
+db_options(struct db *db, long deadline_ms, int prepared)
+{
+	if (deadline_ms <= 0)
+		deadline_ms = db_deadline_default(db->statement_timeout_ms);
+	db->deadline_us = deadline_ms * 1000LL;
+	db->unnamed = !prepared;
+}
+
+/*
+ * Waits until c's socket is ready for events, or the deadline
+ * (time_mono_us()) passes: 1 ready, 0 the deadline passed, -1 no socket.
+ */
+static int
+sock_wait(PGconn *c, short events, int64_t deadline)
+{
+	struct pollfd pfd;
+	int64_t left;
+	int n;
+
+	if ((pfd.fd = PQsocket(c)) < 0)
+		return -1;
+	for (;;) {
+		if ((left = deadline - time_mono_us()) <= 0)
+			return 0;
+		left = (left + 999) / 1000;
+		pfd.events = events;
+		pfd.revents = 0;
+		n = poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left);
+		if (n > 0)
+			return 1;
+		if (n < 0 && errno != EINTR)
+			return -1;
+	}
+}
+
+/*
+ * The next result of what was sent on c, as PQgetResult() gives it
+ * (NULL: that query's results are over), never waiting past the
+ * deadline: what libpq holds is flushed and the answer read as the
+ * socket allows.  NULL with *lost = 1 when the deadline passed (then
+ * with *late = 1) or the connection broke: c is of no use any more.
+ */
+static PGresult *
+conn_result(PGconn *c, int64_t deadline, int *lost, int *late)
+{
+	int rc;
+
+	*lost = 0;
+	while ((rc = PQflush(c)) == 1) {
+		/* the server may wait for us to read before it reads on */
+		if ((rc = sock_wait(c, POLLIN | POLLOUT, deadline)) != 1 ||
+		    PQconsumeInput(c) == 0) {
+			*late = *late || rc == 0;
+			*lost = 1;
+			return NULL;
+		}
+	}
+	if (rc != 0) {
+		*lost = 1;
+		return NULL;
+	}
+	while (PQisBusy(c)) {
+		if ((rc = sock_wait(c, POLLIN, deadline)) != 1 ||
+		    PQconsumeInput(c) == 0) {
+			*late = *late || rc == 0;
+			*lost = 1;
+			return NULL;
+		}
+	}
+	return PQgetResult(c);
+}
+
+/*
+ * The outcome of the query just sent on c, as PQexec() returns it (its
+ * last result), waiting until the deadline at most; *ok_seen = 1 when
+ * one of its results was a success.  NULL when the deadline passed or
+ * the connection broke.
+ */
+static PGresult *
+conn_last(PGconn *c, int64_t deadline, int *late, int *ok_seen)
+{
+	PGresult *r, *last = NULL;
+	int lost;
+
+	*ok_seen = 0;
+	while ((r = conn_result(c, deadline, &lost, late)) != NULL) {
+		if (PQresultStatus(r) == PGRES_COMMAND_OK ||
+		    PQresultStatus(r) == PGRES_TUPLES_OK)
+			*ok_seen = 1;
+		PQclear(last);
+		last = r;
+	}
+	if (lost) {
+		PQclear(last);
+		return NULL;
+	}
+	return last;
 }
 
 /* Forgets the SQL text prepared on the connection (not the server's). */
@@ -134,6 +266,8 @@ db_free(struct db *db)
 	free(db);
 }
 
+static void disconnect(struct db *);
+
 /* libpq's first message line for c (never the conninfo) into err. */
 static void
 conn_error(PGconn *c, const char *what, char *err, size_t errsz)
@@ -149,20 +283,23 @@ conn_error(PGconn *c, const char *what, char *err, size_t errsz)
  * bulk statement (estimated expensive by its 10,000-element arrays) was
  * seen to cost seconds on a first run.
  */
-PGconn *
-db_session_open(const char *conninfo, long connect_timeout,
-    const char *application_name, long statement_timeout_ms, char *err,
-    size_t errsz)
+static PGconn *
+session_open(const char *conninfo, long connect_timeout,
+    const char *application_name, long statement_timeout_ms, int settings,
+    char *err, size_t errsz)
 {
 	/* defaults first: the expanded conninfo overrides them */
-	const char *kw[] = { "connect_timeout", "application_name", "dbname",
-	    NULL };
-	const char *val[] = { NULL, application_name, conninfo, NULL };
+	const char *kw[] = { "connect_timeout", "application_name",
+	    "keepalives", "keepalives_idle", "keepalives_interval",
+	    "keepalives_count", "tcp_user_timeout", "dbname", NULL };
+	const char *val[] = { NULL, application_name, "1",
+	    DB_KEEPALIVES_IDLE, DB_KEEPALIVES_INTERVAL, DB_KEEPALIVES_COUNT,
+	    DB_TCP_USER_TIMEOUT, conninfo, NULL };
 	char timeout[24], stmt[24];
 	const char *p[1] = { stmt };
 	PGresult *r;
 	PGconn *c;
-	int ok;
+	int ok, late = 0, ok_seen;
 
 	snprintf(timeout, sizeof(timeout), "%ld", connect_timeout);
 	snprintf(stmt, sizeof(stmt), "%ld", statement_timeout_ms);
@@ -173,7 +310,11 @@ db_session_open(const char *conninfo, long connect_timeout,
 		PQfinish(c);
 		return NULL;
 	}
-	r = PQexecParams(c, statement_timeout_ms >= 0 ?
+	if (!settings)
+		return c;
+	/* a set-up of constant cost: it waits as long as connecting may */
+	r = NULL;
+	if (PQsendQueryParams(c, statement_timeout_ms >= 0 ?
 	    "SELECT set_config('search_path', 'public', false), "
 	    "set_config('TimeZone', 'UTC', false), "
 	    "set_config('jit', 'off', false), "
@@ -181,15 +322,84 @@ db_session_open(const char *conninfo, long connect_timeout,
 	    "SELECT set_config('search_path', 'public', false), "
 	    "set_config('TimeZone', 'UTC', false), "
 	    "set_config('jit', 'off', false)",
-	    statement_timeout_ms >= 0 ? 1 : 0, NULL, p, NULL, NULL, 0);
+	    statement_timeout_ms >= 0 ? 1 : 0, NULL, p, NULL, NULL, 0) == 1)
+		r = conn_last(c, time_mono_us() + connect_timeout * 1000000LL,
+		    &late, &ok_seen);
 	ok = PQresultStatus(r) == PGRES_TUPLES_OK;
 	PQclear(r);
 	if (!ok) {
-		conn_error(c, "cannot set up the session", err, errsz);
+		if (late)
+			snprintf(err, errsz, "cannot set up the session: no "
+			    "answer within %ld s", connect_timeout);
+		else
+			conn_error(c, "cannot set up the session", err, errsz);
 		PQfinish(c);
 		return NULL;
 	}
 	return c;
+}
+
+PGconn *
+db_session_open(const char *conninfo, long connect_timeout,
+    const char *application_name, long statement_timeout_ms, char *err,
+    size_t errsz)
+{
+	return session_open(conninfo, connect_timeout, application_name,
+	    statement_timeout_ms, 1, err, errsz);
+}
+
+/*
+ * The next result on the handle's connection, as conn_result(): NULL
+ * with *lost = 1 when the connection is of no use any more, which is
+ * then closed (the handle's state with it).  A server that does not
+ * answer within the deadline is given up: closing the socket is all
+ * that is done, nothing that could wait on the server (no cancel
+ * request, which would open a connection to it); what it was running
+ * ends with its session, or, when it has committed, stays done.
+ */
+static void
+db_lost(struct db *db, int late)
+{
+	if (late) {
+		db->late = 1;
+		log_warn("the database did not answer within %lld ms: "
+		    "connection given up", (long long)(db->deadline_us / 1000));
+		metrics_add(METRIC_DB_ERROR);
+	}
+	disconnect(db);
+}
+
+static PGresult *
+db_result(struct db *db, int *lost)
+{
+	PGresult *r;
+	int late = 0;
+
+	*lost = 1;
+	if (db->conn == NULL)
+		return NULL;
+	r = conn_result(db->conn, time_mono_us() + db->deadline_us, lost,
+	    &late);
+	if (*lost)
+		db_lost(db, late);
+	return r;
+}
+
+/* The outcome of the query just sent, as conn_last(); NULL: lost. */
+static PGresult *
+db_last(struct db *db)
+{
+	PGresult *r;
+	int late = 0;
+
+	db->ok_seen = 0;
+	if (db->conn == NULL)
+		return NULL;
+	/* a query sent always has a result: none is a lost connection */
+	if ((r = conn_last(db->conn, time_mono_us() + db->deadline_us, &late,
+	    &db->ok_seen)) == NULL)
+		db_lost(db, late);
+	return r;
 }
 
 static void
@@ -209,10 +419,13 @@ disconnect(struct db *db)
 static int
 setup_command(struct db *db, const char *sql)
 {
-	PGresult *r;
+	PGresult *r = NULL;
 	ExecStatusType es;
 
-	r = PQexec(db->conn, sql);
+	if (db->conn != NULL && PQsendQuery(db->conn, sql) == 1)
+		r = db_last(db);
+	else
+		disconnect(db);
 	es = PQresultStatus(r);
 	PQclear(r);
 	return es == PGRES_COMMAND_OK || es == PGRES_TUPLES_OK ? 0 : -1;
@@ -233,11 +446,23 @@ prepare_all(struct db *db)
 	size_t i;
 	int ok;
 
+	if (db->unnamed) {
+		/* every statement is sent with its text (run_statement()) */
+		db->prepared = 1;
+		return 0;
+	}
 	for (i = 0; i < STMT__MAX; i++) {
 		if (db->ready[i])
 			continue;
-		r = PQprepare(db->conn, db_statements[i].name,
-		    db_statements[i].sql, db_statements[i].nparams, NULL);
+		r = NULL;
+		if (db->conn != NULL && PQsendPrepare(db->conn,
+		    db_statements[i].name, db_statements[i].sql,
+		    db_statements[i].nparams, NULL) == 1)
+			r = db_last(db);
+		if (r == NULL) {
+			disconnect(db);
+			return -1;
+		}
 		ok = PQresultStatus(r) == PGRES_COMMAND_OK;
 		state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
 		if (!ok && state != NULL && strcmp(state, "55P03") == 0) {
@@ -260,6 +485,17 @@ prepare_all(struct db *db)
 	db->prepared = 1;
 	db->plans_at = time_mono_us();
 	return 0;
+}
+
+/* A query of the schema check, waiting as db_last() does. */
+static PGresult *
+query_bounded(void *arg, const char *sql)
+{
+	struct db *db = arg;
+
+	if (db->conn == NULL || PQsendQuery(db->conn, sql) != 1)
+		return NULL;
+	return db_last(db);
 }
 
 /* Logs what a schema check found, when it is news. */
@@ -294,11 +530,15 @@ schema_check(struct db *db, int log_extra)
 	int rc = 0;
 
 	db->schema_at = time_mono_us();
-	if (setup_command(db, "SET lock_timeout = '" DB_SETUP_LOCK_TIMEOUT
-	    "'") != 0)
+	/*
+	 * Behind a pooler a SET would stay on whichever server session ran
+	 * it: nothing is prepared there, so nothing waits for a lock long.
+	 */
+	if (!db->unnamed && setup_command(db, "SET lock_timeout = '"
+	    DB_SETUP_LOCK_TIMEOUT "'") != 0)
 		return -1;
-	if (db->nwant > 0 && db_migrations_applied(db->conn, &have, &nhave,
-	    err, sizeof(err)) != 0) {
+	if (db->nwant > 0 && db_migrations_read(query_bounded, db, &have,
+	    &nhave, err, sizeof(err)) != 0) {
 		log_warn("%s", err);
 		return -1;
 	}
@@ -317,7 +557,8 @@ schema_check(struct db *db, int log_extra)
 	if (db->schema == DB_SCHEMA_OK && !db->prepared)
 		rc = prepare_all(db);
 	/* the session's own lock_timeout again */
-	if (rc == 0 && setup_command(db, "RESET lock_timeout") != 0)
+	if (rc == 0 && !db->unnamed &&
+	    setup_command(db, "RESET lock_timeout") != 0)
 		rc = -1;
 	return rc;
 }
@@ -345,16 +586,23 @@ db_connect(struct db *db)
 {
 	PQnoticeReceiver prev;
 	char err[512];
-	PGresult *r;
-	int ok;
 
 	disconnect(db);
-	db->conn = db_session_open(db->conninfo, db->connect_timeout,
-	    "rosterd", db->statement_timeout_ms, err, sizeof(err));
+	/* behind a pooler the session's settings are the role's */
+	db->conn = session_open(db->conninfo, db->connect_timeout,
+	    "rosterd", db->statement_timeout_ms, !db->unnamed, err,
+	    sizeof(err));
 	if (db->conn == NULL) {
 		log_warn("database connection failed: %s", err);
 		if (db->schema == DB_SCHEMA_BEHIND)
 			db->schema = DB_SCHEMA_UNKNOWN;
+		return -1;
+	}
+	/* every wait is the handle's, bounded by the deadline */
+	if (PQsetnonblocking(db->conn, 1) != 0) {
+		log_warn("database session set-up failed: cannot make the "
+		    "socket non-blocking");
+		disconnect(db);
 		return -1;
 	}
 	prev = PQsetNoticeReceiver(db->conn, notice, NULL);
@@ -366,10 +614,8 @@ db_connect(struct db *db)
 		db->schema = DB_SCHEMA_UNKNOWN;
 		return -1;
 	}
-	r = PQexec(db->conn, "LISTEN " DB_AUTH_CHANNEL);
-	ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-	PQclear(r);
-	if (!ok) {
+	/* a pooler's session is not ours to listen on: db_notify_gen() */
+	if (!db->unnamed && setup_command(db, "LISTEN " DB_AUTH_CHANNEL) != 0) {
 		log_warn("database session set-up failed: cannot LISTEN");
 		disconnect(db);
 		return -1;
@@ -386,10 +632,10 @@ refresh_plans(struct db *db)
 {
 	int64_t now = time_mono_us();
 
-	if (now - db->plans_at < DB_REPLAN_US)
+	if (db->unnamed || now - db->plans_at < DB_REPLAN_US)
 		return;
 	db->plans_at = now;
-	PQclear(PQexec(db->conn, "DISCARD PLANS"));
+	(void)setup_command(db, "DISCARD PLANS");
 }
 
 /* Counts and frees the notifications libpq has read; returns how many. */
@@ -417,25 +663,32 @@ static int
 conn_alive(struct db *db)
 {
 	struct pollfd pfd;
+	int i;
 
 	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK)
 		return 0;
 	pfd.fd = PQsocket(db->conn);
-	pfd.events = POLLIN;
-	pfd.revents = 0;
 	if (pfd.fd < 0)
 		return 0;
-	if (poll(&pfd, 1, 0) == 0)
-		return 1;
 	/*
 	 * Input on an idle connection is a notification (LISTEN
 	 * DB_AUTH_CHANNEL), or a server going away (FATAL 57P01, then
-	 * EOF): then start afresh.
+	 * EOF), or an error on the socket (keepalives or tcp_user_timeout
+	 * gave up on the host): then start afresh.  A notification read may
+	 * have come with the end of the connection behind it, which a
+	 * second look finds.
 	 */
-	if (PQconsumeInput(db->conn) == 0 ||
-	    PQstatus(db->conn) != CONNECTION_OK)
-		return 0;
-	return take_notifies(db) > 0;
+	for (i = 0; i < 8; i++) {
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		if (poll(&pfd, 1, 0) == 0)
+			return 1;
+		if (PQconsumeInput(db->conn) == 0 ||
+		    PQstatus(db->conn) != CONNECTION_OK ||
+		    take_notifies(db) == 0)
+			return 0;
+	}
+	return 1;	/* notifications, and more: the next look decides */
 }
 
 static int
@@ -456,10 +709,45 @@ ensure_conn(struct db *db)
 uint64_t
 db_notify_gen(struct db *db, int *ok)
 {
+	PGresult *r = NULL;
+	const char *v;
+
 	*ok = ensure_conn(db) == 0;
-	if (*ok)
+	if (!*ok)
+		return db->notify_gen;
+	if (!db->unnamed) {
 		(void)take_notifies(db);
+		return db->notify_gen;
+	}
+	/* a transaction is open: what it sees is what was read before */
+	if (db->in_tx || db->queued)
+		return db->notify_gen;
+	if (PQsendQueryParams(db->conn, DB_AUTH_GEN_SQL, 0, NULL, NULL, NULL,
+	    NULL, 0) == 1)
+		r = db_last(db);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1 ||
+	    (v = PQgetvalue(r, 0, 0)) == NULL) {
+		*ok = 0;
+		PQclear(r);
+		return db->notify_gen;
+	}
+	if (strcmp(v, db->auth_gen) != 0) {
+		snprintf(db->auth_gen, sizeof(db->auth_gen), "%s", v);
+		db->notify_gen++;
+	}
+	PQclear(r);
 	return db->notify_gen;
+}
+
+/* Notices, while idle, a connection that has ended.  See db.h. */
+void
+db_idle(struct db *db)
+{
+	if (db->conn == NULL || db->in_tx || db->queued || conn_alive(db))
+		return;
+	log_warn("database connection lost while idle; reconnecting");
+	metrics_add(METRIC_DB_RECONNECT);
+	(void)db_connect(db);
 }
 
 /* Returns 1 when the database answers. */
@@ -543,19 +831,49 @@ run_statement(struct db *db, enum stmt id, const char *const *params)
 {
 	const struct stmt_def *d = &db_statements[id];
 	PGresult *r;
+	int sent;
 
-	if (d->replan)
-		return PQexecParams(db->conn, d->sql, d->nparams, NULL, params,
-		    NULL, NULL, 0);
-	if (!db->ready[id]) {
-		r = PQprepare(db->conn, d->name, d->sql, d->nparams, NULL);
-		if (PQresultStatus(r) != PGRES_COMMAND_OK)
-			return r;
-		PQclear(r);
-		db->ready[id] = 1;
+	if (d->replan || db->unnamed)
+		sent = PQsendQueryParams(db->conn, d->sql, d->nparams, NULL,
+		    params, NULL, NULL, 0);
+	else {
+		if (!db->ready[id]) {
+			if (PQsendPrepare(db->conn, d->name, d->sql,
+			    d->nparams, NULL) != 1 || (r = db_last(db)) == NULL) {
+				disconnect(db);
+				return NULL;
+			}
+			if (PQresultStatus(r) != PGRES_COMMAND_OK)
+				return r;
+			PQclear(r);
+			db->ready[id] = 1;
+		}
+		sent = PQsendQueryPrepared(db->conn, d->name, d->nparams,
+		    params, NULL, NULL, 0);
 	}
-	return PQexecPrepared(db->conn, d->name, d->nparams, params, NULL,
-	    NULL, 0);
+	if (sent != 1) {
+		disconnect(db);
+		return NULL;
+	}
+	return db_last(db);
+}
+
+/*
+ * Whether the failed result r says the statement never ran: the server
+ * ended the session (57P01, pg_terminate_backend() or a shutdown)
+ * before anything of the statement succeeded.  Such an end comes only
+ * where interrupts are taken (waiting for the statement, running it),
+ * never inside a commit; a statement that got as far as its command's
+ * completion has that result before the error (db->ok_seen), and a
+ * commit after it is possible.  So nothing was done, and even a write
+ * may be sent again on a new connection.
+ */
+static int
+never_ran(const struct db *db, const PGresult *r)
+{
+	const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+
+	return !db->ok_seen && state != NULL && strcmp(state, "57P01") == 0;
 }
 
 static PGresult *
@@ -579,6 +897,8 @@ exec_once(struct db *db, struct arena *a, enum stmt id, const char *const *param
 		return tx_exec(db, a, id, params, st, constraint);
 	} else if (ensure_conn(db) != 0 || (!db->prepared &&
 	    db_schema(db, NULL) != DB_SCHEMA_OK)) {
+		/* connecting again at once would wait as long again */
+		db->late = db->conn == NULL;
 		*st = DB_UNAVAILABLE;
 		return NULL;
 	}
@@ -589,6 +909,7 @@ exec_once(struct db *db, struct arena *a, enum stmt id, const char *const *param
 		*st = DB_OK;
 		return r;
 	}
+	db->not_run = r != NULL && never_ran(db, r);
 	*st = classify(db, a, r, constraint);
 	metrics_add(METRIC_DB_ERROR);
 	PQclear(r);
@@ -629,9 +950,16 @@ db_exec(struct db *db, struct arena *a, enum stmt id,
 		/* the work starts: what it returns is not refused */
 		arena_lift_budget(a, 1);
 	}
+	/*
+	 * A statement that met the deadline is not sent again: the server
+	 * that did not answer is likely the one a new connection finds.
+	 */
+	db->late = 0;
+	db->not_run = 0;
 	r = exec_once(db, a, id, params, st, constraint);
-	if (r == NULL && !db->in_tx && (*st == DB_RETRY ||
-	    (*st == DB_UNAVAILABLE && db_statements[id].readonly)))
+	if (r == NULL && !db->in_tx && !db->late && (*st == DB_RETRY ||
+	    (*st == DB_UNAVAILABLE && (db_statements[id].readonly ||
+	    db->not_run))))
 		r = exec_once(db, a, id, params, st, constraint);
 	if (r == NULL && *st == DB_RETRY)
 		*st = DB_UNAVAILABLE;
@@ -699,11 +1027,12 @@ static PGresult *
 pipe_read(struct db *db)
 {
 	PGresult *r, *x;
+	int lost;
 
-	if ((r = PQgetResult(db->conn)) == NULL)
+	if ((r = db_result(db, &lost)) == NULL)
 		return NULL;
 	/* each query's results end with a NULL */
-	if ((x = PQgetResult(db->conn)) != NULL) {
+	if ((x = db_result(db, &lost)) != NULL || lost) {
 		PQclear(x);
 		PQclear(r);
 		return NULL;
@@ -731,10 +1060,12 @@ pipe_end(struct db *db)
 {
 	PGresult *r;
 	ExecStatusType es;
-	int failed = 0, nulls = 0;
+	int failed = 0, nulls = 0, lost;
 
 	while (nulls < 2) {
-		if ((r = PQgetResult(db->conn)) == NULL) {
+		if ((r = db_result(db, &lost)) == NULL) {
+			if (lost)
+				break;
 			nulls++;
 			continue;
 		}
@@ -768,8 +1099,9 @@ pipe_exec(struct db *db, const struct pipe_q *q)
 {
 	PGresult *r;
 
+	/* pipe_read() sends what is queued */
 	if (!pipe_send(db, q) || PQsendFlushRequest(db->conn) != 1 ||
-	    PQflush(db->conn) != 0 || (r = pipe_read(db)) == NULL) {
+	    (r = pipe_read(db)) == NULL) {
 		pipe_lost(db);
 		return NULL;
 	}
@@ -869,7 +1201,7 @@ sqlc_drop(struct db *db, struct sqlc_ent *e)
 
 	if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK) {
 		snprintf(cmd, sizeof(cmd), "DEALLOCATE %s", e->name);
-		PQclear(PQexec(db->conn, cmd));
+		(void)setup_command(db, cmd);	/* lost: all is forgotten */
 	}
 	free(e->sql);
 	e->sql = NULL;
@@ -893,7 +1225,12 @@ sqlc_prepare(struct db *db, const char *sql, uint64_t hash, int nparams,
 		sqlc_drop(db, e);
 	snprintf(e->name, sizeof(e->name), "sql_%llu",
 	    (unsigned long long)++db->sqlc_names);
-	*r = PQprepare(db->conn, e->name, sql, nparams, NULL);
+	*r = NULL;
+	if (db->conn == NULL || PQsendPrepare(db->conn, e->name, sql, nparams,
+	    NULL) != 1 || (*r = db_last(db)) == NULL) {
+		disconnect(db);
+		return NULL;
+	}
 	if (PQresultStatus(*r) != PGRES_COMMAND_OK)
 		return NULL;
 	PQclear(*r);
@@ -933,7 +1270,9 @@ db_exec_sql(struct db *db, struct arena *a, const char *sql, int nparams,
 		}
 		arena_lift_budget(a, 1);
 	}
-	if ((cache = strlen(sql) <= SQLC_TEXT_MAX)) {
+	db->late = 0;
+	/* behind a pooler nothing is named: every text runs unnamed */
+	if ((cache = !db->unnamed && strlen(sql) <= SQLC_TEXT_MAX)) {
 		hash = sqlc_hash(sql);
 		seen = sqlc_seen(db, hash);
 	}
@@ -979,11 +1318,13 @@ db_exec_sql(struct db *db, struct arena *a, const char *sql, int nparams,
 		if (e != NULL) {
 			e->used = ++db->sqlc_tick;
 			refresh_plans(db);	/* its plan may be generic */
-			r = PQexecPrepared(db->conn, e->name, nparams, params,
-			    NULL, NULL, 0);
-		} else if (r == NULL)
-			r = PQexecParams(db->conn, sql, nparams, NULL, params,
-			    NULL, NULL, 0);
+			if (db->conn != NULL && PQsendQueryPrepared(db->conn,
+			    e->name, nparams, params, NULL, NULL, 0) == 1)
+				r = db_last(db);
+		} else if (r == NULL && db->conn != NULL &&
+		    PQsendQueryParams(db->conn, sql, nparams, NULL, params,
+		    NULL, NULL, 0) == 1)
+			r = db_last(db);
 		es = PQresultStatus(r);
 		if (r != NULL && (es == PGRES_TUPLES_OK ||
 		    es == PGRES_COMMAND_OK)) {
@@ -1007,7 +1348,7 @@ db_exec_sql(struct db *db, struct arena *a, const char *sql, int nparams,
 		PQclear(r);
 		if (*st == DB_UNAVAILABLE && PQstatus(db->conn) != CONNECTION_OK)
 			disconnect(db);
-		if (*st != DB_RETRY && *st != DB_UNAVAILABLE)
+		if ((*st != DB_RETRY && *st != DB_UNAVAILABLE) || db->late)
 			break;
 	}
 	if (*st == DB_RETRY)
@@ -1112,7 +1453,7 @@ exec_queued(struct db *db, struct arena *a, enum stmt id,
 	db->pipe_failed = 0;
 	for (i = 0, ok = 1; ok && i < n; i++)
 		ok = pipe_send(db, &q[i]);
-	ok = ok && PQsendFlushRequest(db->conn) == 1 && PQflush(db->conn) == 0;
+	ok = ok && PQsendFlushRequest(db->conn) == 1;
 	for (i = 0; i < n; i++)
 		res[i] = NULL;
 	for (i = 0; ok && i < n; i++)

@@ -145,6 +145,46 @@ struct db *db_new(const char *conninfo, long connect_timeout,
 void db_free(struct db *db);
 
 /*
+ * Every wait on the server (a statement's result, a set-up command, the
+ * send of what libpq holds) is bounded client side: the socket is
+ * non-blocking and polled against a deadline.  A server that does not
+ * answer within it (frozen, black-holed, behind a dead link) is given
+ * up: the connection is closed (no cancel request: it would wait on
+ * the same server), the statement ends DB_UNAVAILABLE and is not sent
+ * again, even if read-only, and the next statement connects afresh, to
+ * whichever host of a multi-host conninfo answers then.  What the
+ * server was running may still complete: a write given up is an
+ * unknown outcome, never retried.
+ */
+#define DB_DEADLINE_MARGIN_MS		5000	/* over statement_timeout_ms */
+#define DB_DEADLINE_UNLIMITED_MS	35000	/* statement_timeout_ms 0 */
+
+/*
+ * The deadline for db_deadline_ms = 0: statement_timeout_ms plus
+ * DB_DEADLINE_MARGIN_MS, so that the server's own timeout (an error the
+ * connection survives) comes first; DB_DEADLINE_UNLIMITED_MS when
+ * statement_timeout_ms is 0.
+ */
+long db_deadline_default(long statement_timeout_ms);
+
+/*
+ * The worker's options: the client-side deadline in milliseconds (<= 0:
+ * db_deadline_default()) and prepared (db_prepared): 0 sends every
+ * statement unnamed (PQsendQueryParams; no PREPARE, no SQL text cache,
+ * no DISCARD PLANS), sets nothing on the session (the role's settings
+ * apply: ALTER ROLE ... SET) and LISTENs on nothing, for a pooler in
+ * transaction mode; db_notify_gen() then reads the tables' generation.
+ */
+void db_options(struct db *db, long deadline_ms, int prepared);
+
+/*
+ * For the worker's idle tick: when the connection has ended (the
+ * server closed it, or keepalives gave up on the host), connects again
+ * now, so that the next request, a write as well, does not meet it.
+ */
+void db_idle(struct db *db);
+
+/*
  * Runs prepared statement `id` with text parameters (NULL = SQL NULL).
  * Connects or reconnects first when needed.  Returns the result
  * (registered for PQclear with the arena) with *st = DB_OK, or NULL with
@@ -234,9 +274,22 @@ int db_ready(struct db *db);
 void db_budget(struct db *db, int guard);
 
 /*
+ * TCP settings every connection has unless the conninfo sets them: a
+ * host that stops answering on an idle connection is noticed after
+ * about DB_KEEPALIVES_IDLE + DB_KEEPALIVES_INTERVAL * DB_KEEPALIVES_COUNT
+ * seconds, and data left unacknowledged for DB_TCP_USER_TIMEOUT ms ends
+ * the connection.
+ */
+#define DB_KEEPALIVES_IDLE	"5"
+#define DB_KEEPALIVES_INTERVAL	"2"
+#define DB_KEEPALIVES_COUNT	"3"
+#define DB_TCP_USER_TIMEOUT	"10000"
+
+/*
  * Opens a connection with the session every rosterd connection has:
- * connect_timeout and application_name as defaults (the conninfo may
- * override them), search_path 'public', TimeZone UTC, jit off and,
+ * connect_timeout (per host of a multi-host conninfo), application_name
+ * and the TCP settings above as defaults (the conninfo may override
+ * them), search_path 'public', TimeZone UTC, jit off and,
  * when statement_timeout_ms >= 0, that statement_timeout.  Used by the
  * workers, rosterctl migrate and rosterd --check-schema.  Returns the
  * connection, or NULL with libpq's first message line (never the
@@ -310,6 +363,14 @@ int db_migrations_applied(PGconn *c, char ***names, size_t *n, char *err,
     size_t errsz) RS_MUSTCHECK;
 
 void db_names_free(char **names, size_t n);
+
+/*
+ * db_migrations_applied() with each query run by q(arg, sql), which
+ * returns its result as PQexec() does (NULL: no answer).
+ */
+typedef PGresult *(*db_query_fn)(void *arg, const char *sql);
+int db_migrations_read(db_query_fn q, void *arg, char ***names, size_t *n,
+    char *err, size_t errsz) RS_MUSTCHECK;
 
 /*
  * Appends to missing (may be NULL) the names of want[] that have[]

@@ -152,21 +152,36 @@ db_names_free(char **names, size_t n)
 	free(names);
 }
 
-/*
- * Reads the versions recorded in schema_migrations.  See db.h.  The
- * table's existence is asked first, so that a fresh database puts no
- * error in the server's log each time a worker re-checks.
- */
+static PGresult *
+query_blocking(void *arg, const char *sql)
+{
+	return PQexec(arg, sql);
+}
+
+/* Reads the versions recorded in schema_migrations.  See db.h. */
 int
 db_migrations_applied(PGconn *c, char ***names, size_t *n, char *err,
     size_t errsz)
 {
+	return db_migrations_read(query_blocking, c, names, n, err, errsz);
+}
+
+/*
+ * As db_migrations_applied(), each query run by q.  The table's
+ * existence is asked first, so that a fresh database puts no error in
+ * the server's log each time a worker re-checks.
+ */
+int
+db_migrations_read(db_query_fn q, void *arg, char ***names, size_t *n,
+    char *err, size_t errsz)
+{
+	const char *m;
 	PGresult *r;
 	int i, k;
 
 	*names = NULL;
 	*n = 0;
-	r = PQexec(c, "SELECT to_regclass('schema_migrations') IS NOT NULL");
+	r = q(arg, "SELECT to_regclass('schema_migrations') IS NOT NULL");
 	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
 	    strcmp(PQgetvalue(r, 0, 0), "f") == 0) {
 		PQclear(r);	/* no schema_migrations: nothing applied */
@@ -175,12 +190,14 @@ db_migrations_applied(PGconn *c, char ***names, size_t *n, char *err,
 	}
 	if (PQresultStatus(r) == PGRES_TUPLES_OK) {
 		PQclear(r);
-		r = PQexec(c, "SELECT version FROM schema_migrations "
+		r = q(arg, "SELECT version FROM schema_migrations "
 		    "ORDER BY version");
 	}
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		m = r != NULL ? PQresultErrorMessage(r) :
+		    "no answer from the database";
 		snprintf(err, errsz, "cannot read schema_migrations: %.*s",
-		    (int)strcspn(PQerrorMessage(c), "\n"), PQerrorMessage(c));
+		    (int)strcspn(m, "\n"), m);
 		PQclear(r);
 		return -1;
 	}
