@@ -57,7 +57,7 @@ MAX_BODY = 65536  # max_body_bytes in the config
 # long something took. They are longer under ASan (a slower rosterd).
 TIME_SCALE = 3 if SANITIZED else 1
 # A client's per-request timeout: longer than nginx's fastcgi_read_timeout
-# (30 s), so that a slow rosterd shows as nginx's answer, not as ours.
+# (45 s), so that a slow rosterd shows as nginx's answer, not as ours.
 TIMEOUT = 60 * TIME_SCALE
 TLS = ssl.create_default_context(cafile=ENV["RF_CA"])
 HOST, PORT = URL.split("//", 1)[1].rsplit(":", 1)
@@ -1884,7 +1884,7 @@ def soak_200000_requests_rss_flat():
             # wrk runs until each of its threads has had its share (its
             # done-file), however long that takes: -d is only a hang guard
             # (so is scripts/test's timeout on the stage), and --timeout is
-            # longer than nginx's fastcgi_read_timeout (30 s), so a slow
+            # longer than nginx's fastcgi_read_timeout (45 s), so a slow
             # answer counts as nginx's status, not as a socket error.
             p = subprocess.Popen(["wrk", "-t2", "-c16", "-d3600s", "--timeout", "120s", "-s",
                                   os.path.join(HERE, "soak.lua"), URL], env=env,

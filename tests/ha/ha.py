@@ -342,6 +342,9 @@ listen primary
 listen = {self.tmp}/host-{h}/rosterd.sock
 listen_mode = 0660
 workers = {self.workers}
+# a frozen or unreachable primary holds a worker this long + 5 s at most
+# (db_deadline_ms), as docs/operations.md advises for a multi-host conninfo
+statement_timeout_ms = 5000
 db_conninfo = {self.conninfo(h)}
 jwt_hs256_secret_file = {self.tmp}/jwt.secret
 jwt_issuer = {ISSUER}
