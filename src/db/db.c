@@ -47,6 +47,7 @@ struct db {
 					   connecting failed */
 	int		 ok_seen;	/* db_last() saw a successful result */
 	int		 not_run;	/* the failed statement never ran */
+	int		 unreplicated;	/* see notice() */
 	char		 auth_gen[64];	/* unnamed: see db_notify_gen() */
 	int64_t		 plans_at;	/* when cached plans were last dropped */
 	int		 prepared;	/* the up-front prepare ran on conn */
@@ -566,19 +567,49 @@ schema_check(struct db *db, int log_extra)
 /*
  * The connection's notices: the warning of a ROLLBACK that ends the
  * implicit transaction of a pipeline (tx_abort()) is expected and
- * dropped; any other goes where libpq sends it by default.
+ * dropped; any other goes where libpq sends it by default.  A commit
+ * whose wait for the synchronous standby was cancelled (statement_timeout
+ * during a standby's loss) has committed on this server only: a failover
+ * now could lose it, so the statement's success is not one to
+ * acknowledge (unreplicated).  PostgreSQL says so in a plain WARNING,
+ * told apart by its text (in English, as lc_messages = C gives it).
  */
 static PQnoticeReceiver notice_default;
+
+#define DB_SYNC_CANCELLED	"canceling wait for synchronous replication"
 
 static void
 notice(void *arg, const PGresult *r)
 {
+	struct db *db = arg;
 	const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+	const char *msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
 
 	if (state != NULL && strcmp(state, "25P01") == 0)
 		return;
+	if (msg != NULL && strncmp(msg, DB_SYNC_CANCELLED,
+	    strlen(DB_SYNC_CANCELLED)) == 0)
+		db->unreplicated = 1;
 	if (notice_default != NULL)
-		notice_default(arg, r);
+		notice_default(NULL, r);
+}
+
+/*
+ * 1 (and the log says why) when the last commit was not confirmed by a
+ * synchronous standby: its outcome is for the caller as unknown as a
+ * lost connection's.
+ */
+static int
+unreplicated(struct db *db)
+{
+	if (!db->unreplicated)
+		return 0;
+	db->unreplicated = 0;
+	log_warn("a write committed on the primary, but its wait for the "
+	    "synchronous standby was cancelled: answered 503, its outcome "
+	    "unknown to the client");
+	metrics_add(METRIC_DB_ERROR);
+	return 1;
 }
 
 static int
@@ -605,7 +636,7 @@ db_connect(struct db *db)
 		disconnect(db);
 		return -1;
 	}
-	prev = PQsetNoticeReceiver(db->conn, notice, NULL);
+	prev = PQsetNoticeReceiver(db->conn, notice, db);
 	if (prev != notice)
 		notice_default = prev;
 	if (schema_check(db, 1) != 0) {
@@ -903,9 +934,15 @@ exec_once(struct db *db, struct arena *a, enum stmt id, const char *const *param
 		return NULL;
 	}
 	refresh_plans(db);
+	db->unreplicated = 0;
 	r = run_statement(db, id, params);
 	es = PQresultStatus(r);
 	if (r != NULL && (es == PGRES_TUPLES_OK || es == PGRES_COMMAND_OK)) {
+		if (unreplicated(db)) {
+			PQclear(r);
+			*st = DB_UNAVAILABLE;
+			return NULL;
+		}
 		*st = DB_OK;
 		return r;
 	}
@@ -1308,6 +1345,7 @@ db_exec_sql(struct db *db, struct arena *a, const char *sql, int nparams,
 		}
 		r = NULL;
 		e = NULL;
+		db->unreplicated = 0;
 		if (cache && (e = sqlc_find(db, sql, hash)) != NULL &&
 		    e->stale) {
 			sqlc_drop(db, e);
@@ -1328,6 +1366,11 @@ db_exec_sql(struct db *db, struct arena *a, const char *sql, int nparams,
 		es = PQresultStatus(r);
 		if (r != NULL && (es == PGRES_TUPLES_OK ||
 		    es == PGRES_COMMAND_OK)) {
+			if (unreplicated(db)) {
+				PQclear(r);
+				*st = DB_UNAVAILABLE;
+				return NULL;
+			}
 			*st = DB_OK;
 			arena_defer(a, pgres_free, r);
 			return r;
@@ -1535,6 +1578,7 @@ db_tx_commit(struct db *db, enum stmt id, const char *const *params)
 		return -1;
 	}
 	db->in_tx = 0;
+	db->unreplicated = 0;
 	memset(&q, 0, sizeof(q));
 	q.id = id;
 	q.params = params;
@@ -1543,7 +1587,9 @@ db_tx_commit(struct db *db, enum stmt id, const char *const *params)
 		pipe_lost(db);
 		return -1;
 	}
-	return pipe_end(db) == 1 ? 0 : -1;
+	if (pipe_end(db) != 1)
+		return -1;
+	return unreplicated(db) ? -1 : 0;
 }
 
 /* Rolls the transaction back, or forgets the queued one.  See db.h. */

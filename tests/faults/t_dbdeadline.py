@@ -10,7 +10,9 @@
 #     comes: the workers connect again on their own, and the next write
 #     succeeds;
 #   * db_conninfo with two hosts, the first a closed TCP port: the workers
-#     connect to the second, and writes land there.
+#     connect to the second, and writes land there;
+#   * a commit whose wait for the synchronous standby was cancelled: 503,
+#     not 2xx (the write is on the primary alone).
 #
 # Exec'd by faults.py into its globals (running(), request(), psql(),
 # wait_until(), @test ... are faults.py's); every top-level name of this
@@ -219,3 +221,73 @@ def dbdl_unprepared_mode_names_nothing_and_listens_nowhere():
         eq(bad, [], "LISTEN, PREPARE, DISCARD or DEALLOCATE sent")
     finally:
         _dbdl_psql_super("ALTER ROLE rosterd RESET log_statement")
+
+
+def _dbdl_sync_setting():
+    return psql("SHOW synchronous_standby_names")
+
+
+def _dbdl_post_cancelled(body, key=None):
+    """POSTs body while no synchronous standby can confirm a commit, and
+    cancels the rosterd session that waits for one (pg_cancel_backend, as
+    an operator unsticks such a wait): the response."""
+    out = {}
+    t = threading.Thread(target=lambda: out.update(r=_dbdl_post(body, key)[0]))
+    t.start()
+    waiting = []
+
+    def seen():
+        waiting[:] = psql("SELECT pid FROM pg_stat_activity WHERE application_name = "
+                          "'rosterd' AND wait_event = 'SyncRep'")
+        return bool(waiting) or not t.is_alive()
+
+    wait_until(seen, 60, "a rosterd session waits for the synchronous standby")
+    for pid in waiting:
+        _dbdl_psql_super(f"SELECT pg_cancel_backend({int(pid)})")
+    t.join(TIMEOUT)
+    check(not t.is_alive(), "the request was answered")
+    return out["r"]
+
+
+@test
+def dbdl_commit_unconfirmed_by_the_synchronous_standby_is_503():
+    """A commit whose wait for the synchronous standby is cancelled has
+    committed on the primary alone (PostgreSQL says so in a WARNING, and
+    the statement succeeds): a failover then could lose it, so rosterd
+    answers 503 with Retry-After rather than 201, for a plain write and
+    for a keyed one. The rows are there (nothing rolled back), and once a
+    standby confirms again a retry with the key gets the stored answer,
+    replayed, without a second row."""
+    with running("dbunrepl", workers=2) as rd:
+        _dbdl_psql_super("ALTER SYSTEM SET synchronous_standby_names = 'rosterd_nobody';"
+                         "ALTER SYSTEM SET synchronous_commit = 'on';"
+                         "SELECT pg_reload_conf();")
+        try:
+            wait_until(lambda: _dbdl_sync_setting() == ["rosterd_nobody"], 60,
+                       "the reload seen by a new session")
+            plain = new_user_v1()
+            r = _dbdl_post_cancelled(plain)
+            eq(r.status, 503, f"a plain create, unconfirmed ({r.body[:200]!r})")
+            check(r.header("Retry-After"), "Retry-After on the 503")
+            keyed = new_user_v1()
+            key = f"dbdl-{uuid.uuid4().hex}"
+            r = _dbdl_post_cancelled(keyed, key)
+            eq(r.status, 503, f"a keyed create, unconfirmed ({r.body[:200]!r})")
+        finally:
+            _dbdl_psql_super("ALTER SYSTEM RESET synchronous_standby_names;"
+                             "ALTER SYSTEM RESET synchronous_commit;"
+                             "SELECT pg_reload_conf();")
+        wait_until(lambda: _dbdl_sync_setting() == [], 60,
+                   "the reset seen by a new session")
+        for b in (plain, keyed):
+            eq(sql_one(f"SELECT count(*) FROM users WHERE username = {lit(b['username'])}"),
+               "1", f"{b['username']}: committed on the primary")
+        r, _ = _dbdl_post(keyed, key)
+        eq((r.status, r.header("Idempotent-Replayed")), (201, "true"),
+           f"the keyed retry ({r.body[:200]!r})")
+        eq(sql_one(f"SELECT count(*) FROM users WHERE username = {lit(keyed['username'])}"),
+           "1", "the keyed retry wrote no second row")
+        text = rd.log_text()
+        check("its wait for the synchronous standby was cancelled" in text,
+              "the log says why: " + " | ".join(
+                  ln[:300] for ln in text.splitlines() if "warn" in ln.lower())[-1500:])
