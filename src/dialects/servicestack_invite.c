@@ -1000,6 +1000,12 @@ ss_invite_post(struct http_req *req, struct http_resp *resp)
 		    "request names no tenant: send X-Tenant-Id.", NULL);
 		return;
 	}
+	/* a tenant that is no uuid (a token's tid) names no tenant */
+	if (!uuid_valid(req->tenant, strlen(req->tenant))) {
+		ss_error_fe(req, resp, 404, "NotFound", "The tenant was not "
+		    "found.", NULL);
+		return;
+	}
 	if ((token = token_new(req->arena, req->tenant, hash)) == NULL) {
 		ss_front_error(req, resp, 500, NULL);
 		return;

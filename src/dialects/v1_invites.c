@@ -53,6 +53,11 @@ v1_invites_create(struct http_req *req, struct http_resp *resp)
 		}
 		params[2] = arena_strdup(a, canon);
 	}
+	/* the path's tenant is no uuid: no tenant has it (as DB_INVALID) */
+	if (!uuid_valid(req->tenant, strlen(req->tenant))) {
+		v1_problem(req, resp, 404, "No tenant has this id.");
+		return;
+	}
 	if ((token = token_new(a, req->tenant, hash)) == NULL) {
 		v1_problem(req, resp, 500, "An internal error occurred.");
 		return;
