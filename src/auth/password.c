@@ -174,21 +174,11 @@ token_sha256_hex(const char *s, size_t n, char out[65])
 char *
 token_new(struct arena *a, const char *tenant, char hash_hex[65])
 {
-	unsigned char raw[32], id[16];
-	char canon[UUID_STR_LEN + 1], *t;
-	size_t i, j;
-	int v;
+	unsigned char raw[32], id[UUID_BYTES];
+	char *t;
 
-	if (uuid_normalize(tenant, strlen(tenant), canon) != 0)
-		return NULL;
-	for (i = 0, j = 0; canon[i] != '\0'; i++) {
-		if (canon[i] == '-')
-			continue;
-		v = canon[i] <= '9' ? canon[i] - '0' : canon[i] - 'a' + 10;
-		id[j / 2] = (unsigned char)(j % 2 ? id[j / 2] << 4 | v : v);
-		j++;
-	}
-	if (RAND_bytes(raw, sizeof(raw)) != 1)
+	if (uuid_to_bytes(tenant, strlen(tenant), id) != 0 ||
+	    RAND_bytes(raw, sizeof(raw)) != 1)
 		return NULL;
 	t = arena_sprintf(a, "%s.%s", base64url_encode(a, id, sizeof(id)),
 	    base64url_encode(a, raw, sizeof(raw)));
@@ -206,20 +196,14 @@ int
 token_tenant(struct arena *a, const char *tok, size_t n,
     char out[UUID_STR_LEN + 1])
 {
-	static const char hex[] = "0123456789abcdef";
 	const char *dot;
 	unsigned char *raw;
-	size_t rawlen, i, o;
+	size_t rawlen;
 
 	if ((dot = memchr(tok, '.', n)) == NULL || dot - tok != 22 ||
-	    base64url_decode(a, tok, 22, &raw, &rawlen) != 0 || rawlen != 16)
+	    base64url_decode(a, tok, 22, &raw, &rawlen) != 0 ||
+	    rawlen != UUID_BYTES)
 		return -1;
-	for (i = 0, o = 0; i < 16; i++) {
-		if (i == 4 || i == 6 || i == 8 || i == 10)
-			out[o++] = '-';
-		out[o++] = hex[raw[i] >> 4];
-		out[o++] = hex[raw[i] & 15];
-	}
-	out[o] = '\0';
+	uuid_from_bytes(raw, out);
 	return 0;
 }

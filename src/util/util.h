@@ -110,6 +110,11 @@ int uuid_valid(const char *s, size_t n) RS_MUSTCHECK;
 int uuid_normalize(const char *s, size_t n, char out[UUID_STR_LEN + 1])
     RS_MUSTCHECK;
 void uuid_new(char out[UUID_STR_LEN + 1]);
+#define UUID_BYTES 16
+int uuid_to_bytes(const char *s, size_t n, unsigned char out[UUID_BYTES])
+    RS_MUSTCHECK;
+void uuid_from_bytes(const unsigned char u[UUID_BYTES],
+    char out[UUID_STR_LEN + 1]);
 int uuid_is_nil(const char *canon);
 
 /*

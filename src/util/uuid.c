@@ -94,14 +94,53 @@ uuid_normalize(const char *s, size_t n, char out[UUID_STR_LEN + 1])
 }
 
 /*
+ * The 16 bytes of s[0..n) (a uuid in any form uuid_valid() takes) into
+ * out: 0, or -1 if s is not a uuid.
+ */
+int
+uuid_to_bytes(const char *s, size_t n, unsigned char out[UUID_BYTES])
+{
+	const char	*body;
+	size_t		 i, j;
+
+	if ((body = uuid_body(s, n)) == NULL)
+		return -1;
+	for (i = 0, j = 0; i < UUID_STR_LEN; i++) {
+		if (body[i] == '-')
+			continue;
+		if (j % 2 == 0)
+			out[j / 2] = (unsigned char)(uuid_hexval(body[i]) << 4);
+		else
+			out[j / 2] |= (unsigned char)uuid_hexval(body[i]);
+		j++;
+	}
+	return 0;
+}
+
+/* Writes the canonical form of the 16 bytes u, with its NUL, into out. */
+void
+uuid_from_bytes(const unsigned char u[UUID_BYTES], char out[UUID_STR_LEN + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, o;
+
+	for (i = 0, o = 0; i < UUID_BYTES; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[o++] = '-';
+		out[o++] = hex[u[i] >> 4];
+		out[o++] = hex[u[i] & 0x0f];
+	}
+	out[o] = '\0';
+}
+
+/*
  * Writes a new random (version 4) uuid in canonical form, with its
  * NUL, into out.
  */
 void
 uuid_new(char out[UUID_STR_LEN + 1])
 {
-	static const char hex[] = "0123456789abcdef";
-	unsigned char u[16];
+	unsigned char u[UUID_BYTES];
 	size_t i, o;
 
 	if (RAND_bytes(u, (int)sizeof(u)) != 1) {
@@ -113,13 +152,7 @@ uuid_new(char out[UUID_STR_LEN + 1])
 	}
 	u[6] = (unsigned char)((u[6] & 0x0f) | 0x40);	/* version 4 */
 	u[8] = (unsigned char)((u[8] & 0x3f) | 0x80);	/* RFC 4122 */
-	for (i = 0, o = 0; i < sizeof(u); i++) {
-		if (i == 4 || i == 6 || i == 8 || i == 10)
-			out[o++] = '-';
-		out[o++] = hex[u[i] >> 4];
-		out[o++] = hex[u[i] & 0x0f];
-	}
-	out[o] = '\0';
+	uuid_from_bytes(u, out);
 }
 
 /*

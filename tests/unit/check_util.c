@@ -861,6 +861,25 @@ START_TEST(test_uuid_normalize)
 }
 END_TEST
 
+START_TEST(test_uuid_bytes)
+{
+	const char	 up[] = "{123E4567-E89B-12D3-A456-42661417400F}";
+	const unsigned char want[UUID_BYTES] = { 0x12, 0x3e, 0x45, 0x67,
+	    0xe8, 0x9b, 0x12, 0xd3, 0xa4, 0x56, 0x42, 0x66, 0x14, 0x17,
+	    0x40, 0x0f };
+	unsigned char	 b[UUID_BYTES];
+	char		 out[UUID_STR_LEN + 1];
+
+	ck_assert_int_eq(uuid_to_bytes(up, strlen(up), b), 0);
+	ck_assert_mem_eq(b, want, sizeof(want));
+	uuid_from_bytes(b, out);
+	ck_assert_str_eq(out, "123e4567-e89b-12d3-a456-42661417400f");
+	ck_assert_int_eq(uuid_to_bytes("123e4567-e89b-12d3-a456-42661417400g",
+	    36, b), -1);
+	ck_assert_int_eq(uuid_to_bytes("not-a-uuid", 10, b), -1);
+}
+END_TEST
+
 START_TEST(test_uuid_new)
 {
 	char	 u[UUID_STR_LEN + 1], prev[UUID_STR_LEN + 1] = "";
@@ -1211,6 +1230,7 @@ uuid_suite(void)
 	    (int)RS_ARRAY_LEN(uuid_invalids));
 	tcase_add_test(tc, test_uuid_lengths);
 	tcase_add_test(tc, test_uuid_normalize);
+	tcase_add_test(tc, test_uuid_bytes);
 	tcase_add_test(tc, test_uuid_new);
 	tcase_add_test(tc, test_uuid_nil);
 	suite_add_tcase(s, tc);
