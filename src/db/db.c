@@ -641,7 +641,8 @@ db_connect(struct db *db)
 	    "rosterd", db->statement_timeout_ms, !db->unnamed, err,
 	    sizeof(err));
 	if (db->conn == NULL) {
-		log_warn("database connection failed: %s", err);
+		log_warn("database connection failed%s: %s", db->standby ?
+		    " (db_read_conninfo)" : "", err);
 		if (db->schema == DB_SCHEMA_BEHIND)
 			db->schema = DB_SCHEMA_UNKNOWN;
 		return -1;
@@ -675,7 +676,8 @@ db_connect(struct db *db)
 	/* notifications may have been missed while not listening */
 	db->notify_gen++;
 	db->conn_gen++;
-	log_info("database connection established");
+	log_info("database connection established%s", db->standby ?
+	    " (db_read_conninfo)" : "");
 	return 0;
 }
 
@@ -1208,9 +1210,12 @@ run_write_lsn(struct db *db, enum stmt id, const char *const *params)
 		disconnect(db);
 	return res;
 lost:
-	PQclear(res);
 	if (db->conn != NULL)
 		disconnect(db);
+	/* a statement that failed as its session ended: see never_ran() */
+	if (res != NULL && PQresultStatus(res) == PGRES_FATAL_ERROR)
+		return res;
+	PQclear(res);
 	return NULL;
 }
 
