@@ -151,6 +151,37 @@ def replica_list_without_lsn_is_the_standbys():
 
 
 @test
+def replica_scim_search_by_post_reads_the_primary():
+    """SCIM's POST .../.search is a read but runs on the primary: with the
+    standby's replay paused, a user made through SCIM is found by it at
+    once, and no read is counted; the same filter by GET (no position)
+    reads the standby and does not find it. The SCIM write's answer
+    carries its position too."""
+    T._scim_token(T.TENANT_A)  # made before the pause: not part of the test
+    pause_replay()
+    try:
+        name = T.unique("rrscim") + "@example.com"
+        r = T._scim("POST", "/Users", T._scim_user_body(name))
+        T.eq(r.status, 201, f"SCIM create ({r!r})")
+        pos = r.header("Rosterd-LSN")
+        T.check(pos is not None and LSN_RE.match(pos) and not replayed(pos),
+                f"the SCIM write's position, not replayed: {pos!r}")
+        before = reads()
+        r = T._scim("POST", "/Users/.search", {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+            "filter": f'userName eq "{name}"'})
+        T.eq(r.status, 200, f"POST /Users/.search ({r!r})")
+        T.eq(r.json().get("totalResults"), 1, f"found on the primary: {r.json()}")
+        T.eq(delta(before, reads()), {}, "POST .search is no read of the standby")
+        r = T._scim("GET", "/Users?filter=" + T._scim_q(f'userName eq "{name}"'))
+        T.eq(r.status, 200, f"GET /Users?filter ({r!r})")
+        T.eq(r.json().get("totalResults"), 0, f"the standby has it not: {r.json()}")
+        T.eq(delta(before, reads()), {("replica", "no_lsn"): 1}, "GET read the standby")
+    finally:
+        resume_replay()
+
+
+@test
 def replica_revoked_api_token_refused_at_once():
     """With the standby's replay paused, an API token revoked on the primary
     is refused (401) by the next request, the GET of the token says it is
