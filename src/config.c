@@ -49,6 +49,9 @@ static const struct key keys[] = {
 	    0, 86400000 },
 	{ "db_deadline_ms", KEY_INT, O(db_deadline_ms), "0", 0, 86400000 },
 	{ "db_prepared", KEY_BOOL, O(db_prepared), "true", 0, 1 },
+	{ "db_read_conninfo", KEY_STRING, O(db_read_conninfo), NULL, 0, 0 },
+	{ "db_read_retry_ms", KEY_INT, O(db_read_retry_ms), "5000", 0,
+	    3600000 },
 	{ "max_body_bytes", KEY_SIZE, O(max_body_bytes), "1048576", 1,
 	    1073741824 },
 	{ "max_bulk_body_bytes", KEY_SIZE, O(max_bulk_body_bytes), "2097152",
@@ -1455,7 +1458,8 @@ value_text(const void *base, const struct key *k)
 	switch (k->type) {
 	case KEY_STRING:
 		s = *(char *const *)f;
-		if (s != NULL && k == find_key("db_conninfo"))
+		if (s != NULL && (k == find_key("db_conninfo") ||
+		    k == find_key("db_read_conninfo")))
 			return config_redact_conninfo(s);
 		return xstrdup(s != NULL ? s : "");
 	case KEY_BOOL:

@@ -75,6 +75,8 @@ struct config {
 	long		 statement_timeout_ms;
 	long		 db_deadline_ms;	/* 0: statement_timeout + 5 s */
 	long		 db_prepared;		/* boolean; 0: unnamed (a pooler) */
+	char		*db_read_conninfo;	/* a standby for GETs; NULL/"": off */
+	long		 db_read_retry_ms;	/* a failed standby rests so long */
 	long		 max_body_bytes;
 	long		 max_bulk_body_bytes;	/* routes flagged ROUTE_BULK */
 	long		 request_memory_bytes;	/* arena budget per request */

@@ -57,6 +57,15 @@ struct worker {
 	struct arena	*arena;
 	char		**migrations;	/* sql_dir's, for the schema check */
 	size_t		 nmigrations;
+	/*
+	 * db_read_conninfo: the standby that serves the handlers of reads
+	 * (see reader()); app.db is the primary but around such a handler.
+	 */
+	struct db	*primary;
+	struct db	*replica;	/* NULL: off */
+	uint64_t	 replica_lsn;	/* its replay position as last seen */
+	uint64_t	 replica_gen;	/* on its connection of this number */
+	int64_t		 replica_rest;	/* failed: not used before then */
 };
 
 static ssize_t
@@ -328,6 +337,140 @@ memory_refusal(struct worker *w, struct http_req *req,
 }
 
 /*
+ * Read-your-writes.  With db_read_conninfo, the answer to a write (not a
+ * GET, 2xx) that committed something carries the primary's WAL position
+ * after its commit in READ_LSN_HEADER; a GET that sends it back is served
+ * by the standby only once the standby has replayed that far, else by
+ * the primary.  A GET without it is served by the standby: it tolerates
+ * staleness.
+ */
+#define READ_LSN_HEADER	"Rosterd-LSN"
+
+/*
+ * The WAL position a GET asks for: 0 and *lsn (0: none asked), or 400
+ * with *msg when READ_LSN_HEADER is no WAL position.  Checked whether
+ * db_read_conninfo is set or not, so that a client learns of its bad
+ * value on any deployment.
+ */
+static int
+read_lsn(struct http_req *req, uint64_t *lsn, const char **msg)
+{
+	const char *h = http_req_header(req, READ_LSN_HEADER);
+
+	*lsn = 0;
+	if (h == NULL)
+		return 0;
+	if (db_lsn_parse(h, lsn) != 0) {
+		*msg = "The " READ_LSN_HEADER " header is not a WAL position "
+		    "(two hexadecimal numbers separated by '/', as "
+		    "0/16B3748, from a write's answer).";
+		return 400;
+	}
+	return 0;
+}
+
+/* Whether the request's handler may read on the standby. */
+static int
+readable(const struct worker *w, const struct http_req *req)
+{
+	return w->replica != NULL && strcmp(req->method, "GET") == 0 &&
+	    !(req->route->flags & (ROUTE_NO_DB | ROUTE_PRIMARY));
+}
+
+/* The standby failed: reads go to the primary for db_read_retry_ms. */
+static void
+replica_rest(struct worker *w)
+{
+	w->replica_rest = time_mono_us() + w->app.cfg->db_read_retry_ms *
+	    1000LL;
+	w->replica_lsn = 0;
+	log_warn("the read standby (db_read_conninfo) failed: reads go to "
+	    "the primary for %ld ms", w->app.cfg->db_read_retry_ms);
+}
+
+/*
+ * Who serves a readable() request that asks for WAL position want (0:
+ * none): the standby, unless it failed less than db_read_retry_ms ago
+ * or, for want, has not replayed that far.  Its replay position is kept
+ * and asked again (one round trip to the standby) only when want is
+ * past it, or the standby's connection is a new one (it may be another
+ * server).  *why says which case it was.
+ */
+static struct db *
+reader(struct worker *w, struct http_req *req, uint64_t want,
+    enum metrics_read *why)
+{
+	uint64_t lsn;
+	int rc;
+
+	if (time_mono_us() < w->replica_rest) {
+		*why = METRIC_READ_BACKOFF;
+		return w->primary;
+	}
+	if (want == 0) {
+		*why = METRIC_READ_REPLICA;
+		return w->replica;
+	}
+	if (db_conn_gen(w->replica) != w->replica_gen)
+		w->replica_lsn = 0;
+	if (want > w->replica_lsn) {
+		if ((rc = db_replay_lsn(w->replica, req->arena, &lsn)) < 0) {
+			replica_rest(w);
+			*why = METRIC_READ_FALLBACK;
+			return w->primary;
+		}
+		/* a server not in recovery: nothing says what it has */
+		w->replica_lsn = rc == 0 ? lsn : 0;
+		w->replica_gen = db_conn_gen(w->replica);
+	}
+	if (want > w->replica_lsn) {
+		*why = METRIC_READ_BEHIND;
+		return w->primary;
+	}
+	*why = METRIC_READ_REPLAYED;
+	return w->replica;
+}
+
+/*
+ * Runs the handler of a readable() request on whichever server reader()
+ * picks.  A read that failed on the standby (no connection, an error, a
+ * recovery conflict), or that asked for a WAL position and met a new
+ * connection to the standby (perhaps another server, behind it), is run
+ * again on the primary: reads are safe to repeat.
+ */
+static void
+read_handler(struct worker *w, struct http_req *req, struct http_resp *resp,
+    uint64_t want)
+{
+	enum metrics_read why;
+	unsigned long failures = db_failures(w->replica);
+	uint64_t gen;
+
+	w->app.db = reader(w, req, want, &why);
+	gen = db_conn_gen(w->replica);
+	if (w->app.db == w->replica) {
+		db_budget(w->replica, 1);
+		req->route->handler(req, resp);
+		db_budget(w->replica, 0);
+		if (db_failures(w->replica) != failures) {
+			replica_rest(w);
+			why = METRIC_READ_FALLBACK;
+		} else if (want != 0 && db_conn_gen(w->replica) != gen) {
+			w->replica_lsn = 0;
+			why = METRIC_READ_FALLBACK;
+		}
+		w->app.db = w->primary;
+		if (why == METRIC_READ_FALLBACK) {
+			http_resp_init(resp, req->arena);
+			req->route->handler(req, resp);
+		}
+	} else
+		req->route->handler(req, resp);
+	w->app.db = w->primary;
+	metrics_read(why);
+}
+
+/*
  * The route's work once it is matched: front line, schema, handler.
  * The memory budget holds until the handler's first statement runs
  * (db_budget()); a route without the database answers with what the
@@ -339,8 +482,12 @@ dispatch(struct worker *w, struct http_req *req, struct http_resp *resp,
 {
 	const char *msg = NULL, *missing;
 	struct idem idem;
+	uint64_t want = 0, lsn;
+	char *lsn_text;
 	int rc;
 
+	if (w->replica != NULL)
+		(void)db_lsn_take(w->primary);	/* this request's writes */
 	if ((rc = front_line(w, req, in, &msg)) != 0 ||
 	    arena_exceeded(req->arena)) {
 		if (arena_exceeded(req->arena))
@@ -356,6 +503,12 @@ dispatch(struct worker *w, struct http_req *req, struct http_resp *resp,
 		schema_refusal(req, resp, missing);
 		return;
 	}
+	if (strcmp(req->method, "GET") == 0 &&
+	    !(req->route->flags & ROUTE_NO_DB) &&
+	    (rc = read_lsn(req, &want, &msg)) != 0) {
+		req->route->dialect->error(req, resp, rc, msg);
+		return;
+	}
 	db_budget(w->app.db, 1);
 	if (idem_begin(w->app.db, req, resp, &idem) == 0) {
 		/* an Idempotency-Key's reservation lifted the budget (a
@@ -363,7 +516,10 @@ dispatch(struct worker *w, struct http_req *req, struct http_resp *resp,
 		 * request's work, so the budget holds again */
 		if (!(req->route->flags & ROUTE_NO_DB))
 			arena_lift_budget(req->arena, 0);
-		req->route->handler(req, resp);
+		if (readable(w, req))
+			read_handler(w, req, resp, want);
+		else
+			req->route->handler(req, resp);
 		if (resp->status == 0)
 			req->route->dialect->error(req, resp, 500,
 			    "An error has occurred.");
@@ -372,6 +528,14 @@ dispatch(struct worker *w, struct http_req *req, struct http_resp *resp,
 	if (arena_exceeded(req->arena))
 		memory_refusal(w, req, resp, req->route->dialect);
 	idem_end(w->app.db, req, resp, &idem);
+	/* what this write committed, for the reads after it */
+	if (w->replica != NULL && strcmp(req->method, "GET") != 0 &&
+	    resp->status >= 200 && resp->status < 300 &&
+	    (lsn = db_lsn_take(w->primary)) != 0) {
+		lsn_text = arena_alloc(req->arena, DB_LSN_STR);
+		db_lsn_format(lsn, lsn_text);
+		http_resp_header(resp, READ_LSN_HEADER, lsn_text);
+	}
 	/* the connection made for this request found the schema behind */
 	if (resp->status == 503 && !(req->route->flags & ROUTE_NO_DB) &&
 	    db_schema(w->app.db, &missing) == DB_SCHEMA_BEHIND)
@@ -488,6 +652,8 @@ setup_schema_check(struct worker *w, const struct config *cfg)
 		return;
 	}
 	db_set_migrations(w->app.db, w->migrations, w->nmigrations);
+	if (w->replica != NULL)
+		db_set_migrations(w->replica, w->migrations, w->nmigrations);
 }
 
 static void
@@ -523,6 +689,15 @@ setup(struct worker *w, const struct config *cfg, sigset_t *waitmask)
 	w->app.db = db_new(cfg->db_conninfo, cfg->db_connect_timeout,
 	    cfg->statement_timeout_ms);
 	db_options(w->app.db, cfg->db_deadline_ms, cfg->db_prepared != 0);
+	w->primary = w->app.db;
+	if (cfg->db_read_conninfo != NULL && *cfg->db_read_conninfo != '\0') {
+		w->replica = db_new(cfg->db_read_conninfo,
+		    cfg->db_connect_timeout, cfg->statement_timeout_ms);
+		db_options(w->replica, cfg->db_deadline_ms,
+		    cfg->db_prepared != 0);
+		db_standby(w->replica);
+		db_track_lsn(w->primary, 1);
+	}
 	w->verifiers = config_verifiers(cfg);
 	w->remotes = xcalloc(cfg->nissuers + 1, sizeof(*w->remotes));
 	for (i = 0; i < cfg->nissuers; i++) {
@@ -733,7 +908,8 @@ worker_run(const struct config *cfg, int lfd)
 	jwks_release_all();
 	free(w.verifiers);
 	free(w.remotes);
-	db_free(w.app.db);
+	db_free(w.primary);
+	db_free(w.replica);
 	db_names_free(w.migrations, w.nmigrations);
 	arena_free(w.arena);
 	log_info("worker stopped");

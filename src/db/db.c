@@ -71,6 +71,13 @@ struct db {
 	const char *const *q_params[DB_TX_OPENING_MAX];
 	PGresult	*q_res;		/* the last one's result (request arena) */
 	char		 q_state[6];	/* the opening's SQLSTATE */
+	/* reads on a standby, read-your-writes (see db_standby()) */
+	int		 standby;	/* no LISTEN: a standby refuses it */
+	int		 track_lsn;	/* see db_track_lsn() */
+	int		 lsn_pending;	/* db_tx_commit() sent DB_LSN_SQL */
+	uint64_t	 lsn;		/* see db_lsn_take() */
+	uint64_t	 conn_gen;	/* connections made */
+	unsigned long	 failures;	/* see db_failures() */
 	/* SQL text prepared on conn (see SQLC_MAX) */
 	struct sqlc_ent	 sqlc[SQLC_MAX];
 	uint64_t	 sqlc_seen[SQLC_SEEN];
@@ -117,6 +124,15 @@ struct db {
  * at the cost of one round trip per connection per period.
  */
 #define DB_REPLAN_US	(2 * 1000000LL)
+
+/*
+ * The WAL position after a write's commit, sent after the Sync that
+ * commits it (see db_track_lsn()): at or past the end of its commit
+ * record, as the transaction's own pg_current_wal_lsn() would not be.
+ */
+#define DB_LSN_SQL	"SELECT pg_current_wal_insert_lsn()::text"
+/* What a standby has replayed; NULL on a server not in recovery. */
+#define DB_REPLAY_SQL	"SELECT pg_last_wal_replay_lsn()::text"
 
 /* Creates a handle; the connection is made by the first db_exec(). */
 struct db *
@@ -410,6 +426,7 @@ disconnect(struct db *db)
 		PQfinish(db->conn);
 	db->conn = NULL;
 	db->prepared = 0;
+	db->lsn_pending = 0;
 	memset(db->ready, 0, sizeof(db->ready));
 	sqlc_clear(db);
 	if (db->schema == DB_SCHEMA_OK)
@@ -624,7 +641,8 @@ db_connect(struct db *db)
 	    "rosterd", db->statement_timeout_ms, !db->unnamed, err,
 	    sizeof(err));
 	if (db->conn == NULL) {
-		log_warn("database connection failed: %s", err);
+		log_warn("database connection failed%s: %s", db->standby ?
+		    " (db_read_conninfo)" : "", err);
 		if (db->schema == DB_SCHEMA_BEHIND)
 			db->schema = DB_SCHEMA_UNKNOWN;
 		return -1;
@@ -645,15 +663,21 @@ db_connect(struct db *db)
 		db->schema = DB_SCHEMA_UNKNOWN;
 		return -1;
 	}
-	/* a pooler's session is not ours to listen on: db_notify_gen() */
-	if (!db->unnamed && setup_command(db, "LISTEN " DB_AUTH_CHANNEL) != 0) {
+	/*
+	 * A pooler's session is not ours to listen on (db_notify_gen()),
+	 * and a standby refuses LISTEN: its handle serves no auth cache.
+	 */
+	if (!db->unnamed && !db->standby &&
+	    setup_command(db, "LISTEN " DB_AUTH_CHANNEL) != 0) {
 		log_warn("database session set-up failed: cannot LISTEN");
 		disconnect(db);
 		return -1;
 	}
 	/* notifications may have been missed while not listening */
 	db->notify_gen++;
-	log_info("database connection established");
+	db->conn_gen++;
+	log_info("database connection established%s", db->standby ?
+	    " (db_read_conninfo)" : "");
 	return 0;
 }
 
@@ -849,6 +873,7 @@ classify(struct db *db, struct arena *a, PGresult *r, const char **constraint)
 
 static PGresult *exec_queued(struct db *, struct arena *, enum stmt,
     const char *const *, enum db_status *, const char **);
+static PGresult *run_write_lsn(struct db *, enum stmt, const char *const *);
 static PGresult *tx_exec(struct db *, struct arena *, enum stmt,
     const char *const *, enum db_status *, const char **);
 
@@ -935,7 +960,10 @@ exec_once(struct db *db, struct arena *a, enum stmt id, const char *const *param
 	}
 	refresh_plans(db);
 	db->unreplicated = 0;
-	r = run_statement(db, id, params);
+	if (db->track_lsn && !db_statements[id].readonly)
+		r = run_write_lsn(db, id, params);
+	else
+		r = run_statement(db, id, params);
 	es = PQresultStatus(r);
 	if (r != NULL && (es == PGRES_TUPLES_OK || es == PGRES_COMMAND_OK)) {
 		if (unreplicated(db)) {
@@ -1000,6 +1028,8 @@ db_exec(struct db *db, struct arena *a, enum stmt id,
 		r = exec_once(db, a, id, params, st, constraint);
 	if (r == NULL && *st == DB_RETRY)
 		*st = DB_UNAVAILABLE;
+	if (r == NULL && (*st == DB_UNAVAILABLE || *st == DB_INTERNAL))
+		db->failures++;
 	if (r != NULL)
 		arena_defer(a, pgres_free, r);
 	return r;
@@ -1086,6 +1116,109 @@ pipe_lost(struct db *db)
 	disconnect(db);
 }
 
+/* Keeps the highest WAL position of text v (pg_lsn's form). */
+static void
+lsn_note(struct db *db, const char *v)
+{
+	uint64_t lsn;
+
+	if (v != NULL && db_lsn_parse(v, &lsn) == 0 && lsn > db->lsn)
+		db->lsn = lsn;
+}
+
+/*
+ * Reads the result of DB_LSN_SQL, sent after a Sync, up to its own
+ * Sync.  0, or -1 when the connection broke (then closed).
+ */
+static int
+lsn_collect(struct db *db)
+{
+	PGresult *r;
+	ExecStatusType es;
+	int lost, nulls = 0;
+
+	db->lsn_pending = 0;
+	while (nulls < 2) {
+		if ((r = db_result(db, &lost)) == NULL) {
+			if (lost)
+				break;
+			nulls++;
+			continue;
+		}
+		nulls = 0;
+		es = PQresultStatus(r);
+		if (es == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+		    !PQgetisnull(r, 0, 0))
+			lsn_note(db, PQgetvalue(r, 0, 0));
+		PQclear(r);
+		if (es == PGRES_PIPELINE_SYNC)
+			return 0;
+	}
+	log_warn("the WAL position after a commit could not be read: the "
+	    "answer carries none");
+	if (db->conn != NULL)
+		disconnect(db);
+	return -1;
+}
+
+/*
+ * Runs write statement id outside a transaction and reads the WAL
+ * position after its commit in the same round trip: in pipeline mode
+ * the statement, the Sync that commits it, DB_LSN_SQL and its Sync.
+ * The statement's result as run_statement() returns it; a connection
+ * lost after the commit's Sync loses the position only.
+ */
+static PGresult *
+run_write_lsn(struct db *db, enum stmt id, const char *const *params)
+{
+	struct pipe_q q, l;
+	PGresult *r, *res = NULL;
+	ExecStatusType es;
+	int lost, nulls = 0;
+
+	db->ok_seen = 0;
+	memset(&q, 0, sizeof(q));
+	memset(&l, 0, sizeof(l));
+	q.id = id;
+	q.params = params;
+	l.sql = DB_LSN_SQL;
+	if (PQenterPipelineMode(db->conn) != 1 || !pipe_send(db, &q) ||
+	    PQpipelineSync(db->conn) != 1 || !pipe_send(db, &l) ||
+	    PQpipelineSync(db->conn) != 1) {
+		disconnect(db);
+		return NULL;
+	}
+	/* the statement's results, then the Sync that ends it */
+	for (;;) {
+		if ((r = db_result(db, &lost)) == NULL) {
+			if (lost || ++nulls == 2)
+				goto lost;
+			continue;
+		}
+		nulls = 0;
+		es = PQresultStatus(r);
+		if (es == PGRES_PIPELINE_SYNC) {
+			PQclear(r);
+			break;
+		}
+		if (es == PGRES_COMMAND_OK || es == PGRES_TUPLES_OK)
+			db->ok_seen = 1;
+		PQclear(res);
+		res = r;
+	}
+	if (lsn_collect(db) == 0 && PQexitPipelineMode(db->conn) != 1)
+		disconnect(db);
+	return res;
+lost:
+	if (db->conn != NULL)
+		disconnect(db);
+	/* a statement that failed as its session ended: see never_ran() */
+	if (res != NULL && PQresultStatus(res) == PGRES_FATAL_ERROR)
+		return res;
+	PQclear(res);
+	return NULL;
+}
+
 /*
  * Reads up to the pipeline's Sync (sent) and leaves pipeline mode: 1 when
  * every statement since the last result read and the commit succeeded, 0
@@ -1112,6 +1245,9 @@ pipe_end(struct db *db)
 		if (es == PGRES_PIPELINE_SYNC) {
 			db->pipe = 0;
 			db->in_tx = 0;
+			/* committed or not: a lost LSN loses no write */
+			if (db->lsn_pending && lsn_collect(db) != 0)
+				return failed ? 0 : 1;
 			if (PQexitPipelineMode(db->conn) != 1 ||
 			    PQtransactionStatus(db->conn) != PQTRANS_IDLE)
 				break;
@@ -1286,17 +1422,14 @@ sqlc_prepare(struct db *db, const char *sql, uint64_t hash, int nparams,
  * result type a migration changed fails ("cached plan must not change
  * result type", 0A000): it is dropped, and run again unnamed.
  */
+static PGresult *exec_sql(struct db *, struct arena *, const char *, int,
+    const char *const *, enum db_status *);
+
 PGresult *
 db_exec_sql(struct db *db, struct arena *a, const char *sql, int nparams,
     const char *const *params, enum db_status *st)
 {
-	struct sqlc_ent *e = NULL;
-	struct pipe_q q;
 	PGresult *r;
-	ExecStatusType es;
-	const char *state;
-	uint64_t hash = 0;
-	int tries, cache, seen = 0, failed;
 
 	if (db->budget) {
 		if (arena_exceeded(a)) {
@@ -1307,6 +1440,24 @@ db_exec_sql(struct db *db, struct arena *a, const char *sql, int nparams,
 		}
 		arena_lift_budget(a, 1);
 	}
+	r = exec_sql(db, a, sql, nparams, params, st);
+	if (r == NULL && (*st == DB_UNAVAILABLE || *st == DB_INTERNAL))
+		db->failures++;
+	return r;
+}
+
+static PGresult *
+exec_sql(struct db *db, struct arena *a, const char *sql, int nparams,
+    const char *const *params, enum db_status *st)
+{
+	struct sqlc_ent *e = NULL;
+	struct pipe_q q;
+	PGresult *r;
+	ExecStatusType es;
+	const char *state;
+	uint64_t hash = 0;
+	int tries, cache, seen = 0, failed;
+
 	db->late = 0;
 	/* behind a pooler nothing is named: every text runs unnamed */
 	if ((cache = !db->unnamed && strlen(sql) <= SQLC_TEXT_MAX)) {
@@ -1587,6 +1738,16 @@ db_tx_commit(struct db *db, enum stmt id, const char *const *params)
 		pipe_lost(db);
 		return -1;
 	}
+	if (db->track_lsn) {
+		/* in the same round trip: the WAL position after the commit */
+		memset(&q, 0, sizeof(q));
+		q.sql = DB_LSN_SQL;
+		if (!pipe_send(db, &q) || PQpipelineSync(db->conn) != 1) {
+			pipe_lost(db);
+			return -1;
+		}
+		db->lsn_pending = 1;
+	}
 	if (pipe_end(db) != 1)
 		return -1;
 	return unreplicated(db) ? -1 : 0;
@@ -1644,4 +1805,96 @@ db_get(const PGresult *r, int row, const char *name)
 	if (col < 0 || row >= PQntuples(r) || PQgetisnull(r, row, col))
 		return NULL;
 	return PQgetvalue(r, row, col);
+}
+
+/* A handle for a standby's reads.  See db.h. */
+void
+db_standby(struct db *db)
+{
+	db->standby = 1;
+}
+
+/* Whether writes read the WAL position after their commit.  See db.h. */
+void
+db_track_lsn(struct db *db, int on)
+{
+	db->track_lsn = on != 0;
+}
+
+/* The highest WAL position since the last call.  See db.h. */
+uint64_t
+db_lsn_take(struct db *db)
+{
+	uint64_t lsn = db->lsn;
+
+	db->lsn = 0;
+	return lsn;
+}
+
+/* Statements that failed on the server or for want of it.  See db.h. */
+unsigned long
+db_failures(const struct db *db)
+{
+	return db->failures;
+}
+
+/* Connections made so far.  See db.h. */
+uint64_t
+db_conn_gen(const struct db *db)
+{
+	return db->conn_gen;
+}
+
+/* What the standby has replayed.  See db.h. */
+int
+db_replay_lsn(struct db *db, struct arena *a, uint64_t *lsn)
+{
+	enum db_status st;
+	PGresult *r;
+	const char *v;
+
+	if ((r = db_exec_sql(db, a, DB_REPLAY_SQL, 0, NULL, &st)) == NULL)
+		return -1;
+	if (PQntuples(r) != 1 || PQgetisnull(r, 0, 0))
+		return 1;	/* not in recovery: not a standby */
+	v = PQgetvalue(r, 0, 0);
+	return db_lsn_parse(v, lsn) == 0 ? 0 : -1;
+}
+
+/* Parses a WAL position, "X/Y" (pg_lsn's form).  See db.h. */
+int
+db_lsn_parse(const char *s, uint64_t *lsn)
+{
+	uint64_t part[2] = { 0, 0 };
+	size_t i, n;
+	int d;
+
+	for (i = 0; i < 2; i++) {
+		for (n = 0; ; n++, s++) {
+			if (*s >= '0' && *s <= '9')
+				d = *s - '0';
+			else if (*s >= 'a' && *s <= 'f')
+				d = *s - 'a' + 10;
+			else if (*s >= 'A' && *s <= 'F')
+				d = *s - 'A' + 10;
+			else
+				break;
+			if (n == 8)
+				return -1;
+			part[i] = part[i] << 4 | (uint64_t)d;
+		}
+		if (n == 0 || *s != (i == 0 ? '/' : '\0'))
+			return -1;
+		s++;
+	}
+	*lsn = part[0] << 32 | part[1];
+	return 0;
+}
+
+/* Formats a WAL position as pg_lsn does.  See db.h. */
+void
+db_lsn_format(uint64_t lsn, char out[DB_LSN_STR])
+{
+	snprintf(out, DB_LSN_STR, "%X/%X", (unsigned)(lsn >> 32),
+	    (unsigned)(lsn & 0xffffffffu));
 }

@@ -252,6 +252,46 @@ int db_tx_commit(struct db *db, enum stmt id, const char *const *params);
 void db_tx_rollback(struct db *db);
 
 /*
+ * Reads on a standby (db_read_conninfo), with read-your-writes by WAL
+ * position (LSN).
+ *
+ * db_standby() makes the handle one for a hot standby: its session set-up
+ * writes nothing and LISTENs on nothing (a standby refuses LISTEN), so
+ * it serves no auth cache (db_notify_gen() is the primary's).
+ *
+ * db_track_lsn(1) on the primary's handle: every write statement run
+ * outside a transaction (not readonly in the statement table) is sent in
+ * pipeline mode followed by its Sync, which commits it, and
+ * pg_current_wal_insert_lsn() with its own Sync, all in one round trip;
+ * db_tx_commit() sends the same query after the Sync that commits.  The
+ * position read is at or past the end of the commit record.
+ * db_lsn_take() returns the highest position read since its last call
+ * (0: none) and forgets it.  Off (the default), nothing of this is sent.
+ *
+ * db_replay_lsn(): the standby's pg_last_wal_replay_lsn() into *lsn: 0;
+ * 1 when the server is not in recovery (no standby: it says nothing of
+ * what it has of the primary's WAL); -1 when it could not be asked.
+ *
+ * db_failures() counts the handle's statements that ended DB_UNAVAILABLE
+ * or DB_INTERNAL (no connection, a deadline, a server error, a recovery
+ * conflict not cured by the one retry): a read that failed so may be run
+ * again elsewhere.  db_conn_gen() counts the connections made: a change
+ * means the server may be another one.
+ *
+ * db_lsn_parse(): "X/Y", each part 1 to 8 hex digits (pg_lsn's text):
+ * 0, or -1 when s is not one.  db_lsn_format(): the same form.
+ */
+#define DB_LSN_STR	18
+void db_standby(struct db *db);
+void db_track_lsn(struct db *db, int on);
+uint64_t db_lsn_take(struct db *db);
+int db_replay_lsn(struct db *db, struct arena *a, uint64_t *lsn);
+unsigned long db_failures(const struct db *db);
+uint64_t db_conn_gen(const struct db *db);
+int db_lsn_parse(const char *s, uint64_t *lsn);
+void db_lsn_format(uint64_t lsn, char out[DB_LSN_STR]);
+
+/*
  * 1 when a connection is up (connecting if needed), else 0.  Connecting
  * checks the schema and prepares the statements; a statement whose
  * PREPARE waits on a table lock for more than half a second is left

@@ -48,6 +48,12 @@ enum route_flags {
 	 * kibo_vol_tenant() before the route's right).
 	 */
 	ROUTE_VOL_TENANT = 1u << 4,
+	/*
+	 * A GET served by the primary even with db_read_conninfo: what
+	 * decides who is trusted (API tokens, tenant aliases) is never
+	 * read stale.
+	 */
+	ROUTE_PRIMARY = 1u << 5,
 };
 
 struct route {

@@ -50,6 +50,7 @@ struct metrics {
 	atomic_ullong	 worker_restarts;
 	atomic_ullong	 reloads;
 	atomic_ullong	 auth_refused[METRICS_AUTH_REASONS];
+	atomic_ullong	 reads[METRIC_READ__MAX];
 	atomic_llong	 started;		/* unix seconds */
 };
 
@@ -144,6 +145,23 @@ metrics_auth_refused(const char *reason)
 		i = 1;	/* "malformed" */
 	atomic_fetch_add_explicit(&M->auth_refused[i], 1,
 	    memory_order_relaxed);
+}
+
+/* rosterd_db_reads_total's labels, by enum metrics_read. */
+static const char *const read_labels[METRIC_READ__MAX][2] = {
+	{ "replica", "no_lsn" },
+	{ "replica", "replayed" },
+	{ "primary", "behind" },
+	{ "primary", "fallback" },
+	{ "primary", "backoff" },
+};
+
+void
+metrics_read(enum metrics_read which)
+{
+	if (M == NULL || (unsigned)which >= METRIC_READ__MAX)
+		return;
+	atomic_fetch_add_explicit(&M->reads[which], 1, memory_order_relaxed);
 }
 
 /* A label value: backslash, quote and newline escaped. */
@@ -267,4 +285,11 @@ metrics_render(struct buf *b, const char *const (*labels)[2], size_t n,
 		buf_printf(b, "rosterd_auth_refused_total{reason=\"%s\"} "
 		    "%llu\n", metrics_auth_reasons[r],
 		    atomic_load(&M->auth_refused[r]));
+	buf_puts(b, "# HELP rosterd_db_reads_total Reads that "
+	    "db_read_conninfo may send to the standby, by the server that "
+	    "answered and why.\n# TYPE rosterd_db_reads_total counter\n");
+	for (r = 0; r < METRIC_READ__MAX; r++)
+		buf_printf(b, "rosterd_db_reads_total{served_by=\"%s\","
+		    "reason=\"%s\"} %llu\n", read_labels[r][0],
+		    read_labels[r][1], atomic_load(&M->reads[r]));
 }

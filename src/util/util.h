@@ -150,6 +150,19 @@ void metrics_add(enum metrics_counter which);
  * ..., see metrics.c); an unknown name is counted as "malformed".
  */
 void metrics_auth_refused(const char *reason);
+/*
+ * A read that db_read_conninfo could send to the standby
+ * (rosterd_db_reads_total), by who served it and why.
+ */
+enum metrics_read {
+	METRIC_READ_REPLICA = 0,	/* no LSN asked: the standby */
+	METRIC_READ_REPLAYED,		/* the standby had replayed the LSN */
+	METRIC_READ_BEHIND,		/* it had not: the primary */
+	METRIC_READ_FALLBACK,		/* it failed: the primary */
+	METRIC_READ_BACKOFF,		/* it failed lately: the primary */
+	METRIC_READ__MAX
+};
+void metrics_read(enum metrics_read which);
 /* The reason names, NULL-terminated (for tests and documentation). */
 extern const char *const metrics_auth_reasons[];
 struct buf;

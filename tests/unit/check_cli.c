@@ -290,6 +290,85 @@ START_TEST(test_migrations_list)
 }
 END_TEST
 
+/* db_read_conninfo's password is redacted as db_conninfo's is. */
+START_TEST(test_read_conninfo_redacted)
+{
+	char path[] = "/tmp/check_cli.XXXXXX", line[512], want[512];
+	struct config cfg;
+	char err[512], *text = NULL;
+	size_t len = 0;
+	FILE *f, *mem;
+	int fd;
+
+	ck_assert_int_ge(fd = mkstemp(path), 0);
+	ck_assert_ptr_nonnull(f = fdopen(fd, "w"));
+	fprintf(f, "db_read_conninfo = host=r password=s3cret dbname=d\n"
+	    "db_read_retry_ms = 250\n");
+	fclose(f);
+	ck_assert_int_eq(config_load(path, &cfg, err, sizeof(err)), 0);
+	ck_assert_str_eq(cfg.db_read_conninfo,
+	    "host=r password=s3cret dbname=d");
+	ck_assert_int_eq(cfg.db_read_retry_ms, 250);
+	ck_assert_ptr_nonnull(mem = open_memstream(&text, &len));
+	ck_assert_int_eq(config_print(&cfg, mem), 0);
+	fclose(mem);
+	print_line(text, "db_read_conninfo", line, sizeof(line));
+	snprintf(want, sizeof(want), "db_read_conninfo = host=r "
+	    "password=***** dbname=d  # %s:1", path);
+	ck_assert_str_eq(line, want);
+	ck_assert_ptr_null(strstr(text, "s3cret"));
+	free(text);
+	config_free(&cfg);
+	unlink(path);
+}
+END_TEST
+
+/* WAL positions as pg_lsn writes them (Rosterd-LSN). */
+static const struct {
+	const char	*text;
+	int		 ok;
+	uint64_t	 lsn;
+} lsn_cases[] = {
+	{ "0/16B3748", 1, 0x16B3748 },
+	{ "0/0", 1, 0 },
+	{ "1/0", 1, 1ULL << 32 },
+	{ "ab/cdEF0123", 1, 0xab00000000ULL | 0xcdef0123 },
+	{ "FFFFFFFF/FFFFFFFF", 1, UINT64_MAX },
+	{ "", 0, 0 }, { "0", 0, 0 }, { "0/", 0, 0 }, { "/0", 0, 0 },
+	{ "0/1/2", 0, 0 }, { "123456789/0", 0, 0 }, { "0/123456789", 0, 0 },
+	{ "0x1/2", 0, 0 }, { "-1/2", 0, 0 }, { "+1/2", 0, 0 },
+	{ " 0/1", 0, 0 }, { "0/1 ", 0, 0 }, { "g/1", 0, 0 },
+};
+
+START_TEST(test_lsn_parse)
+{
+	char out[DB_LSN_STR];
+	uint64_t lsn = 42;
+
+	ck_assert_int_eq(db_lsn_parse(lsn_cases[_i].text, &lsn),
+	    lsn_cases[_i].ok ? 0 : -1);
+	if (!lsn_cases[_i].ok) {
+		ck_assert_uint_eq(lsn, 42);	/* untouched */
+		return;
+	}
+	ck_assert_uint_eq(lsn, lsn_cases[_i].lsn);
+	db_lsn_format(lsn, out);
+	ck_assert_uint_eq(db_lsn_parse(out, &lsn), 0);
+	ck_assert_uint_eq(lsn, lsn_cases[_i].lsn);
+}
+END_TEST
+
+START_TEST(test_lsn_format)
+{
+	char out[DB_LSN_STR];
+
+	db_lsn_format(0x16B3748, out);
+	ck_assert_str_eq(out, "0/16B3748");
+	db_lsn_format(UINT64_MAX, out);
+	ck_assert_str_eq(out, "FFFFFFFF/FFFFFFFF");
+}
+END_TEST
+
 static Suite *
 cli_suite(void)
 {
@@ -312,6 +391,10 @@ cli_suite(void)
 	tcase_add_test(tc, test_config_print_sources);
 	tcase_add_test(tc, test_migrations_diff);
 	tcase_add_test(tc, test_migrations_list);
+	tcase_add_test(tc, test_read_conninfo_redacted);
+	tcase_add_loop_test(tc, test_lsn_parse, 0,
+	    (int)RS_ARRAY_LEN(lsn_cases));
+	tcase_add_test(tc, test_lsn_format);
 	suite_add_tcase(s, tc);
 	return s;
 }
