@@ -202,6 +202,9 @@ fetcher_child(void *arg)
 
 	if (m->cfg.db_conninfo != NULL)
 		explicit_bzero(m->cfg.db_conninfo, strlen(m->cfg.db_conninfo));
+	if (m->cfg.db_read_conninfo != NULL)
+		explicit_bzero(m->cfg.db_read_conninfo,
+		    strlen(m->cfg.db_read_conninfo));
 	config_free(&m->cfg);
 	free(m->unix_path);
 	m->unix_path = NULL;
