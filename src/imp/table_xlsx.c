@@ -428,7 +428,8 @@ load_strings(struct xlsx *x, const char *name, char *err, size_t errlen)
 	x->off = xcalloc(x->offcap, sizeof(*x->off));
 	if (name == NULL)
 		return 0;
-	if (part_open(x, &p, name, lim_strings * 4, err, errlen) != 0)
+	if (part_open(x, &p, name, lim_strings * 4 + lim_part, err,
+	    errlen) != 0)
 		return -1;
 	while ((r = part_next(x, &p, err, errlen)) == 1) {
 		if (is_elem(p.rd, START, "si")) {
