@@ -546,8 +546,9 @@ cell_end(struct xlsx *x, struct cell *c, char *err, size_t errlen)
 	}
 	if (strcmp(c->type, "e") == 0) {
 		msg(err, errlen, "%s: line %ld, column %ld (cell %s): an "
-		    "error value (%.32s)", x->path, x->rownum, c->col + 1,
-		    name, len > 0 ? x->rb + c->start : "");
+		    "error value (%.*s)", x->path, x->rownum, c->col + 1,
+		    name, (int)(len < 32 ? len : 32),
+		    len > 0 ? x->rb + c->start : "");
 		return -1;
 	}
 	if (strcmp(c->type, "s") == 0) {
