@@ -10,6 +10,7 @@
  * take for a formula get the leading ' of the CSV (csv_cell_protected()),
  * so that the same import reads both.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,6 +19,51 @@
 #include "formats/csv.h"
 #include "imp/export_int.h"
 #include "imp/table.h"
+
+/* Whether s[i..] is an escape of ST_Xstring: "_x" 4 hex digits "_". */
+static int
+xstring_at(const char *s, size_t n, size_t i)
+{
+	size_t k;
+
+	if (n - i < 7 || s[i] != '_' || s[i + 1] != 'x' || s[i + 6] != '_')
+		return 0;
+	for (k = 2; k < 6; k++)
+		if (!isxdigit((unsigned char)s[i + k]))
+			return 0;
+	return 1;
+}
+
+static int
+xstring_escape_needed(const char *s, size_t n)
+{
+	const char *p = s;
+
+	while ((p = memchr(p, '_', n - (size_t)(p - s))) != NULL) {
+		if (xstring_at(s, n, (size_t)(p - s)))
+			return 1;
+		p++;
+	}
+	return 0;
+}
+
+/*
+ * Appends s with the '_' of each text that reads as an escape of
+ * ST_Xstring written "_x005F_", as the format wants and libxlsxwriter
+ * does not do (it escapes control characters only), so that a reader
+ * that undoes the escapes (Excel, table_xlsx.c) gets s back.
+ */
+static void
+xstring_put(struct buf *b, const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (xstring_at(s, n, i))
+			buf_puts(b, "_x005F");
+		buf_putc(b, s[i]);
+	}
+}
 
 static const char *const sheet_names[3] = { "users", "groups", "roles" };
 
@@ -133,10 +179,12 @@ export_xlsx_put(struct export_writer *w, enum export_kind kind,
 				    TABLE_CELL_MAX);
 				return -1;
 			}
-			if (csv_cell_protected(v, len)) {
+			if (csv_cell_protected(v, len) ||
+			    xstring_escape_needed(v, len)) {
 				buf_reset(&w->b);
-				buf_putc(&w->b, '\'');
-				buf_put(&w->b, v, len);
+				if (csv_cell_protected(v, len))
+					buf_putc(&w->b, '\'');
+				xstring_put(&w->b, v, len);
 				if (w->b.failed) {
 					snprintf(err, errlen, "out of memory");
 					return -1;

@@ -9,7 +9,8 @@
  * relationships.
  *
  * Cells: shared strings (t="s"), inline strings (t="inlineStr", rich
- * text runs joined, phonetic runs left out), formula strings (t="str"),
+ * text runs joined, phonetic runs left out; both with their "_xHHHH_"
+ * escapes undone), formula strings (t="str"),
  * booleans (t="b") as TRUE or FALSE, numbers and dates as the text of
  * their value.  A formula cell is its cached value; one without a
  * cached value, or an error value (t="e"), is an error naming the cell:
@@ -396,8 +397,65 @@ ss_put(struct xlsx *x, const char *s, size_t n, char *err, size_t errlen)
 }
 
 static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)(c | 0x20);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/*
+ * Undoes the escapes of ST_Xstring in s[0..n) in place: "_xHHHH_" is
+ * the character U+HHHH (how Excel and libxlsxwriter write control
+ * characters; a literal "_x0041_" is written "_x005F_x0041_").  NUL
+ * and surrogates stay as they are written.  Returns the new length.
+ */
+static size_t
+xstring_unescape(char *s, size_t n)
+{
+	size_t i = 0, o = 0;
+	int k, h;
+	unsigned cp;
+
+	while (i < n) {
+		if (s[i] != '_' || n - i < 7 || s[i + 1] != 'x' ||
+		    s[i + 6] != '_') {
+			s[o++] = s[i++];
+			continue;
+		}
+		for (k = 2, cp = 0; k < 6; k++) {
+			if ((h = hexval(s[i + (size_t)k])) < 0)
+				break;
+			cp = cp * 16 + (unsigned)h;
+		}
+		if (k < 6 || cp == 0 || (cp >= 0xd800 && cp <= 0xdfff)) {
+			s[o++] = s[i++];
+			continue;
+		}
+		if (cp < 0x80)
+			s[o++] = (char)cp;
+		else if (cp < 0x800) {
+			s[o++] = (char)(0xc0 | cp >> 6);
+			s[o++] = (char)(0x80 | (cp & 0x3f));
+		} else {
+			s[o++] = (char)(0xe0 | cp >> 12);
+			s[o++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+			s[o++] = (char)(0x80 | (cp & 0x3f));
+		}
+		i += 7;
+	}
+	return o;
+}
+
+static int
 ss_end_item(struct xlsx *x)
 {
+	size_t start = x->off[x->nss];
+
+	if (x->sslen > start)
+		x->sslen = start + xstring_unescape(x->ss + start,
+		    x->sslen - start);
 	if (x->nss + 2 > x->offcap) {
 		x->offcap = (x->nss + 2) * 2;
 		x->off = xrealloc(x->off, x->offcap * sizeof(*x->off));
@@ -569,6 +627,8 @@ cell_end(struct xlsx *x, struct cell *c, char *err, size_t errlen)
 		}
 		x->rblen = c->start;
 		rb_put(x, x->ss + x->off[i], x->off[i + 1] - x->off[i]);
+	} else if (strcmp(c->type, "inlineStr") == 0 && len > 0) {
+		x->rblen = c->start + xstring_unescape(x->rb + c->start, len);
 	} else if (strcmp(c->type, "b") == 0 && len == 1) {
 		x->rblen = c->start;
 		if (x->rb[c->start] == '1')

@@ -237,14 +237,17 @@ START_TEST(test_hand_made_cells)
 	    "<row r=\"6\"/>"
 	    "<row><c r=\"B7\" t=\"b\"><v>0</v></c>"
 	    "<c r=\"C7\" t=\"inlineStr\"><is><t>&#x1F600; =cmd</t></is>"
-	    "</c></row>"));
+	    "</c></row>"
+	    "<row r=\"8\"><c r=\"A8\" t=\"inlineStr\"><is><t>a_x0001_b"
+	    "_x005F_x0041_c_x00e9__x12_</t></is></c></row>"));
 	got = dump(err, sizeof(err));
 	ck_assert_msg(got != NULL, "%s", err);
 	ck_assert_str_eq(got,
 	    "name||inline|Rich text@2\n"
 	    "  |cached & <ok>|3@5\n"
 	    "@6\n"
-	    "|FALSE|\xf0\x9f\x98\x80 =cmd@7\n");
+	    "|FALSE|\xf0\x9f\x98\x80 =cmd@7\n"
+	    "a\x01" "b_x0041_c\xc3\xa9_x12_@8\n");
 }
 END_TEST
 
