@@ -100,9 +100,9 @@ CREATE TEMP TABLE ui AS
 SELECT id, substr(username, 5)::bigint AS i FROM users WHERE tenant_id = :'t';
 -- i % 1000 and (7 i + 3) % 1000 never agree (6 i + 3 is odd)
 INSERT INTO group_members (tenant_id, group_id, user_id)
-SELECT :'t', g.id, u.id FROM ui u JOIN gi g ON g.n = u.i % 1000
+SELECT :'t'::uuid, g.id, u.id FROM ui u JOIN gi g ON g.n = u.i % 1000
 UNION ALL
-SELECT :'t', g.id, u.id FROM ui u JOIN gi g ON g.n = (u.i * 7 + 3) % 1000;
+SELECT :'t'::uuid, g.id, u.id FROM ui u JOIN gi g ON g.n = (u.i * 7 + 3) % 1000;
 VACUUM ANALYZE users;
 VACUUM ANALYZE group_members;
 VACUUM ANALYZE groups;

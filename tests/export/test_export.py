@@ -354,6 +354,31 @@ def test_xlsx_matches_database():
             check(r == exp, f"{name}: {r} != {exp}")
 
 
+def test_xlsx_reads_back_as_the_csv():
+    """The xlsx source of rosterctl import (tests/export/xlsx_dump) reads
+    the xlsx export as the same cells as the CSV export: booleans aside
+    (TRUE/FALSE against true/false), and trailing empty cells left out."""
+    t = acme()
+    data, _ = export(t, "csv", "--include-password-hashes")
+    want = list(csv.reader(io.StringIO(data.decode(), newline="")))
+    export(t, "xlsx", "--include-password-hashes")
+    p = subprocess.run([os.path.join(BUILD, "tests/export/xlsx_dump"),
+                        os.path.join(TMP, "export.xlsx")],
+                       capture_output=True, timeout=120)
+    check(p.returncode == 0, f"xlsx_dump: {p.stderr.decode()}")
+    got = [json.loads(x) for x in p.stdout.decode().splitlines()]
+    check(len(got) == len(want), f"{len(got)} rows read, {len(want)} written")
+    bools = [i for i, n in enumerate(want[0]) if n in BOOLS]
+    for i, (g, w) in enumerate(zip(got, want)):
+        check(g[0] == i + 1, f"row {i + 1} read as line {g[0]}")
+        cells = g[1:] + [""] * (len(w) - len(g[1:]))
+        for b in bools:
+            if i > 0:
+                check(cells[b] in ("TRUE", "FALSE"), f"{cells[b]!r}")
+                cells[b] = cells[b].lower()
+        check(cells == w, f"line {i + 1}: read {cells}, CSV {w}")
+
+
 def test_hashes_only_with_the_flag():
     t = acme()
     for fmt in ("csv", "jsonl", "xlsx"):
@@ -563,6 +588,7 @@ TESTS = [
     test_csv_matches_database,
     test_jsonl_matches_database,
     test_xlsx_matches_database,
+    test_xlsx_reads_back_as_the_csv,
     test_hashes_only_with_the_flag,
     test_formula_cells_protected,
     test_scoped_roles_left_out,
