@@ -584,6 +584,31 @@ def test_memory_flat_200000_users():
               f"bound of {RSS_BOUND_KB} KB: not streamed")
 
 
+def test_signal_leaves_no_file():
+    """SIGTERM in the middle of an export -o FILE: neither FILE nor the
+    temporary file beside it is left."""
+    t = big_tenant()
+    d = os.path.join(TMP, "sig")
+    os.makedirs(d, exist_ok=True)
+    out = os.path.join(d, "users.csv")
+    p = subprocess.Popen([ROSTERCTL, "-c", CONF, "export", "--tenant", t,
+                          "-o", out], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 300	# a hang guard only
+    started = False
+    while time.monotonic() < deadline and p.poll() is None and not started:
+        started = any(os.path.getsize(os.path.join(d, f)) > 0
+                      for f in os.listdir(d))
+        if not started:
+            time.sleep(0.01)
+    check(started, f"no data written (exit {p.poll()})")
+    p.send_signal(signal.SIGTERM)
+    rc = p.wait(timeout=300)
+    p.stderr.close()
+    check(rc == 128 + signal.SIGTERM, f"exited {rc}")
+    check(os.listdir(d) == [], f"left {os.listdir(d)}")
+
+
 TESTS = [
     test_csv_matches_database,
     test_jsonl_matches_database,
@@ -596,6 +621,7 @@ TESTS = [
     test_bad_arguments,
     test_semicolon_in_a_list_refused_in_csv,
     test_memory_flat_200000_users,
+    test_signal_leaves_no_file,
 ]
 
 
