@@ -290,6 +290,51 @@ START_TEST(test_bad_sheets)
 }
 END_TEST
 
+/* Entities are never expanded: a billion laughs costs nothing. */
+START_TEST(test_billion_laughs)
+{
+	static const char sheet[] =
+	    "<?xml version=\"1.0\"?>"
+	    "<!DOCTYPE worksheet ["
+	    "<!ENTITY a \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\">"
+	    "<!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">"
+	    "<!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;\">"
+	    "<!ENTITY d \"&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;\">"
+	    "<!ENTITY e \"&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;\">"
+	    "<!ENTITY f \"&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;\">"
+	    "<!ENTITY g \"&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;\">"
+	    "<!ENTITY h \"&g;&g;&g;&g;&g;&g;&g;&g;&g;&g;&g;&g;&g;&g;&g;&g;\">"
+	    "]><worksheet " NS "><sheetData><row r=\"1\">"
+	    "<c r=\"A1\" t=\"inlineStr\"><is><t>x&h;y</t></is></c>"
+	    "</row></sheetData></worksheet>";
+	char err[512];
+
+	write_sheet(sheet);
+	ck_assert_ptr_null(dump(err, sizeof(err)));
+	ck_assert_msg(strstr(err, "bad XML: line 1: Detected an entity "
+	    "reference loop") != NULL, "%s", err);
+}
+END_TEST
+
+/* An external entity is never loaded. */
+START_TEST(test_external_entity)
+{
+	static const char sheet[] =
+	    "<?xml version=\"1.0\"?>"
+	    "<!DOCTYPE worksheet ["
+	    "<!ENTITY sys SYSTEM \"file:///etc/passwd\">"
+	    "]><worksheet " NS "><sheetData><row r=\"1\">"
+	    "<c r=\"A1\" t=\"inlineStr\"><is><t>x&sys;y</t></is></c>"
+	    "</row></sheetData></worksheet>";
+	char err[512], *got;
+
+	write_sheet(sheet);
+	got = dump(err, sizeof(err));
+	ck_assert_msg(got != NULL, "%s", err);
+	ck_assert_str_eq(got, "xy@1\n");
+}
+END_TEST
+
 START_TEST(test_cell_too_long)
 {
 	size_t n = TABLE_CELL_MAX + 1, pre, post;
@@ -524,6 +569,8 @@ xlsx_suite(void)
 	tcase_add_test(tc, test_hand_made_cells);
 	tcase_add_loop_test(tc, test_bad_sheets, 0,
 	    (int)RS_ARRAY_LEN(bad_sheets));
+	tcase_add_test(tc, test_billion_laughs);
+	tcase_add_test(tc, test_external_entity);
 	tcase_add_test(tc, test_cell_too_long);
 	tcase_add_test(tc, test_no_sheet);
 	tcase_add_test(tc, test_not_a_zip);
