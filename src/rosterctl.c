@@ -54,7 +54,10 @@ print_usage(FILE *f)
 	    "  purge         deletes what the retention_* keys let go, N rows "
 	    "per\n"
 	    "                transaction (default 1000); --dry-run: counts "
-	    "them\n",
+	    "them\n"
+	    "  export        --format: csv (default), jsonl or xlsx; -o: "
+	    "written whole\n"
+	    "                or not at all (mode 0600); none or -: stdout\n",
 	    CONFIG_DEFAULT_PATH, TOKEN_TTL_MAX);
 }
 
