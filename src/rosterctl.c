@@ -1,6 +1,6 @@
 /*
  * rosterctl.c: the admin command line: migrate, bootstrap, token,
- * check-config, purge, api-token, routes, statements.
+ * check-config, purge, api-token, export, routes, statements.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -14,6 +14,7 @@
 #include "daemon.h"
 #include "core/core.h"
 #include "dialects/dialect.h"
+#include "imp/export.h"
 
 static void
 print_usage(FILE *f)
@@ -33,6 +34,9 @@ print_usage(FILE *f)
 	    "                [--allow CIDR[,CIDR...]]\n"
 	    "       rosterctl [-c FILE] api-token list --tenant ID\n"
 	    "       rosterctl [-c FILE] api-token revoke --tenant ID --id ID\n"
+	    "       rosterctl [-c FILE] export --tenant ID "
+	    "[--format csv|jsonl|xlsx]\n"
+	    "                [--include-password-hashes] [-o FILE|-]\n"
 	    "       rosterctl routes\n"
 	    "       rosterctl statements [NAME]\n"
 	    "       rosterctl --version | --help | help\n"
@@ -50,7 +54,10 @@ print_usage(FILE *f)
 	    "  purge         deletes what the retention_* keys let go, N rows "
 	    "per\n"
 	    "                transaction (default 1000); --dry-run: counts "
-	    "them\n",
+	    "them\n"
+	    "  export        --format: csv (default), jsonl or xlsx; -o: "
+	    "written whole\n"
+	    "                or not at all (mode 0600); none or -: stdout\n",
 	    CONFIG_DEFAULT_PATH, TOKEN_TTL_MAX);
 }
 
@@ -371,6 +378,8 @@ main(int argc, char *argv[])
 		rc = cmd_check_config(&cfg, argc, argv);
 	else if (strcmp(argv[0], "purge") == 0)
 		rc = rosterctl_purge(&cfg, argc, argv);
+	else if (strcmp(argv[0], "export") == 0)
+		rc = rosterctl_export(&cfg, argc, argv);
 	else
 		usage();
 	config_free(&cfg);

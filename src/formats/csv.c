@@ -31,13 +31,14 @@ csv_needs_quotes(const char *s, size_t n)
  * RecoveryToken): such text names no function, sheet, file or DDE
  * channel, and a quote would corrupt it for the programs that read it.
  */
-static int
+int
 csv_formula_like(const char *s, size_t n)
 {
-	size_t i, phone = 1, token = s[0] == '-';
+	size_t i, phone = 1, token;
 
 	if (n == 0 || s[0] == '\0' || strchr("=+-@\t\r", s[0]) == NULL)
 		return 0;
+	token = s[0] == '-';
 	if (s[0] != '+' && s[0] != '-')
 		return 1;
 	for (i = 1; i < n; i++) {
@@ -49,6 +50,16 @@ csv_formula_like(const char *s, size_t n)
 			token = 0;
 	}
 	return !phone && !token;
+}
+
+int
+csv_cell_protected(const char *s, size_t n)
+{
+	while (n > 0 && s[0] == '\'') {
+		s++;
+		n--;
+	}
+	return csv_formula_like(s, n);
 }
 
 /*

@@ -32,4 +32,20 @@
 enum fmt_status csv_encode(struct buf *b, const struct value *dto)
     RS_MUSTCHECK;
 
+/*
+ * 1 when a spreadsheet would read s[0..n) as a formula (csv_encode()'s
+ * rule above): it starts with '=', '@', TAB or CR, or with '+' or '-'
+ * and is neither a phone number nor a base64url token.
+ */
+int csv_formula_like(const char *s, size_t n);
+
+/*
+ * The protection of rosterctl export and import, which round-trips: 1
+ * when s[0..n), after any leading single quotes, is formula-like.
+ * Export writes such a cell with one more ' before it; import strips
+ * exactly one leading ' from a cell that begins with ' and is such a
+ * cell ("'=1" -> "=1", "''=1" -> "'=1", "'abc" and "'+44 1" stay).
+ */
+int csv_cell_protected(const char *s, size_t n);
+
 #endif
