@@ -8,20 +8,6 @@
 #include "csv.h"
 #include "jsv.h"
 
-/* RFC 4180's reasons to quote, plus ServiceStack's leading '[' or '{'. */
-static int
-csv_needs_quotes(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n > 0 && (s[0] == '[' || s[0] == '{'))
-		return 1;
-	for (i = 0; i < n; i++)
-		if (s[i] == '"' || s[i] == ',' || s[i] == '\r' || s[i] == '\n')
-			return 1;
-	return 0;
-}
-
 /*
  * 1 when a spreadsheet would read the text as a formula: it starts with
  * '=', '+', '-', '@', TAB or CR (OWASP's CSV injection list).  A sign
@@ -63,22 +49,26 @@ csv_cell_protected(const char *s, size_t n)
 }
 
 /*
- * Appends one field, quoted with every '"' doubled when it must be.  A
- * formula-like text (csv_formula_like()) is neutralised as OWASP
- * recommends: a single quote before it, and the field quoted.
+ * Appends s[0..n) as one RFC 4180 cell: as it is unless it holds '"', ',',
+ * CR or LF, or quote is set; else between double quotes with every '"'
+ * doubled.  protect puts a single quote before the text (and quotes the
+ * cell), as OWASP recommends against spreadsheet formulas.
  */
-static void
-csv_put_field(struct buf *b, const char *s, size_t n, int text)
+void
+csv_put_cell(struct buf *b, const char *s, size_t n, int quote, int protect)
 {
 	const char *q;
-	int formula = text && csv_formula_like(s, n);
+	size_t i;
 
-	if (!formula && !csv_needs_quotes(s, n)) {
+	for (i = 0; i < n && !quote && !protect; i++)
+		if (s[i] == '"' || s[i] == ',' || s[i] == '\r' || s[i] == '\n')
+			quote = 1;
+	if (!quote && !protect) {
 		buf_put(b, s, n);
 		return;
 	}
 	buf_putc(b, '"');
-	if (formula)
+	if (protect)
 		buf_putc(b, '\'');
 	while ((q = memchr(s, '"', n)) != NULL) {
 		buf_put(b, s, (size_t)(q - s) + 1);
@@ -88,6 +78,18 @@ csv_put_field(struct buf *b, const char *s, size_t n, int text)
 	}
 	buf_put(b, s, n);
 	buf_putc(b, '"');
+}
+
+/*
+ * Appends one field of csv_encode(): quoted when RFC 4180 or ServiceStack
+ * (a leading '[' or '{') says so; formula-like text (csv_formula_like())
+ * neutralised.
+ */
+static void
+csv_put_field(struct buf *b, const char *s, size_t n, int text)
+{
+	csv_put_cell(b, s, n, n > 0 && (s[0] == '[' || s[0] == '{'),
+	    text && csv_formula_like(s, n));
 }
 
 /* Appends a nested array or object as a field holding its JSV. */

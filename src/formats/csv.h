@@ -48,4 +48,12 @@ int csv_formula_like(const char *s, size_t n);
  */
 int csv_cell_protected(const char *s, size_t n);
 
+/*
+ * Appends s[0..n) to b as one RFC 4180 cell: quoted (every '"' doubled)
+ * when it holds '"', ',', CR or LF, or quote is set; protect puts a
+ * single quote before the text, inside the quotes.
+ */
+void csv_put_cell(struct buf *b, const char *s, size_t n, int quote,
+    int protect);
+
 #endif

@@ -194,29 +194,7 @@ export_copy_split(char *line, size_t len, struct export_row *row)
 static void
 csv_cell(struct buf *b, const char *s, size_t n)
 {
-	int protect = csv_cell_protected(s, n);
-	const char *q;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (s[i] == '"' || s[i] == ',' || s[i] == '\r' ||
-		    s[i] == '\n')
-			break;
-	if (i == n && !protect) {
-		buf_put(b, s, n);
-		return;
-	}
-	buf_putc(b, '"');
-	if (protect)
-		buf_putc(b, '\'');
-	while ((q = memchr(s, '"', n)) != NULL) {
-		buf_put(b, s, (size_t)(q - s) + 1);
-		buf_putc(b, '"');
-		n -= (size_t)(q - s) + 1;
-		s = q + 1;
-	}
-	buf_put(b, s, n);
-	buf_putc(b, '"');
+	csv_put_cell(b, s, n, 0, csv_cell_protected(s, n));
 }
 
 static int
