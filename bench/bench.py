@@ -643,7 +643,7 @@ def pgbench_script(row, d):
 SMOKE_TRANSACTIONS = 2
 
 
-def run_pgbench(script, defs, conns, base, mode="prepared"):
+def run_pgbench(script, defs, conns, base, mode="prepared", host=None, port=None):
     """pgbench's rate on the script (-M mode), or None (no sample) when it
     completed no transaction; a failed transaction or an error ends the
     run."""
@@ -651,7 +651,7 @@ def run_pgbench(script, defs, conns, base, mode="prepared"):
     args = [os.path.join(PG_BIN, "pgbench"), "-n", "-M", mode, "-c", str(conns),
             "-j", str(THREADS), *span, "-f", script,
             "-D", "n=0", "-D", f"base={base}",
-            "-h", PG_DIR, "-p", PG_PORT, "-U", "rosterd"]
+            "-h", host or PG_DIR, "-p", str(port or PG_PORT), "-U", "rosterd"]
     for k, v in defs.items():
         args += ["-D", f"{k}={v}"]
     r = subprocess.run(args + ["rosterd"], capture_output=True)
@@ -1187,4 +1187,5 @@ def main():
         die(f"{bad} requests failed")
 
 
-main()
+if __name__ == "__main__":  # bench/pooler.py imports it
+    main()

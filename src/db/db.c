@@ -103,16 +103,16 @@ struct db {
 
 /*
  * Without LISTEN (db_prepared off: a pooler's server session is not the
- * worker's), the auth caches' generation is read from the tables
- * themselves: per table its row count and the sum of its rows' xmin, so
- * that an UPDATE (a new row version) changes it as an INSERT or a DELETE
- * does.  Read on each use of a cache (one round trip, two small tables):
- * a revocation is seen by the next request, as with LISTEN.
+ * worker's), the auth caches' generation is read from auth_generation,
+ * one row that row-level triggers on api_tokens and tenant_aliases bump
+ * whenever a row a cache holds changes (sql/0012_auth_generation.sql).
+ * Its gen and xmin (a recreated row reads differently too) are read on
+ * each use of a cache (one round trip, one primary-key row,
+ * whatever the tables' sizes): a revocation is seen by the next request,
+ * as with LISTEN.
  */
 #define DB_AUTH_GEN_SQL \
-	"SELECT (SELECT count(*) || '/' || coalesce(sum(xmin::text::bigint), 0)" \
-	" FROM api_tokens) || ' ' || (SELECT count(*) || '/' ||" \
-	" coalesce(sum(xmin::text::bigint), 0) FROM tenant_aliases)"
+	"SELECT gen || '/' || xmin FROM auth_generation WHERE one"
 
 /*
  * How long a generic plan is kept.  PostgreSQL plans a prepared statement

@@ -8,6 +8,7 @@ import pwd
 import re
 import shutil
 import signal
+import socket
 import ssl
 import subprocess
 import sys
@@ -27,11 +28,19 @@ PG_BIN = "/usr/lib/postgresql/15/bin"
 PG_SYSUSER = "rosterd-pg"
 TIME_SCALE = float(os.environ.get("RT_TIME_SCALE") or 1)
 SHORT = ["switchover", "kill", "freeze-host"]
+WEB = ["web-allow", "web-host", "web-readonly"]
 ALL = ["switchover", "kill", "kill-host", "freeze-host", "sync-lost", "etcd", "blackhole",
-       "freeze"]
+       "freeze"] + WEB
 SCOPE = "rosterd-ha"
 ISSUER, AUDIENCE = "rosterd-ha", "rosterd-api"
-THREADS = 6
+THREADS = 4            # clients through the web front
+DIRECT = 2             # and clients that alternate between the hosts themselves
+# The web front's own address: HAProxy's checks and connections to the
+# hosts come from it, the hosts' nginx sites and metrics_allow_from allow
+# it (docs/examples/ha/haproxy-web.cfg, nginx-readyz-allow.conf).
+FRONT_ADDR = "127.0.0.2"
+OTHER_ADDR = "127.0.0.3"    # an address nobody allowed
+WEB_SERVER = {"a": "web1", "b": "web2"}   # the host's server in haproxy-web.cfg
 CONSECUTIVE_OK = 10     # 2xx in a row per host that end a failover window
 
 
@@ -88,6 +97,10 @@ class Cluster:
         self.haproxy_port, self.haproxy_stats = free_port(), free_port()
         self.hosts = ["a", "b"]
         self.https = {h: free_port() for h in self.hosts}
+        self.front_port = free_port()
+        self.front_https = {h: free_port() for h in self.hosts}  # nginx-front.conf's
+        self.front_sock = os.path.join(self.tmp, "haproxy-web.sock")
+        self.read_only = set()      # hosts whose database session is read-only
         self.blackholed = None      # the iptables rules in force
         # per host; --bench asks for more: a worker waits for the
         # synchronous standby on every commit, so two leave the cores idle
@@ -330,6 +343,9 @@ listen primary
     # -- rosterd hosts
 
     def conninfo(self, h):
+        if h in self.read_only:
+            return (f"host=127.0.0.1 port={self.haproxy_port} dbname=rosterd user=rosterd "
+                    f"options='-c default_transaction_read_only=on'")
         if self.multihost and h == "b":
             hosts = ",".join("127.0.0.1" for _ in self.nodes)
             ports = ",".join(str(self.pg_port[n]) for n in self.nodes)
@@ -353,6 +369,8 @@ log_level = info
 sql_dir = {REPO}/sql
 idempotency_key_file = {self.tmp}/idempotency.key
 metrics_token_file = {self.tmp}/metrics.token
+# the web front's checks read /readyz's detail without the token
+metrics_allow_from = {FRONT_ADDR}
 """)
 
     def rosterctl(self, *args):
@@ -367,14 +385,123 @@ metrics_token_file = {self.tmp}/metrics.token
     def start_host(self, h):
         d = os.path.join(self.tmp, f"host-{h}")
         sock = os.path.join(d, "rosterd.sock")
-        stack("stack_nginx_conf", os.path.join(d, "nginx"), str(self.https[h]),
+        ng = os.path.join(d, "nginx")
+        stack("stack_nginx_conf", ng, str(self.https[h]),
               str(free_port()), sock, os.path.join(self.tmp, "tls", "cert.pem"),
               os.path.join(self.tmp, "tls", "key.pem"))
+        # The production site allows loopback only to /readyz and
+        # /metrics; a host behind a front allows the front's address too
+        # (docs/examples/ha/nginx-readyz-allow.conf).
+        site = os.path.join(ng, "rosterd.conf")
+        with open(site) as f:
+            text = f.read()
+        text, n = re.subn(r"(\n(\s*)location = /(?:readyz|metrics) \{\n\s*allow 127\.0\.0\.1;\n"
+                          r"\s*allow ::1;\n)", lambda m: f"{m.group(1)}{m.group(2)}\tallow "
+                          f"{FRONT_ADDR};\t# the web front\n", text)
+        if n != 2:
+            raise Fail(f"nginx/rosterd.conf: {n} of the /readyz and /metrics locations "
+                       f"have the allow lines to add the front's address after")
+        # The listener for the front: docs/examples/ha/nginx-front.conf
+        # with this host's port and the front's address, included in the
+        # site's server block.
+        with open(os.path.join(REPO, "docs", "examples", "ha", "nginx-front.conf")) as f:
+            front = f.read()
+        for pat, repl in ((r"^listen 8443 ", f"listen 127.0.0.1:{self.front_https[h]} "),
+                          (r"^set_real_ip_from 10\.0\.1\.10;", f"set_real_ip_from {FRONT_ADDR};"),
+                          (r"^set_real_ip_from 10\.0\.1\.11;", f"set_real_ip_from {FRONT_ADDR};")):
+            front, n = re.subn(pat, repl, front, flags=re.M)
+            if n != 1:
+                raise Fail(f"nginx-front.conf: {n} lines match {pat!r} (want one)")
+        front_conf = os.path.join(ng, "rosterd-front.conf")
+        with open(front_conf, "w") as f:
+            f.write(front)
+        listen = f"listen 127.0.0.1:{self.https[h]} ssl http2;"
+        if text.count(listen) != 1:
+            raise Fail(f"nginx/rosterd.conf: no single '{listen}' to include the front's "
+                       f"listener after")
+        text = text.replace(listen, f"{listen}\n\tinclude {front_conf};")
+        with open(site, "w") as f:
+            f.write(text)
+        self.start_rosterd(h)
+        self.start_nginx(h)
+
+    def start_rosterd(self, h):
         self.spawn(f"rosterd-{h}", [os.path.join(self.build, "rosterd"), "-c",
-                                    os.path.join(d, "rosterd.conf")])
-        ng = os.path.join(d, "nginx")
+                                    os.path.join(self.tmp, f"host-{h}", "rosterd.conf")])
+
+    def start_nginx(self, h):
+        ng = os.path.join(self.tmp, f"host-{h}", "nginx")
         self.spawn(f"nginx-{h}", ["nginx", "-p", ng, "-e", f"{ng}/error.log", "-c",
                                   f"{ng}/nginx.conf", "-g", "daemon off;"])
+
+    # -- the web front: HAProxy with the shipped haproxy-web.cfg
+
+    def web_front_cfg(self):
+        """docs/examples/ha/haproxy-web.cfg with this deployment's addresses
+        and ports, after a global and defaults section of the test's (the
+        stats socket, timeouts, the front's own source address)."""
+        with open(os.path.join(REPO, "docs", "examples", "ha", "haproxy-web.cfg")) as f:
+            text = f.read()
+        subst = [(r"^(\s*bind )\S*:443$", rf"\g<1>127.0.0.1:{self.front_port}")]
+        for h, srv in WEB_SERVER.items():
+            subst.append((rf"^(\s*server {srv} )\S+:8443$",
+                          rf"\g<1>127.0.0.1:{self.front_https[h]}"))
+        for pat, repl in subst:
+            text, n = re.subn(pat, repl, text, flags=re.M)
+            if n != 1:
+                raise Fail(f"haproxy-web.cfg: {n} lines match {pat!r} (want one)")
+        live = [ln for ln in text.split("\n") if ln.strip() and not ln.lstrip().startswith("#")]
+        left = [ln for ln in live if re.search(r"10\.0\.|:8?443\b", ln)]
+        if left:
+            raise Fail(f"haproxy-web.cfg: lines left with the example's addresses: {left}")
+        return f"""# the test's own: a stats socket, timeouts, the front's address
+global
+    maxconn 500
+    stats socket {self.front_sock} mode 600 level admin
+defaults
+    timeout connect 2s
+    timeout client 120s
+    timeout server 120s
+    timeout check 2s
+    source {FRONT_ADDR}
+# docs/examples/ha/haproxy-web.cfg, addresses and ports replaced
+{text}"""
+
+    def start_web_front(self):
+        cfg = self.write("haproxy-web.cfg", self.web_front_cfg())
+        r = subprocess.run(["haproxy", "-c", "-f", cfg], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True)
+        if r.returncode != 0:
+            raise Fail(f"haproxy -c {cfg}: {r.stdout.strip()[-800:]}")
+        self.spawn("haproxy-web", ["haproxy", "-db", "-f", cfg])
+
+    def front_view(self):
+        """{host: (status, sessions so far)} of the web front's servers, as
+        its stats socket says; {} while it does not answer."""
+        try:
+            with socket.socket(socket.AF_UNIX) as c:
+                c.settimeout(5)
+                c.connect(self.front_sock)
+                c.sendall(b"show stat\n")
+                raw = b""
+                while chunk := c.recv(65536):
+                    raw += chunk
+        except OSError:
+            return {}
+        lines = raw.decode().split("\n")
+        if not lines or not lines[0].startswith("# "):
+            return {}
+        cols = lines[0][2:].split(",")
+        out = {}
+        for ln in lines[1:]:
+            row = dict(zip(cols, ln.split(",")))
+            for h, srv in WEB_SERVER.items():
+                if row.get("pxname") == "rosterd_hosts" and row.get("svname") == srv:
+                    out[h] = (row["status"], int(row["stot"] or 0))
+        return out
+
+    def front_status(self, h):
+        return self.front_view().get(h, (None, 0))[0]
 
     def stop_host(self, h):
         self.end(f"nginx-{h}", signal.SIGQUIT)
@@ -410,10 +537,15 @@ metrics_token_file = {self.tmp}/metrics.token
         for h in self.hosts:
             wait_until(lambda: https_status(self.https[h], "/readyz") == 200, 60,
                        f"host {h} answers /readyz")
+        self.start_web_front()
+        for h in self.hosts:
+            wait_until(lambda: self.front_status(h) == "UP", 60,
+                       lambda: f"the web front has host {h} up: {self.front_view()}")
         log(f"deployment up in {time.monotonic() - t0:.1f} s: etcd :{self.etcd_port}, "
             f"PostgreSQL {self.pg_port}, Patroni REST {self.rest_port}, HAProxy "
             f":{self.haproxy_port}, hosts {self.https}, "
             f"{'host b multi-host conninfo' if self.multihost else 'both via HAProxy'}, "
+            f"web front :{self.front_port}, "
             f"Patroni {self.dcs}: (etcd {'v2' if self.dcs == 'etcd' else 'v3'} API)")
 
     def try_psql(self, sql, db="rosterd"):
@@ -436,6 +568,7 @@ metrics_token_file = {self.tmp}/metrics.token
                     os.kill(pid, signal.SIGCONT)
                 except ProcessLookupError:
                     pass
+        self.end("haproxy-web")
         for h in self.hosts:
             self.stop_host(h)
         self.end("haproxy")
@@ -499,8 +632,9 @@ TLS.check_hostname = False
 TLS.verify_mode = ssl.CERT_NONE
 
 
-def https_request(port, method, path, body=None, headers=None, timeout=30):
-    c = http.client.HTTPSConnection("127.0.0.1", port, context=TLS, timeout=timeout)
+def https_request(port, method, path, body=None, headers=None, timeout=30, source=None):
+    c = http.client.HTTPSConnection("127.0.0.1", port, context=TLS, timeout=timeout,
+                                    source_address=(source, 0) if source else None)
     try:
         c.request(method, path, body=body, headers=headers or {})
         r = c.getresponse()
@@ -527,16 +661,20 @@ def admin_token(cl, sub):
 
 
 class Load:
-    """Client threads creating users through both hosts. Each logical write
-    has a username and an Idempotency-Key of its own; it is sent until it
-    gets a 2xx, again with the same key after a 502, 503, 504 or a
-    connection error, alternating hosts. Every answer is recorded."""
+    """Client threads creating users: `threads` through the web front and
+    `direct` alternating between the hosts themselves (so that each host is
+    seen to write again after a fault, whatever the front does). Each
+    logical write has a username and an Idempotency-Key of its own; it is
+    sent until it gets a 2xx, again with the same key after a 502, 503, 504
+    or a connection error (a direct client on the other host). Every
+    answer is recorded, by where it was sent: "front", or the host."""
 
     RETRY = {502, 503, 504}
 
-    def __init__(self, cl, threads=THREADS):
+    def __init__(self, cl, threads=THREADS, direct=DIRECT):
         self.cl = cl
         self.n = threads
+        self.direct = direct
         self.lock = threading.Lock()
         self.answers = []       # (t_sent, t_answered, host, status or error text)
         self.acked = {}         # key -> (username, id)
@@ -546,7 +684,7 @@ class Load:
         self.token = admin_token(cl, "ha-load")
         self.run = uuid.uuid4().hex[:8]
 
-    def one_write(self, k, i):
+    def one_write(self, k, i, front=False):
         key = f"ha-{self.run}-{k}-{i}"
         name = f"ha{self.run}t{k}n{i}"
         body = json.dumps({"username": name, "email": f"{name}@example.com",
@@ -554,11 +692,12 @@ class Load:
         hosts = self.cl.hosts
         attempt = 0
         while True:
-            h = hosts[(k + i + attempt) % len(hosts)]
+            h = "front" if front else hosts[(k + i + attempt) % len(hosts)]
             attempt += 1
             t0 = time.monotonic()
             try:
-                st, raw = https_request(self.cl.https[h], "POST",
+                st, raw = https_request(self.cl.front_port if front else self.cl.https[h],
+                                        "POST",
                                         f"/v1/tenants/{self.cl.tenant}/users", body,
                                         {"Authorization": "Bearer " + self.token,
                                          "Content-Type": "application/json",
@@ -579,15 +718,15 @@ class Load:
                 return
             time.sleep(0.05)    # a client's back-off, short: the test is slow enough
 
-    def client(self, k):
+    def client(self, k, front):
         i = 0
         while not self.stop_ev.is_set():
             i += 1
-            self.one_write(k, i)
+            self.one_write(k, i, front)
 
     def start(self):
-        for k in range(self.n):
-            t = threading.Thread(target=self.client, args=(k,), daemon=True)
+        for k in range(self.n + self.direct):
+            t = threading.Thread(target=self.client, args=(k, k < self.n), daemon=True)
             t.start()
             self.threads.append(t)
 
@@ -608,11 +747,11 @@ class Load:
 
     def ok_streak_since(self, t):
         """The time after which every answer to a request sent after t was a
-        2xx, for each host, once each host has CONSECUTIVE_OK of them; None
-        before."""
+        2xx, for the front and each host, once each has CONSECUTIVE_OK of
+        them; None before."""
         ans = sorted(self.since(t), key=lambda a: a[1])
         healed = {}
-        for h in self.cl.hosts:
+        for h in (["front"] if self.n else []) + (self.cl.hosts if self.direct else []):
             mine = [a for a in ans if a[2] == h]
             streak = 0
             start = None
@@ -791,7 +930,7 @@ def check_hosts(cl, load):
         st = https_status(cl.https[h], "/healthz")
         if st != 200:
             raise Fail(f"host {h}: /healthz {st}")
-    probe = Load(cl, threads=1)
+    probe = Load(cl, threads=0, direct=1)
     probe.run = load.run + "p"
     threads = [threading.Thread(target=probe.one_write, args=(k, 0)) for k in range(4)]
     for t in threads:
@@ -853,6 +992,149 @@ def run_scenario(cl, name):
           f"all three nodes streaming again {rejoined:.1f} s after the fault",
           flush=True)
     return healed - t0
+
+
+# --------------------------------------------------------------------------
+# The web front (HAProxy with docs/examples/ha/haproxy-web.cfg, checking
+# each host's /readyz): a host that cannot serve writes is taken out, the
+# clients going through the front see only 2xx once it is, and it is put
+# back when it can again. Each waits for the front's own view (its stats
+# socket), not for a time.
+
+
+def web_allow(cl):
+    """/readyz and /metrics: the front's address is let through by the
+    hosts' sites and gets /metrics and /readyz's detail without the token
+    (metrics_allow_from); another address is refused by nginx; loopback
+    without the token gets /readyz's status only and a 401 for /metrics."""
+    def get(h, path, source):
+        st, raw = https_request(cl.https[h], "GET", path, timeout=10, source=source)
+        return st, raw
+    for h in cl.hosts:
+        st, raw = get(h, "/readyz", FRONT_ADDR)
+        body = json.loads(raw or b"{}")
+        if st != 200 or body.get("writable") is not True:
+            raise Fail(f"host {h}: /readyz from {FRONT_ADDR}: {st} {raw[:200]!r} (want 200 "
+                       f"with the detail, writable true)")
+        st, raw = get(h, "/metrics", FRONT_ADDR)
+        if st != 200 or b"rosterd_" not in raw:
+            raise Fail(f"host {h}: /metrics from {FRONT_ADDR} without the token: {st} "
+                       f"{raw[:200]!r}")
+        for path in ("/readyz", "/metrics"):
+            st, raw = get(h, path, OTHER_ADDR)
+            if st != 403:
+                raise Fail(f"host {h}: {path} from {OTHER_ADDR}: {st} (want nginx's 403)")
+        st, raw = get(h, "/metrics", "127.0.0.1")
+        if st != 401:
+            raise Fail(f"host {h}: /metrics from 127.0.0.1 without the token: {st} "
+                       f"(want 401: not in metrics_allow_from)")
+        st, raw = get(h, "/readyz", "127.0.0.1")
+        if st != 200 or b"writable" in raw:
+            raise Fail(f"host {h}: /readyz from 127.0.0.1 without the token: {st} "
+                       f"{raw[:200]!r} (want 200 without the detail)")
+    # Through the front (PROXY protocol), a host sees the client's own
+    # address, not the front's: loopback may read /readyz, another
+    # address may not.
+    st, _ = https_request(cl.front_port, "GET", "/readyz", timeout=10, source="127.0.0.1")
+    if st != 200:
+        raise Fail(f"/readyz through the front from 127.0.0.1: {st} (want 200)")
+    st, _ = https_request(cl.front_port, "GET", "/readyz", timeout=10, source=OTHER_ADDR)
+    if st != 403:
+        raise Fail(f"/readyz through the front from {OTHER_ADDR}: {st} (want 403: the "
+                   f"host must see the client's address, not the front's)")
+    print("# web-allow: /readyz and /metrics answer the front's address "
+          f"({FRONT_ADDR}) with the detail, refuse {OTHER_ADDR}, and give loopback "
+          "without the token the status only", flush=True)
+    return 0.0
+
+
+def web_fault_kill_nginx(cl, h):
+    """Host h's nginx killed (SIGKILL to all its processes); returns the
+    function that starts it again."""
+    cl.end(f"nginx-{h}", signal.SIGKILL)
+    return lambda: cl.start_nginx(h)
+
+
+def web_fault_read_only(cl, h):
+    """Host h's rosterd restarted with a read-only database session: it
+    answers, its /readyz is 503; returns the function that restarts it
+    with its usual session."""
+    cl.read_only.add(h)
+    cl.rosterd_conf(h)
+    cl.end(f"rosterd-{h}")
+    cl.start_rosterd(h)
+    wait_until(lambda: https_status(cl.https[h], "/readyz") == 503, 60,
+               f"host {h} with a read-only session answers /readyz 503")
+    st, raw = https_request(cl.https[h], "GET", "/readyz", source=FRONT_ADDR)
+    if json.loads(raw or b"{}").get("writable") is not False:
+        raise Fail(f"host {h}: /readyz to the front: {st} {raw[:300]!r} (want writable "
+                   f"false)")
+
+    def undo():
+        cl.read_only.discard(h)
+        cl.rosterd_conf(h)
+        cl.end(f"rosterd-{h}")
+        cl.start_rosterd(h)
+    return undo
+
+
+WEB_FAULTS = {"web-host": web_fault_kill_nginx, "web-readonly": web_fault_read_only}
+
+
+def run_web_scenario(cl, name):
+    if name == "web-allow":
+        return web_allow(cl)
+    h = "b"
+    wait_until(lambda: all(cl.front_status(x) == "UP" for x in cl.hosts), 60,
+               lambda: f"before {name}: the front has every host up: {cl.front_view()}")
+    load = Load(cl, direct=0)       # through the front only
+    load.start()
+    t_start = time.monotonic()
+    undo = None
+    try:
+        wait_until(lambda: load.ok_streak_since(t_start), 60,
+                   "writes through the front succeed before the fault")
+        t0 = time.monotonic()
+        undo = WEB_FAULTS[name](cl, h)
+        wait_until(lambda: cl.front_status(h).startswith("DOWN"), 60,
+                   lambda: f"{name}: the front takes host {h} out: {cl.front_view()}")
+        t_out = time.monotonic()
+        # every request sent once the front has taken it out is a 2xx
+        wait_until(lambda: load.ok_streak_since(t_out), 60,
+                   lambda: f"{name}: {CONSECUTIVE_OK} writes through the front succeed "
+                   f"with host {h} out: {count(load.since(t_out))}")
+        after = [a for a in load.since(t_out)]
+        bad_out = [a for a in after if not (isinstance(a[3], int) and 200 <= a[3] < 300)]
+        if bad_out:
+            raise Fail(f"{name}: answers other than 2xx with host {h} out of the front: "
+                       f"{count(bad_out)}")
+        fix, undo = undo, None
+        fix()
+        t_fix = time.monotonic()
+        wait_until(lambda: cl.front_status(h) == "UP", 60,
+                   lambda: f"{name}: the front puts host {h} back: {cl.front_view()}")
+        t_back = time.monotonic()
+        stot = cl.front_view()[h][1]
+        wait_until(lambda: cl.front_view().get(h, (None, 0))[1] > stot, 60,
+                   lambda: f"{name}: the front sends host {h} connections again")
+    finally:
+        if undo is not None:
+            undo()
+        load.stop()
+    before = [a for a in load.answers if a[1] < t0]
+    bad_before = [a for a in before if not (isinstance(a[3], int) and a[3] < 500)]
+    if bad_before:
+        raise Fail(f"5xx or errors before the fault: {count(bad_before)}")
+    window = [a for a in load.answers if a[1] >= t0 and a[0] < t_out]
+    acked, phantoms = check_writes(cl, load)
+    check_hosts(cl, load)
+    fails = {k: v for k, v in count(window).items() if not (isinstance(k, int) and k < 300)}
+    print(f"# {name}: host {h} out of the front {t_out - t0:.1f} s after the fault, "
+          f"back in {t_back - t_fix:.1f} s after the repair and sent connections again; "
+          f"{len(after)} answers with it out, all 2xx; retried failures before it was "
+          f"out: {fails or 'none'}; {acked} writes acknowledged, 0 lost, {phantoms} "
+          f"unacknowledged rows", flush=True)
+    return t_out - t0
 
 
 # --bench: the /v1 create through host a (nginx, rosterd, HAProxy, the
@@ -941,7 +1223,7 @@ def main(argv):
     names = [a for a in args if not a.startswith("--")]
     bad = [a for a in args if a.startswith("--") and
            a not in ("--full", "--multihost", "--etcd3")]
-    unknown = [n for n in names if n not in SCENARIOS]
+    unknown = [n for n in names if n not in SCENARIOS and n not in WEB]
     if bad or unknown:
         print(f"ha: unknown {bad + unknown} (scenarios: {' '.join(ALL)})", file=sys.stderr)
         return 2
@@ -978,7 +1260,8 @@ def main(argv):
                 failed += 1
         for n in names:
             try:
-                results["recovery_s"][n] = round(run_scenario(cl, n), 2)
+                results["recovery_s"][n] = round(
+                    (run_web_scenario if n in WEB else run_scenario)(cl, n), 2)
                 print(f"ok - {n}")
                 passed += 1
             except Exception as e:  # noqa: BLE001 - reported as the failure
