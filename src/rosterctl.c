@@ -1,6 +1,6 @@
 /*
  * rosterctl.c: the admin command line: migrate, bootstrap, token,
- * check-config, purge, api-token, routes, statements.
+ * check-config, purge, api-token, import, routes, statements.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -33,6 +33,13 @@ print_usage(FILE *f)
 	    "                [--allow CIDR[,CIDR...]]\n"
 	    "       rosterctl [-c FILE] api-token list --tenant ID\n"
 	    "       rosterctl [-c FILE] api-token revoke --tenant ID --id ID\n"
+	    "       rosterctl [-c FILE] import --tenant ID [--format "
+	    "csv|jsonl|xlsx]\n"
+	    "                [--mode create|upsert] [--match "
+	    "id|username|email]\n"
+	    "                [--dry-run] [--atomic] [--batch N] "
+	    "[--errors FILE]\n"
+	    "                [--restart] [--quiet] FILE\n"
 	    "       rosterctl routes\n"
 	    "       rosterctl statements [NAME]\n"
 	    "       rosterctl --version | --help | help\n"
@@ -371,6 +378,8 @@ main(int argc, char *argv[])
 		rc = cmd_check_config(&cfg, argc, argv);
 	else if (strcmp(argv[0], "purge") == 0)
 		rc = rosterctl_purge(&cfg, argc, argv);
+	else if (strcmp(argv[0], "import") == 0)
+		rc = rosterctl_import(&cfg, argc, argv);
 	else
 		usage();
 	config_free(&cfg);
