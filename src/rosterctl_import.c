@@ -211,6 +211,9 @@ static const char *const imp_stage_ddl[] = {
 static const char imp_truncate[] =
     "TRUNCATE imp_users, imp_members, imp_uroles, imp_gdefs, imp_rdefs";
 
+static const char imp_analyze[] =
+    "ANALYZE imp_users, imp_members, imp_uroles, imp_gdefs, imp_rdefs";
+
 static const char *const imp_copy[] = {
 	"COPY imp_users (" STAGE_USER_COLS ") FROM STDIN",
 	"COPY imp_members (line, kind, code) FROM STDIN",
@@ -257,7 +260,8 @@ static const char *const imp_conflicts[] = {
 	" AND err IS NULL AND $1::uuid IS NOT NULL",
 	"UPDATE imp_users s SET err = 'a user with this id exists',"
 	" errcol = 'id' FROM users u WHERE u.tenant_id = $1::uuid"
-	" AND u.id = s.id AND NOT s.matched AND s.err IS NULL",
+	" AND u.id = s.id AND s.id IS NOT NULL AND NOT s.matched"
+	" AND s.err IS NULL",
 	"UPDATE imp_users s SET err = 'taken by another user (ignoring"
 	" case)', errcol = 'username' FROM users u"
 	" WHERE u.tenant_id = $1::uuid AND lower(u.username) ="
@@ -266,7 +270,8 @@ static const char *const imp_conflicts[] = {
 	"UPDATE imp_users s SET err = 'taken by another user (ignoring"
 	" case)', errcol = 'email' FROM users u"
 	" WHERE u.tenant_id = $1::uuid AND lower(u.email) = lower(s.email)"
-	" AND s.err IS NULL AND (NOT s.matched OR u.id <> s.uid)",
+	" AND s.email IS NOT NULL AND s.err IS NULL"
+	" AND (NOT s.matched OR u.id <> s.uid)",
 	"UPDATE imp_users SET err = 'required to create a user (none"
 	" matched)', errcol = 'username' WHERE NOT matched"
 	" AND username IS NULL AND err IS NULL AND $1::uuid IS NOT NULL",
@@ -368,17 +373,30 @@ static const struct imp_write {
 	  " coalesce(verified, false), coalesce(locked, false),"
 	  " coalesce(must_change, false), password, 'rosterctl', 'rosterctl'"
 	  " FROM imp_users WHERE err IS NULL AND NOT matched ORDER BY line" },
+	/* a new user's memberships cannot exist: no ON CONFLICT for them */
 	{ 0, C_MEMBERSHIPS,
 	  "INSERT INTO group_members (tenant_id, group_id, user_id, added_by)"
+	  " SELECT DISTINCT $1::uuid, g.id, s.uid, 'rosterctl'"
+	  " FROM imp_members m JOIN imp_users s ON s.line = m.line"
+	  " AND NOT s.matched JOIN groups g ON g.tenant_id = $1::uuid"
+	  " AND g.kind = m.kind AND lower(g.code) = lower(m.code)" },
+	{ 1, C_MEMBERSHIPS,
+	  "INSERT INTO group_members (tenant_id, group_id, user_id, added_by)"
 	  " SELECT $1::uuid, g.id, s.uid, 'rosterctl' FROM imp_members m"
-	  " JOIN imp_users s ON s.line = m.line JOIN groups g"
+	  " JOIN imp_users s ON s.line = m.line AND s.matched JOIN groups g"
 	  " ON g.tenant_id = $1::uuid AND g.kind = m.kind"
 	  " AND lower(g.code) = lower(m.code) ON CONFLICT DO NOTHING" },
 	{ 0, C_ASSIGNMENTS,
 	  "INSERT INTO role_assignments (tenant_id, user_id, role_id,"
+	  " created_by) SELECT DISTINCT $1::uuid, s.uid, r.id, 'rosterctl'"
+	  " FROM imp_uroles x JOIN imp_users s ON s.line = x.line"
+	  " AND NOT s.matched JOIN roles r ON r.tenant_id = $1::uuid"
+	  " AND lower(r.name) = lower(x.name)" },
+	{ 1, C_ASSIGNMENTS,
+	  "INSERT INTO role_assignments (tenant_id, user_id, role_id,"
 	  " created_by) SELECT $1::uuid, s.uid, r.id, 'rosterctl'"
 	  " FROM imp_uroles x JOIN imp_users s ON s.line = x.line"
-	  " JOIN roles r ON r.tenant_id = $1::uuid"
+	  " AND s.matched JOIN roles r ON r.tenant_id = $1::uuid"
 	  " AND lower(r.name) = lower(x.name) ON CONFLICT DO NOTHING" },
 };
 
@@ -407,8 +425,13 @@ static const char imp_run_insert[] =
     " file_size, format, mode, match) VALUES ($1::uuid, $2::uuid, $3,"
     " decode($4, 'hex'), $5::bigint, $6, $7, $8)";
 
+/* One session per file, tenant and mode at a time ($1 tenant, $2 sha). */
+static const char imp_run_trylock[] =
+    "SELECT pg_try_advisory_lock(hashtext('rosterctl import ' || $1"
+    " || $2 || $3 || $4 || coalesce($5, '')))";
 static const char imp_run_lock[] =
-    "SELECT pg_try_advisory_lock(hashtext('rosterctl import ' || $1))";
+    "SELECT pg_advisory_lock(hashtext('rosterctl import ' || $1"
+    " || $2 || $3 || $4 || coalesce($5, '')))";
 
 static const char imp_run_step[] =
     "UPDATE import_runs SET rows_done = $3::bigint,"
@@ -944,6 +967,9 @@ batch_write(struct imp_run *run, struct imp_batch *b, struct imp_counts *c)
 		if (bufs[i]->len > 0 && imp_copy_in(d, imp_copy[i],
 		    bufs[i]) != 0)
 			return -1;
+	/* the planner's estimates of the staged rows, for the joins */
+	if (imp_cmd(d, imp_analyze) != 0)
+		return -1;
 	for (i = 0; i < RS_ARRAY_LEN(imp_user_dups); i++)
 		if (imp_cmd(d, imp_user_dups[i]) != 0)
 			return -1;
@@ -1079,6 +1105,30 @@ run_begin(struct imp_run *run, const char *sha, long long size)
 	p[3] = o->upsert ? "upsert" : "create";
 	p[4] = o->match >= 0 ? match_names[o->match] : NULL;
 	if (!o->atomic) {
+		/*
+		 * A killed rosterctl's server session may still be finishing
+		 * its statement: wait for it (lock_timeout bounds the wait).
+		 */
+		if ((r = imp_exec(&run->db, imp_run_trylock, 5, p,
+		    PGRES_TUPLES_OK)) == NULL)
+			return -1;
+		done = strcmp(PQgetvalue(r, 0, 0), "t") != 0;
+		PQclear(r);
+		if (done) {
+			if (!o->quiet)
+				fprintf(stderr, "rosterctl: import: waiting for "
+				    "another session importing this file to "
+				    "end\n");
+			if (imp_cmd(&run->db, "SET lock_timeout = '10min'") != 0)
+				return -1;
+			if ((r = imp_exec(&run->db, imp_run_lock, 5, p,
+			    PGRES_TUPLES_OK)) == NULL)
+				return -1;
+			PQclear(r);
+			if (imp_cmd(&run->db, "SET lock_timeout = 0") != 0)
+				return -1;
+			done = 0;
+		}
 		if ((r = imp_exec(&run->db, imp_run_find, 5, p,
 		    PGRES_TUPLES_OK)) == NULL)
 			return -1;
@@ -1142,18 +1192,6 @@ run_begin(struct imp_run *run, const char *sha, long long size)
 		}
 		PQclear(r);
 		run->have_run = 1;
-	}
-	p[0] = run->run_id;
-	if ((r = imp_exec(&run->db, imp_run_lock, 1, p,
-	    PGRES_TUPLES_OK)) == NULL)
-		return -1;
-	done = strcmp(PQgetvalue(r, 0, 0), "t") != 0;
-	PQclear(r);
-	if (done) {
-		snprintf(run->db.errmsg, sizeof(run->db.errmsg), "another "
-		    "rosterctl import of this file into this tenant is "
-		    "running");
-		return -1;
 	}
 	return 0;
 }
@@ -1431,6 +1469,7 @@ imp_main(struct imp_run *run, const char *conninfo, long timeout,
 	signal(SIGINT, imp_on_signal);
 	signal(SIGTERM, imp_on_signal);
 	clock_gettime(CLOCK_MONOTONIC, &run->t0);
+	run->last_shown = run->t0;
 	for (reading = 1; reading; ) {
 		rc = batch_read(run, &b, a, err, sizeof(err));
 		if (rc < 0) {
