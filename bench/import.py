@@ -30,10 +30,10 @@ ROSTERCTL = os.path.join(BUILD, "rosterctl")
 TEAMS, SECS = 100, 10
 
 
-def psql(*args, **kw):
+def psql(*args, user="rosterd", **kw):
     return subprocess.run([os.path.join(PG_BIN, "psql"), "-X", "-q", "-A", "-t",
                            "-v", "ON_ERROR_STOP=1", "-h", PG_DIR, "-p", PG_PORT,
-                           "-U", "rosterd", "-d", "rosterd", *args],
+                           "-U", user, "-d", "rosterd", *args],
                           check=True, capture_output=True, text=True, **kw).stdout
 
 
@@ -69,14 +69,14 @@ def main():
     csv_path = os.path.join(TMP, "import.csv")
     users_path, members_path = os.path.join(TMP, "users.tsv"), os.path.join(TMP, "members.tsv")
     generate(csv_path, users_path, members_path, gids, t_copy)
-    psql("-c", "CHECKPOINT")
+    psql("-c", "CHECKPOINT", user="postgres")
 
     start = time.monotonic()
     psql("-1", "-c", f"\\copy users (tenant_id, id, username, email, first_name, last_name) "
          f"FROM '{users_path}'", "-c",
          f"\\copy group_members (tenant_id, group_id, user_id) FROM '{members_path}'")
     copy_s = time.monotonic() - start
-    psql("-c", "CHECKPOINT")
+    psql("-c", "CHECKPOINT", user="postgres")
 
     start = time.monotonic()
     pid = os.fork()

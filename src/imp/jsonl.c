@@ -285,8 +285,7 @@ jsonl_next(struct jsonl *j, struct arena *a, struct imp_rec *r, char *err,
 			return 1;
 		}
 		if (json_decode(a, p, n, &jsonl_limits, &doc, &fe) != FMT_OK) {
-			imp_rec_error(a, r, -1, "not JSON: %s (byte %zu)",
-			    fe.msg, fe.offset + 1);
+			imp_rec_error(a, r, -1, "not JSON: %s", fe.msg);
 			return 1;
 		}
 		if (doc->type != VALUE_OBJECT) {
