@@ -39,6 +39,7 @@
 enum imp_format { FMT_CSV, FMT_JSONL, FMT_XLSX };
 static const char *const format_names[] = { "csv", "jsonl", "xlsx" };
 static const char *const match_names[] = { "id", "username", "email" };
+static const int match_fields[] = { IF_ID, IF_USERNAME, IF_EMAIL };
 
 struct imp_opts {
 	const char	*tenant;
@@ -1220,7 +1221,7 @@ summary(struct imp_run *run, int wrote)
 	    "roles: %lld %screated, %lld %supdated\n"
 	    "memberships: %lld %sadded\n"
 	    "role assignments: %lld %sadded\n"
-	    "rows: %lld read, %lld with errors\n",
+	    "rows: %lld read, %lld errors\n",
 	    t.users_created, verb, t.users_updated, verb,
 	    t.groups_created, verb, t.groups_updated, verb,
 	    t.roles_created, verb, t.roles_updated, verb,
@@ -1347,6 +1348,11 @@ batch_read(struct imp_run *run, struct imp_batch *b, struct arena *a,
 			break;
 		if (r.nerrs == 0)
 			(void)imp_rec_check(a, &r, run->o->upsert);
+		if (run->o->upsert && r.kind == IMP_USER &&
+		    r.f[match_fields[run->o->match]].v == NULL)
+			imp_rec_error(a, &r, match_fields[run->o->match],
+			    "required by --match %s",
+			    match_names[run->o->match]);
 		batch_add(b, &r);
 	}
 	src_progress(&run->src, &done, &total);
@@ -1405,6 +1411,14 @@ imp_main(struct imp_run *run, const char *conninfo, long timeout,
 	if (file_sha256(o->path, sha, &size, err, sizeof(err)) != 0 ||
 	    src_open(&run->src, o->path, o->format, err, sizeof(err)) != 0) {
 		fprintf(stderr, "rosterctl: import: %s\n", err);
+		return 1;
+	}
+	if (o->upsert && o->format != FMT_JSONL &&
+	    run->src.h.col[match_fields[o->match]] == 0) {
+		fprintf(stderr, "rosterctl: import: %s: no %s column for "
+		    "--match %s\n", o->path, match_names[o->match],
+		    match_names[o->match]);
+		src_close(&run->src);
 		return 1;
 	}
 	run->db.c = db_session_open(conninfo, timeout, "rosterctl import",

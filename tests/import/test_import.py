@@ -231,7 +231,7 @@ def awkward_data():
             ["AMY", "other@example.com", "", "", ""],
             ["cat", "not-an-address", "", "", ""],
             ["dan", "", "x" * 257, "", ""]]
-    f = write_csv("awkward.csv", ["username", "email", "firstName", "lastName", "title"], rows)
+    f = f_awk = write_csv("awkward.csv", ["username", "email", "firstName", "lastName", "title"], rows)
     p = imp(tid, f)
     check(p.returncode == 3, f"exit {p.returncode}")
     errs = p.stderr
@@ -257,6 +257,13 @@ def awkward_data():
              f"u.tenant_id = m.tenant_id AND u.id = m.user_id WHERE m.tenant_id = '{tid}' "
              f"GROUP BY 1 ORDER BY 1")
     check(n == [["many", "1000"], ["many2", "1000"]], f"memberships {n}")
+    # --errors FILE: the row errors go there, not to stderr
+    ef = path("awkward.errors")
+    p = imp(tid, f_awk, "--restart", "--errors", ef)
+    check(p.returncode == 3 and "awkward.csv:" not in p.stderr, p.stderr)
+    with open(ef) as e:
+        lines = e.read().splitlines()
+    check(len(lines) == 6 and lines[0].startswith("awkward.csv:2:1: username: taken"), f"{lines}")
     # a bad hash is an error that does not show it; an unknown column is refused
     f = write_csv("hash.csv", ["username", "passwordHash"], [["h1", "hunter2-plain"]])
     p = imp(tid, f)
@@ -309,6 +316,15 @@ def _upsert_case(key):
                           [["u1@example.com", "U2"]])
     p = imp(tid, clash, "--mode", "upsert", "--match", key)
     check(p.returncode == 3 and "taken by another user" in p.stderr, p.stderr)
+    # the match column is required in every row, and in the header
+    other = "email" if key != "email" else "username"
+    gap = write_csv(f"gap-{key}.csv", [key, other], [["", "x4@example.com" if other == "email" else "x4"]])
+    p = imp(tid, gap, "--mode", "upsert", "--match", key)
+    check(p.returncode == 3 and f"gap-{key}.csv:2:1: {key}: required by --match {key}" in p.stderr,
+          p.stderr)
+    nocol = write_csv(f"nocol-{key}.csv", [other], [["x5@example.com" if other == "email" else "x5"]])
+    p = imp(tid, nocol, "--mode", "upsert", "--match", key)
+    check(p.returncode == 1 and f"no {key} column for --match {key}" in p.stderr, p.stderr)
 
 
 @test
@@ -422,6 +438,9 @@ def kill_9_then_resume():
     check(summary(p.stdout).get("users created") == n, p.stdout)
     check(one(f"SELECT state || rows_done FROM import_runs WHERE tenant_id = '{tid}'") == f"done{n}",
           "the run is done")
+    a = psql(f"SELECT detail->>'rows', detail->>'usersCreated', detail->>'membershipsAdded' "
+             f"FROM audit_log WHERE tenant_id = '{tid}' AND action = 'user.import'")
+    check(a == [[str(n), str(n), str(2 * n)]], f"one audit row for the whole run: {a}")
 
 
 @test
