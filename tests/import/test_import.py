@@ -433,7 +433,7 @@ def kill_9_then_resume():
     check(users_at_kill == at_kill, f"{users_at_kill} users for {at_kill} checkpointed rows")
     p = imp(tid, f, "--batch", "10000")
     check(p.returncode == 0, p.stderr)
-    check(f"resuming run" in p.stderr and f"after {at_kill} rows" in p.stderr, p.stderr)
+    check("resuming run" in p.stderr and f"after {at_kill} rows" in p.stderr, p.stderr)
     _exactly_once(tid, n)
     check(summary(p.stdout).get("users created") == n, p.stdout)
     check(one(f"SELECT state || rows_done FROM import_runs WHERE tenant_id = '{tid}'") == f"done{n}",
@@ -514,7 +514,6 @@ def malformed_jsonl():
     proc = subprocess.Popen([ROSTERCTL, "-c", CONF, "import", "--tenant", tid, f],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     out, err = proc.communicate(timeout=300 * TIME_SCALE)
-    _, _, ru = os.wait4(proc.pid, 0) if False else (0, 0, None)
     err = err.decode()
     note(f"exit {proc.returncode}")
     check(proc.returncode == 3, f"exit {proc.returncode}: {err}")
