@@ -208,5 +208,7 @@ long config_hash_slots(const struct config *cfg);
  * what the retention_* keys let go, in batches.  Exit status.
  */
 int rosterctl_purge(const struct config *cfg, int argc, char **argv);
+/* rosterctl import (rosterctl_import.c): users from a file into a tenant. */
+int rosterctl_import(const struct config *cfg, int argc, char **argv);
 
 #endif

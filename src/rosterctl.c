@@ -1,6 +1,6 @@
 /*
  * rosterctl.c: the admin command line: migrate, bootstrap, token,
- * check-config, purge, api-token, export, routes, statements.
+ * check-config, purge, api-token, export, import, routes, statements.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -37,6 +37,13 @@ print_usage(FILE *f)
 	    "       rosterctl [-c FILE] export --tenant ID "
 	    "[--format csv|jsonl|xlsx]\n"
 	    "                [--include-password-hashes] [-o FILE|-]\n"
+	    "       rosterctl [-c FILE] import --tenant ID [--format "
+	    "csv|jsonl|xlsx]\n"
+	    "                [--mode create|upsert] [--match "
+	    "id|username|email]\n"
+	    "                [--dry-run] [--atomic] [--batch N] "
+	    "[--errors FILE]\n"
+	    "                [--restart] [--quiet] FILE\n"
 	    "       rosterctl routes\n"
 	    "       rosterctl statements [NAME]\n"
 	    "       rosterctl --version | --help | help\n"
@@ -380,6 +387,8 @@ main(int argc, char *argv[])
 		rc = rosterctl_purge(&cfg, argc, argv);
 	else if (strcmp(argv[0], "export") == 0)
 		rc = rosterctl_export(&cfg, argc, argv);
+	else if (strcmp(argv[0], "import") == 0)
+		rc = rosterctl_import(&cfg, argc, argv);
 	else
 		usage();
 	config_free(&cfg);
