@@ -182,7 +182,8 @@ START_TEST(test_header_and_formula_guard)
 	ck_assert_str_eq(rec.f[IF_USERNAME].v, "=1+2");
 	ck_assert_str_eq(rec.f[IF_EMAIL].v, "@x.example");
 	ck_assert_str_eq(rec.f[IF_TITLE].v, "'plain");
-	ck_assert_str_eq(rec.f[IF_PHONE].v, "+44 1");
+	/* export never guards a phone number: such a quote is the value's */
+	ck_assert_str_eq(rec.f[IF_PHONE].v, "'+44 1");
 	table_close(t);
 
 	t = CSV("username,Username\n", err);
