@@ -530,7 +530,7 @@ kc_feed(struct kc *k, char *err, size_t errlen)
 	if (n == 0) {
 		k->eof = 1;
 		st = yajl_complete_parse(k->y);
-		if (st == yajl_status_ok && !k->done)
+		if ((st == yajl_status_ok && !k->done) || k->consumed == 0)
 			snprintf(k->perr, sizeof(k->perr), "the document is "
 			    "empty");
 		else if (st != yajl_status_ok && k->perr[0] == '\0')
@@ -884,7 +884,7 @@ kc_user(struct kc *k, struct kc_item *it, struct arena *a,
 {
 	const struct value *u = it->v, *v;
 	const char *name = str_of(value_get(u, "username"), NULL);
-	const char *where;
+	const char *where, *idv;
 	size_t i, n = 0;
 
 	where = arena_sprintf(a, "users[%ld] (%.64s)", it->index,
@@ -903,8 +903,7 @@ kc_user(struct kc *k, struct kc_item *it, struct arena *a,
 	set_str(r, IF_EMAIL, u, "email");
 	set_str(r, IF_FIRST_NAME, u, "firstName");
 	set_str(r, IF_LAST_NAME, u, "lastName");
-	v = value_get(u, "id");
-	if (v != NULL && uuid_ok(str_of(v, &n), n))
+	if ((idv = str_of(value_get(u, "id"), &n)) != NULL && uuid_ok(idv, n))
 		set_str(r, IF_ID, u, "id");
 	if ((v = value_get(u, "enabled")) != NULL && v->type == VALUE_BOOL)
 		set_bool(r, IF_ACTIVE, v->u.boolean);
