@@ -893,6 +893,37 @@ def auth0_user_export():
     no_secret(p, *(x["password"] for x in u.values() if x["password"]))
 
 
+@test
+def keycloak_kill_then_resume():
+    n = 40000
+    f = path("kc-big-users-0.json")
+    with open(f, "w") as o:
+        o.write('{\n  "realm" : "big",\n  "users" : [ ')
+        o.write(", ".join(json.dumps({
+            "id": str(uuid.UUID(int=i + 1, version=4)), "username": f"user{i:07d}",
+            "email": f"user{i:07d}@example.com", "firstName": f"Fïrst {i}", "enabled": True,
+            "realmRoles": ["default-roles-big"], "groups": [f"/team{i % 50}", f"/sec/s{i % 7}"]},
+            indent=2) for i in range(n)))
+        o.write(" ]\n}\n")
+    tid = tenant()
+    proc = subprocess.Popen([ROSTERCTL, "-c", CONF, "import", "--tenant", tid, "--format",
+                             "keycloak", "--batch", "2000", f],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _wait_checkpoint(tid, proc)
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate()
+    at_kill = int(one(f"SELECT rows_done FROM import_runs WHERE tenant_id = '{tid}'"))
+    check(at_kill < n, "the kill came after the end; nothing was tested")
+    p = imp(tid, f, "--format", "keycloak", "--batch", "2000")
+    check(p.returncode == 0, p.stderr)
+    check("resuming run" in p.stderr and f"after {at_kill} rows" in p.stderr, p.stderr)
+    _exactly_once(tid, n)
+    g = psql(f"SELECT count(*), count(*) FILTER (WHERE name = 's3' AND code = 'sec/s3') "
+             f"FROM groups WHERE tenant_id = '{tid}' AND (code LIKE 'team%' OR code LIKE 'sec/%')")
+    check(g == [["57", "1"]], f"groups once each {g}")
+
+
+
 def main(argv):
     names = set(argv)
     unknown = names - {t.__name__ for t in TESTS}
