@@ -1,7 +1,7 @@
 /*
  * rosterctl_import.c: rosterctl import, users (with their groups and
- * roles) from a CSV, JSON Lines (or xlsx) file into a tenant, in
- * batches.  Each record is checked in C (imp/record.c: /v1's rules);
+ * roles) from a CSV, JSON Lines (or xlsx) file, a Keycloak realm export
+ * or an Auth0 user export into a tenant, in batches.  Each record is checked in C (imp/record.c: /v1's rules);
  * the good ones are streamed with COPY into temporary staging tables,
  * where the conflicts between records and with existing users are found
  * set-based (a per-row error each, naming line and column); then

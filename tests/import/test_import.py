@@ -894,6 +894,37 @@ def auth0_user_export():
 
 
 @test
+def keycloak_memory_is_flat():
+    """A 64 MiB realm document is streamed: neither its clients nor its
+    users are held beyond a batch."""
+    tid = tenant()
+    f = path("kc-huge.json")
+    if not os.path.exists(f):
+        pad = "p" * 2000
+        with open(f, "w") as o:
+            o.write('{"realm": "huge", "clients": [')
+            o.write(",".join(json.dumps({"clientId": f"c{i}", "description": pad})
+                             for i in range(17000)))
+            o.write('], "users": [')
+            o.write(",".join(json.dumps({"username": f"huge{i}", "attributes": {"bio": [pad]},
+                                         "groups": ["/g"]})
+                             for i in range(17000)))
+            o.write("]}")
+    check(os.path.getsize(f) > 64 * 1024 * 1024, "the document is not big enough")
+    pid = os.fork()
+    if pid == 0:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
+        os.execv(ROSTERCTL, [ROSTERCTL, "-c", CONF, "import", "--tenant", tid, "--format",
+                             "keycloak", "--batch", "2000", f])
+    _, status, ru = os.wait4(pid, 0)
+    note(f"exit {os.waitstatus_to_exitcode(status)}, peak RSS {ru.ru_maxrss} KiB")
+    check(os.waitstatus_to_exitcode(status) == 0, f"status {status}")
+    check(ru.ru_maxrss < 48 * 1024, f"peak RSS {ru.ru_maxrss} KiB for a 64 MiB document")
+    check(one(f"SELECT count(*) FROM users WHERE tenant_id = '{tid}'") == "17000", "users")
+
+
+@test
 def keycloak_kill_then_resume():
     n = 40000
     f = path("kc-big-users-0.json")
