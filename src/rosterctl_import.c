@@ -1,7 +1,8 @@
 /*
  * rosterctl_import.c: rosterctl import, users (with their groups and
  * roles) from a CSV, JSON Lines (or xlsx) file, a Keycloak realm export
- * or an Auth0 user export into a tenant, in batches.  Each record is checked in C (imp/record.c: /v1's rules);
+ * or an Auth0 user export into a tenant, in batches.  Each record is
+ * checked in C (imp/record.c: /v1's rules);
  * the good ones are streamed with COPY into temporary staging tables,
  * where the conflicts between records and with existing users are found
  * set-based (a per-row error each, naming line and column); then
@@ -85,7 +86,7 @@ struct imp_source {
 	struct jsonl	*j;
 	struct kc	*k;		/* keycloak */
 	struct imp_notes notes;		/* auth0 */
-	FILE		*warnf;		/* record warnings; NULL: not shown */
+	FILE		*warnf;		/* record warnings, or NULL */
 	const char	*fname;
 };
 
@@ -671,7 +672,7 @@ src_prescan(const char *path, int format, long long *rows, char *err,
 		return 0;
 	if (src_open(&s, path, format, err, errlen) != 0)
 		return -1;
-	if (format == FMT_KEYCLOAK) {	/* one document: well-formed first */
+	if (format == FMT_KEYCLOAK) {	/* one document: checked whole */
 		struct arena *a = arena_new(0);
 		struct imp_rec r;
 

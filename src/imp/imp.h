@@ -155,7 +155,7 @@ struct imp_notes {
 	long long	 builtin_roles, builtin_assignments;
 	long long	 service_accounts, other_credentials;
 	long long	 client_roles, no_password;
-	char		 algs[128];	/* password algorithms not kept */
+	char		 algs[128];	/* algorithms not kept */
 };
 void imp_notes_alg(struct imp_notes *n, const char *alg);
 void imp_notes_print(const struct imp_notes *n, const char *src, FILE *f);
@@ -171,7 +171,7 @@ void imp_notes_print(const struct imp_notes *n, const char *src, FILE *f);
  */
 #define KC_STRING_MAX	(64 * 1024)	/* bytes in one JSON string */
 #define KC_DEPTH_MAX	64		/* nesting in the document */
-#define KC_VALUES_MAX	200000		/* values in one user or group tree */
+#define KC_VALUES_MAX	200000		/* values in a user or group tree */
 struct kc;
 struct kc *kc_open(const char *path, char *err, size_t errlen);
 /* As jsonl_next(); -1 also when the document is not well-formed. */

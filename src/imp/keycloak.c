@@ -43,10 +43,10 @@ enum kc_sect { S_NONE, S_USERS, S_GROUPS, S_ROLES, S_ROLES_REALM };
 
 struct kc_item {
 	enum imp_kind	 kind;
-	struct value	*v;		/* a user or role; NULL: a group */
+	struct value	*v;		/* a user, role or group tree */
 	const char	*code, *name, *id, *descr;	/* a group */
 	long		 index;		/* in its array */
-	struct arena	*a;		/* owned (freed after it is used) */
+	struct arena	*a;		/* owned: freed after its use */
 	char		*errs;		/* found while building it */
 	int		 pre;		/* its groups were looked at */
 	struct kc_item	*next;
@@ -65,7 +65,7 @@ struct kc {
 	int		 depth;
 	int		 key1, key2;	/* the key at depth 1 and 2 */
 	enum kc_sect	 sect;
-	long		 index[3];	/* elements seen: users, groups, roles */
+	long		 index[3];	/* users, groups, roles seen */
 	/* the element being built */
 	struct arena	*ea;
 	struct value	*cstack[KC_DEPTH_MAX];
@@ -79,7 +79,7 @@ struct kc {
 	size_t		 slen;
 	/* the queue of built elements */
 	struct kc_item	*head, *tail;
-	struct arena	*used;		/* the last record's, freed next */
+	struct arena	*used;		/* the last record's */
 	long		 ord;		/* records returned */
 	/* the group codes written (lower case), so each is once */
 	char		**gset;
@@ -348,7 +348,7 @@ kc_open_container(struct kc *k, int is_map)
 		v = kc_counted(k) ? (is_map ? value_object(k->ea) :
 		    value_array(k->ea)) : NULL;
 		kc_attach(k, v);
-		if (v == NULL)	/* over the bound: kept as a scratch one */
+		if (v == NULL)	/* over the bound: a scratch one */
 			v = is_map ? value_object(k->ea) : value_array(k->ea);
 		k->cstack[k->cdepth] = v;
 		k->ckey[k->cdepth] = NULL;
@@ -1102,8 +1102,8 @@ kc_next(struct kc *k, struct arena *a, struct imp_rec *r, char *err,
 			if (it->errs != NULL)
 				imp_rec_error(a, r, -1, "%s", it->errs);
 			if (name == NULL)
-				imp_rec_error(a, r, IF_NAME, "roles.realm[%ld]: "
-				    "no name", it->index);
+				imp_rec_error(a, r, IF_NAME,
+				    "roles.realm[%ld]: no name", it->index);
 			k->ord++;
 			return 1;
 		}
