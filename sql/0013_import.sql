@@ -14,7 +14,8 @@ CREATE TABLE import_runs (
 	file_name	text		NOT NULL CHECK (length(file_name) <= 1024),
 	file_sha256	bytea		NOT NULL CHECK (length(file_sha256) = 32),
 	file_size	bigint		NOT NULL CHECK (file_size >= 0),
-	format		text		NOT NULL CHECK (format IN ('csv', 'jsonl', 'xlsx')),
+	format		text		NOT NULL CHECK (format IN ('csv', 'jsonl', 'xlsx',
+					'keycloak', 'auth0')),
 	mode		text		NOT NULL CHECK (mode IN ('create', 'upsert')),
 	match		text		CHECK (match IN ('id', 'username', 'email')),
 	state		text		NOT NULL DEFAULT 'running'

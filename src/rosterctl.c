@@ -38,7 +38,7 @@ print_usage(FILE *f)
 	    "[--format csv|jsonl|xlsx]\n"
 	    "                [--include-password-hashes] [-o FILE|-]\n"
 	    "       rosterctl [-c FILE] import --tenant ID [--format "
-	    "csv|jsonl|xlsx]\n"
+	    "csv|jsonl|xlsx|keycloak|auth0]\n"
 	    "                [--mode create|upsert] [--match "
 	    "id|username|email]\n"
 	    "                [--dry-run] [--atomic] [--batch N] "

@@ -1,7 +1,8 @@
 /*
  * rosterctl_import.c: rosterctl import, users (with their groups and
- * roles) from a CSV, JSON Lines (or xlsx) file into a tenant, in
- * batches.  Each record is checked in C (imp/record.c: /v1's rules);
+ * roles) from a CSV, JSON Lines (or xlsx) file, a Keycloak realm export
+ * or an Auth0 user export into a tenant, in batches.  Each record is
+ * checked in C (imp/record.c: /v1's rules);
  * the good ones are streamed with COPY into temporary staging tables,
  * where the conflicts between records and with existing users are found
  * set-based (a per-row error each, naming line and column); then
@@ -36,8 +37,9 @@
 #define IMP_BATCH_MAX		200000
 #define IMP_TRIES		3
 
-enum imp_format { FMT_CSV, FMT_JSONL, FMT_XLSX };
-static const char *const format_names[] = { "csv", "jsonl", "xlsx" };
+enum imp_format { FMT_CSV, FMT_JSONL, FMT_XLSX, FMT_KEYCLOAK, FMT_AUTH0 };
+static const char *const format_names[] = { "csv", "jsonl", "xlsx",
+    "keycloak", "auth0" };
 static const char *const match_names[] = { "id", "username", "email" };
 static const int match_fields[] = { IF_ID, IF_USERNAME, IF_EMAIL };
 
@@ -82,6 +84,10 @@ struct imp_source {
 	struct table_src *t;
 	struct imp_header h;
 	struct jsonl	*j;
+	struct kc	*k;		/* keycloak */
+	struct imp_notes notes;		/* auth0 */
+	FILE		*warnf;		/* record warnings, or NULL */
+	const char	*fname;
 };
 
 static volatile sig_atomic_t imp_interrupted;
@@ -99,13 +105,15 @@ imp_usage(void)
 {
 	fprintf(stderr,
 	    "usage: rosterctl [-c FILE] import --tenant ID [--format "
-	    "csv|jsonl|xlsx]\n"
+	    "csv|jsonl|xlsx|keycloak|auth0]\n"
 	    "           [--mode create|upsert] [--match id|username|email] "
 	    "[--dry-run]\n"
 	    "           [--atomic] [--batch N] [--errors FILE] [--restart] "
 	    "[--quiet] FILE\n"
 	    "  --format: by FILE's extension (.csv, .jsonl/.ndjson, .xlsx) "
-	    "when not given\n"
+	    "when not given;\n"
+	    "    keycloak (a realm export) and auth0 (a user export) must "
+	    "be said\n"
 	    "  --mode create (default): a row whose user exists is an "
 	    "error; upsert:\n"
 	    "    a row matching an existing user by --match updates it "
@@ -567,8 +575,15 @@ src_next(struct imp_source *s, struct arena *a, struct imp_rec *r,
 	struct table_row row;
 	int rc;
 
-	if (s->format == FMT_JSONL)
-		return jsonl_next(s->j, a, r, err, errlen);
+	if (s->format == FMT_KEYCLOAK || s->format == FMT_JSONL ||
+	    s->format == FMT_AUTH0) {
+		rc = s->format == FMT_KEYCLOAK ? kc_next(s->k, a, r, err,
+		    errlen) : jsonl_next(s->j, a, r, err, errlen);
+		if (rc == 1 && r->warn != NULL && s->warnf != NULL)
+			fprintf(s->warnf, "%s:%ld: warning: %s\n", s->fname,
+			    r->line, r->warn);
+		return rc;
+	}
 	if ((rc = table_next(s->t, &row, err, errlen)) != 1)
 		return rc;
 	imp_row_record(a, &s->h, &row, r);
@@ -578,7 +593,9 @@ src_next(struct imp_source *s, struct arena *a, struct imp_rec *r,
 static void
 src_progress(const struct imp_source *s, long long *done, long long *total)
 {
-	if (s->format == FMT_JSONL)
+	if (s->format == FMT_KEYCLOAK)
+		kc_progress(s->k, done, total);
+	else if (s->format == FMT_JSONL || s->format == FMT_AUTH0)
 		jsonl_progress(s->j, done, total);
 	else
 		table_progress(s->t, done, total);
@@ -587,10 +604,13 @@ src_progress(const struct imp_source *s, long long *done, long long *total)
 static void
 src_close(struct imp_source *s)
 {
-	if (s->format == FMT_JSONL)
+	if (s->format == FMT_KEYCLOAK)
+		kc_close(s->k);
+	else if (s->format == FMT_JSONL || s->format == FMT_AUTH0)
 		jsonl_close(s->j);
 	else
 		table_close(s->t);
+	s->k = NULL;
 	s->j = NULL;
 	s->t = NULL;
 }
@@ -605,8 +625,15 @@ src_open(struct imp_source *s, const char *path, int format, char *err,
 
 	memset(s, 0, sizeof(*s));
 	s->format = format;
-	if (format == FMT_JSONL)
-		return (s->j = jsonl_open(path, err, errlen)) != NULL ? 0 : -1;
+	if (format == FMT_KEYCLOAK)
+		return (s->k = kc_open(path, err, errlen)) != NULL ? 0 : -1;
+	if (format == FMT_JSONL || format == FMT_AUTH0) {
+		if ((s->j = jsonl_open(path, err, errlen)) == NULL)
+			return -1;
+		if (format == FMT_AUTH0)
+			jsonl_set_map(s->j, auth0_record, &s->notes);
+		return 0;
+	}
 	s->t = format == FMT_XLSX ? table_open_xlsx(path, err, errlen) :
 	    table_open_csv(path, err, errlen);
 	if (s->t == NULL)
@@ -641,10 +668,22 @@ src_prescan(const char *path, int format, long long *rows, char *err,
 	int rc;
 
 	*rows = 0;
-	if (format == FMT_JSONL)
+	if (format == FMT_JSONL || format == FMT_AUTH0)
 		return 0;
 	if (src_open(&s, path, format, err, errlen) != 0)
 		return -1;
+	if (format == FMT_KEYCLOAK) {	/* one document: checked whole */
+		struct arena *a = arena_new(0);
+		struct imp_rec r;
+
+		while ((rc = kc_next(s.k, a, &r, err, errlen)) == 1) {
+			(*rows)++;
+			arena_reset(a);
+		}
+		arena_free(a);
+		src_close(&s);
+		return rc;
+	}
 	while ((rc = table_next(s.t, &row, err, errlen)) == 1)
 		(*rows)++;
 	src_close(&s);
@@ -1224,6 +1263,10 @@ summary(struct imp_run *run, int wrote)
 	    t.roles_created, verb, t.roles_updated, verb,
 	    t.memberships, verb, t.assignments, verb,
 	    run->rows_base + run->session_rows, t.errors);
+	if (run->src.format == FMT_KEYCLOAK)
+		imp_notes_print(kc_notes(run->src.k), "keycloak", stdout);
+	else if (run->src.format == FMT_AUTH0)
+		imp_notes_print(&run->src.notes, "auth0", stdout);
 	fflush(stdout);
 }
 
@@ -1265,8 +1308,8 @@ imp_options(int argc, char **argv, struct imp_opts *o)
 				if (strcmp(optarg, format_names[i]) == 0)
 					o->format = (int)i;
 			if (o->format < 0)
-				return imp_refuse("--format: csv, jsonl or "
-				    "xlsx");
+				return imp_refuse("--format: csv, jsonl, xlsx, "
+				    "keycloak or auth0");
 			break;
 		case 'm':
 			if (strcmp(optarg, "upsert") == 0)
@@ -1319,9 +1362,9 @@ imp_options(int argc, char **argv, struct imp_opts *o)
 		else if (dot != NULL && strcasecmp(dot, ".xlsx") == 0)
 			o->format = FMT_XLSX;
 		else
-			return imp_refuse("%s: say --format csv, jsonl or "
-			    "xlsx (no .csv, .jsonl, .ndjson or .xlsx "
-			    "extension)", o->path);
+			return imp_refuse("%s: say --format csv, jsonl, "
+			    "xlsx, keycloak or auth0 (no .csv, .jsonl, .ndjson "
+			    "or .xlsx extension)", o->path);
 	}
 	return 0;
 }
@@ -1410,7 +1453,7 @@ imp_main(struct imp_run *run, const char *conninfo, long timeout,
 		fprintf(stderr, "rosterctl: import: %s\n", err);
 		return 1;
 	}
-	if (o->upsert && o->format != FMT_JSONL &&
+	if (o->upsert && (o->format == FMT_CSV || o->format == FMT_XLSX) &&
 	    run->src.h.col[match_fields[o->match]] == 0) {
 		fprintf(stderr, "rosterctl: import: %s: no %s column for "
 		    "--match %s\n", o->path, match_names[o->match],
@@ -1477,6 +1520,8 @@ imp_main(struct imp_run *run, const char *conninfo, long timeout,
 		    strerror(errno));
 		goto out;
 	}
+	run->src.warnf = run->errf != NULL ? run->errf : stderr;
+	run->src.fname = run->fname;
 	signal(SIGINT, imp_on_signal);
 	signal(SIGTERM, imp_on_signal);
 	clock_gettime(CLOCK_MONOTONIC, &run->t0);

@@ -9,10 +9,12 @@
 #define ROSTERD_IMP_IMP_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "imp/table.h"
 
 struct arena;
+struct value;
 
 enum imp_field {
 	IF_ID = 0,
@@ -79,6 +81,7 @@ struct imp_rec {
 	struct imp_err	*errs;
 	size_t		 nerrs, errcap;
 	const int	*cols;		/* field -> 1-based column, or NULL */
+	const char	*warn;		/* a note on a record that is kept */
 };
 
 void imp_rec_error(struct arena *a, struct imp_rec *r, int field,
@@ -133,5 +136,62 @@ int jsonl_next(struct jsonl *j, struct arena *a, struct imp_rec *r,
 void jsonl_progress(const struct jsonl *j, long long *done,
     long long *total);
 void jsonl_close(struct jsonl *j);
+/*
+ * Maps each line's object with map(ctx, ...) instead of as rosterd's
+ * own records (the Auth0 source); doc is a JSON object.
+ */
+typedef void (*jsonl_map_fn)(void *ctx, struct arena *a, struct imp_rec *r,
+    const struct value *doc);
+void jsonl_set_map(struct jsonl *j, jsonl_map_fn map, void *ctx);
+/* A JSON list of strings as r's groups or roles (kind:code parsed). */
+void imp_json_list(struct arena *a, struct imp_rec *r, int field,
+    const struct value *v);
+
+/*
+ * What a migration source left out, for the run's summary: counters and
+ * the names of what was skipped (the summary prints them).
+ */
+struct imp_notes {
+	long long	 builtin_roles, builtin_assignments;
+	long long	 service_accounts, other_credentials;
+	long long	 client_roles, no_password;
+	char		 algs[128];	/* algorithms not kept */
+};
+void imp_notes_alg(struct imp_notes *n, const char *alg);
+void imp_notes_print(const struct imp_notes *n, const char *src, FILE *f);
+
+/*
+ * Keycloak (keycloak.c): a realm export (kc.sh export --file, or the
+ * admin console's partial export, or one of kc.sh's <realm>-users-N.json
+ * files), one JSON document read with yajl's streaming parser: groups
+ * (their tree flattened, code = the path without its leading "/"),
+ * realm roles and users as records, numbered from 1 in document order
+ * (r->line is that number).  Memory is bounded by one user, group tree
+ * or role, whatever the document's size.
+ */
+#define KC_STRING_MAX	(64 * 1024)	/* bytes in one JSON string */
+#define KC_DEPTH_MAX	64		/* nesting in the document */
+#define KC_VALUES_MAX	200000		/* values in a user or group tree */
+struct kc;
+struct kc *kc_open(const char *path, char *err, size_t errlen);
+/* As jsonl_next(); -1 also when the document is not well-formed. */
+int kc_next(struct kc *k, struct arena *a, struct imp_rec *r, char *err,
+    size_t errlen);
+void kc_progress(const struct kc *k, long long *done, long long *total);
+const struct imp_notes *kc_notes(const struct kc *k);
+void kc_close(struct kc *k);
+/*
+ * A Keycloak password credential (its secretData and credentialData, the
+ * JSON texts in the export) as a PHC string in *phc: 0; 1 when its
+ * algorithm is none rosterd keeps (*alg names it); -1 when it is
+ * malformed (err says why, never with a secret).
+ */
+int kc_password_phc(struct arena *a, const char *secret, size_t slen,
+    const char *cdata, size_t clen, const char **phc, const char **alg,
+    char *err, size_t errlen);
+
+/* Auth0 (auth0.c): a line of an Auth0 user export as a user record. */
+void auth0_record(void *notes, struct arena *a, struct imp_rec *r,
+    const struct value *doc);
 
 #endif

@@ -30,6 +30,8 @@ struct jsonl {
 	int		 eof;
 	long		 line;		/* of the next line */
 	long long	 consumed, size;
+	jsonl_map_fn	 map;		/* NULL: rosterd's own records */
+	void		*map_ctx;
 };
 
 struct jsonl *
@@ -142,9 +144,14 @@ static const struct fmt_limits jsonl_limits = {
 	100000,			/* values */
 };
 
+/* A mapped source's lines (Auth0's metadata nests deeper). */
+static const struct fmt_limits jsonl_map_limits = {
+	32, 10000, TABLE_CELL_MAX, 100000,
+};
+
 /* A list of strings: groups or roles. */
-static void
-jsonl_list(struct arena *a, struct imp_rec *r, int field,
+void
+imp_json_list(struct arena *a, struct imp_rec *r, int field,
     const struct value *v)
 {
 	size_t i, n = 0;
@@ -231,7 +238,7 @@ jsonl_record(struct arena *a, struct imp_rec *r, const struct value *doc)
 		if (v->type == VALUE_NULL)
 			continue;
 		if (f == IF_GROUPS || f == IF_ROLES) {
-			jsonl_list(a, r, f, v);
+			imp_json_list(a, r, f, v);
 			continue;
 		}
 		if (f >= IF_ACTIVE && f <= IF_MUST_CHANGE) {
@@ -284,7 +291,8 @@ jsonl_next(struct jsonl *j, struct arena *a, struct imp_rec *r, char *err,
 			    '\0' ? "a NUL byte" : "bad UTF-8", bad + 1);
 			return 1;
 		}
-		if (json_decode(a, p, n, &jsonl_limits, &doc, &fe) != FMT_OK) {
+		if (json_decode(a, p, n, j->map != NULL ?
+		    &jsonl_map_limits : &jsonl_limits, &doc, &fe) != FMT_OK) {
 			imp_rec_error(a, r, -1, "not JSON: %s", fe.msg);
 			return 1;
 		}
@@ -292,9 +300,19 @@ jsonl_next(struct jsonl *j, struct arena *a, struct imp_rec *r, char *err,
 			imp_rec_error(a, r, -1, "not a JSON object");
 			return 1;
 		}
-		jsonl_record(a, r, doc);
+		if (j->map != NULL)
+			j->map(j->map_ctx, a, r, doc);
+		else
+			jsonl_record(a, r, doc);
 		return 1;
 	}
+}
+
+void
+jsonl_set_map(struct jsonl *j, jsonl_map_fn map, void *ctx)
+{
+	j->map = map;
+	j->map_ctx = ctx;
 }
 
 void

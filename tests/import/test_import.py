@@ -5,7 +5,9 @@ Each test makes its own tenant with rosterctl bootstrap, writes its files
 in RI_TMP, runs the real rosterctl and checks the tables with psql.
 Waits are on conditions (a checkpoint row), never on a sleep's length.
 """
+import base64
 import csv
+import hashlib
 import io
 import json
 import os
@@ -49,15 +51,15 @@ def note(msg):
     print(f"# {msg}", flush=True)
 
 
-def psql(sql, *args):
-    """Rows of sql (| separated fields) as a list of lists of str."""
+def psql(sql, *args, sep="|"):
+    """Rows of sql (sep separated fields) as a list of lists of str."""
     p = subprocess.run([os.path.join(PG_BIN, "psql"), "-X", "-q", "-A", "-t",
                         "-v", "ON_ERROR_STOP=1", "-h", PG_DIR, "-p", PG_PORT,
-                        "-U", "rosterd", "-d", "rosterd", "-F", "|", "-c", sql],
+                        "-U", "rosterd", "-d", "rosterd", "-F", sep, "-c", sql],
                        capture_output=True, text=True, timeout=300 * TIME_SCALE)
     if p.returncode != 0:
         raise Fail(f"psql: {p.stderr.strip()}")
-    return [line.split("|") for line in p.stdout.splitlines() if line != ""]
+    return [line.split(sep) for line in p.stdout.splitlines() if line != ""]
 
 
 def one(sql):
@@ -628,6 +630,329 @@ def round_trip_export_import_every_format():
              "after export, import, export")
     check(users(src)["nutzer0-ß"][3:] == users(dst)["nutzer0-ß"][3:],
           "hashes and ids kept")
+
+
+
+# ---- migration sources: Keycloak and Auth0 (fixtures/README.md) ----
+
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
+
+
+def fixture(name):
+    return os.path.join(FIXTURES, name)
+
+
+def user_rows(tid):
+    """username -> {column: text} of every user of tid."""
+    cols = ["username", "email", "first_name", "last_name", "display_name", "phone",
+            "external_id", "locale", "is_active", "verified", "must_change_password",
+            "password", "id"]
+    rows = psql("SELECT " + ", ".join(f"coalesce({c}::text, '')" for c in cols)
+                + f" FROM users WHERE tenant_id = '{tid}'", sep="\x1f")
+    return {r[0]: dict(zip(cols, r)) for r in rows}
+
+
+def memberships(tid):
+    return psql(f"SELECT g.kind || ':' || g.code, u.username FROM group_members m "
+                f"JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id "
+                f"JOIN users u ON u.tenant_id = m.tenant_id AND u.id = m.user_id "
+                f"WHERE m.tenant_id = '{tid}' ORDER BY 1, 2")
+
+
+def assignments(tid):
+    return psql(f"SELECT r.name, u.username FROM role_assignments a JOIN roles r ON "
+                f"r.tenant_id = a.tenant_id AND r.id = a.role_id JOIN users u ON "
+                f"u.tenant_id = a.tenant_id AND u.id = a.user_id "
+                f"WHERE a.tenant_id = '{tid}' ORDER BY 1, 2")
+
+
+def b64_nopad(b):
+    return base64.b64encode(b).decode().rstrip("=")
+
+
+def b64_pad(s):
+    return base64.b64decode(s + "=" * (-len(s) % 4))
+
+
+def pbkdf2_ok(phc, password):
+    """Recomputes a $pbkdf2-<digest>$i=N[,l=K]$salt$hash string with password."""
+    _, alg, params, salt, want = phc.split("$")
+    digest = alg.split("-", 1)[1]
+    it = int(dict(kv.split("=") for kv in params.split(","))["i"])
+    raw = b64_pad(want)
+    return hashlib.pbkdf2_hmac(digest, password.encode(), b64_pad(salt), it, len(raw)) == raw
+
+
+def kc_secret(realm, username):
+    for u in realm["users"]:
+        if u["username"] == username:
+            c = [c for c in u["credentials"] if c["type"] == "password"][0]
+            return json.loads(c["secretData"]), json.loads(c["credentialData"])
+    raise Fail(f"no {username} in the fixture")
+
+
+@test
+def keycloak_realm_export():
+    tid = tenant()
+    with open(fixture("keycloak-realm.json"), encoding="utf-8") as f:
+        realm = json.load(f)
+    g0 = psql(f"SELECT id FROM groups WHERE tenant_id = '{tid}'")
+    r0 = psql(f"SELECT id FROM roles WHERE tenant_id = '{tid}'")
+    old = "'" + "', '".join(x[0] for x in g0 + r0 + [[str(uuid.UUID(int=0))]]) + "'"
+    p = imp(tid, fixture("keycloak-realm.json"), "--format", "keycloak")
+    # zoe.two's e-mail differs from zoe's only in case: that user fails
+    check(p.returncode == 3, f"exit {p.returncode}: {p.stderr}")
+    note(p.stderr.strip().replace("\n", " / "))
+    # records are numbered in document order: 2 roles, 4 groups, then users
+    check("keycloak-realm.json:9: email: the same email (ignoring case) as line 8"
+          in p.stderr, p.stderr)
+    u = user_rows(tid)
+    check(sorted(u) == ["alice", "bob", "carol", "dave", "zoe"], f"users {sorted(u)}")
+    a = u["alice"]
+    check([a["email"], a["first_name"], a["last_name"], a["locale"], a["is_active"],
+           a["verified"], a["must_change_password"], a["id"]] ==
+          ["alice@example.com", "Alice", "Archer", "de", "true", "true", "false",
+           "a1b2c3d4-0001-4000-8000-000000000001"], f"alice {a}")
+    sd, cd = kc_secret(realm, "alice")
+    want = (f"$pbkdf2-sha256$i=27500${base64.b64encode(base64.b64decode(sd['salt'])).decode().rstrip('=')}"
+            f"${sd['value'].rstrip('=')}")
+    check(a["password"] == want, f"alice's PHC {a['password']!r} != {want!r}")
+    check(pbkdf2_ok(a["password"], "alice-pw"), "alice's PHC string does not verify")
+    check(not pbkdf2_ok(a["password"], "alice-pw2"), "a wrong password verifies")
+    z = u["zoe"]
+    check([z["first_name"], z["last_name"], z["email"]] ==
+          ["Zoë", "Ångström-日本", "Zoe.Angstrom@Example.com"], f"zoe {z}")
+    check(z["password"].startswith("$pbkdf2-sha512$i=30000$") and
+          pbkdf2_ok(z["password"], "zoë-pw"), f"zoe's PHC {z['password']!r}")
+    b = u["bob"]
+    sd, cd = kc_secret(realm, "bob")
+    check(b["password"] == f"$argon2id$v=19$m=7168,t=5,p=1${b64_nopad(b64_pad(sd['salt']))}"
+          f"${sd['value'].rstrip('=')}", f"bob's PHC {b['password']!r}")
+    check([b["is_active"], b["must_change_password"], b["verified"]] == ["false", "true", "false"],
+          f"bob {b}")
+    check(u["carol"]["password"] == "", "carol's md5-legacy hash is not kept")
+    check('keycloak-realm.json:' in p.stderr and 'warning: users[4] (carol).credentials[0]: '
+          'password algorithm "md5-legacy" is none rosterd keeps' in p.stderr, p.stderr)
+    d = u["dave"]
+    check(d["id"] != "legacy-user-42" and len(d["id"]) == 36, f"dave's id {d['id']}")
+    check(d["password"].startswith("$pbkdf2-sha1$i=20000$") and pbkdf2_ok(d["password"], "dave-pw"),
+          f"dave {d['password']!r}")
+    check([d["email"], d["first_name"], d["is_active"], d["verified"]] == ["", "", "true", "false"],
+          f"dave's missing fields {d}")
+    g = psql(f"SELECT kind, code, name, id FROM groups WHERE tenant_id = '{tid}' "
+             f"AND id NOT IN ({old}) ORDER BY code")
+    check(g == [["user", "Ventes & Marketing", "Ventes & Marketing", "7d3e1f40-2b5c-4d6e-8f90-a1b2c3d4e5f4"],
+                ["user", "engineering", "engineering", "7d3e1f40-2b5c-4d6e-8f90-a1b2c3d4e5f1"],
+                ["user", "engineering/backend", "backend", "7d3e1f40-2b5c-4d6e-8f90-a1b2c3d4e5f2"],
+                ["user", "engineering/backend/db", "db", "7d3e1f40-2b5c-4d6e-8f90-a1b2c3d4e5f3"]],
+          f"groups {g}")
+    m = memberships(tid)
+    check(m == [["user:Ventes & Marketing", "alice"], ["user:engineering", "bob"],
+                ["user:engineering/backend", "alice"], ["user:engineering/backend/db", "zoe"]],
+          f"memberships {m}")
+    r = psql(f"SELECT name, coalesce(description, ''), id FROM roles WHERE tenant_id = '{tid}' "
+             f"AND id NOT IN ({old}) ORDER BY name")
+    check([x[:2] for x in r] == [["Prüfer", ""], ["admin", "Administrators"]], f"roles {r}")
+    check(r[1][2] == "5b1c9d2e-0f3a-4b5c-8d7e-6f5a4b3c2d13", "admin's id is kept")
+    check(assignments(tid) == [["Prüfer", "zoe"], ["admin", "alice"]], f"{assignments(tid)}")
+    for line in ["keycloak: Keycloak's built-in roles (default-roles-<realm>, offline_access, "
+                 "uma_authorization) not imported: 3 roles, 6 assignments",
+                 "keycloak: 1 service-account users not imported",
+                 "keycloak: 1 client role assignments not imported",
+                 "keycloak: 1 credentials other than passwords",
+                 "keycloak: 1 users imported without a password (algorithm not kept: md5-legacy)"]:
+        check(line in p.stdout, f"{line!r} not in {p.stdout}")
+    no_secret(p, *(x["password"] for x in u.values() if x["password"]))
+    for x in realm["users"]:
+        for c in x.get("credentials", []):
+            no_secret(p, json.loads(c["secretData"]).get("value", "?"))
+    # kc.sh's separate users file: users only, groups by path
+    p = imp(tid, fixture("keycloak-users-0.json"), "--format", "keycloak")
+    check(p.returncode == 0, f"exit {p.returncode}: {p.stderr}")
+    u = user_rows(tid)
+    check(u["frank"]["last_name"] == "Ødegård" and pbkdf2_ok(u["frank"]["password"], "frank-pw"),
+          f"frank {u['frank']}")
+    g = psql(f"SELECT code, name FROM groups WHERE tenant_id = '{tid}' AND code LIKE 'ops%'")
+    check(g == [["ops/on-call", "on-call"]], f"a group known only by its path {g}")
+    m = [x for x in memberships(tid) if x[1] in ("frank", "grace")]
+    check(m == [["user:engineering/backend/db", "frank"], ["user:ops/on-call", "frank"],
+                ["user:ops/on-call", "grace"]], f"memberships {m}")
+    check(["admin", "frank"] in assignments(tid), "frank's realm role")
+
+
+@test
+def keycloak_user_in_1000_groups():
+    tid = tenant()
+    before = counts(tid)
+    groups = [f"/big/g{i:04d}" for i in range(1000)]
+    doc = {"realm": "big", "users": [
+        {"id": str(uuid.uuid4()), "username": "joiner", "enabled": True, "groups": groups,
+         "realmRoles": ["default-roles-big"], "credentials": []},
+        {"username": "other", "groups": groups[:2]}]}
+    f = write("big-users-0.json", json.dumps(doc))
+    p = imp(tid, f, "--format", "keycloak")
+    check(p.returncode == 0, f"exit {p.returncode}: {p.stderr}")
+    n = psql(f"SELECT count(*), count(DISTINCT g.id), min(g.name), max(g.code) FROM group_members m "
+             f"JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id JOIN users u ON "
+             f"u.tenant_id = m.tenant_id AND u.id = m.user_id WHERE m.tenant_id = '{tid}' "
+             f"AND u.username = 'joiner'")
+    check(n == [["1000", "1000", "g0000", "big/g0999"]], f"joiner's groups {n}")
+    after = counts(tid)
+    check(int(after[1]) - int(before[1]) == 1000, f"groups {before} {after}")
+    check(int(after[2]) - int(before[2]) == 1002, f"memberships {before} {after}")
+    check(after[3] == before[3], "default-roles-big is not imported")
+
+
+@test
+def keycloak_malformed():
+    tid = tenant()
+    before = counts(tid)
+    with open(fixture("keycloak-realm.json"), "rb") as f:
+        whole = f.read()
+    # truncated in the middle of the users: refused before anything is written
+    cut = write("cut.json", whole[:whole.index(b'"username": "bob"')].decode())
+    p = imp(tid, cut, "--format", "keycloak")
+    check(p.returncode == 1 and "cut.json: the document ends early (truncated?)" in p.stderr
+          and "nothing was imported" in p.stderr, f"exit {p.returncode}: {p.stderr}")
+    check(counts(tid) == before, f"counts {before} {counts(tid)}")
+    cases = [
+        ("array.json", "[1, 2]", "not a Keycloak realm export"),
+        ("users-obj.json", '{"realm": "x", "users": {"a": 1}}', '"users" is not an array'),
+        ("garbage.json", '{"realm": "x", "users": [}', "not JSON at byte"),
+        ("long.json", '{"realm": "x", "users": [{"username": "' + "x" * 70000 + '"}]}',
+         "a string longer than 65536 bytes"),
+        ("deep.json", '{"realm": "x", "users": [{"attributes": ' + "[" * 70 + "]" * 70 + "}]}",
+         "nested deeper than 64 levels"),
+        ("empty.json", "", "the document is empty"),
+    ]
+    for name, text, want in cases:
+        p = imp(tid, write(name, text), "--format", "keycloak")
+        check(p.returncode == 1 and want in p.stderr, f"{name}: exit {p.returncode}: {p.stderr}")
+    bad = write("bad-bytes.json", b'{"realm": "x", "users": [{"username": "a\xff"}]}', "wb")
+    p = imp(tid, bad, "--format", "keycloak")
+    check(p.returncode == 1 and "invalid bytes in UTF8 string" in p.stderr, p.stderr)
+    # a bad credential is the user's error, naming it and where it is
+    doc = {"realm": "x", "users": [
+        {"username": "ok1"},
+        {"username": "badcred", "credentials": [{"type": "password", "secretData": "{\"value\":\"!!\",\"salt\":\"c2FsdA==\"}",
+                                                  "credentialData": "{\"hashIterations\":10,\"algorithm\":\"pbkdf2-sha256\"}"}]},
+        {"username": "noiter", "credentials": [{"type": "password", "secretData": "{\"value\":\"aGFzaA==\",\"salt\":\"c2FsdA==\"}",
+                                                 "credentialData": "{\"algorithm\":\"pbkdf2-sha256\"}"}]},
+        {"username": "ok2", "email": "not-an-email"}]}
+    p = imp(tid, write("badcred.json", json.dumps(doc)), "--format", "keycloak")
+    check(p.returncode == 3, f"exit {p.returncode}: {p.stderr}")
+    for want in ["badcred.json:2: passwordHash: users[1] (badcred).credentials[0]: "
+                 "secretData.value is not base64",
+                 "badcred.json:3: passwordHash: users[2] (noiter).credentials[0]: "
+                 "credentialData.hashIterations is not a count",
+                 "badcred.json:4: email: users[3] (ok2): not an e-mail address"]:
+        check(want in p.stderr, f"{want!r} not in {p.stderr}")
+    check(sorted(user_rows(tid)) == ["ok1"], f"{sorted(user_rows(tid))}")
+    p = imp(tid, write("noformat.json", "{}"))
+    check(p.returncode == 2 and "say --format" in p.stderr, p.stderr)
+
+
+@test
+def auth0_user_export():
+    tid = tenant()
+    with open(fixture("auth0-users.ndjson"), encoding="utf-8") as f:
+        lines = [json.loads(x) for x in f]
+    p = imp(tid, fixture("auth0-users.ndjson"), "--format", "auth0")
+    check(p.returncode == 3, f"exit {p.returncode}: {p.stderr}")
+    for want in ["auth0-users.ndjson:3: email: the same email (ignoring case) as line 2",
+                 "auth0-users.ndjson:6: username: no username and no email",
+                 'auth0-users.ndjson:5: warning: custom_password_hash: password algorithm "md5" '
+                 "is none rosterd keeps"]:
+        check(want in p.stderr, f"{want!r} not in {p.stderr}")
+    check("auth0: 1 users imported without a password (algorithm not kept: md5)" in p.stdout,
+          p.stdout)
+    u = user_rows(tid)
+    check(sorted(u) == ["ann", "argon", "jurgen.gross@example.com", "md5user", "pbkdf2user",
+                        "sam@gmail.example", "test@test.example"], f"users {sorted(u)}")
+    a = u["ann"]
+    check([a["email"], a["first_name"], a["last_name"], a["display_name"], a["phone"],
+           a["external_id"], a["is_active"], a["verified"], a["password"]] ==
+          ["ann@example.com", "Ann", "Lee", "Ann Lee", "+15551234567",
+           "auth0|5f7c8ec7c33c6c004bbafe82", "true", "true",
+           lines[0]["custom_password_hash"]["hash"]["value"]], f"ann {a}")
+    j = u["jurgen.gross@example.com"]
+    check([j["first_name"], j["last_name"], j["display_name"], j["is_active"], j["verified"],
+           j["password"]] == ["Jürgen", "Groß", "Jürgen Groß 🚀", "false", "false",
+                              lines[1]["password_hash"]], f"jurgen {j}")
+    check(u["sam@gmail.example"]["external_id"] == "google-oauth2|108091299999329986433"
+          and u["sam@gmail.example"]["password"] == "", "a social user")
+    check(u["md5user"]["password"] == "", "md5 is not kept")
+    t = u["test@test.example"]
+    check([t["external_id"], t["password"]] == ["auth0|60425dc43519d90068f82973",
+                                                lines[6]["passwordHash"]], f"hash export {t}")
+    check(u["argon"]["password"] == lines[7]["custom_password_hash"]["hash"]["value"], "argon2")
+    check(pbkdf2_ok(u["pbkdf2user"]["password"], "pbkdf2-pw"), "Auth0's pbkdf2 PHC string")
+    check(memberships(tid) == [["security:admins", "ann"], ["user:writers", "ann"]],
+          f"{memberships(tid)}")
+    check(assignments(tid) == [["editor", "ann"]], f"{assignments(tid)}")
+    no_secret(p, *(x["password"] for x in u.values() if x["password"]))
+
+
+@test
+def keycloak_memory_is_flat():
+    """A 64 MiB realm document is streamed: neither its clients nor its
+    users are held beyond a batch."""
+    tid = tenant()
+    f = path("kc-huge.json")
+    if not os.path.exists(f):
+        pad = "p" * 2000
+        with open(f, "w") as o:
+            o.write('{"realm": "huge", "clients": [')
+            o.write(",".join(json.dumps({"clientId": f"c{i}", "description": pad})
+                             for i in range(17000)))
+            o.write('], "users": [')
+            o.write(",".join(json.dumps({"username": f"huge{i}", "attributes": {"bio": [pad]},
+                                         "groups": ["/g"]})
+                             for i in range(17000)))
+            o.write("]}")
+    check(os.path.getsize(f) > 64 * 1024 * 1024, "the document is not big enough")
+    pid = os.fork()
+    if pid == 0:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
+        os.execv(ROSTERCTL, [ROSTERCTL, "-c", CONF, "import", "--tenant", tid, "--format",
+                             "keycloak", "--batch", "2000", f])
+    _, status, ru = os.wait4(pid, 0)
+    note(f"exit {os.waitstatus_to_exitcode(status)}, peak RSS {ru.ru_maxrss} KiB")
+    check(os.waitstatus_to_exitcode(status) == 0, f"status {status}")
+    check(ru.ru_maxrss < 48 * 1024, f"peak RSS {ru.ru_maxrss} KiB for a 64 MiB document")
+    check(one(f"SELECT count(*) FROM users WHERE tenant_id = '{tid}'") == "17000", "users")
+
+
+@test
+def keycloak_kill_then_resume():
+    n = 40000
+    f = path("kc-big-users-0.json")
+    with open(f, "w") as o:
+        o.write('{\n  "realm" : "big",\n  "users" : [ ')
+        o.write(", ".join(json.dumps({
+            "id": str(uuid.UUID(int=i + 1, version=4)), "username": f"user{i:07d}",
+            "email": f"user{i:07d}@example.com", "firstName": f"Fïrst {i}", "enabled": True,
+            "realmRoles": ["default-roles-big"], "groups": [f"/team{i % 50}", f"/sec/s{i % 7}"]},
+            indent=2) for i in range(n)))
+        o.write(" ]\n}\n")
+    tid = tenant()
+    proc = subprocess.Popen([ROSTERCTL, "-c", CONF, "import", "--tenant", tid, "--format",
+                             "keycloak", "--batch", "2000", f],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _wait_checkpoint(tid, proc)
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate()
+    at_kill = int(one(f"SELECT rows_done FROM import_runs WHERE tenant_id = '{tid}'"))
+    check(at_kill < n, "the kill came after the end; nothing was tested")
+    p = imp(tid, f, "--format", "keycloak", "--batch", "2000")
+    check(p.returncode == 0, p.stderr)
+    check("resuming run" in p.stderr and f"after {at_kill} rows" in p.stderr, p.stderr)
+    _exactly_once(tid, n)
+    g = psql(f"SELECT count(*), count(*) FILTER (WHERE name = 's3' AND code = 'sec/s3') "
+             f"FROM groups WHERE tenant_id = '{tid}' AND (code LIKE 'team%' OR code LIKE 'sec/%')")
+    check(g == [["57", "1"]], f"groups once each {g}")
+
 
 
 def main(argv):

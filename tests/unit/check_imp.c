@@ -2,17 +2,23 @@
  * check_imp.c: unit tests for rosterctl import's readers: the CSV
  * tabular source (imp/table_csv.c) on RFC 4180's edge cases and broken
  * files, the header mapping and formula-guard quote of imp/record.c,
- * password hash shapes and truth values.
+ * password hash shapes and truth values; the Keycloak source's
+ * credential -> PHC conversion (checked with rosterd's own Argon2id
+ * verifier and OpenSSL's PBKDF2) and its streaming reader.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <argon2.h>
 #include <check.h>
+#include <openssl/evp.h>
 
 #include "unit.h"
+#include "../../src/auth/auth.h"
 #include "../../src/imp/imp.h"
+#include "../../src/util/util.h"
 
 static char tmpl[64];
 
@@ -265,6 +271,263 @@ START_TEST(test_hash_shapes)
 }
 END_TEST
 
+/* secretData and credentialData as a Keycloak export has them. */
+static void
+kc_cred(struct arena *a, const unsigned char *hash, size_t hlen,
+    const char *salt, const char *alg, long iter, const char *params,
+    char **sd, char **cd)
+{
+	*sd = arena_sprintf(a, "{\"value\":\"%s\",\"salt\":\"%s\","
+	    "\"additionalParameters\":{}}", base64_encode(a, hash, hlen),
+	    base64_encode(a, salt, strlen(salt)));
+	*cd = arena_sprintf(a, "{\"hashIterations\":%ld,\"algorithm\":\"%s\","
+	    "\"additionalParameters\":%s}", iter, alg, params);
+}
+
+static const char *
+b64np(struct arena *a, const void *p, size_t n)
+{
+	char *s = base64_encode(a, p, n);
+	size_t len = strlen(s);
+
+	while (len > 0 && s[len - 1] == '=')
+		s[--len] = '\0';
+	return s;
+}
+
+START_TEST(test_kc_pbkdf2_phc)
+{
+	static const struct {
+		const char *alg, *phc_alg;
+		const EVP_MD *(*md)(void);
+	} cases[] = {
+		{ "pbkdf2-sha256", "pbkdf2-sha256", EVP_sha256 },
+		{ "pbkdf2-sha512", "pbkdf2-sha512", EVP_sha512 },
+		{ "pbkdf2", "pbkdf2-sha1", EVP_sha1 },
+	};
+	struct arena *a = arena_new(0);
+	unsigned char dk[64];
+	const char *phc, *alg, *salt = "a salt, 16 bytes";
+	char err[256], *sd, *cd, *want;
+	size_t i;
+
+	for (i = 0; i < RS_ARRAY_LEN(cases); i++) {
+		ck_assert_int_eq(PKCS5_PBKDF2_HMAC("hunter2", 7,
+		    (const unsigned char *)salt, (int)strlen(salt), 27500,
+		    cases[i].md(), sizeof(dk), dk), 1);
+		kc_cred(a, dk, sizeof(dk), salt, cases[i].alg, 27500, "{}",
+		    &sd, &cd);
+		ck_assert_int_eq(kc_password_phc(a, sd, strlen(sd), cd,
+		    strlen(cd), &phc, &alg, err, sizeof(err)), 0);
+		want = arena_sprintf(a, "$%s$i=27500$%s$%s", cases[i].phc_alg,
+		    b64np(a, salt, strlen(salt)), b64np(a, dk, sizeof(dk)));
+		ck_assert_str_eq(phc, want);
+		ck_assert_int_eq(imp_hash_shape_ok(phc, strlen(phc)), 1);
+		/* PHC's B64: no padding (the 64-byte key would have one) */
+		ck_assert_ptr_null(strchr(strrchr(phc, '$'), '='));
+	}
+	arena_free(a);
+}
+END_TEST
+
+START_TEST(test_kc_argon2_phc)
+{
+	static const struct {
+		const char *params, *prefix;
+		uint32_t m, p;
+		argon2_type type;
+	} cases[] = {
+		{ "{\"hashLength\":[\"32\"],\"memory\":[\"7168\"],\"type\":"
+		  "[\"id\"],\"version\":[\"1.3\"],\"parallelism\":[\"1\"]}",
+		  "$argon2id$v=19$m=7168,t=3,p=1$", 7168, 1, Argon2_id },
+		{ "{}", "$argon2id$v=19$m=7168,t=3,p=1$", 7168, 1,
+		  Argon2_id },		/* Keycloak's defaults */
+		{ "{\"memory\":[\"4096\"],\"parallelism\":[\"2\"],\"type\":"
+		  "[\"i\"]}", "$argon2i$v=19$m=4096,t=3,p=2$", 4096, 2,
+		  Argon2_i },
+	};
+	struct arena *a = arena_new(0);
+	unsigned char h[32];
+	const char *phc, *alg, *salt = "saltsaltsaltsalt";
+	char err[256], *sd, *cd;
+	size_t i;
+
+	for (i = 0; i < RS_ARRAY_LEN(cases); i++) {
+		ck_assert_int_eq(argon2_hash(3, cases[i].m, cases[i].p,
+		    "hunter2", 7, salt, strlen(salt), h, sizeof(h), NULL, 0,
+		    cases[i].type, ARGON2_VERSION_13), ARGON2_OK);
+		kc_cred(a, h, sizeof(h), salt, "argon2", 3, cases[i].params,
+		    &sd, &cd);
+		ck_assert_int_eq(kc_password_phc(a, sd, strlen(sd), cd,
+		    strlen(cd), &phc, &alg, err, sizeof(err)), 0);
+		ck_assert_msg(strncmp(phc, cases[i].prefix,
+		    strlen(cases[i].prefix)) == 0, "%s", phc);
+		ck_assert_int_eq(imp_hash_shape_ok(phc, strlen(phc)), 1);
+		ck_assert_int_eq(argon2_verify(phc, "hunter2", 7,
+		    cases[i].type), ARGON2_OK);
+		if (cases[i].type == Argon2_id) {
+			/* rosterd's own verifier takes it */
+			ck_assert_int_eq(password_verify(phc, "hunter2", 7), 1);
+			ck_assert_int_eq(password_verify(phc, "hunter3", 7), 0);
+		}
+	}
+	arena_free(a);
+}
+END_TEST
+
+START_TEST(test_kc_phc_refusals)
+{
+	static const struct {
+		const char *sd, *cd;
+		int rc;
+		const char *msg;
+	} cases[] = {
+		{ "{\"value\":\"aGFzaA==\",\"salt\":\"c2FsdA==\"}",
+		  "{\"hashIterations\":1,\"algorithm\":\"md5\"}", 1, "md5" },
+		{ "{\"value\":\"aGFzaA==\",\"salt\":\"c2FsdA==\"}",
+		  "{\"hashIterations\":1,\"algorithm\":\"bcrypt\"}", 1,
+		  "bcrypt" },
+		{ "{\"value\":\"!!notb64\",\"salt\":\"c2FsdA==\"}",
+		  "{\"hashIterations\":10,\"algorithm\":\"pbkdf2-sha256\"}", -1,
+		  "secretData.value is not base64" },
+		{ "{\"value\":\"aGFzaA==\"}",
+		  "{\"hashIterations\":10,\"algorithm\":\"pbkdf2-sha256\"}", -1,
+		  "secretData.salt is not base64" },
+		{ "{\"value\":\"aGFzaA==\",\"salt\":\"c2FsdA==\"}",
+		  "{\"algorithm\":\"pbkdf2-sha256\"}", -1,
+		  "hashIterations is not a count" },
+		{ "{\"value\":\"aGFzaA==\",\"salt\":\"c2FsdA==\"}",
+		  "{\"hashIterations\":0,\"algorithm\":\"pbkdf2\"}", -1,
+		  "hashIterations is not a count" },
+		{ "{\"value\":\"aGFzaA==\",\"salt\":\"c2FsdA==\"}",
+		  "{\"hashIterations\":1}", -1, "no algorithm" },
+		{ "not json", "{}", -1, "secretData is not a JSON object" },
+		{ "{\"value\":\"aGFzaA==\",\"salt\":\"c2FsdA==\"}",
+		  "{\"hashIterations\":3,\"algorithm\":\"argon2\","
+		  "\"additionalParameters\":{\"type\":[\"x\"]}}", -1,
+		  "type is not id, i or d" },
+		{ "{\"value\":\"aGFzaA==\",\"salt\":\"c2FsdA==\"}",
+		  "{\"hashIterations\":3,\"algorithm\":\"argon2\","
+		  "\"additionalParameters\":{\"hashLength\":[\"32\"]}}", -1,
+		  "out of range" },	/* a 4-byte hash said to be 32 */
+	};
+	struct arena *a = arena_new(0);
+	const char *phc, *alg;
+	char err[256];
+	size_t i;
+
+	for (i = 0; i < RS_ARRAY_LEN(cases); i++) {
+		err[0] = '\0';
+		ck_assert_int_eq(kc_password_phc(a, cases[i].sd,
+		    strlen(cases[i].sd), cases[i].cd, strlen(cases[i].cd), &phc,
+		    &alg, err, sizeof(err)), cases[i].rc);
+		ck_assert_ptr_null(phc);
+		if (cases[i].rc == 1)
+			ck_assert_str_eq(alg, cases[i].msg);
+		else {
+			ck_assert_msg(strstr(err, cases[i].msg) != NULL,
+			    "%zu: %s", i, err);
+			ck_assert(strstr(err, "aGFzaA") == NULL);
+		}
+	}
+	arena_free(a);
+}
+END_TEST
+
+/* A Keycloak source over text, from a temporary file. */
+static struct kc *
+kc_of(const char *text, size_t n, char *err, size_t errlen)
+{
+	struct kc *k;
+	int fd;
+
+	snprintf(tmpl, sizeof(tmpl), "/tmp/check_imp.XXXXXX");
+	fd = mkstemp(tmpl);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, n), (ssize_t)n);
+	close(fd);
+	k = kc_open(tmpl, err, errlen);
+	unlink(tmpl);
+	return k;
+}
+
+START_TEST(test_kc_stream)
+{
+	struct arena *a = arena_new(0);
+	struct buf b;
+	struct imp_rec r;
+	struct kc *k;
+	char err[256];
+	long i, n = 3000;
+
+	/* users first, groups after: the groups tree is read as it comes */
+	buf_init(&b, NULL);
+	buf_puts(&b, "{\"realm\":\"Acme\",\"clients\":[{\"users\":[1]}],"
+	    "\"users\":[");
+	for (i = 0; i < n; i++)
+		buf_printf(&b, "%s{\"id\":\"%08lx-0000-4000-8000-000000000000\","
+		    "\"username\":\"u%ld\",\"enabled\":%s,\"attributes\":{\"x\":"
+		    "[\"%ld\"]},\"realmRoles\":[\"default-roles-acme\",\"r\"],"
+		    "\"groups\":[\"/a/b\"]}", i ? "," : "", i + 1, i,
+		    i % 2 ? "true" : "false", i);
+	buf_puts(&b, "],\"roles\":{\"client\":{\"c\":[{\"name\":\"x\"}]},"
+	    "\"realm\":[{\"name\":\"offline_access\"},{\"name\":\"r\","
+	    "\"description\":\"d\"}]},\"groups\":[{\"name\":\"a\",\"path\":"
+	    "\"/a\",\"subGroups\":[{\"name\":\"b\",\"path\":\"/a/b\"},"
+	    "{\"name\":\"c\",\"path\":\"/a/c\"}]}]}");
+	k = kc_of(b.p, b.len, err, sizeof(err));
+	ck_assert_ptr_nonnull(k);
+	/* the user's group, defined before the user: "a/b", named "b" */
+	ck_assert_int_eq(kc_next(k, a, &r, err, sizeof(err)), 1);
+	ck_assert_int_eq(r.kind, IMP_GROUP);
+	ck_assert_int_eq(r.line, 1);
+	ck_assert_str_eq(r.f[IF_CODE].v, "a/b");
+	ck_assert_str_eq(r.f[IF_NAME].v, "b");
+	for (i = 0; i < n; i++) {
+		arena_reset(a);
+		ck_assert_int_eq(kc_next(k, a, &r, err, sizeof(err)), 1);
+		ck_assert_int_eq(r.kind, IMP_USER);
+		ck_assert_int_eq(r.line, i + 2);
+		ck_assert_uint_eq(r.nerrs, 0);
+		ck_assert_str_eq(r.f[IF_USERNAME].v, arena_sprintf(a, "u%ld",
+		    i));
+		ck_assert_str_eq(r.canon_id, arena_sprintf(a,
+		    "%08lx-0000-4000-8000-000000000000", i + 1));
+		ck_assert_str_eq(r.f[IF_ACTIVE].v, i % 2 ? "true" : "false");
+		ck_assert_uint_eq(r.nroles, 1);
+		ck_assert_str_eq(r.roles[0], "r");
+		ck_assert_uint_eq(r.ngroups, 1);
+		ck_assert_str_eq(r.groups[0].code, "a/b");
+	}
+	arena_reset(a);
+	ck_assert_int_eq(kc_next(k, a, &r, err, sizeof(err)), 1);
+	ck_assert_int_eq(r.kind, IMP_ROLE);	/* offline_access: skipped */
+	ck_assert_str_eq(r.f[IF_NAME].v, "r");
+	ck_assert_str_eq(r.f[IF_DESCRIPTION].v, "d");
+	/* the tree: "a", then "a/c" ("a/b" was written already) */
+	ck_assert_int_eq(kc_next(k, a, &r, err, sizeof(err)), 1);
+	ck_assert_str_eq(r.f[IF_CODE].v, "a");
+	ck_assert_int_eq(kc_next(k, a, &r, err, sizeof(err)), 1);
+	ck_assert_str_eq(r.f[IF_CODE].v, "a/c");
+	ck_assert_str_eq(r.f[IF_NAME].v, "c");
+	ck_assert_int_eq(r.line, n + 4);
+	ck_assert_int_eq(kc_next(k, a, &r, err, sizeof(err)), 0);
+	ck_assert_int_eq(kc_notes(k)->builtin_roles, 1);
+	ck_assert_int_eq(kc_notes(k)->builtin_assignments, n);
+	kc_close(k);
+	/* the same, cut short: the reader fails at the end, not before */
+	k = kc_of(b.p, b.len - 40, err, sizeof(err));
+	while ((i = kc_next(k, a, &r, err, sizeof(err))) == 1)
+		arena_reset(a);
+	ck_assert_int_eq(i, -1);
+	ck_assert_msg(strstr(err, "the document ends early") != NULL, "%s",
+	    err);
+	kc_close(k);
+	buf_release(&b);
+	arena_free(a);
+}
+END_TEST
+
 static Suite *
 imp_suite(void)
 {
@@ -280,6 +543,10 @@ imp_suite(void)
 	tcase_add_test(tc, test_header_and_formula_guard);
 	tcase_add_test(tc, test_record_checks);
 	tcase_add_test(tc, test_hash_shapes);
+	tcase_add_test(tc, test_kc_pbkdf2_phc);
+	tcase_add_test(tc, test_kc_argon2_phc);
+	tcase_add_test(tc, test_kc_phc_refusals);
+	tcase_add_test(tc, test_kc_stream);
 	suite_add_tcase(s, tc);
 	return s;
 }
