@@ -78,6 +78,7 @@ struct db {
 	uint64_t	 lsn;		/* see db_lsn_take() */
 	uint64_t	 conn_gen;	/* connections made */
 	unsigned long	 failures;	/* see db_failures() */
+	int		 canceled;	/* the last statement hit statement_timeout */
 	/* SQL text prepared on conn (see SQLC_MAX) */
 	struct sqlc_ent	 sqlc[SQLC_MAX];
 	uint64_t	 sqlc_seen[SQLC_SEEN];
@@ -305,13 +306,19 @@ session_open(const char *conninfo, long connect_timeout,
     const char *application_name, long statement_timeout_ms, int settings,
     char *err, size_t errsz)
 {
-	/* defaults first: the expanded conninfo overrides them */
+	/*
+	 * defaults first: the expanded conninfo overrides them; then what
+	 * nothing may override: every byte rosterd sends and reads is UTF-8
+	 * (a PGCLIENTENCODING=LATIN1 in an operator's environment would have
+	 * the server convert COPY data and answers without an error)
+	 */
 	const char *kw[] = { "connect_timeout", "application_name",
 	    "keepalives", "keepalives_idle", "keepalives_interval",
-	    "keepalives_count", "tcp_user_timeout", "dbname", NULL };
+	    "keepalives_count", "tcp_user_timeout", "dbname",
+	    "client_encoding", NULL };
 	const char *val[] = { NULL, application_name, "1",
 	    DB_KEEPALIVES_IDLE, DB_KEEPALIVES_INTERVAL, DB_KEEPALIVES_COUNT,
-	    DB_TCP_USER_TIMEOUT, conninfo, NULL };
+	    DB_TCP_USER_TIMEOUT, conninfo, "UTF8", NULL };
 	char timeout[24], stmt[24];
 	const char *p[1] = { stmt };
 	PGresult *r;
@@ -857,6 +864,7 @@ classify(struct db *db, struct arena *a, PGresult *r, const char **constraint)
 		return DB_UNAVAILABLE;
 	state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
 	st = db_sqlstate_status(state);
+	db->canceled = state != NULL && strcmp(state, "57014") == 0;
 	/* copied: the result is cleared before the caller looks */
 	if (constraint != NULL &&
 	    PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME) != NULL)
@@ -1021,6 +1029,7 @@ db_exec(struct db *db, struct arena *a, enum stmt id,
 	 */
 	db->late = 0;
 	db->not_run = 0;
+	db->canceled = 0;
 	r = exec_once(db, a, id, params, st, constraint);
 	if (r == NULL && !db->in_tx && !db->late && (*st == DB_RETRY ||
 	    (*st == DB_UNAVAILABLE && (db_statements[id].readonly ||
@@ -1028,7 +1037,8 @@ db_exec(struct db *db, struct arena *a, enum stmt id,
 		r = exec_once(db, a, id, params, st, constraint);
 	if (r == NULL && *st == DB_RETRY)
 		*st = DB_UNAVAILABLE;
-	if (r == NULL && (*st == DB_UNAVAILABLE || *st == DB_INTERNAL))
+	if (r == NULL && (*st == DB_UNAVAILABLE || *st == DB_INTERNAL) &&
+	    !db->canceled)
 		db->failures++;
 	if (r != NULL)
 		arena_defer(a, pgres_free, r);
@@ -1440,8 +1450,10 @@ db_exec_sql(struct db *db, struct arena *a, const char *sql, int nparams,
 		}
 		arena_lift_budget(a, 1);
 	}
+	db->canceled = 0;
 	r = exec_sql(db, a, sql, nparams, params, st);
-	if (r == NULL && (*st == DB_UNAVAILABLE || *st == DB_INTERNAL))
+	if (r == NULL && (*st == DB_UNAVAILABLE || *st == DB_INTERNAL) &&
+	    !db->canceled)
 		db->failures++;
 	return r;
 }

@@ -275,7 +275,9 @@ void db_tx_rollback(struct db *db);
  * db_failures() counts the handle's statements that ended DB_UNAVAILABLE
  * or DB_INTERNAL (no connection, a deadline, a server error, a recovery
  * conflict not cured by the one retry): a read that failed so may be run
- * again elsewhere.  db_conn_gen() counts the connections made: a change
+ * again elsewhere.  A statement that ran into statement_timeout is not
+ * counted: it would cost the primary as long, and a client could switch
+ * the standby off with expensive reads.  db_conn_gen() counts the connections made: a change
  * means the server may be another one.
  *
  * db_lsn_parse(): "X/Y", each part 1 to 8 hex digits (pg_lsn's text):

@@ -226,10 +226,20 @@ part_open(struct xlsx *x, struct part *p, const char *name, long long max,
 static int
 part_next(struct xlsx *x, struct part *p, char *err, size_t errlen)
 {
-	int r = xmlTextReaderRead(p->rd);
+	int r = xmlTextReaderRead(p->rd), t;
 
 	if (r < 0 || (r == 1 && p->xmsg[0] != '\0') || p->over || p->zerr) {
 		part_why(x, p, err, errlen);
+		return -1;
+	}
+	/* an xlsx part has no DTD and no entity: one is an attack, and its
+	 * references would vanish silently from the cells' text */
+	if (r == 1 && ((t = xmlTextReaderNodeType(p->rd)) ==
+	    XML_READER_TYPE_DOCUMENT_TYPE ||
+	    t == XML_READER_TYPE_ENTITY_REFERENCE ||
+	    t == XML_READER_TYPE_ENTITY)) {
+		msg(err, errlen, "%s: %s: a DOCTYPE or an entity, which no "
+		    "xlsx holds: refused", x->path, p->name);
 		return -1;
 	}
 	return r;
@@ -449,10 +459,17 @@ xstring_unescape(char *s, size_t n)
 }
 
 static int
-ss_end_item(struct xlsx *x)
+ss_end_item(struct xlsx *x, char *err, size_t errlen)
 {
 	size_t start = x->off[x->nss];
 
+	/* empty strings too hold an offset: counted against the limit */
+	if ((long long)(x->sslen + (x->nss + 2) * sizeof(size_t)) >
+	    lim_strings) {
+		msg(err, errlen, "%s: the shared strings are over %lld bytes: "
+		    "refused (save the sheet as CSV)", x->path, lim_strings);
+		return -1;
+	}
 	if (x->sslen > start)
 		x->sslen = start + xstring_unescape(x->ss + start,
 		    x->sslen - start);
@@ -492,11 +509,16 @@ load_strings(struct xlsx *x, const char *name, char *err, size_t errlen)
 	while ((r = part_next(x, &p, err, errlen)) == 1) {
 		if (is_elem(p.rd, START, "si")) {
 			in_si = !xmlTextReaderIsEmptyElement(p.rd);
-			if (!in_si)
-				ss_end_item(x);
+			if (!in_si && ss_end_item(x, err, errlen) != 0) {
+				r = -1;
+				break;
+			}
 		} else if (is_elem(p.rd, END, "si")) {
 			in_si = 0;
-			ss_end_item(x);
+			if (ss_end_item(x, err, errlen) != 0) {
+				r = -1;
+				break;
+			}
 		} else if (is_elem(p.rd, START, "rPh")) {
 			in_rph = !xmlTextReaderIsEmptyElement(p.rd);
 		} else if (is_elem(p.rd, END, "rPh")) {
