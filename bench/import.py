@@ -10,8 +10,8 @@ database, COPYs the same rows into users and group_members with psql
 foreign keys), once before the import and once after it (into a third
 tenant), so that neither side alone meets the machine's quieter or busier
 minutes.  The row: import time, the two COPY times, the ratio of their
-mean to the import's (goal >= 0.5) and rosterctl's peak RSS.  Writes
-bench/out/import.json.
+mean to the import's (goal >= 0.5), rosterctl's peak RSS and CPU time.
+Writes bench/out/import.json.
 """
 import json
 import os
@@ -112,13 +112,15 @@ def main():
            "copy_s": round(copy_s, 2), "ratio": round(copy_s / import_s, 3),
            "import_rows_per_s": round(N / import_s),
            "rosterctl_peak_rss_kib": ru.ru_maxrss,
+           "rosterctl_cpu_s": round(ru.ru_utime + ru.ru_stime, 2),
            "csv_bytes": os.path.getsize(csv_path)}
     print(f"{'row':<34}{'time':>10}{'rows/s':>12}")
     print(f"{'rosterctl import (CSV)':<34}{import_s:>9.1f}s{N / import_s:>12.0f}")
     print(f"{'COPY users + group_members':<34}{copy_s:>9.1f}s{N / copy_s:>12.0f}"
           f"  (before {copy_before:.1f}s, after {copy_after:.1f}s)")
     print(f"ratio COPY/import {row['ratio']:.2f} (goal >= 0.5); "
-          f"rosterctl peak RSS {ru.ru_maxrss / 1024:.1f} MiB; "
+          f"rosterctl peak RSS {ru.ru_maxrss / 1024:.1f} MiB, "
+          f"CPU {ru.ru_utime + ru.ru_stime:.1f}s; "
           f"{N:,} users, {2 * N:,} memberships")
     os.makedirs(os.path.join(REPO, "bench", "out"), exist_ok=True)
     with open(os.path.join(REPO, "bench", "out", "import.json"), "w") as f:

@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -252,15 +253,27 @@ static const char *const imp_user_dups[] = {
 	    "the same role (ignoring case)"),
 };
 
+/*
+ * The staged users are looked up in users one at a time, by index:
+ * a scalar subquery with LIMIT is neither pulled up into a join nor
+ * hashed, so the tenant's users are never read through (a new
+ * tenant's rows are not in users' statistics yet, and a join planned
+ * for a few of them sorts or hashes all of them for every batch).
+ */
+#define PROBE(cond)							\
+	"(SELECT u.id FROM users u WHERE u.tenant_id = $1::uuid AND "	\
+	cond " LIMIT 1)"
+
+#define MATCH(cond)							\
+	"UPDATE imp_users s SET uid = m.id, matched = true FROM"	\
+	" (SELECT x.line, " PROBE(cond) " AS id FROM imp_users x"	\
+	" WHERE x.err IS NULL) m WHERE m.line = s.line"			\
+	" AND m.id IS NOT NULL"
+
 static const char *const imp_match[] = {
-	"UPDATE imp_users s SET uid = u.id, matched = true FROM users u"
-	" WHERE u.tenant_id = $1::uuid AND u.id = s.id AND s.err IS NULL",
-	"UPDATE imp_users s SET uid = u.id, matched = true FROM users u"
-	" WHERE u.tenant_id = $1::uuid AND lower(u.username) ="
-	" lower(s.username) AND s.err IS NULL",
-	"UPDATE imp_users s SET uid = u.id, matched = true FROM users u"
-	" WHERE u.tenant_id = $1::uuid AND lower(u.email) = lower(s.email)"
-	" AND s.err IS NULL",
+	MATCH("u.id = x.id"),
+	MATCH("lower(u.username) = lower(x.username)"),
+	MATCH("u.email IS NOT NULL AND lower(u.email) = lower(x.email)"),
 };
 
 static const char *const imp_conflicts[] = {
@@ -268,19 +281,18 @@ static const char *const imp_conflicts[] = {
 	" errcol = 'id' WHERE matched AND id IS NOT NULL AND id <> uid"
 	" AND err IS NULL AND $1::uuid IS NOT NULL",
 	"UPDATE imp_users s SET err = 'a user with this id exists',"
-	" errcol = 'id' FROM users u WHERE u.tenant_id = $1::uuid"
-	" AND u.id = s.id AND s.id IS NOT NULL AND NOT s.matched"
-	" AND s.err IS NULL",
+	" errcol = 'id' WHERE s.id IS NOT NULL AND NOT s.matched"
+	" AND s.err IS NULL AND " PROBE("u.id = s.id") " IS NOT NULL",
 	"UPDATE imp_users s SET err = 'taken by another user (ignoring"
-	" case)', errcol = 'username' FROM users u"
-	" WHERE u.tenant_id = $1::uuid AND lower(u.username) ="
-	" lower(s.username) AND s.err IS NULL"
-	" AND (NOT s.matched OR u.id <> s.uid)",
+	" case)', errcol = 'username' WHERE s.username IS NOT NULL"
+	" AND s.err IS NULL AND " PROBE("lower(u.username) ="
+	" lower(s.username) AND (NOT s.matched OR u.id <> s.uid)")
+	" IS NOT NULL",
 	"UPDATE imp_users s SET err = 'taken by another user (ignoring"
-	" case)', errcol = 'email' FROM users u"
-	" WHERE u.tenant_id = $1::uuid AND lower(u.email) = lower(s.email)"
-	" AND s.email IS NOT NULL AND s.err IS NULL"
-	" AND (NOT s.matched OR u.id <> s.uid)",
+	" case)', errcol = 'email' WHERE s.email IS NOT NULL"
+	" AND s.err IS NULL AND " PROBE("u.email IS NOT NULL AND"
+	" lower(u.email) = lower(s.email)"
+	" AND (NOT s.matched OR u.id <> s.uid)") " IS NOT NULL",
 	"UPDATE imp_users SET err = 'required to create a user (none"
 	" matched)', errcol = 'username' WHERE NOT matched"
 	" AND username IS NULL AND err IS NULL AND $1::uuid IS NOT NULL",
@@ -883,6 +895,8 @@ struct imp_run {
 	int		 tty;
 	struct timespec	 t0, last_shown;
 	long long	 bytes0;
+	long long	 bytes_done;	/* of the file, to the last batch written */
+	long long	 bytes_total;
 };
 
 static double
@@ -907,7 +921,8 @@ progress(struct imp_run *run, int final)
 	if (!final && since(&run->last_shown) < (run->tty ? 0.25 : 5.0))
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &run->last_shown);
-	src_progress(&run->src, &done, &total);
+	done = run->bytes_done;		/* the reader may be ahead */
+	total = run->bytes_total;
 	rate = t > 0 ? (double)run->session_rows / t : 0;
 	pct = total > 0 ? 100.0 * (double)done / (double)total : 100.0;
 	eta = done > run->bytes0 && t > 0 ? t * (double)(total - done) /
@@ -1402,6 +1417,51 @@ batch_read(struct imp_run *run, struct imp_batch *b, struct arena *a,
 	return b->records > 0 ? 1 : 0;
 }
 
+/*
+ * The next batch is read (parsed, checked, its COPY text built) by a
+ * thread while the main one writes the batch before it: the two take
+ * turns with two batches, so that the client's work overlaps the
+ * server's.  Only the reader touches the source and the arena; only
+ * the main thread touches the database.
+ */
+struct imp_reader {
+	struct imp_run	*run;
+	struct imp_batch *b;
+	struct arena	*a;
+	pthread_t	 th;
+	int		 started, rc;
+	char		 err[1024];
+};
+
+static void *
+reader_main(void *arg)
+{
+	struct imp_reader *rd = arg;
+
+	rd->rc = batch_read(rd->run, rd->b, rd->a, rd->err,
+	    sizeof(rd->err));
+	return NULL;
+}
+
+static void
+reader_start(struct imp_reader *rd, struct imp_batch *b)
+{
+	rd->b = b;
+	rd->started = pthread_create(&rd->th, NULL, reader_main, rd) == 0;
+	if (!rd->started)
+		(void)reader_main(rd);	/* no thread: in turn, then */
+}
+
+/* Waits for the batch being read: batch_read's result. */
+static int
+reader_wait(struct imp_reader *rd)
+{
+	if (rd->started)
+		pthread_join(rd->th, NULL);
+	rd->started = 0;
+	return rd->rc;
+}
+
 static int
 skip_done(struct imp_run *run, struct arena *a, char *err, size_t errlen)
 {
@@ -1433,11 +1493,12 @@ imp_main(struct imp_run *run, const char *conninfo, long timeout,
     long stmt_timeout)
 {
 	struct imp_opts *o = run->o;
-	struct imp_batch b;
+	struct imp_batch bb[2], *b;
+	struct imp_reader rd;
 	struct arena *a = NULL;
 	char err[1024], sha[65], canon[UUID_STR_LEN + 1];
 	long long size, rows;
-	int rc, status = 1, failed_rows = 0, reading;
+	int rc, status = 1, failed_rows = 0, cur;
 	size_t i;
 
 	if (uuid_normalize(o->tenant, strlen(o->tenant), canon) != 0)
@@ -1468,7 +1529,8 @@ imp_main(struct imp_run *run, const char *conninfo, long timeout,
 		src_close(&run->src);
 		return 1;
 	}
-	batch_init(&b);
+	batch_init(&bb[0]);
+	batch_init(&bb[1]);
 	a = arena_new(0);
 	{
 		const char *p[1] = { canon };
@@ -1526,26 +1588,36 @@ imp_main(struct imp_run *run, const char *conninfo, long timeout,
 	signal(SIGTERM, imp_on_signal);
 	clock_gettime(CLOCK_MONOTONIC, &run->t0);
 	run->last_shown = run->t0;
-	for (reading = 1; reading; ) {
-		rc = batch_read(run, &b, a, err, sizeof(err));
+	src_progress(&run->src, &run->bytes_done, &run->bytes_total);
+	memset(&rd, 0, sizeof(rd));
+	rd.run = run;
+	rd.a = a;
+	reader_start(&rd, &bb[0]);
+	for (cur = 0; ; cur ^= 1) {
+		rc = reader_wait(&rd);
 		if (rc < 0) {
-			fprintf(stderr, "\nrosterctl: import: %s\n", err);
+			fprintf(stderr, "\nrosterctl: import: %s\n", rd.err);
 			goto out;
 		}
 		if (imp_interrupted)
 			break;		/* the partial batch is not written */
 		if (rc == 0)
 			break;
-		if (batch_commit(run, &b) != 0)
+		b = &bb[cur];
+		reader_start(&rd, &bb[cur ^ 1]);
+		if (batch_commit(run, b) != 0) {
+			(void)reader_wait(&rd);
 			goto dbfail;
-		if (!o->atomic && !o->dry_run) {
-			run->rows_done += b.records;
-			run->last_line = b.last_line;
 		}
-		run->session_rows += b.records;
-		if (b.nerrs > 0)
+		if (!o->atomic && !o->dry_run) {
+			run->rows_done += b->records;
+			run->last_line = b->last_line;
+		}
+		run->session_rows += b->records;
+		run->bytes_done = b->bytes;
+		if (b->nerrs > 0)
 			failed_rows = 1;
-		print_errors(run, &b);
+		print_errors(run, b);
 		progress(run, 0);
 	}
 	if (imp_interrupted) {
@@ -1590,7 +1662,8 @@ dbfail:
 out:
 	if (run->errf != NULL)
 		fclose(run->errf);
-	batch_free(&b);
+	batch_free(&bb[0]);
+	batch_free(&bb[1]);
 	arena_free(a);
 	src_close(&run->src);
 	PQfinish(run->db.c);

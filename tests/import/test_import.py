@@ -469,6 +469,44 @@ def sigint_then_resume():
     _exactly_once(tid, n)
 
 
+def _users_rows_read():
+    """Rows of users read by scans (sequential and index) so far, once
+    no rosterctl import session is left (a backend's counters are in
+    the statistics before it leaves pg_stat_activity)."""
+    end = time.monotonic() + 60 * TIME_SCALE
+    while one("SELECT count(*) FROM pg_stat_activity "
+              "WHERE application_name = 'rosterctl import'") != "0":
+        check(time.monotonic() < end, "a rosterctl import session did not end")
+        time.sleep(0.05)
+    return int(one("SELECT coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0) "
+                   "FROM pg_stat_user_tables WHERE relname = 'users'"))
+
+
+@test
+def checks_look_users_up_by_index():
+    """The second import into a tenant reads none of the users already in
+    to check its rows against them, with users' statistics from before the
+    tenant had any (as for any new tenant until autovacuum comes)."""
+    n = 5000
+    tid = tenant()
+    psql("ALTER TABLE users SET (autovacuum_enabled = off)")
+    try:
+        psql("ANALYZE users")
+        p = imp(tid, write_csv("probe1.csv", ["username", "email"],
+                               [[f"p{i}", f"p{i}@example.com"] for i in range(n)]))
+        check(p.returncode == 0, p.stderr)
+        before = _users_rows_read()
+        p = imp(tid, write_csv("probe2.csv", ["username", "email"],
+                               [[f"q{i}", f"q{i}@example.com"] for i in range(n)]))
+        check(p.returncode == 0, p.stderr)
+        read = _users_rows_read() - before
+    finally:
+        psql("ALTER TABLE users RESET (autovacuum_enabled)")
+    note(f"{read} rows of users read by the second import ({n} of the tenant's in)")
+    check(read < n, f"the second import read {read} rows of users: the {n} in were read through")
+    check(one(f"SELECT count(*) FROM users WHERE tenant_id = '{tid}'") == str(2 * n), "users")
+
+
 @test
 def malformed_csv():
     tid = tenant()
