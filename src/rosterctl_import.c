@@ -36,6 +36,12 @@
 
 #define IMP_BATCH_DEFAULT	20000
 #define IMP_BATCH_MAX		200000
+/*
+ * A batch also ends once its COPY text passes this many bytes, so that
+ * memory stays flat whatever the records hold (a groups cell of 64 KiB
+ * is thousands of memberships).
+ */
+#define IMP_BATCH_BYTES		(64 << 20)
 #define IMP_TRIES		3
 
 enum imp_format { FMT_CSV, FMT_JSONL, FMT_XLSX, FMT_KEYCLOAK, FMT_AUTH0 };
@@ -78,6 +84,7 @@ struct imp_batch {
 	long long	 bytes;		/* of the file, at its end */
 	struct imp_row_err *errs;
 	size_t		 nerrs, errcap;
+	int		 printed;	/* its errors were reported */
 };
 
 struct imp_source {
@@ -98,7 +105,9 @@ imp_on_signal(int sig)
 {
 	(void)sig;
 	imp_interrupted = 1;
-	signal(SIGINT, SIG_DFL);	/* a second Ctrl-C ends it at once */
+	/* a second Ctrl-C or SIGTERM ends it at once */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
 }
 
 static void
@@ -249,8 +258,10 @@ static const char *const imp_user_dups[] = {
 	    "the same email (ignoring case)"),
 	DUP_CHECK("imp_gdefs", "code", "(kind, lower(code))",
 	    "the same group"),
+	DUP_CHECK("imp_gdefs", "id", "id", "the same group id"),
 	DUP_CHECK("imp_rdefs", "name", "lower(name)",
 	    "the same role (ignoring case)"),
+	DUP_CHECK("imp_rdefs", "id", "id", "the same role id"),
 };
 
 /*
@@ -772,6 +783,7 @@ batch_reset(struct imp_batch *b)
 	buf_reset(&b->rdefs);
 	b->nusers = b->ngdefs = b->nrdefs = 0;
 	b->records = 0;
+	b->printed = 0;
 	batch_clear_errs(b);
 }
 
@@ -1112,15 +1124,24 @@ batch_commit(struct imp_run *run, struct imp_batch *b)
 	size_t nc_errs = b->nerrs;
 
 	if (run->o->atomic || run->o->dry_run) {
-		if (batch_write(run, b, &c) != 0)
+		/* the run's row counts (and so its audit row) too */
+		if (batch_write(run, b, &c) != 0 ||
+		    (!run->o->dry_run && checkpoint(run, b, &c) != 0))
 			return -1;
 		counts_add(&run->session, &c);
 		return 0;
 	}
 	for (tries = 0; ; tries++) {
+		/*
+		 * The batch's errors are reported before it commits: a kill
+		 * between the two would otherwise lose them for good (the
+		 * resumed run skips these rows).  A retry or a resumed run
+		 * may report them again: at least once, never lost.
+		 */
 		if (imp_cmd(&run->db, "BEGIN") == 0 &&
 		    batch_write(run, b, &c) == 0 &&
 		    checkpoint(run, b, &c) == 0 &&
+		    (print_errors(run, b), b->printed = 1) &&
 		    imp_cmd(&run->db, "COMMIT") == 0)
 			break;
 		if (PQtransactionStatus(run->db.c) != PQTRANS_IDLE) {
@@ -1224,6 +1245,33 @@ run_begin(struct imp_run *run, const char *sha, long long size)
 		PQclear(r);
 		if (done)
 			return 1;
+	} else {
+		/*
+		 * --atomic neither resumes nor is resumed; an interrupted
+		 * run of the same file is left to resume, or abandoned
+		 * (within this run's transaction) with --restart.
+		 */
+		if ((r = imp_exec(&run->db, imp_run_find, 5, p,
+		    PGRES_TUPLES_OK)) == NULL)
+			return -1;
+		if (PQntuples(r) == 1 &&
+		    strcmp(PQgetvalue(r, 0, 1), "running") == 0) {
+			const char *q[2] = { run->db.tenant,
+			    PQgetvalue(r, 0, 0) };
+
+			if (!o->restart) {
+				snprintf(run->db.errmsg, sizeof(run->db.errmsg),
+				    "an interrupted import of this file into "
+				    "this tenant (run %s) can be resumed "
+				    "without --atomic; --restart abandons it",
+				    PQgetvalue(r, 0, 0));
+				PQclear(r);
+				return -1;
+			}
+			PQclear(imp_exec(&run->db, imp_run_abandon, 2, q,
+			    PGRES_COMMAND_OK));
+		}
+		PQclear(r);
 	}
 	if (!run->have_run) {
 		uuid_new(run->run_id);
@@ -1397,7 +1445,9 @@ batch_read(struct imp_run *run, struct imp_batch *b, struct arena *a,
 	int rc = 0;
 
 	batch_reset(b);
-	while (b->records < run->o->batch && !imp_interrupted) {
+	while (b->records < run->o->batch && !imp_interrupted &&
+	    b->users.len + b->members.len + b->uroles.len + b->gdefs.len +
+	    b->rdefs.len < IMP_BATCH_BYTES) {
 		arena_reset(a);
 		if ((rc = src_next(&run->src, a, &r, err, errlen)) != 1)
 			break;
@@ -1609,7 +1659,7 @@ imp_main(struct imp_run *run, const char *conninfo, long timeout,
 			(void)reader_wait(&rd);
 			goto dbfail;
 		}
-		if (!o->atomic && !o->dry_run) {
+		if (!o->dry_run) {
 			run->rows_done += b->records;
 			run->last_line = b->last_line;
 		}
@@ -1617,7 +1667,8 @@ imp_main(struct imp_run *run, const char *conninfo, long timeout,
 		run->bytes_done = b->bytes;
 		if (b->nerrs > 0)
 			failed_rows = 1;
-		print_errors(run, b);
+		if (!b->printed)
+			print_errors(run, b);
 		progress(run, 0);
 	}
 	if (imp_interrupted) {

@@ -383,6 +383,59 @@ def atomic_all_or_nothing():
     check(p.returncode == 0, p.stderr)
     check(one(f"SELECT count(*) FROM users WHERE tenant_id = '{tid}'") == str(int(before[0]) + 30),
           "all rows")
+    # the run's row and its audit row count what the atomic run did
+    detail = json.loads(one(f"SELECT detail FROM audit_log WHERE tenant_id = '{tid}' "
+                            "AND action = 'user.import'"))
+    check(detail.get("rows") == 30 and detail.get("usersCreated") == 30
+          and detail.get("atomic") is True, f"the atomic run's audit row: {detail}")
+
+
+@test
+def atomic_after_an_interrupted_run():
+    """An interrupted run of a file is left to resume: --atomic on the same
+    file says so (not "another import is running"); --atomic --restart
+    abandons it in its own transaction, so when that atomic run fails the
+    interrupted one is still there, and resuming it imports every row
+    once."""
+    n = 40000
+    f = _big_csv("mid.csv", n)
+    tid = tenant()
+    proc = subprocess.Popen([ROSTERCTL, "-c", CONF, "import", "--tenant", tid, "--batch", "2000",
+                             f], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _wait_checkpoint(tid, proc)
+    proc.kill()
+    proc.communicate(timeout=300 * TIME_SCALE)
+    p = imp(tid, f, "--atomic")
+    check(p.returncode == 1 and "can be resumed without --atomic" in p.stderr, p.stderr)
+    p = imp(tid, f, "--atomic", "--restart")
+    check(p.returncode == 3, f"exit {p.returncode}: {p.stderr[-300:]}")
+    check("taken by another user" in p.stderr, "the rows the killed run wrote are there")
+    check(one(f"SELECT state FROM import_runs WHERE tenant_id = '{tid}' ORDER BY started_at "
+              "LIMIT 1") == "running", "a failed --atomic run abandons nothing")
+    p = imp(tid, f, "--batch", "2000")
+    check(p.returncode == 0, p.stderr[-300:])
+    _exactly_once(tid, n)
+
+
+@test
+def repeated_group_and_role_ids_in_a_batch():
+    """Two group (or role) records with one id and different codes: the
+    later one is an error on its line, the rest lands (a second id was a
+    primary-key violation that failed the batch for ever)."""
+    tid = tenant()
+    gid, rid = str(uuid.uuid4()), str(uuid.uuid4())
+    f = write_jsonl("dup-ids.jsonl", [
+        {"type": "group", "id": gid, "kind": "security", "code": "one", "name": "One"},
+        {"type": "group", "id": gid, "kind": "security", "code": "two", "name": "Two"},
+        {"type": "role", "id": rid, "name": "R one"},
+        {"type": "role", "id": rid, "name": "R two"},
+        {"username": "dupids", "groups": ["security:one"], "roles": ["R one"]}])
+    p = imp(tid, f)
+    check(p.returncode == 3, f"exit {p.returncode}: {p.stderr}")
+    check("dup-ids.jsonl:2: id: the same group id as line 1" in p.stderr, p.stderr)
+    check("dup-ids.jsonl:4: id: the same role id as line 3" in p.stderr, p.stderr)
+    check(one(f"SELECT count(*) FROM group_members WHERE tenant_id = '{tid}'") == "1",
+          "the user and its membership landed")
 
 
 def _big_csv(name, n):
