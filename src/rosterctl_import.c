@@ -42,6 +42,8 @@
  * is thousands of memberships).
  */
 #define IMP_BATCH_BYTES		(64 << 20)
+/* Rows written by a run past which it ANALYZEs the tables it filled. */
+#define IMP_ANALYZE_ROWS	10000
 #define IMP_TRIES		3
 
 enum imp_format { FMT_CSV, FMT_JSONL, FMT_XLSX, FMT_KEYCLOAK, FMT_AUTH0 };
@@ -1703,6 +1705,19 @@ imp_main(struct imp_run *run, const char *conninfo, long timeout,
 	if (run_finish(run) != 0 || (o->atomic &&
 	    imp_cmd(&run->db, "COMMIT") != 0))
 		goto dbfail;
+	/*
+	 * After many rows, autovacuum's next ANALYZE may be minutes away,
+	 * and until then the planner takes the tenant for nearly empty:
+	 * rosterd's own statements on it would get plans for a few rows.
+	 * ANALYZE samples (seconds for millions of rows); a failure only
+	 * leaves that to autovacuum.
+	 */
+	if (run->session.users_created + run->session.memberships +
+	    run->session.assignments >= IMP_ANALYZE_ROWS &&
+	    imp_cmd(&run->db, "ANALYZE users, group_members, "
+	    "role_assignments, groups, roles") != 0)
+		fprintf(stderr, "rosterctl: import: ANALYZE after the import "
+		    "failed (autovacuum will do it): %s\n", run->db.errmsg);
 	summary(run, 1);
 	status = failed_rows ? 3 : 0;
 	goto out;
