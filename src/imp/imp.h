@@ -194,4 +194,11 @@ int kc_password_phc(struct arena *a, const char *secret, size_t slen,
 void auth0_record(void *notes, struct arena *a, struct imp_rec *r,
     const struct value *doc);
 
+/*
+ * Opens path read-only for a source: its descriptor and *size, or -1 with
+ * a message in err when it cannot be opened or is not a regular file.
+ */
+int imp_open_file(const char *path, long long *size, char *err,
+    size_t errlen);
+
 #endif

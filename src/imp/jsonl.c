@@ -6,10 +6,8 @@
  * to its end without being held (an error of that line), and so is a
  * line that is not UTF-8 or not JSON; reading goes on at the next line.
  */
-#include <sys/stat.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,24 +36,17 @@ struct jsonl *
 jsonl_open(const char *path, char *err, size_t errlen)
 {
 	struct jsonl *j;
-	struct stat st;
+	long long size;
 	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if ((fd = imp_open_file(path, &size, err, errlen)) < 0)
 		return NULL;
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", path);
-		close(fd);
-		return NULL;
-	}
 	j = xcalloc(1, sizeof(*j));
 	j->fd = fd;
 	j->path = xstrdup(path);
 	j->buf = xmalloc(JSONL_CAP + 1);
 	j->line = 1;
-	j->size = (long long)st.st_size;
+	j->size = size;
 	return j;
 }
 

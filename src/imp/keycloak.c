@@ -19,11 +19,9 @@
  * offline_access, uma_authorization), service-account users, client
  * roles and credentials other than passwords are counted, not imported.
  */
-#include <sys/stat.h>
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -453,23 +451,16 @@ struct kc *
 kc_open(const char *path, char *err, size_t errlen)
 {
 	struct kc *k;
-	struct stat st;
+	long long size;
 	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if ((fd = imp_open_file(path, &size, err, errlen)) < 0)
 		return NULL;
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", path);
-		close(fd);
-		return NULL;
-	}
 	k = xcalloc(1, sizeof(*k));
 	k->fd = fd;
 	k->path = xstrdup(path);
 	k->blk = xmalloc(KC_BLOCK);
-	k->size = (long long)st.st_size;
+	k->size = size;
 	buf_init(&k->cerr, NULL);
 	k->y = yajl_alloc(&kc_callbacks, NULL, k);
 	if (k->y == NULL)

@@ -5,11 +5,16 @@
  * core_user_validate(), the /v1 limits of the other fields, password
  * hash shapes, group and role lists).
  */
+#include <sys/stat.h>
+
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "core/core.h"
 #include "formats/csv.h"
@@ -509,4 +514,23 @@ imp_row_record(struct arena *a, const struct imp_header *h,
 		r->f[h->field[i]].v = arena_strndup(a, s, n);
 		r->f[h->field[i]].len = n;
 	}
+}
+
+int
+imp_open_file(const char *path, long long *size, char *err, size_t errlen)
+{
+	struct stat st;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	*size = (long long)st.st_size;
+	return fd;
 }

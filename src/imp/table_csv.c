@@ -6,16 +6,15 @@
  * file is read in blocks and one row is held at a time: memory stays
  * flat, bounded by TABLE_CELL_MAX and TABLE_COLS_MAX.
  */
-#include <sys/stat.h>
 
 #include <errno.h>
 #include <stdarg.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "imp/imp.h"
 #include "imp/table.h"
 #include "util/util.h"
 
@@ -257,24 +256,17 @@ struct table_src *
 table_open_csv(const char *path, char *err, size_t errlen)
 {
 	struct csv_src *c;
-	struct stat st;
+	long long size;
 	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if ((fd = imp_open_file(path, &size, err, errlen)) < 0)
 		return NULL;
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", path);
-		close(fd);
-		return NULL;
-	}
 	c = xcalloc(1, sizeof(*c));
 	c->src.ops = &csv_ops;
 	c->fd = fd;
 	c->path = xstrdup(path);
 	c->blk = xmalloc(CSV_BLOCK);
-	c->size = (long long)st.st_size;
+	c->size = size;
 	c->line = 1;
 	return &c->src;
 }
