@@ -42,7 +42,7 @@
  * is thousands of memberships).
  */
 #define IMP_BATCH_BYTES		(64 << 20)
-/* Rows written by a run past which it ANALYZEs the tables it filled. */
+/* Rows written by a run past which it ANALYZEs at its end (analyze()). */
 #define IMP_ANALYZE_ROWS	10000
 #define IMP_TRIES		3
 
@@ -905,6 +905,7 @@ struct imp_run {
 	struct imp_counts total;	/* with the earlier sessions' */
 	struct imp_counts session;
 	long long	 session_rows;
+	long long	 analyze_at;	/* rows written, for the next ANALYZE */
 	FILE		*errf;
 	int		 tty;
 	struct timespec	 t0, last_shown;
@@ -1111,6 +1112,39 @@ transient(const struct imp_db *d)
 	return strcmp(d->sqlstate, "40001") == 0 ||
 	    strcmp(d->sqlstate, "40P01") == 0 ||
 	    strcmp(d->sqlstate, "23505") == 0;
+}
+
+/*
+ * ANALYZEs the tables a run fills.  Until autovacuum's next ANALYZE,
+ * minutes away, the planner takes a tenant that was new when last
+ * analyzed for nearly empty: it may look a staged row up through the
+ * primary key's tenant prefix, reading every user of the tenant for each
+ * row (a million-user import would never end), and rosterd's own
+ * statements on that tenant get plans for a few rows.  A run ANALYZEs
+ * after its first batch and each time the rows it wrote have doubled
+ * (a few times in all: ANALYZE samples, in a fraction of a second
+ * whatever the size), and once more at its end.  A failure only leaves
+ * it to autovacuum.
+ */
+static void
+analyze(struct imp_run *run)
+{
+	if (imp_cmd(&run->db, "ANALYZE users, group_members, "
+	    "role_assignments, groups, roles") != 0)
+		fprintf(stderr, "\nrosterctl: import: ANALYZE failed (autovacuum "
+		    "will do it): %s\n", run->db.errmsg);
+}
+
+static void
+analyze_as_it_grows(struct imp_run *run)
+{
+	long long w = run->session.users_created +
+	    run->session.memberships + run->session.assignments;
+
+	if (w > 0 && w >= run->analyze_at) {
+		analyze(run);
+		run->analyze_at = 2 * w;
+	}
 }
 
 /*
@@ -1671,6 +1705,7 @@ imp_main(struct imp_run *run, const char *conninfo, long timeout,
 			failed_rows = 1;
 		if (!b->printed)
 			print_errors(run, b);
+		analyze_as_it_grows(run);
 		progress(run, 0);
 	}
 	if (imp_interrupted) {
@@ -1705,19 +1740,9 @@ imp_main(struct imp_run *run, const char *conninfo, long timeout,
 	if (run_finish(run) != 0 || (o->atomic &&
 	    imp_cmd(&run->db, "COMMIT") != 0))
 		goto dbfail;
-	/*
-	 * After many rows, autovacuum's next ANALYZE may be minutes away,
-	 * and until then the planner takes the tenant for nearly empty:
-	 * rosterd's own statements on it would get plans for a few rows.
-	 * ANALYZE samples (seconds for millions of rows); a failure only
-	 * leaves that to autovacuum.
-	 */
 	if (run->session.users_created + run->session.memberships +
-	    run->session.assignments >= IMP_ANALYZE_ROWS &&
-	    imp_cmd(&run->db, "ANALYZE users, group_members, "
-	    "role_assignments, groups, roles") != 0)
-		fprintf(stderr, "rosterctl: import: ANALYZE after the import "
-		    "failed (autovacuum will do it): %s\n", run->db.errmsg);
+	    run->session.assignments >= IMP_ANALYZE_ROWS)
+		analyze(run);
 	summary(run, 1);
 	status = failed_rows ? 3 : 0;
 	goto out;
