@@ -682,7 +682,13 @@ db_connect(struct db *db)
 	}
 	/* notifications may have been missed while not listening */
 	db->notify_gen++;
-	db->conn_gen++;
+	/*
+	 * Every connection after the first replaces one that was lost or
+	 * given up, whichever path noticed it (idle, before a statement, a
+	 * statement's FATAL answer, a deadline): counted here, once.
+	 */
+	if (db->conn_gen++ > 0)
+		metrics_add(METRIC_DB_RECONNECT);
 	log_info("database connection established%s", db->standby ?
 	    " (db_read_conninfo)" : "");
 	return 0;
@@ -758,10 +764,8 @@ ensure_conn(struct db *db)
 {
 	if (conn_alive(db))
 		return 0;
-	if (db->conn != NULL) {
+	if (db->conn != NULL)
 		log_warn("database connection lost; reconnecting");
-		metrics_add(METRIC_DB_RECONNECT);
-	}
 	return db_connect(db);
 }
 
@@ -808,7 +812,6 @@ db_idle(struct db *db)
 	if (db->conn == NULL || db->in_tx || db->queued || conn_alive(db))
 		return;
 	log_warn("database connection lost while idle; reconnecting");
-	metrics_add(METRIC_DB_RECONNECT);
 	(void)db_connect(db);
 }
 
