@@ -591,6 +591,8 @@ rb_put(struct xlsx *x, const char *s, size_t n)
 		x->rbcap = (x->rblen + n + 1) * 2;
 		x->rb = xrealloc(x->rb, x->rbcap);
 	}
+	if (n == 0)
+		return;
 	memcpy(x->rb + x->rblen, s, n);
 	x->rblen += n;
 }
