@@ -816,7 +816,7 @@ worker_run(const struct config *cfg, int lfd)
 	int draining = 0;
 	struct pollfd pfd[WORKER_CONNS + 1];
 	int slot[WORKER_CONNS + 1];
-	sigset_t waitmask;
+	sigset_t waitmask, pending;
 	int i, n, k;
 
 	/*
@@ -882,6 +882,16 @@ worker_run(const struct config *cfg, int lfd)
 			db_idle(w.app.db);
 		if (k <= 0)
 			continue;
+		/*
+		 * ppoll(2) that finds a descriptor ready returns at once and
+		 * leaves a pending SIGTERM pending: under a steady load on
+		 * kept connections the worker would never see it.
+		 */
+		if (!stopping && sigpending(&pending) == 0 &&
+		    sigismember(&pending, SIGTERM)) {
+			stopping = 1;
+			continue;
+		}
 		for (k = 0; k < n; k++) {
 			if (pfd[k].revents == 0)
 				continue;

@@ -3067,6 +3067,24 @@ def no_valgrind_report():
 
 
 @test_last
+def sql_functions_inlined():
+    """Every LANGUAGE sql function the statements of this run called was
+    inlined into its statement: PostgreSQL parses and plans one it cannot
+    inline again at every execution of the statement (a function declared
+    more strictly than its body, or one with a subquery). tests/http/run
+    sets track_functions = 'all', which counts the calls of such functions
+    and of PL/pgSQL ones (the triggers, so the count is known to work)."""
+    eq(sql_one("SELECT current_setting('track_functions')"), "all", "track_functions")
+    rows = psql("SELECT l.lanname || ' ' || s.funcname || ' ' || s.calls"
+                " FROM pg_stat_user_functions s JOIN pg_proc p ON p.oid = s.funcid"
+                " JOIN pg_language l ON l.oid = p.prolang ORDER BY 1")
+    check(any(r.startswith("plpgsql ") for r in rows),
+          f"no PL/pgSQL call counted, so the count says nothing: {rows!r}")
+    bad = [r for r in rows if r.startswith("sql ")]
+    check(not bad, f"SQL functions run apart from their statement: {bad!r}")
+
+
+@test_last
 def no_sanitizer_report():
     """In a sanitizer build: no ASan, LeakSanitizer or UBSan report in any
     log of rosterd or rosterctl."""
