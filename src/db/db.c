@@ -1140,38 +1140,72 @@ lsn_note(struct db *db, const char *v)
 }
 
 /*
+ * Reads the open pipeline's results up to its next Sync, giving each
+ * other result to fn, which clears it: 1 once the Sync is read, 0 when
+ * the connection broke or the results ended without one.
+ */
+static int
+to_sync(struct db *db, void (*fn)(struct db *, PGresult *, void *),
+    void *arg)
+{
+	PGresult *r;
+	int lost, nulls = 0;
+
+	while (nulls < 2) {
+		if ((r = db_result(db, &lost)) == NULL) {
+			if (lost)
+				return 0;
+			nulls++;
+			continue;
+		}
+		nulls = 0;
+		if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+			PQclear(r);
+			return 1;
+		}
+		fn(db, r, arg);
+	}
+	return 0;
+}
+
+static void
+lsn_result(struct db *db, PGresult *r, void *arg)
+{
+	(void)arg;
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+	    !PQgetisnull(r, 0, 0))
+		lsn_note(db, PQgetvalue(r, 0, 0));
+	PQclear(r);
+}
+
+/*
  * Reads the result of DB_LSN_SQL, sent after a Sync, up to its own
  * Sync.  0, or -1 when the connection broke (then closed).
  */
 static int
 lsn_collect(struct db *db)
 {
-	PGresult *r;
-	ExecStatusType es;
-	int lost, nulls = 0;
-
 	db->lsn_pending = 0;
-	while (nulls < 2) {
-		if ((r = db_result(db, &lost)) == NULL) {
-			if (lost)
-				break;
-			nulls++;
-			continue;
-		}
-		nulls = 0;
-		es = PQresultStatus(r);
-		if (es == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
-		    !PQgetisnull(r, 0, 0))
-			lsn_note(db, PQgetvalue(r, 0, 0));
-		PQclear(r);
-		if (es == PGRES_PIPELINE_SYNC)
-			return 0;
-	}
+	if (to_sync(db, lsn_result, NULL))
+		return 0;
 	log_warn("the WAL position after a commit could not be read: the "
 	    "answer carries none");
 	if (db->conn != NULL)
 		disconnect(db);
 	return -1;
+}
+
+/* Keeps the last result of a statement in *arg, noting a success. */
+static void
+keep_result(struct db *db, PGresult *r, void *arg)
+{
+	PGresult **res = arg;
+	ExecStatusType es = PQresultStatus(r);
+
+	if (es == PGRES_COMMAND_OK || es == PGRES_TUPLES_OK)
+		db->ok_seen = 1;
+	PQclear(*res);
+	*res = r;
 }
 
 /*
@@ -1185,9 +1219,7 @@ static PGresult *
 run_write_lsn(struct db *db, enum stmt id, const char *const *params)
 {
 	struct pipe_q q, l;
-	PGresult *r, *res = NULL;
-	ExecStatusType es;
-	int lost, nulls = 0;
+	PGresult *res = NULL;
 
 	db->ok_seen = 0;
 	memset(&q, 0, sizeof(q));
@@ -1202,34 +1234,35 @@ run_write_lsn(struct db *db, enum stmt id, const char *const *params)
 		return NULL;
 	}
 	/* the statement's results, then the Sync that ends it */
-	for (;;) {
-		if ((r = db_result(db, &lost)) == NULL) {
-			if (lost || ++nulls == 2)
-				goto lost;
-			continue;
-		}
-		nulls = 0;
-		es = PQresultStatus(r);
-		if (es == PGRES_PIPELINE_SYNC) {
-			PQclear(r);
-			break;
-		}
-		if (es == PGRES_COMMAND_OK || es == PGRES_TUPLES_OK)
-			db->ok_seen = 1;
+	if (!to_sync(db, keep_result, &res)) {
+		if (db->conn != NULL)
+			disconnect(db);
+		/* a statement that failed as its session ended: see
+		 * never_ran() */
+		if (res != NULL && PQresultStatus(res) == PGRES_FATAL_ERROR)
+			return res;
 		PQclear(res);
-		res = r;
+		return NULL;
 	}
 	if (lsn_collect(db) == 0 && PQexitPipelineMode(db->conn) != 1)
 		disconnect(db);
 	return res;
-lost:
-	if (db->conn != NULL)
-		disconnect(db);
-	/* a statement that failed as its session ended: see never_ran() */
-	if (res != NULL && PQresultStatus(res) == PGRES_FATAL_ERROR)
-		return res;
-	PQclear(res);
-	return NULL;
+}
+
+/* Counts in *arg the statements that failed. */
+static void
+count_failed(struct db *db, PGresult *r, void *arg)
+{
+	int *failed = arg;
+	ExecStatusType es = PQresultStatus(r);
+
+	(void)db;
+	if (es != PGRES_COMMAND_OK && es != PGRES_TUPLES_OK) {
+		if (es != PGRES_PIPELINE_ABORTED)
+			metrics_add(METRIC_DB_ERROR);
+		(*failed)++;
+	}
+	PQclear(r);
 }
 
 /*
@@ -1241,36 +1274,17 @@ lost:
 static int
 pipe_end(struct db *db)
 {
-	PGresult *r;
-	ExecStatusType es;
-	int failed = 0, nulls = 0, lost;
+	int failed = 0;
 
-	while (nulls < 2) {
-		if ((r = db_result(db, &lost)) == NULL) {
-			if (lost)
-				break;
-			nulls++;
-			continue;
-		}
-		nulls = 0;
-		es = PQresultStatus(r);
-		PQclear(r);
-		if (es == PGRES_PIPELINE_SYNC) {
-			db->pipe = 0;
-			db->in_tx = 0;
-			/* committed or not: a lost LSN loses no write */
-			if (db->lsn_pending && lsn_collect(db) != 0)
-				return failed ? 0 : 1;
-			if (PQexitPipelineMode(db->conn) != 1 ||
-			    PQtransactionStatus(db->conn) != PQTRANS_IDLE)
-				break;
+	if (to_sync(db, count_failed, &failed)) {
+		db->pipe = 0;
+		db->in_tx = 0;
+		/* committed or not: a lost LSN loses no write */
+		if (db->lsn_pending && lsn_collect(db) != 0)
 			return failed ? 0 : 1;
-		}
-		if (es != PGRES_COMMAND_OK && es != PGRES_TUPLES_OK) {
-			if (es != PGRES_PIPELINE_ABORTED)
-				metrics_add(METRIC_DB_ERROR);
-			failed = 1;
-		}
+		if (PQexitPipelineMode(db->conn) == 1 &&
+		    PQtransactionStatus(db->conn) == PQTRANS_IDLE)
+			return failed ? 0 : 1;
 	}
 	pipe_lost(db);
 	return -1;
