@@ -358,8 +358,11 @@ idem_end(struct db *db, struct http_req *req, struct http_resp *resp,
 	}
 	if (PQntuples(r) > 0) {
 		db_tx_rollback(db);
-		if (strcmp(db_get(r, 0, "same"), "t") == 0)
+		if (strcmp(db_get(r, 0, "same"), "t") == 0) {
 			replay(req, resp, r);
+			/* for the reads after it, as the first answer had */
+			db_lsn_note(db, db_get(r, 0, "lsn"));
+		}
 		else {
 			http_resp_init(resp, req->arena);
 			req->route->dialect->error(req, resp, 422, "This "

@@ -1850,6 +1850,14 @@ db_track_lsn(struct db *db, int on)
 	db->track_lsn = on != 0;
 }
 
+/* Keeps WAL position text when tracking.  See db.h. */
+void
+db_lsn_note(struct db *db, const char *text)
+{
+	if (db->track_lsn)
+		lsn_note(db, text);
+}
+
 /* The highest WAL position since the last call.  See db.h. */
 uint64_t
 db_lsn_take(struct db *db)

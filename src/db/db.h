@@ -267,6 +267,8 @@ void db_tx_rollback(struct db *db);
  * position read is at or past the end of the commit record.
  * db_lsn_take() returns the highest position read since its last call
  * (0: none) and forgets it.  Off (the default), nothing of this is sent.
+ * db_lsn_note() adds a position read by a statement of the caller's (a
+ * replayed answer's: the write it answered is older), when tracking.
  *
  * db_replay_lsn(): the standby's pg_last_wal_replay_lsn() into *lsn: 0;
  * 1 when the server is not in recovery (no standby: it says nothing of
@@ -287,6 +289,7 @@ void db_tx_rollback(struct db *db);
 void db_standby(struct db *db);
 void db_track_lsn(struct db *db, int on);
 uint64_t db_lsn_take(struct db *db);
+void db_lsn_note(struct db *db, const char *text);
 int db_replay_lsn(struct db *db, struct arena *a, uint64_t *lsn);
 unsigned long db_failures(const struct db *db);
 uint64_t db_conn_gen(const struct db *db);

@@ -1018,7 +1018,8 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	    "  AND created_at < now() - interval '24 hours'"
 	    ") SELECT i.request_hash = decode($4::text, 'hex') AS same,"
 	    " i.status, i.content_type, encode(i.response, 'hex') AS response,"
-	    " i.location, i.etag FROM idempotency i"
+	    " i.location, i.etag, pg_current_wal_insert_lsn()::text AS lsn"
+	    " FROM idempotency i"
 	    " WHERE i.tenant_id = $1::uuid AND i.caller = decode($2::text, 'hex')"
 	    "  AND i.key = $3::text"
 	    "  AND i.created_at >= now() - interval '24 hours'", 4, 0 },

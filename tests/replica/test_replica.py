@@ -132,6 +132,26 @@ def replica_stale_read_then_read_your_writes():
 
 
 @test
+def replica_replayed_answer_carries_a_position():
+    """A retry with the same Idempotency-Key gets the first answer, and with
+    it a Rosterd-LSN at or past the first one's: a client whose first answer
+    was lost reads its write afterwards, standby or not."""
+    key = "rr-" + uuid.uuid4().hex
+    body = {"username": T.unique("rr"), "email": T.unique("rr") + "@example.com"}
+    first = T.v1("POST", user_path(), body, headers={"Idempotency-Key": key})
+    T.eq(first.status, 201, f"create user ({first!r})")
+    lsn = first.header("Rosterd-LSN")
+    again = T.v1("POST", user_path(), body, headers={"Idempotency-Key": key})
+    T.eq((again.status, again.header("Idempotent-Replayed")), (201, "true"),
+         f"the same request again: the stored answer ({again!r})")
+    pos = again.header("Rosterd-LSN")
+    T.check(pos is not None and LSN_RE.match(pos),
+            f"the replayed answer carries a WAL position: Rosterd-LSN {pos!r}")
+    T.eq(sql("primary", f"SELECT {T.lit(pos)}::pg_lsn >= {T.lit(lsn)}::pg_lsn"), ["t"],
+         f"the replayed answer's position {pos} is at or past the first's {lsn}")
+
+
+@test
 def replica_list_without_lsn_is_the_standbys():
     """A list GET without Rosterd-LSN reads the standby: while its replay is
     paused, a user created since is not in the list; with the position it
