@@ -7,6 +7,7 @@
  * parameters are decoded after the match.  One trailing '/' is ignored,
  * as ASP.NET and ServiceStack do.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -143,6 +144,34 @@ add_allow(char *allow, size_t allowsz, const char *method)
 }
 
 /*
+ * The segment count of each pattern of the table matched last (-1: more
+ * than MAX_SEGS), so that a route whose count is not the path's is passed
+ * over without splitting its pattern.  A worker matches against one table
+ * all its life; another table (the unit tests') is counted afresh.
+ */
+static const struct route *counted;
+static size_t ncounted;
+static signed char *counts;
+
+static const signed char *
+segment_counts(const struct route *routes, size_t n)
+{
+	struct seg ps[MAX_SEGS];
+	size_t i;
+
+	if (counted == routes && ncounted == n)
+		return counts;
+	free(counts);
+	counts = xmalloc(n > 0 ? n : 1);
+	for (i = 0; i < n; i++)
+		counts[i] = (signed char)split(routes[i].pattern,
+		    strlen(routes[i].pattern), ps, MAX_SEGS);
+	counted = routes;
+	ncounted = n;
+	return counts;
+}
+
+/*
  * Matches req against routes[0..n).  See http.h.
  */
 enum route_match
@@ -151,6 +180,7 @@ router_match(const struct route *routes, size_t n, struct http_req *req,
 {
 	struct seg ps[MAX_SEGS], qs[MAX_SEGS];
 	const char *raw = req->uri, *q;
+	const signed char *count;
 	int np, nq, path_seen = 0;
 	size_t i;
 
@@ -160,7 +190,10 @@ router_match(const struct route *routes, size_t n, struct http_req *req,
 	nq = split(raw, q ? (size_t)(q - raw) : strlen(raw), qs, MAX_SEGS);
 	if (nq < 0)
 		return ROUTE_NOT_FOUND;
+	count = segment_counts(routes, n);
 	for (i = 0; i < n; i++) {
+		if (count[i] != nq)
+			continue;
 		np = split(routes[i].pattern, strlen(routes[i].pattern), ps,
 		    MAX_SEGS);
 		if (np < 0 || !segs_match(&routes[i], ps, np, qs, nq))
