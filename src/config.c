@@ -101,6 +101,9 @@ static const struct key keys[] = {
 	    36500 },
 	{ "retention_api_tokens_days", KEY_INT, O(retention_api_tokens_days),
 	    "0", 0, 36500 },
+	{ "import_jobs", KEY_BOOL, O(import_jobs), "true", 0, 1 },
+	{ "import_max_upload_bytes", KEY_SIZE, O(import_max_upload_bytes),
+	    "33554432", 1024, 1073741824 },
 };
 
 _Static_assert(RS_ARRAY_LEN(keys) <= CONFIG_KEYS_MAX, "CONFIG_KEYS_MAX");
