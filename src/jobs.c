@@ -14,9 +14,11 @@
  * that looks.  The engine's checkpoint (import_runs, with the job's id)
  * makes the taken-over job go on after its last committed batch.  The
  * runner waits for work on LISTEN rosterd_import_jobs (a POST notifies)
- * or every JOB_POLL_MS.  SIGTERM stops it after the batch in flight; the
+ * or every JOB_POLL_MS.  Its process name is rosterd-jobs.  SIGTERM stops it after the batch in flight; the
  * job stays running, unlocked, for the next runner.
  */
+#include <sys/prctl.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -96,10 +98,16 @@ jobs_cmd(PGconn *c, const char *sql, int n, const char *const *p,
 
 /* ---- claiming ---- */
 
+/* the jobs not ended whose lock nobody holds, oldest first */
 static const char q_candidates[] =
-    "SELECT tenant_id, id FROM import_jobs"
-    " WHERE state IN ('queued', 'running') ORDER BY created_at, id"
-    " FOR UPDATE SKIP LOCKED LIMIT 16";
+    "SELECT j.tenant_id, j.id FROM import_jobs j"
+    " WHERE j.state IN ('queued', 'running') AND NOT EXISTS (SELECT 1"
+    " FROM pg_locks l WHERE l.locktype = 'advisory' AND l.objsubid = 2"
+    " AND l.database = (SELECT oid FROM pg_database"
+    " WHERE datname = current_database())"
+    " AND l.classid::int4 = hashtext('rosterd import job')"
+    " AND l.objid::int4 = hashtext(j.id::text))"
+    " ORDER BY j.created_at, j.id FOR UPDATE OF j SKIP LOCKED LIMIT 16";
 /* the job's lock: held by the control session while it works on it */
 static const char q_trylock[] =
     "SELECT pg_try_advisory_lock(hashtext('rosterd import job'),"
@@ -484,6 +492,7 @@ jobs_run(const struct config *cfg)
 	sigset_t none;
 	int rc, backoff = 1000;
 
+	prctl(PR_SET_NAME, "rosterd-jobs", 0, 0, 0);
 	memset(&run, 0, sizeof(run));
 	run.cfg = cfg;
 	memset(&sa, 0, sizeof(sa));

@@ -563,7 +563,7 @@ copy_rows(PGconn *c, const char *sql, row_fn put, void *ctx)
 struct err_out {
 	struct http_req	*req;
 	struct http_resp *resp;
-	int		 json;		/* 0 CSV, 1 JSON Lines, 2 a JSON array */
+	int		 json;		/* 0 CSV, 1 JSON Lines, 2 {"items":[...]} */
 	long long	 n;
 };
 
@@ -578,7 +578,7 @@ err_row(void *ctx, char *line, size_t n)
 	if (export_copy_split(line, n, &row) != 0 || row.n != 1 ||
 	    row.f[0] == NULL)
 		return -1;
-	if (o->json == 2 && stream_put(o->req, o->resp, o->n > 0 ? "," : "[",
+	if (o->json == 2 && o->n > 0 && stream_put(o->req, o->resp, ",",
 	    1) != 0)
 		return -1;
 	o->n++;
@@ -648,11 +648,11 @@ v1_imports_errors(struct http_req *req, struct http_resp *resp)
 	o.req = req;
 	o.resp = resp;
 	o.json = t == 3 ? 0 : t == 0 ? 2 : 1;
-	if (stream_begin(req, resp, ctype, NULL) == 0 &&
+	if (stream_begin(req, resp, ctype, NULL) == 0 && (o.json != 2 ||
+	    stream_put(req, resp, "{\"items\":[", 10) == 0) &&
 	    copy_rows(c, o.json == 0 ? q_csv : q_json, err_row, &o) == 0 &&
 	    o.json == 2)
-		(void)stream_put(req, resp, o.n > 0 ? "]" : "[]",
-		    o.n > 0 ? 1 : 2);
+		(void)stream_put(req, resp, "]}", 2);
 	PQfinish(c);
 }
 
