@@ -130,6 +130,18 @@ def v1_import_job_held(tenant):
     return jid
 
 
+def _ij_same(body):
+    """An export, group and role records without their ids."""
+    out = []
+    for line in body.decode().splitlines():
+        if line.startswith('{"type":"group"') or line.startswith('{"type":"role"'):
+            rec = json.loads(line)
+            rec.pop("id")
+            line = json.dumps(rec, sort_keys=True)
+        out.append(line)
+    return out
+
+
 def _ij_export(tenant, fmt=None, accept=None):
     h = {"Accept": accept} if accept else {}
     q = f"?format={fmt}" if fmt else ""
@@ -354,9 +366,11 @@ def export_each_format_round_trips_through_an_import_job():
         job = _ij_run(dst, r.body, ctype=ctype)
         eq((job["state"], job["counts"]["usersCreated"], job["counts"]["errors"]),
            ("succeeded", 5, 0), f"{fmt} imported ({job!r})")
-        # what the copy exports is what the source exports
+        # what the copy exports is what the source exports (a new tenant's
+        # own groups and roles, made with it, have ids of their own)
         cmp = "csv" if fmt == "xlsx" else fmt
-        eq(_ij_export(dst, cmp).body, _ij_export(src, cmp).body, f"{fmt}: round trip")
+        eq(_ij_same(_ij_export(dst, cmp).body), _ij_same(_ij_export(src, cmp).body),
+           f"{fmt}: round trip")
     # negotiated by Accept; ?format= wins
     r = _ij_export(src, accept="text/csv")
     eq(r.body, base["csv"], "Accept: text/csv")
