@@ -998,7 +998,8 @@ print_errors(struct imp_run *run, struct imp_batch *b)
 	FILE *f = run->errf != NULL ? run->errf : stderr;
 	size_t i;
 
-	qsort(b->errs, b->nerrs, sizeof(*b->errs), err_cmp);
+	if (b->nerrs > 1)	/* errs is NULL for none: qsort must not see it */
+		qsort(b->errs, b->nerrs, sizeof(*b->errs), err_cmp);
 	if (run->hooks != NULL)
 		return b->nerrs == 0 ? 0 : run->hooks->errors(run->hooks->ctx,
 		    b->errs, b->nerrs);
