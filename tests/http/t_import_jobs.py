@@ -65,19 +65,24 @@ def _ij_jobs_of(tenant):
     return _ij_count(f"SELECT count(*) FROM import_jobs WHERE tenant_id = {lit(tenant)}")
 
 
+def _ij_runners():
+    """The pids of MAIN's import job runners (two while one hands over)."""
+    p = subprocess.run(["pgrep", "-P", str(MAIN.pid)], capture_output=True, text=True)
+    out = []
+    for x in p.stdout.split():
+        try:
+            with open(f"/proc/{x}/comm") as f:
+                if f.read().strip() == "rosterd-jobs" and pid_alive(int(x)):
+                    out.append(int(x))
+        except OSError:
+            continue
+    return out
+
+
 def _ij_runner():
     """The pid of MAIN's import job runner."""
-    def find():
-        p = subprocess.run(["pgrep", "-P", str(MAIN.pid)], capture_output=True, text=True)
-        for x in p.stdout.split():
-            try:
-                with open(f"/proc/{x}/comm") as f:
-                    if f.read().strip() == "rosterd-jobs":
-                        return int(x)
-            except OSError:
-                continue
-        return None
-    return wait_until(find, "the import job runner (rosterd-jobs)")
+    return wait_until(lambda: (lambda r: r[0] if len(r) == 1 else None)(_ij_runners()),
+                      "the import job runner (rosterd-jobs)")
 
 
 class _ij_Session:
@@ -322,7 +327,7 @@ def import_job_runner_killed_mid_job_resumes_without_duplicates():
                    "four batches in", timeout=90, interval=0.1)
         victim = _ij_runner()
         os.kill(victim, signal.SIGKILL)
-        wait_until(lambda: _ij_runner() != victim, "a new runner", timeout=60)
+        wait_until(lambda: set(_ij_runners()) - {victim}, "a new runner", timeout=60)
         s.run("COMMIT;")
     finally:
         s.close()
@@ -381,3 +386,41 @@ def export_each_format_round_trips_through_an_import_job():
     problem(_ij_export(src, accept="application/xml"), 406)
     problem(_ij_export(src, "yaml"), 400, "format")
     problem(_ij_export(str(uuid.uuid4())), 404)
+
+
+@test
+def import_job_runner_reload_mid_job_hands_the_job_over():
+    """SIGHUP while a batch waits for a row lock this test holds: the old
+    runner ends that batch once the lock goes and stops; the new runner
+    finishes the job. Every row in once, and the master still serves."""
+    t = v1_tenant()["id"]
+    held = v1_user(t)
+    n, batch, at = 600, 100, 301  # row `at` updates the held user: batch 4
+    rows = [f"{held['username']},Held" if i == at else f"{unique('ijh')}-{i},T{i}"
+            for i in range(1, n + 1)]
+    body = "username,title\n" + "\n".join(rows) + "\n"
+    s = _ij_Session()
+    try:
+        s.run(f"BEGIN; SELECT 1 FROM users WHERE tenant_id = {lit(t)}"
+              f" AND id = {lit(held['id'])} FOR UPDATE;")
+        r = _ij_post(t, body, query=f"?mode=upsert&match=username&batch={batch}")
+        eq(r.status, 202, f"POST ({r!r})")
+        jid = r.json()["id"]
+        wait_until(lambda: _ij_job(t, jid)["progress"]["rows"] == 3 * batch,
+                   "three batches in", timeout=90, interval=0.1)
+        old = _ij_runner()
+        os.kill(MAIN.pid, signal.SIGHUP)
+        wait_until(lambda: set(_ij_runners()) - {old}, "a new runner after SIGHUP",
+                   timeout=60)
+        s.run("COMMIT;")
+    finally:
+        s.close()
+    wait_until(lambda: not pid_alive(old), "the old runner gone", timeout=60)
+    job = _ij_wait(t, jid, timeout=120)
+    eq(job["state"], "succeeded", f"the job after the reload ({job!r})")
+    eq((job["progress"]["rows"], job["counts"]["usersCreated"], job["counts"]["usersUpdated"]),
+       (n, n - 1, 1), f"rows and counts {job!r}")
+    eq(_ij_count(f"SELECT count(*) FROM users WHERE tenant_id = {lit(t)}"), n,
+       "users: each once")
+    eq(audit_count(t, "user.import", jid), 1, "one audit row")
+    eq(request("GET", "/healthz", token=None).status, 200, "serving after the reload")
