@@ -368,6 +368,19 @@ hook_progress(void *ctx, const struct imp_totals *t)
 
 /* ---- a job ---- */
 
+/*
+ * The runner's sessions hold advisory locks, LISTEN and temporary
+ * tables: import_db_conninfo names PostgreSQL itself when db_conninfo
+ * is a pooler in transaction mode.
+ */
+static const char *
+jobs_conninfo(const struct config *cfg)
+{
+	return cfg->import_db_conninfo != NULL &&
+	    cfg->import_db_conninfo[0] != '\0' ? cfg->import_db_conninfo :
+	    cfg->db_conninfo;
+}
+
 static void
 jobs_finish(struct runner *run, const char *state, const char *message,
     const struct imp_totals *t)
@@ -414,6 +427,7 @@ jobs_work(struct runner *run)
 	ij.mode = j->mode;
 	ij.match = j->has_match ? j->match : NULL;
 	ij.actor = j->actor;
+	ij.conninfo = jobs_conninfo(run->cfg);
 	ij.dry_run = j->dry_run;
 	ij.atomic = j->atomic;
 	ij.batch = j->batch;
@@ -454,7 +468,7 @@ jobs_connect(const struct config *cfg)
 	char err[512];
 	PGconn *c;
 
-	c = db_session_open(cfg->db_conninfo, cfg->db_connect_timeout,
+	c = db_session_open(jobs_conninfo(cfg), cfg->db_connect_timeout,
 	    "rosterd import jobs", cfg->statement_timeout_ms, err,
 	    sizeof(err));
 	if (c == NULL) {

@@ -2038,7 +2038,8 @@ imp_job_run(const struct config *cfg, struct imp_job *j)
 	run.msg = j->message;
 	run.msglen = sizeof(j->message);
 	imp_interrupted = 0;
-	rc = imp_main(&run, cfg->db_conninfo, cfg->db_connect_timeout,
+	rc = imp_main(&run, j->conninfo != NULL ? j->conninfo :
+	    cfg->db_conninfo, cfg->db_connect_timeout,
 	    cfg->statement_timeout_ms, j->actor);
 	run_totals(&run, run.bytes_done, &t);
 	j->totals = t;

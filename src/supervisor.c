@@ -255,6 +255,9 @@ fetcher_child(void *arg)
 	if (m->cfg.db_read_conninfo != NULL)
 		explicit_bzero(m->cfg.db_read_conninfo,
 		    strlen(m->cfg.db_read_conninfo));
+	if (m->cfg.import_db_conninfo != NULL)
+		explicit_bzero(m->cfg.import_db_conninfo,
+		    strlen(m->cfg.import_db_conninfo));
 	config_free(&m->cfg);
 	free(m->unix_path);
 	m->unix_path = NULL;

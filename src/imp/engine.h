@@ -61,6 +61,7 @@ struct imp_job {
 	const char	*mode;		/* create|upsert */
 	const char	*match;		/* id|username|email or NULL */
 	const char	*actor;		/* created_by and the audit row's */
+	const char	*conninfo;	/* NULL: cfg's db_conninfo */
 	int		 dry_run, atomic;
 	long		 batch;
 	const struct imp_hooks *hooks;
