@@ -1744,8 +1744,9 @@ imp_main(struct imp_run *run, const char *conninfo, long timeout,
 	}
 	if (o->upsert && (o->format == FMT_CSV || o->format == FMT_XLSX) &&
 	    run->src.h.col[match_fields[o->match]] == 0) {
-		imp_say(run, "%s: no %s column for --match %s", run->fname,
-		    match_names[o->match], match_names[o->match]);
+		imp_say(run, "%s: no %s column for --match %s", run->hooks ?
+		    run->fname : o->path, match_names[o->match],
+		    match_names[o->match]);
 		src_close(&run->src);
 		return 1;
 	}

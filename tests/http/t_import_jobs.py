@@ -424,3 +424,34 @@ def import_job_runner_reload_mid_job_hands_the_job_over():
        "users: each once")
     eq(audit_count(t, "user.import", jid), 1, "one audit row")
     eq(request("GET", "/healthz", token=None).status, 200, "serving after the reload")
+
+
+@test
+def import_job_keycloak_and_auth0_exports():
+    """The migration sources over HTTP: said with ?format=, as with rosterctl;
+    the same users, and the same row errors (tests/import/fixtures)."""
+    fx = os.path.join(ENV["RT_REPO"], "tests", "import", "fixtures")
+    for name, fmt, users, err_line in (
+            ("keycloak-realm.json", "keycloak",
+             ["alice", "bob", "carol", "dave", "zoe"], 9),
+            ("auth0-users.ndjson", "auth0",
+             ["ann", "argon", "jurgen.gross@example.com", "md5user", "pbkdf2user",
+              "sam@gmail.example", "test@test.example"], 3)):
+        t = v1_tenant()["id"]
+        with open(os.path.join(fx, name), "rb") as f:
+            body = f.read()
+        # without ?format= the JSON is no format rosterd guesses
+        problem(_ij_post(t, body, "application/json"), 415, "Content-Type")
+        job = _ij_run(t, body, "application/json", f"?format={fmt}&fileName={name}")
+        eq(job["state"], "succeeded", f"{fmt}: {job!r}")
+        eq(job["counts"]["usersCreated"], len(users), f"{fmt}: users created")
+        got = psql(f"SELECT username FROM users WHERE tenant_id = {lit(t)} ORDER BY 1")
+        eq(got, sorted(users), f"{fmt}: the users")
+        r = request("GET", f"/v1/tenants/{t}/imports/{job['id']}/errors")
+        check(err_line in [e["line"] for e in r.json()["items"]],
+              f"{fmt}: the duplicate e-mail's line {err_line} in {r.json()!r}")
+    # a truncated realm is refused whole: no job
+    t = v1_tenant()["id"]
+    problem(_ij_post(t, body[:0] + b'{"realm":"x","users":[{"username":"a"', "application/json",
+                     "?format=keycloak"), 400, "file")
+    eq(_ij_jobs_of(t), 0, "no job for a truncated realm")
