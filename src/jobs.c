@@ -14,8 +14,9 @@
  * that looks.  The engine's checkpoint (import_runs, with the job's id)
  * makes the taken-over job go on after its last committed batch.  The
  * runner waits for work on LISTEN rosterd_import_jobs (a POST notifies)
- * or every JOB_POLL_MS.  Its process name is rosterd-jobs.  SIGTERM stops it after the batch in flight; the
- * job stays running, unlocked, for the next runner.
+ * or every JOB_POLL_MS.  Its process name is rosterd-jobs.  SIGTERM
+ * stops it after the batch in flight; the job stays running, unlocked,
+ * for the next runner.
  */
 #include <sys/prctl.h>
 
@@ -58,14 +59,14 @@ struct job {
 	int		 dry_run, atomic, has_match;
 	long		 batch;
 	long long	 size;
-	int		 cancelled;	/* found so by the progress hook */
-	int		 lost;		/* the control session failed */
-	int		 retry;		/* the database failed: wait */
+	int		 cancelled;	/* seen by the progress hook */
+	int		 lost;		/* the control session broke */
+	int		 retry;		/* the database failed */
 };
 
 struct runner {
 	const struct config *cfg;
-	PGconn		*c;		/* control: claims, progress, errors */
+	PGconn		*c;		/* claims, progress, errors */
 	struct job	 job;
 };
 

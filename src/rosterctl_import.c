@@ -62,7 +62,7 @@ struct imp_opts {
 	int		 match;		/* -1 none, else index in match_names */
 	int		 dry_run, atomic, restart, quiet;
 	long		 batch;
-	const char	*run_id;	/* a job's: resumed, or made with it */
+	const char	*run_id;	/* a job's: resumed or made */
 };
 
 struct imp_counts {
@@ -998,7 +998,7 @@ print_errors(struct imp_run *run, struct imp_batch *b)
 	FILE *f = run->errf != NULL ? run->errf : stderr;
 	size_t i;
 
-	if (b->nerrs > 1)	/* errs is NULL for none: qsort must not see it */
+	if (b->nerrs > 1)	/* errs is NULL for none: not for qsort */
 		qsort(b->errs, b->nerrs, sizeof(*b->errs), err_cmp);
 	if (run->hooks != NULL)
 		return b->nerrs == 0 ? 0 : run->hooks->errors(run->hooks->ctx,

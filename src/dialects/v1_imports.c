@@ -543,7 +543,7 @@ copy_rows(PGconn *c, const char *sql, row_fn put, void *ctx)
 	PQclear(r);
 	while ((n = PQgetCopyData(c, &line, 0)) > 0) {
 		if (ok && put(ctx, line, (size_t)n) != 0)
-			ok = 0;	/* read the rest: the connection goes anyway */
+			ok = 0;	/* the connection is closed after */
 		PQfreemem(line);
 		if (!ok)
 			break;
@@ -563,7 +563,7 @@ copy_rows(PGconn *c, const char *sql, row_fn put, void *ctx)
 struct err_out {
 	struct http_req	*req;
 	struct http_resp *resp;
-	int		 json;		/* 0 CSV, 1 JSON Lines, 2 {"items":[...]} */
+	int		 json;		/* 0 CSV, 1 JSON Lines, 2 {"items"} */
 	long long	 n;
 };
 

@@ -22,7 +22,7 @@ struct imp_row_err {
 
 /* A run's totals, with its earlier sessions'. */
 struct imp_totals {
-	long long	 rows;		/* records in committed batches */
+	long long	 rows;		/* records of committed batches */
 	long long	 bytes;		/* of the file, read by them */
 	long long	 users_created, users_updated;
 	long long	 groups_created, groups_updated;
@@ -48,19 +48,19 @@ enum imp_job_result {
 	IMP_JOB_DONE = 0,	/* every row in */
 	IMP_JOB_FAILED = 1,	/* refused file, or failed (message) */
 	IMP_JOB_ROWS = 3,	/* done, some rows refused (atomic: none in) */
-	IMP_JOB_DB = 4,		/* the database failed: try again later */
+	IMP_JOB_DB = 4,		/* the database failed: try again */
 	IMP_JOB_STOPPED = 130,	/* stopped between batches */
 };
 
 struct imp_job {
 	const char	*tenant;	/* canonical uuid */
-	const char	*run_id;	/* the run's id: resumed when running */
+	const char	*run_id;	/* resumed when running */
 	const char	*path;		/* the file (a regular file) */
-	const char	*fname;		/* its name, for the audit row */
+	const char	*fname;		/* its name (the audit row) */
 	const char	*format;	/* csv|jsonl|xlsx|keycloak|auth0 */
 	const char	*mode;		/* create|upsert */
 	const char	*match;		/* id|username|email or NULL */
-	const char	*actor;		/* created_by and the audit row's */
+	const char	*actor;		/* created_by, the audit's */
 	const char	*conninfo;	/* NULL: cfg's db_conninfo */
 	int		 dry_run, atomic;
 	long		 batch;
