@@ -26,6 +26,7 @@ import re
 import ssl
 import subprocess
 import sys
+import time
 import uuid
 
 
@@ -240,7 +241,7 @@ EXCHANGES = []
 
 
 def call(method, path, body=None, token=None, headers=None, expect=200, title=None, note=None,
-         section=None, show=True, raw=None, shown_body=None):
+         section=None, show=True, raw=None, shown_body=None, ctype="application/json"):
     """Sends one request on a fresh connection and records the exchange.
     body: a JSON value, sent pretty-printed (so the page shows exactly the
     bytes sent); raw: bytes sent as they are. expect: the status the page
@@ -254,7 +255,7 @@ def call(method, path, body=None, token=None, headers=None, expect=200, title=No
     elif raw is not None:
         data = raw
     if data is not None:
-        h.append(("Content-Type", "application/json", "application/json"))
+        h.append(("Content-Type", ctype, ctype))
     for k, v in (headers or {}).items():
         h.append((k, v, "Bearer <metrics token>" if v == "Bearer " + METRICS_TOKEN else v))
     conn = http.client.HTTPSConnection(HOST, int(PORT), context=TLS, timeout=TIMEOUT)
@@ -446,6 +447,10 @@ def run():
           "Roles": [{"Id": roles["Member"], "Name": "Member", "OrganizationId": acme_id}]},
          admin)
 
+    # Import jobs and the export (docs/import.md)
+    if has_route("POST", "/v1/tenants/{tenantId}/imports"):
+        imports_story(acme_id, admin)
+
     # SCIM 2.0 (docs/scim.md): an identity provider with a tenant API token
     if has_route("GET", "/scim/v2/Users"):
         scim_story(acme_id, admin, sysadmin)
@@ -524,6 +529,43 @@ def run():
     call("GET", v1t(acme_id, f"/audit?targetId={jane['id']}&action=user.update"),
          token=reader, title="Filtered by `targetId` and `action`")
     return ctx
+
+
+def imports_story(acme_id, admin):
+    """A CSV imported by a job, polled to its end, its row errors, a job
+    cancelled, and the tenant exported."""
+    csv_text = ("username,email,firstName,lastName,groups,roles\r\n"
+                "mlee,mei.lee@acme.example,Mei,Lee,security:eng;team-blue,Member\r\n"
+                "okafor,not-an-email,Chidi,Okafor,security:eng,\r\n"
+                "bnovak,bruno.novak@acme.example,Bruno,Novak,team-blue,\r\n")
+    job = call("POST", v1t(acme_id, "/imports?fileName=hr.csv"), token=admin,
+               raw=csv_text.encode(), ctype="text/csv", expect=202,
+               title="A CSV file; the job is queued").json()
+    path = v1t(acme_id, f"/imports/{job['id']}")
+    deadline = time.monotonic() + 120
+    while True:
+        got = call("GET", path, token=admin, show=False).json()
+        if got["state"] in ("succeeded", "failed", "cancelled"):
+            break
+        if time.monotonic() > deadline:
+            raise Failure(f"import job {job['id']} did not end: {got!r}")
+        time.sleep(0.2)
+    call("GET", path, token=admin, title="The job once it has ended")
+    call("GET", v1t(acme_id, "/imports?limit=5"), token=admin)
+    call("GET", path + "/errors", token=admin, title="Its row errors, as JSON")
+    call("GET", path + "/errors", token=admin, headers={"Accept": "text/csv"},
+         title="The same, as CSV")
+    # a job of many small batches, cancelled while it is queued or running
+    big = "username\n" + "".join(f"bulk{i:05d}\n" for i in range(3000))
+    slow = call("POST", v1t(acme_id, "/imports?format=csv&dryRun=true&batch=1"),
+                token=admin, raw=big.encode(), ctype="text/csv", expect=202,
+                show=False).json()
+    call("DELETE", v1t(acme_id, f"/imports/{slow['id']}"), token=admin,
+         title="Cancelling a dry run of 3,000 one-row batches")
+    call("GET", v1t(acme_id, "/export?format=csv"), token=admin,
+         title="The tenant as CSV (no password hashes over HTTP)")
+    call("GET", v1t(acme_id, "/export"), token=admin,
+         headers={"Accept": "application/x-ndjson"}, title="As JSON Lines, by Accept")
 
 
 def scim_story(acme_id, admin, sysadmin):
@@ -618,6 +660,8 @@ FAMILIES = [
     ("API tokens", "api-tokens", lambda p: "/api-tokens" in p),
     ("Tenant aliases", "aliases", lambda p: "/aliases" in p),
     ("Audit", "audit", lambda p: p.endswith("/audit")),
+    ("Import jobs and export", "imports",
+     lambda p: "/imports" in p or p.endswith("/export")),
     ("API description", "openapi", lambda p: p == "/openapi.json"),
     ("Health and metrics", "health", lambda p: p in ("/healthz", "/readyz", "/metrics")),
     ("ASP.NET compatibility (seed 004)", "aspnet",
@@ -709,6 +753,26 @@ SUMMARIES = {
         "The tenant's audit log, newest first, a page at a time; filters `actor`, "
         "`action`, `targetId`, `from` (inclusive) and `until` (exclusive, RFC 3339).",
     ("GET", "/openapi.json"): "An OpenAPI 3.1 description of every route.",
+    ("POST", "/v1/tenants/{tenantId}/imports"):
+        "Imports the body, a file (CSV, JSON Lines, xlsx, or with `format` a Keycloak "
+        "or Auth0 export), as a job: checked whole first (400 and no job when it is not "
+        "well-formed), then queued (202, `Location`). `mode` (`create`, `upsert`), "
+        "`match` (`id`, `username`, `email`), `dryRun`, `atomic`, `batch`, `fileName`. "
+        "At most `import_max_upload_bytes`.",
+    ("GET", "/v1/tenants/{tenantId}/imports"):
+        "The tenant's import jobs, a page at a time; filter `state`.",
+    ("GET", "/v1/tenants/{tenantId}/imports/{importId}"):
+        "One job: `state` (`queued`, `running`, `succeeded`, `failed`, `cancelled`), "
+        "`progress` and `counts`.",
+    ("DELETE", "/v1/tenants/{tenantId}/imports/{importId}"):
+        "Cancels a queued or running job (a running one after its batch in flight); 409 "
+        "once it has ended.",
+    ("GET", "/v1/tenants/{tenantId}/imports/{importId}/errors"):
+        "The job's row errors (line, column, field, message), streamed as JSON, JSON Lines "
+        "or CSV by `Accept`.",
+    ("GET", "/v1/tenants/{tenantId}/export"):
+        "The tenant's users, groups and roles from one snapshot, streamed as JSON Lines, "
+        "CSV or xlsx (`format` or `Accept`); never a password hash.",
     ("POST", "/v1/tenants/{tenantId}/api-tokens"):
         "Makes an API token for machines: `name`, `role` (`TenantAdmin` or "
         "`TenantReader`; never `SystemAdmin`), optional `expiresAt` (RFC 3339, in the "

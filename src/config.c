@@ -101,6 +101,10 @@ static const struct key keys[] = {
 	    36500 },
 	{ "retention_api_tokens_days", KEY_INT, O(retention_api_tokens_days),
 	    "0", 0, 36500 },
+	{ "import_jobs", KEY_BOOL, O(import_jobs), "true", 0, 1 },
+	{ "import_db_conninfo", KEY_STRING, O(import_db_conninfo), NULL, 0, 0 },
+	{ "import_max_upload_bytes", KEY_SIZE, O(import_max_upload_bytes),
+	    "33554432", 1024, 1073741824 },
 };
 
 _Static_assert(RS_ARRAY_LEN(keys) <= CONFIG_KEYS_MAX, "CONFIG_KEYS_MAX");
@@ -1459,7 +1463,8 @@ value_text(const void *base, const struct key *k)
 	case KEY_STRING:
 		s = *(char *const *)f;
 		if (s != NULL && (k == find_key("db_conninfo") ||
-		    k == find_key("db_read_conninfo")))
+		    k == find_key("db_read_conninfo") ||
+		    k == find_key("import_db_conninfo")))
 			return config_redact_conninfo(s);
 		return xstrdup(s != NULL ? s : "");
 	case KEY_BOOL:

@@ -21,6 +21,14 @@ int listen_open(const struct config *cfg, char *err, size_t errsz);
 /* Serves requests on lfd until SIGTERM; never returns. */
 RS_NORETURN void worker_run(const struct config *cfg, int lfd);
 
+/*
+ * jobs.c: the import job runner, a child of the supervisor: imports the
+ * queued /v1 import jobs until SIGTERM; never returns.  A new job is
+ * announced with NOTIFY on JOBS_CHANNEL.
+ */
+#define JOBS_CHANNEL	"rosterd_import_jobs"
+RS_NORETURN void jobs_run(const struct config *cfg);
+
 /* cli.c: the command lines. */
 enum rosterd_action {
 	RD_RUN = 0,		/* serve */

@@ -31,6 +31,7 @@
 
 #include "config.h"
 #include "db/db.h"
+#include "imp/engine.h"
 #include "imp/imp.h"
 #include "util/util.h"
 
@@ -61,6 +62,7 @@ struct imp_opts {
 	int		 match;		/* -1 none, else index in match_names */
 	int		 dry_run, atomic, restart, quiet;
 	long		 batch;
+	const char	*run_id;	/* a job's: resumed or made */
 };
 
 struct imp_counts {
@@ -70,14 +72,7 @@ struct imp_counts {
 	long long	 memberships, assignments, errors;
 };
 
-/* A row error of a batch, text owned (the batch's arena is reset). */
-struct imp_row_err {
-	long		 line;
-	int		 col;
-	char		*field;
-	char		*msg;
-};
-
+/* A batch; its row errors (imp/engine.h) own their text. */
 struct imp_batch {
 	struct buf	 users, members, uroles, gdefs, rdefs;
 	size_t		 nusers, ngdefs, nrdefs;
@@ -210,6 +205,14 @@ copy_bool(struct buf *b, int v, char sep)
 	" display_name, title, phone, external_id, locale, time_zone,"	\
 	" active, verified, locked, must_change, password"
 
+/*
+ * Who writes: the session's rosterd.import_actor (a job's creator), or
+ * rosterctl.
+ */
+#define IMP_ACTOR							\
+	"coalesce(nullif(current_setting('rosterd.import_actor', true),"	\
+	" ''), 'rosterctl')"
+
 static const char *const imp_stage_ddl[] = {
 	"CREATE TEMP TABLE imp_users (line bigint NOT NULL, id uuid,"
 	" uid uuid NOT NULL, username text, email text, first_name text,"
@@ -339,7 +342,7 @@ static const struct imp_write {
 	{ 1, C_GROUPS_UPDATED,
 	  "UPDATE groups g SET name = coalesce(d.name, g.name),"
 	  " description = coalesce(d.description, g.description),"
-	  " updated_at = now(), updated_by = 'rosterctl',"
+	  " updated_at = now(), updated_by = " IMP_ACTOR ","
 	  " version = g.version + 1 FROM imp_gdefs d"
 	  " WHERE g.tenant_id = $1::uuid AND g.kind = d.kind"
 	  " AND lower(g.code) = lower(d.code) AND d.err IS NULL" },
@@ -347,13 +350,13 @@ static const struct imp_write {
 	  "INSERT INTO groups (tenant_id, id, kind, code, name, description,"
 	  " created_by, updated_by) SELECT $1::uuid,"
 	  " coalesce(id, gen_random_uuid()), kind, code, coalesce(name, code),"
-	  " description, 'rosterctl', 'rosterctl' FROM imp_gdefs"
+	  " description, " IMP_ACTOR ", " IMP_ACTOR " FROM imp_gdefs"
 	  " WHERE err IS NULL ORDER BY line"
 	  " ON CONFLICT (tenant_id, kind, lower(code)) DO NOTHING" },
 	{ 0, C_GROUPS_CREATED,
 	  "INSERT INTO groups (tenant_id, id, kind, code, name, created_by,"
 	  " updated_by) SELECT $1::uuid, gen_random_uuid(), n.kind, n.code,"
-	  " n.code, 'rosterctl', 'rosterctl' FROM (SELECT DISTINCT ON"
+	  " n.code, " IMP_ACTOR ", " IMP_ACTOR " FROM (SELECT DISTINCT ON"
 	  " (kind, lower(code)) kind, code FROM imp_members"
 	  " ORDER BY kind, lower(code), line) n WHERE NOT EXISTS (SELECT 1"
 	  " FROM groups g WHERE g.tenant_id = $1::uuid AND g.kind = n.kind"
@@ -393,7 +396,7 @@ static const struct imp_write {
 	  " must_change_password = coalesce(s.must_change,"
 	  " u.must_change_password),"
 	  " password = coalesce(s.password, u.password),"
-	  " updated_at = now(), updated_by = 'rosterctl',"
+	  " updated_at = now(), updated_by = " IMP_ACTOR ","
 	  " version = u.version + 1 FROM imp_users s"
 	  " WHERE u.tenant_id = $1::uuid AND u.id = s.uid AND s.matched"
 	  " AND s.err IS NULL" },
@@ -405,30 +408,30 @@ static const struct imp_write {
 	  " email, first_name, last_name, display_name, title, phone,"
 	  " external_id, locale, time_zone, coalesce(active, true),"
 	  " coalesce(verified, false), coalesce(locked, false),"
-	  " coalesce(must_change, false), password, 'rosterctl', 'rosterctl'"
+	  " coalesce(must_change, false), password, " IMP_ACTOR ", " IMP_ACTOR ""
 	  " FROM imp_users WHERE err IS NULL AND NOT matched ORDER BY line" },
 	/* a new user's memberships cannot exist: no ON CONFLICT for them */
 	{ 0, C_MEMBERSHIPS,
 	  "INSERT INTO group_members (tenant_id, group_id, user_id, added_by)"
-	  " SELECT DISTINCT $1::uuid, g.id, s.uid, 'rosterctl'"
+	  " SELECT DISTINCT $1::uuid, g.id, s.uid, " IMP_ACTOR ""
 	  " FROM imp_members m JOIN imp_users s ON s.line = m.line"
 	  " AND NOT s.matched JOIN groups g ON g.tenant_id = $1::uuid"
 	  " AND g.kind = m.kind AND lower(g.code) = lower(m.code)" },
 	{ 1, C_MEMBERSHIPS,
 	  "INSERT INTO group_members (tenant_id, group_id, user_id, added_by)"
-	  " SELECT $1::uuid, g.id, s.uid, 'rosterctl' FROM imp_members m"
+	  " SELECT $1::uuid, g.id, s.uid, " IMP_ACTOR " FROM imp_members m"
 	  " JOIN imp_users s ON s.line = m.line AND s.matched JOIN groups g"
 	  " ON g.tenant_id = $1::uuid AND g.kind = m.kind"
 	  " AND lower(g.code) = lower(m.code) ON CONFLICT DO NOTHING" },
 	{ 0, C_ASSIGNMENTS,
 	  "INSERT INTO role_assignments (tenant_id, user_id, role_id,"
-	  " created_by) SELECT DISTINCT $1::uuid, s.uid, r.id, 'rosterctl'"
+	  " created_by) SELECT DISTINCT $1::uuid, s.uid, r.id, " IMP_ACTOR ""
 	  " FROM imp_uroles x JOIN imp_users s ON s.line = x.line"
 	  " AND NOT s.matched JOIN roles r ON r.tenant_id = $1::uuid"
 	  " AND lower(r.name) = lower(x.name)" },
 	{ 1, C_ASSIGNMENTS,
 	  "INSERT INTO role_assignments (tenant_id, user_id, role_id,"
-	  " created_by) SELECT $1::uuid, s.uid, r.id, 'rosterctl'"
+	  " created_by) SELECT $1::uuid, s.uid, r.id, " IMP_ACTOR ""
 	  " FROM imp_uroles x JOIN imp_users s ON s.line = x.line"
 	  " AND s.matched JOIN roles r ON r.tenant_id = $1::uuid"
 	  " AND lower(r.name) = lower(x.name) ON CONFLICT DO NOTHING" },
@@ -449,6 +452,12 @@ static const char imp_run_find[] =
     " AND file_sha256 = decode($2, 'hex') AND file_size = $3::bigint"
     " AND mode = $4 AND match IS NOT DISTINCT FROM $5"
     " AND state <> 'abandoned' ORDER BY started_at DESC LIMIT 1";
+
+static const char imp_run_by_id[] =
+    "SELECT id, state, rows_done, last_line, users_created, users_updated,"
+    " groups_created, groups_updated, roles_created, roles_updated,"
+    " memberships_added, role_assignments_added, errors, byte_offset"
+    " FROM import_runs WHERE tenant_id = $1::uuid AND id = $2::uuid";
 
 static const char imp_run_abandon[] =
     "UPDATE import_runs SET state = 'abandoned', updated_at = now()"
@@ -486,7 +495,7 @@ static const char imp_run_finish[] =
     " updated_at = now() WHERE tenant_id = $1::uuid AND id = $2::uuid"
     " AND state = 'running' RETURNING *)"
     " INSERT INTO audit_log (tenant_id, actor, action, target_type,"
-    " target_id, detail) SELECT tenant_id, 'rosterctl', 'user.import',"
+    " target_id, detail) SELECT tenant_id, " IMP_ACTOR ", 'user.import',"
     " 'import', id, jsonb_build_object('file', file_name,"
     " 'sha256', encode(file_sha256, 'hex'), 'size', file_size,"
     " 'format', format, 'mode', mode, 'match', match,"
@@ -912,7 +921,33 @@ struct imp_run {
 	long long	 bytes0;
 	long long	 bytes_done;	/* of the file, to the last batch written */
 	long long	 bytes_total;
+	const struct imp_hooks *hooks;	/* a job's, or NULL */
+	char		*msg;		/* a job's: the last message */
+	size_t		 msglen;
 };
+
+/*
+ * A message of the run: on standard error for rosterctl, kept in
+ * run->msg for a job.
+ */
+static void
+imp_say(struct imp_run *run, const char *fmt, ...) RS_PRINTF(2, 3);
+
+static void
+imp_say(struct imp_run *run, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (run->hooks != NULL)
+		vsnprintf(run->msg, run->msglen, fmt, ap);
+	else {
+		fputs("rosterctl: import: ", stderr);
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
+	}
+	va_end(ap);
+}
 
 static double
 since(const struct timespec *t)
@@ -957,13 +992,17 @@ progress(struct imp_run *run, int final)
 		fprintf(stderr, "rosterctl: import: %s\n", line);
 }
 
-static void
+static int
 print_errors(struct imp_run *run, struct imp_batch *b)
 {
 	FILE *f = run->errf != NULL ? run->errf : stderr;
 	size_t i;
 
-	qsort(b->errs, b->nerrs, sizeof(*b->errs), err_cmp);
+	if (b->nerrs > 1)	/* errs is NULL for none: not for qsort */
+		qsort(b->errs, b->nerrs, sizeof(*b->errs), err_cmp);
+	if (run->hooks != NULL)
+		return b->nerrs == 0 ? 0 : run->hooks->errors(run->hooks->ctx,
+		    b->errs, b->nerrs);
 	if (run->tty && run->errf == NULL && b->nerrs > 0)
 		fputs("\r\033[K", stderr);
 	for (i = 0; i < b->nerrs; i++) {
@@ -976,6 +1015,7 @@ print_errors(struct imp_run *run, struct imp_batch *b)
 		    e->field ? ": " : "", e->msg);
 	}
 	fflush(f);
+	return 0;
 }
 
 /* The SQL-found errors of the staged batch, into b. */
@@ -1131,8 +1171,8 @@ analyze(struct imp_run *run)
 {
 	if (imp_cmd(&run->db, "ANALYZE users, group_members, "
 	    "role_assignments, groups, roles") != 0)
-		fprintf(stderr, "\nrosterctl: import: ANALYZE failed (autovacuum "
-		    "will do it): %s\n", run->db.errmsg);
+		log_warn("import: ANALYZE failed (autovacuum will do it): %s",
+		    run->db.errmsg);
 }
 
 static void
@@ -1177,7 +1217,7 @@ batch_commit(struct imp_run *run, struct imp_batch *b)
 		if (imp_cmd(&run->db, "BEGIN") == 0 &&
 		    batch_write(run, b, &c) == 0 &&
 		    checkpoint(run, b, &c) == 0 &&
-		    (print_errors(run, b), b->printed = 1) &&
+		    print_errors(run, b) == 0 && (b->printed = 1) &&
 		    imp_cmd(&run->db, "COMMIT") == 0)
 			break;
 		if (PQtransactionStatus(run->db.c) != PQTRANS_IDLE) {
@@ -1197,6 +1237,61 @@ batch_commit(struct imp_run *run, struct imp_batch *b)
 	return 0;
 }
 
+/* The committed progress of the run of row r (imp_run_find's columns). */
+static void
+run_load(struct imp_run *run, const PGresult *r)
+{
+	long long *t[] = {
+		&run->total.users_created, &run->total.users_updated,
+		&run->total.groups_created, &run->total.groups_updated,
+		&run->total.roles_created, &run->total.roles_updated,
+		&run->total.memberships, &run->total.assignments,
+		&run->total.errors,
+	};
+	size_t i;
+
+	snprintf(run->run_id, sizeof(run->run_id), "%s", PQgetvalue(r, 0, 0));
+	run->rows_done = run->rows_base = strtoll(PQgetvalue(r, 0, 2), NULL,
+	    10);
+	run->last_line = strtol(PQgetvalue(r, 0, 3), NULL, 10);
+	for (i = 0; i < RS_ARRAY_LEN(t); i++)
+		*t[i] = strtoll(PQgetvalue(r, 0, 4 + (int)i), NULL, 10);
+	run->have_run = 1;
+}
+
+/*
+ * A job's run (o->run_id): resumed when it is running, finished (1)
+ * when it is done, made with that id when there is none.
+ */
+static int
+run_begin_id(struct imp_run *run, const char *const *p)
+{
+	const char *q[2] = { run->db.tenant, run->o->run_id };
+	PGresult *r;
+	int done;
+
+	if ((r = imp_exec(&run->db, imp_run_by_id, 2, q,
+	    PGRES_TUPLES_OK)) == NULL)
+		return -1;
+	if (PQntuples(r) == 0) {
+		PQclear(r);
+		return 0;
+	}
+	done = strcmp(PQgetvalue(r, 0, 1), "done") == 0;
+	if (strcmp(PQgetvalue(r, 0, 1), "abandoned") == 0) {
+		snprintf(run->db.errmsg, sizeof(run->db.errmsg), "the run was "
+		    "abandoned");
+		snprintf(run->db.sqlstate, sizeof(run->db.sqlstate), "P0001");
+		PQclear(r);
+		return -1;
+	}
+	run_load(run, r);
+	run->bytes_done = strtoll(PQgetvalue(r, 0, 13), NULL, 10);
+	PQclear(r);
+	(void)p;
+	return done;
+}
+
 /* Finds (or starts) the run of this file; 1 when it is finished. */
 static int
 run_begin(struct imp_run *run, const char *sha, long long size)
@@ -1213,7 +1308,21 @@ run_begin(struct imp_run *run, const char *sha, long long size)
 	p[2] = sizestr;
 	p[3] = o->upsert ? "upsert" : "create";
 	p[4] = o->match >= 0 ? match_names[o->match] : NULL;
-	if (!o->atomic) {
+	if (o->run_id != NULL && !o->atomic) {
+		/*
+		 * One session a file, as below, but the run is the job's; a
+		 * wait past lock_timeout fails the attempt (tried again).
+		 */
+		if (imp_cmd(&run->db, "SET lock_timeout = '60s'") != 0 ||
+		    (r = imp_exec(&run->db, imp_run_lock, 5, p,
+		    PGRES_TUPLES_OK)) == NULL)
+			return -1;
+		PQclear(r);
+		if (imp_cmd(&run->db, "SET lock_timeout = 0") != 0)
+			return -1;
+		if ((done = run_begin_id(run, p)) != 0)
+			return done;
+	} else if (!o->atomic) {
 		/*
 		 * A killed rosterctl's server session may still be finishing
 		 * its statement: wait for it (lock_timeout bounds the wait).
@@ -1225,9 +1334,8 @@ run_begin(struct imp_run *run, const char *sha, long long size)
 		PQclear(r);
 		if (done) {
 			if (!o->quiet)
-				fprintf(stderr, "rosterctl: import: waiting for "
-				    "another session importing this file to "
-				    "end\n");
+				imp_say(run, "waiting for another session "
+				    "importing this file to end");
 			if (imp_cmd(&run->db, "SET lock_timeout = '10min'") != 0)
 				return -1;
 			if ((r = imp_exec(&run->db, imp_run_lock, 5, p,
@@ -1264,10 +1372,9 @@ run_begin(struct imp_run *run, const char *sha, long long size)
 				*t[i] = strtoll(PQgetvalue(r, 0, 4 + (int)i),
 				    NULL, 10);
 			if (done)
-				fprintf(stderr, "rosterctl: import: %s was "
-				    "imported into this tenant already (run "
-				    "%s, finished %s); --restart imports it "
-				    "again\n", o->path, run->run_id,
+				imp_say(run, "%s was imported into this tenant "
+				    "already (run %s, finished %s); --restart "
+				    "imports it again", o->path, run->run_id,
 				    PQgetvalue(r, 0, 13));
 			run->have_run = 1;
 		} else if (PQntuples(r) == 1 &&
@@ -1310,7 +1417,11 @@ run_begin(struct imp_run *run, const char *sha, long long size)
 		PQclear(r);
 	}
 	if (!run->have_run) {
-		uuid_new(run->run_id);
+		if (o->run_id != NULL)
+			snprintf(run->run_id, sizeof(run->run_id), "%s",
+			    o->run_id);
+		else
+			uuid_new(run->run_id);
 		p[1] = run->run_id;
 		p[2] = run->fname;
 		p[3] = sha;
@@ -1322,8 +1433,8 @@ run_begin(struct imp_run *run, const char *sha, long long size)
 		    PGRES_COMMAND_OK)) == NULL) {
 			if (strcmp(run->db.sqlstate, "23505") == 0)
 				snprintf(run->db.errmsg, sizeof(run->db.errmsg),
-				    "another rosterctl import of this file "
-				    "into this tenant is running");
+				    "another import of this file into this "
+				    "tenant is running");
 			return -1;
 		}
 		PQclear(r);
@@ -1574,13 +1685,45 @@ skip_done(struct imp_run *run, struct arena *a, char *err, size_t errlen)
 	return 0;
 }
 
+/* The run's totals so far, for a job's progress hook. */
+static void
+run_totals(const struct imp_run *run, long long bytes, struct imp_totals *t)
+{
+	struct imp_counts c = run->total;
+
+	counts_add(&c, &run->session);
+	t->rows = run->rows_base + run->session_rows;
+	t->bytes = bytes;
+	t->users_created = c.users_created;
+	t->users_updated = c.users_updated;
+	t->groups_created = c.groups_created;
+	t->groups_updated = c.groups_updated;
+	t->roles_created = c.roles_created;
+	t->roles_updated = c.roles_updated;
+	t->memberships = c.memberships;
+	t->assignments = c.assignments;
+	t->errors = c.errors;
+}
+
+/* A failure worth another attempt: the connection, a lock, a conflict. */
+static int
+db_transient(const struct imp_db *d)
+{
+	return d->c == NULL || PQstatus(d->c) != CONNECTION_OK ||
+	    strncmp(d->sqlstate, "08", 2) == 0 ||
+	    strncmp(d->sqlstate, "57", 2) == 0 ||
+	    strncmp(d->sqlstate, "40", 2) == 0 ||
+	    strcmp(d->sqlstate, "55P03") == 0 || d->sqlstate[0] == '\0';
+}
+
 static int
 imp_main(struct imp_run *run, const char *conninfo, long timeout,
-    long stmt_timeout)
+    long stmt_timeout, const char *actor)
 {
 	struct imp_opts *o = run->o;
 	struct imp_batch bb[2], *b;
 	struct imp_reader rd;
+	struct imp_totals tot;
 	struct arena *a = NULL;
 	char err[1024], sha[65], canon[UUID_STR_LEN + 1];
 	long long size, rows;
@@ -1591,45 +1734,46 @@ imp_main(struct imp_run *run, const char *conninfo, long timeout,
 		return imp_refuse("--tenant is not a uuid");
 	run->db.tenant = canon;
 	if (src_prescan(o->path, o->format, &rows, err, sizeof(err)) != 0) {
-		fprintf(stderr, "rosterctl: import: %s; nothing was "
-		    "imported\n", err);
+		imp_say(run, "%s; nothing was imported", err);
 		return 1;
 	}
 	if (file_sha256(o->path, sha, &size, err, sizeof(err)) != 0 ||
 	    src_open(&run->src, o->path, o->format, err, sizeof(err)) != 0) {
-		fprintf(stderr, "rosterctl: import: %s\n", err);
+		imp_say(run, "%s", err);
 		return 1;
 	}
 	if (o->upsert && (o->format == FMT_CSV || o->format == FMT_XLSX) &&
 	    run->src.h.col[match_fields[o->match]] == 0) {
-		fprintf(stderr, "rosterctl: import: %s: no %s column for "
-		    "--match %s\n", o->path, match_names[o->match],
+		imp_say(run, "%s: no %s column for --match %s", run->hooks ?
+		    run->fname : o->path, match_names[o->match],
 		    match_names[o->match]);
 		src_close(&run->src);
 		return 1;
 	}
-	run->db.c = db_session_open(conninfo, timeout, "rosterctl import",
-	    stmt_timeout, err, sizeof(err));
+	run->db.c = db_session_open(conninfo, timeout, run->hooks != NULL ?
+	    "rosterd import job" : "rosterctl import", stmt_timeout, err,
+	    sizeof(err));
 	if (run->db.c == NULL) {
-		fprintf(stderr, "rosterctl: import: %s\n", err);
+		imp_say(run, "%s", err);
 		src_close(&run->src);
-		return 1;
+		return run->hooks != NULL ? IMP_JOB_DB : 1;
 	}
 	batch_init(&bb[0]);
 	batch_init(&bb[1]);
 	a = arena_new(0);
 	{
-		const char *p[1] = { canon };
+		const char *p[2] = { canon, actor };
 		PGresult *r = imp_exec(&run->db, "SELECT 1 FROM tenants"
-		    " WHERE id = $1::uuid", 1, p, PGRES_TUPLES_OK);
+		    " WHERE id = $1::uuid AND set_config('rosterd.import_actor',"
+		    " coalesce($2, ''), false) IS NOT NULL", 2, p,
+		    PGRES_TUPLES_OK);
 
 		if (r == NULL)
 			goto dbfail;
 		rc = PQntuples(r);
 		PQclear(r);
 		if (rc != 1) {
-			fprintf(stderr, "rosterctl: import: no tenant %s\n",
-			    canon);
+			imp_say(run, "no tenant %s", canon);
 			goto out;
 		}
 	}
@@ -1645,14 +1789,16 @@ imp_main(struct imp_run *run, const char *conninfo, long timeout,
 		if ((rc = run_begin(run, sha, size)) < 0)
 			goto dbfail;
 		if (rc == 1) {
-			summary(run, 1);
+			if (run->hooks == NULL)
+				summary(run, 1);
 			status = 0;
 			goto out;
 		}
 		if (run->rows_done > 0) {
 			if (skip_done(run, a, err, sizeof(err)) != 0) {
-				fprintf(stderr, "rosterctl: import: %s; "
-				    "--restart starts over\n", err);
+				imp_say(run, "%s; %s", err, run->hooks ?
+				    "the file is not the one the run began" :
+				    "--restart starts over");
 				goto out;
 			}
 			if (!o->quiet)
@@ -1664,14 +1810,16 @@ imp_main(struct imp_run *run, const char *conninfo, long timeout,
 	}
 	if (o->errors_path != NULL && (run->errf = fopen(o->errors_path,
 	    run->rows_done > 0 ? "a" : "w")) == NULL) {
-		fprintf(stderr, "rosterctl: import: %s: %s\n", o->errors_path,
-		    strerror(errno));
+		imp_say(run, "%s: %s", o->errors_path, strerror(errno));
 		goto out;
 	}
-	run->src.warnf = run->errf != NULL ? run->errf : stderr;
+	run->src.warnf = run->hooks != NULL ? NULL : run->errf != NULL ?
+	    run->errf : stderr;
 	run->src.fname = run->fname;
-	signal(SIGINT, imp_on_signal);
-	signal(SIGTERM, imp_on_signal);
+	if (run->hooks == NULL) {
+		signal(SIGINT, imp_on_signal);
+		signal(SIGTERM, imp_on_signal);
+	}
 	clock_gettime(CLOCK_MONOTONIC, &run->t0);
 	run->last_shown = run->t0;
 	src_progress(&run->src, &run->bytes_done, &run->bytes_total);
@@ -1682,7 +1830,9 @@ imp_main(struct imp_run *run, const char *conninfo, long timeout,
 	for (cur = 0; ; cur ^= 1) {
 		rc = reader_wait(&rd);
 		if (rc < 0) {
-			fprintf(stderr, "\nrosterctl: import: %s\n", rd.err);
+			if (run->hooks == NULL)
+				fputc('\n', stderr);
+			imp_say(run, "%s", rd.err);
 			goto out;
 		}
 		if (imp_interrupted)
@@ -1703,15 +1853,29 @@ imp_main(struct imp_run *run, const char *conninfo, long timeout,
 		run->bytes_done = b->bytes;
 		if (b->nerrs > 0)
 			failed_rows = 1;
-		if (!b->printed)
-			print_errors(run, b);
+		if (!b->printed && print_errors(run, b) != 0) {
+			(void)reader_wait(&rd);
+			goto dbfail;
+		}
 		analyze_as_it_grows(run);
 		progress(run, 0);
+		if (run->hooks != NULL) {
+			run_totals(run, b->bytes, &tot);
+			if (run->hooks->progress(run->hooks->ctx, &tot) != 0)
+				imp_interrupted = 1;
+		}
 	}
 	if (imp_interrupted) {
 		if (o->atomic || o->dry_run)
 			PQclear(PQexec(run->db.c, "ROLLBACK"));
 		progress(run, 1);
+		if (run->hooks != NULL) {
+			imp_say(run, "stopped after %lld rows (to line %ld)%s",
+			    run->rows_done, run->last_line, o->atomic ||
+			    o->dry_run ? "; nothing was written" : "");
+			status = 130;
+			goto out;
+		}
 		fprintf(stderr, "rosterctl: import: interrupted; %s\n",
 		    o->dry_run ? "nothing was written" : o->atomic ?
 		    "nothing was written (--atomic)" : "");
@@ -1725,15 +1889,21 @@ imp_main(struct imp_run *run, const char *conninfo, long timeout,
 	progress(run, 1);
 	if (o->dry_run) {
 		PQclear(PQexec(run->db.c, "ROLLBACK"));
-		summary(run, 0);
-		printf("dry run: nothing was written\n");
+		if (run->hooks == NULL) {
+			summary(run, 0);
+			printf("dry run: nothing was written\n");
+		}
 		status = failed_rows ? 3 : 0;
 		goto out;
 	}
 	if (o->atomic && failed_rows) {
 		PQclear(PQexec(run->db.c, "ROLLBACK"));
-		summary(run, 0);
-		printf("--atomic: rows failed, nothing was written\n");
+		if (run->hooks == NULL) {
+			summary(run, 0);
+			printf("--atomic: rows failed, nothing was written\n");
+		} else
+			imp_say(run, "rows failed: nothing was written "
+			    "(atomic)");
 		status = 3;
 		goto out;
 	}
@@ -1743,14 +1913,22 @@ imp_main(struct imp_run *run, const char *conninfo, long timeout,
 	if (run->session.users_created + run->session.memberships +
 	    run->session.assignments >= IMP_ANALYZE_ROWS)
 		analyze(run);
-	summary(run, 1);
+	if (run->hooks == NULL)
+		summary(run, 1);
 	status = failed_rows ? 3 : 0;
 	goto out;
 dbfail:
+	if (run->hooks != NULL) {
+		imp_say(run, "the database failed: %s", run->db.errmsg);
+		status = db_transient(&run->db) ? IMP_JOB_DB : 1;
+		goto out;
+	}
 	fprintf(stderr, "\nrosterctl: import: the database failed: %s%s\n",
 	    run->db.errmsg, o->atomic || o->dry_run ? "; nothing was "
 	    "written" : "; the batches before are in, a rerun continues");
 out:
+	if (run->hooks != NULL)
+		run_totals(run, run->bytes_done, &tot);
 	if (run->errf != NULL)
 		fclose(run->errf);
 	batch_free(&bb[0]);
@@ -1758,6 +1936,7 @@ out:
 	arena_free(a);
 	src_close(&run->src);
 	PQfinish(run->db.c);
+	run->db.c = NULL;
 	return status;
 }
 
@@ -1777,5 +1956,93 @@ rosterctl_import(const struct config *cfg, int argc, char **argv)
 	run.fname = slash != NULL ? slash + 1 : o.path;
 	run.tty = isatty(STDERR_FILENO);
 	return imp_main(&run, cfg->db_conninfo, cfg->db_connect_timeout,
-	    cfg->statement_timeout_ms);
+	    cfg->statement_timeout_ms, NULL);
+}
+
+/* ---- the engine for rosterd's import jobs (imp/engine.h) ---- */
+
+void
+imp_job_interrupt(void)
+{
+	imp_interrupted = 1;
+}
+
+static int
+name_index(const char *const *names, size_t n, const char *s)
+{
+	size_t i;
+
+	for (i = 0; s != NULL && i < n; i++)
+		if (strcmp(s, names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+int
+imp_file_check(const char *path, const char *format, const char *match,
+    long long *rows, char *err, size_t errlen)
+{
+	struct imp_source src;
+	int f = name_index(format_names, RS_ARRAY_LEN(format_names), format);
+	int m = name_index(match_names, RS_ARRAY_LEN(match_names), match);
+
+	if (f < 0) {
+		snprintf(err, errlen, "no format %s", format ? format : "");
+		return -1;
+	}
+	if (src_prescan(path, f, rows, err, errlen) != 0 ||
+	    src_open(&src, path, f, err, errlen) != 0)
+		return -1;
+	if (m >= 0 && (f == FMT_CSV || f == FMT_XLSX) &&
+	    src.h.col[match_fields[m]] == 0) {
+		snprintf(err, errlen, "no %s column for match=%s",
+		    match_names[m], match_names[m]);
+		src_close(&src);
+		return -1;
+	}
+	src_close(&src);
+	return 0;
+}
+
+enum imp_job_result
+imp_job_run(const struct config *cfg, struct imp_job *j)
+{
+	struct imp_opts o;
+	struct imp_run run;
+	struct imp_totals t;
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	memset(&run, 0, sizeof(run));
+	j->message[0] = '\0';
+	o.tenant = j->tenant;
+	o.path = j->path;
+	o.format = name_index(format_names, RS_ARRAY_LEN(format_names),
+	    j->format);
+	o.upsert = j->mode != NULL && strcmp(j->mode, "upsert") == 0;
+	o.match = name_index(match_names, RS_ARRAY_LEN(match_names),
+	    j->match);
+	o.dry_run = j->dry_run;
+	o.atomic = j->atomic;
+	o.quiet = 1;
+	o.batch = j->batch >= 1 && j->batch <= IMP_BATCH_MAX ? j->batch :
+	    IMP_BATCH_DEFAULT;
+	o.run_id = j->run_id;
+	if (o.format < 0 || (o.upsert && o.match < 0)) {
+		snprintf(j->message, sizeof(j->message), "bad format, mode "
+		    "or match");
+		return IMP_JOB_FAILED;
+	}
+	run.o = &o;
+	run.fname = j->fname != NULL ? j->fname : "upload";
+	run.hooks = j->hooks;
+	run.msg = j->message;
+	run.msglen = sizeof(j->message);
+	imp_interrupted = 0;
+	rc = imp_main(&run, j->conninfo != NULL ? j->conninfo :
+	    cfg->db_conninfo, cfg->db_connect_timeout,
+	    cfg->statement_timeout_ms, j->actor);
+	run_totals(&run, run.bytes_done, &t);
+	j->totals = t;
+	return (enum imp_job_result)rc;
 }

@@ -146,6 +146,21 @@ const struct route routes[] = {
 	{ "DELETE", "/v1/tenants/{tenantId}/aliases/{aliasId}", 0,
 	    AUTHZ_SYSTEM_ADMIN, "tenantId", &dialect_v1, v1_aliases_delete },
 
+	/* import jobs (jobs.c runs them) and the streamed export */
+	{ "POST", "/v1/tenants/{tenantId}/imports", ROUTE_UPLOAD,
+	    AUTHZ_TENANT_ADMIN, "tenantId", &dialect_v1, v1_imports_create },
+	{ "GET", "/v1/tenants/{tenantId}/imports", ROUTE_PRIMARY,
+	    AUTHZ_TENANT_ADMIN, "tenantId", &dialect_v1, v1_imports_list },
+	{ "GET", "/v1/tenants/{tenantId}/imports/{importId}", ROUTE_PRIMARY,
+	    AUTHZ_TENANT_ADMIN, "tenantId", &dialect_v1, v1_imports_get },
+	{ "DELETE", "/v1/tenants/{tenantId}/imports/{importId}", 0,
+	    AUTHZ_TENANT_ADMIN, "tenantId", &dialect_v1, v1_imports_cancel },
+	{ "GET", "/v1/tenants/{tenantId}/imports/{importId}/errors",
+	    ROUTE_PRIMARY, AUTHZ_TENANT_ADMIN, "tenantId", &dialect_v1,
+	    v1_imports_errors },
+	{ "GET", "/v1/tenants/{tenantId}/export", ROUTE_PRIMARY,
+	    AUTHZ_TENANT_ADMIN, "tenantId", &dialect_v1, v1_export },
+
 	/*
 	 * SCIM 2.0: the token's tenant (an API token or a TenantAdmin JWT;
 	 * a SystemAdmin names it with X-Tenant-Id), and any tenant by path.

@@ -4,7 +4,10 @@
  * them on SIGTERM and replaces them on SIGHUP.  When issuers' keys come
  * from the network it also keeps the key fetcher (auth/jwks.c) running:
  * restarted with a backoff when it dies, replaced on SIGHUP, stopped
- * with the workers.
+ * with the workers.  With import_jobs on it keeps the import job runner
+ * (jobs.c) running the same way: restarted when it dies (after a second,
+ * so that one failing at start does not spin), replaced on SIGHUP,
+ * stopped with the workers (it ends the batch in flight first).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -40,6 +43,8 @@ struct master {
 	int64_t		 fetcher_since;	/* its start, monotonic us */
 	int64_t		 fetcher_due;	/* restart it then; 0: not wanted */
 	long		 fetcher_backoff;	/* seconds before the next restart */
+	pid_t		 runner;	/* the import job runner, 0: none */
+	int64_t		 runner_due;	/* start it then; 0: not wanted */
 };
 
 static int
@@ -177,6 +182,51 @@ spawn(struct master *m)
 	worker_run(&m->cfg, m->lfd);
 }
 
+/* Starts the import job runner when import_jobs is on. */
+static void
+runner_start(struct master *m)
+{
+	pid_t pid;
+
+	m->runner_due = 0;
+	if (!m->cfg.import_jobs || m->draining)
+		return;
+	if ((pid = fork()) < 0) {
+		log_error("cannot fork the import job runner: %s",
+		    strerror(errno));
+		m->runner_due = time_mono_us() + 1000000LL;
+		return;
+	}
+	if (pid > 0) {
+		m->runner = pid;
+		return;
+	}
+	close(m->sfd);
+	close(m->lfd);
+	log_set_process("jobs");
+	jobs_run(&m->cfg);
+}
+
+static void
+runner_tick(struct master *m)
+{
+	if (m->runner == 0 && m->runner_due != 0 && !m->draining &&
+	    time_mono_us() >= m->runner_due)
+		runner_start(m);
+}
+
+/* Stops the runner (SIGTERM), adding it to stop[*n] for wait_for(). */
+static void
+runner_stop(struct master *m, pid_t *stop, long *n)
+{
+	m->runner_due = 0;
+	if (m->runner <= 0)
+		return;
+	kill(m->runner, SIGTERM);
+	stop[(*n)++] = m->runner;
+	m->runner = 0;
+}
+
 /*
  * The issuers whose keys the fetcher keeps current, and the directory
  * it keeps them in.  Returns how many there are.
@@ -205,6 +255,9 @@ fetcher_child(void *arg)
 	if (m->cfg.db_read_conninfo != NULL)
 		explicit_bzero(m->cfg.db_read_conninfo,
 		    strlen(m->cfg.db_read_conninfo));
+	if (m->cfg.import_db_conninfo != NULL)
+		explicit_bzero(m->cfg.import_db_conninfo,
+		    strlen(m->cfg.import_db_conninfo));
 	config_free(&m->cfg);
 	free(m->unix_path);
 	m->unix_path = NULL;
@@ -314,6 +367,19 @@ reap(struct master *m, pid_t *waited, long nwaited)
 			fetcher_died(m, status);
 			continue;
 		}
+		if (pid == m->runner) {
+			m->runner = 0;
+			if (m->draining)
+				continue;
+			if (WIFSIGNALED(status))
+				log_warn("import job runner killed by signal "
+				    "%d; restarting it", WTERMSIG(status));
+			else
+				log_warn("import job runner exited with status "
+				    "%d; restarting it", WEXITSTATUS(status));
+			m->runner_due = time_mono_us() + 1000000LL;
+			continue;
+		}
 		if ((i = slot_of(m, pid)) < 0)
 			continue;
 		if (m->draining) {
@@ -366,7 +432,7 @@ wait_for(struct master *m, pid_t *pids, long n)
 static void
 reload(struct master *m)
 {
-	pid_t olds[2 * MAX_WORKERS + 1];
+	pid_t olds[2 * MAX_WORKERS + 2];
 	struct config ncfg;
 	char err[512];
 	long i, want, nold;
@@ -406,6 +472,9 @@ reload(struct master *m)
 	fetcher_stop(m, olds, &nold);
 	m->fetcher_backoff = 1;
 	fetcher_start(m);
+	/* the new runner takes over the job the old one leaves */
+	runner_stop(m, olds, &nold);
+	runner_start(m);
 	metrics_add(METRIC_RELOAD);
 	log_info("configuration reloaded; %ld workers (the %ld old ones finish "
 	    "their requests and kept connections)", m->n, nold);
@@ -416,7 +485,7 @@ reload(struct master *m)
 static void
 drain(struct master *m)
 {
-	pid_t stop[MAX_WORKERS + 1];
+	pid_t stop[MAX_WORKERS + 2];
 	long i, n = 0;
 
 	log_info("shutting down: draining %ld workers", m->n);
@@ -428,6 +497,7 @@ drain(struct master *m)
 			m->pids[i] = 0;
 		}
 	fetcher_stop(m, stop, &n);
+	runner_stop(m, stop, &n);
 	wait_for(m, stop, n);
 }
 
@@ -443,6 +513,7 @@ loop(struct master *m)
 		if (poll(&pfd, 1, 1000) <= 0) {
 			reap(m, NULL, 0);
 			fetcher_tick(m);
+			runner_tick(m);
 			continue;
 		}
 		if (read(m->sfd, &si, sizeof(si)) != sizeof(si))
@@ -451,6 +522,7 @@ loop(struct master *m)
 		case SIGCHLD:
 			reap(m, NULL, 0);
 			fetcher_tick(m);
+			runner_tick(m);
 			break;
 		case SIGHUP:
 			reload(m);
@@ -513,6 +585,7 @@ supervisor_run(const char *path)
 		m.pids[i] = spawn(&m);
 	m.fetcher_backoff = 1;
 	fetcher_start(&m);
+	runner_start(&m);
 	log_info("rosterd started: %ld workers on %s", m.n, m.cfg.listen);
 	rc = loop(&m);
 	if (m.unix_path != NULL) {

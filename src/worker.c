@@ -81,6 +81,22 @@ fcgi_read(void *ctx, char *p, size_t n)
 }
 
 static int
+fcgi_write(void *ctx, const char *p, size_t n)
+{
+	FCGX_Stream *out = ctx;
+
+	while (n > 0) {
+		int k = n > (1 << 20) ? (1 << 20) : (int)n;
+
+		if (FCGX_PutStr(p, k, out) != k || FCGX_GetError(out) != 0)
+			return -1;
+		p += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+static int
 worker_remote_keys(void *ctx, const struct jwt_key **keys, size_t *n)
 {
 	const struct worker_remote *r = ctx;
@@ -252,7 +268,9 @@ static int
 front_line(struct worker *w, struct http_req *req, FCGX_Stream *in,
     const char **msg)
 {
-	long max = (req->route->flags & ROUTE_BULK) ?
+	long max = (req->route->flags & ROUTE_UPLOAD) ?
+	    w->app.cfg->import_max_upload_bytes :
+	    (req->route->flags & ROUTE_BULK) ?
 	    w->app.cfg->max_bulk_body_bytes : w->app.cfg->max_body_bytes;
 	int rc;
 
@@ -282,6 +300,9 @@ front_line(struct worker *w, struct http_req *req, FCGX_Stream *in,
 			return 403;
 		}
 	}
+	/* an upload is held whole, bounded by import_max_upload_bytes */
+	if (req->route->flags & ROUTE_UPLOAD)
+		arena_lift_budget(req->arena, 1);
 	rc = http_req_read_body(req, fcgi_read, in, (size_t)max);
 	if (rc == 413)
 		*msg = arena_sprintf(req->arena, "The request body is larger "
@@ -595,9 +616,9 @@ log_request(const struct http_req *req, const struct http_resp *resp)
 		buf_put_json_escaped(&b, f[i][1], strlen(f[i][1]));
 		buf_putc(&b, '"');
 	}
-	buf_printf(&b, ",\"status\":%d,\"duration_ms\":%.3f,\"bytes\":%zu}",
+	buf_printf(&b, ",\"status\":%d,\"duration_ms\":%.3f,\"bytes\":%lld}",
 	    resp->status, (double)(time_mono_us() - req->start_us) / 1000.0,
-	    resp->body.len);
+	    resp->streamed ? resp->streamed_bytes : (long long)resp->body.len);
 	if (!b.failed)
 		log_line(b.p, b.len);
 	buf_release(&b);
@@ -616,17 +637,21 @@ handle(struct worker *w, FCGX_Request *r)
 		dialect_plain.error(&req, &resp, 400, "Malformed request.");
 	} else {
 		req.ctx = &w->app;
+		req.write = fcgi_write;
+		req.write_ctx = r->out;
 		process(w, &req, &resp, r->in);
 	}
 	if (arena_exceeded(w->arena))	/* spent before any route's work */
 		memory_refusal(w, &req, &resp, req.route != NULL ?
 		    req.route->dialect : req.path != NULL ?
 		    routes_dialect_for_path(req.path) : &dialect_plain);
-	http_resp_header(&resp, "X-Request-Id", req.request_id);
 	buf_init(&out, NULL);
-	http_resp_serialize(&resp, &out);
-	if (!out.failed)
-		FCGX_PutStr(out.p, (int)out.len, r->out);
+	if (!resp.streamed) {
+		http_resp_header(&resp, "X-Request-Id", req.request_id);
+		http_resp_serialize(&resp, &out);
+		if (!out.failed)
+			FCGX_PutStr(out.p, (int)out.len, r->out);
+	}
 	buf_release(&out);
 	if (w->app.cfg->access_log)
 		log_request(&req, &resp);

@@ -1802,6 +1802,61 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	    ") SELECT EXISTS (SELECT 1 FROM cur) AS found,"
 	    " EXISTS (SELECT 1 FROM del) AS deleted,"
 	    " (SELECT version FROM cur) AS current_version", 5, 0 },
+
+	/* ---- /v1: import jobs (sql/0014_import_jobs.sql) ---- */
+
+	/* Import job $2 of tenant $1. */
+	[STMT_IMPORT_JOB_GET] = { "import_job_get",
+	    "SELECT rosterd_import_job_json(j) AS json FROM import_jobs j"
+	    " WHERE j.tenant_id = $1::uuid AND j.id = $2::uuid", 2, 1 },
+
+	/*
+	 * A page of tenant $1's import jobs, oldest first, after cursor
+	 * ($2 created microseconds, $3 id), at most $4 rows, of state $5
+	 * (NULL: any).  Every row says tenant_ok.
+	 */
+	[STMT_IMPORT_JOB_LIST] = { "import_job_list",
+	    "SELECT t.ok AS tenant_ok, p.json, p.cur FROM"
+	    " (SELECT EXISTS (SELECT 1 FROM tenants WHERE id = $1::uuid) AS ok)"
+	    "  AS t LEFT JOIN LATERAL ("
+	    " SELECT rosterd_import_job_json(j) AS json,"
+	    "  rosterd_cursor(j.created_at, j.id) AS cur, j.created_at, j.id"
+	    " FROM import_jobs j WHERE j.tenant_id = $1::uuid"
+	    "  AND (j.created_at, j.id) >"
+	    "   (coalesce(rosterd_cursor_ts($2::bigint), '-infinity'),"
+	    "   coalesce($3::uuid, '00000000-0000-0000-0000-000000000000'))"
+	    "  AND ($5::text IS NULL OR j.state = $5::text)"
+	    " ORDER BY j.created_at, j.id LIMIT $4::int"
+	    ") AS p ON t.ok ORDER BY p.created_at, p.id", 5, 1 },
+
+	/*
+	 * Cancels import job $2 of tenant $1 when it is queued or running
+	 * (a running job stops after its batch in flight: the runner sees
+	 * the state), drops its file, and audits it ($3 actor, $4 request
+	 * id).  json: the job cancelled, or NULL; state: its state before
+	 * (NULL: no such job).
+	 */
+	[STMT_IMPORT_JOB_CANCEL] = { "import_job_cancel",
+	    "WITH cur AS ("
+	    " SELECT state FROM import_jobs WHERE tenant_id = $1::uuid"
+	    "  AND id = $2::uuid"
+	    "), j AS ("
+	    " UPDATE import_jobs SET state = 'cancelled', updated_at = now(),"
+	    "  finished_at = CASE WHEN state = 'queued' THEN now() END"
+	    " WHERE tenant_id = $1::uuid AND id = $2::uuid"
+	    "  AND state IN ('queued', 'running') RETURNING *"
+	    "), f AS ("
+	    " DELETE FROM import_job_files f USING j"
+	    " WHERE f.tenant_id = j.tenant_id AND f.job_id = j.id"
+	    "), au AS ("
+	    " INSERT INTO audit_log (tenant_id, actor, action, target_type,"
+	    "  target_id, request_id, detail)"
+	    " SELECT j.tenant_id, $3::text, 'import.cancel', 'import', j.id,"
+	    "  $4::text, jsonb_build_object('state', (SELECT state FROM cur))"
+	    " FROM j"
+	    ") SELECT (SELECT state FROM cur) AS state,"
+	    " (SELECT rosterd_import_job_json(j::import_jobs) FROM j) AS json",
+	    4, 0 },
 };
 
 _Static_assert(sizeof(db_statements) / sizeof(db_statements[0]) == STMT__MAX,

@@ -145,6 +145,14 @@ void v1_user_role_put(struct http_req *req, struct http_resp *resp);
 void v1_user_role_delete(struct http_req *req, struct http_resp *resp);
 void v1_user_roles(struct http_req *req, struct http_resp *resp);
 
+/* v1_imports.c */
+void v1_imports_create(struct http_req *req, struct http_resp *resp);
+void v1_imports_list(struct http_req *req, struct http_resp *resp);
+void v1_imports_get(struct http_req *req, struct http_resp *resp);
+void v1_imports_errors(struct http_req *req, struct http_resp *resp);
+void v1_imports_cancel(struct http_req *req, struct http_resp *resp);
+void v1_export(struct http_req *req, struct http_resp *resp);
+
 /* v1_invites.c */
 void v1_invites_create(struct http_req *req, struct http_resp *resp);
 void v1_invites_list(struct http_req *req, struct http_resp *resp);

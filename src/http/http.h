@@ -29,6 +29,9 @@ struct dialect;
  */
 typedef void (*route_handler)(struct http_req *req, struct http_resp *resp);
 
+/* Writes n bytes of the response: 0, or -1 when the client is gone. */
+typedef int (*http_write_fn)(void *ctx, const char *p, size_t n);
+
 enum route_flags {
 	ROUTE_CI = 1u << 0,	/* literal segments match without case */
 	ROUTE_BULK = 1u << 1,	/* bodies up to max_bulk_body_bytes */
@@ -54,6 +57,11 @@ enum route_flags {
 	 * read stale.
 	 */
 	ROUTE_PRIMARY = 1u << 5,
+	/*
+	 * A file upload: a body up to import_max_upload_bytes, held in
+	 * the request's memory outside request_memory_bytes.
+	 */
+	ROUTE_UPLOAD = 1u << 6,
 };
 
 struct route {
@@ -106,6 +114,12 @@ struct http_req {
 	const char	*tenant;	/* the tenant the request targets */
 	int64_t		 start_us;	/* time_mono_us() at start */
 	void		*ctx;		/* the worker's state (db, config) */
+	/*
+	 * The response stream, for a handler that writes its response
+	 * itself as it goes (http_resp.streamed); NULL outside a worker.
+	 */
+	http_write_fn	 write;
+	void		*write_ctx;
 };
 
 struct http_resp {
@@ -123,6 +137,12 @@ struct http_resp {
 	 * the body itself.
 	 */
 	const char	*replay_body;
+	/*
+	 * The handler wrote the whole CGI response itself through
+	 * req->write (a streamed export): nothing more is sent.
+	 */
+	int		 streamed;
+	long long	 streamed_bytes;	/* for the access log */
 };
 
 /* request.c */

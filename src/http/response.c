@@ -45,7 +45,8 @@ static const struct {
 	int		 code;
 	const char	*text;
 } statuses[] = {
-	{ 200, "OK" }, { 201, "Created" }, { 204, "No Content" },
+	{ 200, "OK" }, { 201, "Created" }, { 202, "Accepted" },
+	{ 204, "No Content" },
 	{ 400, "Bad Request" }, { 401, "Unauthorized" },
 	{ 403, "Forbidden" }, { 404, "Not Found" },
 	{ 405, "Method Not Allowed" }, { 406, "Not Acceptable" },

@@ -362,13 +362,14 @@ class Rosterd:
         INSTANCES.append(self)
 
     def workers(self):
-        """The master's children but its key fetcher (comm rosterd-jwks)."""
+        """The master's children but its key fetcher (comm rosterd-jwks) and
+        its import job runner (comm rosterd-jobs)."""
         p = subprocess.run(["pgrep", "-P", str(self.pid)], capture_output=True, text=True)
         out = []
         for x in p.stdout.split():
             try:
                 with open(f"/proc/{x}/comm") as f:
-                    if f.read().strip() == "rosterd-jwks":
+                    if f.read().strip() in ("rosterd-jwks", "rosterd-jobs"):
                         continue
             except OSError:
                 continue
@@ -1003,6 +1004,12 @@ class Fx:
         return self.ok(self.c.request("POST", f"/v1/tenants/{t}/roles", {"name": unique("R")}),
                        201, "role")
 
+    def import_job(self, t=TENANT_A):
+        """A queued import job (the corpus' rosterd runs none: import_jobs off)."""
+        return self.ok(self.c.request("POST", f"/v1/tenants/{t}/imports?dryRun=true",
+                                      f"username\n{unique('ij')}\n".encode(),
+                                      ctype="text/csv"), 202, "import job")
+
     def invite(self, t=TENANT_A):
         return self.ok(self.c.request("POST", f"/v1/tenants/{t}/invites",
                                       {"email": unique("i") + "@example.com"}), 201, "invite")
@@ -1044,8 +1051,11 @@ class Route:
     route reads that format."""
 
     def __init__(self, method, pattern, fixtures=None, body=None, query="", ok=200,
-                 xml=None, form=None, jsv=None, headers=None):
+                 xml=None, form=None, jsv=None, headers=None, upload=False):
         self.method, self.pattern = method, pattern
+        # the body is a file to import: a spoiled line is that row's error
+        # in the job, not a refusal (docs/import.md)
+        self.upload = upload
         self.fixtures = fixtures or (lambda: {})
         self.body = body
         self.query = query
@@ -1239,6 +1249,18 @@ def corpus_routes():
           lambda fx: {"token": fx["token"], "password": "correct horse battery staple",
                       "username": unique("acc"), "firstName": "Nia", "lastName": "Hire"}),
         R("GET", "/v1/tenants/{tenantId}/audit", lambda: dict(t), query="limit=2"),
+        # import jobs: a JSON object is a JSON Lines file of one line
+        R("POST", "/v1/tenants/{tenantId}/imports", lambda: dict(t),
+          lambda fx: {"username": unique("ij"), "email": unique("ij") + "@example.com"},
+          query="format=jsonl&dryRun=true", ok=202, upload=True),
+        R("GET", "/v1/tenants/{tenantId}/imports", lambda: dict(t), query="limit=2"),
+        R("GET", "/v1/tenants/{tenantId}/imports/{importId}",
+          with_t(importId=lambda: F.import_job()["id"])),
+        R("DELETE", "/v1/tenants/{tenantId}/imports/{importId}",
+          with_t(importId=lambda: F.import_job()["id"])),
+        R("GET", "/v1/tenants/{tenantId}/imports/{importId}/errors",
+          with_t(importId=lambda: F.import_job()["id"])),
+        R("GET", "/v1/tenants/{tenantId}/export", lambda: dict(t)),
         R("POST", "/v1/tenants/{tenantId}/api-tokens", lambda: dict(t),
           lambda fx: {"name": unique("Token "), "role": "TenantReader",
                       "expiresAt": "2999-01-01T00:00:00Z",
@@ -1722,7 +1744,9 @@ def router_routes():
 @test
 def hostile_corpus_every_route():
     rows = router_routes()
-    with running("corpus", workers=2) as rd:
+    # no import job runner: the jobs the corpus makes stay queued, so no
+    # row changes behind the snapshots' backs
+    with running("corpus", workers=2, import_jobs="off") as rd:
         routes, fx = corpus_routes()
         by_key = {(r.method, r.pattern): r for r in routes}
         missing = [f"{m} {p}" for m, p, *_ in rows if (m, p) not in by_key]
@@ -1788,7 +1812,8 @@ def hostile_corpus_every_route():
                         five.append(f"{what}: {r!r}")
                     if 200 <= status < 300:
                         accepted += 1
-                        if DOCUMENTED_REFUSALS.search(label) and body is not None:
+                        if (DOCUMENTED_REFUSALS.search(label) and body is not None
+                                and not route.upload):
                             odd_ok.append((f"{what} -> {status}: {r.body[:160]!r}",
                                            re.sub(r"^.*?(\w[\w-]*)$", r"\1", label),
                                            f"{method} {pattern}"))

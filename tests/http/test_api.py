@@ -430,13 +430,14 @@ class Rosterd:
         INSTANCES.append(self)
 
     def workers(self):
-        """The master's children but its key fetcher (comm rosterd-jwks)."""
+        """The master's children but its key fetcher (comm rosterd-jwks) and
+        its import job runner (comm rosterd-jobs)."""
         p = subprocess.run(["pgrep", "-P", str(self.pid)], capture_output=True, text=True)
         out = []
         for x in p.stdout.split():
             try:
                 with open(f"/proc/{x}/comm") as f:
-                    if f.read().strip() == "rosterd-jwks":
+                    if f.read().strip() in ("rosterd-jwks", "rosterd-jobs"):
                         continue
             except OSError:
                 continue
@@ -1341,6 +1342,29 @@ ROUTE_CALLS = {
                    {"token": v1_invite(t)["token"], "password": "pw-123456"}, 200),
     ("GET", "/v1/tenants/{tenantId}/audit"):
         lambda t: ("GET", f"/v1/tenants/{t}/audit?limit=1", None, 200),
+    # import jobs (t_import_jobs.py): a dry run of one row, waited for
+    # (ROUTE_AFTER) so that no job is left running while the next route's
+    # refusals are checked for writes; a held job stays queued to cancel
+    ("POST", "/v1/tenants/{tenantId}/imports"):
+        lambda t: ("POST", f"/v1/tenants/{t}/imports?format=csv&dryRun=true",
+                   f"username\n{unique('rt')}\n", 202),
+    ("GET", "/v1/tenants/{tenantId}/imports"):
+        lambda t: ("GET", f"/v1/tenants/{t}/imports?limit=1", None, 200),
+    ("GET", "/v1/tenants/{tenantId}/imports/{importId}"):
+        lambda t: ("GET", f"/v1/tenants/{t}/imports/{v1_import_job(t)['id']}", None, 200),
+    ("DELETE", "/v1/tenants/{tenantId}/imports/{importId}"):
+        lambda t: ("DELETE", f"/v1/tenants/{t}/imports/{v1_import_job_held(t)}", None, 200),
+    ("GET", "/v1/tenants/{tenantId}/imports/{importId}/errors"):
+        lambda t: ("GET", f"/v1/tenants/{t}/imports/{v1_import_job(t)['id']}/errors", None,
+                   200),
+    ("GET", "/v1/tenants/{tenantId}/export"):
+        lambda t: ("GET", f"/v1/tenants/{t}/export?format=jsonl", None, 200),
+}
+
+# What follows a rightful call of a route, before anything else runs.
+ROUTE_AFTER = {
+    ("POST", "/v1/tenants/{tenantId}/imports"):
+        lambda t, r: _ij_wait(t, r.json()["id"]),
 }
 
 
@@ -1433,6 +1457,9 @@ def refusal_cases(right, method, tenant_param):
     if method != "GET":
         cases.append(("TenantReader on a write", "Bearer " + hs(roles=["TenantReader"]), {},
                       403))
+    elif right == "TenantAdmin":
+        cases.append(("TenantReader on an admin's read", "Bearer " + hs(roles=["TenantReader"]),
+                      {}, 403))
     if right == "SystemAdmin":
         cases.append(("TenantAdmin on a SystemAdmin route", "Bearer " + hs(), {}, 403))
     for label, auth, _, _ in cases:
@@ -1454,7 +1481,7 @@ def rightful_callers(right, method):
     if right in ("TenantAdmin", "TenantReader"):
         callers.append(("TenantAdmin of the tenant", jwt.encode(
             dict(claims, roles=["TenantAdmin"], tid=TENANT_A), SECRET, algorithm="HS256")))
-    if right == "TenantReader" or (right == "TenantAdmin" and method == "GET"):
+    if right == "TenantReader":
         callers.append(("TenantReader of the tenant", jwt.encode(
             dict(claims, roles=["TenantReader"], tid=TENANT_A), SECRET, algorithm="HS256")))
     ALL_TOKENS.extend(t for _, t in callers)
@@ -1514,6 +1541,11 @@ def rightful_body(dialect, method, pattern, r, what):
             check(b"rosterd_http_requests" in r.body, f"{what}: no metrics {r!r}")
         return
     ctype = (r.header("Content-Type") or "").replace(" ", "").lower()
+    if pattern.endswith("/export"):  # JSON Lines, a record a line
+        eq(ctype, "application/x-ndjson", f"{what}: Content-Type")
+        for line in r.body.decode().splitlines():
+            check(isinstance(json.loads(line), dict), f"{what}: a line {line[:100]!r}")
+        return
     check(ctype.startswith("application/json"), f"{what}: Content-Type {ctype}")
     b = r.json()
     check(isinstance(b, dict), f"{what}: not an object {r!r}")
@@ -1526,6 +1558,8 @@ def rightful_body(dialect, method, pattern, r, what):
             want = "removed"
         elif pattern.endswith("/roles/{roleId}") and "/users/" in pattern:
             want = "roleId"
+        elif pattern.endswith("/errors"):
+            want = "items"
         else:
             want = "id"
         check(want in b, f"{what}: no {want!r} in {b!r}")
@@ -1587,6 +1621,8 @@ def authz_refusal_table_every_route():
             r = request(m, path, body, token=tok, headers=h)
             eq(r.status, ok, f"{name}: {label} ({r!r})")
             rightful_body(dialect, method, pattern, r, f"{name}: {label}")
+            if (method, pattern) in ROUTE_AFTER:
+                ROUTE_AFTER[(method, pattern)](TENANT_A, r)
             # The path's tenant agreeing with X-Tenant-Id is fine too.
             if tenant_param != "-":
                 m, path, body, ok = ROUTE_CALLS[(method, pattern)](TENANT_A)
@@ -1595,6 +1631,8 @@ def authz_refusal_table_every_route():
                 named = path.split("?")[0].split("/")[at]
                 r = request(m, path, body, token=tok, headers={"X-Tenant-Id": named.upper()})
                 eq(r.status, ok, f"{name}: {label} with a matching X-Tenant-Id ({r!r})")
+                if (method, pattern) in ROUTE_AFTER:
+                    ROUTE_AFTER[(method, pattern)](TENANT_A, r)
                 rightful_body(dialect, method, pattern, r,
                               f"{name}: {label} with a matching X-Tenant-Id")
 
