@@ -35,6 +35,7 @@ OTHER_ADMIN = os.environ["CONSOLE_OTHER_TOKEN"]
 TMP = os.environ["CONSOLE_TMP"]
 SHOTS = os.path.join(TMP, "screenshots")
 AXE = open(os.environ["CONSOLE_AXE"]).read()
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HANG = 90  # seconds: a guard against a hang, never a verdict
 
 CTX = ssl.create_default_context(cafile=os.environ["CONSOLE_CA"])
@@ -61,6 +62,15 @@ def call(method, path, token=ADMIN, body=None, headers=None):
         except ValueError:
             parsed = raw
         return e.code, dict(e.headers), parsed
+
+
+def console_files():
+    """The console's files, relative to console/."""
+    out = []
+    for dirpath, _, files in os.walk(os.path.join(REPO, "console")):
+        for f in files:
+            out.append(os.path.relpath(os.path.join(dirpath, f), os.path.join(REPO, "console")))
+    return sorted(out)
 
 
 def tp(rest=""):
@@ -243,11 +253,10 @@ def console_served_with_strict_csp():
     assert directives["style-src"] == ["'self'"], csp
     assert "'self'" in directives["connect-src"], csp
     assert "unsafe" not in csp, csp
-    # Every file of the first load, as sent (gzip): well under 150 KB.
+    # Every file of the console, as sent (gzip): the first load is at most
+    # that, and must stay well under 150 KB.
     total = 0
-    names = ["", "app.css", "app.js", "api.js", "session.js", "ui.js", "pages/users.js",
-             "pages/groups.js", "pages/tenants.js", "pages/invites.js", "pages/audit.js"]
-    for n in names:
+    for n in [""] + console_files():
         req = urllib.request.Request(URL + "/console/" + n, headers={"Accept-Encoding": "gzip"})
         with urllib.request.urlopen(req, context=CTX, timeout=HANG) as r:
             body = r.read()
@@ -258,6 +267,21 @@ def console_served_with_strict_csp():
     assert total < 150_000, total
     st, _, _ = call("GET", "/console/nothing-here.js")
     assert st == 404, st
+
+
+@test
+def console_files_are_installed():
+    """Every file of console/ is in Makefile.am's console lists (so make
+    install and the package carry it), and nothing else is."""
+    with open(os.path.join(REPO, "Makefile.am")) as f:
+        text = f.read().replace("\\\n", " ")
+    listed = set()
+    for var in ("dist_console_DATA", "dist_consolepages_DATA"):
+        line = next(l for l in text.splitlines() if l.startswith(var + " ="))
+        listed |= {w.removeprefix("console/") for w in line.split("=", 1)[1].split()}
+    have = set(console_files())
+    assert listed == have, f"only in Makefile.am: {sorted(listed - have)}; " \
+        f"only in console/: {sorted(have - listed)}"
 
 
 @test
@@ -337,6 +361,7 @@ def concurrent_edit_gets_the_conflict():
     assert st == 200, (st, body)
     D.find_element(By.CSS_SELECTOR, "#user-save").click()
     text_in("#user-conflict", "someone else changed this user")
+    check_page("user-conflict")
     st, _, now = call("GET", tp(f"/users/{u['id']}"))
     assert now["title"] == "Set through the API", now
     assert absent("#user-saved")
