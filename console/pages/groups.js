@@ -273,8 +273,7 @@ export async function groupPage(main, ctx, id)
 	    h('p', { class: 'muted' }, `${group.kind} · code ${group.code}` +
 		(group.isDefault ? ' · the default group' : '') + ` · version ${group.version}`),
 	    group.description ? h('p', {}, group.description) : '',
-	    h('div', { class: 'cols' },
-		h('section', { 'aria-labelledby': 'h-members' }, h('h2', { id: 'h-members' }, 'Members'), members),
-		bulk ? h('section', { 'aria-label': 'Bulk add' }, bulk) : ''));
+	    bulk ? h('section', { 'aria-label': 'Bulk add' }, bulk) : '',
+	    h('section', { 'aria-labelledby': 'h-members' }, h('h2', { id: 'h-members' }, 'Members'), members));
 	await loadMembers();
 }
