@@ -9,6 +9,7 @@ import { groupsPage, groupPage } from './pages/groups.js';
 import { tenantsPage } from './pages/tenants.js';
 import { invitesPage, acceptPage } from './pages/invites.js';
 import { auditPage } from './pages/audit.js';
+import { oidcConfig, startLogin, finishLogin } from './oidc.js';
 
 const pages = [
 	{ re: /^\/users$/, view: usersPage, nav: 'users' },
@@ -29,6 +30,7 @@ const root = document.getElementById('app');
 let generation = 0;
 let tenantNames = null;	// SystemAdmin's tenant switcher
 let tenantsOf = null;	// the token tenantNames was read with
+let oidc = null;	// config.json's provider, if any
 
 function route()
 {
@@ -48,9 +50,20 @@ function signInView()
 	    field('Bearer token', { name: 'token', tag: 'textarea', required: true,
 		autocomplete: 'off', spellcheck: 'false' }),
 	    h('button', { class: 'primary', type: 'submit' }, 'Sign in'));
+	const sso = oidc ? h('p', {}, h('button', { type: 'button', class: 'primary', id: 'signin-oidc',
+	    onclick: async (e) => {
+		e.target.disabled = true;
+		try {
+			await startLogin(oidc);
+		} catch (err) {
+			session.message = err.message;
+			render();
+		}
+	    } }, `Sign in with ${oidc.name || new URL(oidc.issuer).host}`)) : '';
 	clear(root, h('main', { id: 'main' },
 	    h('h1', {}, 'Sign in to rosterd'),
 	    msg ? h('div', { class: 'notice', role: 'alert', id: 'signin-message' }, msg) : '',
+	    sso, oidc ? h('h2', {}, 'Or with a token') : '',
 	    h('p', {}, 'Paste a bearer token (a JWT rosterd accepts). For development, ',
 		h('code', {}, 'scripts/run'), ' prints a console address that signs in by itself.'),
 	    form));
@@ -242,6 +255,20 @@ document.addEventListener('keydown', (e) => {
 	}
 });
 
+async function start()
+{
+	oidc = await oidcConfig();
+	try {
+		const token = await finishLogin(oidc);
+		if (token)
+			session.signIn(token);
+	} catch (err) {
+		session.message = err.message;
+	}
+	session.load();
+	render();
+}
+
 session.onchange = render;
 // A sign-in address (#token=...) opened in a tab that runs the console
 // already signs in too.
@@ -250,5 +277,4 @@ window.addEventListener('hashchange', () => {
 		session.load();
 	render();
 });
-session.load();
-render();
+start();

@@ -516,6 +516,33 @@ def sign_out_clears_the_token():
 
 
 @test
+def sign_in_with_openid_connect():
+    """The authorization code flow with PKCE against the test provider
+    (oidc-provider's development login and consent pages)."""
+    goto("/users")
+    clickable("#signin-oidc").click()
+    wait(lambda d: d.current_url.startswith(os.environ["CONSOLE_ISSUER"]), "the provider's page")
+    set_field("input[name=login]", "oidc-admin")
+    set_field("input[name=password]", "any")
+    D.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    clickable("button[type=submit]").click()  # consent
+    wait(lambda d: d.current_url.startswith(URL + "/console/"), "the way back to the console")
+    text_in("#whoami", "oidc-admin")
+    text_in("#whoami", "TenantAdmin")
+    assert "code=" not in D.current_url and "state=" not in D.current_url, D.current_url
+    el("#users-table tbody tr")  # rosterd accepted the provider's token
+    assert absent("#signin-message")
+    clickable("#signout").click()
+    el("#signin-message")
+    # An answer for a sign-in this tab never started is refused (state).
+    mark_stale()
+    D.get(f"{URL}/console/?code=forged&state=forged")
+    text_in("#signin-message", "not for a sign-in started here")
+    assert "code=" not in D.current_url, D.current_url
+    assert absent("#whoami")
+
+
+@test
 def refused_token_shows_sign_in_again():
     # Well formed, not expired, but signed with another key: the API's 401.
     head, _, sig = ADMIN.split(".")

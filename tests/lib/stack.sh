@@ -211,7 +211,8 @@ EOF
 # that includes DIR/rosterd.conf, a copy of nginx/rosterd.conf in which only
 # the listen addresses, the certificate paths, the socket path, the access
 # log's path, the console's directory (the tree's console/, when the tree
-# has one) and the upstream's keepalive_timeout differ.  A stopping
+# has one) and settings file (DIR/console.json: none unless the caller
+# writes it) and the upstream's keepalive_timeout differ.  A stopping
 # rosterd worker serves the FastCGI connections nginx keeps until nginx
 # closes them, idle ones after keepalive_timeout: 1 s instead of the
 # shipped 5 s makes each of the tests' many stops and restarts 4 s
@@ -233,6 +234,7 @@ stack_nginx_conf()
 	[[ $console != *[\|\&\\\ ]* ]] || stack_die "unusable path for sed: $console"
 	sed -e "s|listen 443 ssl http2;|listen 127.0.0.1:$https ssl http2;|" \
 		-e "s|alias /usr/share/rosterd/console/;|alias $console/;|" \
+		-e "s|alias /etc/rosterd/console.json;|alias $dir/console.json;|" \
 		-e "s|listen 80;|listen 127.0.0.1:$http;|" \
 		-e '/listen \[::\]:/d' \
 		-e "s|/etc/ssl/certs/rosterd.pem|$cert|" \
@@ -245,7 +247,7 @@ stack_nginx_conf()
 	# something else.
 	for s in "listen 127.0.0.1:$https ssl http2;" "listen 127.0.0.1:$http;" \
 		"$cert;" "$key;" "unix:$sock;" "	keepalive_timeout 1s;" \
-		"alias $console/;"; do
+		"alias $console/;" "alias $dir/console.json;"; do
 		grep -qF -- "$s" "$dir/rosterd.conf" ||
 			stack_die "nginx/rosterd.conf: no line to turn into '$s'"
 	done
