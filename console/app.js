@@ -97,7 +97,8 @@ function header(active)
 		    h('select', { id: 'tenant-picker', onchange: (e) => {
 			session.setTenant(e.target.value);
 			render();
-		    } }, known ? '' : h('option', { value: session.tenant, selected: true }, session.tenant),
+		    } }, known ? '' : h('option', { value: session.tenant || '', selected: true, disabled: !session.tenant },
+			session.tenant || 'Choose a tenant'),
 			tenantNames.map((t) => h('option', { value: t.id, selected: t.id === session.tenant },
 			    `${t.name} (${t.slug})`))));
 	}
@@ -146,7 +147,8 @@ async function render()
 		return;
 	}
 	if (!session.tenant && page.nav !== 'tenants') {
-		clear(main, h('h1', {}, 'No tenant'), h('p', {},
+		clear(main, h('h1', {}, 'No tenant'), h('p', {}, session.isSystemAdmin() ?
+		    'Choose a tenant in the header, or on the Tenants page.' :
 		    'The token names no tenant (no tid claim).'));
 		return;
 	}

@@ -23,7 +23,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 URL = os.environ["CONSOLE_URL"]
 TENANT = os.environ["CONSOLE_TENANT"]
@@ -501,6 +501,21 @@ def tenants_create_rename_delete_by_slug():
     wait(lambda d: absent(row), "the deleted tenant to leave the list")
     tenants = all_pages("/v1/tenants")
     assert "doomed" not in {t["slug"] for t in tenants}
+
+
+@test
+def system_admin_switches_tenant():
+    goto("/users")
+    mark_stale()
+    Select(visible("#tenant-picker")).select_by_value(OTHER)
+    wait_page_ready()
+    wait(lambda d: texts("#users-table tbody tr td:first-child") == ["other-only-user"],
+         "the other tenant's one user")
+    mark_stale()
+    Select(visible("#tenant-picker")).select_by_value(TENANT)
+    wait_page_ready()
+    wait(lambda d: "other-only-user" not in texts("#users-table tbody tr td:first-child")
+         and len(texts("#users-table tbody tr td:first-child")) == 50, "this tenant's users again")
 
 
 @test
