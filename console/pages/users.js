@@ -232,14 +232,53 @@ export async function userPage(main, ctx, id)
 			    h('li', {}, h('a', { href: `#/groups/${x.id}` }, x.name), ` (${x.kind})`))) :
 			    h('p', {}, 'In no group.'),
 			    g.data.nextCursor ? h('p', { class: 'muted' }, 'The first 100 are shown.') : '');
-			clear(roles, r.data.items.length ? h('ul', {}, r.data.items.map((x) =>
-			    h('li', {}, x.roleName || x.name || x.roleId,
-				x.scopeType ? ` (${x.scopeType} ${x.scopeId})` : ''))) :
+			clear(roles, r.data.items.length ? h('ul', { id: 'user-role-list' }, r.data.items.map((x) =>
+			    h('li', { 'data-role': x.roleId }, x.name || x.roleId,
+				x.scopeType ? ` (in ${x.scopeType} ${x.scopeId})` : '',
+				ctx.canWrite ? [' ', h('button', { type: 'button', class: 'take-role',
+				    'aria-label': `Take the role ${x.name} away`,
+				    onclick: () => roleWrite(roles, 'DELETE', x.roleId,
+					x.scopeType ? { scopeType: x.scopeType, scopeId: x.scopeId } : undefined)
+				}, 'Remove')] : ''))) :
 			    h('p', {}, 'No role.'));
+			if (ctx.canWrite)
+				roles.append(await giveRoleForm(roles));
 		} catch (err) {
 			if (ctx.alive())
 				clear(groups, errorBox(err));
 		}
+	}
+
+	// A role given or taken; the list is then read again from the server.
+	async function roleWrite(roles, method, roleId, body)
+	{
+		try {
+			await api(method, `${path}/roles/${roleId}`, { body });
+		} catch (err) {
+			if (ctx.alive())
+				roles.prepend(errorBox(err));
+			return;
+		}
+		const groups = main.querySelector('#user-groups');
+		loadRelated(groups, roles);
+	}
+
+	async function giveRoleForm(roles)
+	{
+		let all = [];
+		try {
+			all = (await api('GET', tpath('/roles'), { query: { limit: 200 } })).data.items;
+		} catch { /* the form is left out */ }
+		if (!all.length)
+			return '';
+		const form = h('form', { id: 'user-give-role', class: 'toolbar', 'aria-label': 'Give a role' },
+		    selectField('Role', { name: 'roleId' }, all.map((x) => [x.id, x.name])),
+		    h('div', { class: 'field' }, h('button', { type: 'submit' }, 'Give role')));
+		form.addEventListener('submit', (e) => {
+			e.preventDefault();
+			roleWrite(roles, 'PUT', form.elements.roleId.value);
+		});
+		return form;
 	}
 
 	await fetchUser();

@@ -352,6 +352,23 @@ def create_user_and_field_error():
 
 
 @test
+def user_roles_give_and_take():
+    u = STATE["user"]
+    goto(f"/users/{u['id']}")
+    st, _, roles = call("GET", tp("/roles?limit=200"))
+    member = [r for r in roles["items"] if r["name"] == "Member"][0]
+    Select(visible("#user-give-role [name=roleId]")).select_by_value(member["id"])
+    D.find_element(By.CSS_SELECTOR, "#user-give-role button[type=submit]").click()
+    el(f"#user-role-list li[data-role='{member['id']}']")
+    st, _, mine = call("GET", tp(f"/users/{u['id']}/roles"))
+    assert [r["roleId"] for r in mine["items"]] == [member["id"]], mine
+    clickable(f"#user-role-list li[data-role='{member['id']}'] button.take-role").click()
+    wait(lambda d: absent("#user-role-list"), "the role to leave the list")
+    st, _, mine = call("GET", tp(f"/users/{u['id']}/roles"))
+    assert mine["items"] == [], mine
+
+
+@test
 def concurrent_edit_gets_the_conflict():
     u = STATE["user"]
     goto(f"/users/{u['id']}")
@@ -627,6 +644,14 @@ def axe_finds_no_violation():
     el("#users-table tbody tr")
     check_page("users-dark")
     D.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
+    # A phone's width: the page fits it (nothing scrolls sideways).
+    D.set_window_size(390, 844)
+    goto("/users")
+    el("#users-table tbody tr")
+    check_page("users-narrow")
+    overflow = js("return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    D.set_window_size(1280, 1000)
+    assert overflow <= 0, f"the narrow page scrolls sideways by {overflow} px"
     # axe sees a violation when there is one: an image without a text.
     js("document.getElementById('main').append(document.createElement('img'))")
     canary = D.execute_async_script("""
