@@ -18,14 +18,15 @@ export function tpath(rest = '')
 	return `/v1/tenants/${encodeURIComponent(session.tenant)}${rest}`;
 }
 
-export async function api(method, path, { body, ifMatch, query } = {})
+// anonymous: no Authorization header (the invitation's acceptance).
+export async function api(method, path, { body, ifMatch, query, anonymous } = {})
 {
 	const url = new URL(path, location.origin);
 	for (const [k, v] of Object.entries(query || {}))
 		if (v !== undefined && v !== null && v !== '')
 			url.searchParams.set(k, v);
 	const headers = { Accept: 'application/json' };
-	if (session.token)
+	if (session.token && !anonymous)
 		headers.Authorization = `Bearer ${session.token}`;
 	if (body !== undefined)
 		headers['Content-Type'] = 'application/json';
@@ -47,7 +48,7 @@ export async function api(method, path, { body, ifMatch, query } = {})
 			data = { title: text.slice(0, 200) };
 		}
 	}
-	if (res.status === 401) {
+	if (res.status === 401 && !anonymous) {
 		session.expired();
 		throw new ApiError(401, data);
 	}

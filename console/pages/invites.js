@@ -140,7 +140,8 @@ export function acceptPage(main, token)
 		e.preventDefault();
 		clearErrors(form);
 		try {
-			const r = await api('POST', '/v1/invites/accept', { body: { ...formValues(form), token } });
+			const r = await api('POST', '/v1/invites/accept', { body: { ...formValues(form), token },
+			    anonymous: true });
 			clear(main, h('h1', {}, 'Welcome'), h('p', { id: 'accept-done' },
 			    `Your account ${r.data.username} is ready.`));
 		} catch (err) {

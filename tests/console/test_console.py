@@ -470,6 +470,21 @@ def invite_link_once_then_revoke():
     st, _, now = call("GET", tp(f"/invites/{inv['id']}"))
     assert now["state"] == "revoked", now
     check_page("invites")
+    # Another invitation, accepted through its link's page.
+    goto("/invites?new=1")
+    set_field("#invite-create [name=email]", "accepted.hire@console.example")
+    D.find_element(By.CSS_SELECTOR, "#invite-create button[type=submit]").click()
+    link = el("#invite-link").text
+    mark_stale()
+    D.get(link)
+    wait_page_ready()
+    set_field("#accept-form [name=username]", "accepted-hire")
+    set_field("#accept-form [name=password]", "correct horse battery staple")
+    check_page("accept")
+    D.find_element(By.CSS_SELECTOR, "#accept-form button[type=submit]").click()
+    text_in("#accept-done", "accepted-hire")
+    u = user_by_name("accepted-hire")
+    assert u and u["email"] == "accepted.hire@console.example" and u["hasPassword"], u
 
 
 @test
