@@ -123,8 +123,10 @@ export async function groupPage(main, ctx, id)
 	const r = await api('GET', gpath);
 	if (!ctx.alive())
 		return;
-	const group = r.data;
+	let group = r.data;
+	let etag = r.etag || `"${group.version}"`;
 	const members = h('div', { id: 'member-list' });
+	const note = h('div', { id: 'group-note', 'aria-live': 'polite' });
 	let seq = 0;
 	const pager = new Pager(loadMembers);
 
@@ -268,11 +270,60 @@ export async function groupPage(main, ctx, id)
 		status(`Added ${total.added}, already members ${total.alreadyMember}, not found ${unknown.length}`);
 	}
 
+	// Name and description, with If-Match; delete, asked once more.
+	function editForm()
+	{
+		const form = h('form', { id: 'group-edit', class: 'panel', 'aria-label': 'Edit the group' },
+		    field('Name', { name: 'name', value: group.name, required: true, autocomplete: 'off' }),
+		    field('Description', { name: 'description', value: group.description || '',
+			autocomplete: 'off' }),
+		    h('button', { class: 'primary', type: 'submit', id: 'group-save' }, 'Save'), ' ',
+		    h('button', { type: 'button', class: 'danger', id: 'group-delete', onclick: () => {
+			const box = h('div', { role: 'group', 'aria-label': 'Confirm deletion' },
+			    h('p', {}, `Delete the group ${group.name}? Its memberships go with it.`),
+			    h('button', { type: 'button', class: 'danger', id: 'group-delete-confirm',
+				onclick: async () => {
+				    try {
+					    await api('DELETE', gpath, { ifMatch: etag });
+					    location.hash = '#/groups';
+				    } catch (err) {
+					    if (ctx.alive())
+						    showErrors(form, err);
+				    }
+				} }, 'Delete group'), ' ',
+			    h('button', { type: 'button', onclick: () => box.remove() }, 'Cancel'));
+			form.append(box);
+			box.querySelector('button').focus();
+		    } }, 'Delete…'));
+		form.addEventListener('submit', async (e) => {
+			e.preventDefault();
+			clearErrors(form);
+			const v = formValues(form, true);
+			try {
+				const u = await api('PATCH', gpath, { ifMatch: etag,
+				    body: { name: v.name, description: v.description } });
+				group = u.data;
+				etag = u.etag || `"${group.version}"`;
+				main.querySelector('h1').textContent = group.name;
+				clear(note, h('p', { class: 'okmsg', id: 'group-saved' }, `Saved (version ${group.version}).`));
+			} catch (err) {
+				if (!ctx.alive())
+					return;
+				if (err.status === 412)
+					err.problem = { title: 'Not saved: someone else changed this group meanwhile',
+					    detail: 'Reload the page to see their version.' };
+				showErrors(form, err);
+			}
+		});
+		return h('details', {}, h('summary', {}, 'Edit or delete the group'), form);
+	}
+
 	clear(main, h('p', {}, h('a', { href: '#/groups' }, '← Groups')),
 	    h('h1', {}, group.name),
 	    h('p', { class: 'muted' }, `${group.kind} · code ${group.code}` +
 		(group.isDefault ? ' · the default group' : '') + ` · version ${group.version}`),
 	    group.description ? h('p', {}, group.description) : '',
+	    note, ctx.canWrite ? editForm() : '',
 	    bulk ? h('section', { 'aria-label': 'Bulk add' }, bulk) : '',
 	    h('section', { 'aria-labelledby': 'h-members' }, h('h2', { id: 'h-members' }, 'Members'), members));
 	await loadMembers();

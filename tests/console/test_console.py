@@ -458,6 +458,28 @@ def bulk_add_5000_members_by_paste():
 
 
 @test
+def group_create_rename_delete():
+    goto("/groups?new=1")
+    set_field("#group-create [name=code]", "short-lived")
+    set_field("#group-create [name=name]", "Short lived")
+    D.find_element(By.CSS_SELECTOR, "#group-create button[type=submit]").click()
+    wait(lambda d: "/groups/" in d.current_url, "the new group's page")
+    text_in("#main h1", "Short lived")
+    gid = D.current_url.rsplit("/", 1)[1]
+    D.find_element(By.CSS_SELECTOR, "#main details summary").click()
+    set_field("#group-edit [name=name]", "Renamed group")
+    D.find_element(By.ID, "group-save").click()
+    el("#group-saved")
+    st, _, g = call("GET", tp(f"/groups/{gid}"))
+    assert g["name"] == "Renamed group", g
+    clickable("#group-delete").click()
+    clickable("#group-delete-confirm").click()
+    wait(lambda d: d.current_url.endswith("#/groups"), "the groups list after the delete")
+    st, _, _ = call("GET", tp(f"/groups/{gid}"))
+    assert st == 404, st
+
+
+@test
 def invite_link_once_then_revoke():
     goto("/invites")
     clickable("#invite-new").click()
