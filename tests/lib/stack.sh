@@ -210,7 +210,9 @@ EOF
 # Writes DIR/nginx.conf: a minimal main config (pid, logs, temp paths in DIR)
 # that includes DIR/rosterd.conf, a copy of nginx/rosterd.conf in which only
 # the listen addresses, the certificate paths, the socket path, the access
-# log's path and the upstream's keepalive_timeout differ.  A stopping
+# log's path, the console's directory (the tree's console/, when the tree
+# has one) and settings file (DIR/console.json: none unless the caller
+# writes it) and the upstream's keepalive_timeout differ.  A stopping
 # rosterd worker serves the FastCGI connections nginx keeps until nginx
 # closes them, idle ones after keepalive_timeout: 1 s instead of the
 # shipped 5 s makes each of the tests' many stops and restarts 4 s
@@ -225,7 +227,14 @@ stack_nginx_conf()
 	mkdir -p "$dir/tmp"
 	# Relative includes resolve against the main config's directory.
 	cp /etc/nginx/fastcgi_params "$dir/fastcgi_params"
+	# The console's files: the tree's, or (a tree without them, as the
+	# package stage's) the installed ones the production file names.
+	local console=/usr/share/rosterd/console
+	[[ ! -f $STACK_REPO/console/index.html ]] || console=$STACK_REPO/console
+	[[ $console != *[\|\&\\\ ]* ]] || stack_die "unusable path for sed: $console"
 	sed -e "s|listen 443 ssl http2;|listen 127.0.0.1:$https ssl http2;|" \
+		-e "s|alias /usr/share/rosterd/console/;|alias $console/;|" \
+		-e "s|alias /etc/rosterd/console.json;|alias $dir/console.json;|" \
 		-e "s|listen 80;|listen 127.0.0.1:$http;|" \
 		-e '/listen \[::\]:/d' \
 		-e "s|/etc/ssl/certs/rosterd.pem|$cert|" \
@@ -237,7 +246,8 @@ stack_nginx_conf()
 	# If the production file changed shape, say so rather than test
 	# something else.
 	for s in "listen 127.0.0.1:$https ssl http2;" "listen 127.0.0.1:$http;" \
-		"$cert;" "$key;" "unix:$sock;" "	keepalive_timeout 1s;"; do
+		"$cert;" "$key;" "unix:$sock;" "	keepalive_timeout 1s;" \
+		"alias $console/;" "alias $dir/console.json;"; do
 		grep -qF -- "$s" "$dir/rosterd.conf" ||
 			stack_die "nginx/rosterd.conf: no line to turn into '$s'"
 	done

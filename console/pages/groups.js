@@ -1,0 +1,330 @@
+// Groups: list by kind, create; one group: its members a page at a time,
+// remove one, and bulk add by pasting ids, usernames or e-mails (or
+// dropping a CSV), with the server's answer per item.
+import { api, tpath } from '../api.js';
+import { h, clear, field, selectField, showErrors, clearErrors, errorBox, fmtTime,
+    formValues, Pager, status, go } from '../ui.js';
+
+const KINDS = ['security', 'user', 'admin', 'privilege'];
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const BULK_MAX = 10000;	// ids per request (the API's cap)
+const LOOKUPS = 6;	// name lookups in flight at once
+
+export async function groupsPage(main, ctx)
+{
+	const kind = h('select', { id: 'group-kind' }, h('option', { value: '' }, 'all'),
+	    KINDS.map((k) => h('option', { value: k }, k)));
+	const list = h('div', { id: 'group-list' });
+	const createBox = h('div');
+	let seq = 0;
+	const pager = new Pager(load);
+	async function load()
+	{
+		const mine = ++seq;
+		try {
+			const r = await api('GET', tpath('/groups'), { query: { kind: kind.value, limit: 50,
+			    cursor: pager.cursor } });
+			if (mine !== seq || !ctx.alive())
+				return;
+			pager.next = r.data.nextCursor;
+			clear(list, r.data.items.length ? h('table', { id: 'groups-table' },
+			    h('caption', { class: 'visually-hidden' }, 'Groups'),
+			    h('thead', {}, h('tr', {}, ['Name', 'Code', 'Kind', 'Description']
+				.map((t) => h('th', { scope: 'col' }, t)))),
+			    h('tbody', {}, r.data.items.map((g) => h('tr', { 'data-id': g.id },
+				h('td', {}, h('a', { href: `#/groups/${g.id}` }, g.name)),
+				h('td', {}, g.code), h('td', {}, g.kind + (g.isDefault ? ' (default)' : '')),
+				h('td', {}, g.description || ''))))) : h('p', {}, 'No group.'),
+			    pager.controls('Group pages'));
+		} catch (err) {
+			if (mine === seq && ctx.alive())
+				clear(list, errorBox(err));
+		}
+	}
+	kind.addEventListener('change', () => { pager.reset(); load(); });
+
+	function showCreate()
+	{
+		const form = h('form', { id: 'group-create', class: 'panel', 'aria-label': 'New group' },
+		    h('h2', {}, 'New group'),
+		    selectField('Kind', { name: 'kind', value: 'security' }, KINDS.map((k) => [k, k])),
+		    field('Code', { name: 'code', required: true, autocomplete: 'off' }),
+		    field('Name', { name: 'name', required: true, autocomplete: 'off' }),
+		    field('Description', { name: 'description', autocomplete: 'off' }),
+		    h('button', { class: 'primary', type: 'submit' }, 'Create group'), ' ',
+		    h('button', { type: 'button', onclick: () => clear(createBox) }, 'Cancel'));
+		form.addEventListener('submit', async (e) => {
+			e.preventDefault();
+			clearErrors(form);
+			try {
+				const r = await api('POST', tpath('/groups'), { body: formValues(form) });
+				go(`/groups/${r.data.id}`);
+			} catch (err) {
+				if (ctx.alive())
+					showErrors(form, err);
+			}
+		});
+		clear(createBox, form);
+		form.elements.kind.focus();
+	}
+
+	clear(main, h('h1', {}, 'Groups'),
+	    h('div', { class: 'toolbar' },
+		h('div', {}, h('label', { for: 'group-kind' }, 'Kind'), kind),
+		ctx.canWrite ? h('button', { type: 'button', id: 'group-new', onclick: showCreate },
+		    'New group') : ''),
+	    createBox, list);
+	if (ctx.canWrite && ctx.params.get('new'))
+		showCreate();
+	await load();
+}
+
+// The entries of a paste or a CSV: split on white space, commas and
+// semicolons, quotes and a header cell dropped, each once.
+export function parseEntries(text)
+{
+	const seen = new Set();
+	let dups = 0;
+	for (let s of text.split(/[\s,;]+/)) {
+		s = s.replace(/^["']+|["']+$/g, '').trim();
+		if (!s || /^(id|userid|user_id|username|email|e-mail)$/i.test(s))
+			continue;
+		const key = UUID.test(s) ? s.toLowerCase() : s;
+		if (seen.has(key))
+			dups++;
+		else
+			seen.add(key);
+	}
+	return { entries: [...seen], dups };
+}
+
+// A username or e-mail to a user id (null when no user has it): the
+// users list's prefix search, an exact match (ignoring case) picked out.
+async function lookup(name)
+{
+	const want = name.toLowerCase();
+	let cursor = null;
+	for (let i = 0; i < 20; i++) {
+		const r = await api('GET', tpath('/users'), { query: { q: name, limit: 200, cursor } });
+		const hit = r.data.items.find((u) => u.username.toLowerCase() === want ||
+		    (u.email || '').toLowerCase() === want);
+		if (hit)
+			return hit.id;
+		cursor = r.data.nextCursor;
+		if (!cursor)
+			return null;
+	}
+	return null;
+}
+
+export async function groupPage(main, ctx, id)
+{
+	const gpath = tpath(`/groups/${id}`);
+	const r = await api('GET', gpath);
+	if (!ctx.alive())
+		return;
+	let group = r.data;
+	let etag = r.etag || `"${group.version}"`;
+	const members = h('div', { id: 'member-list' });
+	const note = h('div', { id: 'group-note', 'aria-live': 'polite' });
+	let seq = 0;
+	const pager = new Pager(loadMembers);
+
+	async function loadMembers()
+	{
+		const mine = ++seq;
+		try {
+			const m = await api('GET', `${gpath}/members`, { query: { limit: 50, cursor: pager.cursor } });
+			if (mine !== seq || !ctx.alive())
+				return;
+			pager.next = m.data.nextCursor;
+			clear(members, m.data.items.length ? h('table', { id: 'members-table', class: 'wide' },
+			    h('caption', { class: 'visually-hidden' }, 'Members'),
+			    h('thead', {}, h('tr', {}, ['Username', 'E-mail', 'Active', 'Added',
+				ctx.canWrite ? 'Action' : ''].filter(Boolean).map((t) => h('th', { scope: 'col' }, t)))),
+			    h('tbody', {}, m.data.items.map((u) => h('tr', { 'data-id': u.userId },
+				h('td', {}, h('a', { href: `#/users/${u.userId}` }, u.username)),
+				h('td', {}, u.email || ''), h('td', {}, u.active ? 'yes' : 'no'),
+				h('td', {}, `${fmtTime(u.addedAt)} by ${u.addedBy || '?'}`),
+				ctx.canWrite ? h('td', {}, h('button', { type: 'button',
+				    'aria-label': `Remove ${u.username}`, onclick: async (e) => {
+					e.target.disabled = true;
+					try {
+						await api('DELETE', `${gpath}/members/${u.userId}`);
+					} catch (err) {
+						if (ctx.alive())
+							members.prepend(errorBox(err));
+					}
+					loadMembers();
+				    } }, 'Remove')) : '')))) : h('p', { id: 'members-empty' }, 'No member.'),
+			    pager.controls('Member pages'));
+		} catch (err) {
+			if (mine === seq && ctx.alive())
+				clear(members, errorBox(err));
+		}
+	}
+
+	const bulk = ctx.canWrite ? bulkPanel() : '';
+	function bulkPanel()
+	{
+		const result = h('div', { id: 'bulk-result', 'aria-live': 'polite' });
+		const file = h('input', { type: 'file', id: 'bulk-file', accept: '.csv,.txt,text/csv,text/plain' });
+		const form = h('form', { id: 'bulk-form', class: 'panel', 'aria-label': 'Add members' },
+		    h('h2', {}, 'Add members'),
+		    h('p', { class: 'muted', id: 'bulk-help' }, 'Paste user ids, usernames or e-mail addresses, ' +
+			'separated by new lines, commas or spaces, or choose a CSV file.'),
+		    field('Users to add', { tag: 'textarea', name: 'userIds', id: 'bulk-text',
+			'aria-describedby': 'bulk-help', spellcheck: 'false' }),
+		    h('div', { class: 'field' }, h('label', { for: 'bulk-file' }, 'Or a CSV file'), file),
+		    h('button', { class: 'primary', type: 'submit', id: 'bulk-submit' }, 'Add members'),
+		    result);
+		file.addEventListener('change', async () => {
+			if (file.files[0])
+				form.elements.userIds.value = await file.files[0].text();
+		});
+		form.addEventListener('dragover', (e) => e.preventDefault());
+		form.addEventListener('drop', async (e) => {
+			e.preventDefault();
+			const f = e.dataTransfer.files[0];
+			if (f)
+				form.elements.userIds.value = await f.text();
+		});
+		form.addEventListener('submit', async (e) => {
+			e.preventDefault();
+			clearErrors(form);
+			const button = form.querySelector('#bulk-submit');
+			button.disabled = true;
+			try {
+				await bulkAdd(form, result);
+			} finally {
+				button.disabled = false;
+			}
+			loadMembers();
+		});
+		return form;
+	}
+
+	async function bulkAdd(form, result)
+	{
+		const { entries, dups } = parseEntries(form.elements.userIds.value);
+		if (!entries.length) {
+			clear(result, h('p', { role: 'alert' }, 'Nothing to add: paste ids, usernames or e-mails.'));
+			return;
+		}
+		const byId = new Map();	// id -> the entry that named it
+		const names = [];
+		for (const e of entries) {
+			if (UUID.test(e))
+				byId.set(e.toLowerCase(), e);
+			else
+				names.push(e);
+		}
+		const unknown = [];
+		let done = 0;
+		async function worker()
+		{
+			while (names.length) {
+				const n = names.shift();
+				const uid = await lookup(n);
+				if (uid && !byId.has(uid))
+					byId.set(uid, n);
+				else if (!uid)
+					unknown.push(n);
+				done++;
+				if (done % 10 === 0)
+					clear(result, h('p', {}, `Looking up names: ${done}…`));
+			}
+		}
+		const total = { added: 0, alreadyMember: 0, notFound: unknown };
+		try {
+			if (names.length)
+				await Promise.all(Array.from({ length: LOOKUPS }, worker));
+			const ids = [...byId.keys()];
+			for (let i = 0; i < ids.length; i += BULK_MAX) {
+				clear(result, h('p', {}, `Adding ${Math.min(i + BULK_MAX, ids.length)} of ${ids.length}…`));
+				const a = await api('POST', `${gpath}/members`, { body: { userIds: ids.slice(i, i + BULK_MAX) } });
+				total.added += a.data.added.length;
+				total.alreadyMember += a.data.alreadyMember.length;
+				for (const x of a.data.notFound)
+					unknown.push(byId.get(x.toLowerCase()) || x);
+			}
+		} catch (err) {
+			if (!ctx.alive())
+				return;
+			clear(result);
+			showErrors(form, err);
+			if (total.added || total.alreadyMember)
+				result.append(h('p', {}, `Batches before the failure were applied: ${total.added} added.`));
+			return;
+		}
+		if (!ctx.alive())
+			return;
+		clear(result, h('div', { class: 'counts', id: 'bulk-counts' },
+		    h('span', {}, 'Added: ', h('strong', { id: 'bulk-added' }, total.added)),
+		    h('span', {}, 'Already a member: ', h('strong', { id: 'bulk-already' }, total.alreadyMember)),
+		    h('span', {}, 'Not found: ', h('strong', { id: 'bulk-notfound' }, unknown.length))),
+		    dups ? h('p', { class: 'muted' }, `${dups} repeated entries counted once.`) : '',
+		    unknown.length ? h('details', {}, h('summary', {}, 'Entries not found'),
+			h('ul', { id: 'bulk-notfound-list' }, unknown.slice(0, 200).map((u) => h('li', {}, u))),
+			unknown.length > 200 ? h('p', {}, `and ${unknown.length - 200} more`) : '') : '');
+		status(`Added ${total.added}, already members ${total.alreadyMember}, not found ${unknown.length}`);
+	}
+
+	// Name and description, with If-Match; delete, asked once more.
+	function editForm()
+	{
+		const form = h('form', { id: 'group-edit', class: 'panel', 'aria-label': 'Edit the group' },
+		    field('Name', { name: 'name', value: group.name, required: true, autocomplete: 'off' }),
+		    field('Description', { name: 'description', value: group.description || '',
+			autocomplete: 'off' }),
+		    h('button', { class: 'primary', type: 'submit', id: 'group-save' }, 'Save'), ' ',
+		    h('button', { type: 'button', class: 'danger', id: 'group-delete', onclick: () => {
+			const box = h('div', { role: 'group', 'aria-label': 'Confirm deletion' },
+			    h('p', {}, `Delete the group ${group.name}? Its memberships go with it.`),
+			    h('button', { type: 'button', class: 'danger', id: 'group-delete-confirm',
+				onclick: async () => {
+				    try {
+					    await api('DELETE', gpath, { ifMatch: etag });
+					    location.hash = '#/groups';
+				    } catch (err) {
+					    if (ctx.alive())
+						    showErrors(form, err);
+				    }
+				} }, 'Delete group'), ' ',
+			    h('button', { type: 'button', onclick: () => box.remove() }, 'Cancel'));
+			form.append(box);
+			box.querySelector('button').focus();
+		    } }, 'Delete…'));
+		form.addEventListener('submit', async (e) => {
+			e.preventDefault();
+			clearErrors(form);
+			const v = formValues(form, true);
+			try {
+				const u = await api('PATCH', gpath, { ifMatch: etag,
+				    body: { name: v.name, description: v.description } });
+				group = u.data;
+				etag = u.etag || `"${group.version}"`;
+				main.querySelector('h1').textContent = group.name;
+				clear(note, h('p', { class: 'okmsg', id: 'group-saved' }, `Saved (version ${group.version}).`));
+			} catch (err) {
+				if (!ctx.alive())
+					return;
+				if (err.status === 412)
+					err.problem = { title: 'Not saved: someone else changed this group meanwhile',
+					    detail: 'Reload the page to see their version.' };
+				showErrors(form, err);
+			}
+		});
+		return h('details', {}, h('summary', {}, 'Edit or delete the group'), form);
+	}
+
+	clear(main, h('p', {}, h('a', { href: '#/groups' }, '← Groups')),
+	    h('h1', {}, group.name),
+	    h('p', { class: 'muted' }, `${group.kind} · code ${group.code}` +
+		(group.isDefault ? ' · the default group' : '') + ` · version ${group.version}`),
+	    group.description ? h('p', {}, group.description) : '',
+	    note, ctx.canWrite ? editForm() : '',
+	    bulk ? h('section', { 'aria-label': 'Bulk add' }, bulk) : '',
+	    h('section', { 'aria-labelledby': 'h-members' }, h('h2', { id: 'h-members' }, 'Members'), members));
+	await loadMembers();
+}
