@@ -77,6 +77,11 @@ struct db {
 	int		 lsn_pending;	/* db_tx_commit() sent DB_LSN_SQL */
 	uint64_t	 lsn;		/* see db_lsn_take() */
 	uint64_t	 conn_gen;	/* connections made */
+	/* db_binary(): one parameter of one statement sent as bytes */
+	int		 bin_on;
+	enum stmt	 bin_id;
+	int		 bin_i;
+	int		 bin_len;
 	unsigned long	 failures;	/* see db_failures() */
 	int		 canceled;	/* the last statement hit statement_timeout */
 	/* SQL text prepared on conn (see SQLC_MAX) */
@@ -888,6 +893,29 @@ static PGresult *run_write_lsn(struct db *, enum stmt, const char *const *);
 static PGresult *tx_exec(struct db *, struct arena *, enum stmt,
     const char *const *, enum db_status *, const char **);
 
+/* The most parameters a statement sent with a binary one may have. */
+#define DB_BIN_PARAMS	32
+
+/*
+ * The lengths and formats of statement id's nparams parameters, when
+ * db_binary() named one of them: 1, else 0 (all text: NULL arrays).
+ */
+static int
+bin_arrays(const struct db *db, enum stmt id, int nparams, int *lens,
+    int *fmts)
+{
+	int i;
+
+	if (!db->bin_on || db->bin_id != id || db->bin_i >= nparams ||
+	    nparams > DB_BIN_PARAMS)
+		return 0;
+	for (i = 0; i < nparams; i++)
+		lens[i] = fmts[i] = 0;
+	lens[db->bin_i] = db->bin_len;
+	fmts[db->bin_i] = 1;
+	return 1;
+}
+
 /*
  * Runs statement id on the connection.  One the up-front pass left
  * unprepared (it timed out on a lock) is prepared first, waiting as the
@@ -898,11 +926,12 @@ run_statement(struct db *db, enum stmt id, const char *const *params)
 {
 	const struct stmt_def *d = &db_statements[id];
 	PGresult *r;
-	int sent;
+	int sent, lens[DB_BIN_PARAMS], fmts[DB_BIN_PARAMS], bin;
 
+	bin = bin_arrays(db, id, d->nparams, lens, fmts);
 	if (d->replan || db->unnamed)
 		sent = PQsendQueryParams(db->conn, d->sql, d->nparams, NULL,
-		    params, NULL, NULL, 0);
+		    params, bin ? lens : NULL, bin ? fmts : NULL, 0);
 	else {
 		if (!db->ready[id]) {
 			if (PQsendPrepare(db->conn, d->name, d->sql,
@@ -916,7 +945,7 @@ run_statement(struct db *db, enum stmt id, const char *const *params)
 			db->ready[id] = 1;
 		}
 		sent = PQsendQueryPrepared(db->conn, d->name, d->nparams,
-		    params, NULL, NULL, 0);
+		    params, bin ? lens : NULL, bin ? fmts : NULL, 0);
 	}
 	if (sent != 1) {
 		disconnect(db);
@@ -1045,7 +1074,18 @@ db_exec(struct db *db, struct arena *a, enum stmt id,
 		db->failures++;
 	if (r != NULL)
 		arena_defer(a, pgres_free, r);
+	db->bin_on = 0;
 	return r;
+}
+
+/* Names statement id's binary parameter for the next db_exec().  See db.h. */
+void
+db_binary(struct db *db, enum stmt id, int i, size_t n)
+{
+	db->bin_on = n <= INT_MAX;
+	db->bin_id = id;
+	db->bin_i = i;
+	db->bin_len = (int)(n <= INT_MAX ? n : 0);
 }
 
 /* One query of a pipeline: SQL text, or prepared statement id. */
@@ -1085,17 +1125,19 @@ pipe_send(struct db *db, const struct pipe_q *q)
 {
 	const struct stmt_def *d = q->sql == NULL ? &db_statements[q->id] :
 	    NULL;
+	int lens[DB_BIN_PARAMS], fmts[DB_BIN_PARAMS], bin;
 
 	if (q->name != NULL)
 		return PQsendQueryPrepared(db->conn, q->name, q->nparams,
 		    q->params, NULL, NULL, 0) == 1;
+	bin = d != NULL && bin_arrays(db, q->id, d->nparams, lens, fmts);
 	/* one the up-front pass left unprepared runs unnamed */
 	if (d != NULL && !d->replan && db->ready[q->id])
 		return PQsendQueryPrepared(db->conn, d->name, d->nparams,
-		    q->params, NULL, NULL, 0) == 1;
+		    q->params, bin ? lens : NULL, bin ? fmts : NULL, 0) == 1;
 	return PQsendQueryParams(db->conn, d != NULL ? d->sql : q->sql,
-	    d != NULL ? d->nparams : q->nparams, NULL, q->params, NULL, NULL,
-	    0) == 1;
+	    d != NULL ? d->nparams : q->nparams, NULL, q->params,
+	    bin ? lens : NULL, bin ? fmts : NULL, 0) == 1;
 }
 
 /*

@@ -80,6 +80,7 @@ enum stmt {
 	STMT_SCIM_GROUP_CREATE,
 	STMT_SCIM_GROUP_UPDATE,
 	STMT_SCIM_GROUP_DELETE,
+	STMT_IMPORT_JOB_CREATE,
 	STMT_IMPORT_JOB_GET,
 	STMT_IMPORT_JOB_LIST,
 	STMT_IMPORT_JOB_CANCEL,
@@ -196,6 +197,14 @@ void db_idle(struct db *db);
  */
 PGresult *db_exec(struct db *db, struct arena *a, enum stmt id,
     const char *const *params, enum db_status *st, const char **constraint);
+
+/*
+ * The next db_exec() of statement id sends its parameter i (from 0) as
+ * the n bytes params[i] points to, in binary (a bytea's bytes as they
+ * are, with no escaping), the others as text.  That db_exec() forgets
+ * it, whichever statement it ran.
+ */
+void db_binary(struct db *db, enum stmt id, int i, size_t n);
 
 /*
  * Runs sql (text built only from fixed fragments, never from request

@@ -25,7 +25,6 @@
 #include <unistd.h>
 
 #include "v1.h"
-#include "../daemon.h"
 #include "../imp/engine.h"
 #include "../imp/export.h"
 
@@ -274,27 +273,17 @@ file_message(struct http_req *req, const char *path, const char *err)
 	return arena_sprintf(req->arena, "The file is refused: %s", err);
 }
 
-static const char q_job_insert[] =
-    "WITH t AS (SELECT id FROM tenants WHERE id = $1::uuid), j AS ("
-    " INSERT INTO import_jobs (tenant_id, id, format, mode, match, dry_run,"
-    "  atomic, batch, file_name, file_size, created_by, request_id)"
-    " SELECT t.id, $2::uuid, $3, $4, $5, $6::boolean, $7::boolean,"
-    "  $8::int, $9, $10::bigint, $11, $12 FROM t RETURNING *"
-    "), f AS ("
-    " INSERT INTO import_job_files (tenant_id, job_id, file)"
-    " SELECT tenant_id, id, $13::bytea FROM j"
-    ") SELECT rosterd_import_job_json(j::import_jobs) AS json,"
-    " pg_notify('" JOBS_CHANNEL "', '') FROM j";
-
 void
 v1_imports_create(struct http_req *req, struct http_resp *resp)
 {
+	const struct app *app = req->ctx;
 	const char *tenant, *format, *mode, *match, *fname, *p[13], *tmp;
+	const char *constraint;
 	char id[UUID_STR_LEN + 1], path[4096], err[1024], bstr[24], sstr[24];
-	int dry, atomic, bad = 0, fd, lens[13], fmts[13];
+	int dry, atomic, bad = 0, fd;
 	long long rows;
 	long batch = IMPORT_BATCH_DEFAULT;
-	PGconn *c;
+	enum db_status st;
 	PGresult *r;
 	size_t i;
 
@@ -377,10 +366,6 @@ v1_imports_create(struct http_req *req, struct http_resp *resp)
 		return;
 	}
 	unlink(path);
-	if ((c = own_session(req, 0)) == NULL) {
-		v1_problem(req, resp, 503, "The database is unavailable.");
-		return;
-	}
 	uuid_new(id);
 	snprintf(bstr, sizeof(bstr), "%ld", batch);
 	snprintf(sstr, sizeof(sstr), "%zu", req->body_len);
@@ -397,27 +382,25 @@ v1_imports_create(struct http_req *req, struct http_resp *resp)
 	p[10] = v1_actor(req);
 	p[11] = req->audit_request_id;
 	p[12] = req->body;
-	for (i = 0; i < 13; i++) {
-		lens[i] = 0;
-		fmts[i] = 0;
+	/*
+	 * The file's bytes as they are, in the request's own transaction:
+	 * with an Idempotency-Key, a replay rolls back what it ran and
+	 * queues no second job.
+	 */
+	db_binary(app->db, STMT_IMPORT_JOB_CREATE, 12, req->body_len);
+	if ((r = v1_exec(req, STMT_IMPORT_JOB_CREATE, p, &st,
+	    &constraint)) == NULL) {
+		v1_db_error(req, resp, st, constraint, NULL);
+		return;
 	}
-	lens[12] = (int)req->body_len;
-	fmts[12] = 1;		/* the file's bytes as they are */
-	r = PQexecParams(c, q_job_insert, 13, NULL, p, lens, fmts, 0);
-	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		log_warn("import upload: %.*s",
-		    (int)strcspn(PQerrorMessage(c), "\n"), PQerrorMessage(c));
-		v1_problem(req, resp, 503, "The job cannot be stored now.");
-	} else if (PQntuples(r) != 1)
+	if (PQntuples(r) != 1) {
 		v1_problem(req, resp, 404, "No tenant has this id.");
-	else {
-		http_resp_set(resp, 202, "application/json",
-		    PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0));
-		http_resp_header(resp, "Location", arena_sprintf(req->arena,
-		    "/v1/tenants/%s/imports/%s", tenant, id));
+		return;
 	}
-	PQclear(r);
-	PQfinish(c);
+	http_resp_set(resp, 202, "application/json", PQgetvalue(r, 0, 0),
+	    (size_t)PQgetlength(r, 0, 0));
+	http_resp_header(resp, "Location", arena_sprintf(req->arena,
+	    "/v1/tenants/%s/imports/%s", tenant, id));
 }
 
 /* ---- GET, list, DELETE ---- */
