@@ -9,7 +9,10 @@
  * or tenant_aliases notifies on DB_AUTH_CHANNEL, the worker's
  * connection LISTENs on it, and the pending notifications are read
  * (without blocking) before each answer, so a revocation is seen by the
- * next request on every worker.  A new connection drops the caches too,
+ * next request on every worker.  A change made through this host's
+ * workers is also counted in shared memory as it commits
+ * (metrics_auth_changed()), which every worker compares first: the
+ * notification reaches a busy server's other sessions late.  A new connection drops the caches too,
  * since notifications may have been missed.  Expiry and the address
  * list are checked on every use.
  */
@@ -52,6 +55,7 @@ struct alias_entry {
 static struct {
 	const struct db	*db;
 	uint64_t	 gen;
+	unsigned long long host_gen;	/* metrics_auth_changes() */
 	struct token_entry tokens[TOKEN_SLOTS];
 	struct alias_entry aliases[ALIAS_SLOTS];
 } cache;
@@ -77,15 +81,18 @@ static int
 cache_sync(struct db *db)
 {
 	uint64_t gen;
+	unsigned long long host;
 	int ok;
 
 	gen = db_notify_gen(db, &ok);
 	if (!ok)
 		return -1;
-	if (cache.db != db || cache.gen != gen) {
+	host = metrics_auth_changes();
+	if (cache.db != db || cache.gen != gen || cache.host_gen != host) {
 		cache_clear();
 		cache.db = db;
 		cache.gen = gen;
+		cache.host_gen = host;
 	}
 	return 0;
 }

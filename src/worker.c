@@ -549,6 +549,10 @@ dispatch(struct worker *w, struct http_req *req, struct http_resp *resp,
 	if (arena_exceeded(req->arena))
 		memory_refusal(w, req, resp, req->route->dialect);
 	idem_end(w->app.db, req, resp, &idem);
+	/* committed: the host's other workers drop their auth caches now */
+	if ((req->route->flags & ROUTE_AUTH_CHANGE) && resp->status >= 200 &&
+	    resp->status < 300)
+		metrics_auth_changed();
 	/* what this write committed, for the reads after it */
 	if (w->replica != NULL && strcmp(req->method, "GET") != 0 &&
 	    resp->status >= 200 && resp->status < 300 &&

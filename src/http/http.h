@@ -62,6 +62,12 @@ enum route_flags {
 	 * the request's memory outside request_memory_bytes.
 	 */
 	ROUTE_UPLOAD = 1u << 6,
+	/*
+	 * Changes what authenticates (API tokens, tenant aliases, a
+	 * tenant): once it has committed, every worker of the host drops
+	 * its caches (metrics_auth_changed()).
+	 */
+	ROUTE_AUTH_CHANGE = 1u << 7,
 };
 
 struct route {

@@ -52,6 +52,7 @@ struct metrics {
 	atomic_ullong	 auth_refused[METRICS_AUTH_REASONS];
 	atomic_ullong	 reads[METRIC_READ__MAX];
 	atomic_llong	 started;		/* unix seconds */
+	atomic_ullong	 auth_changes;		/* see metrics_auth_changed() */
 };
 
 static struct metrics *M;
@@ -103,6 +104,19 @@ metrics_request(int route, int status, int64_t us)
 	atomic_fetch_add_explicit(&c->count, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&c->sum_us, (unsigned long long)(us > 0 ?
 	    us : 0), memory_order_relaxed);
+}
+
+void
+metrics_auth_changed(void)
+{
+	if (M != NULL)
+		atomic_fetch_add(&M->auth_changes, 1);
+}
+
+unsigned long long
+metrics_auth_changes(void)
+{
+	return M != NULL ? atomic_load(&M->auth_changes) : 0;
 }
 
 void

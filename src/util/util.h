@@ -163,6 +163,15 @@ enum metrics_read {
 	METRIC_READ__MAX
 };
 void metrics_read(enum metrics_read which);
+/*
+ * Changes to what authenticates (API tokens, tenant aliases) committed
+ * through this host's workers, so that every worker drops its caches at
+ * its next request without waiting for the database's notification: the
+ * committing worker counts one, the others compare the count.  Not a
+ * metric (never rendered); it lives in the same shared page.
+ */
+void metrics_auth_changed(void);
+unsigned long long metrics_auth_changes(void);
 /* The reason names, NULL-terminated (for tests and documentation). */
 extern const char *const metrics_auth_reasons[];
 struct buf;
