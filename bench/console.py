@@ -60,6 +60,8 @@ def start_stack(argv):
             usage()
         else:
             build = a
+    if not os.path.isfile(os.path.join(build, "rosterd")):
+        sys.exit(f"bench/console.py: no rosterd in {build} (build it, or name BUILD_DIR)")
     if users < 50 * max(PAGES):
         sys.exit(f"bench/console.py: --users must be at least {50 * max(PAGES)}")
     os.execv("/bin/bash", ["bash", os.path.join(HERE, "console-stack"), build, str(users)])
@@ -131,6 +133,22 @@ next.click();
 """
 
 
+# Where a load's time went (ms since navigation start, Resource Timing): the
+# document's response, the last module script's response, and the users
+# list request's start and response.
+PARTS_JS = """
+const r = performance.getEntriesByType('resource');
+const last = (f) => Math.max(0, ...r.filter(f).map((e) => e.responseEnd));
+const users = r.filter((e) => /\\/users\\?/.test(e.name)).pop();
+const nav = performance.getEntriesByType('navigation')[0];
+return {document: nav ? nav.responseEnd : null,
+	scripts: last((e) => /\\.js(\\?|$)/.test(e.name)),
+	scripts_count: r.filter((e) => /\\.js(\\?|$)/.test(e.name)).length,
+	users_request_start: users ? users.startTime : null,
+	users_response_end: users ? users.responseEnd : null};
+"""
+
+
 def next_page(d):
     r = d.execute_async_script(NEXT_JS, MARK)
     if "error" in r:
@@ -153,13 +171,14 @@ def measure():
 
         # (a) first render of the users page: fresh loads, the first only
         # warms the caches.
-        loads = []
+        loads, parts = [], []
         for i in range(LOADS + 1):
             d.get("about:blank")
             d.get(f"{url}/console/#/users")
             ms = rendered_at(d)
             if i:
                 loads.append(ms)
+                parts.append(d.execute_script(PARTS_JS))
         if page_number(d) != "Page 1":
             raise SystemExit(f"bench/console: the users page shows {page_number(d)!r}, not Page 1")
 
@@ -192,6 +211,11 @@ def measure():
           f"{verdict(page50, GOALS['page50_ms'])}")
     print(f"  loads (ms): {', '.join(f'{x:.1f}' for x in loads)}")
     print(f"  clicks (ms): {', '.join(f'{x:.1f}' for x in clicks)}")
+    mid = parts[loads.index(first)] if first in loads else parts[-1]
+    print(f"  the median load: document {mid['document'] or 0:.0f} ms, "
+          f"{mid['scripts_count']} scripts by {mid['scripts']:.0f} ms, "
+          f"users request {mid['users_request_start'] or 0:.0f}-"
+          f"{mid['users_response_end'] or 0:.0f} ms")
 
     try:
         commit = subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"],
@@ -208,6 +232,8 @@ def measure():
         "first_render_ms": {"median": round(first, 1), "samples": [round(x, 1) for x in loads],
                             "goal": GOALS["first_render_ms"],
                             "met": first <= GOALS["first_render_ms"]},
+        "first_render_parts": [{k: (round(v, 1) if isinstance(v, float) else v)
+                                for k, v in p.items()} for p in parts],
         "page50_ms": {"median": round(page50, 1), "pages": list(PAGES),
                       "samples": [round(x, 1) for x in clicks],
                       "goal": GOALS["page50_ms"], "met": page50 <= GOALS["page50_ms"]},
