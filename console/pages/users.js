@@ -50,6 +50,7 @@ export async function usersPage(main, ctx)
 				h('td', {}, u.active ? 'yes' : 'no'), h('td', {}, fmtTime(u.updatedAt)))))) :
 			    h('p', { id: 'users-empty' }, 'No user matches.'),
 			    pager.controls('User pages'));
+			performance.mark('rosterd:users-rendered');	// bench/console.py reads it
 			status(`${items.length} users shown`);
 		} catch (err) {
 			if (mine === seq && ctx.alive())
