@@ -147,21 +147,6 @@ copy_kind(PGconn *c, struct export_writer *w, enum export_kind kind,
 	return ok ? 0 : -1;
 }
 
-/*
- * Before a CSV or xlsx export: a group code or role name holding ';'
- * cannot be told apart in a ';'-joined list, so such a name that some
- * user has is refused (JSONL holds it).
- */
-#define SEMICOLON_SQL							\
-	"(SELECT 'group ' || g.kind || ':' || g.code FROM groups g"	\
-	" WHERE g.tenant_id = $1::uuid AND strpos(g.code, ';') > 0"	\
-	" AND EXISTS (SELECT 1 FROM group_members m"			\
-	" WHERE m.tenant_id = g.tenant_id AND m.group_id = g.id) LIMIT 1)" \
-	" UNION ALL (SELECT 'role ' || r.name FROM roles r"		\
-	" WHERE r.tenant_id = $1::uuid AND strpos(r.name, ';') > 0"	\
-	" AND EXISTS (SELECT 1 FROM role_assignments a"		\
-	" WHERE a.tenant_id = r.tenant_id AND a.role_id = r.id"		\
-	" AND a.scope_type = '') LIMIT 1) LIMIT 1"
 #define SCOPED_SQL							\
 	"SELECT count(*) FROM role_assignments"				\
 	" WHERE tenant_id = $1::uuid AND scope_type <> ''"
@@ -187,7 +172,7 @@ export_begin(PGconn *c, const char *tenant, enum export_format format)
 		return -1;
 	}
 	if (format != EXPORT_JSONL) {
-		if (exec_ok(c, SEMICOLON_SQL, 1, p, PGRES_TUPLES_OK,
+		if (exec_ok(c, EXPORT_SEMICOLON_SQL, 1, p, PGRES_TUPLES_OK,
 		    "names", &r) != 0)
 			return -1;
 		ok = PQntuples(r) == 0;

@@ -660,17 +660,6 @@ exp_row(void *ctx, char *line, size_t n)
 	return export_put(o->w, o->kind, &row, o->err, sizeof(o->err));
 }
 
-/* As rosterctl export: ';' in a listed name cannot go in CSV or xlsx. */
-#define SEMICOLON_SQL							\
-	"(SELECT 'group ' || g.kind || ':' || g.code FROM groups g"	\
-	" WHERE g.tenant_id = $1::uuid AND strpos(g.code, ';') > 0"	\
-	" AND EXISTS (SELECT 1 FROM group_members m"			\
-	" WHERE m.tenant_id = g.tenant_id AND m.group_id = g.id) LIMIT 1)" \
-	" UNION ALL (SELECT 'role ' || r.name FROM roles r"		\
-	" WHERE r.tenant_id = $1::uuid AND strpos(r.name, ';') > 0"	\
-	" AND EXISTS (SELECT 1 FROM role_assignments a"		\
-	" WHERE a.tenant_id = r.tenant_id AND a.role_id = r.id"		\
-	" AND a.scope_type = '') LIMIT 1) LIMIT 1"
 
 /* Streams the workbook at path to the response. */
 static int
@@ -761,7 +750,7 @@ v1_export(struct http_req *req, struct http_resp *resp)
 		goto out;
 	}
 	if (f != EXPORT_JSONL) {
-		if ((r = own_exec(c, SEMICOLON_SQL, 1, p,
+		if ((r = own_exec(c, EXPORT_SEMICOLON_SQL, 1, p,
 		    PGRES_TUPLES_OK)) == NULL) {
 			v1_problem(req, resp, 503, "The database is "
 			    "unavailable.");

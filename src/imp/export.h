@@ -43,6 +43,23 @@ enum export_kind {
 };
 
 /*
+ * Before a CSV or xlsx export of tenant $1: a group code or role name
+ * holding ';' cannot be told apart in a ';'-joined list, so such a name
+ * that some user has refuses the export (JSON Lines holds it).  One row
+ * naming the first, or none.
+ */
+#define EXPORT_SEMICOLON_SQL						\
+	"(SELECT 'group ' || g.kind || ':' || g.code FROM groups g"	\
+	" WHERE g.tenant_id = $1::uuid AND strpos(g.code, ';') > 0"	\
+	" AND EXISTS (SELECT 1 FROM group_members m"			\
+	" WHERE m.tenant_id = g.tenant_id AND m.group_id = g.id) LIMIT 1)" \
+	" UNION ALL (SELECT 'role ' || r.name FROM roles r"		\
+	" WHERE r.tenant_id = $1::uuid AND strpos(r.name, ';') > 0"	\
+	" AND EXISTS (SELECT 1 FROM role_assignments a"		\
+	" WHERE a.tenant_id = r.tenant_id AND a.role_id = r.id"		\
+	" AND a.scope_type = '') LIMIT 1) LIMIT 1"
+
+/*
  * The SELECT of each kind of row, for COPY (...) TO STDOUT, for format
  * and with or without the password hash; the tenant is the setting
  * rosterd.export_tenant (set_config() in the same transaction).  Users
