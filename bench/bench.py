@@ -1371,8 +1371,9 @@ def scale_phase(base_table, specs):
         print(f"{r['name']:<24} {r['connections']:>5} {b['rps']:>14.1f} {r['rps']:>14.1f} "
               f"{q:>6.3f} {b['p99_ms']:>14.2f} {r['p99_ms']:>14.2f} {fmt(p, '6.2f'):>6}  "
               f"{'yes' if flat else 'NO'}")
-        checks.append((f"{r['name']} at {r['connections']}: {NUSERS:,} users >= {FLAT_RPS} x, "
-                       f"p99 <= {FLAT_P99} x", f"{q:.3f}, p99 {fmt(p, '.2f')} x", flat))
+        checks.append((f"{r['name']} at {r['connections']}: at {NUSERS:,} users >= {FLAT_RPS} x "
+                       f"at {base_users:,}, p99 <= {FLAT_P99} x",
+                       f"{q:.3f}, p99 {fmt(p, '.2f')} x", flat))
     checks += page_target(table, label)
     checks += limit_targets(table, label)
     print()

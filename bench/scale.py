@@ -48,6 +48,7 @@ BENCH_SCALE_USERS.
 import os
 import subprocess
 import sys
+import tempfile
 import time
 
 M64 = (1 << 64) - 1
@@ -80,8 +81,9 @@ class Loader:
     def copy(self, table, cols, chunks, pre=""):
         """COPY table (cols) FROM STDIN, fed from chunks (an iterable of
         text blocks of complete lines), in a session that skips triggers."""
+        err = tempfile.TemporaryFile()
         p = subprocess.Popen(self.pg + ["-U", "postgres"], stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                             stdout=err, stderr=err)
         try:
             p.stdin.write((f"SET session_replication_role = replica;\n{pre}"
                            f"COPY {table} ({', '.join(cols)}) FROM STDIN;\n").encode())
@@ -91,11 +93,11 @@ class Loader:
                 n += c.count("\n")
             p.stdin.write(b"\\.\n")
             p.stdin.close()
-        except BrokenPipeError:
+        except BrokenPipeError:  # psql ended: its message says why
             pass
-        out, err = p.communicate()
-        if p.returncode != 0:
-            raise RuntimeError(f"COPY {table}: {err.decode(errors='replace')[:2000]}")
+        if p.wait() != 0:
+            err.seek(0)
+            raise RuntimeError(f"COPY {table}: {err.read().decode(errors='replace')[:2000]}")
         return n
 
     def step(self, name, fn, *args):
@@ -143,12 +145,12 @@ COMMIT;
 
     # What is dropped and made again.
     defs = L.psql("""
-SELECT 'I', pg_get_indexdef(i.indexrelid), i.indexrelid::regclass
+SELECT 'I', pg_get_indexdef(i.indexrelid), i.indexrelid::regclass::text
 FROM pg_index i
 WHERE i.indrelid IN ('users'::regclass, 'group_members'::regclass)
  AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
 UNION ALL
-SELECT 'C', pg_get_constraintdef(c.oid), c.conname
+SELECT 'C', pg_get_constraintdef(c.oid), c.conname::text
 FROM pg_constraint c
 WHERE c.conrelid = 'group_members'::regclass AND c.contype IN ('p', 'u')
  AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f'
