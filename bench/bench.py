@@ -1320,9 +1320,10 @@ def scale_phase(base_table, specs):
                            capture_output=True, check=True).stdout.decode().strip()
     log(f"--scale: loading {SCALE_USERS} users across {scale.TENANTS} tenants")
     info = scale.load(scale.Loader(PG_BIN, PG_DIR, PG_PORT, log=log), SCALE_USERS, NUSERS, large)
-    log(f"--scale: loaded {info['users']} users in {info['tenants']} tenants, "
-        f"{info['memberships']} memberships, in {info['load_s']:.0f} s "
-        f"({info['rows_per_s']} rows/s copied and indexed)")
+    log(f"--scale: copied {info['users_copied']} users and {info['memberships_copied']} "
+        f"memberships in {info['load_s']:.0f} s ({info['rows_per_s']} rows/s copied and "
+        f"indexed); the database holds {info['users']} users in {info['tenants']} tenants "
+        f"and {info['memberships']} memberships (with what the first table's rows wrote)")
     psql("ALTER TABLE bench_users RENAME TO bench_users_base;\n"
          "ALTER TABLE bench_groups RENAME TO bench_groups_base;\n"
          "ALTER TABLE bench_users_scale RENAME TO bench_users;\n"
