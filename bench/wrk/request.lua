@@ -9,7 +9,8 @@
 --   {GROUP}   a group's id (the sequence walks the groups)
 --   {IDS}     BENCH_N quoted user ids; with {GROUP}, never the same pair twice
 --   {CURSOR}  a page cursor of the big group
---   {NAME}    an existing user's username ("load" .. n: the loaded users)
+--   {NAME}    an existing user's username ("load" .. n: the loaded users,
+--             BENCH_NUSERS of them; users.txt may hold a sample)
 --   {START}   a SCIM startIndex of a page of 100 within the loaded users
 --
 -- Settings come from the environment (bench.py sets them): BENCH_METHOD,
@@ -54,7 +55,7 @@ end
 
 local method, path_t, body_t, headers
 local users, quoted, groups, cursors
-local n, run, seq0, nthreads, count
+local n, run, seq0, nthreads, count, nusers
 -- BENCH_HEADER "Name: template": one more header, filled per request
 local header_name, header_t
 
@@ -83,6 +84,7 @@ function init(args)
 	users = lines(data .. "/users.txt")
 	groups = lines(os.getenv("BENCH_GROUPS") or (data .. "/groups.txt"))
 	cursors = lines(data .. "/cursors.txt")
+	nusers = tonumber(os.getenv("BENCH_NUSERS") or "") or #users
 	quoted = {}
 	for i, u in ipairs(users) do
 		quoted[i] = '"' .. u .. '"'
@@ -119,9 +121,9 @@ local function fill(t, seq)
 		elseif k == "CURSOR" then
 			return cursors[seq % #cursors + 1]
 		elseif k == "NAME" then
-			return "load" .. ((seq * 7919) % #users + 1)
+			return "load" .. ((seq * 7919) % nusers + 1)
 		elseif k == "START" then
-			return tostring((seq * 7919) % math.max(1, #users - 99) + 1)
+			return tostring((seq * 7919) % math.max(1, nusers - 99) + 1)
 		end
 		return nil
 	end))
