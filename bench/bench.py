@@ -112,6 +112,10 @@ def worker_rss():
         return out
     for pid in kids:
         try:
+            # not the import job runner ("rosterd-jobs") nor another helper
+            with open(f"/proc/{pid}/comm") as f:
+                if f.read().strip() != "rosterd":
+                    continue
             for line in open(f"/proc/{pid}/status"):
                 if line.startswith("VmRSS:"):
                     out[int(pid)] = int(line.split()[1])
