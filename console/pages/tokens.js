@@ -110,7 +110,8 @@ export async function tokensPage(main, ctx)
 		clear(box, h('div', { class: 'panel', id: 'token-secret-box' },
 		    h('h2', {}, `API token ${t.name}`),
 		    h('p', {}, h('strong', {}, 'Copy it now: it will not be shown again.'),
-			' rosterd keeps only a hash of it. Send it as ', h('code', {}, 'Authorization: Bearer …'), '.'),
+			' rosterd keeps only a hash of it. A client sends it as ',
+			h('code', {}, 'Authorization: Bearer <token>'), '.'),
 		    h('code', { class: 'secret', id: 'token-secret' }, secret),
 		    h('button', { type: 'button', id: 'token-copy', onclick: async () => {
 			try {

@@ -596,7 +596,13 @@ def role_create_edit_conflict_delete():
 
 @test
 def api_token_secret_once_then_revoke():
-    goto("/tokens")
+    goto("/users")
+    D.find_element(By.TAG_NAME, "body").send_keys(Keys.CONTROL, "k")
+    visible("#palette-input").send_keys("api tokens")
+    mark_stale()
+    D.switch_to.active_element.send_keys(Keys.ENTER)
+    wait(lambda d: d.current_url.endswith("#/tokens"), "the palette to go to API tokens")
+    wait_page_ready()
     clickable("#token-new").click()
     set_field("#token-create [name=name]", "console-ci")
     Select(visible("#token-create [name=role]")).select_by_value("TenantReader")
