@@ -9,6 +9,8 @@ import { groupsPage, groupPage } from './pages/groups.js';
 import { tenantsPage } from './pages/tenants.js';
 import { invitesPage, acceptPage } from './pages/invites.js';
 import { auditPage } from './pages/audit.js';
+import { rolesPage, rolePage } from './pages/roles.js';
+import { tokensPage } from './pages/tokens.js';
 import { oidcConfig, startLogin, finishLogin } from './oidc.js';
 
 const pages = [
@@ -16,13 +18,17 @@ const pages = [
 	{ re: /^\/users\/([0-9a-fA-F-]{36})$/, view: userPage, nav: 'users' },
 	{ re: /^\/groups$/, view: groupsPage, nav: 'groups' },
 	{ re: /^\/groups\/([0-9a-fA-F-]{36})$/, view: groupPage, nav: 'groups' },
+	{ re: /^\/roles$/, view: rolesPage, nav: 'roles' },
+	{ re: /^\/roles\/([0-9a-fA-F-]{36})$/, view: rolePage, nav: 'roles' },
 	{ re: /^\/invites$/, view: invitesPage, nav: 'invites' },
+	{ re: /^\/tokens$/, view: tokensPage, nav: 'tokens' },
 	{ re: /^\/audit$/, view: auditPage, nav: 'audit' },
 	{ re: /^\/tenants$/, view: tenantsPage, nav: 'tenants' },
 ];
 
 const navItems = [
-	['users', 'Users'], ['groups', 'Groups'], ['invites', 'Invites'], ['audit', 'Audit log'],
+	['users', 'Users'], ['groups', 'Groups'], ['roles', 'Roles'], ['invites', 'Invites'],
+	['tokens', 'API tokens'], ['audit', 'Audit log'],
 	['tenants', 'Tenants', () => session.isSystemAdmin()],
 ];
 
@@ -175,7 +181,9 @@ function commands()
 	const list = [
 		['Go to users', () => go('/users')],
 		['Go to groups', () => go('/groups')],
+		['Go to roles', () => go('/roles')],
 		['Go to invites', () => go('/invites')],
+		['Go to API tokens', () => go('/tokens')],
 		['Go to the audit log', () => go('/audit')],
 	];
 	if (session.isSystemAdmin())
@@ -183,7 +191,9 @@ function commands()
 	if (session.canWrite()) {
 		list.push(['New user', () => go('/users?new=1')]);
 		list.push(['New group', () => go('/groups?new=1')]);
+		list.push(['New role', () => go('/roles?new=1')]);
 		list.push(['New invite', () => go('/invites?new=1')]);
+		list.push(['New API token', () => go('/tokens?new=1')]);
 	}
 	list.push(['Sign out', () => session.signOut()]);
 	return list;

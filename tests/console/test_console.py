@@ -542,6 +542,110 @@ def audit_log_filters():
 
 
 @test
+def role_create_edit_conflict_delete():
+    goto("/roles")
+    clickable("#role-new").click()
+    assert absent("#role-create [name=isSystemAdmin]"), "isSystemAdmin offered"
+    set_field("#role-create [name=name]", "Console auditor")
+    set_field("#role-create [name=description]", "Reads the audit log")
+    clickable("#role-create [name=isGroupAdmin]").click()
+    D.find_element(By.CSS_SELECTOR, "#role-create button[type=submit]").click()
+    wait(lambda d: "/roles/" in d.current_url, "the new role's page")
+    text_in("#main h1", "Console auditor")
+    rid = D.current_url.rsplit("/", 1)[1]
+    st, _, r = call("GET", tp(f"/roles/{rid}"))
+    assert st == 200 and r["name"] == "Console auditor" and r["isGroupAdmin"] is True \
+        and r["isSystemAdmin"] is False and r["description"] == "Reads the audit log", (st, r)
+    check_page("role")
+    # A name another role has: the API's error next to the field.
+    set_field("#role-edit [name=name]", "member")
+    D.find_element(By.ID, "role-save").click()
+    assert el("#role-edit [name=name] + .field-error").text, "an empty field error"
+    assert el("#role-edit [name=name]").get_attribute("aria-invalid") == "true"
+    set_field("#role-edit [name=name]", "Console auditor")
+    # Someone else changes the role between the load and the save.
+    set_field("#role-edit [name=description]", "Set in the console")
+    st, _, body = call("PATCH", tp(f"/roles/{rid}"), body={"description": "Set through the API"})
+    assert st == 200, (st, body)
+    D.find_element(By.ID, "role-save").click()
+    text_in("#role-conflict", "someone else changed this role")
+    check_page("role-conflict")
+    assert absent("#role-saved")
+    st, _, now = call("GET", tp(f"/roles/{rid}"))
+    assert now["description"] == "Set through the API", now
+    clickable("#role-reload").click()
+    wait(lambda d: d.find_element(By.CSS_SELECTOR, "#role-edit [name=description]")
+         .get_attribute("value") == "Set through the API", "the reloaded description")
+    set_field("#role-edit [name=description]", "Set in the console")
+    D.find_element(By.ID, "role-save").click()
+    el("#role-saved")
+    st, _, now = call("GET", tp(f"/roles/{rid}"))
+    assert now["description"] == "Set in the console", now
+    goto("/roles")
+    text_in(f"#roles-table tr[data-id='{rid}']", "Set in the console")
+    check_page("roles")
+    goto(f"/roles/{rid}")
+    clickable("#role-delete").click()
+    clickable("#role-delete-confirm").click()
+    wait(lambda d: d.current_url.endswith("#/roles"), "the roles list after the delete")
+    wait_page_ready()
+    assert absent(f"#roles-table tr[data-id='{rid}']")
+    st, _, _ = call("GET", tp(f"/roles/{rid}"))
+    assert st == 404, st
+
+
+@test
+def api_token_secret_once_then_revoke():
+    goto("/users")
+    D.find_element(By.TAG_NAME, "body").send_keys(Keys.CONTROL, "k")
+    visible("#palette-input").send_keys("api tokens")
+    mark_stale()
+    D.switch_to.active_element.send_keys(Keys.ENTER)
+    wait(lambda d: d.current_url.endswith("#/tokens"), "the palette to go to API tokens")
+    wait_page_ready()
+    clickable("#token-new").click()
+    set_field("#token-create [name=name]", "console-ci")
+    Select(visible("#token-create [name=role]")).select_by_value("TenantReader")
+    set_field("#token-create [name=allowedAddresses]", "127.0.0.0/8\n::1")
+    D.find_element(By.CSS_SELECTOR, "#token-create button[type=submit]").click()
+    secret = el("#token-secret").text
+    assert secret.startswith("rsd_"), secret
+    text_in("#token-secret-box", "it will not be shown again")
+    el("#token-copy")
+    check_page("token-secret")
+    stored = js("return JSON.stringify([Object.entries(sessionStorage), Object.entries(localStorage),"
+                " document.cookie])")
+    assert secret not in stored, "the secret was stored"
+    # The secret authenticates a request to /v1, as the role it was given.
+    st, _, body = call("GET", tp("/users?limit=1"), token=secret)
+    assert st == 200 and len(body["items"]) == 1, (st, body)
+    st, _, _ = call("POST", tp("/users"), token=secret, body={"username": "by-reader-token"})
+    assert st == 403, st
+    toks = [t for t in all_pages(tp("/api-tokens")) if t["name"] == "console-ci"]
+    assert len(toks) == 1, toks
+    t = toks[0]
+    assert "token" not in t and t["role"] == "TenantReader", t
+    assert t["allowedAddresses"] in (["127.0.0.0/8", "::1"], ["127.0.0.0/8", "::1/128"]), t
+    # Not shown again: the list has no secret.
+    goto("/tokens")
+    row = f"#tokens-table tr[data-id='{t['id']}']"
+    text_in(row, t["prefix"])
+    text_in(f"{row} .addresses", "127.0.0.0/8")
+    assert absent("#token-secret") and secret not in D.page_source
+    check_page("tokens")
+    clickable(f"{row} button.revoke").click()
+    check_page("token-revoke-confirm")
+    clickable("#token-revoke-confirm").click()
+    text_in(f"{row} .state", "revoked")
+    assert absent(f"{row} button.revoke")
+    st, _, now = call("GET", tp(f"/api-tokens/{t['id']}"))
+    assert now["state"] == "revoked", now
+    st, _, _ = call("GET", tp("/users?limit=1"), token=secret)
+    assert st == 401, st
+    STATE["token"] = t
+
+
+@test
 def tenants_create_rename_delete_by_slug():
     goto("/tenants")
     clickable("#tenant-new").click()
@@ -655,11 +759,26 @@ def reader_sees_no_write_controls_and_the_api_refuses():
     assert absent("#invite-new") and absent("button.revoke")
     assert absent("nav a[href='#/tenants']")
     check_page("reader-invites")
+    goto("/roles")
+    el("#roles-table")
+    assert absent("#role-new")
+    rid = D.find_element(By.CSS_SELECTOR, "#roles-table tbody tr").get_attribute("data-id")
+    goto(f"/roles/{rid}")
+    el("#role-edit")
+    assert absent("#role-save") and absent("#role-delete")
+    assert D.find_element(By.CSS_SELECTOR, "#role-edit [name=name]").get_attribute("readonly") is not None
+    goto("/tokens")
+    el(f"#tokens-table tr[data-id='{STATE['token']['id']}']")
+    assert absent("#token-new") and absent("button.revoke")
+    check_page("reader-tokens")
     # Forced: the API refuses the reader's writes.
     assert browser_fetch("POST", tp("/users"), READER, {"username": "forced"}) == 403
     assert browser_fetch("PATCH", tp(f"/users/{uid}"), READER, {"title": "x"}) == 403
     assert browser_fetch("DELETE", tp(f"/users/{uid}"), READER) == 403
     assert user_by_name("forced") is None
+    assert browser_fetch("POST", tp("/roles"), READER, {"name": "forced"}) == 403
+    assert browser_fetch("POST", tp("/api-tokens"), READER,
+                         {"name": "forced", "role": "TenantReader"}) == 403
 
 
 @test
