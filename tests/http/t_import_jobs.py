@@ -86,12 +86,14 @@ def _ij_runner():
 
 
 class _ij_Session:
-    """A psql session kept open (locks held across calls)."""
+    """A psql session kept open (locks held across calls), as the
+    superuser: tests that end every rosterd session (t_stmtcache's) leave
+    it, and the jobs it holds, alone."""
 
     def __init__(self):
         self.p = subprocess.Popen(
             [os.path.join(PG_BIN, "psql"), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
-             "-h", PG_DIR, "-p", PG_PORT, "-U", "rosterd", "-d", "rosterd"],
+             "-h", PG_DIR, "-p", PG_PORT, "-U", "postgres", "-d", "rosterd"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             text=True)
 

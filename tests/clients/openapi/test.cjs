@@ -384,6 +384,38 @@ async function main() {
 	await call('', 'getTenantAlias', { path: { ...P, aliasId: r.body.id } }, 200);
 	await call('', 'deleteTenantAlias', { path: { ...P, aliasId: r.body.id } }, 204);
 
+	// ---- an import job (a CSV file as the body, as it is), its errors
+	// and its end; then a job cancelled while it may still be queued
+	const csv = `username,email\n${uniq('imp')},${uniq('imp')}@example.com\n` +
+	    ',no-username@example.com\n';
+	r = await call('a CSV file', 'createImportJob', { path: P,
+	    query: { format: 'csv', mode: 'create', dryRun: false, atomic: false,
+		batch: 100, fileName: 'clients.csv' },
+	    headers: { 'Content-Type': 'text/csv' }, body: csv,
+	    bodySerializer: null }, 202);
+	const job = r.body;
+	const J = { ...P, importId: job.id };
+	const ended = ['succeeded', 'failed', 'cancelled'];
+	for (let i = 0; i < 600; i++) {	/* a guard against a hang */
+		const g = await sdk.getImportJob({ path: J });
+		if (g.data && ended.includes(g.data.state))
+			break;
+		await new Promise((res) => setTimeout(res, 100));
+	}
+	r = await call('ended', 'getImportJob', { path: J }, 200);
+	if (r.body.state !== 'succeeded' || r.body.counts.usersCreated !== 1 ||
+	    r.body.counts.errors !== 1)
+		result(false, 'the import job created one user and reported one row',
+		    [JSON.stringify(r.body)]);
+	await call('', 'getImportJobErrors', { path: J }, 200);
+	await call('an ended job', 'cancelImportJob', { path: J }, 409);
+	r = await call('another', 'createImportJob', { path: P,
+	    query: { format: 'csv', dryRun: true },
+	    headers: { 'Content-Type': 'text/csv' }, body: csv,
+	    bodySerializer: null }, 202);
+	await call('queued or ended', 'cancelImportJob',
+	    { path: { ...P, importId: r.body.id } }, [200, 409]);
+
 	// ---- the ASP.NET seeds, their pages' samples with real ids
 	await seeds(T, roles);
 
@@ -404,7 +436,9 @@ async function main() {
 	const values = { q: users[0].username.slice(0, 4), externalId: 'none',
 	    active: true, kind: 'user', code: 'g', state: 'accepted',
 	    actor: 'clients-admin', action: 'user.create', targetId: users[0].id,
-	    from: hourAgo, until: inHour };
+	    from: hourAgo, until: inHour, format: 'jsonl' };
+	// where one name means another thing
+	const valuesOf = { listImportJobs: { state: 'succeeded' } };
 	for (const [id, o] of Object.entries(ops)) {
 		if (o.method !== 'GET' || !o.path.startsWith('/v1/'))
 			continue;
@@ -420,8 +454,9 @@ async function main() {
 		for (const x of query) {
 			if (x.name === 'limit' || x.name === 'cursor')
 				continue;
-			if (x.name in values)
-				filters[x.name] = values[x.name];
+			const v = { ...values, ...(valuesOf[id] || {}) };
+			if (x.name in v)
+				filters[x.name] = v[x.name];
 			else
 				none.push(x.name);
 		}
