@@ -244,10 +244,14 @@ stack_nginx_conf()
 		-e "s|^	keepalive_timeout 5s;|	keepalive_timeout 1s;|" \
 		"$STACK_REPO/nginx/rosterd.conf" >"$dir/rosterd.conf"
 	# If the production file changed shape, say so rather than test
-	# something else.
-	for s in "listen 127.0.0.1:$https ssl http2;" "listen 127.0.0.1:$http;" \
-		"$cert;" "$key;" "unix:$sock;" "	keepalive_timeout 1s;" \
-		"alias $console/;" "alias $dir/console.json;"; do
+	# something else.  A site file from before the console (an older
+	# release's, in the package stage's upgrade) has no console lines.
+	local want=("listen 127.0.0.1:$https ssl http2;" "listen 127.0.0.1:$http;"
+		"$cert;" "$key;" "unix:$sock;" "	keepalive_timeout 1s;")
+	if grep -qF 'location /console/' "$STACK_REPO/nginx/rosterd.conf"; then
+		want+=("alias $console/;" "alias $dir/console.json;")
+	fi
+	for s in "${want[@]}"; do
 		grep -qF -- "$s" "$dir/rosterd.conf" ||
 			stack_die "nginx/rosterd.conf: no line to turn into '$s'"
 	done
