@@ -101,6 +101,8 @@ static const struct key keys[] = {
 	    36500 },
 	{ "retention_api_tokens_days", KEY_INT, O(retention_api_tokens_days),
 	    "0", 0, 36500 },
+	{ "retention_import_jobs_days", KEY_INT,
+	    O(retention_import_jobs_days), "30", 0, 36500 },
 	{ "import_jobs", KEY_BOOL, O(import_jobs), "true", 0, 1 },
 	{ "import_db_conninfo", KEY_STRING, O(import_db_conninfo), NULL, 0, 0 },
 	{ "import_max_upload_bytes", KEY_SIZE, O(import_max_upload_bytes),

@@ -118,6 +118,7 @@ struct config {
 	long		 retention_invites_days;	/* after they ended */
 	long		 retention_audit_days;
 	long		 retention_api_tokens_days;	/* after they ended */
+	long		 retention_import_jobs_days;	/* after they ended */
 	/* /v1 import jobs (jobs.c): the runner, an upload's bytes */
 	long		 import_jobs;			/* boolean */
 	char		*import_db_conninfo;	/* the runner's; NULL: db_conninfo */

@@ -14,7 +14,10 @@
  * invites, the first of accepted_at, revoked_at and expires_at (LEAST
  * ignores NULLs: a pending invite ends at expires_at, in the future);
  * audit_log, at; api_tokens, the first of revoked_at and expires_at (a
- * token that is neither never ends).  Tenants are deleted at once, with
+ * token that is neither never ends); import_jobs, finished_at (a job
+ * queued or running never ends), and import_job_errors, its job's: the
+ * error rows go first, in batches of their own, so that deleting a job
+ * does not cascade to an unbounded number of them.  Tenants are deleted at once, with
  * their rows, by DELETE /v1/tenants/{id}; only their tenant.delete audit
  * row stays, under retention_audit_days.
  */
@@ -60,6 +63,15 @@ struct purge_table {
 	table, #key, offsetof(struct config, key), unit,		\
 	PURGE_DELETE(table, end, unit), PURGE_COUNT(table, end, unit) }
 
+/*
+ * The error rows of import jobs that finished before $1 days ago, found
+ * from the jobs (the errors' key index starts with the job's).
+ */
+#define PURGE_JOB_ERRORS						\
+	" FROM import_jobs j JOIN import_job_errors e"			\
+	" ON e.tenant_id = j.tenant_id AND e.job_id = j.id"		\
+	" WHERE j.finished_at < now() - make_interval(days => $1::int)"
+
 static const struct purge_table purge_tables[] = {
 	PT("idempotency", retention_idempotency_hours, "created_at", "hours"),
 	PT("invites", retention_invites_days,
@@ -67,6 +79,13 @@ static const struct purge_table purge_tables[] = {
 	PT("audit_log", retention_audit_days, "at", "days"),
 	PT("api_tokens", retention_api_tokens_days,
 	    "least(revoked_at, expires_at)", "days"),
+	{ "import_job_errors", "retention_import_jobs_days",
+	    offsetof(struct config, retention_import_jobs_days), "days",
+	    "DELETE FROM import_job_errors WHERE ctid = ANY (ARRAY("
+	    "SELECT e.ctid" PURGE_JOB_ERRORS " LIMIT $2::int"
+	    " FOR UPDATE OF e SKIP LOCKED))",
+	    "SELECT count(*)" PURGE_JOB_ERRORS },
+	PT("import_jobs", retention_import_jobs_days, "finished_at", "days"),
 };
 
 static void

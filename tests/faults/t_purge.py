@@ -58,9 +58,11 @@ def _purge_report(out):
 
 def _purge_fill(tag, n_old):
     """Rows of every purged table, marked with tag: n_old per table (fewer
-    API tokens) that ended before the windows the purge configs below set
-    (idempotency 24 h, invites 30 days, audit 90 days, API tokens 60 days),
-    and a handful inside them, near the edge and far from it."""
+    API tokens and import jobs) that ended before the windows the purge
+    configs below set (idempotency 24 h, invites 30 days, audit 90 days, API
+    tokens 60 days, import jobs 30 days), and a handful inside them, near the
+    edge and far from it. Import jobs are made ended (succeeded, failed,
+    cancelled): the stack's job runner would take a queued or running one."""
     a = lit(TENANT_A)
     psql(f"""
 INSERT INTO idempotency (tenant_id, caller, key, request_hash, status, response,
@@ -110,6 +112,28 @@ FROM (VALUES
     ('keep', interval '-59 days', NULL, 5),
     ('keep', NULL, interval '-1 days', 5)) AS v(k, exp, rev, n),
     LATERAL generate_series(1, n) AS g;
+
+INSERT INTO import_jobs (tenant_id, id, state, format, mode, batch, file_name,
+    file_size, created_by, created_at, finished_at)
+SELECT {a}, gen_random_uuid(), st, 'csv', 'create', 1000, '{tag}-' || k || '-' || g,
+    0, 'purge-test', now() - interval '400 days', now() + fin
+FROM (VALUES
+    -- ended more than 30 days ago
+    ('old', 'succeeded', interval '-31 days', 10),
+    ('old', 'failed', interval '-2 years', 3),
+    ('old', 'cancelled', interval '-45 days', 3),
+    -- ended less than 30 days ago
+    ('keep', 'succeeded', interval '-29 days', 3),
+    ('keep', 'failed', interval '-1 minute', 3)) AS v(k, st, fin, n),
+    LATERAL generate_series(1, n) AS g;
+
+-- n_old error rows spread over the old jobs, five for each job kept
+INSERT INTO import_job_errors (tenant_id, job_id, line, col, field, message)
+SELECT {a}, j.id, g, 1, 'email', j.file_name || ' row ' || g
+FROM import_jobs j,
+    LATERAL generate_series(1, CASE WHEN j.file_name LIKE '{tag}-old-%'
+        THEN ceil({n_old} / 16.0)::int ELSE 5 END) AS g
+WHERE j.tenant_id = {a} AND j.file_name LIKE '{tag}-%';
 """)
 
 
@@ -120,6 +144,9 @@ _purge_ROWS = {
     "invites": "SELECT id || ' ' || xmin FROM invites WHERE email LIKE {p}",
     "audit_log": "SELECT id || ' ' || xmin FROM audit_log WHERE actor LIKE {p}",
     "api_tokens": "SELECT id || ' ' || xmin FROM api_tokens WHERE name LIKE {p}",
+    "import_jobs": "SELECT id || ' ' || xmin FROM import_jobs WHERE file_name LIKE {p}",
+    "import_job_errors": "SELECT job_id || ' ' || line || ' ' || xmin FROM import_job_errors"
+                         " WHERE message LIKE {p}",
 }
 
 
@@ -141,7 +168,8 @@ def _purge_check_gone(old, what):
 
 
 _purge_CONF = dict(retention_idempotency_hours=24, retention_invites_days=30,
-                   retention_audit_days=90, retention_api_tokens_days=60)
+                   retention_audit_days=90, retention_api_tokens_days=60,
+                   retention_import_jobs_days=30)
 
 
 class _purge_Load:
@@ -314,7 +342,8 @@ def purge_small_batches_skip_held_rows_and_keep_retention_0():
         eq(rc, 0, f"purge --batch 7's exit status ({err.strip()!r})")
         got = _purge_report(out)
         eq(got.get("audit_log"), "kept", "audit_log with retention_audit_days = 0")
-        for t in ("idempotency", "invites", "api_tokens"):
+        for t in ("idempotency", "invites", "api_tokens", "import_job_errors",
+                  "import_jobs"):
             rows, batches = got.get(t, (0, 0))
             check(rows >= len(old[t]) - (t == "idempotency"),
                   f"{t}: {rows} rows deleted, want at least {len(old[t])}")
@@ -324,7 +353,7 @@ def purge_small_batches_skip_held_rows_and_keep_retention_0():
                                   if k.split(" ")[0] == held_key},
            "idempotency: the old rows left (only the held one)")
         eq(after["audit_log"], old["audit_log"], "audit_log: old rows (retention 0)")
-        for t in ("invites", "api_tokens"):
+        for t in ("invites", "api_tokens", "import_job_errors", "import_jobs"):
             eq(after[t], set(), f"{t}: old rows left")
         _purge_check_kept(keep, _purge_rows(tag, "keep"), "purge --batch 7")
     finally:
@@ -346,7 +375,8 @@ def purge_small_batches_skip_held_rows_and_keep_retention_0():
                        ("retention_idempotency_hours", "0"),
                        ("retention_invites_days", "-1"),
                        ("retention_audit_days", "36501"),
-                       ("retention_api_tokens_days", "x")):
+                       ("retention_api_tokens_days", "x"),
+                       ("retention_import_jobs_days", "36501")):
         bad_conf = _purge_conf("purge-range", **{key: value})
         p = subprocess.run([ROSTERCTL, "-c", bad_conf, "check-config"],
                            capture_output=True, text=True, timeout=60)
