@@ -3,7 +3,7 @@
 // dropping a CSV), with the server's answer per item.
 import { api, tpath } from '../api.js';
 import { h, clear, field, selectField, showErrors, clearErrors, errorBox, fmtTime,
-    formValues, Pager, status, go } from '../ui.js';
+    formValues, status, go, table, pagedList, submitTo } from '../ui.js';
 
 const KINDS = ['security', 'user', 'admin', 'privilege'];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -16,32 +16,15 @@ export async function groupsPage(main, ctx)
 	    KINDS.map((k) => h('option', { value: k }, k)));
 	const list = h('div', { id: 'group-list' });
 	const createBox = h('div');
-	let seq = 0;
-	const pager = new Pager(load);
-	async function load()
-	{
-		const mine = ++seq;
-		try {
-			const r = await api('GET', tpath('/groups'), { query: { kind: kind.value, limit: 50,
-			    cursor: pager.cursor } });
-			if (mine !== seq || !ctx.alive())
-				return;
-			pager.next = r.data.nextCursor;
-			clear(list, r.data.items.length ? h('table', { id: 'groups-table' },
-			    h('caption', { class: 'visually-hidden' }, 'Groups'),
-			    h('thead', {}, h('tr', {}, ['Name', 'Code', 'Kind', 'Description']
-				.map((t) => h('th', { scope: 'col' }, t)))),
-			    h('tbody', {}, r.data.items.map((g) => h('tr', { 'data-id': g.id },
-				h('td', {}, h('a', { href: `#/groups/${g.id}` }, g.name)),
-				h('td', {}, g.code), h('td', {}, g.kind + (g.isDefault ? ' (default)' : '')),
-				h('td', {}, g.description || ''))))) : h('p', {}, 'No group.'),
-			    pager.controls('Group pages'));
-		} catch (err) {
-			if (mine === seq && ctx.alive())
-				clear(list, errorBox(err));
-		}
-	}
-	kind.addEventListener('change', () => { pager.reset(); load(); });
+	const pager = pagedList(ctx, list, 'Group pages', (cursor) => api('GET', tpath('/groups'),
+	    { query: { kind: kind.value, limit: 50, cursor } }),
+	    (items) => items.length ? table({ id: 'groups-table' }, 'Groups',
+		['Name', 'Code', 'Kind', 'Description'],
+		items.map((g) => h('tr', { 'data-id': g.id },
+		    h('td', {}, h('a', { href: `#/groups/${g.id}` }, g.name)),
+		    h('td', {}, g.code), h('td', {}, g.kind + (g.isDefault ? ' (default)' : '')),
+		    h('td', {}, g.description || '')))) : h('p', {}, 'No group.'));
+	kind.addEventListener('change', () => { pager.reset(); pager.load(); });
 
 	function showCreate()
 	{
@@ -53,16 +36,9 @@ export async function groupsPage(main, ctx)
 		    field('Description', { name: 'description', autocomplete: 'off' }),
 		    h('button', { class: 'primary', type: 'submit' }, 'Create group'), ' ',
 		    h('button', { type: 'button', onclick: () => clear(createBox) }, 'Cancel'));
-		form.addEventListener('submit', async (e) => {
-			e.preventDefault();
-			clearErrors(form);
-			try {
-				const r = await api('POST', tpath('/groups'), { body: formValues(form) });
-				go(`/groups/${r.data.id}`);
-			} catch (err) {
-				if (ctx.alive())
-					showErrors(form, err);
-			}
+		submitTo(form, ctx, async () => {
+			const r = await api('POST', tpath('/groups'), { body: formValues(form) });
+			go(`/groups/${r.data.id}`);
 		});
 		clear(createBox, form);
 		form.elements.kind.focus();
@@ -76,7 +52,7 @@ export async function groupsPage(main, ctx)
 	    createBox, list);
 	if (ctx.canWrite && ctx.params.get('new'))
 		showCreate();
-	await load();
+	await pager.load();
 }
 
 // The entries of a paste or a CSV: split on white space, commas and
@@ -127,42 +103,26 @@ export async function groupPage(main, ctx, id)
 	let etag = r.etag || `"${group.version}"`;
 	const members = h('div', { id: 'member-list' });
 	const note = h('div', { id: 'group-note', 'aria-live': 'polite' });
-	let seq = 0;
-	const pager = new Pager(loadMembers);
-
-	async function loadMembers()
-	{
-		const mine = ++seq;
-		try {
-			const m = await api('GET', `${gpath}/members`, { query: { limit: 50, cursor: pager.cursor } });
-			if (mine !== seq || !ctx.alive())
-				return;
-			pager.next = m.data.nextCursor;
-			clear(members, m.data.items.length ? h('table', { id: 'members-table', class: 'wide' },
-			    h('caption', { class: 'visually-hidden' }, 'Members'),
-			    h('thead', {}, h('tr', {}, ['Username', 'E-mail', 'Active', 'Added',
-				ctx.canWrite ? 'Action' : ''].filter(Boolean).map((t) => h('th', { scope: 'col' }, t)))),
-			    h('tbody', {}, m.data.items.map((u) => h('tr', { 'data-id': u.userId },
-				h('td', {}, h('a', { href: `#/users/${u.userId}` }, u.username)),
-				h('td', {}, u.email || ''), h('td', {}, u.active ? 'yes' : 'no'),
-				h('td', {}, `${fmtTime(u.addedAt)} by ${u.addedBy || '?'}`),
-				ctx.canWrite ? h('td', {}, h('button', { type: 'button',
-				    'aria-label': `Remove ${u.username}`, onclick: async (e) => {
-					e.target.disabled = true;
-					try {
-						await api('DELETE', `${gpath}/members/${u.userId}`);
-					} catch (err) {
-						if (ctx.alive())
-							members.prepend(errorBox(err));
-					}
-					loadMembers();
-				    } }, 'Remove')) : '')))) : h('p', { id: 'members-empty' }, 'No member.'),
-			    pager.controls('Member pages'));
-		} catch (err) {
-			if (mine === seq && ctx.alive())
-				clear(members, errorBox(err));
-		}
-	}
+	const pager = pagedList(ctx, members, 'Member pages',
+	    (cursor) => api('GET', `${gpath}/members`, { query: { limit: 50, cursor } }),
+	    (items) => items.length ? table({ id: 'members-table', class: 'wide' }, 'Members',
+		['Username', 'E-mail', 'Active', 'Added', ctx.canWrite ? 'Action' : ''].filter(Boolean),
+		items.map((u) => h('tr', { 'data-id': u.userId },
+		    h('td', {}, h('a', { href: `#/users/${u.userId}` }, u.username)),
+		    h('td', {}, u.email || ''), h('td', {}, u.active ? 'yes' : 'no'),
+		    h('td', {}, `${fmtTime(u.addedAt)} by ${u.addedBy || '?'}`),
+		    ctx.canWrite ? h('td', {}, h('button', { type: 'button',
+			'aria-label': `Remove ${u.username}`, onclick: async (e) => {
+			    e.target.disabled = true;
+			    try {
+				    await api('DELETE', `${gpath}/members/${u.userId}`);
+			    } catch (err) {
+				    if (ctx.alive())
+					    members.prepend(errorBox(err));
+			    }
+			    loadMembers();
+			} }, 'Remove')) : ''))) : h('p', { id: 'members-empty' }, 'No member.'));
+	const loadMembers = () => pager.load();
 
 	const bulk = ctx.canWrite ? bulkPanel() : '';
 	function bulkPanel()
@@ -295,25 +255,19 @@ export async function groupPage(main, ctx, id)
 			form.append(box);
 			box.querySelector('button').focus();
 		    } }, 'Delete…'));
-		form.addEventListener('submit', async (e) => {
-			e.preventDefault();
-			clearErrors(form);
+		submitTo(form, ctx, async () => {
 			const v = formValues(form, true);
-			try {
-				const u = await api('PATCH', gpath, { ifMatch: etag,
-				    body: { name: v.name, description: v.description } });
-				group = u.data;
-				etag = u.etag || `"${group.version}"`;
-				main.querySelector('h1').textContent = group.name;
-				clear(note, h('p', { class: 'okmsg', id: 'group-saved' }, `Saved (version ${group.version}).`));
-			} catch (err) {
-				if (!ctx.alive())
-					return;
-				if (err.status === 412)
-					err.problem = { title: 'Not saved: someone else changed this group meanwhile',
-					    detail: 'Reload the page to see their version.' };
-				showErrors(form, err);
-			}
+			const u = await api('PATCH', gpath, { ifMatch: etag,
+			    body: { name: v.name, description: v.description } });
+			group = u.data;
+			etag = u.etag || `"${group.version}"`;
+			main.querySelector('h1').textContent = group.name;
+			clear(note, h('p', { class: 'okmsg', id: 'group-saved' }, `Saved (version ${group.version}).`));
+		}, (err) => {
+			if (err.status === 412)
+				err.problem = { title: 'Not saved: someone else changed this group meanwhile',
+				    detail: 'Reload the page to see their version.' };
+			showErrors(form, err);
 		});
 		return h('details', {}, h('summary', {}, 'Edit or delete the group'), form);
 	}
