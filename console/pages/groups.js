@@ -7,8 +7,7 @@ import { h, clear, field, selectField, showErrors, clearErrors, errorBox, fmtTim
 
 const KINDS = ['security', 'user', 'admin', 'privilege'];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const BULK_MAX = 10000;	// ids per request (the API's cap)
-const LOOKUPS = 6;	// name lookups in flight at once
+const BULK_MAX = 10000;	// ids, usernames and e-mails per request (the API's cap)
 
 export async function groupsPage(main, ctx)
 {
@@ -74,23 +73,24 @@ export function parseEntries(text)
 	return { entries: [...seen], dups };
 }
 
-// A username or e-mail to a user id (null when no user has it): the
-// users list's prefix search, an exact match (ignoring case) picked out.
-async function lookup(name)
+const bytes = (s) => new TextEncoder().encode(s).length;
+
+// The body member an entry goes in: an id, an e-mail (it has an @ and is
+// no longer than an e-mail may be, 254 bytes), else a username.
+function keyOf(entry)
 {
-	const want = name.toLowerCase();
-	let cursor = null;
-	for (let i = 0; i < 20; i++) {
-		const r = await api('GET', tpath('/users'), { query: { q: name, limit: 200, cursor } });
-		const hit = r.data.items.find((u) => u.username.toLowerCase() === want ||
-		    (u.email || '').toLowerCase() === want);
-		if (hit)
-			return hit.id;
-		cursor = r.data.nextCursor;
-		if (!cursor)
-			return null;
-	}
-	return null;
+	if (UUID.test(entry))
+		return 'userIds';
+	return entry.includes('@') && bytes(entry) <= 254 ? 'emails' : 'usernames';
+}
+
+// One add request's body: entries grouped by the member they go in.
+function bodyOf(entries)
+{
+	const body = {};
+	for (const e of entries)
+		(body[keyOf(e)] ||= []).push(e);
+	return body;
 }
 
 export async function groupPage(main, ctx, id)
@@ -164,6 +164,11 @@ export async function groupPage(main, ctx, id)
 		return form;
 	}
 
+	// The entries are sent as they are, BULK_MAX a request: the server
+	// looks the names up (ignoring case) and adds them in one statement.
+	// An entry with an @ that is no user's e-mail is tried once more as a
+	// username (a username may hold an @); one longer than a username may
+	// be (256 bytes) names nobody and is not sent.
 	async function bulkAdd(form, result)
 	{
 		const { entries, dups } = parseEntries(form.elements.userIds.value);
@@ -171,43 +176,30 @@ export async function groupPage(main, ctx, id)
 			clear(result, h('p', { role: 'alert' }, 'Nothing to add: paste ids, usernames or e-mails.'));
 			return;
 		}
-		const byId = new Map();	// id -> the entry that named it
-		const names = [];
-		for (const e of entries) {
-			if (UUID.test(e))
-				byId.set(e.toLowerCase(), e);
-			else
-				names.push(e);
-		}
-		const unknown = [];
-		let done = 0;
-		async function worker()
-		{
-			while (names.length) {
-				const n = names.shift();
-				const uid = await lookup(n);
-				if (uid && !byId.has(uid))
-					byId.set(uid, n);
-				else if (!uid)
-					unknown.push(n);
-				done++;
-				if (done % 10 === 0)
-					clear(result, h('p', {}, `Looking up names: ${done}…`));
-			}
-		}
+		const asSent = new Map(entries.filter((e) => UUID.test(e)).map((e) => [e.toLowerCase(), e]));
+		const unknown = entries.filter((e) => bytes(e) > 256);
 		const total = { added: 0, alreadyMember: 0, notFound: unknown };
-		try {
-			if (names.length)
-				await Promise.all(Array.from({ length: LOOKUPS }, worker));
-			const ids = [...byId.keys()];
-			for (let i = 0; i < ids.length; i += BULK_MAX) {
-				clear(result, h('p', {}, `Adding ${Math.min(i + BULK_MAX, ids.length)} of ${ids.length}…`));
-				const a = await api('POST', `${gpath}/members`, { body: { userIds: ids.slice(i, i + BULK_MAX) } });
+		// The entries of list added, BULK_MAX a request (bodyFor makes
+		// each body); the ones not found, as sent.
+		async function send(list, bodyFor, progress)
+		{
+			const missed = [];
+			for (let i = 0; i < list.length; i += BULK_MAX) {
+				if (progress)
+					clear(result, h('p', {}, `Adding ${Math.min(i + BULK_MAX, list.length)} of ${list.length}…`));
+				const a = await api('POST', `${gpath}/members`, { body: bodyFor(list.slice(i, i + BULK_MAX)) });
 				total.added += a.data.added.length;
 				total.alreadyMember += a.data.alreadyMember.length;
 				for (const x of a.data.notFound)
-					unknown.push(byId.get(x.toLowerCase()) || x);
+					missed.push(asSent.get(x.toLowerCase()) || x);
 			}
+			return missed;
+		}
+		try {
+			const missed = await send(entries.filter((e) => bytes(e) <= 256), bodyOf, true);
+			unknown.push(...missed.filter((e) => keyOf(e) !== 'emails'));
+			unknown.push(...await send(missed.filter((e) => keyOf(e) === 'emails'),
+			    (list) => ({ usernames: list }), false));
 		} catch (err) {
 			if (!ctx.alive())
 				return;
