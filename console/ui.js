@@ -1,5 +1,8 @@
 // DOM helpers: elements built in code, never from HTML strings (the CSP
-// forbids inline script, and text is never parsed as markup).
+// forbids inline script, and text is never parsed as markup); and the
+// pieces the pages share (tables, paged lists, forms, the edit page of one
+// resource, a secret shown once).
+import { api } from './api.js';
 
 export function h(tag, attrs, ...kids)
 {
@@ -203,4 +206,199 @@ export function go(path)
 		window.dispatchEvent(new HashChangeEvent('hashchange'));
 	else
 		location.hash = `#${path}`;
+}
+
+// table(attrs, caption, heads, rows): a table with a caption for screen
+// readers only and a column head per entry of heads.
+export function table(attrs, caption, heads, rows)
+{
+	return h('table', attrs, h('caption', { class: 'visually-hidden' }, caption),
+	    h('thead', {}, h('tr', {}, heads.map((t) => h('th', { scope: 'col' }, t)))),
+	    h('tbody', {}, rows));
+}
+
+// pagedList(ctx, list, label, fetchPage, render, opts): the Pager of a
+// list of cursor pages. Its load() shows in list what render(items) makes
+// of the page fetchPage(cursor) answers, then the pager's controls (label
+// names them); a load started later wins over one still in flight, and
+// nothing is drawn once the page is left. A failure is an alert in list,
+// or opts.failed(err). opts.busy: list is aria-busy while loading;
+// opts.shown(items): called once a page is drawn.
+export function pagedList(ctx, list, label, fetchPage, render, opts = {})
+{
+	let seq = 0;
+	const pager = new Pager(load);
+	async function load()
+	{
+		const mine = ++seq;
+		if (opts.busy)
+			list.setAttribute('aria-busy', 'true');
+		try {
+			const r = await fetchPage(pager.cursor);
+			if (mine !== seq || !ctx.alive())
+				return;	// a later load answered, or another page is shown
+			pager.next = r.data.nextCursor;
+			clear(list, render(r.data.items), pager.controls(label));
+			opts.shown?.(r.data.items);
+		} catch (err) {
+			if (mine === seq && ctx.alive())
+				(opts.failed || ((e) => clear(list, errorBox(e))))(err);
+		} finally {
+			if (opts.busy && mine === seq)
+				list.removeAttribute('aria-busy');
+		}
+	}
+	return pager;
+}
+
+// submitTo(form, ctx, send, refused): on submit, the form's errors
+// cleared and send() awaited; its failure, while the page is still shown,
+// is said on the form (or by refused(err)).
+export function submitTo(form, ctx, send, refused = (err) => showErrors(form, err))
+{
+	form.addEventListener('submit', async (e) => {
+		e.preventDefault();
+		clearErrors(form);
+		try {
+			await send();
+		} catch (err) {
+			if (ctx.alive())
+				refused(err);
+		}
+	});
+}
+
+// editResource(main, ctx, spec): the page of the one resource at
+// spec.path, read with its ETag and written with If-Match. spec.name
+// ('user') names it in the text and prefixes the element ids; spec.fields
+// ([[member, label], ...]) are edited in a form that sends only what
+// changed (spec.required must not be empty); Delete… asks once more with
+// spec.confirm(res) and then goes to spec.back; someone else's change
+// (412) is said with a Reload button. spec.actions(res, patch): more
+// buttons before Delete…, patch(body, said) writing body with If-Match
+// and showing said(res) once saved. spec.page(res, { note, actions, form }):
+// the page's content; spec.drawn(): called once it is shown.
+export async function editResource(main, ctx, spec)
+{
+	const { path, name, fields } = spec;
+	let res, etag;
+	const note = h('div', { id: `${name}-note`, 'aria-live': 'polite' });
+
+	function took(r)
+	{
+		res = r.data;
+		etag = r.etag || `"${res.version}"`;
+	}
+
+	// The server's refusal of a write, said where it belongs; 412 is
+	// someone else's change.
+	function refused(form, err)
+	{
+		if (err.status === 412) {
+			clear(note, h('div', { class: 'alert', role: 'alert', id: `${name}-conflict` },
+			    h('strong', {}, `Not saved: someone else changed this ${name} since you opened it.`),
+			    ' Your changes were not applied. Reload to see the current version, then make them again. ',
+			    h('button', { type: 'button', id: `${name}-reload`, onclick: () => draw(true) },
+				'Reload')));
+			note.querySelector('button').focus();
+		} else if (form) {
+			showErrors(form, err);
+		} else {
+			clear(note, errorBox(err));
+		}
+	}
+
+	async function patch(body, said, form = null)
+	{
+		try {
+			took(await api('PATCH', path, { body, ifMatch: etag }));
+			await draw(false);
+			clear(note, said(res));
+		} catch (err) {
+			if (ctx.alive())
+				refused(form, err);
+		}
+	}
+
+	async function draw(refetch)
+	{
+		if (refetch)
+			took(await api('GET', path));
+		if (!ctx.alive())
+			return;
+		clear(note);
+		const form = h('form', { id: `${name}-edit`,
+		    'aria-label': `${name[0].toUpperCase()}${name.slice(1)} details` },
+		    fields.map(([n, l]) => field(l, { name: n, value: res[n] ?? '',
+			readonly: !ctx.canWrite, required: n === spec.required, autocomplete: 'off' })),
+		    ctx.canWrite ? h('button', { class: 'primary', type: 'submit', id: `${name}-save` },
+			'Save changes') : '');
+		form.addEventListener('submit', async (e) => {
+			e.preventDefault();
+			clearErrors(form);
+			const body = {};
+			const vals = formValues(form, true);
+			for (const [n] of fields)
+				if ((vals[n] ?? null) !== (res[n] ?? null))
+					body[n] = vals[n];
+			if (!Object.keys(body).length) {
+				clear(note, h('p', {}, 'Nothing changed.'));
+				return;
+			}
+			await patch(body, (x) => h('p', { class: 'okmsg', id: `${name}-saved` },
+			    `Saved (version ${x.version}).`), form);
+		});
+
+		const actions = h('div', { class: 'toolbar', id: `${name}-actions` });
+		if (ctx.canWrite)
+			actions.append(...(spec.actions?.(res, patch) || []),
+			    h('button', { type: 'button', class: 'danger', id: `${name}-delete`,
+				onclick: () => confirmDelete() }, 'Delete…'));
+		function confirmDelete()
+		{
+			const box = h('div', { class: 'panel', role: 'group', 'aria-label': 'Confirm deletion' },
+			    h('p', {}, spec.confirm(res)),
+			    h('button', { type: 'button', class: 'danger', id: `${name}-delete-confirm`,
+				onclick: async () => {
+				    try {
+					    await api('DELETE', path, { ifMatch: etag });
+					    go(spec.back);
+				    } catch (err) {
+					    if (ctx.alive())
+						    refused(null, err);
+				    }
+				} }, `Delete ${name}`), ' ',
+			    h('button', { type: 'button', onclick: () => box.remove() }, 'Cancel'));
+			actions.after(box);
+			box.querySelector('button').focus();
+		}
+
+		clear(main, spec.page(res, { note, actions, form }));
+		spec.drawn?.();
+	}
+
+	await draw(true);
+}
+
+// shownOnce(box, prefix, what, word, title, about, secret): a secret that
+// exists only in this answer, shown once in box (never stored) with a
+// button that copies it. Ids: `${prefix}-${what}-box` (the panel),
+// `${prefix}-${what}` (the secret), `${prefix}-copy`, `${prefix}-copied`;
+// word names the secret on the button and in the copy's refusal.
+export function shownOnce(box, prefix, what, word, title, about, secret)
+{
+	const msg = h('span', { 'aria-live': 'polite', id: `${prefix}-copied` });
+	clear(box, h('div', { class: 'panel', id: `${prefix}-${what}-box` },
+	    h('h2', {}, title), about,
+	    h('code', { class: 'secret', id: `${prefix}-${what}` }, secret),
+	    h('button', { type: 'button', id: `${prefix}-copy`, onclick: async () => {
+		try {
+			await navigator.clipboard.writeText(secret);
+			msg.textContent = ' Copied.';
+		} catch {
+			msg.textContent = ` Copying was refused: select the ${word} and copy it.`;
+		}
+	    } }, `Copy ${word}`), msg, ' ',
+	    h('button', { type: 'button', onclick: () => clear(box) }, 'Done')));
+	box.querySelector(`#${prefix}-copy`).focus();
 }

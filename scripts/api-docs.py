@@ -365,6 +365,10 @@ def run():
     call("POST", v1t(acme_id, f"/groups/{eng['id']}/members"),
          {"userIds": [jane["id"], temp["id"]]}, admin,
          title="Again: a member already, and a new one")
+    call("POST", v1t(acme_id, f"/groups/{eng['id']}/members"),
+         {"usernames": ["JDOE"], "emails": ["Raj.Smith@acme.example", "nobody@acme.example"]},
+         admin, title="By username and e-mail (case ignored): members already, and a name "
+         "of no user")
     call("GET", v1t(acme_id, f"/groups/{eng['id']}/members"), token=reader)
     call("GET", v1t(acme_id, f"/users/{jane['id']}/groups"), token=reader)
     call("POST", v1t(acme_id, f"/groups/{eng['id']}/members:remove"),
@@ -715,7 +719,8 @@ SUMMARIES = {
     ("GET", "/v1/tenants/{tenantId}/groups/{groupId}/members"):
         "The group's members, a page at a time.",
     ("POST", "/v1/tenants/{tenantId}/groups/{groupId}/members"):
-        "Adds up to 10,000 users in one atomic statement and answers per id.",
+        "Adds up to 10,000 users, named by id, username or e-mail, in one atomic statement "
+        "and answers per item.",
     ("POST", "/v1/tenants/{tenantId}/groups/{groupId}/members:remove"):
         "Removes up to 10,000 users in one atomic statement and answers per id.",
     ("DELETE", "/v1/tenants/{tenantId}/groups/{groupId}/members/{userId}"):

@@ -1,7 +1,7 @@
 // The audit log, newest first, with the API's filters: actor, action,
 // target, time range.
 import { api, tpath } from '../api.js';
-import { h, clear, field, showErrors, clearErrors, errorBox, fmtTime, Pager } from '../ui.js';
+import { h, clear, field, showErrors, clearErrors, errorBox, fmtTime, table, pagedList } from '../ui.js';
 
 // datetime-local (the browser's local time) to RFC 3339 in UTC.
 function rfc3339(v)
@@ -25,47 +25,32 @@ export async function auditPage(main, ctx)
 	    h('div', { class: 'field' }, h('button', { class: 'primary', type: 'submit', id: 'audit-apply' },
 		'Apply filters')));
 	const list = h('div', { id: 'audit-list' });
-	const pager = new Pager(load);
-	let seq = 0;
-
-	async function load()
-	{
-		const mine = ++seq;
+	const f = form.elements;
+	const pager = pagedList(ctx, list, 'Audit pages', (cursor) => {
 		clearErrors(form);
-		const f = form.elements;
-		try {
-			const r = await api('GET', tpath('/audit'), { query: { actor: f.actor.value.trim(),
-			    action: f.action.value.trim(), targetId: f.targetId.value.trim(),
-			    from: rfc3339(f.from.value), until: rfc3339(f.until.value), limit: 50,
-			    cursor: pager.cursor } });
-			if (mine !== seq || !ctx.alive())
-				return;
-			pager.next = r.data.nextCursor;
-			clear(list, r.data.items.length ? h('table', { id: 'audit-table', class: 'wide' },
-			    h('caption', { class: 'visually-hidden' }, 'Audit log'),
-			    h('thead', {}, h('tr', {}, ['When', 'Actor', 'Action', 'Target', 'Detail']
-				.map((t) => h('th', { scope: 'col' }, t)))),
-			    h('tbody', {}, r.data.items.map((a) => h('tr', { 'data-id': a.id },
-				h('td', {}, fmtTime(a.at)), h('td', {}, a.actor),
-				h('td', { class: 'action' }, a.action),
-				h('td', {}, `${a.targetType || ''} `, h('code', {}, a.targetId || '')),
-				h('td', {}, h('code', {}, JSON.stringify(a.detail || {}))))))) :
-			    h('p', { id: 'audit-empty' }, 'No entry matches.'), pager.controls('Audit pages'));
-		} catch (err) {
-			if (mine !== seq || !ctx.alive())
-				return;
-			clear(list);
-			if (err.problem?.errors)
-				showErrors(form, err);
-			else
-				list.append(errorBox(err));
-		}
-	}
+		return api('GET', tpath('/audit'), { query: { actor: f.actor.value.trim(),
+		    action: f.action.value.trim(), targetId: f.targetId.value.trim(),
+		    from: rfc3339(f.from.value), until: rfc3339(f.until.value), limit: 50, cursor } });
+	}, (items) => items.length ? table({ id: 'audit-table', class: 'wide' }, 'Audit log',
+	    ['When', 'Actor', 'Action', 'Target', 'Detail'],
+	    items.map((a) => h('tr', { 'data-id': a.id },
+		h('td', {}, fmtTime(a.at)), h('td', {}, a.actor),
+		h('td', { class: 'action' }, a.action),
+		h('td', {}, `${a.targetType || ''} `, h('code', {}, a.targetId || '')),
+		h('td', {}, h('code', {}, JSON.stringify(a.detail || {})))))) :
+	    h('p', { id: 'audit-empty' }, 'No entry matches.'),
+	{ failed: (err) => {
+		clear(list);
+		if (err.problem?.errors)
+			showErrors(form, err);
+		else
+			list.append(errorBox(err));
+	} });
 	form.addEventListener('submit', (e) => {
 		e.preventDefault();
 		pager.reset();
-		load();
+		pager.load();
 	});
 	clear(main, h('h1', {}, 'Audit log'), form, list);
-	await load();
+	await pager.load();
 }

@@ -3,12 +3,11 @@
 // dropping a CSV), with the server's answer per item.
 import { api, tpath } from '../api.js';
 import { h, clear, field, selectField, showErrors, clearErrors, errorBox, fmtTime,
-    formValues, Pager, status, go } from '../ui.js';
+    formValues, status, go, table, pagedList, submitTo } from '../ui.js';
 
 const KINDS = ['security', 'user', 'admin', 'privilege'];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const BULK_MAX = 10000;	// ids per request (the API's cap)
-const LOOKUPS = 6;	// name lookups in flight at once
+const BULK_MAX = 10000;	// ids, usernames and e-mails per request (the API's cap)
 
 export async function groupsPage(main, ctx)
 {
@@ -16,32 +15,15 @@ export async function groupsPage(main, ctx)
 	    KINDS.map((k) => h('option', { value: k }, k)));
 	const list = h('div', { id: 'group-list' });
 	const createBox = h('div');
-	let seq = 0;
-	const pager = new Pager(load);
-	async function load()
-	{
-		const mine = ++seq;
-		try {
-			const r = await api('GET', tpath('/groups'), { query: { kind: kind.value, limit: 50,
-			    cursor: pager.cursor } });
-			if (mine !== seq || !ctx.alive())
-				return;
-			pager.next = r.data.nextCursor;
-			clear(list, r.data.items.length ? h('table', { id: 'groups-table' },
-			    h('caption', { class: 'visually-hidden' }, 'Groups'),
-			    h('thead', {}, h('tr', {}, ['Name', 'Code', 'Kind', 'Description']
-				.map((t) => h('th', { scope: 'col' }, t)))),
-			    h('tbody', {}, r.data.items.map((g) => h('tr', { 'data-id': g.id },
-				h('td', {}, h('a', { href: `#/groups/${g.id}` }, g.name)),
-				h('td', {}, g.code), h('td', {}, g.kind + (g.isDefault ? ' (default)' : '')),
-				h('td', {}, g.description || ''))))) : h('p', {}, 'No group.'),
-			    pager.controls('Group pages'));
-		} catch (err) {
-			if (mine === seq && ctx.alive())
-				clear(list, errorBox(err));
-		}
-	}
-	kind.addEventListener('change', () => { pager.reset(); load(); });
+	const pager = pagedList(ctx, list, 'Group pages', (cursor) => api('GET', tpath('/groups'),
+	    { query: { kind: kind.value, limit: 50, cursor } }),
+	    (items) => items.length ? table({ id: 'groups-table' }, 'Groups',
+		['Name', 'Code', 'Kind', 'Description'],
+		items.map((g) => h('tr', { 'data-id': g.id },
+		    h('td', {}, h('a', { href: `#/groups/${g.id}` }, g.name)),
+		    h('td', {}, g.code), h('td', {}, g.kind + (g.isDefault ? ' (default)' : '')),
+		    h('td', {}, g.description || '')))) : h('p', {}, 'No group.'));
+	kind.addEventListener('change', () => { pager.reset(); pager.load(); });
 
 	function showCreate()
 	{
@@ -53,16 +35,9 @@ export async function groupsPage(main, ctx)
 		    field('Description', { name: 'description', autocomplete: 'off' }),
 		    h('button', { class: 'primary', type: 'submit' }, 'Create group'), ' ',
 		    h('button', { type: 'button', onclick: () => clear(createBox) }, 'Cancel'));
-		form.addEventListener('submit', async (e) => {
-			e.preventDefault();
-			clearErrors(form);
-			try {
-				const r = await api('POST', tpath('/groups'), { body: formValues(form) });
-				go(`/groups/${r.data.id}`);
-			} catch (err) {
-				if (ctx.alive())
-					showErrors(form, err);
-			}
+		submitTo(form, ctx, async () => {
+			const r = await api('POST', tpath('/groups'), { body: formValues(form) });
+			go(`/groups/${r.data.id}`);
 		});
 		clear(createBox, form);
 		form.elements.kind.focus();
@@ -76,7 +51,7 @@ export async function groupsPage(main, ctx)
 	    createBox, list);
 	if (ctx.canWrite && ctx.params.get('new'))
 		showCreate();
-	await load();
+	await pager.load();
 }
 
 // The entries of a paste or a CSV: split on white space, commas and
@@ -98,23 +73,24 @@ export function parseEntries(text)
 	return { entries: [...seen], dups };
 }
 
-// A username or e-mail to a user id (null when no user has it): the
-// users list's prefix search, an exact match (ignoring case) picked out.
-async function lookup(name)
+const bytes = (s) => new TextEncoder().encode(s).length;
+
+// The body member an entry goes in: an id, an e-mail (it has an @ and is
+// no longer than an e-mail may be, 254 bytes), else a username.
+function keyOf(entry)
 {
-	const want = name.toLowerCase();
-	let cursor = null;
-	for (let i = 0; i < 20; i++) {
-		const r = await api('GET', tpath('/users'), { query: { q: name, limit: 200, cursor } });
-		const hit = r.data.items.find((u) => u.username.toLowerCase() === want ||
-		    (u.email || '').toLowerCase() === want);
-		if (hit)
-			return hit.id;
-		cursor = r.data.nextCursor;
-		if (!cursor)
-			return null;
-	}
-	return null;
+	if (UUID.test(entry))
+		return 'userIds';
+	return entry.includes('@') && bytes(entry) <= 254 ? 'emails' : 'usernames';
+}
+
+// One add request's body: entries grouped by the member they go in.
+function bodyOf(entries)
+{
+	const body = {};
+	for (const e of entries)
+		(body[keyOf(e)] ||= []).push(e);
+	return body;
 }
 
 export async function groupPage(main, ctx, id)
@@ -127,42 +103,26 @@ export async function groupPage(main, ctx, id)
 	let etag = r.etag || `"${group.version}"`;
 	const members = h('div', { id: 'member-list' });
 	const note = h('div', { id: 'group-note', 'aria-live': 'polite' });
-	let seq = 0;
-	const pager = new Pager(loadMembers);
-
-	async function loadMembers()
-	{
-		const mine = ++seq;
-		try {
-			const m = await api('GET', `${gpath}/members`, { query: { limit: 50, cursor: pager.cursor } });
-			if (mine !== seq || !ctx.alive())
-				return;
-			pager.next = m.data.nextCursor;
-			clear(members, m.data.items.length ? h('table', { id: 'members-table', class: 'wide' },
-			    h('caption', { class: 'visually-hidden' }, 'Members'),
-			    h('thead', {}, h('tr', {}, ['Username', 'E-mail', 'Active', 'Added',
-				ctx.canWrite ? 'Action' : ''].filter(Boolean).map((t) => h('th', { scope: 'col' }, t)))),
-			    h('tbody', {}, m.data.items.map((u) => h('tr', { 'data-id': u.userId },
-				h('td', {}, h('a', { href: `#/users/${u.userId}` }, u.username)),
-				h('td', {}, u.email || ''), h('td', {}, u.active ? 'yes' : 'no'),
-				h('td', {}, `${fmtTime(u.addedAt)} by ${u.addedBy || '?'}`),
-				ctx.canWrite ? h('td', {}, h('button', { type: 'button',
-				    'aria-label': `Remove ${u.username}`, onclick: async (e) => {
-					e.target.disabled = true;
-					try {
-						await api('DELETE', `${gpath}/members/${u.userId}`);
-					} catch (err) {
-						if (ctx.alive())
-							members.prepend(errorBox(err));
-					}
-					loadMembers();
-				    } }, 'Remove')) : '')))) : h('p', { id: 'members-empty' }, 'No member.'),
-			    pager.controls('Member pages'));
-		} catch (err) {
-			if (mine === seq && ctx.alive())
-				clear(members, errorBox(err));
-		}
-	}
+	const pager = pagedList(ctx, members, 'Member pages',
+	    (cursor) => api('GET', `${gpath}/members`, { query: { limit: 50, cursor } }),
+	    (items) => items.length ? table({ id: 'members-table', class: 'wide' }, 'Members',
+		['Username', 'E-mail', 'Active', 'Added', ctx.canWrite ? 'Action' : ''].filter(Boolean),
+		items.map((u) => h('tr', { 'data-id': u.userId },
+		    h('td', {}, h('a', { href: `#/users/${u.userId}` }, u.username)),
+		    h('td', {}, u.email || ''), h('td', {}, u.active ? 'yes' : 'no'),
+		    h('td', {}, `${fmtTime(u.addedAt)} by ${u.addedBy || '?'}`),
+		    ctx.canWrite ? h('td', {}, h('button', { type: 'button',
+			'aria-label': `Remove ${u.username}`, onclick: async (e) => {
+			    e.target.disabled = true;
+			    try {
+				    await api('DELETE', `${gpath}/members/${u.userId}`);
+			    } catch (err) {
+				    if (ctx.alive())
+					    members.prepend(errorBox(err));
+			    }
+			    loadMembers();
+			} }, 'Remove')) : ''))) : h('p', { id: 'members-empty' }, 'No member.'));
+	const loadMembers = () => pager.load();
 
 	const bulk = ctx.canWrite ? bulkPanel() : '';
 	function bulkPanel()
@@ -204,6 +164,11 @@ export async function groupPage(main, ctx, id)
 		return form;
 	}
 
+	// The entries are sent as they are, BULK_MAX a request: the server
+	// looks the names up (ignoring case) and adds them in one statement.
+	// An entry with an @ that is no user's e-mail is tried once more as a
+	// username (a username may hold an @); one longer than a username may
+	// be (256 bytes) names nobody and is not sent.
 	async function bulkAdd(form, result)
 	{
 		const { entries, dups } = parseEntries(form.elements.userIds.value);
@@ -211,43 +176,30 @@ export async function groupPage(main, ctx, id)
 			clear(result, h('p', { role: 'alert' }, 'Nothing to add: paste ids, usernames or e-mails.'));
 			return;
 		}
-		const byId = new Map();	// id -> the entry that named it
-		const names = [];
-		for (const e of entries) {
-			if (UUID.test(e))
-				byId.set(e.toLowerCase(), e);
-			else
-				names.push(e);
-		}
-		const unknown = [];
-		let done = 0;
-		async function worker()
-		{
-			while (names.length) {
-				const n = names.shift();
-				const uid = await lookup(n);
-				if (uid && !byId.has(uid))
-					byId.set(uid, n);
-				else if (!uid)
-					unknown.push(n);
-				done++;
-				if (done % 10 === 0)
-					clear(result, h('p', {}, `Looking up names: ${done}…`));
-			}
-		}
+		const asSent = new Map(entries.filter((e) => UUID.test(e)).map((e) => [e.toLowerCase(), e]));
+		const unknown = entries.filter((e) => bytes(e) > 256);
 		const total = { added: 0, alreadyMember: 0, notFound: unknown };
-		try {
-			if (names.length)
-				await Promise.all(Array.from({ length: LOOKUPS }, worker));
-			const ids = [...byId.keys()];
-			for (let i = 0; i < ids.length; i += BULK_MAX) {
-				clear(result, h('p', {}, `Adding ${Math.min(i + BULK_MAX, ids.length)} of ${ids.length}…`));
-				const a = await api('POST', `${gpath}/members`, { body: { userIds: ids.slice(i, i + BULK_MAX) } });
+		// The entries of list added, BULK_MAX a request (bodyFor makes
+		// each body); the ones not found, as sent.
+		async function send(list, bodyFor, progress)
+		{
+			const missed = [];
+			for (let i = 0; i < list.length; i += BULK_MAX) {
+				if (progress)
+					clear(result, h('p', {}, `Adding ${Math.min(i + BULK_MAX, list.length)} of ${list.length}…`));
+				const a = await api('POST', `${gpath}/members`, { body: bodyFor(list.slice(i, i + BULK_MAX)) });
 				total.added += a.data.added.length;
 				total.alreadyMember += a.data.alreadyMember.length;
 				for (const x of a.data.notFound)
-					unknown.push(byId.get(x.toLowerCase()) || x);
+					missed.push(asSent.get(x.toLowerCase()) || x);
 			}
+			return missed;
+		}
+		try {
+			const missed = await send(entries.filter((e) => bytes(e) <= 256), bodyOf, true);
+			unknown.push(...missed.filter((e) => keyOf(e) !== 'emails'));
+			unknown.push(...await send(missed.filter((e) => keyOf(e) === 'emails'),
+			    (list) => ({ usernames: list }), false));
 		} catch (err) {
 			if (!ctx.alive())
 				return;
@@ -295,25 +247,19 @@ export async function groupPage(main, ctx, id)
 			form.append(box);
 			box.querySelector('button').focus();
 		    } }, 'Delete…'));
-		form.addEventListener('submit', async (e) => {
-			e.preventDefault();
-			clearErrors(form);
+		submitTo(form, ctx, async () => {
 			const v = formValues(form, true);
-			try {
-				const u = await api('PATCH', gpath, { ifMatch: etag,
-				    body: { name: v.name, description: v.description } });
-				group = u.data;
-				etag = u.etag || `"${group.version}"`;
-				main.querySelector('h1').textContent = group.name;
-				clear(note, h('p', { class: 'okmsg', id: 'group-saved' }, `Saved (version ${group.version}).`));
-			} catch (err) {
-				if (!ctx.alive())
-					return;
-				if (err.status === 412)
-					err.problem = { title: 'Not saved: someone else changed this group meanwhile',
-					    detail: 'Reload the page to see their version.' };
-				showErrors(form, err);
-			}
+			const u = await api('PATCH', gpath, { ifMatch: etag,
+			    body: { name: v.name, description: v.description } });
+			group = u.data;
+			etag = u.etag || `"${group.version}"`;
+			main.querySelector('h1').textContent = group.name;
+			clear(note, h('p', { class: 'okmsg', id: 'group-saved' }, `Saved (version ${group.version}).`));
+		}, (err) => {
+			if (err.status === 412)
+				err.problem = { title: 'Not saved: someone else changed this group meanwhile',
+				    detail: 'Reload the page to see their version.' };
+			showErrors(form, err);
 		});
 		return h('details', {}, h('summary', {}, 'Edit or delete the group'), form);
 	}

@@ -2,8 +2,8 @@
 // button), revoke; and the invitee's side, #/accept?token=..., which needs
 // no sign-in.
 import { api, tpath } from '../api.js';
-import { h, clear, field, selectField, showErrors, clearErrors, errorBox, fmtTime,
-    formValues, Pager } from '../ui.js';
+import { h, clear, field, selectField, errorBox, fmtTime, formValues, table, pagedList,
+    submitTo, shownOnce } from '../ui.js';
 
 const STATES = ['pending', 'accepted', 'revoked', 'expired'];
 
@@ -13,35 +13,19 @@ export async function invitesPage(main, ctx)
 	    STATES.map((s) => h('option', { value: s }, s)));
 	const list = h('div', { id: 'invite-list' });
 	const box = h('div', { 'aria-live': 'polite' });
-	const pager = new Pager(load);
-	let seq = 0;
-
-	async function load()
-	{
-		const mine = ++seq;
-		try {
-			const r = await api('GET', tpath('/invites'), { query: { state: state.value, limit: 50,
-			    cursor: pager.cursor } });
-			if (mine !== seq || !ctx.alive())
-				return;
-			pager.next = r.data.nextCursor;
-			clear(list, r.data.items.length ? h('table', { id: 'invites-table', class: 'wide' },
-			    h('caption', { class: 'visually-hidden' }, 'Invitations'),
-			    h('thead', {}, h('tr', {}, ['E-mail', 'State', 'Action', 'Expires', 'Created']
-				.map((t) => h('th', { scope: 'col' }, t)))),
-			    h('tbody', {}, r.data.items.map((i) => h('tr', { 'data-id': i.id },
-				h('td', {}, i.email), h('td', { class: 'state' }, i.state),
-				h('td', {}, ctx.canWrite && i.state === 'pending' ? h('button', { type: 'button',
-				    class: 'revoke', 'aria-label': `Revoke the invitation of ${i.email}`,
-				    onclick: (e) => revoke(i, e.target) }, 'Revoke') : ''),
-				h('td', {}, fmtTime(i.expiresAt)),
-				h('td', {}, `${fmtTime(i.createdAt)} by ${i.createdBy || '?'}`))))) :
-			    h('p', {}, 'No invitation.'), pager.controls('Invitation pages'));
-		} catch (err) {
-			if (mine === seq && ctx.alive())
-				clear(list, errorBox(err));
-		}
-	}
+	const pager = pagedList(ctx, list, 'Invitation pages', (cursor) => api('GET', tpath('/invites'),
+	    { query: { state: state.value, limit: 50, cursor } }),
+	    (items) => items.length ? table({ id: 'invites-table', class: 'wide' }, 'Invitations',
+		['E-mail', 'State', 'Action', 'Expires', 'Created'],
+		items.map((i) => h('tr', { 'data-id': i.id },
+		    h('td', {}, i.email), h('td', { class: 'state' }, i.state),
+		    h('td', {}, ctx.canWrite && i.state === 'pending' ? h('button', { type: 'button',
+			class: 'revoke', 'aria-label': `Revoke the invitation of ${i.email}`,
+			onclick: (e) => revoke(i, e.target) }, 'Revoke') : ''),
+		    h('td', {}, fmtTime(i.expiresAt)),
+		    h('td', {}, `${fmtTime(i.createdAt)} by ${i.createdBy || '?'}`)))) :
+		h('p', {}, 'No invitation.'));
+	const load = () => pager.load();
 	state.addEventListener('change', () => { pager.reset(); load(); });
 
 	async function revoke(inv, button)
@@ -74,20 +58,13 @@ export async function invitesPage(main, ctx)
 			value: '7' }),
 		    h('button', { class: 'primary', type: 'submit' }, 'Create invitation'), ' ',
 		    h('button', { type: 'button', onclick: () => clear(box) }, 'Cancel'));
-		form.addEventListener('submit', async (e) => {
-			e.preventDefault();
-			clearErrors(form);
+		submitTo(form, ctx, async () => {
 			const body = formValues(form);
 			if (body.expiresIn)
 				body.expiresIn = Math.round(Number(body.expiresIn) * 86400);
-			try {
-				const r = await api('POST', tpath('/invites'), { body });
-				showLink(r.data);
-				load();
-			} catch (err) {
-				if (ctx.alive())
-					showErrors(form, err);
-			}
+			const r = await api('POST', tpath('/invites'), { body });
+			showLink(r.data);
+			load();
 		});
 		clear(box, form);
 		form.elements.email.focus();
@@ -96,22 +73,9 @@ export async function invitesPage(main, ctx)
 	// The token exists only in this answer: shown once, never stored.
 	function showLink(inv)
 	{
-		const link = `${location.origin}${location.pathname}#/accept?token=${encodeURIComponent(inv.token)}`;
-		const msg = h('span', { 'aria-live': 'polite', id: 'invite-copied' });
-		clear(box, h('div', { class: 'panel', id: 'invite-link-box' },
-		    h('h2', {}, `Invitation for ${inv.email}`),
+		shownOnce(box, 'invite', 'link', 'link', `Invitation for ${inv.email}`,
 		    h('p', {}, 'Send this link to the invitee. It is shown this once: rosterd keeps only a hash of it.'),
-		    h('code', { class: 'secret', id: 'invite-link' }, link),
-		    h('button', { type: 'button', id: 'invite-copy', onclick: async () => {
-			try {
-				await navigator.clipboard.writeText(link);
-				msg.textContent = ' Copied.';
-			} catch {
-				msg.textContent = ' Copying was refused: select the link and copy it.';
-			}
-		    } }, 'Copy link'), msg, ' ',
-		    h('button', { type: 'button', onclick: () => clear(box) }, 'Done')));
-		box.querySelector('#invite-copy').focus();
+		    `${location.origin}${location.pathname}#/accept?token=${encodeURIComponent(inv.token)}`);
 	}
 
 	clear(main, h('h1', {}, 'Invitations'),
@@ -136,17 +100,11 @@ export function acceptPage(main, token)
 	    field('Password', { name: 'password', type: 'password', required: true,
 		autocomplete: 'new-password' }),
 	    h('button', { class: 'primary', type: 'submit' }, 'Accept the invitation'));
-	form.addEventListener('submit', async (e) => {
-		e.preventDefault();
-		clearErrors(form);
-		try {
-			const r = await api('POST', '/v1/invites/accept', { body: { ...formValues(form), token },
-			    anonymous: true });
-			clear(main, h('h1', {}, 'Welcome'), h('p', { id: 'accept-done' },
-			    `Your account ${r.data.username} is ready.`));
-		} catch (err) {
-			showErrors(form, err);
-		}
+	submitTo(form, { alive: () => true }, async () => {
+		const r = await api('POST', '/v1/invites/accept', { body: { ...formValues(form), token },
+		    anonymous: true });
+		clear(main, h('h1', {}, 'Welcome'), h('p', { id: 'accept-done' },
+		    `Your account ${r.data.username} is ready.`));
 	});
 	clear(main, h('h1', {}, 'Accept your invitation'), form);
 }

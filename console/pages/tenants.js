@@ -2,8 +2,8 @@
 // by typing the slug, and switch the console to one.
 import { api } from '../api.js';
 import { session } from '../session.js';
-import { h, clear, field, showErrors, clearErrors, errorBox, fmtTime, formValues, Pager,
-    go } from '../ui.js';
+import { h, clear, field, showErrors, clearErrors, fmtTime, formValues, go, table, pagedList,
+    submitTo } from '../ui.js';
 
 export async function tenantsPage(main, ctx)
 {
@@ -14,27 +14,11 @@ export async function tenantsPage(main, ctx)
 	}
 	const list = h('div', { id: 'tenant-list' });
 	const box = h('div', { 'aria-live': 'polite' });
-	const pager = new Pager(load);
-	let seq = 0;
-
-	async function load()
-	{
-		const mine = ++seq;
-		try {
-			const r = await api('GET', '/v1/tenants', { query: { limit: 50, cursor: pager.cursor } });
-			if (mine !== seq || !ctx.alive())
-				return;
-			pager.next = r.data.nextCursor;
-			clear(list, h('table', { id: 'tenants-table', class: 'wide' },
-			    h('caption', { class: 'visually-hidden' }, 'Tenants'),
-			    h('thead', {}, h('tr', {}, ['Name', 'Slug', 'Actions', 'Created']
-				.map((t) => h('th', { scope: 'col' }, t)))),
-			    h('tbody', {}, r.data.items.map(row))), pager.controls('Tenant pages'));
-		} catch (err) {
-			if (mine === seq && ctx.alive())
-				clear(list, errorBox(err));
-		}
-	}
+	const pager = pagedList(ctx, list, 'Tenant pages',
+	    (cursor) => api('GET', '/v1/tenants', { query: { limit: 50, cursor } }),
+	    (items) => table({ id: 'tenants-table', class: 'wide' }, 'Tenants',
+		['Name', 'Slug', 'Actions', 'Created'], items.map(row)));
+	const load = () => pager.load();
 
 	function row(t)
 	{
@@ -58,25 +42,19 @@ export async function tenantsPage(main, ctx)
 		    field('Name', { name: 'name', value: t.name, required: true, autocomplete: 'off' }),
 		    h('button', { class: 'primary', type: 'submit' }, 'Save'), ' ',
 		    h('button', { type: 'button', onclick: () => clear(box) }, 'Cancel'));
-		form.addEventListener('submit', async (e) => {
-			e.preventDefault();
-			clearErrors(form);
-			try {
-				await api('PATCH', `/v1/tenants/${t.id}`, { body: formValues(form),
-				    ifMatch: `"${t.version}"` });
-				clear(box, h('p', { class: 'okmsg' }, 'Renamed.'));
-				ctx.refreshTenants();
+		submitTo(form, ctx, async () => {
+			await api('PATCH', `/v1/tenants/${t.id}`, { body: formValues(form),
+			    ifMatch: `"${t.version}"` });
+			clear(box, h('p', { class: 'okmsg' }, 'Renamed.'));
+			ctx.refreshTenants();
+			load();
+		}, (err) => {
+			if (err.status === 412)
+				err.problem = { title: 'Not saved: someone else changed this tenant meanwhile',
+				    detail: 'Cancel, and rename it again from the refreshed list.' };
+			showErrors(form, err);
+			if (err.status === 412)
 				load();
-			} catch (err) {
-				if (!ctx.alive())
-					return;
-				if (err.status === 412)
-					err.problem = { title: 'Not saved: someone else changed this tenant meanwhile',
-					    detail: 'Cancel, and rename it again from the refreshed list.' };
-				showErrors(form, err);
-				if (err.status === 412)
-					load();
-			}
 		});
 		clear(box, form);
 		form.elements.name.focus();
@@ -122,18 +100,11 @@ export async function tenantsPage(main, ctx)
 		    field('Slug (optional: made from the name)', { name: 'slug', autocomplete: 'off' }),
 		    h('button', { class: 'primary', type: 'submit' }, 'Create tenant'), ' ',
 		    h('button', { type: 'button', onclick: () => clear(box) }, 'Cancel'));
-		form.addEventListener('submit', async (e) => {
-			e.preventDefault();
-			clearErrors(form);
-			try {
-				const r = await api('POST', '/v1/tenants', { body: formValues(form) });
-				clear(box, h('p', { class: 'okmsg' }, `Created ${r.data.slug}.`));
-				ctx.refreshTenants();
-				load();
-			} catch (err) {
-				if (ctx.alive())
-					showErrors(form, err);
-			}
+		submitTo(form, ctx, async () => {
+			const r = await api('POST', '/v1/tenants', { body: formValues(form) });
+			clear(box, h('p', { class: 'okmsg' }, `Created ${r.data.slug}.`));
+			ctx.refreshTenants();
+			load();
 		});
 		clear(box, form);
 		form.elements.name.focus();

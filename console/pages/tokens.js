@@ -2,8 +2,8 @@
 // API keeps only its hash), create (the secret shown once, with a copy
 // button, and kept nowhere), revoke after a confirmation.
 import { api, tpath } from '../api.js';
-import { h, clear, field, selectField, showErrors, clearErrors, errorBox, fmtTime,
-    formValues, Pager, status } from '../ui.js';
+import { h, clear, field, selectField, errorBox, fmtTime, formValues, status, table,
+    pagedList, submitTo, shownOnce } from '../ui.js';
 
 const ROLES = ['TenantReader', 'TenantAdmin'];
 
@@ -11,42 +11,25 @@ export async function tokensPage(main, ctx)
 {
 	const list = h('div', { id: 'token-list' });
 	const box = h('div', { 'aria-live': 'polite' });
-	const pager = new Pager(load);
-	let seq = 0;
-
-	async function load()
-	{
-		const mine = ++seq;
-		try {
-			const r = await api('GET', tpath('/api-tokens'), { query: { limit: 50,
-			    cursor: pager.cursor } });
-			if (mine !== seq || !ctx.alive())
-				return;
-			pager.next = r.data.nextCursor;
-			clear(list, r.data.items.length ? h('table', { id: 'tokens-table', class: 'wide' },
-			    h('caption', { class: 'visually-hidden' }, 'API tokens'),
-			    h('thead', {}, h('tr', {}, ['Name', 'Prefix', 'Role', 'State', 'Expires',
-				'Addresses', 'Last used', 'Action'].map((t) => h('th', { scope: 'col' }, t)))),
-			    h('tbody', {}, r.data.items.map((t) => h('tr', { 'data-id': t.id },
-				h('td', {}, t.name), h('td', {}, h('code', {}, t.prefix)), h('td', {}, t.role),
-				h('td', { class: 'state' }, t.state +
-				    (t.revokedAt ? ` ${fmtTime(t.revokedAt)} by ${t.revokedBy || '?'}` : '')),
-				h('td', {}, t.expiresAt ? fmtTime(t.expiresAt) : 'never'),
-				h('td', { class: 'addresses' }, t.allowedAddresses?.length ?
-				    t.allowedAddresses.join(', ') : 'any'),
-				h('td', {}, t.lastUsedAt ? `${fmtTime(t.lastUsedAt)} from ${t.lastUsedAddr || '?'}` :
-				    'never'),
-				h('td', {}, ctx.canWrite && t.state === 'active' ? h('button', { type: 'button',
-				    class: 'revoke', 'aria-label': `Revoke the API token ${t.name}`,
-				    onclick: () => confirmRevoke(t) }, 'Revoke…') : ''))))) :
-			    h('p', { id: 'tokens-empty' }, 'No API token.'),
-			    pager.controls('API token pages'));
-			status(`${r.data.items.length} API tokens shown`);
-		} catch (err) {
-			if (mine === seq && ctx.alive())
-				clear(list, errorBox(err));
-		}
-	}
+	const pager = pagedList(ctx, list, 'API token pages',
+	    (cursor) => api('GET', tpath('/api-tokens'), { query: { limit: 50, cursor } }),
+	    (items) => items.length ? table({ id: 'tokens-table', class: 'wide' }, 'API tokens',
+		['Name', 'Prefix', 'Role', 'State', 'Expires', 'Addresses', 'Last used', 'Action'],
+		items.map((t) => h('tr', { 'data-id': t.id },
+		    h('td', {}, t.name), h('td', {}, h('code', {}, t.prefix)), h('td', {}, t.role),
+		    h('td', { class: 'state' }, t.state +
+			(t.revokedAt ? ` ${fmtTime(t.revokedAt)} by ${t.revokedBy || '?'}` : '')),
+		    h('td', {}, t.expiresAt ? fmtTime(t.expiresAt) : 'never'),
+		    h('td', { class: 'addresses' }, t.allowedAddresses?.length ?
+			t.allowedAddresses.join(', ') : 'any'),
+		    h('td', {}, t.lastUsedAt ? `${fmtTime(t.lastUsedAt)} from ${t.lastUsedAddr || '?'}` :
+			'never'),
+		    h('td', {}, ctx.canWrite && t.state === 'active' ? h('button', { type: 'button',
+			class: 'revoke', 'aria-label': `Revoke the API token ${t.name}`,
+			onclick: () => confirmRevoke(t) }, 'Revoke…') : '')))) :
+		h('p', { id: 'tokens-empty' }, 'No API token.'),
+	    { shown: (items) => status(`${items.length} API tokens shown`) });
+	const load = () => pager.load();
 
 	function confirmRevoke(t)
 	{
@@ -81,22 +64,15 @@ export async function tokensPage(main, ctx)
 			    spellcheck: 'false' }),
 		    h('button', { class: 'primary', type: 'submit' }, 'Create API token'), ' ',
 		    h('button', { type: 'button', onclick: () => clear(box) }, 'Cancel'));
-		form.addEventListener('submit', async (e) => {
-			e.preventDefault();
-			clearErrors(form);
+		submitTo(form, ctx, async () => {
 			const body = formValues(form);
 			if (body.expiresAt)
 				body.expiresAt = `${body.expiresAt}T00:00:00Z`;
 			if (body.allowedAddresses)
 				body.allowedAddresses = body.allowedAddresses.split(/[\s,]+/).filter(Boolean);
-			try {
-				const r = await api('POST', tpath('/api-tokens'), { body });
-				showSecret(r.data);
-				load();
-			} catch (err) {
-				if (ctx.alive())
-					showErrors(form, err);
-			}
+			const r = await api('POST', tpath('/api-tokens'), { body });
+			showSecret(r.data);
+			load();
 		});
 		clear(box, form);
 		form.elements.name.focus();
@@ -105,24 +81,10 @@ export async function tokensPage(main, ctx)
 	// The secret exists only in this answer: shown once, never stored.
 	function showSecret(t)
 	{
-		const secret = t.token;
-		const msg = h('span', { 'aria-live': 'polite', id: 'token-copied' });
-		clear(box, h('div', { class: 'panel', id: 'token-secret-box' },
-		    h('h2', {}, `API token ${t.name}`),
+		shownOnce(box, 'token', 'secret', 'token', `API token ${t.name}`,
 		    h('p', {}, h('strong', {}, 'Copy it now: it will not be shown again.'),
 			' rosterd keeps only a hash of it. A client sends it as ',
-			h('code', {}, 'Authorization: Bearer <token>'), '.'),
-		    h('code', { class: 'secret', id: 'token-secret' }, secret),
-		    h('button', { type: 'button', id: 'token-copy', onclick: async () => {
-			try {
-				await navigator.clipboard.writeText(secret);
-				msg.textContent = ' Copied.';
-			} catch {
-				msg.textContent = ' Copying was refused: select the token and copy it.';
-			}
-		    } }, 'Copy token'), msg, ' ',
-		    h('button', { type: 'button', onclick: () => clear(box) }, 'Done')));
-		box.querySelector('#token-copy').focus();
+			h('code', {}, 'Authorization: Bearer <token>'), '.'), t.token);
 	}
 
 	clear(main, h('h1', {}, 'API tokens'),

@@ -545,6 +545,80 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	    " AS json", 5, 0, 1 },
 
 	/*
+	 * Adds to group $2 of tenant $1 the users named by id ($3, uuid[]),
+	 * by username ($4, text[]) and by e-mail ($5, text[]), up to 10,000
+	 * names in all, in one statement, all or nothing, with one audit row
+	 * as member_add writes it.  A username or e-mail matches as the
+	 * unique indexes users_username_key and users_email_key compare them
+	 * (lower(), in the tenant), so each is an index lookup; repeats, and
+	 * a user named more than once, count once.  The users are key-share
+	 * locked.  $6 actor, $7 request id.  One row: group_ok, json
+	 * {"added", "alreadyMember"} (user ids) and "notFound" (the names as
+	 * sent), in request order: ids, then usernames, then e-mails.
+	 */
+	[STMT_MEMBER_ADD_BY] = { "member_add_by",
+	    "WITH g AS ("
+	    " SELECT id FROM groups WHERE tenant_id = $1::uuid AND id = $2::uuid"
+	    "), req_id AS ("
+	    " SELECT r.v AS uid, min(r.ord) AS ord"
+	    " FROM unnest($3::uuid[]) WITH ORDINALITY AS r(v, ord) GROUP BY r.v"
+	    "), req_name AS ("
+	    " SELECT lower(r.v) AS lv, (array_agg(r.v ORDER BY r.ord))[1] AS v,"
+	    "  min(r.ord) AS ord"
+	    " FROM unnest($4::text[]) WITH ORDINALITY AS r(v, ord)"
+	    " GROUP BY lower(r.v)"
+	    "), req_email AS ("
+	    " SELECT lower(r.v) AS lv, (array_agg(r.v ORDER BY r.ord))[1] AS v,"
+	    "  min(r.ord) AS ord"
+	    " FROM unnest($5::text[]) WITH ORDINALITY AS r(v, ord)"
+	    " GROUP BY lower(r.v)"
+	    "), by_id AS ("
+	    " SELECT u.id AS uid, 1 AS k, q.ord FROM req_id q JOIN users u"
+	    "  ON u.tenant_id = $1::uuid AND u.id = q.uid"
+	    " WHERE EXISTS (SELECT 1 FROM g) FOR KEY SHARE OF u"
+	    "), by_name AS ("
+	    " SELECT u.id AS uid, 2 AS k, q.ord FROM req_name q JOIN users u"
+	    "  ON u.tenant_id = $1::uuid AND lower(u.username) = q.lv"
+	    " WHERE EXISTS (SELECT 1 FROM g) FOR KEY SHARE OF u"
+	    "), by_email AS ("
+	    " SELECT u.id AS uid, 3 AS k, q.ord FROM req_email q JOIN users u"
+	    "  ON u.tenant_id = $1::uuid AND lower(u.email) = q.lv"
+	    "  AND u.email IS NOT NULL"
+	    " WHERE EXISTS (SELECT 1 FROM g) FOR KEY SHARE OF u"
+	    "), hit AS ("
+	    " SELECT * FROM by_id UNION ALL SELECT * FROM by_name"
+	    " UNION ALL SELECT * FROM by_email"
+	    "), known AS ("
+	    " SELECT DISTINCT ON (uid) uid, k, ord FROM hit ORDER BY uid, k, ord"
+	    "), ins AS ("
+	    " INSERT INTO group_members (tenant_id, group_id, user_id, added_by)"
+	    " SELECT $1::uuid, g.id, k.uid, $6::text FROM g, known k"
+	    " ORDER BY k.uid ON CONFLICT DO NOTHING RETURNING user_id"
+	    "), au AS ("
+	    " INSERT INTO audit_log (tenant_id, actor, action, target_type,"
+	    "  target_id, request_id, detail)"
+	    " SELECT $1::uuid, $6::text, 'group.members.add', 'group', g.id,"
+	    "  $7::text, jsonb_build_object('added',"
+	    "  (SELECT jsonb_agg(user_id) FROM ins)) FROM g"
+	    " WHERE EXISTS (SELECT 1 FROM ins)"
+	    ") SELECT EXISTS (SELECT 1 FROM g) AS group_ok,"
+	    " json_build_object("
+	    "  'added', coalesce((SELECT json_agg(k.uid ORDER BY k.k, k.ord)"
+	    "   FROM known k WHERE k.uid IN (SELECT user_id FROM ins)), '[]'),"
+	    "  'alreadyMember', coalesce((SELECT json_agg(k.uid"
+	    "   ORDER BY k.k, k.ord) FROM known k WHERE NOT EXISTS"
+	    "   (SELECT 1 FROM ins x WHERE x.user_id = k.uid)), '[]'),"
+	    "  'notFound', coalesce((SELECT json_agg(n.v ORDER BY n.k, n.ord)"
+	    "   FROM (SELECT 1 AS k, q.ord, q.uid::text AS v FROM req_id q"
+	    "   WHERE NOT EXISTS (SELECT 1 FROM by_id x WHERE x.ord = q.ord)"
+	    "   UNION ALL SELECT 2, q.ord, q.v FROM req_name q"
+	    "   WHERE NOT EXISTS (SELECT 1 FROM by_name x WHERE x.ord = q.ord)"
+	    "   UNION ALL SELECT 3, q.ord, q.v FROM req_email q"
+	    "   WHERE NOT EXISTS (SELECT 1 FROM by_email x WHERE x.ord = q.ord))"
+	    "   AS n), '[]'))"
+	    " AS json", 7, 0, 1 },
+
+	/*
 	 * Removes the users $3 (uuid[]) from group $2 of tenant $1 in one
 	 * statement with one audit row.  $4 actor, $5 request id.  One row:
 	 * group_ok, json {"removed", "notMember"} (ids in request order),

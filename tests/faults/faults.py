@@ -1147,6 +1147,10 @@ def corpus_routes():
         F.member(g, u)
         return dict(t, groupId=g, userId=u)
 
+    def add_fx():
+        g, u = F.group()["id"], F.user()
+        return dict(t, groupId=g, userId=u["id"], username=u["username"], email=u["email"])
+
     def assigned_fx():
         u, r = F.user()["id"], F.role()["id"]
         F.assign(u, r)
@@ -1215,9 +1219,10 @@ def corpus_routes():
           with_t(groupId=lambda: F.group()["id"]), ok=204),
         R("GET", "/v1/tenants/{tenantId}/groups/{groupId}/members",
           with_t(groupId=lambda: F.group()["id"])),
-        R("POST", "/v1/tenants/{tenantId}/groups/{groupId}/members",
-          with_t(groupId=lambda: F.group()["id"], userId=lambda: F.user()["id"]),
-          lambda fx: {"userIds": [fx["userId"]]}),
+        # one user named by id, username and e-mail: every key's items spoiled
+        R("POST", "/v1/tenants/{tenantId}/groups/{groupId}/members", add_fx,
+          lambda fx: {"userIds": [fx["userId"]], "usernames": [fx["username"].upper()],
+                      "emails": [fx["email"]]}),
         R("POST", "/v1/tenants/{tenantId}/groups/{groupId}/members:remove", member_fx,
           lambda fx: {"userIds": [fx["userId"]]}),
         R("DELETE", "/v1/tenants/{tenantId}/groups/{groupId}/members/{userId}", member_fx, ok=204),

@@ -319,6 +319,11 @@ async function main() {
 	await call('two users and an unknown id', 'addGroupMembers',
 	    { path: { ...P, groupId: G }, body: { userIds: [users[0].id, users[1].id,
 		crypto.randomUUID()] } }, 200);
+	await call('by username and e-mail, and a name of no user', 'addGroupMembers',
+	    { path: { ...P, groupId: G }, body: { usernames: [users[0].username.toUpperCase()],
+		emails: [users[1].email, `${uniq('nobody')}@example.com`] } }, 200);
+	await call('a username that is not a string', 'addGroupMembers',
+	    { path: { ...P, groupId: G }, body: { usernames: [7] } }, 400);
 	await call('', 'listGroupMembers', { path: { ...P, groupId: G } }, 200);
 	await call('', 'listUserGroups', { path: { ...P, userId: users[0].id } }, 200);
 	await call('one of them', 'removeGroupMembers',
