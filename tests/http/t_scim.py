@@ -383,6 +383,40 @@ def scim_cursor_paging():
 
 
 @test
+def scim_cursor_walks_by_key():
+    """A cursor in the default order continues after the last row it saw:
+    a row deleted before it shifts nothing; totalResults stays the walk's
+    first count; previousCursor goes back; in a sortBy order the cursor
+    pages by offset as before."""
+    stem = unique("key")
+    made = [_scim_new_user(userName=f"{stem}-{i}@example.com")["id"] for i in range(6)]
+    flt = "filter=" + _scim_q(f'userName sw "{stem}"')
+    b = _scim_list(f"/Users?{flt}&count=2&cursor")
+    eq([x["id"] for x in b["Resources"]], made[:2], "first page")
+    eq(_scim("DELETE", f"/Users/{made[0]}").status, 204, "delete a row already seen")
+    b2 = _scim_list(f"/Users?{flt}&count=2&cursor={b['nextCursor']}")
+    eq([x["id"] for x in b2["Resources"]], made[2:4], "the walk goes on after the last row seen")
+    eq(b2["totalResults"], 6, "totalResults: the count the walk's first page took")
+    back = _scim_list(f"/Users?{flt}&count=2&cursor={b2['previousCursor']}")
+    check("previousCursor" not in back, "previousCursor of the second page: the first")
+    eq([x["id"] for x in back["Resources"]], made[1:3], "the first page, as it is now")
+    b3 = _scim_list(f"/Users?{flt}&count=2&cursor={b2['nextCursor']}")
+    eq([x["id"] for x in b3["Resources"]], made[4:6], "the last page")
+    check("nextCursor" not in b3, f"a full last page has no nextCursor ({b3!r})")
+    # a cursor of a sorted list pages by offset; it is still refused elsewhere
+    srt = f"{flt}&sortBy=userName&sortOrder=descending"
+    s1 = _scim_list(f"/Users?{srt}&count=2&cursor")
+    s2 = _scim_list(f"/Users?{srt}&count=2&cursor={s1['nextCursor']}")
+    eq([x["id"] for x in s1["Resources"] + s2["Resources"]], made[5:1:-1],
+       "sortBy descending, by cursor")
+    _scim_err(_scim("GET", f"/Users?{flt}&count=2&cursor={s1['nextCursor']}"), 400,
+              "invalidCursor", "a sorted list's cursor on the unsorted list")
+    _scim_err(_scim("POST", "/.search", {"filter": f'userName sw "{stem}"', "count": 2,
+                                         "cursor": b2["nextCursor"]}), 400,
+              "invalidCursor", "a /Users cursor on POST /.search")
+
+
+@test
 def scim_bulk_with_bulkid_references():
     tag = unique("bulk")
     urn = "urn:ietf:params:scim:api:messages:2.0:BulkRequest"
