@@ -488,8 +488,10 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	 * primary key, one look-up a row (LATERAL with LIMIT 1: a join the
 	 * planner cannot turn into a scan of the tenant's users).  Every
 	 * membership has its user (the foreign key), so the page is the one
-	 * a join before the LIMIT gives; joined first, the planner chose,
-	 * at a million members, to read them all in parallel and sort them.
+	 * a join before the LIMIT gives.  Joined before the LIMIT, a custom
+	 * plan of the first page of a million-member group expected tens
+	 * of thousands of rows and started two parallel workers for the
+	 * page (a Gather Merge, 280 ms for 1,000 rows).
 	 */
 	[STMT_MEMBER_LIST] = { "member_list",
 	    "SELECT t.ok AS group_ok, p.json, p.cur FROM"
