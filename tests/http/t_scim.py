@@ -107,6 +107,7 @@ def _scim_members(tenant, group_id):
                     f"AND group_id = {lit(group_id)}"))
 
 
+import hashlib  # noqa: E402 - exec'd into test_api.py's globals
 import urllib.parse  # noqa: E402 - exec'd into test_api.py's globals
 
 
@@ -414,6 +415,24 @@ def scim_cursor_walks_by_key():
     _scim_err(_scim("POST", "/.search", {"filter": f'userName sw "{stem}"', "count": 2,
                                          "cursor": b2["nextCursor"]}), 400,
               "invalidCursor", "a /Users cursor on POST /.search")
+    # the tag is not a secret: a payload forged with a correct tag is
+    # refused unless its key is one rosterd writes
+    flt_text = f'userName sw "{stem}"'
+
+    def forged(payload):
+        tag = hashlib.sha256("\n".join([TENANT_A, "/scim/v2/Users", flt_text, "", "", "", "",
+                                         payload]).encode()).hexdigest()[:32]
+        return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=") + "." + tag
+    exp = int(time.time()) + 600
+    good = forged(f"2:2:{exp}:6:0,{made[1]}")
+    eq(_scim("GET", f"/Users?{flt}&count=2&cursor={good}").status, 200,
+       "a forged keyset cursor with a well-formed key reads the caller's own list")
+    for bad in (f"2:2:{exp}:6:1,{made[1].upper()}", f"2:2:{exp}:6:1,{made[1]}x",
+                f"2:2:{exp}:6:123456789012345678,{made[1]}", f"2:2:{exp}:6:,{made[1]}",
+                f"2:2:{exp}:-1:1,{made[1]}", f"2:2:{exp}:6:1;{made[1]}", f"2:2:{exp}:6",
+                f"2:2:{exp}:6:1,{made[1]}:", f"2:2:{exp}x"):
+        _scim_err(_scim("GET", f"/Users?{flt}&count=2&cursor={forged(bad)}"), 400,
+                  "invalidCursor", f"forged payload {bad!r}")
 
 
 @test
