@@ -203,12 +203,36 @@ def data_files(sample=0):
     c.close()
     with open(os.path.join(DATA, "cursors.txt"), "w") as f:
         f.write("\n".join(cursors or [""]) + "\n")
+    scim_cursor = scim_walk(NUSERS * 9 // 10)
     sec = psql(f"SELECT id FROM groups WHERE tenant_id = {lit(TENANT)} AND code = 'g1'").strip()
     roles = dict(line.split("|") for line in psql(
         f"SELECT name, id FROM roles WHERE tenant_id = {lit(TENANT)}").split())
     log(f"{len(cursors)} page cursors of the big group")
     return {"users": users, "groups": groups, "big": big, "cursors": cursors,
-            "security_group": sec, "roles": roles}
+            "security_group": sec, "roles": roles, "scim_cursor": scim_cursor}
+
+
+def scim_walk(depth, count=100):
+    """The RFC 9865 cursor of the SCIM Users page at depth (rows before
+    it), walked from the first page with count rows a page, from the API
+    itself (a cursor is bound to its count)."""
+    c = http.client.HTTPSConnection(_host, int(_port), context=TLS, timeout=120)
+    cur, seen = "", 0
+    while seen < depth:
+        c.request("GET", f"/scim/v2/Users?count={count}&cursor={cur}",
+                  headers={"Authorization": "Bearer " + api_token()})
+        r = c.getresponse()
+        st, body = r.status, r.read()
+        if st != 200:
+            die(f"walking the SCIM users: {st} {body[:300]!r}")
+        got = json.loads(body)
+        if not got.get("nextCursor"):
+            break
+        cur = got["nextCursor"]
+        seen += len(got["Resources"])
+    c.close()
+    log(f"the SCIM users' cursor at depth {seen:,}")
+    return cur
 
 
 # --------------------------------------------------------------------------
@@ -339,6 +363,13 @@ def rows(d):
              path="/scim/v2/Users?startIndex={START}&count=100",
              token=api_token(), conns=(16,),
              scim_sql={2: "(:s - 1)::text"}, sets=[f"\\set s random(1, {NUSERS - 99})"]),
+        # The same page of 100 by RFC 9865 cursor at 90 % of the users'
+        # depth: after the walk's first page, a cursor page reads from
+        # the key of the row before it and does not count again (the
+        # way a client pages deep at a flat cost).  Fixed: one cursor.
+        dict(name="scim_cursor_100", method="GET",
+             path=f"/scim/v2/Users?count=100&cursor={d['scim_cursor']}",
+             token=api_token(), conns=(16,), scim_sql={}, offset=NUSERS * 9 // 10),
         # PATCH /Groups/{id} adding, then removing, 10,000 members; see
         # scim_patch_members().
         dict(name="scim_patch_members_10000", scim_patch=True),
@@ -1116,7 +1147,7 @@ def measure(specs, d):
     try:
         scripts = {r["name"]: pgbench_script(r, d) for r in specs if r.get("stmt")}
         scripts.update({r["name"]: scim_pgbench_script(r, d) for r in specs
-                        if r.get("scim_sql")})
+                        if "scim_sql" in r})
     finally:
         set_log_statement(False)
     bulk_ms = psql_bulk(d, times=1 if SMOKE else 3)
@@ -1151,7 +1182,7 @@ def measure(specs, d):
             else:
                 s = run_wrk(row, conns, token=row.get("token", True))
             b_name, b_rps, extra = None, None, {}
-            if row.get("scim_sql"):
+            if "scim_sql" in row:
                 # -M extended: the statement unnamed, parsed and planned
                 # each time (as rosterd runs a text the first time a
                 # worker sees it), at the same count; the table's

@@ -1620,7 +1620,10 @@ scim_where(struct http_req *req, struct http_resp *resp, const char *f,
 
 /*
  * RFC 9865 cursors.  A cursor is "<payload>.<tag>": the payload
- * base64url("<offset>:<count>:<expiry>"), the tag the first 128 bits of
+ * base64url of "<offset>:<count>:<expiry>" (an offset cursor) or
+ * "<offset>:<count>:<expiry>:<total>:<microseconds>,<id>" (a keyset
+ * cursor: the created_at and id of the last row of the page before, and
+ * the count the walk's first page took), the tag the first 128 bits of
  * SHA-256 over the tenant, the route and every parameter of the list
  * (filter, sort, projection) with the payload, in hex.  It is not keyed:
  * a forged cursor can only reach rows of the caller's own tenant and
@@ -1644,12 +1647,17 @@ cursor_tag(struct http_req *req, const struct scim_listq *q,
 	return arena_strndup(req->arena, hex, 32);
 }
 
+/* The cursor of the page after offset rows; key (keyset): "<us>,<id>". */
 static const char *
-cursor_make(struct http_req *req, const struct scim_listq *q, long offset)
+cursor_make(struct http_req *req, const struct scim_listq *q, long offset,
+    long total, const char *key)
 {
 	const char *payload = arena_sprintf(req->arena, "%ld:%ld:%lld",
 	    offset, q->count, (long long)time(NULL) + SCIM_CURSOR_TTL);
 
+	if (key != NULL)
+		payload = arena_sprintf(req->arena, "%s:%ld:%s", payload,
+		    total, key);
 	return arena_sprintf(req->arena, "%s.%s", base64url_encode(
 	    req->arena, payload, strlen(payload)), cursor_tag(req, q,
 	    payload));
@@ -1667,20 +1675,56 @@ cursor_count(struct http_req *req, struct http_resp *resp,
 	return -1;
 }
 
+/*
+ * A keyset cursor's key, "<microseconds>,<uuid>" as rosterd_cursor()
+ * writes it (lower-case hex, a timestamp within 3,000 years of 1970),
+ * split into at->key_us and at->key_id; -1 when it is not one.
+ */
+static int
+cursor_key(struct arena *a, const char *k, struct scim_at *at)
+{
+	static const char hexd[] = "0123456789abcdef";
+	const char *c = strchr(k, ','), *p;
+	size_t nd, i;
+
+	if (c == NULL)
+		return -1;
+	p = *k == '-' ? k + 1 : k;
+	nd = (size_t)(c - p);
+	if (nd < 1 || nd > 17)
+		return -1;
+	for (i = 0; i < nd; i++)
+		if (p[i] < '0' || p[i] > '9')
+			return -1;
+	if (strlen(c + 1) != 36)
+		return -1;
+	for (i = 0; i < 36; i++)
+		if (i == 8 || i == 13 || i == 18 || i == 23 ? c[1 + i] != '-' :
+		    c[1 + i] == '\0' || strchr(hexd, c[1 + i]) == NULL)
+			return -1;
+	at->key_us = arena_strndup(a, k, (size_t)(c - k));
+	at->key_id = arena_strdup(a, c + 1);
+	return 0;
+}
+
 int
-scim_cursor_offset(struct http_req *req, struct http_resp *resp,
-    const struct scim_listq *q, long *offset)
+scim_cursor_at(struct http_req *req, struct http_resp *resp,
+    const struct scim_listq *q, int keyset, struct scim_at *at)
 {
 	const char *c = q->cursor, *dot;
 	unsigned char *raw;
 	size_t rawlen;
-	long long off, cnt, exp;
-	char *payload, tail;
+	long long off, cnt, exp, tot;
+	char *payload, *rest, *end;
+	int used = 0;
 
-	*offset = q->start - 1;
+	memset(at, 0, sizeof(*at));
+	at->offset = q->start - 1;
+	at->total = -1;
 	if (c == NULL)
 		return 0;
-	*offset = 0;
+	at->offset = 0;
+	at->keyset = keyset && (q->sort_by == NULL || *q->sort_by == '\0');
 	if (*c == '\0')
 		return 0;
 	if (strlen(c) > 256 || (dot = strchr(c, '.')) == NULL ||
@@ -1688,10 +1732,24 @@ scim_cursor_offset(struct http_req *req, struct http_resp *resp,
 	    &rawlen) != 0)
 		goto invalid;
 	payload = arena_strndup(req->arena, (const char *)raw, rawlen);
-	if (strlen(payload) != rawlen || sscanf(payload, "%lld:%lld:%lld%c",
-	    &off, &cnt, &exp, &tail) != 3 || off < 0 || off > 1000000000LL ||
+	if (strlen(payload) != rawlen || sscanf(payload, "%lld:%lld:%lld%n",
+	    &off, &cnt, &exp, &used) != 3 || off < 0 || off > 1000000000LL ||
 	    strcmp(cursor_tag(req, q, payload), dot + 1) != 0)
 		goto invalid;
+	rest = payload + used;
+	if (*rest != '\0') {
+		/* a keyset cursor: ":<total>:<key>", of a keyset list only */
+		if (!at->keyset || *rest != ':' || rest[1] < '0' ||
+		    rest[1] > '9')
+			goto invalid;
+		errno = 0;
+		tot = strtoll(rest + 1, &end, 10);
+		if (errno != 0 || *end != ':' || tot < 0 ||
+		    tot > 1000000000LL ||
+		    cursor_key(req->arena, end + 1, at) != 0)
+			goto invalid;
+		at->total = (long)tot;
+	}
 	if (exp < (long long)time(NULL)) {
 		scim_error(req, resp, 400, "expiredCursor", "The cursor has "
 		    "expired: start again without one.");
@@ -1702,7 +1760,7 @@ scim_cursor_offset(struct http_req *req, struct http_resp *resp,
 		    "count of the request that returned the cursor.");
 		return -1;
 	}
-	*offset = (long)off;
+	at->offset = (long)off;
 	return 0;
 invalid:
 	scim_error(req, resp, 400, "invalidCursor", "The cursor is not one "
@@ -1712,16 +1770,17 @@ invalid:
 
 void
 scim_send_page(struct http_req *req, struct http_resp *resp,
-    const struct scim_listq *q, long total, long offset, struct value **items,
-    size_t n)
+    const struct scim_listq *q, const struct scim_at *at,
+    const struct scim_page *pg)
 {
 	struct arena *a = req->arena;
 	struct value *v, *sch, *r;
-	long back;
+	long back, next = at->offset + (long)pg->n;
 	size_t i;
 
 	if (q->cursor == NULL) {
-		scim_send_list(req, resp, total, offset + 1, items, n);
+		scim_send_list(req, resp, pg->total, at->offset + 1, pg->items,
+		    pg->n);
 		return;
 	}
 	/* a cursor's page: no startIndex */
@@ -1729,19 +1788,25 @@ scim_send_page(struct http_req *req, struct http_resp *resp,
 	sch = value_array(a);
 	value_push(a, sch, value_cstr(a, SCIM_URN_LIST));
 	value_set(a, v, "schemas", sch);
-	value_set(a, v, "totalResults", value_int(a, total));
-	value_set(a, v, "itemsPerPage", value_int(a, (long long)n));
-	if (offset + (long)n < total && q->count > 0)
+	value_set(a, v, "totalResults", value_int(a, pg->total));
+	value_set(a, v, "itemsPerPage", value_int(a, (long long)pg->n));
+	/*
+	 * By key: a next page when a row follows this one's last.  By
+	 * offset: when the count says so.
+	 */
+	if (at->keyset ? pg->more && pg->last != NULL && q->count > 0 :
+	    next < pg->total && q->count > 0)
 		value_set(a, v, "nextCursor", value_cstr(a, cursor_make(req, q,
-		    offset + (long)n)));
-	if (offset > 0 && q->count > 0) {
-		back = offset - q->count;
+		    next, pg->total, at->keyset ? pg->last : NULL)));
+	/* back by offset: rare, and the page after it is by key again */
+	if (at->offset > 0 && q->count > 0) {
+		back = at->offset - q->count;
 		value_set(a, v, "previousCursor", value_cstr(a,
-		    cursor_make(req, q, back > 0 ? back : 0)));
+		    cursor_make(req, q, back > 0 ? back : 0, 0, NULL)));
 	}
 	r = value_array(a);
-	for (i = 0; i < n; i++)
-		value_push(a, r, items[i]);
+	for (i = 0; i < pg->n; i++)
+		value_push(a, r, pg->items[i]);
 	value_set(a, v, "Resources", r);
 	scim_send(req, resp, 200, v);
 }
@@ -1900,24 +1965,23 @@ scim_groups_search(struct http_req *req, struct http_resp *resp)
 void
 scim_search_root(struct http_req *req, struct http_resp *resp)
 {
-	struct value **u = NULL, **g = NULL, **all;
+	struct scim_page u, g, all;
 	struct scim_listq q;
-	long tu = 0, tg = 0, off, lim, first;
-	size_t nu = 0, ng = 0, i;
+	struct scim_at at, gat;
+	size_t i;
 	int ru, rg;
 
 	if (!scim_tenant_ok(req, resp) || scim_listq_body(req, resp, &q) != 0 ||
-	    scim_cursor_offset(req, resp, &q, &off) != 0)
+	    scim_cursor_at(req, resp, &q, 0, &at) != 0)
 		return;
-	first = off;
-	ru = scim_res_query(req, resp, &scim_type_user, &q, off, q.count, 1,
-	    &tu, &u, &nu);
+	ru = scim_res_query(req, resp, &scim_type_user, &q, &at, q.count, 1,
+	    &u);
 	if (ru < 0)
 		return;
-	lim = q.count - (long)nu;
-	off = off > tu ? off - tu : 0;
-	rg = scim_res_query(req, resp, &scim_type_group, &q, off, lim, 1, &tg,
-	    &g, &ng);
+	gat = at;
+	gat.offset = at.offset > u.total ? at.offset - u.total : 0;
+	rg = scim_res_query(req, resp, &scim_type_group, &q, &gat,
+	    q.count - (long)u.n, 1, &g);
 	if (rg < 0)
 		return;
 	if (ru == 1 && rg == 1) {
@@ -1925,12 +1989,16 @@ scim_search_root(struct http_req *req, struct http_resp *resp)
 		    "attributes that neither Users nor Groups have.");
 		return;
 	}
-	all = arena_allocarray(req->arena, nu + ng + 1, sizeof(*all));
-	for (i = 0; i < nu; i++)
-		all[i] = u[i];
-	for (i = 0; i < ng; i++)
-		all[nu + i] = g[i];
-	scim_send_page(req, resp, &q, tu + tg, first, all, nu + ng);
+	memset(&all, 0, sizeof(all));
+	all.total = u.total + g.total;
+	all.n = u.n + g.n;
+	all.items = arena_allocarray(req->arena, all.n + 1,
+	    sizeof(*all.items));
+	for (i = 0; i < u.n; i++)
+		all.items[i] = u.items[i];
+	for (i = 0; i < g.n; i++)
+		all.items[u.n + i] = g.items[i];
+	scim_send_page(req, resp, &q, &at, &all);
 }
 
 /* ---- discovery ---- */

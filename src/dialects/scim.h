@@ -219,16 +219,40 @@ int scim_listq_query(struct http_req *req, struct http_resp *resp,
 int scim_listq_body(struct http_req *req, struct http_resp *resp,
     struct scim_listq *q) RS_MUSTCHECK;
 /*
- * The 0-based offset of q's page: from its cursor (RFC 9865; empty: the
- * first page), else startIndex.  0, or -1 with a 400 (invalidCursor,
- * expiredCursor, invalidCount) sent.
+ * Where a page starts.  Index paging, and a cursor in another order than
+ * the default or of POST /.search: offset rows skipped.  A cursor of
+ * /Users or /Groups in the default order pages by key (keyset): the rows
+ * after the one whose (created_at, id) is key_us (microseconds) and
+ * key_id, so that a page costs the same at any depth; the key is NULL on
+ * the first page, and on a page an offset cursor names (previousCursor),
+ * which then skips offset rows.
  */
-int scim_cursor_offset(struct http_req *req, struct http_resp *resp,
-    const struct scim_listq *q, long *offset) RS_MUSTCHECK;
+struct scim_at {
+	long		 offset;	/* rows before the page */
+	const char	*key_us, *key_id; /* keyset: the row before it */
+	long		 total;		/* keyset: the walk's count; -1: none */
+	int		 keyset;	/* paged by key (cursor, default order) */
+};
+/*
+ * Where q's page starts: from its cursor (RFC 9865; empty: the first
+ * page), else startIndex.  keyset: the list may page by key (a cursor of
+ * /Users or /Groups; the order is the default unless q has sortBy).  0,
+ * or -1 with a 400 (invalidCursor, expiredCursor, invalidCount) sent.
+ */
+int scim_cursor_at(struct http_req *req, struct http_resp *resp,
+    const struct scim_listq *q, int keyset, struct scim_at *at) RS_MUSTCHECK;
+/* A page of a list: what scim_res_query() read. */
+struct scim_page {
+	long		 total;		/* totalResults */
+	struct value	**items;
+	size_t		 n;
+	const char	*last;		/* keyset: the last row's key */
+	int		 more;		/* keyset: rows follow the page */
+};
 /* Sends a page: index paging, or with nextCursor/previousCursor. */
 void scim_send_page(struct http_req *req, struct http_resp *resp,
-    const struct scim_listq *q, long total, long offset, struct value **items,
-    size_t n);
+    const struct scim_listq *q, const struct scim_at *at,
+    const struct scim_page *pg);
 
 /* Handlers. */
 void scim_spc(struct http_req *req, struct http_resp *resp);
@@ -304,14 +328,14 @@ void scim_res_send(struct http_req *req, struct http_resp *resp,
     const struct scim_type *t, int status, const PGresult *r,
     const struct value *res);
 /*
- * A page (offset, limit) of the list q asks for, projected: 0 with
- * *total, *items and *n; 1 (lenient) the filter names attributes t
+ * The page of the list q asks for that starts at at, of at most limit
+ * rows, projected: 0 with *pg; 1 (lenient) the filter names attributes t
  * lacks (nothing matches); -1 with the error sent.
  */
 int scim_res_query(struct http_req *req, struct http_resp *resp,
-    const struct scim_type *t, const struct scim_listq *q, long offset,
-    long limit, int lenient, long *total, struct value ***items,
-    size_t *n) RS_MUSTCHECK;
+    const struct scim_type *t, const struct scim_listq *q,
+    const struct scim_at *at, long limit, int lenient,
+    struct scim_page *pg) RS_MUSTCHECK;
 /* Sends q's page as a ListResponse. */
 void scim_res_answer(struct http_req *req, struct http_resp *resp,
     const struct scim_type *t, const struct scim_listq *q);

@@ -170,31 +170,50 @@ scim_res_delete(struct http_req *req, struct http_resp *resp,
 
 /*
  * The statement of a page: its total and its rows in one, the filter's
- * values its parameters ($1 tenant, $2 offset, $3 limit, then w's).
- * The select list is computed for the page's rows only, not for the
- * rows OFFSET skips; a tenant without rows still gives one row
- * (tenant_ok, total 0, the rest NULL).
+ * values its parameters ($1 tenant, $2 offset, $3 limit, then w's; by
+ * key, then the key's microseconds and id).  The rows' keys are read
+ * first, in the page's order from an index (index-only in the default
+ * order: OFFSET skips index entries, not rows), and only the page's rows
+ * are joined by their primary key and get the select list.  By key, the
+ * rows follow the key (the first page's key is NULL) and carry their own
+ * (scim_key); with the walk's count (at->total) the total is not
+ * counted again.  A tenant without rows still gives one row (tenant_ok,
+ * total, the rest NULL).
  */
 static PGresult *
 page_exec(struct http_req *req, struct http_resp *resp,
-    const struct scim_type *t, const struct scim_listq *q, const char *w,
-    const char *order, const char **params, int np)
+    const struct scim_type *t, const struct scim_listq *q,
+    const struct scim_at *at, const char *w, const char *order,
+    const char **params, int np)
 {
 	const struct app *app = req->ctx;
+	const char *a = t->alias, *key = "", *kcol = "", *total;
 	enum db_status st;
 	struct buf sql;
 	PGresult *r;
 
+	if (at->keyset) {
+		key = arena_sprintf(req->arena, " AND (%s) >"
+		    " (coalesce(rosterd_cursor_ts($%d::bigint), '-infinity'),"
+		    " coalesce($%d::uuid, '00000000-0000-0000-0000-000000000000'))",
+		    t->deflt, np - 1, np);
+		kcol = arena_sprintf(req->arena, ", rosterd_cursor(%s) AS"
+		    " scim_key", t->deflt);
+	}
+	total = at->keyset && at->total >= 0 ? "SELECT NULL::bigint AS total,"
+	    " EXISTS (SELECT 1 FROM tenants WHERE id = $1::uuid) AS tenant_ok" :
+	    arena_sprintf(req->arena, "SELECT count(*) AS total, (SELECT"
+	    " EXISTS (SELECT 1 FROM tenants WHERE id = $1::uuid)) AS tenant_ok"
+	    " FROM %s %s WHERE %s.tenant_id = $1::uuid%s", t->table, a, a, w);
 	buf_init(&sql, req->arena);
-	buf_printf(&sql, "SELECT t.total, t.tenant_ok, x.* FROM"
-	    " (SELECT count(*) AS total, (SELECT EXISTS (SELECT 1"
-	    "  FROM tenants WHERE id = $1::uuid)) AS tenant_ok"
-	    "  FROM %s %s WHERE %s.tenant_id = $1::uuid%s) AS t"
-	    " LEFT JOIN LATERAL (SELECT %s"
-	    " FROM (SELECT * FROM %s %s WHERE %s.tenant_id = $1::uuid%s%s"
-	    " OFFSET $2::bigint LIMIT $3::bigint) AS %s%s) AS x ON true",
-	    t->table, t->alias, t->alias, w, t->cols(q), t->table, t->alias,
-	    t->alias, w, order, t->alias, order);
+	buf_printf(&sql, "SELECT t.total, t.tenant_ok, x.* FROM (%s) AS t"
+	    " LEFT JOIN LATERAL (SELECT %s%s FROM (SELECT %s.* FROM"
+	    " (SELECT %s.tenant_id, %s.id FROM %s %s WHERE %s.tenant_id ="
+	    " $1::uuid%s%s%s OFFSET $2::bigint LIMIT $3::bigint) AS k"
+	    " JOIN %s %s ON %s.tenant_id = k.tenant_id AND %s.id = k.id) AS %s"
+	    "%s) AS x ON true",
+	    total, t->cols(q), kcol, a, a, a, t->table, a, a, w, key, order,
+	    t->table, a, a, a, a, order);
 	if ((r = db_exec_sql(app->db, req->arena, sql.p, np, params,
 	    &st)) == NULL) {
 		if (st == DB_INVALID)
@@ -214,26 +233,29 @@ page_exec(struct http_req *req, struct http_resp *resp,
 
 int
 scim_res_query(struct http_req *req, struct http_resp *resp,
-    const struct scim_type *t, const struct scim_listq *q, long offset,
-    long limit, int lenient, long *total, struct value ***items, size_t *n)
+    const struct scim_type *t, const struct scim_listq *q,
+    const struct scim_at *at, long limit, int lenient, struct scim_page *pg)
 {
 	struct buf w, o;
-	const char **params;
+	const char **params, **kp;
 	char off[24], lim[24];
 	PGresult *r;
 	int np = 3, i, rows, rc;
 
-	*total = 0;
-	*items = NULL;
-	*n = 0;
+	memset(pg, 0, sizeof(*pg));
 	buf_init(&o, req->arena);
 	buf_init(&w, req->arena);
 	if (scim_order(req, resp, q->sort_by, q->sort_order, lenient,
 	    t->rt->core->urn, t->sort, t->nsort, t->tiebreak, t->deflt,
 	    &o) != 0)
 		return -1;
-	snprintf(off, sizeof(off), "%ld", offset);
-	snprintf(lim, sizeof(lim), "%ld", limit > 0 ? limit : 0);
+	if (limit < 0)
+		limit = 0;
+	/* by key: one row more, to know whether a page follows */
+	snprintf(off, sizeof(off), "%ld", at->keyset && at->key_us != NULL ?
+	    0 : at->offset);
+	snprintf(lim, sizeof(lim), "%ld", at->keyset && limit > 0 ? limit + 1 :
+	    limit);
 	params = arena_allocarray(req->arena, 3, sizeof(*params));
 	params[0] = req->tenant;
 	params[1] = off;
@@ -244,18 +266,33 @@ scim_res_query(struct http_req *req, struct http_resp *resp,
 		return -1;
 	if (rc == 2)
 		return 1;
-	if ((r = page_exec(req, resp, t, q, w.p != NULL ? w.p : "", o.p,
+	if (at->keyset) {
+		kp = arena_allocarray(req->arena, (size_t)np + 2, sizeof(*kp));
+		for (i = 0; i < np; i++)
+			kp[i] = params[i];
+		kp[np++] = at->key_us;
+		kp[np++] = at->key_id;
+		params = kp;
+	}
+	if ((r = page_exec(req, resp, t, q, at, w.p != NULL ? w.p : "", o.p,
 	    params, np)) == NULL)
 		return -1;
 	rows = PQntuples(r);
-	*total = atol(db_get(r, 0, "total"));
-	*items = arena_allocarray(req->arena, (size_t)rows + 1,
-	    sizeof(**items));
-	for (i = 0; i < rows && db_get(r, i, "id") != NULL; i++) {
-		(*items)[i] = t->from_row(req, r, i);
-		scim_proj_apply(req->arena, &q->proj, t->rt, (*items)[i]);
+	pg->total = at->keyset && at->total >= 0 ? at->total :
+	    atol(db_get(r, 0, "total"));
+	pg->items = arena_allocarray(req->arena, (size_t)rows + 1,
+	    sizeof(*pg->items));
+	for (i = 0; i < rows && i < limit && db_get(r, i, "id") != NULL;
+	    i++) {
+		pg->items[i] = t->from_row(req, r, i);
+		scim_proj_apply(req->arena, &q->proj, t->rt, pg->items[i]);
 	}
-	*n = (size_t)i;
+	pg->n = (size_t)i;
+	if (at->keyset && i > 0) {
+		pg->last = arena_strdup(req->arena, db_get(r, i - 1,
+		    "scim_key"));
+		pg->more = rows > i && db_get(r, i, "id") != NULL;
+	}
 	return 0;
 }
 
@@ -263,16 +300,14 @@ void
 scim_res_answer(struct http_req *req, struct http_resp *resp,
     const struct scim_type *t, const struct scim_listq *q)
 {
-	struct value **items;
-	long total, off;
-	size_t n;
+	struct scim_page pg;
+	struct scim_at at;
 
 	if (!scim_tenant_ok(req, resp) ||
-	    scim_cursor_offset(req, resp, q, &off) != 0 ||
-	    scim_res_query(req, resp, t, q, off, q->count, 0, &total, &items,
-	    &n) != 0)
+	    scim_cursor_at(req, resp, q, 1, &at) != 0 ||
+	    scim_res_query(req, resp, t, q, &at, q->count, 0, &pg) != 0)
 		return;
-	scim_send_page(req, resp, q, total, off, items, n);
+	scim_send_page(req, resp, q, &at, &pg);
 }
 
 void

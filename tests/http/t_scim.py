@@ -107,6 +107,7 @@ def _scim_members(tenant, group_id):
                     f"AND group_id = {lit(group_id)}"))
 
 
+import hashlib  # noqa: E402 - exec'd into test_api.py's globals
 import urllib.parse  # noqa: E402 - exec'd into test_api.py's globals
 
 
@@ -380,6 +381,58 @@ def scim_cursor_paging():
     r = _scim("POST", "/Users/.search", {"filter": f'userName sw "{stem}"', "count": 2,
                                          "cursor": r.json()["nextCursor"]})
     eq([x["id"] for x in r.json()["Resources"]], made[2:4], "its next page")
+
+
+@test
+def scim_cursor_walks_by_key():
+    """A cursor in the default order continues after the last row it saw:
+    a row deleted before it shifts nothing; totalResults stays the walk's
+    first count; previousCursor goes back; in a sortBy order the cursor
+    pages by offset as before."""
+    stem = unique("key")
+    made = [_scim_new_user(userName=f"{stem}-{i}@example.com")["id"] for i in range(6)]
+    flt = "filter=" + _scim_q(f'userName sw "{stem}"')
+    b = _scim_list(f"/Users?{flt}&count=2&cursor")
+    eq([x["id"] for x in b["Resources"]], made[:2], "first page")
+    eq(_scim("DELETE", f"/Users/{made[0]}").status, 204, "delete a row already seen")
+    b2 = _scim_list(f"/Users?{flt}&count=2&cursor={b['nextCursor']}")
+    eq([x["id"] for x in b2["Resources"]], made[2:4], "the walk goes on after the last row seen")
+    eq(b2["totalResults"], 6, "totalResults: the count the walk's first page took")
+    back = _scim_list(f"/Users?{flt}&count=2&cursor={b2['previousCursor']}")
+    check("previousCursor" not in back, "previousCursor of the second page: the first")
+    eq([x["id"] for x in back["Resources"]], made[1:3], "the first page, as it is now")
+    b3 = _scim_list(f"/Users?{flt}&count=2&cursor={b2['nextCursor']}")
+    eq([x["id"] for x in b3["Resources"]], made[4:6], "the last page")
+    check("nextCursor" not in b3, f"a full last page has no nextCursor ({b3!r})")
+    # a cursor of a sorted list pages by offset; it is still refused elsewhere
+    srt = f"{flt}&sortBy=userName&sortOrder=descending"
+    s1 = _scim_list(f"/Users?{srt}&count=2&cursor")
+    s2 = _scim_list(f"/Users?{srt}&count=2&cursor={s1['nextCursor']}")
+    eq([x["id"] for x in s1["Resources"] + s2["Resources"]], made[5:1:-1],
+       "sortBy descending, by cursor")
+    _scim_err(_scim("GET", f"/Users?{flt}&count=2&cursor={s1['nextCursor']}"), 400,
+              "invalidCursor", "a sorted list's cursor on the unsorted list")
+    _scim_err(_scim("POST", "/.search", {"filter": f'userName sw "{stem}"', "count": 2,
+                                         "cursor": b2["nextCursor"]}), 400,
+              "invalidCursor", "a /Users cursor on POST /.search")
+    # the tag is not a secret: a payload forged with a correct tag is
+    # refused unless its key is one rosterd writes
+    flt_text = f'userName sw "{stem}"'
+
+    def forged(payload):
+        tag = hashlib.sha256("\n".join([TENANT_A, "/scim/v2/Users", flt_text, "", "", "", "",
+                                         payload]).encode()).hexdigest()[:32]
+        return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=") + "." + tag
+    exp = int(time.time()) + 600
+    good = forged(f"2:2:{exp}:6:0,{made[1]}")
+    eq(_scim("GET", f"/Users?{flt}&count=2&cursor={good}").status, 200,
+       "a forged keyset cursor with a well-formed key reads the caller's own list")
+    for bad in (f"2:2:{exp}:6:1,{made[1].upper()}", f"2:2:{exp}:6:1,{made[1]}x",
+                f"2:2:{exp}:6:123456789012345678,{made[1]}", f"2:2:{exp}:6:,{made[1]}",
+                f"2:2:{exp}:-1:1,{made[1]}", f"2:2:{exp}:6:1;{made[1]}", f"2:2:{exp}:6",
+                f"2:2:{exp}:6:1,{made[1]}:", f"2:2:{exp}x"):
+        _scim_err(_scim("GET", f"/Users?{flt}&count=2&cursor={forged(bad)}"), 400,
+                  "invalidCursor", f"forged payload {bad!r}")
 
 
 @test
