@@ -50,10 +50,12 @@ class _idem_unchanged:
 
 
 def _idem_rows(tenant, key):
-    """The idempotency rows of (tenant, key): [(status, age in seconds)]."""
+    """The idempotency rows of (tenant, key), of key in any scope when
+    tenant is None: [(status, age in seconds)]."""
+    scope = "" if tenant is None else f"tenant_id = {lit(tenant)} AND "
     return [tuple(x.split("|")) for x in psql(
         f"SELECT status, floor(extract(epoch FROM now() - created_at))::bigint "
-        f"FROM idempotency WHERE tenant_id = {lit(tenant)} AND key = {lit(key)}")]
+        f"FROM idempotency WHERE {scope}key = {lit(key)}")]
 
 
 def _idem_users_named(tenant, username):
@@ -850,27 +852,38 @@ def _idem_kill_workers():
 
 
 def _idem_made(what, tenant, name):
-    """Rows of users (by username) or groups (by code) named so."""
+    """Rows of users (by username), groups (by code) or tenants (by name)
+    named so."""
     if what == "users":
         return _idem_users_named(tenant, name)
+    if what == "tenants":
+        return int(sql_one(f"SELECT count(*) FROM tenants WHERE name = {lit(name)}"))
     return int(sql_one(f"SELECT count(*) FROM groups WHERE tenant_id = {lit(tenant)} "
                        f"AND code = {lit(name)}"))
 
 
 @test
 def idempotency_killed_worker_leaves_no_reservation():
-    """The key's lock and look-up, the write and the stored answer are one
-    transaction. A worker killed (SIGKILL) while its request is held inside
-    the write (a trigger waits for a lock this test holds), or whose
+    """The key's lock, the write and the stored answer are one transaction,
+    and a request cut short leaves no reservation behind (no 409 "in
+    progress" for a day). A route without a keyed variant (the tenant
+    create) sends the commit only after the write's result and the stored
+    answer came back: a worker killed (SIGKILL) while its request is held
+    inside the write (a trigger waits for a lock this test holds), or whose
     database session is terminated as it stores the answer (a trigger on
-    idempotency), leaves nothing: the answer is stored in a statement of
-    its own, after the write's result came back, and only then is the
-    transaction committed. Once that session is gone the retry with the
-    same key runs for real (201, not 409 "in progress" for a day) and makes
-    one row. Both a group create and a /v1 user create."""
+    idempotency), leaves nothing, and the retry with the same key runs for
+    real (201, not replayed) and makes one row. A /v1 create (a group, a
+    user) sends the write, its stored answer and the commit in one round
+    trip: a terminated session leaves nothing (the retry runs), and a
+    killed worker's request still completes with its answer stored, which
+    the retry gets (201, replayed): one row either way."""
     groups = f"/v1/tenants/{TENANT_A}/groups"
     users = f"/v1/tenants/{TENANT_A}/users"
     for stage, what, table, when, fault in (
+            ("in the write", "tenants", "tenants", "AFTER INSERT ON tenants FOR EACH ROW "
+             "WHEN (NEW.name = {name})", "kill"),
+            ("storing the answer", "tenants", "idempotency", "BEFORE INSERT ON idempotency "
+             "FOR EACH ROW WHEN (NEW.key = {key})", "terminate"),
             ("in the write", "groups", "groups", "AFTER INSERT ON groups FOR EACH ROW WHEN "
              "(NEW.code = {name})", "kill"),
             ("storing the answer", "groups", "idempotency", "BEFORE INSERT ON idempotency "
@@ -881,8 +894,11 @@ def idempotency_killed_worker_leaves_no_reservation():
              "idempotency FOR EACH ROW WHEN (NEW.key = {key})", "terminate")):
         key = _idem_key("kill")
         name = unique("idk")
-        path, body = ((users, {"username": name}) if what == "users" else
-                      (groups, {"kind": "user", "code": name, "name": name}))
+        path, body = {"users": (users, {"username": name}),
+                      "groups": (groups, {"kind": "user", "code": name, "name": name}),
+                      "tenants": ("/v1/tenants", {"name": name})}[what]
+        # the request completes without its worker: committed, answer kept
+        completes = fault == "kill" and what != "tenants"
         stage = f"{what} {stage}"
         h = {"Idempotency-Key": key}
         trig = when.format(name=lit(name), key=lit(key))
@@ -933,12 +949,16 @@ def idempotency_killed_worker_leaves_no_reservation():
             psql(f"DROP TRIGGER IF EXISTS it_idem_kill ON {table}; "
                  "DROP FUNCTION IF EXISTS it_idem_kill();", user="postgres")
         wait_ready()
-        eq(_idem_rows(TENANT_A, key), [], f"{stage}: the key's row after the kill")
-        eq(_idem_made(what, TENANT_A, name), 0, f"{stage}: rows after the kill")
+        scope = None if what == "tenants" else TENANT_A
+        eq([s for s, _ in _idem_rows(scope, key)], ["201"] if completes else [],
+           f"{stage}: the key's row after the kill")
+        eq(_idem_made(what, TENANT_A, name), 1 if completes else 0,
+           f"{stage}: rows after the kill")
         r = request("POST", path, body, headers=h)
-        eq((r.status, r.header(_idem_REPLAYED)), (201, None), f"{stage}: the retry ({r!r})")
+        eq((r.status, r.header(_idem_REPLAYED)), (201, "true" if completes else None),
+           f"{stage}: the retry ({r!r})")
         eq(_idem_made(what, TENANT_A, name), 1, f"{stage}: rows after the retry")
-        eq([s for s, _ in _idem_rows(TENANT_A, key)], ["201"], f"{stage}: the key's row")
+        eq([s for s, _ in _idem_rows(scope, key)], ["201"], f"{stage}: the key's row")
 
 def _idem_pg_log():
     with open(os.path.join(PG_DIR, "postgresql.log"), "rb") as f:
