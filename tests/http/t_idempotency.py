@@ -228,6 +228,54 @@ def idempotency_replay_is_the_first_answer_and_writes_nothing():
 
 
 @test
+def idempotency_replay_of_a_stored_row_and_of_a_stored_response():
+    """A /v1 create keeps its answer as its statement's row (result), and a
+    retry renders that row again: the very same status, body, Location,
+    ETag and Content-Type, for users, groups and roles. An answer kept as
+    a rendered response (by the routes without a keyed variant, or before
+    answers were kept as rows) is replayed as it is stored, on those
+    routes too; another request with its key is 422."""
+    t = TENANT_A
+    cases = [("users", lambda: {"username": unique("idrow"), "email": unique("idrow") + "@x.org",
+                                "active": False, "attributes": {"a\"b": "c,(d)"}}),
+             ("groups", lambda: {"kind": "user", "code": unique("idrow"), "name": "g \"x\""}),
+             ("roles", lambda: {"name": unique("idrow"), "isGroupAdmin": True})]
+    for coll, mk in cases:
+        path = f"/v1/tenants/{t}/{coll}"
+        key = _idem_key("row")
+        body = mk()
+        h = {"Idempotency-Key": key}
+        first = request("POST", path, body, headers=h)
+        eq(first.status, 201, f"{coll}: first ({first!r})")
+        eq(psql(f"SELECT result IS NOT NULL, response IS NULL FROM idempotency "
+                f"WHERE tenant_id = {lit(t)} AND key = {lit(key)}"), ["t|t"],
+           f"{coll}: the answer kept as the row")
+        with _idem_unchanged(f"{coll}: replay"):
+            again = request("POST", path, body, headers=h)
+        eq((again.status, again.body), (first.status, first.body), f"{coll}: replay")
+        eq(again.header(_idem_REPLAYED), "true", f"{coll}: {_idem_REPLAYED}")
+        for name in ("Location", "ETag", "Content-Type"):
+            check(first.header(name) is not None, f"{coll}: first answer without {name}")
+            eq(again.header(name), first.header(name), f"{coll}: replay's {name}")
+        # the same key's answer as a rendered response
+        stored = b'{"stored":"as a response"}'
+        psql(f"UPDATE idempotency SET result = NULL, status = 200,"
+             f" content_type = 'application/json', response = decode({lit(stored.hex())}, 'hex'),"
+             f" location = '/elsewhere', etag = '\"42\"'"
+             f" WHERE tenant_id = {lit(t)} AND key = {lit(key)}")
+        with _idem_unchanged(f"{coll}: replay of a response"):
+            old = request("POST", path, body, headers=h)
+        eq((old.status, old.body, old.header(_idem_REPLAYED)), (200, stored, "true"),
+           f"{coll}: replay of a stored response")
+        eq((old.header("Location"), old.header("ETag")), ("/elsewhere", '"42"'),
+           f"{coll}: replay of a stored response: Location, ETag")
+        with _idem_unchanged(f"{coll}: another request"):
+            other = request("POST", path, mk(), headers=h)
+        problem(other, 422)
+        eq(other.json().get("detail"), _idem_OTHER, f"{coll}: another request: detail")
+
+
+@test
 def idempotency_concurrent_same_key_runs_once():
     """2 and then 8 requests with one key and one body, released together:
     exactly one runs (one row, one idempotency row, one audit row); every
