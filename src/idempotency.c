@@ -4,7 +4,15 @@
  * request's transaction, sent with the handler's first statement in one
  * round trip; the handler's statements run in it, and a success (2xx,
  * 3xx) is stored in it as it commits (one more round trip): all of it
- * commits, or none of it.  A retry with the
+ * commits, or none of it.  A handler whose only statement has a keyed
+ * variant (the /v1 creates: IDEM_KEYED in statements.c) costs one round
+ * trip: the lock, then the variant, which does the work and keeps its
+ * row as the answer (or, when the key holds one, returns it), and the
+ * commit; a replay renders the kept row through the handler again, and
+ * an answer kept as a response (the other routes) is replayed as it is
+ * stored.  Sent at once, that commit does not wait for the worker: a
+ * worker that dies after sending it leaves the request to complete, its
+ * answer kept for the retry.  A retry with the
  * same key and the same request gets that answer again (for 24 hours),
  * marked Idempotent-Replayed; the same key with another request is 422.
  * A request whose key is held by one still running waits for it (at

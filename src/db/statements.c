@@ -288,6 +288,10 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	 * $3 actor, $4 request id.  One row: tenant_ok, id, json, version
 	 * (NULL when the tenant does not exist).  A taken username or e-mail is a
 	 * unique violation (users_username_key, users_email_key).
+	 * Keyed variant (IDEM_KEYED): this is v1_res_create()'s only
+	 * statement and its answer (201, or 404 when tenant_ok is false) is
+	 * a function of the request and this row alone; a success is a row
+	 * with an id.
 	 */
 #define USER_CREATE_V1_CTES(gate) \
 	    "b AS (SELECT $2::jsonb AS b), ins AS (" \
@@ -435,6 +439,10 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	 * kind, code, name, description, attributes) and audits it.  $3
 	 * actor, $4 request id.  One row: tenant_ok, id, json, version.  A
 	 * taken code (per kind) is a unique violation of groups_code_key.
+	 * Keyed variant (IDEM_KEYED): this is v1_res_create()'s only
+	 * statement and its answer (201, or 404 when tenant_ok is false) is
+	 * a function of the request and this row alone; a success is a row
+	 * with an id.
 	 */
 #define GROUP_CREATE_CTES(gate) \
 	    "b AS (SELECT $2::jsonb AS b), ins AS (" \
@@ -678,6 +686,10 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	 * isSystemAdmin, isGroupAdmin, attributes) and audits it.  $3 actor,
 	 * $4 request id.  One row: tenant_ok, id, json, version.  A taken
 	 * name is a unique violation of roles_name_key.
+	 * Keyed variant (IDEM_KEYED): this is v1_res_create()'s only
+	 * statement and its answer (201, or 404 when tenant_ok is false) is
+	 * a function of the request and this row alone; a success is a row
+	 * with an id.
 	 */
 #define ROLE_CREATE_CTES(gate) \
 	    "b AS (SELECT $2::jsonb AS b), ins AS (" \
