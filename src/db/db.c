@@ -1657,6 +1657,53 @@ tx_abort(struct db *db)
 }
 
 /*
+ * Enters pipeline mode and sends the n queries of q: 1, or 0 when one
+ * could not be sent (then -1 when pipeline mode could not be entered:
+ * disconnected).
+ */
+static int
+pipe_start(struct db *db, const struct pipe_q *q, size_t n)
+{
+	size_t i;
+	int ok;
+
+	if (PQenterPipelineMode(db->conn) != 1) {
+		disconnect(db);
+		return -1;
+	}
+	db->pipe = 1;
+	db->pipe_failed = 0;
+	for (i = 0, ok = 1; ok && i < n; i++)
+		ok = pipe_send(db, &q[i]);
+	return ok;
+}
+
+/*
+ * Whether a statement of the opening (its nq results in res) failed:
+ * then its SQLSTATE is in q_state, and the error is counted and logged
+ * (a lock wait that timed out is no error).
+ */
+static int
+opening_failed(struct db *db, struct arena *a, PGresult **res, size_t nq)
+{
+	const char *s;
+	size_t i;
+
+	for (i = 0; i < nq; i++)
+		if (PQresultStatus(res[i]) != PGRES_TUPLES_OK)
+			break;
+	if (i == nq)
+		return 0;
+	metrics_add(METRIC_DB_ERROR);
+	s = PQresultErrorField(res[i], PG_DIAG_SQLSTATE);
+	snprintf(db->q_state, sizeof(db->q_state), "%s", s != NULL ? s :
+	    "08006");
+	if (strcmp(db->q_state, "55P03") != 0)
+		(void)classify(db, a, res[i], NULL);
+	return 1;
+}
+
+/*
  * Parses s, a record's text form (record_out: "(f1,f2,...)", a field
  * double-quoted when it needs it, with '"' and '\' doubled inside the
  * quotes, empty and unquoted when NULL) into exactly n fields: vals[i]
@@ -1739,7 +1786,7 @@ exec_keyed(struct db *db, struct arena *a, enum stmt id,
 {
 	const struct stmt_def *d = &db_statements[id];
 	struct pipe_q q[DB_TX_OPENING_MAX + 1], l;
-	PGresult *res[DB_TX_OPENING_MAX + 1], *r = NULL;
+	PGresult *res[DB_TX_OPENING_MAX + 1] = { NULL }, *r = NULL;
 	const char **kp, *s;
 	size_t nq = db->q_n - 1, n = nq + 1, i;
 	int ok, end, col;
@@ -1761,21 +1808,13 @@ exec_keyed(struct db *db, struct arena *a, enum stmt id,
 	/* until it is known to have committed, or what it found */
 	db->k_state = DB_KEYED_NOT_COMMITTED;
 	db->unreplicated = 0;
-	if (PQenterPipelineMode(db->conn) != 1) {
-		disconnect(db);
+	if ((ok = pipe_start(db, q, n)) < 0)
 		return NULL;
-	}
-	db->pipe = 1;
-	db->pipe_failed = 0;
-	for (i = 0, ok = 1; ok && i < n; i++)
-		ok = pipe_send(db, &q[i]);
 	ok = ok && PQpipelineSync(db->conn) == 1;
 	if (ok && db->track_lsn) {
 		ok = pipe_send(db, &l) && PQpipelineSync(db->conn) == 1;
 		db->lsn_pending = ok;
 	}
-	for (i = 0; i < n; i++)
-		res[i] = NULL;
 	for (i = 0; ok && i < n; i++)
 		ok = (res[i] = pipe_read(db)) != NULL;
 	/* the Sync: 1 committed (or rolled back after a failed statement) */
@@ -1789,17 +1828,11 @@ exec_keyed(struct db *db, struct arena *a, enum stmt id,
 		results_clear(res, n);
 		return NULL;
 	}
-	for (i = 0; i < nq; i++)
-		if (PQresultStatus(res[i]) != PGRES_TUPLES_OK)
-			break;
-	if (i < nq) {
-		metrics_add(METRIC_DB_ERROR);
-		s = PQresultErrorField(res[i], PG_DIAG_SQLSTATE);
-		snprintf(db->q_state, sizeof(db->q_state), "%s",
-		    s != NULL ? s : "08006");
-		if (strcmp(db->q_state, "55P03") != 0)
-			(void)classify(db, a, res[i], NULL);
-	} else if (PQresultStatus(res[nq]) != PGRES_TUPLES_OK) {
+	if (opening_failed(db, a, res, nq)) {
+		results_clear(res, n);
+		return NULL;
+	}
+	if (PQresultStatus(res[nq]) != PGRES_TUPLES_OK) {
 		metrics_add(METRIC_DB_ERROR);
 		db->k_state = DB_KEYED_FAILED;
 		*st = classify(db, a, res[nq], constraint);
@@ -1898,9 +1931,8 @@ exec_queued(struct db *db, struct arena *a, enum stmt id,
     const char *const *params, enum db_status *st, const char **constraint)
 {
 	struct pipe_q q[DB_TX_OPENING_MAX + 1];
-	PGresult *res[DB_TX_OPENING_MAX + 1], *r = NULL;
+	PGresult *res[DB_TX_OPENING_MAX + 1] = { NULL }, *r = NULL;
 	ExecStatusType es;
-	const char *s;
 	size_t nq = db->q_n, n, i;
 	int ok;
 
@@ -1932,17 +1964,9 @@ exec_queued(struct db *db, struct arena *a, enum stmt id,
 		q[n].id = id;
 		q[n++].params = params;
 	}
-	if (PQenterPipelineMode(db->conn) != 1) {
-		disconnect(db);
+	if ((ok = pipe_start(db, q, n)) < 0)
 		return NULL;
-	}
-	db->pipe = 1;
-	db->pipe_failed = 0;
-	for (i = 0, ok = 1; ok && i < n; i++)
-		ok = pipe_send(db, &q[i]);
 	ok = ok && PQsendFlushRequest(db->conn) == 1;
-	for (i = 0; i < n; i++)
-		res[i] = NULL;
 	for (i = 0; ok && i < n; i++)
 		ok = (res[i] = pipe_read(db)) != NULL;
 	if (!ok) {
@@ -1950,18 +1974,9 @@ exec_queued(struct db *db, struct arena *a, enum stmt id,
 		pipe_lost(db);
 		return NULL;
 	}
-	for (i = 0; i < nq; i++)
-		if (PQresultStatus(res[i]) != PGRES_TUPLES_OK)
-			break;
-	if (i < nq) {
+	if (opening_failed(db, a, res, nq)) {
 		/* the opening failed: the transaction is to be rolled back */
 		db->pipe_failed = 1;
-		metrics_add(METRIC_DB_ERROR);
-		s = PQresultErrorField(res[i], PG_DIAG_SQLSTATE);
-		snprintf(db->q_state, sizeof(db->q_state), "%s",
-		    s != NULL ? s : "08006");
-		if (strcmp(db->q_state, "55P03") != 0)
-			(void)classify(db, a, res[i], NULL);
 	} else {
 		snprintf(db->q_state, sizeof(db->q_state), "00000");
 		db->q_res = res[nq - 1];

@@ -76,6 +76,26 @@
 	" k.etag AS idem_etag" \
 	" FROM r LEFT JOIN k ON k.live"
 
+/*
+ * The final SELECT of a /v1 create (ins: the row inserted, json: the
+ * function rendering it): tenant_ok, id, json, version; and its keyed
+ * variant, whose key parameters follow the create's four.
+ */
+#define V1_CREATE_ROW(json) \
+	"SELECT EXISTS (SELECT 1 FROM tenants WHERE id = $1::uuid)" \
+	"  AS tenant_ok, (SELECT id FROM ins) AS id," \
+	" (SELECT " json "(ins) FROM ins) AS json," \
+	" (SELECT version FROM ins) AS version"
+/* ins's end (from b, when the tenant exists), then au's start */
+#define V1_CREATE_AUDIT(gate) \
+	" FROM b WHERE EXISTS (SELECT 1 FROM tenants WHERE id = $1::uuid)" \
+	gate " RETURNING *" \
+	"), au AS (" \
+	" INSERT INTO audit_log (tenant_id, actor, action, target_type," \
+	"  target_id, request_id, detail)"
+#define V1_CREATE_KEYED(ctes, row) \
+	IDEM_KEYED(5, 6, 7, 8, ctes, row, "201", "r.id IS NOT NULL")
+
 const struct stmt_def db_statements[STMT__MAX] = {
 	/*
 	 * Readiness probe: read_only is true on a standby and when
@@ -303,26 +323,16 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	    "  b->>'phone', b->>'externalId', b->>'locale', b->>'timeZone'," \
 	    "  coalesce((b->>'active')::boolean, true)," \
 	    "  coalesce(b->'attributes', '{}'), $3::text, $3::text" \
-	    " FROM b WHERE EXISTS (SELECT 1 FROM tenants WHERE id = $1::uuid)" \
-	    gate \
-	    " RETURNING *" \
-	    "), au AS (" \
-	    " INSERT INTO audit_log (tenant_id, actor, action, target_type," \
-	    "  target_id, request_id, detail)" \
+	    V1_CREATE_AUDIT(gate) \
 	    " SELECT $1::uuid, $3::text, 'user.create', 'user', ins.id," \
 	    "  $4::text, jsonb_build_object('username', ins.username) FROM ins)"
-#define USER_CREATE_V1_ROW \
-	    "SELECT EXISTS (SELECT 1 FROM tenants WHERE id = $1::uuid)" \
-	    "  AS tenant_ok," \
-	    " (SELECT id FROM ins) AS id," \
-	    " (SELECT rosterd_user_json(ins) FROM ins) AS json," \
-	    " (SELECT version FROM ins) AS version"
+#define USER_CREATE_V1_ROW	V1_CREATE_ROW("rosterd_user_json")
 	[STMT_USER_CREATE_V1] = { "user_create_v1",
 	    "WITH " USER_CREATE_V1_CTES("") " " USER_CREATE_V1_ROW, 4, 0, 0,
 	    STMT_USER_CREATE_V1_KEYED },
 	[STMT_USER_CREATE_V1_KEYED] = { "user_create_v1_keyed",
-	    IDEM_KEYED(5, 6, 7, 8, USER_CREATE_V1_CTES(IDEM_GATE), USER_CREATE_V1_ROW,
-	    "201", "r.id IS NOT NULL"), 8, 0 },
+	    V1_CREATE_KEYED(USER_CREATE_V1_CTES(IDEM_GATE), USER_CREATE_V1_ROW),
+	    8, 0 },
 
 	/* $1 tenant, $2 id.  json, version (no row: none).  Read-only. */
 	[STMT_USER_GET] = { "user_get",
@@ -451,27 +461,17 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	    " SELECT $1::uuid, gen_random_uuid(), b->>'kind', b->>'code'," \
 	    "  b->>'name', b->>'description', coalesce(b->'attributes', '{}')," \
 	    "  $3::text, $3::text" \
-	    " FROM b WHERE EXISTS (SELECT 1 FROM tenants WHERE id = $1::uuid)" \
-	    gate \
-	    " RETURNING *" \
-	    "), au AS (" \
-	    " INSERT INTO audit_log (tenant_id, actor, action, target_type," \
-	    "  target_id, request_id, detail)" \
+	    V1_CREATE_AUDIT(gate) \
 	    " SELECT $1::uuid, $3::text, 'group.create', 'group', ins.id," \
 	    "  $4::text, jsonb_build_object('kind', ins.kind, 'code', ins.code)" \
 	    " FROM ins)"
-#define GROUP_CREATE_ROW \
-	    "SELECT EXISTS (SELECT 1 FROM tenants WHERE id = $1::uuid)" \
-	    "  AS tenant_ok," \
-	    " (SELECT id FROM ins) AS id," \
-	    " (SELECT rosterd_group_json(ins) FROM ins) AS json," \
-	    " (SELECT version FROM ins) AS version"
+#define GROUP_CREATE_ROW	V1_CREATE_ROW("rosterd_group_json")
 	[STMT_GROUP_CREATE] = { "group_create",
 	    "WITH " GROUP_CREATE_CTES("") " " GROUP_CREATE_ROW, 4, 0, 0,
 	    STMT_GROUP_CREATE_KEYED },
 	[STMT_GROUP_CREATE_KEYED] = { "group_create_keyed",
-	    IDEM_KEYED(5, 6, 7, 8, GROUP_CREATE_CTES(IDEM_GATE), GROUP_CREATE_ROW,
-	    "201", "r.id IS NOT NULL"), 8, 0 },
+	    V1_CREATE_KEYED(GROUP_CREATE_CTES(IDEM_GATE), GROUP_CREATE_ROW),
+	    8, 0 },
 
 	/* $1 tenant, $2 id.  json, version (no row: none).  Read-only. */
 	[STMT_GROUP_GET] = { "group_get",
@@ -699,26 +699,16 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	    "  coalesce((b->>'isSystemAdmin')::boolean, false)," \
 	    "  coalesce((b->>'isGroupAdmin')::boolean, false)," \
 	    "  coalesce(b->'attributes', '{}')" \
-	    " FROM b WHERE EXISTS (SELECT 1 FROM tenants WHERE id = $1::uuid)" \
-	    gate \
-	    " RETURNING *" \
-	    "), au AS (" \
-	    " INSERT INTO audit_log (tenant_id, actor, action, target_type," \
-	    "  target_id, request_id, detail)" \
+	    V1_CREATE_AUDIT(gate) \
 	    " SELECT $1::uuid, $3::text, 'role.create', 'role', ins.id," \
 	    "  $4::text, jsonb_build_object('name', ins.name) FROM ins)"
-#define ROLE_CREATE_ROW \
-	    "SELECT EXISTS (SELECT 1 FROM tenants WHERE id = $1::uuid)" \
-	    "  AS tenant_ok," \
-	    " (SELECT id FROM ins) AS id," \
-	    " (SELECT rosterd_role_json(ins) FROM ins) AS json," \
-	    " (SELECT version FROM ins) AS version"
+#define ROLE_CREATE_ROW	V1_CREATE_ROW("rosterd_role_json")
 	[STMT_ROLE_CREATE] = { "role_create",
 	    "WITH " ROLE_CREATE_CTES("") " " ROLE_CREATE_ROW, 4, 0, 0,
 	    STMT_ROLE_CREATE_KEYED },
 	[STMT_ROLE_CREATE_KEYED] = { "role_create_keyed",
-	    IDEM_KEYED(5, 6, 7, 8, ROLE_CREATE_CTES(IDEM_GATE), ROLE_CREATE_ROW,
-	    "201", "r.id IS NOT NULL"), 8, 0 },
+	    V1_CREATE_KEYED(ROLE_CREATE_CTES(IDEM_GATE), ROLE_CREATE_ROW),
+	    8, 0 },
 
 	/* $1 tenant, $2 id.  json, version (no row: none).  Read-only. */
 	[STMT_ROLE_GET] = { "role_get",
