@@ -7,7 +7,7 @@
 # read back by an import job into an empty tenant.
 #
 # Exec'd by test_api.py into its globals; every top-level name of this
-# file but the tests starts with _ij_ (and v1_import_job, which the
+# file but the tests starts with _ij_ (and v1_import_job(s), which the
 # refusal table uses).
 # ruff: noqa: F821
 
@@ -119,6 +119,7 @@ class _ij_Session:
 
 
 _ij_holder = None
+_ij_held = []   # the ids of the jobs _ij_holder holds
 
 
 def v1_import_job_held(tenant):
@@ -134,7 +135,24 @@ def v1_import_job_held(tenant):
         f" VALUES ({lit(tenant)}, {lit(jid)}, 'csv', 'create', 100, 9, 'it');"
         f"INSERT INTO import_job_files (tenant_id, job_id, file)"
         f" VALUES ({lit(tenant)}, {lit(jid)}, 'username\n'::bytea);")
+    _ij_held.append(jid)
     return jid
+
+
+def v1_import_jobs_release_held():
+    """Cancels the held jobs still queued, then ends their holder: called
+    before anything that ends every session (a restart of PostgreSQL), so
+    that no runner takes such a job later, in another test's window."""
+    global _ij_holder
+    if _ij_holder is None:
+        return
+    if _ij_held:
+        ids = "ARRAY[" + ",".join(lit(j) for j in _ij_held) + "]::uuid[]"
+        _ij_holder.run(f"UPDATE import_jobs SET state = 'cancelled', finished_at = now(),"
+                       f" updated_at = now() WHERE id = ANY({ids}) AND state = 'queued';")
+    _ij_holder.close()
+    _ij_holder = None
+    _ij_held.clear()
 
 
 def _ij_same(body):
