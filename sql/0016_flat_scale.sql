@@ -1,4 +1,4 @@
--- 0017_flat_scale.sql: one index fewer on users.
+-- 0016_flat_scale.sql: one index fewer on users.
 --
 -- users_id_idx (id alone) served a check across tenants that rosterd no
 -- longer makes: user ids are per tenant, and every statement finds a user
