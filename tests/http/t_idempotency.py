@@ -487,7 +487,13 @@ def idempotency_5xx_is_not_kept():
     """A request whose write runs into statement_timeout_ms (users is
     locked) is 503, and its key is freed: the retry with the same key
     runs for real once the lock is gone. The same when the worker's
-    database connection is killed in the middle of the write."""
+    database connection is killed in the middle of the write.
+    Behind pgbouncer the session has no statement_timeout (the role's
+    settings hold there): the worker gives the connection up at its
+    deadline and answers 503, but the keyed create, its stored answer and
+    its commit were sent together and complete once the lock is gone, so
+    the retry gets that answer, replayed, and there is still one row."""
+    pooled = os.environ.get("RT_PGBOUNCER") == "1"
     path = f"/v1/tenants/{TENANT_A}/users"
     body = {"username": unique("id5")}
     key = _idem_key("timeout")
@@ -501,13 +507,16 @@ def idempotency_5xx_is_not_kept():
             eq(r.status, 503, f"the write that timed out ({r!r})")
             problem(r, 503)
             eq(_idem_rows(TENANT_A, key), [], "the key of the 503 is still stored")
-        eq(_idem_users_named(TENANT_A, body["username"]), 0, "users rows after the 503")
+        if not pooled:
+            eq(_idem_users_named(TENANT_A, body["username"]), 0,
+               "users rows after the 503 of the timeout")
     finally:
         _idem_reload_with(None)
     r = request("POST", path, body, headers=h)
-    eq((r.status, r.header(_idem_REPLAYED)), (201, None), f"the retry runs ({r!r})")
+    eq((r.status, r.header(_idem_REPLAYED)), (201, "true" if pooled else None),
+       f"the retry ({r!r})")
     eq(_idem_users_named(TENANT_A, body["username"]), 1, "users rows after the retry")
-    eq([s for s, _ in _idem_rows(TENANT_A, key)], ["201"], "the retry's answer is kept")
+    eq([s for s, _ in _idem_rows(TENANT_A, key)], ["201"], "the answer is kept")
 
     # The worker's connection killed while it waits: 503, key freed.
     body = {"username": unique("id5k")}
@@ -524,7 +533,8 @@ def idempotency_5xx_is_not_kept():
     r = bg.result()
     eq(r.status, 503, f"the write whose connection was killed ({r!r})")
     eq(_idem_rows(TENANT_A, key), [], "the key of the 503 is still stored")
-    eq(_idem_users_named(TENANT_A, body["username"]), 0, "users rows after the 503")
+    eq(_idem_users_named(TENANT_A, body["username"]), 0,
+       "users rows after the 503 of the killed connection")
     r = request("POST", path, body, headers=h)
     eq((r.status, r.header(_idem_REPLAYED)), (201, None), f"the retry runs ({r!r})")
     eq(_idem_users_named(TENANT_A, body["username"]), 1, "users rows after the retry")
