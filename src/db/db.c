@@ -1775,41 +1775,25 @@ stored_row(struct arena *a, const PGresult *r, int ncols, const char *text)
 }
 
 /*
- * Opens, runs and ends the transaction in one round trip: the queued
- * opening but its look-up, the keyed variant of statement id (its
- * parameters, then the key's), the Sync that commits, and the WAL
- * position after it when tracking.  See db_tx_key().
+ * Sends the n queries of q and the Sync that ends their transaction (and
+ * the WAL position after it when tracking), and reads their results into
+ * res: pipe_end()'s outcome (1 committed, 0 a statement failed and
+ * nothing did, -1 lost, the results cleared), or -2 when nothing could
+ * be sent (disconnected).  The transaction is over at the server either
+ * way; db_tx_keyed() ends it here.
  */
-static PGresult *
-exec_keyed(struct db *db, struct arena *a, enum stmt id,
-    const char *const *params, enum db_status *st, const char **constraint)
+static int
+keyed_round(struct db *db, const struct pipe_q *q, size_t n, PGresult **res)
 {
-	const struct stmt_def *d = &db_statements[id];
-	struct pipe_q q[DB_TX_OPENING_MAX + 1], l;
-	PGresult *res[DB_TX_OPENING_MAX + 1] = { NULL }, *r = NULL;
-	const char **kp, *s;
-	size_t nq = db->q_n - 1, n = nq + 1, i;
-	int ok, end, col;
+	struct pipe_q l;
+	size_t i;
+	int ok, end;
 
-	kp = arena_alloc(a, (size_t)(d->nparams + 4) * sizeof(*kp));
-	for (i = 0; i < (size_t)d->nparams; i++)
-		kp[i] = params[i];
-	for (i = 0; i < 4; i++)
-		kp[d->nparams + i] = db->k_params[i];
-	memset(q, 0, sizeof(q));
-	for (i = 0; i < nq; i++) {
-		q[i].id = db->q_id[i];
-		q[i].params = db->q_params[i];
-	}
-	q[nq].id = d->keyed;
-	q[nq].params = kp;
 	memset(&l, 0, sizeof(l));
 	l.sql = DB_LSN_SQL;
-	/* until it is known to have committed, or what it found */
-	db->k_state = DB_KEYED_NOT_COMMITTED;
 	db->unreplicated = 0;
 	if ((ok = pipe_start(db, q, n)) < 0)
-		return NULL;
+		return -2;
 	ok = ok && PQpipelineSync(db->conn) == 1;
 	if (ok && db->track_lsn) {
 		ok = pipe_send(db, &l) && PQpipelineSync(db->conn) == 1;
@@ -1817,17 +1801,111 @@ exec_keyed(struct db *db, struct arena *a, enum stmt id,
 	}
 	for (i = 0; ok && i < n; i++)
 		ok = (res[i] = pipe_read(db)) != NULL;
-	/* the Sync: 1 committed (or rolled back after a failed statement) */
 	end = ok ? pipe_end(db) : -1;
 	if (!ok)
 		pipe_lost(db);
-	/* over at the server; db_tx_keyed() ends it here */
 	db->in_tx = 1;
 	db->pipe = 0;
-	if (end < 0) {
+	if (end < 0)
 		results_clear(res, n);
+	return end;
+}
+
+/*
+ * The keyed variant's form for a new key (stmt_def.keyed_new) with kp,
+ * its parameters, alone in a round trip: its row when it committed
+ * (DB_KEYED_RAN); NULL with *again = 1 when it wrote nothing because
+ * another request holds the key's lock, or met a unique violation (the
+ * key holds an answer, or the statement's own values are taken): the
+ * keyed variant says which; else NULL as exec_keyed().
+ */
+static PGresult *
+exec_keyed_new(struct db *db, struct arena *a, enum stmt id,
+    const char *const *kp, enum db_status *st, const char **constraint,
+    int *again)
+{
+	struct pipe_q q;
+	PGresult *res[1] = { NULL }, *r = NULL;
+	const char *s;
+	int end, col;
+
+	*again = 0;
+	memset(&q, 0, sizeof(q));
+	q.id = id;
+	q.params = kp;
+	if ((end = keyed_round(db, &q, 1, res)) < 0)
 		return NULL;
+	if (PQresultStatus(res[0]) != PGRES_TUPLES_OK) {
+		s = PQresultErrorField(res[0], PG_DIAG_SQLSTATE);
+		if (s != NULL && strcmp(s, "23505") == 0)
+			*again = 1;
+		else {
+			metrics_add(METRIC_DB_ERROR);
+			db->k_state = DB_KEYED_FAILED;
+			*st = classify(db, a, res[0], constraint);
+			if (*st == DB_RETRY)
+				*st = DB_UNAVAILABLE;
+		}
+	} else if (end == 1 && !unreplicated(db)) {
+		col = PQfnumber(res[0], "idem_got");
+		if (col < 0 || PQntuples(res[0]) != 1)
+			log_error("statement %s: not one row ending with "
+			    "idem_got", db_statements[id].name);
+		else if (strcmp(PQgetvalue(res[0], 0, col), "t") != 0)
+			*again = 1;	/* the key's lock is held */
+		else {
+			snprintf(db->q_state, sizeof(db->q_state), "00000");
+			db->k_state = DB_KEYED_RAN;
+			r = res[0];
+			res[0] = NULL;
+			*st = DB_OK;
+		}
 	}
+	results_clear(res, 1);
+	return r;
+}
+
+/*
+ * Opens, runs and ends the transaction: first the variant's form for a
+ * new key alone, in one round trip; when that met an answer under the
+ * key (or the statement's own unique values), the queued opening but its
+ * look-up, the keyed variant of statement id (its parameters, then the
+ * key's) and the Sync that commits, in a second.  See db_tx_key().
+ */
+static PGresult *
+exec_keyed(struct db *db, struct arena *a, enum stmt id,
+    const char *const *params, enum db_status *st, const char **constraint)
+{
+	const struct stmt_def *d = &db_statements[id];
+	struct pipe_q q[DB_TX_OPENING_MAX + 1];
+	PGresult *res[DB_TX_OPENING_MAX + 1] = { NULL }, *r = NULL;
+	const char **kp, *s;
+	size_t nq = db->q_n - 1, n = nq + 1, i;
+	int end, col, again;
+
+	kp = arena_alloc(a, (size_t)(d->nparams + 4) * sizeof(*kp));
+	for (i = 0; i < (size_t)d->nparams; i++)
+		kp[i] = params[i];
+	for (i = 0; i < 4; i++)
+		kp[d->nparams + i] = db->k_params[i];
+	/* until it is known to have committed, or what it found */
+	db->k_state = DB_KEYED_NOT_COMMITTED;
+	if (d->keyed_new != STMT_PING) {
+		r = exec_keyed_new(db, a, d->keyed_new, kp, st, constraint,
+		    &again);
+		if (!again)
+			return r;
+		db->k_state = DB_KEYED_NOT_COMMITTED;
+	}
+	memset(q, 0, sizeof(q));
+	for (i = 0; i < nq; i++) {
+		q[i].id = db->q_id[i];
+		q[i].params = db->q_params[i];
+	}
+	q[nq].id = d->keyed;
+	q[nq].params = kp;
+	if ((end = keyed_round(db, q, n, res)) < 0)
+		return NULL;
 	if (opening_failed(db, a, res, nq)) {
 		results_clear(res, n);
 		return NULL;

@@ -24,12 +24,14 @@ enum stmt {
 	STMT_TENANT_DELETE,
 	STMT_USER_CREATE_V1,
 	STMT_USER_CREATE_V1_KEYED,
+	STMT_USER_CREATE_V1_KEYED_NEW,
 	STMT_USER_GET,
 	STMT_USER_LIST,
 	STMT_USER_PATCH,
 	STMT_USER_DELETE,
 	STMT_GROUP_CREATE,
 	STMT_GROUP_CREATE_KEYED,
+	STMT_GROUP_CREATE_KEYED_NEW,
 	STMT_GROUP_GET,
 	STMT_GROUP_LIST,
 	STMT_GROUP_PATCH,
@@ -41,6 +43,7 @@ enum stmt {
 	STMT_USER_GROUPS,
 	STMT_ROLE_CREATE,
 	STMT_ROLE_CREATE_KEYED,
+	STMT_ROLE_CREATE_KEYED_NEW,
 	STMT_ROLE_GET,
 	STMT_ROLE_LIST,
 	STMT_ROLE_PATCH,
@@ -110,6 +113,8 @@ struct stmt_def {
 	 * a variant): none.
 	 */
 	enum stmt	 keyed;
+	/* and that variant's form for a new key (IDEM_KEYED_NEW), tried first */
+	enum stmt	 keyed_new;
 };
 
 /*

@@ -77,6 +77,34 @@
 	" FROM r LEFT JOIN k ON k.live"
 
 /*
+ * A keyed variant's form for a key not seen before: the key's lock taken
+ * if it is free (l.got), the statement's work gated on it (IDEM_GOT) and
+ * its answer stored under the key, with no look-up.  Any row already
+ * under the key, or a request with the same key that committed since
+ * the statement's snapshot, makes the insert into idempotency (or the
+ * statement's own insert of the same unique values) a unique violation;
+ * the lock held by another request leaves idem_got false.  Either way
+ * nothing was written, and db.c runs the keyed variant (IDEM_KEYED),
+ * which waits for the key's lock and replays, answers 422 or 409, or
+ * renews an expired row.  A key's first request costs one statement, a
+ * retry two.  One row: the statement's columns, then idem_got.
+ */
+#define IDEM_LOCK_KEY(t, c, k) \
+	"hashtextextended($" IDEM_S(t) "::text::uuid::text || ' ' || $" \
+	IDEM_S(c) "::text || ' ' || $" IDEM_S(k) "::text, 20261203)"
+#define IDEM_GOT	" AND (SELECT got FROM l)"
+#define IDEM_KEYED_NEW(t, c, k, h, ctes, row, status, ok) \
+	"WITH l AS MATERIALIZED (" \
+	" SELECT pg_try_advisory_xact_lock(" IDEM_LOCK_KEY(t, c, k) ") AS got" \
+	"), " ctes ", r AS (" row "), ki AS (" \
+	" INSERT INTO idempotency (tenant_id, caller, key, request_hash," \
+	"  status, result)" \
+	" SELECT $" IDEM_S(t) "::uuid, decode($" IDEM_S(c) "::text, 'hex')," \
+	"  $" IDEM_S(k) "::text, decode($" IDEM_S(h) "::text, 'hex'), " \
+	   status ", r::text FROM r WHERE " ok \
+	") SELECT r.*, (SELECT got FROM l) AS idem_got FROM r"
+
+/*
  * The final SELECT of a /v1 create (ins: the row inserted, json: the
  * function rendering it): tenant_ok, id, json, version; and its keyed
  * variant, whose key parameters follow the create's four.
@@ -95,6 +123,8 @@
 	"  target_id, request_id, detail)"
 #define V1_CREATE_KEYED(ctes, row) \
 	IDEM_KEYED(5, 6, 7, 8, ctes, row, "201", "r.id IS NOT NULL")
+#define V1_CREATE_KEYED_NEW(ctes, row) \
+	IDEM_KEYED_NEW(5, 6, 7, 8, ctes, row, "201", "r.id IS NOT NULL")
 
 const struct stmt_def db_statements[STMT__MAX] = {
 	/*
@@ -329,10 +359,13 @@ const struct stmt_def db_statements[STMT__MAX] = {
 #define USER_CREATE_V1_ROW	V1_CREATE_ROW("rosterd_user_json")
 	[STMT_USER_CREATE_V1] = { "user_create_v1",
 	    "WITH " USER_CREATE_V1_CTES("") " " USER_CREATE_V1_ROW, 4, 0, 0,
-	    STMT_USER_CREATE_V1_KEYED },
+	    STMT_USER_CREATE_V1_KEYED, STMT_USER_CREATE_V1_KEYED_NEW },
 	[STMT_USER_CREATE_V1_KEYED] = { "user_create_v1_keyed",
 	    V1_CREATE_KEYED(USER_CREATE_V1_CTES(IDEM_GATE), USER_CREATE_V1_ROW),
 	    8, 0 },
+	[STMT_USER_CREATE_V1_KEYED_NEW] = { "user_create_v1_keyed_new",
+	    V1_CREATE_KEYED_NEW(USER_CREATE_V1_CTES(IDEM_GOT),
+	    USER_CREATE_V1_ROW), 8, 0 },
 
 	/* $1 tenant, $2 id.  json, version (no row: none).  Read-only. */
 	[STMT_USER_GET] = { "user_get",
@@ -468,10 +501,13 @@ const struct stmt_def db_statements[STMT__MAX] = {
 #define GROUP_CREATE_ROW	V1_CREATE_ROW("rosterd_group_json")
 	[STMT_GROUP_CREATE] = { "group_create",
 	    "WITH " GROUP_CREATE_CTES("") " " GROUP_CREATE_ROW, 4, 0, 0,
-	    STMT_GROUP_CREATE_KEYED },
+	    STMT_GROUP_CREATE_KEYED, STMT_GROUP_CREATE_KEYED_NEW },
 	[STMT_GROUP_CREATE_KEYED] = { "group_create_keyed",
 	    V1_CREATE_KEYED(GROUP_CREATE_CTES(IDEM_GATE), GROUP_CREATE_ROW),
 	    8, 0 },
+	[STMT_GROUP_CREATE_KEYED_NEW] = { "group_create_keyed_new",
+	    V1_CREATE_KEYED_NEW(GROUP_CREATE_CTES(IDEM_GOT),
+	    GROUP_CREATE_ROW), 8, 0 },
 
 	/* $1 tenant, $2 id.  json, version (no row: none).  Read-only. */
 	[STMT_GROUP_GET] = { "group_get",
@@ -792,10 +828,13 @@ const struct stmt_def db_statements[STMT__MAX] = {
 #define ROLE_CREATE_ROW	V1_CREATE_ROW("rosterd_role_json")
 	[STMT_ROLE_CREATE] = { "role_create",
 	    "WITH " ROLE_CREATE_CTES("") " " ROLE_CREATE_ROW, 4, 0, 0,
-	    STMT_ROLE_CREATE_KEYED },
+	    STMT_ROLE_CREATE_KEYED, STMT_ROLE_CREATE_KEYED_NEW },
 	[STMT_ROLE_CREATE_KEYED] = { "role_create_keyed",
 	    V1_CREATE_KEYED(ROLE_CREATE_CTES(IDEM_GATE), ROLE_CREATE_ROW),
 	    8, 0 },
+	[STMT_ROLE_CREATE_KEYED_NEW] = { "role_create_keyed_new",
+	    V1_CREATE_KEYED_NEW(ROLE_CREATE_CTES(IDEM_GOT),
+	    ROLE_CREATE_ROW), 8, 0 },
 
 	/* $1 tenant, $2 id.  json, version (no row: none).  Read-only. */
 	[STMT_ROLE_GET] = { "role_get",
@@ -1169,9 +1208,7 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	    "), o AS MATERIALIZED ("
 	    " SELECT o0.lt, set_config('lock_timeout', $4::text, true) FROM o0"
 	    "), l AS MATERIALIZED ("
-	    " SELECT pg_advisory_xact_lock(hashtextextended("
-	    "  $1::text::uuid::text || ' ' || $2::text || ' ' || $3::text,"
-	    "  20261203)) FROM o"
+	    " SELECT pg_advisory_xact_lock(" IDEM_LOCK_KEY(1, 2, 3) ") FROM o"
 	    ") SELECT set_config('lock_timeout', o.lt, true) FROM o, l", 4, 0 },
 
 	/*

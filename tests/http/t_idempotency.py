@@ -130,6 +130,61 @@ class _idem_lock_users:
         return False
 
 
+_idem_HOLD = 7243911  # the advisory lock _idem_hold_answer's trigger waits for
+
+
+class _idem_hold_answer:
+    """with _idem_hold_answer(key): … holds every request that stores an
+    answer under key as it stores it, its writes made and uncommitted: a
+    trigger on idempotency waits for an advisory lock that a psql session
+    of its own holds until the block ends."""
+
+    APP = "it-idem-hold"
+
+    def __init__(self, key):
+        self.key = key
+
+    def __enter__(self):
+        psql(f"""CREATE FUNCTION it_idem_hold() RETURNS trigger LANGUAGE plpgsql AS $$
+                 BEGIN PERFORM pg_advisory_xact_lock_shared({_idem_HOLD}); RETURN NULL; END $$;
+                 CREATE TRIGGER it_idem_hold AFTER INSERT ON idempotency FOR EACH ROW
+                 WHEN (NEW.key = {lit(self.key)}) EXECUTE FUNCTION it_idem_hold();""",
+             user="postgres")
+        env = dict(os.environ, PGAPPNAME=self.APP)
+        self.p = subprocess.Popen(
+            [os.path.join(PG_BIN, "psql"), "-X", "-q", "-h", PG_DIR, "-p", PG_PORT,
+             "-U", "rosterd", "-d", "rosterd"], stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+        self.p.stdin.write(f"SELECT pg_advisory_lock({_idem_HOLD});\n")
+        self.p.stdin.flush()
+        _idem_wait(lambda: sql_one(
+            "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE "
+            f"a.application_name = {lit(self.APP)} AND l.locktype = 'advisory' AND l.granted "
+            f"AND l.objid = {_idem_HOLD}") == "1", "the advisory lock", self.p.poll)
+        return self
+
+    def release(self):
+        """Lets the held requests go on (the block's end does it too)."""
+        if self.p is None:
+            return
+        try:
+            self.p.stdin.write(f"SELECT pg_advisory_unlock({_idem_HOLD});\n")
+            self.p.stdin.close()
+            self.p.wait(timeout=30)
+        except Exception:  # noqa: BLE001 - the session must go in any case
+            self.p.kill()
+            self.p.wait()
+        self.p = None
+
+    def __exit__(self, et, ev, tb):
+        try:
+            self.release()
+        finally:
+            psql("DROP TRIGGER IF EXISTS it_idem_hold ON idempotency; "
+                 "DROP FUNCTION IF EXISTS it_idem_hold();", user="postgres")
+        return False
+
+
 def _idem_wait(cond, what, dead=lambda: None, timeout=60):
     """Polls cond() until it holds; the deadline only guards against a hang."""
     deadline = time.monotonic() + timeout
@@ -338,8 +393,8 @@ def _idem_race_round(n, family, seen):
 
 @test
 def idempotency_409_while_the_first_is_running():
-    """The first request with a key is held inside its write (users is
-    locked); its reservation is invisible to other sessions; 7 more with
+    """The first request with a key is held inside its write (as it stores
+    its answer); its reservation is invisible to other sessions; 7 more with
     the key, released together, each wait idempotency_wait_ms for it and
     are then 409 "in progress" with Retry-After (another body too: it
     cannot be told apart before the first commits), and write nothing;
@@ -363,12 +418,12 @@ def _idem_409_while_held(path, key, body, h):
     # the first request opens the blocked worker's only connection, and
     # the others are accepted by the other worker.
     _idem_wait(lambda: _idem_kept_connections() == 0, "nginx to close its kept connections")
-    with _idem_lock_users():
+    with _idem_hold_answer(key):
         first = _idem_background("POST", path, body, headers=h)
         _idem_wait(lambda: _idem_blocked_workers(), "the first request to hold the key")
         # The reservation is not committed: no other session sees it.
         eq(_idem_rows(TENANT_A, key), [], "the reservation of a request in flight")
-        # users is locked: its rows are counted once the lock is gone.
+        # the first's user is not committed: users is counted once it is.
         before = _idem_snapshot(skip=("users",))
         t0 = time.monotonic()
         out = _idem_race(7, "POST", path, body, h)
@@ -384,7 +439,7 @@ def _idem_409_while_held(path, key, body, h):
         after = _idem_snapshot(skip=("users",))
         check(after == before, f"rows changed by the 409s and the 422 ({took:.1f} s): "
               f"{before} -> {after}; keys: {psql('SELECT key, status, xmin FROM idempotency')}")
-        eq(first.out, None, "the first request answered while users was locked")
+        eq(first.out, None, "the first request answered while it was held")
     r = first.result()
     eq((r.status, r.header(_idem_REPLAYED)), (201, None), f"the first request ({r!r})")
     eq(_idem_users_named(TENANT_A, body["username"]), 1, "users rows")
@@ -392,9 +447,6 @@ def _idem_409_while_held(path, key, body, h):
     again = request("POST", path, body, headers=h)
     eq((again.status, again.body, again.header(_idem_REPLAYED)), (201, r.body, "true"),
        "the retry afterwards")
-
-
-_idem_HOLD = 7243911  # the advisory lock the trigger below waits for
 
 
 @test
@@ -411,48 +463,25 @@ def idempotency_request_racing_the_first_reservation_does_not_run():
     body = {"email": unique("idrace") + "@example.com"}
     h = {"Idempotency-Key": key}
     _idem_reload_with(["idempotency_wait_ms = 600000"])
-    psql(f"""CREATE FUNCTION it_idem_hold() RETURNS trigger LANGUAGE plpgsql AS $$
-             BEGIN PERFORM pg_advisory_xact_lock_shared({_idem_HOLD}); RETURN NULL; END $$;
-             CREATE TRIGGER it_idem_hold AFTER INSERT ON idempotency FOR EACH ROW
-             WHEN (NEW.key = {lit(key)}) EXECUTE FUNCTION it_idem_hold();""", user="postgres")
-    holder = None
     try:
-        env = dict(os.environ, PGAPPNAME="it-idem-hold")
-        holder = subprocess.Popen(
-            [os.path.join(PG_BIN, "psql"), "-X", "-q", "-h", PG_DIR, "-p", PG_PORT,
-             "-U", "rosterd", "-d", "rosterd"], stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
-        holder.stdin.write(f"SELECT pg_advisory_lock({_idem_HOLD});\n")
-        holder.stdin.flush()
-        _idem_wait(lambda: sql_one(
-            "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE "
-            f"a.application_name = 'it-idem-hold' AND l.locktype = 'advisory' AND l.granted "
-            f"AND l.objid = {_idem_HOLD}") == "1", "the advisory lock", holder.poll)
-        # No kept FastCGI connection: the two requests reach two workers.
-        _idem_wait(lambda: _idem_kept_connections() == 0,
-                   "nginx to close its kept connections")
+        with _idem_hold_answer(key) as hold:
+            # No kept FastCGI connection: the two requests reach two workers.
+            _idem_wait(lambda: _idem_kept_connections() == 0,
+                       "nginx to close its kept connections")
 
-        def waiting(event):
-            return int(sql_one("SELECT count(*) FROM pg_stat_activity WHERE "
-                               f"application_name = 'rosterd' AND wait_event = {lit(event)}"))
+            def waiting(event):
+                return int(sql_one("SELECT count(*) FROM pg_stat_activity WHERE "
+                                   f"application_name = 'rosterd' AND wait_event = {lit(event)}"))
 
-        first = _idem_background("POST", path, body, headers=h)
-        _idem_wait(lambda: waiting("advisory") == 1, "the first request in the trigger")
-        second = _idem_background("POST", path, body, headers=h)
-        # the first waits in the trigger, the second for the first's key
-        _idem_wait(lambda: waiting("advisory") == 2,
-                   "the second request to wait for the first's key")
-        holder.stdin.write(f"SELECT pg_advisory_unlock({_idem_HOLD});\n")
-        holder.stdin.close()
-        holder.wait(timeout=30)
-        holder = None
-        a, b = first.result(), second.result()
+            first = _idem_background("POST", path, body, headers=h)
+            _idem_wait(lambda: waiting("advisory") == 1, "the first request in the trigger")
+            second = _idem_background("POST", path, body, headers=h)
+            # the first waits in the trigger, the second for the first's key
+            _idem_wait(lambda: waiting("advisory") == 2,
+                       "the second request to wait for the first's key")
+            hold.release()
+            a, b = first.result(), second.result()
     finally:
-        if holder is not None:
-            holder.kill()
-            holder.wait()
-        psql("DROP TRIGGER IF EXISTS it_idem_hold ON idempotency; "
-             "DROP FUNCTION IF EXISTS it_idem_hold();", user="postgres")
         _idem_reload_with(None)
     for r in (a, b):
         if r.status == 201 and r.json().get("token"):
@@ -1055,9 +1084,11 @@ def _idem_statements(path, body, h):
 @test
 def idempotency_statements_of_a_keyed_create():
     """What a keyed create costs the database, counted in statements. A
-    route whose statement has a keyed variant (the /v1 creates): the key's
-    lock and the variant, which does the work and stores its row, in one
-    round trip that commits; its replay the same two. A route without one
+    route whose statement has a keyed variant (the /v1 creates): its form
+    for a new key, which does the work and stores its row, alone in one
+    round trip that commits; its replay that form (a unique violation:
+    the key holds an answer), then the key's lock and the variant, which
+    replays, in a second. A route without one
     (the tenant create): the lock, the look-up and the route's statement
     in one round trip, then the stored answer and the commit in a second.
     No BEGIN, no COMMIT. Without a key, the create alone."""
@@ -1073,13 +1104,13 @@ def idempotency_statements_of_a_keyed_create():
             ("plain user", users, lambda: {"username": unique("ids")}, False,
              ["user_create_v1"], None),
             ("keyed user", users, lambda: {"username": unique("ids")}, True,
-             ["idem_lock", "user_create_v1_keyed"], ["idem_lock", "user_create_v1_keyed"]),
+             ["user_create_v1_keyed_new"], ["user_create_v1_keyed_new", "idem_lock", "user_create_v1_keyed"]),
             ("plain group", groups, lambda: dict(kind="user", code=unique("ids"), name="g"),
              False, ["group_create"], None),
             ("keyed group", groups, lambda: dict(kind="user", code=unique("ids"), name="g"),
-             True, ["idem_lock", "group_create_keyed"], ["idem_lock", "group_create_keyed"]),
+             True, ["group_create_keyed_new"], ["group_create_keyed_new", "idem_lock", "group_create_keyed"]),
             ("keyed role", roles, lambda: {"name": unique("ids")}, True,
-             ["idem_lock", "role_create_keyed"], ["idem_lock", "role_create_keyed"]),
+             ["role_create_keyed_new"], ["role_create_keyed_new", "idem_lock", "role_create_keyed"]),
             ("plain tenant", "/v1/tenants", lambda: {"name": unique("ids")}, False,
              ["tenant_create"], None),
             # the lock and the look-up, the route's statement sent with
