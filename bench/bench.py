@@ -296,8 +296,9 @@ def rows(d):
              body='{"username":"{U}","email":"{U}@example.com","firstName":"Bench"}',
              token=RS256_TOKEN, same_run="create_v1_user", db_row="create_v1_user"),
         # The same create with an Idempotency-Key (a new key per request):
-        # the key's lock, its look-up and the create in one round trip, the
-        # stored answer and the commit in a second, one transaction.
+        # the create's form for a new key (the key's lock when free, the
+        # create and its kept answer in one statement) and its commit, in
+        # one round trip.
         dict(name="create_v1_user_idem", method="POST", path=f"/v1/tenants/{t}/users",
              body='{"username":"{U}","email":"{U}@example.com","firstName":"Bench"}',
              header="Idempotency-Key: bench-{U}", same_run="create_v1_user"),

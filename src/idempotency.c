@@ -4,7 +4,15 @@
  * request's transaction, sent with the handler's first statement in one
  * round trip; the handler's statements run in it, and a success (2xx,
  * 3xx) is stored in it as it commits (one more round trip): all of it
- * commits, or none of it.  A retry with the
+ * commits, or none of it.  A handler whose only statement has a keyed
+ * variant (the /v1 creates: IDEM_KEYED in statements.c) costs one round
+ * trip: the lock, then the variant, which does the work and keeps its
+ * row as the answer (or, when the key holds one, returns it), and the
+ * commit; a replay renders the kept row through the handler again, and
+ * an answer kept as a response (the other routes) is replayed as it is
+ * stored.  Sent at once, that commit does not wait for the worker: a
+ * worker that dies after sending it leaves the request to complete, its
+ * answer kept for the retry.  A retry with the
  * same key and the same request gets that answer again (for 24 hours),
  * marked Idempotent-Replayed; the same key with another request is 422.
  * A request whose key is held by one still running waits for it (at
@@ -234,28 +242,54 @@ unavailable(struct http_req *req, struct http_resp *resp)
 	    "unavailable; try again.");
 }
 
-/* Replaces resp with the answer stored in row 0 of r. */
+/* Column pre + name of row 0 of r. */
+static const char *
+col(struct http_req *req, const PGresult *r, const char *pre,
+    const char *name)
+{
+	return db_get(r, 0, arena_sprintf(req->arena, "%s%s", pre, name));
+}
+
+/*
+ * Replaces resp with the answer stored in row 0 of r as a response:
+ * columns pre + status, content_type, response (hex), location, etag.
+ */
 static void
-replay(struct http_req *req, struct http_resp *resp, const PGresult *r)
+replay(struct http_req *req, struct http_resp *resp, const PGresult *r,
+    const char *pre)
 {
 	const char *v;
 	size_t i, n;
 	char *body;
 
 	http_resp_init(resp, req->arena);
-	resp->status = atoi(db_get(r, 0, "status"));
-	resp->content_type = db_get(r, 0, "content_type");
-	v = db_get(r, 0, "response");
+	resp->status = atoi(col(req, r, pre, "status"));
+	resp->content_type = col(req, r, pre, "content_type");
+	v = col(req, r, pre, "response");
 	n = v ? strlen(v) / 2 : 0;
 	body = arena_alloc(req->arena, n + 1);
 	for (i = 0; i < n; i++)
 		body[i] = (char)(hexval(v[2 * i]) << 4 | hexval(v[2 * i + 1]));
 	buf_put(&resp->body, body, n);
-	if ((v = db_get(r, 0, "location")) != NULL)
+	if ((v = col(req, r, pre, "location")) != NULL)
 		http_resp_header(resp, "Location", v);
-	if ((v = db_get(r, 0, "etag")) != NULL)
+	if ((v = col(req, r, pre, "etag")) != NULL)
 		http_resp_header(resp, "ETag", v);
 	http_resp_header(resp, "Idempotent-Replayed", "true");
+}
+
+/* The key's answer, r being its row: the same request's, or 422. */
+static void
+answered(struct http_req *req, struct http_resp *resp, const PGresult *r,
+    const char *pre)
+{
+	if (strcmp(col(req, r, pre, "same"), "t") == 0) {
+		replay(req, resp, r, pre);
+		return;
+	}
+	http_resp_init(resp, req->arena);
+	req->route->dialect->error(req, resp, 422, "This Idempotency-Key was "
+	    "used with a different request.");
 }
 
 /*
@@ -319,6 +353,7 @@ idem_begin(struct db *db, struct http_req *req, struct http_resp *resp,
 	look[3] = hash;
 	db_tx_queue(db, STMT_IDEM_LOCK, lock);
 	db_tx_queue(db, STMT_IDEM_LOOKUP, look);
+	db_tx_key(db, look);
 	t->reserved = 1;
 	return 0;
 }
@@ -340,10 +375,36 @@ idem_end(struct db *db, struct http_req *req, struct http_resp *resp,
 {
 	const char *params[9];
 	char status[16], state[6];
+	const PGresult *stored;
 	PGresult *r;
 
 	if (!t->reserved)
 		return;
+	switch (db_tx_keyed(db, &stored, state)) {
+	case DB_KEYED_NOT_RUN:
+		break;
+	case DB_KEYED_RAN:
+	case DB_KEYED_FAILED:
+		/* committed with the answer of a success, or nothing */
+		return;
+	case DB_KEYED_REPLAYED:
+		/* the handler answered from the stored row */
+		http_resp_header(resp, "Idempotent-Replayed", "true");
+		return;
+	case DB_KEYED_STORED:
+		answered(req, resp, stored, "idem_");
+		return;
+	case DB_KEYED_NOT_COMMITTED:
+		http_resp_init(resp, req->arena);
+		if (strcmp(state, "55P03") == 0)
+			busy(req, resp);
+		else {
+			log_warn("request with an Idempotency-Key not "
+			    "committed: answered 503");
+			unavailable(req, resp);
+		}
+		return;
+	}
 	if (resp->status >= 400 && !db_tx_sent(db)) {
 		db_tx_rollback(db);
 		return;
@@ -358,17 +419,10 @@ idem_end(struct db *db, struct http_req *req, struct http_resp *resp,
 	}
 	if (PQntuples(r) > 0) {
 		db_tx_rollback(db);
-		if (strcmp(db_get(r, 0, "same"), "t") == 0) {
-			replay(req, resp, r);
-			/* for the reads after it, as the first answer had */
+		answered(req, resp, r, "");
+		/* for the reads after it, as the first answer had */
+		if (resp->status < 400)
 			db_lsn_note(db, db_get(r, 0, "lsn"));
-		}
-		else {
-			http_resp_init(resp, req->arena);
-			req->route->dialect->error(req, resp, 422, "This "
-			    "Idempotency-Key was used with a different "
-			    "request.");
-		}
 		return;
 	}
 	if (resp->status >= 400) {

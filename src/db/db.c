@@ -71,6 +71,10 @@ struct db {
 	const char *const *q_params[DB_TX_OPENING_MAX];
 	PGresult	*q_res;		/* the last one's result (request arena) */
 	char		 q_state[6];	/* the opening's SQLSTATE */
+	/* db_tx_key(): the look-up's key, for a statement's keyed variant */
+	const char *const *k_params;
+	enum db_keyed	 k_state;	/* what the variant did */
+	PGresult	*k_res;		/* its result (request arena) */
 	/* reads on a standby, read-your-writes (see db_standby()) */
 	int		 standby;	/* no LISTEN: a standby refuses it */
 	int		 track_lsn;	/* see db_track_lsn() */
@@ -892,6 +896,8 @@ static PGresult *exec_queued(struct db *, struct arena *, enum stmt,
 static PGresult *run_write_lsn(struct db *, enum stmt, const char *const *);
 static PGresult *tx_exec(struct db *, struct arena *, enum stmt,
     const char *const *, enum db_status *, const char **);
+static PGresult *exec_keyed(struct db *, struct arena *, enum stmt,
+    const char *const *, enum db_status *, const char **);
 
 /* The most parameters a statement sent with a binary one may have. */
 #define DB_BIN_PARAMS	32
@@ -1650,6 +1656,327 @@ tx_abort(struct db *db)
 	(void)pipe_end(db);
 }
 
+/*
+ * Enters pipeline mode and sends the n queries of q: 1, or 0 when one
+ * could not be sent (then -1 when pipeline mode could not be entered:
+ * disconnected).
+ */
+static int
+pipe_start(struct db *db, const struct pipe_q *q, size_t n)
+{
+	size_t i;
+	int ok;
+
+	if (PQenterPipelineMode(db->conn) != 1) {
+		disconnect(db);
+		return -1;
+	}
+	db->pipe = 1;
+	db->pipe_failed = 0;
+	for (i = 0, ok = 1; ok && i < n; i++)
+		ok = pipe_send(db, &q[i]);
+	return ok;
+}
+
+/*
+ * Whether a statement of the opening (its nq results in res) failed:
+ * then its SQLSTATE is in q_state, and the error is counted and logged
+ * (a lock wait that timed out is no error).
+ */
+static int
+opening_failed(struct db *db, struct arena *a, PGresult **res, size_t nq)
+{
+	const char *s;
+	size_t i;
+
+	for (i = 0; i < nq; i++)
+		if (PQresultStatus(res[i]) != PGRES_TUPLES_OK)
+			break;
+	if (i == nq)
+		return 0;
+	metrics_add(METRIC_DB_ERROR);
+	s = PQresultErrorField(res[i], PG_DIAG_SQLSTATE);
+	snprintf(db->q_state, sizeof(db->q_state), "%s", s != NULL ? s :
+	    "08006");
+	if (strcmp(db->q_state, "55P03") != 0)
+		(void)classify(db, a, res[i], NULL);
+	return 1;
+}
+
+/*
+ * Parses s, a record's text form (record_out: "(f1,f2,...)", a field
+ * double-quoted when it needs it, with '"' and '\' doubled inside the
+ * quotes, empty and unquoted when NULL) into exactly n fields: vals[i]
+ * (NULL for NULL), lens[i].  0, or -1 when s is not n fields.
+ */
+static int
+record_fields(struct arena *a, const char *s, int n, char **vals, int *lens)
+{
+	size_t len = strlen(s);
+	char *out = arena_alloc(a, len + 1), *o = out;
+	int i;
+
+	if (*s++ != '(')
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (i > 0 && *s++ != ',')
+			return -1;
+		if (*s == ',' || *s == ')') {
+			vals[i] = NULL;
+			lens[i] = -1;
+			continue;
+		}
+		vals[i] = o;
+		while (*s != '\0' && *s != ',' && *s != ')') {
+			if (*s != '"') {
+				*o++ = *s++;
+				continue;
+			}
+			for (s++; *s != '\0'; s++) {
+				if ((*s == '"' && s[1] == '"') || *s == '\\')
+					s++;
+				else if (*s == '"')
+					break;
+				if (*s == '\0')
+					return -1;
+				*o++ = *s;
+			}
+			if (*s++ != '"')
+				return -1;
+		}
+		lens[i] = (int)(o - vals[i]);
+		*o++ = '\0';
+	}
+	return *s == ')' && s[1] == '\0' ? 0 : -1;
+}
+
+/*
+ * The row of the answer stored under the key (idem_result: the text form
+ * of the statement's row): a result with r's columns, the statement's
+ * holding the stored values, the idem_* ones NULL.  NULL when it cannot
+ * be made.
+ */
+static PGresult *
+stored_row(struct arena *a, const PGresult *r, int ncols, const char *text)
+{
+	PGresult *x;
+	char **vals = arena_alloc(a, (size_t)ncols * sizeof(*vals));
+	int *lens = arena_alloc(a, (size_t)ncols * sizeof(*lens)), i;
+
+	if (record_fields(a, text, ncols, vals, lens) != 0 ||
+	    (x = PQcopyResult(r, PG_COPYRES_ATTRS)) == NULL)
+		return NULL;
+	for (i = 0; i < ncols; i++)
+		if (PQsetvalue(x, 0, i, vals[i], lens[i]) != 1) {
+			PQclear(x);
+			return NULL;
+		}
+	return x;
+}
+
+/*
+ * Sends the n queries of q and the Sync that ends their transaction (and
+ * the WAL position after it when tracking), and reads their results into
+ * res: pipe_end()'s outcome (1 committed, 0 a statement failed and
+ * nothing did, -1 lost, the results cleared), or -2 when nothing could
+ * be sent (disconnected).  The transaction is over at the server either
+ * way; db_tx_keyed() ends it here.
+ */
+static int
+keyed_round(struct db *db, const struct pipe_q *q, size_t n, PGresult **res)
+{
+	struct pipe_q l;
+	size_t i;
+	int ok, end;
+
+	memset(&l, 0, sizeof(l));
+	l.sql = DB_LSN_SQL;
+	db->unreplicated = 0;
+	if ((ok = pipe_start(db, q, n)) < 0)
+		return -2;
+	ok = ok && PQpipelineSync(db->conn) == 1;
+	if (ok && db->track_lsn) {
+		ok = pipe_send(db, &l) && PQpipelineSync(db->conn) == 1;
+		db->lsn_pending = ok;
+	}
+	for (i = 0; ok && i < n; i++)
+		ok = (res[i] = pipe_read(db)) != NULL;
+	end = ok ? pipe_end(db) : -1;
+	if (!ok)
+		pipe_lost(db);
+	db->in_tx = 1;
+	db->pipe = 0;
+	if (end < 0)
+		results_clear(res, n);
+	return end;
+}
+
+/*
+ * The keyed variant's form for a new key (stmt_def.keyed_new) with kp,
+ * its parameters, alone in a round trip: its row when it committed
+ * (DB_KEYED_RAN); NULL with *again = 1 when it wrote nothing because
+ * another request holds the key's lock, or met a unique violation (the
+ * key holds an answer, or the statement's own values are taken): the
+ * keyed variant says which; else NULL as exec_keyed().
+ */
+static PGresult *
+exec_keyed_new(struct db *db, struct arena *a, enum stmt id,
+    const char *const *kp, enum db_status *st, const char **constraint,
+    int *again)
+{
+	struct pipe_q q;
+	PGresult *res[1] = { NULL }, *r = NULL;
+	const char *s;
+	int end, col;
+
+	*again = 0;
+	memset(&q, 0, sizeof(q));
+	q.id = id;
+	q.params = kp;
+	if ((end = keyed_round(db, &q, 1, res)) < 0)
+		return NULL;
+	if (PQresultStatus(res[0]) != PGRES_TUPLES_OK) {
+		s = PQresultErrorField(res[0], PG_DIAG_SQLSTATE);
+		if (s != NULL && strcmp(s, "23505") == 0)
+			*again = 1;
+		else {
+			metrics_add(METRIC_DB_ERROR);
+			db->k_state = DB_KEYED_FAILED;
+			*st = classify(db, a, res[0], constraint);
+			if (*st == DB_RETRY)
+				*st = DB_UNAVAILABLE;
+		}
+	} else if (end == 1 && !unreplicated(db)) {
+		col = PQfnumber(res[0], "idem_got");
+		if (col < 0 || PQntuples(res[0]) != 1)
+			log_error("statement %s: not one row ending with "
+			    "idem_got", db_statements[id].name);
+		else if (strcmp(PQgetvalue(res[0], 0, col), "t") != 0)
+			*again = 1;	/* the key's lock is held */
+		else {
+			snprintf(db->q_state, sizeof(db->q_state), "00000");
+			db->k_state = DB_KEYED_RAN;
+			r = res[0];
+			res[0] = NULL;
+			*st = DB_OK;
+		}
+	}
+	results_clear(res, 1);
+	return r;
+}
+
+/*
+ * Opens, runs and ends the transaction: first the variant's form for a
+ * new key alone, in one round trip; when that met an answer under the
+ * key (or the statement's own unique values), the queued opening but its
+ * look-up, the keyed variant of statement id (its parameters, then the
+ * key's) and the Sync that commits, in a second.  See db_tx_key().
+ */
+static PGresult *
+exec_keyed(struct db *db, struct arena *a, enum stmt id,
+    const char *const *params, enum db_status *st, const char **constraint)
+{
+	const struct stmt_def *d = &db_statements[id];
+	struct pipe_q q[DB_TX_OPENING_MAX + 1];
+	PGresult *res[DB_TX_OPENING_MAX + 1] = { NULL }, *r = NULL;
+	const char **kp, *s;
+	size_t nq = db->q_n - 1, n = nq + 1, i;
+	int end, col, again;
+
+	kp = arena_alloc(a, (size_t)(d->nparams + 4) * sizeof(*kp));
+	for (i = 0; i < (size_t)d->nparams; i++)
+		kp[i] = params[i];
+	for (i = 0; i < 4; i++)
+		kp[d->nparams + i] = db->k_params[i];
+	/* until it is known to have committed, or what it found */
+	db->k_state = DB_KEYED_NOT_COMMITTED;
+	if (d->keyed_new != STMT_PING) {
+		r = exec_keyed_new(db, a, d->keyed_new, kp, st, constraint,
+		    &again);
+		if (!again)
+			return r;
+		db->k_state = DB_KEYED_NOT_COMMITTED;
+	}
+	memset(q, 0, sizeof(q));
+	for (i = 0; i < nq; i++) {
+		q[i].id = db->q_id[i];
+		q[i].params = db->q_params[i];
+	}
+	q[nq].id = d->keyed;
+	q[nq].params = kp;
+	if ((end = keyed_round(db, q, n, res)) < 0)
+		return NULL;
+	if (opening_failed(db, a, res, nq)) {
+		results_clear(res, n);
+		return NULL;
+	}
+	if (PQresultStatus(res[nq]) != PGRES_TUPLES_OK) {
+		metrics_add(METRIC_DB_ERROR);
+		db->k_state = DB_KEYED_FAILED;
+		*st = classify(db, a, res[nq], constraint);
+		if (*st == DB_RETRY)
+			*st = DB_UNAVAILABLE;
+	} else if (end == 1 && !unreplicated(db)) {
+		snprintf(db->q_state, sizeof(db->q_state), "00000");
+		r = res[nq];
+		res[nq] = NULL;
+		col = PQfnumber(r, "idem_same");
+		if (col < 1 || PQntuples(r) != 1) {
+			log_error("statement %s: not one row ending with "
+			    "idem_same", db_statements[d->keyed].name);
+			PQclear(r);
+			r = NULL;
+		} else if (PQgetisnull(r, 0, col))
+			db->k_state = DB_KEYED_RAN;
+		else {
+			db->k_res = r;
+			arena_defer(a, pgres_free, r);
+			db->k_state = DB_KEYED_STORED;
+			r = NULL;
+			s = PQgetvalue(db->k_res, 0, col + 1);
+			if (strcmp(PQgetvalue(db->k_res, 0, col), "t") == 0 &&
+			    !PQgetisnull(db->k_res, 0, col + 1)) {
+				if ((r = stored_row(a, db->k_res, col, s)) !=
+				    NULL)
+					db->k_state = DB_KEYED_REPLAYED;
+				else {
+					log_error("statement %s: a stored "
+					    "answer that does not parse",
+					    db_statements[d->keyed].name);
+					db->k_state = DB_KEYED_NOT_COMMITTED;
+				}
+			}
+		}
+		if (r != NULL)
+			*st = DB_OK;
+	}
+	results_clear(res, n);
+	return r;
+}
+
+/* What the keyed variant did, ending the transaction.  See db.h. */
+enum db_keyed
+db_tx_keyed(struct db *db, const PGresult **stored, char state[6])
+{
+	enum db_keyed k = db->k_state;
+
+	*stored = db->k_res;
+	snprintf(state, 6, "%s", db->q_state);
+	if (k != DB_KEYED_NOT_RUN) {
+		db->in_tx = 0;
+		db->k_state = DB_KEYED_NOT_RUN;
+		db->k_res = NULL;
+	}
+	return k;
+}
+
+/* The key of the opening's look-up.  See db.h. */
+void
+db_tx_key(struct db *db, const char *const *key)
+{
+	db->k_params = key;
+}
+
 /* Queues a statement of the transaction's opening.  See db.h. */
 void
 db_tx_queue(struct db *db, enum stmt id, const char *const *params)
@@ -1661,6 +1988,9 @@ db_tx_queue(struct db *db, enum stmt id, const char *const *params)
 		db->q_res = NULL;
 		db->q_n = 0;
 		snprintf(db->q_state, sizeof(db->q_state), "00000");
+		db->k_params = NULL;
+		db->k_state = DB_KEYED_NOT_RUN;
+		db->k_res = NULL;
 	}
 	if (db->q_n == DB_TX_OPENING_MAX)
 		abort();	/* a bug: the caller knows the limit */
@@ -1679,9 +2009,8 @@ exec_queued(struct db *db, struct arena *a, enum stmt id,
     const char *const *params, enum db_status *st, const char **constraint)
 {
 	struct pipe_q q[DB_TX_OPENING_MAX + 1];
-	PGresult *res[DB_TX_OPENING_MAX + 1], *r = NULL;
+	PGresult *res[DB_TX_OPENING_MAX + 1] = { NULL }, *r = NULL;
 	ExecStatusType es;
-	const char *s;
 	size_t nq = db->q_n, n, i;
 	int ok;
 
@@ -1700,6 +2029,9 @@ exec_queued(struct db *db, struct arena *a, enum stmt id,
 			return NULL;
 	}
 	refresh_plans(db);
+	if (db->k_params != NULL && id < STMT__MAX &&
+	    db_statements[id].keyed != STMT_PING)
+		return exec_keyed(db, a, id, params, st, constraint);
 	memset(q, 0, sizeof(q));
 	for (i = 0; i < nq; i++) {
 		q[i].id = db->q_id[i];
@@ -1710,17 +2042,9 @@ exec_queued(struct db *db, struct arena *a, enum stmt id,
 		q[n].id = id;
 		q[n++].params = params;
 	}
-	if (PQenterPipelineMode(db->conn) != 1) {
-		disconnect(db);
+	if ((ok = pipe_start(db, q, n)) < 0)
 		return NULL;
-	}
-	db->pipe = 1;
-	db->pipe_failed = 0;
-	for (i = 0, ok = 1; ok && i < n; i++)
-		ok = pipe_send(db, &q[i]);
 	ok = ok && PQsendFlushRequest(db->conn) == 1;
-	for (i = 0; i < n; i++)
-		res[i] = NULL;
 	for (i = 0; ok && i < n; i++)
 		ok = (res[i] = pipe_read(db)) != NULL;
 	if (!ok) {
@@ -1728,18 +2052,9 @@ exec_queued(struct db *db, struct arena *a, enum stmt id,
 		pipe_lost(db);
 		return NULL;
 	}
-	for (i = 0; i < nq; i++)
-		if (PQresultStatus(res[i]) != PGRES_TUPLES_OK)
-			break;
-	if (i < nq) {
+	if (opening_failed(db, a, res, nq)) {
 		/* the opening failed: the transaction is to be rolled back */
 		db->pipe_failed = 1;
-		metrics_add(METRIC_DB_ERROR);
-		s = PQresultErrorField(res[i], PG_DIAG_SQLSTATE);
-		snprintf(db->q_state, sizeof(db->q_state), "%s",
-		    s != NULL ? s : "08006");
-		if (strcmp(db->q_state, "55P03") != 0)
-			(void)classify(db, a, res[i], NULL);
 	} else {
 		snprintf(db->q_state, sizeof(db->q_state), "00000");
 		db->q_res = res[nq - 1];

@@ -23,11 +23,15 @@ enum stmt {
 	STMT_TENANT_PATCH,
 	STMT_TENANT_DELETE,
 	STMT_USER_CREATE_V1,
+	STMT_USER_CREATE_V1_KEYED,
+	STMT_USER_CREATE_V1_KEYED_NEW,
 	STMT_USER_GET,
 	STMT_USER_LIST,
 	STMT_USER_PATCH,
 	STMT_USER_DELETE,
 	STMT_GROUP_CREATE,
+	STMT_GROUP_CREATE_KEYED,
+	STMT_GROUP_CREATE_KEYED_NEW,
 	STMT_GROUP_GET,
 	STMT_GROUP_LIST,
 	STMT_GROUP_PATCH,
@@ -38,6 +42,8 @@ enum stmt {
 	STMT_MEMBER_REMOVE,
 	STMT_USER_GROUPS,
 	STMT_ROLE_CREATE,
+	STMT_ROLE_CREATE_KEYED,
+	STMT_ROLE_CREATE_KEYED_NEW,
 	STMT_ROLE_GET,
 	STMT_ROLE_LIST,
 	STMT_ROLE_PATCH,
@@ -101,6 +107,14 @@ struct stmt_def {
 	 * milliseconds.  Still one round trip.
 	 */
 	int		 replan;
+	/*
+	 * Its keyed variant (see IDEM_KEYED in statements.c), run in its
+	 * place for a request with an Idempotency-Key; STMT_PING (0, never
+	 * a variant): none.
+	 */
+	enum stmt	 keyed;
+	/* and that variant's form for a new key (IDEM_KEYED_NEW), tried first */
+	enum stmt	 keyed_new;
 };
 
 /*
@@ -263,6 +277,42 @@ int db_tx_sent(const struct db *db);
 PGresult *db_tx_opened(struct db *db, struct arena *a, char state[6]);
 int db_tx_commit(struct db *db, enum stmt id, const char *const *params);
 void db_tx_rollback(struct db *db);
+
+/*
+ * The whole transaction of an Idempotency-Key in one round trip.
+ * db_tx_key() says that the opening's last statement (queued) is the
+ * look-up of a key, whose parameters key[0..3] are the tenant, the caller
+ * (hex), the key and the request's keyed hash (hex); key must live until
+ * the opening is sent.  When the statement that sends the opening has a
+ * keyed variant (stmt_def.keyed), the look-up is not sent: the opening's
+ * other statements, the variant (the statement's parameters, then key's)
+ * and the Sync that commits go in one round trip, and the transaction is
+ * over at the server before db_exec() returns.  db_exec() returns the
+ * variant's row when the key held no answer and it committed, the row of
+ * the answer stored under the key when that is one of the same request
+ * stored as a row (the statement's columns holding the stored values, as
+ * the statement returned them), else NULL: DB_UNAVAILABLE, or the status
+ * of the variant when it failed.  Any other statement after it is
+ * refused (DB_UNAVAILABLE).  db_tx_keyed(), once the handler is done,
+ * says which (DB_KEYED_NOT_RUN: none of it, the transaction is as above),
+ * ends the transaction, sets *stored to the variant's row when the key
+ * held an answer and state as db_tx_opened() does.
+ */
+enum db_keyed {
+	DB_KEYED_NOT_RUN = 0,
+	DB_KEYED_RAN,		/* it ran and committed: its own row */
+	DB_KEYED_REPLAYED,	/* the key's answer's row was returned */
+	DB_KEYED_STORED,	/* the key holds an answer: *stored's idem_*
+				   columns (same, result, status,
+				   content_type, response, location, etag) */
+	DB_KEYED_FAILED,	/* the variant failed: its status was
+				   returned, nothing committed */
+	DB_KEYED_NOT_COMMITTED	/* the opening failed (state), or the commit
+				   failed or its outcome is unknown */
+};
+void db_tx_key(struct db *db, const char *const *key);
+enum db_keyed db_tx_keyed(struct db *db, const PGresult **stored,
+    char state[6]);
 
 /*
  * Reads on a standby (db_read_conninfo), with read-your-writes by WAL

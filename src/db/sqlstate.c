@@ -15,6 +15,10 @@ static const struct {
 	{ "23502", DB_INVALID },	/* not_null_violation */
 	{ "40001", DB_RETRY },		/* serialization_failure */
 	{ "40P01", DB_RETRY },		/* deadlock_detected */
+	{ "25006", DB_UNAVAILABLE },	/* read_only_sql_transaction: a
+					   standby, or a session made
+					   read-only; the primary may be
+					   elsewhere by now */
 	{ "57014", DB_UNAVAILABLE },	/* query_canceled (timeout) */
 	{ "57P01", DB_UNAVAILABLE },	/* admin_shutdown */
 	{ "57P02", DB_UNAVAILABLE },	/* crash_shutdown */

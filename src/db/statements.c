@@ -18,6 +18,114 @@
  */
 #include "db.h"
 
+/*
+ * Keyed variants (Idempotency-Key, src/idempotency.c).  The keyed
+ * variant of a statement does the statement's work and stores its answer
+ * in one statement: sent right after idem_lock, in a statement of its own
+ * (its snapshot is taken once the key's lock is held, so it sees the
+ * answer of the request that held it), and committed in the same round
+ * trip.  IDEM_KEYED(t, c, k, h, ctes, row, status, ok) is the variant of
+ * "WITH ctes row" (ctes: the statement's CTEs, each of its data-modifying
+ * ones gated by IDEM_GATE; row: its final SELECT, one row) whose key
+ * parameters are $t tenant, $c caller (hex), $k key, $h the request's
+ * keyed hash (hex), after the statement's own.  k is the row stored under
+ * the key (live: younger than 24 hours).  When k holds no live answer the
+ * statement runs, and when its row says it succeeded (ok, a condition on
+ * r, the row) the row's text form (r::text, the record's output: every
+ * column as PQgetvalue gives it) is stored as result with status (the
+ * handler's status for a success): a new row, or the expired one
+ * renewed; a row inserted meanwhile by one that did not hold the lock is
+ * a unique violation.  When k holds a live answer nothing is written.
+ * One row: the statement's columns, then idem_same (NULL: no live answer;
+ * else whether its request hash is $h), idem_result, idem_status,
+ * idem_content_type, idem_response (hex), idem_location, idem_etag (an
+ * answer stored as a rendered response: result NULL).  A statement may
+ * have a variant only when it is its handler's only statement for the
+ * request, its answer is a pure function of the request and its row, and
+ * the handler sets no replay_body.
+ */
+#define IDEM_S(n)	#n
+#define IDEM_SCOPE(t, c, k) \
+	" i.tenant_id = $" IDEM_S(t) "::uuid" \
+	" AND i.caller = decode($" IDEM_S(c) "::text, 'hex')" \
+	" AND i.key = $" IDEM_S(k) "::text"
+#define IDEM_GATE	" AND NOT EXISTS (SELECT 1 FROM k WHERE k.live)"
+#define IDEM_KEYED(t, c, k, h, ctes, row, status, ok) \
+	"WITH k AS MATERIALIZED (" \
+	" SELECT i.request_hash = decode($" IDEM_S(h) "::text, 'hex') AS same," \
+	"  i.created_at >= now() - interval '24 hours' AS live, i.result," \
+	"  i.status, i.content_type, encode(i.response, 'hex') AS response," \
+	"  i.location, i.etag" \
+	" FROM idempotency i WHERE" IDEM_SCOPE(t, c, k) \
+	"), " ctes ", r AS (" row "), ku AS (" \
+	" UPDATE idempotency i SET" \
+	"  request_hash = decode($" IDEM_S(h) "::text, 'hex')," \
+	"  status = " status ", content_type = NULL, response = NULL," \
+	"  location = NULL, etag = NULL, result = r::text, created_at = now()" \
+	" FROM r, k WHERE " ok " AND NOT k.live AND" IDEM_SCOPE(t, c, k) \
+	"), ki AS (" \
+	" INSERT INTO idempotency (tenant_id, caller, key, request_hash," \
+	"  status, result)" \
+	" SELECT $" IDEM_S(t) "::uuid, decode($" IDEM_S(c) "::text, 'hex')," \
+	"  $" IDEM_S(k) "::text, decode($" IDEM_S(h) "::text, 'hex'), " \
+	   status ", r::text" \
+	" FROM r WHERE " ok " AND NOT EXISTS (SELECT 1 FROM k)" \
+	") SELECT r.*, k.same AS idem_same, k.result AS idem_result," \
+	" k.status AS idem_status, k.content_type AS idem_content_type," \
+	" k.response AS idem_response, k.location AS idem_location," \
+	" k.etag AS idem_etag" \
+	" FROM r LEFT JOIN k ON k.live"
+
+/*
+ * A keyed variant's form for a key not seen before: the key's lock taken
+ * if it is free (l.got), the statement's work gated on it (IDEM_GOT) and
+ * its answer stored under the key, with no look-up.  Any row already
+ * under the key, or a request with the same key that committed since
+ * the statement's snapshot, makes the insert into idempotency (or the
+ * statement's own insert of the same unique values) a unique violation;
+ * the lock held by another request leaves idem_got false.  Either way
+ * nothing was written, and db.c runs the keyed variant (IDEM_KEYED),
+ * which waits for the key's lock and replays, answers 422 or 409, or
+ * renews an expired row.  A key's first request costs one statement, a
+ * retry two.  One row: the statement's columns, then idem_got.
+ */
+#define IDEM_LOCK_KEY(t, c, k) \
+	"hashtextextended($" IDEM_S(t) "::text::uuid::text || ' ' || $" \
+	IDEM_S(c) "::text || ' ' || $" IDEM_S(k) "::text, 20261203)"
+#define IDEM_GOT	" AND (SELECT got FROM l)"
+#define IDEM_KEYED_NEW(t, c, k, h, ctes, row, status, ok) \
+	"WITH l AS MATERIALIZED (" \
+	" SELECT pg_try_advisory_xact_lock(" IDEM_LOCK_KEY(t, c, k) ") AS got" \
+	"), " ctes ", r AS (" row "), ki AS (" \
+	" INSERT INTO idempotency (tenant_id, caller, key, request_hash," \
+	"  status, result)" \
+	" SELECT $" IDEM_S(t) "::uuid, decode($" IDEM_S(c) "::text, 'hex')," \
+	"  $" IDEM_S(k) "::text, decode($" IDEM_S(h) "::text, 'hex'), " \
+	   status ", r::text FROM r WHERE " ok \
+	") SELECT r.*, (SELECT got FROM l) AS idem_got FROM r"
+
+/*
+ * The final SELECT of a /v1 create (ins: the row inserted, json: the
+ * function rendering it): tenant_ok, id, json, version; and its keyed
+ * variant, whose key parameters follow the create's four.
+ */
+#define V1_CREATE_ROW(json) \
+	"SELECT EXISTS (SELECT 1 FROM tenants WHERE id = $1::uuid)" \
+	"  AS tenant_ok, (SELECT id FROM ins) AS id," \
+	" (SELECT " json "(ins) FROM ins) AS json," \
+	" (SELECT version FROM ins) AS version"
+/* ins's end (from b, when the tenant exists), then au's start */
+#define V1_CREATE_AUDIT(gate) \
+	" FROM b WHERE EXISTS (SELECT 1 FROM tenants WHERE id = $1::uuid)" \
+	gate " RETURNING *" \
+	"), au AS (" \
+	" INSERT INTO audit_log (tenant_id, actor, action, target_type," \
+	"  target_id, request_id, detail)"
+#define V1_CREATE_KEYED(ctes, row) \
+	IDEM_KEYED(5, 6, 7, 8, ctes, row, "201", "r.id IS NOT NULL")
+#define V1_CREATE_KEYED_NEW(ctes, row) \
+	IDEM_KEYED_NEW(5, 6, 7, 8, ctes, row, "201", "r.id IS NOT NULL")
+
 const struct stmt_def db_statements[STMT__MAX] = {
 	/*
 	 * Readiness probe: read_only is true on a standby and when
@@ -230,29 +338,34 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	 * $3 actor, $4 request id.  One row: tenant_ok, id, json, version
 	 * (NULL when the tenant does not exist).  A taken username or e-mail is a
 	 * unique violation (users_username_key, users_email_key).
+	 * Keyed variant (IDEM_KEYED): this is v1_res_create()'s only
+	 * statement and its answer (201, or 404 when tenant_ok is false) is
+	 * a function of the request and this row alone; a success is a row
+	 * with an id.
 	 */
+#define USER_CREATE_V1_CTES(gate) \
+	    "b AS (SELECT $2::jsonb AS b), ins AS (" \
+	    " INSERT INTO users (tenant_id, id, username, email, first_name," \
+	    "  last_name, display_name, title, phone, external_id, locale," \
+	    "  time_zone, is_active, attrs, created_by, updated_by)" \
+	    " SELECT $1::uuid, gen_random_uuid(), b->>'username', b->>'email'," \
+	    "  b->>'firstName', b->>'lastName', b->>'displayName', b->>'title'," \
+	    "  b->>'phone', b->>'externalId', b->>'locale', b->>'timeZone'," \
+	    "  coalesce((b->>'active')::boolean, true)," \
+	    "  coalesce(b->'attributes', '{}'), $3::text, $3::text" \
+	    V1_CREATE_AUDIT(gate) \
+	    " SELECT $1::uuid, $3::text, 'user.create', 'user', ins.id," \
+	    "  $4::text, jsonb_build_object('username', ins.username) FROM ins)"
+#define USER_CREATE_V1_ROW	V1_CREATE_ROW("rosterd_user_json")
 	[STMT_USER_CREATE_V1] = { "user_create_v1",
-	    "WITH b AS (SELECT $2::jsonb AS b), ins AS ("
-	    " INSERT INTO users (tenant_id, id, username, email, first_name,"
-	    "  last_name, display_name, title, phone, external_id, locale,"
-	    "  time_zone, is_active, attrs, created_by, updated_by)"
-	    " SELECT $1::uuid, gen_random_uuid(), b->>'username', b->>'email',"
-	    "  b->>'firstName', b->>'lastName', b->>'displayName', b->>'title',"
-	    "  b->>'phone', b->>'externalId', b->>'locale', b->>'timeZone',"
-	    "  coalesce((b->>'active')::boolean, true),"
-	    "  coalesce(b->'attributes', '{}'), $3::text, $3::text"
-	    " FROM b WHERE EXISTS (SELECT 1 FROM tenants WHERE id = $1::uuid)"
-	    " RETURNING *"
-	    "), au AS ("
-	    " INSERT INTO audit_log (tenant_id, actor, action, target_type,"
-	    "  target_id, request_id, detail)"
-	    " SELECT $1::uuid, $3::text, 'user.create', 'user', ins.id,"
-	    "  $4::text, jsonb_build_object('username', ins.username) FROM ins"
-	    ") SELECT EXISTS (SELECT 1 FROM tenants WHERE id = $1::uuid)"
-	    "  AS tenant_ok,"
-	    " (SELECT id FROM ins) AS id,"
-	    " (SELECT rosterd_user_json(ins) FROM ins) AS json,"
-	    " (SELECT version FROM ins) AS version", 4, 0 },
+	    "WITH " USER_CREATE_V1_CTES("") " " USER_CREATE_V1_ROW, 4, 0, 0,
+	    STMT_USER_CREATE_V1_KEYED, STMT_USER_CREATE_V1_KEYED_NEW },
+	[STMT_USER_CREATE_V1_KEYED] = { "user_create_v1_keyed",
+	    V1_CREATE_KEYED(USER_CREATE_V1_CTES(IDEM_GATE), USER_CREATE_V1_ROW),
+	    8, 0 },
+	[STMT_USER_CREATE_V1_KEYED_NEW] = { "user_create_v1_keyed_new",
+	    V1_CREATE_KEYED_NEW(USER_CREATE_V1_CTES(IDEM_GOT),
+	    USER_CREATE_V1_ROW), 8, 0 },
 
 	/* $1 tenant, $2 id.  json, version (no row: none).  Read-only. */
 	[STMT_USER_GET] = { "user_get",
@@ -369,27 +482,32 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	 * kind, code, name, description, attributes) and audits it.  $3
 	 * actor, $4 request id.  One row: tenant_ok, id, json, version.  A
 	 * taken code (per kind) is a unique violation of groups_code_key.
+	 * Keyed variant (IDEM_KEYED): this is v1_res_create()'s only
+	 * statement and its answer (201, or 404 when tenant_ok is false) is
+	 * a function of the request and this row alone; a success is a row
+	 * with an id.
 	 */
+#define GROUP_CREATE_CTES(gate) \
+	    "b AS (SELECT $2::jsonb AS b), ins AS (" \
+	    " INSERT INTO groups (tenant_id, id, kind, code, name, description," \
+	    "  attrs, created_by, updated_by)" \
+	    " SELECT $1::uuid, gen_random_uuid(), b->>'kind', b->>'code'," \
+	    "  b->>'name', b->>'description', coalesce(b->'attributes', '{}')," \
+	    "  $3::text, $3::text" \
+	    V1_CREATE_AUDIT(gate) \
+	    " SELECT $1::uuid, $3::text, 'group.create', 'group', ins.id," \
+	    "  $4::text, jsonb_build_object('kind', ins.kind, 'code', ins.code)" \
+	    " FROM ins)"
+#define GROUP_CREATE_ROW	V1_CREATE_ROW("rosterd_group_json")
 	[STMT_GROUP_CREATE] = { "group_create",
-	    "WITH b AS (SELECT $2::jsonb AS b), ins AS ("
-	    " INSERT INTO groups (tenant_id, id, kind, code, name, description,"
-	    "  attrs, created_by, updated_by)"
-	    " SELECT $1::uuid, gen_random_uuid(), b->>'kind', b->>'code',"
-	    "  b->>'name', b->>'description', coalesce(b->'attributes', '{}'),"
-	    "  $3::text, $3::text"
-	    " FROM b WHERE EXISTS (SELECT 1 FROM tenants WHERE id = $1::uuid)"
-	    " RETURNING *"
-	    "), au AS ("
-	    " INSERT INTO audit_log (tenant_id, actor, action, target_type,"
-	    "  target_id, request_id, detail)"
-	    " SELECT $1::uuid, $3::text, 'group.create', 'group', ins.id,"
-	    "  $4::text, jsonb_build_object('kind', ins.kind, 'code', ins.code)"
-	    " FROM ins"
-	    ") SELECT EXISTS (SELECT 1 FROM tenants WHERE id = $1::uuid)"
-	    "  AS tenant_ok,"
-	    " (SELECT id FROM ins) AS id,"
-	    " (SELECT rosterd_group_json(ins) FROM ins) AS json,"
-	    " (SELECT version FROM ins) AS version", 4, 0 },
+	    "WITH " GROUP_CREATE_CTES("") " " GROUP_CREATE_ROW, 4, 0, 0,
+	    STMT_GROUP_CREATE_KEYED, STMT_GROUP_CREATE_KEYED_NEW },
+	[STMT_GROUP_CREATE_KEYED] = { "group_create_keyed",
+	    V1_CREATE_KEYED(GROUP_CREATE_CTES(IDEM_GATE), GROUP_CREATE_ROW),
+	    8, 0 },
+	[STMT_GROUP_CREATE_KEYED_NEW] = { "group_create_keyed_new",
+	    V1_CREATE_KEYED_NEW(GROUP_CREATE_CTES(IDEM_GOT),
+	    GROUP_CREATE_ROW), 8, 0 },
 
 	/* $1 tenant, $2 id.  json, version (no row: none).  Read-only. */
 	[STMT_GROUP_GET] = { "group_get",
@@ -691,27 +809,32 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	 * isSystemAdmin, isGroupAdmin, attributes) and audits it.  $3 actor,
 	 * $4 request id.  One row: tenant_ok, id, json, version.  A taken
 	 * name is a unique violation of roles_name_key.
+	 * Keyed variant (IDEM_KEYED): this is v1_res_create()'s only
+	 * statement and its answer (201, or 404 when tenant_ok is false) is
+	 * a function of the request and this row alone; a success is a row
+	 * with an id.
 	 */
+#define ROLE_CREATE_CTES(gate) \
+	    "b AS (SELECT $2::jsonb AS b), ins AS (" \
+	    " INSERT INTO roles (tenant_id, id, name, description," \
+	    "  is_system_admin, is_group_admin, attrs)" \
+	    " SELECT $1::uuid, gen_random_uuid(), b->>'name', b->>'description'," \
+	    "  coalesce((b->>'isSystemAdmin')::boolean, false)," \
+	    "  coalesce((b->>'isGroupAdmin')::boolean, false)," \
+	    "  coalesce(b->'attributes', '{}')" \
+	    V1_CREATE_AUDIT(gate) \
+	    " SELECT $1::uuid, $3::text, 'role.create', 'role', ins.id," \
+	    "  $4::text, jsonb_build_object('name', ins.name) FROM ins)"
+#define ROLE_CREATE_ROW	V1_CREATE_ROW("rosterd_role_json")
 	[STMT_ROLE_CREATE] = { "role_create",
-	    "WITH b AS (SELECT $2::jsonb AS b), ins AS ("
-	    " INSERT INTO roles (tenant_id, id, name, description,"
-	    "  is_system_admin, is_group_admin, attrs)"
-	    " SELECT $1::uuid, gen_random_uuid(), b->>'name', b->>'description',"
-	    "  coalesce((b->>'isSystemAdmin')::boolean, false),"
-	    "  coalesce((b->>'isGroupAdmin')::boolean, false),"
-	    "  coalesce(b->'attributes', '{}')"
-	    " FROM b WHERE EXISTS (SELECT 1 FROM tenants WHERE id = $1::uuid)"
-	    " RETURNING *"
-	    "), au AS ("
-	    " INSERT INTO audit_log (tenant_id, actor, action, target_type,"
-	    "  target_id, request_id, detail)"
-	    " SELECT $1::uuid, $3::text, 'role.create', 'role', ins.id,"
-	    "  $4::text, jsonb_build_object('name', ins.name) FROM ins"
-	    ") SELECT EXISTS (SELECT 1 FROM tenants WHERE id = $1::uuid)"
-	    "  AS tenant_ok,"
-	    " (SELECT id FROM ins) AS id,"
-	    " (SELECT rosterd_role_json(ins) FROM ins) AS json,"
-	    " (SELECT version FROM ins) AS version", 4, 0 },
+	    "WITH " ROLE_CREATE_CTES("") " " ROLE_CREATE_ROW, 4, 0, 0,
+	    STMT_ROLE_CREATE_KEYED, STMT_ROLE_CREATE_KEYED_NEW },
+	[STMT_ROLE_CREATE_KEYED] = { "role_create_keyed",
+	    V1_CREATE_KEYED(ROLE_CREATE_CTES(IDEM_GATE), ROLE_CREATE_ROW),
+	    8, 0 },
+	[STMT_ROLE_CREATE_KEYED_NEW] = { "role_create_keyed_new",
+	    V1_CREATE_KEYED_NEW(ROLE_CREATE_CTES(IDEM_GOT),
+	    ROLE_CREATE_ROW), 8, 0 },
 
 	/* $1 tenant, $2 id.  json, version (no row: none).  Read-only. */
 	[STMT_ROLE_GET] = { "role_get",
@@ -1085,9 +1208,7 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	    "), o AS MATERIALIZED ("
 	    " SELECT o0.lt, set_config('lock_timeout', $4::text, true) FROM o0"
 	    "), l AS MATERIALIZED ("
-	    " SELECT pg_advisory_xact_lock(hashtextextended("
-	    "  $1::text::uuid::text || ' ' || $2::text || ' ' || $3::text,"
-	    "  20261203)) FROM o"
+	    " SELECT pg_advisory_xact_lock(" IDEM_LOCK_KEY(1, 2, 3) ") FROM o"
 	    ") SELECT set_config('lock_timeout', o.lt, true) FROM o, l", 4, 0 },
 
 	/*

@@ -40,7 +40,8 @@ def ha_readyz_is_503_when_the_session_is_read_only():
     """A rosterd whose sessions are read-only (as on a standby) is not ready:
     503 with Retry-After for everyone, and "writable": false for the token's
     holder; the same database read-write is ready with "writable": true.
-    /healthz stays 200 (the process serves)."""
+    /healthz stays 200 (the process serves), and a write there is 503, with
+    an Idempotency-Key or without, and leaves nothing."""
     conninfo = [l.split("=", 1)[1].strip() for l in good_conf_lines("x")
                 if l.split("=", 1)[0].strip() == "db_conninfo"][0]
     inst, sock = _ha_rosterd("rosterd-ha-ro", drop=("db_conninfo",), extra=(
@@ -55,6 +56,23 @@ def ha_readyz_is_503_when_the_session_is_read_only():
            (503, "unavailable", "up", False), f"/readyz with the token: {b}")
         check("read-only" in b.get("detail", ""), f"the detail says why: {b}")
         eq(_ha_get(sock, "/healthz")[0], 200, "/healthz of a read-only session")
+        # A write there is 503, keyed or not (the key stays free), never 500.
+        path = f"/v1/tenants/{TENANT_A}/users"
+        for key in (None, f"ro-{unique('k')}"):
+            name = unique("ro")
+            body = json.dumps({"username": name}).encode()
+            env = _hard_env(path, REQUEST_METHOD="POST", CONTENT_TYPE="application/json",
+                            CONTENT_LENGTH=str(len(body)),
+                            HTTP_AUTHORIZATION="Bearer " + default_token())
+            if key:
+                env["HTTP_IDEMPOTENCY_KEY"] = key
+            st, _, out = _hard_fcgi(env, sock, stdin=body)
+            eq(st, 503, f"a create (key {key}) on the read-only session: {out[:300]!r}")
+            eq(psql(f"SELECT count(*) FROM users WHERE username = {lit(name)}"), ["0"],
+               f"users named {name}")
+            if key:
+                eq(psql(f"SELECT count(*) FROM idempotency WHERE key = {lit(key)}"), ["0"],
+                   f"the key {key}")
     finally:
         eq(inst.stop(), 0, "its exit status")
     r = request("GET", "/readyz", token=METRICS_TOKEN)

@@ -450,7 +450,7 @@ def hardening_audit_rows_keep_nginx_request_id():
     """An audit row holds the client's X-Request-Id (request_id) and nginx's
     own id (edge_request_id), which no client chooses; an X-Request-Id that
     fails the check (charset, length) is stored nowhere and the answer's
-    id is nginx's."""
+    id is nginx's; the database's own checks refuse such ids too."""
     rid = "client-" + uuid.uuid4().hex
     r = v1("POST", f"/tenants/{TENANT_A}/users", {"username": unique("hrid")},
            headers={"X-Request-Id": rid})
@@ -489,6 +489,21 @@ def hardening_audit_rows_keep_nginx_request_id():
                 f"AND target_id = {lit(r.json()['id'])}"), ["t"], "nginx's id in both")
         eq(psql(f"SELECT count(*) FROM audit_log WHERE strpos(coalesce(request_id, ''), "
                 f"{lit(bad[-32:])}) > 0"), ["0"], "the bad id stored nowhere")
+    # The database's own checks, behind rosterd's: 1 to 128 of the set, in
+    # either column (a space splits the one parameter into the two).
+    for rid, ok in (("a" * 128, True), ("Az09._:-", True), ("a" * 129, False), ("", False),
+                    ("a;b", False), ("a\u00e9", False), ("ok " + "b" * 129, False),
+                    ("ok a;b", False), ("ok " + "b" * 128, True)):
+        ins = (f"BEGIN; INSERT INTO audit_log (tenant_id, actor, action, target_type, "
+               f"request_id) VALUES ({lit(TENANT_A)}, 'it', 'it.check', 'it', {lit(rid)}); "
+               f"ROLLBACK;")
+        try:
+            psql(ins)
+            got = True
+        except Fail as e:
+            check("request_id_check" in str(e), f"request id {rid[:20]!r}: {e}")
+            got = False
+        eq(got, ok, f"the database takes request id {rid[:20]!r} ({len(rid)})")
     # On the socket, without nginx: a bad X-Request-Id is not stored either.
     bad = "evil id " + uuid.uuid4().hex
     body = json.dumps({"username": unique("hrid")}).encode()
