@@ -18,13 +18,18 @@
  */
 #include "db.h"
 
-/* member_add's text: run prepared, or planned afresh, by its size */
-#define MEMBER_ADD_SQL \
+/*
+ * member_add's text, with ids the expression of the uuid[] $3: the
+ * parameter itself, whose size the plan then knows, or a sub-select of
+ * it, which every plan estimates alike (so that PostgreSQL keeps its
+ * generic plan instead of planning each run).
+ */
+#define MEMBER_ADD_SQL(ids) \
 	"WITH g AS (" \
 	" SELECT id FROM groups WHERE tenant_id = $1::uuid AND id = $2::uuid" \
 	"), req AS (" \
 	" SELECT r.uid, min(r.ord) AS ord" \
-	" FROM unnest($3::uuid[]) WITH ORDINALITY AS r(uid, ord)" \
+	" FROM unnest(" ids ") WITH ORDINALITY AS r(uid, ord)" \
 	" GROUP BY r.uid" \
 	"), known AS (" \
 	" SELECT req.uid, req.ord FROM req JOIN users u" \
@@ -559,14 +564,18 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	 * json {"added", "alreadyMember", "notFound"} (ids in request order).
 	 * Planned afresh each run, for its array's size.
 	 */
-	[STMT_MEMBER_ADD] = { "member_add", MEMBER_ADD_SQL, 5, 0, 1 },
+	[STMT_MEMBER_ADD] = { "member_add", MEMBER_ADD_SQL("$3::uuid[]"), 5, 0,
+	    1 },
 
 	/*
-	 * member_add prepared, for an add of a few users (v1_groups.c's
-	 * V1_BULK_FEW ids at most), whose planning took longer than its
-	 * run: a cached plan serves them as well.
+	 * member_add for an add of a few users (v1_groups.c's V1_BULK_FEW
+	 * ids at most), whose planning took longer than its run: prepared,
+	 * its array read by a sub-select so that the plan does not depend
+	 * on its size and PostgreSQL keeps the generic one (nested loops
+	 * over the ids, right for so few).
 	 */
-	[STMT_MEMBER_ADD_FEW] = { "member_add_few", MEMBER_ADD_SQL, 5, 0 },
+	[STMT_MEMBER_ADD_FEW] = { "member_add_few",
+	    MEMBER_ADD_SQL("(SELECT $3::uuid[])"), 5, 0 },
 
 	/*
 	 * Adds to group $2 of tenant $1 the users named by id ($3, uuid[]),
