@@ -11,9 +11,9 @@
 
 #define V1_BULK_MAX	10000
 /*
- * An add of at most this many ids runs member_add prepared (a cached
- * plan: nested loops over the ids, the right plan for so few); a larger
- * one is planned with its array's size.
+ * An add of at most this many ids runs member_add_few (prepared, one
+ * cached plan: nested loops over the ids, the right plan for so few); a
+ * larger one runs member_add, planned for its array's size.
  */
 #define V1_BULK_FEW	100
 
