@@ -322,7 +322,9 @@ def rows(d):
                       path=f"/v1/tenants/{t}/groups/{{GROUP}}/members",
                       body='{"userIds":[{IDS}]}', n=n,
                       groups=os.path.join(DATA, f"groups-{n}.txt"),
-                      stmt="member_add" if n < 10000 else None,
+                      # an add of at most 100 ids runs member_add_few
+                      # (prepared, a cached plan); a larger one member_add
+                      stmt="member_add_few" if n <= 100 else None,
                       conns=(1,) + CONNS if n == 10000 else CONNS,
                       override={2: "(SELECT id FROM bench_groups WHERE n = :g)::text",
                                 3: f"(SELECT array_agg(id ORDER BY n) FROM bench_users"

@@ -23,8 +23,15 @@
 
 /* FastCGI connections a worker keeps open when nginx asks it to. */
 #define WORKER_CONNS	256
-/* A request whose arena grew past this gives the heap back to the system. */
-#define WORKER_TRIM_BYTES (1u << 20)
+/*
+ * A request whose arena grew past this gives the heap back to the system
+ * (malloc_trim).  Below it, glibc's own trimming of the heap's top does:
+ * malloc_trim also unmaps the free pages inside the heap, one madvise each
+ * (a TLB shootdown on every core), and the next large answer faults them
+ * in again, which cost a worker more than building a SCIM page of a few
+ * MB did.
+ */
+#define WORKER_TRIM_BYTES (64u << 20)
 
 static volatile sig_atomic_t stopping;
 

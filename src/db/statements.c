@@ -126,6 +126,47 @@
 #define V1_CREATE_KEYED_NEW(ctes, row) \
 	IDEM_KEYED_NEW(5, 6, 7, 8, ctes, row, "201", "r.id IS NOT NULL")
 
+/*
+ * member_add's text, with ids the expression of the uuid[] $3: the
+ * parameter itself, whose size the plan then knows, or a sub-select of
+ * it, which every plan estimates alike (so that PostgreSQL keeps its
+ * generic plan instead of planning each run).
+ */
+#define MEMBER_ADD_SQL(ids) \
+	"WITH g AS (" \
+	" SELECT id FROM groups WHERE tenant_id = $1::uuid AND id = $2::uuid" \
+	"), req AS (" \
+	" SELECT r.uid, min(r.ord) AS ord" \
+	" FROM unnest(" ids ") WITH ORDINALITY AS r(uid, ord)" \
+	" GROUP BY r.uid" \
+	"), known AS (" \
+	" SELECT req.uid, req.ord FROM req JOIN users u" \
+	"  ON u.tenant_id = $1::uuid AND u.id = req.uid" \
+	" WHERE EXISTS (SELECT 1 FROM g) FOR KEY SHARE OF u" \
+	"), ins AS (" \
+	" INSERT INTO group_members (tenant_id, group_id, user_id, added_by)" \
+	" SELECT $1::uuid, g.id, k.uid, $4::text FROM g, known k" \
+	" ORDER BY k.uid ON CONFLICT DO NOTHING RETURNING user_id" \
+	"), au AS (" \
+	" INSERT INTO audit_log (tenant_id, actor, action, target_type," \
+	"  target_id, request_id, detail)" \
+	" SELECT $1::uuid, $4::text, 'group.members.add', 'group', g.id," \
+	"  $5::text, jsonb_build_object('added'," \
+	"  (SELECT jsonb_agg(user_id) FROM ins)) FROM g" \
+	" WHERE EXISTS (SELECT 1 FROM ins)" \
+	") SELECT EXISTS (SELECT 1 FROM g) AS group_ok," \
+	" json_build_object(" \
+	"  'added', coalesce((SELECT json_agg(k.uid ORDER BY k.ord)" \
+	"   FROM known k WHERE k.uid IN (SELECT user_id FROM ins)), '[]')," \
+	"  'alreadyMember', coalesce((SELECT json_agg(k.uid ORDER BY k.ord)" \
+	"   FROM known k WHERE NOT EXISTS" \
+	"   (SELECT 1 FROM ins x WHERE x.user_id = k.uid))," \
+	"   '[]')," \
+	"  'notFound', coalesce((SELECT json_agg(req.uid ORDER BY req.ord)" \
+	"   FROM req WHERE NOT EXISTS" \
+	"   (SELECT 1 FROM known x WHERE x.uid = req.uid)), '[]'))" \
+	" AS json"
+
 const struct stmt_def db_statements[STMT__MAX] = {
 	/*
 	 * Readiness probe: read_only is true on a standby and when
@@ -639,41 +680,20 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	 * audit row.  The users are key-share locked so that none can be
 	 * deleted half-way.  $4 actor, $5 request id.  One row: group_ok,
 	 * json {"added", "alreadyMember", "notFound"} (ids in request order).
+	 * Planned afresh each run, for its array's size.
 	 */
-	[STMT_MEMBER_ADD] = { "member_add",
-	    "WITH g AS ("
-	    " SELECT id FROM groups WHERE tenant_id = $1::uuid AND id = $2::uuid"
-	    "), req AS ("
-	    " SELECT r.uid, min(r.ord) AS ord"
-	    " FROM unnest($3::uuid[]) WITH ORDINALITY AS r(uid, ord)"
-	    " GROUP BY r.uid"
-	    "), known AS ("
-	    " SELECT req.uid, req.ord FROM req JOIN users u"
-	    "  ON u.tenant_id = $1::uuid AND u.id = req.uid"
-	    " WHERE EXISTS (SELECT 1 FROM g) FOR KEY SHARE OF u"
-	    "), ins AS ("
-	    " INSERT INTO group_members (tenant_id, group_id, user_id, added_by)"
-	    " SELECT $1::uuid, g.id, k.uid, $4::text FROM g, known k"
-	    " ORDER BY k.uid ON CONFLICT DO NOTHING RETURNING user_id"
-	    "), au AS ("
-	    " INSERT INTO audit_log (tenant_id, actor, action, target_type,"
-	    "  target_id, request_id, detail)"
-	    " SELECT $1::uuid, $4::text, 'group.members.add', 'group', g.id,"
-	    "  $5::text, jsonb_build_object('added',"
-	    "  (SELECT jsonb_agg(user_id) FROM ins)) FROM g"
-	    " WHERE EXISTS (SELECT 1 FROM ins)"
-	    ") SELECT EXISTS (SELECT 1 FROM g) AS group_ok,"
-	    " json_build_object("
-	    "  'added', coalesce((SELECT json_agg(k.uid ORDER BY k.ord)"
-	    "   FROM known k WHERE k.uid IN (SELECT user_id FROM ins)), '[]'),"
-	    "  'alreadyMember', coalesce((SELECT json_agg(k.uid ORDER BY k.ord)"
-	    "   FROM known k WHERE NOT EXISTS"
-	    "   (SELECT 1 FROM ins x WHERE x.user_id = k.uid)),"
-	    "   '[]'),"
-	    "  'notFound', coalesce((SELECT json_agg(req.uid ORDER BY req.ord)"
-	    "   FROM req WHERE NOT EXISTS"
-	    "   (SELECT 1 FROM known x WHERE x.uid = req.uid)), '[]'))"
-	    " AS json", 5, 0, 1 },
+	[STMT_MEMBER_ADD] = { "member_add", MEMBER_ADD_SQL("$3::uuid[]"), 5, 0,
+	    1 },
+
+	/*
+	 * member_add for an add of a few users (v1_groups.c's V1_BULK_FEW
+	 * ids at most), whose planning took longer than its run: prepared,
+	 * its array read by a sub-select so that the plan does not depend
+	 * on its size and PostgreSQL keeps the generic one (nested loops
+	 * over the ids, right for so few).
+	 */
+	[STMT_MEMBER_ADD_FEW] = { "member_add_few",
+	    MEMBER_ADD_SQL("(SELECT $3::uuid[])"), 5, 0 },
 
 	/*
 	 * Adds to group $2 of tenant $1 the users named by id ($3, uuid[]),

@@ -10,6 +10,12 @@
 #include "v1.h"
 
 #define V1_BULK_MAX	10000
+/*
+ * An add of at most this many ids runs member_add_few (prepared, one
+ * cached plan: nested loops over the ids, the right plan for so few); a
+ * larger one runs member_add, planned for its array's size.
+ */
+#define V1_BULK_FEW	100
 
 static const char *const group_kinds[] = {
 	"security", "user", "admin", "privilege", NULL
@@ -168,11 +174,11 @@ bulk_item(struct arena *a, int by, size_t i, const struct value *v,
  * the others text[]; NULL where the body has no such member): 0, or -1
  * with the response sent: 400 naming each bad member or item, 413 past
  * the cap (V1_BULK_MAX items in all).  by_names: usernames and emails
- * are accepted as well as userIds.
+ * are accepted as well as userIds.  *ntotal: the items of all lists.
  */
 static int
 bulk_users(struct http_req *req, struct http_resp *resp, int by_names,
-    const char *lit[BY__N])
+    const char *lit[BY__N], size_t *ntotal)
 {
 	struct arena *a = req->arena;
 	struct value *body, *list[BY__N], *errors;
@@ -252,6 +258,7 @@ bulk_users(struct http_req *req, struct http_resp *resp, int by_names,
 		    "fields.", errors);
 		return -1;
 	}
+	*ntotal = total;
 	return 0;
 }
 
@@ -267,12 +274,13 @@ members_bulk(struct http_req *req, struct http_resp *resp, enum stmt id,
 	const char *params[7], *constraint, *lit[BY__N];
 	enum db_status st;
 	PGresult *r;
+	size_t total;
 	int n = 5;
 
 	params[0] = req->tenant;
 	if ((params[1] = v1_path_id(req, resp, "groupId", "group")) == NULL)
 		return;
-	if (bulk_users(req, resp, by_names, lit) != 0)
+	if (bulk_users(req, resp, by_names, lit, &total) != 0)
 		return;
 	if (by_names && (lit[BY_USERNAME] != NULL || lit[BY_EMAIL] != NULL)) {
 		id = STMT_MEMBER_ADD_BY;
@@ -282,6 +290,8 @@ members_bulk(struct http_req *req, struct http_resp *resp, enum stmt id,
 		n = 7;
 	} else {
 		params[2] = lit[BY_ID];
+		if (id == STMT_MEMBER_ADD && total <= V1_BULK_FEW)
+			id = STMT_MEMBER_ADD_FEW;
 	}
 	params[n - 2] = v1_actor(req);
 	params[n - 1] = req->audit_request_id;
