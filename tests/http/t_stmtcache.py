@@ -136,17 +136,7 @@ def stmtcache_new_connections_forget_prepared_text():
     try:
         _stmtc_until_named(path, u["id"], "before the sessions end")
         # every session made after this moment is a new one
-        ended = sql_one("SELECT now()")
-        gone = psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = 'rosterd' AND usename = 'rosterd' "
-                    "AND pid <> pg_backend_pid()", user="postgres")
-        check(gone, "no rosterd connection to end")
-        # Idle workers reconnect at once on their own: what must be gone is
-        # every session that began before the ending, not every session.
-        wait_until(lambda: sql_one("SELECT count(*) FROM pg_stat_activity WHERE datname = "
-                                   "'rosterd' AND usename = 'rosterd' AND backend_start < "
-                                   f"{lit(ended)}::timestamptz AND pid <> pg_backend_pid()")
-                   == "0", "rosterd's PostgreSQL sessions ended", timeout=60)
+        ended = end_rosterd_sessions(timeout=60)
         for i in range(4 * WORKERS):
             _stmtc_search(path, u["id"], f"after the sessions ended, #{i}")
         _stmtc_until_named(path, u["id"], "prepared again on the new sessions")

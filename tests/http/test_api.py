@@ -239,6 +239,23 @@ def lit(s):
     return "'" + str(s).replace("'", "''") + "'"
 
 
+def end_rosterd_sessions(timeout=30):
+    """Ends every session rosterd has open on PostgreSQL and waits until each
+    is gone; returns the moment of the ending. Idle workers reconnect within
+    a second on their own, so what is awaited is the end of every session
+    that began before that moment, not an empty pg_stat_activity."""
+    ended = sql_one("SELECT now()")
+    gone = psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = 'rosterd' AND usename = 'rosterd' "
+                "AND pid <> pg_backend_pid()", user="postgres")
+    check(gone, "no rosterd connection to end")
+    wait_until(lambda: sql_one("SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                               "'rosterd' AND usename = 'rosterd' AND backend_start < "
+                               f"{lit(ended)}::timestamptz AND pid <> pg_backend_pid()")
+               == "0", "rosterd's PostgreSQL sessions ended", timeout=timeout)
+    return ended
+
+
 WRITE_TABLES = ("tenants", "users", "groups", "roles", "role_assignments", "group_members",
                 "invites", "audit_log", "idempotency")
 
@@ -2998,15 +3015,9 @@ def metrics_prometheus_text_format():
         eq(post_user(new_user(), token=None).status, 401, "create without a token")
     for _ in range(n_404):
         eq(request("GET", "/api/no-such-thing").status, 404, "unmatched")
-    # Every rosterd connection to PostgreSQL ends: the workers notice on
-    # their next request and reconnect (once each, at most).
-    gone = psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = 'rosterd' AND usename = 'rosterd' "
-                "AND pid <> pg_backend_pid()", user="postgres")
-    check(gone, "no rosterd connection to end")
-    wait_until(lambda: sql_one("SELECT count(*) FROM pg_stat_activity WHERE datname = "
-                               "'rosterd' AND usename = 'rosterd'") == "1",
-               "rosterd's PostgreSQL sessions ended")  # the one left is psql's own
+    # Every rosterd connection to PostgreSQL ends: each worker notices,
+    # idle or on its next request, and reconnects.
+    end_rosterd_sessions()
     for _ in range(2 * WORKERS):
         eq(post_user(new_user()).status, 200, "create after the connections ended")
     n_create += 2 * WORKERS
