@@ -216,29 +216,6 @@ token_touch(struct db *db, struct token_entry *e, const char *addr,
 	snprintf(e->touched_addr, sizeof(e->touched_addr), "%s", shown);
 }
 
-/*
- * SHA-256 of a presented token. The implementation is fetched once and the
- * context reused: OpenSSL 3 otherwise looks the algorithm up on every call,
- * which cost more than the digest itself for a token this short.
- */
-static int
-token_digest(const char *token, size_t len, unsigned char out[32])
-{
-	static EVP_MD *md;
-	static EVP_MD_CTX *ctx;
-	unsigned int n = 0;
-
-	if (md == NULL && (md = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL)
-		return -1;
-	if (ctx == NULL && (ctx = EVP_MD_CTX_new()) == NULL)
-		return -1;
-	if (EVP_DigestInit_ex2(ctx, md, NULL) != 1 ||
-	    EVP_DigestUpdate(ctx, token, len) != 1 ||
-	    EVP_DigestFinal_ex(ctx, out, &n) != 1 || n != 32)
-		return -1;
-	return 0;
-}
-
 enum apitoken_status
 apitoken_verify(struct db *db, const char *token, size_t len,
     const char *remote_addr, time_t now, struct arena *a,
@@ -267,7 +244,7 @@ apitoken_verify_req(struct db *db, const char *token, size_t len,
 	memset(p, 0, sizeof(*p));
 	if (!apitoken_shape_ok(token, len))
 		return APITOKEN_UNKNOWN;
-	if (token_digest(token, len, hash) != 0)
+	if (sha256_digest(token, len, hash) != 0)
 		return APITOKEN_UNAVAILABLE;
 	if (cache_sync(db) != 0)
 		return APITOKEN_UNAVAILABLE;

@@ -296,6 +296,8 @@ char *jwt_mint_for(struct arena *a, const struct jwt_verifier *v,
 int password_hash(const char *pw, size_t n, char *out, size_t outsz)
     RS_MUSTCHECK;
 int password_verify(const char *phc, const char *pw, size_t n) RS_MUSTCHECK;
+int sha256_digest(const void *p, size_t n, unsigned char out[32])
+    RS_MUSTCHECK;
 void token_sha256_hex(const char *s, size_t n, char out[65]);
 /*
  * Hashing is bounded across the workers: the master calls

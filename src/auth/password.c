@@ -142,17 +142,38 @@ password_verify(const char *phc, const char *pw, size_t n)
 	return argon2id_verify(phc, pw, n) == ARGON2_OK;
 }
 
+/*
+ * The SHA-256 of p[0..n).  The implementation is fetched once and the
+ * context reused: OpenSSL 3 otherwise looks the algorithm up by name on
+ * every call, which costs more than the digest of a short input.
+ */
+int
+sha256_digest(const void *p, size_t n, unsigned char out[32])
+{
+	static EVP_MD *md;
+	static EVP_MD_CTX *ctx;
+	unsigned int len = 0;
+
+	if (md == NULL && (md = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL)
+		return -1;
+	if (ctx == NULL && (ctx = EVP_MD_CTX_new()) == NULL)
+		return -1;
+	if (EVP_DigestInit_ex2(ctx, md, NULL) != 1 ||
+	    EVP_DigestUpdate(ctx, p, n) != 1 ||
+	    EVP_DigestFinal_ex(ctx, out, &len) != 1 || len != 32)
+		return -1;
+	return 0;
+}
+
 /* The lower-case hex SHA-256 of s[0..n). */
 void
 token_sha256_hex(const char *s, size_t n, char out[65])
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char md[32];
-	unsigned int mdlen = 0;
 	size_t i;
 
-	if (EVP_Digest(s, n, md, &mdlen, EVP_sha256(), NULL) != 1 ||
-	    mdlen != sizeof(md)) {
+	if (sha256_digest(s, n, md) != 0) {
 		memset(out, '0', 64);	/* never matches a stored hash */
 		out[64] = '\0';
 		return;
