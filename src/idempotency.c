@@ -100,13 +100,11 @@ hexval(char c)
  * The installation's secret, read from idempotency_key_file once per
  * process (again when the configured path changes).  A missing file is
  * made: 32 random bytes, hex, mode 0600, linked into place whole so
- * that every process reads the same secret.
- */
-/*
- * The secret, and an HMAC-SHA256 context keyed with it that each request
- * hash restarts: OpenSSL 3's one-shot HMAC() looks the MAC and the digest
- * up by name, and allocates and frees its contexts, on every call, which
- * cost a keyed request more than the hash itself.
+ * that every process reads the same secret.  Beside it, an HMAC-SHA256
+ * context keyed with it, which each request hash restarts: OpenSSL 3's
+ * one-shot HMAC() looks the MAC and the digest up by name, and allocates
+ * and frees its contexts, on every call, which cost a keyed request more
+ * than the hash itself.
  */
 static struct {
 	char		 path[PATH_MAX];
