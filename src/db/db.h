@@ -40,7 +40,9 @@ enum stmt {
 	STMT_MEMBER_ADD,
 	STMT_MEMBER_ADD_FEW,
 	STMT_MEMBER_ADD_BY,
+	STMT_MEMBER_ADD_BY_FEW,
 	STMT_MEMBER_REMOVE,
+	STMT_MEMBER_REMOVE_FEW,
 	STMT_USER_GROUPS,
 	STMT_ROLE_CREATE,
 	STMT_ROLE_CREATE_KEYED,
@@ -120,7 +122,10 @@ struct stmt_def {
 
 /*
  * The SCIM dialect's select lists (u: users, g: groups), shared by its
- * prepared statements and its filtered lists (db_exec_sql()).
+ * prepared statements and its filtered lists (db_exec_sql()).  A user's
+ * groups are looked up one by one by key (the LIMIT keeps PostgreSQL
+ * from flattening the lookup into a join that hashes the tenant's
+ * groups for every user of a page).
  */
 #define DB_SCIM_USER_COLS \
 	"u.id, u.username, u.external_id, u.first_name, u.last_name," \
@@ -130,8 +135,9 @@ struct stmt_def {
 	" rosterd_ts(u.updated_at) AS updated," \
 	" (SELECT coalesce(json_agg(json_build_object('value', g.id," \
 	"  'display', g.name) ORDER BY g.name, g.id), '[]')" \
-	"  FROM group_members m JOIN groups g ON g.tenant_id = m.tenant_id" \
-	"  AND g.id = m.group_id WHERE m.tenant_id = u.tenant_id" \
+	"  FROM group_members m CROSS JOIN LATERAL (SELECT g.id, g.name" \
+	"  FROM groups g WHERE g.tenant_id = m.tenant_id" \
+	"  AND g.id = m.group_id LIMIT 1) AS g WHERE m.tenant_id = u.tenant_id" \
 	"  AND m.user_id = u.id) AS groups"
 #define DB_SCIM_GROUP_COLS \
 	"g.id, g.name, g.kind, g.code, g.attrs->'scim' AS scim, g.version," \

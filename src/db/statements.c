@@ -127,18 +127,23 @@
 	IDEM_KEYED_NEW(5, 6, 7, 8, ctes, row, "201", "r.id IS NOT NULL")
 
 /*
- * member_add's text, with ids the expression of the uuid[] $3: the
- * parameter itself, whose size the plan then knows, or a sub-select of
- * it, which every plan estimates alike (so that PostgreSQL keeps its
- * generic plan instead of planning each run).
+ * The bulk membership statements' texts, with ids (names, emails) the
+ * expression of an array parameter: the parameter itself, whose size the
+ * plan then knows, or a sub-select of it, which every plan estimates
+ * alike (so that PostgreSQL keeps its generic plan instead of planning
+ * each run).  MEMBER_REQ: their group g ($2 of tenant $1) and the ids
+ * req of the uuid[] ids, each once, with its first place.
  */
-#define MEMBER_ADD_SQL(ids) \
+#define MEMBER_REQ(ids) \
 	"WITH g AS (" \
 	" SELECT id FROM groups WHERE tenant_id = $1::uuid AND id = $2::uuid" \
 	"), req AS (" \
 	" SELECT r.uid, min(r.ord) AS ord" \
 	" FROM unnest(" ids ") WITH ORDINALITY AS r(uid, ord)" \
-	" GROUP BY r.uid" \
+	" GROUP BY r.uid"
+
+#define MEMBER_ADD_SQL(ids) \
+	MEMBER_REQ(ids) \
 	"), known AS (" \
 	" SELECT req.uid, req.ord FROM req JOIN users u" \
 	"  ON u.tenant_id = $1::uuid AND u.id = req.uid" \
@@ -166,6 +171,90 @@
 	"   FROM req WHERE NOT EXISTS" \
 	"   (SELECT 1 FROM known x WHERE x.uid = req.uid)), '[]'))" \
 	" AS json"
+
+#define MEMBER_ADD_BY_SQL(ids, names, emails) \
+	"WITH g AS (" \
+	" SELECT id FROM groups WHERE tenant_id = $1::uuid AND id = $2::uuid" \
+	"), req_id AS (" \
+	" SELECT r.v AS uid, min(r.ord) AS ord" \
+	" FROM unnest(" ids ") WITH ORDINALITY AS r(v, ord) GROUP BY r.v" \
+	"), req_name AS (" \
+	" SELECT lower(r.v) AS lv, (array_agg(r.v ORDER BY r.ord))[1] AS v," \
+	"  min(r.ord) AS ord" \
+	" FROM unnest(" names ") WITH ORDINALITY AS r(v, ord)" \
+	" GROUP BY lower(r.v)" \
+	"), req_email AS (" \
+	" SELECT lower(r.v) AS lv, (array_agg(r.v ORDER BY r.ord))[1] AS v," \
+	"  min(r.ord) AS ord" \
+	" FROM unnest(" emails ") WITH ORDINALITY AS r(v, ord)" \
+	" GROUP BY lower(r.v)" \
+	"), by_id AS (" \
+	" SELECT u.id AS uid, 1 AS k, q.ord FROM req_id q JOIN users u" \
+	"  ON u.tenant_id = $1::uuid AND u.id = q.uid" \
+	" WHERE EXISTS (SELECT 1 FROM g) FOR KEY SHARE OF u" \
+	"), by_name AS (" \
+	" SELECT u.id AS uid, 2 AS k, q.ord FROM req_name q JOIN users u" \
+	"  ON u.tenant_id = $1::uuid AND lower(u.username) = q.lv" \
+	" WHERE EXISTS (SELECT 1 FROM g) FOR KEY SHARE OF u" \
+	"), by_email AS (" \
+	" SELECT u.id AS uid, 3 AS k, q.ord FROM req_email q JOIN users u" \
+	"  ON u.tenant_id = $1::uuid AND lower(u.email) = q.lv" \
+	"  AND u.email IS NOT NULL" \
+	" WHERE EXISTS (SELECT 1 FROM g) FOR KEY SHARE OF u" \
+	"), hit AS (" \
+	" SELECT * FROM by_id UNION ALL SELECT * FROM by_name" \
+	" UNION ALL SELECT * FROM by_email" \
+	"), known AS (" \
+	" SELECT DISTINCT ON (uid) uid, k, ord FROM hit ORDER BY uid, k, ord" \
+	"), ins AS (" \
+	" INSERT INTO group_members (tenant_id, group_id, user_id, added_by)" \
+	" SELECT $1::uuid, g.id, k.uid, $6::text FROM g, known k" \
+	" ORDER BY k.uid ON CONFLICT DO NOTHING RETURNING user_id" \
+	"), au AS (" \
+	" INSERT INTO audit_log (tenant_id, actor, action, target_type," \
+	"  target_id, request_id, detail)" \
+	" SELECT $1::uuid, $6::text, 'group.members.add', 'group', g.id," \
+	"  $7::text, jsonb_build_object('added'," \
+	"  (SELECT jsonb_agg(user_id) FROM ins)) FROM g" \
+	" WHERE EXISTS (SELECT 1 FROM ins)" \
+	") SELECT EXISTS (SELECT 1 FROM g) AS group_ok," \
+	" json_build_object(" \
+	"  'added', coalesce((SELECT json_agg(k.uid ORDER BY k.k, k.ord)" \
+	"   FROM known k WHERE k.uid IN (SELECT user_id FROM ins)), '[]')," \
+	"  'alreadyMember', coalesce((SELECT json_agg(k.uid" \
+	"   ORDER BY k.k, k.ord) FROM known k WHERE NOT EXISTS" \
+	"   (SELECT 1 FROM ins x WHERE x.user_id = k.uid)), '[]')," \
+	"  'notFound', coalesce((SELECT json_agg(n.v ORDER BY n.k, n.ord)" \
+	"   FROM (SELECT 1 AS k, q.ord, q.uid::text AS v FROM req_id q" \
+	"   WHERE NOT EXISTS (SELECT 1 FROM by_id x WHERE x.ord = q.ord)" \
+	"   UNION ALL SELECT 2, q.ord, q.v FROM req_name q" \
+	"   WHERE NOT EXISTS (SELECT 1 FROM by_name x WHERE x.ord = q.ord)" \
+	"   UNION ALL SELECT 3, q.ord, q.v FROM req_email q" \
+	"   WHERE NOT EXISTS (SELECT 1 FROM by_email x WHERE x.ord = q.ord))" \
+	"   AS n), '[]'))" \
+	" AS json"
+
+#define MEMBER_REMOVE_SQL(ids) \
+	MEMBER_REQ(ids) \
+	"), del AS (" \
+	" DELETE FROM group_members m USING g" \
+	" WHERE m.tenant_id = $1::uuid AND m.group_id = g.id" \
+	"  AND m.user_id IN (SELECT uid FROM req) RETURNING m.user_id" \
+	"), au AS (" \
+	" INSERT INTO audit_log (tenant_id, actor, action, target_type," \
+	"  target_id, request_id, detail)" \
+	" SELECT $1::uuid, $4::text, 'group.members.remove', 'group', g.id," \
+	"  $5::text, jsonb_build_object('removed'," \
+	"  (SELECT jsonb_agg(user_id) FROM del)) FROM g" \
+	" WHERE EXISTS (SELECT 1 FROM del)" \
+	") SELECT EXISTS (SELECT 1 FROM g) AS group_ok," \
+	" json_build_object(" \
+	"  'removed', coalesce((SELECT json_agg(req.uid ORDER BY req.ord)" \
+	"   FROM req WHERE req.uid IN (SELECT user_id FROM del)), '[]')," \
+	"  'notMember', coalesce((SELECT json_agg(req.uid ORDER BY req.ord)" \
+	"   FROM req WHERE NOT EXISTS" \
+	"   (SELECT 1 FROM del x WHERE x.user_id = req.uid)), '[]'))" \
+	" AS json, (SELECT count(*) FROM del) AS removed"
 
 const struct stmt_def db_statements[STMT__MAX] = {
 	/*
@@ -708,66 +797,13 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	 * sent), in request order: ids, then usernames, then e-mails.
 	 */
 	[STMT_MEMBER_ADD_BY] = { "member_add_by",
-	    "WITH g AS ("
-	    " SELECT id FROM groups WHERE tenant_id = $1::uuid AND id = $2::uuid"
-	    "), req_id AS ("
-	    " SELECT r.v AS uid, min(r.ord) AS ord"
-	    " FROM unnest($3::uuid[]) WITH ORDINALITY AS r(v, ord) GROUP BY r.v"
-	    "), req_name AS ("
-	    " SELECT lower(r.v) AS lv, (array_agg(r.v ORDER BY r.ord))[1] AS v,"
-	    "  min(r.ord) AS ord"
-	    " FROM unnest($4::text[]) WITH ORDINALITY AS r(v, ord)"
-	    " GROUP BY lower(r.v)"
-	    "), req_email AS ("
-	    " SELECT lower(r.v) AS lv, (array_agg(r.v ORDER BY r.ord))[1] AS v,"
-	    "  min(r.ord) AS ord"
-	    " FROM unnest($5::text[]) WITH ORDINALITY AS r(v, ord)"
-	    " GROUP BY lower(r.v)"
-	    "), by_id AS ("
-	    " SELECT u.id AS uid, 1 AS k, q.ord FROM req_id q JOIN users u"
-	    "  ON u.tenant_id = $1::uuid AND u.id = q.uid"
-	    " WHERE EXISTS (SELECT 1 FROM g) FOR KEY SHARE OF u"
-	    "), by_name AS ("
-	    " SELECT u.id AS uid, 2 AS k, q.ord FROM req_name q JOIN users u"
-	    "  ON u.tenant_id = $1::uuid AND lower(u.username) = q.lv"
-	    " WHERE EXISTS (SELECT 1 FROM g) FOR KEY SHARE OF u"
-	    "), by_email AS ("
-	    " SELECT u.id AS uid, 3 AS k, q.ord FROM req_email q JOIN users u"
-	    "  ON u.tenant_id = $1::uuid AND lower(u.email) = q.lv"
-	    "  AND u.email IS NOT NULL"
-	    " WHERE EXISTS (SELECT 1 FROM g) FOR KEY SHARE OF u"
-	    "), hit AS ("
-	    " SELECT * FROM by_id UNION ALL SELECT * FROM by_name"
-	    " UNION ALL SELECT * FROM by_email"
-	    "), known AS ("
-	    " SELECT DISTINCT ON (uid) uid, k, ord FROM hit ORDER BY uid, k, ord"
-	    "), ins AS ("
-	    " INSERT INTO group_members (tenant_id, group_id, user_id, added_by)"
-	    " SELECT $1::uuid, g.id, k.uid, $6::text FROM g, known k"
-	    " ORDER BY k.uid ON CONFLICT DO NOTHING RETURNING user_id"
-	    "), au AS ("
-	    " INSERT INTO audit_log (tenant_id, actor, action, target_type,"
-	    "  target_id, request_id, detail)"
-	    " SELECT $1::uuid, $6::text, 'group.members.add', 'group', g.id,"
-	    "  $7::text, jsonb_build_object('added',"
-	    "  (SELECT jsonb_agg(user_id) FROM ins)) FROM g"
-	    " WHERE EXISTS (SELECT 1 FROM ins)"
-	    ") SELECT EXISTS (SELECT 1 FROM g) AS group_ok,"
-	    " json_build_object("
-	    "  'added', coalesce((SELECT json_agg(k.uid ORDER BY k.k, k.ord)"
-	    "   FROM known k WHERE k.uid IN (SELECT user_id FROM ins)), '[]'),"
-	    "  'alreadyMember', coalesce((SELECT json_agg(k.uid"
-	    "   ORDER BY k.k, k.ord) FROM known k WHERE NOT EXISTS"
-	    "   (SELECT 1 FROM ins x WHERE x.user_id = k.uid)), '[]'),"
-	    "  'notFound', coalesce((SELECT json_agg(n.v ORDER BY n.k, n.ord)"
-	    "   FROM (SELECT 1 AS k, q.ord, q.uid::text AS v FROM req_id q"
-	    "   WHERE NOT EXISTS (SELECT 1 FROM by_id x WHERE x.ord = q.ord)"
-	    "   UNION ALL SELECT 2, q.ord, q.v FROM req_name q"
-	    "   WHERE NOT EXISTS (SELECT 1 FROM by_name x WHERE x.ord = q.ord)"
-	    "   UNION ALL SELECT 3, q.ord, q.v FROM req_email q"
-	    "   WHERE NOT EXISTS (SELECT 1 FROM by_email x WHERE x.ord = q.ord))"
-	    "   AS n), '[]'))"
-	    " AS json", 7, 0, 1 },
+	    MEMBER_ADD_BY_SQL("$3::uuid[]", "$4::text[]", "$5::text[]"), 7, 0,
+	    1 },
+
+	/* member_add_by for a few names, as member_add_few is for ids */
+	[STMT_MEMBER_ADD_BY_FEW] = { "member_add_by_few",
+	    MEMBER_ADD_BY_SQL("(SELECT $3::uuid[])", "(SELECT $4::text[])",
+	    "(SELECT $5::text[])"), 7, 0 },
 
 	/*
 	 * Removes the users $3 (uuid[]) from group $2 of tenant $1 in one
@@ -776,31 +812,11 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	 * removed (their number).
 	 */
 	[STMT_MEMBER_REMOVE] = { "member_remove",
-	    "WITH g AS ("
-	    " SELECT id FROM groups WHERE tenant_id = $1::uuid AND id = $2::uuid"
-	    "), req AS ("
-	    " SELECT r.uid, min(r.ord) AS ord"
-	    " FROM unnest($3::uuid[]) WITH ORDINALITY AS r(uid, ord)"
-	    " GROUP BY r.uid"
-	    "), del AS ("
-	    " DELETE FROM group_members m USING g"
-	    " WHERE m.tenant_id = $1::uuid AND m.group_id = g.id"
-	    "  AND m.user_id IN (SELECT uid FROM req) RETURNING m.user_id"
-	    "), au AS ("
-	    " INSERT INTO audit_log (tenant_id, actor, action, target_type,"
-	    "  target_id, request_id, detail)"
-	    " SELECT $1::uuid, $4::text, 'group.members.remove', 'group', g.id,"
-	    "  $5::text, jsonb_build_object('removed',"
-	    "  (SELECT jsonb_agg(user_id) FROM del)) FROM g"
-	    " WHERE EXISTS (SELECT 1 FROM del)"
-	    ") SELECT EXISTS (SELECT 1 FROM g) AS group_ok,"
-	    " json_build_object("
-	    "  'removed', coalesce((SELECT json_agg(req.uid ORDER BY req.ord)"
-	    "   FROM req WHERE req.uid IN (SELECT user_id FROM del)), '[]'),"
-	    "  'notMember', coalesce((SELECT json_agg(req.uid ORDER BY req.ord)"
-	    "   FROM req WHERE NOT EXISTS"
-	    "   (SELECT 1 FROM del x WHERE x.user_id = req.uid)), '[]'))"
-	    " AS json, (SELECT count(*) FROM del) AS removed", 5, 0, 1 },
+	    MEMBER_REMOVE_SQL("$3::uuid[]"), 5, 0, 1 },
+
+	/* member_remove for a few ids, as member_add_few is for an add */
+	[STMT_MEMBER_REMOVE_FEW] = { "member_remove_few",
+	    MEMBER_REMOVE_SQL("(SELECT $3::uuid[])"), 5, 0 },
 
 	/*
 	 * A page of the groups user $2 of tenant $1 belongs to, after the

@@ -11,9 +11,10 @@
 
 #define V1_BULK_MAX	10000
 /*
- * An add of at most this many ids runs member_add_few (prepared, one
- * cached plan: nested loops over the ids, the right plan for so few); a
- * larger one runs member_add, planned for its array's size.
+ * A bulk add or removal of at most this many names runs the statement's
+ * _few form (prepared, one cached plan: nested loops over the names, the
+ * right plan for so few); a larger one runs the form planned for its
+ * arrays' sizes.
  */
 #define V1_BULK_FEW	100
 
@@ -262,6 +263,22 @@ bulk_users(struct http_req *req, struct http_resp *resp, int by_names,
 	return 0;
 }
 
+/* A bulk membership statement's form for at most V1_BULK_FEW names. */
+static enum stmt
+few_form(enum stmt id)
+{
+	switch (id) {
+	case STMT_MEMBER_ADD:
+		return STMT_MEMBER_ADD_FEW;
+	case STMT_MEMBER_ADD_BY:
+		return STMT_MEMBER_ADD_BY_FEW;
+	case STMT_MEMBER_REMOVE:
+		return STMT_MEMBER_REMOVE_FEW;
+	default:
+		return id;
+	}
+}
+
 /*
  * An add or a removal of the users a bulk body names; by_names: an add,
  * whose body may name them by username and e-mail too (then the one
@@ -288,11 +305,10 @@ members_bulk(struct http_req *req, struct http_resp *resp, enum stmt id,
 		params[3] = lit[BY_USERNAME] != NULL ? lit[BY_USERNAME] : "{}";
 		params[4] = lit[BY_EMAIL] != NULL ? lit[BY_EMAIL] : "{}";
 		n = 7;
-	} else {
+	} else
 		params[2] = lit[BY_ID];
-		if (id == STMT_MEMBER_ADD && total <= V1_BULK_FEW)
-			id = STMT_MEMBER_ADD_FEW;
-	}
+	if (total <= V1_BULK_FEW)
+		id = few_form(id);
 	params[n - 2] = v1_actor(req);
 	params[n - 1] = req->audit_request_id;
 	if ((r = v1_exec(req, id, params, &st, &constraint)) == NULL) {
@@ -336,7 +352,7 @@ v1_member_delete(struct http_req *req, struct http_resp *resp)
 	params[2] = db_array_literal(req->arena, &uid, 1);
 	params[3] = v1_actor(req);
 	params[4] = req->audit_request_id;
-	if ((r = v1_exec(req, STMT_MEMBER_REMOVE, params, &st,
+	if ((r = v1_exec(req, STMT_MEMBER_REMOVE_FEW, params, &st,
 	    &constraint)) == NULL) {
 		v1_db_error(req, resp, st, constraint, NULL);
 		return;

@@ -182,3 +182,99 @@ def stmtcache_result_type_change_costs_no_request():
         if altered:
             psql("ALTER TABLE users ALTER COLUMN title TYPE text", user="postgres")
         _stmtc_log_all(False)
+
+
+@test
+def stmtcache_few_names_run_the_prepared_membership_forms():
+    """A bulk add or removal of a few names, and the removal of one member,
+    run the statements' _few forms (prepared, one cached plan); past 100
+    names, the forms planned for their arrays' sizes."""
+    g = v1_group()
+    users = [v1_user() for _ in range(3)]
+    ids = [u["id"] for u in users]
+    base = f"/tenants/{TENANT_A}/groups/{g['id']}"
+    _stmtc_log_all(True)
+    try:
+        def logged(what, run, name, needle):
+            """Runs run() until PostgreSQL's log has the statement whose
+            text has needle executed as name (a session sees the new
+            log_statement from its next command)."""
+            def once():
+                mark = _stmtc_mark()
+                run()
+                end = _stmtc_mark()
+                seg = _stmtc_since(mark)
+                return name in _stmtc_executes(seg[:seg.index(end)], needle)
+            wait_until(once, f"{what}: executed as {name}", timeout=120)
+
+        def by_name():
+            r = v1("POST", base + "/members", {"usernames": [users[0]["username"]]})
+            eq(r.status, 200, f"an add by username ({r!r})")
+
+        def remove_two():
+            r = v1("POST", base + "/members:remove", {"userIds": ids[1:]})
+            eq(r.status, 200, f"a removal of two ({r!r})")
+
+        def remove_one():
+            r = v1("DELETE", f"{base}/members/{ids[0]}")
+            check(r.status in (204, 404), f"a member's removal ({r!r})")
+
+        def remove_many():
+            r = v1("POST", base + "/members:remove",
+                   {"userIds": ids + [str(uuid.uuid4()) for _ in range(101)]})
+            eq(r.status, 200, f"a removal of 104 ({r!r})")
+        adds, removes = "req_name AS", "'group.members.remove'"
+        logged("an add by username", by_name, "member_add_by_few", adds)
+        logged("a removal of two", remove_two, "member_remove_few", removes)
+        logged("a member's removal", remove_one, "member_remove_few", removes)
+        # planned for its array, on every run: unnamed
+        logged("a removal of 104", remove_many, "<unnamed>", removes)
+    finally:
+        _stmtc_log_all(False)
+
+
+def _stmtc_unnest_rows(name, args, mode):
+    """The rows PostgreSQL's plan of statement name (its text from
+    `rosterctl statements`), run with args under plan_cache_mode mode,
+    expects from each unnest() of its arrays."""
+    r = rosterctl("statements", name)
+    eq(r.returncode, 0, f"rosterctl statements {name}")
+    text = r.stdout.decode().strip().rstrip(";")
+    out = psql(f"BEGIN;\nPREPARE it_plan AS {text};\n"
+               f"SET LOCAL plan_cache_mode = {mode};\n"
+               f"EXPLAIN (FORMAT JSON) EXECUTE it_plan({args});\nROLLBACK;\n")
+    rows = []
+
+    def walk(node):
+        if node.get("Function Name") == "unnest":
+            rows.append(node["Plan Rows"])
+        for sub in node.get("Plans", []):
+            walk(sub)
+    walk(json.loads("\n".join(out))[0]["Plan"])
+    check(rows, f"{name}: an unnest() in its plan")
+    return rows
+
+
+@test
+def stmtcache_few_membership_forms_plan_alike_for_every_array():
+    """The _few forms read their arrays by a sub-select, so that a plan made
+    for the values of a run (a custom plan) expects what the generic plan
+    does: PostgreSQL, comparing them after five runs, then keeps the
+    generic one instead of planning each run. The forms planned for their
+    arrays' sizes expect as many rows as the array has."""
+    g = v1_group()
+    u = v1_user()
+    head = f"{lit(TENANT_A)}, {lit(g['id'])}, "
+    one = f"ARRAY[{lit(u['id'])}]::uuid[], "
+    by_name = f"'{{}}'::uuid[], ARRAY[{lit(u['username'])}], ARRAY['x@example.com'], "
+    for name, args in (("member_add_few", head + one + "'it', 'it'"),
+                       ("member_add_by_few", head + by_name + "'it', 'it'"),
+                       ("member_remove_few", head + one + "'it', 'it'")):
+        custom = _stmtc_unnest_rows(name, args, "force_custom_plan")
+        generic = _stmtc_unnest_rows(name, args, "force_generic_plan")
+        eq(custom, generic, f"{name}: the rows expected from its arrays, custom and generic")
+    for name, args in (("member_add", head + one + "'it', 'it'"),
+                       ("member_add_by", head + by_name + "'it', 'it'"),
+                       ("member_remove", head + one + "'it', 'it'")):
+        custom = _stmtc_unnest_rows(name, args, "force_custom_plan")
+        eq(set(custom), {1}, f"{name}: planned for its one-name arrays")
