@@ -8,18 +8,31 @@
 #include <errno.h>
 #include <poll.h>
 #include <malloc.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include <fastcgi.h>
 #include <fcgiapp.h>
 
 #include "auth/apitoken.h"
 #include "auth/jwks.h"
 #include "daemon.h"
 #include "dialects/dialect.h"
+
+/*
+ * fcgi_put(): the response size from which it writes its own records
+ * (libfcgi's output stream holds 8 KiB), their largest content (a record
+ * says its length in 16 bits; a multiple of 8 needs no padding), and how
+ * many go in one writev().
+ */
+#define FCGI_STREAM_BYTES	8192
+#define FCGI_RECORD_MAX		65528
+#define FCGI_RECORDS		16
 
 /* FastCGI connections a worker keeps open when nginx asks it to. */
 #define WORKER_CONNS	256
@@ -87,20 +100,82 @@ fcgi_read(void *ctx, char *p, size_t n)
 	return r;
 }
 
+/* Writes the iovecs v[0..n) whole (the connection blocks): 0, or -1. */
+static int
+writev_all(int fd, struct iovec *v, int n)
+{
+	ssize_t k;
+
+	while (n > 0) {
+		if ((k = writev(fd, v, n)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		while (n > 0 && (size_t)k >= v->iov_len) {
+			k -= (ssize_t)v->iov_len;
+			v++;
+			n--;
+		}
+		if (n > 0) {
+			v->iov_base = (char *)v->iov_base + k;
+			v->iov_len -= (size_t)k;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Writes n bytes of the response of FastCGI request r.  libfcgi's stream
+ * frames its output in records of 8 KiB, a write() each; a response of
+ * that size or more goes out here instead, after whatever the stream
+ * holds, as STDOUT records of up to FCGI_RECORD_MAX bytes gathered into
+ * one writev() per FCGI_RECORDS records.  A smaller one stays in the
+ * stream, which sends it with the request's closing records in one
+ * write().  0, or -1 when the connection failed.
+ */
+static int
+fcgi_put(FCGX_Request *r, const char *p, size_t n)
+{
+	unsigned char head[FCGI_RECORDS][FCGI_HEADER_LEN];
+	struct iovec v[2 * FCGI_RECORDS];
+	size_t k;
+	int i;
+
+	if (n < FCGI_STREAM_BYTES)
+		return FCGX_PutStr(p, (int)n, r->out) == (int)n &&
+		    FCGX_GetError(r->out) == 0 ? 0 : -1;
+	if (FCGX_FFlush(r->out) != 0)
+		return -1;
+	while (n > 0) {
+		for (i = 0; i < FCGI_RECORDS && n > 0; i++) {
+			k = n < FCGI_RECORD_MAX ? n : FCGI_RECORD_MAX;
+			head[i][0] = FCGI_VERSION_1;
+			head[i][1] = FCGI_STDOUT;
+			head[i][2] = (unsigned char)(r->requestId >> 8);
+			head[i][3] = (unsigned char)r->requestId;
+			head[i][4] = (unsigned char)(k >> 8);
+			head[i][5] = (unsigned char)k;
+			head[i][6] = 0;		/* padding */
+			head[i][7] = 0;
+			v[2 * i].iov_base = head[i];
+			v[2 * i].iov_len = FCGI_HEADER_LEN;
+			v[2 * i + 1].iov_base = (void *)(uintptr_t)p;
+			v[2 * i + 1].iov_len = k;
+			p += k;
+			n -= k;
+		}
+		if (writev_all(r->ipcFd, v, 2 * i) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* req->write of a streamed response: fcgi_put() to its request. */
 static int
 fcgi_write(void *ctx, const char *p, size_t n)
 {
-	FCGX_Stream *out = ctx;
-
-	while (n > 0) {
-		int k = n > (1 << 20) ? (1 << 20) : (int)n;
-
-		if (FCGX_PutStr(p, k, out) != k || FCGX_GetError(out) != 0)
-			return -1;
-		p += k;
-		n -= (size_t)k;
-	}
-	return 0;
+	return fcgi_put(ctx, p, n);
 }
 
 static int
@@ -649,7 +724,7 @@ handle(struct worker *w, FCGX_Request *r)
 	} else {
 		req.ctx = &w->app;
 		req.write = fcgi_write;
-		req.write_ctx = r->out;
+		req.write_ctx = r;
 		process(w, &req, &resp, r->in);
 	}
 	if (arena_exceeded(w->arena))	/* spent before any route's work */
@@ -661,7 +736,7 @@ handle(struct worker *w, FCGX_Request *r)
 		http_resp_header(&resp, "X-Request-Id", req.request_id);
 		http_resp_serialize(&resp, &out);
 		if (!out.failed)
-			FCGX_PutStr(out.p, (int)out.len, r->out);
+			(void)fcgi_put(r, out.p, out.len);
 	}
 	buf_release(&out);
 	if (w->app.cfg->access_log)
