@@ -125,6 +125,18 @@
 	IDEM_KEYED(5, 6, 7, 8, ctes, row, "201", "r.id IS NOT NULL")
 #define V1_CREATE_KEYED_NEW(ctes, row) \
 	IDEM_KEYED_NEW(5, 6, 7, 8, ctes, row, "201", "r.id IS NOT NULL")
+/*
+ * A /v1 create's three entries: statement id named name, of the CTEs
+ * ctes(gate) and the answer row, and its keyed variant and that
+ * variant's form for a new key (ids id_KEYED and id_KEYED_NEW).
+ */
+#define V1_CREATE_STMTS(id, name, ctes, row) \
+	[id] = { name, "WITH " ctes("") " " row, 4, 0, 0, id##_KEYED, \
+	    id##_KEYED_NEW }, \
+	[id##_KEYED] = { name "_keyed", \
+	    V1_CREATE_KEYED(ctes(IDEM_GATE), row), 8, 0 }, \
+	[id##_KEYED_NEW] = { name "_keyed_new", \
+	    V1_CREATE_KEYED_NEW(ctes(IDEM_GOT), row), 8, 0 }
 
 /*
  * The bulk membership statements' texts, with ids (names, emails) the
@@ -487,15 +499,8 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	    " SELECT $1::uuid, $3::text, 'user.create', 'user', ins.id," \
 	    "  $4::text, jsonb_build_object('username', ins.username) FROM ins)"
 #define USER_CREATE_V1_ROW	V1_CREATE_ROW("rosterd_user_json")
-	[STMT_USER_CREATE_V1] = { "user_create_v1",
-	    "WITH " USER_CREATE_V1_CTES("") " " USER_CREATE_V1_ROW, 4, 0, 0,
-	    STMT_USER_CREATE_V1_KEYED, STMT_USER_CREATE_V1_KEYED_NEW },
-	[STMT_USER_CREATE_V1_KEYED] = { "user_create_v1_keyed",
-	    V1_CREATE_KEYED(USER_CREATE_V1_CTES(IDEM_GATE), USER_CREATE_V1_ROW),
-	    8, 0 },
-	[STMT_USER_CREATE_V1_KEYED_NEW] = { "user_create_v1_keyed_new",
-	    V1_CREATE_KEYED_NEW(USER_CREATE_V1_CTES(IDEM_GOT),
-	    USER_CREATE_V1_ROW), 8, 0 },
+	V1_CREATE_STMTS(STMT_USER_CREATE_V1, "user_create_v1",
+	    USER_CREATE_V1_CTES, USER_CREATE_V1_ROW),
 
 	/* $1 tenant, $2 id.  json, version (no row: none).  Read-only. */
 	[STMT_USER_GET] = { "user_get",
@@ -629,15 +634,8 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	    "  $4::text, jsonb_build_object('kind', ins.kind, 'code', ins.code)" \
 	    " FROM ins)"
 #define GROUP_CREATE_ROW	V1_CREATE_ROW("rosterd_group_json")
-	[STMT_GROUP_CREATE] = { "group_create",
-	    "WITH " GROUP_CREATE_CTES("") " " GROUP_CREATE_ROW, 4, 0, 0,
-	    STMT_GROUP_CREATE_KEYED, STMT_GROUP_CREATE_KEYED_NEW },
-	[STMT_GROUP_CREATE_KEYED] = { "group_create_keyed",
-	    V1_CREATE_KEYED(GROUP_CREATE_CTES(IDEM_GATE), GROUP_CREATE_ROW),
-	    8, 0 },
-	[STMT_GROUP_CREATE_KEYED_NEW] = { "group_create_keyed_new",
-	    V1_CREATE_KEYED_NEW(GROUP_CREATE_CTES(IDEM_GOT),
-	    GROUP_CREATE_ROW), 8, 0 },
+	V1_CREATE_STMTS(STMT_GROUP_CREATE, "group_create",
+	    GROUP_CREATE_CTES, GROUP_CREATE_ROW),
 
 	/* $1 tenant, $2 id.  json, version (no row: none).  Read-only. */
 	[STMT_GROUP_GET] = { "group_get",
@@ -862,15 +860,8 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	    " SELECT $1::uuid, $3::text, 'role.create', 'role', ins.id," \
 	    "  $4::text, jsonb_build_object('name', ins.name) FROM ins)"
 #define ROLE_CREATE_ROW	V1_CREATE_ROW("rosterd_role_json")
-	[STMT_ROLE_CREATE] = { "role_create",
-	    "WITH " ROLE_CREATE_CTES("") " " ROLE_CREATE_ROW, 4, 0, 0,
-	    STMT_ROLE_CREATE_KEYED, STMT_ROLE_CREATE_KEYED_NEW },
-	[STMT_ROLE_CREATE_KEYED] = { "role_create_keyed",
-	    V1_CREATE_KEYED(ROLE_CREATE_CTES(IDEM_GATE), ROLE_CREATE_ROW),
-	    8, 0 },
-	[STMT_ROLE_CREATE_KEYED_NEW] = { "role_create_keyed_new",
-	    V1_CREATE_KEYED_NEW(ROLE_CREATE_CTES(IDEM_GOT),
-	    ROLE_CREATE_ROW), 8, 0 },
+	V1_CREATE_STMTS(STMT_ROLE_CREATE, "role_create",
+	    ROLE_CREATE_CTES, ROLE_CREATE_ROW),
 
 	/* $1 tenant, $2 id.  json, version (no row: none).  Read-only. */
 	[STMT_ROLE_GET] = { "role_get",
