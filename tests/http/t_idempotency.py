@@ -20,35 +20,6 @@ _idem_IN_PROGRESS = "A request with this Idempotency-Key is still in progress."
 _idem_OTHER = "This Idempotency-Key was used with a different request."
 
 
-def _idem_snapshot(skip=()):
-    """{table: (rows, sum of xmin)} of every table of the schema but skip."""
-    tables = [t for t in psql("SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                              "ORDER BY tablename") if t not in skip]
-    sql = " UNION ALL ".join(f"SELECT {lit(t)}, count(*), coalesce(sum(x.xmin::text::bigint), 0)"
-                             f" FROM {t} x" for t in tables)
-    return {row.split("|")[0]: tuple(row.split("|")[1:]) for row in psql(sql)}
-
-
-class _idem_unchanged:
-    """with _idem_unchanged(): … asserts that no row of any table was added,
-    removed or updated."""
-
-    def __init__(self, what="", skip=()):
-        self.what = what
-        self.skip = skip
-
-    def __enter__(self):
-        self.before = _idem_snapshot(self.skip)
-
-    def __exit__(self, et, ev, tb):
-        if et is None:
-            after = _idem_snapshot(self.skip)
-            diff = {t: (self.before.get(t), after.get(t)) for t in set(self.before) | set(after)
-                    if self.before.get(t) != after.get(t)}
-            check(not diff, f"{self.what}: rows changed {diff}")
-        return False
-
-
 def _idem_rows(tenant, key):
     """The idempotency rows of (tenant, key), of key in any scope when
     tenant is None: [(status, age in seconds)]."""
@@ -251,7 +222,7 @@ def idempotency_replay_is_the_first_answer_and_writes_nothing():
     eq(first.header(_idem_REPLAYED), None, "first answer marked replayed")
     eq([s for s, _ in _idem_rows(TENANT_A, key)], ["201"], "the stored status")
     for n in range(2):
-        with _idem_unchanged(f"replay {n + 1}"):
+        with NothingWritten(f"replay {n + 1}"):
             again = request("POST", path, body, headers=h)
         eq((again.status, again.body), (first.status, first.body), f"replay {n + 1}: answer")
         eq(again.header(_idem_REPLAYED), "true", f"replay {n + 1}: {_idem_REPLAYED}")
@@ -270,7 +241,7 @@ def idempotency_replay_is_the_first_answer_and_writes_nothing():
          "application/json", {}),
     ]
     for label, p, b, ct, extra in others:
-        with _idem_unchanged(label):
+        with NothingWritten(label):
             r = request("POST", p, b, ctype=ct, headers=dict(h, **extra))
         if ct == "text/json":
             # refused before it reaches the database: its own 4xx
@@ -305,7 +276,7 @@ def idempotency_replay_of_a_stored_row_and_of_a_stored_response():
         eq(psql(f"SELECT result IS NOT NULL, response IS NULL FROM idempotency "
                 f"WHERE tenant_id = {lit(t)} AND key = {lit(key)}"), ["t|t"],
            f"{coll}: the answer kept as the row")
-        with _idem_unchanged(f"{coll}: replay"):
+        with NothingWritten(f"{coll}: replay"):
             again = request("POST", path, body, headers=h)
         eq((again.status, again.body), (first.status, first.body), f"{coll}: replay")
         eq(again.header(_idem_REPLAYED), "true", f"{coll}: {_idem_REPLAYED}")
@@ -318,13 +289,13 @@ def idempotency_replay_of_a_stored_row_and_of_a_stored_response():
              f" content_type = 'application/json', response = decode({lit(stored.hex())}, 'hex'),"
              f" location = '/elsewhere', etag = '\"42\"'"
              f" WHERE tenant_id = {lit(t)} AND key = {lit(key)}")
-        with _idem_unchanged(f"{coll}: replay of a response"):
+        with NothingWritten(f"{coll}: replay of a response"):
             old = request("POST", path, body, headers=h)
         eq((old.status, old.body, old.header(_idem_REPLAYED)), (200, stored, "true"),
            f"{coll}: replay of a stored response")
         eq((old.header("Location"), old.header("ETag")), ("/elsewhere", '"42"'),
            f"{coll}: replay of a stored response: Location, ETag")
-        with _idem_unchanged(f"{coll}: another request"):
+        with NothingWritten(f"{coll}: another request"):
             other = request("POST", path, mk(), headers=h)
         problem(other, 422)
         eq(other.json().get("detail"), _idem_OTHER, f"{coll}: another request: detail")
@@ -424,7 +395,7 @@ def _idem_409_while_held(path, key, body, h):
         # The reservation is not committed: no other session sees it.
         eq(_idem_rows(TENANT_A, key), [], "the reservation of a request in flight")
         # the first's user is not committed: users is counted once it is.
-        before = _idem_snapshot(skip=("users",))
+        before = versions(skip=("users",))
         t0 = time.monotonic()
         out = _idem_race(7, "POST", path, body, h)
         other = request("POST", path, dict(body, title="x"), headers=h, timeout=60)
@@ -436,7 +407,7 @@ def _idem_409_while_held(path, key, body, h):
         # Another request with the key waits too, and is 409 as well: it
         # cannot tell until the first commits.
         problem(other, 409)
-        after = _idem_snapshot(skip=("users",))
+        after = versions(skip=("users",))
         check(after == before, f"rows changed by the 409s and the 422 ({took:.1f} s): "
               f"{before} -> {after}; keys: {psql('SELECT key, status, xmin FROM idempotency')}")
         eq(first.out, None, "the first request answered while it was held")
@@ -584,7 +555,7 @@ def idempotency_key_expires_after_24_hours():
     age = (f"UPDATE idempotency SET created_at = now() - interval %s "
            f"WHERE tenant_id = {lit(TENANT_A)} AND key = {lit(key)}")
     psql(age % "'23 hours 59 minutes'")
-    with _idem_unchanged("retry within 24 hours"):
+    with NothingWritten("retry within 24 hours"):
         r = request("POST", path, body, headers=h)
     eq((r.status, r.body, r.header(_idem_REPLAYED)), (201, first.body, "true"),
        "within 24 hours: the replay")
@@ -745,7 +716,7 @@ def _idem_every_post_route_one(method, pattern):
             ALL_TOKENS.append(first.json()[f])
     if pattern in _idem_SETTLE:
         _idem_SETTLE[pattern](first)
-    with _idem_unchanged(f"{name}: replay"):
+    with NothingWritten(f"{name}: replay"):
         again = request(m, path, body, headers=h)
     eq((again.status, again.header(_idem_REPLAYED)), (ok, "true"), f"{name}: replay")
     eq(again.header("Content-Type"), first.header("Content-Type"),
@@ -774,7 +745,7 @@ def _idem_every_post_route_one(method, pattern):
         eq(again.body, first.body, f"{name}: replayed body")
     m2, path2, body2, _ = make(TENANT_A)
     check(path2 != path or body2 != body, f"{name}: ROUTE_CALLS made the same request")
-    with _idem_unchanged(f"{name}: another request with the key"):
+    with NothingWritten(f"{name}: another request with the key"):
         r = request(m2, path2, body2, headers=h)
     eq(r.status, 422, f"{name}: another request with the key ({r!r})")
     r.json()  # the dialect's own error shape, JSON
@@ -859,7 +830,7 @@ def idempotency_keys_are_per_caller():
     check(ay.json()["id"] != ax.json()["id"], "caller y: caller x's invite")
     eq(sorted(s for s, _ in _idem_rows(TENANT_A, key)), ["201", "201"], "key rows")
     for tok, first, who in ((x, ax, "x"), (y, ay, "y")):
-        with _idem_unchanged(f"caller {who}: retry"):
+        with NothingWritten(f"caller {who}: retry"):
             r = request("POST", path, body, token=tok, headers=h)
         eq((r.status, r.header(_idem_REPLAYED), r.json()["id"]),
            (201, "true", first.json()["id"]), f"caller {who}: retry")

@@ -34,15 +34,13 @@ def _ten_snapshot_sql(tenant):
         for t in tables:
             where = ""
             # auth_generation counts every tenant's token and alias
-            # writes: it holds no tenant's rows (the whole snapshot,
-            # tenant None, still has it)
-            if tenant is not None and t == "auth_generation":
+            # writes: it holds no tenant's rows (the whole snapshot has it)
+            if t == "auth_generation":
                 continue
-            if tenant is not None:
-                if t == "tenants":
-                    where = f" WHERE id = {lit(tenant)}"
-                elif "tenant_id" in cols.get(t, ()):
-                    where = f" WHERE tenant_id = {lit(tenant)}"
+            if t == "tenants":
+                where = f" WHERE id = {lit(tenant)}"
+            elif "tenant_id" in cols.get(t, ()):
+                where = f" WHERE tenant_id = {lit(tenant)}"
             parts.append(f"SELECT {lit(t)}, count(*), coalesce(sum(x.xmin::text::bigint), 0) "
                          f"FROM {t} x{where}")
         _ten_sql_cache[tenant] = " UNION ALL ".join(parts)
@@ -50,10 +48,13 @@ def _ten_snapshot_sql(tenant):
 
 
 def _ten_snapshot(tenant=None):
-    """{table: (rows, sum of xmin)} of every table; with tenant, of that
-    tenant's rows only (the tenant's own row for `tenants`)."""
+    """{table: (rows, sum of xmin)} of every table (versions()); with
+    tenant, of that tenant's rows only (the tenant's own row for
+    `tenants`)."""
+    if tenant is None:
+        return versions()
     return {row.split("|")[0]: tuple(row.split("|")[1:])
-            for row in psql(_ten_snapshot_sql(tenant))}
+            for row in look(_ten_snapshot_sql(tenant), cached=True)}
 
 
 def _ten_diff(before, after):
