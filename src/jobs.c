@@ -41,13 +41,24 @@
 #define JOB_ERRORS_A_STATEMENT	2000
 
 static volatile sig_atomic_t jobs_stopping;
+/*
+ * The handler's byte to jobs_wait()'s poll(): a signal that arrives while
+ * the runner is busy (connecting, claiming) must not leave it asleep for
+ * a whole JOB_POLL_MS afterwards.
+ */
+static int jobs_wake[2] = { -1, -1 };
 
 static void
 jobs_on_term(int sig)
 {
+	int e = errno;
+
 	(void)sig;
 	jobs_stopping = 1;
 	imp_job_interrupt();
+	if (jobs_wake[1] >= 0)
+		(void)!write(jobs_wake[1], "", 1);
+	errno = e;
 }
 
 struct job {
@@ -483,16 +494,20 @@ jobs_connect(const struct config *cfg)
 	return c;
 }
 
-/* Waits for a notification, ms, or a signal. */
+/* Waits for a notification, ms, or a signal (one before the wait too). */
 static void
 jobs_wait(PGconn *c, int ms)
 {
-	struct pollfd pfd;
+	struct pollfd pfd[2];
 	PGnotify *n;
 
-	pfd.fd = c != NULL ? PQsocket(c) : -1;
-	pfd.events = POLLIN;
-	if (poll(&pfd, pfd.fd >= 0 ? 1 : 0, ms) > 0 && c != NULL) {
+	pfd[0].fd = jobs_wake[0];
+	pfd[0].events = POLLIN;
+	pfd[1].fd = c != NULL ? PQsocket(c) : -1;
+	pfd[1].events = POLLIN;
+	if (jobs_stopping)
+		return;
+	if (poll(pfd, 2, ms) > 0 && (pfd[1].revents & POLLIN) && c != NULL) {
 		(void)PQconsumeInput(c);
 		while ((n = PQnotifies(c)) != NULL)
 			PQfreemem(n);
@@ -508,6 +523,10 @@ jobs_run(const struct config *cfg)
 	int rc, backoff = 1000;
 
 	prctl(PR_SET_NAME, "rosterd-jobs", 0, 0, 0);
+	if (pipe2(jobs_wake, O_NONBLOCK | O_CLOEXEC) != 0) {
+		log_error("import job runner: pipe: %s", strerror(errno));
+		_exit(1);
+	}
 	memset(&run, 0, sizeof(run));
 	run.cfg = cfg;
 	memset(&sa, 0, sizeof(sa));

@@ -447,6 +447,58 @@ def import_job_runner_reload_mid_job_hands_the_job_over():
 
 
 @test
+def import_job_runner_term_while_busy_exits_at_once():
+    """SIGTERM while the runner waits on PostgreSQL (its look for work
+    blocked by a lock this test holds): once the lock goes it exits, and
+    never goes to sleep in its wait for work (JOB_POLL_MS, 5 s) first. A
+    sleeping wait shows in /proc/PID/syscall as poll() with a timeout;
+    libpq's wait for a result has none. The master starts a new runner."""
+    old = _ij_runner()
+    term = 1 << (signal.SIGTERM - 1)
+
+    def pending():
+        bits = 0
+        with open(f"/proc/{old}/status") as f:
+            for line in f:
+                if line.startswith(("SigPnd:", "ShdPnd:")):
+                    bits |= int(line.split()[1], 16)
+        return bits & term
+
+    def state():
+        if not pid_alive(old):
+            return "gone"
+        try:
+            with open(f"/proc/{old}/syscall") as f:
+                sc = f.read().split()
+        except FileNotFoundError:
+            return "gone"
+        except PermissionError:
+            raise Skip("/proc/PID/syscall cannot be read here") from None
+        # poll(fds, nfds, timeout): a timeout that is not -1 is the runner's own
+        if len(sc) > 3 and sc[0] == "7" and int(sc[3], 16) & 0xffffffff != 0xffffffff:
+            return f"asleep in poll() for {int(sc[3], 16) & 0xffffffff} ms"
+        return None
+
+    s = _ij_Session()
+    try:
+        s.run("BEGIN; LOCK TABLE import_jobs IN ACCESS EXCLUSIVE MODE;")
+        psql("NOTIFY rosterd_import_jobs", user="postgres")
+        wait_until(lambda: _ij_count(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+            "'rosterd import jobs' AND wait_event_type = 'Lock'") >= 1,
+            "the runner's look for work waiting for the lock", timeout=60)
+        os.kill(old, signal.SIGTERM)
+        wait_until(lambda: not pending(), "SIGTERM delivered to the runner", timeout=60)
+        s.run("ROLLBACK;")
+    finally:
+        s.close()
+    got = wait_until(state, "the runner gone, or asleep after SIGTERM", timeout=60,
+                     interval=0.01)
+    eq(got, "gone", "the runner after SIGTERM")
+    wait_until(lambda: set(_ij_runners()) - {old}, "a new runner", timeout=60)
+
+
+@test
 def import_job_keycloak_and_auth0_exports():
     """The migration sources over HTTP: said with ?format=, as with rosterctl;
     the same users, and the same row errors (tests/import/fixtures)."""
