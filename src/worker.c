@@ -692,6 +692,7 @@ log_request(const struct http_req *req, const struct http_resp *resp)
 		{ "subject", req->authenticated ? req->principal.sub : "" },
 	};
 	size_t i;
+	int64_t us;
 
 	buf_init(&b, NULL);
 	time_rfc3339(time_now_ms(), ts);
@@ -702,8 +703,13 @@ log_request(const struct http_req *req, const struct http_resp *resp)
 		buf_put_json_escaped(&b, f[i][1], strlen(f[i][1]));
 		buf_putc(&b, '"');
 	}
-	buf_printf(&b, ",\"status\":%d,\"duration_ms\":%.3f,\"bytes\":%lld}",
-	    resp->status, (double)(time_mono_us() - req->start_us) / 1000.0,
+	/* milliseconds with three decimals, from whole microseconds */
+	us = time_mono_us() - req->start_us;
+	if (us < 0)
+		us = 0;
+	buf_printf(&b, ",\"status\":%d,\"duration_ms\":%lld.%03lld,"
+	    "\"bytes\":%lld}", resp->status, (long long)(us / 1000),
+	    (long long)(us % 1000),
 	    resp->streamed ? resp->streamed_bytes : (long long)resp->body.len);
 	if (!b.failed)
 		log_line(b.p, b.len);

@@ -2633,6 +2633,9 @@ def request_id_echoed_and_logged():
           f"log route {rec.get('route')!r}")
     check(isinstance(rec.get("duration_ms"), (int, float)) and rec["duration_ms"] >= 0,
           f"log duration_ms {rec.get('duration_ms')!r}")
+    # milliseconds to the microsecond: three decimals, always
+    line = next(l for l in MAIN.log_text(start).splitlines() if "test-abc-123" in l)
+    check(re.search(r'"duration_ms":[0-9]+\.[0-9]{3},', line), f"log duration_ms in {line!r}")
     check(isinstance(rec.get("time"), str) and rec["time"], f"log time {rec.get('time')!r}")
     check(tok not in MAIN.log_text(), "the bearer token is in the log")
 
