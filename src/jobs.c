@@ -507,7 +507,7 @@ jobs_wait(PGconn *c, int ms)
 	pfd[1].events = POLLIN;
 	if (jobs_stopping)
 		return;
-	if (poll(pfd, 2, ms) > 0 && (pfd[1].revents & POLLIN) && c != NULL) {
+	if (poll(pfd, 2, ms) > 0 && pfd[1].revents != 0 && c != NULL) {
 		(void)PQconsumeInput(c);
 		while ((n = PQnotifies(c)) != NULL)
 			PQfreemem(n);
