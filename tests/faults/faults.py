@@ -29,6 +29,9 @@ import uuid
 
 import jwt
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import pgsession  # noqa: E402
+
 ENV = os.environ
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = ENV["RF_REPO"]
@@ -255,40 +258,11 @@ def ids_found(table, ids):
     return int(sql_one(f"SELECT count(*) FROM {table} WHERE id = ANY({arr})"))
 
 
-class PsqlSession:
-    """One psql process kept open: a snapshot costs milliseconds, not a fork."""
-
-    END = "__faults_end__"
-
-    def __init__(self):
-        self.err = open(os.path.join(TMP, "psql-session.err"), "ab")
-        self.p = subprocess.Popen(
-            [os.path.join(PG_BIN, "psql"), "-X", "-q", "-A", "-t",
-             "-h", PG_DIR, "-p", PG_PORT, "-U", "rosterd", "-d", "rosterd"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.err, text=True,
-            bufsize=1)
-
-    def query(self, sql):
-        self.p.stdin.write(sql.rstrip().rstrip(";") + ";\n\\echo " + self.END + "\n")
-        self.p.stdin.flush()
-        out = []
-        while True:
-            line = self.p.stdout.readline()
-            if line == "":
-                raise Fail("psql session ended")
-            line = line.rstrip("\n")
-            if line == self.END:
-                return out
-            if line:
-                out.append(line)
-
-    def close(self):
-        try:
-            self.p.stdin.close()
-            self.p.wait(10)
-        except Exception:  # noqa: BLE001 - best effort
-            self.p.kill()
-        self.err.close()
+def pg_session():
+    """A session kept open (tests/lib/pgsession.py) as rosterd, for snapshots
+    that cost milliseconds, not a fork, and for locks held across calls."""
+    return pgsession.Session(f"host={PG_DIR} port={PG_PORT} user=rosterd dbname=rosterd "
+                             "application_name=rt-faults connect_timeout=10", error=Fail)
 
 
 def all_tables():
@@ -308,7 +282,7 @@ def snapshot_sql(tables):
     return " UNION ALL ".join(parts) + " ORDER BY 1"
 
 
-class Snapshots:
+class Snapshots(pgsession.SnapshotCache):
     """snapshot_sql's result, scanned again only when some transaction has
     ended since the last scan. Every row written (INSERT, UPDATE, DELETE)
     belongs to a transaction with an id, and pg_current_snapshot() (its
@@ -317,21 +291,11 @@ class Snapshots:
     of a snapshot does not grow with what earlier tests left in the tables."""
 
     def __init__(self, db, tables):
-        self.db = db
+        super().__init__(db)
         self.sql = snapshot_sql(tables)
-        self.mark = None
-        self.rows = None
-        self.scans = 0
 
     def take(self):
-        mark = self.db.query("SELECT pg_current_snapshot()")
-        if mark != self.mark or self.rows is None:
-            # The mark first: a write ending during the scan changes the
-            # mark that the next call reads, which scans again.
-            self.rows = self.db.query(self.sql)
-            self.mark = mark
-            self.scans += 1
-        return self.rows
+        return self.get(self.sql)
 
 
 # --------------------------------------------------------------------------
@@ -1759,7 +1723,7 @@ def hostile_corpus_every_route():
         check(not missing, f"routes of `rosterctl routes` without a base call here: {missing}")
         check(not stale, f"base calls for routes the router does not have: {stale}")
         tables = all_tables()
-        db = PsqlSession()
+        db = pg_session()
         snaps = Snapshots(db, tables)
         c = Client()
         sent = refused = accepted = 0

@@ -18,7 +18,7 @@
 #   * no secret in rosterd's, nginx's or PostgreSQL's logs.
 #
 # Exec'd by faults.py into its globals: running(), Rosterd, request(),
-# token(), psql(), PsqlSession, wait_until(), @test ... are faults.py's;
+# token(), psql(), pg_session(), wait_until(), @test ... are faults.py's;
 # every top-level name of this file starts with _cfg_ or config_.
 
 _cfg_V1_USERS = f"/v1/tenants/{TENANT_A}/users"
@@ -66,10 +66,10 @@ def _cfg_rosterd_backends(state=None):
 
 class _cfg_lock_users:
     """with _cfg_lock_users(): … holds LOCK TABLE users (ACCESS EXCLUSIVE) in
-    a psql session of its own until the block ends (or .release())."""
+    a session of its own until the block ends (or .release())."""
 
     def __enter__(self):
-        self.db = PsqlSession()
+        self.db = pg_session()
         self.db.query("BEGIN; LOCK TABLE users IN ACCESS EXCLUSIVE MODE")
         self.held = True
         return self

@@ -9,7 +9,7 @@
 #     bad --batch values and retention keys out of range are refused.
 #
 # Exec'd by faults.py into its globals (running(), request(), psql(),
-# PsqlSession, wait_until(), @test ... are faults.py's); every top-level
+# pg_session(), wait_until(), @test ... are faults.py's); every top-level
 # name of this file starts with _purge_ or purge_.
 
 _purge_V1 = f"/v1/tenants/{TENANT_A}"
@@ -333,7 +333,7 @@ def purge_small_batches_skip_held_rows_and_keep_retention_0():
     conf = _purge_conf("purge-batch", **dict(_purge_CONF, retention_audit_days=0))
 
     held_key = sorted(old["idempotency"])[0].split(" ")[0]
-    holder = PsqlSession()
+    holder = pg_session()
     try:
         holder.query("BEGIN")
         eq(holder.query(f"SELECT 1 FROM idempotency WHERE key = {lit(held_key)} "

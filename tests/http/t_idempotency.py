@@ -69,35 +69,21 @@ def _idem_race(n, method, path, body, headers, token="default"):
 
 class _idem_lock_users:
     """with _idem_lock_users(): … holds LOCK TABLE users IN ACCESS EXCLUSIVE
-    MODE in a psql session of its own, so that a write to users blocks
+    MODE in a session of its own, so that a write to users blocks
     until the block ends."""
 
     APP = "it-idem-lock"
 
     def __enter__(self):
-        env = dict(os.environ, PGAPPNAME=self.APP)
-        self.p = subprocess.Popen(
-            [os.path.join(PG_BIN, "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1",
-             "-h", PG_DIR, "-p", PG_PORT, "-U", "rosterd", "-d", "rosterd"],
-            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            text=True, env=env)
-        self.p.stdin.write("BEGIN;\nLOCK TABLE users IN ACCESS EXCLUSIVE MODE;\n")
-        self.p.stdin.flush()
-        _idem_wait(lambda: sql_one(
-            "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
-            f"WHERE a.application_name = {lit(self.APP)} AND l.granted "
-            "AND l.mode = 'AccessExclusiveLock' AND l.relation = 'users'::regclass") == "1",
-            "the lock on users", lambda: self.p.poll())
+        self.db = pg_session(self.APP)
+        self.db.query("BEGIN; LOCK TABLE users IN ACCESS EXCLUSIVE MODE")
         return self
 
     def __exit__(self, et, ev, tb):
         try:
-            self.p.stdin.write("COMMIT;\n")
-            self.p.stdin.close()
-            self.p.wait(timeout=30)
-        except Exception:  # noqa: BLE001 - the session must go in any case
-            self.p.kill()
-            self.p.wait()
+            self.db.query("COMMIT")
+        finally:
+            self.db.close()
         return False
 
 
@@ -107,13 +93,14 @@ _idem_HOLD = 7243911  # the advisory lock _idem_hold_answer's trigger waits for
 class _idem_hold_answer:
     """with _idem_hold_answer(key): … holds every request that stores an
     answer under key as it stores it, its writes made and uncommitted: a
-    trigger on idempotency waits for an advisory lock that a psql session
+    trigger on idempotency waits for an advisory lock that a session
     of its own holds until the block ends."""
 
     APP = "it-idem-hold"
 
     def __init__(self, key):
         self.key = key
+        self.db = None
 
     def __enter__(self):
         psql(f"""CREATE FUNCTION it_idem_hold() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -121,31 +108,19 @@ class _idem_hold_answer:
                  CREATE TRIGGER it_idem_hold AFTER INSERT ON idempotency FOR EACH ROW
                  WHEN (NEW.key = {lit(self.key)}) EXECUTE FUNCTION it_idem_hold();""",
              user="postgres")
-        env = dict(os.environ, PGAPPNAME=self.APP)
-        self.p = subprocess.Popen(
-            [os.path.join(PG_BIN, "psql"), "-X", "-q", "-h", PG_DIR, "-p", PG_PORT,
-             "-U", "rosterd", "-d", "rosterd"], stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
-        self.p.stdin.write(f"SELECT pg_advisory_lock({_idem_HOLD});\n")
-        self.p.stdin.flush()
-        _idem_wait(lambda: sql_one(
-            "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE "
-            f"a.application_name = {lit(self.APP)} AND l.locktype = 'advisory' AND l.granted "
-            f"AND l.objid = {_idem_HOLD}") == "1", "the advisory lock", self.p.poll)
+        self.db = pg_session(self.APP)
+        self.db.query(f"SELECT pg_advisory_lock({_idem_HOLD})")
         return self
 
     def release(self):
         """Lets the held requests go on (the block's end does it too)."""
-        if self.p is None:
+        if self.db is None:
             return
         try:
-            self.p.stdin.write(f"SELECT pg_advisory_unlock({_idem_HOLD});\n")
-            self.p.stdin.close()
-            self.p.wait(timeout=30)
-        except Exception:  # noqa: BLE001 - the session must go in any case
-            self.p.kill()
-            self.p.wait()
-        self.p = None
+            self.db.query(f"SELECT pg_advisory_unlock({_idem_HOLD})")
+        finally:
+            self.db.close()
+            self.db = None
 
     def __exit__(self, et, ev, tb):
         try:
@@ -156,12 +131,10 @@ class _idem_hold_answer:
         return False
 
 
-def _idem_wait(cond, what, dead=lambda: None, timeout=60):
+def _idem_wait(cond, what, timeout=60):
     """Polls cond() until it holds; the deadline only guards against a hang."""
     deadline = time.monotonic() + timeout
     while not cond():
-        if dead() is not None:
-            raise Fail(f"waiting for {what}: the process died")
         if time.monotonic() > deadline:
             raise Fail(f"{what}: not within {timeout} s")
         time.sleep(0.05)
@@ -969,18 +942,8 @@ def idempotency_killed_worker_leaves_no_reservation():
              user="postgres")
         holder = None
         try:
-            env = dict(os.environ, PGAPPNAME="it-idem-kill")
-            holder = subprocess.Popen(
-                [os.path.join(PG_BIN, "psql"), "-X", "-q", "-h", PG_DIR, "-p", PG_PORT,
-                 "-U", "rosterd", "-d", "rosterd"], stdin=subprocess.PIPE,
-                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
-            holder.stdin.write(f"SELECT pg_advisory_lock({_idem_HOLD});\n")
-            holder.stdin.flush()
-            _idem_wait(lambda: sql_one(
-                "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE "
-                f"a.application_name = 'it-idem-kill' AND l.locktype = 'advisory' "
-                f"AND l.granted AND l.objid = {_idem_HOLD}") == "1", "the advisory lock",
-                holder.poll)
+            holder = pg_session("it-idem-kill")
+            holder.query(f"SELECT pg_advisory_lock({_idem_HOLD})")
             bg = _idem_background("POST", path, body, headers=h)
 
             def held():
@@ -996,17 +959,15 @@ def idempotency_killed_worker_leaves_no_reservation():
                 psql(f"SELECT pg_terminate_backend({int(backend)})")
             r = bg.result()
             check(r.status >= 500, f"{stage}: the answer of the request cut short ({r!r})")
-            holder.stdin.write(f"SELECT pg_advisory_unlock({_idem_HOLD});\n")
-            holder.stdin.close()
-            holder.wait(timeout=30)
+            holder.query(f"SELECT pg_advisory_unlock({_idem_HOLD})")
+            holder.close()
             holder = None
             _idem_wait(lambda: sql_one("SELECT count(*) FROM pg_stat_activity WHERE "
                                        f"pid = {int(backend)}") == "0",
                        f"{stage}: the killed worker's session to end")
         finally:
             if holder is not None:
-                holder.kill()
-                holder.wait()
+                holder.close()
             psql(f"DROP TRIGGER IF EXISTS it_idem_kill ON {table}; "
                  "DROP FUNCTION IF EXISTS it_idem_kill();", user="postgres")
         wait_ready()

@@ -85,37 +85,11 @@ def _ij_runner():
                       "the import job runner (rosterd-jobs)")
 
 
-class _ij_Session:
-    """A psql session kept open (locks held across calls), as the
-    superuser: tests that end every rosterd session (t_stmtcache's) leave
-    it, and the jobs it holds, alone."""
-
-    def __init__(self):
-        self.p = subprocess.Popen(
-            [os.path.join(PG_BIN, "psql"), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
-             "-h", PG_DIR, "-p", PG_PORT, "-U", "postgres", "-d", "rosterd"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            text=True)
-
-    def run(self, sql):
-        self.p.stdin.write(sql + "\n\\echo __ij_done__\n")
-        self.p.stdin.flush()
-        out = []
-        while True:
-            line = self.p.stdout.readline()
-            if line == "":
-                raise Fail(f"psql ended: {out}")
-            if line.strip() == "__ij_done__":
-                return out
-            out.append(line.rstrip("\n"))
-
-    def close(self):
-        try:
-            self.p.stdin.write("\\q\n")
-            self.p.stdin.close()
-        except OSError:
-            pass
-        self.p.wait(30)
+def _ij_session():
+    """A session kept open (locks held across calls), as the superuser:
+    tests that end every rosterd session (t_stmtcache's) leave it, and the
+    jobs it holds, alone."""
+    return pg_session("rt-holder", "postgres")
 
 
 _ij_holder = None
@@ -127,9 +101,9 @@ def v1_import_job_held(tenant):
     holds its lock, as a runner working on it would."""
     global _ij_holder
     if _ij_holder is None:
-        _ij_holder = _ij_Session()
+        _ij_holder = _ij_session()
     jid = str(uuid.uuid4())
-    _ij_holder.run(
+    _ij_holder.query(
         f"SELECT pg_advisory_lock(hashtext('rosterd import job'), hashtext({lit(jid)}));"
         f"INSERT INTO import_jobs (tenant_id, id, format, mode, batch, file_size, created_by)"
         f" VALUES ({lit(tenant)}, {lit(jid)}, 'csv', 'create', 100, 9, 'it');"
@@ -148,7 +122,7 @@ def v1_import_jobs_release_held():
         return
     if _ij_held:
         ids = "ARRAY[" + ",".join(lit(j) for j in _ij_held) + "]::uuid[]"
-        _ij_holder.run(f"UPDATE import_jobs SET state = 'cancelled', finished_at = now(),"
+        _ij_holder.query(f"UPDATE import_jobs SET state = 'cancelled', finished_at = now(),"
                        f" updated_at = now() WHERE id = ANY({ids}) AND state = 'queued';")
     _ij_holder.close()
     _ij_holder = None
@@ -335,9 +309,9 @@ def import_job_runner_killed_mid_job_resumes_without_duplicates():
         else:
             rows.append(f"{unique('ijk')}-{i},T{i},security:k{i % 3}")
     body = "username,title,groups\n" + "\n".join(rows) + "\n"
-    s = _ij_Session()
+    s = _ij_session()
     try:
-        s.run(f"BEGIN; SELECT 1 FROM users WHERE tenant_id = {lit(t)}"
+        s.query(f"BEGIN; SELECT 1 FROM users WHERE tenant_id = {lit(t)}"
               f" AND id = {lit(held['id'])} FOR UPDATE;")
         r = _ij_post(t, body, query=f"?mode=upsert&match=username&batch={batch}")
         eq(r.status, 202, f"POST ({r!r})")
@@ -348,7 +322,7 @@ def import_job_runner_killed_mid_job_resumes_without_duplicates():
         victim = _ij_runner()
         os.kill(victim, signal.SIGKILL)
         wait_until(lambda: set(_ij_runners()) - {victim}, "a new runner", timeout=60)
-        s.run("COMMIT;")
+        s.query("COMMIT;")
     finally:
         s.close()
     job = _ij_wait(t, jid, timeout=120)
@@ -419,9 +393,9 @@ def import_job_runner_reload_mid_job_hands_the_job_over():
     rows = [f"{held['username']},Held" if i == at else f"{unique('ijh')}-{i},T{i}"
             for i in range(1, n + 1)]
     body = "username,title\n" + "\n".join(rows) + "\n"
-    s = _ij_Session()
+    s = _ij_session()
     try:
-        s.run(f"BEGIN; SELECT 1 FROM users WHERE tenant_id = {lit(t)}"
+        s.query(f"BEGIN; SELECT 1 FROM users WHERE tenant_id = {lit(t)}"
               f" AND id = {lit(held['id'])} FOR UPDATE;")
         r = _ij_post(t, body, query=f"?mode=upsert&match=username&batch={batch}")
         eq(r.status, 202, f"POST ({r!r})")
@@ -432,7 +406,7 @@ def import_job_runner_reload_mid_job_hands_the_job_over():
         os.kill(MAIN.pid, signal.SIGHUP)
         wait_until(lambda: set(_ij_runners()) - {old}, "a new runner after SIGHUP",
                    timeout=60)
-        s.run("COMMIT;")
+        s.query("COMMIT;")
     finally:
         s.close()
     wait_until(lambda: not pid_alive(old), "the old runner gone", timeout=60)
@@ -479,9 +453,9 @@ def import_job_runner_term_while_busy_exits_at_once():
             return f"asleep in poll() for {int(sc[3], 16) & 0xffffffff} ms"
         return None
 
-    s = _ij_Session()
+    s = _ij_session()
     try:
-        s.run("BEGIN; LOCK TABLE import_jobs IN ACCESS EXCLUSIVE MODE;")
+        s.query("BEGIN; LOCK TABLE import_jobs IN ACCESS EXCLUSIVE MODE;")
         psql("NOTIFY rosterd_import_jobs", user="postgres")
         wait_until(lambda: _ij_count(
             "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
@@ -489,7 +463,7 @@ def import_job_runner_term_while_busy_exits_at_once():
             "the runner's look for work waiting for the lock", timeout=60)
         os.kill(old, signal.SIGTERM)
         wait_until(lambda: not pending(), "SIGTERM delivered to the runner", timeout=60)
-        s.run("ROLLBACK;")
+        s.query("ROLLBACK;")
     finally:
         s.close()
     got = wait_until(state, "the runner gone, or asleep after SIGTERM", timeout=60,

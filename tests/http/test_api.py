@@ -33,6 +33,9 @@ import uuid
 
 import jwt
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import pgsession  # noqa: E402
+
 ENV = os.environ
 TMP = ENV["RT_TMP"]
 BUILD = ENV["RT_BUILD"]
@@ -229,83 +232,31 @@ def psql(sql, user="rosterd", db="rosterd"):
     return [l for l in p.stdout.splitlines() if l != ""]
 
 
-class _Look:
-    """One libpq session (through ctypes), kept open for the read-only looks
-    that tests take again and again (a snapshot of every table before and
-    after each request): a psql process costs about 50 ms to start, the
-    query a millisecond or two. It connects as postgres under its own
-    application_name, so that the tests that count or end rosterd's sessions
-    never see it; a session ended under it is opened again once."""
-
-    def __init__(self):
-        import ctypes
-        import ctypes.util
-        lib = ctypes.CDLL(ctypes.util.find_library("pq") or "libpq.so.5")
-        vp, cp, i = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int
-        for name, res, args in (("PQconnectdb", vp, [cp]), ("PQstatus", i, [vp]),
-                                ("PQfinish", None, [vp]), ("PQexec", vp, [vp, cp]),
-                                ("PQresultStatus", i, [vp]), ("PQntuples", i, [vp]),
-                                ("PQnfields", i, [vp]), ("PQgetvalue", cp, [vp, i, i]),
-                                ("PQclear", None, [vp]), ("PQerrorMessage", cp, [vp])):
-            f = getattr(lib, name)
-            f.restype, f.argtypes = res, args
-        self.lib, self.conn = lib, None
-
-    def _connect(self):
-        if self.conn is not None:
-            self.lib.PQfinish(self.conn)
-        info = (f"host={PG_DIR} port={PG_PORT} user=postgres dbname=rosterd "
-                "application_name=rt-look connect_timeout=10")
-        self.conn = self.lib.PQconnectdb(info.encode())
-        if self.lib.PQstatus(self.conn) != 0:  # CONNECTION_OK
-            msg = self.lib.PQerrorMessage(self.conn).decode(errors="replace").strip()
-            self.lib.PQfinish(self.conn)
-            self.conn = None
-            raise Fail(f"libpq: {msg}")
-
-    def rows(self, sql):
-        """psql -A -t's lines for one SELECT: fields joined by '|'."""
-        for attempt in (1, 2):
-            if self.conn is None or self.lib.PQstatus(self.conn) != 0:
-                self._connect()
-            res = self.lib.PQexec(self.conn, sql.encode())
-            try:
-                if res and self.lib.PQresultStatus(res) == 2:  # PGRES_TUPLES_OK
-                    lib = self.lib
-                    return ["|".join(lib.PQgetvalue(res, r, c).decode()
-                                     for c in range(lib.PQnfields(res)))
-                            for r in range(lib.PQntuples(res))]
-                msg = self.lib.PQerrorMessage(self.conn).decode(errors="replace").strip()
-                if attempt == 2 or self.lib.PQstatus(self.conn) == 0:
-                    raise Fail(f"libpq: {msg} (SQL: {sql.strip()[:300]})")
-            finally:
-                if res:
-                    self.lib.PQclear(res)
-        raise AssertionError("unreachable")
+def pg_session(app, user="rosterd", reconnect=False):
+    """A session of its own kept open (tests/lib/pgsession.py), under
+    application_name app: for looks taken again and again, and for locks
+    and transactions held across calls."""
+    return pgsession.Session(f"host={PG_DIR} port={PG_PORT} user={user} dbname=rosterd "
+                             f"application_name={app} connect_timeout=10",
+                             reconnect=reconnect, error=Fail)
 
 
 _look = []
-_look_cache = {}
 
 
 def look(sql, cached=False):
     """The lines psql(sql) would print for a read-only SELECT, through one
-    session kept open (see _Look). cached: the answer is kept with the
-    database's snapshot (pg_current_snapshot(): the transactions completed
-    and in progress) and given again while the snapshot is the same, for a
-    query that reads table rows only: no transaction has ended since, so
-    no row it can see has changed."""
+    session kept open (tests/lib/pgsession.py): a psql process costs about
+    50 ms to start, the query a millisecond or two. The session connects as
+    postgres under its own application_name, so that the tests that count or
+    end rosterd's sessions never see it; a session ended under it is opened
+    again once. cached: the answer is given again while no transaction has
+    ended since it was made (pgsession.SnapshotCache), for a query that
+    reads table rows only."""
     if not _look:
-        _look.append(_Look())
-    if not cached:
-        return _look[0].rows(sql)
-    snap = _look[0].rows("SELECT pg_current_snapshot()")[0]
-    hit = _look_cache.get(sql)
-    if hit is not None and hit[0] == snap:
-        return list(hit[1])
-    rows = _look[0].rows(sql)
-    _look_cache[sql] = (snap, rows)
-    return list(rows)
+        _look.append(pgsession.SnapshotCache(pg_session("rt-look", "postgres", True)))
+    cache = _look[0]
+    return cache.get(sql) if cached else cache.session.query(sql)
 
 
 def sql_one(sql):
