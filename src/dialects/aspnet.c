@@ -282,10 +282,10 @@ decorate(const struct aspnet_app *app, struct arena *a, const struct value *v,
 	case VALUE_OBJECT:
 		o = value_object(a);
 		if (app->dollar_id)
-			value_set(a, o, "$id", value_cstr(a,
+			value_set_kept(a, o, "$id", value_cstr(a,
 			    arena_sprintf(a, "%d", ++*n)));
 		for (i = 0; i < v->u.obj.n; i++)
-			value_set(a, o, app_name(app, a,
+			value_set_kept(a, o, app_name(app, a,
 			    v->u.obj.members[i].key),
 			    decorate(app, a, v->u.obj.members[i].val, n));
 		return o;

@@ -47,10 +47,22 @@ aspnet_bind_error(struct aspnet_binder *b, const char *path, const char *msg)
 	b->nerr++;
 }
 
+/* path.name, or name at the top ("" path): the path of every member bound */
 static const char *
 join(struct arena *a, const char *path, const char *name)
 {
-	return *path ? arena_sprintf(a, "%s.%s", path, name) : name;
+	size_t pn, nn;
+	char *s;
+
+	if (*path == '\0')
+		return name;
+	pn = strlen(path);
+	nn = strlen(name);
+	s = arena_alloc(a, pn + nn + 2);
+	memcpy(s, path, pn);
+	s[pn] = '.';
+	memcpy(s + pn + 1, name, nn + 1);
+	return s;
 }
 
 /*
@@ -367,7 +379,7 @@ aspnet_bind(struct aspnet_binder *b, const struct aspnet_type_def *def,
 		}
 		x = bind_member(b, f, mv, join(b->a, path, f->name));
 		if (x != NULL)
-			value_set(b->a, out, f->name, x);
+			value_set_kept(b->a, out, f->name, x);
 	}
 	return out;
 }
@@ -388,7 +400,7 @@ aspnet_emit(struct arena *a, const struct aspnet_type_def *def,
 			x = value_null(a);
 		else if (f->type == AT_OBJECT && x->type == VALUE_OBJECT)
 			x = aspnet_emit(a, f->obj, x);
-		value_set(a, out, f->name, x);
+		value_set_kept(a, out, f->name, x);
 	}
 	return out;
 }
@@ -411,7 +423,7 @@ aspnet_strip_secrets(struct arena *a, const struct aspnet_type_def *def,
 			continue;
 		if (f->type == AT_OBJECT)
 			x = aspnet_strip_secrets(a, f->obj, x);
-		value_set(a, out, f->name, x);
+		value_set_kept(a, out, f->name, x);
 	}
 	return out;
 }

@@ -62,6 +62,9 @@ struct value *value_object(struct arena *a);
 void value_push(struct arena *a, struct value *arr, struct value *v);
 void value_set(struct arena *a, struct value *obj, const char *key,
     struct value *v);
+/* value_set without the copy: key lasts as long as obj (see value.c). */
+void value_set_kept(struct arena *a, struct value *obj, const char *key,
+    struct value *v);
 
 /* Lookups.  NULL when absent (a JSON null is a VALUE_NULL, not NULL). */
 struct value *value_get(const struct value *obj, const char *key);

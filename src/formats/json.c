@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <yajl/yajl_gen.h>
 #include <yajl/yajl_parse.h>
 
 #include "formats.h"
@@ -97,7 +96,7 @@ attach(struct jctx *c, struct value *v)
 		set_error(c, FMT_LIMIT, "The object has too many members.");
 		return 0;
 	}
-	value_set(c->a, f->v, f->key, v);
+	value_set_kept(c->a, f->v, f->key, v);	/* the key's own arena copy */
 	return 1;
 }
 
@@ -384,53 +383,88 @@ json_decode(struct arena *a, const char *p, size_t n,
 	return FMT_OK;
 }
 
+/*
+ * A string as yajl's generator writes one (its defaults: no solidus
+ * escape, no UTF-8 check): the quote, the backslash and the short escapes
+ * \b \f \n \r \t, other controls as \u00XX in upper case, every
+ * other byte as it is; unescaped runs in one copy.
+ */
 static void
-gen_print(void *ctx, const char *s, size_t n)
+gen_string(struct buf *b, const char *s, size_t n)
 {
-	buf_put(ctx, s, n);
+	static const char hex[] = "0123456789ABCDEF";
+	static const char short_esc[0x20] = {
+		['\b'] = 'b', ['\f'] = 'f', ['\n'] = 'n', ['\r'] = 'r',
+		['\t'] = 't',
+	};
+	const unsigned char *u = (const unsigned char *)s;
+	char esc[6] = { '\\', 'u', '0', '0' };
+	size_t i, run = 0;
+
+	buf_putc(b, '"');
+	for (i = 0; i < n; i++) {
+		unsigned char ch = u[i];
+
+		if (ch >= 0x20 && ch != '"' && ch != '\\')
+			continue;
+		buf_put(b, s + run, i - run);
+		run = i + 1;
+		if (ch >= 0x20 || short_esc[ch] != 0) {
+			esc[1] = ch >= 0x20 ? (char)ch : short_esc[ch];
+			buf_put(b, esc, 2);
+		} else {
+			esc[1] = 'u';
+			esc[4] = hex[ch >> 4];
+			esc[5] = hex[ch & 0xf];
+			buf_put(b, esc, sizeof(esc));
+		}
+	}
+	buf_put(b, s + run, n - run);
+	buf_putc(b, '"');
 }
 
 static void
-gen_free(void *p)
-{
-	yajl_gen_free(p);
-}
-
-static void
-gen_value(yajl_gen g, const struct value *v)
+gen_value(struct buf *b, const struct value *v)
 {
 	size_t i;
 
 	switch (v->type) {
 	case VALUE_NULL:
-		yajl_gen_null(g);
+		buf_put(b, "null", 4);
 		break;
 	case VALUE_BOOL:
-		yajl_gen_bool(g, v->u.boolean);
+		if (v->u.boolean)
+			buf_put(b, "true", 4);
+		else
+			buf_put(b, "false", 5);
 		break;
 	case VALUE_NUMBER:
-		yajl_gen_number(g, v->u.str.p, v->u.str.len);
+		buf_put(b, v->u.str.p, v->u.str.len);
 		break;
 	case VALUE_STRING:
-		yajl_gen_string(g, (const unsigned char *)v->u.str.p,
-		    v->u.str.len);
+		gen_string(b, v->u.str.p, v->u.str.len);
 		break;
 	case VALUE_ARRAY:
-		yajl_gen_array_open(g);
-		for (i = 0; i < v->u.arr.n; i++)
-			gen_value(g, v->u.arr.items[i]);
-		yajl_gen_array_close(g);
+		buf_putc(b, '[');
+		for (i = 0; i < v->u.arr.n; i++) {
+			if (i > 0)
+				buf_putc(b, ',');
+			gen_value(b, v->u.arr.items[i]);
+		}
+		buf_putc(b, ']');
 		break;
 	case VALUE_OBJECT:
-		yajl_gen_map_open(g);
+		buf_putc(b, '{');
 		for (i = 0; i < v->u.obj.n; i++) {
 			const struct member *m = &v->u.obj.members[i];
 
-			yajl_gen_string(g, (const unsigned char *)m->key,
-			    m->klen);
-			gen_value(g, m->val);
+			if (i > 0)
+				buf_putc(b, ',');
+			gen_string(b, m->key, m->klen);
+			buf_putc(b, ':');
+			gen_value(b, m->val);
 		}
-		yajl_gen_map_close(g);
+		buf_putc(b, '}');
 		break;
 	default:
 		abort();
@@ -443,16 +477,5 @@ gen_value(yajl_gen g, const struct value *v)
 void
 json_encode(struct buf *b, const struct value *v)
 {
-	struct arena *owner = b->a;
-	yajl_gen g;
-
-	g = yajl_gen_alloc(NULL);
-	if (g == NULL)
-		xoom(sizeof(g));
-	yajl_gen_config(g, yajl_gen_print_callback, gen_print, b);
-	if (owner != NULL)
-		arena_defer(owner, gen_free, g);
-	gen_value(g, v);
-	if (owner == NULL)
-		yajl_gen_free(g);
+	gen_value(b, v);
 }

@@ -124,9 +124,8 @@ value_push(struct arena *a, struct value *arr, struct value *v)
 	arr->u.arr.items[arr->u.arr.n++] = v;
 }
 
-/* Appends member key: v to the object node obj (key is copied). */
-void
-value_set(struct arena *a, struct value *obj, const char *key,
+static void
+set(struct arena *a, struct value *obj, const char *key, size_t klen,
     struct value *v)
 {
 	struct member *m;
@@ -134,43 +133,75 @@ value_set(struct arena *a, struct value *obj, const char *key,
 	obj->u.obj.members = grow(a, obj->u.obj.members, obj->u.obj.n,
 	    &obj->u.obj.cap, sizeof(*obj->u.obj.members));
 	m = &obj->u.obj.members[obj->u.obj.n++];
-	m->klen = strlen(key);
-	m->key = arena_strndup(a, key, m->klen);
+	m->klen = klen;
+	m->key = key;
 	m->val = v;
+}
+
+/* Appends member key: v to the object node obj (key is copied). */
+void
+value_set(struct arena *a, struct value *obj, const char *key,
+    struct value *v)
+{
+	size_t n = strlen(key);
+
+	set(a, obj, arena_strndup(a, key, n), n, v);
+}
+
+/*
+ * Appends member key: v to obj without copying key, which must last as
+ * long as obj: a literal, a static table's name, or a string of obj's
+ * own arena.
+ */
+void
+value_set_kept(struct arena *a, struct value *obj, const char *key,
+    struct value *v)
+{
+	set(a, obj, key, strlen(key), v);
 }
 
 /* Returns the member named exactly key, or NULL. */
 struct value *
 value_get(const struct value *obj, const char *key)
 {
-	size_t i;
+	const struct member *m, *end;
+	size_t n;
 
 	if (obj == NULL || obj->type != VALUE_OBJECT)
 		return NULL;
-	for (i = 0; i < obj->u.obj.n; i++)
-		if (strcmp(obj->u.obj.members[i].key, key) == 0)
-			return obj->u.obj.members[i].val;
+	n = strlen(key);
+	end = obj->u.obj.members + obj->u.obj.n;
+	for (m = obj->u.obj.members; m < end; m++)
+		if (m->klen == n && memcmp(m->key, key, n) == 0)
+			return m->val;
 	return NULL;
 }
 
 /*
  * Returns the member named key, matched exactly first and then without
  * regard to ASCII case (the binding rule of Json.NET and ServiceStack).
+ * Keys hold no NUL, so names of another length never match either way.
  */
 struct value *
 value_get_ci(const struct value *obj, const char *key)
 {
-	struct value *v;
-	size_t i;
+	const struct member *m, *end;
+	struct value *ci = NULL;
+	size_t n;
 
-	if ((v = value_get(obj, key)) != NULL)
-		return v;
 	if (obj == NULL || obj->type != VALUE_OBJECT)
 		return NULL;
-	for (i = 0; i < obj->u.obj.n; i++)
-		if (strcasecmp(obj->u.obj.members[i].key, key) == 0)
-			return obj->u.obj.members[i].val;
-	return NULL;
+	n = strlen(key);
+	end = obj->u.obj.members + obj->u.obj.n;
+	for (m = obj->u.obj.members; m < end; m++) {
+		if (m->klen != n)
+			continue;
+		if (memcmp(m->key, key, n) == 0)
+			return m->val;
+		if (ci == NULL && strncasecmp(m->key, key, n) == 0)
+			ci = m->val;
+	}
+	return ci;
 }
 
 static const char *const type_names[VALUE__MAX] = {

@@ -141,7 +141,9 @@ buf_reset(struct buf *b)
 void
 buf_put(struct buf *b, const void *p, size_t n)
 {
-	if (n == 0 || buf_grow(b, n) == -1)
+	/* room for n and the NUL without growing: cap > len + n */
+	if (n == 0 || ((b->failed || n >= b->cap - b->len) &&
+	    buf_grow(b, n) == -1))
 		return;
 	memcpy(b->p + b->len, p, n);
 	b->len += n;
@@ -163,6 +165,11 @@ buf_puts(struct buf *b, const char *s)
 void
 buf_putc(struct buf *b, char c)
 {
+	if (!b->failed && b->len + 1 < b->cap) {
+		b->p[b->len++] = c;
+		b->p[b->len] = '\0';
+		return;
+	}
 	buf_put(b, &c, 1);
 }
 

@@ -327,9 +327,12 @@ START_TEST(test_json_encode_escaping)
 	value_set(ta, o, "q\"k", value_cstr(ta, "say \"hi\"\\"));
 	value_set(ta, o, "ctl", value_string(ta, "\n\t\r\b\f\x01\x1f", 7));
 	value_set(ta, o, "utf8", value_cstr(ta, "\xc3\xa9"));
+	/* as yajl's generator wrote them: the solidus, DEL and a byte that
+	 * is not UTF-8 as they are */
+	value_set(ta, o, "raw", value_string(ta, "/\x7f\xff", 3));
 	ck_assert_str_eq(encode(o), "{\"q\\\"k\":\"say \\\"hi\\\"\\\\\","
 	    "\"ctl\":\"\\n\\t\\r\\b\\f\\u0001\\u001F\","
-	    "\"utf8\":\"\xc3\xa9\"}");
+	    "\"utf8\":\"\xc3\xa9\",\"raw\":\"/\x7f\xff\"}");
 }
 END_TEST
 
@@ -344,6 +347,34 @@ START_TEST(test_value_string_embedded_nul)
 
 	ck_assert_uint_eq(v->u.str.len, strlen(v->u.str.p));
 	ck_assert_str_eq(encode(v), "\"a\"");
+}
+END_TEST
+
+/*
+ * Look-ups: exact names of the same length only (no prefix), and the
+ * binding rule's order: an exact match first wherever it is, else the
+ * first member equal without regard to case.
+ */
+START_TEST(test_value_get_exact_then_case)
+{
+	struct value *o = value_object(ta), *x = value_int(ta, 1);
+	struct value *y = value_int(ta, 2), *z = value_int(ta, 3);
+
+	value_set(ta, o, "ab", x);
+	value_set_kept(ta, o, "AB", y);
+	value_set(ta, o, "abc", z);
+	ck_assert_ptr_eq(value_get(o, "ab"), x);
+	ck_assert_ptr_eq(value_get(o, "AB"), y);
+	ck_assert_ptr_eq(value_get(o, "abc"), z);
+	ck_assert_ptr_null(value_get(o, "a"));
+	ck_assert_ptr_null(value_get(o, "Ab"));
+	ck_assert_ptr_null(value_get(o, "abcd"));
+	ck_assert_ptr_eq(value_get_ci(o, "AB"), y);
+	ck_assert_ptr_eq(value_get_ci(o, "Ab"), x);
+	ck_assert_ptr_eq(value_get_ci(o, "ABC"), z);
+	ck_assert_ptr_null(value_get_ci(o, "A"));
+	ck_assert_ptr_null(value_get_ci(value_int(ta, 4), "ab"));
+	ck_assert_str_eq(encode(o), "{\"ab\":1,\"AB\":2,\"abc\":3}");
 }
 END_TEST
 
@@ -403,6 +434,7 @@ json_suite(void)
 	tcase_add_checked_fixture(te, setup, teardown);
 	tcase_add_test(te, test_json_encode_escaping);
 	tcase_add_test(te, test_json_encode_builders);
+	tcase_add_test(te, test_value_get_exact_then_case);
 	tcase_add_test(te, test_value_string_embedded_nul);
 	suite_add_tcase(s, te);
 	return s;
