@@ -15,6 +15,7 @@ import json
 import os
 import platform
 import re
+import signal
 import ssl
 import statistics
 import subprocess
@@ -1506,12 +1507,93 @@ def scale_phase(base_table, specs):
             bad, base_bad)
 
 
+# --------------------------------------------------------------------------
+# --workers-sweep: the rows by rosterd's worker count
+
+WORKERS_SWEEP = [int(n) for n in ENV.get("BENCH_WORKERS_SWEEP", "").split(",") if n]
+SWEEP_ROUNDS = 3
+SWEEP_ROWS = ("healthz", "get_user", "create_v1_user", "account_003")
+
+
+def worker_pids():
+    return set(worker_rss())
+
+
+def set_workers(n):
+    """rosterd reloaded with `workers = n`; returns once n workers of the
+    new generation run and none of the old one is left."""
+    with open(CONF) as f:
+        lines = [l for l in f.read().splitlines() if not re.match(r"\s*workers\s*=", l)]
+    with open(CONF, "w") as f:
+        f.write("\n".join([f"workers = {n}"] + lines) + "\n")
+    old = worker_pids()
+    os.kill(ROSTERD_PID, signal.SIGHUP)
+    deadline = time.monotonic() + 120
+    while True:
+        now = worker_pids()
+        if len(now) == n and not now & old:
+            return
+        if time.monotonic() > deadline:
+            die(f"rosterd did not reload to {n} workers: {sorted(now)}")
+        time.sleep(0.05)
+
+
+def workers_sweep(specs):
+    """Each row at 16 and 64 connections with each worker count in turn,
+    SWEEP_ROUNDS rounds (the counts' order rotated each round); prints the
+    median and range of each and writes bench/out/workers.json."""
+    rows = [r for r in specs if ENV.get("BENCH_ONLY") or r["name"] in SWEEP_ROWS]
+    rounds = 1 if SMOKE else SWEEP_ROUNDS
+    got, bad = {}, 0
+    for rd in range(rounds):
+        k = rd % len(WORKERS_SWEEP)
+        for n in WORKERS_SWEEP[k:] + WORKERS_SWEEP[:k]:
+            set_workers(n)
+            for row in rows:
+                for conns in CONNS:
+                    s = run_wrk(row, conns, token=row.get("token", True))
+                    bad += s["status"] + s["socket_errors"]
+                    got.setdefault((row["name"], conns, n), []).append(round(s["rps"], 1))
+                    log(f"round {rd + 1}, {n} workers: {row['name']} at {conns}: "
+                        f"{s['rps']:.1f} req/s")
+    print()
+    print(f"{'endpoint':24} {'conns':>5} " + " ".join(
+        f"{str(n) + ' workers':>22}" for n in WORKERS_SWEEP) + "   best")
+    out = []
+    for row in rows:
+        for conns in CONNS:
+            med = {n: statistics.median(got[(row["name"], conns, n)]) for n in WORKERS_SWEEP}
+            cells = []
+            for n in WORKERS_SWEEP:
+                v = got[(row["name"], conns, n)]
+                cells.append(f"{med[n]:8.0f} ({min(v):.0f}-{max(v):.0f})".rjust(22))
+            top = max(WORKERS_SWEEP, key=lambda n: med[n])
+            print(f"{row['name']:24} {conns:5} " + " ".join(cells) + f"   {top}")
+            out.append({"name": row["name"], "connections": conns,
+                        "rps": {str(n): got[(row["name"], conns, n)] for n in WORKERS_SWEEP},
+                        "median_rps": {str(n): med[n] for n in WORKERS_SWEEP},
+                        "best_workers": top})
+    os.makedirs(OUT_DIR, exist_ok=True)
+    with open(os.path.join(OUT_DIR, "workers.json"), "w") as f:
+        json.dump({"machine": machine(), "workers": WORKERS_SWEEP, "rounds": rounds,
+                   "window_s": DURATION, "rows": out,
+                   "date": datetime.datetime.now(datetime.timezone.utc).isoformat(
+                       timespec="seconds")}, f, indent=1)
+        f.write("\n")
+    print("wrote bench/out/workers.json")
+    if bad:
+        die(f"{bad} requests failed")
+
+
 def main():
     started = time.monotonic()
     load()
     d = data_files()
     rss0 = worker_rss()
     specs = select(rows(d), SCALE_USERS)
+    if WORKERS_SWEEP:
+        workers_sweep(specs)
+        return
     table, bulk_ms, base_bad, healthz = measure(specs, d)
 
     rss1 = worker_rss()

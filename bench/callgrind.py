@@ -20,6 +20,13 @@ else the machine does.
   apitoken uncached a new API token for every request (its first use:
                     looked up in PostgreSQL)
 
+Then, the same way, one request of each other kind the bench's table has
+a combined limit for, all with the cached HS256 token: the /v1 create
+again (the reference), seed 000's security group user (the vendor page's
+sample body of 42 members, but its Password and PinCode, which would
+measure Argon2), seed 003's account, seed 004's organization user with two
+roles, the /v1 user read and /healthz.
+
 A part is written when FCGX_Accept_r is entered, so it holds the request
 before: a batch's parts are its requests but the last, and the request
 before them, of its own kind (each batch starts with WARMUP requests that
@@ -29,9 +36,10 @@ connection nginx closed) is left out.  The worker's pauses between batches
 by them.  Prints a table (median, mean, min and max instructions per
 request; the median request's instructions under jwt_verify_cached or
 apitoken_verify_req, inclusive; each round's median) and writes
-bench/out/callgrind.json.  PostgreSQL's own work is not counted: only the
-worker's (its side of libpq included).  Only the standard
-library; run by bench/run, which sets the environment.
+bench/out/callgrind.json, the second table under "requests".  PostgreSQL's
+own work is not counted: only the worker's (its side of libpq included).
+Only the standard library, and psql to make the seed requests' group and
+user; run by bench/run, which sets the environment.
 """
 
 import datetime
@@ -45,6 +53,7 @@ import statistics
 import subprocess
 import sys
 import time
+import uuid
 
 ENV = os.environ
 REPO = ENV["BENCH_REPO"]
@@ -57,6 +66,9 @@ TOKEN = ENV["BENCH_TOKEN"]
 RS256_TOKEN = ENV["BENCH_RS256_TOKEN"]
 RS_ISS = ENV["BENCH_RS_ISS"]
 CG_DIR = ENV["BENCH_CG_DIR"]
+PG_BIN = ENV["BENCH_PG_BIN"]
+PG_DIR = ENV["BENCH_PG_DIR"]
+PG_PORT = ENV["BENCH_PG_PORT"]
 N = int(ENV.get("BENCH_CG_REQUESTS", "100"))
 WARMUP = 10
 # The batches run in this many rounds, the order of the kinds rotated each
@@ -89,6 +101,11 @@ def run(args):
     return r.stdout.decode()
 
 
+def psql(sql):
+    return run([os.path.join(PG_BIN, "psql"), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
+                "-h", PG_DIR, "-p", PG_PORT, "-U", "rosterd", "-d", "rosterd", "-c", sql])
+
+
 def hs256_tokens(n):
     return [run([os.path.join(BUILD, "rosterctl"), "-c", CONF, "token", "--sub", "bench",
                  "--tid", TENANT, "--roles", "SystemAdmin", "--ttl", str(86400 + i)]).strip()
@@ -117,18 +134,65 @@ class Client:
     def __init__(self):
         self.c = http.client.HTTPSConnection(_host, int(_port), context=TLS, timeout=300)
 
-    def create(self, token):
-        _seq[0] += 1
-        # the same length for every request: a longer name costs more
-        u = f"cg{os.getpid():07d}x{_seq[0]:07d}"
-        body = json.dumps({"username": u, "email": f"{u}@example.com", "firstName": "Bench"})
-        self.c.request("POST", f"/v1/tenants/{TENANT}/users", body=body.encode(),
-                       headers={"Authorization": "Bearer " + token,
-                                "Content-Type": "application/json"})
+    def send(self, method, path, body=None, token=TOKEN, ok=(200,)):
+        h = {"Authorization": "Bearer " + token}
+        if body is not None:
+            h["Content-Type"] = "application/json"
+            body = json.dumps(body).encode()
+        self.c.request(method, path, body=body, headers=h)
         r = self.c.getresponse()
         data = r.read()
-        if r.status != 201:
-            die(f"create: {r.status} {data[:300]!r}")
+        if r.status not in ok:
+            die(f"{method} {path}: {r.status} {data[:300]!r}")
+
+    def create(self, token):
+        u = name()
+        self.send("POST", f"/v1/tenants/{TENANT}/users",
+                  {"username": u, "email": f"{u}@example.com", "firstName": "Bench"},
+                  token, (201,))
+
+
+def name():
+    """A new user name, of the same length for every request (a longer
+    name costs more)."""
+    _seq[0] += 1
+    return f"cg{os.getpid():07d}x{_seq[0]:07d}"
+
+
+def request_kinds(c):
+    """[(kind, send one request)] of the second table."""
+    sg = str(uuid.uuid4())
+    psql(f"INSERT INTO groups (tenant_id, id, kind, code, name, created_by) VALUES "
+         f"('{TENANT}', '{sg}', 'security', 'cg', 'Callgrind', 'bench')")
+    roles = dict(line.split("|") for line in psql(
+        f"SELECT name, id FROM roles WHERE tenant_id = '{TENANT}'").splitlines())
+    uid = psql(f"INSERT INTO users (tenant_id, id, username, email, created_by) VALUES "
+               f"('{TENANT}', gen_random_uuid(), 'cg-read', 'cg-read@example.com', 'bench') "
+               "RETURNING id").split()[0]
+    with open(os.path.join(REPO, "tests", "http", "fixtures", "seed000_request.json")) as f:
+        s000 = json.load(f)
+    for k in ("Password", "PinCode"):
+        s000.pop(k)
+
+    def seed000():
+        c.send("POST", "/Application/PostSecurityGroupUsers",
+               dict(s000, ID=str(uuid.uuid4()), UserName=name(), SecurityGroupID=sg,
+                    RoleID=roles["Member"], CompanyRoleID=roles["Administrator"]), ok=(200,))
+
+    def seed003():
+        c.send("POST", "/api/users", {"email": name() + "@example.com", "verified": True,
+                                      "timeZone": "UTC"}, ok=(200,))
+
+    def seed004():
+        u = name()
+        c.send("POST", f"/api/organizations/{TENANT}/users",
+               {"Username": u, "Email": u + "@example.com", "FirstName": "Bench",
+                "LastName": "User", "Roles": [{"Name": "Administrator"}, {"Name": "Member"}]})
+
+    return [("v1 create", lambda: c.create(TOKEN)), ("seed 000", seed000),
+            ("seed 003", seed003), ("seed 004", seed004),
+            ("v1 user read", lambda: c.send("GET", f"/v1/tenants/{TENANT}/users/{uid}")),
+            ("healthz", lambda: c.send("GET", "/healthz"))]
 
 
 def parts(pid):
@@ -189,40 +253,22 @@ def worker_pid():
     return max(kinds, key=kinds.get)
 
 
-def main():
-    started = time.monotonic()
-    c = Client()
-    # The first requests: the worker's first parts tell its pid.
-    for _ in range(3):
-        c.create(TOKEN)
-    deadline = time.monotonic() + SETTLE_DEADLINE
-    while (pid := worker_pid()) is None:
-        if time.monotonic() > deadline:
-            die(f"no profile part in {CG_DIR}")
-        time.sleep(0.1)
-    log(f"worker {pid}")
-
-    per = max(1, N // ROUNDS)
-    k = ROUNDS * (WARMUP + per)
-    log(f"minting tokens ({k} of each kind that changes per request)")
-    api = api_tokens(k + 1)
-    kinds = [("hs256 cached", [TOKEN] * k), ("hs256 uncached", hs256_tokens(k)),
-             ("rs256 cached", [RS256_TOKEN] * k), ("rs256 uncached", rs256_tokens(k)),
-             ("rs256 1500 cached", rs256_tokens(1, 1500) * k),
-             ("apitoken cached", [api[0]] * k), ("apitoken uncached", api[1:])]
+def measure(pid, kinds, per):
+    """Each kind's requests in ROUNDS rounds, the kinds' order rotated each
+    round: WARMUP requests, then per counted ones, of each kind in turn.
+    Returns the table's rows."""
     pooled = {name: [] for name, _ in kinds}
     rounds = {name: [] for name, _ in kinds}
     parts_of = {name: [] for name, _ in kinds}
     skipped = {name: 0 for name, _ in kinds}
     for r in range(ROUNDS):
-        for name, toks in kinds[r % len(kinds):] + kinds[:r % len(kinds)]:
-            toks = toks[r * (WARMUP + per):(r + 1) * (WARMUP + per)]
+        for name, send in kinds[r % len(kinds):] + kinds[:r % len(kinds)]:
             have = len(settle(pid, 0))
-            for t in toks[:WARMUP]:
-                c.create(t)
+            for _ in range(WARMUP):
+                send()
             have = len(settle(pid, have + WARMUP))
-            for t in toks[WARMUP:]:
-                c.create(t)
+            for _ in range(per):
+                send()
             ps = settle(pid, have + per)[have:]
             every = [instructions(p) for p in ps]
             # A part far below the rest holds no request: FCGX_Accept_r
@@ -245,10 +291,13 @@ def main():
                       "mean": round(statistics.mean(counts)), "min": min(counts),
                       "max": max(counts), "round_medians": rounds[name],
                       "auth_median_request": auth_instructions(median_part)})
+    return table
 
-    ref = next(r for r in table if r["kind"] == "hs256 cached")["median"]
+
+def print_table(table, ref_kind):
+    ref = next(r for r in table if r["kind"] == ref_kind)["median"]
     print()
-    hdr = (f"{'kind':<18} {'median Ir/req':>13} {'vs hs256 cached':>15} {'mean':>10} "
+    hdr = (f"{'kind':<18} {'median Ir/req':>13} {'vs ' + ref_kind:>15} {'mean':>10} "
            f"{'min':>10} {'max':>11} {'auth Ir':>9}  round medians")
     print(hdr)
     print("-" * len(hdr))
@@ -257,8 +306,38 @@ def main():
               f"{r['mean']:>10,} {r['min']:>10,} {r['max']:>11,} "
               f"{r['auth_median_request']:>9,}  "
               f"{' '.join(str(x) for x in r['round_medians'])}")
+
+
+def main():
+    started = time.monotonic()
+    c = Client()
+    # The first requests: the worker's first parts tell its pid.
+    for _ in range(3):
+        c.create(TOKEN)
+    deadline = time.monotonic() + SETTLE_DEADLINE
+    while (pid := worker_pid()) is None:
+        if time.monotonic() > deadline:
+            die(f"no profile part in {CG_DIR}")
+        time.sleep(0.1)
+    log(f"worker {pid}")
+
+    per = max(1, N // ROUNDS)
+    k = ROUNDS * (WARMUP + per)
+    log(f"minting tokens ({k} of each kind that changes per request)")
+    api = api_tokens(k + 1)
+    auth = [("hs256 cached", [TOKEN] * k), ("hs256 uncached", hs256_tokens(k)),
+            ("rs256 cached", [RS256_TOKEN] * k), ("rs256 uncached", rs256_tokens(k)),
+            ("rs256 1500 cached", rs256_tokens(1, 1500) * k),
+            ("apitoken cached", [api[0]] * k), ("apitoken uncached", api[1:])]
+    # each kind's tokens in order, WARMUP + per of them a round
+    table = measure(pid, [(name, (lambda it: lambda: c.create(next(it)))(iter(toks)))
+                          for name, toks in auth], per)
+    print_table(table, "hs256 cached")
+    log("the other kinds of request, with the cached HS256 token")
+    requests = measure(pid, request_kinds(c), per)
+    print_table(requests, "v1 create")
     doc = {"requests_per_kind": per * ROUNDS, "rounds": ROUNDS, "warmup": WARMUP,
-           "rows": table,
+           "rows": table, "requests": requests,
            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
            "elapsed_s": round(time.monotonic() - started, 1)}
     os.makedirs(OUT_DIR, exist_ok=True)
