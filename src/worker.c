@@ -696,10 +696,14 @@ log_request(const struct http_req *req, const struct http_resp *resp)
 
 	buf_init(&b, NULL);
 	time_rfc3339(time_now_ms(), ts);
-	buf_printf(&b, "{\"time\":\"%s\",\"level\":\"info\",\"msg\":"
-	    "\"request\",\"pid\":%ld", ts, log_pid());
+	buf_puts(&b, "{\"time\":\"");
+	buf_puts(&b, ts);
+	buf_puts(&b, "\",\"level\":\"info\",\"msg\":\"request\",\"pid\":");
+	buf_put_int(&b, log_pid(), 0);
 	for (i = 0; i < RS_ARRAY_LEN(f); i++) {
-		buf_printf(&b, ",\"%s\":\"", f[i][0]);
+		buf_puts(&b, ",\"");
+		buf_puts(&b, f[i][0]);
+		buf_puts(&b, "\":\"");
 		buf_put_json_escaped(&b, f[i][1], strlen(f[i][1]));
 		buf_putc(&b, '"');
 	}
@@ -707,10 +711,16 @@ log_request(const struct http_req *req, const struct http_resp *resp)
 	us = time_mono_us() - req->start_us;
 	if (us < 0)
 		us = 0;
-	buf_printf(&b, ",\"status\":%d,\"duration_ms\":%lld.%03lld,"
-	    "\"bytes\":%lld}", resp->status, (long long)(us / 1000),
-	    (long long)(us % 1000),
-	    resp->streamed ? resp->streamed_bytes : (long long)resp->body.len);
+	buf_puts(&b, ",\"status\":");
+	buf_put_int(&b, resp->status, 0);
+	buf_puts(&b, ",\"duration_ms\":");
+	buf_put_int(&b, us / 1000, 0);
+	buf_putc(&b, '.');
+	buf_put_int(&b, us % 1000, 3);
+	buf_puts(&b, ",\"bytes\":");
+	buf_put_int(&b, resp->streamed ? resp->streamed_bytes :
+	    (long long)resp->body.len, 0);
+	buf_putc(&b, '}');
 	if (!b.failed)
 		log_line(b.p, b.len);
 	buf_release(&b);

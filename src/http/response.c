@@ -22,6 +22,8 @@ http_resp_init(struct http_resp *resp, struct arena *a)
 void
 http_resp_header(struct http_resp *resp, const char *name, const char *value)
 {
+	if (name == NULL || value == NULL)
+		return;		/* no header rather than a "(null)" one */
 	if (resp->nheaders >= HTTP_MAX_RESP_HEADERS)
 		abort();
 	resp->headers[resp->nheaders].name = name;
@@ -78,14 +80,25 @@ http_resp_serialize(const struct http_resp *resp, struct buf *out)
 {
 	size_t i;
 
-	buf_printf(out, "Status: %d %s\r\n", resp->status,
-	    http_status_text(resp->status));
-	for (i = 0; i < resp->nheaders; i++)
-		buf_printf(out, "%s: %s\r\n", resp->headers[i].name,
-		    resp->headers[i].value);
-	if (resp->content_type != NULL)
-		buf_printf(out, "Content-Type: %s\r\n", resp->content_type);
-	buf_printf(out, "Content-Length: %zu\r\n\r\n", resp->body.len);
+	buf_puts(out, "Status: ");
+	buf_put_int(out, resp->status, 0);
+	buf_putc(out, ' ');
+	buf_puts(out, http_status_text(resp->status));
+	buf_puts(out, "\r\n");
+	for (i = 0; i < resp->nheaders; i++) {
+		buf_puts(out, resp->headers[i].name);
+		buf_puts(out, ": ");
+		buf_puts(out, resp->headers[i].value);
+		buf_puts(out, "\r\n");
+	}
+	if (resp->content_type != NULL) {
+		buf_puts(out, "Content-Type: ");
+		buf_puts(out, resp->content_type);
+		buf_puts(out, "\r\n");
+	}
+	buf_puts(out, "Content-Length: ");
+	buf_put_int(out, (long long)resp->body.len, 0);
+	buf_puts(out, "\r\n\r\n");
 	if (resp->body.len > 0)
 		buf_put(out, resp->body.p, resp->body.len);
 }

@@ -174,6 +174,28 @@ buf_putc(struct buf *b, char c)
 }
 
 /*
+ * Appends v in decimal, at least width digits (zero-padded): what
+ * "%0*lld" writes, without the formatter.
+ */
+void
+buf_put_int(struct buf *b, long long v, int width)
+{
+	char d[24];
+	unsigned long long u = v < 0 ? 0 - (unsigned long long)v :
+	    (unsigned long long)v;
+	size_t i = sizeof(d);
+	int w = width > 22 ? 22 : width - (v < 0);	/* the sign counts */
+
+	do {
+		d[--i] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0 || (int)(sizeof(d) - i) < w);
+	if (v < 0)
+		d[--i] = '-';
+	buf_put(b, d + i, sizeof(d) - i);
+}
+
+/*
  * Appends text formatted as by vprintf(3).  Sets `failed` if the C
  * library refuses the format (an encoding error, or more than INT_MAX
  * bytes).  ap is consumed, as with vprintf(3).

@@ -3,7 +3,6 @@
  * writes (RFC 3339, UTC, milliseconds).
  */
 #include <stdint.h>
-#include <stdio.h>
 #include <time.h>
 
 #include "util.h"
@@ -37,6 +36,16 @@ time_mono_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* v's last n decimal digits, zero-padded, at p (no NUL). */
+static void
+digits(char *p, unsigned int v, int n)
+{
+	while (n-- > 0) {
+		p[n] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
 /*
  * Writes ms (milliseconds since the Unix epoch) as an RFC 3339 UTC
  * timestamp with milliseconds, "2026-11-23T12:34:56.789Z", and a NUL
@@ -65,16 +74,20 @@ time_rfc3339(int64_t ms, char out[32])
 		(void)gmtime_r(&secs, &tm);
 		frac = 0;
 	}
-	/*
-	 * The clamp keeps every field in its width; the modulos, no-ops
-	 * here, let the compiler see that the output fits.
-	 */
-	(void)snprintf(out, 32, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ",
-	    (unsigned int)(tm.tm_year + 1900) % 10000u,
-	    (unsigned int)(tm.tm_mon + 1) % 100u,
-	    (unsigned int)tm.tm_mday % 100u,
-	    (unsigned int)tm.tm_hour % 100u,
-	    (unsigned int)tm.tm_min % 100u,
-	    (unsigned int)tm.tm_sec % 100u,
-	    (unsigned int)frac % 1000u);
+	/* The clamp keeps every field in its width. */
+	digits(out, (unsigned int)tm.tm_year + 1900, 4);
+	out[4] = '-';
+	digits(out + 5, (unsigned int)tm.tm_mon + 1, 2);
+	out[7] = '-';
+	digits(out + 8, (unsigned int)tm.tm_mday, 2);
+	out[10] = 'T';
+	digits(out + 11, (unsigned int)tm.tm_hour, 2);
+	out[13] = ':';
+	digits(out + 14, (unsigned int)tm.tm_min, 2);
+	out[16] = ':';
+	digits(out + 17, (unsigned int)tm.tm_sec, 2);
+	out[19] = '.';
+	digits(out + 20, (unsigned int)frac, 3);
+	out[23] = 'Z';
+	out[24] = '\0';
 }

@@ -77,6 +77,8 @@ void buf_reset(struct buf *b);
 void buf_put(struct buf *b, const void *p, size_t n);
 void buf_puts(struct buf *b, const char *s);
 void buf_putc(struct buf *b, char c);
+/* v in decimal, zero-padded to width characters as "%0*lld" (width <= 22). */
+void buf_put_int(struct buf *b, long long v, int width);
 void buf_printf(struct buf *b, const char *fmt, ...) RS_PRINTF(2, 3);
 void buf_vprintf(struct buf *b, const char *fmt, va_list ap) RS_PRINTF(2, 0);
 /* Appends s[0..n) as the inside of a JSON string (no quotes). */

@@ -11,6 +11,7 @@
 #include <iconv.h>
 #include <signal.h>
 #include <stdint.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -556,6 +557,30 @@ START_TEST(test_buf_printf_arena)
 
 	buf_printf_check(a);
 	arena_free(a);
+}
+END_TEST
+
+/* buf_put_int writes what "%0*lld" does, the extremes included. */
+START_TEST(test_buf_put_int)
+{
+	static const struct { long long v; int w; } cases[] = {
+		{ 0, 0 }, { 0, 3 }, { 7, 3 }, { 42, 1 }, { 999, 3 },
+		{ 1000, 3 }, { -5, 0 }, { -5, 3 }, { 1234567, 2 },
+		{ LLONG_MAX, 0 }, { LLONG_MIN, 0 }, { LLONG_MIN, 22 }, { -1, 22 },
+	};
+	char want[64];
+	struct buf b;
+	size_t i;
+
+	for (i = 0; i < RS_ARRAY_LEN(cases); i++) {
+		buf_init(&b, NULL);
+		buf_puts(&b, "x");
+		buf_put_int(&b, cases[i].v, cases[i].w);
+		(void)snprintf(want, sizeof(want), "x%0*lld", cases[i].w,
+		    cases[i].v);
+		ck_assert_str_eq(b.p, want);
+		buf_release(&b);
+	}
 }
 END_TEST
 
@@ -1200,6 +1225,7 @@ buf_suite(void)
 
 	tcase_add_test(tc, test_buf_empty_is_string);
 	tcase_add_test(tc, test_buf_growth_heap);
+	tcase_add_test(tc, test_buf_put_int);
 	tcase_add_test(tc, test_buf_growth_arena);
 	tcase_add_test(tc, test_buf_embedded_nul);
 	tcase_add_test(tc, test_buf_printf_heap);
