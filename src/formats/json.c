@@ -1,10 +1,12 @@
 /*
- * json.c: JSON <-> value tree, with yajl.
+ * json.c: JSON <-> value tree.
  *
  * Decoding uses yajl's callback parser so that every limit is checked
  * as the input arrives, before memory is spent on it, and so that
  * strings keep their length (an escaped NUL is refused rather than
- * silently truncating a C string).
+ * silently truncating a C string).  Encoding writes the compact text
+ * itself, byte for byte what yajl's generator wrote, into the buffer:
+ * the generator's callback per fragment cost more than the writing.
  */
 #include <stdio.h>
 #include <stdlib.h>
