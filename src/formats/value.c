@@ -164,16 +164,18 @@ value_set_kept(struct arena *a, struct value *obj, const char *key,
 struct value *
 value_get(const struct value *obj, const char *key)
 {
-	const struct member *m, *end;
-	size_t n;
+	const struct member *m;
+	size_t n, i;
 
 	if (obj == NULL || obj->type != VALUE_OBJECT)
 		return NULL;
 	n = strlen(key);
-	end = obj->u.obj.members + obj->u.obj.n;
-	for (m = obj->u.obj.members; m < end; m++)
+	/* by index: an empty object's members may be NULL */
+	for (i = 0; i < obj->u.obj.n; i++) {
+		m = &obj->u.obj.members[i];
 		if (m->klen == n && memcmp(m->key, key, n) == 0)
 			return m->val;
+	}
 	return NULL;
 }
 
@@ -185,15 +187,15 @@ value_get(const struct value *obj, const char *key)
 struct value *
 value_get_ci(const struct value *obj, const char *key)
 {
-	const struct member *m, *end;
+	const struct member *m;
 	struct value *ci = NULL;
-	size_t n;
+	size_t n, i;
 
 	if (obj == NULL || obj->type != VALUE_OBJECT)
 		return NULL;
 	n = strlen(key);
-	end = obj->u.obj.members + obj->u.obj.n;
-	for (m = obj->u.obj.members; m < end; m++) {
+	for (i = 0; i < obj->u.obj.n; i++) {
+		m = &obj->u.obj.members[i];
 		if (m->klen != n)
 			continue;
 		if (memcmp(m->key, key, n) == 0)
