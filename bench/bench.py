@@ -15,11 +15,13 @@ import json
 import os
 import platform
 import re
+import resource
 import signal
 import ssl
 import statistics
 import subprocess
 import sys
+import threading
 import time
 
 ENV = os.environ
@@ -133,6 +135,35 @@ def worker_rss():
 # The tenant
 
 
+# The load's users have ids made from a number k as bench/scale.py's
+# uid(0, k) makes them (k from LOAD_K on here; from 0 in scale.py's
+# tenants), and USER_ID_SQL makes the same id from pgbench's :k and :h
+# (KNUTH times k + 1, modulo 2^32, computed by pgbench): a baseline can
+# read a random user, as wrk's requests do, without reading a table for
+# its id.
+KNUTH = 2654435761
+LOAD_K = 1 << 30  # k + 1 < 2^31: (k + 1) * KNUTH fits a bigint
+USER_ID_SQL = ("lpad(to_hex(:h::bigint), 8, '0') || '-0000-4000-8000-' || "
+               "lpad(to_hex(:k::bigint), 12, '0')")
+
+
+def user_k_sets(users):
+    """pgbench's \\set lines that choose a random one of users (wrk's
+    users.txt, in order) as :k and :h for USER_ID_SQL, or None when the
+    ids are not k0, k0 + step, k0 + 2 step... made that way."""
+    try:
+        ks = [int(u[-12:], 16) for u in users]
+    except ValueError:
+        return None
+    step = ks[1] - ks[0] if len(ks) > 1 else 1
+    if step < 1 or ks[-1] + 1 >= 1 << 31 or any(
+            u[:24] != f"{(k + 1) * KNUTH % (1 << 32):08x}-0000-4000-8000-"
+            or k != ks[0] + j * step for j, (u, k) in enumerate(zip(users, ks))):
+        return None
+    return [f"\\set k {ks[0]} + {step} * random(0, {len(ks) - 1})",
+            f"\\set h (:k + 1) * {KNUTH} % 4294967296"]
+
+
 def load():
     t0 = time.monotonic()
     t = lit(TENANT)
@@ -140,9 +171,11 @@ def load():
 BEGIN;
 INSERT INTO users (tenant_id, id, username, email, first_name, last_name,
     created_by, created_at)
-SELECT {t}, gen_random_uuid(), 'load' || i, 'load' || i || '@example.com',
+SELECT {t}, (lpad(to_hex((k + 1) * {KNUTH} % 4294967296), 8, '0')
+        || '-0000-4000-8000-' || lpad(to_hex(k), 12, '0'))::uuid,
+    'load' || i, 'load' || i || '@example.com',
     'Load', 'User ' || i, 'bench', now() - (i || ' ms')::interval
-FROM generate_series(1, {NUSERS}) AS i;
+FROM generate_series(1, {NUSERS}) AS i, LATERAL (SELECT {LOAD_K} + i - 1 AS k) AS n;
 INSERT INTO groups (tenant_id, id, kind, code, name, created_by)
 SELECT {t}, gen_random_uuid(), 'security', 'g' || i, 'Group ' || i, 'bench'
 FROM generate_series(1, {NGROUPS}) AS i;
@@ -225,7 +258,10 @@ def data_files(sample=0):
     roles = dict(line.split("|") for line in psql(
         f"SELECT name, id FROM roles WHERE tenant_id = {lit(TENANT)}").split())
     log(f"{len(cursors)} page cursors of the big group")
-    return {"users": users, "groups": groups, "big": big, "cursors": cursors,
+    k = user_k_sets(users)
+    if k is None:
+        log("the users' ids are not made from a counter: get_user's baseline reads one user")
+    return {"users": users, "groups": groups, "big": big, "cursors": cursors, "user_k": k,
             "security_group": sec, "roles": roles, "scim_cursor": scim_cursor}
 
 
@@ -358,8 +394,10 @@ def rows(d):
         # pgbench reads a random page of those wrk's requests read (their
         # keys from bench_pages): a page's cost depends on where its
         # members' rows lie.
+        # the baseline reads a random one of wrk's users, as the row does
         dict(name="get_user", method="GET", path=f"/v1/tenants/{t}/users/{{USER}}",
-             stmt="user_get", fixed=True),
+             stmt="user_get", fixed=True,
+             **(dict(override={2: USER_ID_SQL}, sets=d["user_k"]) if d["user_k"] else {})),
         dict(name="member_page_1000", method="GET",
              path=f"/v1/tenants/{t}/groups/{d['big']}/members?limit=1000&cursor={{CURSOR}}",
              stmt="member_list", conns=(1,) + CONNS, fixed=True,
@@ -742,6 +780,9 @@ def pgbench_script(row, d):
 SMOKE_TRANSACTIONS = 2
 
 
+_pgbench_done = [0]  # the last run's transactions
+
+
 def run_pgbench(script, defs, conns, base, mode="prepared", host=None, port=None, secs=None):
     """pgbench's rate on the script (-M mode) for secs (DURATION) seconds,
     or None (no sample) when it completed no transaction; a failed
@@ -757,6 +798,7 @@ def run_pgbench(script, defs, conns, base, mode="prepared", host=None, port=None
     out = r.stdout.decode() + r.stderr.decode()
     m = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", out)
     done = re.search(r"number of transactions actually processed: (\d+)", out)
+    _pgbench_done[0] = int(done.group(1)) if done else 0
     failed = re.search(r"number of failed transactions: (\d+)", out)
     if r.returncode != 0 or (failed and int(failed.group(1)) > 0):
         die(f"pgbench on {script}: {out[-2000:]}")
@@ -1387,10 +1429,15 @@ def explain(name):
     base = next_base()
     vals = {"n": "1", "client_id": "0", "base": str(base), "u": str(base + 1)}
     for line in sets:
-        m = re.match(r"\\set (\w+) random\((-?\d+), (-?\d+)\)", line)
+        # pgbench's integer arithmetic, random(lo, hi) taken as its middle
+        m = re.match(r"\\set (\w+) (.*)$", line)
         if m:
-            lo, hi = int(m.group(2)), int(m.group(3))
-            vals[m.group(1)] = str((lo + hi) // 2)
+            e = re.sub(r"random\((-?\d+), (-?\d+)\)",
+                       lambda r: str((int(r.group(1)) + int(r.group(2))) // 2), m.group(2))
+            e = re.sub(r":(\w+)", lambda v: vals[v.group(1)], e).replace("/", "//")
+            if not re.fullmatch(r"[0-9+*/%() -]+", e):
+                die(f"explain: cannot evaluate {line!r}")
+            vals[m.group(1)] = str(eval(e))  # digits and operators only
 
     def sub(e):
         def one(m):
@@ -1585,6 +1632,229 @@ def workers_sweep(specs):
         die(f"{bad} requests failed")
 
 
+# --------------------------------------------------------------------------
+# --cpu: where a row's CPU goes, against /healthz and pgbench on its statement
+
+CPU = ENV.get("BENCH_CPU") == "1"
+CPU_CONNS = 16
+CPU_ROUNDS = 3
+TICK_US = 1e6 / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_sample():
+    """(busy ticks of the whole machine, {group: ticks}, the waited-for
+    children's CPU seconds): /proc/stat's busy time (all but idle and
+    iowait), and each process's user and system time by group (postgres,
+    rosterd, nginx), with what exited children left their parents (a
+    pgbench run's backends end before the window does: the postmaster
+    has their time); the children are wrk or pgbench."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    busy = sum(v) - v[3] - v[4]
+    groups = {"postgres": 0, "rosterd": 0, "nginx": 0}
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                st = f.read()
+        except OSError:
+            continue
+        comm = st[st.index("(") + 1:st.rindex(")")]
+        g = "rosterd" if comm.startswith("rosterd") else comm
+        if g in groups:
+            f = st[st.rindex(")") + 2:].split()
+            groups[g] += int(f[11]) + int(f[12]) + int(f[13]) + int(f[14])
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return busy, groups, ru.ru_utime + ru.ru_stime
+
+
+def cpu_window(run):
+    """Runs run() (a wrk or pgbench window; it returns how many requests
+    or transactions it completed and its rate) between two samples:
+    {"rate", "cores" busy, and CPU microseconds per request by part}."""
+    b0, g0, c0 = cpu_sample()
+    t0 = time.monotonic()
+    n, rate = run()
+    b1, g1, c1 = cpu_sample()
+    wall = time.monotonic() - t0
+    if not n:
+        return None
+    per = {k: (g1[k] - g0[k]) * TICK_US / n for k in g0}
+    per["client"] = (c1 - c0) * 1e6 / n
+    per["total"] = (b1 - b0) * TICK_US / n
+    per["rest"] = per["total"] - sum(per[k] for k in ("postgres", "rosterd", "nginx", "client"))
+    return {"rate": rate, "cores": (b1 - b0) * TICK_US / 1e6 / wall, **per}
+
+
+def cpu_median(ws):
+    ws = [w for w in ws if w]
+    return {k: statistics.median(w[k] for w in ws) for k in ws[0]} if ws else None
+
+
+CPU_PARTS = ("client", "nginx", "rosterd", "postgres", "rest", "total")
+
+
+def cpu_split(specs, d):
+    """Each row with a statement at CPU_CONNS connections, /healthz at the
+    same count and pgbench on the row's statement at the client count of
+    its best rate, CPU_ROUNDS windows each in turn: the CPU each part of
+    the machine spends per request, and what the row spends beyond a
+    /healthz plus a pgbench transaction, part by part (bench/out/cpu.json).
+    """
+    rows = [r for r in specs if (r.get("stmt") or "scim_sql" in r)
+            and CPU_CONNS in r.get("conns", CONNS)]
+    set_log_statement(True)
+    try:
+        scripts = {r["name"]: pgbench_script(r, d) for r in rows if r.get("stmt")}
+        scripts.update({r["name"]: scim_pgbench_script(r, d) for r in rows if "scim_sql" in r})
+    finally:
+        set_log_statement(False)
+
+    def wrk(row, token):
+        s = run_wrk(row, CPU_CONNS, token=token)
+        if s["status"] or s["socket_errors"]:
+            die(f"--cpu: {row['name']}: {s['status']} non-2xx, {s['socket_errors']} "
+                f"socket errors")
+        return s["requests"], s["rps"]
+
+    def bench(script, clients):
+        def run():
+            tps = run_pgbench(*script, clients, next_base())
+            return (_pgbench_done[0] if tps else 0), tps
+        return run
+
+    def together(script, clients):
+        """/healthz and pgbench on the statement at the same time: what each
+        costs when they share the cores, as a row's two halves do (the
+        clients' CPU is one figure for both)."""
+        b0, g0, c0 = cpu_sample()
+        t0 = time.monotonic()
+        pg = {}
+        th = threading.Thread(target=lambda: pg.update(
+            tps=run_pgbench(*script, clients, next_base()), n=_pgbench_done[0]))
+        th.start()
+        n, rate = wrk(HEALTHZ, False)
+        th.join()
+        b1, g1, c1 = cpu_sample()
+        wall = time.monotonic() - t0
+        if not n or not pg.get("n"):
+            return None
+        return {"rate": rate, "tps": pg["tps"], "cores": (b1 - b0) * TICK_US / 1e6 / wall,
+                "http": (g1["nginx"] - g0["nginx"] + g1["rosterd"] - g0["rosterd"])
+                * TICK_US / n,
+                "postgres": ((b1 - b0) - sum(g1[k] - g0[k] for k in ("nginx", "rosterd")))
+                * TICK_US / pg["n"] - (c1 - c0) * 1e6 / pg["n"]}
+
+    hz = []
+    out = []
+    for row in rows:
+        sw = sweep(*scripts[row["name"]])
+        _, bc = best(sw)
+        if bc is None:
+            log(f"--cpu: {row['name']}: pgbench completed nothing; left out")
+            continue
+        got = {"row": [], "healthz": [], "pgbench": [], "together": []}
+        for i in range(1 if SMOKE else CPU_ROUNDS):
+            order = ["row", "healthz", "pgbench", "together"]
+            for part in order[i % 4:] + order[:i % 4]:
+                if part == "row":
+                    w = cpu_window(lambda: wrk(row, row.get("token", True)))
+                elif part == "healthz":
+                    w = cpu_window(lambda: wrk(HEALTHZ, False))
+                    hz.append(w)
+                elif part == "pgbench":
+                    w = cpu_window(bench(scripts[row["name"]], bc))
+                else:
+                    w = together(scripts[row["name"]], bc)
+                got[part].append(w)
+        m = {k: cpu_median(v) for k, v in got.items()}
+        if None in m.values():
+            log(f"--cpu: {row['name']}: a part completed nothing; left out")
+            continue
+        r, h, p, both = m["row"], m["healthz"], m["pgbench"], m["together"]
+        # beyond one /healthz and one pgbench transaction, by part; the
+        # load generators are one column (wrk for the row and /healthz,
+        # pgbench for the statement)
+        extra = {"client": r["client"] - h["client"] - p["client"],
+                 "nginx": r["nginx"] - h["nginx"],
+                 "rosterd": r["rosterd"] - h["rosterd"],
+                 "postgres": r["postgres"] + r["rest"] - h["postgres"] - h["rest"]
+                 - p["postgres"] - p["rest"]}
+        limit = combined(h["rate"], p["rate"])
+        # the row's rate were its CPU per request what a /healthz and a
+        # pgbench transaction cost together, or were rosterd's part no
+        # more than it is for /healthz, at the cores the row kept busy
+        at_sum = r["cores"] * 1e6 / (h["total"] + p["total"])
+        # the same, with what /healthz's HTTP and the statement cost when
+        # they ran together (CPU they take from each other's caches and
+        # in the wake-ups between them)
+        shared = r["cores"] * 1e6 / (h["total"] - h["nginx"] - h["rosterd"] + both["http"]
+                                     + p["total"] - p["postgres"] - p["rest"]
+                                     + both["postgres"])
+        no_rosterd = r["cores"] * 1e6 / (r["total"] - max(extra["rosterd"], 0))
+        rec = {"name": row["name"], "connections": CPU_CONNS, "pgbench_clients": bc,
+               "row": r, "healthz": h, "pgbench": p, "beyond": extra, "together": both,
+               "combined_limit_rps": round(limit, 1) if limit else None,
+               "ratio_limit": round(r["rate"] / limit, 3) if limit else None,
+               "rps_rosterd_as_healthz": round(no_rosterd, 1),
+               "ratio_rosterd_as_healthz": round(no_rosterd / limit, 3) if limit else None,
+               "rps_at_cpu_sum": round(at_sum, 1),
+               "rps_at_cpu_sum_together": round(shared, 1),
+               "ratio_cpu_sum_together": round(r["rate"] / shared, 3)}
+        out.append(rec)
+        log(f"--cpu: {row['name']}: {r['rate']:.0f} req/s ({rec['ratio_limit']} of its "
+            f"limit), {r['total']:.0f} us of CPU a request")
+    print()
+    print(f"CPU per request at {CPU_CONNS} connections, microseconds (median of "
+          f"{1 if SMOKE else CPU_ROUNDS} windows of {DURATION} s each, in turn); client is wrk "
+          f"for the row and /healthz, pgbench for its statement; rest is the kernel's own "
+          f"threads and interrupts (with a pgbench run's, whatever its exited backends did "
+          f"not leave the postmaster)")
+    hdr = (f"{'row':24} {'what':10} {'req/s':>8} {'cores':>5} "
+           + " ".join(f"{k:>8}" for k in CPU_PARTS))
+    print(hdr)
+    print("-" * len(hdr))
+    for rec in out:
+        for what in ("row", "healthz", "pgbench"):
+            w = rec[what]
+            print(f"{rec['name'] if what == 'row' else '':24} "
+                  f"{what if what != 'pgbench' else 'pgbench@' + str(rec['pgbench_clients']):10} "
+                  f"{w['rate']:8.0f} {w['cores']:5.2f} "
+                  + " ".join(f"{w[k]:8.1f}" for k in CPU_PARTS))
+        b, h, p = rec["together"], rec["healthz"], rec["pgbench"]
+        print(f"{'':24} {'together':10} {'':8} {b['cores']:5.2f} /healthz {b['rate']:.0f} req/s"
+              f" and pgbench {b['tps']:.0f} tps at once: nginx and rosterd "
+              f"{b['http']:.1f} us a /healthz (alone {h['nginx'] + h['rosterd']:.1f}), "
+              f"PostgreSQL and the rest {b['postgres']:.1f} us a transaction "
+              f"(alone {p['postgres'] + p['rest']:.1f})")
+        e = rec["beyond"]
+        print(f"{'':24} {'beyond':10} {'':8} {'':5} "
+              + " ".join(f"{e[k]:8.1f}" if k in e else f"{'':8}" for k in CPU_PARTS[:-2])
+              + f" {'':8} {sum(e.values()):8.1f}")
+    print()
+    print("limit: the combined limit of the rates alone; at h+p: the row's rate were its CPU a "
+          "request a /healthz's and a transaction's, alone and (together) when they ran at "
+          "once, at the cores the row kept busy; rosterd as /healthz: the row's rate were "
+          "rosterd's part of it no more than a /healthz's")
+    print(f"{'row':24} {'req/s':>8} {'limit':>8} {'x lim':>6} {'at h+p':>8} "
+          f"{'together':>8} {'x tog':>6} {'rosterd as /healthz':>20} {'x lim':>6}")
+    for rec in out:
+        print(f"{rec['name']:24} {rec['row']['rate']:8.0f} "
+              f"{fmt(rec['combined_limit_rps'], '8.0f')} {fmt(rec['ratio_limit'], '6.3f')} "
+              f"{rec['rps_at_cpu_sum']:8.0f} {rec['rps_at_cpu_sum_together']:8.0f} "
+              f"{rec['ratio_cpu_sum_together']:6.3f} {rec['rps_rosterd_as_healthz']:20.0f} "
+              f"{fmt(rec['ratio_rosterd_as_healthz'], '6.3f')}")
+    os.makedirs(OUT_DIR, exist_ok=True)
+    with open(os.path.join(OUT_DIR, "cpu.json"), "w") as f:
+        json.dump({"machine": machine(), "connections": CPU_CONNS,
+                   "rounds": 1 if SMOKE else CPU_ROUNDS, "window_s": DURATION, "rows": out,
+                   "date": datetime.datetime.now(datetime.timezone.utc).isoformat(
+                       timespec="seconds")}, f, indent=1)
+        f.write("\n")
+    print("wrote bench/out/cpu.json")
+
+
 def main():
     started = time.monotonic()
     load()
@@ -1593,6 +1863,9 @@ def main():
     specs = select(rows(d), SCALE_USERS)
     if WORKERS_SWEEP:
         workers_sweep(specs)
+        return
+    if CPU:
+        cpu_split(specs, d)
         return
     table, bulk_ms, base_bad, healthz = measure(specs, d)
 

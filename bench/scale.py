@@ -51,18 +51,21 @@ import sys
 import tempfile
 import time
 
-M64 = (1 << 64) - 1
-K = 0x9E3779B97F4A7C15
+KNUTH = 2654435761
 SMALL_GROUPS = 20
 LARGE_GROUPS = 1000  # g1..g1000, as bench.py's tenant; and big
 TENANTS = 1000
 
 
 def uid(kind, k):
-    """A uuid (version 4, variant 8-b) unique for (kind, k), kind 0-3."""
-    h = ((k + 1) * K) & M64
-    return (f"{h >> 32:08x}-{(h >> 16) & 0xffff:04x}-4{(h >> 4) & 0xfff:03x}-"
-            f"{8 + kind:x}{(k >> 48) & 0xfff:03x}-{k & 0xffffffffffff:012x}")
+    """A uuid (version 4, variant 8) unique for (kind, k), kind 0-3, k <
+    2^60: its first 32 bits a multiplicative hash of k (so that ids in the
+    order of k are in no order of their own), its last 48 bits k's.
+    bench.py's load() makes its tenant's users' ids the same way (kind 0,
+    k from 2^30 on), so that pgbench can make the id of a random user from
+    a random k (USER_ID_SQL) without reading a table."""
+    return (f"{((k + 1) * KNUTH) % (1 << 32):08x}-{(k >> 48) & 0xffff:04x}-4{kind:03x}-"
+            f"8{(k >> 36) & 0xfff:03x}-{k & 0xffffffffffff:012x}")
 
 
 class Loader:
