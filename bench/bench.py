@@ -1783,16 +1783,20 @@ def cpu_split(specs, d):
                  - p["postgres"] - p["rest"]}
         limit = combined(h["rate"], p["rate"])
         # the row's rate were its CPU per request what a /healthz and a
-        # pgbench transaction cost together, or were rosterd's part no
-        # more than it is for /healthz, at the cores the row kept busy
-        at_sum = r["cores"] * 1e6 / (h["total"] + p["total"])
+        # pgbench transaction cost, each alone; each such rate is the
+        # row's own scaled by the ratio of CPU a request (wrk's rate
+        # leaves out its start and its connections, the CPU does not)
+        at_sum = r["rate"] * r["total"] / (h["total"] + p["total"])
         # the same, with what /healthz's HTTP and the statement cost when
         # they ran together (CPU they take from each other's caches and
         # in the wake-ups between them)
-        shared = r["cores"] * 1e6 / (h["total"] - h["nginx"] - h["rosterd"] + both["http"]
-                                     + p["total"] - p["postgres"] - p["rest"]
-                                     + both["postgres"])
-        no_rosterd = r["cores"] * 1e6 / (r["total"] - max(extra["rosterd"], 0))
+        shared = r["rate"] * r["total"] / (h["total"] - h["nginx"] - h["rosterd"] + both["http"]
+                                           + p["total"] - p["postgres"] - p["rest"]
+                                           + both["postgres"])
+        # rosterd's part no more than a /healthz's plus what pgbench's own
+        # client spends on the statement (sending it, reading its answer)
+        no_rosterd = r["rate"] * r["total"] / (r["total"] - max(extra["rosterd"], 0)
+                                               + p["client"])
         rec = {"name": row["name"], "connections": CPU_CONNS, "pgbench_clients": bc,
                "row": r, "healthz": h, "pgbench": p, "beyond": extra, "together": both,
                "combined_limit_rps": round(limit, 1) if limit else None,
@@ -1835,8 +1839,9 @@ def cpu_split(specs, d):
     print()
     print("limit: the combined limit of the rates alone; at h+p: the row's rate were its CPU a "
           "request a /healthz's and a transaction's, alone and (together) when they ran at "
-          "once, at the cores the row kept busy; rosterd as /healthz: the row's rate were "
-          "rosterd's part of it no more than a /healthz's")
+          "once; rosterd as /healthz: the row's rate were "
+          "rosterd's part of it no more than a /healthz's and pgbench's client's for the "
+          "statement")
     print(f"{'row':24} {'req/s':>8} {'limit':>8} {'x lim':>6} {'at h+p':>8} "
           f"{'together':>8} {'x tog':>6} {'rosterd as /healthz':>20} {'x lim':>6}")
     for rec in out:

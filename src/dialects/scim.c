@@ -206,19 +206,32 @@ scim_host(const struct http_req *req)
 	return h;
 }
 
+/*
+ * The request's SCIM base URL, made once a request (a page of users
+ * needs it for every user and group reference) once the tenant is known.
+ */
 const char *
-scim_base(const struct http_req *req)
+scim_base(struct http_req *req)
 {
-	const char *host = scim_host(req), *https = http_req_env(req, "HTTPS");
-	const char *origin = "", *t = http_req_param(req, "tenantId");
+	const char *host, *https, *origin = "", *t;
+	const char *base;
 
+	if (req->base_url != NULL)
+		return req->base_url;
+	host = scim_host(req);
+	https = http_req_env(req, "HTTPS");
+	t = http_req_param(req, "tenantId");
 	if (host != NULL)
-		origin = arena_sprintf(req->arena, "%s://%s", https != NULL &&
-		    strcasecmp(https, "on") == 0 ? "https" : "http", host);
+		origin = arena_strcat(req->arena, https != NULL &&
+		    strcasecmp(https, "on") == 0 ? "https://" : "http://", host,
+		    (char *)NULL);
 	if (t != NULL && req->tenant != NULL)
-		return arena_sprintf(req->arena, "%s/scim/v2/tenants/%s",
-		    origin, req->tenant);
-	return arena_sprintf(req->arena, "%s/scim/v2", origin);
+		return req->base_url = arena_strcat(req->arena, origin,
+		    "/scim/v2/tenants/", req->tenant, (char *)NULL);
+	base = arena_strcat(req->arena, origin, "/scim/v2", (char *)NULL);
+	if (t == NULL)
+		req->base_url = base;
+	return base;
 }
 
 const char *

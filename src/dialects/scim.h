@@ -111,7 +111,7 @@ const char *scim_path_id(struct http_req *req, struct http_resp *resp,
  */
 const char *scim_if_match(const struct http_req *req);
 /* The base of the request's URLs: "https://host/scim/v2[/tenants/t]". */
-const char *scim_base(const struct http_req *req);
+const char *scim_base(struct http_req *req);
 /* The caller (audit actor). */
 const char *scim_actor(const struct http_req *req);
 PGresult *scim_exec(struct http_req *req, enum stmt id,

@@ -59,7 +59,7 @@ group_from_row(struct http_req *req, const PGresult *r, int row)
 {
 	struct arena *a = req->arena;
 	struct value *out = value_object(a), *st, *s, *m, *x;
-	const char *id = db_get(r, row, "id"), *base = scim_base(req);
+	const char *id = db_get(r, row, "id"), *base = scim_base(req), *v;
 	size_t i;
 
 	st = scim_stored_json(a, db_get(r, row, "scim"));
@@ -89,8 +89,10 @@ group_from_row(struct http_req *req, const PGresult *r, int row)
 	if (m != NULL && m->type == VALUE_ARRAY) {
 		for (i = 0; i < m->u.arr.n; i++) {
 			x = m->u.arr.items[i];
-			value_set(a, x, "$ref", value_cstr(a, arena_sprintf(a,
-			    "%s/Users/%s", base, scim_str(x, "value"))));
+			if ((v = scim_str(x, "value")) != NULL)
+				value_set(a, x, "$ref", value_cstr(a,
+				    arena_strcat(a, base, "/Users/", v,
+				    (char *)NULL)));
 			value_set(a, x, "type", value_cstr(a, "User"));
 		}
 		value_set(a, out, "members", m);

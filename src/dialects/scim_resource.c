@@ -117,10 +117,10 @@ scim_res_meta(struct http_req *req, const struct scim_type *t,
 	value_set(a, x, "created", value_cstr(a, db_get(r, row, "created")));
 	value_set(a, x, "lastModified", value_cstr(a, db_get(r, row,
 	    "updated")));
-	value_set(a, x, "location", value_cstr(a, arena_sprintf(a,
-	    "%s%s/%s", scim_base(req), t->rt->endpoint, id)));
-	value_set(a, x, "version", value_cstr(a, arena_sprintf(a, "W/\"%s\"",
-	    db_get(r, row, "version"))));
+	value_set(a, x, "location", value_cstr(a, arena_strcat(a,
+	    scim_base(req), t->rt->endpoint, "/", id, (char *)NULL)));
+	value_set(a, x, "version", value_cstr(a, arena_strcat(a, "W/\"",
+	    db_get(r, row, "version"), "\"", (char *)NULL)));
 	return x;
 }
 

@@ -204,8 +204,10 @@ user_from_row(struct http_req *req, const PGresult *r, int row)
 	if (g != NULL && g->type == VALUE_ARRAY && g->u.arr.n > 0) {
 		for (i = 0; i < g->u.arr.n; i++) {
 			x = g->u.arr.items[i];
-			value_set(a, x, "$ref", value_cstr(a, arena_sprintf(a,
-			    "%s/Groups/%s", base, scim_str(x, "value"))));
+			if ((v = scim_str(x, "value")) != NULL)
+				value_set(a, x, "$ref", value_cstr(a,
+				    arena_strcat(a, base, "/Groups/", v,
+				    (char *)NULL)));
 			value_set(a, x, "type", value_cstr(a, "direct"));
 		}
 		value_set(a, out, "groups", g);

@@ -120,6 +120,7 @@ struct http_req {
 	const char	*tenant;	/* the tenant the request targets */
 	int64_t		 start_us;	/* time_mono_us() at start */
 	void		*ctx;		/* the worker's state (db, config) */
+	const char	*base_url;	/* a dialect's, made once; NULL until */
 	/*
 	 * The response stream, for a handler that writes its response
 	 * itself as it goes (http_resp.streamed); NULL outside a worker.

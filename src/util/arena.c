@@ -330,6 +330,34 @@ arena_sprintf(struct arena *a, const char *fmt, ...)
 }
 
 /*
+ * The concatenation of the strings given, up to a NULL, in the arena; a
+ * cheaper arena_sprintf("%s%s...") for paths and URLs made per row.
+ */
+char *
+arena_strcat(struct arena *a, const char *s, ...)
+{
+	va_list		 ap;
+	const char	*t;
+	size_t		 len = 0, n;
+	char		*p, *q;
+
+	va_start(ap, s);
+	for (t = s; t != NULL; t = va_arg(ap, const char *))
+		len += strlen(t);
+	va_end(ap);
+	p = q = arena_alloc(a, len + 1);
+	va_start(ap, s);
+	for (t = s; t != NULL; t = va_arg(ap, const char *)) {
+		n = strlen(t);
+		memcpy(q, t, n);
+		q += n;
+	}
+	va_end(ap);
+	*q = '\0';
+	return p;
+}
+
+/*
  * Registers fn(p) to run at the next arena_reset() or arena_free(),
  * after every cleanup registered later and before any memory is
  * released (so p may point into the arena).  Register right where the

@@ -52,6 +52,8 @@ void *arena_allocarray(struct arena *a, size_t n, size_t sz);
 char *arena_strdup(struct arena *a, const char *s);
 char *arena_strndup(struct arena *a, const char *s, size_t n);
 char *arena_sprintf(struct arena *a, const char *fmt, ...) RS_PRINTF(2, 3);
+char *arena_strcat(struct arena *a, const char *s, ...)
+    __attribute__((sentinel));
 void arena_defer(struct arena *a, arena_cleanup_fn fn, void *p);
 int arena_exceeded(const struct arena *a);
 void arena_lift_budget(struct arena *a, int lift);

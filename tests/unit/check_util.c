@@ -174,6 +174,15 @@ START_TEST(test_arena_strings)
 	ck_assert_int_eq(s[0], '<');
 	ck_assert_int_eq(s[sizeof(big)], '>');
 	ck_assert_int_eq(s[sizeof(big) / 2], 'q');
+	/* arena_strcat: the strings up to the NULL, joined */
+	s = arena_strcat(a, "https://", "h.example", "/scim/v2", (char *)NULL);
+	ck_assert_str_eq(s, "https://h.example/scim/v2");
+	s = arena_strcat(a, "", "x", "", (char *)NULL);
+	ck_assert_str_eq(s, "x");
+	s = arena_strcat(a, "", (char *)NULL);
+	ck_assert_str_eq(s, "");
+	s = arena_strcat(a, "<", big, ">", (char *)NULL);
+	ck_assert_str_eq(s, arena_sprintf(a, "<%s>", big));
 	arena_free(a);
 }
 END_TEST
