@@ -25,7 +25,8 @@ a combined limit for, all with the cached HS256 token: the /v1 create
 again (the reference), seed 000's security group user (the vendor page's
 sample body of 42 members, but its Password and PinCode, which would
 measure Argon2), seed 003's account, seed 004's organization user with two
-roles, the /v1 user read and /healthz.
+roles, the /v1 user read, /healthz, and a SCIM page of 100 users (an
+API token; each user in three groups).
 
 A part is written when FCGX_Accept_r is entered, so it holds the request
 before: a batch's parts are its requests but the last, and the request
@@ -53,6 +54,7 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.parse
 import uuid
 
 ENV = os.environ
@@ -189,10 +191,26 @@ def request_kinds(c):
                {"Username": u, "Email": u + "@example.com", "FirstName": "Bench",
                 "LastName": "User", "Roles": [{"Name": "Administrator"}, {"Name": "Member"}]})
 
+    # A SCIM page of 100 users, each in three groups (an API token, as
+    # SCIM clients use): a URL for every user and group reference
+    gids = psql(f"INSERT INTO groups (tenant_id, id, kind, code, name, created_by) "
+                f"SELECT '{TENANT}', gen_random_uuid(), 'security', 'cgs' || i, "
+                f"'Callgrind ' || i, 'bench' FROM generate_series(1, 3) AS i "
+                f"RETURNING id").split()
+    psql(f"WITH u AS (INSERT INTO users (tenant_id, id, username, email, created_by) "
+         f"SELECT '{TENANT}', gen_random_uuid(), 'cgp' || lpad(i::text, 3, '0'), "
+         f"'cgp' || i || '@example.com', 'bench' FROM generate_series(1, 100) AS i "
+         f"RETURNING id) INSERT INTO group_members (tenant_id, group_id, user_id, added_by) "
+         f"SELECT '{TENANT}', g, u.id, 'bench' FROM u, "
+         f"unnest('{{{','.join(gids)}}}'::uuid[]) AS g")
+    scim_token = api_tokens(1)[0]
+    scim_page = "/scim/v2/Users?count=100&filter=" + urllib.parse.quote('userName sw "cgp"')
+
     return [("v1 create", lambda: c.create(TOKEN)), ("seed 000", seed000),
             ("seed 003", seed003), ("seed 004", seed004),
             ("v1 user read", lambda: c.send("GET", f"/v1/tenants/{TENANT}/users/{uid}")),
-            ("healthz", lambda: c.send("GET", "/healthz"))]
+            ("healthz", lambda: c.send("GET", "/healthz")),
+            ("scim page of 100", lambda: c.send("GET", scim_page, token=scim_token))]
 
 
 def parts(pid):
