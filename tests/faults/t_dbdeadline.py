@@ -44,6 +44,13 @@ def _dbdl_backends():
         "AND backend_type = 'client backend'"))
 
 
+def _dbdl_db_lines(rd):
+    """rosterd's log lines about its database connections (the last 20),
+    for a failure's message."""
+    lines = [ln for ln in rd.log_text().splitlines() if "database" in ln]
+    return "\n".join(lines[-20:]) or "none"
+
+
 def _dbdl_post(body, key=None, timeout=TIMEOUT):
     """POST a v1 user: (status, seconds taken)."""
     h = {"Idempotency-Key": key} if key else {}
@@ -122,7 +129,8 @@ def dbdl_idle_worker_reconnects_on_its_own():
         t0 = time.monotonic()
         wait_until(lambda: len([p for p in _dbdl_backends() if p not in old]) == 2, 30,
                    lambda: f"two new rosterd sessions without a request "
-                           f"(have {_dbdl_backends()}, old {old})")
+                           f"(have {_dbdl_backends()}, old {old}); rosterd's lines about "
+                           f"the database: {_dbdl_db_lines(rd)}")
         note(f"both workers connected again {time.monotonic() - t0:.2f} s after "
              f"pg_terminate_backend, with no request")
         for _ in range(4):
