@@ -1746,7 +1746,6 @@ def cpu_split(specs, d):
                 "postgres": ((b1 - b0) - sum(g1[k] - g0[k] for k in ("nginx", "rosterd")))
                 * TICK_US / pg["n"] - (c1 - c0) * 1e6 / pg["n"]}
 
-    hz = []
     out = []
     for row in rows:
         sw = sweep(*scripts[row["name"]])
@@ -1762,7 +1761,6 @@ def cpu_split(specs, d):
                     w = cpu_window(lambda: wrk(row, row.get("token", True)))
                 elif part == "healthz":
                     w = cpu_window(lambda: wrk(HEALTHZ, False))
-                    hz.append(w)
                 elif part == "pgbench":
                     w = cpu_window(bench(scripts[row["name"]], bc))
                 else:
