@@ -88,6 +88,9 @@ struct db {
 	int		 bin_len;
 	unsigned long	 failures;	/* see db_failures() */
 	int		 canceled;	/* the last statement hit statement_timeout */
+	/* db_idle(): a reconnection after a loss noticed while idle failed */
+	int64_t		 idle_backoff_us;	/* 0: none pending */
+	int64_t		 idle_retry_at;		/* the next try (time_mono_us) */
 	/* SQL text prepared on conn (see SQLC_MAX) */
 	struct sqlc_ent	 sqlc[SQLC_MAX];
 	uint64_t	 sqlc_seen[SQLC_SEEN];
@@ -814,14 +817,43 @@ db_notify_gen(struct db *db, int *ok)
 	return db->notify_gen;
 }
 
-/* Notices, while idle, a connection that has ended.  See db.h. */
+/* A failed reconnection while idle is tried again this often, at most. */
+#define DB_IDLE_RETRY_MIN_US	1000000LL
+#define DB_IDLE_RETRY_MAX_US	30000000LL
+
+/*
+ * Notices, while idle, a connection that has ended, and connects again.
+ * When that fails (the server is restarting, or refuses connections for
+ * a while), it is tried again on later idle ticks, the wait doubling
+ * from one second to thirty.  A handle that has never connected is left
+ * to the first request.  See db.h.
+ */
 void
 db_idle(struct db *db)
 {
-	if (db->conn == NULL || db->in_tx || db->queued || conn_alive(db))
+	int64_t now;
+
+	if (db->in_tx || db->queued)
 		return;
-	log_warn("database connection lost while idle; reconnecting");
-	(void)db_connect(db);
+	if (db->conn != NULL) {
+		if (conn_alive(db)) {
+			db->idle_backoff_us = 0;
+			return;
+		}
+		log_warn("database connection lost while idle; reconnecting");
+		db->idle_backoff_us = 0;
+	} else if (db->idle_backoff_us == 0 ||
+	    time_mono_us() < db->idle_retry_at)
+		return;
+	if (db_connect(db) == 0) {
+		db->idle_backoff_us = 0;
+		return;
+	}
+	now = time_mono_us();
+	db->idle_backoff_us = db->idle_backoff_us == 0 ? DB_IDLE_RETRY_MIN_US :
+	    db->idle_backoff_us * 2 > DB_IDLE_RETRY_MAX_US ?
+	    DB_IDLE_RETRY_MAX_US : db->idle_backoff_us * 2;
+	db->idle_retry_at = now + db->idle_backoff_us;
 }
 
 /* Returns 1 when the database answers. */

@@ -206,7 +206,9 @@ void db_options(struct db *db, long deadline_ms, int prepared);
 /*
  * For the worker's idle tick: when the connection has ended (the
  * server closed it, or keepalives gave up on the host), connects again
- * now, so that the next request, a write as well, does not meet it.
+ * now, so that the next request, a write as well, does not meet it; a
+ * reconnection that failed is tried again on later ticks, backing off
+ * from one second to thirty.
  */
 void db_idle(struct db *db);
 

@@ -8,7 +8,8 @@
 #     retried after the thaw has exactly one row);
 #   * rosterd's sessions ended (pg_terminate_backend) while no request
 #     comes: the workers connect again on their own, and the next write
-#     succeeds;
+#     succeeds; when connecting fails at first (the role may not log in
+#     for a while), they try again on later idle ticks;
 #   * db_conninfo with two hosts, the first a closed TCP port: the workers
 #     connect to the second, and writes land there;
 #   * a commit whose wait for the synchronous standby was cancelled: 503,
@@ -136,6 +137,51 @@ def dbdl_idle_worker_reconnects_on_its_own():
         for _ in range(4):
             r, _ = _dbdl_post(new_user_v1())
             eq(r.status, 201, "a create after the reconnection")
+        eq(rd.worker_deaths(), [], "the master's lines about dead workers")
+
+
+def _dbdl_failed_pids(rd):
+    """The pids of the processes that logged a failed connection."""
+    pids = set()
+    for ln in rd.log_text().splitlines():
+        try:
+            j = json.loads(ln)
+        except ValueError:
+            continue
+        if isinstance(j, dict) and "database connection failed" in str(j.get("msg")):
+            pids.add(j.get("pid"))
+    return pids
+
+
+@test
+def dbdl_idle_worker_retries_a_failed_reconnection():
+    """rosterd's sessions are ended while its role may not log in: each
+    worker's reconnection on its idle tick fails.  Once the role may log
+    in again, both workers connect on later idle ticks, with no request
+    (a failed reconnection is tried again, not left to the next
+    request); then a write succeeds."""
+    with running("dbidleretry", workers=2) as rd:
+        old = _dbdl_backends()
+        eq(len(old), 2, "rosterd's sessions before")
+        workers = set(rd.workers())
+        try:
+            _dbdl_psql_super("ALTER ROLE rosterd NOLOGIN")
+            _dbdl_psql_super(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = 'rosterd' AND backend_type = 'client backend'")
+            wait_until(lambda: workers <= _dbdl_failed_pids(rd), 60,
+                       lambda: f"both workers to fail to connect while the role may not "
+                               f"log in; rosterd's lines about the database: "
+                               f"{_dbdl_db_lines(rd)}")
+        finally:
+            _dbdl_psql_super("ALTER ROLE rosterd LOGIN")
+        wait_until(lambda: len([p for p in _dbdl_backends() if p not in old]) == 2, 90,
+                   lambda: f"two new rosterd sessions without a request "
+                           f"(have {_dbdl_backends()}, old {old}); rosterd's lines about "
+                           f"the database: {_dbdl_db_lines(rd)}")
+        r, _ = _dbdl_post(new_user_v1())
+        eq(r.status, 201, "a create after the reconnection")
+        eq(sorted(rd.workers()), sorted(workers), "worker pids (none was replaced)")
         eq(rd.worker_deaths(), [], "the master's lines about dead workers")
 
 
