@@ -336,6 +336,60 @@ START_TEST(test_json_encode_escaping)
 }
 END_TEST
 
+/* The escaping of one byte, as the encoder's rule says, for comparison. */
+static void
+escape_byte(struct buf *b, unsigned char ch)
+{
+	static const char *const short_esc[0x20] = {
+		['\b'] = "\\b", ['\f'] = "\\f", ['\n'] = "\\n", ['\r'] = "\\r",
+		['\t'] = "\\t",
+	};
+
+	if (ch == '"' || ch == '\\') {
+		buf_putc(b, '\\');
+		buf_putc(b, (char)ch);
+	} else if (ch < 0x20 && short_esc[ch] != NULL)
+		buf_printf(b, "%s", short_esc[ch]);
+	else if (ch < 0x20)
+		buf_printf(b, "\\u%04X", ch);
+	else
+		buf_putc(b, (char)ch);
+}
+
+/*
+ * The encoder looks at eight bytes at a time: every byte value (0 is
+ * left out, a string holds none), at every position of strings of 1 to
+ * 24 bytes, among plain bytes or among high ones (UTF-8), and two in one
+ * word, come out as escaping each byte alone gives them.
+ */
+START_TEST(test_json_encode_escaping_every_position)
+{
+	char s[24];
+	struct buf want;
+	size_t n, pos, k;
+	int c, fill;
+
+	for (fill = 0; fill < 2; fill++)
+		for (n = 1; n <= sizeof(s); n++)
+			for (pos = 0; pos < n; pos++)
+				for (c = 1; c < 256; c++) {
+					arena_reset(ta);	/* 150,000 of them */
+					memset(s, fill ? 0xc3 : 'a', n);
+					s[pos] = (char)c;
+					if (pos + 3 < n)
+						s[pos + 3] = '"';
+					buf_init(&want, ta);
+					buf_putc(&want, '"');
+					for (k = 0; k < n; k++)
+						escape_byte(&want,
+						    (unsigned char)s[k]);
+					buf_putc(&want, '"');
+					ck_assert_str_eq(encode(value_string(ta,
+					    s, n)), want.p);
+				}
+}
+END_TEST
+
 /*
  * Embedded NUL through the builder: the tree promises "strings have no
  * NUL", so the stored length must match the stored bytes and the
@@ -433,6 +487,7 @@ json_suite(void)
 
 	tcase_add_checked_fixture(te, setup, teardown);
 	tcase_add_test(te, test_json_encode_escaping);
+	tcase_add_test(te, test_json_encode_escaping_every_position);
 	tcase_add_test(te, test_json_encode_builders);
 	tcase_add_test(te, test_value_get_exact_then_case);
 	tcase_add_test(te, test_value_string_embedded_nul);
