@@ -372,6 +372,18 @@ class Rosterd:
         with open(self.log_path, "rb") as f:
             return f.read().decode("utf-8", "replace")
 
+    def log_records(self):
+        """rosterd's log lines that are JSON objects, parsed."""
+        out = []
+        for line in self.log_text().splitlines():
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(rec, dict):
+                out.append(rec)
+        return out
+
     def worker_deaths(self):
         """The master's lines about workers that died (killed or exited)."""
         out = []

@@ -142,15 +142,8 @@ def dbdl_idle_worker_reconnects_on_its_own():
 
 def _dbdl_failed_pids(rd):
     """The pids of the processes that logged a failed connection."""
-    pids = set()
-    for ln in rd.log_text().splitlines():
-        try:
-            j = json.loads(ln)
-        except ValueError:
-            continue
-        if isinstance(j, dict) and "database connection failed" in str(j.get("msg")):
-            pids.add(j.get("pid"))
-    return pids
+    return {r.get("pid") for r in rd.log_records()
+            if "database connection failed" in str(r.get("msg"))}
 
 
 @test
