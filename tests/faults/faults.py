@@ -31,6 +31,7 @@ import jwt
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import pgsession  # noqa: E402
+from jsonlog import json_records  # noqa: E402
 
 ENV = os.environ
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -374,15 +375,7 @@ class Rosterd:
 
     def log_records(self):
         """rosterd's log lines that are JSON objects, parsed."""
-        out = []
-        for line in self.log_text().splitlines():
-            try:
-                rec = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(rec, dict):
-                out.append(rec)
-        return out
+        return json_records(self.log_text())
 
     def worker_deaths(self):
         """The master's lines about workers that died (killed or exited)."""

@@ -193,7 +193,7 @@ class _jw_Fetcher:
             return f.read()
 
     def log_records(self):
-        return _jw_records(self.log())
+        return json_records(self.log())
 
     def stop(self):
         """SIGTERM; the driver exits 0 when the fetcher stopped cleanly."""
@@ -213,18 +213,6 @@ class _jw_Fetcher:
     def __exit__(self, *exc):
         if self.proc.poll() is None:
             self.stop()
-
-
-def _jw_records(text):
-    out = []
-    for line in text.splitlines():
-        try:
-            rec = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(rec, dict):
-            out.append(rec)
-    return out
 
 
 def _jw_src(idp, name="idp", uri="discover", refresh=3600, min_refetch=0, ca=None):

@@ -35,6 +35,7 @@ import jwt
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import pgsession  # noqa: E402
+from jsonlog import json_records  # noqa: E402
 
 ENV = os.environ
 TMP = ENV["RT_TMP"]
@@ -518,15 +519,7 @@ class Rosterd:
             return f.read().decode("utf-8", "replace")
 
     def log_records(self, start=0):
-        out = []
-        for line in self.log_text(start).splitlines():
-            try:
-                rec = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(rec, dict):
-                out.append(rec)
-        return out
+        return json_records(self.log_text(start))
 
     def stop(self, timeout=20):
         """SIGTERM; returns the exit status, or kills everything after timeout
