@@ -292,6 +292,12 @@ struct scim_type {
 	/* The resource of row `row` (the type's columns) of r. */
 	struct value	*(*from_row)(struct http_req *req, const PGresult *r,
 			    int row);
+	/*
+	 * Optional: the same resource as JSON text (a VALUE_RAW) when no
+	 * projection applies, or NULL to leave it to from_row.
+	 */
+	struct value	*(*json_row)(struct http_req *req, const PGresult *r,
+			    int row);
 };
 extern const struct scim_type scim_type_user, scim_type_group;
 
@@ -347,6 +353,23 @@ void scim_res_delete(struct http_req *req, struct http_resp *resp,
     const struct scim_type *t);
 /* Stored JSON (rosterd wrote it): its value, or NULL. */
 struct value *scim_stored_json(struct arena *a, const char *s);
+struct value *scim_stored_json_n(struct arena *a, const char *s, size_t n);
+/*
+ * A row's references (text: json_agg's of {"value", "display"} objects,
+ * as DB_SCIM_USER_COLS and DB_SCIM_GROUP_MEMBERS make it) appended as
+ * ,"key":[...] with each one's $ref (the base URL, endpoint and its
+ * value) and type, as from_row writes them: nothing when text is NULL,
+ * or holds none and !empty_too.  0, or -1 (b not to be used) when the
+ * text is not as those statements make it.
+ */
+/* s as a JSON string, or null when it is NULL. */
+void scim_put_str(struct buf *b, const char *s);
+/* ,"meta":{...} of row `row` of r, as scim_res_meta's tree encodes. */
+void scim_put_meta(struct http_req *req, struct buf *b,
+    const struct scim_type *t, const PGresult *r, int row, const char *id);
+int scim_put_refs(struct http_req *req, struct buf *b, const char *key,
+    const char *text, const char *endpoint, const char *type, int empty_too)
+    RS_MUSTCHECK;
 
 /* scim_users.c */
 void scim_users_create(struct http_req *req, struct http_resp *resp);

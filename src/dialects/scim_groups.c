@@ -106,13 +106,102 @@ group_from_row(struct http_req *req, const PGresult *r, int row)
 	return out;
 }
 
+/* The stored Group's keys group_from_row does not copy as they are. */
+static const char *const group_own[] = { "externalId", "displayName",
+	"members", SCIM_URN_RGROUP };
+
+/*
+ * The Group of row `row` as JSON text, written from the row's stored
+ * JSON and members without decoding them: the same text as json_encode
+ * of group_from_row's tree.  NULL when the stored Group is one the walk
+ * leaves to the tree: not an object, over 1 MB or too deep to decode,
+ * more than 128 members, or with a key of group_own that differs from it
+ * in case or is escaped.
+ */
+static struct value *
+group_json(struct http_req *req, const PGresult *r, int row)
+{
+	const char *stored = db_get(r, row, "scim"), *id = db_get(r, row, "id");
+	const char *members;
+	struct json_span k, v, ext = { NULL, 0 }, m[128][2];
+	struct json_walk w;
+	struct buf b;
+	size_t len = 0, i, n = 0;
+	int rc;
+
+	if (stored != NULL) {
+		len = strlen(stored);
+		if (len > (1 << 20) ||
+		    json_walk_start(&w, stored, len, 63) != 0 || w.close != '}')
+			return NULL;
+		while ((rc = json_walk_next(&w, &k, &v)) == 1) {
+			if (memchr(k.p, '\\', k.n) != NULL)
+				return NULL;
+			for (i = 0; i < RS_ARRAY_LEN(group_own); i++)
+				if (strlen(group_own[i]) == k.n &&
+				    strncasecmp(group_own[i], k.p, k.n) == 0)
+					break;
+			if (i == RS_ARRAY_LEN(group_own)) {
+				if (n == RS_ARRAY_LEN(m))
+					return NULL;
+				m[n][0] = k;
+				m[n++][1] = v;
+			} else if (memcmp(group_own[i], k.p, k.n) != 0) {
+				return NULL;
+			} else if (i == 0 && *v.p == '"') {
+				ext = v;
+			}
+		}
+		if (rc != 0)
+			return NULL;
+	}
+	buf_init(&b, req->arena);
+	/* room for all of it at once: the stored text, twice the members' */
+	members = db_get(r, row, "members");
+	buf_reserve(&b, len + (members != NULL ? 2 * strlen(members) : 0) +
+	    512);
+	buf_puts(&b, "{\"schemas\":[\"" SCIM_URN_GROUP "\",\"" SCIM_URN_RGROUP
+	    "\"],\"id\":");
+	json_put_string(&b, id, strlen(id));
+	if (ext.p != NULL) {
+		buf_puts(&b, ",\"externalId\":");
+		json_put_compact(&b, ext.p, ext.n);
+	}
+	buf_puts(&b, ",\"displayName\":");
+	scim_put_str(&b, db_get(r, row, "name"));
+	for (i = 0; i < n; i++) {
+		buf_putc(&b, ',');
+		json_put_compact(&b, m[i][0].p - 1, m[i][0].n + 2);
+		buf_putc(&b, ':');
+		json_put_compact(&b, m[i][1].p, m[i][1].n);
+	}
+	if (scim_put_refs(req, &b, "members", members, "/Users/", "User",
+	    1) != 0)
+		return NULL;
+	buf_puts(&b, ",\"" SCIM_URN_RGROUP "\":{\"kind\":");
+	scim_put_str(&b, db_get(r, row, "kind"));
+	buf_puts(&b, ",\"code\":");
+	scim_put_str(&b, db_get(r, row, "code"));
+	buf_putc(&b, '}');
+	scim_put_meta(req, &b, &scim_type_group, r, row, id);
+	buf_putc(&b, '}');
+	if (b.failed)
+		return NULL;
+	return value_raw(req->arena, b.p, b.len);
+}
+
 static void
 send_group(struct http_req *req, struct http_resp *resp, int status,
     const PGresult *r, const struct scim_proj *p)
 {
-	struct value *g = group_from_row(req, r, 0);
+	struct value *g = NULL;
 
-	scim_proj_apply(req->arena, p, &scim_rt_group, g);
+	if (p->attributes == NULL && p->excluded == NULL)
+		g = group_json(req, r, 0);
+	if (g == NULL) {
+		g = group_from_row(req, r, 0);
+		scim_proj_apply(req->arena, p, &scim_rt_group, g);
+	}
 	scim_res_send(req, resp, &scim_type_group, status, r, g);
 }
 
@@ -630,6 +719,7 @@ const struct scim_type scim_type_group = {
 	.del = STMT_SCIM_GROUP_DELETE,
 	.cols = group_cols_sql,
 	.from_row = group_from_row,
+	.json_row = group_json,
 };
 
 /* GET /Groups?filter=&startIndex=&count=&sortBy=&sortOrder=&attributes= */

@@ -18,13 +18,92 @@ static const struct fmt_limits stored_limits = {
 struct value *
 scim_stored_json(struct arena *a, const char *s)
 {
+	return s == NULL ? NULL : scim_stored_json_n(a, s, strlen(s));
+}
+
+struct value *
+scim_stored_json_n(struct arena *a, const char *s, size_t n)
+{
 	struct fmt_error err;
 	struct value *v;
 
-	if (s == NULL || json_decode(a, s, strlen(s), &stored_limits, &v,
-	    &err) != FMT_OK)
+	if (json_decode(a, s, n, &stored_limits, &v, &err) != FMT_OK)
 		return NULL;
 	return v;
+}
+
+/* ,"key":[ */
+static void
+put_refs_key(struct buf *b, const char *key)
+{
+	buf_putc(b, ',');
+	json_put_string(b, key, strlen(key));
+	buf_put(b, ":[", 2);
+}
+
+int
+scim_put_refs(struct http_req *req, struct buf *b, const char *key,
+    const char *text, const char *endpoint, const char *type, int empty_too)
+{
+	const char *base = scim_base(req);
+	struct json_walk arr, el;
+	struct json_span k, v, ref;
+	size_t n = 0, nm;
+	int rc, mc;
+
+	if (text == NULL)
+		return 0;
+	if (json_walk_start(&arr, text, strlen(text), 2) != 0 ||
+	    arr.close != ']')
+		return -1;
+	while ((rc = json_walk_next(&arr, &k, &v)) == 1) {
+		if (json_walk_start(&el, v.p, v.n, 1) != 0 || el.close != '}')
+			return -1;
+		if (n++ == 0)
+			put_refs_key(b, key);
+		else
+			buf_putc(b, ',');
+		buf_putc(b, '{');
+		ref.p = NULL;
+		nm = 0;
+		while ((mc = json_walk_next(&el, &k, &v)) == 1) {
+			/* the tree's look-up finds "value" in any case */
+			if (k.n == 5 && strncasecmp(k.p, "value", 5) == 0) {
+				if (memcmp(k.p, "value", 5) != 0 ||
+				    ref.p != NULL ||
+				    memchr(v.p, '\\', v.n) != NULL)
+					return -1;
+				if (*v.p == '"') {
+					ref.p = v.p + 1;
+					ref.n = v.n - 2;
+				}
+			}
+			if (nm++ > 0)
+				buf_putc(b, ',');
+			json_put_compact(b, k.p - 1, k.n + 2);
+			buf_putc(b, ':');
+			json_put_compact(b, v.p, v.n);
+		}
+		if (mc != 0)
+			return -1;
+		if (ref.p != NULL) {
+			buf_puts(b, nm++ > 0 ? ",\"$ref\":\"" : "\"$ref\":\"");
+			json_put_escaped(b, base, strlen(base));
+			json_put_escaped(b, endpoint, strlen(endpoint));
+			buf_put(b, ref.p, ref.n);
+			buf_putc(b, '"');
+		}
+		buf_puts(b, nm > 0 ? ",\"type\":" : "\"type\":");
+		json_put_string(b, type, strlen(type));
+		buf_putc(b, '}');
+	}
+	if (rc != 0)
+		return -1;
+	if (n == 0 && empty_too)
+		put_refs_key(b, key);
+	if (n > 0 || empty_too)
+		buf_putc(b, ']');
+	return 0;
 }
 
 void
@@ -122,6 +201,38 @@ scim_res_meta(struct http_req *req, const struct scim_type *t,
 	value_set(a, x, "version", value_cstr(a, arena_strcat(a, "W/\"",
 	    db_get(r, row, "version"), "\"", (char *)NULL)));
 	return x;
+}
+
+void
+scim_put_str(struct buf *b, const char *s)
+{
+	if (s == NULL)
+		buf_put(b, "null", 4);
+	else
+		json_put_string(b, s, strlen(s));
+}
+
+void
+scim_put_meta(struct http_req *req, struct buf *b, const struct scim_type *t,
+    const PGresult *r, int row, const char *id)
+{
+	const char *base = scim_base(req), *v = db_get(r, row, "version");
+
+	buf_puts(b, ",\"meta\":{\"resourceType\":");
+	json_put_string(b, t->rt->name, strlen(t->rt->name));
+	buf_puts(b, ",\"created\":");
+	scim_put_str(b, db_get(r, row, "created"));
+	buf_puts(b, ",\"lastModified\":");
+	scim_put_str(b, db_get(r, row, "updated"));
+	buf_puts(b, ",\"location\":\"");
+	json_put_escaped(b, base, strlen(base));
+	json_put_escaped(b, t->rt->endpoint, strlen(t->rt->endpoint));
+	buf_putc(b, '/');
+	json_put_escaped(b, id, strlen(id));
+	buf_puts(b, "\",\"version\":\"W/\\\"");
+	if (v != NULL)
+		json_put_escaped(b, v, strlen(v));
+	buf_puts(b, "\\\"\"}");
 }
 
 void
@@ -284,6 +395,10 @@ scim_res_query(struct http_req *req, struct http_resp *resp,
 	    sizeof(*pg->items));
 	for (i = 0; i < rows && i < limit && db_get(r, i, "id") != NULL;
 	    i++) {
+		if (t->json_row != NULL && q->proj.attributes == NULL &&
+		    q->proj.excluded == NULL &&
+		    (pg->items[i] = t->json_row(req, r, i)) != NULL)
+			continue;
 		pg->items[i] = t->from_row(req, r, i);
 		scim_proj_apply(req->arena, &q->proj, t->rt, pg->items[i]);
 	}

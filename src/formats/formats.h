@@ -19,6 +19,7 @@ enum value_type {
 	VALUE_STRING,
 	VALUE_ARRAY,
 	VALUE_OBJECT,
+	VALUE_RAW,		/* JSON text: json_encode writes it as it is */
 	VALUE__MAX
 };
 
@@ -37,7 +38,7 @@ struct value {
 		struct {
 			const char *p;	/* NUL-terminated; strings have no NUL */
 			size_t	 len;
-		} str;		/* VALUE_STRING and VALUE_NUMBER */
+		} str;		/* VALUE_STRING, VALUE_NUMBER, VALUE_RAW */
 		struct {
 			struct value **items;
 			size_t	 n, cap;
@@ -59,6 +60,12 @@ struct value *value_number(struct arena *a, const char *text);
 struct value *value_int(struct arena *a, long long n);
 struct value *value_array(struct arena *a);
 struct value *value_object(struct arena *a);
+/*
+ * A node holding compact JSON text already written (json[0..n), not
+ * copied: it must last as long as the node).  Only json_encode writes
+ * one; no decoder makes one and no other encoder takes one.
+ */
+struct value *value_raw(struct arena *a, const char *json, size_t n);
 void value_push(struct arena *a, struct value *arr, struct value *v);
 void value_set(struct arena *a, struct value *obj, const char *key,
     struct value *v);
@@ -113,5 +120,43 @@ enum fmt_status json_decode(struct arena *a, const char *p, size_t n,
  * b->failed).  Object members keep their order; nulls are written.
  */
 void json_encode(struct buf *b, const struct value *v);
+/* Appends s[0..n) as a JSON string, quoted, as json_encode writes one. */
+void json_put_string(struct buf *b, const char *s, size_t n);
+/* The same without the quotes: a piece of a string. */
+void json_put_escaped(struct buf *b, const char *s, size_t n);
+
+/*
+ * Reading JSON text that PostgreSQL wrote (json and jsonb output, well
+ * formed by construction) without decoding it: an object's members or
+ * an array's items one at a time, as spans of the text.  Text that is
+ * not well formed ends the walk with -1 (never a read past its end);
+ * what it holds is then the caller's to decide.
+ */
+struct json_span {
+	const char	*p;
+	size_t		 n;
+};
+struct json_walk {
+	const char	*p, *end;
+	size_t		 max_depth;	/* a value's nesting, itself counted */
+	char		 close;		/* '}' or ']' */
+	int		 started;
+};
+/* Starts at the object or array p[0..n) holds: 0, or -1 when neither. */
+int json_walk_start(struct json_walk *w, const char *p, size_t n,
+    size_t max_depth) RS_MUSTCHECK;
+/*
+ * The next member (key: the text between its quotes, escapes as they
+ * are; an array's items have none) and its value's text: 1, 0 at the
+ * end, -1 when the text is not well formed or nests deeper than allowed.
+ */
+int json_walk_next(struct json_walk *w, struct json_span *key,
+    struct json_span *val) RS_MUSTCHECK;
+/*
+ * Appends well-formed JSON text p[0..n) as json_encode would write what
+ * it holds: without the whitespace between tokens, \u escapes in upper
+ * case.
+ */
+void json_put_compact(struct buf *b, const char *p, size_t n);
 
 #endif

@@ -396,14 +396,14 @@ json_decode(struct arena *a, const char *p, size_t n,
 #define JSON_HAS_BYTE(w, c)	JSON_HAS_LESS((w) ^ (JSON_ONES * (c)), 1)
 
 /*
- * A string as yajl's generator writes one (its defaults: no solidus
- * escape, no UTF-8 check): the quote, the backslash and the short escapes
- * \b \f \n \r \t, other controls as \u00XX in upper case, every
- * other byte as it is; unescaped runs in one copy, found eight bytes at
- * a time.
+ * A string's inside as yajl's generator writes it (its defaults: no
+ * solidus escape, no UTF-8 check): the quote, the backslash and the
+ * short escapes \b \f \n \r \t, other controls as \u00XX in upper
+ * case, every other byte as it is; unescaped runs in one copy, found
+ * eight bytes at a time.
  */
 static void
-gen_string(struct buf *b, const char *s, size_t n)
+gen_inside(struct buf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	static const char short_esc[0x20] = {
@@ -414,7 +414,6 @@ gen_string(struct buf *b, const char *s, size_t n)
 	char esc[6] = { '\\', 'u', '0', '0' };
 	size_t i, run = 0;
 
-	buf_putc(b, '"');
 	for (i = 0; i < n; i++) {
 		unsigned char ch;
 		uint64_t w;
@@ -445,6 +444,13 @@ gen_string(struct buf *b, const char *s, size_t n)
 		}
 	}
 	buf_put(b, s + run, n - run);
+}
+
+static void
+gen_string(struct buf *b, const char *s, size_t n)
+{
+	buf_putc(b, '"');
+	gen_inside(b, s, n);
 	buf_putc(b, '"');
 }
 
@@ -464,6 +470,7 @@ gen_value(struct buf *b, const struct value *v)
 			buf_put(b, "false", 5);
 		break;
 	case VALUE_NUMBER:
+	case VALUE_RAW:
 		buf_put(b, v->u.str.p, v->u.str.len);
 		break;
 	case VALUE_STRING:
@@ -503,4 +510,202 @@ void
 json_encode(struct buf *b, const struct value *v)
 {
 	gen_value(b, v);
+}
+
+void
+json_put_string(struct buf *b, const char *s, size_t n)
+{
+	gen_string(b, s, n);
+}
+
+void
+json_put_escaped(struct buf *b, const char *s, size_t n)
+{
+	gen_inside(b, s, n);
+}
+
+/* ---- walking well-formed text ---- */
+
+/* Whitespace between tokens, as yajl's lexer has it. */
+static int
+is_space(char c)
+{
+	return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' ||
+	    c == '\v';
+}
+
+static const char *
+skip_space(const char *p, const char *end)
+{
+	while (p < end && is_space(*p))
+		p++;
+	return p;
+}
+
+/* p past the bytes of a string that are neither a quote nor a backslash. */
+static const char *
+skip_plain(const char *p, const char *end)
+{
+	uint64_t w;
+
+	while (end - p >= 8) {
+		memcpy(&w, p, 8);
+		if (JSON_HAS_BYTE(w, '"') | JSON_HAS_BYTE(w, '\\'))
+			break;
+		p += 8;
+	}
+	while (p < end && *p != '"' && *p != '\\')
+		p++;
+	return p;
+}
+
+/* Past the string whose opening quote is at p; NULL when it has no end. */
+static const char *
+skip_string(const char *p, const char *end)
+{
+	for (p = skip_plain(p + 1, end); p < end; p = skip_plain(p, end)) {
+		if (*p == '"')
+			return p + 1;
+		/* a backslash: the byte after it is escaped */
+		if (end - p < 2)
+			break;
+		p += 2;
+	}
+	return NULL;
+}
+
+/*
+ * Past the value at p (at most max_depth arrays and objects deep, itself
+ * one of them); NULL when it has no end or nests deeper.  The brackets'
+ * kinds are not matched: the text is well formed by construction, and a
+ * walk of text that is not stays within it either way.
+ */
+static const char *
+skip_value(const char *p, const char *end, size_t max_depth)
+{
+	size_t depth = 0;
+
+	if (p >= end)
+		return NULL;
+	if (*p == '"')
+		return skip_string(p, end);
+	if (*p != '{' && *p != '[') {
+		while (p < end && *p != ',' && *p != '}' && *p != ']' &&
+		    *p != ':' && *p != '"' && !is_space(*p))
+			p++;
+		return p;
+	}
+	while (p < end) {
+		if (*p == '"') {
+			if ((p = skip_string(p, end)) == NULL)
+				return NULL;
+			continue;
+		}
+		if (*p == '{' || *p == '[') {
+			if (++depth > max_depth)
+				return NULL;
+		} else if (*p == '}' || *p == ']') {
+			if (--depth == 0)
+				return p + 1;
+		}
+		p++;
+	}
+	return NULL;
+}
+
+int
+json_walk_start(struct json_walk *w, const char *p, size_t n,
+    size_t max_depth)
+{
+	const char *end = p + n;
+
+	p = skip_space(p, end);
+	if (p >= end || (*p != '{' && *p != '['))
+		return -1;
+	w->close = *p == '{' ? '}' : ']';
+	w->p = p + 1;
+	w->end = end;
+	w->max_depth = max_depth;
+	w->started = 0;
+	return 0;
+}
+
+int
+json_walk_next(struct json_walk *w, struct json_span *key,
+    struct json_span *val)
+{
+	const char *p = skip_space(w->p, w->end), *e;
+
+	if (p >= w->end)
+		return -1;
+	if (*p == w->close) {
+		w->p = p + 1;
+		return 0;
+	}
+	if (w->started) {
+		if (*p != ',')
+			return -1;
+		p = skip_space(p + 1, w->end);
+	}
+	w->started = 1;
+	key->p = NULL;
+	key->n = 0;
+	if (w->close == '}') {
+		if (p >= w->end || *p != '"' ||
+		    (e = skip_string(p, w->end)) == NULL)
+			return -1;
+		key->p = p + 1;
+		key->n = (size_t)(e - p) - 2;
+		p = skip_space(e, w->end);
+		if (p >= w->end || *p != ':')
+			return -1;
+		p = skip_space(p + 1, w->end);
+	}
+	if ((e = skip_value(p, w->end, w->max_depth)) == NULL || e == p)
+		return -1;
+	val->p = p;
+	val->n = (size_t)(e - p);
+	w->p = e;
+	return 1;
+}
+
+void
+json_put_compact(struct buf *b, const char *p, size_t n)
+{
+	const char *end = p + n, *run = p;
+	char hex[4];
+	size_t i;
+	int in_str = 0;
+
+	for (; p < end; p++) {
+		if (!in_str) {
+			if (*p == '"') {
+				in_str = 1;
+			} else if (is_space(*p)) {
+				buf_put(b, run, (size_t)(p - run));
+				run = p + 1;
+			}
+			continue;
+		}
+		if ((p = skip_plain(p, end)) == end)
+			break;
+		if (*p == '"') {
+			in_str = 0;
+		} else if (*p == '\\' && end - p > 1) {
+			if (p[1] == 'u' && end - p >= 6) {
+				buf_put(b, run, (size_t)(p + 2 - run));
+				for (i = 0; i < 4; i++)
+					hex[i] = p[2 + i] >= 'a' &&
+					    p[2 + i] <= 'f' ?
+					    (char)(p[2 + i] - 'a' + 'A') :
+					    p[2 + i];
+				buf_put(b, hex, sizeof(hex));
+				p += 5;
+				run = p + 1;
+			} else {
+				p++;
+			}
+		}
+	}
+	buf_put(b, run, (size_t)(end - run));
 }

@@ -99,6 +99,18 @@ value_object(struct arena *a)
 	return value_new(a, VALUE_OBJECT);
 }
 
+/* Returns a node for JSON text already written.  See formats.h. */
+struct value *
+value_raw(struct arena *a, const char *json, size_t n)
+{
+	struct value *v;
+
+	v = value_new(a, VALUE_RAW);
+	v->u.str.p = json;
+	v->u.str.len = n;
+	return v;
+}
+
 static void *
 grow(struct arena *a, void *old, size_t n, size_t *cap, size_t sz)
 {
@@ -213,6 +225,7 @@ static const char *const type_names[VALUE__MAX] = {
 	[VALUE_STRING] = "string",
 	[VALUE_ARRAY] = "array",
 	[VALUE_OBJECT] = "object",
+	[VALUE_RAW] = "raw",
 };
 
 /* Returns the JSON name of a value type ("string", "array", ...). */

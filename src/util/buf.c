@@ -138,6 +138,14 @@ buf_reset(struct buf *b)
  * n is 0).  b->p may move; earlier copies of it are invalid after any
  * put.
  */
+/* Makes room for n more bytes at once (appends of a known size). */
+void
+buf_reserve(struct buf *b, size_t n)
+{
+	if (!b->failed && n >= b->cap - b->len)
+		(void)buf_grow(b, n);
+}
+
 void
 buf_put(struct buf *b, const void *p, size_t n)
 {

@@ -8,6 +8,11 @@
  * again under the same limits and encodes to the same bytes (a fixed
  * point); a document accepted under stricter limits is accepted under
  * looser ones.  A refusal always says why (message).
+ *
+ * The walk of PostgreSQL's text (json_walk_start/next, json_put_compact)
+ * reads no byte past any input and ends; on an object or array that
+ * json_decode accepts it yields the members or items in order, each key
+ * and value (compacted) decoding to the tree's.
  */
 #define FUZZ_NAME "json"
 #include "fuzz.h"
@@ -45,6 +50,59 @@ stricter(const struct fmt_limits *a, const struct fmt_limits *b)
 {
 	return a->max_depth <= b->max_depth && a->max_items <= b->max_items &&
 	    a->max_string <= b->max_string && a->max_nodes <= b->max_nodes;
+}
+
+/* One walk of data (not NUL-terminated: a read past it is reported). */
+static void
+check_walk(struct arena *a, const char *data, size_t size, const char *p)
+{
+	struct json_walk w;
+	struct json_span k, s;
+	struct fmt_error err;
+	struct value *v, *x, *item;
+	struct buf b;
+	size_t i = 0, n = 0;
+	int rc;
+
+	if (json_decode(a, p, size, NULL, &v, &err) != FMT_OK ||
+	    (v->type != VALUE_OBJECT && v->type != VALUE_ARRAY))
+		v = NULL;
+	if (v != NULL)
+		n = v->type == VALUE_OBJECT ? v->u.obj.n : v->u.arr.n;
+	if (json_walk_start(&w, data, size, 64) != 0) {
+		if (v != NULL)
+			fuzz_fail("walk refused an accepted container");
+		return;
+	}
+	while ((rc = json_walk_next(&w, &k, &s)) == 1) {
+		buf_init(&b, a);
+		json_put_compact(&b, s.p, s.n);
+		if (v == NULL)
+			continue;
+		if (i >= n)
+			fuzz_fail("walk found more than %zu members", n);
+		item = v->type == VALUE_OBJECT ? v->u.obj.members[i].val :
+		    v->u.arr.items[i];
+		if (json_decode(a, b.p, b.len, NULL, &x, &err) != FMT_OK)
+			fuzz_fail("member %zu compacted (%s) refused: %s", i,
+			    b.p, err.msg);
+		if (strcmp(fuzz_json(a, x), fuzz_json(a, item)) != 0)
+			fuzz_fail("member %zu: %s, not %s", i,
+			    fuzz_json(a, x), fuzz_json(a, item));
+		if (v->type == VALUE_OBJECT) {
+			buf_init(&b, a);
+			json_put_compact(&b, k.p - 1, k.n + 2);
+			if (json_decode(a, b.p, b.len, NULL, &x, &err) !=
+			    FMT_OK || x->type != VALUE_STRING ||
+			    strcmp(x->u.str.p, v->u.obj.members[i].key) != 0)
+				fuzz_fail("key %zu: %s, not %s", i, b.p,
+				    v->u.obj.members[i].key);
+		}
+		i++;
+	}
+	if (v != NULL && (rc != 0 || i != n))
+		fuzz_fail("walk of an accepted container: %d after %zu of "
+		    "%zu", rc, i, n);
 }
 
 int
@@ -92,6 +150,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (strcmp(e1, e2) != 0)
 			fuzz_fail("round trip differs:\n%s\n%s", e1, e2);
 	}
+	check_walk(a, (const char *)data, size, p);
 	/* monotone in the limits */
 	for (i = 0; i < RS_ARRAY_LEN(sets); i++)
 		for (j = 0; j <= RS_ARRAY_LEN(sets); j++) {

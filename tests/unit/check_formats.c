@@ -457,6 +457,97 @@ START_TEST(test_json_encode_builders)
 }
 END_TEST
 
+/*
+ * Walking PostgreSQL's JSON text: members and items as spans, and text
+ * that is cut short or nests too deep ends the walk with -1.  Each text
+ * is copied to a buffer of its exact size (no NUL after it), so that a
+ * read past its end is one the sanitizer build reports.
+ */
+static char *
+exact(const char *s)
+{
+	size_t n = strlen(s);
+	char *p = arena_alloc(ta, n > 0 ? n : 1);
+
+	memcpy(p, s, n);
+	return p;
+}
+
+/* The walk of s: "key=value;" per member ("value;" per item), or "!". */
+static const char *
+walk(const char *s, size_t max_depth)
+{
+	struct json_walk w;
+	struct json_span k, v;
+	struct buf b;
+	int rc;
+
+	buf_init(&b, ta);
+	if (json_walk_start(&w, exact(s), strlen(s), max_depth) != 0)
+		return "!start";
+	while ((rc = json_walk_next(&w, &k, &v)) == 1) {
+		if (k.p != NULL) {
+			buf_put(&b, k.p, k.n);
+			buf_putc(&b, '=');
+		}
+		buf_put(&b, v.p, v.n);
+		buf_putc(&b, ';');
+	}
+	if (rc != 0)
+		buf_putc(&b, '!');
+	return b.p;
+}
+
+START_TEST(test_json_walk)
+{
+	ck_assert_str_eq(walk("{\"a\": 1, \"b\\\"c\": [1, {\"d\": \"}\"}], "
+	    "\"e\": \"x\\\\\"}", 8),
+	    "a=1;b\\\"c=[1, {\"d\": \"}\"}];e=\"x\\\\\";");
+	ck_assert_str_eq(walk(" [1, \"two\", {}, [], null, -2.5e3] ", 8),
+	    "1;\"two\";{};[];null;-2.5e3;");
+	ck_assert_str_eq(walk("{}", 8), "");
+	ck_assert_str_eq(walk("[[[[1]]]]", 4), "[[[1]]];");
+	ck_assert_str_eq(walk("[[[[1]]]]", 2), "!");
+	ck_assert_str_eq(walk("\"s\"", 8), "!start");
+	ck_assert_str_eq(walk("", 8), "!start");
+	/* cut short anywhere */
+	ck_assert_str_eq(walk("{", 8), "!");
+	ck_assert_str_eq(walk("{\"a", 8), "!");
+	ck_assert_str_eq(walk("{\"a\\", 8), "!");
+	ck_assert_str_eq(walk("{\"a\"", 8), "!");
+	ck_assert_str_eq(walk("{\"a\":", 8), "!");
+	ck_assert_str_eq(walk("{\"a\": 1", 8), "a=1;!");
+	ck_assert_str_eq(walk("{\"a\": [1, \"b\\", 8), "!");
+	ck_assert_str_eq(walk("[1,", 8), "1;!");
+	ck_assert_str_eq(walk("[1 2]", 8), "1;!");
+	ck_assert_str_eq(walk("{\"a\" 1}", 8), "!");
+}
+END_TEST
+
+static const char *
+compact(const char *s)
+{
+	struct buf b;
+
+	buf_init(&b, ta);
+	json_put_compact(&b, exact(s), strlen(s));
+	return b.p;
+}
+
+START_TEST(test_json_put_compact)
+{
+	/* PostgreSQL's spacing goes; strings keep theirs */
+	ck_assert_str_eq(compact("{\"a b\" : [1, \n \"x  y\"], \"c\": {}}"),
+	    "{\"a b\":[1,\"x  y\"],\"c\":{}}");
+	/* its lower-case \u escapes as json_encode writes them */
+	ck_assert_str_eq(compact("\"\\u001f\\u0001\\\\u00ab\\\"\""),
+	    "\"\\u001F\\u0001\\\\u00ab\\\"\"");
+	/* cut short: nothing read past the end */
+	ck_assert_str_eq(compact("\"a\\"), "\"a\\");
+	ck_assert_str_eq(compact("\"\\u00a"), "\"\\u00a");
+}
+END_TEST
+
 static Suite *
 json_suite(void)
 {
@@ -489,6 +580,8 @@ json_suite(void)
 	tcase_add_test(te, test_json_encode_escaping);
 	tcase_add_test(te, test_json_encode_escaping_every_position);
 	tcase_add_test(te, test_json_encode_builders);
+	tcase_add_test(te, test_json_walk);
+	tcase_add_test(te, test_json_put_compact);
 	tcase_add_test(te, test_value_get_exact_then_case);
 	tcase_add_test(te, test_value_string_embedded_nul);
 	suite_add_tcase(s, te);
