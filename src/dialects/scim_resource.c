@@ -47,7 +47,8 @@ scim_put_refs(struct http_req *req, struct buf *b, const char *key,
 {
 	const char *base = scim_base(req);
 	struct json_walk arr, el;
-	struct json_span k, v, ref;
+	struct json_span k, v, ref = { NULL, 0 };
+	struct buf pre, post;
 	size_t n = 0, nm;
 	int rc, mc;
 
@@ -56,8 +57,19 @@ scim_put_refs(struct http_req *req, struct buf *b, const char *key,
 	if (json_walk_start(&arr, text, strlen(text), 2) != 0 ||
 	    arr.close != ']')
 		return -1;
-	while ((rc = json_walk_next(&arr, &k, &v)) == 1) {
-		if (json_walk_start(&el, v.p, v.n, 1) != 0 || el.close != '}')
+	/* what each reference ends with: "$ref":"<base><endpoint>, "type" */
+	buf_init(&pre, req->arena);
+	buf_puts(&pre, "\"$ref\":\"");
+	json_put_escaped(&pre, base, strlen(base));
+	json_put_escaped(&pre, endpoint, strlen(endpoint));
+	buf_init(&post, req->arena);
+	buf_puts(&post, "\"type\":");
+	json_put_string(&post, type, strlen(type));
+	buf_putc(&post, '}');
+	if (pre.failed || post.failed)
+		return -1;
+	while ((rc = json_walk_enter(&arr, &el)) == 1) {
+		if (el.close != '}')
 			return -1;
 		if (n++ == 0)
 			put_refs_key(b, key);
@@ -86,16 +98,17 @@ scim_put_refs(struct http_req *req, struct buf *b, const char *key,
 		}
 		if (mc != 0)
 			return -1;
+		json_walk_leave(&arr, &el);
 		if (ref.p != NULL) {
-			buf_puts(b, nm++ > 0 ? ",\"$ref\":\"" : "\"$ref\":\"");
-			json_put_escaped(b, base, strlen(base));
-			json_put_escaped(b, endpoint, strlen(endpoint));
+			if (nm++ > 0)
+				buf_putc(b, ',');
+			buf_put(b, pre.p, pre.len);
 			buf_put(b, ref.p, ref.n);
 			buf_putc(b, '"');
 		}
-		buf_puts(b, nm > 0 ? ",\"type\":" : "\"type\":");
-		json_put_string(b, type, strlen(type));
-		buf_putc(b, '}');
+		if (nm > 0)
+			buf_putc(b, ',');
+		buf_put(b, post.p, post.len);
 	}
 	if (rc != 0)
 		return -1;

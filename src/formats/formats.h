@@ -153,6 +153,16 @@ int json_walk_start(struct json_walk *w, const char *p, size_t n,
 int json_walk_next(struct json_walk *w, struct json_span *key,
     struct json_span *val) RS_MUSTCHECK;
 /*
+ * The next item of an array's walk w as a walk of its own, where it is
+ * (an object or array, one level less deep): 1 with *inner started, 0 at
+ * w's end, -1 when it is neither or the text is not well formed.  Once
+ * inner has ended (json_walk_next answered 0), json_walk_leave goes on in
+ * w after it.  The walk of an array of objects without a second pass.
+ */
+int json_walk_enter(struct json_walk *w, struct json_walk *inner)
+    RS_MUSTCHECK;
+void json_walk_leave(struct json_walk *w, const struct json_walk *inner);
+/*
  * Appends well-formed JSON text p[0..n) as json_encode would write what
  * it holds: without the whitespace between tokens, \u escapes in upper
  * case.

@@ -630,11 +630,14 @@ json_walk_start(struct json_walk *w, const char *p, size_t n,
 	return 0;
 }
 
-int
-json_walk_next(struct json_walk *w, struct json_span *key,
-    struct json_span *val)
+/*
+ * Where w's next member or item starts (past its separator): 1 with *at
+ * set, 0 at w's end (then past it), -1 when the text is not well formed.
+ */
+static int
+walk_step(struct json_walk *w, const char **at)
 {
-	const char *p = skip_space(w->p, w->end), *e;
+	const char *p = skip_space(w->p, w->end);
 
 	if (p >= w->end)
 		return -1;
@@ -648,6 +651,45 @@ json_walk_next(struct json_walk *w, struct json_span *key,
 		p = skip_space(p + 1, w->end);
 	}
 	w->started = 1;
+	*at = p;
+	return 1;
+}
+
+int
+json_walk_enter(struct json_walk *w, struct json_walk *inner)
+{
+	const char *p;
+	int rc;
+
+	if (w->close != ']')
+		return -1;
+	if ((rc = walk_step(w, &p)) != 1)
+		return rc;
+	if (p >= w->end || (*p != '{' && *p != '[') || w->max_depth < 1)
+		return -1;
+	inner->close = *p == '{' ? '}' : ']';
+	inner->p = p + 1;
+	inner->end = w->end;
+	inner->max_depth = w->max_depth - 1;
+	inner->started = 0;
+	return 1;
+}
+
+void
+json_walk_leave(struct json_walk *w, const struct json_walk *inner)
+{
+	w->p = inner->p;
+}
+
+int
+json_walk_next(struct json_walk *w, struct json_span *key,
+    struct json_span *val)
+{
+	const char *p, *e;
+	int rc;
+
+	if ((rc = walk_step(w, &p)) != 1)
+		return rc;
 	key->p = NULL;
 	key->n = 0;
 	if (w->close == '}') {

@@ -146,39 +146,15 @@ buf_reserve(struct buf *b, size_t n)
 		(void)buf_grow(b, n);
 }
 
+/* buf_put when the room is not there yet (see util.h). */
 void
-buf_put(struct buf *b, const void *p, size_t n)
+buf_put_grow(struct buf *b, const void *p, size_t n)
 {
-	/* room for n and the NUL without growing: cap > len + n */
-	if (n == 0 || ((b->failed || n >= b->cap - b->len) &&
-	    buf_grow(b, n) == -1))
+	if (n == 0 || buf_grow(b, n) == -1)
 		return;
 	memcpy(b->p + b->len, p, n);
 	b->len += n;
 	b->p[b->len] = '\0';
-}
-
-/*
- * Appends the NUL-terminated string s.
- */
-void
-buf_puts(struct buf *b, const char *s)
-{
-	buf_put(b, s, strlen(s));
-}
-
-/*
- * Appends the byte c (which may be NUL).
- */
-void
-buf_putc(struct buf *b, char c)
-{
-	if (!b->failed && b->len + 1 < b->cap) {
-		b->p[b->len++] = c;
-		b->p[b->len] = '\0';
-		return;
-	}
-	buf_put(b, &c, 1);
 }
 
 /*

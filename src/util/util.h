@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 
 #define RS_MUSTCHECK __attribute__((warn_unused_result))
@@ -77,9 +78,37 @@ void buf_init(struct buf *b, struct arena *a);
 void buf_release(struct buf *b);
 void buf_reset(struct buf *b);
 void buf_reserve(struct buf *b, size_t n);
-void buf_put(struct buf *b, const void *p, size_t n);
-void buf_puts(struct buf *b, const char *s);
-void buf_putc(struct buf *b, char c);
+void buf_put_grow(struct buf *b, const void *p, size_t n);
+
+/*
+ * Appends p[0..n).  Inline while the room is there (cap > len + n: the
+ * bytes and the NUL), as it is for nearly every append of an encoder.
+ */
+static inline void
+buf_put(struct buf *b, const void *p, size_t n)
+{
+	if (n < b->cap - b->len && !b->failed) {
+		memcpy(b->p + b->len, p, n);
+		b->len += n;
+		b->p[b->len] = '\0';
+		return;
+	}
+	buf_put_grow(b, p, n);
+}
+
+/* Appends the NUL-terminated string s. */
+static inline void
+buf_puts(struct buf *b, const char *s)
+{
+	buf_put(b, s, strlen(s));
+}
+
+/* Appends the byte c (which may be NUL). */
+static inline void
+buf_putc(struct buf *b, char c)
+{
+	buf_put(b, &c, 1);
+}
 /* v in decimal, zero-padded to width characters as "%0*lld" (width <= 22). */
 void buf_put_int(struct buf *b, long long v, int width);
 void buf_printf(struct buf *b, const char *fmt, ...) RS_PRINTF(2, 3);

@@ -524,6 +524,53 @@ START_TEST(test_json_walk)
 }
 END_TEST
 
+/* The items of the array s walked in place: "key=value;" each, "|" after. */
+static const char *
+walk_in(const char *s)
+{
+	struct json_walk w, in;
+	struct json_span k, v;
+	struct buf b;
+	int rc, mc;
+
+	buf_init(&b, ta);
+	if (json_walk_start(&w, exact(s), strlen(s), 2) != 0)
+		return "!start";
+	while ((rc = json_walk_enter(&w, &in)) == 1) {
+		while ((mc = json_walk_next(&in, &k, &v)) == 1) {
+			if (k.p != NULL) {
+				buf_put(&b, k.p, k.n);
+				buf_putc(&b, '=');
+			}
+			buf_put(&b, v.p, v.n);
+			buf_putc(&b, ';');
+		}
+		if (mc != 0) {
+			buf_putc(&b, '!');
+			return b.p;
+		}
+		json_walk_leave(&w, &in);
+		buf_putc(&b, '|');
+	}
+	if (rc != 0)
+		buf_putc(&b, '!');
+	return b.p;
+}
+
+START_TEST(test_json_walk_in_place)
+{
+	ck_assert_str_eq(walk_in("[{\"a\": 1, \"b\": [2]}, [3, \"]\"], {}]"),
+	    "a=1;b=[2];|3;\"]\";||");
+	ck_assert_str_eq(walk_in("[]"), "");
+	/* an item that is neither, too deep, cut short */
+	ck_assert_str_eq(walk_in("[{}, 1]"), "|!");
+	ck_assert_str_eq(walk_in("[{\"a\": [[1]]}]"), "!");
+	ck_assert_str_eq(walk_in("[{\"a\": 1"), "a=1;!");
+	ck_assert_str_eq(walk_in("[{}"), "|!");
+	ck_assert_str_eq(walk_in("{\"a\": {}}"), "!");
+}
+END_TEST
+
 static const char *
 compact(const char *s)
 {
@@ -581,6 +628,7 @@ json_suite(void)
 	tcase_add_test(te, test_json_encode_escaping_every_position);
 	tcase_add_test(te, test_json_encode_builders);
 	tcase_add_test(te, test_json_walk);
+	tcase_add_test(te, test_json_walk_in_place);
 	tcase_add_test(te, test_json_put_compact);
 	tcase_add_test(te, test_value_get_exact_then_case);
 	tcase_add_test(te, test_value_string_embedded_nul);
