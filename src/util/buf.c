@@ -133,11 +133,6 @@ buf_reset(struct buf *b)
 		b->p[0] = '\0';
 }
 
-/*
- * Appends n bytes from p (which may contain NULs and may be NULL when
- * n is 0).  b->p may move; earlier copies of it are invalid after any
- * put.
- */
 /* Makes room for n more bytes at once (appends of a known size). */
 void
 buf_reserve(struct buf *b, size_t n)

@@ -81,13 +81,15 @@ void buf_reserve(struct buf *b, size_t n);
 void buf_put_grow(struct buf *b, const void *p, size_t n);
 
 /*
- * Appends p[0..n).  Inline while the room is there (cap > len + n: the
- * bytes and the NUL), as it is for nearly every append of an encoder.
+ * Appends n bytes from p (which may contain NULs and may be NULL when n
+ * is 0).  b->p may move; earlier copies of it are invalid after any put.
+ * Inline while the room is there (cap > len + n: the bytes and the NUL),
+ * as it is for nearly every append of an encoder.
  */
 static inline void
 buf_put(struct buf *b, const void *p, size_t n)
 {
-	if (n < b->cap - b->len && !b->failed) {
+	if (n != 0 && n < b->cap - b->len && !b->failed) {
 		memcpy(b->p + b->len, p, n);
 		b->len += n;
 		b->p[b->len] = '\0';
