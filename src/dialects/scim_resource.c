@@ -243,9 +243,12 @@ scim_put_meta(struct http_req *req, struct buf *b, const struct scim_type *t,
 	buf_putc(b, '/');
 	json_put_escaped(b, id, strlen(id));
 	buf_puts(b, "\",\"version\":\"W/\\\"");
-	if (v != NULL)
+	/* the tree's arena_strcat ends at a NULL version, before its quote */
+	if (v != NULL) {
 		json_put_escaped(b, v, strlen(v));
-	buf_puts(b, "\\\"\"}");
+		buf_puts(b, "\\\"");
+	}
+	buf_puts(b, "\"}");
 }
 
 void

@@ -139,6 +139,7 @@ struct json_span {
 struct json_walk {
 	const char	*p, *end;
 	size_t		 max_depth;	/* a value's nesting, itself counted */
+	size_t		 members;	/* an object's, so far */
 	char		 close;		/* '}' or ']' */
 	int		 started;
 };
@@ -148,7 +149,9 @@ int json_walk_start(struct json_walk *w, const char *p, size_t n,
 /*
  * The next member (key: the text between its quotes, escapes as they
  * are; an array's items have none) and its value's text: 1, 0 at the
- * end, -1 when the text is not well formed or nests deeper than allowed.
+ * end, -1 when the text is not well formed, nests deeper than allowed
+ * or holds what json_decode refuses for its size under any limits (an
+ * object of over 1,024 members, a number of over 64 characters).
  */
 int json_walk_next(struct json_walk *w, struct json_span *key,
     struct json_span *val) RS_MUSTCHECK;

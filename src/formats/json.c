@@ -23,6 +23,10 @@
  * per key, so this keeps a hostile body's cost small.
  */
 #define JSON_MAX_MEMBERS 1024
+/* Characters of a number (yajl's lexer has no bound of its own). */
+#define JSON_MAX_NUMBER 64
+/* Nesting a walk follows (see skip_value). */
+#define JSON_WALK_MAX_DEPTH 64
 
 struct frame {
 	struct value	*v;	/* the array or object being filled */
@@ -140,7 +144,7 @@ cb_number(void *ctx, const char *s, size_t n)
 	struct jctx *c = ctx;
 	struct value *v;
 
-	if (n > 64) {
+	if (n > JSON_MAX_NUMBER) {
 		set_error(c, FMT_LIMIT, "A number is too long.");
 		return 0;
 	}
@@ -575,39 +579,68 @@ skip_string(const char *p, const char *end)
 }
 
 /*
- * Past the value at p (at most max_depth arrays and objects deep, itself
- * one of them); NULL when it has no end or nests deeper.  The brackets'
- * kinds are not matched: the text is well formed by construction, and a
- * walk of text that is not stays within it either way.
+ * Past the value at p; NULL when it has no end, or holds what json_decode
+ * refuses for its size: nesting deeper than max_depth arrays and objects
+ * (itself one of them), a number of over JSON_MAX_NUMBER characters, an
+ * object of over JSON_MAX_MEMBERS members.  The brackets' kinds are
+ * not matched: the text is well formed by construction, and a walk of
+ * text that is not stays within it either way.
  */
 static const char *
 skip_value(const char *p, const char *end, size_t max_depth)
 {
-	size_t depth = 0;
+	/* per open container: an object's separators so far, or -1 */
+	long seps[JSON_WALK_MAX_DEPTH];
+	size_t depth = 0, run = 0;
 
 	if (p >= end)
 		return NULL;
 	if (*p == '"')
 		return skip_string(p, end);
+	if (max_depth > JSON_WALK_MAX_DEPTH)
+		max_depth = JSON_WALK_MAX_DEPTH;
 	if (*p != '{' && *p != '[') {
-		while (p < end && *p != ',' && *p != '}' && *p != ']' &&
-		    *p != ':' && *p != '"' && !is_space(*p))
-			p++;
+		for (; p < end && *p != ',' && *p != '}' && *p != ']' &&
+		    *p != ':' && *p != '"' && !is_space(*p); p++)
+			if (++run > JSON_MAX_NUMBER)
+				return NULL;
 		return p;
 	}
 	while (p < end) {
-		if (*p == '"') {
+		switch (*p) {
+		case '"':
 			if ((p = skip_string(p, end)) == NULL)
 				return NULL;
+			run = 0;
 			continue;
-		}
-		if (*p == '{' || *p == '[') {
+		case '{':
+		case '[':
 			if (++depth > max_depth)
 				return NULL;
-		} else if (*p == '}' || *p == ']') {
+			seps[depth - 1] = *p == '{' ? 0 : -1;
+			break;
+		case '}':
+		case ']':
 			if (--depth == 0)
 				return p + 1;
+			break;
+		case ',':
+			if (seps[depth - 1] >= 0 &&
+			    ++seps[depth - 1] >= JSON_MAX_MEMBERS)
+				return NULL;
+			break;
+		case ':':
+			break;
+		default:
+			/* a number's or a literal's characters */
+			if (is_space(*p))
+				run = 0;
+			else if (++run > JSON_MAX_NUMBER)
+				return NULL;
+			p++;
+			continue;
 		}
+		run = 0;
 		p++;
 	}
 	return NULL;
@@ -627,6 +660,7 @@ json_walk_start(struct json_walk *w, const char *p, size_t n,
 	w->end = end;
 	w->max_depth = max_depth;
 	w->started = 0;
+	w->members = 0;
 	return 0;
 }
 
@@ -672,6 +706,7 @@ json_walk_enter(struct json_walk *w, struct json_walk *inner)
 	inner->end = w->end;
 	inner->max_depth = w->max_depth - 1;
 	inner->started = 0;
+	inner->members = 0;
 	return 1;
 }
 
@@ -703,7 +738,8 @@ json_walk_next(struct json_walk *w, struct json_span *key,
 			return -1;
 		p = skip_space(p + 1, w->end);
 	}
-	if ((e = skip_value(p, w->end, w->max_depth)) == NULL || e == p)
+	if ((e = skip_value(p, w->end, w->max_depth)) == NULL || e == p ||
+	    (w->close == '}' && ++w->members > JSON_MAX_MEMBERS))
 		return -1;
 	val->p = p;
 	val->n = (size_t)(e - p);

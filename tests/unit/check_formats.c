@@ -521,6 +521,34 @@ START_TEST(test_json_walk)
 	ck_assert_str_eq(walk("[1,", 8), "1;!");
 	ck_assert_str_eq(walk("[1 2]", 8), "1;!");
 	ck_assert_str_eq(walk("{\"a\" 1}", 8), "!");
+	/* what json_decode refuses for its size under any limits */
+	ck_assert_str_eq(walk("[1234567890123456789012345678901234567890"
+	    "123456789012345678901234]", 8),
+	    "1234567890123456789012345678901234567890123456789012345678901234;");
+	ck_assert_str_eq(walk("[1234567890123456789012345678901234567890"
+	    "1234567890123456789012345]", 8), "!");
+	ck_assert_str_eq(walk("[{\"a\": [-12345678901234567890123456789012"
+	    "34567890123456789012345678901234]}]", 8), "!");
+}
+END_TEST
+
+/* Objects of up to 1,024 members are walked, as json_decode takes them. */
+START_TEST(test_json_walk_members)
+{
+	struct buf s;
+	int n, i;
+
+	for (n = 1024; n <= 1025; n++) {
+		buf_init(&s, ta);
+		buf_puts(&s, "[{");
+		for (i = 0; i < n; i++)
+			buf_printf(&s, "%s\"k%d\": %d", i > 0 ? ", " : "", i, i);
+		buf_puts(&s, "}]");
+		ck_assert_int_eq(strcmp(walk(s.p, 8), "!") != 0, n == 1024);
+		/* the same object walked itself */
+		ck_assert_int_eq(strchr(walk(s.p + 1, 8), '!') == NULL,
+		    n == 1024);
+	}
 }
 END_TEST
 
@@ -628,6 +656,7 @@ json_suite(void)
 	tcase_add_test(te, test_json_encode_escaping_every_position);
 	tcase_add_test(te, test_json_encode_builders);
 	tcase_add_test(te, test_json_walk);
+	tcase_add_test(te, test_json_walk_members);
 	tcase_add_test(te, test_json_walk_in_place);
 	tcase_add_test(te, test_json_put_compact);
 	tcase_add_test(te, test_value_get_exact_then_case);

@@ -93,6 +93,10 @@ static const struct urow rows[] = {
 	  NULL, "t", 0 },
 	{ "cut short", "{\"a\": [1, \"b\\", "[]", NULL, NULL, NULL, NULL,
 	  NULL, NULL, NULL, "t", 0 },
+	{ "a number the decoder finds too long (jsonb prints 1e64 so)",
+	  "{\"urn:other:x\": {\"n\": 1"
+	  "0000000000000000000000000000000000000000000000000000000000000000"
+	  "}}", "[]", NULL, NULL, NULL, NULL, NULL, NULL, NULL, "t", 0 },
 	{ "a group's value spelt VALUE", "{}",
 	  "[{\"VALUE\" : \"" G1 "\", \"display\" : \"d\"}]", NULL, NULL,
 	  NULL, NULL, NULL, NULL, NULL, "t", 0 },
@@ -236,6 +240,19 @@ START_TEST(test_user_too_deep_is_left_to_the_tree)
 }
 END_TEST
 
+/* meta as the tree has it for columns it never lacks today. */
+START_TEST(test_user_without_meta_columns)
+{
+	PGresult *r = result_of(&rows[0], 1);
+
+	set(r, 0, C_VERSION, NULL);
+	set(r, 0, C_CREATED, NULL);
+	set(r, 0, C_UPDATED, NULL);
+	check_row(&scim_type_user, r, 0, "no version, created, updated", 1);
+	PQclear(r);
+}
+END_TEST
+
 /* The columns of DB_SCIM_GROUP_COLS and members, in their order. */
 static const char *const gcol_names[] = {
 	"id", "name", "kind", "code", "scim", "version", "created",
@@ -293,6 +310,7 @@ scim_rows_suite(void)
 	tcase_add_loop_test(tc, test_user_text_is_the_trees, 0,
 	    (int)RS_ARRAY_LEN(rows));
 	tcase_add_test(tc, test_user_too_deep_is_left_to_the_tree);
+	tcase_add_test(tc, test_user_without_meta_columns);
 	tcase_add_loop_test(tc, test_group_text_is_the_trees, 0,
 	    (int)RS_ARRAY_LEN(grows));
 	suite_add_tcase(s, tc);
