@@ -9,10 +9,13 @@
 
 #include "scim.h"
 
-/* Limits for what rosterd itself stored. */
+/*
+ * Limits for what rosterd itself stored.  Numbers are as long as jsonb
+ * prints them: 1e64, five characters in a request, is 65 once stored.
+ */
 static const struct fmt_limits stored_limits = {
 	.max_depth = 64, .max_items = 1000000, .max_string = 1 << 24,
-	.max_nodes = 10000000,
+	.max_nodes = 10000000, .max_number = 1 << 24,
 };
 
 struct value *

@@ -85,6 +85,7 @@ struct fmt_limits {
 	size_t		 max_items;	/* members or items in one container */
 	size_t		 max_string;	/* bytes in one string or key */
 	size_t		 max_nodes;	/* values in the whole document */
+	size_t		 max_number;	/* characters of a number; 0: 64 */
 };
 
 extern const struct fmt_limits fmt_default_limits;
@@ -150,8 +151,8 @@ int json_walk_start(struct json_walk *w, const char *p, size_t n,
  * The next member (key: the text between its quotes, escapes as they
  * are; an array's items have none) and its value's text: 1, 0 at the
  * end, -1 when the text is not well formed, nests deeper than allowed
- * or holds what json_decode refuses for its size under any limits (an
- * object of over 1,024 members, a number of over 64 characters).
+ * or holds what json_decode refuses under any limits (an object of over
+ * 1,024 members).
  */
 int json_walk_next(struct json_walk *w, struct json_span *key,
     struct json_span *val) RS_MUSTCHECK;

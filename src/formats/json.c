@@ -23,7 +23,7 @@
  * per key, so this keeps a hostile body's cost small.
  */
 #define JSON_MAX_MEMBERS 1024
-/* Characters of a number (yajl's lexer has no bound of its own). */
+/* Characters of a number unless the limits say (yajl has no bound). */
 #define JSON_MAX_NUMBER 64
 /* Nesting a walk follows (see skip_value). */
 #define JSON_WALK_MAX_DEPTH 64
@@ -144,7 +144,8 @@ cb_number(void *ctx, const char *s, size_t n)
 	struct jctx *c = ctx;
 	struct value *v;
 
-	if (n > JSON_MAX_NUMBER) {
+	if (n > (c->lim->max_number != 0 ? c->lim->max_number :
+	    JSON_MAX_NUMBER)) {
 		set_error(c, FMT_LIMIT, "A number is too long.");
 		return 0;
 	}
@@ -579,19 +580,19 @@ skip_string(const char *p, const char *end)
 }
 
 /*
- * Past the value at p; NULL when it has no end, or holds what json_decode
- * refuses for its size: nesting deeper than max_depth arrays and objects
- * (itself one of them), a number of over JSON_MAX_NUMBER characters, an
- * object of over JSON_MAX_MEMBERS members.  The brackets' kinds are
- * not matched: the text is well formed by construction, and a walk of
- * text that is not stays within it either way.
+ * Past the value at p; NULL when it has no end, nests deeper than
+ * max_depth arrays and objects (itself one of them) or holds an object of
+ * over JSON_MAX_MEMBERS members, which json_decode refuses under any
+ * limits.  The brackets' kinds are not matched: the text is well formed
+ * by construction, and a walk of text that is not stays within it either
+ * way.
  */
 static const char *
 skip_value(const char *p, const char *end, size_t max_depth)
 {
 	/* per open container: an object's separators so far, or -1 */
 	long seps[JSON_WALK_MAX_DEPTH];
-	size_t depth = 0, run = 0;
+	size_t depth = 0;
 
 	if (p >= end)
 		return NULL;
@@ -600,10 +601,9 @@ skip_value(const char *p, const char *end, size_t max_depth)
 	if (max_depth > JSON_WALK_MAX_DEPTH)
 		max_depth = JSON_WALK_MAX_DEPTH;
 	if (*p != '{' && *p != '[') {
-		for (; p < end && *p != ',' && *p != '}' && *p != ']' &&
-		    *p != ':' && *p != '"' && !is_space(*p); p++)
-			if (++run > JSON_MAX_NUMBER)
-				return NULL;
+		while (p < end && *p != ',' && *p != '}' && *p != ']' &&
+		    *p != ':' && *p != '"' && !is_space(*p))
+			p++;
 		return p;
 	}
 	while (p < end) {
@@ -611,7 +611,6 @@ skip_value(const char *p, const char *end, size_t max_depth)
 		case '"':
 			if ((p = skip_string(p, end)) == NULL)
 				return NULL;
-			run = 0;
 			continue;
 		case '{':
 		case '[':
@@ -629,18 +628,9 @@ skip_value(const char *p, const char *end, size_t max_depth)
 			    ++seps[depth - 1] >= JSON_MAX_MEMBERS)
 				return NULL;
 			break;
-		case ':':
-			break;
 		default:
-			/* a number's or a literal's characters */
-			if (is_space(*p))
-				run = 0;
-			else if (++run > JSON_MAX_NUMBER)
-				return NULL;
-			p++;
-			continue;
+			break;
 		}
-		run = 0;
 		p++;
 	}
 	return NULL;

@@ -139,6 +139,10 @@ fuzz_check_tree(const struct value *v, const struct fmt_limits *lim,
 		if (v->type == VALUE_STRING && v->u.str.len > lim->max_string)
 			fuzz_fail("string of %zu bytes past max_string %zu",
 			    v->u.str.len, lim->max_string);
+		if (v->type == VALUE_NUMBER && v->u.str.len >
+		    (lim->max_number != 0 ? lim->max_number : 64))
+			fuzz_fail("number of %zu characters past its bound",
+			    v->u.str.len);
 		if (utf8_check(v->u.str.p, v->u.str.len) != v->u.str.len)
 			fuzz_fail("accepted string is not UTF-8");
 		break;

@@ -39,17 +39,29 @@ static const struct {
 	 * max_values (the dialects' dialect_limits()) */
 	{ "config", { .max_depth = 32, .max_items = 1024,
 	    .max_string = 65536, .max_nodes = 50000 } },
+	/* scim_resource.c stored_limits: what rosterd itself stored */
+	{ "scim-stored", { .max_depth = 64, .max_items = 1000000,
+	    .max_string = 1 << 24, .max_nodes = 10000000,
+	    .max_number = 1 << 24 } },
 	/* a tight set, so that the limits themselves are reached */
 	{ "tight", { .max_depth = 3, .max_items = 4, .max_string = 8,
 	    .max_nodes = 12 } },
 };
+
+/* A number's bound (0: json.c's 64). */
+static size_t
+max_number(const struct fmt_limits *l)
+{
+	return l->max_number != 0 ? l->max_number : 64;
+}
 
 /* a's limits are each at most b's */
 static int
 stricter(const struct fmt_limits *a, const struct fmt_limits *b)
 {
 	return a->max_depth <= b->max_depth && a->max_items <= b->max_items &&
-	    a->max_string <= b->max_string && a->max_nodes <= b->max_nodes;
+	    a->max_string <= b->max_string && a->max_nodes <= b->max_nodes &&
+	    max_number(a) <= max_number(b);
 }
 
 /* One walk of data (not NUL-terminated: a read past it is reported). */

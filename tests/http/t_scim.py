@@ -403,6 +403,8 @@ def scim_user_text_is_the_same_as_the_projected_trees():
                              _scim_URN_ENT: {"department": "R&D", "manager": {"value": "m1"}},
                              "urn:example:other:2.0:User": {
                                  "n": [1.5e3, -0.0, 2.5, True, False, None, {"e": {}, "a": [[]]}],
+                                 # 5 characters sent, 65 as jsonb prints it
+                                 "big": 1e64,
                                  "s": "\u0007\u001f\ud83d\ude00 \u00e9"}})
     groups = [_scim_new_group(displayName=f"{name} {stem}", members=[okta["id"], ext["id"]],
                               externalId=f"{stem}-{i}", **{"urn:example:g:2.0:Group": {"n": [1]}})
@@ -447,6 +449,8 @@ def scim_user_text_is_the_same_as_the_projected_trees():
     check(all(g["$ref"].endswith("/Groups/" + g["value"]) and g["type"] == "direct"
               for g in e["groups"]), f"each group's $ref and type ({e['groups']!r})")
     eq(e["urn:example:other:2.0:User"]["s"], "\u0007\u001f\U0001F600 \u00e9", "odd text kept")
+    eq(e["urn:example:other:2.0:User"]["big"], 10 ** 64, "a number jsonb prints in 65 digits")
+    eq(e.get("nickName"), "tab\there \"q\" \\", "the rest of that user kept with it")
     flt = "filter=" + _scim_q(f'userName sw "{stem}"')
     for page in (f"/Users?{flt}&count=3", f"/Users?{flt}&count=3&cursor",
                  f"/Users?{flt}&count=100&sortBy=userName"):

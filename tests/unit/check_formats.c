@@ -521,14 +521,29 @@ START_TEST(test_json_walk)
 	ck_assert_str_eq(walk("[1,", 8), "1;!");
 	ck_assert_str_eq(walk("[1 2]", 8), "1;!");
 	ck_assert_str_eq(walk("{\"a\" 1}", 8), "!");
-	/* what json_decode refuses for its size under any limits */
-	ck_assert_str_eq(walk("[1234567890123456789012345678901234567890"
-	    "123456789012345678901234]", 8),
-	    "1234567890123456789012345678901234567890123456789012345678901234;");
-	ck_assert_str_eq(walk("[1234567890123456789012345678901234567890"
-	    "1234567890123456789012345]", 8), "!");
-	ck_assert_str_eq(walk("[{\"a\": [-12345678901234567890123456789012"
-	    "34567890123456789012345678901234]}]", 8), "!");
+	/* numbers as long as jsonb prints them */
+	ck_assert_str_eq(walk("[1e2, -1234567890123456789012345678901234567890"
+	    "1234567890123456789012345.5]", 8), "1e2;-123456789012345678901"
+	    "23456789012345678901234567890123456789012345.5;");
+}
+END_TEST
+
+/* A number's length is the limits' to decide; 64 characters unless set. */
+START_TEST(test_json_number_length)
+{
+	static const struct fmt_limits longer = { .max_depth = 4,
+		.max_items = 4, .max_string = 64, .max_nodes = 8,
+		.max_number = 70 };
+	const char *n65 = "[1000000000000000000000000000000000000000000000000"
+	    "0000000000000000]";
+	struct fmt_error err;
+	struct value *v;
+
+	ck_assert_int_eq(json_decode(ta, n65, strlen(n65), NULL, &v, &err),
+	    FMT_LIMIT);
+	ck_assert_int_eq(json_decode(ta, n65, strlen(n65), &longer, &v,
+	    &err), FMT_OK);
+	ck_assert_str_eq(encode(v), n65);
 }
 END_TEST
 
@@ -652,11 +667,14 @@ json_suite(void)
 	suite_add_tcase(s, tl);
 
 	tcase_add_checked_fixture(te, setup, teardown);
+	/* every byte at every position: seconds under the sanitizers */
+	tcase_set_timeout(te, 60);
 	tcase_add_test(te, test_json_encode_escaping);
 	tcase_add_test(te, test_json_encode_escaping_every_position);
 	tcase_add_test(te, test_json_encode_builders);
 	tcase_add_test(te, test_json_walk);
 	tcase_add_test(te, test_json_walk_members);
+	tcase_add_test(te, test_json_number_length);
 	tcase_add_test(te, test_json_walk_in_place);
 	tcase_add_test(te, test_json_put_compact);
 	tcase_add_test(te, test_value_get_exact_then_case);

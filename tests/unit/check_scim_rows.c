@@ -93,10 +93,10 @@ static const struct urow rows[] = {
 	  NULL, "t", 0 },
 	{ "cut short", "{\"a\": [1, \"b\\", "[]", NULL, NULL, NULL, NULL,
 	  NULL, NULL, NULL, "t", 0 },
-	{ "a number the decoder finds too long (jsonb prints 1e64 so)",
-	  "{\"urn:other:x\": {\"n\": 1"
+	{ "a number of 65 digits (jsonb prints 1e64 so)",
+	  "{\"nickName\": \"n\", \"urn:other:x\": {\"n\": 1"
 	  "0000000000000000000000000000000000000000000000000000000000000000"
-	  "}}", "[]", NULL, NULL, NULL, NULL, NULL, NULL, NULL, "t", 0 },
+	  "}}", "[]", NULL, NULL, NULL, NULL, NULL, NULL, NULL, "t", 1 },
 	{ "a group's value spelt VALUE", "{}",
 	  "[{\"VALUE\" : \"" G1 "\", \"display\" : \"d\"}]", NULL, NULL,
 	  NULL, NULL, NULL, NULL, NULL, "t", 0 },
