@@ -451,6 +451,11 @@ def scim_user_text_is_the_same_as_the_projected_trees():
     eq(e["urn:example:other:2.0:User"]["s"], "\u0007\u001f\U0001F600 \u00e9", "odd text kept")
     eq(e["urn:example:other:2.0:User"]["big"], 10 ** 64, "a number jsonb prints in 65 digits")
     eq(e.get("nickName"), "tab\there \"q\" \\", "the rest of that user kept with it")
+    r = _scim_patch(f"/Users/{ext['id']}", [{"op": "replace", "path": "displayName",
+                                              "value": "Patched"}])
+    eq(r.status, 200, f"PATCH of that user ({r!r})")
+    eq((r.json()["urn:example:other:2.0:User"]["big"], r.json().get("nickName")),
+       (10 ** 64, e["nickName"]), "a PATCH keeps what it did not name")
     flt = "filter=" + _scim_q(f'userName sw "{stem}"')
     for page in (f"/Users?{flt}&count=3", f"/Users?{flt}&count=3&cursor",
                  f"/Users?{flt}&count=100&sortBy=userName"):
