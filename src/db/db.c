@@ -50,6 +50,8 @@ struct db {
 					   connecting failed */
 	int		 ok_seen;	/* db_last() saw a successful result */
 	int		 not_run;	/* the failed statement never ran */
+	int		 stale;		/* a migration changed what a prepared
+					   statement returns: see classify() */
 	int		 unreplicated;	/* see notice() */
 	char		 auth_gen[64];	/* unnamed: see db_notify_gen() */
 	int64_t		 plans_at;	/* when cached plans were last dropped */
@@ -782,6 +784,12 @@ conn_alive(struct db *db)
 static int
 ensure_conn(struct db *db)
 {
+	if (db->stale && !db->in_tx && !db->pipe) {
+		db->stale = 0;
+		disconnect(db);
+		log_info("a migration changed what a prepared statement "
+		    "returns: connecting again to prepare every statement");
+	}
 	if (conn_alive(db))
 		return 0;
 	if (db->conn != NULL)
@@ -917,6 +925,19 @@ classify(struct db *db, struct arena *a, PGresult *r, const char **constraint)
 	state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
 	st = db_sqlstate_status(state);
 	db->canceled = state != NULL && strcmp(state, "57014") == 0;
+	/*
+	 * A statement prepared on this connection whose result type a
+	 * migration changed since (a column's type) fails so every time
+	 * (PostgreSQL revalidates its plan but not its row shape), before
+	 * it runs: the connection is made again, which prepares every
+	 * statement on the new schema, and the statement is retried.
+	 */
+	msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+	if (state != NULL && strcmp(state, "0A000") == 0 && msg != NULL &&
+	    strcmp(msg, "cached plan must not change result type") == 0) {
+		db->stale = 1;
+		return DB_RETRY;
+	}
 	/* copied: the result is cleared before the caller looks */
 	if (constraint != NULL &&
 	    PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME) != NULL)
@@ -924,7 +945,6 @@ classify(struct db *db, struct arena *a, PGresult *r, const char **constraint)
 		    PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME));
 	if (st == DB_INTERNAL || st == DB_UNAVAILABLE) {
 		/* primary text only: DETAIL may hold the row's values */
-		msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
 		log_error("database error %s: %s", state ? state : "?",
 		    msg ? msg : "?");
 	}

@@ -160,7 +160,13 @@ def stmtcache_result_type_change_costs_no_request():
     """A migration changes the result type of a prepared text (users.title
     becomes varchar): PostgreSQL refuses the prepared statement ("cached
     plan must not change result type"), and rosterd drops it and runs the
-    text unnamed, in the same request."""
+    text unnamed, in the same request.  A statement of the table, prepared
+    when the connection was made (seed 004's create returns the title),
+    is refused the same way: the worker connects again, which prepares
+    every statement on the new schema, and runs it, in the same request.
+    The column gets its own type back after."""
+    was = sql_one("SELECT format_type(atttypid, atttypmod) FROM pg_attribute"
+                  " WHERE attrelid = 'users'::regclass AND attname = 'title'")
     u = _scim_new_user(title="Engineer")
     path = "/Users?filter=" + _scim_q(f'userName eq "{u["userName"]}"')
     _stmtc_log_all(True)
@@ -178,9 +184,18 @@ def stmtcache_result_type_change_costs_no_request():
             return "cached plan must not change result type" in _stmtc_since(mark)
         wait_until(refused, "a prepared text refused after the migration", timeout=120)
         _stmtc_until_named(path, u["id"], "prepared again after the migration")
+        # a create on every worker (each connection's prepared create is
+        # refused once), each answered 200 with the title
+        for i in range(4 * WORKERS):
+            r = post_user(new_user(Title="Engineer"))
+            eq(r.status, 200, f"seed 004 create {i} after the migration ({r!r})")
+            eq(r.json()["Title"], "Engineer", f"seed 004 create {i}: Title")
+        with open(os.path.join(TMP, "rosterd.log"), "rb") as f:
+            check(b"connecting again to prepare every statement" in f.read(),
+                  "rosterd's log says why a worker connected again")
     finally:
         if altered:
-            psql("ALTER TABLE users ALTER COLUMN title TYPE text", user="postgres")
+            psql(f"ALTER TABLE users ALTER COLUMN title TYPE {was}", user="postgres")
         _stmtc_log_all(False)
 
 
