@@ -22,7 +22,7 @@ else the machine does.
 
 Then, the same way, one request of each other kind the bench's table has
 a combined limit for, all with the cached HS256 token: the /v1 create
-again (the reference), seed 000's security group user (the vendor page's
+again (the reference), the same with a new Idempotency-Key, seed 000's security group user (the vendor page's
 sample body of 42 members, but its Password and PinCode, which would
 measure Argon2), seed 003's account, seed 004's organization user with two
 roles, the /v1 user read, /healthz, and a SCIM page of 100 users (an
@@ -136,8 +136,9 @@ class Client:
     def __init__(self):
         self.c = http.client.HTTPSConnection(_host, int(_port), context=TLS, timeout=300)
 
-    def send(self, method, path, body=None, token=TOKEN, ok=(200,)):
+    def send(self, method, path, body=None, token=TOKEN, ok=(200,), headers=None):
         h = {"Authorization": "Bearer " + token}
+        h.update(headers or {})
         if body is not None:
             h["Content-Type"] = "application/json"
             body = json.dumps(body).encode()
@@ -147,11 +148,13 @@ class Client:
         if r.status not in ok:
             die(f"{method} {path}: {r.status} {data[:300]!r}")
 
-    def create(self, token):
+    def create(self, token, key=False):
+        """The /v1 create; with key, under a new Idempotency-Key (of the
+        same length for every request)."""
         u = name()
         self.send("POST", f"/v1/tenants/{TENANT}/users",
                   {"username": u, "email": f"{u}@example.com", "firstName": "Bench"},
-                  token, (201,))
+                  token, (201,), {"Idempotency-Key": "k-" + u} if key else None)
 
 
 def name():
@@ -206,7 +209,9 @@ def request_kinds(c):
     scim_token = api_tokens(1)[0]
     scim_page = "/scim/v2/Users?count=100&filter=" + urllib.parse.quote('userName sw "cgp"')
 
-    return [("v1 create", lambda: c.create(TOKEN)), ("seed 000", seed000),
+    return [("v1 create", lambda: c.create(TOKEN)),
+            ("v1 create, new key", lambda: c.create(TOKEN, key=True)),
+            ("seed 000", seed000),
             ("seed 003", seed003), ("seed 004", seed004),
             ("v1 user read", lambda: c.send("GET", f"/v1/tenants/{TENANT}/users/{uid}")),
             ("healthz", lambda: c.send("GET", "/healthz")),
