@@ -240,15 +240,23 @@ request_hash(const struct http_req *req, char out[65])
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char mac[32];
-	const char *head;
+	const char *head[4];
 	size_t i, maclen = 0;
 	EVP_MAC_CTX *c = secret.mac;
+	int ok;
 
-	head = arena_sprintf(req->arena, "%s\n%s\n%s\n%s\n", req->method,
-	    req->path, req->query, req->content_type ? req->content_type : "");
+	head[0] = req->method;
+	head[1] = req->path;
+	head[2] = req->query;
+	head[3] = req->content_type ? req->content_type : "";
 	/* restarted with the key it holds; HMAC of memory cannot fail */
-	if (EVP_MAC_init(c, NULL, 0, NULL) != 1 ||
-	    EVP_MAC_update(c, (const unsigned char *)head, strlen(head)) != 1 ||
+	ok = EVP_MAC_init(c, NULL, 0, NULL) == 1;
+	/* each of the four, then a newline */
+	for (i = 0; ok && i < 4; i++)
+		ok = EVP_MAC_update(c, (const unsigned char *)head[i],
+		    strlen(head[i])) == 1 &&
+		    EVP_MAC_update(c, (const unsigned char *)"\n", 1) == 1;
+	if (!ok ||
 	    EVP_MAC_update(c, (const unsigned char *)(req->body ? req->body :
 	    ""), req->body_len) != 1 ||
 	    EVP_MAC_final(c, mac, &maclen, sizeof(mac)) != 1 ||
@@ -328,6 +336,23 @@ answered(struct http_req *req, struct http_resp *resp, const PGresult *r,
 }
 
 /*
+ * ms in decimal, formatted again only when it changed (a reload): the
+ * same text for every request.
+ */
+static const char *
+wait_text(long ms)
+{
+	static char text[24];
+	static long was = -1;
+
+	if (ms != was) {
+		snprintf(text, sizeof(text), "%ld", ms);
+		was = ms;
+	}
+	return text;
+}
+
+/*
  * Called after the front line, before the handler.  Returns 1 when resp
  * is the answer (a refusal), 0 to run the handler; t says what idem_end
  * must do.  The key's lock and look-up are queued, not sent: they open
@@ -365,8 +390,8 @@ idem_begin(struct db *db, struct http_req *req, struct http_resp *resp,
 	 * issuer, sub "apitoken:<id>").
 	 */
 	caller = arena_alloc(req->arena, 65);
-	subj = arena_sprintf(req->arena, "%s\n%s", req->principal.issuer !=
-	    NULL ? req->principal.issuer : "", req->principal.sub);
+	subj = arena_strcat(req->arena, req->principal.issuer != NULL ?
+	    req->principal.issuer : "", "\n", req->principal.sub, NULL);
 	token_sha256_hex(subj, strlen(subj), caller);
 	t->caller = caller;
 	t->key = key;
@@ -378,8 +403,7 @@ idem_begin(struct db *db, struct http_req *req, struct http_resp *resp,
 	lock[1] = t->caller;
 	lock[2] = key;
 	/* lock_timeout 0 would be no limit at all: "at once" is 1 ms */
-	lock[3] = arena_sprintf(req->arena, "%ld",
-	    app->cfg->idempotency_wait_ms > 0 ?
+	lock[3] = wait_text(app->cfg->idempotency_wait_ms > 0 ?
 	    app->cfg->idempotency_wait_ms : 1);
 	look = arena_alloc(req->arena, 4 * sizeof(*look));
 	look[0] = t->tenant;
