@@ -927,10 +927,11 @@ classify(struct db *db, struct arena *a, PGresult *r, const char **constraint)
 	db->canceled = state != NULL && strcmp(state, "57014") == 0;
 	/*
 	 * A statement prepared on this connection whose result type a
-	 * migration changed since (a column's type) fails so every time
-	 * (PostgreSQL revalidates its plan but not its row shape), before
-	 * it runs: the connection is made again, which prepares every
-	 * statement on the new schema, and the statement is retried.
+	 * migration changed since (a column's type) fails so every time,
+	 * before it runs: PostgreSQL plans it again but refuses a row of
+	 * another shape than the one it described when prepared.  The
+	 * connection is made again, which prepares every statement on the
+	 * new schema, and the statement is retried.
 	 */
 	msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
 	if (state != NULL && strcmp(state, "0A000") == 0 && msg != NULL &&
