@@ -1955,13 +1955,16 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	 * the SCIM attributes (jsonb) (each NULL: kept as it is), $7 true:
 	 * the members become exactly $8; false: $8 (uuid[]) join (already a
 	 * member is fine) and $9 (uuid[]) leave (not a member is fine).  $10
-	 * actor,
-	 * $11 request id, $12 the version the caller read (NULL: any),
-	 * $13 'replace' or 'patch' (the audit row).  Nothing is written
-	 * unless every id of $8 is a user of the tenant (missing) and no
-	 * other group has the name (taken).  One row: current_version (NULL:
-	 * no such group), missing, taken, and the group's columns (NULL when
-	 * not updated).  Planned per run (the arrays).
+	 * actor, $11 request id, $12 the version the caller read (NULL:
+	 * any), $13 'replace' or 'patch' (the audit row), $14-$17 the name,
+	 * kind, code and SCIM attributes the caller read (NULL: any), which
+	 * must still be the group's: a PATCH computed from them does not
+	 * conflict with a concurrent change of the members alone, which
+	 * moves the version.  Nothing is written unless every id of $8 is a
+	 * user of the tenant (missing) and no other group has the name
+	 * (taken).  One row: current_version (NULL: no such group), missing,
+	 * taken, and the group's columns (NULL when not updated).  Planned
+	 * per run (the arrays).
 	 */
 	[STMT_SCIM_GROUP_UPDATE] = { "scim_group_update",
 	    "WITH cur AS ("
@@ -1985,6 +1988,9 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	    "  version = g.version + 1"
 	    " WHERE g.tenant_id = $1::uuid AND g.id = $2::uuid"
 	    "  AND ($12::bigint IS NULL OR g.version = $12::bigint)"
+	    "  AND ($14::text IS NULL OR (g.name = $14::text"
+	    "   AND g.kind = $15::text AND g.code = $16::text"
+	    "   AND g.attrs->'scim' IS NOT DISTINCT FROM $17::jsonb))"
 	    "  AND (SELECT n FROM missing) = 0 AND NOT (SELECT t FROM taken)"
 	    " RETURNING g.*"
 	    "), del AS ("
@@ -2012,7 +2018,7 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	    " (SELECT t FROM taken) AS taken,"
 	    " x.* FROM (SELECT 1) AS one LEFT JOIN ("
 	    " SELECT " DB_SCIM_GROUP_COLS ", NULL::json AS members FROM g)"
-	    " AS x ON true", 13, 0, 1 },
+	    " AS x ON true", 17, 0, 1 },
 
 	/*
 	 * Deletes group $2 of tenant $1 (its members go by their foreign

@@ -454,15 +454,17 @@ scim_groups_get(struct http_req *req, struct http_resp *resp)
 
 /*
  * Updates group id: columns c, members (replace_all: exactly adds; else
- * adds join, rms leave), if its version is still `version`.  1 done
- * (*out the row), 0 the version moved on, -1 failed (sent).
+ * adds join, rms leave), if its version is still `version` (NULL: any)
+ * and its own columns are still those of row 0 of `read` (NULL: any).
+ * 1 done, 0 the version or the columns moved on, -1 failed (sent).
  */
 static int
 group_update(struct http_req *req, struct http_resp *resp, const char *id,
     const struct gcols *c, int replace_all, const struct idlist *adds,
-    const struct idlist *rms, const char *version, const char *what)
+    const struct idlist *rms, const char *version, const PGresult *read,
+    const char *what)
 {
-	const char *params[13];
+	const char *params[17];
 	enum db_status st;
 	PGresult *r;
 
@@ -479,6 +481,10 @@ group_update(struct http_req *req, struct http_resp *resp, const char *id,
 	params[10] = req->audit_request_id;
 	params[11] = version;
 	params[12] = what;
+	params[13] = read != NULL ? db_get(read, 0, "name") : NULL;
+	params[14] = read != NULL ? db_get(read, 0, "kind") : NULL;
+	params[15] = read != NULL ? db_get(read, 0, "code") : NULL;
+	params[16] = read != NULL ? db_get(read, 0, "scim") : NULL;
 	if ((r = scim_exec(req, STMT_SCIM_GROUP_UPDATE, params, &st,
 	    NULL)) == NULL) {
 		group_write_error(req, resp, st);
@@ -510,7 +516,8 @@ scim_groups_put(struct http_req *req, struct http_resp *resp)
 	    scim_proj_init(req, resp, &p) != 0 ||
 	    group_cols(req, resp, res, &c) != 0)
 		return;
-	rc = group_update(req, resp, id, &c, 1, &ids, &none, ifm, "replace");
+	rc = group_update(req, resp, id, &c, 1, &ids, &none, ifm, NULL,
+	    "replace");
 	if (rc < 0)
 		return;
 	if (rc == 0) {
@@ -635,6 +642,7 @@ scim_groups_patch(struct http_req *req, struct http_resp *resp)
 	struct members_patch mp;
 	struct value *body, *res, *ext;
 	struct gcols c;
+	const PGresult *read;
 	PGresult *r;
 	int attempt, rc;
 
@@ -674,9 +682,21 @@ scim_groups_patch(struct http_req *req, struct http_resp *resp)
 			 */
 			memset(&c, 0, sizeof(c));
 			ver = NULL;
-		}
+			read = NULL;
+		} else if (ifm == NULL) {
+			/*
+			 * The group's own attributes were computed from
+			 * those read: they must still be the group's.  The
+			 * members are set operations again, and a change of
+			 * the members alone, which moves the version, is no
+			 * conflict.
+			 */
+			ver = NULL;
+			read = r;
+		} else
+			read = NULL;
 		rc = group_update(req, resp, id, &c, mp.replace_all, &mp.adds,
-		    &mp.rms, ver, "patch");
+		    &mp.rms, ver, read, "patch");
 		if (rc < 0)
 			return;
 		if (rc == 1) {

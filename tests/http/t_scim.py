@@ -856,6 +856,81 @@ def scim_concurrent_member_patches_all_apply():
 
 
 @test
+def scim_group_attribute_patches_beside_member_changes():
+    """A PATCH of a group's own attributes is computed from the group it
+    read: it is written only if those attributes are still as read, and a
+    change of the members alone (which moves the version) is no conflict.
+    A rename waits on the group's row while a member change holds it; each
+    time it waits, that change commits and another takes the row at once
+    (as a client adding members in a loop would): the rename applies after
+    the first.  Two clients that each PATCH another attribute of the same
+    group lose nothing of each other's."""
+    users = [_scim_new_user()["id"] for _ in range(8)]
+    g = _scim_new_group()
+    path = "/Groups/" + g["id"]
+    where = f"tenant_id = {lit(TENANT_A)} AND id = {lit(g['id'])}"
+
+    def member_change(i):
+        # what a members-only PATCH writes to the group's row, and a member
+        return (f"BEGIN; UPDATE groups SET version = version + 1, updated_at = now() "
+                f"WHERE {where}; INSERT INTO group_members (tenant_id, group_id, user_id, "
+                f"added_by) VALUES ({lit(TENANT_A)}, {lit(g['id'])}, {lit(users[i])}, "
+                f"'it') ON CONFLICT DO NOTHING;")
+    s = pg_session("rt-member-change")
+    got = []
+    t = threading.Thread(target=lambda: got.append(_scim_patch(
+        path, [{"op": "replace", "path": "displayName",
+                "value": g["displayName"] + " renamed"}])))
+    try:
+        s.query(member_change(0))
+        t.start()
+        changes = 1
+        while True:
+            wait_until(lambda: not t.is_alive() or int(look(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                "'rosterd' AND wait_event_type = 'Lock'")[0]) > 0,
+                "the rename waits on the group's row, or is answered", timeout=120)
+            if not t.is_alive() or changes == len(users):
+                break
+            s.query("COMMIT; " + member_change(changes))
+            changes += 1
+        s.query("COMMIT")
+    finally:
+        s.close()
+        t.join(120)
+    check(not t.is_alive() and len(got) == 1, "the rename was answered")
+    eq(got[0].status, 204, f"the rename beside {changes} member changes ({got[0]!r})")
+    b = _scim("GET", path).json()
+    eq(b["displayName"], g["displayName"] + " renamed", "the rename stands")
+    eq({m["value"] for m in b.get("members", [])}, set(users[:changes]),
+       "every member change stands")
+    errors = []
+
+    # two writers of the group's own attributes, each of its own one
+    last = {}
+
+    def writer(attr, tag):
+        for i in range(10):
+            r = _scim_patch(path, [{"op": "replace", "path": attr,
+                                    "value": f"{tag}{i}"}])
+            if r.status == 204:
+                last[attr] = f"{tag}{i}"
+            elif r.status != 503 or r.header("Retry-After") is None:
+                errors.append(f"{attr} {i}: {r!r}")
+    threads = [threading.Thread(target=writer, args=a)
+               for a in (("displayName", "Name "), ("externalId", "ext-"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    eq(errors, [], "each write applied or asked for a retry")
+    b = _scim("GET", path).json()
+    eq((b["displayName"], b.get("externalId")),
+       (last.get("displayName"), last.get("externalId")),
+       "neither writer's last value was overwritten by the other's")
+
+
+@test
 def scim_tenant_isolation():
     ua = _scim_new_user()
     ga = _scim_new_group(members=[ua["id"]])
