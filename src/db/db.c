@@ -50,8 +50,8 @@ struct db {
 					   connecting failed */
 	int		 ok_seen;	/* db_last() saw a successful result */
 	int		 not_run;	/* the failed statement never ran */
-	int		 stale;		/* a migration changed what a prepared
-					   statement returns: see classify() */
+	int		 stale;		/* a migration changed a type a plan of
+					   this session holds: see classify() */
 	int		 unreplicated;	/* see notice() */
 	char		 auth_gen[64];	/* unnamed: see db_notify_gen() */
 	int64_t		 plans_at;	/* when cached plans were last dropped */
@@ -787,8 +787,8 @@ ensure_conn(struct db *db)
 	if (db->stale && !db->in_tx && !db->pipe) {
 		db->stale = 0;
 		disconnect(db);
-		log_info("a migration changed what a prepared statement "
-		    "returns: connecting again to prepare every statement");
+		log_info("a migration changed a type this session's plans "
+		    "hold: connecting again to prepare every statement");
 	}
 	if (conn_alive(db))
 		return 0;
@@ -929,13 +929,18 @@ classify(struct db *db, struct arena *a, PGresult *r, const char **constraint)
 	 * A statement prepared on this connection whose result type a
 	 * migration changed since (a column's type) fails so every time,
 	 * before it runs: PostgreSQL plans it again but refuses a row of
-	 * another shape than the one it described when prepared.  The
+	 * another shape than the one it described when prepared.  A
+	 * PL/pgSQL trigger compiled on this connection before such a change
+	 * fails the same way, every time, on the row's changed field.  The
 	 * connection is made again, which prepares every statement on the
-	 * new schema, and the statement is retried.
+	 * new schema and compiles the trigger afresh, and the statement is
+	 * retried.
 	 */
 	msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
-	if (state != NULL && strcmp(state, "0A000") == 0 && msg != NULL &&
-	    strcmp(msg, "cached plan must not change result type") == 0) {
+	if (state != NULL && msg != NULL && ((strcmp(state, "0A000") == 0 &&
+	    strcmp(msg, "cached plan must not change result type") == 0) ||
+	    (strcmp(state, "42804") == 0 && strstr(msg, " does not match "
+	    "that when preparing the plan ") != NULL))) {
 		db->stale = 1;
 		return DB_RETRY;
 	}

@@ -516,3 +516,55 @@ def hardening_audit_rows_keep_nginx_request_id():
     eq(psql(f"SELECT count(*) FROM audit_log WHERE strpos(coalesce(request_id, '') || "
             f"coalesce(edge_request_id, ''), {lit(bad[-32:])}) > 0"), ["0"],
        "the bad id stored nowhere")
+
+
+@test
+def hardening_database_keeps_user_and_audit_limits():
+    """Behind each dialect's field table, the database refuses a user whose
+    text is over its column's limit (in characters), on insert and on
+    update, naming the limit's constraint, and an audit row's request id
+    that breaks its rule on update as on insert; values at the limits and
+    NULLs pass, and a NULL username is left to NOT NULL."""
+    limits = (("username", 256), ("email", 254), ("first_name", 256), ("last_name", 256),
+              ("display_name", 256), ("title", 256), ("phone", 64), ("external_id", 256))
+    uid = str(uuid.uuid4())
+
+    def ins(cols):
+        names = ", ".join(["tenant_id", "id"] + list(cols))
+        vals = ", ".join([lit(TENANT_A), lit(uid)] + [lit(v) if v is not None else "NULL"
+                                                       for v in cols.values()])
+        return f"INSERT INTO users ({names}) VALUES ({vals})"
+
+    def refused(sql, needle, what):
+        try:
+            psql(f"BEGIN; {sql}; ROLLBACK;")
+        except Fail as e:
+            check(needle in str(e), f"{what}: {e}")
+            return
+        raise Fail(f"{what}: the database took it")
+    name = unique("hlim")
+    at = {c: ("é" if c != "phone" else "1") * n for c, n in limits}
+    at["username"] = (name + "é" * 256)[:256]
+    at["email"] = (name + "@" + "e" * 254)[:254]
+    psql(f"BEGIN; {ins(at)}; ROLLBACK;")
+    psql(f"BEGIN; {ins({'username': name})}; ROLLBACK;")
+    for col, n in limits:
+        over = dict(at)
+        over[col] = at[col] + "x"
+        refused(ins(over), f'"users_{col}_check"', f"{col} of {n + 1} characters")
+    refused(ins({"username": ""}), '"users_username_check"', "an empty username")
+    refused(ins({"username": None}), "not-null", "a NULL username")
+    u = v1_user()
+    where = f"tenant_id = {lit(TENANT_A)} AND id = {lit(u['id'])}"
+    for col, n in limits:
+        refused(f"UPDATE users SET {col} = repeat('x', {n + 1}) WHERE {where}",
+                f'"users_{col}_check"', f"an update of {col} to {n + 1} characters")
+    psql(f"BEGIN; UPDATE users SET title = repeat('é', 256) WHERE {where}; ROLLBACK;")
+    aid = sql_one(f"SELECT id FROM audit_log WHERE tenant_id = {lit(TENANT_A)} "
+                  f"AND target_id = {lit(u['id'])} LIMIT 1")
+    for col in ("request_id", "edge_request_id"):
+        for bad in ("a;b", "a b", "", "x" * 129):
+            refused(f"UPDATE audit_log SET {col} = {lit(bad)} WHERE id = {lit(aid)}",
+                    f'"audit_log_{col}_check"', f"audit_log.{col} updated to {bad[:10]!r}")
+        psql(f"BEGIN; UPDATE audit_log SET {col} = {lit('y' * 128)} WHERE id = {lit(aid)}; "
+             "ROLLBACK;")
