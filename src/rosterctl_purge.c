@@ -10,7 +10,10 @@
  * before it stay deleted), 2 on a bad argument.
  *
  * A row's end, per table: idempotency, created_at (an answer is replayed
- * for 24 hours, and retention_idempotency_hours is at least that);
+ * for 24 hours, and retention_idempotency_hours is at least that; the
+ * table has no index on it, which every keyed write would pay for: its
+ * batches walk the table once, in the order of its pages, each one
+ * picking up after the last row the one before it picked);
  * invites, the first of accepted_at, revoked_at and expires_at (LEAST
  * ignores NULLs: a pending invite ends at expires_at, in the future);
  * audit_log, at; api_tokens, the first of revoked_at and expires_at (a
@@ -46,6 +49,24 @@
 	" make_interval(" unit " => $1::int) LIMIT $2::int"		\
 	" FOR UPDATE SKIP LOCKED))"					\
 	" AND " end " < now() - make_interval(" unit " => $1::int)"
+/*
+ * The same for a table walked in the order of its pages: the rows after
+ * row $3 (a tid), at most $2; one row: the rows picked (all of them but
+ * those another transaction holds, and whose age the DELETE checks
+ * again), the last of them (the next batch's $3) and the rows deleted.
+ */
+#define PURGE_WALK(table, end, unit)					\
+	"WITH c AS MATERIALIZED ("					\
+	" SELECT ctid FROM " table " WHERE ctid > $3::tid AND " end	\
+	" < now() - make_interval(" unit " => $1::int) LIMIT $2::int"	\
+	" FOR UPDATE SKIP LOCKED"					\
+	"), d AS ("							\
+	" DELETE FROM " table " WHERE ctid = ANY (ARRAY("		\
+	"SELECT ctid FROM c)) AND " end " < now() -"			\
+	" make_interval(" unit " => $1::int) RETURNING 1"		\
+	") SELECT (SELECT count(*) FROM c),"				\
+	" (SELECT ctid FROM c ORDER BY ctid DESC LIMIT 1)::text,"	\
+	" (SELECT count(*) FROM d)"
 #define PURGE_COUNT(table, end, unit)					\
 	"SELECT count(*) FROM " table " WHERE " end " < now() -"	\
 	" make_interval(" unit " => $1::int)"
@@ -57,11 +78,15 @@ struct purge_table {
 	const char	*unit;		/* "hours" or "days" */
 	const char	*del;
 	const char	*count;
+	int		 walk;		/* del is a PURGE_WALK */
 };
 
 #define PT(table, key, end, unit) {					\
 	table, #key, offsetof(struct config, key), unit,		\
-	PURGE_DELETE(table, end, unit), PURGE_COUNT(table, end, unit) }
+	PURGE_DELETE(table, end, unit), PURGE_COUNT(table, end, unit), 0 }
+#define PT_WALK(table, key, end, unit) {				\
+	table, #key, offsetof(struct config, key), unit,		\
+	PURGE_WALK(table, end, unit), PURGE_COUNT(table, end, unit), 1 }
 
 /*
  * The error rows of import jobs that finished before $1 days ago, found
@@ -73,7 +98,8 @@ struct purge_table {
 	" WHERE j.finished_at < now() - make_interval(days => $1::int)"
 
 static const struct purge_table purge_tables[] = {
-	PT("idempotency", retention_idempotency_hours, "created_at", "hours"),
+	PT_WALK("idempotency", retention_idempotency_hours, "created_at",
+	    "hours"),
 	PT("invites", retention_invites_days,
 	    "least(accepted_at, revoked_at, expires_at)", "days"),
 	PT("audit_log", retention_audit_days, "at", "days"),
@@ -122,24 +148,27 @@ purge_transient(const PGresult *r)
 
 /*
  * Runs prepared statement name until it fails for good (-1) or, for a
- * DELETE, until a batch deletes fewer than batch rows; *rows gets the
- * rows deleted (or counted), *batches the statements that deleted.
+ * DELETE, until a batch finds fewer than batch rows; *rows gets the rows
+ * deleted (or counted), *batches the statements that deleted.  params:
+ * $1 the retention, $2 the batch size, and for a walked table $3, the
+ * row its next batch starts after.
  */
 static int
 purge_run(PGconn *c, const struct purge_table *t, const char *name,
-    int dry_run, const char *const params[2], long batch, long *rows,
+    int dry_run, const char *params[3], long batch, long *rows,
     long *batches)
 {
+	char after[32] = "(0,0)";
 	PGresult *r;
-	long n;
-	int tries = 0;
+	long found, n;
+	int tries = 0, nparams = dry_run ? 1 : t->walk ? 3 : 2;
 
 	*rows = *batches = 0;
+	params[2] = after;
 	for (;;) {
-		r = PQexecPrepared(c, name, dry_run ? 1 : 2, params, NULL,
-		    NULL, 0);
-		if (PQresultStatus(r) != (dry_run ? PGRES_TUPLES_OK :
-		    PGRES_COMMAND_OK)) {
+		r = PQexecPrepared(c, name, nparams, params, NULL, NULL, 0);
+		if (PQresultStatus(r) != (dry_run || t->walk ?
+		    PGRES_TUPLES_OK : PGRES_COMMAND_OK)) {
 			if (r != NULL && purge_transient(r) &&
 			    ++tries < PURGE_RETRIES) {
 				PQclear(r);
@@ -150,15 +179,23 @@ purge_run(PGconn *c, const struct purge_table *t, const char *name,
 			return -1;
 		}
 		tries = 0;
-		n = strtol(dry_run ? PQgetvalue(r, 0, 0) : PQcmdTuples(r),
-		    NULL, 10);
+		if (dry_run)
+			found = n = strtol(PQgetvalue(r, 0, 0), NULL, 10);
+		else if (t->walk) {
+			found = strtol(PQgetvalue(r, 0, 0), NULL, 10);
+			if (found > 0)
+				snprintf(after, sizeof(after), "%s",
+				    PQgetvalue(r, 0, 1));
+			n = strtol(PQgetvalue(r, 0, 2), NULL, 10);
+		} else
+			found = n = strtol(PQcmdTuples(r), NULL, 10);
 		PQclear(r);
 		*rows += n;
 		if (dry_run)
 			return 0;
 		if (n > 0)
 			(*batches)++;
-		if (n < batch)
+		if (found < batch)
 			return 0;
 	}
 }
@@ -169,7 +206,7 @@ purge_table(PGconn *c, const struct config *cfg,
 {
 	long age = *(const long *)(const void *)((const char *)cfg + t->off);
 	char name[64], agestr[24], batchstr[24];
-	const char *params[2] = { agestr, batchstr };
+	const char *params[3] = { agestr, batchstr, NULL };
 	long rows, batches;
 	PGresult *r;
 	int ok;
@@ -182,7 +219,8 @@ purge_table(PGconn *c, const struct config *cfg,
 	snprintf(batchstr, sizeof(batchstr), "%ld", batch);
 	snprintf(name, sizeof(name), "purge_%s%s", t->table,
 	    dry_run ? "_count" : "");
-	r = PQprepare(c, name, dry_run ? t->count : t->del, 2, NULL);
+	r = PQprepare(c, name, dry_run ? t->count : t->del,
+	    dry_run ? 1 : t->walk ? 3 : 2, NULL);
 	ok = PQresultStatus(r) == PGRES_COMMAND_OK;
 	if (!ok)
 		purge_failed(t, c, r);

@@ -1769,75 +1769,49 @@ opening_failed(struct db *db, struct arena *a, PGresult **res, size_t nq)
 	return 1;
 }
 
-/*
- * Parses s, a record's text form (record_out: "(f1,f2,...)", a field
- * double-quoted when it needs it, with '"' and '\' doubled inside the
- * quotes, empty and unquoted when NULL) into exactly n fields: vals[i]
- * (NULL for NULL), lens[i].  0, or -1 when s is not n fields.
- */
-static int
-record_fields(struct arena *a, const char *s, int n, char **vals, int *lens)
-{
-	size_t len = strlen(s);
-	char *out = arena_alloc(a, len + 1), *o = out;
-	int i;
-
-	if (*s++ != '(')
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (i > 0 && *s++ != ',')
-			return -1;
-		if (*s == ',' || *s == ')') {
-			vals[i] = NULL;
-			lens[i] = -1;
-			continue;
-		}
-		vals[i] = o;
-		while (*s != '\0' && *s != ',' && *s != ')') {
-			if (*s != '"') {
-				*o++ = *s++;
-				continue;
-			}
-			for (s++; *s != '\0'; s++) {
-				if ((*s == '"' && s[1] == '"') || *s == '\\')
-					s++;
-				else if (*s == '"')
-					break;
-				if (*s == '\0')
-					return -1;
-				*o++ = *s;
-			}
-			if (*s++ != '"')
-				return -1;
-		}
-		lens[i] = (int)(o - vals[i]);
-		*o++ = '\0';
-	}
-	return *s == ')' && s[1] == '\0' ? 0 : -1;
-}
+#define DB_KEPT_MAX	8	/* columns of an answer kept under a key */
 
 /*
- * The row of the answer stored under the key (idem_result: the text form
- * of the statement's row): a result with r's columns, the statement's
- * holding the stored values, the idem_* ones NULL.  NULL when it cannot
- * be made.
+ * The row of an answer kept under a key (idempotency.result, in the form
+ * that kept names: see stmt_def.kept): a result of one row whose columns
+ * are kept's, holding text's values.  NULL when text is not that form.
  */
 static PGresult *
-stored_row(struct arena *a, const PGresult *r, int ncols, const char *text)
+kept_row(const char *kept, const char *text)
 {
+	PGresAttDesc attrs[DB_KEPT_MAX];
+	char names[DB_KEPT_MAX][32];
+	const char *k = kept, *v = text, *sp;
 	PGresult *x;
-	char **vals = arena_alloc(a, (size_t)ncols * sizeof(*vals));
-	int *lens = arena_alloc(a, (size_t)ncols * sizeof(*lens)), i;
+	int n = 0, i;
+	size_t len;
 
-	if (record_fields(a, text, ncols, vals, lens) != 0 ||
-	    (x = PQcopyResult(r, PG_COPYRES_ATTRS)) == NULL)
+	memset(attrs, 0, sizeof(attrs));
+	while (*k != '\0') {
+		len = strcspn(k, " ");
+		if (n == DB_KEPT_MAX || len == 0 || len >= sizeof(names[0]))
+			abort();	/* a bug: stmt_def.kept is ours */
+		memcpy(names[n], k, len);
+		names[n][len] = '\0';
+		attrs[n].name = names[n];
+		attrs[n++].format = 0;
+		k += len + (k[len] == ' ');
+	}
+	if ((x = PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK)) == NULL)
 		return NULL;
-	for (i = 0; i < ncols; i++)
-		if (PQsetvalue(x, 0, i, vals[i], lens[i]) != 1) {
-			PQclear(x);
-			return NULL;
-		}
+	if (PQsetResultAttrs(x, n, attrs) != 1)
+		goto bad;
+	for (i = 0; i < n; i++) {
+		sp = i < n - 1 ? strchr(v, ' ') : v + strlen(v);
+		if (sp == NULL ||
+		    PQsetvalue(x, 0, i, (char *)v, (int)(sp - v)) != 1)
+			goto bad;
+		v = sp + (i < n - 1);
+	}
 	return x;
+bad:
+	PQclear(x);
+	return NULL;
 }
 
 /*
@@ -1878,26 +1852,27 @@ keyed_round(struct db *db, const struct pipe_q *q, size_t n, PGresult **res)
 }
 
 /*
- * The keyed variant's form for a new key (stmt_def.keyed_new) with kp,
- * its parameters, alone in a round trip: its row when it committed
- * (DB_KEYED_RAN); NULL with *again = 1 when it wrote nothing because
- * another request holds the key's lock, or met a unique violation (the
- * key holds an answer, or the statement's own values are taken): the
- * keyed variant says which; else NULL as exec_keyed().
+ * The keyed variant's form for a new key (stmt_def.keyed_new) of d, with
+ * kp, its parameters, alone in a round trip: the row it kept when it
+ * committed (DB_KEYED_RAN); NULL with *again = 1 when it wrote nothing
+ * (another request holds the key's lock, or the statement's row was no
+ * success) or met a unique violation (the key holds an answer, or the
+ * statement's own values are taken): the keyed variant says which; else
+ * NULL as exec_keyed().
  */
 static PGresult *
-exec_keyed_new(struct db *db, struct arena *a, enum stmt id,
+exec_keyed_new(struct db *db, struct arena *a, const struct stmt_def *d,
     const char *const *kp, enum db_status *st, const char **constraint,
     int *again)
 {
 	struct pipe_q q;
 	PGresult *res[1] = { NULL }, *r = NULL;
 	const char *s;
-	int end, col;
+	int end;
 
 	*again = 0;
 	memset(&q, 0, sizeof(q));
-	q.id = id;
+	q.id = d->keyed_new;
 	q.params = kp;
 	if ((end = keyed_round(db, &q, 1, res)) < 0)
 		return NULL;
@@ -1913,17 +1888,16 @@ exec_keyed_new(struct db *db, struct arena *a, enum stmt id,
 				*st = DB_UNAVAILABLE;
 		}
 	} else if (end == 1 && !unreplicated(db)) {
-		col = PQfnumber(res[0], "idem_got");
-		if (col < 0 || PQntuples(res[0]) != 1)
-			log_error("statement %s: not one row ending with "
-			    "idem_got", db_statements[id].name);
-		else if (strcmp(PQgetvalue(res[0], 0, col), "t") != 0)
-			*again = 1;	/* the key's lock is held */
+		if (PQntuples(res[0]) == 0)
+			*again = 1;
+		else if (PQgetisnull(res[0], 0, 0) || (r = kept_row(d->kept,
+		    PQgetvalue(res[0], 0, 0))) == NULL)
+			/* committed, its answer unknown: as a lost commit */
+			log_error("statement %s: a kept answer that does not "
+			    "parse", db_statements[d->keyed_new].name);
 		else {
 			snprintf(db->q_state, sizeof(db->q_state), "00000");
 			db->k_state = DB_KEYED_RAN;
-			r = res[0];
-			res[0] = NULL;
 			*st = DB_OK;
 		}
 	}
@@ -1957,8 +1931,7 @@ exec_keyed(struct db *db, struct arena *a, enum stmt id,
 	/* until it is known to have committed, or what it found */
 	db->k_state = DB_KEYED_NOT_COMMITTED;
 	if (d->keyed_new != STMT_PING) {
-		r = exec_keyed_new(db, a, d->keyed_new, kp, st, constraint,
-		    &again);
+		r = exec_keyed_new(db, a, d, kp, st, constraint, &again);
 		if (!again)
 			return r;
 		db->k_state = DB_KEYED_NOT_COMMITTED;
@@ -2002,11 +1975,10 @@ exec_keyed(struct db *db, struct arena *a, enum stmt id,
 			s = PQgetvalue(db->k_res, 0, col + 1);
 			if (strcmp(PQgetvalue(db->k_res, 0, col), "t") == 0 &&
 			    !PQgetisnull(db->k_res, 0, col + 1)) {
-				if ((r = stored_row(a, db->k_res, col, s)) !=
-				    NULL)
+				if ((r = kept_row(d->kept, s)) != NULL)
 					db->k_state = DB_KEYED_REPLAYED;
 				else {
-					log_error("statement %s: a stored "
+					log_error("statement %s: a kept "
 					    "answer that does not parse",
 					    db_statements[d->keyed].name);
 					db->k_state = DB_KEYED_NOT_COMMITTED;

@@ -118,6 +118,14 @@ struct stmt_def {
 	enum stmt	 keyed;
 	/* and that variant's form for a new key (IDEM_KEYED_NEW), tried first */
 	enum stmt	 keyed_new;
+	/*
+	 * With a keyed variant: the columns of the answer it keeps under
+	 * the key (idempotency.result), in the order kept, separated by
+	 * spaces.  The text kept is their values in that order, each but
+	 * the last followed by one space: none NULL, none but the last with
+	 * a space in it.  The row read back has these columns.
+	 */
+	const char	*kept;
 };
 
 /*

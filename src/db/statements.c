@@ -24,25 +24,25 @@
  * in one statement: sent right after idem_lock, in a statement of its own
  * (its snapshot is taken once the key's lock is held, so it sees the
  * answer of the request that held it), and committed in the same round
- * trip.  IDEM_KEYED(t, c, k, h, ctes, row, status, ok) is the variant of
- * "WITH ctes row" (ctes: the statement's CTEs, each of its data-modifying
- * ones gated by IDEM_GATE; row: its final SELECT, one row) whose key
- * parameters are $t tenant, $c caller (hex), $k key, $h the request's
- * keyed hash (hex), after the statement's own.  k is the row stored under
- * the key (live: younger than 24 hours).  When k holds no live answer the
- * statement runs, and when its row says it succeeded (ok, a condition on
- * r, the row) the row's text form (r::text, the record's output: every
- * column as PQgetvalue gives it) is stored as result with status (the
- * handler's status for a success): a new row, or the expired one
- * renewed; a row inserted meanwhile by one that did not hold the lock is
- * a unique violation.  When k holds a live answer nothing is written.
- * One row: the statement's columns, then idem_same (NULL: no live answer;
- * else whether its request hash is $h), idem_result, idem_status,
- * idem_content_type, idem_response (hex), idem_location, idem_etag (an
- * answer stored as a rendered response: result NULL).  A statement may
- * have a variant only when it is its handler's only statement for the
- * request, its answer is a pure function of the request and its row, and
- * the handler sets no replay_body.
+ * trip.  IDEM_KEYED(t, c, k, h, ctes, row, status, ok, kept) is the
+ * variant of "WITH ctes row" (ctes: the statement's CTEs, each of its
+ * data-modifying ones gated by IDEM_GATE; row: its final SELECT, one row)
+ * whose key parameters are $t tenant, $c caller (hex), $k key, $h the
+ * request's keyed hash (hex), after the statement's own.  k is the row
+ * stored under the key (live: younger than 24 hours).  When k holds no
+ * live answer the statement runs, and when its row says it succeeded
+ * (ok, a condition on r, the row) the row is stored as result, in the
+ * form that kept (an expression of r) writes and stmt_def.kept names,
+ * with status (the handler's status for a success): a new row, or the
+ * expired one renewed; a row inserted meanwhile by one that did not hold
+ * the lock is a unique violation.  When k holds a live answer nothing is
+ * written.  One row: the statement's columns, then idem_same (NULL: no
+ * live answer; else whether its request hash is $h), idem_result,
+ * idem_status, idem_content_type, idem_response (hex), idem_location,
+ * idem_etag (an answer stored as a rendered response: result NULL).  A
+ * statement may have a variant only when it is its handler's only
+ * statement for the request, its answer is a pure function of the
+ * request and its row, and the handler sets no replay_body.
  */
 #define IDEM_S(n)	#n
 #define IDEM_SCOPE(t, c, k) \
@@ -50,7 +50,7 @@
 	" AND i.caller = decode($" IDEM_S(c) "::text, 'hex')" \
 	" AND i.key = $" IDEM_S(k) "::text"
 #define IDEM_GATE	" AND NOT EXISTS (SELECT 1 FROM k WHERE k.live)"
-#define IDEM_KEYED(t, c, k, h, ctes, row, status, ok) \
+#define IDEM_KEYED(t, c, k, h, ctes, row, status, ok, kept) \
 	"WITH k AS MATERIALIZED (" \
 	" SELECT i.request_hash = decode($" IDEM_S(h) "::text, 'hex') AS same," \
 	"  i.created_at >= now() - interval '24 hours' AS live, i.result," \
@@ -61,14 +61,14 @@
 	" UPDATE idempotency i SET" \
 	"  request_hash = decode($" IDEM_S(h) "::text, 'hex')," \
 	"  status = " status ", content_type = NULL, response = NULL," \
-	"  location = NULL, etag = NULL, result = r::text, created_at = now()" \
+	"  location = NULL, etag = NULL, result = " kept ", created_at = now()" \
 	" FROM r, k WHERE " ok " AND NOT k.live AND" IDEM_SCOPE(t, c, k) \
 	"), ki AS (" \
 	" INSERT INTO idempotency (tenant_id, caller, key, request_hash," \
 	"  status, result)" \
 	" SELECT $" IDEM_S(t) "::uuid, decode($" IDEM_S(c) "::text, 'hex')," \
 	"  $" IDEM_S(k) "::text, decode($" IDEM_S(h) "::text, 'hex'), " \
-	   status ", r::text" \
+	   status ", " kept \
 	" FROM r WHERE " ok " AND NOT EXISTS (SELECT 1 FROM k)" \
 	") SELECT r.*, k.same AS idem_same, k.result AS idem_result," \
 	" k.status AS idem_status, k.content_type AS idem_content_type," \
@@ -77,43 +77,52 @@
 	" FROM r LEFT JOIN k ON k.live"
 
 /*
- * A keyed variant's form for a key not seen before: the key's lock taken
- * if it is free (l.got), the statement's work gated on it (IDEM_GOT) and
- * its answer stored under the key, with no look-up.  Any row already
- * under the key, or a request with the same key that committed since
- * the statement's snapshot, makes the insert into idempotency (or the
- * statement's own insert of the same unique values) a unique violation;
- * the lock held by another request leaves idem_got false.  Either way
- * nothing was written, and db.c runs the keyed variant (IDEM_KEYED),
- * which waits for the key's lock and replays, answers 422 or 409, or
- * renews an expired row.  A key's first request costs one statement, a
- * retry two.  One row: the statement's columns, then idem_got.
+ * A keyed variant's form for a key not seen before: the statement's work
+ * gated on taking the key's lock if it is free (IDEM_TRY_LOCK, in the
+ * CTEs' gate), and its answer stored under the key, with no look-up.
+ * The statement is the insert of the key's row, which returns what it
+ * stored (result, the row in the form kept writes): one row when the
+ * work was done, and none when it was not (the lock is held by another
+ * request, or the row says no success: the tenant is unknown).  Any row
+ * already under the key, or a request with the same key that committed
+ * since the statement's snapshot, makes the insert into idempotency (or
+ * the statement's own insert of the same unique values) a unique
+ * violation.  When it wrote nothing, either way, db.c runs the keyed
+ * variant (IDEM_KEYED), which waits for the key's lock and replays,
+ * answers 422 or 409, renews an expired row, or runs and answers the
+ * statement's failure.  A key's first request costs one statement, a
+ * retry two.  The row stored is the one the handler reads: the insert's
+ * RETURNING cannot name r's columns, and a CTE of r read twice costs
+ * PostgreSQL more than the row's text.
  */
 #define IDEM_LOCK_KEY(t, c, k) \
 	"hashtextextended($" IDEM_S(t) "::text::uuid::text || ' ' || $" \
 	IDEM_S(c) "::text || ' ' || $" IDEM_S(k) "::text, 20261203)"
-#define IDEM_GOT	" AND (SELECT got FROM l)"
-#define IDEM_KEYED_NEW(t, c, k, h, ctes, row, status, ok) \
-	"WITH l AS MATERIALIZED (" \
-	" SELECT pg_try_advisory_xact_lock(" IDEM_LOCK_KEY(t, c, k) ") AS got" \
-	"), " ctes ", r AS (" row "), ki AS (" \
+#define IDEM_TRY_LOCK(t, c, k) \
+	" AND pg_try_advisory_xact_lock(" IDEM_LOCK_KEY(t, c, k) ")"
+#define IDEM_KEYED_NEW(t, c, k, h, ctes, row, status, ok, kept) \
+	"WITH " ctes ", r AS (" row ")" \
 	" INSERT INTO idempotency (tenant_id, caller, key, request_hash," \
 	"  status, result)" \
 	" SELECT $" IDEM_S(t) "::uuid, decode($" IDEM_S(c) "::text, 'hex')," \
 	"  $" IDEM_S(k) "::text, decode($" IDEM_S(h) "::text, 'hex'), " \
-	   status ", r::text FROM r WHERE " ok \
-	") SELECT r.*, (SELECT got FROM l) AS idem_got FROM r"
+	   status ", " kept " FROM r WHERE " ok " RETURNING result"
 
 /*
  * The final SELECT of a /v1 create (ins: the row inserted, json: the
  * function rendering it): tenant_ok, id, json, version; and its keyed
- * variant, whose key parameters follow the create's four.
+ * variant, whose key parameters follow the create's four.  A success is
+ * kept as V1_CREATE_KEPT names it (see stmt_def.kept): tenant_ok (t, as
+ * only a success is kept), id, version, then json, the rest of the text.
  */
 #define V1_CREATE_ROW(json) \
 	"SELECT EXISTS (SELECT 1 FROM tenants WHERE id = $1::uuid)" \
 	"  AS tenant_ok, (SELECT id FROM ins) AS id," \
 	" (SELECT " json "(ins) FROM ins) AS json," \
 	" (SELECT version FROM ins) AS version"
+#define V1_CREATE_KEPT		"tenant_ok id version json"
+#define V1_CREATE_KEPT_SQL \
+	"'t ' || r.id || ' ' || r.version || ' ' || r.json"
 /* ins's end (from b, when the tenant exists), then au's start */
 #define V1_CREATE_AUDIT(gate) \
 	" FROM b WHERE EXISTS (SELECT 1 FROM tenants WHERE id = $1::uuid)" \
@@ -122,9 +131,11 @@
 	" INSERT INTO audit_log (tenant_id, actor, action, target_type," \
 	"  target_id, request_id, detail)"
 #define V1_CREATE_KEYED(ctes, row) \
-	IDEM_KEYED(5, 6, 7, 8, ctes, row, "201", "r.id IS NOT NULL")
+	IDEM_KEYED(5, 6, 7, 8, ctes, row, "201", "r.id IS NOT NULL", \
+	    V1_CREATE_KEPT_SQL)
 #define V1_CREATE_KEYED_NEW(ctes, row) \
-	IDEM_KEYED_NEW(5, 6, 7, 8, ctes, row, "201", "r.id IS NOT NULL")
+	IDEM_KEYED_NEW(5, 6, 7, 8, ctes, row, "201", "r.id IS NOT NULL", \
+	    V1_CREATE_KEPT_SQL)
 /*
  * A /v1 create's three entries: statement id named name, of the CTEs
  * ctes(gate) and the answer row, and its keyed variant and that
@@ -132,11 +143,11 @@
  */
 #define V1_CREATE_STMTS(id, name, ctes, row) \
 	[id] = { name, "WITH " ctes("") " " row, 4, 0, 0, id##_KEYED, \
-	    id##_KEYED_NEW }, \
+	    id##_KEYED_NEW, V1_CREATE_KEPT }, \
 	[id##_KEYED] = { name "_keyed", \
 	    V1_CREATE_KEYED(ctes(IDEM_GATE), row), 8, 0 }, \
 	[id##_KEYED_NEW] = { name "_keyed_new", \
-	    V1_CREATE_KEYED_NEW(ctes(IDEM_GOT), row), 8, 0 }
+	    V1_CREATE_KEYED_NEW(ctes(IDEM_TRY_LOCK(5, 6, 7)), row), 8, 0 }
 
 /*
  * The bulk membership statements' texts, with ids (names, emails) the

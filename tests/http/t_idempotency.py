@@ -828,6 +828,17 @@ def idempotency_4xx_is_not_kept():
     r = request("POST", path, good, headers=h)
     eq((r.status, r.header(_idem_REPLAYED)), (201, None), f"the corrected request ({r!r})")
     eq([s for s, _ in _idem_rows(TENANT_A, key)], ["201"], "the corrected request's row")
+    # A tenant that does not exist: 404, twice (the create's form for a
+    # new key keeps nothing then, and the keyed variant answers), no row.
+    ghost = str(uuid.uuid4())
+    key = _idem_key("4xx-tenant")
+    for _ in range(2):
+        with NothingWritten("a keyed create in a tenant that does not exist"):
+            r = request("POST", f"/v1/tenants/{ghost}/users", {"username": unique("id4")},
+                        headers={"Idempotency-Key": key})
+        problem(r, 404)
+        eq(r.header(_idem_REPLAYED), None, "the 404 marked replayed")
+    eq(_idem_rows(ghost, key), [], "the row of a 404")
     # Seed 000: a Password that is not base64.
     m, p, body, ok = ROUTE_CALLS[("POST", "/Application/PostSecurityGroupUsers")](TENANT_A)
     check(isinstance(body, dict), f"seed 000 body: {body!r}")
