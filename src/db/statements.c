@@ -80,10 +80,11 @@
  * A keyed variant's form for a key not seen before: the statement's work
  * gated on taking the key's lock if it is free (IDEM_TRY_LOCK, in the
  * CTEs' gate), and its answer stored under the key, with no look-up.
- * The statement is the insert of the key's row, which returns what it
- * stored (result, the row in the form kept writes): one row when the
- * work was done, and none when it was not (the lock is held by another
- * request, or the row says no success: the tenant is unknown).  Any row
+ * The statement is the insert of the key's row, built from the rows
+ * the work returns (from, e.g. the CTE of an insert; kept reads them):
+ * it returns what it stored (result, in the form kept writes), one row
+ * when the work was done, and none when it was not (the lock is held by
+ * another request, or the tenant is unknown).  Any row
  * already under the key, or a request with the same key that committed
  * since the statement's snapshot, makes the insert into idempotency (or
  * the statement's own insert of the same unique values) a unique
@@ -91,29 +92,31 @@
  * variant (IDEM_KEYED), which waits for the key's lock and replays,
  * answers 422 or 409, renews an expired row, or runs and answers the
  * statement's failure.  A key's first request costs one statement, a
- * retry two.  The row stored is the one the handler reads: the insert's
- * RETURNING cannot name r's columns, and a CTE of r read twice costs
- * PostgreSQL more than the row's text.
+ * retry two.  The text stored is the row the handler reads (see
+ * stmt_def.kept), built from the work's own rows rather than from the
+ * plain statement's answer row, whose sub-selects PostgreSQL would
+ * start and run for nothing.
  */
 #define IDEM_LOCK_KEY(t, c, k) \
 	"hashtextextended($" IDEM_S(t) "::text::uuid::text || ' ' || $" \
 	IDEM_S(c) "::text || ' ' || $" IDEM_S(k) "::text, 20261203)"
 #define IDEM_TRY_LOCK(t, c, k) \
 	" AND pg_try_advisory_xact_lock(" IDEM_LOCK_KEY(t, c, k) ")"
-#define IDEM_KEYED_NEW(t, c, k, h, ctes, row, status, ok, kept) \
-	"WITH " ctes ", r AS (" row ")" \
+#define IDEM_KEYED_NEW(t, c, k, h, ctes, from, status, kept) \
+	"WITH " ctes \
 	" INSERT INTO idempotency (tenant_id, caller, key, request_hash," \
 	"  status, result)" \
 	" SELECT $" IDEM_S(t) "::uuid, decode($" IDEM_S(c) "::text, 'hex')," \
 	"  $" IDEM_S(k) "::text, decode($" IDEM_S(h) "::text, 'hex'), " \
-	   status ", " kept " FROM r WHERE " ok " RETURNING result"
+	   status ", " kept " FROM " from " RETURNING result"
 
 /*
  * The final SELECT of a /v1 create (ins: the row inserted, json: the
  * function rendering it): tenant_ok, id, json, version; and its keyed
  * variant, whose key parameters follow the create's four.  A success is
  * kept as V1_CREATE_KEPT names it (see stmt_def.kept): tenant_ok (t, as
- * only a success is kept), id, version, then json, the rest of the text.
+ * only a success is kept), id, version, then json, the rest of the text;
+ * V1_CREATE_KEPT_SQL(id, version, json) writes it.
  */
 #define V1_CREATE_ROW(json) \
 	"SELECT EXISTS (SELECT 1 FROM tenants WHERE id = $1::uuid)" \
@@ -121,8 +124,8 @@
 	" (SELECT " json "(ins) FROM ins) AS json," \
 	" (SELECT version FROM ins) AS version"
 #define V1_CREATE_KEPT		"tenant_ok id version json"
-#define V1_CREATE_KEPT_SQL \
-	"'t ' || r.id || ' ' || r.version || ' ' || r.json"
+#define V1_CREATE_KEPT_SQL(id, version, json) \
+	"'t ' || " id " || ' ' || " version " || ' ' || " json
 /* ins's end (from b, when the tenant exists), then au's start */
 #define V1_CREATE_AUDIT(gate) \
 	" FROM b WHERE EXISTS (SELECT 1 FROM tenants WHERE id = $1::uuid)" \
@@ -130,24 +133,25 @@
 	"), au AS (" \
 	" INSERT INTO audit_log (tenant_id, actor, action, target_type," \
 	"  target_id, request_id, detail)"
-#define V1_CREATE_KEYED(ctes, row) \
-	IDEM_KEYED(5, 6, 7, 8, ctes, row, "201", "r.id IS NOT NULL", \
-	    V1_CREATE_KEPT_SQL)
-#define V1_CREATE_KEYED_NEW(ctes, row) \
-	IDEM_KEYED_NEW(5, 6, 7, 8, ctes, row, "201", "r.id IS NOT NULL", \
-	    V1_CREATE_KEPT_SQL)
+#define V1_CREATE_KEYED(ctes, json) \
+	IDEM_KEYED(5, 6, 7, 8, ctes, V1_CREATE_ROW(json), "201", \
+	    "r.id IS NOT NULL", \
+	    V1_CREATE_KEPT_SQL("r.id", "r.version", "r.json"))
+#define V1_CREATE_KEYED_NEW(ctes, json) \
+	IDEM_KEYED_NEW(5, 6, 7, 8, ctes, "ins", "201", \
+	    V1_CREATE_KEPT_SQL("ins.id", "ins.version", json "(ins)"))
 /*
  * A /v1 create's three entries: statement id named name, of the CTEs
- * ctes(gate) and the answer row, and its keyed variant and that
- * variant's form for a new key (ids id_KEYED and id_KEYED_NEW).
+ * ctes(gate) and the answer row's function json, and its keyed variant
+ * and that variant's form for a new key (ids id_KEYED and id_KEYED_NEW).
  */
-#define V1_CREATE_STMTS(id, name, ctes, row) \
-	[id] = { name, "WITH " ctes("") " " row, 4, 0, 0, id##_KEYED, \
-	    id##_KEYED_NEW, V1_CREATE_KEPT }, \
+#define V1_CREATE_STMTS(id, name, ctes, json) \
+	[id] = { name, "WITH " ctes("") " " V1_CREATE_ROW(json), 4, 0, 0, \
+	    id##_KEYED, id##_KEYED_NEW, V1_CREATE_KEPT }, \
 	[id##_KEYED] = { name "_keyed", \
-	    V1_CREATE_KEYED(ctes(IDEM_GATE), row), 8, 0 }, \
+	    V1_CREATE_KEYED(ctes(IDEM_GATE), json), 8, 0 }, \
 	[id##_KEYED_NEW] = { name "_keyed_new", \
-	    V1_CREATE_KEYED_NEW(ctes(IDEM_TRY_LOCK(5, 6, 7)), row), 8, 0 }
+	    V1_CREATE_KEYED_NEW(ctes(IDEM_TRY_LOCK(5, 6, 7)), json), 8, 0 }
 
 /*
  * The bulk membership statements' texts, with ids (names, emails) the
@@ -509,9 +513,8 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	    V1_CREATE_AUDIT(gate) \
 	    " SELECT $1::uuid, $3::text, 'user.create', 'user', ins.id," \
 	    "  $4::text, jsonb_build_object('username', ins.username) FROM ins)"
-#define USER_CREATE_V1_ROW	V1_CREATE_ROW("rosterd_user_json")
 	V1_CREATE_STMTS(STMT_USER_CREATE_V1, "user_create_v1",
-	    USER_CREATE_V1_CTES, USER_CREATE_V1_ROW),
+	    USER_CREATE_V1_CTES, "rosterd_user_json"),
 
 	/* $1 tenant, $2 id.  json, version (no row: none).  Read-only. */
 	[STMT_USER_GET] = { "user_get",
@@ -644,9 +647,8 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	    " SELECT $1::uuid, $3::text, 'group.create', 'group', ins.id," \
 	    "  $4::text, jsonb_build_object('kind', ins.kind, 'code', ins.code)" \
 	    " FROM ins)"
-#define GROUP_CREATE_ROW	V1_CREATE_ROW("rosterd_group_json")
 	V1_CREATE_STMTS(STMT_GROUP_CREATE, "group_create",
-	    GROUP_CREATE_CTES, GROUP_CREATE_ROW),
+	    GROUP_CREATE_CTES, "rosterd_group_json"),
 
 	/* $1 tenant, $2 id.  json, version (no row: none).  Read-only. */
 	[STMT_GROUP_GET] = { "group_get",
@@ -870,9 +872,8 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	    V1_CREATE_AUDIT(gate) \
 	    " SELECT $1::uuid, $3::text, 'role.create', 'role', ins.id," \
 	    "  $4::text, jsonb_build_object('name', ins.name) FROM ins)"
-#define ROLE_CREATE_ROW	V1_CREATE_ROW("rosterd_role_json")
 	V1_CREATE_STMTS(STMT_ROLE_CREATE, "role_create",
-	    ROLE_CREATE_CTES, ROLE_CREATE_ROW),
+	    ROLE_CREATE_CTES, "rosterd_role_json"),
 
 	/* $1 tenant, $2 id.  json, version (no row: none).  Read-only. */
 	[STMT_ROLE_GET] = { "role_get",
