@@ -870,11 +870,11 @@ def run_wrk_once(row, conns, secs, path, token):
 
 
 # Rows compared with each other (a row and the rows whose same_run names
-# it) are measured in turn: this many windows each, of DURATION / this many
-# seconds (at least COMPARE_WINDOW_MIN: wrk's first fraction of a second,
-# its connections' TLS handshakes, weighs on a 1-second window), the order
-# rotated every round.
-COMPARE_ROUNDS = 5
+# it) are measured in turn: this many windows each (--rounds), of DURATION
+# / this many seconds (at least COMPARE_WINDOW_MIN: wrk's first fraction
+# of a second, its connections' TLS handshakes, weighs on a 1-second
+# window), the order rotated every round.
+COMPARE_ROUNDS = int(ENV.get("BENCH_ROUNDS") or 5)
 COMPARE_WINDOW_MIN = 2
 
 
@@ -886,7 +886,7 @@ def run_interleaved(group, conns):
     row's counted windows, its rate from the sums, the median of their
     p50s, the largest p99, each one's rate (window_rps), and the failures
     of all its windows."""
-    rounds = 1 if SMOKE else max(1, min(COMPARE_ROUNDS, DURATION))
+    rounds = 1 if SMOKE else max(1, COMPARE_ROUNDS)
     secs = max(1 if SMOKE else COMPARE_WINDOW_MIN, DURATION // rounds)
     warm = {}
     if not SMOKE:
@@ -898,7 +898,19 @@ def run_interleaved(group, conns):
     for i in range(rounds):
         k = i % len(group)
         for r in group[k:] + group[:k]:
-            got[r["name"]].append(run_wrk(r, conns, token=r.get("token", True), secs=secs))
+            b0, g0, c0 = cpu_sample()
+            w = run_wrk(r, conns, token=r.get("token", True), secs=secs)
+            b1, g1, c1 = cpu_sample()
+            if w["requests"]:
+                # the CPU a request of each part in this window, as
+                # cpu_window() counts it
+                n = w["requests"]
+                w["cpu_us"] = {g: (g1[g] - g0[g]) * TICK_US / n for g in g0}
+                w["cpu_us"]["client"] = (c1 - c0) * 1e6 / n
+                w["cpu_us"]["total"] = (b1 - b0) * TICK_US / n
+                w["cpu_us"]["rest"] = w["cpu_us"]["total"] - sum(
+                    w["cpu_us"][g] for g in ("postgres", "rosterd", "nginx", "client"))
+            got[r["name"]].append(w)
     out = {}
     for name, ss in got.items():  # in the order each row ran
         m = {k: sum(s[k] for s in ss) for k in ("requests", "duration_us", "status",
@@ -907,6 +919,7 @@ def run_interleaved(group, conns):
         m["p50_us"] = statistics.median(s["p50_us"] for s in ss)
         m["p99_us"] = max(s["p99_us"] for s in ss)
         m["window_rps"] = [round(s["rps"], 1) for s in ss]
+        m["window_cpu_us"] = [s.get("cpu_us") for s in ss]
         if name in warm:
             m["status"] += warm[name]["status"]
             m["socket_errors"] += warm[name]["socket_errors"]
@@ -1278,7 +1291,7 @@ def measure(specs, d):
                 s = interleaved.pop((row["name"], conns))
             else:
                 s = run_wrk(row, conns, token=row.get("token", True))
-            b_name, b_rps, extra = None, None, {}
+            b_name, b_rps, b, extra = None, None, None, {}
             if "scim_sql" in row:
                 # -M extended: the statement unnamed, parsed and planned
                 # each time (as rosterd runs a text the first time a
@@ -1346,6 +1359,26 @@ def measure(specs, d):
                 rec["offset"] = row["offset"]
             if "window_rps" in s:  # run_interleaved()'s, in the order run
                 rec["window_rps"] = s["window_rps"]
+                rec["window_cpu_us"] = s["window_cpu_us"]
+                if row.get("same_run") and b_rps and b and b.get("window_rps"):
+                    # round by round, the row's window against the
+                    # other's in the same round
+                    rs = [x / y for x, y in zip(s["window_rps"], b["window_rps"]) if y]
+                    rec["pair_ratio"] = round(statistics.median(rs), 3) if rs else None
+                    # and the CPU a request beyond the other's, part by
+                    # part: the median of the rounds' differences
+                    pc = [(x, y) for x, y in zip(s["window_cpu_us"], b["window_cpu_us"])
+                          if x and y]
+                    if pc:
+                        rec["cpu_us"] = {k: round(statistics.median(x[k] for x, _ in pc), 1)
+                                         for k in pc[0][0]}
+                        rec["cpu_us_beyond"] = {
+                            k: round(statistics.median(x[k] - y[k] for x, y in pc), 1)
+                            for k in pc[0][0]}
+                        log(f"{row['name']} at {conns}: CPU a request (us, median of "
+                            f"{len(pc)} round{'s' if len(pc) > 1 else ''}) " + ", ".join(
+                                f"{k} {rec['cpu_us'][k]:.0f} ({rec['cpu_us_beyond'][k]:+.0f})"
+                                for k in rec["cpu_us"]) + f"; in brackets, beyond {b['name']}")
             rec.update(extra)
             table.append(rec)
             print(f"  {rec['name']:<24} c={conns:<3} {rec['rps']:>9.1f} req/s  p50 "
@@ -1930,8 +1963,10 @@ def main():
             # beside it, its statement's rate against the plain one's
             # under pgbench: what PostgreSQL alone allows the keyed form
             checks.append((f"create_v1_user_idem at {conns} >= 0.9 x create_v1_user",
-                           f"{i['ratio']:.3f}" + (f" (statements {i['stmt_ratio']:.3f})"
-                                                  if i.get("stmt_ratio") else ""),
+                           f"{i['ratio']:.3f}" + (f" (rounds {i['pair_ratio']:.3f})"
+                                                  if i.get("pair_ratio") else "") +
+                           (f" (statements {i['stmt_ratio']:.3f})"
+                            if i.get("stmt_ratio") else ""),
                            i["ratio"] >= 0.9))
     b1 = row_of("bulk_add_10000", 1)
     if b1:

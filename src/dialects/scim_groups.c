@@ -673,6 +673,7 @@ scim_groups_patch(struct http_req *req, struct http_resp *resp)
 		}
 		if (group_cols(req, resp, res, &c) != 0)
 			return;
+		read = NULL;
 		if (mp.taken == scim_obj_get(body, "Operations")->u.arr.n &&
 		    ifm == NULL) {
 			/*
@@ -682,7 +683,6 @@ scim_groups_patch(struct http_req *req, struct http_resp *resp)
 			 */
 			memset(&c, 0, sizeof(c));
 			ver = NULL;
-			read = NULL;
 		} else if (ifm == NULL) {
 			/*
 			 * The group's own attributes were computed from
@@ -693,8 +693,7 @@ scim_groups_patch(struct http_req *req, struct http_resp *resp)
 			 */
 			ver = NULL;
 			read = r;
-		} else
-			read = NULL;
+		}
 		rc = group_update(req, resp, id, &c, mp.replace_all, &mp.adds,
 		    &mp.rms, ver, read, "patch");
 		if (rc < 0)
