@@ -84,11 +84,11 @@
  * the work returns (from, e.g. the CTE of an insert; kept reads them):
  * it returns what it stored (result, in the form kept writes), one row
  * when the work was done, and none when it was not (the lock is held by
- * another request, or the tenant is unknown).  Any row
- * already under the key, or a request with the same key that committed
- * since the statement's snapshot, makes the insert into idempotency (or
- * the statement's own insert of the same unique values) a unique
- * violation.  When it wrote nothing, either way, db.c runs the keyed
+ * another request, or the tenant is unknown).  Any row already under
+ * the key, or a request with the same key that committed since the
+ * statement's snapshot, makes the insert into idempotency (or the
+ * statement's own insert of the same unique values) a unique violation.
+ * When it wrote nothing, either way, db.c runs the keyed
  * variant (IDEM_KEYED), which waits for the key's lock and replays,
  * answers 422 or 409, renews an expired row, or runs and answers the
  * statement's failure.  A key's first request costs one statement, a
