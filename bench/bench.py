@@ -1684,7 +1684,7 @@ def cpu_sample():
     with open("/proc/stat") as f:
         v = [int(x) for x in f.readline().split()[1:]]
     busy = sum(v) - v[3] - v[4]
-    groups = {"postgres": 0, "rosterd": 0, "nginx": 0}
+    groups = {"postgres": 0, "rosterd": 0, "nginx": 0, "pg_bg": 0}
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
@@ -1697,9 +1697,32 @@ def cpu_sample():
         g = "rosterd" if comm.startswith("rosterd") else comm
         if g in groups:
             f = st[st.rindex(")") + 2:].split()
-            groups[g] += int(f[11]) + int(f[12]) + int(f[13]) + int(f[14])
+            t = int(f[11]) + int(f[12]) + int(f[13]) + int(f[14])
+            groups[g] += t
+            if g == "postgres" and pg_background(pid):
+                groups["pg_bg"] += t
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)
     return busy, groups, ru.ru_utime + ru.ru_stime
+
+
+PG_BACKGROUND = ("checkpointer", "background writer", "walwriter", "autovacuum",
+                 "logical replication", "archiver", "stats collector")
+
+
+def pg_background(pid):
+    """Whether a postgres process is not a client's backend: the
+    postmaster or one of its background processes, by its title.  The
+    postmaster's time includes its exited children's: under rosterd,
+    whose sessions last, autovacuum's workers; in a pgbench window, also
+    the backends of the pgbench run that ended in it."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            title = f.read().split(b"\0")[0].decode(errors="replace")
+    except OSError:
+        return False
+    if not title.startswith("postgres:"):
+        return True
+    return any(b in title for b in PG_BACKGROUND)
 
 
 def cpu_window(run):
