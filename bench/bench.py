@@ -1706,7 +1706,7 @@ def cpu_sample():
 
 
 PG_BACKGROUND = ("checkpointer", "background writer", "walwriter", "autovacuum",
-                 "logical replication", "archiver", "stats collector")
+                 "logical replication", "archiver")
 
 
 def pg_background(pid):

@@ -88,14 +88,13 @@
  * the key, or a request with the same key that committed since the
  * statement's snapshot, makes the insert into idempotency (or the
  * statement's own insert of the same unique values) a unique violation.
- * When it wrote nothing, either way, db.c runs the keyed
- * variant (IDEM_KEYED), which waits for the key's lock and replays,
- * answers 422 or 409, renews an expired row, or runs and answers the
- * statement's failure.  A key's first request costs one statement, a
- * retry two.  The text stored is the row the handler reads (see
- * stmt_def.kept), built from the work's own rows rather than from the
- * plain statement's answer row, whose sub-selects PostgreSQL would
- * start and run for nothing.
+ * When it wrote nothing, either way, db.c runs the keyed variant
+ * (IDEM_KEYED), which waits for the key's lock and replays, answers 422
+ * or 409, renews an expired row, or runs and answers the statement's
+ * failure.  A key's first request costs one statement, a retry two.  The
+ * text stored is the row the handler reads (see stmt_def.kept), built
+ * from the work's own rows rather than from the plain statement's answer
+ * row, whose sub-selects PostgreSQL would start and run for nothing.
  */
 #define IDEM_LOCK_KEY(t, c, k) \
 	"hashtextextended($" IDEM_S(t) "::text::uuid::text || ' ' || $" \
