@@ -71,29 +71,14 @@ key_ok(const char *k)
 	return 1;
 }
 
+/* p[0..n) as hex text in the arena. */
 static char *
-hex_encode(struct arena *a, const char *p, size_t n)
+hex_text(struct arena *a, const char *p, size_t n)
 {
-	static const char hex[] = "0123456789abcdef";
 	char *s = arena_alloc(a, 2 * n + 1);
-	size_t i;
 
-	for (i = 0; i < n; i++) {
-		s[2 * i] = hex[(unsigned char)p[i] >> 4];
-		s[2 * i + 1] = hex[(unsigned char)p[i] & 15];
-	}
-	s[2 * n] = '\0';
+	hex_encode(p, n, s);
 	return s;
-}
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
 }
 
 /*
@@ -135,20 +120,15 @@ secret_path(const struct config *cfg, char *out, size_t n)
 static int
 secret_make(const char *path)
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char r[32];
 	char tmp[PATH_MAX], text[2 * sizeof(r) + 1];
-	size_t i;
 	int fd, rc = -1;
 
 	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp) ||
 	    RAND_bytes(r, sizeof(r)) != 1)
 		return -1;
-	for (i = 0; i < sizeof(r); i++) {
-		text[2 * i] = hex[r[i] >> 4];
-		text[2 * i + 1] = hex[r[i] & 15];
-	}
-	text[2 * sizeof(r)] = '\n';
+	hex_encode(r, sizeof(r), text);
+	text[2 * sizeof(r)] = '\n';	/* in the NUL's place */
 	explicit_bzero(r, sizeof(r));
 	if ((fd = mkstemp(tmp)) < 0)	/* mode 0600 */
 		goto out;
@@ -238,7 +218,6 @@ secret_load(const struct config *cfg)
 static void
 request_hash(const struct http_req *req, char out[65])
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char mac[32];
 	const char *head[4];
 	size_t i, maclen = 0;
@@ -262,11 +241,7 @@ request_hash(const struct http_req *req, char out[65])
 	    EVP_MAC_final(c, mac, &maclen, sizeof(mac)) != 1 ||
 	    maclen != sizeof(mac))
 		abort();
-	for (i = 0; i < sizeof(mac); i++) {
-		out[2 * i] = hex[mac[i] >> 4];
-		out[2 * i + 1] = hex[mac[i] & 15];
-	}
-	out[64] = '\0';
+	hex_encode(mac, sizeof(mac), out);
 }
 
 static void
@@ -312,7 +287,8 @@ replay(struct http_req *req, struct http_resp *resp, const PGresult *r,
 	n = v ? strlen(v) / 2 : 0;
 	body = arena_alloc(req->arena, n + 1);
 	for (i = 0; i < n; i++)
-		body[i] = (char)(hexval(v[2 * i]) << 4 | hexval(v[2 * i + 1]));
+		body[i] = (char)(hex_value(v[2 * i]) << 4 |
+		    hex_value(v[2 * i + 1]));
 	buf_put(&resp->body, body, n);
 	if ((v = col(req, r, pre, "location")) != NULL)
 		http_resp_header(resp, "Location", v);
@@ -496,10 +472,10 @@ idem_end(struct db *db, struct http_req *req, struct http_resp *resp,
 	params[4] = status;
 	params[5] = resp->content_type;
 	if (resp->replay_body != NULL)
-		params[6] = hex_encode(req->arena, resp->replay_body,
+		params[6] = hex_text(req->arena, resp->replay_body,
 		    strlen(resp->replay_body));
 	else
-		params[6] = hex_encode(req->arena, resp->body.p ?
+		params[6] = hex_text(req->arena, resp->body.p ?
 		    resp->body.p : "", resp->body.len);
 	params[7] = resp_header(resp, "Location");
 	params[8] = resp_header(resp, "ETag");

@@ -169,20 +169,14 @@ sha256_digest(const void *p, size_t n, unsigned char out[32])
 void
 token_sha256_hex(const char *s, size_t n, char out[65])
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char md[32];
-	size_t i;
 
 	if (sha256_digest(s, n, md) != 0) {
 		memset(out, '0', 64);	/* never matches a stored hash */
 		out[64] = '\0';
 		return;
 	}
-	for (i = 0; i < sizeof(md); i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 15];
-	}
-	out[64] = '\0';
+	hex_encode(md, sizeof(md), out);
 }
 
 /*

@@ -2298,6 +2298,14 @@ db_get(const PGresult *r, int row, const char *name)
 	return PQgetvalue(r, row, col);
 }
 
+int
+db_true(const PGresult *r, const char *name)
+{
+	const char *v = db_get(r, 0, name);
+
+	return v != NULL && strcmp(v, "t") == 0;
+}
+
 /* A handle for a standby's reads.  See db.h. */
 void
 db_standby(struct db *db)

@@ -459,6 +459,8 @@ const char *db_array_literal(struct arena *a, const char *const *items,
 
 /* Returns column `name` of row `row`, or NULL when it is SQL NULL. */
 const char *db_get(const PGresult *r, int row, const char *name);
+/* Whether row 0 has column name and it is true ("t"). */
+int db_true(const PGresult *r, const char *name);
 
 /* sqlstate.c: maps a five-character SQLSTATE to a status. */
 enum db_status db_sqlstate_status(const char *sqlstate);

@@ -128,27 +128,6 @@ static const char *const column_members[] = {
 
 /* ---- helpers ---- */
 
-static void
-put(struct arena *a, struct value *obj, const char *key, struct value *v)
-{
-	size_t i;
-
-	for (i = 0; i < obj->u.obj.n; i++)
-		if (strcmp(obj->u.obj.members[i].key, key) == 0) {
-			obj->u.obj.members[i].val = v;
-			return;
-		}
-	value_set(a, obj, key, v);
-}
-
-static const char *
-str_of(const struct value *o, const char *name)
-{
-	const struct value *v = value_get(o, name);
-
-	return v != NULL && v->type == VALUE_STRING ? v->u.str.p : NULL;
-}
-
 static const char *
 bool_of(const struct value *o, const char *name, int negate)
 {
@@ -189,10 +168,10 @@ attrs_json(struct arena *a, const struct value *u)
 static void
 validate(struct aspnet_binder *b, const struct value *u, long min)
 {
-	const char *email = str_of(u, "Email");
-	const char *pw = str_of(u, "Password");
-	const char *cpw = str_of(u, "ConfirmPassword");
-	const char *tz = str_of(u, "TimeZone");
+	const char *email = value_str(u, "Email");
+	const char *pw = value_str(u, "Password");
+	const char *cpw = value_str(u, "ConfirmPassword");
+	const char *tz = value_str(u, "TimeZone");
 
 	if (email == NULL || *email == '\0')
 		aspnet_bind_error(b, "Email", "The Email field is required.");
@@ -215,14 +194,6 @@ validate(struct aspnet_binder *b, const struct value *u, long min)
 		    "string with a maximum length of 64.");
 }
 
-static int
-is_true(const PGresult *r, const char *col)
-{
-	const char *v = db_get(r, 0, col);
-
-	return v != NULL && strcmp(v, "t") == 0;
-}
-
 /* The stored AccountDetails: attrs, then the columns and the group. */
 static struct value *
 stored_account(struct arena *a, const PGresult *r, const char *group)
@@ -235,13 +206,13 @@ stored_account(struct arena *a, const PGresult *r, const char *group)
 	    &fmt_default_limits, &v, &ferr) != FMT_OK ||
 	    v->type != VALUE_OBJECT)
 		v = value_object(a);
-	put(a, v, "ID", value_cstr(a, db_get(r, 0, "id")));
-	put(a, v, "Email", value_cstr(a, db_get(r, 0, "email")));
-	put(a, v, "Verified", value_bool(a, is_true(r, "verified")));
-	put(a, v, "Disabled", value_bool(a, !is_true(r, "is_active")));
-	put(a, v, "TimeZone", value_cstr(a, db_get(r, 0, "time_zone")));
-	put(a, v, "PrivilegeGroup", value_cstr(a, group));
-	put(a, v, "PrivilegeGroupName",
+	value_put(a, v, "ID", value_cstr(a, db_get(r, 0, "id")));
+	value_put(a, v, "Email", value_cstr(a, db_get(r, 0, "email")));
+	value_put(a, v, "Verified", value_bool(a, db_true(r, "verified")));
+	value_put(a, v, "Disabled", value_bool(a, !db_true(r, "is_active")));
+	value_put(a, v, "TimeZone", value_cstr(a, db_get(r, 0, "time_zone")));
+	value_put(a, v, "PrivilegeGroup", value_cstr(a, group));
+	value_put(a, v, "PrivilegeGroupName",
 	    value_cstr(a, db_get(r, 0, "group_name")));
 	return aspnet_emit(a, &account_details, v);
 }
@@ -252,11 +223,11 @@ answer(struct http_req *req, struct http_resp *resp, const struct value *u,
 {
 	struct value *ms;
 
-	if (!is_true(r, "tenant_ok")) {
+	if (!db_true(r, "tenant_ok")) {
 		aspnet_error(&app003, req, resp, 404, arena_sprintf(req->arena,
-		    "The account '%s' was not found.", str_of(u, "ID")),
+		    "The account '%s' was not found.", value_str(u, "ID")),
 		    NULL);
-	} else if (!is_true(r, "group_ok")) {
+	} else if (!db_true(r, "group_ok")) {
 		ms = value_object(req->arena);
 		aspnet_model_error(req->arena, ms, "model.PrivilegeGroup",
 		    arena_sprintf(req->arena, "The privilege group '%s' does "
@@ -278,8 +249,8 @@ run(struct http_req *req, struct http_resp *resp, const struct value *u,
     const char *pw_hash)
 {
 	char newid[UUID_STR_LEN + 1];
-	const char *id = str_of(u, "ID"), *p[26], *constraint = NULL;
-	const char *group = str_of(u, "PrivilegeGroup");
+	const char *id = value_str(u, "ID"), *p[26], *constraint = NULL;
+	const char *group = value_str(u, "PrivilegeGroup");
 	struct app *w = req->ctx;
 	struct core_ctx cc;
 	enum db_status st;
@@ -293,9 +264,9 @@ run(struct http_req *req, struct http_resp *resp, const struct value *u,
 	memset(p, 0, sizeof(p));
 	p[0] = req->tenant;
 	p[1] = id;
-	p[2] = str_of(u, "Email");	/* the account's login name */
-	p[3] = str_of(u, "Email");
-	p[9] = str_of(u, "TimeZone");
+	p[2] = value_str(u, "Email");	/* the account's login name */
+	p[3] = value_str(u, "Email");
+	p[9] = value_str(u, "TimeZone");
 	p[10] = bool_of(u, "Disabled", 1);
 	p[11] = bool_of(u, "Verified", 0);
 	p[14] = pw_hash;
@@ -346,7 +317,7 @@ aspnet_accounts_post(struct http_req *req, struct http_resp *resp)
 		    b.ms);
 		return;
 	}
-	if ((pw = str_of(u, "Password")) != NULL) {
+	if ((pw = value_str(u, "Password")) != NULL) {
 		rc = password_hash_slotted(config_hash_slots(app->cfg), pw,
 		    strlen(pw), phc, sizeof(phc));
 		if (rc == PASSWORD_BUSY) {

@@ -189,28 +189,6 @@ fail(struct http_req *req, struct http_resp *resp, const char *code,
 
 /* ---- helpers ---- */
 
-/* Sets obj[key] = v, replacing a member of that name. */
-static void
-put(struct arena *a, struct value *obj, const char *key, struct value *v)
-{
-	size_t i;
-
-	for (i = 0; i < obj->u.obj.n; i++)
-		if (strcmp(obj->u.obj.members[i].key, key) == 0) {
-			obj->u.obj.members[i].val = v;
-			return;
-		}
-	value_set(a, obj, key, v);
-}
-
-static const char *
-str_of(const struct value *o, const char *name)
-{
-	const struct value *v = o ? value_get(o, name) : NULL;
-
-	return v != NULL && v->type == VALUE_STRING ? v->u.str.p : NULL;
-}
-
 static const char *
 bool_of(const struct value *o, const char *name)
 {
@@ -246,13 +224,13 @@ hash_secrets(struct arena *a, const struct value *u, const char **pw,
 	int rc = 0;
 
 	*pw = *pin = NULL;
-	if ((s = str_of(u, "Password")) != NULL) {
+	if ((s = value_str(u, "Password")) != NULL) {
 		if (base64_decode(a, s, strlen(s), &bytes, &n) != 0)
 			return -1;
 		rc = hash_secret(a, bytes, n, pw);
 		explicit_bzero(bytes, n);
 	}
-	if (rc == 0 && (s = str_of(u, "PinCode")) != NULL)
+	if (rc == 0 && (s = value_str(u, "PinCode")) != NULL)
 		rc = hash_secret(a, (const unsigned char *)s, strlen(s), pin);
 	return rc;
 }
@@ -264,7 +242,7 @@ hash_secrets(struct arena *a, const struct value *u, const char **pw,
 static void
 check_password(struct aspnet_binder *b, const struct value *u, long min)
 {
-	const char *s = str_of(u, "Password");
+	const char *s = value_str(u, "Password");
 	unsigned char *bytes;
 	size_t n;
 
@@ -300,13 +278,13 @@ check_lengths(struct arena *a, const struct value *u)
 	size_t i;
 
 	for (i = 0; i < RS_ARRAY_LEN(user_limits); i++)
-		if ((s = str_of(u, user_limits[i].name)) != NULL &&
+		if ((s = value_str(u, user_limits[i].name)) != NULL &&
 		    strlen(s) > user_limits[i].max)
 			return arena_sprintf(a, "The field %s must be a string "
 			    "with a maximum length of %zu.",
 			    user_limits[i].name, user_limits[i].max);
 	for (i = 0; c != NULL && i < RS_ARRAY_LEN(contact_limits); i++)
-		if ((s = str_of(c, contact_limits[i].name)) != NULL &&
+		if ((s = value_str(c, contact_limits[i].name)) != NULL &&
 		    strlen(s) > contact_limits[i].max)
 			return arena_sprintf(a, "The field Contact.%s must be a "
 			    "string with a maximum length of %zu.",
@@ -332,7 +310,7 @@ clear_system_admin(struct arena *a, struct value *u)
 		return;
 	f = value_get(r, "IsSystemAdministrator");
 	if (f != NULL && f->type == VALUE_BOOL && f->u.boolean)
-		put(a, r, "IsSystemAdministrator", value_bool(a, 0));
+		value_put(a, r, "IsSystemAdministrator", value_bool(a, 0));
 }
 
 /* The roles named by RoleID and CompanyRoleID, in that order. */
@@ -343,9 +321,9 @@ role_list(struct arena *a, const struct value *u, const char *names[2],
 	const char *ids[2];
 
 	*n = 0;
-	if ((ids[*n] = str_of(u, "RoleID")) != NULL)
+	if ((ids[*n] = value_str(u, "RoleID")) != NULL)
 		names[(*n)++] = "RoleID";
-	if ((ids[*n] = str_of(u, "CompanyRoleID")) != NULL)
+	if ((ids[*n] = value_str(u, "CompanyRoleID")) != NULL)
 		names[(*n)++] = "CompanyRoleID";
 	return db_array_literal(a, ids, *n);
 }
@@ -365,7 +343,7 @@ params_of(struct http_req *req, const struct value *u, struct upsert *x,
 {
 	struct arena *a = req->arena;
 	const struct value *c = value_get(u, "Contact");
-	const char *email = str_of(c, "Email"), **p = x->params;
+	const char *email = value_str(c, "Email"), **p = x->params;
 	struct value *kept;
 	struct core_ctx cc;
 	struct buf j;
@@ -376,14 +354,14 @@ params_of(struct http_req *req, const struct value *u, struct upsert *x,
 	json_encode(&j, kept);
 	p[0] = req->tenant;
 	p[1] = id;
-	p[2] = str_of(u, "UserName");
+	p[2] = value_str(u, "UserName");
 	/* the person record's e-mail column holds only addresses */
 	p[3] = email != NULL && core_valid_email(email) ? email : NULL;
-	p[4] = str_of(c, "FirstName");
-	p[5] = str_of(c, "LastName");
-	p[6] = str_of(u, "Name");
-	p[7] = str_of(c, "CellNumber");
-	p[8] = str_of(c, "ExternalCode");
+	p[4] = value_str(c, "FirstName");
+	p[5] = value_str(c, "LastName");
+	p[6] = value_str(u, "Name");
+	p[7] = value_str(c, "CellNumber");
+	p[8] = value_str(c, "ExternalCode");
 	p[9] = NULL;
 	p[10] = bool_of(u, "IsActive");
 	p[11] = bool_of(u, "IsVerified");
@@ -393,7 +371,7 @@ params_of(struct http_req *req, const struct value *u, struct upsert *x,
 	p[15] = pin;
 	p[16] = "aspnet000";
 	p[17] = j.failed ? "{}" : j.p;
-	p[18] = str_of(u, "SecurityGroupID");
+	p[18] = value_str(u, "SecurityGroupID");
 	p[19] = "security";
 	p[20] = "false";
 	p[21] = role_list(a, u, x->role_names, &x->nroles);
@@ -415,16 +393,8 @@ stored_user(struct arena *a, const PGresult *r)
 	    &fmt_default_limits, &v, &ferr) != FMT_OK ||
 	    v->type != VALUE_OBJECT)
 		v = value_object(a);
-	put(a, v, "ID", value_cstr(a, db_get(r, 0, "id")));
+	value_put(a, v, "ID", value_cstr(a, db_get(r, 0, "id")));
 	return aspnet_emit(a, &security_group_user, v);
-}
-
-static int
-is_true(const PGresult *r, const char *col)
-{
-	const char *v = db_get(r, 0, col);
-
-	return v != NULL && strcmp(v, "t") == 0;
 }
 
 static void
@@ -433,17 +403,17 @@ answer(struct http_req *req, struct http_resp *resp, const struct value *u,
 {
 	const char *missing = db_get(r, 0, "missing");
 
-	if (!is_true(r, "tenant_ok"))
+	if (!db_true(r, "tenant_ok"))
 		fail(req, resp, "NotFound", "The tenant was not found.");
-	else if (is_true(r, "system_role"))
+	else if (db_true(r, "system_role"))
 		aspnet_error(&app000, req, resp, 403, arena_sprintf(req->arena,
 		    "%s names a role flagged IsSystemAdministrator: only a "
 		    "SystemAdmin may assign it.", x->nroles > 1 ?
 		    "RoleID or CompanyRoleID" : x->role_names[0]), NULL);
-	else if (!is_true(r, "group_ok"))
+	else if (!db_true(r, "group_ok"))
 		fail(req, resp, "NotFound", arena_sprintf(req->arena, "The "
 		    "security group '%s' was not found.",
-		    str_of(u, "SecurityGroupID")));
+		    value_str(u, "SecurityGroupID")));
 	else if (missing != NULL)
 		fail(req, resp, "NotFound", arena_sprintf(req->arena, "The "
 		    "role named by %s was not found.",
@@ -475,7 +445,7 @@ link_contact(struct http_req *req, struct http_resp *resp, struct value *u)
 	if (c != NULL && c->type == VALUE_OBJECT)
 		return 0;
 	params[0] = req->tenant;
-	params[1] = str_of(u, "ContactID");
+	params[1] = value_str(u, "ContactID");
 	if (params[1] == NULL)
 		return 0;
 	r = db_exec(w->db, req->arena, STMT_ASPNET_CONTACT_GET, params, &st,
@@ -495,7 +465,7 @@ link_contact(struct http_req *req, struct http_resp *resp, struct value *u)
 		    NULL);
 		return -1;
 	}
-	put(req->arena, u, "Contact", found);
+	value_put(req->arena, u, "Contact", found);
 	return 0;
 }
 
@@ -503,7 +473,7 @@ static void
 run(struct http_req *req, struct http_resp *resp, const struct value *u)
 {
 	char newid[UUID_STR_LEN + 1];
-	const char *id = str_of(u, "ID"), *pw, *pin, *constraint = NULL;
+	const char *id = value_str(u, "ID"), *pw, *pin, *constraint = NULL;
 	struct app *w = req->ctx;
 	struct upsert x;
 	enum db_status st;
@@ -511,7 +481,8 @@ run(struct http_req *req, struct http_resp *resp, const struct value *u)
 	int slot = PASSWORD_SLOT_NONE, rc;
 
 	/* both secrets are hashed in one slot */
-	if ((str_of(u, "Password") != NULL || str_of(u, "PinCode") != NULL) &&
+	if ((value_str(u, "Password") != NULL ||
+	    value_str(u, "PinCode") != NULL) &&
 	    (slot = password_slot_take(config_hash_slots(w->cfg))) == -1) {
 		http_resp_header(resp, "Retry-After", "1");
 		aspnet_error(&app000, req, resp, 503, "Too many passwords are "

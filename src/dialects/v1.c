@@ -501,6 +501,43 @@ v1_send_resource(struct http_req *req, struct http_resp *resp, int status,
 		    "\"%s\"", version));
 }
 
+/*
+ * 201 Created: row 0 of r's resource (its json, with its version as the
+ * ETag when r has one) at /v1/tenants/{tenant}/{collection}/{id}.
+ */
+void
+v1_send_created(struct http_req *req, struct http_resp *resp,
+    const PGresult *r, const char *collection)
+{
+	v1_send_resource(req, resp, 201, db_get(r, 0, "json"),
+	    db_get(r, 0, "version"));
+	http_resp_header(resp, "Location", arena_sprintf(req->arena,
+	    "/v1/tenants/%s/%s/%s", req->tenant, collection,
+	    db_get(r, 0, "id")));
+}
+
+/*
+ * v1_send_created() for a resource that comes with a secret shown this
+ * once: its JSON object with "token" added.  An Idempotency-Key replay
+ * gets "token": null, since the token is stored nowhere.
+ */
+void
+v1_send_created_once(struct http_req *req, struct http_resp *resp,
+    const PGresult *r, const char *collection, const char *token)
+{
+	const char *json = db_get(r, 0, "json");
+	int n = (int)strlen(json) - 1;	/* without its closing brace */
+
+	v1_send_created(req, resp, r, collection);
+	buf_reset(&resp->body);
+	buf_put(&resp->body, json, (size_t)n);
+	buf_puts(&resp->body, ",\"token\":\"");
+	buf_puts(&resp->body, token);
+	buf_puts(&resp->body, "\"}");
+	resp->replay_body = arena_sprintf(req->arena, "%.*s,\"token\":null}",
+	    n, json);
+}
+
 /* 204 No Content. */
 void
 v1_send_empty(struct http_resp *resp)
@@ -537,15 +574,6 @@ v1_exec(struct http_req *req, enum stmt id, const char *const *params,
 	return db_exec(app->db, req->arena, id, params, st, constraint);
 }
 
-/* 1 when column `name` of row 0 is "t". */
-int
-v1_true(const PGresult *r, const char *name)
-{
-	const char *v = PQntuples(r) > 0 ? db_get(r, 0, name) : NULL;
-
-	return v != NULL && strcmp(v, "t") == 0;
-}
-
 /* The actor of a change: the token's sub. */
 const char *
 v1_actor(const struct http_req *req)
@@ -561,7 +589,7 @@ void
 v1_send_patched(struct http_req *req, struct http_resp *resp,
     const PGresult *r, const char *what)
 {
-	if (!v1_true(r, "found")) {
+	if (!db_true(r, "found")) {
 		v1_problem(req, resp, 404, arena_sprintf(req->arena,
 		    "No %s has this id.", what));
 		return;
@@ -617,12 +645,12 @@ void
 v1_send_deleted(struct http_req *req, struct http_resp *resp,
     const PGresult *r, const char *what)
 {
-	if (!v1_true(r, "found")) {
+	if (!db_true(r, "found")) {
 		v1_problem(req, resp, 404, arena_sprintf(req->arena,
 		    "No %s has this id.", what));
 		return;
 	}
-	if (!v1_true(r, "deleted")) {
+	if (!db_true(r, "deleted")) {
 		v1_problem(req, resp, 412, arena_sprintf(req->arena,
 		    "If-Match does not match: the %s is at version %s.",
 		    what, db_get(r, 0, "current_version")));

@@ -76,12 +76,15 @@ void v1_send_page(struct http_req *req, struct http_resp *resp,
 const char *v1_if_match(const struct http_req *req);
 void v1_send_resource(struct http_req *req, struct http_resp *resp,
     int status, const char *json, const char *version);
+void v1_send_created(struct http_req *req, struct http_resp *resp,
+    const PGresult *r, const char *collection);
+void v1_send_created_once(struct http_req *req, struct http_resp *resp,
+    const PGresult *r, const char *collection, const char *token);
 void v1_send_empty(struct http_resp *resp);
 const char *v1_path_id(struct http_req *req, struct http_resp *resp,
     const char *name, const char *what);
 PGresult *v1_exec(struct http_req *req, enum stmt id,
     const char *const *params, enum db_status *st, const char **constraint);
-int v1_true(const PGresult *r, const char *name);
 const char *v1_actor(const struct http_req *req);
 void v1_send_patched(struct http_req *req, struct http_resp *resp,
     const PGresult *r, const char *what);

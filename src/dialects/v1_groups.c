@@ -315,7 +315,7 @@ members_bulk(struct http_req *req, struct http_resp *resp, enum stmt id,
 		v1_db_error(req, resp, st, constraint, NULL);
 		return;
 	}
-	if (!v1_true(r, "group_ok")) {
+	if (!db_true(r, "group_ok")) {
 		v1_problem(req, resp, 404, "No group has this id.");
 		return;
 	}
@@ -357,7 +357,7 @@ v1_member_delete(struct http_req *req, struct http_resp *resp)
 		v1_db_error(req, resp, st, constraint, NULL);
 		return;
 	}
-	if (!v1_true(r, "group_ok")) {
+	if (!db_true(r, "group_ok")) {
 		v1_problem(req, resp, 404, "No group has this id.");
 		return;
 	}

@@ -462,7 +462,7 @@ v1_imports_list(struct http_req *req, struct http_resp *resp)
 		v1_db_error(req, resp, st, constraint, NULL);
 		return;
 	}
-	if (!v1_true(r, "tenant_ok")) {
+	if (!db_true(r, "tenant_ok")) {
 		v1_problem(req, resp, 404, "No tenant has this id.");
 		return;
 	}

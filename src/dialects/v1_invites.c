@@ -24,10 +24,9 @@ void
 v1_invites_create(struct http_req *req, struct http_resp *resp)
 {
 	struct arena *a = req->arena;
-	const char *params[7], *constraint, *json;
+	const char *params[7], *constraint;
 	char hash[65], canon[UUID_STR_LEN + 1], *token;
 	struct value *o, *v;
-	struct buf b;
 	enum db_status st;
 	PGresult *r;
 	long long ttl = INVITE_DEFAULT_TTL;
@@ -71,32 +70,18 @@ v1_invites_create(struct http_req *req, struct http_resp *resp)
 		v1_db_error(req, resp, st, constraint, NULL);
 		return;
 	}
-	if (!v1_true(r, "tenant_ok")) {
+	if (!db_true(r, "tenant_ok")) {
 		v1_problem(req, resp, 404, "No tenant has this id.");
 		return;
 	}
-	if (!v1_true(r, "group_ok")) {
+	if (!db_true(r, "group_ok")) {
 		v1_field_error(req, resp, params[2] ? 400 : 409, "groupId",
 		    params[2] ? "unknown" : "required", params[2] ?
 		    "No group of this tenant has this id." : "The tenant has "
 		    "no default user group: name one.");
 		return;
 	}
-	/*
-	 * The resource, plus the token this once.  An Idempotency-Key
-	 * replay gets "token": null: the token is stored nowhere.
-	 */
-	json = db_get(r, 0, "json");
-	buf_init(&b, a);
-	buf_put(&b, json, strlen(json) - 1);
-	buf_puts(&b, ",\"token\":\"");
-	buf_puts(&b, token);
-	buf_puts(&b, "\"}");
-	v1_send_resource(req, resp, 201, b.p, NULL);
-	resp->replay_body = arena_sprintf(a, "%.*s,\"token\":null}",
-	    (int)strlen(json) - 1, json);
-	http_resp_header(resp, "Location", arena_sprintf(a,
-	    "/v1/tenants/%s/invites/%s", req->tenant, db_get(r, 0, "id")));
+	v1_send_created_once(req, resp, r, "invites", token);
 }
 
 /* GET /v1/tenants/{tenantId}/invites?state= */
@@ -157,11 +142,11 @@ v1_invites_revoke(struct http_req *req, struct http_resp *resp)
 		v1_db_error(req, resp, st, constraint, NULL);
 		return;
 	}
-	if (!v1_true(r, "found")) {
+	if (!db_true(r, "found")) {
 		v1_problem(req, resp, 404, "No invite has this id.");
 		return;
 	}
-	if (!v1_true(r, "revoked")) {
+	if (!db_true(r, "revoked")) {
 		v1_problem(req, resp, 409, arena_sprintf(req->arena, "The "
 		    "invite is %s already.", db_get(r, 0, "state")));
 		return;
@@ -176,22 +161,6 @@ static const struct v1_field accept_fields[] = {
 	{ "firstName", VT_STRING, 256, 0, NULL },
 	{ "lastName", VT_STRING, 256, 0, NULL },
 };
-
-static const char *
-opt_str(const struct value *o, const char *key)
-{
-	const struct value *v = value_get(o, key);
-
-	return v != NULL && v->type == VALUE_STRING ? v->u.str.p : NULL;
-}
-
-static int
-is_true(const PGresult *r, const char *col)
-{
-	const char *v = db_get(r, 0, col);
-
-	return v != NULL && strcmp(v, "t") == 0;
-}
 
 /*
  * 410 unless r (STMT_INVITE_LOOKUP or STMT_INVITE_ACCEPT) says the
@@ -209,7 +178,7 @@ gone(struct http_req *req, struct http_resp *resp, const PGresult *r)
 		    "invitation is %s.", state));
 		return -1;
 	}
-	if (!is_true(r, "user_ok")) {
+	if (!db_true(r, "user_ok")) {
 		v1_problem(req, resp, 410, "This invitation is no longer "
 		    "valid.");
 		return -1;
@@ -252,7 +221,7 @@ v1_invites_accept(struct http_req *req, struct http_resp *resp)
 	tenant = token_tenant(req->arena, tok->u.str.p, tok->u.str.len,
 	    tid) == 0 ? tid : NULL;
 	params[0] = hash;
-	params[1] = opt_str(o, "username");
+	params[1] = value_str(o, "username");
 	params[2] = tenant;
 	if ((r = v1_exec(req, STMT_INVITE_LOOKUP, params, &st,
 	    &constraint)) == NULL) {
@@ -261,7 +230,7 @@ v1_invites_accept(struct http_req *req, struct http_resp *resp)
 	}
 	if (gone(req, resp, r) != 0)
 		return;
-	if (is_true(r, "username_taken")) {
+	if (db_true(r, "username_taken")) {
 		v1_field_error(req, resp, 409, "username", "taken",
 		    "This username is already in use.");
 		return;
@@ -280,9 +249,9 @@ v1_invites_accept(struct http_req *req, struct http_resp *resp)
 	}
 	params[0] = hash;
 	params[1] = phc;
-	params[2] = opt_str(o, "username");
-	params[3] = opt_str(o, "firstName");
-	params[4] = opt_str(o, "lastName");
+	params[2] = value_str(o, "username");
+	params[3] = value_str(o, "firstName");
+	params[4] = value_str(o, "lastName");
 	params[5] = req->audit_request_id;
 	params[6] = tenant;
 	r = v1_exec(req, STMT_INVITE_ACCEPT, params, &st, &constraint);

@@ -29,15 +29,11 @@ v1_res_create(struct http_req *req, struct http_resp *resp,
 		v1_db_error(req, resp, st, constraint, res->conflicts);
 		return;
 	}
-	if (!v1_true(r, "tenant_ok")) {
+	if (!db_true(r, "tenant_ok")) {
 		v1_problem(req, resp, 404, "No tenant has this id.");
 		return;
 	}
-	v1_send_resource(req, resp, 201, db_get(r, 0, "json"),
-	    db_get(r, 0, "version"));
-	http_resp_header(resp, "Location", arena_sprintf(req->arena,
-	    "/v1/tenants/%s/%s/%s", req->tenant, res->collection,
-	    db_get(r, 0, "id")));
+	v1_send_created(req, resp, r, res->collection);
 }
 
 /* GET …/{collection}/{id}: $1 tenant, $2 id. */
@@ -141,7 +137,7 @@ v1_res_list(struct http_req *req, struct http_resp *resp, enum stmt id,
 		v1_db_error(req, resp, st, constraint, NULL);
 		return;
 	}
-	if (!v1_true(r, owner_ok)) {
+	if (!db_true(r, owner_ok)) {
 		v1_problem(req, resp, 404, arena_sprintf(req->arena,
 		    "No %s has this id.", owner));
 		return;

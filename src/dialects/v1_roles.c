@@ -91,7 +91,7 @@ role_check(struct http_req *req, struct http_resp *resp, const char *param,
 		v1_db_error(req, resp, st, constraint, NULL);
 		return -1;
 	}
-	if (v1_true(r, "system")) {
+	if (db_true(r, "system")) {
 		system_role_refused(req, resp, arena_sprintf(req->arena, "The "
 		    "role is flagged isSystemAdmin: only a SystemAdmin may %s "
 		    "it.", what));
@@ -228,12 +228,12 @@ v1_user_role_put(struct http_req *req, struct http_resp *resp)
 		v1_db_error(req, resp, st, constraint, NULL);
 		return;
 	}
-	if (!v1_true(r, "user_ok") || !v1_true(r, "role_ok")) {
-		v1_problem(req, resp, 404, v1_true(r, "user_ok") ?
+	if (!db_true(r, "user_ok") || !db_true(r, "role_ok")) {
+		v1_problem(req, resp, 404, db_true(r, "user_ok") ?
 		    "No role has this id." : "No user has this id.");
 		return;
 	}
-	v1_send_resource(req, resp, v1_true(r, "created") ? 201 : 200,
+	v1_send_resource(req, resp, db_true(r, "created") ? 201 : 200,
 	    db_get(r, 0, "json"), NULL);
 }
 
@@ -258,8 +258,8 @@ v1_user_role_delete(struct http_req *req, struct http_resp *resp)
 		v1_db_error(req, resp, st, constraint, NULL);
 		return;
 	}
-	if (!v1_true(r, "removed")) {
-		v1_problem(req, resp, 404, v1_true(r, "user_ok") ?
+	if (!db_true(r, "removed")) {
+		v1_problem(req, resp, 404, db_true(r, "user_ok") ?
 		    "The user does not have this role in this scope." :
 		    "No user has this id.");
 		return;
@@ -284,7 +284,7 @@ v1_user_roles(struct http_req *req, struct http_resp *resp)
 		v1_db_error(req, resp, st, constraint, NULL);
 		return;
 	}
-	if (!v1_true(r, "user_ok")) {
+	if (!db_true(r, "user_ok")) {
 		v1_problem(req, resp, 404, "No user has this id.");
 		return;
 	}

@@ -158,7 +158,7 @@ v1_tenants_delete(struct http_req *req, struct http_resp *resp)
 		v1_db_error(req, resp, st, constraint, NULL);
 		return;
 	}
-	if (v1_true(r, "found") && !v1_true(r, "slug_ok")) {
+	if (db_true(r, "found") && !db_true(r, "slug_ok")) {
 		v1_field_error(req, resp, 400, "confirm", "mismatch",
 		    "confirm is not this tenant's slug.");
 		return;

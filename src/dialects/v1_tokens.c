@@ -154,10 +154,9 @@ void
 v1_api_tokens_create(struct http_req *req, struct http_resp *resp)
 {
 	struct arena *a = req->arena;
-	const char *params[9], *constraint, *json;
+	const char *params[9], *constraint;
 	char hash[65], shown[APITOKEN_SHOWN_LEN + 1], *token;
 	enum db_status st;
-	struct buf b;
 	PGresult *r;
 
 	if (by_api_token(req)) {
@@ -176,7 +175,7 @@ v1_api_tokens_create(struct http_req *req, struct http_resp *resp)
 	params[3] = hash;
 	params[4] = shown;
 	params[7] = v1_actor(req);
-	params[8] = req->request_id;
+	params[8] = req->audit_request_id;
 	if ((r = v1_exec(req, STMT_APITOKEN_CREATE, params, &st,
 	    &constraint)) == NULL) {
 		if (st == DB_INVALID && params[5] != NULL && req->tenant !=
@@ -187,30 +186,16 @@ v1_api_tokens_create(struct http_req *req, struct http_resp *resp)
 			v1_db_error(req, resp, st, constraint, NULL);
 		return;
 	}
-	if (!v1_true(r, "tenant_ok")) {
+	if (!db_true(r, "tenant_ok")) {
 		v1_problem(req, resp, 404, "No tenant has this id.");
 		return;
 	}
-	if (!v1_true(r, "expiry_ok")) {
+	if (!db_true(r, "expiry_ok")) {
 		v1_field_error(req, resp, 400, "expiresAt", "invalid",
 		    "expiresAt must be in the future.");
 		return;
 	}
-	/*
-	 * The resource, plus the token this once.  An Idempotency-Key
-	 * replay gets "token": null: the token is stored nowhere.
-	 */
-	json = db_get(r, 0, "json");
-	buf_init(&b, a);
-	buf_put(&b, json, strlen(json) - 1);
-	buf_puts(&b, ",\"token\":\"");
-	buf_puts(&b, token);
-	buf_puts(&b, "\"}");
-	v1_send_resource(req, resp, 201, b.p, NULL);
-	resp->replay_body = arena_sprintf(a, "%.*s,\"token\":null}",
-	    (int)strlen(json) - 1, json);
-	http_resp_header(resp, "Location", arena_sprintf(a,
-	    "/v1/tenants/%s/api-tokens/%s", req->tenant, db_get(r, 0, "id")));
+	v1_send_created_once(req, resp, r, "api-tokens", token);
 }
 
 /* GET /v1/tenants/{tenantId}/api-tokens */
@@ -256,13 +241,13 @@ v1_api_tokens_revoke(struct http_req *req, struct http_resp *resp)
 	    NULL)
 		return;
 	params[2] = v1_actor(req);
-	params[3] = req->request_id;
+	params[3] = req->audit_request_id;
 	if ((r = v1_exec(req, STMT_APITOKEN_REVOKE, params, &st,
 	    &constraint)) == NULL) {
 		v1_db_error(req, resp, st, constraint, NULL);
 		return;
 	}
-	if (!v1_true(r, "found")) {
+	if (!db_true(r, "found")) {
 		v1_problem(req, resp, 404, "No API token has this id.");
 		return;
 	}
@@ -319,20 +304,17 @@ v1_aliases_create(struct http_req *req, struct http_resp *resp)
 		return;
 	}
 	params[3] = v1_actor(req);
-	params[4] = req->request_id;
+	params[4] = req->audit_request_id;
 	if ((r = v1_exec(req, STMT_ALIAS_CREATE, params, &st,
 	    &constraint)) == NULL) {
 		v1_db_error(req, resp, st, constraint, alias_conflicts);
 		return;
 	}
-	if (!v1_true(r, "tenant_ok")) {
+	if (!db_true(r, "tenant_ok")) {
 		v1_problem(req, resp, 404, "No tenant has this id.");
 		return;
 	}
-	v1_send_resource(req, resp, 201, db_get(r, 0, "json"),
-	    db_get(r, 0, "version"));
-	http_resp_header(resp, "Location", arena_sprintf(req->arena,
-	    "/v1/tenants/%s/aliases/%s", req->tenant, db_get(r, 0, "id")));
+	v1_send_created(req, resp, r, "aliases");
 }
 
 /* GET /v1/tenants/{tenantId}/aliases */

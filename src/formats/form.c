@@ -70,18 +70,6 @@ set_path(struct fctx *c, size_t upto)
 
 /* ---- bytes: percent-decoding and strict UTF-8 ---- */
 
-static int
-hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 /*
  * Length of s[0..n) once decoded, or (size_t)-1 when a '%' is not
  * followed by two hex digits.
@@ -94,7 +82,7 @@ pct_len(const char *s, size_t n)
 	for (i = 0; i < n; i++, len++) {
 		if (s[i] != '%')
 			continue;
-		if (n - i < 3 || hexval(s[i + 1]) < 0 || hexval(s[i + 2]) < 0)
+		if (n - i < 3 || hex_value(s[i + 1]) < 0 || hex_value(s[i + 2]) < 0)
 			return (size_t)-1;
 		i += 2;
 	}
@@ -111,8 +99,8 @@ pct_decode(const char *s, size_t n, char *out)
 		if (s[i] == '+')
 			out[o++] = ' ';
 		else if (s[i] == '%') {
-			out[o++] = (char)(hexval(s[i + 1]) << 4 |
-			    hexval(s[i + 2]));
+			out[o++] = (char)(hex_value(s[i + 1]) << 4 |
+			    hex_value(s[i + 2]));
 			i += 2;
 		} else
 			out[o++] = s[i];
@@ -482,17 +470,6 @@ find_gap(struct fctx *c, const struct value *v, struct buf *path,
 	return FMT_OK;
 }
 
-static int
-all_space(const char *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r' && p[i] != '\n')
-			return 0;
-	return 1;
-}
-
 /* Splits the body on '&' and adds each non-empty pair. */
 static enum fmt_status
 add_pairs(struct fctx *c, struct value *root, const char *p, size_t n)
@@ -534,7 +511,7 @@ form_decode(struct arena *a, const char *p, size_t n,
 	*out = NULL;
 	if (lim == NULL)
 		lim = &fmt_default_limits;
-	if (p == NULL || all_space(p, n)) {
+	if (p == NULL || fmt_all_space(p, n)) {
 		snprintf(err->msg, sizeof(err->msg),
 		    "A non-empty request body is required.");
 		return FMT_EMPTY;

@@ -72,9 +72,14 @@ void value_set(struct arena *a, struct value *obj, const char *key,
 /* value_set without the copy: key lasts as long as obj (see value.c). */
 void value_set_kept(struct arena *a, struct value *obj, const char *key,
     struct value *v);
+/* value_set, or the first member named key given the value v instead. */
+void value_put(struct arena *a, struct value *obj, const char *key,
+    struct value *v);
 
 /* Lookups.  NULL when absent (a JSON null is a VALUE_NULL, not NULL). */
 struct value *value_get(const struct value *obj, const char *key);
+/* value_get's member when it is a string: its text; else NULL. */
+const char *value_str(const struct value *obj, const char *key);
 /* ASP.NET/ServiceStack binding: exact name first, then ignoring case. */
 struct value *value_get_ci(const struct value *obj, const char *key);
 const char *value_type_name(enum value_type t);
@@ -89,6 +94,13 @@ struct fmt_limits {
 };
 
 extern const struct fmt_limits fmt_default_limits;
+
+/*
+ * Whether p[0..n) is only whitespace (space, TAB, CR, LF: what JSON, JSV,
+ * XML and a form body may hold around a document); 1 when n is 0.  A body
+ * of only these is no document (FMT_EMPTY).
+ */
+int fmt_all_space(const char *p, size_t n);
 
 enum fmt_status {
 	FMT_OK = 0,

@@ -250,17 +250,6 @@ yajl_handle_free(void *p)
 	yajl_free(p);
 }
 
-static int
-all_space(const char *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r' && p[i] != '\n')
-			return 0;
-	return 1;
-}
-
 /* Fills err from yajl's own diagnosis of a syntax or encoding error. */
 static enum fmt_status
 syntax_error(struct jctx *c, yajl_handle h, const char *p, size_t n)
@@ -351,7 +340,7 @@ json_decode(struct arena *a, const char *p, size_t n,
 	*out = NULL;
 	if (lim == NULL)
 		lim = &fmt_default_limits;
-	if (p == NULL || all_space(p, n)) {
+	if (p == NULL || fmt_all_space(p, n)) {
 		snprintf(err->msg, sizeof(err->msg),
 		    "A non-empty request body is required.");
 		return FMT_EMPTY;

@@ -16,6 +16,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "csv.h"
 #include "jsv.h"
 
 struct frame {
@@ -452,17 +453,6 @@ parse_value(struct jctx *c, struct value **out)
 	return parse_bare(c, out);
 }
 
-static int
-all_space(const char *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!is_ws((unsigned char)p[i]))
-			return 0;
-	return 1;
-}
-
 /*
  * Decodes one JSV document.  See jsv.h.
  */
@@ -480,7 +470,7 @@ jsv_decode(struct arena *a, const char *p, size_t n,
 	c.a = a;
 	c.lim = lim != NULL ? lim : &fmt_default_limits;
 	c.err = err;
-	if (p == NULL || n == 0 || (n <= JSV_MAX_BYTES && all_space(p, n)))
+	if (p == NULL || n == 0 || (n <= JSV_MAX_BYTES && fmt_all_space(p, n)))
 		return fail(&c, FMT_EMPTY, 0,
 		    "A non-empty request body is required.");
 	if (n > JSV_MAX_BYTES)
@@ -526,25 +516,14 @@ needs_quotes(const char *s, size_t n, int colon_ok)
 	return 0;
 }
 
-/* Appends s[0..n) bare, or quoted with every '"' doubled. */
+/*
+ * Appends s[0..n) bare, or quoted with every '"' doubled: JSV quotes as
+ * CSV does (a text that needs no quotes holds none of CSV's specials).
+ */
 static void
 put_scalar(struct buf *b, const char *s, size_t n, int colon_ok)
 {
-	const char *q;
-
-	if (!needs_quotes(s, n, colon_ok)) {
-		buf_put(b, s, n);
-		return;
-	}
-	buf_putc(b, '"');
-	while ((q = memchr(s, '"', n)) != NULL) {
-		buf_put(b, s, (size_t)(q - s) + 1);
-		buf_putc(b, '"');
-		n -= (size_t)(q - s) + 1;
-		s = q + 1;
-	}
-	buf_put(b, s, n);
-	buf_putc(b, '"');
+	csv_put_cell(b, s, n, needs_quotes(s, n, colon_ok), 0);
 }
 
 static void
@@ -604,18 +583,6 @@ jsv_encode(struct buf *b, const struct value *v)
 
 /* ---- scalar helpers ---- */
 
-static int
-hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 /* Collects the 32 hex digits of a Guid in N, D or {D} form, lower case. */
 static int
 guid_digits(const char *s, size_t n, char hex[JSV_GUID_LEN + 1])
@@ -626,10 +593,10 @@ guid_digits(const char *s, size_t n, char hex[JSV_GUID_LEN + 1])
 
 	if (s != NULL && n == JSV_GUID_LEN) {
 		for (i = 0; i < n; i++)
-			if (hexval(s[i]) < 0)
+			if (hex_value(s[i]) < 0)
 				return 0;
 		for (i = 0; i < n; i++)
-			hex[i] = digits[hexval(s[i])];
+			hex[i] = digits[hex_value(s[i])];
 		hex[n] = '\0';
 		return 1;
 	}

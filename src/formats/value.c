@@ -172,6 +172,25 @@ value_set_kept(struct arena *a, struct value *obj, const char *key,
 	set(a, obj, key, strlen(key), v);
 }
 
+/*
+ * Gives the first member named exactly key the value v, or appends key: v
+ * when obj has no such member.
+ */
+void
+value_put(struct arena *a, struct value *obj, const char *key,
+    struct value *v)
+{
+	size_t i, n = strlen(key);
+
+	for (i = 0; i < obj->u.obj.n; i++)
+		if (obj->u.obj.members[i].klen == n &&
+		    memcmp(obj->u.obj.members[i].key, key, n) == 0) {
+			obj->u.obj.members[i].val = v;
+			return;
+		}
+	set(a, obj, arena_strndup(a, key, n), n, v);
+}
+
 /* Returns the member named exactly key, or NULL. */
 struct value *
 value_get(const struct value *obj, const char *key)
@@ -189,6 +208,26 @@ value_get(const struct value *obj, const char *key)
 			return m->val;
 	}
 	return NULL;
+}
+
+int
+fmt_all_space(const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r' && p[i] != '\n')
+			return 0;
+	return 1;
+}
+
+/* The text of the member named exactly key when it is a string, or NULL. */
+const char *
+value_str(const struct value *obj, const char *key)
+{
+	const struct value *v = value_get(obj, key);
+
+	return v != NULL && v->type == VALUE_STRING ? v->u.str.p : NULL;
 }
 
 /*

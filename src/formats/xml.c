@@ -24,20 +24,7 @@
 /* Nesting the encoder follows before it calls the value malformed. */
 #define XML_ENC_MAX_DEPTH 64
 
-/* ---- UTF-8, shared by the decoder's check and the encoder's escaping */
-
-
-
-static int
-all_space(const char *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r' && p[i] != '\n')
-			return 0;
-	return 1;
-}
+/* ---- shared by the decoder and the encoder ---- */
 
 /* NULL and "" are both "no namespace". */
 static int
@@ -432,7 +419,7 @@ sax_text(void *ctx, const xmlChar *s, int len)
 	if (f->kind == FR_SKIP)
 		return;
 	if (f->kind != FR_SCALAR) {
-		if (!all_space((const char *)s, n))
+		if (!fmt_all_space((const char *)s, n))
 			fail(c, FMT_SYNTAX, NULL, -1, "Text is not allowed "
 			    "here: this element holds %s.", f->kind == FR_NIL ?
 			    "nil" : "child elements only");
@@ -489,7 +476,7 @@ pre_check(const char *p, size_t n, struct fmt_error *err)
 {
 	size_t bad;
 
-	if (p == NULL || all_space(p, n)) {
+	if (p == NULL || fmt_all_space(p, n)) {
 		snprintf(err->msg, sizeof(err->msg),
 		    "A non-empty request body is required.");
 		return FMT_EMPTY;

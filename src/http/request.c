@@ -44,18 +44,6 @@ http_req_header(const struct http_req *req, const char *name)
 	return http_req_env(req, key);
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* The value of query parameter name.  See http.h. */
 const char *
 http_query_param(const struct http_req *req, const char *name, int flags,
@@ -113,8 +101,8 @@ http_percent_decode(struct arena *a, const char *s, size_t n)
 		}
 		if (n - i < 3)
 			return NULL;
-		hi = hexval((unsigned char)s[i + 1]);
-		lo = hexval((unsigned char)s[i + 2]);
+		hi = hex_value((unsigned char)s[i + 1]);
+		lo = hex_value((unsigned char)s[i + 2]);
 		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
 			return NULL;
 		*o++ = (char)(hi << 4 | lo);

@@ -406,15 +406,6 @@ ss_put(struct xlsx *x, const char *s, size_t n, char *err, size_t errlen)
 	return 0;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (char)(c | 0x20);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /*
  * Undoes the escapes of ST_Xstring in s[0..n) in place: "_xHHHH_" is
  * the character U+HHHH (how Excel and libxlsxwriter write control
@@ -435,7 +426,7 @@ xstring_unescape(char *s, size_t n)
 			continue;
 		}
 		for (k = 2, cp = 0; k < 6; k++) {
-			if ((h = hexval(s[i + (size_t)k])) < 0)
+			if ((h = hex_value(s[i + (size_t)k])) < 0)
 				break;
 			cp = cp * 16 + (unsigned)h;
 		}

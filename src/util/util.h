@@ -167,6 +167,14 @@ int base64_decode(struct arena *a, const char *s, size_t n,
 int base64url_decode(struct arena *a, const char *s, size_t n,
     unsigned char **out, size_t *outlen) RS_MUSTCHECK;
 
+/*
+ * hex.c: hex_value() is the value of the hex digit c (either case), or -1;
+ * hex_encode() writes the 2 * n lower-case digits of p[0..n) and a NUL
+ * to out.
+ */
+int hex_value(int c);
+void hex_encode(const void *p, size_t n, char *out);
+
 /* metrics.c: counters shared by master and workers (GET /metrics). */
 #define METRICS_ROUTES	128	/* routes counted one by one */
 #define METRICS_CODES	18	/* statuses counted one by one, + other */

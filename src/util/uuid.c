@@ -19,19 +19,6 @@
 static const char uuid_nil[] = "00000000-0000-0000-0000-000000000000";
 _Static_assert(sizeof(uuid_nil) == UUID_STR_LEN + 1, "uuid_nil");
 
-/* Returns the value of the hex digit c (either case), or -1. */
-static int
-uuid_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Returns the 36 characters of the 8-4-4-4-12 form inside s[0..n),
  * unwrapping {braces}, or NULL if s is not a uuid in either form.
@@ -53,7 +40,7 @@ uuid_body(const char *s, size_t n)
 		if (i == 8 || i == 13 || i == 18 || i == 23) {
 			if (s[i] != '-')
 				return NULL;
-		} else if (uuid_hexval(s[i]) == -1)
+		} else if (hex_value(s[i]) == -1)
 			return NULL;
 	}
 	return s;
@@ -109,9 +96,9 @@ uuid_to_bytes(const char *s, size_t n, unsigned char out[UUID_BYTES])
 		if (body[i] == '-')
 			continue;
 		if (j % 2 == 0)
-			out[j / 2] = (unsigned char)(uuid_hexval(body[i]) << 4);
+			out[j / 2] = (unsigned char)(hex_value(body[i]) << 4);
 		else
-			out[j / 2] |= (unsigned char)uuid_hexval(body[i]);
+			out[j / 2] |= (unsigned char)hex_value(body[i]);
 		j++;
 	}
 	return 0;

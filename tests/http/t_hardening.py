@@ -519,6 +519,44 @@ def hardening_audit_rows_keep_nginx_request_id():
 
 
 @test
+def hardening_every_audited_write_keeps_nginx_request_id():
+    """Every /v1 write that leaves an audit row stores nginx's id next to
+    the client's X-Request-Id: users, groups, roles, invites, API tokens
+    (create and revoke) and tenant aliases (create and delete)."""
+    prefix = "every-" + uuid.uuid4().hex[:12] + "-"
+    t = f"/tenants/{TENANT_A}"
+    n = [0]
+
+    def w(method, path, body=None, status=(200, 201, 204)):
+        n[0] += 1
+        r = v1(method, t + path, body, headers={"X-Request-Id": f"{prefix}{n[0]}"})
+        check(r.status in status, f"{method} {path}: {r!r}")
+        return r.json() if r.status != 204 else None
+
+    u = w("POST", "/users", {"username": unique("hevery")})
+    w("PATCH", f"/users/{u['id']}", {"firstName": "Every"})
+    g = w("POST", "/groups", {"name": unique("hevery"), "kind": "security",
+                              "code": unique("hevery")})
+    w("POST", f"/groups/{g['id']}/members", {"userIds": [u["id"]]})
+    w("POST", "/roles", {"name": unique("hevery")})
+    w("POST", "/invites", {"email": unique("hevery") + "@example.com"})
+    tok = w("POST", "/api-tokens", {"name": unique("hevery"), "role": "TenantReader"})
+    w("DELETE", f"/api-tokens/{tok['id']}")
+    al = w("POST", "/aliases", {"issuer": "entra", "externalId": "ext-" + uuid.uuid4().hex})
+    w("DELETE", f"/aliases/{al['id']}")
+    rows = psql(f"SELECT action || ' ' || coalesce(edge_request_id, '-') FROM audit_log "
+                f"WHERE tenant_id = {lit(TENANT_A)} AND request_id LIKE {lit(prefix + '%')} "
+                f"ORDER BY action")
+    acts = {x.split()[0] for x in rows}
+    for a in ("user.create", "user.update", "group.create", "group.members.add",
+              "role.create", "invite.create", "apitoken.create", "apitoken.revoke",
+              "tenant_alias.create", "tenant_alias.delete"):
+        check(a in acts, f"an audit row {a} under the client's id: {rows!r}")
+    bad = [x for x in rows if not re.fullmatch(r"\S+ [0-9a-f]{32}", x)]
+    check(not bad, f"audit rows without nginx's id: {bad!r}")
+
+
+@test
 def hardening_database_keeps_user_and_audit_limits():
     """Behind each dialect's field table, the database refuses a user whose
     text is over its column's limit (in characters), on insert and on

@@ -149,6 +149,32 @@ START_TEST(test_value_get_not_object)
 }
 END_TEST
 
+START_TEST(test_value_put_and_str)
+{
+	struct value *v;
+	struct fmt_error err;
+
+	ck_assert_int_eq(DEC("{\"a\":1,\"B\":\"x\",\"b\":\"y\"}", NULL,
+	    &v, &err), FMT_OK);
+	/* the string of the member named exactly so, else NULL */
+	ck_assert_str_eq(value_str(v, "b"), "y");
+	ck_assert_str_eq(value_str(v, "B"), "x");
+	ck_assert_ptr_null(value_str(v, "a"));		/* a number */
+	ck_assert_ptr_null(value_str(v, "c"));		/* absent */
+	ck_assert_ptr_null(value_str(NULL, "a"));
+	/* put replaces the member named exactly so, in its place... */
+	value_put(ta, v, "b", value_cstr(ta, "z"));
+	value_put(ta, v, "a", value_null(ta));
+	/* ...or appends one */
+	value_put(ta, v, "A", value_bool(ta, 1));
+	ck_assert_str_eq(encode(v),
+	    "{\"a\":null,\"B\":\"x\",\"b\":\"z\",\"A\":true}");
+	value_put(ta, v, "A", value_int(ta, 2));
+	ck_assert_str_eq(encode(v),
+	    "{\"a\":null,\"B\":\"x\",\"b\":\"z\",\"A\":2}");
+}
+END_TEST
+
 /* ---- invalid documents ---- */
 
 struct bad_doc {
@@ -654,6 +680,7 @@ json_suite(void)
 	tcase_add_test(tc, test_json_unicode_escapes);
 	tcase_add_test(tc, test_value_get_ci);
 	tcase_add_test(tc, test_value_get_not_object);
+	tcase_add_test(tc, test_value_put_and_str);
 	tcase_add_loop_test(tc, test_json_bad, 0,
 	    (int)RS_ARRAY_LEN(bad_cases));
 	tcase_add_test(tc, test_json_null_input);

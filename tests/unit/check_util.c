@@ -1002,6 +1002,33 @@ START_TEST(test_time_clocks)
 END_TEST
 
 /*
+ * hex_value, hex_encode.
+ */
+
+START_TEST(test_hex)
+{
+	static const unsigned char bytes[] = { 0x00, 0x09, 0xa5, 0xff, 0x10 };
+	const char *digits = "0123456789abcdefABCDEF";
+	char out[2 * sizeof(bytes) + 1];
+	int c;
+
+	for (c = 0; c < 256; c++) {
+		const char *d = c != 0 ? strchr(digits, c) : NULL;
+		int want = d == NULL ? -1 : (int)(d - digits) < 16 ?
+		    (int)(d - digits) : (int)(d - digits) - 6;
+
+		ck_assert_int_eq(hex_value(c), want);
+	}
+	ck_assert_int_eq(hex_value(-1), -1);	/* a char above 0x7f */
+	memset(out, 'x', sizeof(out));
+	hex_encode(bytes, sizeof(bytes), out);
+	ck_assert_str_eq(out, "0009a5ff10");
+	hex_encode(bytes, 0, out);
+	ck_assert_str_eq(out, "");
+}
+END_TEST
+
+/*
  * ct_memcmp.
  */
 
@@ -1286,6 +1313,7 @@ misc_suite(void)
 	tcase_add_test(tc, test_time_clocks);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("ct");
+	tcase_add_test(tc, test_hex);
 	tcase_add_test(tc, test_ct_memcmp);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("log");
