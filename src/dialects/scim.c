@@ -182,7 +182,8 @@ scim_if_match(const struct http_req *req)
 	n = strlen(h);
 	while (n > 0 && h[n - 1] == ' ')
 		n--;
-	if (n < 3 || n > 22 || h[0] != '"' || h[n - 1] != '"')
+	/* at most 18 digits: every one a bigint, as versions are */
+	if (n < 3 || n > 20 || h[0] != '"' || h[n - 1] != '"')
 		return "-1";
 	for (p = h + 1; p < h + n - 1; p++)
 		if (*p < '0' || *p > '9')

@@ -525,9 +525,12 @@ user_cols(struct http_req *req, struct http_resp *resp, struct value *res,
 	cols[UC_ACTIVE] = v != NULL && v->type == VALUE_BOOL &&
 	    !v->u.boolean ? "false" : "true";
 	if ((pw = scim_str(res, "password")) != NULL) {
-		if (*pw == '\0' || strlen(pw) > 1024) {
-			scim_error(req, resp, 400, "invalidValue", "password "
-			    "must be 1 to 1024 bytes.");
+		if (strlen(pw) > 1024 || password_length(pw, strlen(pw)) <
+		    (size_t)app->cfg->password_min_length) {
+			scim_error(req, resp, 400, "invalidValue",
+			    arena_sprintf(req->arena, "password must have at "
+			    "least %ld characters and at most 1024 bytes.",
+			    app->cfg->password_min_length));
 			return -1;
 		}
 		rc = password_hash_slotted(config_hash_slots(app->cfg), pw,

@@ -479,7 +479,8 @@ v1_if_match(const struct http_req *req)
 	if (h == NULL || strcmp(h, "*") == 0)
 		return NULL;
 	n = strlen(h);
-	if (n < 3 || n > 22 || h[0] != '"' || h[n - 1] != '"')
+	/* at most 18 digits: every one a bigint, as versions are */
+	if (n < 3 || n > 20 || h[0] != '"' || h[n - 1] != '"')
 		return "-1";
 	for (p = h + 1; p < h + n - 1; p++)
 		if (*p < '0' || *p > '9')

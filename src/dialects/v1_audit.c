@@ -65,7 +65,10 @@ v1_audit_list(struct http_req *req, struct http_resp *resp)
 	}
 	if ((r = v1_exec(req, STMT_AUDIT_LIST, params, &st,
 	    &constraint)) == NULL) {
-		if (st == DB_INVALID)
+		/* a tenant id that is no uuid is refused too: 404 */
+		if (st == DB_INVALID && (params[6] || params[7]) &&
+		    req->tenant != NULL &&
+		    uuid_valid(req->tenant, strlen(req->tenant)))
 			v1_field_error(req, resp, 400, params[6] ? "from" :
 			    "until", "invalid", "from or until is not a valid "
 			    "timestamp.");

@@ -285,8 +285,9 @@ def invites_accept_only_for_a_user_in_the_invited_state():
 @test
 def invites_password_min_length_everywhere():
     """password_min_length (8 by default) characters, not bytes, for every
-    password written: /v1 accept, seed 003 Password, seed 000 Password; a
-    400 naming the field in the dialect's shape.  A PIN is not a password."""
+    password written: /v1 accept, SCIM password (create, PUT and PATCH),
+    seed 003 Password, seed 000 Password; a 400 naming the field in the
+    dialect's shape.  A PIN is not a password."""
     inv = v1_invite()
     ALL_TOKENS.append(inv["token"])
     short_003 = account_sample(password="seven77", confirmPassword="seven77")
@@ -305,6 +306,22 @@ def invites_password_min_length_everywhere():
             ms = model_state(r, "securityGroupUser.Password")
             check(any("minimum length of '8'" in m for m in ms["securityGroupUser.Password"]),
                   f"seed 000 message {ms}")
+    su = _scim_new_user(password=None)
+    with NothingWritten():
+        for pw in ("1234567", "\u00e9" * 7):
+            for r in (_scim("POST", "/Users", _scim_user_body(password=pw)),
+                      _scim_patch(f"/Users/{su['id']}",
+                                  [{"op": "replace", "path": "password", "value": pw}]),
+                      _scim("PUT", f"/Users/{su['id']}",
+                            _scim_user_body(su["userName"], password=pw))):
+                b = _scim_err(r, 400, "invalidValue", what=f"SCIM password {pw!r}")
+                check("at least 8 characters" in b.get("detail", ""), f"SCIM message {b}")
+                check(pw not in r.body.decode(), "the password quoted back")
+        _scim_err(_scim("POST", "/Users", _scim_user_body(password="")), 400, "invalidValue",
+                  what="an empty SCIM password")
+    r = _scim_patch(f"/Users/{su['id']}",
+                    [{"op": "replace", "path": "password", "value": "\u00e9" * 8}])
+    eq(r.status, 200, f"SCIM: eight characters in sixteen bytes ({r!r})")
     r = _inv_accept(inv["token"], password="\u00e9" * 8)
     eq(r.status, 200, f"eight characters in sixteen bytes ({r!r})")
     envelope(post_sgu(sgu_sample(Password=_inv_PW_B64, PinCode="1234")))

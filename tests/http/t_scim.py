@@ -680,6 +680,16 @@ def scim_user_patch_quirks():
                   what="stale If-Match on PUT")
         _scim_err(_scim("DELETE", path, headers={"If-Match": 'W/"1"'}), 412,
                   what="stale If-Match on DELETE")
+        # a version no bigint holds is no version of ours: 412, not 500
+        for big in ('W/"99999999999999999999"', 'W/"9223372036854775808"',
+                    '"1000000000000000000"'):
+            _scim_err(_scim("DELETE", path, headers={"If-Match": big}), 412,
+                      what=f"If-Match {big} on DELETE")
+            _scim_err(_scim_patch(path, [{"op": "replace", "path": "title", "value": "x"}],
+                                  headers={"If-Match": big}), 412,
+                      what=f"If-Match {big} on PATCH")
+            _scim_err(_scim("PUT", path, cur.json(), headers={"If-Match": big}), 412,
+                      what=f"If-Match {big} on PUT")
     r = _scim_patch(path, [{"op": "replace", "path": "title", "value": "x"}],
                     headers={"If-Match": cur.header("ETag")})
     eq(r.status, 200, f"current If-Match ({r!r})")

@@ -1859,6 +1859,13 @@ def v1_user_create_get_patch_delete():
                 400, "id", "unknown")
         problem(v1("DELETE", f"/tenants/{TENANT_A}/users/{u['id']}",
                    headers={"If-Match": '"1"'}), 412)
+        # a version no bigint holds is no version of ours: 412, not 4xx/5xx
+        # from the database
+        for big in ('"99999999999999999999"', '"9223372036854775808"'):
+            problem(v1("PATCH", f"/tenants/{TENANT_A}/users/{u['id']}", {"title": "x"},
+                       headers={"If-Match": big}), 412)
+            problem(v1("DELETE", f"/tenants/{TENANT_A}/users/{u['id']}",
+                       headers={"If-Match": big}), 412)
     # Memberships and role assignments go with the user.
     psql(f"INSERT INTO group_members (tenant_id, group_id, user_id) SELECT tenant_id, id, "
          f"{lit(u['id'])} FROM groups WHERE tenant_id = {lit(TENANT_A)} AND is_default")
@@ -2403,6 +2410,12 @@ def v1_audit_list_filters():
     eq(r.json()["items"], [], "from in the future")
     problem(v1("GET", f"/tenants/{t}/audit?from=yesterday"), 400, "from")
     problem(v1("GET", f"/tenants/{t}/audit?targetId=x"), 400, "targetId")
+    # a tenant id that is no uuid is no tenant, with or without from/until
+    for q in ("", "?limit=1", "?until=2999-01-01T00:00:00Z"):
+        r = v1("GET", f"/tenants/not-a-uuid/audit{q}")
+        problem(r, 404)
+        check("until" not in r.body.decode() and "from" not in r.body.decode(),
+              f"no query parameter blamed: {r.body!r}")
 
 
 # Every write family: (label, a function returning (method, path, body) of a
