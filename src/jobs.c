@@ -66,8 +66,11 @@ struct job {
 	char		 id[UUID_STR_LEN + 1];
 	char		 format[16], mode[16], match[16];
 	char		 actor[300];
+	/* its creator's request id(s): the audit row's ("client edge") */
+	char		 request_id[264];
 	char		 fname[256];
 	int		 dry_run, atomic, has_match;
+	int		 system_admin;	/* created by a SystemAdmin */
 	long		 batch;
 	long long	 size;
 	int		 cancelled;	/* seen by the progress hook */
@@ -132,7 +135,8 @@ static const char q_claim[] =
     " started_at = coalesce(started_at, now()), updated_at = now()"
     " WHERE tenant_id = $1::uuid AND id = $2::uuid"
     " RETURNING format, mode, match, dry_run, atomic, batch,"
-    " coalesce(file_name, ''), file_size, created_by, attempts";
+    " coalesce(file_name, ''), file_size, created_by, attempts,"
+    " request_id, by_system_admin";
 static const char q_slice[] =
     "SELECT substring(file FROM $3::int FOR $4::int) FROM import_job_files"
     " WHERE tenant_id = $1::uuid AND job_id = $2::uuid";
@@ -236,6 +240,8 @@ jobs_claim(struct runner *run)
 	j->size = strtoll(PQgetvalue(r, 0, 7), NULL, 10);
 	copy_field(j->actor, sizeof(j->actor), r, 8);
 	i = (int)strtol(PQgetvalue(r, 0, 9), NULL, 10);
+	copy_field(j->request_id, sizeof(j->request_id), r, 10);
+	j->system_admin = strcmp(PQgetvalue(r, 0, 11), "t") == 0;
 	PQclear(r);
 	if (jobs_cmd(run->c, "COMMIT", 0, NULL, "commit") != 0)
 		return -1;
@@ -439,6 +445,8 @@ jobs_work(struct runner *run)
 	ij.mode = j->mode;
 	ij.match = j->has_match ? j->match : NULL;
 	ij.actor = j->actor;
+	ij.request_id = j->request_id;
+	ij.system_roles = j->system_admin;
 	ij.conninfo = jobs_conninfo(run->cfg);
 	ij.dry_run = j->dry_run;
 	ij.atomic = j->atomic;

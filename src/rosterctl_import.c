@@ -63,6 +63,12 @@ struct imp_opts {
 	int		 dry_run, atomic, restart, quiet;
 	long		 batch;
 	const char	*run_id;	/* a job's: resumed or made */
+	const char	*request_id;	/* a job's: its audit row's */
+	/*
+	 * The rows may assign and define roles flagged is_system_admin:
+	 * rosterctl's, and a job's created by a SystemAdmin.
+	 */
+	int		 system_roles;
 };
 
 struct imp_counts {
@@ -320,7 +326,28 @@ static const char *const imp_conflicts[] = {
 	" errcol = 'id' FROM roles r WHERE r.tenant_id = $1::uuid"
 	" AND r.id = d.id AND lower(r.name) <> lower(d.name)"
 	" AND d.err IS NULL",
-	/* the lists of a failed user are not written */
+};
+
+/*
+ * For rows that may not touch the roles of system administrators
+ * (imp_opts.system_roles unset): a user assigned one, a definition of
+ * one, is a row error, as the same change is 403 on every route.
+ */
+static const char *const imp_system_roles[] = {
+	"UPDATE imp_users s SET err = 'a role of system administrators"
+	" (isSystemAdmin): only a SystemAdmin assigns it', errcol = 'roles'"
+	" FROM imp_uroles x JOIN roles r ON r.tenant_id = $1::uuid"
+	" AND lower(r.name) = lower(x.name) AND r.is_system_admin"
+	" WHERE x.line = s.line AND s.err IS NULL",
+	"UPDATE imp_rdefs d SET err = 'a role of system administrators"
+	" (isSystemAdmin): only a SystemAdmin changes it', errcol = 'name'"
+	" FROM roles r WHERE r.tenant_id = $1::uuid AND r.is_system_admin"
+	" AND (lower(r.name) = lower(d.name) OR r.id = d.id)"
+	" AND d.err IS NULL",
+};
+
+/* The lists of a failed user are not written. */
+static const char *const imp_failed_lists[] = {
 	"DELETE FROM imp_members m USING imp_users s WHERE s.line = m.line"
 	" AND s.err IS NOT NULL AND $1::uuid IS NOT NULL",
 	"DELETE FROM imp_uroles m USING imp_users s WHERE s.line = m.line"
@@ -495,8 +522,10 @@ static const char imp_run_finish[] =
     " updated_at = now() WHERE tenant_id = $1::uuid AND id = $2::uuid"
     " AND state = 'running' RETURNING *)"
     " INSERT INTO audit_log (tenant_id, actor, action, target_type,"
-    " target_id, detail) SELECT tenant_id, " IMP_ACTOR ", 'user.import',"
-    " 'import', id, jsonb_build_object('file', file_name,"
+    " target_id, request_id, detail) SELECT tenant_id, " IMP_ACTOR ","
+    " 'user.import', 'import', id,"
+    " nullif(current_setting('rosterd.import_request_id', true), ''),"
+    " jsonb_build_object('file', file_name,"
     " 'sha256', encode(file_sha256, 'hex'), 'size', file_size,"
     " 'format', format, 'mode', mode, 'match', match,"
     " 'rows', rows_done, 'usersCreated', users_created,"
@@ -1085,6 +1114,13 @@ batch_write(struct imp_run *run, struct imp_batch *b, struct imp_counts *c)
 	for (i = 0; i < RS_ARRAY_LEN(imp_conflicts); i++)
 		if (imp_cmd(d, imp_conflicts[i]) != 0)
 			return -1;
+	for (i = 0; !run->o->system_roles &&
+	    i < RS_ARRAY_LEN(imp_system_roles); i++)
+		if (imp_cmd(d, imp_system_roles[i]) != 0)
+			return -1;
+	for (i = 0; i < RS_ARRAY_LEN(imp_failed_lists); i++)
+		if (imp_cmd(d, imp_failed_lists[i]) != 0)
+			return -1;
 	for (i = 0; i < RS_ARRAY_LEN(imp_writes); i++) {
 		if (imp_writes[i].upsert_only && !run->o->upsert)
 			continue;
@@ -1504,6 +1540,7 @@ imp_options(int argc, char **argv, struct imp_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->format = o->match = -1;
 	o->batch = IMP_BATCH_DEFAULT;
+	o->system_roles = 1;	/* the operator's own command */
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
@@ -1762,11 +1799,12 @@ imp_main(struct imp_run *run, const char *conninfo, long timeout,
 	batch_init(&bb[1]);
 	a = arena_new(0);
 	{
-		const char *p[2] = { canon, actor };
+		const char *p[3] = { canon, actor, o->request_id };
 		PGresult *r = imp_exec(&run->db, "SELECT 1 FROM tenants"
 		    " WHERE id = $1::uuid AND set_config('rosterd.import_actor',"
-		    " coalesce($2, ''), false) IS NOT NULL", 2, p,
-		    PGRES_TUPLES_OK);
+		    " coalesce($2, ''), false) IS NOT NULL AND set_config("
+		    "'rosterd.import_request_id', coalesce($3, ''), false)"
+		    " IS NOT NULL", 3, p, PGRES_TUPLES_OK);
 
 		if (r == NULL)
 			goto dbfail;
@@ -2028,6 +2066,8 @@ imp_job_run(const struct config *cfg, struct imp_job *j)
 	o.batch = j->batch >= 1 && j->batch <= IMP_BATCH_MAX ? j->batch :
 	    IMP_BATCH_DEFAULT;
 	o.run_id = j->run_id;
+	o.request_id = j->request_id;
+	o.system_roles = j->system_roles;
 	if (o.format < 0 || (o.upsert && o.match < 0)) {
 		snprintf(j->message, sizeof(j->message), "bad format, mode "
 		    "or match");

@@ -2061,22 +2061,24 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	 * Queues import job $2 of tenant $1 with its file $13 (sent as
 	 * bytes: db_binary()): $3 format, $4 mode, $5 match, $6 dry run, $7
 	 * atomic, $8 batch, $9 file name, $10 file size, $11 creator, $12
-	 * request id.  The job's JSON, and a notification for the runners
+	 * request id, $14 whether the creator is a SystemAdmin (the job's
+	 * rows may then assign and define the roles of system
+	 * administrators).  The job's JSON, and a notification for the runners
 	 * (delivered at the commit); no row: no such tenant.
 	 */
 	[STMT_IMPORT_JOB_CREATE] = { "import_job_create",
 	    "WITH t AS (SELECT id FROM tenants WHERE id = $1::uuid), j AS ("
 	    " INSERT INTO import_jobs (tenant_id, id, format, mode, match,"
 	    "  dry_run, atomic, batch, file_name, file_size, created_by,"
-	    "  request_id)"
+	    "  request_id, by_system_admin)"
 	    " SELECT t.id, $2::uuid, $3::text, $4::text, $5::text,"
 	    "  $6::boolean, $7::boolean, $8::int, $9::text, $10::bigint,"
-	    "  $11::text, $12::text FROM t RETURNING *"
+	    "  $11::text, $12::text, $14::boolean FROM t RETURNING *"
 	    "), f AS ("
 	    " INSERT INTO import_job_files (tenant_id, job_id, file)"
 	    " SELECT tenant_id, id, $13::bytea FROM j"
 	    ") SELECT rosterd_import_job_json(j::import_jobs) AS json,"
-	    " pg_notify('rosterd_import_jobs', '') FROM j", 13, 0 },
+	    " pg_notify('rosterd_import_jobs', '') FROM j", 14, 0 },
 
 	/* Import job $2 of tenant $1. */
 	[STMT_IMPORT_JOB_GET] = { "import_job_get",

@@ -277,7 +277,7 @@ void
 v1_imports_create(struct http_req *req, struct http_resp *resp)
 {
 	const struct app *app = req->ctx;
-	const char *tenant, *format, *mode, *match, *fname, *p[13], *tmp;
+	const char *tenant, *format, *mode, *match, *fname, *p[14], *tmp;
 	const char *constraint;
 	char id[UUID_STR_LEN + 1], path[4096], err[1024], bstr[24], sstr[24];
 	int dry, atomic, bad = 0, fd;
@@ -382,6 +382,7 @@ v1_imports_create(struct http_req *req, struct http_resp *resp)
 	p[10] = v1_actor(req);
 	p[11] = req->audit_request_id;
 	p[12] = req->body;
+	p[13] = dialect_system_admin(req) ? "true" : "false";
 	/*
 	 * The file's bytes as they are, in the request's own transaction:
 	 * with an Idempotency-Key, a replay rolls back what it ran and

@@ -61,6 +61,9 @@ struct imp_job {
 	const char	*mode;		/* create|upsert */
 	const char	*match;		/* id|username|email or NULL */
 	const char	*actor;		/* created_by, the audit's */
+	const char	*request_id;	/* the audit's, or "" */
+	/* may assign and define the roles of system administrators */
+	int		 system_roles;
 	const char	*conninfo;	/* NULL: cfg's db_conninfo */
 	int		 dry_run, atomic;
 	long		 batch;

@@ -473,6 +473,62 @@ def import_job_runner_term_while_busy_exits_at_once():
 
 
 @test
+def import_job_system_roles_for_system_admins_only():
+    """A TenantAdmin's import job cannot assign a role flagged
+    isSystemAdmin, nor define (change) one: each such row is a row error
+    naming the column, the rest is imported; a SystemAdmin's job can, as on
+    every other route.  The job's audit row keeps its creator's request
+    ids (the client's and nginx's)."""
+    t = v1_tenant()["id"]
+    sysr = v1("POST", f"/tenants/{t}/roles", {"name": unique("ijsys"), "isSystemAdmin": True})
+    eq(sysr.status, 201, f"a SystemAdmin's system role ({sysr!r})")
+    sysr = sysr.json()
+    plain = v1("POST", f"/tenants/{t}/roles", {"name": unique("ijplain")}).json()
+    tadm = ctl_token("it-ij-tadm", ["TenantAdmin"], t)
+    a, b = unique("ija"), unique("ijb")
+    body = (f"username,roles\n{a},{sysr['name'].upper()}\n{b},{plain['name']}\n").encode()
+    rid = "ij-" + uuid.uuid4().hex
+    r = request("POST", f"/v1/tenants/{t}/imports", body, ctype="text/csv", token=tadm,
+                headers={"X-Request-Id": rid})
+    eq(r.status, 202, f"a TenantAdmin's job ({r!r})")
+    job = _ij_wait(t, r.json()["id"])
+    eq((job["state"], job["counts"]["usersCreated"], job["counts"]["errors"],
+        job["counts"]["roleAssignmentsAdded"]), ("succeeded", 1, 1, 1), f"job {job!r}")
+    items = v1("GET", f"/tenants/{t}/imports/{job['id']}/errors").json()["items"]
+    eq([(e["line"], e["field"]) for e in items], [(2, "roles")], f"row errors {items!r}")
+    check("isSystemAdmin" in items[0]["message"], f"the message names the flag: {items!r}")
+    eq(psql(f"SELECT username FROM users WHERE tenant_id = {lit(t)} ORDER BY 1"), [b],
+       "the other row imported")
+    eq(_ij_count(f"SELECT count(*) FROM role_assignments WHERE tenant_id = {lit(t)} "
+                 f"AND role_id = {lit(sysr['id'])}"), 0, "the system role assigned to no one")
+    row = psql(f"SELECT request_id || ' ' || coalesce(edge_request_id, '-') FROM audit_log "
+               f"WHERE tenant_id = {lit(t)} AND action = 'user.import' "
+               f"AND target_id = {lit(job['id'])}")
+    eq(len(row), 1, f"the job's audit row {row!r}")
+    check(re.fullmatch(re.escape(rid) + r" [0-9a-f]{32}", row[0]),
+          f"the audit row's request ids: {row!r}")
+    # a definition of the system role (an xlsx roles sheet, a Keycloak
+    # realm role) is refused the same way; Keycloak's realm is the shorter
+    realm = {"realm": "x", "roles": {"realm": [
+        {"name": sysr["name"], "description": "taken over"},
+        {"name": unique("ijnew"), "description": "new"}]},
+        "users": [{"username": unique("ijk"), "enabled": True}]}
+    r = request("POST", f"/v1/tenants/{t}/imports?format=keycloak&mode=upsert&match=username",
+                json.dumps(realm).encode(), ctype="application/json", token=tadm)
+    eq(r.status, 202, f"a TenantAdmin's Keycloak job ({r!r})")
+    job = _ij_wait(t, r.json()["id"])
+    eq((job["counts"]["errors"], job["counts"]["rolesCreated"], job["counts"]["usersCreated"]),
+       (1, 1, 1), f"job {job!r}")
+    eq(sql_one(f"SELECT version || ' ' || (description IS NULL) FROM roles "
+               f"WHERE id = {lit(sysr['id'])}"), "1 true", "the system role unchanged")
+    # a SystemAdmin's job assigns it
+    c = unique("ijc")
+    job = _ij_run(t, f"username,roles\n{c},{sysr['name']}\n")
+    eq((job["counts"]["errors"], job["counts"]["roleAssignmentsAdded"]), (0, 1),
+       f"a SystemAdmin's job {job!r}")
+
+
+@test
 def import_job_keycloak_and_auth0_exports():
     """The migration sources over HTTP: said with ?format=, as with rosterctl;
     the same users, and the same row errors (tests/import/fixtures)."""
