@@ -458,7 +458,9 @@ const struct stmt_def db_statements[STMT__MAX] = {
 
 	/*
 	 * Deletes tenant $1 and, by its foreign keys, every row of it, when
-	 * $2 is its slug and its version is $3 (NULL: any); the tenant's
+	 * $2 is its slug and its version is $3 (NULL: any), as the row is
+	 * when the delete gets to it (a change committed meanwhile is
+	 * checked, not the statement's snapshot, cur); the tenant's
 	 * audit and idempotency rows go too, and one audit row records the
 	 * deletion.  $4 actor, $5 request id.  One row: found, slug_ok,
 	 * deleted, current_version.
@@ -467,9 +469,9 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	    "WITH cur AS ("
 	    " SELECT * FROM tenants WHERE id = $1::uuid"
 	    "), del AS ("
-	    " DELETE FROM tenants t USING cur"
-	    " WHERE t.id = cur.id AND cur.slug = $2::text"
-	    "  AND ($3::bigint IS NULL OR cur.version = $3::bigint)"
+	    " DELETE FROM tenants t WHERE t.id = $1::uuid"
+	    "  AND t.slug = $2::text"
+	    "  AND ($3::bigint IS NULL OR t.version = $3::bigint)"
 	    " RETURNING t.id, t.slug"
 	    "), da AS ("
 	    " DELETE FROM audit_log WHERE tenant_id IN (SELECT id FROM del)"
@@ -1099,6 +1101,7 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	    " UPDATE invites i SET revoked_at = now()"
 	    " WHERE i.tenant_id = $1::uuid AND i.id = $2::uuid"
 	    "  AND i.accepted_at IS NULL AND i.revoked_at IS NULL"
+	    "  AND i.expires_at > now()"
 	    " RETURNING i.id"
 	    "), au AS ("
 	    " INSERT INTO audit_log (tenant_id, actor, action, target_type,"

@@ -209,9 +209,10 @@ assignment_scope(struct http_req *req, struct http_resp *resp,
 void
 v1_user_role_put(struct http_req *req, struct http_resp *resp)
 {
-	const char *params[7], *constraint;
+	const char *params[7], *constraint, *json = NULL;
 	enum db_status st;
 	PGresult *r;
+	int attempt;
 
 	params[0] = req->tenant;
 	if ((params[1] = v1_path_id(req, resp, "userId", "user")) == NULL ||
@@ -223,18 +224,32 @@ v1_user_role_put(struct http_req *req, struct http_resp *resp)
 		return;
 	params[5] = v1_actor(req);
 	params[6] = req->audit_request_id;
-	if ((r = v1_exec(req, STMT_USER_ROLE_PUT, params, &st,
-	    &constraint)) == NULL) {
-		v1_db_error(req, resp, st, constraint, NULL);
+	/*
+	 * The same assignment committed by another request after this
+	 * statement's snapshot is skipped by its insert and unseen by its
+	 * read: no row to answer with.  Once more then, on a new snapshot.
+	 */
+	for (attempt = 0; attempt < 2 && json == NULL; attempt++) {
+		if ((r = v1_exec(req, STMT_USER_ROLE_PUT, params, &st,
+		    &constraint)) == NULL) {
+			v1_db_error(req, resp, st, constraint, NULL);
+			return;
+		}
+		if (!db_true(r, "user_ok") || !db_true(r, "role_ok")) {
+			v1_problem(req, resp, 404, db_true(r, "user_ok") ?
+			    "No role has this id." : "No user has this id.");
+			return;
+		}
+		json = db_get(r, 0, "json");
+	}
+	if (json == NULL) {
+		http_resp_header(resp, "Retry-After", "1");
+		v1_problem(req, resp, 503, "The assignment kept changing "
+		    "while it was written; retry.");
 		return;
 	}
-	if (!db_true(r, "user_ok") || !db_true(r, "role_ok")) {
-		v1_problem(req, resp, 404, db_true(r, "user_ok") ?
-		    "No role has this id." : "No user has this id.");
-		return;
-	}
-	v1_send_resource(req, resp, db_true(r, "created") ? 201 : 200,
-	    db_get(r, 0, "json"), NULL);
+	v1_send_resource(req, resp, db_true(r, "created") ? 201 : 200, json,
+	    NULL);
 }
 
 /* DELETE /v1/tenants/{tenantId}/users/{userId}/roles/{roleId} */
