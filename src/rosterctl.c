@@ -112,8 +112,15 @@ cmd_bootstrap(const struct config *cfg, int argc, char **argv)
 	c.request_id = NULL;
 	st = core_tenant_bootstrap(&c, argv[2], id, &errs);
 	if (st == CORE_OK) {
+		/* the id is the operator's to keep: said when it is lost */
 		printf("%s\n", id);
 		rc = 0;
+		if (fflush(stdout) != 0 || ferror(stdout)) {
+			fprintf(stderr, "rosterctl: bootstrap: tenant %s was "
+			    "made, but its id could not be written to "
+			    "standard output\n", id);
+			rc = 1;
+		}
 	} else if (st == CORE_CONFLICT) {
 		fprintf(stderr, "rosterctl: a tenant named \"%s\" exists\n",
 		    argv[2]);

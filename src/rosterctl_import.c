@@ -538,6 +538,9 @@ static const char imp_run_finish[] =
 
 /* ---- the database ---- */
 
+/* imp_db.sqlstate when the row errors could not be written */
+#define IMP_WRITE_FAILED	"58030"
+
 struct imp_db {
 	PGconn		*c;
 	const char	*tenant;
@@ -631,6 +634,22 @@ imp_copy_in(struct imp_db *d, const char *sql, const struct buf *b)
 
 /* ---- sources ---- */
 
+/*
+ * A row with no value in any cell: a line of commas, or a row a
+ * spreadsheet keeps for its formatting alone.  It is no record: skipped,
+ * as a blank line is.
+ */
+static int
+row_blank(const struct table_row *row)
+{
+	size_t i;
+
+	for (i = 0; i < row->n; i++)
+		if (!fmt_all_space(row->cells[i].v, row->cells[i].len))
+			return 0;
+	return 1;
+}
+
 static int
 src_next(struct imp_source *s, struct arena *a, struct imp_rec *r,
     char *err, size_t errlen)
@@ -647,7 +666,10 @@ src_next(struct imp_source *s, struct arena *a, struct imp_rec *r,
 			    r->line, r->warn);
 		return rc;
 	}
-	if ((rc = table_next(s->t, &row, err, errlen)) != 1)
+	while ((rc = table_next(s->t, &row, err, errlen)) == 1 &&
+	    row_blank(&row))
+		;
+	if (rc != 1)
 		return rc;
 	imp_row_record(a, &s->h, &row, r);
 	return 1;
@@ -748,7 +770,7 @@ src_prescan(const char *path, int format, long long *rows, char *err,
 		return rc;
 	}
 	while ((rc = table_next(s.t, &row, err, errlen)) == 1)
-		(*rows)++;
+		*rows += !row_blank(&row);
 	src_close(&s);
 	return rc;
 }
@@ -1043,7 +1065,17 @@ print_errors(struct imp_run *run, struct imp_batch *b)
 		fprintf(f, " %s%s%s\n", e->field ? e->field : "",
 		    e->field ? ": " : "", e->msg);
 	}
-	fflush(f);
+	/*
+	 * Errors that cannot be written fail their batch, which is not
+	 * retried (an I/O error, not the database's): never lost.
+	 */
+	if (fflush(f) != 0 || ferror(f)) {
+		snprintf(run->db.errmsg, sizeof(run->db.errmsg),
+		    "the row errors cannot be written to %s",
+		    run->errf != NULL ? run->o->errors_path : "standard error");
+		strcpy(run->db.sqlstate, IMP_WRITE_FAILED);
+		return -1;
+	}
 	return 0;
 }
 
@@ -1827,9 +1859,10 @@ imp_main(struct imp_run *run, const char *conninfo, long timeout,
 		if ((rc = run_begin(run, sha, size)) < 0)
 			goto dbfail;
 		if (rc == 1) {
+			/* done already: its status as it ended */
 			if (run->hooks == NULL)
 				summary(run, 1);
-			status = 0;
+			status = run->total.errors > 0 ? 3 : 0;
 			goto out;
 		}
 		if (run->rows_done > 0) {
@@ -1846,8 +1879,9 @@ imp_main(struct imp_run *run, const char *conninfo, long timeout,
 				    run->last_line);
 		}
 	}
+	/* appended to: one file may take the errors of several runs */
 	if (o->errors_path != NULL && (run->errf = fopen(o->errors_path,
-	    run->rows_done > 0 ? "a" : "w")) == NULL) {
+	    "a")) == NULL) {
 		imp_say(run, "%s: %s", o->errors_path, strerror(errno));
 		goto out;
 	}
@@ -1953,7 +1987,8 @@ imp_main(struct imp_run *run, const char *conninfo, long timeout,
 		analyze(run);
 	if (run->hooks == NULL)
 		summary(run, 1);
-	status = failed_rows ? 3 : 0;
+	/* the rows refused by this session and by the ones it resumed */
+	status = failed_rows || run->total.errors > 0 ? 3 : 0;
 	goto out;
 dbfail:
 	if (run->hooks != NULL) {
@@ -1961,9 +1996,11 @@ dbfail:
 		status = db_transient(&run->db) ? IMP_JOB_DB : 1;
 		goto out;
 	}
-	fprintf(stderr, "\nrosterctl: import: the database failed: %s%s\n",
-	    run->db.errmsg, o->atomic || o->dry_run ? "; nothing was "
-	    "written" : "; the batches before are in, a rerun continues");
+	fprintf(stderr, "\nrosterctl: import: %s%s%s\n",
+	    strcmp(run->db.sqlstate, IMP_WRITE_FAILED) == 0 ? "" :
+	    "the database failed: ", run->db.errmsg, o->atomic || o->dry_run ?
+	    "; nothing was written" : "; the batches before are in, a rerun "
+	    "continues");
 out:
 	if (run->hooks != NULL)
 		run_totals(run, run->bytes_done, &tot);

@@ -20,7 +20,10 @@
  * token that is neither never ends); import_jobs, finished_at (a job
  * queued or running never ends), and import_job_errors, its job's: the
  * error rows go first, in batches of their own, so that deleting a job
- * does not cascade to an unbounded number of them.  Tenants are deleted at once, with
+ * does not cascade to an unbounded number of them; import_runs (the
+ * checkpoints of rosterctl import and of the jobs), finished_at, or
+ * updated_at for a run abandoned (a run still running, which a rerun
+ * resumes, never ends).  Tenants are deleted at once, with
  * their rows, by DELETE /v1/tenants/{id}; only their tenant.delete audit
  * row stays, under retention_audit_days.
  */
@@ -112,6 +115,9 @@ static const struct purge_table purge_tables[] = {
 	    " FOR UPDATE OF e SKIP LOCKED))",
 	    "SELECT count(*)" PURGE_JOB_ERRORS },
 	PT("import_jobs", retention_import_jobs_days, "finished_at", "days"),
+	PT("import_runs", retention_import_jobs_days,
+	    "CASE WHEN state <> 'running' THEN coalesce(finished_at,"
+	    " updated_at) END", "days"),
 };
 
 static void

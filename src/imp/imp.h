@@ -95,6 +95,14 @@ void imp_rec_error(struct arena *a, struct imp_rec *r, int field,
  * number of errors.
  */
 size_t imp_rec_check(struct arena *a, struct imp_rec *r, int upsert);
+/*
+ * One group of a record's list, s[0..n): "kind:code", or "code" (kind
+ * user; a prefix that is no kind is part of the code), trimmed, into g;
+ * 0, or -1 with the error added to r.  A code may hold any character,
+ * ';' included (only a CSV cell's list splits on it).
+ */
+int imp_group_ref(struct arena *a, struct imp_rec *r, const char *s,
+    size_t n, struct imp_gref *g);
 
 /* 1 when s is a password hash rosterd stores as is (PHC or bcrypt). */
 int imp_hash_shape_ok(const char *s, size_t n);

@@ -169,21 +169,14 @@ imp_json_list(struct arena *a, struct imp_rec *r, int field,
 		if (field == IF_ROLES)
 			r->roles[n++] = it->u.str.p;
 		else {
-			/* the same parse as a CSV cell of one item */
+			/* one item, whole: a ';' is part of its code */
 			struct imp_rec one = { 0 };
 
 			one.line = r->line;
-			one.f[IF_GROUPS].v = it->u.str.p;
-			one.f[IF_GROUPS].len = it->u.str.len;
-			if (memchr(it->u.str.p, ';', it->u.str.len) != NULL) {
-				imp_rec_error(a, r, field, "item %zu has a "
-				    "';'", i);
-				continue;
-			}
-			(void)imp_rec_check(a, &one, 1);
-			if (one.ngroups == 1)
-				r->groups[n++] = one.groups[0];
-			else if (one.nerrs > 0)
+			if (imp_group_ref(a, &one, it->u.str.p, it->u.str.len,
+			    &r->groups[n]) == 0)
+				n++;
+			else
 				imp_rec_error(a, r, field, "item %zu: %s", i,
 				    one.errs[0].msg);
 		}
@@ -273,6 +266,11 @@ jsonl_next(struct jsonl *j, struct arena *a, struct imp_rec *r, char *err,
 		}
 		if (n > 0 && p[n - 1] == '\r')
 			n--;
+		/* a UTF-8 byte order mark first (PowerShell writes one) */
+		if (r->line == 1 && n >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) {
+			p += 3;
+			n -= 3;
+		}
 		for (k = 0; k < n && (p[k] == ' ' || p[k] == '\t'); k++)
 			;
 		if (k == n)

@@ -193,9 +193,12 @@ trim(const char **s, size_t *n)
 		(*n)--;
 }
 
-/* "kind:code" or "code" (kind user); a prefix that is no kind is code. */
-static int
-group_ref(struct arena *a, struct imp_rec *r, const char *s, size_t n,
+/*
+ * "kind:code" or "code" (kind user); a prefix that is no kind is code.
+ * See imp.h.
+ */
+int
+imp_group_ref(struct arena *a, struct imp_rec *r, const char *s, size_t n,
     struct imp_gref *g)
 {
 	const char *colon = memchr(s, ':', n);
@@ -250,7 +253,8 @@ split_list(struct arena *a, struct imp_rec *r, int field)
 		if (n == 0)
 			continue;
 		if (field == IF_GROUPS) {
-			if (group_ref(a, r, t, n, &r->groups[r->ngroups]) == 0)
+			if (imp_group_ref(a, r, t, n,
+			    &r->groups[r->ngroups]) == 0)
 				r->ngroups++;
 		} else
 			r->roles[r->nroles++] = arena_strndup(a, t, n);

@@ -58,10 +58,11 @@ def _purge_report(out):
 
 def _purge_fill(tag, n_old):
     """Rows of every purged table, marked with tag: n_old per table (fewer
-    API tokens and import jobs) that ended before the windows the purge
-    configs below set (idempotency 24 h, invites 30 days, audit 90 days, API
-    tokens 60 days, import jobs 30 days), and a handful inside them, near the
-    edge and far from it. Import jobs are made ended (succeeded, failed,
+    API tokens, import jobs and import runs) that ended before the windows
+    the purge configs below set (idempotency 24 h, invites 30 days, audit 90
+    days, API tokens 60 days, import jobs and runs 30 days), and a handful
+    inside them, near the edge and far from it (and import runs still
+    running, which never end). Import jobs are made ended (succeeded, failed,
     cancelled): the stack's job runner would take a queued or running one."""
     a = lit(TENANT_A)
     psql(f"""
@@ -127,6 +128,21 @@ FROM (VALUES
     ('keep', 'failed', interval '-1 minute', 3)) AS v(k, st, fin, n),
     LATERAL generate_series(1, n) AS g;
 
+-- checkpoints of imports: finished or abandoned more than 30 days ago go;
+-- those inside the window, and a run still running however old, stay
+INSERT INTO import_runs (tenant_id, id, file_name, file_sha256, file_size, format,
+    mode, state, started_at, updated_at, finished_at)
+SELECT {a}, gen_random_uuid(), '{tag}-' || k || '-' || g,
+    sha256(convert_to(gen_random_uuid()::text, 'UTF8')), 0, 'csv', 'create', st,
+    now() - interval '400 days', now() + upd, now() + fin
+FROM (VALUES
+    ('old', 'done', interval '-31 days', interval '-31 days', 5),
+    ('old', 'abandoned', interval '-45 days', NULL::interval, 3),
+    ('keep', 'done', interval '-29 days', interval '-29 days', 3),
+    ('keep', 'abandoned', interval '-1 days', NULL, 3),
+    ('keep', 'running', interval '-400 days', NULL, 3)) AS v(k, st, upd, fin, n),
+    LATERAL generate_series(1, n) AS g;
+
 -- n_old error rows spread over the old jobs, five for each job kept
 INSERT INTO import_job_errors (tenant_id, job_id, line, col, field, message)
 SELECT {a}, j.id, g, 1, 'email', j.file_name || ' row ' || g
@@ -147,6 +163,7 @@ _purge_ROWS = {
     "import_jobs": "SELECT id || ' ' || xmin FROM import_jobs WHERE file_name LIKE {p}",
     "import_job_errors": "SELECT job_id || ' ' || line || ' ' || xmin FROM import_job_errors"
                          " WHERE message LIKE {p}",
+    "import_runs": "SELECT id || ' ' || xmin FROM import_runs WHERE file_name LIKE {p}",
 }
 
 
@@ -343,7 +360,7 @@ def purge_small_batches_skip_held_rows_and_keep_retention_0():
         got = _purge_report(out)
         eq(got.get("audit_log"), "kept", "audit_log with retention_audit_days = 0")
         for t in ("idempotency", "invites", "api_tokens", "import_job_errors",
-                  "import_jobs"):
+                  "import_jobs", "import_runs"):
             rows, batches = got.get(t, (0, 0))
             check(rows >= len(old[t]) - (t == "idempotency"),
                   f"{t}: {rows} rows deleted, want at least {len(old[t])}")
@@ -353,7 +370,8 @@ def purge_small_batches_skip_held_rows_and_keep_retention_0():
                                   if k.split(" ")[0] == held_key},
            "idempotency: the old rows left (only the held one)")
         eq(after["audit_log"], old["audit_log"], "audit_log: old rows (retention 0)")
-        for t in ("invites", "api_tokens", "import_job_errors", "import_jobs"):
+        for t in ("invites", "api_tokens", "import_job_errors", "import_jobs",
+                  "import_runs"):
             eq(after[t], set(), f"{t}: old rows left")
         _purge_check_kept(keep, _purge_rows(tag, "keep"), "purge --batch 7")
     finally:

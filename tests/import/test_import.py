@@ -17,6 +17,7 @@ import sys
 import time
 import traceback
 import uuid
+import zipfile
 
 BUILD = os.environ["RI_BUILD"]
 TMP = os.environ["RI_TMP"]
@@ -528,6 +529,117 @@ def sigint_then_resume():
               "pg_stat_user_tables WHERE relname = 'users'") != "t":
         check(time.monotonic() < end, "users was not analyzed after the import")
         time.sleep(0.1)
+
+
+@test
+def exit_status_and_errors_file_across_runs():
+    """The exit status says 3 whenever the run had refused rows: a rerun of
+    a finished file (done already) as much as its first run, and a run
+    resumed after an interruption whose earlier session refused them.
+    --errors FILE is appended to, run after run; row errors that cannot be
+    written fail their batch (exit 1), and a rerun reports them."""
+    tid = tenant()
+    f1 = write_csv("st1.csv", ["username", "email"],
+                   [["st1a", "st1a@example.com"], ["st1b", "not-an-email"]])
+    f2 = write_csv("st2.csv", ["username", "email"],
+                   [["st2a", "nope"], ["st2b", "st2b@example.com"]])
+    errs = path("st.errors")
+    if os.path.exists(errs):
+        os.unlink(errs)
+    p = imp(tid, f1, "--errors", errs)
+    check(p.returncode == 3, f"first run: exit {p.returncode}: {p.stderr}")
+    p = imp(tid, f1, "--errors", errs)
+    check(p.returncode == 3, f"rerun of a finished file with a refused row: exit {p.returncode}")
+    p = imp(tid, f2, "--errors", errs)
+    check(p.returncode == 3, f"second file: exit {p.returncode}: {p.stderr}")
+    with open(errs) as f:
+        lines = f.read().splitlines()
+    check([x.split(":")[:2] for x in lines] == [["st1.csv", "3"], ["st2.csv", "2"]],
+          f"the errors of both runs, appended: {lines}")
+    # an errors file that takes nothing: the batch fails, nothing is lost
+    tid2 = tenant()
+    f3 = write_csv("st3.csv", ["username", "email"],
+                   [["st3a", "st3a@example.com"], ["st3b", "bad"]])
+    p = imp(tid2, f3, "--errors", "/dev/full")
+    check(p.returncode == 1 and "cannot be written" in p.stderr
+          and "database failed" not in p.stderr,
+          f"--errors /dev/full: exit {p.returncode}: {p.stderr}")
+    check(one(f"SELECT count(*) FROM users WHERE tenant_id = '{tid2}'") == "0",
+          "the batch whose errors were not written is not in")
+    p = imp(tid2, f3)
+    check(p.returncode == 3 and "st3.csv:3:2: email" in p.stderr,
+          f"the rerun reports the row: exit {p.returncode}: {p.stderr}")
+    # a run resumed after a SIGINT, whose first session refused a row
+    n = 40000
+    big = path("st-big.csv")
+    with open(big, "w") as f:
+        f.write("username,email\n")
+        f.write("stbad,not-an-email\n")
+        for i in range(n):
+            f.write(f"stbig{i:07d},stbig{i:07d}@example.com\n")
+    tid3 = tenant()
+    proc = subprocess.Popen([ROSTERCTL, "-c", CONF, "import", "--tenant", tid3, "--batch",
+                             "2000", big], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    _wait_checkpoint(tid3, proc)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=300 * TIME_SCALE)
+    if proc.returncode != 130:
+        raise Fail(f"the import was not interrupted (exit {proc.returncode}); "
+                   "nothing was tested")
+    check("stbad" not in err and ":2:2: email" in err, f"the first session's error: {err}")
+    p = imp(tid3, big, "--batch", "2000")
+    check(p.returncode == 3, f"the resumed run: exit {p.returncode}: {p.stderr}")
+    check(summary(p.stdout).get("rows errors") == 1, p.stdout)
+    # bootstrap's tenant id, which the operator must keep, lost on the way
+    with open("/dev/full", "w") as full:
+        b = subprocess.run([ROSTERCTL, "-c", CONF, "bootstrap", "--tenant",
+                            f"full{os.getpid()}"], stdout=full, stderr=subprocess.PIPE,
+                           text=True, timeout=60 * TIME_SCALE)
+    check(b.returncode == 1 and "could not be written" in b.stderr,
+          f"bootstrap > /dev/full: exit {b.returncode}: {b.stderr}")
+
+
+@test
+def blank_rows_bom_and_semicolon_codes():
+    """A row with no value in any cell (a line of commas, an xlsx row kept
+    for its formatting) is no record; JSON Lines may start with a UTF-8 BOM;
+    a group code with a ';' goes in by JSON Lines (which CSV and xlsx
+    export refuse to write)."""
+    tid = tenant()
+    p = imp(tid, write("blank.csv", "username,email\r\nbl1,bl1@example.com\r\n,\r\n"
+                                    " , \r\nbl2,bl2@example.com\r\n,\r\n"))
+    check(p.returncode == 0, f"CSV with blank rows: exit {p.returncode}: {p.stderr}")
+    check(summary(p.stdout).get("rows read") == 2, p.stdout)
+    # an xlsx with rows that hold formatting only
+    src = tenant()
+    check(imp(src, write_jsonl("bl-x.jsonl", [{"username": "blx1"}])).returncode == 0,
+          "the source")
+    x = export(src, "xlsx", "bl.xlsx")
+    out = path("bl-blank.xlsx")
+    with zipfile.ZipFile(x) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"</sheetData>", b'<row r="90"><c r="A90" s="0"/>'
+                                    b'<c r="B90" t="inlineStr"><is><t></t></is></c></row>'
+                                    b'<row r="91"/></sheetData>')
+                check(b'r="90"' in data, "the blank rows went in")
+            zout.writestr(item, data)
+    tid2 = tenant()
+    p = imp(tid2, out)
+    check(p.returncode == 0, f"xlsx with blank rows: exit {p.returncode}: {p.stderr}")
+    check(summary(p.stdout).get("rows read") == 1, p.stdout)
+    tid3 = tenant()
+    f = write("bom.jsonl", "\ufeff" + json.dumps({"username": "bom1", "groups": [
+        "security:sales;emea", "team;x"]}) + "\n" + json.dumps({"username": "bom2"}) + "\n")
+    p = imp(tid3, f)
+    check(p.returncode == 0, f"JSON Lines with a BOM: exit {p.returncode}: {p.stderr}")
+    check(sorted(r[0] for r in psql(f"SELECT username FROM users WHERE tenant_id = '{tid3}'"))
+          == ["bom1", "bom2"], "both records")
+    got = psql(f"SELECT g.kind, g.code FROM group_members m JOIN groups g ON g.tenant_id = "
+               f"m.tenant_id AND g.id = m.group_id WHERE m.tenant_id = '{tid3}' ORDER BY 2")
+    check(got == [["security", "sales;emea"], ["user", "team;x"]], f"the memberships {got}")
 
 
 def _users_rows_read():
