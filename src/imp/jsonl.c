@@ -267,7 +267,8 @@ jsonl_next(struct jsonl *j, struct arena *a, struct imp_rec *r, char *err,
 		if (n > 0 && p[n - 1] == '\r')
 			n--;
 		/* a UTF-8 byte order mark first (PowerShell writes one) */
-		if (r->line == 1 && n >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) {
+		if (r->line == 1 && n >= 3 &&
+		    memcmp(p, "\xef\xbb\xbf", 3) == 0) {
 			p += 3;
 			n -= 3;
 		}
