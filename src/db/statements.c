@@ -1300,7 +1300,9 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	 * joins the group (once); its pending invite to that group is
 	 * renewed (new token hash $5, hex, expiry $6 seconds from now) or
 	 * one is made; one audit row.  Two users never share an e-mail:
-	 * the upsert locks the existing row.  A username taken by another
+	 * the upsert locks the existing row, and a request that waited there
+	 * renews the invite the first one made (rosterd_invite_renew_or_make
+	 * looks on a snapshot taken after the wait: sql/0022).  A username taken by another
 	 * user is a unique violation of users_username_key.  $7 actor,
 	 * $8 request id.  One row: tenant_ok, group_ok, renewed, json
 	 * (the user's fields, roles and permissions, dates in epoch ms).
@@ -1321,26 +1323,10 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	    " ON CONFLICT (tenant_id, lower(email)) WHERE email IS NOT NULL"
 	    " DO UPDATE SET email = x.email"
 	    " RETURNING x.*, (x.xmax = 0) AS created"
-	    "), cur AS ("
-	    " SELECT i.id FROM invites i JOIN g ON i.group_id = g.id"
-	    " WHERE i.tenant_id = $1::uuid AND lower(i.email) = lower($2::text)"
-	    "  AND i.accepted_at IS NULL AND i.revoked_at IS NULL"
-	    " ORDER BY i.created_at DESC LIMIT 1 FOR UPDATE OF i"
-	    "), upd AS ("
-	    " UPDATE invites i SET token_hash = decode($5::text, 'hex'),"
-	    "  expires_at = now() + $6::bigint * interval '1 second',"
-	    "  user_id = u.id"
-	    " FROM cur, u WHERE i.tenant_id = $1::uuid AND i.id = cur.id"
-	    " RETURNING i.id, i.group_id, i.email"
-	    "), ins AS ("
-	    " INSERT INTO invites (tenant_id, id, group_id, user_id, email,"
-	    "  token_hash, expires_at, created_by)"
-	    " SELECT $1::uuid, gen_random_uuid(), g.id, u.id, u.email,"
-	    "  decode($5::text, 'hex'),"
-	    "  now() + $6::bigint * interval '1 second', $7::text"
-	    " FROM g, u WHERE NOT EXISTS (SELECT 1 FROM cur)"
-	    " RETURNING id, group_id, email"
-	    "), inv AS (SELECT * FROM upd UNION ALL SELECT * FROM ins"
+	    "), inv AS MATERIALIZED ("
+	    " SELECT f.* FROM g, u, rosterd_invite_renew_or_make($1::uuid,"
+	    "  g.id, u.id, u.email, decode($5::text, 'hex'), $6::bigint,"
+	    "  $7::text) AS f"
 	    "), gm AS ("
 	    " INSERT INTO group_members (tenant_id, group_id, user_id, added_by)"
 	    " SELECT $1::uuid, g.id, u.id, $7::text FROM g, u"
@@ -1348,14 +1334,14 @@ const struct stmt_def db_statements[STMT__MAX] = {
 	    "), au AS ("
 	    " INSERT INTO audit_log (tenant_id, actor, action, target_type,"
 	    "  target_id, request_id, detail)"
-	    " SELECT $1::uuid, $7::text, CASE WHEN EXISTS (SELECT 1 FROM upd)"
+	    " SELECT $1::uuid, $7::text, CASE WHEN inv.renewed"
 	    "  THEN 'invite.renew' ELSE 'invite.create' END, 'invite', inv.id,"
 	    "  $8::text, jsonb_build_object('email', inv.email, 'group',"
 	    "  inv.group_id, 'user', u.id, 'userCreated', u.created,"
 	    "  'dialect', 'servicestack') FROM inv, u"
 	    ") SELECT EXISTS (SELECT 1 FROM t) AS tenant_ok,"
 	    " EXISTS (SELECT 1 FROM g) AS group_ok,"
-	    " EXISTS (SELECT 1 FROM upd) AS renewed,"
+	    " coalesce((SELECT renewed FROM inv), false) AS renewed,"
 	    " (SELECT json_build_object('num', u.num, 'username', u.username,"
 	    "  'email', u.email, 'phone', u.phone, 'firstName', u.first_name,"
 	    "  'lastName', u.last_name, 'displayName', u.display_name,"

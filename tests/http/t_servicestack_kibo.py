@@ -215,6 +215,40 @@ ROUTE_CALLS[("POST", SS_PATH)] = lambda t: ("POST", SS_PATH, {"eMail": ss_email(
 
 
 @test
+def ss_invite_racing_a_first_invite_renews_it():
+    """Two invites of one new e-mail at once: the second waits for the
+    first at the user's row, then renews the invite the first made (one
+    pending invite, one working token), as for two in turn."""
+    email = ss_email()
+    grp = ss_default_group()
+    db = pg_session("it-ss-race")
+    try:
+        db.query("BEGIN")
+        uid = db.query(f"INSERT INTO users (tenant_id, id, username, email, is_active) "
+                       f"VALUES ({lit(TENANT_A)}, gen_random_uuid(), {lit(email)}, "
+                       f"{lit(email)}, false) RETURNING id")[0]
+        db.query(f"INSERT INTO invites (tenant_id, id, group_id, user_id, email, token_hash, "
+                 f"expires_at) VALUES ({lit(TENANT_A)}, gen_random_uuid(), {lit(grp)}, "
+                 f"{lit(uid)}, {lit(email)}, sha256(convert_to({lit(email)}, 'UTF8')), "
+                 f"now() + interval '1 day')")
+        bg = _idem_background("POST", SS_PATH, {"eMail": email.upper()},
+                              headers={"X-Tenant-Id": TENANT_A})
+        _idem_wait(lambda: _idem_blocked_workers(), "the invite waiting for the first")
+        db.query("COMMIT")
+        r = bg.result()
+    finally:
+        db.close()
+    eq(r.status, 200, f"the second invite ({r!r})")
+    rows = psql(f"SELECT token_hash <> sha256(convert_to({lit(email)}, 'UTF8')) FROM invites "
+                f"WHERE tenant_id = {lit(TENANT_A)} AND lower(email) = lower({lit(email)}) "
+                f"AND accepted_at IS NULL AND revoked_at IS NULL")
+    eq(rows, ["t"], "one pending invite, its token renewed")
+    eq(sql_one(f"SELECT string_agg(action, ',') FROM audit_log WHERE tenant_id = "
+               f"{lit(TENANT_A)} AND action LIKE 'invite.%' AND detail->>'email' = "
+               f"{lit(email)}"), "invite.renew", "the second request's audit row")
+
+
+@test
 def ss_seed_jsv_sample_as_printed_with_real_email():
     email = ss_email()
     r = ss(SS_SEED_JSV % email, ctype="text/jsv", headers={"Accept": "text/jsv"})
