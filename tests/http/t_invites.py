@@ -449,6 +449,16 @@ def invites_nginx_accept_limit_per_ipv4_address_and_ipv6_64():
             check(len(got) < 30, f"/healthz: no 429 after {got}")
             got.append(send("/healthz", "198.51.100.7").status)
         eq(got[-1], 429, "/healthz statuses")
+        # nginx's 429 in each family's shape, with Retry-After: SCIM's
+        # under /scim/, RFC 9457 elsewhere
+        for path, ctype, want in (("/scim/v2/Users", "application/scim+json",
+                                   '"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"]'),
+                                  ("/v1/tenants", "application/problem+json",
+                                   '"title":"Too Many Requests"')):
+            r = send(path, "198.51.100.7")
+            eq((r.status, r.header("Content-Type"), r.header("Retry-After")),
+               (429, ctype, "1"), f"{path}: nginx's 429")
+            check(want in r.body.decode(), f"{path}: the 429's body {r.body!r}")
         eq(send("/healthz", "198.51.100.8").status, 200, "another client of the API zone")
         eq(send("/healthz", "2001:db8:77::1").status, 200, "an IPv6 client of the API zone")
     finally:
