@@ -197,6 +197,20 @@ parse_number(const struct key *k, const char *s, long *out)
 }
 
 /* Stores value text s into the field of k; -1 when s is not valid. */
+/*
+ * Frees a string value, wiped first: db_conninfo may hold a password, and
+ * freed memory is still there to read in the processes forked later (the
+ * key fetcher, which talks to the network, must not hold it).
+ */
+static void
+free_wiped(char *s)
+{
+	if (s == NULL)
+		return;
+	explicit_bzero(s, strlen(s));
+	free(s);
+}
+
 static int
 set_value(void *base, const struct key *k, const char *s)
 {
@@ -205,7 +219,7 @@ set_value(void *base, const struct key *k, const char *s)
 
 	if (k->type == KEY_STRING) {
 		sp = (char **)((char *)base + k->off);
-		free(*sp);
+		free_wiped(*sp);
 		*sp = *s != '\0' ? xstrdup(s) : NULL;
 		return 0;
 	}
@@ -386,7 +400,8 @@ static int
 read_file(struct config *cfg, const char *path, int explicit, char *err,
     size_t errsz)
 {
-	char line[4096];
+	/* the file's text, a password among it, stays in these two only */
+	char line[4096], iobuf[BUFSIZ];
 	FILE *f;
 	int lineno = 0, rc = 0;
 
@@ -397,6 +412,7 @@ read_file(struct config *cfg, const char *path, int explicit, char *err,
 		    strerror(errno));
 		return -1;
 	}
+	setvbuf(f, iobuf, _IOFBF, sizeof(iobuf));
 	cfg->path = xstrdup(path);
 	while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
 		lineno++;
@@ -409,6 +425,8 @@ read_file(struct config *cfg, const char *path, int explicit, char *err,
 		rc = parse_line(cfg, line, path, lineno, err, errsz);
 	}
 	fclose(f);
+	explicit_bzero(line, sizeof(line));
+	explicit_bzero(iobuf, sizeof(iobuf));
 	return rc;
 }
 
@@ -1260,7 +1278,7 @@ config_free(struct config *cfg)
 
 	for (i = 0; i < RS_ARRAY_LEN(keys); i++)
 		if (keys[i].type == KEY_STRING)
-			free(*(char **)((char *)cfg + keys[i].off));
+			free_wiped(*(char **)((char *)cfg + keys[i].off));
 	if (cfg->metrics_token != NULL) {
 		explicit_bzero(cfg->metrics_token, strlen(cfg->metrics_token));
 		free(cfg->metrics_token);

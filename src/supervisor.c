@@ -45,6 +45,7 @@ struct master {
 	long		 fetcher_backoff;	/* seconds before the next restart */
 	pid_t		 runner;	/* the import job runner, 0: none */
 	int64_t		 runner_due;	/* start it then; 0: not wanted */
+	int64_t		 respawn_due;	/* next try at a slot whose fork failed */
 };
 
 static int
@@ -249,16 +250,31 @@ static void
 fetcher_child(void *arg)
 {
 	struct master *m = arg;
+	char **e, name[256];
+	size_t n;
 
-	if (m->cfg.db_conninfo != NULL)
-		explicit_bzero(m->cfg.db_conninfo, strlen(m->cfg.db_conninfo));
-	if (m->cfg.db_read_conninfo != NULL)
-		explicit_bzero(m->cfg.db_read_conninfo,
-		    strlen(m->cfg.db_read_conninfo));
-	if (m->cfg.import_db_conninfo != NULL)
-		explicit_bzero(m->cfg.import_db_conninfo,
-		    strlen(m->cfg.import_db_conninfo));
 	config_free(&m->cfg);
+	/*
+	 * The environment's database credentials too: libpq's PG* variables
+	 * and the ROSTERD_*CONNINFO overrides, their values wiped.
+	 */
+	for (e = environ; *e != NULL; ) {
+		char *was = *e;
+
+		n = strcspn(was, "=");
+		if (was[n] == '=' && n < sizeof(name) &&
+		    (strncmp(was, "PG", 2) == 0 ||
+		    (strncmp(was, "ROSTERD_", 8) == 0 && n >= 16 &&
+		    strncmp(was + n - 8, "CONNINFO", 8) == 0))) {
+			memcpy(name, was, n);
+			name[n] = '\0';
+			explicit_bzero(was + n + 1, strlen(was + n + 1));
+			unsetenv(name);
+			if (*e != was)
+				continue;	/* *e is the next entry now */
+		}
+		e++;
+	}
 	free(m->unix_path);
 	m->unix_path = NULL;
 }
@@ -308,6 +324,24 @@ fetcher_died(struct master *m, int status)
 	m->fetcher_due = now + m->fetcher_backoff * 1000000LL;
 	m->fetcher_backoff = m->fetcher_backoff * 2 > FETCHER_BACKOFF_MAX ?
 	    FETCHER_BACKOFF_MAX : m->fetcher_backoff * 2;
+}
+
+/*
+ * Forks again, once a second at most, the workers whose fork failed
+ * (their slot holds -1): a fork that failed once (EAGAIN, ENOMEM) does
+ * not leave a worker fewer until the next reload.
+ */
+static void
+workers_tick(struct master *m)
+{
+	int64_t now = time_mono_us();
+	long i;
+
+	if (m->draining || now < m->respawn_due)
+		return;
+	for (i = 0; i < m->n; i++)
+		if (m->pids[i] < 0 && (m->pids[i] = spawn(m)) < 0)
+			m->respawn_due = now + 1000000LL;
 }
 
 /* Restarts the fetcher when its backoff is over. */
@@ -457,15 +491,15 @@ reload(struct master *m)
 	 * few seconds (worker.c), and one by one those seconds would add up.
 	 */
 	nold = 0;
-	for (i = 0; i < m->n; i++) {
+	for (i = 0; i < m->n; i++)
 		if (m->pids[i] > 0)
 			olds[nold++] = m->pids[i];
+	if (m->n > want)
+		m->n = want;
+	for (i = 0; i < m->n; i++)
 		m->pids[i] = spawn(m);
-	}
 	while (m->n < want)
 		m->pids[m->n++] = spawn(m);
-	while (m->n > want)
-		olds[nold++] = m->pids[--m->n];
 	for (i = 0; i < nold; i++)
 		kill(olds[i], SIGTERM);
 	/* the new sources' fetcher; the old one may still finish a write */
@@ -512,6 +546,7 @@ loop(struct master *m)
 		pfd.events = POLLIN;
 		if (poll(&pfd, 1, 1000) <= 0) {
 			reap(m, NULL, 0);
+			workers_tick(m);
 			fetcher_tick(m);
 			runner_tick(m);
 			continue;
@@ -521,6 +556,7 @@ loop(struct master *m)
 		switch (si.ssi_signo) {
 		case SIGCHLD:
 			reap(m, NULL, 0);
+			workers_tick(m);
 			fetcher_tick(m);
 			runner_tick(m);
 			break;

@@ -389,13 +389,16 @@ v1_page(struct http_req *req, struct http_resp *resp, struct v1_page *pg)
 	if (lim != NULL) {
 		errno = 0;
 		n = strtoll(lim, &end, 10);
-		if (bad || errno != 0 || end == lim || *end != '\0' ||
-		    n < 1 || n > 1000) {
-			v1_field_error(req, resp, 400, "limit", "invalid",
-			    "limit must be a whole number from 1 to 1000.");
-			return -1;
-		}
-		pg->limit = (int)n;
+		if (errno != 0 || end == lim || *end != '\0' || n < 1 ||
+		    n > 1000)
+			bad = 1;
+		else
+			pg->limit = (int)n;
+	}
+	if (bad) {	/* malformed, or not even decoded (lim NULL then) */
+		v1_field_error(req, resp, 400, "limit", "invalid",
+		    "limit must be a whole number from 1 to 1000.");
+		return -1;
 	}
 	snprintf(pg->limit_plus_one, sizeof(pg->limit_plus_one), "%d",
 	    pg->limit + 1);

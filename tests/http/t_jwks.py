@@ -555,7 +555,13 @@ def jwks_rosterd_keeps_an_issuers_keys():
                            text=True, timeout=60)
         if p.returncode != 0:
             raise Skip(f"this build's config takes no [issuer] section: {p.stderr.strip()}")
-        with _op_Stack("jwks", extra) as s:
+        # database passwords the fetcher must not hold (the test database
+        # trusts local connections: libpq sends no password to it)
+        pw_file, pw_env = b"PwFile" + uuid.uuid4().hex.encode(), "PwEnv" + uuid.uuid4().hex
+        conninfo = [x for x in good_conf_lines("x") if x.split("=", 1)[0].strip() ==
+                    "db_conninfo"][0]
+        extra = [f"{conninfo} password={pw_file.decode()}"] + extra
+        with _op_Stack("jwks", extra, {"PGPASSWORD": pw_env}) as s:
             keyfile = os.path.join(state, "jwks", "idp.json")
             wait_until(lambda: os.path.exists(keyfile), "the fetched key set", timeout=60)
             fetchers = wait_until(lambda: _jw_children(s.inst, "rosterd-jwks"), "the fetcher")
@@ -564,6 +570,14 @@ def jwks_rosterd_keeps_an_issuers_keys():
             if _jw_mem_has(worker, SECRET):  # else: cannot look, or no secret held
                 eq(_jw_mem_has(fetchers[0], SECRET), False,
                    "the HS256 secret in the fetcher's memory")
+            for pw, where in ((pw_file, "db_conninfo"), (pw_env.encode(), "PGPASSWORD")):
+                if where == "PGPASSWORD" and sanitized(ROSTERD):
+                    continue  # the sanitizer's runtime keeps a copy of the environment
+                if _jw_mem_has(worker, pw):
+                    eq(_jw_mem_has(fetchers[0], pw), False,
+                       f"the database password of {where} in the fetcher's memory")
+                else:
+                    raise Fail(f"the worker does not hold {where}'s password: nothing tested")
             tok1 = _jw_token(priv1, "k1", idp.iss, aud)
             wait_until(lambda: s.request("GET", "/v1/tenants", token=tok1).status == 200,
                        "a token of the fetched key accepted")

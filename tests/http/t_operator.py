@@ -492,6 +492,32 @@ def _op_schema_behind_then_ready(s, conf, sql_dir, pending):
 
 
 @test
+def operator_reload_to_fewer_workers_forks_only_those():
+    """SIGHUP after `workers` went down starts as many new workers as the
+    configuration names, no more (none forked only to be stopped), and
+    stops every old one."""
+    s = _op_Stack("fewer", ["workers = 4"])
+    try:
+        s.wait_for("/readyz", 200)
+        old = s.inst.wait_workers(4, 60)
+        eq(len(old), 4, f"four workers first ({old})")
+        with open(s.conf) as f:
+            text = f.read().replace("workers = 4", "workers = 1")
+        with open(s.conf, "w") as f:
+            f.write(text)
+        start = s.inst.log_size()
+        s.inst.proc.send_signal(signal.SIGHUP)
+        now = s.inst.wait_workers(1, 60, exclude=old)
+        eq(len(now), 1, f"one worker after the reload ({now}, the old {old})")
+        wait_until(lambda: "configuration reloaded" in s.inst.log_text(start), "the reload")
+        s.wait_for("/readyz", 200)
+        ready = [r for r in s.inst.log_records(start) if r.get("msg") == "worker ready"]
+        eq([r.get("pid") for r in ready], now, "the workers the reload started")
+    finally:
+        s.stop()
+
+
+@test
 def operator_check_schema_cannot_tell_exits_2():
     conf = os.path.join(TMP, "op-nodb.conf")
     write_conf(conf, good_conf_lines(os.path.join(TMP, "op-nodb.sock")) +

@@ -1846,6 +1846,9 @@ def v1_tenant_errors():
         problem(v1("DELETE", f"/tenants/{uuid.uuid4()}?confirm=x"), 404)
         problem(v1("GET", "/tenants?limit=0"), 400, "limit", "invalid")
         problem(v1("GET", "/tenants?limit=1001"), 400, "limit", "invalid")
+        # a limit that does not even decode is still the limit's fault
+        problem(v1("GET", "/tenants?limit=%zz"), 400, "limit", "invalid")
+        problem(v1("GET", "/tenants?limit=%zz&cursor=bm9wZQ"), 400, "limit", "invalid")
         problem(v1("GET", "/tenants?cursor=bm9wZQ"), 400, "cursor", "invalid")
         problem(v1("PUT", "/tenants"), 405)
         problem(v1("GET", "/nothing-here"), 404)
