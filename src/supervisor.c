@@ -45,7 +45,7 @@ struct master {
 	long		 fetcher_backoff;	/* seconds before the next restart */
 	pid_t		 runner;	/* the import job runner, 0: none */
 	int64_t		 runner_due;	/* start it then; 0: not wanted */
-	int64_t		 respawn_due;	/* next try at a slot whose fork failed */
+	int64_t		 respawn_due;	/* next try at a failed fork's slot */
 };
 
 static int
