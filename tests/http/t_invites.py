@@ -307,7 +307,8 @@ def invites_password_min_length_everywhere():
             check(any("minimum length of '8'" in m for m in ms["securityGroupUser.Password"]),
                   f"seed 000 message {ms}")
     su = _scim_new_user(password=None)
-    with NothingWritten():
+    # the API token's last use may be recorded: not a write of the request
+    with NothingWritten("short SCIM passwords", skip=("api_tokens",)):
         for pw in ("1234567", "\u00e9" * 7):
             for r in (_scim("POST", "/Users", _scim_user_body(password=pw)),
                       _scim_patch(f"/Users/{su['id']}",
