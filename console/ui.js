@@ -156,13 +156,15 @@ export function debounce(fn, ms)
 }
 
 // Form values by name: empty text is left out (not sent), unless keepEmpty.
+// Text is trimmed, but a password: its spaces are part of it.
 export function formValues(form, keepEmpty = false)
 {
 	const out = {};
 	for (const el of form.elements) {
 		if (!el.name || el.disabled)
 			continue;
-		const v = el.type === 'checkbox' ? el.checked : el.value.trim();
+		const v = el.type === 'checkbox' ? el.checked :
+		    el.type === 'password' ? el.value : el.value.trim();
 		if (v === '' && !keepEmpty)
 			continue;
 		out[el.name] = v === '' ? null : v;

@@ -26,11 +26,18 @@ export async function auditPage(main, ctx)
 		'Apply filters')));
 	const list = h('div', { id: 'audit-list' });
 	const f = form.elements;
+	// The filters as last applied: a page's cursor is only good with the
+	// filters of the page before it, whatever the fields say meanwhile.
+	let applied;
+	const apply = () => {
+		applied = { actor: f.actor.value.trim(), action: f.action.value.trim(),
+		    targetId: f.targetId.value.trim(), from: rfc3339(f.from.value),
+		    until: rfc3339(f.until.value) };
+	};
+	apply();
 	const pager = pagedList(ctx, list, 'Audit pages', (cursor) => {
 		clearErrors(form);
-		return api('GET', tpath('/audit'), { query: { actor: f.actor.value.trim(),
-		    action: f.action.value.trim(), targetId: f.targetId.value.trim(),
-		    from: rfc3339(f.from.value), until: rfc3339(f.until.value), limit: 50, cursor } });
+		return api('GET', tpath('/audit'), { query: { ...applied, limit: 50, cursor } });
 	}, (items) => items.length ? table({ id: 'audit-table', class: 'wide' }, 'Audit log',
 	    ['When', 'Actor', 'Action', 'Target', 'Detail'],
 	    items.map((a) => h('tr', { 'data-id': a.id },
@@ -48,6 +55,7 @@ export async function auditPage(main, ctx)
 	} });
 	form.addEventListener('submit', (e) => {
 		e.preventDefault();
+		apply();
 		pager.reset();
 		pager.load();
 	});

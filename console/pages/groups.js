@@ -54,22 +54,80 @@ export async function groupsPage(main, ctx)
 	await pager.load();
 }
 
-// The entries of a paste or a CSV: split on white space, commas and
-// semicolons, quotes and a header cell dropped, each once.
+// The header cells that name a user, the surest first.
+const ID_COLUMNS = [/^(id|userid|user_id)$/i, /^username$/i, /^(email|e-mail)$/i];
+const isIdColumn = (s) => ID_COLUMNS.some((re) => re.test(s));
+const unquote = (s) => s.replace(/^["']+|["']+$/g, '').trim();
+
+// The rows of a CSV (RFC 4180: quoted cells, "" in them), cells split on
+// delim.
+function csvRows(text, delim)
+{
+	const rows = [];
+	let row = [], cell = '', quoted = false;
+	for (let i = 0; i < text.length; i++) {
+		const c = text[i];
+		if (quoted) {
+			if (c !== '"')
+				cell += c;
+			else if (text[i + 1] === '"')
+				cell += text[++i];
+			else
+				quoted = false;
+		} else if (c === '"' && cell === '')
+			quoted = true;
+		else if (c === delim) {
+			row.push(cell);
+			cell = '';
+		} else if (c === '\n' || c === '\r') {
+			if (c === '\r' && text[i + 1] === '\n')
+				i++;
+			row.push(cell);
+			rows.push(row);
+			row = [];
+			cell = '';
+		} else
+			cell += c;
+	}
+	if (cell !== '' || row.length)
+		rows.push([...row, cell]);
+	return rows;
+}
+
+// The entries of a paste or a CSV, each once. A CSV with a header row
+// (rosterd's export, a spreadsheet's) gives one entry a row: its id, else
+// its username, else its e-mail; its other cells (names, titles) are no
+// users. Anything else is split on white space, commas and semicolons,
+// quotes and a header cell dropped.
 export function parseEntries(text)
 {
 	const seen = new Set();
 	let dups = 0;
-	for (let s of text.split(/[\s,;]+/)) {
-		s = s.replace(/^["']+|["']+$/g, '').trim();
-		if (!s || /^(id|userid|user_id|username|email|e-mail)$/i.test(s))
-			continue;
+	const add = (s) => {
+		s = unquote(s);
+		if (!s || isIdColumn(s))
+			return;
 		const key = UUID.test(s) ? s.toLowerCase() : s;
 		if (seen.has(key))
 			dups++;
 		else
 			seen.add(key);
-	}
+	};
+	text = text.replace(/^\uFEFF/, '');
+	const first = text.split(/\r?\n/, 1)[0];
+	const delim = [',', ';', '\t'].find((d) => first.includes(d));
+	const head = delim ? first.split(delim).map(unquote) : [];
+	const cols = ID_COLUMNS.map((re) => head.findIndex((s) => re.test(s)))
+	    .filter((i) => i >= 0);
+	if (head.length > 1 && cols.length) {
+		for (const row of csvRows(text, delim).slice(1)) {
+			const i = cols.find((c) => unquote(row[c] || '') !== '');
+			if (i !== undefined)
+				add(row[i]);
+		}
+	} else
+		for (const s of text.split(/[\s,;]+/))
+			add(s);
 	return { entries: [...seen], dups };
 }
 
@@ -117,8 +175,9 @@ export async function groupPage(main, ctx, id)
 			    try {
 				    await api('DELETE', `${gpath}/members/${u.userId}`);
 			    } catch (err) {
+				    // beside the list, which the reload replaces
 				    if (ctx.alive())
-					    members.prepend(errorBox(err));
+					    clear(note, errorBox(err));
 			    }
 			    loadMembers();
 			} }, 'Remove')) : ''))) : h('p', { id: 'members-empty' }, 'No member.'));

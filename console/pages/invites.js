@@ -1,7 +1,7 @@
 // Invitations: list by state, create (the link shown once, with a copy
 // button), revoke; and the invitee's side, #/accept?token=..., which needs
 // no sign-in.
-import { api, tpath } from '../api.js';
+import { api, allItems, tpath } from '../api.js';
 import { h, clear, field, selectField, errorBox, fmtTime, formValues, table, pagedList,
     submitTo, shownOnce } from '../ui.js';
 
@@ -45,7 +45,7 @@ export async function invitesPage(main, ctx)
 	{
 		let groups = [];
 		try {
-			groups = (await api('GET', tpath('/groups'), { query: { limit: 200 } })).data.items;
+			groups = await allItems(tpath('/groups'));
 		} catch { /* the default group is still there */ }
 		if (!ctx.alive())
 			return;

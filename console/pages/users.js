@@ -1,6 +1,6 @@
 // Users: search as you type, cursor pages, create; one user: edit with
 // If-Match, deactivate, delete, groups and roles.
-import { api, tpath } from '../api.js';
+import { api, allItems, tpath } from '../api.js';
 import { h, clear, field, selectField, errorBox, fmtTime, debounce, formValues, status, go,
     table, pagedList, submitTo, editResource } from '../ui.js';
 
@@ -147,7 +147,7 @@ export async function userPage(main, ctx, id)
 	{
 		let all = [];
 		try {
-			all = (await api('GET', tpath('/roles'), { query: { limit: 200 } })).data.items;
+			all = await allItems(tpath('/roles'));
 		} catch { /* the form is left out */ }
 		if (!all.length)
 			return '';

@@ -457,6 +457,26 @@ def bulk_add_5000_members_by_paste():
     clickable("#bulk-submit").click()
     wait(lambda d: {k: texts(f"#bulk-{k}") for k in ("added", "already", "notfound")} ==
          {"added": ["0"], "already": ["1"], "notfound": ["1"]}, "the CSV's counts 0 / 1 / 1")
+    # A CSV of several columns (as rosterd's export writes): one user a row,
+    # by its username; its names are no users (this first name is one's).
+    csv = os.path.join(TMP, "members-wide.csv")
+    with open(csv, "w") as f:
+        f.write('username,email,firstName,lastName\r\n'
+                'bulk-04998,bulk-04998@console.example,bulk-04997,"Van Dyke"\r\n'
+                ',bulk-04996@console.example,"Smith, Jr.",X\r\n')
+    D.find_element(By.ID, "bulk-file").send_keys(csv)
+    wait(lambda d: "Van Dyke" in js("return document.getElementById('bulk-text').value"),
+         "the wide file's text in the form")
+    clickable("#bulk-submit").click()
+    wait(lambda d: {k: texts(f"#bulk-{k}") for k in ("added", "already", "notfound")} ==
+         {"added": ["0"], "already": ["2"], "notfound": ["0"]},
+         "the wide CSV's counts 0 / 2 / 0 (its username, else its e-mail, column)")
+    got = D.execute_async_script("""
+        const done = arguments[0];
+        import('/console/pages/groups.js').then((m) => done(m.parseEntries(
+            'id;name\\n' + 'a\\n' + '"b;c";x\\n')), (e) => done(String(e)));
+    """)
+    assert got == {"entries": ["a", "b;c"], "dups": 0}, got
     el("#members-table tbody tr")
     check_page("group")
     goto("/groups")
@@ -524,6 +544,21 @@ def invite_link_once_then_revoke():
     text_in("#accept-done", "accepted-hire")
     u = user_by_name("accepted-hire")
     assert u and u["email"] == "accepted.hire@console.example" and u["hasPassword"], u
+    # A password is sent as typed, its spaces included; other text trimmed.
+    got = D.execute_async_script("""
+        const done = arguments[0];
+        import('/console/ui.js').then((m) => {
+            const f = document.createElement('form');
+            for (const [name, type, value] of [['password', 'password', '  two spaces  '],
+                                               ['username', 'text', '  someone  ']]) {
+                const i = document.createElement('input');
+                Object.assign(i, { name, type, value });
+                f.append(i);
+            }
+            done(m.formValues(f));
+        }, (e) => done(String(e)));
+    """)
+    assert got == {"password": "  two spaces  ", "username": "someone"}, got
 
 
 @test
@@ -542,6 +577,25 @@ def audit_log_filters():
     want = [a for a in all_pages(tp(f"/audit?action=user.update&targetId={uid}"))]
     assert len(rows) == len(want) >= 2, (len(rows), len(want))
     check_page("audit")
+    # The next page keeps the filters applied, whatever the fields say
+    # since: its cursor belongs to them. 55 more updates of the user make
+    # a second page of user.update rows.
+    other = user_by_name("bulk-00002")["id"]
+    for i in range(55):
+        st, _, _ = call("PATCH", tp(f"/users/{other}"), body={"title": f"Title {i}"})
+        assert st == 200, st
+    set_field("#audit-filter [name=targetId]", "")
+    D.find_element(By.ID, "audit-apply").click()
+    wait(lambda d: len(texts("#audit-table td.action")) == 50, "a first page of 50 rows")
+    set_field("#audit-filter [name=action]", "tenant.create")
+    next_page = [b for b in D.find_elements(By.CSS_SELECTOR, "#audit-list nav.pager button")
+                 if b.text == "Next page"][0]
+    next_page.click()
+    wait(lambda d: "Page 2" in D.find_element(By.CSS_SELECTOR, "#audit-list nav.pager").text,
+         "the second page")
+    el("#audit-table tbody tr")
+    page2 = set(texts("#audit-table td.action"))
+    assert page2 == {"user.update"}, page2
     # A bad filter: the API's error next to its field.
     set_field("#audit-filter [name=targetId]", "not-a-uuid")
     D.find_element(By.ID, "audit-apply").click()
