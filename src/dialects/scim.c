@@ -1212,6 +1212,14 @@ scim_patch_apply(struct http_req *req, struct http_resp *resp,
 			return -1;
 		}
 		rc = 0;
+		/*
+		 * The hook takes its part out of a path-less value: it gets
+		 * this attempt's copy, and the body stays whole for the next
+		 * attempt (a PATCH is applied again when the resource changed
+		 * under it).
+		 */
+		if (hook != NULL && ptext == NULL && value != NULL)
+			value = copy_value(p.a, value);
 		if (hook != NULL)
 			rc = hook(ctx, req, resp, op == P_ADD ? "add" :
 			    op == P_REMOVE ? "remove" : "replace",
@@ -1460,7 +1468,7 @@ scim_proj_excludes(const struct scim_proj *p, const char *name)
 	const char *list = p->attributes != NULL ? p->attributes :
 	    p->excluded, *s, *c;
 	size_t len, nl = strlen(name);
-	int found = 0;
+	int whole = 0, sub = 0;
 
 	if (list == NULL)
 		return 0;
@@ -1471,15 +1479,19 @@ scim_proj_excludes(const struct scim_proj *p, const char *name)
 			s++;
 			len--;
 		}
-		/* "name", "name.sub", "urn:...:Group:name" */
+		/* "name", "urn:...:Group:name"; or "name.sub" */
 		if (len >= nl && strncasecmp(s + len - nl, name, nl) == 0 &&
 		    (len == nl || s[len - nl - 1] == ':'))
-			found = 1;
+			whole = 1;
 		else if (len > nl && strncasecmp(s, name, nl) == 0 &&
 		    s[nl] == '.')
-			found = 1;
+			sub = 1;
 	}
-	return p->attributes != NULL ? !found : found;
+	/*
+	 * attributes=name.sub wants name (a part of it); excludedAttributes=
+	 * name.sub leaves the rest of name.
+	 */
+	return p->attributes != NULL ? !(whole || sub) : whole;
 }
 
 /* ---- lists ---- */

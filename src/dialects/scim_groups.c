@@ -300,9 +300,17 @@ group_cols(struct http_req *req, struct http_resp *resp, struct value *res,
     struct gcols *c)
 {
 	const struct value *ext = scim_obj_get(res, SCIM_URN_RGROUP);
+	const struct value *xid = scim_obj_get(res, "externalId");
 	size_t i;
 	struct buf b;
 
+	/* kept as sent, and read back only as a string: nothing else goes */
+	if (xid != NULL && xid->type != VALUE_NULL &&
+	    (xid->type != VALUE_STRING || xid->u.str.len > 256)) {
+		scim_error(req, resp, 400, "invalidValue", "externalId must be "
+		    "a string of at most 256 bytes.");
+		return -1;
+	}
 	c->name = scim_str(res, "displayName");
 	if (c->name == NULL || *c->name == '\0' || strlen(c->name) > 256) {
 		scim_error(req, resp, 400, "invalidValue", "displayName is "

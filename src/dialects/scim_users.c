@@ -39,16 +39,16 @@ static const struct scim_sqlattr user_map[] = {
 	{ "active", NULL, "u.is_active", SCIM_V_BOOL, 0 },
 	{ "emails", NULL, "coalesce(u.attrs->'scim'->'emails', CASE WHEN"
 	    " u.email IS NOT NULL THEN jsonb_build_array(jsonb_build_object("
-	    "'value', u.email, 'primary', true)) END)", SCIM_V_STRING,
-	    SCIM_SQL_MULTI },
+	    "'value', u.email, 'type', 'work', 'primary', true)) END)",
+	    SCIM_V_STRING, SCIM_SQL_MULTI },
 	{ "emails.value", NULL, "(e.v->>'value')", SCIM_V_STRING, 0 },
 	{ "emails.type", NULL, "(e.v->>'type')", SCIM_V_STRING, 0 },
 	{ "emails.primary", NULL, "((e.v->>'primary')::boolean)", SCIM_V_BOOL,
 	    0 },
 	{ "phoneNumbers", NULL, "coalesce(u.attrs->'scim'->'phoneNumbers',"
 	    " CASE WHEN u.phone IS NOT NULL THEN jsonb_build_array("
-	    "jsonb_build_object('value', u.phone, 'primary', true)) END)",
-	    SCIM_V_STRING, SCIM_SQL_MULTI },
+	    "jsonb_build_object('value', u.phone, 'type', 'work', 'primary',"
+	    " true)) END)", SCIM_V_STRING, SCIM_SQL_MULTI },
 	{ "phoneNumbers.value", NULL, "(e.v->>'value')", SCIM_V_STRING, 0 },
 	{ "phoneNumbers.type", NULL, "(e.v->>'type')", SCIM_V_STRING, 0 },
 	{ "phoneNumbers.primary", NULL, "((e.v->>'primary')::boolean)",
@@ -137,8 +137,10 @@ put_str(struct arena *a, struct value *o, const char *key, const char *s)
 }
 
 /*
- * Sets o[key] to [{"value": s, "primary": true}] when s is not NULL and
- * o has no key (the column of a User whose client sent no such array).
+ * Sets o[key] to [{"value": s, "type": "work", "primary": true}] when s
+ * is not NULL and o has no key (the column of a User whose client sent
+ * no such array: one made by another dialect).  "work" is the type
+ * clients match by (Entra's emails[type eq "work"].value).
  */
 static void
 put_primary(struct arena *a, struct value *o, const char *key,
@@ -150,6 +152,7 @@ put_primary(struct arena *a, struct value *o, const char *key,
 		return;
 	x = value_object(a);
 	value_set(a, x, "value", value_cstr(a, s));
+	value_set(a, x, "type", value_cstr(a, "work"));
 	value_set(a, x, "primary", value_bool(a, 1));
 	arr = value_array(a);
 	value_push(a, arr, x);
@@ -306,14 +309,14 @@ put_active(struct buf *b, const PGresult *r, int row)
 		buf_put(b, "false", 5);
 }
 
-/* ,"key":[{"value":"s","primary":true}] */
+/* ,"key":[{"value":"s","type":"work","primary":true}]: put_primary's */
 static void
 put_member_primary(struct buf *b, const char *key, const char *s)
 {
 	put_key(b, key);
 	buf_puts(b, "[{\"value\":");
 	json_put_string(b, s, strlen(s));
-	buf_puts(b, ",\"primary\":true}]");
+	buf_puts(b, ",\"type\":\"work\",\"primary\":true}]");
 }
 
 /*

@@ -131,6 +131,88 @@ class _scim_unchanged:
 
 
 @test
+def scim_group_patch_applied_again_keeps_its_members():
+    """A path-less PATCH of a group's name and members, which a concurrent
+    rename makes apply again: the second attempt applies the whole body
+    (its members too), not what the first left of it."""
+    g = _scim_new_group()
+    u = _scim_new_user(password=None)
+    db = pg_session("it-scim-race")
+    try:
+        db.query("BEGIN")
+        db.query(f"UPDATE groups SET name = {lit(unique('held'))}, version = version + 1 "
+                 f"WHERE tenant_id = {lit(TENANT_A)} AND id = {lit(g['id'])}")
+        name = unique("patched")
+        body = json.dumps({"schemas": [_scim_URN_PATCH], "Operations": [
+            {"op": "add", "value": {"displayName": name, "members": [{"value": u["id"]}]}}]})
+        bg = _idem_background("PATCH", f"/scim/v2/Groups/{g['id']}", body,
+                              ctype="application/scim+json", token=_scim_token(TENANT_A))
+        _idem_wait(lambda: _idem_blocked_workers(), "the PATCH waiting for the group")
+        db.query("COMMIT")
+        r = bg.result()
+    finally:
+        db.close()
+    eq(r.status, 204, f"the PATCH ({r!r})")
+    eq(_scim_members(TENANT_A, g["id"]), {u["id"]}, "the member the PATCH added")
+    eq(sql_one(f"SELECT name FROM groups WHERE id = {lit(g['id'])}"), name, "its name")
+
+
+@test
+def scim_user_of_another_dialect_matched_by_work_email():
+    """A user made by /v1 has its e-mail as SCIM's work e-mail: Entra's
+    matching filter finds it, and its filtered replace changes that e-mail
+    (the column), not a second one beside it."""
+    name = unique("workmail")
+    u = v1_user(username=name, email=f"{name}@example.com")
+    b = _scim_list("/Users?filter=" +
+                   _scim_q(f'emails[type eq "work"].value eq "{name}@example.com"'))
+    eq([x["id"] for x in b["Resources"]], [u["id"]], "matched by its work e-mail")
+    eq(b["Resources"][0]["emails"], [{"value": f"{name}@example.com", "type": "work",
+                                      "primary": True}], "the e-mail as SCIM has it")
+    r = _scim_patch(f"/Users/{u['id']}", [{"op": "Replace",
+                                           "path": 'emails[type eq "work"].value',
+                                           "value": f"{name}.new@example.com"}])
+    eq(r.status, 200, f"Entra's replace ({r!r})")
+    eq([e["value"] for e in r.json()["emails"]], [f"{name}.new@example.com"], "one e-mail")
+    eq(sql_one(f"SELECT email FROM users WHERE id = {lit(u['id'])}"),
+       f"{name}.new@example.com", "the e-mail column")
+
+
+@test
+def scim_user_email_changed_elsewhere_is_the_one_scim_shows():
+    """An e-mail or phone a SCIM client gave, changed by /v1: SCIM shows,
+    finds and keeps the new one in the element it came from (the other
+    elements as they were), and its next write does not put the old one
+    back; cleared by /v1, the element goes."""
+    name = unique("elsewhere")
+    u = _scim_new_user(userName=f"{name}@example.com", password=None)
+    r = _scim_patch(f"/Users/{u['id']}", [
+        {"op": "add", "path": "emails", "value": [{"value": f"{name}@home.example",
+                                                   "type": "home"}]},
+        {"op": "add", "path": "phoneNumbers", "value": [{"value": "+1 555 0100",
+                                                         "type": "work", "primary": True}]}])
+    eq(r.status, 200, f"a second e-mail and a phone ({r!r})")
+    r = v1("PATCH", f"/tenants/{TENANT_A}/users/{u['id']}",
+           {"email": f"{name}.v1@example.com", "phone": "+1 555 0199"})
+    eq(r.status, 200, f"the /v1 change ({r!r})")
+    got = _scim("GET", f"/Users/{u['id']}").json()
+    eq([(e["value"], e.get("primary")) for e in got["emails"]],
+       [(f"{name}.v1@example.com", True), (f"{name}@home.example", None)], "emails")
+    eq([p["value"] for p in got["phoneNumbers"]], ["+1 555 0199"], "phoneNumbers")
+    b = _scim_list("/Users?filter=" + _scim_q(f'emails.value eq "{name}.v1@example.com"'))
+    eq([x["id"] for x in b["Resources"]], [u["id"]], "found by the new e-mail")
+    r = _scim_patch(f"/Users/{u['id']}", [{"op": "Replace", "path": "active",
+                                           "value": "False"}])
+    eq(r.status, 200, f"a later SCIM write ({r!r})")
+    eq(sql_one(f"SELECT email || ' ' || phone FROM users WHERE id = {lit(u['id'])}"),
+       f"{name}.v1@example.com +1 555 0199", "the columns after it")
+    r = v1("PATCH", f"/tenants/{TENANT_A}/users/{u['id']}", {"phone": None})
+    eq(r.status, 200, f"the phone cleared ({r!r})")
+    got = _scim("GET", f"/Users/{u['id']}").json()
+    check(not got.get("phoneNumbers"), f"no phone left: {got.get('phoneNumbers')!r}")
+
+
+@test
 def scim_discovery():
     spc = _scim("GET", "/ServiceProviderConfig")
     eq(spc.status, 200, f"ServiceProviderConfig ({spc!r})")
@@ -729,6 +811,12 @@ def scim_groups_and_members():
                   "uniqueness", "duplicate displayName")
         _scim_err(_scim("POST", "/Groups", {"displayName": "x", "members": [
             {"value": str(uuid.uuid4())}]}), 400, "invalidValue", "unknown member")
+        # an externalId that is no string is refused, as for Users (it
+        # would be kept and never read back)
+        _scim_err(_scim_patch(path, [{"op": "replace", "path": "externalId", "value": 12}]),
+                  400, "invalidValue", "a number as externalId")
+        _scim_err(_scim("POST", "/Groups", {"displayName": unique("xg"), "externalId": {}}),
+                  400, "invalidValue", "an object as externalId")
     # Entra: GET with excludedAttributes=members, filter by displayName
     b = _scim_list("/Groups?excludedAttributes=members&filter=" +
                    _scim_q(f'displayName eq "{g["displayName"].lower()}"'))
@@ -736,6 +824,11 @@ def scim_groups_and_members():
     check("members" not in b["Resources"][0], "excludedAttributes=members in a list")
     x = _scim("GET", path + "?excludedAttributes=members").json()
     check("members" not in x and x["displayName"] == g["displayName"], "GET without members")
+    # a sub-attribute excluded leaves the rest of the attribute
+    for q in ("?excludedAttributes=members.display", "?attributes=members.value"):
+        x = _scim("GET", path + q).json()
+        eq(sorted(m["value"] for m in x.get("members", [])), sorted(ids[:2]), f"members of {q}")
+        check(all("display" not in m for m in x["members"]), f"no display with {q}: {x}")
     # Entra, default shape: remove with a value array; add several; 204
     r = _scim_patch(path, [{"op": "Remove", "path": "members",
                             "value": [{"$ref": None, "value": ids[0]}]}])
