@@ -137,21 +137,14 @@ def scim_group_patch_applied_again_keeps_its_members():
     (its members too), not what the first left of it."""
     g = _scim_new_group()
     u = _scim_new_user(password=None)
-    db = pg_session("it-scim-race")
-    try:
-        db.query("BEGIN")
-        db.query(f"UPDATE groups SET name = {lit(unique('held'))}, version = version + 1 "
-                 f"WHERE tenant_id = {lit(TENANT_A)} AND id = {lit(g['id'])}")
-        name = unique("patched")
-        body = json.dumps({"schemas": [_scim_URN_PATCH], "Operations": [
-            {"op": "add", "value": {"displayName": name, "members": [{"value": u["id"]}]}}]})
-        bg = _idem_background("PATCH", f"/scim/v2/Groups/{g['id']}", body,
-                              ctype="application/scim+json", token=_scim_token(TENANT_A))
-        _idem_wait(lambda: _idem_blocked_workers(), "the PATCH waiting for the group")
-        db.query("COMMIT")
-        r = bg.result()
-    finally:
-        db.close()
+    name = unique("patched")
+    body = json.dumps({"schemas": [_scim_URN_PATCH], "Operations": [
+        {"op": "add", "value": {"displayName": name, "members": [{"value": u["id"]}]}}]})
+    r, _ = request_behind([f"UPDATE groups SET name = {lit(unique('held'))}, "
+                           f"version = version + 1 WHERE tenant_id = {lit(TENANT_A)} "
+                           f"AND id = {lit(g['id'])}"],
+                          "PATCH", f"/scim/v2/Groups/{g['id']}", body,
+                          ctype="application/scim+json", token=_scim_token(TENANT_A))
     eq(r.status, 204, f"the PATCH ({r!r})")
     eq(_scim_members(TENANT_A, g["id"]), {u["id"]}, "the member the PATCH added")
     eq(sql_one(f"SELECT name FROM groups WHERE id = {lit(g['id'])}"), name, "its name")

@@ -221,23 +221,14 @@ def ss_invite_racing_a_first_invite_renews_it():
     pending invite, one working token), as for two in turn."""
     email = ss_email()
     grp = ss_default_group()
-    db = pg_session("it-ss-race")
-    try:
-        db.query("BEGIN")
-        uid = db.query(f"INSERT INTO users (tenant_id, id, username, email, is_active) "
-                       f"VALUES ({lit(TENANT_A)}, gen_random_uuid(), {lit(email)}, "
-                       f"{lit(email)}, false) RETURNING id")[0]
-        db.query(f"INSERT INTO invites (tenant_id, id, group_id, user_id, email, token_hash, "
-                 f"expires_at) VALUES ({lit(TENANT_A)}, gen_random_uuid(), {lit(grp)}, "
-                 f"{lit(uid)}, {lit(email)}, sha256(convert_to({lit(email)}, 'UTF8')), "
-                 f"now() + interval '1 day')")
-        bg = _idem_background("POST", SS_PATH, {"eMail": email.upper()},
-                              headers={"X-Tenant-Id": TENANT_A})
-        _idem_wait(lambda: _idem_blocked_workers(), "the invite waiting for the first")
-        db.query("COMMIT")
-        r = bg.result()
-    finally:
-        db.close()
+    uid = f"(SELECT id FROM users WHERE tenant_id = {lit(TENANT_A)} AND email = {lit(email)})"
+    r, _ = request_behind([
+        f"INSERT INTO users (tenant_id, id, username, email, is_active) VALUES "
+        f"({lit(TENANT_A)}, gen_random_uuid(), {lit(email)}, {lit(email)}, false)",
+        f"INSERT INTO invites (tenant_id, id, group_id, user_id, email, token_hash, "
+        f"expires_at) VALUES ({lit(TENANT_A)}, gen_random_uuid(), {lit(grp)}, {uid}, "
+        f"{lit(email)}, sha256(convert_to({lit(email)}, 'UTF8')), now() + interval '1 day')"],
+        "POST", SS_PATH, {"eMail": email.upper()}, headers={"X-Tenant-Id": TENANT_A})
     eq(r.status, 200, f"the second invite ({r!r})")
     rows = psql(f"SELECT token_hash <> sha256(convert_to({lit(email)}, 'UTF8')) FROM invites "
                 f"WHERE tenant_id = {lit(TENANT_A)} AND lower(email) = lower({lit(email)}) "
