@@ -750,6 +750,28 @@ elem_same(const struct value *x, const struct value *y)
 	return same;
 }
 
+/*
+ * When el, an element of arr, is primary ("primary": true), no other is
+ * (RFC 7644 3.5.2: the server sets the others' primary to false).
+ */
+static void
+one_primary(struct arena *a, struct value *arr, const struct value *el)
+{
+	const struct value *p = scim_obj_get(el, "primary");
+	struct value *x;
+	size_t i;
+
+	if (p == NULL || p->type != VALUE_BOOL || !p->u.boolean)
+		return;
+	for (i = 0; i < arr->u.arr.n; i++) {
+		x = arr->u.arr.items[i];
+		if (x != el && x->type == VALUE_OBJECT &&
+		    (p = scim_obj_get(x, "primary")) != NULL &&
+		    p->type == VALUE_BOOL && p->u.boolean)
+			scim_obj_put(a, x, "primary", value_bool(a, 0));
+	}
+}
+
 /* Appends the elements of add (an array) to o[name], skipping repeats. */
 static void
 multi_add(struct arena *a, struct value *o, const char *name,
@@ -773,6 +795,8 @@ multi_add(struct arena *a, struct value *o, const char *name,
 				    add->u.arr.items[i]);
 		} else
 			value_push(a, arr, add->u.arr.items[i]);
+		if (arr->u.arr.items[j]->type == VALUE_OBJECT)
+			one_primary(a, arr, arr->u.arr.items[j]);
 	}
 }
 
@@ -1083,8 +1107,10 @@ patch_path(struct patch *p, enum patch_op op, const struct scim_path *path,
 		nmatch++;
 		if (x == NULL && subname != NULL)
 			scim_obj_del(el, subname);
-		else if (x != NULL)
+		else if (x != NULL) {
 			merge_obj(p->a, el, x);
+			one_primary(p->a, arr, el);
+		}
 	}
 	if (nmatch == 0 && x != NULL) {
 		el = value_object(p->a);
@@ -1095,6 +1121,7 @@ patch_path(struct patch *p, enum patch_op op, const struct scim_path *path,
 			scim_obj_put(p->a, o, name, arr);
 		}
 		value_push(p->a, arr, el);
+		one_primary(p->a, arr, el);
 	}
 	return 0;
 }

@@ -206,6 +206,29 @@ def scim_user_email_changed_elsewhere_is_the_one_scim_shows():
 
 
 @test
+def scim_a_new_primary_is_the_only_one():
+    """An e-mail added or set primary makes every other one not primary
+    (RFC 7644 3.5.2), and it is the user's e-mail column then."""
+    name = unique("prim")
+    u = _scim_new_user(userName=f"{name}@example.com", password=None)
+    r = _scim_patch(f"/Users/{u['id']}", [{"op": "add", "path": "emails", "value": [
+        {"value": f"{name}@home.example", "type": "home", "primary": True}]}])
+    eq(r.status, 200, f"a new primary e-mail ({r!r})")
+    eq([(e["value"], e.get("primary")) for e in r.json()["emails"]],
+       [(f"{name}@example.com", False), (f"{name}@home.example", True)], "one primary")
+    eq(sql_one(f"SELECT email FROM users WHERE id = {lit(u['id'])}"),
+       f"{name}@home.example", "the column: the primary")
+    r = _scim_patch(f"/Users/{u['id']}", [{"op": "replace",
+                                           "path": 'emails[type eq "work"].primary',
+                                           "value": True}])
+    eq(r.status, 200, f"the work e-mail made primary again ({r!r})")
+    eq([(e["value"], e.get("primary")) for e in r.json()["emails"]],
+       [(f"{name}@example.com", True), (f"{name}@home.example", False)], "one primary again")
+    eq(sql_one(f"SELECT email FROM users WHERE id = {lit(u['id'])}"),
+       f"{name}@example.com", "the column again")
+
+
+@test
 def scim_discovery():
     spc = _scim("GET", "/ServiceProviderConfig")
     eq(spc.status, 200, f"ServiceProviderConfig ({spc!r})")
